@@ -1,0 +1,124 @@
+"""Who is asking, and what they may see and change.
+
+Rules: private projects are invisible to non-members everywhere (lists, status, fuzzy suggestions);
+admins listed in `LIAISON_ADMINS` see and edit everything; a project's lead edits it; a milestone's
+owner may also complete or move that milestone; any member may raise a blocker.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.errors import Forbidden, NotSetUp
+from bot.models import Membership, Milestone, Person, Project, Role, Workspace
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The person behind a request, resolved once per request."""
+
+    slack_id: str
+    workspace_id: int
+    person_id: int | None
+    is_admin: bool
+    zone: ZoneInfo
+
+
+def resolve_workspace(session: Session, team_id: str | None) -> Workspace:
+    """Find the workspace for a Slack team.
+
+    A single workspace without a team id serves whichever team talks to it (the common single-workspace
+    install, and the demo); with several, the team id must match.
+
+    Raises:
+        NotSetUp: No workspace data for this team.
+    """
+    if team_id:
+        found = session.scalars(select(Workspace).where(Workspace.slack_team_id == team_id)).first()
+        if found is not None:
+            return found
+    unbound = session.scalars(select(Workspace).where(Workspace.slack_team_id.is_(None)).limit(2)).all()
+    if len(unbound) == 1:
+        return unbound[0]
+    raise NotSetUp(
+        "Liaison has no projects for this Slack workspace yet. An admin can load them with "
+        "`liaison import workspace.yaml`."
+    )
+
+
+def load_actor(
+    session: Session, workspace: Workspace, slack_id: str, *, admins: frozenset[str], fallback_zone: str
+) -> Actor:
+    """Resolve the Slack user to a person (if known) and their time zone."""
+    person = session.scalars(
+        select(Person).where(Person.workspace_id == workspace.id, Person.slack_id == slack_id)
+    ).first()
+    zone_name = (person.timezone if person else None) or workspace.timezone or fallback_zone
+    return Actor(
+        slack_id=slack_id,
+        workspace_id=workspace.id,
+        person_id=person.id if person else None,
+        is_admin=slack_id in admins,
+        zone=ZoneInfo(zone_name),
+    )
+
+
+def role_of(project: Project, actor: Actor) -> Role | None:
+    """The actor's role on the project, or None."""
+    if actor.person_id is None:
+        return None
+    for membership in project.memberships:
+        if membership.person_id == actor.person_id:
+            return membership.role
+    return None
+
+
+def can_see(project: Project, actor: Actor) -> bool:
+    """Whether the project may be shown (or even hinted at) to the actor."""
+    return not project.private or actor.is_admin or role_of(project, actor) is not None
+
+
+def is_lead(project: Project, actor: Actor) -> bool:
+    """Whether the actor leads the project."""
+    return actor.person_id is not None and (
+        project.lead_id == actor.person_id or role_of(project, actor) == Role.LEAD
+    )
+
+
+def require_editor(project: Project, actor: Actor, action: str) -> None:
+    """Allow only the lead or an admin.
+
+    Raises:
+        Forbidden: With a message naming the lead.
+    """
+    if actor.is_admin or is_lead(project, actor):
+        return
+    lead = project.lead.name if project.lead else "its lead"
+    raise Forbidden(f"Only the lead of *{project.key}* ({lead}) or a Liaison admin can {action}.")
+
+
+def require_milestone_editor(milestone: Milestone, actor: Actor, action: str) -> None:
+    """Allow the milestone's owner, the project lead or an admin.
+
+    Raises:
+        Forbidden: Naming who may do it.
+    """
+    if actor.person_id is not None and milestone.owner_id == actor.person_id:
+        return
+    require_editor(milestone.project, actor, f"{action} (or the milestone's owner)")
+
+
+def visible_projects(session: Session, actor: Actor) -> list[Project]:
+    """The projects of the actor's workspace they may see, by key."""
+    query = select(Project).where(Project.workspace_id == actor.workspace_id).order_by(Project.key)
+    if not actor.is_admin:
+        if actor.person_id is None:
+            query = query.where(Project.private.is_(False))
+        else:
+            member_of = select(Membership.project_id).where(Membership.person_id == actor.person_id)
+            query = query.where(Project.private.is_(False) | Project.id.in_(member_of))
+    return list(session.scalars(query))

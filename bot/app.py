@@ -1,0 +1,87 @@
+"""The Bolt app factory: the only place a Bolt `App` is built."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import App, BoltContext
+from slack_bolt.error import BoltUnhandledRequestError
+from slack_bolt.response import BoltResponse
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.services import Services
+from bot.settings import Settings
+from bot.slack.client import build_web_client
+
+logger = logging.getLogger(__name__)
+
+APOLOGY = ":warning: Sorry, something went wrong on our side and nothing was changed. Please try again."
+
+
+def create_app(
+    settings: Settings,
+    services: Services,
+    *,
+    client: WebClient | None = None,
+    process_before_response: bool = False,
+    token_verification_enabled: bool = True,
+) -> App:
+    """Build the Bolt app with every listener registered.
+
+    Args:
+        settings: Validated settings.
+        services: Shared dependencies; injected into listeners as the `services` argument.
+        client: A ready WebClient (tests pass one pointed at the fake Slack API).
+        process_before_response: Finish the listener before answering Slack; tests and the demo
+            console use it so `dispatch` returns after all Slack calls were made. The ack itself is
+            still the listener's first act.
+        token_verification_enabled: Call `auth.test` at start-up to fail fast on a bad token.
+
+    Returns:
+        The configured `App`.
+    """
+    from handlers import register_all  # handlers import bot; keep the dependency one-way at import time
+
+    web_client = client or build_web_client(settings)
+    socket_mode_only = bool(settings.slack_app_token) and not settings.slack_signing_secret
+    app = App(
+        client=web_client,
+        signing_secret=settings.slack_signing_secret or None,
+        request_verification_enabled=not socket_mode_only,
+        process_before_response=process_before_response,
+        token_verification_enabled=token_verification_enabled,
+        raise_error_for_unhandled_request=False,
+    )
+    app.use(_inject_services(services))
+    register_all(app, settings)
+    app.error(handle_listener_error)
+    return app
+
+
+def _inject_services(services: Services) -> Callable[..., Any]:
+    def inject_services(context: BoltContext, next: Callable[[], BoltResponse]) -> BoltResponse:
+        # Bolt passes context keys to listeners as keyword arguments, so handlers declare `services`.
+        context["services"] = services
+        return next()
+
+    return inject_services
+
+
+def handle_listener_error(
+    error: Exception, body: dict[str, Any], context: BoltContext
+) -> BoltResponse | None:
+    """Log an unexpected listener failure and tell the user, ephemerally, that nothing happened."""
+    if isinstance(error, BoltUnhandledRequestError):
+        return BoltResponse(status=200, body="")
+    logger.exception("listener failed", exc_info=error)
+    try:
+        if context.respond is not None and body.get("response_url"):
+            context.respond(text=APOLOGY, response_type="ephemeral", replace_original=False)
+        elif context.client is not None and context.channel_id and context.user_id:
+            context.client.chat_postEphemeral(channel=context.channel_id, user=context.user_id, text=APOLOGY)
+    except (SlackApiError, OSError):
+        logger.warning("could not deliver the apology for a failed listener")
+    return None

@@ -1,0 +1,320 @@
+"""The `liaison` command line: serve, demo, say, import, export, db upgrade, manifest.
+
+`.env` is read here and only here (`load_dotenv(override=False)`: real environment variables win).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import tempfile
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import click
+from dotenv import load_dotenv
+
+from bot.settings import Settings, SettingsError
+
+REPO_DEMO_FILE = (
+    Path(__file__).resolve().parent.parent.parent / "shared" / "examples" / "adtech-alliance.yaml"
+)
+PACKAGED_DEMO_FILE = Path(__file__).resolve().parent / "data" / "adtech-alliance.yaml"
+
+
+def demo_file() -> Path:
+    """The shared demo workspace when this is a checkout beside shared/, else the packaged copy."""
+    return REPO_DEMO_FILE if REPO_DEMO_FILE.is_file() else PACKAGED_DEMO_FILE
+
+
+def _settings(database_url: str | None = None, *, require_slack: bool = False) -> Settings:
+    env = dict(os.environ)
+    if database_url:
+        env["DATABASE_URL"] = database_url
+    try:
+        return Settings.from_env(env, require_slack=require_slack)
+    except SettingsError as error:
+        click.echo(f"Configuration error: {error}", err=True)
+        sys.exit(2)
+
+
+def _configure_logging(level: str) -> None:
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+database_option = click.option(
+    "--database-url",
+    envvar="DATABASE_URL",
+    default=None,
+    help="SQLAlchemy URL (default: DATABASE_URL, else a SQLite file in your data dir).",
+)
+
+
+@click.group()
+@click.version_option(package_name="liaison")
+def main() -> None:
+    """Liaison keeps cross-disciplinary research alliances coordinated in Slack."""
+    load_dotenv(override=False)
+
+
+@main.group()
+def db() -> None:
+    """Database schema commands."""
+
+
+@db.command("upgrade")
+@database_option
+def db_upgrade(database_url: str | None) -> None:
+    """Migrate the database to the latest schema."""
+    from bot.schema import upgrade_database
+
+    settings = _settings(database_url)
+    upgrade_database(settings.database_url)
+    click.echo(f"Database is up to date: {_redact(settings.database_url)}")
+
+
+@main.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--rebase-dates", is_flag=True, help="Shift every date by (today - as_of).")
+@database_option
+def import_command(file: Path, rebase_dates: bool, database_url: str | None) -> None:
+    """Import (or re-import) a workspace YAML file; all or nothing."""
+    from bot.db import make_engine, make_session_factory
+    from bot.interchange import WorkspaceFileError, import_workspace_file
+    from bot.schema import upgrade_database
+
+    settings = _settings(database_url)
+    upgrade_database(settings.database_url)
+    engine = make_engine(settings.database_url)
+    try:
+        with make_session_factory(engine).begin() as session:
+            report = import_workspace_file(session, file, today=date.today(), rebase_dates=rebase_dates)
+    except WorkspaceFileError as error:
+        click.echo(f"Nothing was imported; fix these problems first:\n{error}", err=True)
+        sys.exit(1)
+    finally:
+        engine.dispose()
+    shifted = f", dates shifted by {report.shift_days} days" if report.shift_days else ""
+    click.echo(
+        f"Imported {file}: {report.people} people, {report.projects} projects, {report.milestones} "
+        f"milestones, {report.blockers} blockers ({report.created} created, {report.updated} updated"
+        f"{shifted}) into {_redact(settings.database_url)}"
+    )
+
+
+@main.command("export")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write to this file instead of standard output.",
+)
+@click.option("--workspace", default=None, help="Workspace name (needed only when there are several).")
+@database_option
+def export_command(output: Path | None, workspace: str | None, database_url: str | None) -> None:
+    """Export a workspace in the import format."""
+    from sqlalchemy import select
+
+    from bot.db import make_engine, make_session_factory
+    from bot.interchange import export_workspace
+    from bot.models import Workspace
+    from bot.schema import upgrade_database
+
+    settings = _settings(database_url)
+    upgrade_database(settings.database_url)
+    engine = make_engine(settings.database_url)
+    try:
+        with make_session_factory(engine)() as session:
+            query = select(Workspace).order_by(Workspace.id)
+            if workspace:
+                query = query.where(Workspace.name == workspace)
+            found = session.scalars(query).all()
+            if len(found) != 1:
+                names = ", ".join(w.name for w in session.scalars(select(Workspace)).all()) or "none"
+                click.echo(f"Choose one workspace with --workspace (found: {names}).", err=True)
+                sys.exit(1)
+            text = export_workspace(session, found[0].id)
+    finally:
+        engine.dispose()
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"Exported {found[0].name} to {output}")
+
+
+@main.command()
+@click.option("--port", type=int, default=None, help="HTTP port (default LIAISON_PORT or 3000).")
+def serve(port: int | None) -> None:
+    """Run the bot against Slack: Socket Mode when SLACK_APP_TOKEN is set, else HTTP."""
+    from bot.app import create_app
+    from bot.clock import SystemClock
+    from bot.db import make_engine, make_session_factory
+    from bot.schema import upgrade_database
+    from bot.services import Services
+    from bot.web import build_wsgi_app, make_http_server
+    from jobs.scheduler import build_scheduler
+
+    settings = _settings(require_slack=True)
+    _configure_logging(settings.log_level)
+    upgrade_database(settings.database_url)
+    services = Services(
+        settings=settings,
+        session_factory=make_session_factory(make_engine(settings.database_url)),
+        clock=SystemClock(),
+    )
+    app = create_app(settings, services)
+    scheduler = build_scheduler(services)
+    scheduler.start()
+    try:
+        if settings.slack_app_token:
+            from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+            click.echo("Liaison is connecting to Slack over Socket Mode.")
+            SocketModeHandler(app, settings.slack_app_token).start()
+        else:
+            server = make_http_server(
+                build_wsgi_app(app, services), settings.http_host, port or settings.http_port
+            )
+            click.echo(
+                f"Liaison listens on http://{settings.http_host}:{server.server_port}/slack/events "
+                "(health: /healthz)."
+            )
+            server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        scheduler.shutdown(wait=False)
+
+
+def _prepare_demo_database(database_url: str | None, file: Path) -> str:
+    from bot.db import make_engine, make_session_factory
+    from bot.interchange import import_workspace_file
+    from bot.schema import upgrade_database
+
+    if database_url is None:
+        database_url = f"sqlite:///{Path(tempfile.mkdtemp(prefix='liaison-demo-')) / 'demo.db'}"
+    upgrade_database(database_url)
+    engine = make_engine(database_url)
+    try:
+        with make_session_factory(engine).begin() as session:
+            import_workspace_file(session, file, today=date.today(), rebase_dates=True)
+    finally:
+        engine.dispose()
+    return database_url
+
+
+@main.command()
+@click.option(
+    "--database-url", default=None, help="Use this database instead of a fresh temporary SQLite file."
+)
+@click.option(
+    "--file",
+    "file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Workspace YAML to load (default: the demo alliance).",
+)
+@click.option("--as", "as_user", default=None, help="Start as this user (Slack id or name).")
+def demo(database_url: str | None, file: Path | None, as_user: str | None) -> None:
+    """Interactive console: the real bot against a local fake Slack, on the demo workspace."""
+    from bot.console.session import CONSOLE_HELP, ConsoleSession
+
+    workspace_file = file or demo_file()
+    database_url = _prepare_demo_database(database_url, workspace_file)
+    settings = _settings(database_url)
+    _configure_logging("WARNING")
+    session = ConsoleSession(settings, output=click.echo, with_scheduler=True)
+    session.start()
+    interactive = sys.stdin.isatty()
+    try:
+        click.echo(
+            f"Liaison demo console — workspace from {workspace_file}, dates rebased to today.\n"
+            f"Database: {_redact(database_url)}\n{CONSOLE_HELP}"
+        )
+        if as_user:
+            session.handle_line(f":as {as_user}")
+        else:
+            click.echo(
+                f"You are @{session.people.get(session.user_id, session.user_id)} ({session.user_id})."
+            )
+        _repl(session.handle_line, lambda: f"{session.user_id}> ", interactive)
+    finally:
+        session.stop()
+
+
+def _repl(handle: Callable[[str], bool], prompt: Callable[[], str], interactive: bool) -> None:
+    while True:
+        try:
+            line = input(prompt()) if interactive else sys.stdin.readline()
+        except (EOFError, KeyboardInterrupt):
+            click.echo()
+            return
+        if not interactive:
+            if not line:
+                return
+            click.echo(f"{prompt()}{line.rstrip()}")
+        if not handle(line):
+            return
+
+
+@main.command()
+@click.option("--as", "as_user", required=True, help="The Slack user id (or name) who types the text.")
+@click.option("--json", "json_output", is_flag=True, help="Print the Slack Web API calls as JSON lines.")
+@click.argument("text", nargs=-1, required=True)
+@database_option
+def say(as_user: str, json_output: bool, text: tuple[str, ...], database_url: str | None) -> None:
+    """Send one message as a user (e.g. "/project status bidshade") and print what the bot posted."""
+    from bot.console.session import ConsoleSession
+    from bot.schema import upgrade_database
+
+    settings = _settings(database_url)
+    _configure_logging("ERROR")
+    upgrade_database(settings.database_url)
+    outputs: list[str] = []
+    session = ConsoleSession(settings, output=outputs.append, json_output=json_output, with_scheduler=False)
+    session.start()
+    try:
+        if not session.people:
+            click.echo(
+                "No workspace in this database yet: run `liaison import FILE.yaml` first "
+                f"(database: {_redact(settings.database_url)}).",
+                err=True,
+            )
+            sys.exit(1)
+        if not session.switch_user(as_user):
+            click.echo("\n".join(outputs), err=True)
+            sys.exit(1)
+        session.handle_line(" ".join(text))
+    finally:
+        session.stop()
+    for line in outputs:
+        click.echo(line)
+
+
+@main.command()
+def manifest() -> None:
+    """Print the Slack app manifest for the configured command names and URL."""
+    from bot.manifest import build_manifest
+
+    settings = _settings()
+    click.echo(build_manifest(settings.commands, request_url=os.environ.get("LIAISON_PUBLIC_URL")), nl=False)
+
+
+def _redact(url: str) -> str:
+    """A database URL without its password, for messages."""
+    if "@" not in url or "://" not in url:
+        return url
+    scheme, rest = url.split("://", 1)
+    credentials, host = rest.rsplit("@", 1)
+    user = credentials.split(":", 1)[0]
+    return f"{scheme}://{user}:***@{host}" if ":" in credentials else url
+
+
+def run(argv: list[str] | None = None) -> Any:
+    """Entry point for `python -m bot`."""
+    return main.main(args=argv, prog_name="liaison")

@@ -1,0 +1,330 @@
+"""A local fake of the Slack Web API over real HTTP, for the demo console and the tests.
+
+It listens on 127.0.0.1 with a random port, records every call (method, arguments, Authorization
+header), answers like Slack does for the methods Liaison uses, and injects faults on demand: Slack
+errors, 429 with `Retry-After`, 5xx, delays and dropped connections. `response_url` posts land here too
+(`/response/<token>`), recorded under the method name `response_url`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl
+
+RESPONSE_URL_METHOD = "response_url"
+
+
+@dataclass(frozen=True)
+class RecordedCall:
+    """One request the fake received."""
+
+    method: str
+    params: dict[str, Any]
+    authorization: str | None
+    at: float
+
+
+@dataclass
+class _Fault:
+    kind: str  # "error" | "status" | "rate_limit" | "delay" | "drop"
+    times: int
+    error: str = ""
+    status: int = 500
+    retry_after: int = 1
+    seconds: float = 0.0
+
+
+@dataclass
+class _Directory:
+    users: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+class FakeSlackApi:
+    """A thread-safe fake Slack Web API server. Use as a context manager or call `start`/`stop`."""
+
+    team_id = "T0LIAISON"
+    bot_user_id = "U0LIAISONBOT"
+    bot_id = "B0LIAISONBOT"
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._calls: list[RecordedCall] = []
+        self._faults: dict[str, list[_Fault]] = {}
+        self._replies: dict[str, dict[str, Any]] = {}
+        self._directory = _Directory()
+        self._ts = itertools.count(1)
+        self._listeners: list[Callable[[RecordedCall], None]] = []
+        self._condition = threading.Condition(self._lock)
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    def start(self) -> FakeSlackApi:
+        """Start serving on 127.0.0.1 with a port the OS picks."""
+        handler = _make_handler(self)
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, name="fake-slack", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop the server and close its socket."""
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> FakeSlackApi:
+        return self.start()
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        """The port the server listens on."""
+        assert self._server is not None, "FakeSlackApi is not started"
+        return int(self._server.server_address[1])
+
+    @property
+    def url(self) -> str:
+        """Base URL for `WebClient(base_url=...)`, ending in a slash."""
+        return f"http://127.0.0.1:{self.port}/api/"
+
+    def response_url(self, token: str = "r1") -> str:
+        """A `response_url` that posts back to this fake."""
+        return f"http://127.0.0.1:{self.port}/response/{token}"
+
+    # -- configuration ---------------------------------------------------------------------------
+    def add_user(self, user_id: str, *, name: str, tz: str | None = None, is_bot: bool = False) -> None:
+        """Make `users.info` know a user (name and time zone as Slack reports them)."""
+        with self._lock:
+            self._directory.users[user_id] = {
+                "id": user_id,
+                "name": name,
+                "real_name": name,
+                "tz": tz,
+                "is_bot": is_bot,
+                "team_id": self.team_id,
+            }
+
+    def respond(self, method: str, body: dict[str, Any]) -> None:
+        """Always answer `method` with `body` (merged over `{"ok": true}`)."""
+        with self._lock:
+            self._replies[method] = body
+
+    def fail(self, method: str, error: str, *, times: int = 1) -> None:
+        """Answer the next `times` calls of `method` with `{"ok": false, "error": error}`."""
+        self._add_fault(method, _Fault("error", times, error=error))
+
+    def server_error(self, method: str, *, status: int = 503, times: int = 1) -> None:
+        """Answer the next `times` calls of `method` with an HTTP 5xx."""
+        self._add_fault(method, _Fault("status", times, status=status))
+
+    def rate_limit(self, method: str, *, retry_after: int = 1, times: int = 1) -> None:
+        """Answer the next `times` calls of `method` with 429 and `Retry-After`."""
+        self._add_fault(method, _Fault("rate_limit", times, retry_after=retry_after))
+
+    def delay(self, method: str, seconds: float, *, times: int = 1) -> None:
+        """Sleep `seconds` before answering the next `times` calls (to provoke client timeouts)."""
+        self._add_fault(method, _Fault("delay", times, seconds=seconds))
+
+    def drop(self, method: str, *, times: int = 1) -> None:
+        """Close the connection without an answer for the next `times` calls."""
+        self._add_fault(method, _Fault("drop", times))
+
+    def subscribe(self, listener: Callable[[RecordedCall], None]) -> None:
+        """Call `listener` for every successfully answered call (the console prints them)."""
+        with self._lock:
+            self._listeners.append(listener)
+
+    def _add_fault(self, method: str, fault: _Fault) -> None:
+        with self._lock:
+            self._faults.setdefault(method, []).append(fault)
+
+    # -- inspection ------------------------------------------------------------------------------
+    def calls(self, method: str | None = None) -> list[RecordedCall]:
+        """Calls received so far (answered or not), optionally only those of `method`."""
+        with self._lock:
+            return [c for c in self._calls if method is None or c.method == method]
+
+    def reset(self) -> None:
+        """Forget recorded calls and pending faults."""
+        with self._lock:
+            self._calls.clear()
+            self._faults.clear()
+
+    def wait_for(self, method: str, count: int = 1, timeout: float = 5.0) -> list[RecordedCall]:
+        """Block until at least `count` calls of `method` arrived, then return them."""
+        deadline = time.monotonic() + timeout
+        with self._condition:
+            while True:
+                found = [c for c in self._calls if c.method == method]
+                remaining = deadline - time.monotonic()
+                if len(found) >= count or remaining <= 0:
+                    return found
+                self._condition.wait(remaining)
+
+    # -- request handling ------------------------------------------------------------------------
+    def _record(self, method: str, params: dict[str, Any], authorization: str | None) -> RecordedCall:
+        call = RecordedCall(method, params, authorization, time.time())
+        with self._condition:
+            self._calls.append(call)
+            self._condition.notify_all()
+        return call
+
+    def _take_fault(self, method: str) -> _Fault | None:
+        with self._lock:
+            queue = self._faults.get(method)
+            if not queue:
+                return None
+            fault = queue[0]
+            fault.times -= 1
+            if fault.times <= 0:
+                queue.pop(0)
+            return fault
+
+    def _notify(self, call: RecordedCall) -> None:
+        with self._lock:
+            listeners = list(self._listeners)
+        for listener in listeners:
+            listener(call)
+
+    def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        with self._lock:
+            override = self._replies.get(method)
+            users = dict(self._directory.users)
+        if override is not None:
+            return {"ok": True, **override}
+        ts = f"{int(time.time())}.{next(self._ts):06d}"
+        if method == "auth.test":
+            return {
+                "ok": True,
+                "url": "https://liaison-demo.slack.com/",
+                "team": "Liaison demo",
+                "user": "liaison",
+                "team_id": self.team_id,
+                "user_id": self.bot_user_id,
+                "bot_id": self.bot_id,
+                "is_enterprise_install": False,
+            }
+        if method == "chat.postMessage":
+            return {
+                "ok": True,
+                "channel": params.get("channel"),
+                "ts": ts,
+                "message": {"text": params.get("text"), "ts": ts, "bot_id": self.bot_id},
+            }
+        if method == "chat.postEphemeral":
+            return {"ok": True, "message_ts": ts}
+        if method == "chat.update":
+            return {"ok": True, "channel": params.get("channel"), "ts": params.get("ts")}
+        if method == "conversations.open":
+            user = str(params.get("users", "")).split(",")[0]
+            return {"ok": True, "channel": {"id": "D" + user.removeprefix("U")}}
+        if method in ("views.open", "views.publish", "views.update", "views.push"):
+            return {"ok": True, "view": {"id": f"V{next(self._ts):08d}", "hash": ts}}
+        if method == "users.info":
+            user_id = str(params.get("user"))
+            if user_id not in users:
+                return {"ok": False, "error": "user_not_found"}
+            return {"ok": True, "user": users[user_id]}
+        return {"ok": True}
+
+
+def _parse_body(raw: bytes, content_type: str) -> dict[str, Any]:
+    if not raw:
+        return {}
+    if "application/json" in content_type:
+        parsed = json.loads(raw.decode("utf-8"))
+        return parsed if isinstance(parsed, dict) else {"payload": parsed}
+    params: dict[str, Any] = dict(parse_qsl(raw.decode("utf-8"), keep_blank_values=True))
+    # slack_sdk form-encodes lists and dicts (blocks, attachments, view) as JSON strings.
+    for key in ("blocks", "attachments", "view", "metadata"):
+        value = params.get(key)
+        if isinstance(value, str) and value[:1] in "[{":
+            params[key] = json.loads(value)
+    return params
+
+
+def _make_handler(fake: FakeSlackApi) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args: Any) -> None:
+            return  # keep test and console output clean
+
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length)
+            params = _parse_body(raw, self.headers.get("Content-Type", ""))
+            # GET-style query args (some clients send them on the URL).
+            if "?" in self.path:
+                path, query = self.path.split("?", 1)
+                params = {**dict(parse_qsl(query)), **params}
+            else:
+                path = self.path
+            if path.startswith("/response/"):
+                method = RESPONSE_URL_METHOD
+                params = {**params, "_response_token": path.removeprefix("/response/")}
+            elif path.startswith("/api/"):
+                method = path.removeprefix("/api/")
+            else:
+                self._send(404, {"ok": False, "error": "unknown_path"})
+                return
+            call = fake._record(method, params, self.headers.get("Authorization"))
+            fault = fake._take_fault(method)
+            if fault is not None:
+                if fault.kind == "drop":
+                    self.close_connection = True
+                    self.connection.close()
+                    return
+                if fault.kind == "delay":
+                    time.sleep(fault.seconds)
+                elif fault.kind == "rate_limit":
+                    self._send(
+                        429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(fault.retry_after)}
+                    )
+                    return
+                elif fault.kind == "status":
+                    self._send(fault.status, {"ok": False, "error": "internal_error"})
+                    return
+                elif fault.kind == "error":
+                    self._send(200, {"ok": False, "error": fault.error})
+                    return
+            answer = None if method == RESPONSE_URL_METHOD else fake._answer(method, params)
+            # Listeners run before the reply is sent, so the console prints a post before the
+            # caller (and thus the prompt) moves on.
+            fake._notify(call)
+            if answer is None:
+                self._send_text(200, "ok")
+            else:
+                self._send(200, answer)
+
+        def _send(self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> None:
+            data = json.dumps(body).encode("utf-8")
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+            self.send_header("Content-Length", str(len(data)))
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(data)
+
+        def _send_text(self, status: int, text: str) -> None:
+            data = text.encode("utf-8")
+            self.send_response(status)
+            self.send_header("Content-Type", "text/plain; charset=utf-8")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+    return Handler

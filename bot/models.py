@@ -1,0 +1,222 @@
+"""ORM models (SQLAlchemy 2.0 typed style). Every row belongs to exactly one workspace.
+
+Instants are `UTCDateTime` (aware UTC); where a person wrote a wall-clock time, the IANA zone it was
+written in is kept beside it so it can be shown and recomputed in that zone.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    Enum,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from bot.db import Base, UTCDateTime
+
+
+class Sector(enum.StrEnum):
+    """Where a person works."""
+
+    INDUSTRY = "industry"
+    ACADEMIA = "academia"
+
+
+class ProjectStatus(enum.StrEnum):
+    """Health of a project as its lead reports it."""
+
+    ON_TRACK = "on_track"
+    AT_RISK = "at_risk"
+    BLOCKED = "blocked"
+    DONE = "done"
+
+
+class Role(enum.StrEnum):
+    """A person's role on a project; viewers see private projects but are not owners of work."""
+
+    LEAD = "lead"
+    MEMBER = "member"
+    VIEWER = "viewer"
+
+
+class MilestoneStatus(enum.StrEnum):
+    """Whether a milestone still needs doing."""
+
+    OPEN = "open"
+    DONE = "done"
+
+
+def _enum(cls: type[enum.StrEnum], name: str) -> Enum:
+    # Strings with a CHECK constraint: portable across SQLite and PostgreSQL and easy to migrate.
+    return Enum(
+        cls,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=16,
+        values_callable=lambda members: [m.value for m in members],
+    )
+
+
+class Workspace(Base):
+    """A Slack workspace (team) and its calendar defaults."""
+
+    __tablename__ = "workspace"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(64))
+    slack_team_id: Mapped[str | None] = mapped_column(String(32), unique=True)
+    as_of: Mapped[date | None] = mapped_column(Date)
+
+
+class Person(Base):
+    """Someone in the workspace, with the profile used for questions and expert suggestions."""
+
+    __tablename__ = "person"
+    __table_args__ = (UniqueConstraint("workspace_id", "slack_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"), index=True)
+    slack_id: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str | None] = mapped_column(String(200))
+    discipline: Mapped[str | None] = mapped_column(String(120))
+    sector: Mapped[Sector | None] = mapped_column(_enum(Sector, "sector"))
+    organisation: Mapped[str | None] = mapped_column(String(200))
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    expertise: Mapped[str | None] = mapped_column(Text)
+
+    publications: Mapped[list[Publication]] = relationship(
+        back_populates="person", cascade="all, delete-orphan", order_by="Publication.position"
+    )
+
+
+class Publication(Base):
+    """A publication listed on a person's profile."""
+
+    __tablename__ = "publication"
+    __table_args__ = (UniqueConstraint("person_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(Text)
+    abstract: Mapped[str | None] = mapped_column(Text)
+
+    person: Mapped[Person] = relationship(back_populates="publications")
+
+
+class Project(Base):
+    """A joint project of the alliance."""
+
+    __tablename__ = "project"
+    __table_args__ = (UniqueConstraint("workspace_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"), index=True)
+    key: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[ProjectStatus] = mapped_column(_enum(ProjectStatus, "project_status"))
+    channel_id: Mapped[str | None] = mapped_column(String(32))
+    private: Mapped[bool] = mapped_column(Boolean, default=False)
+    lead_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
+
+    lead: Mapped[Person | None] = relationship(foreign_keys=[lead_id])
+    memberships: Mapped[list[Membership]] = relationship(
+        back_populates="project", cascade="all, delete-orphan"
+    )
+    milestones: Mapped[list[Milestone]] = relationship(
+        back_populates="project", cascade="all, delete-orphan", order_by="Milestone.number"
+    )
+    blockers: Mapped[list[Blocker]] = relationship(
+        back_populates="project", cascade="all, delete-orphan", order_by="Blocker.number"
+    )
+
+
+class Membership(Base):
+    """A person's role on a project."""
+
+    __tablename__ = "membership"
+
+    project_id: Mapped[int] = mapped_column(ForeignKey("project.id", ondelete="CASCADE"), primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), primary_key=True)
+    role: Mapped[Role] = mapped_column(_enum(Role, "membership_role"))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    project: Mapped[Project] = relationship(back_populates="memberships")
+    person: Mapped[Person] = relationship()
+
+
+class Milestone(Base):
+    """A dated deliverable of a project, referred to by users as `KEY-NUMBER` (e.g. `bidshade-2`)."""
+
+    __tablename__ = "milestone"
+    __table_args__ = (UniqueConstraint("project_id", "number"), UniqueConstraint("project_id", "title"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("project.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(300))
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    due_timezone: Mapped[str] = mapped_column(String(64))
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"), index=True)
+    status: Mapped[MilestoneStatus] = mapped_column(_enum(MilestoneStatus, "milestone_status"))
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    project: Mapped[Project] = relationship(back_populates="milestones")
+    owner: Mapped[Person | None] = relationship()
+
+
+class Blocker(Base):
+    """Something that stops a project, until someone resolves it. Referred to as `KEY-bNUMBER`."""
+
+    __tablename__ = "blocker"
+    __table_args__ = (UniqueConstraint("project_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("project.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    raised_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
+    raised_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
+
+    project: Mapped[Project] = relationship(back_populates="blockers")
+    raised_by: Mapped[Person | None] = relationship(foreign_keys=[raised_by_id])
+    resolved_by: Mapped[Person | None] = relationship(foreign_keys=[resolved_by_id])
+
+
+class AuditEntry(Base):
+    """Who changed what, when: one row per change, written in the same transaction as the change."""
+
+    __tablename__ = "audit_entry"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"), index=True)
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(64))
+    entity: Mapped[str] = mapped_column(String(64))
+    entity_id: Mapped[int | None] = mapped_column(Integer)
+    detail: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class ProcessedRequest(Base):
+    """Slack retries events and users double-click: ids seen once here are not acted on again."""
+
+    __tablename__ = "processed_request"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

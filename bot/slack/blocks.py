@@ -1,0 +1,365 @@
+"""Pure Block Kit builders for messages. No Slack calls here.
+
+Every string that came from a user (project names, descriptions, milestone titles, blocker text,
+search queries) passes through `escape` before it goes into mrkdwn, so `<!channel>` or `<@U…>` typed
+into a project name shows as text and pings nobody. Slack's limits are enforced here: at most 50
+blocks per message, 3,000 characters per section, 150 per header, 75 per button label.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.domain.dates import format_local, format_relative
+from bot.domain.matching import Candidate
+from bot.models import MilestoneStatus, ProjectStatus, Role
+from bot.reports import BlockerLine, MemberLine, MilestoneLine, PersonRef, ProjectLine, ProjectStatusReport
+from bot.slack import ids
+
+Block = dict[str, Any]
+MAX_BLOCKS = 50
+MAX_SECTION_TEXT = 3000
+MAX_HEADER_TEXT = 150
+MAX_BUTTON_TEXT = 75
+MAX_FALLBACK_TEXT = 3000
+STATUS_EMOJI = {
+    ProjectStatus.ON_TRACK: ":large_green_circle: on track",
+    ProjectStatus.AT_RISK: ":large_yellow_circle: at risk",
+    ProjectStatus.BLOCKED: ":red_circle: blocked",
+    ProjectStatus.DONE: ":white_check_mark: done",
+}
+
+
+def escape(text: str) -> str:
+    """Escape the three characters Slack's mrkdwn treats as control (`&`, `<`, `>`)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def truncate(text: str, limit: int) -> str:
+    """Cut `text` to `limit` characters, ending with an ellipsis when cut."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def truncate_escaped(text: str, limit: int) -> str:
+    """Escape, then cut without splitting an entity such as `&amp;` (escaping lengthens text)."""
+    escaped = escape(text)
+    if len(escaped) <= limit:
+        return escaped
+    cut = escaped[: limit - 1]
+    amp = cut.rfind("&")
+    if amp != -1 and ";" not in cut[amp:]:
+        cut = cut[:amp]
+    return cut.rstrip() + "…"
+
+
+def mention(person: PersonRef | None) -> str:
+    """A user mention for a person we know by Slack id (ids are validated on import/creation)."""
+    return f"<@{person.slack_id}>" if person is not None else "_nobody_"
+
+
+def section(text: str, *, accessory: Block | None = None) -> Block:
+    """A mrkdwn section; `text` must already be escaped. Cut to Slack's 3,000 characters."""
+    block: Block = {"type": "section", "text": {"type": "mrkdwn", "text": truncate(text, MAX_SECTION_TEXT)}}
+    if accessory is not None:
+        block["accessory"] = accessory
+    return block
+
+
+def header(text: str) -> Block:
+    """A header block (plain text, so no escaping needed)."""
+    return {
+        "type": "header",
+        "text": {"type": "plain_text", "text": truncate(text, MAX_HEADER_TEXT), "emoji": True},
+    }
+
+
+def context(text: str) -> Block:
+    """Small grey mrkdwn text; `text` must already be escaped."""
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": truncate(text, MAX_SECTION_TEXT)}]}
+
+
+def divider() -> Block:
+    """A horizontal rule."""
+    return {"type": "divider"}
+
+
+def button(label: str, action_id: str, value: str, *, style: str | None = None) -> Block:
+    """A button with a plain-text label (cut to 75 characters)."""
+    element: Block = {
+        "type": "button",
+        "text": {"type": "plain_text", "text": truncate(label, MAX_BUTTON_TEXT), "emoji": True},
+        "action_id": action_id,
+        "value": value,
+    }
+    if style:
+        element["style"] = style
+    return element
+
+
+def actions(elements: Sequence[Block], block_id: str | None = None) -> Block:
+    """An actions block (at most 25 elements)."""
+    block: Block = {"type": "actions", "elements": list(elements)[:25]}
+    if block_id:
+        block["block_id"] = block_id
+    return block
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A message: Block Kit blocks plus the plain-text fallback Slack shows in notifications."""
+
+    text: str
+    blocks: list[Block] = field(default_factory=list)
+
+    def as_kwargs(self) -> dict[str, Any]:
+        """Arguments for `respond()` / `chat.postMessage`."""
+        return {"text": truncate(self.text, MAX_FALLBACK_TEXT), "blocks": cap_blocks(self.blocks)}
+
+
+def cap_blocks(blocks: list[Block], limit: int = MAX_BLOCKS) -> list[Block]:
+    """Keep a message within Slack's block limit, saying how much was left out."""
+    if len(blocks) <= limit:
+        return blocks
+    kept = blocks[: limit - 1]
+    return [
+        *kept,
+        context(f"…and {len(blocks) - len(kept)} more not shown. Narrow the question to see them."),
+    ]
+
+
+# -- shared pieces -------------------------------------------------------------------------------
+
+
+def when(instant: datetime, zone: ZoneInfo, now: datetime) -> str:
+    """Due time in the viewer's zone plus a relative hint: "Fri 27 Nov 2026, 12:00 CET (in 7 days)"."""
+    return f"{format_local(instant, zone)} ({format_relative(instant, now)})"
+
+
+def milestone_text(line: MilestoneLine, zone: ZoneInfo, now: datetime, *, with_project: bool = False) -> str:
+    """One milestone as a mrkdwn line."""
+    mark = (
+        ":white_check_mark:"
+        if line.status == MilestoneStatus.DONE
+        else (":warning:" if line.overdue else ":spiral_calendar_pad:")
+    )
+    project = f" · _{escape(line.project_name)}_" if with_project else ""
+    due = (
+        f"done {format_local(line.done_at, zone)}"
+        if line.status == MilestoneStatus.DONE and line.done_at
+        else when(line.due_at, zone, now)
+    )
+    return (
+        f"{mark} `{line.ref}` *{truncate_escaped(line.title, 300)}*{project}\n"
+        f"      {due} · owner {mention(line.owner)}"
+    )
+
+
+def milestone_blocks(
+    lines: Iterable[MilestoneLine],
+    zone: ZoneInfo,
+    now: datetime,
+    *,
+    with_project: bool = False,
+    done_button_for: str | None = None,
+) -> list[Block]:
+    """One section per milestone; a Done button where the viewer may complete it."""
+    blocks = []
+    for line in lines:
+        accessory = None
+        if (
+            done_button_for
+            and line.status == MilestoneStatus.OPEN
+            and line.owner is not None
+            and line.owner.slack_id == done_button_for
+        ):
+            accessory = button("Mark done", ids.MILESTONE_DONE_ACTION, line.ref, style="primary")
+        blocks.append(
+            section(milestone_text(line, zone, now, with_project=with_project), accessory=accessory)
+        )
+    return blocks
+
+
+def zone_note(zone: ZoneInfo) -> Block:
+    """Footer saying which zone times are shown in."""
+    return context(f"Times in your time zone ({zone.key}).")
+
+
+# -- replies -------------------------------------------------------------------------------------
+
+
+def build_error_reply(
+    message: str, *, alternatives: Sequence[Candidate] = (), command: str = "", retry_template: str = ""
+) -> Reply:
+    """An ephemeral error, with "did you mean" buttons that re-run the command with each choice."""
+    blocks = [section(f":warning: {escape(message)}")]
+    if alternatives and command and retry_template:
+        blocks.append(
+            actions(
+                [
+                    button(
+                        f"{c.name} ({c.key})",
+                        ids.PICK_PROJECT_ACTION,
+                        json.dumps({"command": command, "text": retry_template.format(key=c.key)}),
+                    )
+                    for c in alternatives[:3]
+                ],
+                block_id="did_you_mean",
+            )
+        )
+    # The notification fallback names the choices too (find_project's message ends "Did you mean:").
+    text = f"{message} " + ", ".join(c.key for c in alternatives[:3]) if alternatives else message
+    return Reply(text=text, blocks=blocks)
+
+
+def build_notice_reply(message: str) -> Reply:
+    """A short confirmation; `message` is escaped here."""
+    return Reply(text=message, blocks=[section(escape(message))])
+
+
+def build_project_list_reply(lines: Sequence[ProjectLine], *, mine: bool, command: str) -> Reply:
+    """`/project list`: one section per project with its status, lead and my role."""
+    title = "Your projects" if mine else "Projects"
+    if not lines:
+        hint = (
+            f"You are not on any project yet. See all with `{command} list all`, join with "
+            f"`{command} join KEY`."
+            if mine
+            else "No projects yet."
+        )
+        return Reply(text=f"{title}: none. {hint}", blocks=[section(escape(title) + ": none.\n" + hint)])
+    blocks: list[Block] = [header(f"{title} ({len(lines)})")]
+    for line in lines:
+        role = f" · you: {line.my_role.value}" if line.my_role else ""
+        lock = " :lock:" if line.private else ""
+        blocks.append(
+            section(
+                f"*{truncate_escaped(line.name, 200)}* `{line.key}`{lock}\n"
+                f"{STATUS_EMOJI[line.status]} · lead {mention(line.lead)} · "
+                f"{line.member_count} members{role}",
+                accessory=button("Status", ids.OPEN_PROJECT_ACTION, line.key),
+            )
+        )
+    if mine:
+        blocks.append(context(f"Only projects you are on. All projects: `{command} list all`."))
+    text = f"{title}: " + ", ".join(f"{line.key} ({line.status.value})" for line in lines)
+    return Reply(text=text, blocks=blocks)
+
+
+def _member_text(member: MemberLine) -> str:
+    role = "lead · " if member.role == Role.LEAD else ("viewer · " if member.role == Role.VIEWER else "")
+    details = " · ".join(escape(x) for x in (member.discipline, member.organisation) if x)
+    return f"{mention(member.person)} — {role}{details}" if details or role else mention(member.person)
+
+
+def build_project_status_reply(
+    report: ProjectStatusReport, zone: ZoneInfo, now: datetime, viewer: str
+) -> Reply:
+    """`/project status`: the project at a glance, in the viewer's time zone."""
+    p = report.project
+    blocks: list[Block] = [
+        header(f"{p.name} ({p.key})"),
+        section(
+            f"{STATUS_EMOJI[p.status]} · lead {mention(p.lead)}"
+            + (f" · <#{p.channel_id}>" if p.channel_id else "")
+            + (" · :lock: private" if p.private else "")
+        ),
+    ]
+    if report.description:
+        blocks.append(section(truncate_escaped(report.description, MAX_SECTION_TEXT)))
+    blocks.append(section("*Members*\n" + "\n".join(_member_text(m) for m in report.members[:40])))
+    blocks.append(
+        section(
+            f"*Next milestones* ({len(report.next_milestones)})"
+            if report.next_milestones
+            else "*Next milestones*: none scheduled."
+        )
+    )
+    blocks += milestone_blocks(report.next_milestones, zone, now, done_button_for=viewer)
+    if report.overdue:
+        blocks.append(section(f"*Overdue* ({len(report.overdue)})"))
+        blocks += milestone_blocks(report.overdue[:15], zone, now, done_button_for=viewer)
+    blocks.append(
+        section(
+            f"*Open blockers* ({len(report.open_blockers)})"
+            if report.open_blockers
+            else "*Open blockers*: none."
+        )
+    )
+    blocks += [section(_blocker_text(b)) for b in report.open_blockers[:10]]
+    blocks.append(zone_note(zone))
+    text = (
+        f"{p.name} ({p.key}): {p.status.value}; {len(report.next_milestones)} upcoming, "
+        f"{len(report.overdue)} overdue milestones; {len(report.open_blockers)} open blockers"
+    )
+    return Reply(text=text, blocks=blocks)
+
+
+def build_members_reply(project: ProjectLine, members: Sequence[MemberLine]) -> Reply:
+    """`/project members`."""
+    lines = [_member_text(m) for m in members]
+    disciplines = sorted({m.discipline for m in members if m.discipline})
+    blocks = [
+        header(f"Members of {project.name}"),
+        section("\n".join(lines[:60]) or "No members."),
+        context("Disciplines: " + ", ".join(escape(d) for d in disciplines)),
+    ]
+    return Reply(text=f"{project.key} members: " + ", ".join(m.person.name for m in members), blocks=blocks)
+
+
+def _blocker_text(line: BlockerLine) -> str:
+    return (
+        f":no_entry: `{line.ref}` {truncate_escaped(line.text, 2500)}\n"
+        f"      raised by {mention(line.raised_by)}"
+    )
+
+
+def build_blockers_reply(lines: Sequence[BlockerLine], scope: str) -> Reply:
+    """`/blocker list` and `/project blockers`."""
+    if not lines:
+        return Reply(
+            text=f"No open blockers {scope}.", blocks=[section(f":tada: No open blockers {escape(scope)}.")]
+        )
+    blocks = [header(f"Open blockers {scope}"), *[section(_blocker_text(b)) for b in lines]]
+    return Reply(
+        text=f"{len(lines)} open blockers {scope}: " + "; ".join(b.ref for b in lines), blocks=blocks
+    )
+
+
+def build_milestone_list_reply(
+    title: str, lines: Sequence[MilestoneLine], zone: ZoneInfo, now: datetime, *, viewer: str, empty: str
+) -> Reply:
+    """A titled list of milestones (list, next, overdue) with Done buttons on the viewer's own."""
+    if not lines:
+        return Reply(text=empty, blocks=[section(escape(empty))])
+    blocks = [
+        header(f"{title} ({len(lines)})"),
+        *milestone_blocks(lines, zone, now, with_project=True, done_button_for=viewer),
+        zone_note(zone),
+    ]
+    text = f"{title}: " + "; ".join(
+        f"{m.ref} {m.title} due {format_local(m.due_at, zone)}" for m in lines[:20]
+    )
+    return Reply(text=text, blocks=blocks)
+
+
+def build_confirm_move_reply(line: MilestoneLine, local_text: str, payload: str) -> Reply:
+    """Ask before applying a relative date ("next friday"), echoing what it was understood as."""
+    message = f"Move `{line.ref}` *{truncate_escaped(line.title, 300)}* to *{escape(local_text)}*?"
+    return Reply(
+        text=f"Move {line.ref} to {local_text}?",
+        blocks=[
+            section(message),
+            actions(
+                [
+                    button("Move it", ids.CONFIRM_MOVE_ACTION, payload, style="primary"),
+                    button("Cancel", ids.CANCEL_ACTION, line.ref),
+                ],
+                block_id="confirm_move",
+            ),
+        ],
+    )

@@ -1,0 +1,527 @@
+"""Slash command interpreter: command text → domain call → reply. No Slack calls are made here.
+
+The Bolt handlers ack, open a session, call `run_command`, then carry out the outcome (respond, open
+a modal, republish App Homes). Keeping the interpretation here makes every command testable as a
+function and lets "did you mean" buttons re-run a command with the chosen project.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.access import (
+    Actor,
+    is_lead,
+    load_actor,
+    require_editor,
+    require_milestone_editor,
+    resolve_workspace,
+    visible_projects,
+)
+from bot.blockers import add_blocker, list_blockers, resolve_blocker
+from bot.domain.dates import DateParseError, ParsedDue, format_local, parse_due
+from bot.errors import InvalidInput, NotFound, UserFacingError
+from bot.milestones import (
+    complete_milestone,
+    find_milestone,
+    list_milestones,
+    move_milestone,
+    next_for_me,
+    overdue,
+)
+from bot.models import ProjectStatus
+from bot.projects import (
+    STATUS_LABELS,
+    affected_users,
+    find_project,
+    join_project,
+    leave_project,
+    list_projects,
+    parse_status,
+    project_for_edit,
+    project_status,
+    set_project_status,
+)
+from bot.reports import member_lines, milestone_line, project_line
+from bot.settings import Settings
+from bot.slack import blocks as kit
+from bot.slack.help import build_help_reply
+from bot.slack.modals import build_milestone_modal, build_project_modal
+
+
+@dataclass(frozen=True)
+class CommandRequest:
+    """A slash command as Slack sent it (or as a "did you mean" button re-issues it)."""
+
+    command: str
+    text: str
+    user_id: str
+    team_id: str | None
+    channel_id: str | None = None
+
+
+@dataclass(frozen=True)
+class CommandOutcome:
+    """What the handler must do after the session closes."""
+
+    reply: kit.Reply | None = None
+    modal: dict[str, Any] | None = None
+    refresh_homes: frozenset[str] = field(default_factory=frozenset)
+    is_error: bool = False
+
+
+@dataclass(frozen=True)
+class _Call:
+    session: Session
+    actor: Actor
+    settings: Settings
+    now: datetime
+    request: CommandRequest
+    args: str
+
+
+Subcommand = Callable[[_Call], CommandOutcome]
+
+
+def run_command(
+    session: Session, settings: Settings, now: datetime, request: CommandRequest
+) -> CommandOutcome:
+    """Interpret one slash command for its author.
+
+    Args:
+        session: The request's session; the caller commits it.
+        settings: For command names, admins and the fallback zone.
+        now: The current instant (UTC).
+        request: The command.
+
+    Returns:
+        The reply (always ephemeral), and possibly a modal to open and App Homes to republish.
+
+    Raises:
+        UserFacingError: The command cannot be carried out; the caller rolls back and shows the message.
+    """
+    names = settings.commands
+    table: dict[str, dict[str, Subcommand]] = {
+        names.project: _PROJECT,
+        names.milestone: _MILESTONE,
+        names.blocker: _BLOCKER,
+    }
+    verb, _, args = request.text.strip().partition(" ")
+    verb = verb.lower()
+    subcommands = table.get(request.command)
+    if subcommands is None or verb in ("", "help", "-h", "--help", "?"):
+        return CommandOutcome(reply=build_help_reply(names, focus=request.command))
+    handler = subcommands.get(verb)
+    if handler is None:
+        usage = ", ".join(f"`{v}`" for v in subcommands)
+        raise InvalidInput(
+            f"“{verb}” is not a {request.command} command. Try {usage}, or `{request.command} help`."
+        )
+    workspace = resolve_workspace(session, request.team_id)
+    actor = load_actor(
+        session, workspace, request.user_id, admins=settings.admins, fallback_zone=settings.default_timezone
+    )
+    return handler(_Call(session, actor, settings, now, request, args.strip()))
+
+
+def execute_command(
+    session_factory: sessionmaker[Session], settings: Settings, now: datetime, request: CommandRequest
+) -> CommandOutcome:
+    """Run a command in its own transaction: committed on success, rolled back on any error.
+
+    A `UserFacingError` becomes an ephemeral error reply (with "did you mean" buttons when the
+    project name was unclear); nothing is half-written.
+    """
+    try:
+        with session_factory.begin() as session:
+            return run_command(session, settings, now, request)
+    except NotFound as error:
+        return CommandOutcome(
+            reply=kit.build_error_reply(
+                error.message,
+                alternatives=error.alternatives,
+                command=request.command,
+                retry_template=_retry_template(request.text, error.query),
+            ),
+            is_error=True,
+        )
+    except UserFacingError as error:
+        return CommandOutcome(reply=kit.build_error_reply(error.message), is_error=True)
+
+
+def execute_confirmed_move(
+    session_factory: sessionmaker[Session],
+    settings: Settings,
+    now: datetime,
+    request: CommandRequest,
+    payload: str,
+) -> CommandOutcome:
+    """Apply a move the user confirmed with the button that `/milestone move … next friday` offered.
+
+    The button carries the instant that was echoed, so the move means what the user saw.
+    """
+    try:
+        data = json.loads(payload)
+        instant = datetime.fromisoformat(data["instant"])
+        zone = ZoneInfo(data["zone"])
+        ref = str(data["ref"])
+    except (ValueError, KeyError, TypeError, ZoneInfoNotFoundError):
+        return CommandOutcome(
+            reply=kit.build_error_reply("That button is out of date; run the command again."), is_error=True
+        )
+    due = ParsedDue(
+        instant=instant, zone=zone.key, local=instant.astimezone(zone), relative=False, time_given=True
+    )
+    try:
+        with session_factory.begin() as session:
+            workspace = resolve_workspace(session, request.team_id)
+            actor = load_actor(
+                session,
+                workspace,
+                request.user_id,
+                admins=settings.admins,
+                fallback_zone=settings.default_timezone,
+            )
+            moved, previous = move_milestone(session, actor, ref, due, now)
+            line = milestone_line(moved, now)
+            local_text = format_local(due.instant, actor.zone)
+            message = (
+                f":spiral_calendar_pad: Moved `{line.ref}` *{kit.escape(line.title)}* to *{local_text}* "
+                f"(was {format_local(previous, actor.zone)})."
+            )
+            return CommandOutcome(
+                reply=kit.Reply(text=f"Moved {line.ref} to {local_text}", blocks=[kit.section(message)]),
+                refresh_homes=frozenset(affected_users(moved.project)),
+            )
+    except UserFacingError as error:
+        return CommandOutcome(reply=kit.build_error_reply(error.message), is_error=True)
+
+
+def _retry_template(text: str, query: str) -> str:
+    """The command text with the unresolved project name replaced by `{key}`."""
+    if not query:
+        return ""
+    escaped = text.strip().replace("{", "{{").replace("}", "}}")
+    needle = query.replace("{", "{{").replace("}", "}}")
+    return escaped.replace(needle, "{key}", 1) if needle in escaped else ""
+
+
+def _require(args: str, usage: str) -> str:
+    if not args:
+        raise InvalidInput(f"Usage: `{usage}`")
+    return args
+
+
+# -- /project ------------------------------------------------------------------------------------
+
+
+def _project_list(call: _Call) -> CommandOutcome:
+    scope = call.args.lower() or "mine"
+    if scope not in ("mine", "all"):
+        raise InvalidInput(f"Usage: `{call.request.command} list [mine|all]`")
+    lines = list_projects(call.session, call.actor, mine=scope == "mine")
+    return CommandOutcome(
+        reply=kit.build_project_list_reply(lines, mine=scope == "mine", command=call.request.command)
+    )
+
+
+def _project_status(call: _Call) -> CommandOutcome:
+    query = _require(call.args, f"{call.request.command} status PROJECT")
+    report = project_status(call.session, call.actor, query, call.now)
+    return CommandOutcome(
+        reply=kit.build_project_status_reply(report, call.actor.zone, call.now, call.actor.slack_id)
+    )
+
+
+def _project_members(call: _Call) -> CommandOutcome:
+    project = find_project(
+        call.session, call.actor, _require(call.args, f"{call.request.command} members PROJECT")
+    )
+    return CommandOutcome(reply=kit.build_members_reply(project_line(project, None), member_lines(project)))
+
+
+def _project_blockers(call: _Call) -> CommandOutcome:
+    project = find_project(
+        call.session, call.actor, _require(call.args, f"{call.request.command} blockers PROJECT")
+    )
+    return CommandOutcome(
+        reply=kit.build_blockers_reply(
+            list_blockers(call.session, call.actor, project.key), f"on {project.key}"
+        )
+    )
+
+
+def _project_create(call: _Call) -> CommandOutcome:
+    return CommandOutcome(modal=build_project_modal(None))
+
+
+def _project_edit(call: _Call) -> CommandOutcome:
+    project = project_for_edit(
+        call.session, call.actor, _require(call.args, f"{call.request.command} edit PROJECT")
+    )
+    return CommandOutcome(modal=build_project_modal(project))
+
+
+def _project_join(call: _Call) -> CommandOutcome:
+    project, changed = join_project(
+        call.session, call.actor, _require(call.args, f"{call.request.command} join PROJECT"), call.now
+    )
+    template = "You joined *{name}* (`{key}`)." if changed else "You are already on *{name}* (`{key}`)."
+    return _notice(template, frozenset({call.actor.slack_id}), name=project.name, key=project.key)
+
+
+def _project_leave(call: _Call) -> CommandOutcome:
+    project, changed = leave_project(
+        call.session, call.actor, _require(call.args, f"{call.request.command} leave PROJECT"), call.now
+    )
+    template = "You left *{name}* (`{key}`)." if changed else "You were not on *{name}* (`{key}`)."
+    return _notice(template, frozenset({call.actor.slack_id}), name=project.name, key=project.key)
+
+
+def _project_set_status(call: _Call) -> CommandOutcome:
+    usage = f"{call.request.command} set-status PROJECT on_track|at_risk|blocked|done"
+    words = _require(call.args, usage).split()
+    if len(words) < 2:
+        raise InvalidInput(f"Usage: `{usage}`")
+    status: ProjectStatus | None = None
+    query = ""
+    for take in (2, 1):  # "on track" is two words; try the longer reading first
+        if len(words) > take:
+            try:
+                status = parse_status(" ".join(words[-take:]))
+                query = " ".join(words[:-take])
+                break
+            except InvalidInput:
+                continue
+    if status is None:
+        parse_status(words[-1])  # raises with the list of valid statuses
+        raise InvalidInput(f"Usage: `{usage}`")
+    project, previous = set_project_status(call.session, call.actor, query, status, call.now)
+    return _notice(
+        "*{name}* (`{key}`) is now {status} (was {previous}).",
+        frozenset(affected_users(project)),
+        name=project.name,
+        key=project.key,
+        status=STATUS_LABELS[status],
+        previous=STATUS_LABELS[previous],
+    )
+
+
+def _notice(template: str, refresh: frozenset[str], **parts: str) -> CommandOutcome:
+    """A one-line confirmation; `parts` are user-supplied and escaped in the mrkdwn version only."""
+    mrkdwn = template.format(**{k: kit.escape(v) for k, v in parts.items()})
+    return CommandOutcome(
+        reply=kit.Reply(text=template.format(**parts), blocks=[kit.section(mrkdwn)]), refresh_homes=refresh
+    )
+
+
+_PROJECT: dict[str, Subcommand] = {
+    "list": _project_list,
+    "status": _project_status,
+    "members": _project_members,
+    "blockers": _project_blockers,
+    "create": _project_create,
+    "edit": _project_edit,
+    "join": _project_join,
+    "leave": _project_leave,
+    "set-status": _project_set_status,
+}
+
+
+# -- /milestone ----------------------------------------------------------------------------------
+
+
+def _milestone_list(call: _Call) -> CommandOutcome:
+    lines = list_milestones(call.session, call.actor, call.args or None, call.now)
+    scope = f"on {call.args}" if call.args else "on your projects"
+    if call.args and lines:
+        scope = f"on {lines[0].project_key}"
+    return CommandOutcome(
+        reply=kit.build_milestone_list_reply(
+            f"Open milestones {scope}",
+            lines,
+            call.actor.zone,
+            call.now,
+            viewer=call.actor.slack_id,
+            empty=f"No open milestones {scope}.",
+        )
+    )
+
+
+def _milestone_next(call: _Call) -> CommandOutcome:
+    lines = next_for_me(call.session, call.actor, call.now)
+    return CommandOutcome(
+        reply=kit.build_milestone_list_reply(
+            "Yours in the next 14 days",
+            lines,
+            call.actor.zone,
+            call.now,
+            viewer=call.actor.slack_id,
+            empty="Nothing of yours is due in the next 14 days.",
+        )
+    )
+
+
+def _milestone_overdue(call: _Call) -> CommandOutcome:
+    everywhere = call.args.lower() == "all"
+    if call.args and not everywhere:
+        raise InvalidInput(f"Usage: `{call.request.command} overdue [all]`")
+    lines = overdue(call.session, call.actor, call.now, everywhere=everywhere)
+    scope = "in all projects" if everywhere else "on your projects"
+    return CommandOutcome(
+        reply=kit.build_milestone_list_reply(
+            f"Overdue {scope}",
+            lines,
+            call.actor.zone,
+            call.now,
+            viewer=call.actor.slack_id,
+            empty=f"Nothing is overdue {scope}.",
+        )
+    )
+
+
+def _milestone_add(call: _Call) -> CommandOutcome:
+    chosen = find_project(call.session, call.actor, call.args) if call.args else None
+    projects = [
+        p for p in visible_projects(call.session, call.actor) if call.actor.is_admin or is_lead(p, call.actor)
+    ]
+    if chosen is not None and chosen not in projects:
+        require_editor(chosen, call.actor, "add milestones")
+    if chosen is None and not projects:
+        raise InvalidInput(
+            "You lead no project, so there is nowhere you can add milestones. "
+            "Ask a project lead, or name a project you lead."
+        )
+    return CommandOutcome(modal=build_milestone_modal(projects, chosen))
+
+
+def _milestone_done(call: _Call) -> CommandOutcome:
+    ref = _require(call.args, f"{call.request.command} done ID")
+    milestone, changed = complete_milestone(call.session, call.actor, ref.split()[0], call.now)
+    line = milestone_line(milestone, call.now)
+    verb = "Marked done" if changed else "Already done"
+    message = f":white_check_mark: {verb}: `{line.ref}` *{kit.escape(line.title)}*."
+    return CommandOutcome(
+        reply=kit.Reply(text=f"{verb}: {line.ref} {line.title}", blocks=[kit.section(message)]),
+        refresh_homes=frozenset(affected_users(milestone.project)),
+    )
+
+
+def _milestone_move(call: _Call) -> CommandOutcome:
+    usage = (
+        f"{call.request.command} move ID DATE "
+        "(e.g. `bidshade-2 2026-12-04 17:00` or `bidshade-2 next friday`)"
+    )
+    ref, _, date_text = _require(call.args, usage).partition(" ")
+    if not date_text.strip():
+        raise InvalidInput(f"Usage: `{usage}`")
+    milestone = find_milestone(call.session, call.actor, ref)
+    try:
+        due = parse_due(date_text, now=call.now, zone=call.actor.zone)
+    except DateParseError as error:
+        raise InvalidInput(str(error)) from None
+    local_text = format_local(due.instant, call.actor.zone)
+    if due.relative:
+        # Relative phrases are echoed back for confirmation; the button carries the instant, not the
+        # phrase, so "tomorrow" keeps the meaning it had when it was typed.
+        require_milestone_editor(milestone, call.actor, "move it")
+        payload = json.dumps({"ref": ref.lower(), "instant": due.instant.isoformat(), "zone": due.zone})
+        return CommandOutcome(
+            reply=kit.build_confirm_move_reply(milestone_line(milestone, call.now), local_text, payload)
+        )
+    moved, previous = move_milestone(call.session, call.actor, ref, due, call.now)
+    line = milestone_line(moved, call.now)
+    message = (
+        f":spiral_calendar_pad: Moved `{line.ref}` *{kit.escape(line.title)}* to *{local_text}* "
+        f"(was {format_local(previous, call.actor.zone)})."
+    )
+    return CommandOutcome(
+        reply=kit.Reply(text=f"Moved {line.ref} to {local_text}", blocks=[kit.section(message)]),
+        refresh_homes=frozenset(affected_users(moved.project)),
+    )
+
+
+_MILESTONE: dict[str, Subcommand] = {
+    "list": _milestone_list,
+    "next": _milestone_next,
+    "overdue": _milestone_overdue,
+    "add": _milestone_add,
+    "done": _milestone_done,
+    "move": _milestone_move,
+}
+
+
+# -- /blocker ------------------------------------------------------------------------------------
+
+
+def _split_project(args: str) -> tuple[str, str]:
+    """Split `PROJECT rest…` where PROJECT is one word or a quoted name."""
+    if args.startswith(('"', "'", "“")):
+        normalised = args.replace("“", '"').replace("”", '"')
+        try:
+            lexer = shlex.shlex(normalised, posix=True)
+            lexer.whitespace_split = True
+            project = next(iter(lexer))
+        except (ValueError, StopIteration):
+            raise InvalidInput("Close the quotes around the project name.") from None
+        rest = normalised.split('"', 2)[2] if normalised.count('"') >= 2 else ""
+        return project, rest.strip()
+    project, _, rest = args.partition(" ")
+    return project, rest.strip()
+
+
+def _blocker_add(call: _Call) -> CommandOutcome:
+    usage = f'{call.request.command} add PROJECT what is blocking (quote a multi-word name: "bid shading")'
+    project_query, text = _split_project(_require(call.args, usage))
+    if not text:
+        raise InvalidInput(f"Usage: `{usage}`")
+    blocker = add_blocker(call.session, call.actor, project_query, text, call.now)
+    ref = f"{blocker.project.key}-b{blocker.number}"
+    message = (
+        f":no_entry: Blocker `{ref}` raised on *{kit.escape(blocker.project.name)}*: "
+        f"{kit.escape(blocker.text)}"
+    )
+    return CommandOutcome(
+        reply=kit.Reply(text=f"Blocker {ref} raised", blocks=[kit.section(message)]),
+        refresh_homes=frozenset(affected_users(blocker.project)),
+    )
+
+
+def _blocker_list(call: _Call) -> CommandOutcome:
+    lines = list_blockers(call.session, call.actor, call.args or None)
+    scope = f"on {call.args}" if call.args else "in your visible projects"
+    if call.args and lines:
+        scope = f"on {lines[0].project_key}"
+    return CommandOutcome(reply=kit.build_blockers_reply(lines, scope))
+
+
+def _blocker_resolve(call: _Call) -> CommandOutcome:
+    ref = _require(call.args, f"{call.request.command} resolve ID").split()[0]
+    blocker, changed = resolve_blocker(call.session, call.actor, ref, call.now)
+    verb = "Resolved" if changed else "Already resolved"
+    message = f":white_check_mark: {verb}: `{ref.lower()}` {kit.escape(blocker.text)}"
+    return CommandOutcome(
+        reply=kit.Reply(text=f"{verb} {ref}", blocks=[kit.section(message)]),
+        refresh_homes=frozenset(affected_users(blocker.project)),
+    )
+
+
+_BLOCKER: dict[str, Subcommand] = {
+    "add": _blocker_add,
+    "list": _blocker_list,
+    "resolve": _blocker_resolve,
+}
+
+SUBCOMMANDS: dict[str, tuple[str, ...]] = {
+    "project": tuple(_PROJECT),
+    "milestone": tuple(_MILESTONE),
+    "blocker": tuple(_BLOCKER),
+}

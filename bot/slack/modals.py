@@ -1,0 +1,208 @@
+"""Modal builders and parsers of their submissions (pure; no Slack calls).
+
+Slack limits: modal titles 24 characters, 100 blocks, 100 options per static select, plain-text inputs
+at most 3,000 characters.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bot.models import Project, ProjectStatus, Role
+from bot.projects import ProjectDraft
+from bot.slack import ids
+from bot.slack.blocks import Block, context, escape, truncate
+
+MAX_INPUT = 3000
+MAX_OPTIONS = 100
+STATUS_OPTION_TEXT = {
+    ProjectStatus.ON_TRACK: "On track",
+    ProjectStatus.AT_RISK: "At risk",
+    ProjectStatus.BLOCKED: "Blocked",
+    ProjectStatus.DONE: "Done",
+}
+
+
+def _plain(text: str) -> dict[str, Any]:
+    return {"type": "plain_text", "text": text, "emoji": True}
+
+
+def _option(text: str, value: str) -> dict[str, Any]:
+    return {"text": _plain(truncate(text, 75)), "value": value}
+
+
+def _input(
+    block_id: str, label: str, element: dict[str, Any], *, optional: bool = False, hint: str | None = None
+) -> Block:
+    block: Block = {
+        "type": "input",
+        "block_id": block_id,
+        "label": _plain(label),
+        "element": {**element, "action_id": block_id},
+        "optional": optional,
+    }
+    if hint:
+        block["hint"] = _plain(hint)
+    return block
+
+
+def _modal(title: str, callback_id: str, blocks: list[Block], metadata: dict[str, Any], submit: str) -> Block:
+    return {
+        "type": "modal",
+        "callback_id": callback_id,
+        "title": _plain(truncate(title, 24)),
+        "submit": _plain(submit),
+        "close": _plain("Cancel"),
+        "blocks": blocks[:100],
+        "private_metadata": json.dumps(metadata),
+    }
+
+
+def build_project_modal(project: Project | None) -> Block:
+    """The create (project is None) or edit modal for a project."""
+    status_options = [_option(label, status.value) for status, label in STATUS_OPTION_TEXT.items()]
+    blocks: list[Block] = []
+    if project is None:
+        blocks.append(
+            _input(
+                ids.KEY_INPUT,
+                "Key",
+                {"type": "plain_text_input", "max_length": 40, "placeholder": _plain("e.g. bidshade")},
+                hint="Short id used in commands: lowercase letters, digits, _",
+            )
+        )
+    else:
+        blocks.append(context(f"Project key: `{project.key}`"))
+    name: dict[str, Any] = {"type": "plain_text_input", "max_length": 200}
+    if project is not None:
+        name["initial_value"] = project.name
+    blocks.append(_input(ids.NAME_INPUT, "Name", name))
+    if project is None or len(project.description) <= MAX_INPUT:
+        description: dict[str, Any] = {"type": "plain_text_input", "multiline": True, "max_length": MAX_INPUT}
+        if project is not None and project.description:
+            description["initial_value"] = project.description
+        blocks.append(_input(ids.DESCRIPTION_INPUT, "Description", description, optional=True))
+    else:
+        # Slack inputs hold at most 3,000 characters: never prefill a cut copy that would save truncated.
+        blocks.append(
+            context(
+                f"The description has {len(project.description)} characters, more than Slack "
+                "can edit here; it is kept as it is."
+            )
+        )
+    status: dict[str, Any] = {"type": "static_select", "options": status_options}
+    status["initial_option"] = status_options[
+        list(STATUS_OPTION_TEXT).index(project.status if project else ProjectStatus.ON_TRACK)
+    ]
+    blocks.append(_input(ids.STATUS_INPUT, "Status", status))
+    channel: dict[str, Any] = {
+        "type": "conversations_select",
+        "filter": {"include": ["public", "private"], "exclude_bot_users": True},
+    }
+    if project is not None and project.channel_id:
+        channel["initial_conversation"] = project.channel_id
+    blocks.append(_input(ids.CHANNEL_INPUT, "Channel", channel, optional=True))
+    private_option = _option("Private: only members can see it", "private")
+    private: dict[str, Any] = {"type": "checkboxes", "options": [private_option]}
+    if project is not None and project.private:
+        private["initial_options"] = [private_option]
+    blocks.append(_input(ids.PRIVATE_INPUT, "Visibility", private, optional=True))
+    lead: dict[str, Any] = {"type": "users_select"}
+    if project is not None and project.lead is not None:
+        lead["initial_user"] = project.lead.slack_id
+    blocks.append(_input(ids.LEAD_INPUT, "Lead", lead))
+    members: dict[str, Any] = {"type": "multi_users_select"}
+    if project is not None:
+        members["initial_users"] = [m.person.slack_id for m in project.memberships if m.role == Role.MEMBER][
+            :100
+        ]
+    blocks.append(_input(ids.MEMBERS_INPUT, "Members", members, optional=True))
+    metadata = {"mode": "create"} if project is None else {"mode": "edit", "key": project.key}
+    return _modal(
+        "New project" if project is None else "Edit project",
+        ids.PROJECT_MODAL,
+        blocks,
+        metadata,
+        "Create" if project is None else "Save",
+    )
+
+
+def build_milestone_modal(projects: Sequence[Project], chosen: Project | None) -> Block:
+    """The "add milestone" modal; the project is fixed when given, else picked from those the user leads."""
+    blocks: list[Block] = []
+    if chosen is not None:
+        blocks.append(context(f"Project: *{escape(chosen.name)}* (`{chosen.key}`)"))
+    else:
+        options = [_option(f"{p.name} ({p.key})", p.key) for p in projects[:MAX_OPTIONS]]
+        blocks.append(_input(ids.PROJECT_INPUT, "Project", {"type": "static_select", "options": options}))
+    blocks.append(_input(ids.TITLE_INPUT, "Title", {"type": "plain_text_input", "max_length": 300}))
+    blocks.append(
+        _input(
+            ids.DUE_INPUT,
+            "Due",
+            {
+                "type": "plain_text_input",
+                "max_length": 60,
+                "placeholder": _plain("2026-12-04 17:00, or next friday 17:00"),
+            },
+            hint="In your time zone. A date alone means 17:00.",
+        )
+    )
+    blocks.append(_input(ids.OWNER_INPUT, "Owner", {"type": "users_select"}, optional=True))
+    return _modal(
+        "New milestone", ids.MILESTONE_MODAL, blocks, {"project": chosen.key if chosen else ""}, "Add"
+    )
+
+
+def _value(values: dict[str, Any], block_id: str) -> dict[str, Any]:
+    return dict(values.get(block_id, {}).get(block_id, {}))
+
+
+def parse_project_submission(
+    values: dict[str, Any], metadata: dict[str, Any], existing: Project | None
+) -> ProjectDraft:
+    """Turn the project modal's `state.values` into a draft (validation happens in the domain)."""
+    key = metadata.get("key") or (_value(values, ids.KEY_INPUT).get("value") or "").strip().lower()
+    description_field = _value(values, ids.DESCRIPTION_INPUT)
+    if ids.DESCRIPTION_INPUT in values:
+        description = description_field.get("value") or ""
+    else:
+        description = existing.description if existing is not None else ""
+    status_option = _value(values, ids.STATUS_INPUT).get("selected_option") or {}
+    private_options = _value(values, ids.PRIVATE_INPUT).get("selected_options") or []
+    return ProjectDraft(
+        key=str(key),
+        name=(_value(values, ids.NAME_INPUT).get("value") or "").strip(),
+        description=description,
+        status=ProjectStatus(status_option.get("value", ProjectStatus.ON_TRACK.value)),
+        channel_id=_value(values, ids.CHANNEL_INPUT).get("selected_conversation") or None,
+        private=any(o.get("value") == "private" for o in private_options),
+        lead_slack_id=_value(values, ids.LEAD_INPUT).get("selected_user") or "",
+        member_slack_ids=tuple(_value(values, ids.MEMBERS_INPUT).get("selected_users") or ()),
+    )
+
+
+@dataclass(frozen=True)
+class MilestoneSubmission:
+    """What the milestone modal submitted."""
+
+    project_key: str
+    title: str
+    due_text: str
+    owner_slack_id: str | None
+
+
+def parse_milestone_submission(values: dict[str, Any], metadata: dict[str, Any]) -> MilestoneSubmission:
+    """Turn the milestone modal's `state.values` into a submission."""
+    project = metadata.get("project") or (_value(values, ids.PROJECT_INPUT).get("selected_option") or {}).get(
+        "value", ""
+    )
+    return MilestoneSubmission(
+        project_key=str(project),
+        title=_value(values, ids.TITLE_INPUT).get("value") or "",
+        due_text=_value(values, ids.DUE_INPUT).get("value") or "",
+        owner_slack_id=_value(values, ids.OWNER_INPUT).get("selected_user") or None,
+    )

@@ -1,0 +1,155 @@
+"""Modal submissions: validate, apply in one transaction, and say which field is wrong if any.
+
+Slack shows `response_action: errors` next to the named input blocks, so problems go back keyed by
+block id and the modal stays open with what the user typed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.access import load_actor, resolve_workspace
+from bot.domain.dates import DateParseError, format_local, parse_due
+from bot.errors import Forbidden, InvalidInput, NotFound, UserFacingError
+from bot.milestones import add_milestone
+from bot.models import Project
+from bot.projects import affected_users, create_project, edit_project, find_project, validate_draft
+from bot.settings import Settings
+from bot.slack import blocks as kit
+from bot.slack import ids
+from bot.slack.modals import parse_milestone_submission, parse_project_submission
+
+_DRAFT_FIELD_TO_BLOCK = {
+    "key": ids.KEY_INPUT,
+    "name": ids.NAME_INPUT,
+    "description": ids.DESCRIPTION_INPUT,
+    "channel": ids.CHANNEL_INPUT,
+    "lead": ids.LEAD_INPUT,
+}
+
+
+@dataclass(frozen=True)
+class SubmissionResult:
+    """Either field errors (modal stays open) or a confirmation and homes to refresh."""
+
+    errors: dict[str, str] = field(default_factory=dict)
+    notice: kit.Reply | None = None
+    refresh_homes: frozenset[str] = field(default_factory=frozenset)
+
+
+def submit_project(
+    session_factory: sessionmaker[Session],
+    settings: Settings,
+    now: datetime,
+    *,
+    user_id: str,
+    team_id: str | None,
+    values: dict[str, Any],
+    metadata: dict[str, Any],
+) -> SubmissionResult:
+    """Create or edit a project from the project modal."""
+    editing = metadata.get("mode") == "edit"
+    first_block = ids.NAME_INPUT if editing else ids.KEY_INPUT
+    try:
+        with session_factory.begin() as session:
+            workspace = resolve_workspace(session, team_id)
+            actor = load_actor(
+                session, workspace, user_id, admins=settings.admins, fallback_zone=settings.default_timezone
+            )
+            existing = None
+            if editing:
+                existing = session.scalars(
+                    select(Project).where(
+                        Project.workspace_id == workspace.id, Project.key == str(metadata.get("key"))
+                    )
+                ).first()
+            draft = parse_project_submission(values, metadata, existing)
+            if problems := validate_draft(draft):
+                return SubmissionResult(
+                    errors={_DRAFT_FIELD_TO_BLOCK.get(k, first_block): v for k, v in problems.items()}
+                )
+            if editing:
+                project = edit_project(session, actor, draft.key, draft, now)
+                template = "Saved *{name}* (`{key}`)."
+            else:
+                project = create_project(session, actor, draft, now)
+                template = (
+                    "Created *{name}* (`{key}`). Add milestones with `"
+                    + settings.commands.milestone
+                    + " add {key}`."
+                )
+            notice = kit.Reply(
+                text=template.format(name=project.name, key=project.key),
+                blocks=[kit.section(template.format(name=kit.escape(project.name), key=project.key))],
+            )
+            return SubmissionResult(notice=notice, refresh_homes=frozenset(affected_users(project)))
+    except UserFacingError as error:
+        return SubmissionResult(errors={first_block: error.message})
+
+
+def submit_milestone(
+    session_factory: sessionmaker[Session],
+    settings: Settings,
+    now: datetime,
+    *,
+    user_id: str,
+    team_id: str | None,
+    values: dict[str, Any],
+    metadata: dict[str, Any],
+) -> SubmissionResult:
+    """Add a milestone from the milestone modal."""
+    submission = parse_milestone_submission(values, metadata)
+    project_block = ids.TITLE_INPUT if metadata.get("project") else ids.PROJECT_INPUT
+    try:
+        with session_factory.begin() as session:
+            workspace = resolve_workspace(session, team_id)
+            actor = load_actor(
+                session, workspace, user_id, admins=settings.admins, fallback_zone=settings.default_timezone
+            )
+            try:
+                project = find_project(session, actor, submission.project_key)
+            except NotFound as error:
+                return SubmissionResult(errors={project_block: error.message})
+            try:
+                due = parse_due(submission.due_text, now=now, zone=actor.zone)
+            except DateParseError as error:
+                return SubmissionResult(errors={ids.DUE_INPUT: str(error)})
+            try:
+                milestone = add_milestone(
+                    session,
+                    actor,
+                    project,
+                    title=submission.title,
+                    due=due,
+                    owner_slack_id=submission.owner_slack_id,
+                    now=now,
+                )
+            except Forbidden as error:
+                return SubmissionResult(errors={project_block: error.message})
+            except InvalidInput as error:
+                block = (
+                    ids.OWNER_INPUT
+                    if submission.owner_slack_id and "not on" in error.message
+                    else ids.TITLE_INPUT
+                )
+                return SubmissionResult(errors={block: error.message})
+            ref = f"{project.key}-{milestone.number}"
+            local = format_local(due.instant, actor.zone)
+            text = f"Added {ref} {milestone.title}, due {local}."
+            notice = kit.Reply(
+                text=text,
+                blocks=[
+                    kit.section(
+                        f":spiral_calendar_pad: Added `{ref}` *{kit.escape(milestone.title)}* to "
+                        f"*{kit.escape(project.name)}*, due *{local}*."
+                    )
+                ],
+            )
+            return SubmissionResult(notice=notice, refresh_homes=frozenset(affected_users(project)))
+    except UserFacingError as error:
+        return SubmissionResult(errors={project_block: error.message})

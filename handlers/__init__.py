@@ -1,0 +1,17 @@
+"""Bolt listeners, one module per Slack surface, each exposing `register(app, settings)`."""
+
+from __future__ import annotations
+
+from slack_bolt import App
+
+from bot.settings import Settings
+
+
+def register_all(app: App, settings: Settings) -> None:
+    """Register every surface's listeners on `app`."""
+    from handlers import actions, commands, events, views
+
+    commands.register(app, settings)
+    actions.register(app, settings)
+    views.register(app, settings)
+    events.register(app, settings)

@@ -1,0 +1,154 @@
+"""Button clicks (`block_actions`) on messages, the App Home and modals."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+
+from bot.services import Services
+from bot.settings import Settings
+from bot.slack import ids
+from bot.slack.blocks import Reply
+from bot.slack.commands import CommandOutcome, CommandRequest, execute_command, execute_confirmed_move
+from bot.slack.home_publisher import publish_homes
+from handlers.commands import deliver_outcome
+
+
+def register(app: App, settings: Settings) -> None:
+    """Register the button listeners."""
+    app.action(ids.PICK_PROJECT_ACTION)(handle_pick_project_action)
+    app.action(ids.MILESTONE_DONE_ACTION)(handle_milestone_done_action)
+    app.action(ids.CONFIRM_MOVE_ACTION)(handle_confirm_move_action)
+    app.action(ids.CANCEL_ACTION)(handle_cancel_action)
+    app.action(ids.OPEN_PROJECT_ACTION)(handle_open_project_action)
+    app.action(ids.HOME_REFRESH_ACTION)(handle_home_refresh_action)
+
+
+def _request(body: dict[str, Any], command: str, text: str) -> CommandRequest:
+    return CommandRequest(
+        command=command,
+        text=text,
+        user_id=body["user"]["id"],
+        team_id=(body.get("team") or {}).get("id"),
+        channel_id=(body.get("channel") or {}).get("id"),
+    )
+
+
+def _value(body: dict[str, Any]) -> str:
+    return str(body["actions"][0].get("value") or "")
+
+
+def _deliver(
+    outcome: CommandOutcome,
+    body: dict[str, Any],
+    client: WebClient,
+    respond: Respond,
+    services: Services,
+    *,
+    replace_original: bool,
+    refresh_viewer: bool = False,
+) -> None:
+    team_id = (body.get("team") or {}).get("id")
+    user_id = body["user"]["id"]
+    if body.get("response_url"):
+        deliver_outcome(
+            outcome,
+            client=client,
+            respond=respond,
+            services=services,
+            trigger_id=body.get("trigger_id"),
+            team_id=team_id,
+            replace_original=replace_original,
+        )
+        return
+    # Clicked in the App Home (a view): there is no response_url, so a reply shows in a modal —
+    # except a plain success when the refreshed Home itself shows the result.
+    if outcome.modal is not None:
+        client.views_open(trigger_id=body["trigger_id"], view=outcome.modal)
+    elif outcome.reply is not None and (outcome.is_error or not refresh_viewer):
+        client.views_open(trigger_id=body["trigger_id"], view=_reply_modal(outcome.reply))
+    publish_homes(client, services, team_id, {*outcome.refresh_homes, *([user_id] if refresh_viewer else [])})
+
+
+def _reply_modal(reply: Reply) -> dict[str, Any]:
+    return {
+        "type": "modal",
+        "title": {"type": "plain_text", "text": "Liaison"},
+        "close": {"type": "plain_text", "text": "Close"},
+        "blocks": reply.as_kwargs()["blocks"][:100],
+    }
+
+
+def handle_pick_project_action(
+    ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, services: Services
+) -> None:
+    """A "did you mean" button: re-run the original command with the chosen project."""
+    ack()
+    try:
+        choice = json.loads(_value(body))
+        command, text = str(choice["command"]), str(choice["text"])
+    except (ValueError, KeyError, TypeError):
+        respond(text="That button is out of date; run the command again.", replace_original=False)
+        return
+    outcome = execute_command(
+        services.session_factory, services.settings, services.clock.now(), _request(body, command, text)
+    )
+    _deliver(outcome, body, client, respond, services, replace_original=True)
+
+
+def handle_milestone_done_action(
+    ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, services: Services
+) -> None:
+    """Done button on a milestone (in a message or the App Home)."""
+    ack()
+    outcome = execute_command(
+        services.session_factory,
+        services.settings,
+        services.clock.now(),
+        _request(body, services.settings.commands.milestone, f"done {_value(body)}"),
+    )
+    _deliver(outcome, body, client, respond, services, replace_original=False, refresh_viewer=True)
+
+
+def handle_confirm_move_action(
+    ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, services: Services
+) -> None:
+    """ "Move it" on the confirmation a relative date produced."""
+    ack()
+    outcome = execute_confirmed_move(
+        services.session_factory,
+        services.settings,
+        services.clock.now(),
+        _request(body, services.settings.commands.milestone, ""),
+        _value(body),
+    )
+    _deliver(outcome, body, client, respond, services, replace_original=True)
+
+
+def handle_cancel_action(ack: Ack, respond: Respond) -> None:
+    """Cancel on a confirmation: replace it with a note that nothing changed."""
+    ack()
+    respond(text="Cancelled; nothing was changed.", replace_original=True)
+
+
+def handle_open_project_action(
+    ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, services: Services
+) -> None:
+    """Status button next to a project: show its status."""
+    ack()
+    outcome = execute_command(
+        services.session_factory,
+        services.settings,
+        services.clock.now(),
+        _request(body, services.settings.commands.project, f"status {_value(body)}"),
+    )
+    _deliver(outcome, body, client, respond, services, replace_original=False)
+
+
+def handle_home_refresh_action(ack: Ack, body: dict[str, Any], client: WebClient, services: Services) -> None:
+    """Refresh button in the App Home."""
+    ack()
+    publish_homes(client, services, (body.get("team") or {}).get("id"), [body["user"]["id"]])

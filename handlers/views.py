@@ -1,0 +1,76 @@
+"""Modal submissions (`view_submission`)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+
+from bot.services import Services
+from bot.settings import Settings
+from bot.slack import ids
+from bot.slack.home_publisher import publish_homes
+from bot.slack.submissions import SubmissionResult, submit_milestone, submit_project
+
+
+def register(app: App, settings: Settings) -> None:
+    """Register the modal submission listeners."""
+    app.view(ids.PROJECT_MODAL)(handle_project_submission)
+    app.view(ids.MILESTONE_MODAL)(handle_milestone_submission)
+
+
+def _metadata(view: dict[str, Any]) -> dict[str, Any]:
+    try:
+        data = json.loads(view.get("private_metadata") or "{}")
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _finish(
+    result: SubmissionResult, ack: Ack, body: dict[str, Any], client: WebClient, services: Services
+) -> None:
+    # Field errors must travel in the ack itself: it is the only way to keep the modal open.
+    if result.errors:
+        ack(response_action="errors", errors=result.errors)
+        return
+    ack()
+    user_id = body["user"]["id"]
+    if result.notice is not None:
+        # Modals have no response_url; the confirmation goes to the app's DM with the user.
+        client.chat_postMessage(channel=user_id, **result.notice.as_kwargs())
+    publish_homes(client, services, (body.get("team") or {}).get("id"), {*result.refresh_homes, user_id})
+
+
+def handle_project_submission(
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, services: Services
+) -> None:
+    """Project create/edit modal submitted."""
+    result = submit_project(
+        services.session_factory,
+        services.settings,
+        services.clock.now(),
+        user_id=body["user"]["id"],
+        team_id=(body.get("team") or {}).get("id"),
+        values=view["state"]["values"],
+        metadata=_metadata(view),
+    )
+    _finish(result, ack, body, client, services)
+
+
+def handle_milestone_submission(
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, services: Services
+) -> None:
+    """Add-milestone modal submitted."""
+    result = submit_milestone(
+        services.session_factory,
+        services.settings,
+        services.clock.now(),
+        user_id=body["user"]["id"],
+        team_id=(body.get("team") or {}).get("id"),
+        values=view["state"]["values"],
+        metadata=_metadata(view),
+    )
+    _finish(result, ack, body, client, services)

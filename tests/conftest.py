@@ -1,0 +1,91 @@
+"""Shared fixtures: a fake Slack Web API over HTTP, an in-memory database, a real Bolt app."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from slack_bolt import App
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.app import create_app
+from bot.clock import FixedClock
+from bot.console.payloads import SlackPayloads
+from bot.db import Base, make_engine, make_session_factory
+from bot.services import Services
+from bot.settings import Settings
+from bot.slack.client import build_web_client
+from tests.fakes.slack_api import FakeSlackApi
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEMO_FILE = REPO_ROOT / "bot" / "data" / "adtech-alliance.yaml"
+SIGNING_SECRET = "test-signing-secret"
+# The demo data is written as of 2026-11-20; tests run on a fixed Friday morning in Amsterdam.
+DEMO_NOW = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def _no_slack_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Bolt falls back to SLACK_* variables when an argument is missing; tests must not see real ones.
+    for name in list(os.environ):
+        if name.startswith("SLACK_") or name in ("DATABASE_URL", "LIAISON_TIMEZONE"):
+            monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def slack_api() -> Iterator[FakeSlackApi]:
+    with FakeSlackApi() as api:
+        yield api
+
+
+@pytest.fixture
+def settings(slack_api: FakeSlackApi) -> Settings:
+    return Settings.from_env(
+        {
+            "SLACK_BOT_TOKEN": "xoxb-test-token",
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SLACK_API_URL": slack_api.url,
+            "DATABASE_URL": "sqlite://",
+            "LIAISON_TIMEZONE": "Europe/Amsterdam",
+            "LIAISON_ADMINS": "U0ADMIN",
+        }
+    )
+
+
+@pytest.fixture
+def engine() -> Iterator[Engine]:
+    engine = make_engine("sqlite://")
+    Base.metadata.create_all(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    return make_session_factory(engine)
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(DEMO_NOW)
+
+
+@pytest.fixture
+def services(settings: Settings, session_factory: sessionmaker[Session], clock: FixedClock) -> Services:
+    return Services(settings=settings, session_factory=session_factory, clock=clock)
+
+
+@pytest.fixture
+def app(settings: Settings, services: Services) -> App:
+    return create_app(settings, services, client=build_web_client(settings, timeout=5),
+                      process_before_response=True)
+
+
+@pytest.fixture
+def payloads(slack_api: FakeSlackApi) -> SlackPayloads:
+    return SlackPayloads(SIGNING_SECRET, team_id=FakeSlackApi.team_id,
+                         response_url_base=f"http://127.0.0.1:{slack_api.port}/response")
