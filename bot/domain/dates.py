@@ -1,0 +1,393 @@
+"""Strict parsing and friendly formatting of due dates typed in Slack commands.
+
+Parsing never guesses: text that is not one of the documented forms raises `DateParseError` whose
+message can be shown to the user as is. Wall-clock times are interpreted in the asker's time zone
+with one shared rule for daylight-saving changes (`resolve_wall_clock`), also used by the YAML
+importer and reminders.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from zoneinfo import ZoneInfo
+
+# How far ahead a due date may be. Further is almost certainly a typo in the year.
+MAX_YEARS_AHEAD = 5
+# Earliest accepted year (also catches two-digit-year slips such as 0026-12-04).
+MIN_YEAR = 2000
+# "in N days/weeks" accepts N in this range.
+MAX_RELATIVE_COUNT = 365
+
+ACCEPTED_FORMS = (
+    "Use a date like 2026-12-04, today, tomorrow, friday, next friday or in 3 days, "
+    "optionally followed by a time like 17:00, 9:30, 5pm or noon."
+)
+
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_WEEKDAY_INDEX = {name: i for i, name in enumerate(_WEEKDAYS)} | {n[:3]: i for i, n in enumerate(_WEEKDAYS)}
+_DAY_ABBR = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTH_ABBR = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+# re.ASCII keeps \s and [0-9] from matching other scripts' spaces and digits.
+_ISO = re.compile(
+    r"(?P<y>[0-9]{4})-(?P<m>[0-9]{2})-(?P<d>[0-9]{2})(?:(?P<t>t)(?P<ttime>\S+)|\s(?P<time>.+))?", re.ASCII
+)
+_WEEKDAY_PATTERN = "|".join(sorted(_WEEKDAY_INDEX, key=len, reverse=True))
+_RELATIVE = re.compile(
+    r"(?:(?P<word>today|tomorrow)"
+    r"|in\s(?P<count>[0-9]+)\s(?P<unit>days?|weeks?)"
+    rf"|(?:next\s)?(?P<weekday>{_WEEKDAY_PATTERN}))"
+    r"(?:\s(?P<time>.+))?",
+    re.ASCII,
+)
+# Something date-like in another layout (2026-1-4, 04/12/2026): say which layout we want, never guess.
+_OTHER_NUMERIC_DATE = re.compile(r"[0-9]{1,4}[-/.][0-9]{1,2}[-/.][0-9]{1,4}(?:\s.*)?", re.ASCII)
+_TIME_24H = re.compile(r"(?P<h>[0-9]{1,2}):(?P<m>[0-9]{2})(?::(?P<s>[0-9]{2}))?", re.ASCII)
+_TIME_12H = re.compile(r"(?P<h>[0-9]{1,2})(?::(?P<m>[0-9]{2}))?\s?(?P<ampm>am|pm)", re.ASCII)
+
+
+class DateParseError(ValueError):
+    """The text is not an accepted date, or names a time that does not exist.
+
+    ``str(error)`` is a short sentence for the user. For a time skipped by a daylight-saving change,
+    `suggestion` holds the first valid instant after the gap (aware, in the zone); otherwise None.
+    """
+
+    def __init__(self, message: str, *, suggestion: datetime | None = None) -> None:
+        super().__init__(message)
+        self.suggestion = suggestion
+
+
+@dataclass(frozen=True)
+class ParsedDue:
+    """A due date parsed from user text.
+
+    Attributes:
+        instant: The moment, timezone-aware in UTC (store this).
+        zone: IANA name of the zone the text was interpreted in, e.g. ``"Europe/Amsterdam"``.
+        local: The same moment, aware, in `zone` (show this back to the user).
+        relative: True when the text was relative to now ("tomorrow", "friday", "in 3 days"), so the
+            UI should ask for confirmation of the resolved date.
+        time_given: True when the text included a time; otherwise the default time was used.
+    """
+
+    instant: datetime
+    zone: str
+    local: datetime
+    relative: bool
+    time_given: bool
+
+
+def parse_due(text: str, *, now: datetime, zone: ZoneInfo, default_time: time = time(17, 0)) -> ParsedDue:
+    """Parse a due date typed by a user.
+
+    Accepted forms (case-insensitive, surrounding and repeated whitespace ignored):
+
+    - ``2026-12-04``; ``2026-12-04 17:00``, ``2026-12-04T17:00``, each with optional seconds.
+    - ``today``, ``tomorrow``.
+    - A weekday, full or three letters (``friday``, ``fri``): the first such day strictly after today,
+      so on a Friday ``friday`` means a week later. ``next friday`` means exactly the same (people use
+      the two interchangeably, so we give them one meaning and confirm the date in the UI).
+    - ``in N days`` / ``in N weeks`` (singular or plural), N from 1 to 365.
+    - Any of these optionally followed by a time, with an optional ``at``: ``17:00``, ``9:30``,
+      ``17:00:30``, ``5pm``, ``5 pm``, ``5:30pm``, ``12am`` (midnight), ``12pm`` or ``noon``.
+
+    "Today" is the date in `zone` at `now`. Without a time, `default_time` is used. A time skipped by a
+    daylight-saving change is rejected and an ambiguous one (clocks going back) means its first
+    occurrence; see `resolve_wall_clock`. Dates before the year 2000 or more than five years after
+    `now` are rejected. Dates in the past are returned as is; deciding about them is the caller's job.
+
+    Args:
+        text: What the user typed.
+        now: The current instant, timezone-aware.
+        zone: The asker's time zone.
+        default_time: Wall-clock time used when the text has none (naive).
+
+    Returns:
+        The parsed due date.
+
+    Raises:
+        DateParseError: The text is not an accepted form, names an invalid or out-of-range date or
+            time, or names a time that does not exist in `zone`.
+        ValueError: `now` is naive or `default_time` is aware (programming errors).
+    """
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError("now must be timezone-aware")
+    if default_time.tzinfo is not None:
+        raise ValueError("default_time must be a naive wall-clock time")
+    cleaned = " ".join(text.lower().split())
+    if not cleaned:
+        raise DateParseError(f"Please give a due date. {ACCEPTED_FORMS}")
+    today = now.astimezone(zone).date()
+
+    clock: time | None
+    iso = _ISO.fullmatch(cleaned)
+    if iso:
+        day = _iso_date(iso.group("y"), iso.group("m"), iso.group("d"))
+        relative = False
+        if iso.group("t"):
+            # After a "T" only the ISO 24-hour form makes sense.
+            clock = _parse_time(iso.group("ttime"), allow_words=False)
+        else:
+            clock = _parse_time(iso.group("time")) if iso.group("time") else None
+    else:
+        rel = _RELATIVE.fullmatch(cleaned)
+        if rel is None and _OTHER_NUMERIC_DATE.fullmatch(cleaned):
+            raise DateParseError(f"Please write dates as YYYY-MM-DD, e.g. 2026-12-04. {ACCEPTED_FORMS}")
+        if rel is None:
+            raise DateParseError(f"I couldn't read {_quote(text)} as a date. {ACCEPTED_FORMS}")
+        day = _relative_date(rel, today)
+        relative = True
+        clock = _parse_time(rel.group("time")) if rel.group("time") else None
+
+    _check_range(day, today)
+    local = resolve_wall_clock(datetime.combine(day, clock or default_time), zone)
+    return ParsedDue(
+        instant=local.astimezone(UTC),
+        zone=zone.key,
+        local=local,
+        relative=relative,
+        time_given=clock is not None,
+    )
+
+
+def resolve_wall_clock(local_naive: datetime, zone: ZoneInfo) -> datetime:
+    """Attach `zone` to a wall-clock time, applying the daylight-saving rule shared by the bot.
+
+    - A time that does not exist because clocks go forward (02:30 on 2027-03-28 in Europe/Amsterdam)
+      raises `DateParseError`; the message names the valid times right after the gap (03:00, and
+      03:30 for the same clock reading shifted by the change) and `suggestion` holds the first.
+    - A time that happens twice because clocks go back (02:30 on 2027-10-31 in Europe/Amsterdam)
+      means the first occurrence (``fold=0``, still on summer time).
+
+    Gaps are detected by round-tripping through UTC with zoneinfo, not by offset arithmetic.
+
+    Args:
+        local_naive: The wall-clock time (naive).
+        zone: The zone it is read in.
+
+    Returns:
+        The aware datetime in `zone`, with ``fold=0``. Convert it with ``.astimezone(UTC)`` before
+        storing or comparing: under PEP 495 a time in the overlap never compares equal (``==``) to a
+        datetime with a different tzinfo, even when both name the same instant.
+
+    Raises:
+        DateParseError: The wall-clock time does not exist in `zone`.
+        ValueError: `local_naive` is aware (programming error).
+    """
+    if local_naive.tzinfo is not None:
+        raise ValueError("local_naive must be a naive datetime")
+    candidate = local_naive.replace(tzinfo=zone, fold=0)
+    # Naive comparison ignores fold, so a time read twice (clocks going back) passes as it should.
+    if candidate.astimezone(UTC).astimezone(zone).replace(tzinfo=None) == local_naive:
+        return candidate
+    # In a gap, fold=0 reads the time with the offset from before the change and fold=1 with the one
+    # after, so the change itself lies between the two readings (PEP 495).
+    late = candidate.astimezone(UTC)
+    early = local_naive.replace(tzinfo=zone, fold=1).astimezone(UTC)
+    first_valid = _first_instant_with_offset(early, late, zone).astimezone(zone)
+    shifted = late.astimezone(zone)
+    # Step back in UTC: arithmetic on an aware datetime would move along the wall clock instead.
+    last_before = (first_valid.astimezone(UTC) - timedelta(seconds=1)).astimezone(zone)
+    gap_starts = last_before.replace(tzinfo=None) + timedelta(seconds=1)
+    jump_from, jump_to = _clock(gap_starts), _clock(first_valid)
+    if gap_starts.date() != first_valid.date():  # a whole day skipped (Pacific/Apia, December 2011)
+        jump_from, jump_to = f"{_day(gap_starts)} {jump_from}", f"{_day(first_valid)} {jump_to}"
+    options = _clock(first_valid)
+    if shifted != first_valid:
+        options += f" or {_clock(shifted)}"
+    raise DateParseError(
+        f"{_clock(local_naive)} on {_day(local_naive)} does not exist in {zone.key} because clocks go "
+        f"forward from {jump_from} to {jump_to}. Try {options}.",
+        suggestion=first_valid,
+    )
+
+
+def format_local(instant: datetime, zone: ZoneInfo) -> str:
+    """Format an instant as a wall-clock time in `zone`, e.g. ``"Fri 4 Dec 2026, 17:00 CET"``.
+
+    English names are used regardless of the process locale. Zones without a letter abbreviation
+    show their offset as tzdata spells it (``"-03"`` for America/Sao_Paulo).
+
+    Args:
+        instant: A timezone-aware datetime.
+        zone: The zone to show it in.
+
+    Returns:
+        The formatted text.
+
+    Raises:
+        ValueError: `instant` is naive.
+    """
+    if instant.tzinfo is None or instant.utcoffset() is None:
+        raise ValueError("instant must be timezone-aware")
+    local = instant.astimezone(zone)
+    return f"{_day(local)}, {local:%H:%M} {local.tzname()}"
+
+
+def format_relative(instant: datetime, now: datetime, *, zone: tzinfo | None = None) -> str:
+    """Describe how far `instant` is from `now`, e.g. ``"in 3 days"`` or ``"2 hours overdue"``.
+
+    Within 24 hours either way the distance is counted in time: ``"now"`` (under a minute),
+    ``"in 1 minute"``, ``"in 5 hours"``, ``"3 hours overdue"`` (rounded down). Further away it is
+    counted in calendar days in `zone`: ``"tomorrow"``, ``"in 3 days"``, ``"1 day overdue"``,
+    ``"2 days overdue"``, and ``"today"`` in the rare case of a 25-hour day (clocks going back) where
+    more than 24 hours still fall on the same date.
+
+    Args:
+        instant: The due moment, timezone-aware.
+        now: The current instant, timezone-aware.
+        zone: Zone whose calendar days are counted; defaults to the zone of `now` (UTC for the usual
+            UTC `now`), so pass the reader's zone for text shown to a person.
+
+    Returns:
+        The description.
+
+    Raises:
+        ValueError: `instant` or `now` is naive.
+    """
+    if instant.tzinfo is None or instant.utcoffset() is None or now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError("instant and now must be timezone-aware")
+    delta = instant - now
+    future = delta >= timedelta(0)
+    size = abs(delta)
+    if size < timedelta(minutes=1):
+        return "now"
+    if size < timedelta(hours=1):
+        return _relative_phrase(size // timedelta(minutes=1), "minute", future)
+    if size < timedelta(days=1):
+        return _relative_phrase(size // timedelta(hours=1), "hour", future)
+    days_zone = zone or now.tzinfo
+    days = (instant.astimezone(days_zone).date() - now.astimezone(days_zone).date()).days
+    if days == 0:
+        return "today"
+    if days == 1:
+        return "tomorrow"
+    return _relative_phrase(abs(days), "day", days > 0)
+
+
+def _relative_phrase(count: int, unit: str, future: bool) -> str:
+    amount = f"{count} {unit}{'' if count == 1 else 's'}"
+    return f"in {amount}" if future else f"{amount} overdue"
+
+
+def _iso_date(year_text: str, month_text: str, day_text: str) -> date:
+    """Build a date from ISO parts, explaining what is wrong with an impossible one."""
+    year, month, day = int(year_text), int(month_text), int(day_text)
+    written = f"{year_text}-{month_text}-{day_text}"
+    if year < MIN_YEAR:
+        raise DateParseError(f"{written} is before the year {MIN_YEAR}; please check the year.")
+    if not 1 <= month <= 12:
+        raise DateParseError(f"{written} is not a valid date: the month must be 01 to 12.")
+    days_in_month = calendar.monthrange(year, month)[1]
+    if not 1 <= day <= days_in_month:
+        raise DateParseError(
+            f"{written} is not a valid date: {calendar.month_name[month]} {year} has {days_in_month} days."
+        )
+    return date(year, month, day)
+
+
+def _relative_date(match: re.Match[str], today: date) -> date:
+    """Resolve the date part of a relative form against `today` (in the asker's zone)."""
+    word = match.group("word")
+    if word == "today":
+        return today
+    if word == "tomorrow":
+        return today + timedelta(days=1)
+    weekday_text = match.group("weekday")
+    if weekday_text is not None:
+        weekday = _WEEKDAY_INDEX[weekday_text]
+        ahead = (weekday - today.weekday()) % 7 or 7
+        return today + timedelta(days=ahead)
+    count = int(match.group("count"))
+    if not 1 <= count <= MAX_RELATIVE_COUNT:
+        raise DateParseError(f"In “in N days” or “in N weeks”, N must be from 1 to {MAX_RELATIVE_COUNT}.")
+    per_unit = 7 if match.group("unit").startswith("week") else 1
+    return today + timedelta(days=count * per_unit)
+
+
+def _parse_time(text: str, *, allow_words: bool = True) -> time:
+    """Parse the time part (``17:00``, ``5pm``, ``noon``, optionally after ``at``)."""
+    cleaned = text.strip()
+    if allow_words and cleaned.startswith("at "):
+        cleaned = cleaned[3:]
+    if allow_words and cleaned == "noon":
+        return time(12, 0)
+    h24 = _TIME_24H.fullmatch(cleaned)
+    if h24:
+        hour, minute = int(h24.group("h")), int(h24.group("m"))
+        second = int(h24.group("s") or 0)
+        if hour > 23:
+            raise DateParseError(f"{cleaned} is not a valid time: hours run from 0 to 23.")
+        if minute > 59 or second > 59:
+            raise DateParseError(f"{cleaned} is not a valid time: minutes and seconds run from 00 to 59.")
+        return time(hour, minute, second)
+    h12 = _TIME_12H.fullmatch(cleaned) if allow_words else None
+    if h12:
+        hour, minute = int(h12.group("h")), int(h12.group("m") or 0)
+        if not 1 <= hour <= 12:
+            raise DateParseError(f"{cleaned} is not a valid time: with am/pm the hour must be 1 to 12.")
+        if minute > 59:
+            raise DateParseError(f"{cleaned} is not a valid time: minutes run from 00 to 59.")
+        hour = hour % 12 + (12 if h12.group("ampm") == "pm" else 0)
+        return time(hour, minute)
+    raise DateParseError(
+        f"I couldn't read {_quote(text.strip())} as a time. Use a time like 17:00, 9:30, 5pm, 5:30pm or noon."
+    )
+
+
+def _check_range(day: date, today: date) -> None:
+    """Reject dates before MIN_YEAR or more than MAX_YEARS_AHEAD years after today."""
+    if day.year < MIN_YEAR:
+        raise DateParseError(f"{day.isoformat()} is before the year {MIN_YEAR}; please check the year.")
+    limit = _add_years(today, MAX_YEARS_AHEAD)
+    if day > limit:
+        raise DateParseError(
+            f"{day.isoformat()} is more than {MAX_YEARS_AHEAD} years away; "
+            f"please pick a date up to {limit.isoformat()}."
+        )
+
+
+def _add_years(day: date, years: int) -> date:
+    """The same calendar day `years` later (29 February becomes 28 February)."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
+
+
+def _first_instant_with_offset(early: datetime, late: datetime, zone: ZoneInfo) -> datetime:
+    """First UTC instant in (early, late] that has the same UTC offset in `zone` as `late`.
+
+    Bisects on whole seconds (transitions fall on whole seconds), asking zoneinfo for each offset.
+    """
+    target = late.astimezone(zone).utcoffset()
+    low, high = early, late  # invariant: low has a different offset, high has the target one
+    while high - low > timedelta(seconds=1):
+        middle = low + ((high - low) // 2 // timedelta(seconds=1)) * timedelta(seconds=1)
+        if middle.astimezone(zone).utcoffset() == target:
+            high = middle
+        else:
+            low = middle
+    return high
+
+
+def _clock(moment: datetime) -> str:
+    """HH:MM, or HH:MM:SS when there are seconds."""
+    return f"{moment:%H:%M:%S}" if moment.second else f"{moment:%H:%M}"
+
+
+def _day(moment: datetime | date) -> str:
+    """Locale-independent "Fri 4 Dec 2026"."""
+    return f"{_DAY_ABBR[moment.weekday()]} {moment.day} {_MONTH_ABBR[moment.month - 1]} {moment.year}"
+
+
+def _quote(text: str, limit: int = 40) -> str:
+    """Quote user text for an error message, shortened so a pasted paragraph stays readable."""
+    short = text.strip()
+    if len(short) > limit:
+        short = short[: limit - 1] + "…"
+    return f"“{short}”"

@@ -1,0 +1,591 @@
+"""Tests for bot.domain.dates: strict due-date parsing, the DST rule and formatting."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.domain.dates import (
+    DateParseError,
+    ParsedDue,
+    format_local,
+    format_relative,
+    parse_due,
+    resolve_wall_clock,
+)
+
+# A Friday morning: 09:00 in Amsterdam, 03:00 in New York, 05:00 in São Paulo, 13:30 in Kolkata.
+NOW = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
+# Late Friday evening in UTC: already Saturday in Amsterdam and Kolkata, still Friday in the Americas.
+LATE_NOW = datetime(2026, 11, 20, 23, 30, tzinfo=UTC)
+
+AMS = ZoneInfo("Europe/Amsterdam")
+NYC = ZoneInfo("America/New_York")
+SAO = ZoneInfo("America/Sao_Paulo")
+KOL = ZoneInfo("Asia/Kolkata")
+ZONES = [AMS, NYC, SAO, KOL]
+
+
+def _zone_id(value: object) -> str | None:
+    return value.key if isinstance(value, ZoneInfo) else None
+
+
+def _parse(text: str, zone: ZoneInfo = AMS, now: datetime = NOW) -> ParsedDue:
+    return parse_due(text, now=now, zone=zone)
+
+
+def _error(text: str, zone: ZoneInfo = AMS, now: datetime = NOW) -> DateParseError:
+    with pytest.raises(DateParseError) as info:
+        parse_due(text, now=now, zone=zone)
+    return info.value
+
+
+# --- ISO forms ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("zone", "expected_utc"),
+    [
+        (AMS, datetime(2026, 12, 4, 16, 0, tzinfo=UTC)),
+        (NYC, datetime(2026, 12, 4, 22, 0, tzinfo=UTC)),
+        (SAO, datetime(2026, 12, 4, 20, 0, tzinfo=UTC)),
+        (KOL, datetime(2026, 12, 4, 11, 30, tzinfo=UTC)),
+    ],
+    ids=_zone_id,
+)
+def test_iso_date_uses_default_time_in_asker_zone(zone: ZoneInfo, expected_utc: datetime) -> None:
+    parsed = _parse("2026-12-04", zone)
+    assert parsed.instant == expected_utc
+    assert parsed.instant.tzinfo is UTC
+    assert parsed.zone == zone.key
+    assert parsed.local.tzinfo is zone
+    assert parsed.local.replace(tzinfo=None) == datetime(2026, 12, 4, 17, 0)
+    assert parsed.relative is False
+    assert parsed.time_given is False
+
+
+@pytest.mark.parametrize(
+    ("text", "expected_local"),
+    [
+        ("2026-12-04 17:00", datetime(2026, 12, 4, 17, 0)),
+        ("2026-12-04T17:00", datetime(2026, 12, 4, 17, 0)),
+        ("2026-12-04t17:00", datetime(2026, 12, 4, 17, 0)),
+        ("2026-12-04 17:00:30", datetime(2026, 12, 4, 17, 0, 30)),
+        ("2026-12-04T09:05:07", datetime(2026, 12, 4, 9, 5, 7)),
+        ("2026-12-04 9:30", datetime(2026, 12, 4, 9, 30)),
+        ("2026-12-04 5pm", datetime(2026, 12, 4, 17, 0)),
+        ("2026-12-04 at noon", datetime(2026, 12, 4, 12, 0)),
+        ("2026-12-04 00:00", datetime(2026, 12, 4, 0, 0)),
+        ("2026-12-04 23:59", datetime(2026, 12, 4, 23, 59)),
+    ],
+)
+def test_iso_datetime_forms_are_read_as_wall_clock(text: str, expected_local: datetime) -> None:
+    for zone in ZONES:
+        parsed = _parse(text, zone)
+        assert parsed.local.replace(tzinfo=None) == expected_local, zone
+        assert parsed.instant == expected_local.replace(tzinfo=zone).astimezone(UTC)
+        assert parsed.time_given is True
+        assert parsed.relative is False
+
+
+def test_iso_datetime_in_kolkata_has_half_hour_offset() -> None:
+    assert _parse("2026-12-04 17:00", KOL).instant == datetime(2026, 12, 4, 11, 30, tzinfo=UTC)
+
+
+# --- Relative forms ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("zone", ZONES, ids=_zone_id)
+def test_today_and_tomorrow_on_friday_morning(zone: ZoneInfo) -> None:
+    today = _parse("today", zone)
+    tomorrow = _parse("tomorrow", zone)
+    assert today.local.replace(tzinfo=None) == datetime(2026, 11, 20, 17, 0)
+    assert tomorrow.local.replace(tzinfo=None) == datetime(2026, 11, 21, 17, 0)
+    assert today.relative and tomorrow.relative
+    assert not today.time_given and not tomorrow.time_given
+
+
+@pytest.mark.parametrize(
+    ("zone", "today"),
+    [
+        (AMS, date(2026, 11, 21)),
+        (NYC, date(2026, 11, 20)),
+        (SAO, date(2026, 11, 20)),
+        (KOL, date(2026, 11, 21)),
+    ],
+    ids=_zone_id,
+)
+def test_today_is_the_date_in_the_asker_zone(zone: ZoneInfo, today: date) -> None:
+    assert _parse("today", zone, LATE_NOW).local.date() == today
+    assert _parse("tomorrow", zone, LATE_NOW).local.date() == today + timedelta(days=1)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("monday", date(2026, 11, 23)),
+        ("tuesday", date(2026, 11, 24)),
+        ("wednesday", date(2026, 11, 25)),
+        ("thursday", date(2026, 11, 26)),
+        ("friday", date(2026, 11, 27)),
+        ("saturday", date(2026, 11, 21)),
+        ("sunday", date(2026, 11, 22)),
+        ("mon", date(2026, 11, 23)),
+        ("tue", date(2026, 11, 24)),
+        ("wed", date(2026, 11, 25)),
+        ("thu", date(2026, 11, 26)),
+        ("fri", date(2026, 11, 27)),
+        ("sat", date(2026, 11, 21)),
+        ("sun", date(2026, 11, 22)),
+    ],
+)
+def test_weekday_is_next_such_day_strictly_after_today(text: str, expected: date) -> None:
+    for zone in ZONES:
+        for phrase in (text, f"next {text}", text.upper(), f"Next {text.capitalize()}"):
+            parsed = _parse(phrase, zone)
+            assert parsed.local.date() == expected, (phrase, zone)
+            assert parsed.local.time() == time(17, 0)
+            assert parsed.relative is True
+
+
+def test_weekday_named_on_that_weekday_means_one_week_later() -> None:
+    # Friday in Amsterdam at NOW.
+    assert _parse("friday").local.date() == date(2026, 11, 27)
+    assert _parse("next friday").local.date() == date(2026, 11, 27)
+
+
+@pytest.mark.parametrize(
+    ("zone", "saturday", "friday"),
+    [
+        # Already Saturday 00:30 in Amsterdam: "saturday" is a week later, "friday" is in six days.
+        (AMS, date(2026, 11, 28), date(2026, 11, 27)),
+        (KOL, date(2026, 11, 28), date(2026, 11, 27)),
+        # Still Friday evening in New York and São Paulo.
+        (NYC, date(2026, 11, 21), date(2026, 11, 27)),
+        (SAO, date(2026, 11, 21), date(2026, 11, 27)),
+    ],
+    ids=_zone_id,
+)
+def test_weekday_depends_on_today_in_asker_zone(zone: ZoneInfo, saturday: date, friday: date) -> None:
+    assert _parse("saturday", zone, LATE_NOW).local.date() == saturday
+    assert _parse("sat", zone, LATE_NOW).local.date() == saturday
+    assert _parse("friday", zone, LATE_NOW).local.date() == friday
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("in 1 day", date(2026, 11, 21)),
+        ("in 1 days", date(2026, 11, 21)),
+        ("in 3 days", date(2026, 11, 23)),
+        ("in 1 week", date(2026, 11, 27)),
+        ("in 2 weeks", date(2026, 12, 4)),
+        ("in 365 days", date(2027, 11, 20)),
+        ("In 10 Days", date(2026, 11, 30)),
+    ],
+)
+def test_in_n_days_or_weeks(text: str, expected: date) -> None:
+    for zone in ZONES:
+        parsed = _parse(text, zone)
+        assert parsed.local.date() == expected
+        assert parsed.relative is True
+        assert parsed.time_given is False
+
+
+# --- Times -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("time_text", "expected"),
+    [
+        ("17:00", time(17, 0)),
+        ("9:30", time(9, 30)),
+        ("09:30", time(9, 30)),
+        ("0:00", time(0, 0)),
+        ("23:59", time(23, 59)),
+        ("17:00:30", time(17, 0, 30)),
+        ("5pm", time(17, 0)),
+        ("5 pm", time(17, 0)),
+        ("5PM", time(17, 0)),
+        ("5am", time(5, 0)),
+        ("5:30pm", time(17, 30)),
+        ("11:45am", time(11, 45)),
+        ("12am", time(0, 0)),
+        ("12:15am", time(0, 15)),
+        ("12pm", time(12, 0)),
+        ("noon", time(12, 0)),
+        ("Noon", time(12, 0)),
+        ("at 17:00", time(17, 0)),
+        ("at 5pm", time(17, 0)),
+        ("at noon", time(12, 0)),
+    ],
+)
+def test_time_forms_after_every_date_form(time_text: str, expected: time) -> None:
+    for date_text, expected_date in [
+        ("tomorrow", date(2026, 11, 21)),
+        ("next friday", date(2026, 11, 27)),
+        ("mon", date(2026, 11, 23)),
+        ("in 3 days", date(2026, 11, 23)),
+        ("2026-12-04", date(2026, 12, 4)),
+    ]:
+        parsed = _parse(f"{date_text} {time_text}", NYC)
+        assert parsed.local.replace(tzinfo=None) == datetime.combine(expected_date, expected)
+        assert parsed.time_given is True
+
+
+def test_default_time_is_used_only_without_a_time() -> None:
+    without = parse_due("tomorrow", now=NOW, zone=SAO, default_time=time(9, 15))
+    with_time = parse_due("tomorrow 18:00", now=NOW, zone=SAO, default_time=time(9, 15))
+    assert without.local.time() == time(9, 15)
+    assert without.time_given is False
+    assert with_time.local.time() == time(18, 0)
+
+
+def test_case_and_whitespace_are_ignored() -> None:
+    parsed = _parse("  TOMORROW \t  At   NOON  ", KOL)
+    assert parsed.local.replace(tzinfo=None) == datetime(2026, 11, 21, 12, 0)
+    assert parsed.instant == datetime(2026, 11, 21, 6, 30, tzinfo=UTC)
+
+
+def test_today_with_a_past_time_is_returned_not_rejected() -> None:
+    # Deciding what to do with a past due date is the caller's job; parsing stays literal.
+    parsed = _parse("today 08:00")
+    assert parsed.instant == datetime(2026, 11, 20, 7, 0, tzinfo=UTC)
+    assert parsed.instant < NOW
+
+
+# --- Rejections --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("", "Please give a due date"),
+        ("   ", "Please give a due date"),
+        ("soon", "couldn't read “soon” as a date"),
+        ("next week", "couldn't read"),
+        ("next", "couldn't read"),
+        ("this friday", "couldn't read"),
+        ("thurs", "couldn't read"),
+        ("fridays", "couldn't read"),
+        ("in a week", "couldn't read"),
+        ("in 3 months", "couldn't read"),
+        ("in -1 days", "couldn't read"),
+        ("3 days", "couldn't read"),
+        ("noon", "couldn't read"),
+        ("17:00", "couldn't read"),
+        ("25:00 tomorrow", "couldn't read"),
+        ("today tomorrow", "couldn't read “tomorrow” as a time"),
+        ("friday friday", "couldn't read “friday” as a time"),
+        ("tomorrow 17", "couldn't read “17” as a time"),
+        ("tomorrow at", "couldn't read “at” as a time"),
+        ("tomorrow 5 o'clock", "couldn't read"),
+        ("tomorrow midnight", "couldn't read “midnight” as a time"),
+        ("2026-12-04 17:00 CET", "as a time"),
+        ("2026-12-04T5pm", "couldn't read “5pm” as a time"),
+        ("2026-12-04Tnoon", "as a time"),
+        ("tomorrow 25:00", "25:00 is not a valid time: hours run from 0 to 23"),
+        ("tomorrow 24:00", "hours run from 0 to 23"),
+        ("tomorrow 17:61", "17:61 is not a valid time: minutes"),
+        ("tomorrow 17:00:60", "minutes and seconds run from 00 to 59"),
+        ("tomorrow 13pm", "13pm is not a valid time: with am/pm the hour must be 1 to 12"),
+        ("tomorrow 0am", "with am/pm the hour must be 1 to 12"),
+        ("tomorrow 5:60pm", "minutes run from 00 to 59"),
+        ("2026-02-30", "2026-02-30 is not a valid date: February 2026 has 28 days"),
+        ("2028-02-30", "February 2028 has 29 days"),
+        ("2026-04-31 10:00", "April 2026 has 30 days"),
+        ("2026-13-01", "the month must be 01 to 12"),
+        ("2026-00-10", "the month must be 01 to 12"),
+        ("2026-12-00", "December 2026 has 31 days"),
+        ("1999-12-31", "before the year 2000"),
+        ("0026-12-04", "before the year 2000"),
+        ("0000-01-01", "before the year 2000"),
+        ("2032-01-01", "more than 5 years away; please pick a date up to 2031-11-20"),
+        ("2031-11-21", "more than 5 years away"),
+        ("in 300 weeks", "more than 5 years away"),
+        ("in 0 days", "N must be from 1 to 365"),
+        ("in 366 days", "N must be from 1 to 365"),
+        ("in 999999999999999999999 days", "N must be from 1 to 365"),
+        ("04/12/2026", "Please write dates as YYYY-MM-DD"),
+        ("12/4", "couldn't read"),
+        ("2026-1-4", "Please write dates as YYYY-MM-DD"),
+        ("4.12.2026 17:00", "Please write dates as YYYY-MM-DD"),
+        ("２０２６-12-04", "couldn't read"),  # full-width digits are not ISO digits
+        ("tomorrow ５pm", "as a time"),
+    ],
+)
+def test_bad_input_is_rejected_with_a_useful_message(text: str, fragment: str) -> None:
+    message = str(_error(text))
+    assert fragment in message
+    assert "\n" not in message
+    assert len(message) < 250
+
+
+@pytest.mark.parametrize("text", ["soon", "", "04/12/2026", "next week"])
+def test_unreadable_date_message_lists_accepted_forms(text: str) -> None:
+    message = str(_error(text))
+    for form in ("2026-12-04", "tomorrow", "next friday", "in 3 days", "17:00", "5pm", "noon"):
+        assert form in message
+
+
+def test_time_error_message_lists_accepted_times() -> None:
+    message = str(_error("friday teatime"))
+    for form in ("17:00", "5pm", "noon"):
+        assert form in message
+
+
+def test_long_input_is_shortened_in_the_message() -> None:
+    message = str(_error("please move it to some time around the end of next month if possible"))
+    assert "…" in message
+    assert len(message) < 250
+
+
+def test_date_exactly_five_years_ahead_is_accepted() -> None:
+    assert _parse("2031-11-20").local.date() == date(2031, 11, 20)
+
+
+def test_date_parse_error_is_a_value_error() -> None:
+    assert isinstance(_error("soon"), ValueError)
+    assert _error("soon").suggestion is None
+
+
+def test_naive_now_is_a_programming_error() -> None:
+    with pytest.raises(ValueError, match="now must be timezone-aware") as info:
+        parse_due("tomorrow", now=datetime(2026, 11, 20, 8, 0), zone=AMS)
+    assert not isinstance(info.value, DateParseError)
+
+
+def test_aware_default_time_is_a_programming_error() -> None:
+    with pytest.raises(ValueError, match="default_time"):
+        parse_due("tomorrow", now=NOW, zone=AMS, default_time=time(17, 0, tzinfo=UTC))
+
+
+# --- Daylight saving ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "zone", "options", "suggestion_utc"),
+    [
+        ("2027-03-28 02:30", AMS, "Try 03:00 or 03:30.", datetime(2027, 3, 28, 1, 0, tzinfo=UTC)),
+        ("2027-03-28 2:30am", AMS, "Try 03:00 or 03:30.", datetime(2027, 3, 28, 1, 0, tzinfo=UTC)),
+        ("2027-03-28 02:00", AMS, "Try 03:00.", datetime(2027, 3, 28, 1, 0, tzinfo=UTC)),
+        ("2027-03-28 02:59", AMS, "Try 03:00 or 03:59.", datetime(2027, 3, 28, 1, 0, tzinfo=UTC)),
+        ("2027-03-14 02:30", NYC, "Try 03:00 or 03:30.", datetime(2027, 3, 14, 7, 0, tzinfo=UTC)),
+        ("2027-03-14T02:15:30", NYC, "Try 03:00 or 03:15:30.", datetime(2027, 3, 14, 7, 0, tzinfo=UTC)),
+    ],
+)
+def test_time_in_spring_forward_gap_is_rejected_with_next_valid_time(
+    text: str, zone: ZoneInfo, options: str, suggestion_utc: datetime
+) -> None:
+    error = _error(text, zone)
+    message = str(error)
+    assert "does not exist in " + zone.key in message
+    assert "because clocks go forward from 02:00 to 03:00" in message
+    assert message.endswith(options)
+    assert error.suggestion == suggestion_utc
+    assert error.suggestion is not None and error.suggestion.tzinfo is zone
+    assert error.suggestion.replace(tzinfo=None).time() == time(3, 0)
+
+
+def test_gap_message_names_the_day() -> None:
+    assert "02:30 on Sun 28 Mar 2027 does not exist in Europe/Amsterdam" in str(_error("2027-03-28 02:30"))
+
+
+def test_relative_date_landing_in_gap_is_rejected() -> None:
+    saturday = datetime(2027, 3, 27, 8, 0, tzinfo=UTC)
+    assert "does not exist" in str(_error("tomorrow 02:30", AMS, saturday))
+    assert "does not exist" in str(_error("sunday 2:30am", AMS, saturday))
+    # The same wall time is fine in a zone without DST that night.
+    assert _parse("tomorrow 02:30", KOL, saturday).instant == datetime(2027, 3, 27, 21, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("text", "zone", "expected_utc"),
+    [
+        ("2027-03-28 01:59", AMS, datetime(2027, 3, 28, 0, 59, tzinfo=UTC)),
+        ("2027-03-28 03:00", AMS, datetime(2027, 3, 28, 1, 0, tzinfo=UTC)),
+        ("2027-03-14 01:59", NYC, datetime(2027, 3, 14, 6, 59, tzinfo=UTC)),
+        ("2027-03-14 03:00", NYC, datetime(2027, 3, 14, 7, 0, tzinfo=UTC)),
+    ],
+)
+def test_times_at_the_edges_of_the_gap_exist(text: str, zone: ZoneInfo, expected_utc: datetime) -> None:
+    assert _parse(text, zone).instant == expected_utc
+
+
+@pytest.mark.parametrize(
+    ("text", "zone", "expected_utc", "offset_hours"),
+    [
+        # Clocks go back 03:00 -> 02:00: 02:30 happens at 00:30 UTC (CEST) and 01:30 UTC (CET).
+        ("2027-10-31 02:30", AMS, datetime(2027, 10, 31, 0, 30, tzinfo=UTC), 2),
+        ("2026-10-25 02:30", AMS, datetime(2026, 10, 25, 0, 30, tzinfo=UTC), 2),
+        # Clocks go back 02:00 -> 01:00: 01:30 happens at 05:30 UTC (EDT) and 06:30 UTC (EST).
+        ("2027-11-07 01:30", NYC, datetime(2027, 11, 7, 5, 30, tzinfo=UTC), -4),
+    ],
+)
+def test_ambiguous_time_in_fall_back_overlap_is_first_occurrence(
+    text: str, zone: ZoneInfo, expected_utc: datetime, offset_hours: int
+) -> None:
+    parsed = _parse(text, zone)
+    assert parsed.instant == expected_utc
+    assert parsed.local.fold == 0
+    assert parsed.local.utcoffset() == timedelta(hours=offset_hours)
+
+
+def test_resolve_wall_clock_normal_gap_and_overlap() -> None:
+    normal = resolve_wall_clock(datetime(2026, 12, 4, 17, 0), AMS)
+    assert normal == datetime(2026, 12, 4, 16, 0, tzinfo=UTC)
+    assert normal.tzinfo is AMS
+    with pytest.raises(DateParseError, match="clocks go forward"):
+        resolve_wall_clock(datetime(2027, 3, 28, 2, 30), AMS)
+    overlap = resolve_wall_clock(datetime(2027, 10, 31, 2, 30, fold=1), AMS)
+    assert overlap.fold == 0
+    assert overlap.utcoffset() == timedelta(hours=2)
+    # PEP 495: a time in the overlap never compares equal to a datetime in another zone, so compare in UTC.
+    assert overlap.astimezone(UTC) == datetime(2027, 10, 31, 0, 30, tzinfo=UTC)
+
+
+def test_resolve_wall_clock_rejects_aware_input() -> None:
+    with pytest.raises(ValueError, match="naive"):
+        resolve_wall_clock(datetime(2026, 12, 4, 17, 0, tzinfo=UTC), AMS)
+
+
+def test_resolve_wall_clock_handles_half_hour_dst_and_skipped_days() -> None:
+    # Lord Howe Island moves its clocks by 30 minutes.
+    with pytest.raises(DateParseError) as lord_howe:
+        resolve_wall_clock(datetime(2027, 10, 3, 2, 15), ZoneInfo("Australia/Lord_Howe"))
+    assert "from 02:00 to 02:30. Try 02:30 or 02:45." in str(lord_howe.value)
+    # Samoa skipped 30 December 2011 entirely.
+    with pytest.raises(DateParseError) as samoa:
+        resolve_wall_clock(datetime(2011, 12, 30, 12, 0), ZoneInfo("Pacific/Apia"))
+    assert "from Fri 30 Dec 2011 00:00 to Sat 31 Dec 2011 00:00" in str(samoa.value)
+    assert samoa.value.suggestion == datetime(2011, 12, 30, 10, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("zone_name", "missing_slots"),
+    [
+        ("Europe/Amsterdam", 2),  # 02:00 and 02:30 on 28 March
+        ("America/New_York", 2),  # 02:00 and 02:30 on 14 March
+        ("America/Sao_Paulo", 0),  # no DST since 2019
+        ("Asia/Kolkata", 0),
+        ("Australia/Lord_Howe", 1),  # 02:00 on 3 October (30-minute change)
+    ],
+)
+def test_resolve_wall_clock_agrees_with_brute_force_over_a_year(zone_name: str, missing_slots: int) -> None:
+    # Independent oracle: every wall time that some UTC instant of 2027 shows on the clock, keeping the
+    # earliest instant for each. All offsets in these zones are whole half hours.
+    zone = ZoneInfo(zone_name)
+    step = timedelta(minutes=30)
+    first_instant: dict[datetime, datetime] = {}
+    instant = datetime(2026, 12, 30, tzinfo=UTC)
+    while instant < datetime(2028, 1, 2, tzinfo=UTC):
+        first_instant.setdefault(instant.astimezone(zone).replace(tzinfo=None, fold=0), instant)
+        instant += step
+    missing = 0
+    wall = datetime(2027, 1, 1)
+    while wall < datetime(2028, 1, 1):
+        if wall in first_instant:
+            assert resolve_wall_clock(wall, zone).astimezone(UTC) == first_instant[wall], wall
+        else:
+            missing += 1
+            with pytest.raises(DateParseError):
+                resolve_wall_clock(wall, zone)
+        wall += step
+    assert missing == missing_slots
+
+
+# --- Formatting --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("instant", "zone", "expected"),
+    [
+        (datetime(2026, 12, 4, 16, 0, tzinfo=UTC), AMS, "Fri 4 Dec 2026, 17:00 CET"),
+        (datetime(2027, 7, 1, 15, 0, tzinfo=UTC), AMS, "Thu 1 Jul 2027, 17:00 CEST"),
+        (datetime(2026, 12, 4, 22, 0, tzinfo=UTC), NYC, "Fri 4 Dec 2026, 17:00 EST"),
+        (datetime(2027, 7, 1, 21, 0, tzinfo=UTC), NYC, "Thu 1 Jul 2027, 17:00 EDT"),
+        (datetime(2026, 12, 4, 20, 0, tzinfo=UTC), SAO, "Fri 4 Dec 2026, 17:00 -03"),
+        (datetime(2026, 12, 4, 11, 30, tzinfo=UTC), KOL, "Fri 4 Dec 2026, 17:00 IST"),
+        (datetime(2026, 12, 4, 23, 30, tzinfo=UTC), KOL, "Sat 5 Dec 2026, 05:00 IST"),
+        (datetime(2027, 1, 3, 8, 5, tzinfo=UTC), AMS, "Sun 3 Jan 2027, 09:05 CET"),
+        # Both occurrences of 02:30 on the fall-back night, told apart by the abbreviation.
+        (datetime(2027, 10, 31, 0, 30, tzinfo=UTC), AMS, "Sun 31 Oct 2027, 02:30 CEST"),
+        (datetime(2027, 10, 31, 1, 30, tzinfo=UTC), AMS, "Sun 31 Oct 2027, 02:30 CET"),
+        # An aware instant in another zone is converted, not relabelled.
+        (datetime(2026, 12, 4, 17, 0, tzinfo=NYC), AMS, "Fri 4 Dec 2026, 23:00 CET"),
+    ],
+)
+def test_format_local(instant: datetime, zone: ZoneInfo, expected: str) -> None:
+    assert format_local(instant, zone) == expected
+
+
+def test_format_local_rejects_naive_instant() -> None:
+    with pytest.raises(ValueError, match="timezone-aware"):
+        format_local(datetime(2026, 12, 4, 17, 0), AMS)
+
+
+@pytest.mark.parametrize(
+    ("delta", "expected"),
+    [
+        (timedelta(0), "now"),
+        (timedelta(seconds=59), "now"),
+        (timedelta(seconds=-59), "now"),
+        (timedelta(minutes=1), "in 1 minute"),
+        (timedelta(minutes=59, seconds=59), "in 59 minutes"),
+        (timedelta(minutes=-10), "10 minutes overdue"),
+        (timedelta(minutes=-1), "1 minute overdue"),
+        (timedelta(hours=1), "in 1 hour"),
+        (timedelta(hours=5), "in 5 hours"),
+        (timedelta(hours=5, minutes=59), "in 5 hours"),
+        (timedelta(hours=23, minutes=59), "in 23 hours"),
+        (timedelta(hours=-1), "1 hour overdue"),
+        (timedelta(hours=-3), "3 hours overdue"),
+        (timedelta(hours=-23, minutes=-59), "23 hours overdue"),
+        (timedelta(hours=24), "tomorrow"),
+        (timedelta(hours=39), "tomorrow"),  # Saturday 23:00 UTC
+        (timedelta(hours=41), "in 2 days"),  # Sunday 01:00 UTC: calendar days, not 24-hour blocks
+        (timedelta(days=3), "in 3 days"),
+        (timedelta(days=14), "in 14 days"),
+        (timedelta(hours=-24), "1 day overdue"),
+        (timedelta(hours=-32), "1 day overdue"),  # Thursday 00:00 UTC
+        (timedelta(hours=-33), "2 days overdue"),  # Wednesday 23:00 UTC
+        (timedelta(days=-2), "2 days overdue"),
+        (timedelta(days=-30), "30 days overdue"),
+    ],
+)
+def test_format_relative(delta: timedelta, expected: str) -> None:
+    assert format_relative(NOW + delta, NOW) == expected
+
+
+def test_format_relative_counts_days_in_the_given_zone() -> None:
+    # 40 hours after NOW is Sunday 00:00 UTC but still Saturday 19:00 in New York.
+    instant = NOW + timedelta(hours=40)
+    assert format_relative(instant, NOW) == "in 2 days"
+    assert format_relative(instant, NOW, zone=NYC) == "tomorrow"
+    assert format_relative(instant, NOW.astimezone(NYC)) == "tomorrow"
+
+
+def test_format_relative_today_on_a_25_hour_day() -> None:
+    # 25 October 2026 lasts 25 hours in Amsterdam: 00:10 CEST to 23:50 CET is 24h40m on one date.
+    now = datetime(2026, 10, 24, 22, 10, tzinfo=UTC)
+    instant = datetime(2026, 10, 25, 22, 50, tzinfo=UTC)
+    assert format_relative(instant, now, zone=AMS) == "today"
+    assert format_relative(instant, now) == "tomorrow"
+
+
+def test_format_relative_rejects_naive_datetimes() -> None:
+    with pytest.raises(ValueError, match="timezone-aware"):
+        format_relative(datetime(2026, 12, 4, 17, 0), NOW)
+    with pytest.raises(ValueError, match="timezone-aware"):
+        format_relative(NOW, datetime(2026, 11, 20, 8, 0))
+
+
+def test_parsed_due_round_trips_through_formatting() -> None:
+    parsed = _parse("next friday", AMS)
+    assert format_local(parsed.instant, AMS) == "Fri 27 Nov 2026, 17:00 CET"
+    assert format_relative(parsed.instant, NOW, zone=AMS) == "in 7 days"
+    parsed_ny = _parse("in 3 days 9am", NYC)
+    assert format_local(parsed_ny.instant, NYC) == "Mon 23 Nov 2026, 09:00 EST"
+    assert format_local(parsed_ny.instant, AMS) == "Mon 23 Nov 2026, 15:00 CET"
