@@ -16,10 +16,14 @@ from bot.app import create_app
 from bot.clock import FixedClock
 from bot.console.payloads import SlackPayloads
 from bot.db import Base, make_engine, make_session_factory
+from bot.interchange import import_workspace_file
 from bot.services import Services
 from bot.settings import Settings
 from bot.slack.client import build_web_client
+from tests.fakes.driver import SlackDriver
 from tests.fakes.slack_api import FakeSlackApi
+
+pytest_plugins = ["tests.pg"]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEMO_FILE = REPO_ROOT / "bot" / "data" / "adtech-alliance.yaml"
@@ -89,3 +93,15 @@ def app(settings: Settings, services: Services) -> App:
 def payloads(slack_api: FakeSlackApi) -> SlackPayloads:
     return SlackPayloads(SIGNING_SECRET, team_id=FakeSlackApi.team_id,
                          response_url_base=f"http://127.0.0.1:{slack_api.port}/response")
+
+
+@pytest.fixture
+def demo(session_factory: sessionmaker[Session]) -> None:
+    """The demo alliance, dates as written (as of 2026-11-20, which DEMO_NOW is)."""
+    with session_factory.begin() as session:
+        import_workspace_file(session, DEMO_FILE, today=DEMO_NOW.date())
+
+
+@pytest.fixture
+def slack(app: App, payloads: SlackPayloads, slack_api: FakeSlackApi) -> SlackDriver:
+    return SlackDriver(app, payloads, slack_api)
