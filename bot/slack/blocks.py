@@ -118,7 +118,8 @@ class Reply:
 
     def as_kwargs(self) -> dict[str, Any]:
         """Arguments for `respond()` / `chat.postMessage`."""
-        return {"text": truncate(self.text, MAX_FALLBACK_TEXT), "blocks": cap_blocks(self.blocks)}
+        # The fallback text is parsed as mrkdwn for notifications, so it is escaped like block text.
+        return {"text": truncate_escaped(self.text, MAX_FALLBACK_TEXT), "blocks": cap_blocks(self.blocks)}
 
 
 def cap_blocks(blocks: list[Block], limit: int = MAX_BLOCKS) -> list[Block]:
