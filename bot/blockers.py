@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from bot.access import Actor, can_see, is_lead, role_of, visible_projects
 from bot.errors import Forbidden, InvalidInput, NotFound
 from bot.models import Blocker, Project
-from bot.projects import find_project, record_audit
+from bot.projects import find_project, person_for, record_audit
 from bot.reports import BlockerLine, blocker_line
 
 BLOCKER_REF_RE = re.compile(r"^([a-z][a-z0-9_]{0,39})-b(\d{1,6})$")
@@ -34,7 +34,10 @@ def add_blocker(session: Session, actor: Actor, project_query: str, text: str, n
     number = (
         session.scalar(select(func.max(Blocker.number)).where(Blocker.project_id == project.id)) or 0
     ) + 1
-    blocker = Blocker(project=project, number=number, text=text, raised_by_id=actor.person_id, raised_at=now)
+    # Always attribute the blocker to a person (an admin may not be in the directory yet), so that an
+    # export of the workspace names who raised it and re-imports.
+    raiser = person_for(session, actor)
+    blocker = Blocker(project=project, number=number, text=text, raised_by_id=raiser.id, raised_at=now)
     session.add(blocker)
     session.flush()
     record_audit(session, actor, "add", "blocker", blocker.id, now, project=project.key, number=number)

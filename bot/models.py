@@ -130,7 +130,7 @@ class Project(Base):
     status: Mapped[ProjectStatus] = mapped_column(_enum(ProjectStatus, "project_status"))
     channel_id: Mapped[str | None] = mapped_column(String(32))
     private: Mapped[bool] = mapped_column(Boolean, default=False)
-    lead_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
+    lead_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"), index=True)
 
     lead: Mapped[Person | None] = relationship(foreign_keys=[lead_id])
     memberships: Mapped[list[Membership]] = relationship(
@@ -150,7 +150,10 @@ class Membership(Base):
     __tablename__ = "membership"
 
     project_id: Mapped[int] = mapped_column(ForeignKey("project.id", ondelete="CASCADE"), primary_key=True)
-    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), primary_key=True)
+    # Indexed on its own: "which projects is this person on" is the most frequent membership query.
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("person.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
     role: Mapped[Role] = mapped_column(_enum(Role, "membership_role"))
     position: Mapped[int] = mapped_column(Integer, default=0)
 

@@ -154,6 +154,11 @@ def _person(session: Session, actor: Actor, slack_id: str, *, create: bool = Fal
     return person
 
 
+def person_for(session: Session, actor: Actor) -> Person:
+    """The actor's person record, created on first need (Slack users may be new to Liaison)."""
+    return _person(session, actor, actor.slack_id, create=True)
+
+
 def _apply_draft(session: Session, actor: Actor, project: Project, draft: ProjectDraft) -> None:
     project.name = draft.name.strip()
     project.description = draft.description.strip()
@@ -239,7 +244,7 @@ def join_project(session: Session, actor: Actor, query: str, now: datetime) -> t
         return project, False
     if project.private and not actor.is_admin:
         raise Forbidden(f"*{project.key}* is private: ask its lead to add you.")
-    person = _person(session, actor, actor.slack_id, create=True)
+    person = person_for(session, actor)
     position = max((m.position for m in project.memberships), default=-1) + 1
     project.memberships.append(Membership(person=person, role=Role.MEMBER, position=position))
     record_audit(session, actor, "join", "project", project.id, now, key=project.key)

@@ -119,6 +119,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("workspace_id", "key", name=op.f("uq_project_workspace_id_key")),
     )
     with op.batch_alter_table("project", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_project_lead_id"), ["lead_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_project_workspace_id"), ["workspace_id"], unique=False)
 
     op.create_table(
@@ -182,6 +183,9 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("project_id", "person_id", name=op.f("pk_membership")),
     )
+    with op.batch_alter_table("membership", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_membership_person_id"), ["person_id"], unique=False)
+
     op.create_table(
         "milestone",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -218,6 +222,9 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_milestone_due_at"))
 
     op.drop_table("milestone")
+    with op.batch_alter_table("membership", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_membership_person_id"))
+
     op.drop_table("membership")
     with op.batch_alter_table("blocker", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_blocker_project_id"))
@@ -229,6 +236,7 @@ def downgrade() -> None:
     op.drop_table("publication")
     with op.batch_alter_table("project", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_project_workspace_id"))
+        batch_op.drop_index(batch_op.f("ix_project_lead_id"))
 
     op.drop_table("project")
     with op.batch_alter_table("person", schema=None) as batch_op:
