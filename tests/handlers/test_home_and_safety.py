@@ -53,8 +53,9 @@ def test_home_for_unknown_user_explains(slack: SlackDriver) -> None:
     assert "not on any Liaison project" in message_text({"blocks": view["blocks"]})
 
 
-def test_done_button_in_home_completes_and_republishes(slack: SlackDriver,
-                                                       session_factory: sessionmaker[Session]) -> None:
+def test_done_button_in_home_completes_and_republishes(
+    slack: SlackDriver, session_factory: sessionmaker[Session]
+) -> None:
     view = _home_view(slack.event({"type": "app_home_opened", "user": RAO, "tab": "home"}).calls, RAO)
     done = next(b for b in buttons_of(view["blocks"]) if b["action_id"] == ids.MILESTONE_DONE_ACTION)
     clicked = slack.click(RAO, done, view={**view, "id": "VHOME"})
@@ -63,8 +64,9 @@ def test_done_button_in_home_completes_and_republishes(slack: SlackDriver,
     assert done["value"] not in republished.split("Due in the next")[0]  # no longer overdue
     with session_factory() as session:
         key, number = done["value"].rsplit("-", 1)
-        milestone = session.scalars(select(Milestone).join(Project).where(
-            Project.key == key, Milestone.number == int(number))).one()
+        milestone = session.scalars(
+            select(Milestone).join(Project).where(Project.key == key, Milestone.number == int(number))
+        ).one()
         assert milestone.status == MilestoneStatus.DONE
 
 
@@ -126,16 +128,31 @@ def hostile_project(demo: None, session_factory: sessionmaker[Session]) -> None:
         project.description = ("<!everyone> " + "x" * 3990)[:4000]
         base = datetime(2026, 12, 1, 9, tzinfo=UTC)
         for n in range(60):
-            session.add(Milestone(project=project, number=100 + n, title=f"<@U0HACKER> step {n} " + "y" * 280,
-                                  due_at=base + timedelta(days=n), due_timezone="Europe/Amsterdam",
-                                  status=MilestoneStatus.OPEN))
+            session.add(
+                Milestone(
+                    project=project,
+                    number=100 + n,
+                    title=f"<@U0HACKER> step {n} " + "y" * 280,
+                    due_at=base + timedelta(days=n),
+                    due_timezone="Europe/Amsterdam",
+                    status=MilestoneStatus.OPEN,
+                )
+            )
 
 
 @pytest.mark.usefixtures("hostile_project")
-@pytest.mark.parametrize("line", [
-    "/project status bidshade", "/project list all", "/project members bidshade", "/milestone list bidshade",
-    "/milestone overdue all", "/project set-status bidshade at_risk", "/blocker add bidshade <!channel> help",
-])
+@pytest.mark.parametrize(
+    "line",
+    [
+        "/project status bidshade",
+        "/project list all",
+        "/project members bidshade",
+        "/milestone list bidshade",
+        "/milestone overdue all",
+        "/project set-status bidshade at_risk",
+        "/blocker add bidshade <!channel> help",
+    ],
+)
 def test_user_text_is_escaped_and_limits_hold(slack: SlackDriver, line: str) -> None:
     exchange = slack.command(BANERJEE, line)
     checked = 0
@@ -157,7 +174,9 @@ def test_many_milestones_are_capped_with_a_note(slack: SlackDriver, hostile_proj
     assert "more not shown" in reply["blocks"][-1]["elements"][0]["text"]
 
 
-def test_long_description_edit_modal_keeps_text_and_fits_slack(slack: SlackDriver, hostile_project: None) -> None:
+def test_long_description_edit_modal_keeps_text_and_fits_slack(
+    slack: SlackDriver, hostile_project: None
+) -> None:
     exchange = slack.command(BANERJEE, "/project edit bidshade")
     view = exchange.of("views.open")[0].params["view"]
     assert not any(b.get("block_id") == ids.DESCRIPTION_INPUT for b in view["blocks"])
@@ -184,16 +203,23 @@ def test_tampered_body_is_rejected(slack: SlackDriver) -> None:
 def test_stale_timestamp_is_rejected(slack: SlackDriver) -> None:
     old = int(time.time()) - 301
     form = slack.payloads.slash_command("/project", "status bidshade", user_id=OSEI).body
-    assert slack.send(slack.payloads.sign(form, "application/x-www-form-urlencoded", timestamp=old)).status == 401
+    assert (
+        slack.send(slack.payloads.sign(form, "application/x-www-form-urlencoded", timestamp=old)).status
+        == 401
+    )
     fresh = int(time.time()) - 200
-    assert slack.send(slack.payloads.sign(form, "application/x-www-form-urlencoded", timestamp=fresh)).status == 200
+    assert (
+        slack.send(slack.payloads.sign(form, "application/x-www-form-urlencoded", timestamp=fresh)).status
+        == 200
+    )
 
 
 # -- unexpected errors and Slack faults ----------------------------------------------------------
 
 
-def test_unexpected_error_gets_logged_and_an_ephemeral_apology(slack: SlackDriver, monkeypatch: pytest.MonkeyPatch,
-                                                               caplog: pytest.LogCaptureFixture) -> None:
+def test_unexpected_error_gets_logged_and_an_ephemeral_apology(
+    slack: SlackDriver, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     def broken(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("database on fire")
 
@@ -212,8 +238,29 @@ def test_home_publish_survives_rate_limit(slack: SlackDriver, slack_api: FakeSla
     assert len(attempts) == 2 and attempts[1].at - attempts[0].at >= 1.0
 
 
-def test_home_publish_failure_for_one_user_does_not_stop_others(slack: SlackDriver, slack_api: FakeSlackApi) -> None:
+def test_home_publish_failure_for_one_user_does_not_stop_others(
+    slack: SlackDriver, slack_api: FakeSlackApi
+) -> None:
     slack_api.fail("views.publish", "user_not_found", times=1)
     exchange = slack.command(OSEI, "/milestone done bidshade-3")
     assert "Marked done" in exchange.reply_text
     assert len(exchange.of("views.publish")) == 4  # every bidshade member was attempted
+
+
+def test_mention_answers_in_thread_once_despite_retries(slack: SlackDriver) -> None:
+    event = {
+        "type": "app_mention",
+        "user": OSEI,
+        "channel": "C1BIDSHADE",
+        "text": "<@U0LIAISONBOT> hi",
+        "ts": "1700000000.000100",
+        "thread_ts": "1700000000.000001",
+    }
+    first = slack.event(event, event_id="Ev0MENTION1")
+    retries = [slack.event(event, event_id="Ev0MENTION1", retry_num=n) for n in (1, 2, 3)]
+    posts = first.of("chat.postMessage") + [c for r in retries for c in r.of("chat.postMessage")]
+    assert len(posts) == 1
+    assert (
+        posts[0].params["thread_ts"] == "1700000000.000001" and "/project status" in posts[0].params["text"]
+    )
+    assert all(r.status == 200 for r in [first, *retries])

@@ -25,7 +25,8 @@ WONG = "U06CRWONG"  # leads pcm
 def _milestone(session_factory: sessionmaker[Session], key: str, number: int) -> Milestone:
     with session_factory() as session:
         return session.scalars(
-            select(Milestone).join(Project).where(Project.key == key, Milestone.number == number)).one()
+            select(Milestone).join(Project).where(Project.key == key, Milestone.number == number)
+        ).one()
 
 
 def test_list_of_a_project_shows_open_milestones_with_ids(slack: SlackDriver) -> None:
@@ -45,8 +46,10 @@ def test_next_lists_what_i_own_in_14_days_in_my_zone(slack: SlackDriver) -> None
     text = slack.command(BANERJEE, "/milestone next").reply_text
     assert "bidshade-2" in text and "Fri 27 Nov 2026, 12:00 CET" in text
     # Her own milestone gets a Done button.
-    assert any(b["action_id"] == ids.MILESTONE_DONE_ACTION for b in slack.command(
-        BANERJEE, "/milestone next").buttons())
+    assert any(
+        b["action_id"] == ids.MILESTONE_DONE_ACTION
+        for b in slack.command(BANERJEE, "/milestone next").buttons()
+    )
 
 
 def test_overdue_shows_my_projects_and_all(slack: SlackDriver) -> None:
@@ -57,8 +60,9 @@ def test_overdue_shows_my_projects_and_all(slack: SlackDriver) -> None:
     assert "Usage" in slack.command(WONG, "/milestone overdue yesterday").reply_text
 
 
-def test_done_by_owner_then_again_is_idempotent(slack: SlackDriver, session_factory: sessionmaker[Session],
-                                                 clock: object) -> None:
+def test_done_by_owner_then_again_is_idempotent(
+    slack: SlackDriver, session_factory: sessionmaker[Session], clock: object
+) -> None:
     first = slack.command(OSEI, "/milestone done bidshade-3")
     assert "Marked done" in first.reply_text
     assert {c.params["user_id"] for c in first.of("views.publish")} >= {OSEI, BANERJEE}
@@ -81,18 +85,22 @@ def test_done_by_lead_is_allowed(slack: SlackDriver) -> None:
     assert "Marked done" in slack.command(BANERJEE, "/milestone done bidshade-3").reply_text
 
 
-@pytest.mark.parametrize("ref, expected", [
-    ("bidshade", "is not a milestone id"),
-    ("bidshade-99", "No milestone `bidshade-99`"),
-    ("fairdelivery-1", "No milestone"),  # private: same answer as a missing one
-    ("", "Usage"),
-])
+@pytest.mark.parametrize(
+    "ref, expected",
+    [
+        ("bidshade", "is not a milestone id"),
+        ("bidshade-99", "No milestone `bidshade-99`"),
+        ("fairdelivery-1", "No milestone"),  # private: same answer as a missing one
+        ("", "Usage"),
+    ],
+)
 def test_done_with_bad_ids(slack: SlackDriver, ref: str, expected: str) -> None:
     assert expected in slack.command(OSEI, f"/milestone done {ref}").reply_text
 
 
-def test_move_with_absolute_date_applies_and_echoes_in_my_zone(slack: SlackDriver,
-                                                             session_factory: sessionmaker[Session]) -> None:
+def test_move_with_absolute_date_applies_and_echoes_in_my_zone(
+    slack: SlackDriver, session_factory: sessionmaker[Session]
+) -> None:
     text = slack.command(OSEI, "/milestone move bidshade-3 2026-12-18 15:00").reply_text
     # Osei is in London; the echo is in his zone and says what it was.
     assert "to *Fri 18 Dec 2026, 15:00 GMT*" in text and "(was Fri 11 Dec 2026, 16:00 GMT)" in text
@@ -102,7 +110,8 @@ def test_move_with_absolute_date_applies_and_echoes_in_my_zone(slack: SlackDrive
 
 
 def test_move_with_relative_date_asks_first_then_applies_on_confirm(
-        slack: SlackDriver, session_factory: sessionmaker[Session]) -> None:
+    slack: SlackDriver, session_factory: sessionmaker[Session]
+) -> None:
     before = _milestone(session_factory, "bidshade", 3).due_at
     ask = slack.command(OSEI, "/milestone move bidshade-3 next friday 10:00")
     assert "Move `bidshade-3`" in ask.reply_text and "Fri 27 Nov 2026, 10:00 GMT" in ask.reply_text
@@ -121,8 +130,9 @@ def test_move_cancel_changes_nothing(slack: SlackDriver, session_factory: sessio
     assert _milestone(session_factory, "bidshade", 3).due_at == before
 
 
-def test_confirm_button_pressed_by_someone_else_is_denied(slack: SlackDriver,
-                                                         session_factory: sessionmaker[Session]) -> None:
+def test_confirm_button_pressed_by_someone_else_is_denied(
+    slack: SlackDriver, session_factory: sessionmaker[Session]
+) -> None:
     before = _milestone(session_factory, "bidshade", 3).due_at
     ask = slack.command(OSEI, "/milestone move bidshade-3 tomorrow")
     confirm = next(b for b in ask.buttons() if b["action_id"] == ids.CONFIRM_MOVE_ACTION)
@@ -130,14 +140,18 @@ def test_confirm_button_pressed_by_someone_else_is_denied(slack: SlackDriver,
     assert _milestone(session_factory, "bidshade", 3).due_at == before
 
 
-@pytest.mark.parametrize("date_text, expected", [
-    ("someday soon", "couldn't read"),
-    ("2026-02-30", "28 days"),
-    ("2026-12-04 25:00", "0 to 23"),
-    ("2027-03-28 01:30", "does not exist in Europe/London"),  # London skips 01:00-02:00
-])
-def test_move_with_bad_date_is_an_ephemeral_error(slack: SlackDriver, session_factory: sessionmaker[Session],
-                                                  date_text: str, expected: str) -> None:
+@pytest.mark.parametrize(
+    "date_text, expected",
+    [
+        ("someday soon", "couldn't read"),
+        ("2026-02-30", "28 days"),
+        ("2026-12-04 25:00", "0 to 23"),
+        ("2027-03-28 01:30", "does not exist in Europe/London"),  # London skips 01:00-02:00
+    ],
+)
+def test_move_with_bad_date_is_an_ephemeral_error(
+    slack: SlackDriver, session_factory: sessionmaker[Session], date_text: str, expected: str
+) -> None:
     before = _milestone(session_factory, "bidshade", 3).due_at
     reply = slack.command(OSEI, f"/milestone move bidshade-3 {date_text}")
     assert reply.reply["response_type"] == "ephemeral"
@@ -151,38 +165,51 @@ def test_move_into_dst_gap_is_rejected_with_next_valid_time(slack: SlackDriver) 
     assert "does not exist in Europe/Amsterdam" in text and "03:00" in text
 
 
-def test_add_opens_modal_and_submission_adds_milestone(slack: SlackDriver,
-                                                       session_factory: sessionmaker[Session]) -> None:
+def test_add_opens_modal_and_submission_adds_milestone(
+    slack: SlackDriver, session_factory: sessionmaker[Session]
+) -> None:
     view = opened_view(slack.command(BANERJEE, "/milestone add bidshade"))
     assert view["callback_id"] == ids.MILESTONE_MODAL
-    result = slack.submit(BANERJEE, view, {
-        ids.TITLE_INPUT: {ids.TITLE_INPUT: {"value": "Shading policy review"}},
-        ids.DUE_INPUT: {ids.DUE_INPUT: {"value": "2026-12-09 09:30"}},
-        ids.OWNER_INPUT: {ids.OWNER_INPUT: {"selected_user": MORALES}},
-    })
+    result = slack.submit(
+        BANERJEE,
+        view,
+        {
+            ids.TITLE_INPUT: {ids.TITLE_INPUT: {"value": "Shading policy review"}},
+            ids.DUE_INPUT: {ids.DUE_INPUT: {"value": "2026-12-09 09:30"}},
+            ids.OWNER_INPUT: {ids.OWNER_INPUT: {"selected_user": MORALES}},
+        },
+    )
     assert result.body == ""
     notice = message_text(result.of("chat.postMessage")[0].params)
     assert "Added `bidshade-5`" in notice and "Wed 9 Dec 2026, 09:30 CET" in notice
     added = _milestone(session_factory, "bidshade", 5)
-    assert added.due_at == datetime(2026, 12, 9, 8, 30, tzinfo=UTC) and added.due_timezone == "Europe/Amsterdam"
+    assert (
+        added.due_at == datetime(2026, 12, 9, 8, 30, tzinfo=UTC) and added.due_timezone == "Europe/Amsterdam"
+    )
 
 
 def test_add_modal_rejects_bad_date_owner_and_duplicate_title(slack: SlackDriver) -> None:
     view = opened_view(slack.command(BANERJEE, "/milestone add bidshade"))
 
     def submit(title: str, due: str, owner: str | None) -> dict[str, str]:
-        response = slack.submit(BANERJEE, view, {
-            ids.TITLE_INPUT: {ids.TITLE_INPUT: {"value": title}},
-            ids.DUE_INPUT: {ids.DUE_INPUT: {"value": due}},
-            ids.OWNER_INPUT: {ids.OWNER_INPUT: {"selected_user": owner}},
-        })
+        response = slack.submit(
+            BANERJEE,
+            view,
+            {
+                ids.TITLE_INPUT: {ids.TITLE_INPUT: {"value": title}},
+                ids.DUE_INPUT: {ids.DUE_INPUT: {"value": due}},
+                ids.OWNER_INPUT: {ids.OWNER_INPUT: {"selected_user": owner}},
+            },
+        )
         body = json.loads(response.body)
         assert body["response_action"] == "errors"
         return dict(body["errors"])
 
     assert ids.DUE_INPUT in submit("Review", "whenever", None)
     assert "not on *bidshade*" in submit("Review", "2026-12-09", "U03MSRAO")[ids.OWNER_INPUT]
-    assert "already has a milestone" in submit("Live test on 5% of traffic", "2026-12-09", None)[ids.TITLE_INPUT]
+    assert (
+        "already has a milestone" in submit("Live test on 5% of traffic", "2026-12-09", None)[ids.TITLE_INPUT]
+    )
 
 
 def test_add_denied_for_non_lead(slack: SlackDriver) -> None:
@@ -211,8 +238,9 @@ def test_blocker_add_list_resolve(slack: SlackDriver, session_factory: sessionma
     assert "Resolved" in slack.command(BANERJEE, "/blocker resolve bidshade-b1").reply_text
     assert "Already resolved" in slack.command(BANERJEE, "/blocker resolve bidshade-b1").reply_text
     with session_factory() as session:
-        resolved = session.scalars(select(Blocker).where(Blocker.number == 1).join(Project)
-                                   .where(Project.key == "bidshade")).one()
+        resolved = session.scalars(
+            select(Blocker).where(Blocker.number == 1).join(Project).where(Project.key == "bidshade")
+        ).one()
         assert resolved.resolved_at is not None
 
 

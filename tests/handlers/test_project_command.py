@@ -57,12 +57,21 @@ def test_unknown_project_gets_ephemeral_error_without_guessing(slack: SlackDrive
     assert "quantum chromodynamics" in reply.reply_text
 
 
-def test_ambiguous_name_offers_buttons_that_rerun_the_command(slack: SlackDriver,
-                                                              session_factory: sessionmaker[Session]) -> None:
+def test_ambiguous_name_offers_buttons_that_rerun_the_command(
+    slack: SlackDriver, session_factory: sessionmaker[Session]
+) -> None:
     with session_factory.begin() as session:
         pcm = session.scalars(select(Project).where(Project.key == "pcm")).one()
-        session.add(Project(workspace_id=pcm.workspace_id, key="pbudget", name="Privacy budget accounting",
-                            description="", status=ProjectStatus.ON_TRACK, private=False))
+        session.add(
+            Project(
+                workspace_id=pcm.workspace_id,
+                key="pbudget",
+                name="Privacy budget accounting",
+                description="",
+                status=ProjectStatus.ON_TRACK,
+                private=False,
+            )
+        )
     # Two projects start with "Privacy": the uncertainty must become a choice, not a guess.
     reply = slack.command(OSEI, "/project status privacy")
     assert "More than one project matches" in reply.reply_text
@@ -77,7 +86,11 @@ def test_ambiguous_name_offers_buttons_that_rerun_the_command(slack: SlackDriver
 
 
 def test_private_project_invisible_to_non_member(slack: SlackDriver) -> None:
-    for line in ("/project status fairdelivery", "/project status fairness audit", "/project members fairdelivery"):
+    for line in (
+        "/project status fairdelivery",
+        "/project status fairness audit",
+        "/project members fairdelivery",
+    ):
         text = slack.command(OSEI, line).reply_text
         assert "No project matches" in text
         assert "Fairness" not in text and "fairdelivery" not in text.replace(line.split(" ", 2)[2], "")
@@ -131,8 +144,9 @@ def test_join_and_leave_public_project(slack: SlackDriver, session_factory: sess
         assert OSEI not in {m.person.slack_id for m in project.memberships}
 
 
-def test_unknown_slack_user_can_join_and_becomes_a_person(slack: SlackDriver,
-                                                          session_factory: sessionmaker[Session]) -> None:
+def test_unknown_slack_user_can_join_and_becomes_a_person(
+    slack: SlackDriver, session_factory: sessionmaker[Session]
+) -> None:
     slack.command(OUTSIDER, "/project join brandsafe")
     with session_factory() as session:
         person = session.scalars(select(Person).where(Person.slack_id == OUTSIDER)).one()
@@ -149,8 +163,9 @@ def test_cannot_join_private_project(slack: SlackDriver) -> None:
     assert "No project matches" in slack.command(OSEI, "/project join fairdelivery").reply_text
 
 
-def test_set_status_by_lead_is_saved_and_audited(slack: SlackDriver,
-                                                  session_factory: sessionmaker[Session]) -> None:
+def test_set_status_by_lead_is_saved_and_audited(
+    slack: SlackDriver, session_factory: sessionmaker[Session]
+) -> None:
     reply = slack.command(BANERJEE, "/project set-status bidshade at risk")
     assert "is now at risk (was on track)" in reply.reply_text
     with session_factory() as session:
@@ -160,12 +175,16 @@ def test_set_status_by_lead_is_saved_and_audited(slack: SlackDriver,
         assert audit.actor == BANERJEE and '"after": "at_risk"' in audit.detail
 
 
-def test_set_status_by_member_is_denied_and_changes_nothing(slack: SlackDriver,
-                                                           session_factory: sessionmaker[Session]) -> None:
+def test_set_status_by_member_is_denied_and_changes_nothing(
+    slack: SlackDriver, session_factory: sessionmaker[Session]
+) -> None:
     text = slack.command(OSEI, "/project set-status bidshade blocked").reply_text
     assert "Only the lead of *bidshade* (Prof. Ingrid Banerjee)" in text
     with session_factory() as session:
-        assert session.scalars(select(Project.status).where(Project.key == "bidshade")).one() == ProjectStatus.ON_TRACK
+        assert (
+            session.scalars(select(Project.status).where(Project.key == "bidshade")).one()
+            == ProjectStatus.ON_TRACK
+        )
 
 
 def test_set_status_rejects_unknown_status(slack: SlackDriver) -> None:
@@ -180,22 +199,35 @@ def test_unknown_subcommand_and_help(slack: SlackDriver) -> None:
     assert "/project list" in slack.command(OSEI, "/project").reply_text
 
 
-def test_create_opens_modal_and_submission_creates_project(slack: SlackDriver,
-                                                          session_factory: sessionmaker[Session]) -> None:
+def test_create_opens_modal_and_submission_creates_project(
+    slack: SlackDriver, session_factory: sessionmaker[Session]
+) -> None:
     opened = slack.command(OSEI, "/project create")
     view = opened_view(opened)
     assert view["callback_id"] == ids.PROJECT_MODAL and len(view["title"]["text"]) <= 24
     assert opened.of("views.open")[0].params["trigger_id"]
-    submitted = slack.submit(OSEI, view, {
-        ids.KEY_INPUT: {ids.KEY_INPUT: {"type": "plain_text_input", "value": "autobid"}},
-        ids.NAME_INPUT: {ids.NAME_INPUT: {"type": "plain_text_input", "value": "Autobidding for SMBs"}},
-        ids.DESCRIPTION_INPUT: {ids.DESCRIPTION_INPUT: {"type": "plain_text_input", "value": "Small budgets."}},
-        ids.STATUS_INPUT: {ids.STATUS_INPUT: {"type": "static_select", "selected_option": {"value": "at_risk"}}},
-        ids.CHANNEL_INPUT: {ids.CHANNEL_INPUT: {"type": "conversations_select", "selected_conversation": None}},
-        ids.PRIVATE_INPUT: {ids.PRIVATE_INPUT: {"type": "checkboxes", "selected_options": []}},
-        ids.LEAD_INPUT: {ids.LEAD_INPUT: {"type": "users_select", "selected_user": OSEI}},
-        ids.MEMBERS_INPUT: {ids.MEMBERS_INPUT: {"type": "multi_users_select", "selected_users": [BANERJEE]}},
-    })
+    submitted = slack.submit(
+        OSEI,
+        view,
+        {
+            ids.KEY_INPUT: {ids.KEY_INPUT: {"type": "plain_text_input", "value": "autobid"}},
+            ids.NAME_INPUT: {ids.NAME_INPUT: {"type": "plain_text_input", "value": "Autobidding for SMBs"}},
+            ids.DESCRIPTION_INPUT: {
+                ids.DESCRIPTION_INPUT: {"type": "plain_text_input", "value": "Small budgets."}
+            },
+            ids.STATUS_INPUT: {
+                ids.STATUS_INPUT: {"type": "static_select", "selected_option": {"value": "at_risk"}}
+            },
+            ids.CHANNEL_INPUT: {
+                ids.CHANNEL_INPUT: {"type": "conversations_select", "selected_conversation": None}
+            },
+            ids.PRIVATE_INPUT: {ids.PRIVATE_INPUT: {"type": "checkboxes", "selected_options": []}},
+            ids.LEAD_INPUT: {ids.LEAD_INPUT: {"type": "users_select", "selected_user": OSEI}},
+            ids.MEMBERS_INPUT: {
+                ids.MEMBERS_INPUT: {"type": "multi_users_select", "selected_users": [BANERJEE]}
+            },
+        },
+    )
     assert submitted.status == 200 and submitted.body == ""
     confirmation = submitted.of("chat.postMessage")
     assert confirmation and confirmation[0].params["channel"] == OSEI
@@ -204,12 +236,15 @@ def test_create_opens_modal_and_submission_creates_project(slack: SlackDriver,
         project = session.scalars(select(Project).where(Project.key == "autobid")).one()
         assert project.status == ProjectStatus.AT_RISK and project.lead is not None
         assert project.lead.slack_id == OSEI
-        assert {(m.person.slack_id, m.role) for m in project.memberships} == {(OSEI, Role.LEAD),
-                                                                              (BANERJEE, Role.MEMBER)}
+        assert {(m.person.slack_id, m.role) for m in project.memberships} == {
+            (OSEI, Role.LEAD),
+            (BANERJEE, Role.MEMBER),
+        }
 
 
 def test_create_with_bad_or_taken_key_keeps_modal_open_with_field_error(
-        slack: SlackDriver, session_factory: sessionmaker[Session]) -> None:
+    slack: SlackDriver, session_factory: sessionmaker[Session]
+) -> None:
     view = opened_view(slack.command(OSEI, "/project create"))
     values = {
         ids.KEY_INPUT: {ids.KEY_INPUT: {"value": "Bad Key!"}},
@@ -229,21 +264,26 @@ def test_create_with_bad_or_taken_key_keeps_modal_open_with_field_error(
         assert session.scalars(select(Project).where(Project.name == "x")).first() is None
 
 
-def test_edit_denied_for_member_and_allowed_for_lead(slack: SlackDriver,
-                                                     session_factory: sessionmaker[Session]) -> None:
+def test_edit_denied_for_member_and_allowed_for_lead(
+    slack: SlackDriver, session_factory: sessionmaker[Session]
+) -> None:
     denied = slack.command(OSEI, "/project edit bidshade")
     assert not denied.of("views.open") and "Only the lead" in denied.reply_text
     opened = slack.command(BANERJEE, "/project edit bidshade")
     view = opened_view(opened)
     name_block = next(b for b in view["blocks"] if b.get("block_id") == ids.NAME_INPUT)
     assert name_block["element"]["initial_value"] == "Bid shading for first-price auctions"
-    submitted = slack.submit(BANERJEE, view, {
-        ids.NAME_INPUT: {ids.NAME_INPUT: {"value": "Bid shading, first price"}},
-        ids.DESCRIPTION_INPUT: {ids.DESCRIPTION_INPUT: {"value": "New text"}},
-        ids.STATUS_INPUT: {ids.STATUS_INPUT: {"selected_option": {"value": "blocked"}}},
-        ids.LEAD_INPUT: {ids.LEAD_INPUT: {"selected_user": BANERJEE}},
-        ids.MEMBERS_INPUT: {ids.MEMBERS_INPUT: {"selected_users": [OSEI]}},
-    })
+    submitted = slack.submit(
+        BANERJEE,
+        view,
+        {
+            ids.NAME_INPUT: {ids.NAME_INPUT: {"value": "Bid shading, first price"}},
+            ids.DESCRIPTION_INPUT: {ids.DESCRIPTION_INPUT: {"value": "New text"}},
+            ids.STATUS_INPUT: {ids.STATUS_INPUT: {"selected_option": {"value": "blocked"}}},
+            ids.LEAD_INPUT: {ids.LEAD_INPUT: {"selected_user": BANERJEE}},
+            ids.MEMBERS_INPUT: {ids.MEMBERS_INPUT: {"selected_users": [OSEI]}},
+        },
+    )
     assert submitted.body == ""
     with session_factory() as session:
         project = session.scalars(select(Project).where(Project.key == "bidshade")).one()
@@ -251,15 +291,20 @@ def test_edit_denied_for_member_and_allowed_for_lead(slack: SlackDriver,
         assert {m.person.slack_id for m in project.memberships} == {BANERJEE, OSEI}
 
 
-def test_forged_edit_submission_by_non_lead_is_rejected(slack: SlackDriver,
-                                                        session_factory: sessionmaker[Session]) -> None:
+def test_forged_edit_submission_by_non_lead_is_rejected(
+    slack: SlackDriver, session_factory: sessionmaker[Session]
+) -> None:
     # The modal was opened by the lead, but the submission claims to come from someone else.
     view = opened_view(slack.command(BANERJEE, "/project edit bidshade"))
-    forged = slack.submit(OSEI, view, {
-        ids.NAME_INPUT: {ids.NAME_INPUT: {"value": "Hijacked"}},
-        ids.STATUS_INPUT: {ids.STATUS_INPUT: {"selected_option": {"value": "done"}}},
-        ids.LEAD_INPUT: {ids.LEAD_INPUT: {"selected_user": OSEI}},
-    })
+    forged = slack.submit(
+        OSEI,
+        view,
+        {
+            ids.NAME_INPUT: {ids.NAME_INPUT: {"value": "Hijacked"}},
+            ids.STATUS_INPUT: {ids.STATUS_INPUT: {"selected_option": {"value": "done"}}},
+            ids.LEAD_INPUT: {ids.LEAD_INPUT: {"selected_user": OSEI}},
+        },
+    )
     assert "Only the lead" in json.dumps(json.loads(forged.body)["errors"])
     with session_factory() as session:
         assert session.scalars(select(Project.name).where(Project.key == "bidshade")).one() != "Hijacked"
