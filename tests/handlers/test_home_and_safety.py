@@ -84,7 +84,7 @@ HOSTILE_NAME = "<!channel> & <@U0HACKER> <!here|here>"
 
 
 def mrkdwn_texts(node: object) -> list[str]:
-    """Every string Slack parses as mrkdwn: `text` fallbacks and mrkdwn text objects (plain_text is literal)."""
+    """Every string Slack parses as mrkdwn: `text` fallbacks and mrkdwn objects (plain_text is literal)."""
     found: list[str] = []
     if isinstance(node, dict):
         if node.get("type") == "mrkdwn" and isinstance(node.get("text"), str):
