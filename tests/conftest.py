@@ -85,14 +85,18 @@ def services(settings: Settings, session_factory: sessionmaker[Session], clock: 
 
 @pytest.fixture
 def app(settings: Settings, services: Services) -> App:
-    return create_app(settings, services, client=build_web_client(settings, timeout=5),
-                      process_before_response=True)
+    return create_app(
+        settings, services, client=build_web_client(settings, timeout=5), process_before_response=True
+    )
 
 
 @pytest.fixture
 def payloads(slack_api: FakeSlackApi) -> SlackPayloads:
-    return SlackPayloads(SIGNING_SECRET, team_id=FakeSlackApi.team_id,
-                         response_url_base=f"http://127.0.0.1:{slack_api.port}/response")
+    return SlackPayloads(
+        SIGNING_SECRET,
+        team_id=FakeSlackApi.team_id,
+        response_url_base=f"http://127.0.0.1:{slack_api.port}/response",
+    )
 
 
 @pytest.fixture
