@@ -49,16 +49,38 @@ def create_app(
     socket_mode_only = bool(settings.slack_app_token) and not settings.slack_signing_secret
     app = App(
         client=web_client,
+        logger=_bolt_logger(),
         signing_secret=settings.slack_signing_secret or None,
         request_verification_enabled=not socket_mode_only,
         process_before_response=process_before_response,
         token_verification_enabled=token_verification_enabled,
-        raise_error_for_unhandled_request=False,
+        # Unhandled requests reach `handle_listener_error`, which answers 200: a 404 would make Slack
+        # retry an event we deliberately ignore.
+        raise_error_for_unhandled_request=True,
     )
     app.use(_inject_services(services))
     register_all(app, settings)
     app.error(handle_listener_error)
     return app
+
+
+class _EnvTokenWarningFilter(logging.Filter):
+    """Drops Bolt's "`token` will be unused" warning.
+
+    Bolt reads SLACK_BOT_TOKEN from the environment even when it is given a ready client, then warns
+    that the token it found is ignored. Our client is built from the same settings, so the warning is
+    noise on every start.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "will be unused" not in record.getMessage()
+
+
+def _bolt_logger() -> logging.Logger:
+    bolt_logger = logging.getLogger("liaison.bolt")
+    if not any(isinstance(f, _EnvTokenWarningFilter) for f in bolt_logger.filters):
+        bolt_logger.addFilter(_EnvTokenWarningFilter())
+    return bolt_logger
 
 
 def _inject_services(services: Services) -> Callable[..., Any]:
@@ -82,6 +104,9 @@ def handle_listener_error(
             context.respond(text=APOLOGY, response_type="ephemeral", replace_original=False)
         elif context.client is not None and context.channel_id and context.user_id:
             context.client.chat_postEphemeral(channel=context.channel_id, user=context.user_id, text=APOLOGY)
+        elif context.client is not None and context.user_id:
+            # Modal submissions have neither response_url nor channel: apologise in the app's DM.
+            context.client.chat_postMessage(channel=context.user_id, text=APOLOGY)
     except (SlackApiError, OSError):
         logger.warning("could not deliver the apology for a failed listener")
     return None

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from bot.errors import InvalidInput
 from bot.models import Project, ProjectStatus, Role
 from bot.projects import ProjectDraft
 from bot.slack import ids
@@ -172,12 +173,17 @@ def parse_project_submission(
     else:
         description = existing.description if existing is not None else ""
     status_option = _value(values, ids.STATUS_INPUT).get("selected_option") or {}
+    try:
+        status = ProjectStatus(status_option.get("value", ProjectStatus.ON_TRACK.value))
+    except ValueError:
+        # Only a forged or outdated form can send another value; say so next to the field.
+        raise InvalidInput("Pick one of the listed statuses.") from None
     private_options = _value(values, ids.PRIVATE_INPUT).get("selected_options") or []
     return ProjectDraft(
         key=str(key),
         name=(_value(values, ids.NAME_INPUT).get("value") or "").strip(),
         description=description,
-        status=ProjectStatus(status_option.get("value", ProjectStatus.ON_TRACK.value)),
+        status=status,
         channel_id=_value(values, ids.CHANNEL_INPUT).get("selected_conversation") or None,
         private=any(o.get("value") == "private" for o in private_options),
         lead_slack_id=_value(values, ids.LEAD_INPUT).get("selected_user") or "",

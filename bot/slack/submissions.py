@@ -68,7 +68,10 @@ def submit_project(
                         Project.workspace_id == workspace.id, Project.key == str(metadata.get("key"))
                     )
                 ).first()
-            draft = parse_project_submission(values, metadata, existing)
+            try:
+                draft = parse_project_submission(values, metadata, existing)
+            except InvalidInput as error:
+                return SubmissionResult(errors={ids.STATUS_INPUT: error.message})
             if problems := validate_draft(draft):
                 return SubmissionResult(
                     errors={_DRAFT_FIELD_TO_BLOCK.get(k, first_block): v for k, v in problems.items()}
