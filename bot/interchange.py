@@ -57,6 +57,7 @@ from sqlalchemy import Column, String, select
 from sqlalchemy.orm import Session
 
 from bot.clock import SystemClock
+from bot.domain.reminders import ReminderPolicy
 from bot.models import (
     AuditEntry,
     Blocker,
@@ -71,6 +72,7 @@ from bot.models import (
     Sector,
     Workspace,
 )
+from bot.reminders.ledger import replan_workspace
 
 __all__ = [
     "BlockerEntry",
@@ -993,6 +995,7 @@ def import_workspace(
     rebase_dates: bool = False,
     actor: str = "import",
     now: datetime | None = None,
+    reminders: ReminderPolicy | None = None,
 ) -> ImportReport:
     """Create or update a workspace from a validated document, in the caller's transaction.
 
@@ -1002,7 +1005,8 @@ def import_workspace(
         today: The date rebased files are moved to.
         rebase_dates: Shift every date and time by `today - as_of` days (wall clock, in its zone).
         actor: Who imported, for the audit entry.
-        now: When, for the audit entry; defaults to the system clock.
+        now: When, for the audit entry and reminder planning; defaults to the system clock.
+        reminders: The settings' reminder defaults (`Settings.reminder_policy`); built-in if None.
 
     Returns:
         Counts of what the file holds and of the rows created and changed.
@@ -1021,6 +1025,10 @@ def import_workspace(
     workspace = importer.workspace()
     importer.people(workspace)
     importer.projects(workspace)
+    at = now if now is not None else SystemClock().now()
+    # Same transaction: moved, reassigned or completed milestones get their reminders replanned.
+    session.flush()
+    replan_workspace(session, workspace.id, at, defaults=reminders or ReminderPolicy())
     report = ImportReport(
         workspace_id=workspace.id,
         people=len(document.people),
@@ -1043,7 +1051,7 @@ def import_workspace(
                 f"{report.milestones} milestones, {report.blockers} blockers; "
                 f"{report.created} created, {report.updated} updated; dates shifted by {shift} days"
             ),
-            at=now if now is not None else SystemClock().now(),
+            at=at,
         )
     )
     session.flush()
@@ -1058,6 +1066,7 @@ def import_workspace_file(
     rebase_dates: bool = False,
     actor: str = "import",
     now: datetime | None = None,
+    reminders: ReminderPolicy | None = None,
 ) -> ImportReport:
     """Load, validate and import a workspace file; see `import_workspace`.
 
@@ -1067,7 +1076,8 @@ def import_workspace_file(
         today: The date rebased files are moved to.
         rebase_dates: Shift every date by `today - as_of` days.
         actor: Who imported, for the audit entry.
-        now: When, for the audit entry; defaults to the system clock.
+        now: When, for the audit entry and reminder planning; defaults to the system clock.
+        reminders: The settings' reminder defaults.
 
     Returns:
         The import report.
@@ -1076,7 +1086,9 @@ def import_workspace_file(
         WorkspaceFileError: If the file has any problem; nothing is written then.
     """
     document = load_workspace_document(path)
-    return import_workspace(session, document, today=today, rebase_dates=rebase_dates, actor=actor, now=now)
+    return import_workspace(
+        session, document, today=today, rebase_dates=rebase_dates, actor=actor, now=now, reminders=reminders
+    )
 
 
 # --------------------------------------------------------------------------------------------------

@@ -14,9 +14,11 @@ from sqlalchemy.orm import Session
 
 from bot.access import Actor, can_see, require_editor, require_milestone_editor, role_of, visible_projects
 from bot.domain.dates import ParsedDue
+from bot.domain.reminders import ReminderPolicy
 from bot.errors import InvalidInput, NotFound
 from bot.models import Milestone, MilestoneStatus, Person, Project
 from bot.projects import find_project, record_audit
+from bot.reminders.ledger import cancel_for_milestone, replan_milestone
 from bot.reports import MilestoneLine, milestone_line
 
 MILESTONE_REF_RE = re.compile(r"^([a-z][a-z0-9_]{0,39})-(\d{1,6})$")
@@ -123,8 +125,11 @@ def add_milestone(
     due: ParsedDue,
     owner_slack_id: str | None,
     now: datetime,
+    reminders: ReminderPolicy | None = None,
 ) -> Milestone:
-    """Add a milestone to a project (lead or admin).
+    """Add a milestone to a project (lead or admin) and plan its reminders.
+
+    `reminders` are the settings' reminder defaults (`Settings.reminder_policy`).
 
     Raises:
         InvalidInput: Bad title, a duplicate title in the project, or an owner not on the project.
@@ -164,6 +169,8 @@ def add_milestone(
         title=title,
         due=due.instant.isoformat(),
     )
+    # Reminders are planned in the same transaction, so a milestone never exists without them.
+    replan_milestone(session, milestone, now, defaults=reminders)
     return milestone
 
 
@@ -176,13 +183,23 @@ def complete_milestone(session: Session, actor: Actor, ref: str, now: datetime) 
     milestone.status = MilestoneStatus.DONE
     milestone.done_at = now
     record_audit(session, actor, "done", "milestone", milestone.id, now, ref=ref)
+    # Same transaction: once done is committed, no reminder or escalation about it is still planned.
+    cancel_for_milestone(session, milestone.id, now, "milestone done")
     return milestone, True
 
 
 def move_milestone(
-    session: Session, actor: Actor, ref: str, due: ParsedDue, now: datetime
+    session: Session,
+    actor: Actor,
+    ref: str,
+    due: ParsedDue,
+    now: datetime,
+    reminders: ReminderPolicy | None = None,
 ) -> tuple[Milestone, datetime]:
-    """Change a milestone's due time (owner, lead or admin). Returns (milestone, previous due)."""
+    """Change a milestone's due time (owner, lead or admin) and replan its reminders.
+
+    Returns (milestone, previous due). `reminders` are the settings' reminder defaults.
+    """
     milestone = find_milestone(session, actor, ref)
     require_milestone_editor(milestone, actor, "move it")
     previous = milestone.due_at
@@ -199,4 +216,6 @@ def move_milestone(
         before=previous.isoformat(),
         after=due.instant.isoformat(),
     )
+    # Same transaction: the old date's pending reminders and escalations are cancelled, new ones planned.
+    replan_milestone(session, milestone, now, defaults=reminders)
     return milestone, previous

@@ -14,14 +14,17 @@ from sqlalchemy import (
     Date,
     Enum,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bot.db import Base, UTCDateTime
+from bot.domain.reminders import DeliveryKind
 
 
 class Sector(enum.StrEnum):
@@ -95,6 +98,8 @@ class Person(Base):
     organisation: Mapped[str | None] = mapped_column(String(200))
     timezone: Mapped[str | None] = mapped_column(String(64))
     expertise: Mapped[str | None] = mapped_column(Text)
+    # `/milestone remind me off`: no daily "waiting on you" DM for this person.
+    waiting_digest_opt_out: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     publications: Mapped[list[Publication]] = relationship(
         back_populates="person", cascade="all, delete-orphan", order_by="Publication.position"
@@ -223,3 +228,90 @@ class ProcessedRequest(Base):
 
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class DeliveryStatus(enum.StrEnum):
+    """Where a planned delivery is in its life: planned → claimed → sent (or failed/expired/cancelled)."""
+
+    PLANNED = "planned"
+    CLAIMED = "claimed"
+    SENT = "sent"
+    FAILED = "failed"
+    EXPIRED = "expired"
+    CANCELLED = "cancelled"
+
+
+class ReminderPolicySetting(Base):
+    """Reminder rules a workspace (`scope` "workspace") or project (`scope` "project:<id>") sets.
+
+    Every rule column is nullable: NULL inherits from the workspace, and the workspace from settings.
+    """
+
+    __tablename__ = "reminder_policy"
+    __table_args__ = (UniqueConstraint("workspace_id", "scope"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"), index=True)
+    # A scope string rather than a nullable project id: UNIQUE treats NULLs as distinct.
+    scope: Mapped[str] = mapped_column(String(40))
+    project_id: Mapped[int | None] = mapped_column(ForeignKey("project.id", ondelete="CASCADE"), index=True)
+    lead_times: Mapped[str | None] = mapped_column(String(120))
+    local_time: Mapped[str | None] = mapped_column(String(5))
+    quiet_hours: Mapped[str | None] = mapped_column(String(11))
+    skip_weekends: Mapped[bool | None] = mapped_column(Boolean)
+    escalate_lead_days: Mapped[int | None] = mapped_column(Integer)
+    escalate_channel_days: Mapped[int | None] = mapped_column(Integer)
+    digest: Mapped[str | None] = mapped_column(String(16))  # "mon 09:00" or "off"
+    waiting_digest: Mapped[bool | None] = mapped_column(Boolean)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_by: Mapped[str] = mapped_column(String(64))
+
+
+class ReminderDelivery(Base):
+    """The delivery ledger: one row per planned delivery, unique by meaning (`key`).
+
+    The scheduler tick claims due rows atomically (status `claimed`, a lease and a claim token), posts
+    them and records the Slack `ts`; see bot/reminders/ledger.py and docs/reminders.md.
+    """
+
+    __tablename__ = "reminder_delivery"
+    __table_args__ = (Index("ix_reminder_delivery_status_not_before", "status", "not_before"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"), index=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    series: Mapped[str] = mapped_column(String(120), index=True)
+    kind: Mapped[DeliveryKind] = mapped_column(_enum(DeliveryKind, "delivery_kind"))
+    occurrence: Mapped[str] = mapped_column(String(64))
+    # SET NULL, not CASCADE: the history of what was sent outlives the milestone; pending rows of a
+    # deleted milestone are cancelled in the deleting transaction (bot/reminders/ledger.py).
+    milestone_id: Mapped[int | None] = mapped_column(
+        ForeignKey("milestone.id", ondelete="SET NULL"), index=True
+    )
+    project_id: Mapped[int | None] = mapped_column(ForeignKey("project.id", ondelete="CASCADE"), index=True)
+    recipient_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"), index=True)
+    channel_id: Mapped[str | None] = mapped_column(String(32))
+    send_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    send_zone: Mapped[str] = mapped_column(String(64))
+    nominal_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    basis_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    not_before: Mapped[datetime] = mapped_column(UTCDateTime())
+    status: Mapped[DeliveryStatus] = mapped_column(_enum(DeliveryStatus, "delivery_status"))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    ambiguous_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # Set when an earlier attempt may have reached Slack (a lost lease, a timeout): look for the
+    # message before posting again.
+    uncertain: Mapped[bool] = mapped_column(Boolean, default=False)
+    claim_token: Mapped[str | None] = mapped_column(String(36))
+    claimed_by: Mapped[str | None] = mapped_column(String(80))
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    first_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    slack_channel: Mapped[str | None] = mapped_column(String(32))
+    slack_ts: Mapped[str | None] = mapped_column(String(32))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    acted_by: Mapped[str | None] = mapped_column(String(32))
+    action: Mapped[str | None] = mapped_column(String(32))
+    acted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

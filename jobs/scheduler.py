@@ -8,10 +8,16 @@ from __future__ import annotations
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from bot.clock import SystemClock
 from bot.services import Services
 from jobs.housekeeping import purge_processed_requests
+from jobs.reminders import plan_reminders, refresh_time_zones, send_due_reminders
 
 HOUSEKEEPING_JOB_ID = "housekeeping"
+REMINDER_TICK_JOB_ID = "milestone-reminders"
+REMINDER_PLANNING_JOB_ID = "reminder-planning"
+TIME_ZONE_JOB_ID = "time-zone-refresh"
+REMINDER_PLANNING_MINUTES = 10
 
 
 def build_scheduler(services: Services) -> BackgroundScheduler:
@@ -23,6 +29,47 @@ def build_scheduler(services: Services) -> BackgroundScheduler:
         hours=1,
         id=HOUSEKEEPING_JOB_ID,
         replace_existing=True,
+        misfire_grace_time=3600,
+        kwargs={"services": services},
+    )
+    tick = services.settings.reminder_tick_seconds
+    # The tick catches up everything due whenever it runs, so a late run is never harmful: coalesce
+    # missed runs into one and accept lateness up to a few ticks (APScheduler's default of 1 s would
+    # skip runs after a pause such as a laptop sleeping or a long GC).
+    scheduler.add_job(
+        send_due_reminders,
+        "interval",
+        seconds=tick,
+        id=REMINDER_TICK_JOB_ID,
+        replace_existing=True,
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=max(60, 4 * tick),
+        kwargs={"services": services},
+    )
+    # Milestone reminders are planned when milestones change; recurring digests are planned here,
+    # first right at start so that a fresh database has them.
+    scheduler.add_job(
+        plan_reminders,
+        "interval",
+        minutes=REMINDER_PLANNING_MINUTES,
+        id=REMINDER_PLANNING_JOB_ID,
+        replace_existing=True,
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=REMINDER_PLANNING_MINUTES * 60,
+        # APScheduler runs on real time (the demo's simulated clock only shifts what jobs see).
+        next_run_time=SystemClock().now(),
+        kwargs={"services": services},
+    )
+    scheduler.add_job(
+        refresh_time_zones,
+        "interval",
+        hours=6,
+        id=TIME_ZONE_JOB_ID,
+        replace_existing=True,
+        coalesce=True,
+        max_instances=1,
         misfire_grace_time=3600,
         kwargs={"services": services},
     )

@@ -131,6 +131,7 @@ def submit_milestone(
                     due=due,
                     owner_slack_id=submission.owner_slack_id,
                     now=now,
+                    reminders=settings.reminder_policy,
                 )
             except Forbidden as error:
                 return SubmissionResult(errors={project_block: error.message})

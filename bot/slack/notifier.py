@@ -1,0 +1,312 @@
+"""The reminder notifier: the only way jobs reach Slack.
+
+It wraps a `WebClient` from `bot.slack.client.build_web_client` (429s honour `Retry-After`; 5xx and
+connection failures back off exponentially with jitter, capped) and adds what a sender of many
+messages needs:
+
+- Per-channel pacing: at most `posts_per_second` posts per channel (Slack allows about one), counted
+  from the end of the previous post so that Slack sees the gap even when answers are slow.
+  Thread-safe: posts to one channel wait for each other, posts to different channels do not.
+- Errors sorted into three kinds: permanent (Slack refused: the channel is gone), transient (try
+  again later), and ambiguous (no answer after the request was sent: Slack may have posted it).
+- `find_reminder`: every reminder carries its delivery key in message metadata, so after an
+  ambiguous attempt the message can be looked for in the conversation's history before posting again.
+"""
+
+from __future__ import annotations
+
+import http.client
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from functools import partial
+from typing import Any, TypeVar
+from urllib.error import URLError
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web import SlackResponse
+
+from bot.settings import Settings
+from bot.slack.blocks import Reply
+from bot.slack.client import build_web_client
+
+REMINDER_EVENT_TYPE = "liaison_reminder"
+# Slack errors that no retry will fix: the delivery fails at once and its project lead is told.
+PERMANENT_ERRORS = frozenset(
+    {
+        "channel_not_found",
+        "not_in_channel",
+        "is_archived",
+        "msg_too_long",
+        "no_text",
+        "invalid_blocks",
+        "invalid_blocks_format",
+        "invalid_metadata_format",
+        "invalid_metadata_schema",
+        "metadata_too_large",
+        "too_many_attachments",
+        "user_not_found",
+        "user_disabled",
+        "cannot_dm_bot",
+        "restricted_action",
+        "restricted_action_read_only_channel",
+        "restricted_action_thread_only_channel",
+        "restricted_action_non_threadable_channel",
+        "team_access_not_granted",
+        "ekm_access_denied",
+        "message_not_found",
+        "cant_update_message",
+        "edit_window_closed",
+    }
+)
+HISTORY_PAGES = 5
+_T = TypeVar("_T")
+
+
+@dataclass(frozen=True)
+class PostedMessage:
+    """Where a message landed: the conversation (a DM's `D…` id for a user) and its `ts`."""
+
+    channel: str
+    ts: str
+
+
+class DeliveryError(Exception):
+    """A Slack call did not succeed; `error` is Slack's error code or a short description."""
+
+    def __init__(self, error: str, *, retry_after: float | None = None) -> None:
+        super().__init__(error)
+        self.error = error
+        self.retry_after = retry_after
+
+
+class PermanentDeliveryError(DeliveryError):
+    """Slack refused the message for a reason retrying will not change."""
+
+
+class TransientDeliveryError(DeliveryError):
+    """The message was not delivered this time (rate limit, Slack or network trouble); retry later."""
+
+
+class AmbiguousDeliveryError(TransientDeliveryError):
+    """The request was sent but no answer came (timeout, dropped connection): it may have been posted."""
+
+
+class ChannelPacer:
+    """At most `per_second` posts per channel, thread-safe."""
+
+    def __init__(
+        self,
+        per_second: float,
+        *,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.interval = 1.0 / per_second
+        self._monotonic = monotonic
+        self._sleep = sleep
+        self._guard = threading.Lock()
+        self._locks: dict[Any, threading.Lock] = defaultdict(threading.Lock)
+        self._free_at: dict[Any, float] = {}
+
+    def run(self, channel: Any, send: Callable[[], _T]) -> _T:
+        """Call `send` for `channel` once the channel's previous post is `interval` seconds old."""
+        with self._guard:
+            lock = self._locks[channel]
+        with lock:
+            wait = self._free_at.get(channel, 0.0) - self._monotonic()
+            if wait > 0:
+                self._sleep(wait)
+            try:
+                return send()
+            finally:
+                # From the end of this post: Slack has then certainly seen it, however slow the answer.
+                self._free_at[channel] = max(
+                    self._free_at.get(channel, 0.0), self._monotonic() + self.interval
+                )
+
+    def hold(self, channel: Any, seconds: float) -> None:
+        """Keep the channel quiet for `seconds` (after Slack answered 429 beyond our retries)."""
+        with self._guard:
+            self._free_at[channel] = max(self._free_at.get(channel, 0.0), self._monotonic() + seconds)
+
+
+class SlackNotifier:
+    """Posts and updates reminder messages, paced per channel, with typed errors.
+
+    Args:
+        client: The workspace's client (built by `build_web_client(..., resend_when_ambiguous=False)`).
+        posts_per_second: Pacing per channel.
+        client_for_team: Returns the client of a Slack team (multi-workspace installs resolve and
+            refresh each workspace's token here); defaults to `client` for every team.
+        monotonic: Clock for pacing (tests).
+        sleep: How to wait for pacing (tests).
+        wall: Real time in seconds, compared with Slack's message timestamps.
+    """
+
+    def __init__(
+        self,
+        client: WebClient,
+        *,
+        posts_per_second: float = 1.0,
+        client_for_team: Callable[[str | None], WebClient] | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+        wall: Callable[[], float] = time.time,
+    ) -> None:
+        self._client = client
+        self._wall = wall
+        self._client_for_team = client_for_team or (lambda _team: client)
+        self.pacer = ChannelPacer(posts_per_second, monotonic=monotonic, sleep=sleep)
+
+    def post_reminder(
+        self, channel: str, reply: Reply, *, key: str, team_id: str | None = None
+    ) -> PostedMessage:
+        """Post a reminder message, tagged with its delivery key in message metadata.
+
+        Args:
+            channel: A channel id, or a user id for the app's DM with that user.
+            reply: Text and blocks.
+            key: The delivery key (what `find_reminder` looks for).
+            team_id: The Slack team, to pick its client.
+
+        Returns:
+            Where it was posted.
+
+        Raises:
+            PermanentDeliveryError: Slack refused it for good.
+            AmbiguousDeliveryError: It may or may not have been posted.
+            TransientDeliveryError: It was not posted; try again later.
+        """
+        client = self._client_for_team(team_id)
+
+        def send() -> SlackResponse:
+            return client.chat_postMessage(
+                channel=channel,
+                metadata={"event_type": REMINDER_EVENT_TYPE, "event_payload": {"key": key}},
+                unfurl_links=False,
+                unfurl_media=False,
+                **reply.as_kwargs(),
+            )
+
+        response = self._paced((team_id, channel), send)
+        return PostedMessage(str(response.get("channel") or channel), str(response["ts"]))
+
+    def update_message(self, channel: str, ts: str, reply: Reply, *, team_id: str | None = None) -> str:
+        """Replace a message the app posted (e.g. to show who pressed Done).
+
+        Returns:
+            The message's `ts`.
+
+        Raises:
+            DeliveryError: As for `post_reminder`.
+        """
+        client = self._client_for_team(team_id)
+        response = self._call(lambda: client.chat_update(channel=channel, ts=ts, **reply.as_kwargs()))
+        return str(response.get("ts") or ts)
+
+    def find_reminder(
+        self, channel: str, *, key: str, since: datetime, team_id: str | None = None
+    ) -> PostedMessage | None:
+        """Look for a reminder with this delivery key posted since `since` (before resending it).
+
+        Args:
+            channel: Where it would have been posted (a user id means the app's DM with them).
+            key: Its delivery key.
+            since: The first attempt's time (give some margin).
+            team_id: The Slack team.
+
+        Returns:
+            The message if found, else None.
+
+        Raises:
+            DeliveryError: The history could not be read.
+        """
+        client = self._client_for_team(team_id)
+        conversation = channel
+        if channel.startswith(("U", "W")):
+            opened = self._call(lambda: client.conversations_open(users=channel))
+            conversation = str(opened["channel"]["id"])
+
+        # Slack's `ts` is real time; a simulated clock running ahead (the demo) must not hide messages.
+        oldest = f"{since.timestamp():.6f}" if since.timestamp() <= self._wall() else "0"
+
+        def history(after: str | None) -> SlackResponse:
+            return client.conversations_history(
+                channel=conversation,
+                oldest=oldest,
+                inclusive=True,
+                limit=200,
+                include_all_metadata=True,
+                cursor=after,
+            )
+
+        cursor: str | None = None
+        for _ in range(HISTORY_PAGES):
+            page = self._call(partial(history, cursor))
+            for message in page.get("messages") or []:
+                metadata = message.get("metadata") or {}
+                payload = metadata.get("event_payload") or {}
+                if metadata.get("event_type") == REMINDER_EVENT_TYPE and payload.get("key") == key:
+                    return PostedMessage(conversation, str(message["ts"]))
+            cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
+            if cursor is None:
+                break
+        return None
+
+    def user_zone(self, user_id: str, *, team_id: str | None = None) -> str | None:
+        """The IANA time zone on a user's Slack profile (`users.info` → `tz`), if any.
+
+        Raises:
+            DeliveryError: The profile could not be read.
+        """
+        client = self._client_for_team(team_id)
+        user = self._call(lambda: client.users_info(user=user_id)).get("user") or {}
+        zone = user.get("tz")
+        return str(zone) if zone else None
+
+    def _paced(self, channel: Any, send: Callable[[], SlackResponse]) -> SlackResponse:
+        try:
+            return self.pacer.run(channel, lambda: self._call(send))
+        except TransientDeliveryError as error:
+            if error.retry_after:
+                self.pacer.hold(channel, error.retry_after)
+            raise
+
+    @staticmethod
+    def _call(send: Callable[[], SlackResponse]) -> SlackResponse:
+        try:
+            return send()
+        except SlackApiError as error:
+            raise _classify(error) from error
+        except URLError as error:
+            # Connecting or sending failed: Slack never saw the request.
+            raise TransientDeliveryError(f"connection failed: {error.reason}") from error
+        except (TimeoutError, ConnectionError, http.client.HTTPException, OSError) as error:
+            raise AmbiguousDeliveryError(f"no answer: {type(error).__name__}: {error}") from error
+
+
+def _classify(error: SlackApiError) -> DeliveryError:
+    response = error.response
+    status = response.status_code
+    data = response.data if isinstance(response.data, dict) else {}
+    code = str(data.get("error") or f"http_{status}")
+    if status == 429:
+        retry_after = response.headers.get("Retry-After") or response.headers.get("retry-after")
+        return TransientDeliveryError("ratelimited", retry_after=float(retry_after or 1))
+    if status >= 500:
+        return TransientDeliveryError(code)
+    if code in PERMANENT_ERRORS:
+        return PermanentDeliveryError(code)
+    return TransientDeliveryError(code)
+
+
+def build_notifier(settings: Settings, *, timeout: int = 10) -> SlackNotifier:
+    """The notifier jobs use: its own client, which never resends blind after a dropped connection
+    (the dispatcher looks for the message first), paced by `LIAISON_CHANNEL_POSTS_PER_SECOND`."""
+    client = build_web_client(settings, timeout=timeout, resend_when_ambiguous=False)
+    return SlackNotifier(client, posts_per_second=settings.channel_posts_per_second)

@@ -1,0 +1,123 @@
+"""Buttons on reminder messages (Done, Snooze, Move date) and the Move-date modal."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+
+from bot.domain.reminders import SnoozeOption
+from bot.reminders.actions import ClickResult, ReminderClick, open_move, press_done, press_snooze, submit_move
+from bot.services import Services
+from bot.settings import Settings
+from bot.slack import ids
+from bot.slack.reminder_blocks import parse_reminder_value
+
+_STALE = "That button is out of date."
+
+
+def register(app: App, settings: Settings) -> None:
+    """Register the reminder listeners."""
+    app.action(ids.REMINDER_DONE_ACTION)(handle_reminder_done_action)
+    app.action(re.compile("^" + re.escape(ids.REMINDER_SNOOZE_ACTION_PREFIX)))(handle_reminder_snooze_action)
+    app.action(ids.REMINDER_MOVE_ACTION)(handle_reminder_move_action)
+    app.view(ids.REMINDER_MOVE_MODAL)(handle_reminder_move_submission)
+
+
+def _click(body: dict[str, Any]) -> ReminderClick | None:
+    parsed = parse_reminder_value(str(body["actions"][0].get("value") or ""))
+    if parsed is None:
+        return None
+    return ReminderClick(parsed[0], parsed[1], body["user"]["id"], (body.get("team") or {}).get("id"))
+
+
+def _message(body: dict[str, Any]) -> tuple[str | None, str | None]:
+    """The conversation and ts of the message whose button was pressed."""
+    container = body.get("container") or {}
+    channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
+    return channel, container.get("message_ts") or (body.get("message") or {}).get("ts")
+
+
+def _show(result: ClickResult, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
+    if result.denial is not None or result.update is None:
+        respond(text=result.denial or _STALE, response_type="ephemeral", replace_original=False)
+        return
+    channel, ts = _message(body)
+    if channel and ts:
+        # The original message shows who did what, for everyone who sees it.
+        client.chat_update(channel=channel, ts=ts, **result.update.as_kwargs())
+
+
+def handle_reminder_done_action(
+    ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, services: Services
+) -> None:
+    """Done on a reminder: complete the milestone and mark the message."""
+    ack()
+    click = _click(body)
+    result = (
+        press_done(services.session_factory, services.settings, services.clock.now(), click)
+        if click
+        else ClickResult(denial=_STALE)
+    )
+    _show(result, body, client, respond)
+
+
+def handle_reminder_snooze_action(
+    ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, services: Services
+) -> None:
+    """Snooze (1 h, tomorrow, next week) on a reminder."""
+    ack()
+    click = _click(body)
+    option = str(body["actions"][0]["action_id"]).removeprefix(ids.REMINDER_SNOOZE_ACTION_PREFIX)
+    if click is None or option not in set(SnoozeOption):
+        _show(ClickResult(denial=_STALE), body, client, respond)
+        return
+    result = press_snooze(
+        services.session_factory, services.settings, services.clock.now(), click, SnoozeOption(option)
+    )
+    _show(result, body, client, respond)
+
+
+def handle_reminder_move_action(
+    ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, services: Services
+) -> None:
+    """Move date… on a reminder: open the modal asking for the new date."""
+    ack()
+    click = _click(body)
+    channel, ts = _message(body)
+    result = (
+        open_move(
+            services.session_factory, services.settings, services.clock.now(), click, channel=channel, ts=ts
+        )
+        if click
+        else ClickResult(denial=_STALE)
+    )
+    if result.modal is None:
+        respond(text=result.denial or _STALE, response_type="ephemeral", replace_original=False)
+        return
+    client.views_open(trigger_id=body["trigger_id"], view=result.modal)
+
+
+def handle_reminder_move_submission(
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, services: Services
+) -> None:
+    """The Move-date modal submitted: move the milestone, or keep the modal open with the problem."""
+    values = view["state"]["values"]
+    result = submit_move(
+        services.session_factory,
+        services.settings,
+        services.clock.now(),
+        user_id=body["user"]["id"],
+        team_id=(body.get("team") or {}).get("id"),
+        due_text=str(values.get(ids.DUE_INPUT, {}).get(ids.DUE_INPUT, {}).get("value") or ""),
+        private_metadata=view.get("private_metadata") or "",
+    )
+    # Field errors must travel in the ack itself: it is the only way to keep the modal open.
+    if result.errors:
+        ack(response_action="errors", errors=result.errors)
+        return
+    ack()
+    if result.update is not None and result.channel and result.ts:
+        client.chat_update(channel=result.channel, ts=result.ts, **result.update.as_kwargs())

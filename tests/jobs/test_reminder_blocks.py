@@ -1,0 +1,64 @@
+"""Reminder message builders: escaping of user text and Slack's Block Kit limits."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.domain.reminders import DeliveryKind
+from bot.models import MilestoneStatus
+from bot.reminders.content import MilestoneReminder, ProjectDigest, WaitingDigest
+from bot.reports import MilestoneLine, PersonRef
+from bot.slack.reminder_blocks import build_digest_reply, build_reminder_reply, build_waiting_reply
+
+NOW = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
+NASTY = "<!channel> & <@U0BOSS> " + "x" * 290
+
+
+def _line(n: int) -> MilestoneLine:
+    return MilestoneLine(
+        ref=f"p-{n}",
+        project_key="p",
+        project_name=NASTY,
+        title=NASTY,
+        due_at=NOW + timedelta(days=n % 5 - 2),
+        due_zone="Europe/Amsterdam",
+        owner=PersonRef("U1", "Owner"),
+        status=MilestoneStatus.OPEN,
+        done_at=None,
+        overdue=n % 5 < 2,
+    )
+
+
+def _texts(blocks: list[dict]) -> list[str]:  # type: ignore[type-arg]
+    found = []
+    for block in blocks:
+        if isinstance(block.get("text"), dict):
+            found.append(block["text"]["text"])
+        found += [e["text"] for e in block.get("elements", []) if isinstance(e.get("text"), str)]
+    return found
+
+
+def test_builders_escape_user_text_and_keep_within_block_kit_limits() -> None:
+    zone = ZoneInfo("Europe/Amsterdam")
+    replies = [
+        build_reminder_reply(
+            MilestoneReminder(
+                7, DeliveryKind.ESCALATE_LEAD, _line(1), "p", PersonRef("U2", "Lead"), zone, NOW
+            )
+        ),
+        build_digest_reply(
+            ProjectDigest(
+                "p", NASTY, None, tuple(map(_line, range(30))), tuple(map(_line, range(30))), 3, zone, NOW
+            )
+        ),
+        build_waiting_reply(WaitingDigest(PersonRef("U1", "Owner"), tuple(map(_line, range(40))), zone, NOW)),
+    ]
+
+    for reply in replies:
+        kwargs = reply.as_kwargs()
+        assert len(kwargs["blocks"]) <= 50 and len(kwargs["text"]) <= 3000
+        for text in _texts(kwargs["blocks"]):
+            assert len(text) <= 3000
+            assert "<!channel>" not in text and "<@U0BOSS>" not in text
+        assert "<!channel>" not in kwargs["text"]

@@ -1,0 +1,44 @@
+"""The demo console: `:clock +Nd` lets reminders, escalations and digests fire visibly, in order."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from pathlib import Path
+
+from bot.console.session import ConsoleSession
+from bot.db import make_engine, make_session_factory
+from bot.interchange import import_workspace_file
+from bot.schema import upgrade_database
+from bot.settings import Settings
+from tests.conftest import DEMO_FILE
+
+
+def test_clock_forward_shows_reminders_escalations_and_digests_once(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    upgrade_database(url)
+    engine = make_engine(url)
+    with make_session_factory(engine).begin() as session:
+        import_workspace_file(session, DEMO_FILE, today=date.today(), rebase_dates=True)
+    engine.dispose()
+    output: list[str] = []
+    console = ConsoleSession(Settings(database_url=url), output=output.append, with_scheduler=True)
+    console.start()
+    try:
+        console.handle_line(":clock +8d")
+        text = "\n".join(output)
+        posted = len(console.fake.messages())
+        console.handle_line(":clock +1m")  # nothing that already fired fires again
+        again = len(console.fake.messages())
+    finally:
+        console.stop()
+
+    assert text.startswith("Clock moved to ")
+    stamps = re.findall(r"^⏰ (.+) UTC \(simulated\)$", text, flags=re.MULTILINE)
+    assert len(stamps) >= 3
+    assert "── Liaison → DM to @" in text
+    assert ":alarm_clock: Reminder:" in text  # a lead-time reminder
+    assert "days overdue*" in text  # an escalation to a lead or channel
+    assert "Weekly digest of" in text and "Waiting on you" in text
+    assert "[1: Done]" in text  # the buttons can be pressed with :click
+    assert again == posted

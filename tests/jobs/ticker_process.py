@@ -1,0 +1,52 @@
+"""A reminder ticker in its own process, as a second bot process would run it (for multiprocessing).
+
+`run_ticker` builds its own engine, notifier and services from plain arguments (spawned processes
+share nothing with the test) and ticks on the real clock until told to stop.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from bot.clock import SystemClock
+from bot.db import make_engine, make_session_factory
+from bot.services import Services
+from bot.settings import Settings
+from bot.slack.notifier import build_notifier
+from jobs.reminders import run_reminder_tick
+
+
+def ticker_settings(database_url: str, api_url: str, **overrides: Any) -> Settings:
+    """Settings for a test ticker: fast pacing and small batches, so tickers really interleave."""
+    values: dict[str, Any] = {
+        "slack_bot_token": "xoxb-ticker",
+        "slack_api_url": api_url,
+        "database_url": database_url,
+        "reminder_batch_size": 100,
+        "reminder_lease_seconds": 5,
+        "reminder_workers": 8,
+        "channel_posts_per_second": 100.0,
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+def run_ticker(database_url: str, api_url: str, stop: Any, overrides: dict[str, Any] | None = None) -> None:
+    """Tick until `stop` (a multiprocessing Event) is set; idle ticks pause briefly."""
+    logging.basicConfig(level=logging.WARNING)
+    settings = ticker_settings(database_url, api_url, **(overrides or {}))
+    engine = make_engine(database_url, pool_size=4)
+    services = Services(
+        settings=settings,
+        session_factory=make_session_factory(engine),
+        clock=SystemClock(),
+        notifier=build_notifier(settings, timeout=5),
+    )
+    try:
+        while not stop.is_set():
+            if run_reminder_tick(services).claimed == 0:
+                time.sleep(0.02)
+    finally:
+        engine.dispose()
