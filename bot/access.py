@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
 from bot.errors import Forbidden, NotSetUp
@@ -112,13 +112,21 @@ def require_milestone_editor(milestone: Milestone, actor: Actor, action: str) ->
     require_editor(milestone.project, actor, f"{action} (or the milestone's owner)")
 
 
+def visible_condition(actor: Actor) -> ColumnElement[bool]:
+    """A WHERE clause on `Project` selecting the projects the actor may see (the rule of `can_see`).
+
+    For queries that must not load every project (questions over large workspaces); the same rule
+    as `visible_projects`, which uses it.
+    """
+    condition: ColumnElement[bool] = Project.workspace_id == actor.workspace_id
+    if actor.is_admin:
+        return condition
+    if actor.person_id is None:
+        return and_(condition, Project.private.is_(False))
+    member_of = select(Membership.project_id).where(Membership.person_id == actor.person_id)
+    return and_(condition, or_(Project.private.is_(False), Project.id.in_(member_of)))
+
+
 def visible_projects(session: Session, actor: Actor) -> list[Project]:
     """The projects of the actor's workspace they may see, by key."""
-    query = select(Project).where(Project.workspace_id == actor.workspace_id).order_by(Project.key)
-    if not actor.is_admin:
-        if actor.person_id is None:
-            query = query.where(Project.private.is_(False))
-        else:
-            member_of = select(Membership.project_id).where(Membership.person_id == actor.person_id)
-            query = query.where(Project.private.is_(False) | Project.id.in_(member_of))
-    return list(session.scalars(query))
+    return list(session.scalars(select(Project).where(visible_condition(actor)).order_by(Project.key)))

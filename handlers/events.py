@@ -1,22 +1,25 @@
-"""Events API: `app_home_opened`."""
+"""Events API: `app_home_opened`, `app_mention` (questions in channels) and `message.im` (DMs)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt import App
+from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 
 from bot.dedup import claim_once
 from bot.services import Services
 from bot.settings import Settings
+from bot.slack.answer_publisher import is_direct_message, post_answer
 from bot.slack.home_publisher import publish_homes
+from bot.slack.questions import Question
 
 
 def register(app: App, settings: Settings) -> None:
     """Register the event listeners."""
     app.event("app_home_opened")(handle_app_home_opened)
     app.event("app_mention")(handle_app_mention)
+    app.event("message")(handle_direct_message)
 
 
 def handle_app_home_opened(
@@ -28,19 +31,52 @@ def handle_app_home_opened(
     publish_homes(client, services, body.get("team_id"), [event["user"]])
 
 
+def _question(event: dict[str, Any], body: dict[str, Any], context: BoltContext) -> Question:
+    return Question(
+        text=str(event.get("text") or ""),
+        user_id=str(event["user"]),
+        team_id=body.get("team_id"),
+        channel_id=event.get("channel"),
+        thread_ts=event.get("thread_ts"),
+        bot_user_id=context.bot_user_id,
+    )
+
+
+def _from_a_bot(event: dict[str, Any], context: BoltContext) -> bool:
+    # Our own replies (and other bots') come back as events too; answering them would loop.
+    return bool(event.get("bot_id")) or not event.get("user") or event.get("user") == context.bot_user_id
+
+
 def handle_app_mention(
-    event: dict[str, Any], body: dict[str, Any], client: WebClient, services: Services
+    event: dict[str, Any], body: dict[str, Any], client: WebClient, context: BoltContext, services: Services
 ) -> None:
     """@liaison in a channel or thread: answer in the thread, once per event despite Slack's retries."""
+    # Events need no ack body: Bolt acknowledges them itself before (or, in tests, after) this runs.
+    if _from_a_bot(event, context) or is_direct_message(event.get("channel")):
+        return  # a mention inside a DM is answered as that DM's message
     if not claim_once(services.session_factory, f"event:{body.get('event_id')}", services.clock.now()):
         return
-    names = services.settings.commands
-    client.chat_postMessage(
-        channel=event["channel"],
-        thread_ts=event.get("thread_ts") or event["ts"],
-        text=(
-            f"I answer slash commands for now: `{names.project} status KEY`, `{names.milestone} next`, "
-            f"`{names.blocker} list`. `{names.help} help` lists everything. (Slash commands do not work "
-            "in threads; plain-language questions here are coming.)"
-        ),
+    post_answer(
+        client,
+        services,
+        _question(event, body, context),
+        reply_thread_ts=event.get("thread_ts") or event.get("ts"),
+        message_ts=event.get("ts"),
+    )
+
+
+def handle_direct_message(
+    event: dict[str, Any], body: dict[str, Any], client: WebClient, context: BoltContext, services: Services
+) -> None:
+    """A message in Liaison's DM (`message.im`): answer it there, once per event."""
+    if event.get("channel_type") != "im" or event.get("subtype") or _from_a_bot(event, context):
+        return  # edits, deletions, joins and bot posts are not questions
+    if not claim_once(services.session_factory, f"event:{body.get('event_id')}", services.clock.now()):
+        return
+    post_answer(
+        client,
+        services,
+        _question(event, body, context),
+        reply_thread_ts=event.get("thread_ts"),
+        message_ts=event.get("ts"),
     )
