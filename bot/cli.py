@@ -5,19 +5,25 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from dotenv import load_dotenv
+from dotenv import find_dotenv, load_dotenv
 
 from bot.settings import Settings, SettingsError
+
+if TYPE_CHECKING:
+    from bot.domain.reminders import ReminderPolicy
+    from bot.semantic import CachingEmbedder
 
 REPO_DEMO_FILE = (
     Path(__file__).resolve().parent.parent.parent / "shared" / "examples" / "adtech-alliance.yaml"
@@ -45,6 +51,19 @@ def _configure_logging(level: str) -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
+@contextmanager
+def _database_errors(database_url: str) -> Iterator[None]:
+    """Turn "cannot reach or open the database" into one line and exit status 1, not a traceback."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        yield
+    except (SQLAlchemyError, OSError) as error:
+        reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+        click.echo(f"Database error ({_redact(database_url)}): {reason}", err=True)
+        sys.exit(1)
+
+
 database_option = click.option(
     "--database-url",
     envvar="DATABASE_URL",
@@ -57,7 +76,9 @@ database_option = click.option(
 @click.version_option(package_name="liaison")
 def main() -> None:
     """Liaison keeps cross-disciplinary research alliances coordinated in Slack."""
-    load_dotenv(override=False)
+    # Look for .env from the working directory up (the default search starts next to this file,
+    # which for an installed package is site-packages, never the user's project).
+    load_dotenv(find_dotenv(usecwd=True), override=False)
 
 
 @main.group()
@@ -72,7 +93,8 @@ def db_upgrade(database_url: str | None) -> None:
     from bot.schema import upgrade_database
 
     settings = _settings(database_url)
-    upgrade_database(settings.database_url)
+    with _database_errors(settings.database_url):
+        upgrade_database(settings.database_url)
     click.echo(f"Database is up to date: {_redact(settings.database_url)}")
 
 
@@ -83,20 +105,30 @@ def db_upgrade(database_url: str | None) -> None:
 def import_command(file: Path, rebase_dates: bool, database_url: str | None) -> None:
     """Import (or re-import) a workspace YAML file; all or nothing."""
     from bot.db import make_engine, make_session_factory
-    from bot.interchange import WorkspaceFileError, import_workspace_file
+    from bot.interchange import WorkspaceFileError, import_workspace, load_workspace_document
     from bot.schema import upgrade_database
 
     settings = _settings(database_url)
-    upgrade_database(settings.database_url)
-    engine = make_engine(settings.database_url)
     try:
-        with make_session_factory(engine).begin() as session:
-            report = import_workspace_file(session, file, today=date.today(), rebase_dates=rebase_dates)
+        # Validate the whole file before the database is created or migrated: a bad file writes nothing.
+        document = load_workspace_document(file)
+        with _database_errors(settings.database_url):
+            upgrade_database(settings.database_url)
+            engine = make_engine(settings.database_url)
+            try:
+                with make_session_factory(engine).begin() as session:
+                    report = import_workspace(
+                        session,
+                        document,
+                        today=date.today(),
+                        rebase_dates=rebase_dates,
+                        reminders=settings.reminder_policy,
+                    )
+            finally:
+                engine.dispose()
     except WorkspaceFileError as error:
         click.echo(f"Nothing was imported; fix these problems first:\n{error}", err=True)
         sys.exit(1)
-    finally:
-        engine.dispose()
     shifted = f", dates shifted by {report.shift_days} days" if report.shift_days else ""
     click.echo(
         f"Imported {file}: {report.people} people, {report.projects} projects, {report.milestones} "
@@ -125,21 +157,31 @@ def export_command(output: Path | None, workspace: str | None, database_url: str
     from bot.schema import upgrade_database
 
     settings = _settings(database_url)
-    upgrade_database(settings.database_url)
-    engine = make_engine(settings.database_url)
-    try:
-        with make_session_factory(engine)() as session:
-            query = select(Workspace).order_by(Workspace.id)
-            if workspace:
-                query = query.where(Workspace.name == workspace)
-            found = session.scalars(query).all()
-            if len(found) != 1:
-                names = ", ".join(w.name for w in session.scalars(select(Workspace)).all()) or "none"
-                click.echo(f"Choose one workspace with --workspace (found: {names}).", err=True)
-                sys.exit(1)
-            text = export_workspace(session, found[0].id)
-    finally:
-        engine.dispose()
+    with _database_errors(settings.database_url):
+        upgrade_database(settings.database_url)
+        engine = make_engine(settings.database_url)
+        try:
+            with make_session_factory(engine)() as session:
+                names = list(session.scalars(select(Workspace.name).order_by(Workspace.id)))
+                if not names:
+                    click.echo(
+                        "No workspace in this database yet: run `liaison import FILE.yaml` first "
+                        f"(database: {_redact(settings.database_url)}).",
+                        err=True,
+                    )
+                    sys.exit(1)
+                query = select(Workspace).order_by(Workspace.id)
+                if workspace:
+                    query = query.where(Workspace.name == workspace)
+                found = session.scalars(query).all()
+                if len(found) != 1:
+                    click.echo(
+                        f"Choose one workspace with --workspace (found: {', '.join(names)}).", err=True
+                    )
+                    sys.exit(1)
+                text = export_workspace(session, found[0].id)
+        finally:
+            engine.dispose()
     if output is None:
         click.echo(text, nl=False)
     else:
@@ -151,35 +193,58 @@ def export_command(output: Path | None, workspace: str | None, database_url: str
 @click.option("--port", type=int, default=None, help="HTTP port (default LIAISON_PORT or 3000).")
 def serve(port: int | None) -> None:
     """Run the bot against Slack: Socket Mode when SLACK_APP_TOKEN is set, else HTTP."""
+    from slack_bolt.error import BoltError
+
+    from bot.answers import start_warm_up
     from bot.app import create_app
     from bot.clock import SystemClock
     from bot.db import make_engine, make_session_factory
     from bot.schema import upgrade_database
     from bot.services import Services
+    from bot.slack.notifier import build_notifier
     from bot.web import build_wsgi_app, make_http_server
     from jobs.scheduler import build_scheduler
 
     settings = _settings(require_slack=True)
     _configure_logging(settings.log_level)
-    upgrade_database(settings.database_url)
+    with _database_errors(settings.database_url):
+        upgrade_database(settings.database_url)
+    engine = make_engine(settings.database_url)
+    embedder = _background_embedder(settings)
     services = Services(
         settings=settings,
-        session_factory=make_session_factory(make_engine(settings.database_url)),
+        session_factory=make_session_factory(engine),
         clock=SystemClock(),
+        embedder=embedder,
+        notifier=build_notifier(settings),
     )
-    app = create_app(settings, services)
+    start_warm_up(services.session_factory, embedder)  # record vectors, once the model is in
+    try:
+        app = create_app(settings, services)  # checks the token with auth.test
+    except BoltError as error:
+        click.echo(f"Slack did not accept SLACK_BOT_TOKEN: {error}", err=True)
+        sys.exit(1)
+    except OSError as error:
+        click.echo(f"Cannot reach Slack at {settings.slack_api_url}: {error}", err=True)
+        sys.exit(1)
+    server = None
+    if not settings.slack_app_token:
+        # `--port 0` asks the OS for a free port (the line below says which one).
+        listen_port = settings.http_port if port is None else port
+        try:
+            server = make_http_server(build_wsgi_app(app, services), settings.http_host, listen_port)
+        except OSError as error:
+            click.echo(f"Cannot listen on {settings.http_host}:{listen_port}: {error.strerror}", err=True)
+            sys.exit(1)
     scheduler = build_scheduler(services)
     scheduler.start()
     try:
-        if settings.slack_app_token:
+        if server is None:
             from slack_bolt.adapter.socket_mode import SocketModeHandler
 
             click.echo("Liaison is connecting to Slack over Socket Mode.")
             SocketModeHandler(app, settings.slack_app_token).start()
         else:
-            server = make_http_server(
-                build_wsgi_app(app, services), settings.http_host, port or settings.http_port
-            )
             click.echo(
                 f"Liaison listens on http://{settings.http_host}:{server.server_port}/slack/events "
                 "(health: /healthz)."
@@ -189,23 +254,45 @@ def serve(port: int | None) -> None:
         pass
     finally:
         scheduler.shutdown(wait=False)
+        if server is not None:
+            server.server_close()
+        engine.dispose()
 
 
-def _prepare_demo_database(database_url: str | None, file: Path) -> str:
+def _background_embedder(settings: Settings) -> CachingEmbedder:
+    """The sentence-embedding model for questions, loading in a background thread from now on.
+
+    Loading takes ~10 s on two cores; until it is done, questions the rules understand are answered at
+    once and the others wait for it (off the request path).
+    """
+    from bot.embeddings import SentenceTransformerEmbedder
+    from bot.semantic import CachingEmbedder
+
+    embedder = CachingEmbedder(SentenceTransformerEmbedder(settings.embedding_model))
+    embedder.start_loading()
+    return embedder
+
+
+def _prepare_demo_database(database_url: str, file: Path, reminders: ReminderPolicy | None = None) -> None:
     from bot.db import make_engine, make_session_factory
-    from bot.interchange import import_workspace_file
+    from bot.interchange import WorkspaceFileError, import_workspace, load_workspace_document
     from bot.schema import upgrade_database
 
-    if database_url is None:
-        database_url = f"sqlite:///{Path(tempfile.mkdtemp(prefix='liaison-demo-')) / 'demo.db'}"
-    upgrade_database(database_url)
-    engine = make_engine(database_url)
     try:
-        with make_session_factory(engine).begin() as session:
-            import_workspace_file(session, file, today=date.today(), rebase_dates=True)
-    finally:
-        engine.dispose()
-    return database_url
+        document = load_workspace_document(file)
+        with _database_errors(database_url):
+            upgrade_database(database_url)
+            engine = make_engine(database_url)
+            try:
+                with make_session_factory(engine).begin() as session:
+                    import_workspace(
+                        session, document, today=date.today(), rebase_dates=True, reminders=reminders
+                    )
+            finally:
+                engine.dispose()
+    except WorkspaceFileError as error:
+        click.echo(f"Cannot load the demo workspace:\n{error}", err=True)
+        sys.exit(1)
 
 
 @main.command()
@@ -225,23 +312,27 @@ def demo(database_url: str | None, file: Path | None, as_user: str | None) -> No
     from bot.console.session import CONSOLE_HELP, ConsoleSession
 
     workspace_file = file or demo_file()
-    database_url = _prepare_demo_database(database_url, workspace_file)
-    settings = _settings(database_url)
+    # Settings first: a malformed variable is reported before anything is created or written.
+    settings = _settings(database_url or "sqlite://")
+    if database_url is None:
+        temporary = Path(tempfile.mkdtemp(prefix="liaison-demo-")) / "demo.db"
+        settings = dataclasses.replace(settings, database_url=f"sqlite:///{temporary}")
+    _prepare_demo_database(settings.database_url, workspace_file, settings.reminder_policy)
     _configure_logging("WARNING")
-    session = ConsoleSession(settings, output=click.echo, with_scheduler=True)
-    session.start()
+    session = ConsoleSession(
+        settings, output=click.echo, with_scheduler=True, embedder=_background_embedder(settings)
+    )
+    with _database_errors(settings.database_url):
+        session.start()
     interactive = sys.stdin.isatty()
     try:
         click.echo(
             f"Liaison demo console — workspace from {workspace_file}, dates rebased to today.\n"
-            f"Database: {_redact(database_url)}\n{CONSOLE_HELP}"
+            f"Database: {_redact(settings.database_url)}\n{CONSOLE_HELP}"
         )
         if as_user:
-            session.handle_line(f":as {as_user}")
-        else:
-            click.echo(
-                f"You are @{session.people.get(session.user_id, session.user_id)} ({session.user_id})."
-            )
+            session.switch_user(as_user)  # an unclear name is reported; the first person stays
+        click.echo(f"You are @{session.people.get(session.user_id, session.user_id)} ({session.user_id}).")
         _repl(session.handle_line, lambda: f"{session.user_id}> ", interactive)
     finally:
         session.stop()
@@ -274,10 +365,18 @@ def say(as_user: str, json_output: bool, text: tuple[str, ...], database_url: st
 
     settings = _settings(database_url)
     _configure_logging("ERROR")
-    upgrade_database(settings.database_url)
     outputs: list[str] = []
-    session = ConsoleSession(settings, output=outputs.append, json_output=json_output, with_scheduler=False)
-    session.start()
+    errors: list[str] = []
+    session = ConsoleSession(
+        settings,
+        output=outputs.append,
+        error_output=errors.append,
+        json_output=json_output,
+        with_scheduler=False,
+    )
+    with _database_errors(settings.database_url):
+        upgrade_database(settings.database_url)
+        session.start()
     try:
         if not session.people:
             click.echo(
@@ -286,14 +385,17 @@ def say(as_user: str, json_output: bool, text: tuple[str, ...], database_url: st
                 err=True,
             )
             sys.exit(1)
-        if not session.switch_user(as_user):
-            click.echo("\n".join(outputs), err=True)
-            sys.exit(1)
-        session.handle_line(" ".join(text))
+        if session.switch_user(as_user):
+            session.handle_line(" ".join(text))
     finally:
         session.stop()
     for line in outputs:
         click.echo(line)
+    for line in errors:
+        click.echo(line, err=True)
+    # Scripts can tell "the bot answered" from "the request failed" (unknown user, HTTP error, typo).
+    if errors:
+        sys.exit(1)
 
 
 @main.command()
@@ -302,17 +404,18 @@ def manifest() -> None:
     from bot.manifest import build_manifest
 
     settings = _settings()
-    click.echo(build_manifest(settings.commands, request_url=os.environ.get("LIAISON_PUBLIC_URL")), nl=False)
+    click.echo(build_manifest(settings.commands, request_url=settings.public_url), nl=False)
 
 
 def _redact(url: str) -> str:
     """A database URL without its password, for messages."""
-    if "@" not in url or "://" not in url:
-        return url
-    scheme, rest = url.split("://", 1)
-    credentials, host = rest.rsplit("@", 1)
-    user = credentials.split(":", 1)[0]
-    return f"{scheme}://{user}:***@{host}" if ":" in credentials else url
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except (ArgumentError, ValueError):
+        return "<database URL>"
 
 
 def run(argv: list[str] | None = None) -> Any:

@@ -11,6 +11,7 @@ from typing import Any
 import yaml
 
 from bot.settings import CommandNames
+from bot.slack.ids import ASK_SHORTCUT
 
 BOT_SCOPES = [
     "app_mentions:read",  # @liaison questions
@@ -34,7 +35,16 @@ _DESCRIPTIONS = {
     "milestone": ("Milestones: list, next, overdue, add, done, move", "next"),
     "blocker": ("Blockers: add, list, resolve", "add pcm waiting for legal"),
     "help": ("What Liaison can do", "help"),
+    "ask": ("Ask about projects in plain language", "what is overdue on pcm?"),
 }
+SHORTCUTS = [
+    {
+        "name": "Ask Liaison about this",
+        "type": "message",
+        "callback_id": ASK_SHORTCUT,
+        "description": "Answer this message from the project records (only you see the answer)",
+    }
+]
 
 
 def build_manifest(commands: CommandNames, *, request_url: str | None = None) -> str:
@@ -76,6 +86,7 @@ def build_manifest(commands: CommandNames, *, request_url: str | None = None) ->
             },
             "bot_user": {"display_name": "liaison", "always_online": True},
             "slash_commands": slash_commands,
+            "shortcuts": SHORTCUTS,
         },
         "oauth_config": {"scopes": {"bot": BOT_SCOPES}},
         "settings": {

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock
 from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from bot.embeddings import Embedder
+    from bot.slack.notifier import SlackNotifier
 
 
 @dataclass
@@ -17,3 +22,7 @@ class Services:
     settings: Settings
     session_factory: sessionmaker[Session]
     clock: Clock
+    # How jobs reach Slack (reminders); None where nothing is sent in the background.
+    notifier: SlackNotifier | None = None
+    # Sentence embeddings for questions (loaded in the background at start); None means rules only.
+    embedder: Embedder | None = None

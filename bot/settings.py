@@ -9,17 +9,32 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import TypeVar
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+from bot.domain.reminders import (
+    PolicyError,
+    ReminderPolicy,
+    parse_clock,
+    parse_days,
+    parse_lead_times,
+    parse_quiet_hours,
+    parse_weekday,
+)
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_EMBEDDING_MODEL = "all-MiniLM-L6-v2"
 _COMMAND_RE = re.compile(r"^/[a-z0-9_\-]{1,31}$")
 _USER_ID_RE = re.compile(r"^[UW][A-Z0-9]{2,}$")
 _Getter = Callable[[str], "str | None"]
+_V = TypeVar("_V")
 
 
 class SettingsError(ValueError):
@@ -40,6 +55,7 @@ class CommandNames:
     milestone: str = "/milestone"
     blocker: str = "/blocker"
     help: str = "/liaison"
+    ask: str = "/ask"
 
 
 @dataclass(frozen=True)
@@ -59,6 +75,19 @@ class Settings:
     reminder_tick_seconds: int = 15
     log_level: str = "INFO"
     commands: CommandNames = field(default_factory=CommandNames)
+    public_url: str | None = None
+    # Reminder defaults (a workspace or project may override the policy with `/milestone remind`).
+    reminder_policy: ReminderPolicy = field(default_factory=ReminderPolicy)
+    reminder_grace_hours: int = 24
+    reminder_retry_hours: int = 24
+    reminder_lease_seconds: int = 60
+    reminder_batch_size: int = 1000
+    reminder_workers: int = 16
+    channel_posts_per_second: float = 1.0
+    # Optional phrasing of answers by an OpenAI-compatible endpoint (off unless both are set).
+    llm_base_url: str | None = None
+    llm_model: str | None = None
+    llm_api_key: str | None = None
 
     @property
     def zone(self) -> ZoneInfo:
@@ -108,14 +137,21 @@ class Settings:
             )
 
         api_url = get("SLACK_API_URL") or DEFAULT_SLACK_API_URL
-        if not re.match(r"^https?://[^\s/]+", api_url):
+        if not _is_web_url(api_url, ("http", "https")):
             raise SettingsError(f"SLACK_API_URL is not an http(s) URL: {api_url!r}")
         if not api_url.endswith("/"):
             api_url += "/"
 
+        public_url = get("LIAISON_PUBLIC_URL")
+        if public_url is not None and not _is_web_url(public_url, ("https",)):
+            # Slack accepts only https request URLs for slash commands, events and interactivity.
+            raise SettingsError(
+                f"LIAISON_PUBLIC_URL must be an https:// URL (e.g. https://liaison.example.org), "
+                f"got {public_url!r}"
+            )
+
         database_url = get("DATABASE_URL") or default_database_url()
-        if not re.match(r"^(sqlite|postgresql)(\+\w+)?://", database_url):
-            raise SettingsError("DATABASE_URL must be a sqlite:/// or postgresql:// URL")
+        _check_database_url(database_url)
 
         timezone = get("LIAISON_TIMEZONE") or "UTC"
         try:
@@ -132,6 +168,27 @@ class Settings:
                     f"LIAISON_ADMINS must be comma-separated Slack user ids; {admin!r} is not one"
                 )
 
+        commands = CommandNames(
+            project=_command(get, "LIAISON_PROJECT_COMMAND", "/project"),
+            milestone=_command(get, "LIAISON_MILESTONE_COMMAND", "/milestone"),
+            blocker=_command(get, "LIAISON_BLOCKER_COMMAND", "/blocker"),
+            help=_command(get, "LIAISON_HELP_COMMAND", "/liaison"),
+            ask=_command(get, "LIAISON_ASK_COMMAND", "/ask"),
+        )
+        _check_distinct(commands)
+
+        llm_base_url = get("LIAISON_LLM_BASE_URL")
+        llm_model = get("LIAISON_LLM_MODEL")
+        if llm_base_url is not None and not _is_web_url(llm_base_url, ("http", "https")):
+            raise SettingsError(
+                "LIAISON_LLM_BASE_URL is not an http(s) URL (e.g. http://127.0.0.1:8080/v1): "
+                f"{llm_base_url!r}"
+            )
+        if bool(llm_base_url) != bool(llm_model):
+            raise SettingsError(
+                "LIAISON_LLM_BASE_URL and LIAISON_LLM_MODEL must be set together (or neither)"
+            )
+
         return cls(
             slack_bot_token=bot_token,
             slack_signing_secret=signing_secret,
@@ -145,13 +202,68 @@ class Settings:
             http_port=_int_setting(get, "LIAISON_PORT", 3000, 1, 65535),
             reminder_tick_seconds=_int_setting(get, "LIAISON_REMINDER_TICK_SECONDS", 15, 1, 3600),
             log_level=_log_level(get("LOG_LEVEL") or "INFO"),
-            commands=CommandNames(
-                project=_command(get, "LIAISON_PROJECT_COMMAND", "/project"),
-                milestone=_command(get, "LIAISON_MILESTONE_COMMAND", "/milestone"),
-                blocker=_command(get, "LIAISON_BLOCKER_COMMAND", "/blocker"),
-                help=_command(get, "LIAISON_HELP_COMMAND", "/liaison"),
-            ),
+            commands=commands,
+            public_url=public_url.rstrip("/") if public_url else None,
+            reminder_policy=_reminder_policy(get),
+            reminder_grace_hours=_int_setting(get, "LIAISON_REMINDER_GRACE_HOURS", 24, 0, 24 * 14),
+            reminder_retry_hours=_int_setting(get, "LIAISON_REMINDER_RETRY_HOURS", 24, 1, 24 * 14),
+            reminder_lease_seconds=_int_setting(get, "LIAISON_REMINDER_LEASE_SECONDS", 60, 10, 3600),
+            reminder_batch_size=_int_setting(get, "LIAISON_REMINDER_BATCH_SIZE", 1000, 1, 50_000),
+            reminder_workers=_int_setting(get, "LIAISON_REMINDER_WORKERS", 16, 1, 256),
+            channel_posts_per_second=_rate_setting(get, "LIAISON_CHANNEL_POSTS_PER_SECOND", 1.0),
+            llm_base_url=llm_base_url.rstrip("/") if llm_base_url else None,
+            llm_model=llm_model,
+            llm_api_key=get("LIAISON_LLM_API_KEY"),
         )
+
+
+_COMMAND_VARIABLES = {
+    "project": "LIAISON_PROJECT_COMMAND",
+    "milestone": "LIAISON_MILESTONE_COMMAND",
+    "blocker": "LIAISON_BLOCKER_COMMAND",
+    "help": "LIAISON_HELP_COMMAND",
+    "ask": "LIAISON_ASK_COMMAND",
+}
+
+
+def _is_web_url(value: str, schemes: tuple[str, ...]) -> bool:
+    if any(c.isspace() for c in value):
+        return False
+    try:
+        parts = urlsplit(value)
+        _ = parts.port  # a port that is not a number raises ValueError
+    except ValueError:
+        return False
+    return parts.scheme in schemes and bool(parts.hostname)
+
+
+def _check_database_url(url: str) -> None:
+    # The message never repeats the URL: it may hold a password.
+    try:
+        parsed = make_url(url)
+        backend = parsed.get_backend_name()
+        if backend in ("sqlite", "postgresql"):
+            parsed.get_dialect()  # an unknown driver (sqlite+nope://) fails here, not at first use
+    except NoSuchModuleError:
+        raise SettingsError(
+            "DATABASE_URL names a driver SQLAlchemy does not know (use sqlite:/// or postgresql://)"
+        ) from None
+    except (ArgumentError, ValueError):
+        raise SettingsError(
+            "DATABASE_URL is not a valid database URL (e.g. sqlite:////var/lib/liaison/liaison.db)"
+        ) from None
+    if backend not in ("sqlite", "postgresql"):
+        raise SettingsError("DATABASE_URL must be a sqlite:/// or postgresql:// URL")
+
+
+def _check_distinct(commands: CommandNames) -> None:
+    seen: dict[str, str] = {}
+    for item in fields(commands):
+        value = getattr(commands, item.name)
+        variable = _COMMAND_VARIABLES[item.name]
+        if value in seen:
+            raise SettingsError(f"{variable} is {value!r}, which {seen[value]} already uses")
+        seen[value] = variable
 
 
 def _int_setting(get: _Getter, name: str, default: int, low: int, high: int) -> int:
@@ -164,6 +276,65 @@ def _int_setting(get: _Getter, name: str, default: int, low: int, high: int) -> 
         raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
     if not low <= value <= high:
         raise SettingsError(f"{name} must be between {low} and {high}, got {value}")
+    return value
+
+
+def _reminder_policy(get: _Getter) -> ReminderPolicy:
+    """The reminder defaults; each malformed variable is reported by name."""
+    defaults = ReminderPolicy()
+
+    def parsed(name: str, parse: Callable[[str], _V], default: _V) -> _V:
+        raw = get(name)
+        if raw is None:
+            return default
+        try:
+            return parse(raw)
+        except PolicyError as error:
+            raise SettingsError(f"{name}: {error}") from None
+
+    return ReminderPolicy(
+        lead_times=parsed("LIAISON_REMINDER_LEAD_TIMES", parse_lead_times, defaults.lead_times),
+        local_time=parsed("LIAISON_REMINDER_LOCAL_TIME", parse_clock, defaults.local_time),
+        quiet_hours=parsed("LIAISON_QUIET_HOURS", parse_quiet_hours, defaults.quiet_hours),
+        skip_weekends=_bool_setting(get, "LIAISON_SKIP_WEEKENDS", defaults.skip_weekends),
+        escalate_lead_days=parsed(
+            "LIAISON_ESCALATE_LEAD_DAYS",
+            lambda text: parse_days(text, "LIAISON_ESCALATE_LEAD_DAYS"),
+            defaults.escalate_lead_days,
+        ),
+        escalate_channel_days=parsed(
+            "LIAISON_ESCALATE_CHANNEL_DAYS",
+            lambda text: parse_days(text, "LIAISON_ESCALATE_CHANNEL_DAYS"),
+            defaults.escalate_channel_days,
+        ),
+        digest_weekday=parsed("LIAISON_DIGEST_WEEKDAY", parse_weekday, defaults.digest_weekday),
+        digest_time=parsed("LIAISON_DIGEST_TIME", parse_clock, defaults.digest_time),
+        waiting_digest=_bool_setting(get, "LIAISON_WAITING_DIGEST", defaults.waiting_digest),
+    )
+
+
+def _bool_setting(get: _Getter, name: str, default: bool) -> bool:
+    raw = get(name)
+    if raw is None:
+        return default
+    value = raw.lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"{name} must be true or false, got {raw!r}")
+
+
+def _rate_setting(get: _Getter, name: str, default: float) -> float:
+    raw = get(name)
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number, got {raw!r}") from None
+    if not 0.01 <= value <= 100:
+        raise SettingsError(f"{name} must be between 0.01 and 100, got {raw}")
     return value
 
 

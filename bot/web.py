@@ -12,6 +12,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.services import Services
 
@@ -43,7 +44,7 @@ def _health(services: Services, start_response: StartResponse) -> Iterable[bytes
         with services.session_factory() as session:
             session.execute(text("SELECT 1"))
         status, body = "200 OK", {"status": "ok"}
-    except Exception as error:
+    except SQLAlchemyError as error:
         logger.warning("health check: database unreachable: %s", error)
         status, body = "503 Service Unavailable", {"status": "database unreachable"}
     data = json.dumps(body).encode()

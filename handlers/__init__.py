@@ -9,9 +9,11 @@ from bot.settings import Settings
 
 def register_all(app: App, settings: Settings) -> None:
     """Register every surface's listeners on `app`."""
-    from handlers import actions, commands, events, views
+    from handlers import actions, commands, events, reminders, shortcuts, views
 
     commands.register(app, settings)
     actions.register(app, settings)
     views.register(app, settings)
     events.register(app, settings)
+    shortcuts.register(app, settings)
+    reminders.register(app, settings)

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
 from bot.services import Services
 from bot.settings import Settings
 from bot.slack import ids
+from bot.slack.answer_publisher import respond_answer
 from bot.slack.blocks import Reply
 from bot.slack.commands import CommandOutcome, CommandRequest, execute_command, execute_confirmed_move
 from bot.slack.home_publisher import publish_homes
+from bot.slack.questions import Question
 from handlers.commands import deliver_outcome
 
 
@@ -25,6 +28,9 @@ def register(app: App, settings: Settings) -> None:
     app.action(ids.CANCEL_ACTION)(handle_cancel_action)
     app.action(ids.OPEN_PROJECT_ACTION)(handle_open_project_action)
     app.action(ids.HOME_REFRESH_ACTION)(handle_home_refresh_action)
+    # Answers carry several of these in one block, and Slack wants action ids unique within a block.
+    app.action(re.compile(rf"^{ids.ASK_CHOICE_ACTION}(:\d+)?$"))(handle_ask_choice_action)
+    app.action(re.compile(rf"^{ids.ANSWER_SOURCE_ACTION}(:\d+)?$"))(handle_answer_source_action)
 
 
 def _request(body: dict[str, Any], command: str, text: str) -> CommandRequest:
@@ -152,3 +158,37 @@ def handle_home_refresh_action(ack: Ack, body: dict[str, Any], client: WebClient
     """Refresh button in the App Home."""
     ack()
     publish_homes(client, services, (body.get("team") or {}).get("id"), [body["user"]["id"]])
+
+
+def handle_ask_choice_action(
+    ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext, services: Services
+) -> None:
+    """A "did you mean" reading under an answer: answer it for whoever clicked, privately."""
+    ack()
+    container = body.get("container") or {}
+    question = Question(
+        text=_value(body),
+        user_id=body["user"]["id"],
+        team_id=(body.get("team") or {}).get("id"),
+        channel_id=(body.get("channel") or {}).get("id"),
+        bot_user_id=context.bot_user_id,
+    )
+    # Only an ephemeral original is replaced: a public one stays for everyone else in the channel.
+    respond_answer(respond, services, question, replace_original=bool(container.get("is_ephemeral")))
+
+
+def handle_answer_source_action(
+    ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, services: Services
+) -> None:
+    """A record button under an answer: show that project's status or milestones, privately."""
+    ack()
+    try:
+        choice = json.loads(_value(body))
+        command, text = str(choice["command"]), str(choice["text"])
+    except (ValueError, KeyError, TypeError):
+        respond(text="That button is out of date; ask again.", replace_original=False)
+        return
+    outcome = execute_command(
+        services.session_factory, services.settings, services.clock.now(), _request(body, command, text)
+    )
+    _deliver(outcome, body, client, respond, services, replace_original=False)

@@ -1,16 +1,18 @@
-"""Slash commands: `/project`, `/milestone`, `/blocker`, `/liaison` (names come from settings)."""
+"""Slash commands: `/project`, `/milestone`, `/blocker`, `/liaison`, `/ask` (names come from settings)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
 from bot.services import Services
 from bot.settings import Settings
+from bot.slack.answer_publisher import respond_answer
 from bot.slack.commands import CommandOutcome, CommandRequest, execute_command
 from bot.slack.home_publisher import publish_homes
+from bot.slack.questions import Question
 
 
 def register(app: App, settings: Settings) -> None:
@@ -18,6 +20,7 @@ def register(app: App, settings: Settings) -> None:
     names = settings.commands
     for name in (names.project, names.milestone, names.blocker, names.help):
         app.command(name)(handle_slash_command)
+    app.command(names.ask)(handle_ask_command)
 
 
 def handle_slash_command(
@@ -60,3 +63,18 @@ def deliver_outcome(
         respond(response_type="ephemeral", replace_original=replace_original, **outcome.reply.as_kwargs())
     if outcome.refresh_homes:
         publish_homes(client, services, team_id, outcome.refresh_homes)
+
+
+def handle_ask_command(
+    ack: Ack, command: dict[str, Any], respond: Respond, context: BoltContext, services: Services
+) -> None:
+    """`/ask QUESTION`: ack at once, then answer privately from the records (may wait for the model)."""
+    ack()
+    question = Question(
+        text=command.get("text") or "",
+        user_id=command["user_id"],
+        team_id=command.get("team_id"),
+        channel_id=command.get("channel_id"),
+        bot_user_id=context.bot_user_id,
+    )
+    respond_answer(respond, services, question)

@@ -20,6 +20,7 @@ from bot.interchange import import_workspace_file
 from bot.services import Services
 from bot.settings import Settings
 from bot.slack.client import build_web_client
+from bot.slack.notifier import build_notifier
 from tests.fakes.driver import SlackDriver
 from tests.fakes.slack_api import FakeSlackApi
 
@@ -80,7 +81,12 @@ def clock() -> FixedClock:
 
 @pytest.fixture
 def services(settings: Settings, session_factory: sessionmaker[Session], clock: FixedClock) -> Services:
-    return Services(settings=settings, session_factory=session_factory, clock=clock)
+    return Services(
+        settings=settings,
+        session_factory=session_factory,
+        clock=clock,
+        notifier=build_notifier(settings, timeout=5),
+    )
 
 
 @pytest.fixture
@@ -103,7 +109,8 @@ def payloads(slack_api: FakeSlackApi) -> SlackPayloads:
 def demo(session_factory: sessionmaker[Session]) -> None:
     """The demo alliance, dates as written (as of 2026-11-20, which DEMO_NOW is)."""
     with session_factory.begin() as session:
-        import_workspace_file(session, DEMO_FILE, today=DEMO_NOW.date())
+        # Planned as of DEMO_NOW, so reminders fall where the tests' fixed clock expects them.
+        import_workspace_file(session, DEMO_FILE, today=DEMO_NOW.date(), now=DEMO_NOW)
 
 
 @pytest.fixture

@@ -4,12 +4,19 @@ It listens on 127.0.0.1 with a random port, records every call (method, argument
 header), answers like Slack does for the methods Liaison uses, and injects faults on demand: Slack
 errors, 429 with `Retry-After`, 5xx, delays and dropped connections. `response_url` posts land here too
 (`/response/<token>`), recorded under the method name `response_url`.
+
+Posted messages are kept per conversation (a user id means the app's DM, `D…`), so
+`conversations.history` can find them again; `chat.update` edits them. For load tests it can enforce
+Slack's pace of about one post per second per channel (`limit_channel_rate`) and fail a share of calls
+at random (`chaos`).
 """
 
 from __future__ import annotations
 
 import itertools
 import json
+import random
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -46,6 +53,27 @@ class _Directory:
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
+@dataclass
+class _Chaos:
+    server_error: float
+    drop: float
+    rng: random.Random
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    # socketserver's default backlog of 5 resets connections when many clients post at once (the
+    # reminder load tests); Slack itself does not.
+    request_queue_size = 256
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that gave up (a `delay` longer than its timeout) leaves a broken pipe behind: that
+        # is the fault working, not a crash worth a traceback on stderr.
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
+
+
 class FakeSlackApi:
     """A thread-safe fake Slack Web API server. Use as a context manager or call `start`/`stop`."""
 
@@ -60,6 +88,10 @@ class FakeSlackApi:
         self._replies: dict[str, dict[str, Any]] = {}
         self._directory = _Directory()
         self._ts = itertools.count(1)
+        self._messages: dict[str, list[dict[str, Any]]] = {}
+        self._chaos: dict[str, _Chaos] = {}
+        self._channel_interval: float | None = None
+        self._channel_last_post: dict[str, float] = {}
         self._listeners: list[Callable[[RecordedCall], None]] = []
         self._condition = threading.Condition(self._lock)
         self._server: ThreadingHTTPServer | None = None
@@ -69,11 +101,11 @@ class FakeSlackApi:
     def start(self) -> FakeSlackApi:
         """Start serving on 127.0.0.1 with a port the OS picks."""
         handler = _make_handler(self)
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self._server.daemon_threads = True
+        self._server = _Server(("127.0.0.1", 0), handler)
         # A short poll interval keeps `stop()` (and so every test using the fake) fast.
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="fake-slack", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-slack", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -143,6 +175,21 @@ class FakeSlackApi:
         """Close the connection without an answer for the next `times` calls."""
         self._add_fault(method, _Fault("drop", times))
 
+    def chaos(self, method: str, *, server_error: float = 0.0, drop: float = 0.0, seed: int = 0) -> None:
+        """Fail a share of `method` calls at random: HTTP 503, or a connection closed unanswered.
+
+        Queued faults (`fail`, `rate_limit`, …) still come first.
+        """
+        with self._lock:
+            self._chaos[method] = _Chaos(server_error, drop, random.Random(seed))
+
+    def limit_channel_rate(self, per_second: float | None = 1.0) -> None:
+        """Answer 429 (`Retry-After: 1`) to a `chat.postMessage` that comes sooner than 1/`per_second`
+        seconds after the last accepted post to the same channel, as Slack does; None turns it off."""
+        with self._lock:
+            self._channel_interval = None if per_second is None else 1.0 / per_second
+            self._channel_last_post.clear()
+
     def subscribe(self, listener: Callable[[RecordedCall], None]) -> None:
         """Call `listener` for every successfully answered call (the console prints them)."""
         with self._lock:
@@ -158,11 +205,26 @@ class FakeSlackApi:
         with self._lock:
             return [c for c in self._calls if method is None or c.method == method]
 
+    def messages(self, channel: str | None = None) -> list[dict[str, Any]]:
+        """Messages posted (and accepted) so far, oldest first; with `channel`, only those there.
+
+        Each has `channel`, `ts`, `text`, `blocks` and `metadata` (as posted, or as last updated), and
+        `at`, when the post was accepted (seconds since the epoch).
+        """
+        with self._lock:
+            if channel is not None:
+                return [dict(m) for m in self._messages.get(_conversation(channel), [])]
+            found = [dict(m) for items in self._messages.values() for m in items]
+        return sorted(found, key=lambda m: _ts_key(m["ts"]))
+
     def reset(self) -> None:
-        """Forget recorded calls and pending faults."""
+        """Forget recorded calls, posted messages and pending faults."""
         with self._lock:
             self._calls.clear()
             self._faults.clear()
+            self._messages.clear()
+            self._chaos.clear()
+            self._channel_last_post.clear()
 
     def wait_for(self, method: str, count: int = 1, timeout: float = 5.0) -> list[RecordedCall]:
         """Block until at least `count` calls of `method` arrived, then return them."""
@@ -187,12 +249,82 @@ class FakeSlackApi:
         with self._lock:
             queue = self._faults.get(method)
             if not queue:
-                return None
+                return self._random_fault(method)
             fault = queue[0]
             fault.times -= 1
             if fault.times <= 0:
                 queue.pop(0)
             return fault
+
+    def _random_fault(self, method: str) -> _Fault | None:
+        chaos = self._chaos.get(method)
+        if chaos is None:
+            return None
+        draw = chaos.rng.random()
+        if draw < chaos.server_error:
+            return _Fault("status", 1, status=503)
+        if draw < chaos.server_error + chaos.drop:
+            return _Fault("drop", 1)
+        return None
+
+    def _channel_rate_limited(self, method: str, params: dict[str, Any]) -> bool:
+        """Whether a post comes too soon after the channel's last accepted one (and if not, count it)."""
+        if method != "chat.postMessage":
+            return False
+        channel = _conversation(str(params.get("channel", "")))
+        now = time.monotonic()
+        with self._lock:
+            if self._channel_interval is None:
+                return False
+            last = self._channel_last_post.get(channel)
+            if last is not None and now - last < self._channel_interval:
+                return True
+            self._channel_last_post[channel] = now
+            return False
+
+    def _store(self, channel: str, ts: str, params: dict[str, Any]) -> None:
+        with self._lock:
+            self._messages.setdefault(channel, []).append(
+                {
+                    "channel": channel,
+                    "ts": ts,
+                    "text": params.get("text"),
+                    "blocks": params.get("blocks"),
+                    "metadata": params.get("metadata"),
+                    "at": time.time(),
+                }
+            )
+
+    def _edit(self, channel: str, ts: str, params: dict[str, Any]) -> bool:
+        with self._lock:
+            for message in self._messages.get(channel, []):
+                if message["ts"] == ts:
+                    message.update(text=params.get("text"), blocks=params.get("blocks"))
+                    return True
+        return False
+
+    def _history(self, params: dict[str, Any]) -> dict[str, Any]:
+        channel = _conversation(str(params.get("channel", "")))
+        oldest = _ts_key(str(params.get("oldest") or "0"))
+        limit = int(params.get("limit") or 100)
+        start = int(params.get("cursor") or 0)
+        with_metadata = str(params.get("include_all_metadata", "")).lower() in ("1", "true")
+        with self._lock:
+            found = [dict(m) for m in self._messages.get(channel, []) if _ts_key(m["ts"]) >= oldest]
+        found.sort(key=lambda m: _ts_key(m["ts"]), reverse=True)
+        page = found[start : start + limit]
+        for message in page:
+            message["type"] = "message"
+            message.pop("at", None)
+            if not with_metadata or not message.get("metadata"):
+                message.pop("metadata", None)
+        more = start + limit < len(found)
+        return {
+            "ok": True,
+            "messages": page,
+            "has_more": more,
+            "response_metadata": {"next_cursor": str(start + limit) if more else ""},
+        }
 
     def _notify(self, call: RecordedCall) -> None:
         with self._lock:
@@ -219,16 +351,22 @@ class FakeSlackApi:
                 "is_enterprise_install": False,
             }
         if method == "chat.postMessage":
+            # Like Slack, a post to a user id lands in (and is reported as) the app's DM with them.
+            channel = _conversation(str(params.get("channel", "")))
+            self._store(channel, ts, params)
             return {
                 "ok": True,
-                "channel": params.get("channel"),
+                "channel": channel,
                 "ts": ts,
                 "message": {"text": params.get("text"), "ts": ts, "bot_id": self.bot_id},
             }
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": ts}
         if method == "chat.update":
+            self._edit(_conversation(str(params.get("channel", ""))), str(params.get("ts")), params)
             return {"ok": True, "channel": params.get("channel"), "ts": params.get("ts")}
+        if method == "conversations.history":
+            return self._history(params)
         if method == "conversations.open":
             user = str(params.get("users", "")).split(",")[0]
             return {"ok": True, "channel": {"id": "D" + user.removeprefix("U")}}
@@ -240,6 +378,16 @@ class FakeSlackApi:
                 return {"ok": False, "error": "user_not_found"}
             return {"ok": True, "user": users[user_id]}
         return {"ok": True}
+
+
+def _conversation(channel: str) -> str:
+    """The conversation a `channel` argument names: a user id means the app's DM with them."""
+    return "D" + channel[1:] if channel.startswith(("U", "W")) else channel
+
+
+def _ts_key(ts: str) -> tuple[int, int]:
+    seconds, _, fraction = ts.partition(".")
+    return int(seconds or 0), int((fraction or "0").ljust(6, "0")[:6])
 
 
 def _parse_body(raw: bytes, content_type: str) -> dict[str, Any]:
@@ -302,6 +450,9 @@ def _make_handler(fake: FakeSlackApi) -> type[BaseHTTPRequestHandler]:
                 elif fault.kind == "error":
                     self._send(200, {"ok": False, "error": fault.error})
                     return
+            if fake._channel_rate_limited(method, params):
+                self._send(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "1"})
+                return
             answer = None if method == RESPONSE_URL_METHOD else fake._answer(method, params)
             # Listeners run before the reply is sent, so the console prints a post before the
             # caller (and thus the prompt) moves on.

@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import json
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -169,7 +170,9 @@ class SlackPayloads:
             "api_app_id": "A0LIAISON",
             "event": event,
             "type": "event_callback",
-            "event_id": event_id or f"Ev{n:08d}",
+            # Unique across processes too: `liaison say` runs one process per line against one database,
+            # where event ids already seen are ignored as Slack retries.
+            "event_id": event_id or f"Ev{n:08d}{uuid.uuid4().hex[:10].upper()}",
             "event_time": int(self._clock()),
             "authorizations": [{"team_id": self._team_id, "user_id": "U0LIAISONBOT", "is_bot": True}],
         }

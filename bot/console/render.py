@@ -16,7 +16,8 @@ from typing import Any
 from bot.console.fake_slack import RESPONSE_URL_METHOD, RecordedCall
 
 SILENT_METHODS = {"auth.test", "users.info", "conversations.open", "conversations.info"}
-_MENTION = re.compile(r"<([@#!])([^>|]+)(?:\|([^>]*))?>")
+# Slack's angle-bracket markup: <@U1>, <#C1|name>, <!here>, <!date^…|fallback>, <https://x|label>.
+_MARKUP = re.compile(r"<([^<>|]+)(?:\|([^<>]*))?>")
 
 
 @dataclass(frozen=True)
@@ -44,24 +45,35 @@ class ScreenState:
 
 
 def plain_mrkdwn(text: str, name_of: Callable[[str], str]) -> str:
-    """Mrkdwn to terminal text: mentions become @Name / #channel, entities are unescaped."""
+    """Mrkdwn to terminal text: mentions become @Name / #channel, links `label (url)`, entities are
+    unescaped (after the markup is replaced, so an escaped `&lt;@U1&gt;` stays literal text)."""
 
     def replace(match: re.Match[str]) -> str:
-        kind, target, label = match.group(1), match.group(2), match.group(3)
-        if kind == "@":
-            return "@" + name_of(target)
-        if kind == "#":
-            return "#" + (label or target)
-        return "@" + (label or target)  # <!here>, <!channel> as Slack would render them
+        target, label = match.group(1), match.group(2)
+        if target.startswith("@"):
+            return "@" + name_of(target[1:])
+        if target.startswith("#"):
+            return "#" + (label or target[1:])
+        if target.startswith("!date^"):
+            return label or target  # Slack shows the fallback where it cannot format the date
+        if target.startswith("!"):
+            # <!here>, <!channel>, <!subteam^S1|@team> as Slack would render them.
+            return "@" + (label or target[1:]).lstrip("@")
+        return f"{label} ({target})" if label and label != target else target
 
-    return html.unescape(_MENTION.sub(replace, text))
+    return html.unescape(_MARKUP.sub(replace, text))
 
 
 class CallRenderer:
-    """Formats calls; keeps `ScreenState` current."""
+    """Formats calls; keeps `ScreenState` current.
 
-    def __init__(self, name_of: Callable[[str], str]) -> None:
+    `viewer` gives the user the console acts as: only their App Home is shown in full (with buttons),
+    because nobody can see, let alone press buttons on, someone else's Home.
+    """
+
+    def __init__(self, name_of: Callable[[str], str], viewer: Callable[[], str] | None = None) -> None:
         self._name_of = name_of
+        self._viewer = viewer
         self.state = ScreenState()
 
     def render(self, call: RecordedCall) -> str | None:
@@ -114,7 +126,10 @@ class CallRenderer:
             view = params.get("view") or {}
             if isinstance(view, str):
                 view = json.loads(view)
-            who = self._name_of(str(params.get("user_id", "")))
+            user_id = str(params.get("user_id", ""))
+            who = self._name_of(user_id)
+            if self._viewer is not None and user_id != self._viewer():
+                return f"── App Home of @{who} updated"
             return f"── App Home of @{who} updated\n" + self._blocks(
                 view.get("blocks") or [], "home", view=view
             )
@@ -179,6 +194,8 @@ class CallRenderer:
                 lines.append("   " + block["text"]["text"].upper())
             elif kind == "section":
                 text = plain_mrkdwn((block.get("text") or {}).get("text", ""), self._name_of)
+                for item in block.get("fields") or []:
+                    text += ("\n" if text else "") + plain_mrkdwn(item.get("text", ""), self._name_of)
                 accessory = block.get("accessory")
                 if accessory and accessory.get("type") == "button":
                     text += "  " + add_button(accessory, block_id)
@@ -199,5 +216,23 @@ class CallRenderer:
                 )
             elif kind == "input":
                 optional = " (optional)" if block.get("optional") else ""
-                lines.append(f"   ▢ {block.get('block_id')}: {block['label']['text']}{optional}")
+                lines.append(
+                    f"   ▢ {block.get('block_id')}: {block['label']['text']}{optional}"
+                    + _input_hint(block.get("element") or {})
+                )
         return "\n".join(lines)
+
+
+def _input_hint(element: dict[str, Any]) -> str:
+    """What `:submit` accepts for an input: the option values of a select, people for a user picker."""
+    kind = element.get("type")
+    if kind in ("static_select", "checkboxes"):
+        values = [str(o.get("value", "")) for o in element.get("options", [])]
+        return " — one of: " + ", ".join(values) if kind == "static_select" else " — " + ", ".join(values)
+    if kind == "users_select":
+        return " — a person (id or name)"
+    if kind == "multi_users_select":
+        return " — people, comma-separated"
+    if kind == "conversations_select":
+        return " — a channel id"
+    return ""

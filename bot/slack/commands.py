@@ -50,11 +50,13 @@ from bot.projects import (
     project_status,
     set_project_status,
 )
+from bot.reminders.admin import change_policy, parse_policy_words, set_waiting_digest, show_policy
 from bot.reports import member_lines, milestone_line, project_line
 from bot.settings import Settings
 from bot.slack import blocks as kit
 from bot.slack.help import build_help_reply
 from bot.slack.modals import build_milestone_modal, build_project_modal
+from bot.slack.reminder_blocks import build_policy_reply
 
 
 @dataclass(frozen=True)
@@ -190,7 +192,9 @@ def execute_confirmed_move(
                 admins=settings.admins,
                 fallback_zone=settings.default_timezone,
             )
-            moved, previous = move_milestone(session, actor, ref, due, now)
+            moved, previous = move_milestone(
+                session, actor, ref, due, now, reminders=settings.reminder_policy
+            )
             line = milestone_line(moved, now)
             local_text = format_local(due.instant, actor.zone)
             message = (
@@ -437,7 +441,9 @@ def _milestone_move(call: _Call) -> CommandOutcome:
         return CommandOutcome(
             reply=kit.build_confirm_move_reply(milestone_line(milestone, call.now), local_text, payload)
         )
-    moved, previous = move_milestone(call.session, call.actor, ref, due, call.now)
+    moved, previous = move_milestone(
+        call.session, call.actor, ref, due, call.now, reminders=call.settings.reminder_policy
+    )
     line = milestone_line(moved, call.now)
     message = (
         f":spiral_calendar_pad: Moved `{line.ref}` *{kit.escape(line.title)}* to *{local_text}* "
@@ -449,6 +455,38 @@ def _milestone_move(call: _Call) -> CommandOutcome:
     )
 
 
+def _milestone_remind(call: _Call) -> CommandOutcome:
+    """`remind [PROJECT|workspace] [SETTING VALUE …|reset]` and `remind me on|off`."""
+    command = call.request.command
+    defaults = call.settings.reminder_policy
+    words = call.args.split()
+    if words and words[0].lower() == "me":
+        if len(words) != 2 or words[1].lower() not in ("on", "off"):
+            raise InvalidInput(
+                f"Usage: `{command} remind me off` (or `on`) for your daily “waiting on you” DM."
+            )
+        enabled = words[1].lower() == "on"
+        changed = set_waiting_digest(call.session, call.actor, enabled, call.now, defaults)
+        state = "on" if enabled else "off"
+        verb = "is now" if changed else "was already"
+        return _notice(f"Your daily “waiting on you” message {verb} {state}.", frozenset())
+    project = None
+    if words and words[0].lower() != "workspace":
+        project_word, rest = _split_project(call.args)
+        project = find_project(call.session, call.actor, project_word)
+        words = rest.split()
+    else:
+        words = words[1:]
+    if not words:
+        view = show_policy(call.session, call.actor, project, defaults)
+        changed = False
+    else:
+        changes = None if [w.lower() for w in words] == ["reset"] else parse_policy_words(words)
+        view = change_policy(call.session, call.actor, project, changes, call.now, defaults)
+        changed = True
+    return CommandOutcome(reply=build_policy_reply(view, changed=changed, command=command))
+
+
 _MILESTONE: dict[str, Subcommand] = {
     "list": _milestone_list,
     "next": _milestone_next,
@@ -456,6 +494,7 @@ _MILESTONE: dict[str, Subcommand] = {
     "add": _milestone_add,
     "done": _milestone_done,
     "move": _milestone_move,
+    "remind": _milestone_remind,
 }
 
 

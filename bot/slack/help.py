@@ -7,7 +7,7 @@ from bot.slack.blocks import Reply, context, header, section
 
 
 def _entries(names: CommandNames) -> dict[str, list[tuple[str, str]]]:
-    p, m, b = names.project, names.milestone, names.blocker
+    p, m, b, a = names.project, names.milestone, names.blocker, names.ask
     return {
         p: [
             (f"{p} list [mine|all]", "projects you are on, or every project you can see"),
@@ -28,12 +28,19 @@ def _entries(names: CommandNames) -> dict[str, list[tuple[str, str]]]:
             (f"{m} done bidshade-2", "mark a milestone done (owner, lead or admin)"),
             (f"{m} move bidshade-2 2026-12-04 17:00", "new due time, in your time zone"),
             (f"{m} move bidshade-2 next friday", "relative dates are echoed back for you to confirm"),
+            (f"{m} remind bidshade", "reminder policy; leads change it: `lead-times 7d,1d,0 at 09:00`"),
+            (f"{m} remind me off", "no daily “waiting on you” message for you (`on` to get it again)"),
         ],
         b: [
             (f"{b} add pcm waiting for the legal memo", "raise a blocker on a project you are on"),
             (f'{b} add "bid shading" no auction logs', "quote a multi-word project name"),
             (f"{b} list [PROJECT]", "open blockers"),
             (f"{b} resolve pcm-b1", "resolve (whoever raised it, the lead or an admin)"),
+        ],
+        a: [
+            (f"{a} what is overdue on pcm?", "ask in plain language; answered from the project records"),
+            ("@liaison who leads bid shading?", "in a channel or thread (answered in the thread), or DM me"),
+            ("Ask Liaison about this", "message shortcut: answers that message, only you see it"),
         ],
     }
 

@@ -1,0 +1,157 @@
+"""The Slack app manifest: the committed manifest.yml, `liaison manifest`, and the app it describes."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from bot.cli import main
+from bot.manifest import BOT_EVENTS, build_manifest
+from bot.settings import CommandNames, Settings
+from tests.fakes.driver import SlackDriver
+from tests.fakes.slack_api import RESPONSE_URL_METHOD
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+MANIFEST_FILE = REPO_ROOT / "manifest.yml"
+# Scopes Slack requires before it delivers each event type.
+EVENT_SCOPES = {"app_mention": "app_mentions:read", "message.im": "im:history", "app_home_opened": None}
+
+
+@pytest.fixture(autouse=True)
+def _clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in list(os.environ):
+        if name.startswith("LIAISON_") or name == "LOG_LEVEL":
+            monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)  # no .env from the checkout
+
+
+def _parse(text: str) -> dict[str, Any]:
+    data = yaml.safe_load(text)
+    assert isinstance(data, dict)
+    return data
+
+
+def test_manifest_file_matches_default_build() -> None:
+    assert build_manifest(CommandNames()) == MANIFEST_FILE.read_text(encoding="utf-8")
+
+
+def test_cli_manifest_prints_manifest_file() -> None:
+    result = CliRunner().invoke(main, ["manifest"], env={"DATABASE_URL": "sqlite://"})
+
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == MANIFEST_FILE.read_text(encoding="utf-8")
+
+
+def test_cli_manifest_uses_configured_command_names() -> None:
+    result = CliRunner().invoke(
+        main,
+        ["manifest"],
+        env={"LIAISON_PROJECT_COMMAND": "/proj", "LIAISON_HELP_COMMAND": "/coordinator"},
+    )
+
+    assert result.exit_code == 0, result.stderr
+    commands = [c["command"] for c in _parse(result.stdout)["features"]["slash_commands"]]
+    assert commands == ["/proj", "/milestone", "/blocker", "/coordinator", "/ask"]
+
+
+def test_manifest_without_public_url_uses_socket_mode() -> None:
+    manifest = _parse(build_manifest(CommandNames()))
+
+    assert manifest["settings"]["socket_mode_enabled"] is True
+    assert "request_url" not in manifest["settings"]["event_subscriptions"]
+    assert "request_url" not in manifest["settings"]["interactivity"]
+    assert all("url" not in c for c in manifest["features"]["slash_commands"])
+
+
+def test_cli_manifest_with_public_url_points_every_request_at_slack_events() -> None:
+    result = CliRunner().invoke(
+        main, ["manifest"], env={"LIAISON_PUBLIC_URL": "https://liaison.example.org/"}
+    )
+
+    assert result.exit_code == 0, result.stderr
+    manifest = _parse(result.stdout)
+    events_url = "https://liaison.example.org/slack/events"
+    assert manifest["settings"]["socket_mode_enabled"] is False
+    assert manifest["settings"]["event_subscriptions"]["request_url"] == events_url
+    assert manifest["settings"]["interactivity"] == {"is_enabled": True, "request_url": events_url}
+    assert {c["url"] for c in manifest["features"]["slash_commands"]} == {events_url}
+
+
+def test_cli_manifest_rejects_plain_http_public_url() -> None:
+    result = CliRunner().invoke(main, ["manifest"], env={"LIAISON_PUBLIC_URL": "http://liaison.example.org"})
+
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Configuration error: LIAISON_PUBLIC_URL must be an https:// URL")
+
+
+def test_manifest_asks_for_the_scope_of_every_event() -> None:
+    manifest = _parse(build_manifest(CommandNames()))
+    scopes = set(manifest["oauth_config"]["scopes"]["bot"])
+
+    assert manifest["settings"]["event_subscriptions"]["bot_events"] == BOT_EVENTS
+    for event in BOT_EVENTS:
+        needed = EVENT_SCOPES[event]
+        assert needed is None or needed in scopes, event
+    assert {"commands", "chat:write", "users:read"} <= scopes
+
+
+def test_manifest_command_names_fit_slack_limits() -> None:
+    manifest = _parse(build_manifest(CommandNames()))
+
+    for command in manifest["features"]["slash_commands"]:
+        assert command["command"].startswith("/")
+        assert len(command["command"]) <= 32
+        assert 0 < len(command["description"]) <= 100
+    assert len(manifest["display_information"]["description"]) <= 140
+
+
+def test_every_manifest_command_is_answered_by_the_app(slack: SlackDriver, settings: Settings) -> None:
+    manifest = _parse(build_manifest(settings.commands))
+
+    for entry in manifest["features"]["slash_commands"]:
+        exchange = slack.command("U02ECBANE", f"{entry['command']} {entry['usage_hint']}")
+
+        assert exchange.status == 200
+        assert len(exchange.of(RESPONSE_URL_METHOD)) + len(exchange.of("views.open")) == 1, entry["command"]
+
+
+@pytest.mark.usefixtures("demo")
+def test_every_manifest_event_is_handled_by_the_app(slack: SlackDriver) -> None:
+    events = {
+        "app_home_opened": {
+            "type": "app_home_opened",
+            "user": "U02ECBANE",
+            "channel": "D02ECBANE",
+            "tab": "home",
+        },
+        "app_mention": {
+            "type": "app_mention",
+            "user": "U02ECBANE",
+            "channel": "C1BIDSHADE",
+            "text": "<@U0LIAISONBOT> what is overdue?",
+            "ts": "1.000001",
+        },
+        "message.im": {
+            "type": "message",
+            "channel_type": "im",
+            "user": "U02ECBANE",
+            "channel": "D02ECBANE",
+            "text": "what is overdue?",
+            "ts": "1.000002",
+        },
+    }
+
+    # Unhandled events are acknowledged with 200 (so Slack does not retry them); "handled" means the
+    # bot answered: a published Home or a posted message.
+    answered = {}
+    for name in BOT_EVENTS:
+        exchange = slack.event(events[name])
+        assert exchange.status == 200, name
+        answered[name] = bool(exchange.of("views.publish") or exchange.of("chat.postMessage"))
+
+    assert answered == dict.fromkeys(BOT_EVENTS, True)
