@@ -88,21 +88,41 @@ def _reply_modal(reply: Reply) -> dict[str, Any]:
     }
 
 
+def _rerun_command_button(
+    body: dict[str, Any],
+    client: WebClient,
+    respond: Respond,
+    services: Services,
+    *,
+    replace_original: bool,
+    stale: str,
+) -> None:
+    """Run the command a button carries as JSON `{"command", "text"}`, as the user who clicked it."""
+    try:
+        choice = json.loads(_value(body))
+        command, text = str(choice["command"]), str(choice["text"])
+    except (ValueError, KeyError, TypeError):
+        respond(text=stale, replace_original=False)
+        return
+    outcome = execute_command(
+        services.session_factory, services.settings, services.clock.now(), _request(body, command, text)
+    )
+    _deliver(outcome, body, client, respond, services, replace_original=replace_original)
+
+
 def handle_pick_project_action(
     ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, services: Services
 ) -> None:
     """A "did you mean" button: re-run the original command with the chosen project."""
     ack()
-    try:
-        choice = json.loads(_value(body))
-        command, text = str(choice["command"]), str(choice["text"])
-    except (ValueError, KeyError, TypeError):
-        respond(text="That button is out of date; run the command again.", replace_original=False)
-        return
-    outcome = execute_command(
-        services.session_factory, services.settings, services.clock.now(), _request(body, command, text)
+    _rerun_command_button(
+        body,
+        client,
+        respond,
+        services,
+        replace_original=True,
+        stale="That button is out of date; run the command again.",
     )
-    _deliver(outcome, body, client, respond, services, replace_original=True)
 
 
 def handle_milestone_done_action(
@@ -182,13 +202,11 @@ def handle_answer_source_action(
 ) -> None:
     """A record button under an answer: show that project's status or milestones, privately."""
     ack()
-    try:
-        choice = json.loads(_value(body))
-        command, text = str(choice["command"]), str(choice["text"])
-    except (ValueError, KeyError, TypeError):
-        respond(text="That button is out of date; ask again.", replace_original=False)
-        return
-    outcome = execute_command(
-        services.session_factory, services.settings, services.clock.now(), _request(body, command, text)
+    _rerun_command_button(
+        body,
+        client,
+        respond,
+        services,
+        replace_original=False,
+        stale="That button is out of date; ask again.",
     )
-    _deliver(outcome, body, client, respond, services, replace_original=False)
