@@ -563,8 +563,12 @@ def _unit_query(query_vec: np.ndarray, dimension: int) -> np.ndarray:
 
 
 def _similarity_table(similarities: np.ndarray, layout: np.ndarray) -> np.ndarray:
-    """Item similarities laid out like `layout` (one column per person), float64, padded with -inf."""
-    extended = np.empty(similarities.shape[0] + 1, dtype=np.float64)
+    """Item similarities laid out like `layout` (one column per person), padded with -inf.
+
+    float32, like the similarities themselves: a row of 100k people then fits in the 2 MB L2 cache,
+    and every row operation below costs half as much as in float64.
+    """
+    extended = np.empty(similarities.shape[0] + 1, dtype=np.float32)
     extended[:-1] = similarities
     extended[-1] = -np.inf
     return extended[layout]
@@ -573,15 +577,16 @@ def _similarity_table(similarities: np.ndarray, layout: np.ndarray) -> np.ndarra
 def _aggregate(table: np.ndarray, counts: np.ndarray, aggregation: Aggregation) -> np.ndarray:
     """Combine each column of `table` (similarities padded with -inf) into one score per person.
 
-    The single implementation of every strategy: ranking and evaluation both call it.
+    The single implementation of every strategy: ranking and evaluation both call it. Works on the
+    float32 table and returns float64 scores; sums are accumulated in float64.
     """
     kind, parameter = aggregation.kind, aggregation.parameter
     best = table.max(axis=0)
     if kind is AggregationKind.MAX:
-        return best
+        return best.astype(np.float64)
     valid = table > -np.inf
-    values = np.where(valid, table, 0.0)
-    totals = values.sum(axis=0)
+    values = np.where(valid, table, np.float32(0.0))
+    totals = values.sum(axis=0, dtype=np.float64)
     if kind is AggregationKind.MEAN:
         return totals / counts
     assert parameter is not None  # Aggregation.__post_init__ guarantees it for the kinds below
@@ -589,28 +594,34 @@ def _aggregate(table: np.ndarray, counts: np.ndarray, aggregation: Aggregation) 
         k = int(parameter)
         if k >= table.shape[0]:
             return totals / counts
-        # k rounds of "take the maximum, then blank it": sorting or partitioning along the short axis
-        # costs ~5 ms at 100k people, this ~1 ms per round.
-        remaining = table.copy()
-        people = np.arange(table.shape[1])
-        top_total = np.zeros(table.shape[1], dtype=np.float64)
-        for _ in range(k):
-            slot = remaining.argmax(axis=0)
-            largest = remaining[slot, people]
-            top_total += np.where(largest > -np.inf, largest, 0.0)
-            remaining[slot, people] = -np.inf
-        return top_total / np.minimum(counts, k)
+        # k bubble passes over every person's slots at once: pass p carries the p-th largest
+        # similarity up to slot p. Each comparator is an elementwise max/min of two contiguous rows,
+        # so at 100k people and 5 slots the whole selection costs ~1 ms, where argmax, sort or
+        # partition along the short axis cost 5-16 ms.
+        work = table.copy()
+        scratch = np.empty_like(work[0])
+        for position in range(k):
+            for slot in range(work.shape[0] - 1, position, -1):
+                upper, lower = work[slot - 1], work[slot]
+                np.maximum(upper, lower, out=scratch)
+                np.minimum(upper, lower, out=lower)
+                upper[...] = scratch
+        top = work[:k]
+        return np.where(top > -np.inf, top, np.float32(0.0)).sum(axis=0, dtype=np.float64) / np.minimum(
+            counts, k
+        )
     if kind in (AggregationKind.SOFTMAX, AggregationKind.LOG_SUM_EXP):
         # Shifting by the maximum keeps exp() in range for any temperature; padding gives exp(-inf) = 0.
-        weights = np.exp((table - best) / parameter)
-        weight_sums = weights.sum(axis=0)
+        weights = np.exp((table - best) / np.float32(parameter))
+        weight_sums = weights.sum(axis=0, dtype=np.float64)
         if kind is AggregationKind.SOFTMAX:
-            return (weights * values).sum(axis=0) / weight_sums
+            return (weights * values).sum(axis=0, dtype=np.float64) / weight_sums
         return best + parameter * np.log(weight_sums / counts)
     if kind is AggregationKind.MAX_PLUS_MEAN:
         others = np.maximum(counts - 1, 1)
-        rest_mean = (totals - best) / others
-        return np.where(counts > 1, (best + parameter * rest_mean) / (1.0 + parameter), best)
+        best64 = best.astype(np.float64)
+        rest_mean = (totals - best64) / others
+        return np.where(counts > 1, (best64 + parameter * rest_mean) / (1.0 + parameter), best64)
     raise AssertionError(f"unhandled aggregation {aggregation}")
 
 
