@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import click
 from dotenv import find_dotenv, load_dotenv
 
+from bot.experts_cli import experts
 from bot.settings import Settings, SettingsError
 
 if TYPE_CHECKING:
@@ -421,3 +422,7 @@ def _redact(url: str) -> str:
 def run(argv: list[str] | None = None) -> Any:
     """Entry point for `python -m bot`."""
     return main.main(args=argv, prog_name="liaison")
+
+
+# `liaison experts evaluate FILE.json` (issue #4's evaluation of the production scoring code).
+main.add_command(experts)

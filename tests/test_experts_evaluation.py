@@ -300,3 +300,13 @@ def test_scoring_a_subset_of_queries_uses_only_their_ratings() -> None:
     fold = query_folds(embedded.data, 2)[0]
     result = score_evaluation_set(embedded, DEFAULT_AGGREGATION, query_ids=fold)
     assert result.n_ratings == sum(r.query in fold for r in embedded.data.ratings)
+
+
+def test_evaluate_is_mounted_in_the_liaison_cli() -> None:
+    from click.testing import CliRunner
+
+    from bot.cli import main
+
+    result = CliRunner().invoke(main, ["experts", "evaluate", str(DEV_SET), "--fake-embedder"])
+    assert result.exit_code == 0, result.output
+    assert "Pairwise loss" in result.output and "536 ratings" in result.output
