@@ -22,7 +22,7 @@ from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from bot.access import Actor, can_see, role_of, visible_condition, visible_projects
-from bot.domain.experts import ProfileItem, score_people
+from bot.domain.experts import ProfileItem, parse_aggregation, score_people
 from bot.domain.matching import Candidate, match_name
 from bot.domain.questions import (
     Directory,
@@ -65,6 +65,8 @@ UPCOMING_WINDOW = timedelta(days=14)
 SEARCH_FLOOR = 0.3
 KEYWORD_FLOOR = 60.0
 EXPERT_FLOOR = 0.2
+# EXPERT_FLOOR was tuned on a person's best item; the expert ranking's default (top-3 mean) scores lower.
+BEST_ITEM = parse_aggregation("max")
 
 
 @dataclass(frozen=True)
@@ -853,7 +855,7 @@ def _rank_experts(
                 ProfileItem(p.slack_id, kind, text, vector)
                 for (p, kind, text), vector in zip(texts, matrix, strict=True)
             ]
-            for person_id, score in score_people(embedder.embed([topic])[0], items).items():
+            for person_id, score in score_people(embedder.embed([topic])[0], items, BEST_ITEM).items():
                 reason = score.best_items[0].item.text if score.best_items else ""
                 semantic[person_id] = (score.score, reason)
     ranked = []
