@@ -41,6 +41,7 @@ from bot.errors import NotFound, UserFacingError
 from bot.milestones import find_milestone
 from bot.models import (
     Blocker,
+    ExpertVisibility,
     Membership,
     Milestone,
     MilestoneStatus,
@@ -814,7 +815,11 @@ def _experts(call: _Call) -> Answer:
     people = list(
         call.session.scalars(
             select(Person)
-            .where(Person.workspace_id == call.actor.workspace_id)
+            # Hidden profiles are never offered as experts, nor are their texts quoted.
+            .where(
+                Person.workspace_id == call.actor.workspace_id,
+                Person.expert_visibility == ExpertVisibility.LISTED,
+            )
             .options(selectinload(Person.publications))
             .order_by(Person.name)
         )

@@ -59,8 +59,10 @@ from sqlalchemy.orm import Session
 from bot.clock import SystemClock
 from bot.domain.reminders import ReminderPolicy
 from bot.models import (
+    MAX_WEEKLY_REQUEST_CAP,
     AuditEntry,
     Blocker,
+    ExpertVisibility,
     Membership,
     Milestone,
     MilestoneStatus,
@@ -72,6 +74,7 @@ from bot.models import (
     Sector,
     Workspace,
 )
+from bot.profile_version import bump_profiles_version
 from bot.reminders.ledger import replan_workspace
 
 __all__ = [
@@ -212,6 +215,8 @@ class PersonEntry:
     expertise: str | None
     publications: tuple[PublicationEntry, ...]
     line: int
+    expert_visibility: ExpertVisibility = ExpertVisibility.LISTED
+    weekly_request_cap: int | None = None
 
 
 @dataclass(frozen=True)
@@ -320,6 +325,7 @@ _WORKSPACE_KEYS = ("name", "timezone", "as_of", "slack_team_id")
 _PERSON_KEYS = (
     *("slack_id", "name", "title", "discipline", "sector"),
     *("organisation", "timezone", "expertise", "publications"),
+    *("expert_visibility", "weekly_request_cap"),
 )
 _PUBLICATION_KEYS = ("title", "abstract")
 _PROJECT_KEYS = (
@@ -453,6 +459,24 @@ class _Parser:
             self.problem(node, f"{fields.what} {key} '{value}' is not one of: {', '.join(names)}")
             return None
         return enum_type(value)
+
+    def integer(self, fields: _Fields, key: str, *, low: int, high: int) -> int | None:
+        node = fields.get(key)
+        if node is None:
+            return None
+        # Plain decimal only: YAML 1.1 also reads 0x10, 0o7 and 1_000 as integers, nobody means those.
+        if not (
+            isinstance(node, yaml.ScalarNode)
+            and node.tag == f"{_TAG}int"
+            and re.fullmatch(r"[-+]?[0-9]+", node.value)
+        ):
+            self.problem(node, f"{fields.what} {key} must be a whole number, not {_describe(node)}")
+            return None
+        value = int(node.value)
+        if not low <= value <= high:
+            self.problem(node, f"{fields.what} {key} must be between {low} and {high}, not {value}")
+            return None
+        return value
 
     def boolean(self, fields: _Fields, key: str) -> bool:
         node = fields.get(key)
@@ -613,6 +637,9 @@ class _Parser:
             expertise=self.text(fields, "expertise", max_length=_limit(Person, "expertise")),
             publications=tuple(publications),
             line=fields.line,
+            expert_visibility=self.choice(fields, "expert_visibility", ExpertVisibility)
+            or ExpertVisibility.LISTED,
+            weekly_request_cap=self.integer(fields, "weekly_request_cap", low=0, high=MAX_WEEKLY_REQUEST_CAP),
         )
         return entry if slack_id is not None and name is not None else None
 
@@ -860,6 +887,7 @@ class _Importer:
             p.slack_id: p
             for p in self.session.scalars(select(Person).where(Person.workspace_id == workspace.id))
         }
+        profiles_changed = False
         for entry in self.document.people:
             person = existing.get(entry.slack_id)
             created = person is None
@@ -876,9 +904,14 @@ class _Importer:
                 organisation=entry.organisation,
                 timezone=entry.timezone,
                 expertise=entry.expertise,
+                expert_visibility=entry.expert_visibility,
+                weekly_request_cap=entry.weekly_request_cap,
             )
             changed |= self.publications(person, entry.publications)
             self.count(created, changed)
+            profiles_changed |= created or changed
+        if profiles_changed:
+            bump_profiles_version(self.session, workspace.id)
         self.session.flush()
         self.person_ids = {slack_id: person.id for slack_id, person in existing.items()}
 
@@ -1222,6 +1255,10 @@ def export_workspace(session: Session, workspace_id: int) -> str:
             for publication in person.publications:
                 out.field(8, "title", publication.title, first=True)
                 out.field(8, "abstract", publication.abstract)
+        if person.expert_visibility != ExpertVisibility.LISTED:
+            out.field(4, "expert_visibility", person.expert_visibility.value)
+        if person.weekly_request_cap is not None:
+            out.lines.append(f"    weekly_request_cap: {person.weekly_request_cap}")
 
     out.lines += ["", "projects:" if projects else "projects: []"]
     for index, project in enumerate(projects):

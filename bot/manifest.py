@@ -23,6 +23,7 @@ BOT_SCOPES = [
     "im:history",  # questions in DMs
     "im:read",
     "im:write",  # open DMs for reminders
+    "mpim:write",  # group DM introducing an expert who accepted an intro request
     "users:read",  # users' time zones for local-time reminders
 ]
 BOT_EVENTS = ["app_home_opened", "app_mention", "message.im"]
@@ -36,6 +37,8 @@ _DESCRIPTIONS = {
     "blocker": ("Blockers: add, list, resolve", "add pcm waiting for legal"),
     "help": ("What Liaison can do", "help"),
     "ask": ("Ask about projects in plain language", "what is overdue on pcm?"),
+    "expert": ("Suggest experts from other disciplines", "project pcm  |  consent law for cookie walls"),
+    "profile": ("Show or edit your expertise profile", "edit"),
 }
 SHORTCUTS = [
     {

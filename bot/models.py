@@ -16,6 +16,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -41,6 +42,25 @@ class ProjectStatus(enum.StrEnum):
     AT_RISK = "at_risk"
     BLOCKED = "blocked"
     DONE = "done"
+
+
+# Upper bound of a person's weekly intro-request cap (and of the workspace default).
+MAX_WEEKLY_REQUEST_CAP = 100
+
+
+class ExpertVisibility(enum.StrEnum):
+    """Whether a person may be suggested as an expert and others may read their profile."""
+
+    LISTED = "listed"
+    HIDDEN = "hidden"
+
+
+class IntroStatus(enum.StrEnum):
+    """Where a request for an introduction to an expert stands."""
+
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
 
 
 class Role(enum.StrEnum):
@@ -80,6 +100,9 @@ class Workspace(Base):
     timezone: Mapped[str] = mapped_column(String(64))
     slack_team_id: Mapped[str | None] = mapped_column(String(32), unique=True)
     as_of: Mapped[date | None] = mapped_column(Date)
+    # Incremented by every change to people's profiles (import, /profile): processes that cache the
+    # expert index compare it to know when to reload (bot/expert_index.py).
+    profiles_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class Person(Base):
@@ -100,6 +123,14 @@ class Person(Base):
     expertise: Mapped[str | None] = mapped_column(Text)
     # `/milestone remind me off`: no daily "waiting on you" DM for this person.
     waiting_digest_opt_out: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Hidden: never suggested as an expert, and nobody else sees the profile's texts.
+    expert_visibility: Mapped[ExpertVisibility] = mapped_column(
+        _enum(ExpertVisibility, "expert_visibility"),
+        default=ExpertVisibility.LISTED,
+        server_default=ExpertVisibility.LISTED.value,
+    )
+    # Intro requests a week this person accepts being asked; NULL: the workspace default (settings).
+    weekly_request_cap: Mapped[int | None] = mapped_column(Integer)
 
     publications: Mapped[list[Publication]] = relationship(
         back_populates="person", cascade="all, delete-orphan", order_by="Publication.position"
@@ -315,3 +346,62 @@ class ReminderDelivery(Base):
     acted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ProfileVector(Base):
+    """The embedding of one profile item (the expertise text, or one publication) under one model.
+
+    `content_hash` is the SHA-256 of the embedded text: an item whose text changed no longer matches
+    and is re-embedded; vectors of another `model_name` are ignored and replaced (bot/expert_index.py).
+    """
+
+    __tablename__ = "profile_vector"
+    __table_args__ = (UniqueConstraint("person_id", "item_key", "model_name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    # "expertise", or "publication:<position>".
+    item_key: Mapped[str] = mapped_column(String(40))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    model_name: Mapped[str] = mapped_column(String(300))
+    dimension: Mapped[int] = mapped_column(Integer)
+    # Little-endian float32, unit length (bot.embeddings.vector_to_bytes).
+    vector: Mapped[bytes] = mapped_column(LargeBinary)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class IntroRequest(Base):
+    """Someone asked Liaison to introduce them to a suggested expert; the expert accepts or declines.
+
+    One row per requester, expert and subject (`subject_hash`): asking twice about the same thing
+    finds the first request instead of sending the expert a second DM.
+    """
+
+    __tablename__ = "intro_request"
+    __table_args__ = (
+        UniqueConstraint("requester_id", "expert_id", "subject_hash"),
+        Index("ix_intro_request_expert_id_created_at", "expert_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"), index=True)
+    requester_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    expert_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
+    project_id: Mapped[int | None] = mapped_column(ForeignKey("project.id", ondelete="SET NULL"), index=True)
+    # What the requester needs help with: their /expert text, or the project's name.
+    subject: Mapped[str] = mapped_column(Text)
+    subject_hash: Mapped[str] = mapped_column(String(64))
+    # Why the expert was suggested (their best-matching profile items), shown in the expert's DM.
+    reason: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[IntroStatus] = mapped_column(_enum(IntroStatus, "intro_status"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The expert's DM with the Accept/Decline buttons, and the group DM opened on Accept.
+    expert_channel: Mapped[str | None] = mapped_column(String(32))
+    expert_ts: Mapped[str | None] = mapped_column(String(32))
+    group_channel: Mapped[str | None] = mapped_column(String(32))
+
+    requester: Mapped[Person] = relationship(foreign_keys=[requester_id])
+    expert: Mapped[Person] = relationship(foreign_keys=[expert_id])
+    project: Mapped[Project | None] = relationship()

@@ -56,6 +56,8 @@ class CommandNames:
     blocker: str = "/blocker"
     help: str = "/liaison"
     ask: str = "/ask"
+    expert: str = "/expert"
+    profile: str = "/profile"
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,10 @@ class Settings:
     llm_base_url: str | None = None
     llm_model: str | None = None
     llm_api_key: str | None = None
+    # Expert suggestions: how many a query returns, and the intro requests a week a person accepts
+    # unless their profile says otherwise.
+    expert_suggestions: int = 5
+    expert_weekly_request_cap: int = 3
 
     @property
     def zone(self) -> ZoneInfo:
@@ -174,6 +180,8 @@ class Settings:
             blocker=_command(get, "LIAISON_BLOCKER_COMMAND", "/blocker"),
             help=_command(get, "LIAISON_HELP_COMMAND", "/liaison"),
             ask=_command(get, "LIAISON_ASK_COMMAND", "/ask"),
+            expert=_command(get, "LIAISON_EXPERT_COMMAND", "/expert"),
+            profile=_command(get, "LIAISON_PROFILE_COMMAND", "/profile"),
         )
         _check_distinct(commands)
 
@@ -214,6 +222,8 @@ class Settings:
             llm_base_url=llm_base_url.rstrip("/") if llm_base_url else None,
             llm_model=llm_model,
             llm_api_key=get("LIAISON_LLM_API_KEY"),
+            expert_suggestions=_int_setting(get, "LIAISON_EXPERT_SUGGESTIONS", 5, 1, 10),
+            expert_weekly_request_cap=_int_setting(get, "LIAISON_EXPERT_WEEKLY_REQUEST_CAP", 3, 0, 100),
         )
 
 
@@ -223,6 +233,8 @@ _COMMAND_VARIABLES = {
     "blocker": "LIAISON_BLOCKER_COMMAND",
     "help": "LIAISON_HELP_COMMAND",
     "ask": "LIAISON_ASK_COMMAND",
+    "expert": "LIAISON_EXPERT_COMMAND",
+    "profile": "LIAISON_PROFILE_COMMAND",
 }
 
 

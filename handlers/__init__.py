@@ -9,7 +9,7 @@ from bot.settings import Settings
 
 def register_all(app: App, settings: Settings) -> None:
     """Register every surface's listeners on `app`."""
-    from handlers import actions, commands, events, reminders, shortcuts, views
+    from handlers import actions, commands, events, experts, profiles, reminders, shortcuts, views
 
     commands.register(app, settings)
     actions.register(app, settings)
@@ -17,3 +17,5 @@ def register_all(app: App, settings: Settings) -> None:
     events.register(app, settings)
     shortcuts.register(app, settings)
     reminders.register(app, settings)
+    profiles.register(app, settings)
+    experts.register(app, settings)

@@ -24,6 +24,7 @@ from bot.interchange import (
 from bot.models import (
     AuditEntry,
     Blocker,
+    ExpertVisibility,
     Membership,
     Milestone,
     MilestoneStatus,
@@ -33,6 +34,7 @@ from bot.models import (
     Role,
     Workspace,
 )
+from bot.profile_version import profiles_version
 from tests.conftest import DEMO_FILE
 
 DATA = Path(__file__).parent / "data" / "interchange"
@@ -303,6 +305,23 @@ def test_reimport_is_idempotent(session_factory: sessionmaker[Session]) -> None:
     assert counts["AuditEntry"] == 2
 
 
+def test_profile_changes_bump_the_profiles_version_and_nothing_else_does(
+    session_factory: sessionmaker[Session],
+) -> None:
+    def version(workspace_id: int) -> int:
+        with session_factory() as session:
+            return profiles_version(session, workspace_id)
+
+    first = _import_text(session_factory, BASE)
+    assert version(first.workspace_id) == 1
+    _import_text(session_factory, BASE)
+    assert version(first.workspace_id) == 1  # nothing changed
+    _import_text(session_factory, BASE.replace("    name: Alpha\n", "    name: Alpha renamed\n"))
+    assert version(first.workspace_id) == 1  # a project, not a profile
+    _import_text(session_factory, BASE.replace("    sector: industry\n", "    sector: academia\n"))
+    assert version(first.workspace_id) == 2
+
+
 def test_reimport_updates_changed_fields_and_keeps_rows_made_in_slack(
     session_factory: sessionmaker[Session],
 ) -> None:
@@ -407,6 +426,9 @@ def test_extensions_import_into_the_right_columns(session_factory: sessionmaker[
         assert alice.publications[0].abstract.startswith("We show that an export which re-imports")
         assert alice.publications[1].title == "Yes: a short note on YAML booleans"
         assert alice.publications[1].abstract is None
+        assert (alice.expert_visibility, alice.weekly_request_cap) == (ExpertVisibility.LISTED, 1)
+        bob = session.scalars(select(Person).where(Person.slack_id == "U0BOB")).one()
+        assert (bob.expert_visibility, bob.weekly_request_cap) == (ExpertVisibility.HIDDEN, None)
         interop = session.scalars(select(Project).where(Project.key == "interop")).one()
         assert interop.private is True
         assert interop.channel_id == "G0INTEROP"
@@ -549,6 +571,24 @@ def test_due_date_alone_means_17_00_quoted_or_not() -> None:
 # Each case replaces one line of BASE; the line marked `# <-` is where the problem must be reported.
 LONG_NAME = "x" * 201
 BROKEN = [
+    (
+        "unknown_visibility",
+        "    sector: industry\n",
+        "    sector: industry\n    expert_visibility: secret  # <-\n",
+        "person 'U0ALICE' expert_visibility 'secret' is not one of: listed, hidden",
+    ),
+    (
+        "cap_out_of_range",
+        "    sector: industry\n",
+        "    sector: industry\n    weekly_request_cap: 500  # <-\n",
+        "person 'U0ALICE' weekly_request_cap must be between 0 and 100, not 500",
+    ),
+    (
+        "cap_not_decimal",
+        "    sector: industry\n",
+        "    sector: industry\n    weekly_request_cap: 0x10  # <-\n",
+        "person 'U0ALICE' weekly_request_cap must be a whole number",
+    ),
     (
         "yaml_syntax",
         "    name: Alpha\n",

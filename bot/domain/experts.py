@@ -15,7 +15,7 @@ offline evaluation (`bot.experts_evaluation`) uses it so that what we measure is
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import NamedTuple
 
@@ -31,7 +31,7 @@ MATCHED_ITEMS = 2
 # The second-best item is shown only if it is nearly as relevant as the best one; a 0.2 publication
 # next to a 0.6 expertise paragraph explains nothing and looks like noise.
 SECOND_MATCH_MARGIN = 0.15
-OVER_CAP_NOTE = "At their cap of active projects: ask before assigning."
+OVER_CAP_NOTE = "Has had as many intro requests this week as they accept: expect a slow answer."
 
 # MMR picks argmax of (1 - lambda) * score - lambda * redundancy, where redundancy is the highest
 # similarity to anyone already picked (about 0.8 for a second person from the same discipline, 0.1-0.3
@@ -205,7 +205,8 @@ class ExpertProfile:
         organisation: Employer.
         sector: ``"academia"``, ``"industry"``, ...
         opted_out: Never suggested.
-        over_cap: Already on as many projects as they agreed to; suggested only after everyone else.
+        over_cap: Already asked for as many intros this week as they accept; suggested only after
+            everyone else.
     """
 
     person_id: str
@@ -245,7 +246,7 @@ class ExpertMatch:
         person: Who.
         score: Their aggregated relevance score (not the MMR value that ordered the list).
         matched_items: Why: the best item and possibly the second best, with similarities.
-        note: Set when the person is over their project cap (OVER_CAP_NOTE).
+        note: Set when the person is at their weekly intro-request cap (OVER_CAP_NOTE).
     """
 
     person: ExpertProfile
@@ -350,6 +351,30 @@ def build_expert_index(profiles: Sequence[ExpertProfile], items: Sequence[Profil
         disciplines=tuple(disciplines),
         positions={profile.person_id: position for position, profile in enumerate(kept)},
     )
+
+
+def with_over_cap(index: ExpertIndex, person_ids: Collection[str]) -> ExpertIndex:
+    """The same index with exactly `person_ids` marked over their cap.
+
+    Caps change with every intro request while the item matrix does not, so a cached index is
+    re-marked per query instead of rebuilt; the matrix and item arrays are shared, not copied.
+
+    Args:
+        index: From `build_expert_index`.
+        person_ids: People now at their cap (ids not in the index are ignored).
+
+    Returns:
+        A new index sharing `index`'s arrays, with `over_cap` and the profiles' flags replaced.
+    """
+    over_cap = np.zeros(len(index.profiles), dtype=bool)
+    positions = [index.positions[p] for p in person_ids if p in index.positions]
+    if positions:
+        over_cap[positions] = True
+    profiles = tuple(
+        profile if profile.over_cap == flag else replace(profile, over_cap=bool(flag))
+        for profile, flag in zip(index.profiles, over_cap, strict=True)
+    )
+    return replace(index, profiles=profiles, over_cap=_frozen_array(over_cap))
 
 
 def score_people(

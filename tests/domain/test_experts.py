@@ -23,6 +23,7 @@ from bot.domain.experts import (
     rank_experts,
     rank_indexed_experts,
     score_people,
+    with_over_cap,
 )
 
 DIMENSION = 8
@@ -217,6 +218,25 @@ def test_over_cap_people_come_after_everyone_else_with_a_note() -> None:
     assert all(m.note is None for m in matches[:-1])
     # With fewer slots than available people, the over-cap best match does not appear at all.
     assert "ana" not in ids(rank_experts(QUERY, profiles, items, top_k=4))
+
+
+def test_with_over_cap_re_marks_a_cached_index_without_copying_vectors() -> None:
+    profiles, items = directory()
+    index = build_expert_index(profiles, items)
+
+    marked = with_over_cap(index, {"ana", "nobody"})
+
+    assert marked.matrix is index.matrix
+    assert [p.over_cap for p in marked.profiles] == [True, False, False, False, False]
+    assert not index.over_cap.any()  # the original is untouched
+    assert ids(rank_indexed_experts(QUERY, marked, diversity_lambda=0.0)) == [
+        "ben",
+        "cho",
+        "dev",
+        "eli",
+        "ana",
+    ]
+    assert ids(rank_indexed_experts(QUERY, with_over_cap(marked, ()), diversity_lambda=0.0))[0] == "ana"
 
 
 def test_min_score_drops_weak_matches_and_lets_over_cap_people_fill_in() -> None:
