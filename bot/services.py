@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock
+from bot.expert_index import ExpertIndexCache
 from bot.settings import Settings
 
 if TYPE_CHECKING:
@@ -26,3 +27,5 @@ class Services:
     notifier: SlackNotifier | None = None
     # Sentence embeddings for questions (loaded in the background at start); None means rules only.
     embedder: Embedder | None = None
+    # Expert ranking indexes of this process, one per workspace, reloaded when profiles change.
+    expert_indexes: ExpertIndexCache = field(default_factory=ExpertIndexCache)
