@@ -493,29 +493,59 @@ def _blocker_segments(b: _Builder, blocker: Blocker) -> Line:
     return tuple(parts)
 
 
+@dataclass(frozen=True)
+class _Scope:
+    """Whose milestones a question is about: named projects, or one person's on visible projects."""
+
+    projects: list[Project] | Select[Any]
+    phrase: str
+    owner: Person | None = None
+
+
+def _resolve_scope(
+    call: _Call, b: _Builder, intent: Intent, *, mine: str, theirs: str
+) -> _Scope | Answer | None:
+    """The subject the question names, shared by "what's next" and "what's overdue".
+
+    Args:
+        call: The question.
+        b: The answer being built (named projects are recorded as its sources).
+        intent: For the "not in the directory" answer.
+        mine: The scope phrase when the asker asks about themselves ("for you").
+        theirs: The phrase for someone else, with ``{name}`` ("for {name}").
+
+    Returns:
+        The scope; an answer when the person asked about is unknown; None when the question names
+        no project and no person (each intent has its own default).
+    """
+    e = call.entities
+    if e.projects:
+        projects, phrase = _named_projects(call)
+        for project in projects:
+            b.project(project)
+        return _Scope(projects, phrase)
+    if e.people or e.me:
+        owner, is_me = _subject_person(call)
+        if owner is None:
+            return _not_in_directory(intent, is_me)
+        return _Scope(_visible_ids(call.actor), mine if is_me else theirs.format(name=owner.name), owner)
+    return None
+
+
 def _next(call: _Call) -> Answer:
     b = _Builder(Intent.NEXT_MILESTONE)
     e = call.entities
     window = e.date_range
-    owner: Person | None = None
-    scope = ""
-    projects: list[Project] | Select[Any]
-    if e.projects:
-        projects, scope = _named_projects(call)
-        for project in projects:
-            b.project(project)
-    elif e.people or e.me:
-        owner, is_me = _subject_person(call)
-        if owner is None:
-            return _not_in_directory(Intent.NEXT_MILESTONE, is_me)
-        projects = _visible_ids(call.actor)
-        scope = "for you" if is_me else f"for {owner.name}"
-    else:
+    resolved = _resolve_scope(call, b, Intent.NEXT_MILESTONE, mine="for you", theirs="for {name}")
+    if isinstance(resolved, Answer):
+        return resolved
+    if resolved is None:
         mine = _projects_of(call.session, call.actor, call.actor.person_id)
         if window is None and mine:
-            projects, scope = mine, "on your projects"
+            resolved = _Scope(mine, "on your projects")
         else:
-            projects = _visible_ids(call.actor)
+            resolved = _Scope(_visible_ids(call.actor), "")
+    projects, scope, owner = resolved.projects, resolved.phrase, resolved.owner
     start = window.start if window else call.now
     end = window.end if window else None
     if window is None and not e.projects and owner is None and not scope:
@@ -575,21 +605,12 @@ def _not_in_directory(intent: Intent, is_me: bool) -> Answer:
 def _overdue(call: _Call) -> Answer:
     b = _Builder(Intent.OVERDUE)
     e = call.entities
-    owner: Person | None = None
-    scope = ""
-    projects: list[Project] | Select[Any]
-    if e.projects:
-        projects, scope = _named_projects(call)
-        for project in projects:
-            b.project(project)
-    elif e.people or e.me:
-        owner, is_me = _subject_person(call)
-        if owner is None:
-            return _not_in_directory(Intent.OVERDUE, is_me)
-        projects = _visible_ids(call.actor)
-        scope = "of yours" if is_me else f"of {owner.name}'s"
-    else:
-        projects = _visible_ids(call.actor)
+    resolved = _resolve_scope(call, b, Intent.OVERDUE, mine="of yours", theirs="of {name}'s")
+    if isinstance(resolved, Answer):
+        return resolved
+    if resolved is None:
+        resolved = _Scope(_visible_ids(call.actor), "")
+    projects, scope, owner = resolved.projects, resolved.phrase, resolved.owner
     late = _open_milestones(call.session, projects, end=call.now, owner_id=owner.id if owner else None)
     if not late:
         if owner is not None:
