@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy import text as text_sql
 
 from bot.console.fake_slack import RecordedCall
 from bot.console.render import CallRenderer, plain_mrkdwn
@@ -479,6 +480,30 @@ def test_renderer_shows_section_fields() -> None:
     text = renderer.render(_call("chat.postMessage", channel="U02ECBANE", blocks=[block]))
 
     assert text == "── Liaison → DM to @Prof. Ingrid Banerjee\n   *Lead*\n   @Prof. Ingrid Banerjee"
+
+
+def test_console_edits_a_profile_including_visibility_and_cap(console: Console, database_url: str) -> None:
+    console.type(":as U05PLNOVA")
+    form = console.type("/profile edit")
+    assert "weekly_request_cap" in form and "visibility" in form
+
+    text = console.type(":submit visibility=hidden weekly_request_cap=2")
+
+    assert "── Liaison → DM to @Marek Novak" in text
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            row = connection.execute(
+                text_sql(
+                    "SELECT expert_visibility, weekly_request_cap FROM person WHERE slack_id = 'U05PLNOVA'"
+                )
+            ).one()
+    finally:
+        engine.dispose()
+    assert tuple(row) == ("hidden", 2)
+    console.type("/profile edit")
+    console.type(":submit visibility=secret")
+    assert console.errors[-1] == "Not sent: visibility must be one of: listed, hidden"
 
 
 def test_form_values_follow_slack_state_shape() -> None:

@@ -477,7 +477,11 @@ def form_problems(
         kind = element.get("type")
         offered = [o["value"] for o in element.get("options", [])]
         chosen = [v for v in raw.split(",") if v] if kind == "checkboxes" else [raw]
-        if kind in ("static_select", "checkboxes") and raw and any(v not in offered for v in chosen):
+        if (
+            kind in ("static_select", "checkboxes", "radio_buttons")
+            and raw
+            and any(v not in offered for v in chosen)
+        ):
             problems.append(f"{name} must be one of: {', '.join(offered)}")
         elif kind in ("users_select", "multi_users_select"):
             people = [v for v in raw.split(",") if v] if kind == "multi_users_select" else [raw]
@@ -533,6 +537,13 @@ def form_values(modal: dict[str, Any], fields: dict[str, str]) -> dict[str, dict
             )
         elif kind == "conversations_select":
             state["selected_conversation"] = raw if raw is not None else element.get("initial_conversation")
+        elif kind == "number_input":
+            state["value"] = raw if raw is not None else element.get("initial_value")
+        elif kind == "radio_buttons":
+            option = next(
+                (o for o in element.get("options", []) if raw is not None and o["value"] == raw), None
+            )
+            state["selected_option"] = option or element.get("initial_option")
         elif kind == "checkboxes":
             chosen = (
                 {v for v in (raw or "").split(",") if v}

@@ -1,0 +1,463 @@
+"""`/profile` in Slack: reading the command text, the profile reply, the edit modal and its submission.
+
+Pure functions, no Slack calls. User text enters mrkdwn only through `escape`/`truncate_escaped`;
+modal inputs are plain text and need no escaping. Block ids of the modal equal the field names of
+`bot.profiles.FIELDS`, so field errors map one to one and the demo console's `:submit title=…` reads
+naturally.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from bot.errors import InvalidInput
+from bot.models import MAX_WEEKLY_REQUEST_CAP, ExpertVisibility, Sector
+from bot.profiles import (
+    FIELDS,
+    MAX_DISCIPLINE,
+    MAX_EXPERTISE,
+    MAX_ORGANISATION,
+    MAX_TITLE,
+    EditResult,
+    ProfileEdit,
+    ProfileView,
+)
+from bot.settings import CommandNames
+from bot.slack.blocks import (
+    MAX_SECTION_TEXT,
+    Block,
+    Reply,
+    actions,
+    button,
+    context,
+    escape,
+    header,
+    section,
+    truncate,
+    truncate_escaped,
+)
+
+# Ids (ours alone: bot/slack/ids.py belongs to the shared surfaces).
+PROFILE_EDIT_ACTION = "profile_edit"  # the "Edit profile" button; its value is not trusted
+PROFILE_ACTIONS_BLOCK = "profile_actions"
+PROFILE_MODAL = "profile_modal"  # private_metadata = JSON {"opened_by": Slack id}
+TITLE_INPUT = "title"
+DISCIPLINE_INPUT = "discipline"
+ORGANISATION_INPUT = "organisation"
+SECTOR_INPUT = "sector"
+EXPERTISE_INPUT = "expertise"
+PUBLICATIONS_INPUT = "publications"
+VISIBILITY_INPUT = "visibility"
+CAP_INPUT = "weekly_request_cap"
+
+# What one Slack text input holds; longer stored texts are not offered for editing (they would be
+# saved cut) and are kept as they are.
+MAX_INPUT = 3000
+NO_SECTOR = "none"
+SECTOR_TEXT = {Sector.INDUSTRY: "Industry", Sector.ACADEMIA: "Academia"}
+FIELD_LABELS = {
+    "title": "title",
+    "discipline": "discipline",
+    "organisation": "organisation",
+    "sector": "sector",
+    "expertise": "expertise",
+    "publications": "publications",
+    "visibility": "visibility",
+    "weekly_request_cap": "weekly request cap",
+}
+_HELP_VERBS = ("help", "-h", "--help", "?")
+_MENTION_RE = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
+_SLACK_ID_RE = re.compile(r"^[UW][A-Z0-9]{2,}$")
+
+
+# -- the command text ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProfileCommand:
+    """What `/profile …` asks for.
+
+    Attributes:
+        verb: "own" (show mine), "show" (someone's), "edit" (open my form) or "help".
+        target: For "show": a Slack id or a name, without mention markup.
+    """
+
+    verb: str
+    target: str = ""
+
+
+def parse_profile_text(text: str, command: str) -> ProfileCommand:
+    """Read the text after `/profile`.
+
+    Accepted: nothing or `me` (your profile), `edit`, `help`, `@someone` / `<@U…>` / a Slack id, and
+    `show NAME`. A bare word is not taken for a name, so a mistyped subcommand is reported, not searched.
+
+    Raises:
+        InvalidInput: An unknown subcommand, or `edit` with arguments; the message gives the usage.
+    """
+    stripped = text.strip()
+    verb, _, rest = stripped.partition(" ")
+    verb, rest = verb.lower(), rest.strip()
+    if not stripped or (verb == "me" and not rest):
+        return ProfileCommand("own")
+    if verb in _HELP_VERBS:
+        return ProfileCommand("help")
+    if verb == "edit":
+        if rest:
+            raise InvalidInput(f"You can only edit your own profile: `{command} edit`. {usage_line(command)}")
+        return ProfileCommand("edit")
+    if verb == "show":
+        return ProfileCommand("show", _target(rest)) if rest else ProfileCommand("own")
+    if stripped.startswith(("<@", "@")) or _SLACK_ID_RE.match(stripped):
+        return ProfileCommand("show", _target(stripped))
+    raise InvalidInput(f"“{truncate(verb, 40)}” is not a {command} command. {usage_line(command)}")
+
+
+def _target(text: str) -> str:
+    """A Slack id from a mention (`<@U123|name>`), else the name with a leading `@` dropped."""
+    mention = _MENTION_RE.match(text)
+    if mention:
+        return mention.group(1)
+    return text[1:].strip() if text.startswith("@") else text
+
+
+def usage_line(command: str) -> str:
+    """One sentence listing the forms of the command."""
+    return (
+        f"Try `{command}` (yours), `{command} edit`, `{command} @someone`, "
+        f"`{command} show NAME` or `{command} help`."
+    )
+
+
+def build_profile_help_reply(command: str) -> Reply:
+    """`/profile help`."""
+    rows = [
+        (command, "your profile, with an Edit button"),
+        (f"{command} edit", "edit your title, discipline, expertise, publications and settings (a form)"),
+        (f"{command} @someone", "a colleague's profile (also `show NAME`)"),
+        (f"{command} help", "this help"),
+    ]
+    lines = "\n".join(f"• `{usage}` — {what}" for usage, what in rows)
+    note = (
+        "Everyone sees your name, title, discipline, organisation and sector. Your expertise and "
+        "publications are shown to colleagues and used for expert suggestions only while your profile "
+        "is *listed*; *hidden* keeps them to yourself."
+    )
+    return Reply(
+        text="Profile commands: " + "; ".join(usage for usage, _ in rows),
+        blocks=[header("Liaison help"), section(f"*{command}*\n{lines}"), context(note)],
+    )
+
+
+def build_not_in_directory_reply(names: CommandNames) -> Reply:
+    """What a Slack user unknown to Liaison gets from `/profile`: how to be added."""
+    message = (
+        "You are not in Liaison's directory yet, so you have no profile to show or edit. "
+        "Ask a Liaison admin to add you: they list people in the workspace file and run "
+        f"`liaison import`. Joining a project (`{names.project} join KEY`) also adds you, under your "
+        "Slack id; you can then fill in your profile here."
+    )
+    return Reply(text=message, blocks=[section(f":wave: {escape(message)}")])
+
+
+# -- the profile -----------------------------------------------------------------------------------
+
+
+def _summary(view: ProfileView) -> str:
+    parts = [view.title, view.discipline, view.organisation]
+    if view.sector is not None:
+        parts.append(SECTOR_TEXT[view.sector].lower())
+    return " · ".join(p for p in parts if p)
+
+
+def _publications_text(view: ProfileView) -> str:
+    heading = f"*Publications* ({len(view.publications)})"
+    budget = MAX_SECTION_TEXT - len(heading) - 40  # room for the "…and N more" line
+    lines: list[str] = []
+    for line in view.publications:
+        entry = "• " + truncate_escaped(line.title, 300)
+        if sum(len(x) + 1 for x in lines) + len(entry) + 1 > budget:
+            break
+        lines.append(entry)
+    if len(lines) < len(view.publications):
+        lines.append(f"…and {len(view.publications) - len(lines)} more.")
+    return heading + "\n" + "\n".join(lines)
+
+
+def _settings_note(view: ProfileView, default_cap: int) -> str:
+    if view.visibility == ExpertVisibility.LISTED:
+        seen = (
+            ":mag: *Listed*: Liaison may suggest you as an expert, and colleagues can read your "
+            "expertise and publications."
+        )
+    else:
+        seen = (
+            ":lock: *Hidden*: you are never suggested as an expert, and colleagues see only your name, "
+            "title, discipline, organisation and sector."
+        )
+    cap = view.weekly_request_cap
+    if cap is None:
+        requests = f"at most {default_cap} intro requests a week (the workspace default)"
+    elif cap == 0:
+        requests = "no intro requests"
+    else:
+        requests = f"at most {cap} intro request{'s' if cap != 1 else ''} a week"
+    return f"{seen}\nYou accept {requests}."
+
+
+def build_profile_reply(view: ProfileView, *, default_cap: int, command: str) -> Reply:
+    """A profile as its viewer may see it; the owner also gets their settings and an Edit button.
+
+    Someone else's hidden profile shows only the public fields and a note: its `ProfileView` carries
+    no texts, so none can be rendered.
+    """
+    summary = _summary(view)
+    blocks: list[Block] = [header(view.name)]
+    if summary:
+        blocks.append(section(truncate_escaped(summary, MAX_SECTION_TEXT)))
+    if not view.texts_shown:
+        blocks.append(section(f":lock: {escape(view.name)} keeps their profile private."))
+    else:
+        expertise = (
+            truncate_escaped(view.expertise, MAX_SECTION_TEXT - 20)
+            if view.expertise
+            else "_No expertise written yet._"
+        )
+        blocks.append(section(f"*Expertise*\n{expertise}"))
+        blocks.append(
+            section(_publications_text(view))
+            if view.publications
+            else section("*Publications*: none listed.")
+        )
+    if view.own:
+        blocks.append(context(_settings_note(view, default_cap)))
+        blocks.append(
+            actions(
+                [button("Edit profile", PROFILE_EDIT_ACTION, "edit", style="primary")],
+                block_id=PROFILE_ACTIONS_BLOCK,
+            )
+        )
+        blocks.append(context(f"Only you see this. `{command} help` for more."))
+        text = f"Your profile: {summary}" if summary else "Your profile"
+    else:
+        text = f"Profile of {view.name}" + (f": {summary}" if summary else "")
+        if not view.texts_shown:
+            text += f". {view.name} keeps their profile private."
+    return Reply(text=text, blocks=blocks)
+
+
+def build_profile_saved_reply(result: EditResult, command: str) -> Reply:
+    """The confirmation after the edit form was saved (sent to the app's DM with its owner)."""
+    if not result.changed:
+        message = "Nothing changed in your profile."
+        return Reply(text=message, blocks=[section(message)])
+    changed = ", ".join(FIELD_LABELS[name] for name in result.changed)
+    message = f":white_check_mark: Saved your profile (changed: {changed})."
+    if "visibility" in result.changed:
+        message += (
+            " You are now *listed*: you may be suggested as an expert."
+            if result.profile.visibility == ExpertVisibility.LISTED
+            else " You are now *hidden*: never suggested as an expert; nobody else reads your texts."
+        )
+    return Reply(
+        text=f"Saved your profile (changed: {changed}).",
+        blocks=[section(message), context(f"See it with `{command}`.")],
+    )
+
+
+# -- the edit modal --------------------------------------------------------------------------------
+
+
+def _plain(text: str) -> dict[str, Any]:
+    return {"type": "plain_text", "text": text, "emoji": True}
+
+
+def _option(text: str, value: str, description: str | None = None) -> dict[str, Any]:
+    option: dict[str, Any] = {"text": _plain(truncate(text, 75)), "value": value}
+    if description:
+        option["description"] = _plain(truncate(description, 75))
+    return option
+
+
+def _input(
+    block_id: str, label: str, element: dict[str, Any], *, optional: bool = True, hint: str | None = None
+) -> Block:
+    block: Block = {
+        "type": "input",
+        "block_id": block_id,
+        "label": _plain(label),
+        "element": {**element, "action_id": block_id},
+        "optional": optional,
+    }
+    if hint:
+        block["hint"] = _plain(hint)
+    return block
+
+
+def _text_input(
+    block_id: str,
+    label: str,
+    value: str | None,
+    limit: int,
+    *,
+    multiline: bool = False,
+    placeholder: str | None = None,
+    hint: str | None = None,
+) -> Block:
+    """A text input prefilled with `value`; a note instead when `value` is longer than it could hold."""
+    if value is not None and len(value) > limit:
+        # Slack refuses an initial value over max_length; a cut copy would be saved cut. Keep it as is.
+        return context(
+            f"Your {escape(label.lower())} has {len(value)} characters, more than this form can edit; "
+            "it is kept as it is."
+        )
+    element: dict[str, Any] = {"type": "plain_text_input", "max_length": limit, "multiline": multiline}
+    if value:
+        element["initial_value"] = value
+    if placeholder:
+        element["placeholder"] = _plain(placeholder)
+    return _input(block_id, label, element, hint=hint)
+
+
+def build_profile_modal(view: ProfileView, *, default_cap: int) -> Block:
+    """The edit form of the viewer's own profile (`view.own` must be true)."""
+    publications = "\n".join(p.title for p in view.publications)
+    sector_options = [_option(text, sector.value) for sector, text in SECTOR_TEXT.items()]
+    sector_options.append(_option("Neither / rather not say", NO_SECTOR))
+    sector_initial = (
+        sector_options[list(SECTOR_TEXT).index(view.sector)] if view.sector else sector_options[-1]
+    )
+    listed = _option(
+        "Suggest me as an expert (listed)",
+        ExpertVisibility.LISTED.value,
+        "Colleagues can read your expertise and publications",
+    )
+    hidden = _option(
+        "Hidden", ExpertVisibility.HIDDEN.value, "Never suggested; others see only name, title, discipline"
+    )
+    cap: dict[str, Any] = {
+        "type": "number_input",
+        "is_decimal_allowed": False,
+        "min_value": "0",
+        "max_value": str(MAX_WEEKLY_REQUEST_CAP),
+        "placeholder": _plain(f"Workspace default: {default_cap}"),
+    }
+    if view.weekly_request_cap is not None:
+        cap["initial_value"] = str(view.weekly_request_cap)
+    blocks: list[Block] = [
+        context(f"Profile of *{escape(view.name)}*. Your name comes from Liaison's directory."),
+        _text_input(TITLE_INPUT, "Title", view.title, MAX_TITLE, placeholder="e.g. Research Scientist"),
+        _text_input(
+            DISCIPLINE_INPUT,
+            "Discipline",
+            view.discipline,
+            MAX_DISCIPLINE,
+            placeholder="e.g. Machine learning",
+        ),
+        _text_input(ORGANISATION_INPUT, "Organisation", view.organisation, MAX_ORGANISATION),
+        _input(
+            SECTOR_INPUT,
+            "Sector",
+            {"type": "static_select", "options": sector_options, "initial_option": sector_initial},
+            optional=False,
+        ),
+        _text_input(
+            EXPERTISE_INPUT,
+            "Expertise",
+            view.expertise,
+            min(MAX_EXPERTISE, MAX_INPUT),
+            multiline=True,
+            hint="What you know well, in a few sentences; expert suggestions are matched against it.",
+        ),
+        _text_input(
+            PUBLICATIONS_INPUT,
+            "Publications",
+            publications,
+            MAX_INPUT,
+            multiline=True,
+            hint="One title per line. Titles you keep keep their abstracts.",
+        ),
+        _input(
+            VISIBILITY_INPUT,
+            "Expert suggestions",
+            {
+                "type": "radio_buttons",
+                "options": [listed, hidden],
+                "initial_option": listed if view.visibility == ExpertVisibility.LISTED else hidden,
+            },
+            optional=False,
+        ),
+        _input(
+            CAP_INPUT,
+            "Intro requests per week",
+            cap,
+            hint=f"How many introductions you accept a week. Empty: the workspace default ({default_cap}). "
+            "0: none.",
+        ),
+    ]
+    return {
+        "type": "modal",
+        "callback_id": PROFILE_MODAL,
+        "title": _plain("Your profile"),
+        "submit": _plain("Save"),
+        "close": _plain("Cancel"),
+        "blocks": blocks,
+        # Only to notice a submission made by someone other than the opener; never used to decide
+        # whose profile is edited (that is always the submitting user).
+        "private_metadata": json.dumps({"opened_by": view.slack_id}),
+    }
+
+
+def _state(values: dict[str, Any], block_id: str) -> dict[str, Any] | None:
+    if block_id not in values:
+        return None
+    return dict(values[block_id].get(block_id) or {})
+
+
+def _text_value(values: dict[str, Any], block_id: str) -> str | None:
+    state = _state(values, block_id)
+    return None if state is None else str(state.get("value") or "")
+
+
+def parse_profile_submission(values: dict[str, Any]) -> ProfileEdit:
+    """Turn the modal's `state.values` into an edit; an input missing from the form keeps its field.
+
+    A radio group without a selection keeps the visibility (Slack always sends one for a required
+    group that starts selected). An empty number input means the workspace default.
+    """
+    sector_state = _state(values, SECTOR_INPUT)
+    sector: str | None = None
+    if sector_state is not None:
+        chosen = str((sector_state.get("selected_option") or {}).get("value") or NO_SECTOR)
+        sector = "" if chosen == NO_SECTOR else chosen
+    visibility_state = _state(values, VISIBILITY_INPUT) or {}
+    visibility = (visibility_state.get("selected_option") or {}).get("value")
+    return ProfileEdit(
+        title=_text_value(values, TITLE_INPUT),
+        discipline=_text_value(values, DISCIPLINE_INPUT),
+        organisation=_text_value(values, ORGANISATION_INPUT),
+        sector=sector,
+        expertise=_text_value(values, EXPERTISE_INPUT),
+        publications=_text_value(values, PUBLICATIONS_INPUT),
+        visibility=str(visibility) if visibility else None,
+        weekly_request_cap=_text_value(values, CAP_INPUT),
+    )
+
+
+def field_errors(errors: dict[str, str]) -> dict[str, str]:
+    """Field problems keyed by the modal's block ids (which are the field names)."""
+    # Anything not tied to a field (e.g. "not in the directory") goes on the first input.
+    return {(name if name in FIELDS else TITLE_INPUT): message for name, message in errors.items()}
+
+
+def opened_by(metadata: str) -> str | None:
+    """The Slack id the modal was opened for, from its private_metadata (None if absent or garbled)."""
+    try:
+        data = json.loads(metadata or "{}")
+    except ValueError:
+        return None
+    value = data.get("opened_by") if isinstance(data, dict) else None
+    return str(value) if value else None
