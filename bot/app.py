@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from concurrent.futures import Executor
 from typing import Any
 
 from slack_bolt import App, BoltContext
@@ -28,6 +29,8 @@ def create_app(
     client: WebClient | None = None,
     process_before_response: bool = False,
     token_verification_enabled: bool = True,
+    verify_signatures: bool = True,
+    listener_executor: Executor | None = None,
 ) -> App:
     """Build the Bolt app with every listener registered.
 
@@ -39,6 +42,10 @@ def create_app(
             console use it so `dispatch` returns after all Slack calls were made. The ack itself is
             still the listener's first act.
         token_verification_enabled: Call `auth.test` at start-up to fail fast on a bad token.
+        verify_signatures: Let Bolt check request signatures. `bot.web` turns it off because it
+            checks them itself, before its replay check and with an injectable clock (HTTP serving).
+        listener_executor: Where Bolt finishes listeners after the ack; the runtime passes one that
+            carries the request id into the listener and can be drained on shutdown (HTTP serving).
 
     Returns:
         The configured `App`.
@@ -51,7 +58,9 @@ def create_app(
         client=web_client,
         logger=_bolt_logger(),
         signing_secret=settings.slack_signing_secret or None,
-        request_verification_enabled=not socket_mode_only,
+        # HTTP serving (issue 6): bot.web verifies signatures before Bolt when verify_signatures is off.
+        request_verification_enabled=verify_signatures and not socket_mode_only,
+        listener_executor=listener_executor,
         process_before_response=process_before_response,
         token_verification_enabled=token_verification_enabled,
         # Unhandled requests reach `handle_listener_error`, which answers 200: a 404 would make Slack

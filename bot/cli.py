@@ -1,4 +1,4 @@
-"""The `liaison` command line: serve, demo, say, import, export, db upgrade, manifest.
+"""The `liaison` command line: serve, doctor, demo, say, import, export, db upgrade, manifest.
 
 `.env` is read here and only here (`load_dotenv(override=False)`: real environment variables win).
 """
@@ -10,6 +10,7 @@ import logging
 import os
 import sys
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -30,6 +31,7 @@ REPO_DEMO_FILE = (
     Path(__file__).resolve().parent.parent.parent / "shared" / "examples" / "adtech-alliance.yaml"
 )
 PACKAGED_DEMO_FILE = Path(__file__).resolve().parent / "data" / "adtech-alliance.yaml"
+logger = logging.getLogger(__name__)
 
 
 def demo_file() -> Path:
@@ -48,8 +50,15 @@ def _settings(database_url: str | None = None, *, require_slack: bool = False) -
         sys.exit(2)
 
 
-def _configure_logging(level: str) -> None:
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+def _configure_logging(level: str, settings: Settings | None = None) -> None:
+    """Log to standard error with request ids, masking Slack tokens and the configured secrets."""
+    from bot.logs import configure_logging, settings_secrets
+    from bot.settings import LogFormat
+
+    if settings is None:
+        configure_logging(level, LogFormat.TEXT)
+    else:
+        configure_logging(level, settings.log_format, secrets=settings_secrets(settings))
 
 
 @contextmanager
@@ -193,71 +202,99 @@ def export_command(output: Path | None, workspace: str | None, database_url: str
 @main.command()
 @click.option("--port", type=int, default=None, help="HTTP port (default LIAISON_PORT or 3000).")
 def serve(port: int | None) -> None:
-    """Run the bot against Slack: Socket Mode when SLACK_APP_TOKEN is set, else HTTP."""
+    """Run this process's role (LIAISON_PROCESS_ROLE): Slack over Socket Mode or HTTP, and/or the scheduler.
+
+    HTTP mode (no SLACK_APP_TOKEN) serves /slack/events, /healthz, /readyz and /metrics on one port; the
+    worker role serves only the last three. SIGTERM or Ctrl-C stops gracefully: no new requests,
+    in-flight ones and the work after their acks finish, a running reminder tick completes. For
+    production HTTP serving, gunicorn runs the same application (docs/deployment.md).
+    """
     from slack_bolt.error import BoltError
 
-    from bot.answers import start_warm_up
-    from bot.app import create_app
-    from bot.clock import SystemClock
-    from bot.db import make_engine, make_session_factory
     from bot.schema import upgrade_database
-    from bot.services import Services
-    from bot.slack.notifier import build_notifier
-    from bot.web import build_wsgi_app, make_http_server
-    from jobs.scheduler import build_scheduler
+    from bot.web import make_http_server, stop_http_server
+    from bot.wsgi import build_runtime
 
     settings = _settings(require_slack=True)
-    _configure_logging(settings.log_level)
+    _configure_logging(settings.log_level, settings)
     with _database_errors(settings.database_url):
         upgrade_database(settings.database_url)
-    engine = make_engine(settings.database_url)
-    embedder = _background_embedder(settings)
-    services = Services(
-        settings=settings,
-        session_factory=make_session_factory(engine),
-        clock=SystemClock(),
-        embedder=embedder,
-        notifier=build_notifier(settings),
-    )
-    start_warm_up(services.session_factory, embedder)  # record vectors, once the model is in
     try:
-        app = create_app(settings, services)  # checks the token with auth.test
+        runtime = build_runtime(settings)  # checks the token with auth.test
     except BoltError as error:
         click.echo(f"Slack did not accept SLACK_BOT_TOKEN: {error}", err=True)
         sys.exit(1)
     except OSError as error:
         click.echo(f"Cannot reach Slack at {settings.slack_api_url}: {error}", err=True)
         sys.exit(1)
+    socket_mode = runtime.app is not None and bool(settings.slack_app_token)
     server = None
-    if not settings.slack_app_token:
+    if not socket_mode:
         # `--port 0` asks the OS for a free port (the line below says which one).
         listen_port = settings.http_port if port is None else port
         try:
-            server = make_http_server(build_wsgi_app(app, services), settings.http_host, listen_port)
+            server = make_http_server(runtime, settings.http_host, listen_port)
         except OSError as error:
+            runtime.shutdown(timeout=0)
             click.echo(f"Cannot listen on {settings.http_host}:{listen_port}: {error.strerror}", err=True)
             sys.exit(1)
-    scheduler = build_scheduler(services)
-    scheduler.start()
-    try:
-        if server is None:
+    with _stop_signals() as stop:
+        runtime.start()
+        socket_handler = None
+        if socket_mode:
             from slack_bolt.adapter.socket_mode import SocketModeHandler
 
             click.echo("Liaison is connecting to Slack over Socket Mode.")
-            SocketModeHandler(app, settings.slack_app_token).start()
+            assert runtime.app is not None
+            socket_handler = SocketModeHandler(runtime.app, settings.slack_app_token)
+            socket_handler.connect()
         else:
-            click.echo(
-                f"Liaison listens on http://{settings.http_host}:{server.server_port}/slack/events "
-                "(health: /healthz)."
-            )
-            server.serve_forever()
-    except KeyboardInterrupt:
-        pass
+            assert server is not None
+            threading.Thread(target=server.serve_forever, name="http-server", daemon=True).start()
+            base = f"http://{settings.http_host}:{server.server_port}"
+            if runtime.app is not None:
+                click.echo(f"Liaison listens on {base}/slack/events (health: /healthz).")
+            else:
+                click.echo(f"Liaison worker runs the scheduler (health, readiness, metrics: {base}/healthz).")
+        # A timed wait keeps the main thread responsive to signals on every platform.
+        while not stop.wait(0.5):
+            pass
+        logger.info("stopping: finishing requests in flight")
+        runtime.web.start_draining()
+        if server is not None and not stop_http_server(server, settings.shutdown_seconds):
+            logger.warning("stopping: requests still running after %d s", settings.shutdown_seconds)
+        if socket_handler is not None:
+            socket_handler.close()
+        runtime.shutdown()
+
+
+@contextmanager
+def _stop_signals() -> Iterator[threading.Event]:
+    """An event set by SIGTERM or SIGINT while the block runs (the previous handlers come back after)."""
+    import signal
+
+    stop = threading.Event()
+
+    def request_stop(signum: int, _frame: Any) -> None:
+        stop.set()
+
+    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield stop
     finally:
-        scheduler.shutdown(wait=False)
-        if server is not None:
-            server.server_close()
-        engine.dispose()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+@main.command()
+def doctor() -> None:
+    """Check settings, database and schema, model files and the Slack token; exit 1 if anything fails."""
+    from bot.doctor import Status, format_checklist, run_checks
+
+    checks = run_checks(os.environ)
+    click.echo(format_checklist(checks))
+    if any(check.status is Status.FAIL for check in checks):
+        sys.exit(1)
 
 
 def _background_embedder(settings: Settings) -> CachingEmbedder:
@@ -266,12 +303,9 @@ def _background_embedder(settings: Settings) -> CachingEmbedder:
     Loading takes ~10 s on two cores; until it is done, questions the rules understand are answered at
     once and the others wait for it (off the request path).
     """
-    from bot.embeddings import SentenceTransformerEmbedder
-    from bot.semantic import CachingEmbedder
+    from bot.wsgi import start_embedder
 
-    embedder = CachingEmbedder(SentenceTransformerEmbedder(settings.embedding_model))
-    embedder.start_loading()
-    return embedder
+    return start_embedder(settings)
 
 
 def _prepare_demo_database(database_url: str, file: Path, reminders: ReminderPolicy | None = None) -> None:

@@ -7,6 +7,7 @@ names the variable, and the CLI prints that one line and exits.
 
 from __future__ import annotations
 
+import enum
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
@@ -31,6 +32,7 @@ from bot.domain.reminders import (
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_EMBEDDING_MODEL = "all-MiniLM-L6-v2"
+DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 _COMMAND_RE = re.compile(r"^/[a-z0-9_\-]{1,31}$")
 _USER_ID_RE = re.compile(r"^[UW][A-Z0-9]{2,}$")
 _Getter = Callable[[str], "str | None"]
@@ -45,6 +47,35 @@ def default_database_url() -> str:
     """SQLite file in the user's data directory, the embedded default."""
     data_dir = Path(platformdirs.user_data_dir("liaison"))
     return f"sqlite:///{data_dir / 'liaison.db'}"
+
+
+class ProcessRole(enum.StrEnum):
+    """What one Liaison process runs (`LIAISON_PROCESS_ROLE`); docs/deployment.md has the layouts.
+
+    The embedding model is loaded by every process that answers Slack, because questions are answered
+    in the process that received them; the scheduler needs no model.
+    """
+
+    ALL = "all"  # Slack (HTTP or Socket Mode) + scheduler + model: the single-process default
+    WEB = "web"  # Slack + model, no scheduler: several behind a load balancer
+    WORKER = "worker"  # scheduler only (reminders, digests, housekeeping); HTTP only for health/metrics
+
+    @property
+    def serves_slack(self) -> bool:
+        """Whether this process receives Slack's requests (and so needs the Bolt app)."""
+        return self is not ProcessRole.WORKER
+
+    @property
+    def runs_scheduler(self) -> bool:
+        """Whether this process runs the periodic jobs."""
+        return self is not ProcessRole.WEB
+
+
+class LogFormat(enum.StrEnum):
+    """How log records are written (`LOG_FORMAT`)."""
+
+    TEXT = "text"
+    JSON = "json"
 
 
 @dataclass(frozen=True)
@@ -94,11 +125,24 @@ class Settings:
     # unless their profile says otherwise.
     expert_suggestions: int = 5
     expert_weekly_request_cap: int = 3
+    # Process layout and HTTP serving (docs/deployment.md).
+    process_role: ProcessRole = ProcessRole.ALL
+    embeddings_enabled: bool = True
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    web_workers: int = 1
+    web_threads: int = 8
+    shutdown_seconds: int = 30
+    log_format: LogFormat = LogFormat.TEXT
 
     @property
     def zone(self) -> ZoneInfo:
         """The workspace fallback time zone as a `ZoneInfo`."""
         return ZoneInfo(self.default_timezone)
+
+    @property
+    def loads_model(self) -> bool:
+        """Whether this process loads the embedding model (it answers Slack and embeddings are on)."""
+        return self.process_role.serves_slack and self.embeddings_enabled
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], *, require_slack: bool = False) -> Settings:
@@ -125,12 +169,14 @@ class Settings:
         bot_token = get("SLACK_BOT_TOKEN") or ""
         signing_secret = get("SLACK_SIGNING_SECRET") or ""
         app_token = get("SLACK_APP_TOKEN")
+        role = _choice(get, "LIAISON_PROCESS_ROLE", ProcessRole, ProcessRole.ALL)
         if require_slack:
             if not bot_token:
                 raise SettingsError(
                     "SLACK_BOT_TOKEN is not set (the bot token, xoxb-…, from the app's OAuth page)"
                 )
-            if not signing_secret and not app_token:
+            # A worker only posts (reminders): it needs the bot token, never the signing secret.
+            if not signing_secret and not app_token and role.serves_slack:
                 raise SettingsError(
                     "SLACK_SIGNING_SECRET is not set (needed for HTTP mode; "
                     "set SLACK_APP_TOKEN for Socket Mode)"
@@ -224,6 +270,17 @@ class Settings:
             llm_api_key=get("LIAISON_LLM_API_KEY"),
             expert_suggestions=_int_setting(get, "LIAISON_EXPERT_SUGGESTIONS", 5, 1, 10),
             expert_weekly_request_cap=_int_setting(get, "LIAISON_EXPERT_WEEKLY_REQUEST_CAP", 3, 0, 100),
+            process_role=role,
+            embeddings_enabled=_bool_setting(get, "LIAISON_EMBEDDINGS", True),
+            # 1 KiB is less than any real Slack request; 16 MiB is far more than any (modal states
+            # are the biggest, a few hundred KB at most).
+            max_body_bytes=_int_setting(
+                get, "LIAISON_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES, 1024, 16 * 1024 * 1024
+            ),
+            web_workers=_int_setting(get, "LIAISON_WEB_WORKERS", 1, 1, 32),
+            web_threads=_int_setting(get, "LIAISON_WEB_THREADS", 8, 1, 128),
+            shutdown_seconds=_int_setting(get, "LIAISON_SHUTDOWN_SECONDS", 30, 1, 600),
+            log_format=_choice(get, "LOG_FORMAT", LogFormat, LogFormat.TEXT),
         )
 
 
@@ -335,6 +392,20 @@ def _bool_setting(get: _Getter, name: str, default: bool) -> bool:
     if value in ("0", "false", "no", "off"):
         return False
     raise SettingsError(f"{name} must be true or false, got {raw!r}")
+
+
+_E = TypeVar("_E", bound=enum.StrEnum)
+
+
+def _choice(get: _Getter, name: str, kind: type[_E], default: _E) -> _E:
+    raw = get(name)
+    if raw is None:
+        return default
+    try:
+        return kind(raw.lower())
+    except ValueError:
+        allowed = ", ".join(member.value for member in kind)
+        raise SettingsError(f"{name} must be one of {allowed}, got {raw!r}") from None
 
 
 def _rate_setting(get: _Getter, name: str, default: float) -> float:

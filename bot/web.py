@@ -1,66 +1,569 @@
-"""HTTP mode: a WSGI app serving Slack's requests and a health check, and a threaded server for it."""
+"""HTTP serving: the WSGI application every HTTP deployment runs, and a threaded server for it.
+
+Routes: `POST /slack/events` (Bolt), `GET /healthz` (liveness: the process answers), `GET /readyz`
+(readiness: database reachable, embedding model loaded where this process needs it, not shutting
+down) and `GET /metrics` (Prometheus). The same application runs under gunicorn (`bot.wsgi`) and in
+`liaison serve`'s threaded server, so both paths share every check below.
+
+A request to `/slack/events` passes, in this order, and the cheap refusals come first:
+
+1. the body cap: a `Content-Length` over `LIAISON_MAX_BODY_BYTES` is refused with 413 before a byte of
+   the body is read, and a body without a length (chunked) is refused as soon as it grows past the
+   cap; no signature is computed for either;
+2. the signature: HMAC-SHA256 of `v0:{timestamp}:{body}` with the signing secret, and the timestamp
+   within 300 s of now either way (Slack's rule, as `slack_sdk.signature.SignatureVerifier` applies
+   it: `abs(now - ts) > 300` is refused), else 401. The clock is injectable so tests can check the exact
+   edges. Bolt's own check is switched off behind this one (one clock, one answer);
+3. replay: Slack's signatures stay valid for five minutes and carry no nonce, so a captured request
+   could be sent again. The SHA-256 of the body (which contains the trigger id, response URL and
+   action timestamps, and cannot change without breaking the signature) is claimed once in the
+   database (`bot.dedup.claim_once`, shared by every instance); a repeat is acked with an empty 200 and
+   not acted on. Events retried by Slack (`X-Slack-Retry-Num`) are exempt here: their body is the same
+   by design, and the event handlers already drop repeats by `event_id` (the header is not signed, but
+   a replayed event that carries it gains nothing: events act once per `event_id`, or, like App Home
+   publishing, are idempotent);
+4. Bolt, which acks at once and finishes the listener on its executor (process_before_response off).
+"""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import logging
+import re
+import socket
+import threading
+import time
+import uuid
 from collections.abc import Callable, Iterable
-from socketserver import ThreadingMixIn
-from typing import TYPE_CHECKING, Any
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from socketserver import BaseServer
+from typing import TYPE_CHECKING, Any, BinaryIO
+from urllib.parse import parse_qs
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
 
 from slack_bolt import App
-from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_bolt.request import BoltRequest
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.dedup import claim_once
+from bot.embeddings import EmbedderLoadError
+from bot.logs import REQUEST_ID
+from bot.metrics import Metrics
 from bot.services import Services
 
 if TYPE_CHECKING:
     from wsgiref.types import StartResponse, WSGIEnvironment
 
+    from bot.semantic import CachingEmbedder
+
 logger = logging.getLogger(__name__)
 
 SLACK_EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
+READY_PATH = "/readyz"
+METRICS_PATH = "/metrics"
+SIGNATURE_WINDOW_SECONDS = 300
+REPLAY_KEY_PREFIX = "replay:"
+_READ_CHUNK = 64 * 1024
+# Lingering close of the threaded server: how long and how much of an unread body to drain.
+_LINGER_SECONDS = 2.0
+_LINGER_BYTES = 1024 * 1024
+# An id a load balancer or proxy passed on is reused if it looks like one; anything else is replaced.
+_REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._\-]{1,64}$")
+# Interaction payload types reported as they are; anything else is "other" (bounded label values).
+_PAYLOAD_KINDS = frozenset(
+    {"block_actions", "view_submission", "view_closed", "shortcut", "message_action", "block_suggestion"}
+)
 
 WsgiApp = Callable[["WSGIEnvironment", "StartResponse"], Iterable[bytes]]
 
 
-def build_wsgi_app(app: App, services: Services) -> WsgiApp:
-    """Route `/slack/events` to Bolt and answer `/healthz` (liveness plus a database ping)."""
-    slack = SlackRequestHandler(app, path=SLACK_EVENTS_PATH)
+class RequestRefused(Exception):
+    """A request refused before it reached Bolt; carries the HTTP status and the metrics outcome."""
 
-    def wsgi(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        if environ.get("PATH_INFO") == HEALTH_PATH:
-            return _health(services, start_response)
-        return slack(environ, start_response)
-
-    return wsgi
+    def __init__(self, status: int, outcome: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.outcome = outcome
 
 
-def _health(services: Services, start_response: StartResponse) -> Iterable[bytes]:
-    try:
-        with services.session_factory() as session:
-            session.execute(text("SELECT 1"))
-        status, body = "200 OK", {"status": "ok"}
-    except SQLAlchemyError as error:
-        logger.warning("health check: database unreachable: %s", error)
-        status, body = "503 Service Unavailable", {"status": "database unreachable"}
-    data = json.dumps(body).encode()
-    start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(data)))])
-    return [data]
+def read_body(environ: WSGIEnvironment, limit: int) -> bytes:
+    """Read a request body of at most `limit` bytes, refusing a bigger one as early as possible.
+
+    Args:
+        environ: The WSGI environment.
+        limit: The largest body accepted, in bytes.
+
+    Returns:
+        The raw body.
+
+    Raises:
+        RequestRefused: 413 when the body is (or announces it is) bigger than `limit`, without reading
+            it; 411 when there is neither a length nor a server that ends the stream (reading would
+            wait for the client to hang up); 400 for a malformed length or a body cut short.
+    """
+    stream: BinaryIO = environ["wsgi.input"]
+    raw_length = str(environ.get("CONTENT_LENGTH") or "").strip()
+    if raw_length:
+        if not raw_length.isascii() or not raw_length.isdigit():
+            raise RequestRefused(400, "bad_request", "Content-Length is not a number")
+        length = int(raw_length)
+        if length > limit:
+            raise RequestRefused(413, "too_large", f"body of {length} bytes is over the {limit}-byte cap")
+        body = _read_up_to(stream, length)
+        if len(body) < length:
+            raise RequestRefused(400, "bad_request", "body shorter than its Content-Length")
+        return body
+    if environ.get("wsgi.input_terminated"):
+        # A chunked body (gunicorn de-chunks it and ends the stream): read one byte past the cap at most.
+        body = _read_up_to(stream, limit + 1)
+        if len(body) > limit:
+            raise RequestRefused(413, "too_large", f"chunked body over the {limit}-byte cap")
+        return body
+    raise RequestRefused(411, "bad_request", "no Content-Length")
 
 
-class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
-    daemon_threads = True
+def _read_up_to(stream: BinaryIO, size: int) -> bytes:
+    chunks: list[bytes] = []
+    remaining = size
+    while remaining > 0:
+        chunk = stream.read(min(_READ_CHUNK, remaining))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        remaining -= len(chunk)
+    return b"".join(chunks)
+
+
+class SignatureCheck:
+    """Slack's request signature (v0) with the 300-second window, on the raw body bytes.
+
+    Args:
+        signing_secret: The app's signing secret.
+        clock: Seconds since the epoch; `time.time` except in tests.
+        window: Accepted distance between the request's timestamp and now, either way.
+    """
+
+    def __init__(
+        self,
+        signing_secret: str,
+        *,
+        clock: Callable[[], float] = time.time,
+        window: int = SIGNATURE_WINDOW_SECONDS,
+    ) -> None:
+        if not signing_secret:
+            raise ValueError("a signing secret is required to verify Slack's requests")
+        self._secret = signing_secret.encode("utf-8")
+        self._clock = clock
+        self._window = window
+
+    def failure(self, body: bytes, timestamp: str | None, signature: str | None) -> str | None:
+        """Why the request is not genuine, or None when it is.
+
+        Args:
+            body: The raw body, exactly as received.
+            timestamp: `X-Slack-Request-Timestamp`.
+            signature: `X-Slack-Signature` (`v0=<hex>`).
+
+        Returns:
+            `"missing"`, `"malformed"`, `"stale"` or `"bad_signature"`; None for a valid request.
+        """
+        if not timestamp or not signature:
+            return "missing"
+        # Digits only: int() would also take " 12", "+12", "1_2" and non-ASCII digits.
+        if not timestamp.isascii() or not timestamp.isdigit():
+            return "malformed"
+        if abs(self._clock() - int(timestamp)) > self._window:
+            return "stale"
+        digest = hmac.new(self._secret, b"v0:" + timestamp.encode("ascii") + b":" + body, hashlib.sha256)
+        expected = b"v0=" + digest.hexdigest().encode("ascii")
+        # WSGI header values are latin-1 strings; bytes make compare_digest accept any of them.
+        if not hmac.compare_digest(expected, signature.encode("latin-1", "replace")):
+            return "bad_signature"
+        return None
+
+
+@dataclass
+class Readiness:
+    """What `/readyz` checks: the database answers, the model is loaded where needed, not stopping.
+
+    Args:
+        services: For the database.
+        embedder: The model this process must have loaded before it takes traffic; None when this
+            process runs without one (worker role, or `LIAISON_EMBEDDINGS=false`).
+        scheduler_running: Reports whether this process's scheduler runs; None without a scheduler.
+    """
+
+    services: Services
+    embedder: CachingEmbedder | None = None
+    scheduler_running: Callable[[], bool] | None = None
+    draining: threading.Event = field(default_factory=threading.Event)
+
+    def check(self) -> tuple[bool, dict[str, str]]:
+        """Run every check; returns (ready, a short state per check)."""
+        checks: dict[str, str] = {}
+        if self.draining.is_set():
+            checks["process"] = "shutting down"
+        try:
+            with self.services.session_factory() as session:
+                session.execute(text("SELECT 1"))
+            checks["database"] = "ok"
+        except SQLAlchemyError as error:
+            logger.warning("readiness: database unreachable: %s", _first_line(error))
+            checks["database"] = "unreachable"
+        if self.embedder is not None:
+            try:
+                checks["model"] = "ok" if self.embedder.wait_ready(0) else "loading"
+            except EmbedderLoadError as error:
+                checks["model"] = f"failed to load: {_first_line(error)}"
+        if self.scheduler_running is not None:
+            checks["scheduler"] = "ok" if self.scheduler_running() else "stopped"
+        return all(state == "ok" for state in checks.values()), checks
+
+
+@dataclass(frozen=True)
+class _Response:
+    status: int
+    body: bytes = b""
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+def _json(status: int, data: dict[str, Any]) -> _Response:
+    return _Response(status, json.dumps(data).encode("utf-8"), (("Content-Type", "application/json"),))
+
+
+class LiaisonWsgiApp:
+    """The WSGI application: Slack's requests through the checks above, plus health, readiness, metrics.
+
+    Args:
+        bolt: The Bolt app; None in a process that does not serve Slack (worker role), where
+            `/slack/events` is 404.
+        services: For the replay ledger and the clock.
+        readiness: What `/readyz` checks.
+        signature: The signature check; required when `bolt` is given.
+        max_body_bytes: The body cap.
+        metrics: Where to count; a fresh `Metrics` by default.
+    """
+
+    def __init__(
+        self,
+        *,
+        bolt: App | None,
+        services: Services,
+        readiness: Readiness,
+        signature: SignatureCheck | None,
+        max_body_bytes: int,
+        metrics: Metrics | None = None,
+    ) -> None:
+        if bolt is not None and signature is None:
+            raise ValueError("serving Slack over HTTP needs a signature check")
+        self.bolt = bolt
+        self.services = services
+        self.readiness = readiness
+        self.signature = signature
+        self.max_body_bytes = max_body_bytes
+        self.metrics = metrics or Metrics()
+
+    def start_draining(self) -> None:
+        """Report not ready from now on, so load balancers stop sending new requests."""
+        self.readiness.draining.set()
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        """Handle one request (WSGI)."""
+        request_id = _request_id(environ)
+        token = REQUEST_ID.set(request_id)
+        self.metrics.in_flight.inc()
+        route = "other"
+        try:
+            path = environ.get("PATH_INFO") or "/"
+            method = environ.get("REQUEST_METHOD", "GET")
+            if path == SLACK_EVENTS_PATH and self.bolt is not None:
+                route = "slack"
+                response = self._slack(environ, method)
+            elif path in (HEALTH_PATH, READY_PATH, METRICS_PATH) and method not in ("GET", "HEAD"):
+                route = path.strip("/")
+                response = _Response(405, b"", (("Allow", "GET, HEAD"),))
+            elif path == HEALTH_PATH:
+                route = "healthz"
+                response = _json(200, {"status": "ok"})
+            elif path == READY_PATH:
+                route = "readyz"
+                response = self._ready()
+            elif path == METRICS_PATH:
+                route = "metrics"
+                data, content_type = self.metrics.exposition()
+                response = _Response(200, data, (("Content-Type", content_type),))
+            else:
+                response = _Response(404, b"Not Found", (("Content-Type", "text/plain; charset=utf-8"),))
+        except Exception:
+            logger.exception("request to %s failed", environ.get("PATH_INFO"))
+            response = _json(500, {"error": "internal error"})
+        finally:
+            self.metrics.in_flight.dec()
+            REQUEST_ID.reset(token)
+        self.metrics.http_requests.labels(route, str(response.status)).inc()
+        body = b"" if environ.get("REQUEST_METHOD") == "HEAD" else response.body
+        headers = [
+            *response.headers,
+            ("Content-Length", str(len(body))),
+            ("X-Request-Id", request_id),
+        ]
+        start_response(f"{response.status} {HTTPStatus(response.status).phrase}", headers)
+        return [body]
+
+    def _ready(self) -> _Response:
+        ready, checks = self.readiness.check()
+        if ready:
+            return _json(200, {"status": "ready", "checks": checks})
+        reasons = [f"{name}: {state}" for name, state in checks.items() if state != "ok"]
+        return _json(503, {"status": "not ready", "reason": "; ".join(reasons), "checks": checks})
+
+    def _slack(self, environ: WSGIEnvironment, method: str) -> _Response:
+        assert self.bolt is not None and self.signature is not None
+        started = time.monotonic()
+        kind = "unknown"
+        if method != "POST":
+            return _Response(405, b"", (("Allow", "POST"),))
+        try:
+            raw = read_body(environ, self.max_body_bytes)
+            headers = _headers(environ)
+            failure = self.signature.failure(
+                raw, headers.get("x-slack-request-timestamp"), headers.get("x-slack-signature")
+            )
+            if failure is not None:
+                # Never the body or the signature: a log line must not help anyone forge one.
+                raise RequestRefused(
+                    401, "stale" if failure == "stale" else "bad_signature", f"signature check: {failure}"
+                )
+            try:
+                body = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                raise RequestRefused(400, "bad_request", "body is not UTF-8") from None
+            kind = slack_kind(body)
+            slack_retry = kind == "event" and "x-slack-retry-num" in headers
+            if not slack_retry and not self._claim(raw):
+                logger.warning("dropped a replayed Slack request (%s)", kind)
+                self.metrics.slack_requests.labels(kind, "replay").inc()
+                return _Response(200)
+            try:
+                answer = self.bolt.dispatch(
+                    BoltRequest(body=body, query=environ.get("QUERY_STRING", ""), headers=dict(headers))
+                )
+            except Exception:
+                # Bolt hands listener errors to the app's error handler; this is a failure around them.
+                logger.exception("Bolt failed on a Slack %s request", kind)
+                self.metrics.slack_requests.labels(kind, "error").inc()
+                return _json(500, {"error": "internal error"})
+        except RequestRefused as refused:
+            logger.info("refused a Slack request with %d: %s", refused.status, refused)
+            self.metrics.slack_requests.labels(kind, refused.outcome).inc()
+            error = "invalid request" if refused.status == 401 else str(refused)
+            return _json(refused.status, {"error": error})
+        except SQLAlchemyError as error:
+            # The replay ledger is out of reach; so is everything a listener would do. Slack retries
+            # events on a 5xx; a user sees "failed with the error dispatch_failed" and can try again.
+            logger.error("cannot record a Slack request, the database is unreachable: %s", _first_line(error))
+            self.metrics.slack_requests.labels(kind, "error").inc()
+            return _json(503, {"error": "database unavailable"})
+        elapsed = time.monotonic() - started
+        outcome = "accepted" if answer.status < 500 else "error"
+        self.metrics.slack_requests.labels(kind, outcome).inc()
+        self.metrics.slack_ack_seconds.labels(kind).observe(elapsed)
+        logger.info("slack %s answered %d in %.1f ms", kind, answer.status, elapsed * 1000)
+        response_headers = tuple(
+            (name, value)
+            for name, values in answer.headers.items()
+            if name.lower() != "content-length"
+            for value in values
+        )
+        return _Response(answer.status, answer.body.encode("utf-8"), response_headers)
+
+    def _claim(self, raw: bytes) -> bool:
+        key = REPLAY_KEY_PREFIX + hashlib.sha256(raw).hexdigest()
+        return claim_once(self.services.session_factory, key, self.services.clock.now())
+
+
+def build_wsgi_app(
+    app: App | None,
+    services: Services,
+    *,
+    readiness: Readiness | None = None,
+    metrics: Metrics | None = None,
+    clock: Callable[[], float] = time.time,
+) -> LiaisonWsgiApp:
+    """The WSGI application for `app`, configured from `services.settings` (secret, body cap).
+
+    Args:
+        app: The Bolt app, or None for a process that only reports health and metrics.
+        services: Settings, sessions and clock.
+        readiness: What `/readyz` checks; the database only by default.
+        metrics: Where to count; a fresh set by default.
+        clock: The signature check's clock (seconds since the epoch).
+    """
+    settings = services.settings
+    signature = SignatureCheck(settings.slack_signing_secret, clock=clock) if app is not None else None
+    return LiaisonWsgiApp(
+        bolt=app,
+        services=services,
+        readiness=readiness or Readiness(services),
+        signature=signature,
+        max_body_bytes=settings.max_body_bytes,
+        metrics=metrics,
+    )
+
+
+def slack_kind(body: str) -> str:
+    """What a verified Slack request is, for metrics and logs (a small fixed set of values).
+
+    Returns:
+        `command`, an interaction payload type (`block_actions`, `view_submission`, …), `event`,
+        `url_verification`, `ssl_check` or `other`.
+    """
+    stripped = body.lstrip()
+    if stripped.startswith("{"):
+        try:
+            envelope = json.loads(stripped)
+        except ValueError:
+            return "other"
+        kind = envelope.get("type") if isinstance(envelope, dict) else None
+        return {"event_callback": "event", "url_verification": "url_verification"}.get(str(kind), "other")
+    form = parse_qs(body, keep_blank_values=True)
+    if "command" in form:
+        return "command"
+    if "ssl_check" in form:
+        return "ssl_check"
+    if "payload" in form:
+        try:
+            payload = json.loads(form["payload"][0])
+        except ValueError:
+            return "other"
+        kind = payload.get("type") if isinstance(payload, dict) else None
+        return str(kind) if kind in _PAYLOAD_KINDS else "other"
+    return "other"
+
+
+def _headers(environ: WSGIEnvironment) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    for key, value in environ.items():
+        if key in ("CONTENT_LENGTH", "CONTENT_TYPE"):
+            headers[key.lower().replace("_", "-")] = str(value)
+        elif key.startswith("HTTP_"):
+            headers[key[5:].lower().replace("_", "-")] = str(value)
+    return headers
+
+
+def _request_id(environ: WSGIEnvironment) -> str:
+    given = str(environ.get("HTTP_X_REQUEST_ID") or "")
+    return given if _REQUEST_ID_RE.match(given) else uuid.uuid4().hex[:16]
+
+
+def _first_line(error: BaseException) -> str:
+    return (str(getattr(error, "orig", None) or error).strip().splitlines() or [type(error).__name__])[0]
+
+
+# -- the threaded server of `liaison serve` ---------------------------------------------------------
 
 
 class _QuietHandler(WSGIRequestHandler):
+    # A client that stops sending mid-request is dropped after this many seconds instead of holding
+    # its thread (and a graceful shutdown) forever.
+    timeout = 30
+
     def log_message(self, format: str, *args: Any) -> None:
         logger.debug("http: %s", format % args)
 
 
-def make_http_server(wsgi_app: WsgiApp, host: str, port: int) -> WSGIServer:
-    """A threaded HTTP server (one thread per request, so a slow listener never blocks an ack)."""
-    return make_server(host, port, wsgi_app, server_class=_ThreadingWSGIServer, handler_class=_QuietHandler)
+class GracefulWSGIServer(WSGIServer):
+    """A WSGI server with one thread per request that can wait for the requests it is serving.
+
+    `socketserver.ThreadingMixIn` can only join its threads without a time limit (or not at all); a
+    graceful shutdown needs "wait up to N seconds for in-flight requests".
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._active: set[threading.Thread] = set()
+        self._active_lock = threading.Lock()
+        self._idle = threading.Condition(self._active_lock)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        """Handle each connection in its own (daemon) thread, tracked until it finishes."""
+        thread = threading.Thread(
+            target=self._handle, args=(request, client_address), name="http-request", daemon=True
+        )
+        with self._active_lock:
+            self._active.add(thread)
+        thread.start()
+
+    def _handle(self, request: Any, client_address: Any) -> None:
+        try:
+            self.finish_request(request, client_address)
+        except Exception:
+            self.handle_error(request, client_address)
+        finally:
+            self.shutdown_request(request)
+            with self._idle:
+                self._active.discard(threading.current_thread())
+                self._idle.notify_all()
+
+    def shutdown_request(self, request: Any) -> None:
+        """Close a connection without losing the answer to an unread body (a lingering close).
+
+        After a 413 the body was never read; closing a socket with unread data makes the kernel send
+        a reset, which can destroy the response the client has not read yet. So: end our side, read
+        and discard a little of what the client still sends, then close.
+        """
+        try:
+            request.shutdown(socket.SHUT_WR)
+            request.settimeout(_LINGER_SECONDS)
+            discarded = 0
+            while discarded < _LINGER_BYTES:
+                chunk = request.recv(_READ_CHUNK)
+                if not chunk:
+                    break
+                discarded += len(chunk)
+        except OSError:
+            pass
+        self.close_request(request)
+
+    def wait_for_requests(self, timeout: float) -> bool:
+        """Wait up to `timeout` seconds for the requests in progress; True when none is left."""
+        deadline = time.monotonic() + timeout
+        with self._idle:
+            while self._active:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._idle.wait(remaining)
+        return True
+
+
+def make_http_server(wsgi_app: WsgiApp, host: str, port: int) -> GracefulWSGIServer:
+    """A threaded HTTP server (one thread per request, so a slow listener never blocks an ack).
+
+    Args:
+        wsgi_app: The application, normally a `LiaisonWsgiApp`.
+        host: Address to listen on.
+        port: Port; 0 asks the OS for a free one (see `server_port`).
+    """
+    server = GracefulWSGIServer((host, port), _QuietHandler)
+    server.set_app(wsgi_app)
+    return server
+
+
+def stop_http_server(server: BaseServer, wait_seconds: float) -> bool:
+    """Stop accepting, then wait up to `wait_seconds` for the requests in flight.
+
+    Call from a thread other than the one in `serve_forever`.
+
+    Returns:
+        True when every request finished in time.
+    """
+    server.shutdown()
+    finished = server.wait_for_requests(wait_seconds) if isinstance(server, GracefulWSGIServer) else True
+    server.server_close()
+    return finished

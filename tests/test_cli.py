@@ -14,6 +14,7 @@ import signal
 import socket
 import subprocess
 import sys
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from datetime import date
@@ -414,3 +415,180 @@ def test_serve_with_rejected_token_exits_1_in_one_line(demo_db: str, slack_api: 
     assert result.stderr.splitlines()[-1].startswith("Slack did not accept SLACK_BOT_TOKEN: ")
     assert "invalid_auth" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+# -- serve: roles and graceful shutdown (issue 6) ---------------------------------------------------
+
+
+def _start_serve(
+    database_url: str, cwd: Path, api: FakeSlackApi, **env: str
+) -> tuple[subprocess.Popen[str], str]:
+    """`liaison serve --port 0` in a subprocess; returns it and the line it printed."""
+    values = {
+        "DATABASE_URL": database_url,
+        "SLACK_BOT_TOKEN": "xoxb-serve",
+        "SLACK_SIGNING_SECRET": "serve-secret",
+        "SLACK_API_URL": api.url,
+        "LIAISON_HOST": "127.0.0.1",
+        "LIAISON_EMBEDDINGS": "false",
+        "LOG_LEVEL": "WARNING",
+        **env,
+    }
+    process = subprocess.Popen(
+        [str(LIAISON), "serve", "--port", "0"],
+        env=_process_env(**values),
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    if not line:
+        process.wait(timeout=10)
+        raise AssertionError(process.stderr.read() if process.stderr else "serve printed nothing")
+    return process, line
+
+
+def _get(url: str) -> tuple[int, bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
+def test_serve_sigterm_lets_the_work_after_an_ack_finish(demo_db: str, tmp_path: Path) -> None:
+    with FakeSlackApi() as api:
+        process, line = _start_serve(demo_db, tmp_path, api, LIAISON_PROCESS_ROLE="web")
+        try:
+            match = re.fullmatch(
+                r"Liaison listens on (http://127\.0\.0\.1:\d+)/slack/events \(health: /healthz\)\.\n", line
+            )
+            assert match, line
+            base_url = match.group(1)
+            # The answer to Slack waits 2 s; then the listener republishes App Homes (views.publish).
+            api.delay(RESPONSE_URL_METHOD, 2.0)
+            signed = SlackPayloads(
+                "serve-secret",
+                team_id=FakeSlackApi.team_id,
+                response_url_base=f"http://127.0.0.1:{api.port}/response",
+            ).slash_command("/milestone", "done bidshade-2", user_id="U02ECBANE")
+            request = urllib.request.Request(
+                f"{base_url}/slack/events", data=signed.body.encode(), headers=signed.headers, method="POST"
+            )
+            with urllib.request.urlopen(request, timeout=5) as ack:
+                assert ack.status == 200
+            api.wait_for(RESPONSE_URL_METHOD, timeout=5)  # the listener is now inside its slow call
+
+            process.send_signal(signal.SIGTERM)
+            returncode = process.wait(timeout=30)
+        finally:
+            if process.poll() is None:
+                process.kill()
+            process.wait(timeout=10)
+
+        assert returncode == 0
+        assert api.calls("views.publish"), "SIGTERM cut the listener off before it finished"
+
+
+def test_serve_worker_role_runs_the_scheduler_and_serves_only_probes(demo_db: str, tmp_path: Path) -> None:
+    with FakeSlackApi() as api:
+        # A worker needs no signing secret: it never receives Slack's requests.
+        process, line = _start_serve(
+            demo_db, tmp_path, api, LIAISON_PROCESS_ROLE="worker", SLACK_SIGNING_SECRET=""
+        )
+        try:
+            match = re.fullmatch(
+                r"Liaison worker runs the scheduler \(health, readiness, metrics: (http://127\.0\.0\.1:\d+)/healthz\)\.\n",
+                line,
+            )
+            assert match, line
+            base_url = match.group(1)
+            ready_status, ready = _get(f"{base_url}/readyz")
+            events_status, _ = _get(f"{base_url}/slack/events")
+            metrics_status, metrics = _get(f"{base_url}/metrics")
+
+            process.send_signal(signal.SIGTERM)
+            returncode = process.wait(timeout=30)
+        finally:
+            if process.poll() is None:
+                process.kill()
+            process.wait(timeout=10)
+
+    assert ready_status == 200
+    assert json.loads(ready) == {"status": "ready", "checks": {"database": "ok", "scheduler": "ok"}}
+    assert events_status == 404
+    assert metrics_status == 200
+    assert b'liaison_reminder_deliveries{status="planned"}' in metrics
+    assert returncode == 0
+
+
+# -- doctor -----------------------------------------------------------------------------------------
+
+
+def _doctor(database_url: str, api: FakeSlackApi, **env: str) -> Result:
+    values = {
+        "SLACK_BOT_TOKEN": "xoxb-doctor-secret",
+        "SLACK_SIGNING_SECRET": "doctor-signing-secret",
+        "SLACK_API_URL": api.url,
+        **env,
+    }
+    return _invoke(["doctor"], database_url, **values)
+
+
+def test_doctor_passes_on_a_ready_installation(demo_db: str, slack_api: FakeSlackApi) -> None:
+    result = _doctor(demo_db, slack_api)
+
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert [line.split()[0] for line in lines[:-1]] == ["ok"] * 5
+    assert [line.split()[1] for line in lines[:-1]] == ["settings", "database", "schema", "model", "slack"]
+    assert "role all: Slack over HTTP on 0.0.0.0:3000, scheduler on, model loaded" in lines[0]
+    assert f"at revision {head_revision()} (latest)" in result.stdout
+    assert "auth.test: bot U0LIAISONBOT in team" in lines[4]
+    assert lines[-1] == "All checks passed."
+    assert "xoxb-doctor-secret" not in result.output
+
+
+def test_doctor_reports_every_problem_and_exits_1(tmp_path: Path, slack_api: FakeSlackApi) -> None:
+    slack_api.fail("auth.test", "invalid_auth", times=5)
+    empty = f"sqlite:///{tmp_path / 'empty.db'}"
+
+    result = _doctor(empty, slack_api, EMBEDDING_MODEL=str(tmp_path / "no-model-here"))
+
+    assert result.exit_code == 1
+    by_name = {line.split()[1]: line for line in result.stdout.splitlines()[:-1]}
+    assert by_name["settings"].startswith("ok")
+    assert by_name["database"].startswith("ok")
+    assert by_name["schema"].startswith("FAIL") and "run `liaison db upgrade`" in by_name["schema"]
+    assert by_name["model"].startswith("FAIL") and "no-model-here" in by_name["model"]
+    assert by_name["slack"].startswith("FAIL") and "invalid_auth" in by_name["slack"]
+    assert result.stdout.splitlines()[-1] == "3 checks failed."
+    assert "xoxb-doctor-secret" not in result.output
+
+
+def test_doctor_names_an_unreachable_database_without_its_password(slack_api: FakeSlackApi) -> None:
+    result = _doctor(
+        "postgresql://liaison:hunter2@127.0.0.1:1/liaison", slack_api, LIAISON_EMBEDDINGS="false"
+    )
+
+    assert result.exit_code == 1
+    database = next(line for line in result.stdout.splitlines() if line.split()[1] == "database")
+    assert database.startswith("FAIL")
+    assert "postgresql://liaison:***@127.0.0.1:1/liaison unreachable" in database
+    assert "hunter2" not in result.output
+    assert "schema" not in result.stdout  # not checked without a database
+
+
+def test_doctor_reports_a_bad_setting_and_still_checks_the_rest(
+    demo_db: str, slack_api: FakeSlackApi
+) -> None:
+    result = _doctor(demo_db, slack_api, SLACK_BOT_TOKEN="", LIAISON_PROCESS_ROLE="worker")
+
+    assert result.exit_code == 1
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("FAIL") and "SLACK_BOT_TOKEN is not set" in lines[0]
+    assert any(line.startswith("warn") and "layout" in line for line in lines)  # worker role on SQLite
+    assert any(line.startswith("ok") and "database" in line for line in lines)
+    assert any(line.startswith("ok") and "worker role does not load it" in line for line in lines)

@@ -10,7 +10,15 @@ import pytest
 from click.testing import CliRunner
 
 from bot.cli import main
-from bot.settings import DEFAULT_EMBEDDING_MODEL, DEFAULT_SLACK_API_URL, CommandNames, Settings, SettingsError
+from bot.settings import (
+    DEFAULT_EMBEDDING_MODEL,
+    DEFAULT_SLACK_API_URL,
+    CommandNames,
+    LogFormat,
+    ProcessRole,
+    Settings,
+    SettingsError,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -20,6 +28,7 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Itera
         if name.startswith(("SLACK_", "LIAISON_")) or name in (
             "DATABASE_URL",
             "LOG_LEVEL",
+            "LOG_FORMAT",
             "EMBEDDING_MODEL",
         ):
             monkeypatch.delenv(name, raising=False)
@@ -122,6 +131,18 @@ def test_values_are_read_and_normalised() -> None:
         ("LIAISON_HELP_COMMAND", "/liaison help"),
         ("LIAISON_HELP_COMMAND", "/project"),
         ("LOG_LEVEL", "verbose"),
+        ("LIAISON_PROCESS_ROLE", "both"),
+        ("LIAISON_PROCESS_ROLE", "scheduler"),
+        ("LIAISON_EMBEDDINGS", "maybe"),
+        ("LIAISON_MAX_BODY_BYTES", "1MiB"),
+        ("LIAISON_MAX_BODY_BYTES", "100"),
+        ("LIAISON_MAX_BODY_BYTES", str(17 * 1024 * 1024)),
+        ("LIAISON_WEB_WORKERS", "0"),
+        ("LIAISON_WEB_THREADS", "0"),
+        ("LIAISON_WEB_THREADS", "many"),
+        ("LIAISON_SHUTDOWN_SECONDS", "0"),
+        ("LIAISON_SHUTDOWN_SECONDS", "3600"),
+        ("LOG_FORMAT", "xml"),
     ],
 )
 def test_malformed_variable_is_named_in_one_line(name: str, value: str) -> None:
@@ -131,6 +152,59 @@ def test_malformed_variable_is_named_in_one_line(name: str, value: str) -> None:
     message = str(raised.value)
     assert message.startswith(name), message
     assert "\n" not in message
+
+
+def test_serving_settings_default_to_one_process_that_does_everything() -> None:
+    settings = Settings.from_env({})
+
+    assert settings.process_role is ProcessRole.ALL
+    assert settings.process_role.serves_slack and settings.process_role.runs_scheduler
+    assert settings.embeddings_enabled and settings.loads_model
+    assert settings.max_body_bytes == 1024 * 1024
+    assert (settings.web_workers, settings.web_threads, settings.shutdown_seconds) == (1, 8, 30)
+    assert settings.log_format is LogFormat.TEXT
+
+
+@pytest.mark.parametrize(
+    ("role", "serves_slack", "runs_scheduler", "loads_model"),
+    [("all", True, True, True), ("Web", True, False, True), ("WORKER", False, True, False)],
+)
+def test_process_role_decides_what_runs(
+    role: str, serves_slack: bool, runs_scheduler: bool, loads_model: bool
+) -> None:
+    settings = Settings.from_env({"LIAISON_PROCESS_ROLE": role})
+
+    assert settings.process_role.serves_slack is serves_slack
+    assert settings.process_role.runs_scheduler is runs_scheduler
+    assert settings.loads_model is loads_model
+
+
+def test_serving_settings_are_read() -> None:
+    settings = Settings.from_env(
+        {
+            "LIAISON_EMBEDDINGS": "off",
+            "LIAISON_MAX_BODY_BYTES": "65536",
+            "LIAISON_WEB_WORKERS": "2",
+            "LIAISON_WEB_THREADS": "16",
+            "LIAISON_SHUTDOWN_SECONDS": "45",
+            "LOG_FORMAT": "JSON",
+        }
+    )
+
+    assert not settings.loads_model
+    assert settings.max_body_bytes == 65536
+    assert (settings.web_workers, settings.web_threads, settings.shutdown_seconds) == (2, 16, 45)
+    assert settings.log_format is LogFormat.JSON
+
+
+def test_worker_role_needs_the_bot_token_but_no_signing_secret() -> None:
+    settings = Settings.from_env(
+        {"SLACK_BOT_TOKEN": "xoxb-1", "LIAISON_PROCESS_ROLE": "worker"}, require_slack=True
+    )
+
+    assert settings.slack_signing_secret == ""
+    with pytest.raises(SettingsError, match="^SLACK_BOT_TOKEN is not set"):
+        Settings.from_env({"LIAISON_PROCESS_ROLE": "worker"}, require_slack=True)
 
 
 def test_duplicate_command_names_name_both_variables() -> None:

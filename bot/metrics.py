@@ -1,0 +1,124 @@
+"""Prometheus metrics of one Liaison process, served at `/metrics`.
+
+Each process builds its own `Metrics` with its own registry (nothing is registered at import time, and
+tests get a fresh set). The recommended layout runs one server process per instance
+(docs/deployment.md), so a scrape of an instance sees all of its requests; with several gunicorn workers
+per instance a scrape sees one worker's counts only.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.models import DeliveryStatus, ReminderDelivery
+
+if TYPE_CHECKING:
+    from prometheus_client.metrics_core import Metric
+
+logger = logging.getLogger(__name__)
+
+# Slack wants the HTTP answer within 3 s; the buckets are dense below that.
+ACK_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 3.0, 5.0, 10.0)
+
+
+class Metrics:
+    """The process's counters, gauges and histograms, in a registry of their own.
+
+    Args:
+        registry: Where to register; a new `CollectorRegistry` by default.
+    """
+
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry or CollectorRegistry()
+        self.http_requests = Counter(
+            "liaison_http_requests",
+            "HTTP requests answered, by route and status code.",
+            ["route", "status"],
+            registry=self.registry,
+        )
+        self.slack_requests = Counter(
+            "liaison_slack_requests",
+            "Requests to /slack/events by kind (command, block_actions, event, …) and outcome "
+            "(accepted, too_large, bad_signature, stale, replay, bad_request, error).",
+            ["kind", "outcome"],
+            registry=self.registry,
+        )
+        self.slack_ack_seconds = Histogram(
+            "liaison_slack_ack_seconds",
+            "Seconds from receiving a verified Slack request to answering it (the ack).",
+            ["kind"],
+            buckets=ACK_BUCKETS,
+            registry=self.registry,
+        )
+        self.in_flight = Gauge(
+            "liaison_http_in_flight_requests", "HTTP requests being handled now.", registry=self.registry
+        )
+
+    def watch_model(self, is_ready: Callable[[], bool]) -> None:
+        """Export `liaison_model_ready` (1 once the embedding model is loaded in this process)."""
+        gauge = Gauge(
+            "liaison_model_ready", "1 when this process's embedding model is loaded.", registry=self.registry
+        )
+        gauge.set_function(lambda: 1.0 if is_ready() else 0.0)
+
+    def watch_deliveries(self, session_factory: sessionmaker[Session]) -> None:
+        """Export `liaison_reminder_deliveries{status}`, counted in the database at scrape time."""
+        self.registry.register(DeliveryCollector(session_factory))
+
+    def exposition(self) -> tuple[bytes, str]:
+        """The current values in Prometheus's text format, with its content type."""
+        return generate_latest(self.registry), CONTENT_TYPE_LATEST
+
+
+class DeliveryCollector(Collector):
+    """Reminder deliveries in the ledger by status, read from the database on each scrape.
+
+    The ledger is shared, so every instance reports the same numbers (aggregate with `max`, not `sum`).
+    A database error skips the metric for that scrape rather than failing the whole scrape.
+
+    Args:
+        session_factory: The process's sessions.
+    """
+
+    def __init__(self, session_factory: sessionmaker[Session]) -> None:
+        self._session_factory = session_factory
+
+    def describe(self) -> list[Metric]:
+        """Nothing: registering the collector must not query the database."""
+        return []
+
+    def collect(self) -> Iterator[Metric]:
+        """Count deliveries by status."""
+        try:
+            with self._session_factory() as session:
+                rows = session.execute(
+                    select(ReminderDelivery.status, func.count()).group_by(ReminderDelivery.status)
+                ).all()
+        except SQLAlchemyError as error:
+            logger.warning("metrics: cannot count reminder deliveries: %s", error)
+            return
+        counts = {status: int(count) for status, count in rows}
+        family = GaugeMetricFamily(
+            "liaison_reminder_deliveries",
+            "Reminder deliveries in the ledger by status (database-wide; every instance reports the same).",
+            labels=["status"],
+        )
+        for status in DeliveryStatus:
+            family.add_metric([status.value], counts.get(status, 0))
+        yield family

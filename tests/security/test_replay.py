@@ -1,0 +1,169 @@
+"""Replays: a captured, validly signed request sent again within the 300 s window must not act twice.
+
+The WSGI layer claims the SHA-256 of each body once in the database (`processed_request`), so the
+check holds across threads and across instances sharing PostgreSQL. Slack's own event retries keep
+their `X-Slack-Retry-Num` route: they pass this layer and the event handlers drop them by `event_id`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import threading
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.console.payloads import SlackPayloads
+from bot.db import make_engine, make_session_factory
+from bot.interchange import import_workspace_file
+from bot.models import Blocker, ProcessedRequest
+from bot.schema import upgrade_database
+from bot.services import Services
+from bot.web import REPLAY_KEY_PREFIX
+from tests.conftest import DEMO_FILE, DEMO_NOW
+from tests.fakes.slack_api import RESPONSE_URL_METHOD, FakeSlackApi
+from tests.security.served import Served, ServerPool
+
+PCM_MEMBER = "U11DEAHME"
+
+
+def _blockers(session_factory: sessionmaker[Session]) -> int:
+    with session_factory() as session:
+        return int(session.scalar(select(func.count()).select_from(Blocker)) or 0)
+
+
+def _outcomes(served: Served) -> dict[tuple[str, str], float]:
+    text = served.get("/metrics").body.decode()
+    found = re.findall(
+        r'^liaison_slack_requests_total\{kind="(\w+)",outcome="(\w+)"\} (\S+)$', text, re.MULTILINE
+    )
+    return {(kind, outcome): float(value) for kind, outcome, value in found}
+
+
+def test_replayed_command_is_acked_and_not_acted_on(
+    pool: ServerPool, services: Services, payloads: SlackPayloads, slack_api: FakeSlackApi, demo: None
+) -> None:
+    served = pool.start(services)
+    signed = payloads.slash_command("/blocker", "add pcm waiting for the DPA", user_id=PCM_MEMBER)
+
+    first = served.post(signed)
+    replay = served.post(signed)
+
+    assert (first.status, replay.status) == (200, 200)
+    assert replay.body == b""
+    assert _blockers(services.session_factory) == 1
+    assert len(slack_api.calls(RESPONSE_URL_METHOD)) == 1
+    key = REPLAY_KEY_PREFIX + hashlib.sha256(signed.body.encode()).hexdigest()
+    with services.session_factory() as session:
+        assert session.get(ProcessedRequest, key) is not None
+    assert _outcomes(served)[("command", "replay")] == 1
+
+
+def test_replayed_button_click_is_dropped(
+    pool: ServerPool, services: Services, payloads: SlackPayloads, slack_api: FakeSlackApi, demo: None
+) -> None:
+    served = pool.start(services)
+    click = payloads.block_action(user_id="U02ECBANE", action_id="open_project", value="bidshade")
+
+    served.post(click)
+    served.post(click)
+
+    assert len(slack_api.calls(RESPONSE_URL_METHOD)) == 1
+    assert _outcomes(served)[("block_actions", "replay")] == 1
+
+
+def test_slack_event_retry_passes_and_is_deduplicated_by_event_id(
+    pool: ServerPool, services: Services, payloads: SlackPayloads, slack_api: FakeSlackApi, demo: None
+) -> None:
+    served = pool.start(services)
+    mention = payloads.event(
+        {
+            "type": "app_mention",
+            "user": "U02ECBANE",
+            "text": "<@U0LIAISONBOT> what is overdue?",
+            "channel": "C1BIDSHADE",
+            "ts": "1800000000.000100",
+        }
+    )
+
+    first = served.post(mention)
+    retry = served.post(mention, **{"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"})
+    replay = served.post(mention)
+
+    assert (first.status, retry.status, replay.status) == (200, 200, 200)
+    answers = slack_api.calls("chat.postMessage") + slack_api.calls("chat.postEphemeral")
+    assert len(answers) == 1
+    outcomes = _outcomes(served)
+    # The retry reached Bolt (where the handler dropped it by event_id); the replay did not.
+    assert outcomes[("event", "accepted")] == 2
+    assert outcomes[("event", "replay")] == 1
+
+
+def test_replay_check_fails_closed_when_the_database_is_down(
+    pool: ServerPool, services: Services, payloads: SlackPayloads, slack_api: FakeSlackApi
+) -> None:
+    from sqlalchemy import create_engine
+
+    broken = create_engine("sqlite:////nonexistent-dir/for/sure/liaison.db")
+    served = pool.start(
+        Services(
+            settings=services.settings, session_factory=make_session_factory(broken), clock=services.clock
+        )
+    )
+
+    reply = served.post(payloads.slash_command("/project", "list", user_id="U02ECBANE"))
+
+    assert reply.status == 503
+    assert reply.json() == {"error": "database unavailable"}
+    broken.dispose()
+
+
+# -- several instances on one PostgreSQL database -------------------------------------------------
+
+
+@pytest.fixture
+def shared_postgres(postgres_url: str) -> Iterator[sessionmaker[Session]]:
+    upgrade_database(postgres_url)
+    engine = make_engine(postgres_url)
+    factory = make_session_factory(engine)
+    with factory.begin() as session:
+        import_workspace_file(session, DEMO_FILE, today=DEMO_NOW.date(), now=DEMO_NOW)
+    yield factory
+    engine.dispose()
+
+
+def test_replay_to_another_instance_is_dropped_and_concurrent_replays_act_once(
+    pool: ServerPool,
+    services: Services,
+    shared_postgres: sessionmaker[Session],
+    payloads: SlackPayloads,
+    slack_api: FakeSlackApi,
+) -> None:
+    on_postgres = Services(settings=services.settings, session_factory=shared_postgres, clock=services.clock)
+    first, second = pool.start(on_postgres), pool.start(on_postgres)
+    signed = payloads.slash_command("/blocker", "add pcm waiting for the DPA", user_id=PCM_MEMBER)
+    burst = payloads.slash_command("/blocker", "add pcm legal review of the PSI design", user_id=PCM_MEMBER)
+
+    assert first.post(signed).status == 200
+    assert second.post(signed).status == 200
+    statuses: list[int] = []
+
+    def send(instance: Served) -> None:
+        statuses.append(instance.post(burst, settle=False).status)
+
+    threads = [threading.Thread(target=send, args=(first if n % 2 else second,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    first.settle()
+    second.settle()
+
+    assert statuses == [200] * 8
+    assert _blockers(shared_postgres) == 2
+    assert len(slack_api.calls(RESPONSE_URL_METHOD)) == 2
+    replays = _outcomes(first).get(("command", "replay"), 0) + _outcomes(second).get(("command", "replay"), 0)
+    assert replays == 1 + 7
