@@ -22,7 +22,7 @@ from handlers.commands import deliver_outcome
 
 def register(app: App, settings: Settings) -> None:
     """Register the button listeners."""
-    app.action(ids.PICK_PROJECT_ACTION)(handle_pick_project_action)
+    app.action(re.compile(rf"^{ids.PICK_PROJECT_ACTION}(:\d+)?$"))(handle_pick_project_action)
     app.action(ids.MILESTONE_DONE_ACTION)(handle_milestone_done_action)
     app.action(ids.CONFIRM_MOVE_ACTION)(handle_confirm_move_action)
     app.action(ids.CANCEL_ACTION)(handle_cancel_action)

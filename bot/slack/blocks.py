@@ -26,6 +26,7 @@ MAX_BLOCKS = 50
 MAX_SECTION_TEXT = 3000
 MAX_HEADER_TEXT = 150
 MAX_BUTTON_TEXT = 75
+MAX_BUTTON_VALUE = 2000
 MAX_FALLBACK_TEXT = 3000
 STATUS_EMOJI = {
     ProjectStatus.ON_TRACK: ":large_green_circle: on track",
@@ -199,19 +200,17 @@ def build_error_reply(
     """An ephemeral error, with "did you mean" buttons that re-run the command with each choice."""
     blocks = [section(f":warning: {escape(message)}")]
     if alternatives and command and retry_template:
-        blocks.append(
-            actions(
-                [
-                    button(
-                        f"{c.name} ({c.key})",
-                        ids.PICK_PROJECT_ACTION,
-                        json.dumps({"command": command, "text": retry_template.format(key=c.key)}),
-                    )
-                    for c in alternatives[:3]
-                ],
-                block_id="did_you_mean",
-            )
-        )
+        choices = []
+        for number, candidate in enumerate(alternatives[:3]):
+            value = json.dumps({"command": command, "text": retry_template.format(key=candidate.key)})
+            # A button re-runs the whole command; one too long for a button value (a pasted essay)
+            # gets no button, and the keys named in the message still let the user retype it.
+            if len(value) <= MAX_BUTTON_VALUE:
+                # Slack rejects an actions block whose elements share an action_id: number them.
+                label = f"{candidate.name} ({candidate.key})"
+                choices.append(button(label, f"{ids.PICK_PROJECT_ACTION}:{number}", value))
+        if choices:
+            blocks.append(actions(choices, block_id="did_you_mean"))
     # The notification fallback names the choices too (find_project's message ends "Did you mean:").
     text = f"{message} " + ", ".join(c.key for c in alternatives[:3]) if alternatives else message
     return Reply(text=text, blocks=blocks)

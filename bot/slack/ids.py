@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 # Buttons
-PICK_PROJECT_ACTION = "pick_project"  # "did you mean" choices: value = JSON {"command", "text"}
+PICK_PROJECT_ACTION = "pick_project"  # "did you mean" choices (":N" appended); value = JSON {command, text}
 MILESTONE_DONE_ACTION = "milestone_done"  # value = milestone ref
 CONFIRM_MOVE_ACTION = "confirm_move"  # value = JSON {"ref", "due", "zone"}
 CANCEL_ACTION = "cancel"

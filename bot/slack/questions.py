@@ -29,6 +29,9 @@ logger = logging.getLogger(__name__)
 # Wait this long, silently, for a loading model before saying "thinking…"; then at most MODEL_WAIT.
 QUIET_WAIT = 1.5
 MODEL_WAIT = 60.0
+# Interpreting a question costs time roughly linear in its length (fuzzy matching of every phrase
+# against the directory): ~0.5 s of CPU at 8,000 characters. Real questions are a sentence or two.
+MAX_QUESTION_CHARS = 1000
 
 
 @dataclass(frozen=True)
@@ -92,6 +95,12 @@ def answer_question(
     Returns:
         The reply; `private` when it names a private project (deliver it to the asker only).
     """
+    if len(question.text) > MAX_QUESTION_CHARS:
+        message = (
+            f"That is a long question ({len(question.text):,} characters). Ask it in under "
+            f"{MAX_QUESTION_CHARS:,}, e.g. “what is overdue on pcm?”."
+        )
+        return QuestionOutcome(reply=build_error_reply(message), private=False)
     embedder = _embedder(services)
     ready = embedder is not None and embedder.ready
     outcome = _answer(services, question, embedder if ready else None, read_thread)

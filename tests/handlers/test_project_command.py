@@ -75,7 +75,7 @@ def test_ambiguous_name_offers_buttons_that_rerun_the_command(
     # Two projects start with "Privacy": the uncertainty must become a choice, not a guess.
     reply = slack.command(OSEI, "/project status privacy")
     assert "More than one project matches" in reply.reply_text
-    buttons = [b for b in reply.buttons() if b["action_id"] == ids.PICK_PROJECT_ACTION]
+    buttons = [b for b in reply.buttons() if b["action_id"].startswith(ids.PICK_PROJECT_ACTION)]
     assert buttons, reply.reply_text
     choice = json.loads(buttons[0]["value"])
     assert choice["command"] == "/project"

@@ -144,6 +144,18 @@ def test_ask_command_acks_at_once_and_answers_privately(slack: SlackDriver) -> N
     assert "pcm-2" in reply["text"] and "Thu 19 Nov 2026, 17:00 CET" in reply["text"]
 
 
+def test_overlong_question_is_refused_with_the_limit_not_interpreted(slack: SlackDriver) -> None:
+    text = "when is the legal memo due? " * 40  # 1,120 characters
+
+    reply = slack.command(BANERJEE, "/ask " + text.strip()).reply
+
+    assert reply["response_type"] == "ephemeral"
+    assert "long question" in reply["text"] and "under 1,000" in reply["text"]
+    assert "pcm-2" not in reply["text"]
+    # One below the limit is answered normally.
+    assert "pcm-2" in slack.command(BANERJEE, "/ask " + text[:990]).reply_text
+
+
 def test_empty_ask_command_explains_what_can_be_asked(slack: SlackDriver) -> None:
     assert "For example" in slack.command(BANERJEE, "/ask").reply_text
 
