@@ -9,6 +9,15 @@
    against raw `SentenceTransformer.encode` (library defaults, same loaded model) on the same texts, in
    chunks of 500 measured alternately. Target: ratio >= 0.9.
 3. Memory: peak RSS with the model loaded, then with each directory's index.
+4. Stored vectors (`bot.expert_index`): a synthetic directory of 1k people (10k with
+   `--sync-sizes 1000,10000`, ~12 more minutes) x 5 profile items in a SQLite file migrated like
+   production. A full rebuild through `sync_profile_vectors` (model load excluded), run as syncs of 200
+   people alternating with raw `SentenceTransformer.encode` of the same texts; then one person's
+   expertise edited and synced as the refresh job does (median of `--edits` edits), the same with
+   `person_ids`, a sync with nothing to do, reloading the index from stored vectors, and edit to warm
+   cache (`ExpertIndexCache.get`).
+
+`--parts throughput,ranking,sync` chooses what runs (default: all).
 
 The machine is shared; run it when nothing else is busy and report the load average with it.
 """
@@ -21,12 +30,16 @@ import os
 import platform
 import resource
 import statistics
+import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
+from sqlalchemy.orm import Session, sessionmaker
 
+from bot.db import make_engine, make_session_factory
 from bot.domain.experts import (
     DEFAULT_AGGREGATION,
     DEFAULT_DIVERSITY_LAMBDA,
@@ -36,13 +49,20 @@ from bot.domain.experts import (
     rank_indexed_experts,
 )
 from bot.embeddings import SentenceTransformerEmbedder
+from bot.expert_index import ExpertIndexCache, load_expert_index, sync_profile_vectors
 from bot.experts_evaluation import load_evaluation_set
+from bot.models import Person, Publication, Workspace
+from bot.profile_version import bump_profiles_version
+from bot.schema import upgrade_database
 
 DEV_SET = Path(__file__).resolve().parent.parent / "tests" / "data" / "experts_dev.json"
 DIMENSION = 384
 ITEMS_PER_PERSON = 5
 THROUGHPUT_CHUNK = 500
 REQUEST_GAP = 0.25  # seconds between timed queries
+PARTS = ("throughput", "ranking", "sync")
+REBUILD_CHUNK = 200  # people per alternating rebuild chunk (1,000 items)
+SYNC_NOW = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
 DISCIPLINES = (
     "Machine learning",
     "Auction theory & economics",
@@ -67,8 +87,20 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=40, help="timed queries per size")
     parser.add_argument("--texts", type=int, default=2000, help="texts for the throughput test")
     parser.add_argument("--rounds", type=int, default=3, help="throughput rounds over all texts")
+    parser.add_argument(
+        "--parts", default=",".join(PARTS), help=f"what to run, of {', '.join(PARTS)} (default: all)"
+    )
+    parser.add_argument(
+        "--sync-sizes",
+        default="1000",
+        help="directory sizes (people) for the stored-vector sync; 10000 adds ~12 minutes",
+    )
+    parser.add_argument("--edits", type=int, default=5, help="one-profile updates timed per sync size")
     args = parser.parse_args()
     sizes = [int(size) for size in args.sizes.split(",")]
+    parts = {part.strip() for part in args.parts.split(",") if part.strip()}
+    if parts - set(PARTS):
+        parser.error(f"unknown parts {sorted(parts - set(PARTS))}; choose from {', '.join(PARTS)}")
 
     print(
         f"# Expert suggestions benchmark — {platform.processor() or platform.machine()}, "
@@ -85,13 +117,25 @@ def main() -> None:
     print(f"RSS with the model loaded: {_rss_mb():.0f} MB (peak {_peak_rss_mb():.0f} MB)")
     print()
 
-    _throughput(embedder, _realistic_texts(args.texts), args.rounds)
-    print()
+    if "throughput" in parts:
+        _throughput(embedder, _realistic_texts(args.texts), args.rounds)
+        print()
+    if "ranking" in parts:
+        _ranking(embedder, sizes, queries, args.repeats)
+        print()
+    if "sync" in parts:
+        _sync_benchmarks(embedder, [int(size) for size in args.sync_sizes.split(",")], args.edits)
+        print()
+    print(f"load average at end: {_load_average()}")
 
+
+def _ranking(
+    embedder: SentenceTransformerEmbedder, sizes: list[int], queries: list[str], repeats: int
+) -> None:
     print(
         f"## Ranking one query (aggregation {DEFAULT_AGGREGATION.name}, "
         f"diversity {DEFAULT_DIVERSITY_LAMBDA}, "
-        f"top 5, {ITEMS_PER_PERSON} items per person, {args.repeats} queries)"
+        f"top 5, {ITEMS_PER_PERSON} items per person, {repeats} queries)"
     )
     print()
     print(
@@ -101,10 +145,8 @@ def main() -> None:
     )
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for size in sizes:
-        _rank_benchmark(embedder, size, queries, args.repeats)
+        _rank_benchmark(embedder, size, queries, repeats)
         gc.collect()  # free this size's index before building the next
-    print()
-    print(f"load average at end: {_load_average()}")
 
 
 def _throughput(embedder: SentenceTransformerEmbedder, texts: list[str], rounds: int) -> None:
@@ -222,6 +264,176 @@ def _rank_benchmark(
         f"{median(total_cpu) / median(alone_cpu):.2f} | {_rss_mb():.0f} MB ({_peak_rss_mb():.0f} MB) |",
         flush=True,
     )
+
+
+class _TimedEmbedder:
+    """Passes through to the model and adds up the wall time spent in it."""
+
+    def __init__(self, inner: SentenceTransformerEmbedder) -> None:
+        self.inner = inner
+        self.seconds = 0.0
+
+    @property
+    def model_name(self) -> str:
+        return self.inner.model_name
+
+    @property
+    def dimension(self) -> int:
+        return self.inner.dimension
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        started = time.perf_counter()
+        try:
+            return self.inner.embed(texts)
+        finally:
+            self.seconds += time.perf_counter() - started
+
+
+def _sync_benchmarks(embedder: SentenceTransformerEmbedder, sizes: list[int], edits: int) -> None:
+    print(
+        f"## Stored vectors: full rebuild vs one-profile update (SQLite file, {ITEMS_PER_PERSON} items "
+        f"per person, batch {embedder.batch_size}, model {embedder.model_name}; medians of {edits} edits)"
+    )
+    print()
+    print(
+        "| people | items | full rebuild (model / rest) | items/s: rebuild / raw encode | ratio | "
+        "one-profile sync: workspace / person_ids | no-op sync | index reload | edit → warm cache | "
+        "rebuild ÷ one-profile | RSS after (peak) |"
+    )
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for size in sizes:
+        with tempfile.TemporaryDirectory(prefix="liaison-bench-") as directory:
+            _sync_benchmark(embedder, size, edits, f"sqlite:///{directory}/bench.db")
+        gc.collect()
+
+
+def _sync_benchmark(embedder: SentenceTransformerEmbedder, people: int, edits: int, url: str) -> None:
+    upgrade_database(url)
+    engine = make_engine(url)
+    session_factory = make_session_factory(engine)
+    texts = _unique(_realistic_texts(people * ITEMS_PER_PERSON))
+    with session_factory.begin() as session:
+        workspace = Workspace(name="Bench alliance", timezone="UTC")
+        session.add(workspace)
+        session.flush()
+        persons = [
+            Person(
+                workspace_id=workspace.id,
+                slack_id=f"U{i:08d}",
+                name=f"Person {i}",
+                discipline=DISCIPLINES[i % len(DISCIPLINES)],
+                expertise=texts[i * ITEMS_PER_PERSON],
+                publications=[
+                    Publication(position=n, title=title)
+                    for n, title in enumerate(texts[i * ITEMS_PER_PERSON + 1 : (i + 1) * ITEMS_PER_PERSON])
+                ],
+            )
+            for i in range(people)
+        ]
+        session.add_all(persons)
+        session.flush()
+        workspace_id, person_ids = workspace.id, [person.id for person in persons]
+        del persons
+
+    # The full rebuild runs as syncs of REBUILD_CHUNK people each, alternating with raw `encode` of
+    # the same texts (which goes first alternates too): on a shared machine the load drifts over a
+    # minute, and pairing measurements seconds apart cancels most of it. Together the chunks do what
+    # one sync of everyone does (read the profiles, embed in batches, upsert), `REBUILD_CHUNK` times
+    # over a smaller scope.
+    model = embedder.model
+    timed = _TimedEmbedder(embedder)
+    raw_wall = rebuild_wall = 0.0
+    for number, start in enumerate(range(0, people, REBUILD_CHUNK)):
+        chunk_ids = person_ids[start : start + REBUILD_CHUNK]
+        chunk_texts = texts[start * ITEMS_PER_PERSON : (start + len(chunk_ids)) * ITEMS_PER_PERSON]
+        for path in ("sync", "raw") if number % 2 == 0 else ("raw", "sync"):
+            if path == "raw":
+                raw_wall += _measure(lambda chunk_texts=chunk_texts: model.encode(chunk_texts))[0]
+            else:
+                rebuild_wall += _measure(
+                    lambda chunk_ids=chunk_ids: sync_profile_vectors(
+                        session_factory, timed, workspace_id, now=SYNC_NOW, person_ids=chunk_ids
+                    )
+                )[0]
+    rebuild_model = timed.seconds
+
+    rng = np.random.default_rng(people)
+    paragraphs = _realistic_texts(4 * edits + 8)[::5]
+    updates = iter(f"{text} Edit {n}." for n, text in enumerate(paragraphs * 4))
+    cache = ExpertIndexCache()
+    cache.get(session_factory, embedder, workspace_id, now=SYNC_NOW)  # warm, as in a running bot
+    workspace_sync, person_sync, noop_sync, reload, warm = [], [], [], [], []
+    for n in range(edits):
+        now = SYNC_NOW + timedelta(minutes=n + 1)
+        # The refresh job's path: sync the whole workspace (compare every hash, embed one item).
+        _edit_expertise(session_factory, workspace_id, int(rng.integers(people)) + 1, next(updates))
+        workspace_sync.append(
+            _measure(lambda now=now: sync_profile_vectors(session_factory, embedder, workspace_id, now=now))[
+                0
+            ]
+        )
+        # A caller that knows who changed (e.g. right after /profile).
+        person_id = int(rng.integers(people)) + 1
+        _edit_expertise(session_factory, workspace_id, person_id, next(updates))
+        person_sync.append(
+            _measure(
+                lambda now=now, person_id=person_id: sync_profile_vectors(
+                    session_factory, embedder, workspace_id, now=now, person_ids=[person_id]
+                )
+            )[0]
+        )
+        noop_sync.append(
+            _measure(lambda now=now: sync_profile_vectors(session_factory, embedder, workspace_id, now=now))[
+                0
+            ]
+        )
+
+        def load() -> None:
+            with session_factory() as session:
+                load_expert_index(session, workspace_id, embedder.model_name)
+
+        reload.append(_measure(load)[0])
+        # What the refresh job does after a /profile edit: sync, then reload the process's cache.
+        _edit_expertise(session_factory, workspace_id, int(rng.integers(people)) + 1, next(updates))
+        warm.append(_measure(lambda now=now: cache.get(session_factory, embedder, workspace_id, now=now))[0])
+    engine.dispose()
+    median = statistics.median
+    items = len(texts)
+    one_profile = median(workspace_sync)
+    print(
+        f"| {people:,} | {items:,} | {rebuild_wall:.1f} s ({rebuild_model:.1f} / "
+        f"{rebuild_wall - rebuild_model:.1f} s) | {items / rebuild_wall:.0f} / {items / raw_wall:.0f} | "
+        f"{raw_wall / rebuild_wall:.2f} | {one_profile * 1000:.0f} / {median(person_sync) * 1000:.0f} ms | "
+        f"{median(noop_sync) * 1000:.0f} ms | {median(reload) * 1000:.0f} ms | "
+        f"{median(warm) * 1000:.0f} ms | {rebuild_wall / one_profile:.0f} | "
+        f"{_rss_mb():.0f} MB ({_peak_rss_mb():.0f} MB) |",
+        flush=True,
+    )
+
+
+def _edit_expertise(
+    session_factory: sessionmaker[Session], workspace_id: int, person_id: int, text: str
+) -> None:
+    """Change one person's expertise as /profile does: with a profiles-version bump."""
+    with session_factory.begin() as session:
+        person = session.get(Person, person_id)
+        assert person is not None
+        person.expertise = text
+        bump_profiles_version(session, workspace_id)
+
+
+def _unique(texts: list[str]) -> list[str]:
+    """The texts, each made distinct: a repeated text would be copied, not embedded, by the sync."""
+    seen: set[str] = set()
+    result = []
+    for text in texts:
+        candidate, n = text, 1
+        while candidate in seen:
+            n += 1
+            candidate = f"{text} (part {n})"
+        seen.add(candidate)
+        result.append(candidate)
+    return result
 
 
 def _realistic_texts(count: int) -> list[str]:

@@ -21,6 +21,7 @@ import click
 from dotenv import find_dotenv, load_dotenv
 
 from bot.experts_cli import experts
+from bot.index_cli import index_group
 from bot.settings import Settings, SettingsError
 
 if TYPE_CHECKING:
@@ -460,3 +461,5 @@ def run(argv: list[str] | None = None) -> Any:
 
 # `liaison experts evaluate FILE.json` (issue #4's evaluation of the production scoring code).
 main.add_command(experts)
+# `liaison index rebuild|status`: the stored profile vectors behind expert suggestions.
+main.add_command(index_group)

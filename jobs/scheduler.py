@@ -10,6 +10,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from bot.clock import SystemClock
 from bot.services import Services
+from jobs.expert_index import refresh_expert_indexes
 from jobs.housekeeping import purge_processed_requests
 from jobs.reminders import plan_reminders, refresh_time_zones, send_due_reminders
 
@@ -17,7 +18,9 @@ HOUSEKEEPING_JOB_ID = "housekeeping"
 REMINDER_TICK_JOB_ID = "milestone-reminders"
 REMINDER_PLANNING_JOB_ID = "reminder-planning"
 TIME_ZONE_JOB_ID = "time-zone-refresh"
+EXPERT_INDEX_JOB_ID = "expert-index-refresh"
 REMINDER_PLANNING_MINUTES = 10
+EXPERT_INDEX_REFRESH_SECONDS = 60
 
 
 def build_scheduler(services: Services) -> BackgroundScheduler:
@@ -71,6 +74,20 @@ def build_scheduler(services: Services) -> BackgroundScheduler:
         coalesce=True,
         max_instances=1,
         misfire_grace_time=3600,
+        kwargs={"services": services},
+    )
+    # Embeds changed profile items and warms this process's index cache before the next /expert
+    # asks; a no-op until the model has loaded. One run at a time: a long re-embedding (a new
+    # model) simply makes the next runs coalesce.
+    scheduler.add_job(
+        refresh_expert_indexes,
+        "interval",
+        seconds=EXPERT_INDEX_REFRESH_SECONDS,
+        id=EXPERT_INDEX_JOB_ID,
+        replace_existing=True,
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=EXPERT_INDEX_REFRESH_SECONDS,
         kwargs={"services": services},
     )
     return scheduler
