@@ -274,7 +274,7 @@ def test_home_shows_only_the_viewers_home_in_full(console: Console) -> None:
     assert "── App Home of @Diego Morales updated" in text
     buttons = console.session._renderer.state.buttons
     home_buttons = [b for b in buttons if b.surface == "home"]
-    assert [b.label for b in home_buttons] == ["Status", "Refresh"]
+    assert [b.label for b in home_buttons] == ["Status", "Find experts", "Refresh"]
 
 
 def test_home_button_opens_project_status(console: Console) -> None:

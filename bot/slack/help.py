@@ -8,6 +8,7 @@ from bot.slack.blocks import Reply, context, header, section
 
 def _entries(names: CommandNames) -> dict[str, list[tuple[str, str]]]:
     p, m, b, a = names.project, names.milestone, names.blocker, names.ask
+    e, pr = names.expert, names.profile
     return {
         p: [
             (f"{p} list [mine|all]", "projects you are on, or every project you can see"),
@@ -41,6 +42,17 @@ def _entries(names: CommandNames) -> dict[str, list[tuple[str, str]]]:
             (f"{a} what is overdue on pcm?", "ask in plain language; answered from the project records"),
             ("@liaison who leads bid shading?", "in a channel or thread (answered in the thread), or DM me"),
             ("Ask Liaison about this", "message shortcut: answers that message, only you see it"),
+        ],
+        e: [
+            (f"{e} consent law for cookie walls", "who in the alliance knows about a need, and why"),
+            (f"{e} project pcm", "experts for a project, from disciplines it does not have yet"),
+            (f"{e} project pcm all-disciplines", "include the disciplines already on the project"),
+            ("Ask for an intro", "button on a suggestion: they accept or decline; accepted means a group DM"),
+        ],
+        pr: [
+            (pr, "your profile, as colleagues and expert suggestions see it"),
+            (f"{pr} edit", "change it: expertise, publications, visibility, intro requests a week (a form)"),
+            (f"{pr} @someone", "a colleague's profile"),
         ],
     }
 

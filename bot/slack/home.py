@@ -21,6 +21,7 @@ from bot.slack.blocks import (
     truncate_escaped,
     zone_note,
 )
+from bot.slack.expert_blocks import EXPERT_HOME_ACTION
 
 MAX_HOME_BLOCKS = 100
 
@@ -62,6 +63,8 @@ def build_home_view(report: HomeReport, zone: ZoneInfo, now: datetime, viewer: s
                 accessory=button("Status", ids.OPEN_PROJECT_ACTION, line.key),
             )
         )
+        # A section holds one accessory (Status), so "Find experts" sits in its own actions block.
+        blocks.append(actions([button("Find experts", EXPERT_HOME_ACTION, line.key)]))
     blocks.append(actions([button("Refresh", ids.HOME_REFRESH_ACTION, "refresh")]))
     blocks.append(zone_note(zone))
     blocks.append(context(f"Updated {now.astimezone(zone):%a %d %b %Y, %H:%M}."))
