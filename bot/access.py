@@ -14,7 +14,7 @@ from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
 from bot.errors import Forbidden, NotSetUp
-from bot.models import Membership, Milestone, Person, Project, Role, Workspace
+from bot.models import Membership, Milestone, Person, Project, Role, Workspace, WorkspaceTeam
 
 
 @dataclass(frozen=True)
@@ -32,13 +32,18 @@ def resolve_workspace(session: Session, team_id: str | None) -> Workspace:
     """Find the workspace for a Slack team.
 
     A single workspace without a team id serves whichever team talks to it (the common single-workspace
-    install, and the demo); with several, the team id must match.
+    install, and the demo); with several, the team id must match — the workspace's own, or one of the
+    teams of an org-wide install (`WorkspaceTeam`, recorded by `bot.workspaces.OrgTeams`).
 
     Raises:
         NotSetUp: No workspace data for this team.
     """
     if team_id:
         found = session.scalars(select(Workspace).where(Workspace.slack_team_id == team_id)).first()
+        if found is None:
+            found = session.scalars(
+                select(Workspace).join(WorkspaceTeam).where(WorkspaceTeam.slack_team_id == team_id)
+            ).first()
         if found is not None:
             return found
     unbound = session.scalars(select(Workspace).where(Workspace.slack_team_id.is_(None)).limit(2)).all()

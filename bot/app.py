@@ -13,9 +13,11 @@ from slack_bolt.response import BoltResponse
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.installations import InstallationTokens
 from bot.services import Services
 from bot.settings import Settings
 from bot.slack.client import build_web_client
+from bot.workspaces import OrgTeams
 
 logger = logging.getLogger(__name__)
 
@@ -31,8 +33,14 @@ def create_app(
     token_verification_enabled: bool = True,
     verify_signatures: bool = True,
     listener_executor: Executor | None = None,
+    installations: InstallationTokens | None = None,
 ) -> App:
     """Build the Bolt app with every listener registered.
+
+    With `SLACK_CLIENT_ID` and `SLACK_CLIENT_SECRET` set (OAuth mode) the app serves every workspace
+    that installed it: each request is authorized with its team's stored token, and the app has an
+    OAuth flow (`app.oauth_flow`) that `bot.web` serves at /slack/install and /slack/oauth_redirect.
+    Otherwise it serves one workspace with `SLACK_BOT_TOKEN`, exactly as before.
 
     Args:
         settings: Validated settings.
@@ -46,6 +54,8 @@ def create_app(
             checks them itself, before its replay check and with an injectable clock (HTTP serving).
         listener_executor: Where Bolt finishes listeners after the ack; the runtime passes one that
             carries the request id into the listener and can be drained on shutdown (HTTP serving).
+        installations: OAuth mode: the stored tokens, shared with the notifier (the runtime passes
+            them); built from the services when not given.
 
     Returns:
         The configured `App`.
@@ -54,9 +64,27 @@ def create_app(
 
     web_client = client or build_web_client(settings)
     socket_mode_only = bool(settings.slack_app_token) and not settings.slack_signing_secret
+    bolt_logger = _bolt_logger()
+    oauth: dict[str, Any] = {}
+    if settings.oauth_enabled:
+        from bot.slack.oauth import (
+            LiaisonAuthorize,
+            build_installation_tokens,
+            build_oauth_flow,
+            install_oauth_log_filter,
+        )
+
+        install_oauth_log_filter()
+        installations = installations or build_installation_tokens(services, web_client)
+        oauth = {
+            "oauth_flow": build_oauth_flow(services, installations, web_client),
+            "authorize": LiaisonAuthorize(installations, logger=bolt_logger),
+        }
+    else:
+        installations = None
     app = App(
         client=web_client,
-        logger=_bolt_logger(),
+        logger=bolt_logger,
         signing_secret=settings.slack_signing_secret or None,
         # HTTP serving (issue 6): bot.web verifies signatures before Bolt when verify_signatures is off.
         request_verification_enabled=verify_signatures and not socket_mode_only,
@@ -66,8 +94,11 @@ def create_app(
         # Unhandled requests reach `handle_listener_error`, which answers 200: a 404 would make Slack
         # retry an event we deliberately ignore.
         raise_error_for_unhandled_request=True,
+        **oauth,
     )
-    app.use(_inject_services(services))
+    app.use(_inject_services(services, installations))
+    if installations is not None:
+        app.use(_record_org_teams(OrgTeams(services.session_factory), services))
     register_all(app, settings)
     app.error(handle_listener_error)
     return app
@@ -92,13 +123,26 @@ def _bolt_logger() -> logging.Logger:
     return bolt_logger
 
 
-def _inject_services(services: Services) -> Callable[..., Any]:
+def _inject_services(services: Services, installations: InstallationTokens | None) -> Callable[..., Any]:
     def inject_services(context: BoltContext, next: Callable[[], BoltResponse]) -> BoltResponse:
-        # Bolt passes context keys to listeners as keyword arguments, so handlers declare `services`.
+        # Bolt passes context keys to listeners as keyword arguments, so handlers declare `services`
+        # (and `installations`: the stored tokens in OAuth mode, None with SLACK_BOT_TOKEN).
         context["services"] = services
+        context["installations"] = installations
         return next()
 
     return inject_services
+
+
+def _record_org_teams(org_teams: OrgTeams, services: Services) -> Callable[..., Any]:
+    def record_org_team(context: BoltContext, next: Callable[[], BoltResponse]) -> BoltResponse:
+        # An org-wide install serves every team of the org from one workspace; the handlers resolve
+        # workspaces by team id, so the team is recorded before they run (once per team and process).
+        if context.is_enterprise_install and context.enterprise_id and context.team_id:
+            org_teams.remember(context.enterprise_id, context.team_id, services.clock.now())
+        return next()
+
+    return record_org_team
 
 
 def handle_listener_error(

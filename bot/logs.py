@@ -67,6 +67,8 @@ def settings_secrets(settings: Settings) -> list[str]:
         settings.slack_signing_secret,
         settings.slack_app_token or "",
         settings.llm_api_key or "",
+        settings.slack_client_secret or "",
+        *settings.token_encryption_keys,
     ]
     with contextlib.suppress(ArgumentError, ValueError):
         values.append(make_url(settings.database_url).password or "")

@@ -26,7 +26,8 @@ BOT_SCOPES = [
     "mpim:write",  # group DM introducing an expert who accepted an intro request
     "users:read",  # users' time zones for local-time reminders
 ]
-BOT_EVENTS = ["app_home_opened", "app_mention", "message.im"]
+# The last two end an install: its tokens are deleted and its reminders stopped (bot/workspaces.py).
+BOT_EVENTS = ["app_home_opened", "app_mention", "message.im", "app_uninstalled", "tokens_revoked"]
 
 _DESCRIPTIONS = {
     "project": (
@@ -56,9 +57,13 @@ def build_manifest(commands: CommandNames, *, request_url: str | None = None) ->
     Args:
         commands: The configured slash command names.
         request_url: Public base URL for HTTP mode (e.g. https://liaison.example.org). Without it the
-            manifest enables Socket Mode, which needs no public URL.
+            manifest enables Socket Mode, which needs no public URL. With it, the manifest also lists
+            the OAuth redirect URL that installs into several workspaces come back to.
     """
     events_url = f"{request_url.rstrip('/')}/slack/events" if request_url else None
+    oauth_config: dict[str, Any] = {"scopes": {"bot": BOT_SCOPES}}
+    if request_url:
+        oauth_config = {"redirect_urls": [f"{request_url.rstrip('/')}/slack/oauth_redirect"], **oauth_config}
     slash_commands: list[dict[str, Any]] = []
     for field_name, (description, hint) in _DESCRIPTIONS.items():
         entry: dict[str, Any] = {
@@ -91,7 +96,7 @@ def build_manifest(commands: CommandNames, *, request_url: str | None = None) ->
             "slash_commands": slash_commands,
             "shortcuts": SHORTCUTS,
         },
-        "oauth_config": {"scopes": {"bot": BOT_SCOPES}},
+        "oauth_config": oauth_config,
         "settings": {
             "event_subscriptions": event_subscriptions,
             "interactivity": interactivity,

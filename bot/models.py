@@ -7,8 +7,11 @@ written in is kept beside it so it can be shown and recomputed in that zone.
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from datetime import date, datetime
 
+from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from sqlalchemy import (
     Boolean,
     Date,
@@ -17,7 +20,9 @@ from sqlalchemy import (
     Index,
     Integer,
     LargeBinary,
+    MetaData,
     String,
+    Table,
     Text,
     UniqueConstraint,
     false,
@@ -405,3 +410,50 @@ class IntroRequest(Base):
     requester: Mapped[Person] = relationship(foreign_keys=[requester_id])
     expert: Mapped[Person] = relationship(foreign_keys=[expert_id])
     project: Mapped[Project | None] = relationship()
+
+
+class WorkspaceTeam(Base):
+    """A further Slack team served by a workspace: each team of an Enterprise Grid org-wide install.
+
+    An org-wide install binds one workspace to the org (`Workspace.slack_team_id` is the enterprise id,
+    `E…`); requests carry the id of the org's team they come from, so each team is recorded here the
+    first time it talks to Liaison, and `bot.access.resolve_workspace` finds the org's workspace by it.
+    """
+
+    __tablename__ = "workspace_team"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"), index=True)
+    slack_team_id: Mapped[str] = mapped_column(String(32), unique=True)
+    slack_enterprise_id: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+# -- Slack's OAuth tables (multi-workspace installs) ---------------------------------------------------
+#
+# slack_sdk's own table definitions (SQLAlchemyInstallationStore, SQLAlchemyOAuthStateStore), declared
+# in our metadata so that Alembic migrates them like every other table: a slack_sdk upgrade that
+# changes them shows up as schema drift (tests/test_migrations.py). They are keyed by Slack's team and
+# enterprise ids, which `Workspace.slack_team_id` maps to a workspace. The secret columns are widened to
+# Text because an encrypted token (bot.installations.TokenCipher) is about twice as long as the token.
+SECRET_INSTALLATION_COLUMNS = ("bot_token", "bot_refresh_token", "user_token", "user_refresh_token")
+
+
+def _slack_sdk_table(build: Callable[[MetaData, str], Table], name: str) -> Table:
+    table = build(Base.metadata, name)
+    for column in table.columns:
+        if column.name in SECRET_INSTALLATION_COLUMNS:
+            column.type = Text()
+    return table
+
+
+slack_installations = _slack_sdk_table(
+    SQLAlchemyInstallationStore.build_installations_table,
+    SQLAlchemyInstallationStore.default_installations_table_name,
+)
+slack_bots = _slack_sdk_table(
+    SQLAlchemyInstallationStore.build_bots_table, SQLAlchemyInstallationStore.default_bots_table_name
+)
+slack_oauth_states = _slack_sdk_table(
+    SQLAlchemyOAuthStateStore.build_oauth_states_table, SQLAlchemyOAuthStateStore.default_table_name
+)

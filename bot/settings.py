@@ -7,6 +7,8 @@ names the variable, and the CLI prints that one line and exits.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import enum
 import re
 from collections.abc import Callable, Mapping
@@ -133,6 +135,17 @@ class Settings:
     web_threads: int = 8
     shutdown_seconds: int = 30
     log_format: LogFormat = LogFormat.TEXT
+    # Installing into several workspaces over OAuth (docs/slack-app.md): on when both are set; tokens
+    # then live per workspace in the database instead of SLACK_BOT_TOKEN.
+    slack_client_id: str | None = None
+    slack_client_secret: str | None = None
+    # Fernet keys for the stored tokens: the first encrypts, every one decrypts (key rotation).
+    token_encryption_keys: tuple[str, ...] = ()
+
+    @property
+    def oauth_enabled(self) -> bool:
+        """Whether Liaison is installed per workspace over OAuth (else: one workspace, SLACK_BOT_TOKEN)."""
+        return bool(self.slack_client_id and self.slack_client_secret)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -170,12 +183,17 @@ class Settings:
         signing_secret = get("SLACK_SIGNING_SECRET") or ""
         app_token = get("SLACK_APP_TOKEN")
         role = _choice(get, "LIAISON_PROCESS_ROLE", ProcessRole, ProcessRole.ALL)
+        client_id, client_secret = get("SLACK_CLIENT_ID"), get("SLACK_CLIENT_SECRET")
+        oauth = _check_oauth(client_id, client_secret, bot_token=bot_token, app_token=app_token)
+        encryption_keys = _encryption_keys(get, oauth=oauth)
         if require_slack:
-            if not bot_token:
+            if not bot_token and not oauth:
                 raise SettingsError(
-                    "SLACK_BOT_TOKEN is not set (the bot token, xoxb-…, from the app's OAuth page)"
+                    "SLACK_BOT_TOKEN is not set (the bot token, xoxb-…, from the app's OAuth page; or set "
+                    "SLACK_CLIENT_ID and SLACK_CLIENT_SECRET to install into several workspaces)"
                 )
-            # A worker only posts (reminders): it needs the bot token, never the signing secret.
+            # A worker only posts (reminders): it needs a token (or the OAuth client, for stored tokens),
+            # never the signing secret.
             if not signing_secret and not app_token and role.serves_slack:
                 raise SettingsError(
                     "SLACK_SIGNING_SECRET is not set (needed for HTTP mode; "
@@ -281,6 +299,9 @@ class Settings:
             web_threads=_int_setting(get, "LIAISON_WEB_THREADS", 8, 1, 128),
             shutdown_seconds=_int_setting(get, "LIAISON_SHUTDOWN_SECONDS", 30, 1, 600),
             log_format=_choice(get, "LOG_FORMAT", LogFormat, LogFormat.TEXT),
+            slack_client_id=client_id if oauth else None,
+            slack_client_secret=client_secret if oauth else None,
+            token_encryption_keys=encryption_keys,
         )
 
 
@@ -293,6 +314,60 @@ _COMMAND_VARIABLES = {
     "expert": "LIAISON_EXPERT_COMMAND",
     "profile": "LIAISON_PROFILE_COMMAND",
 }
+
+
+def _check_oauth(
+    client_id: str | None, client_secret: str | None, *, bot_token: str, app_token: str | None
+) -> bool:
+    """Whether OAuth (multi-workspace) mode is configured, refusing half or conflicting configurations."""
+    if bool(client_id) != bool(client_secret):
+        missing = "SLACK_CLIENT_SECRET" if client_id else "SLACK_CLIENT_ID"
+        raise SettingsError(
+            f"{missing} is not set: SLACK_CLIENT_ID and SLACK_CLIENT_SECRET turn on installs into several "
+            "workspaces together (or leave both empty for one workspace with SLACK_BOT_TOKEN)"
+        )
+    if not client_id:
+        return False
+    if bot_token:
+        # Two sources of tokens would leave it unclear which workspace a reminder is sent with.
+        raise SettingsError(
+            "SLACK_BOT_TOKEN is set together with SLACK_CLIENT_ID: with OAuth installs each workspace's "
+            "token is stored at install time, so leave SLACK_BOT_TOKEN empty"
+        )
+    if app_token:
+        raise SettingsError(
+            "SLACK_APP_TOKEN is set together with SLACK_CLIENT_ID: installing over OAuth needs HTTP mode "
+            "(Slack sends the installer's browser to /slack/oauth_redirect), so leave SLACK_APP_TOKEN empty"
+        )
+    return True
+
+
+def _encryption_keys(get: _Getter, *, oauth: bool) -> tuple[str, ...]:
+    raw = get("LIAISON_TOKEN_ENCRYPTION_KEY")
+    if raw is None:
+        return ()
+    if not oauth:
+        raise SettingsError(
+            "LIAISON_TOKEN_ENCRYPTION_KEY is set but OAuth installs are off (SLACK_CLIENT_ID): "
+            "no tokens are stored to encrypt"
+        )
+    keys = tuple(key.strip() for key in raw.split(",") if key.strip())
+    for position, key in enumerate(keys, start=1):
+        # Never echo the value: it is a secret.
+        if not _is_fernet_key(key):
+            raise SettingsError(
+                f"LIAISON_TOKEN_ENCRYPTION_KEY: key {position} is not a Fernet key (32 url-safe base64 "
+                'bytes; make one with `python -c "from cryptography.fernet import Fernet; '
+                'print(Fernet.generate_key().decode())"`)'
+            )
+    return keys
+
+
+def _is_fernet_key(key: str) -> bool:
+    try:
+        return len(base64.urlsafe_b64decode(key.encode("ascii"))) == 32 and len(key) == 44
+    except (binascii.Error, ValueError, UnicodeEncodeError):
+        return False
 
 
 def _is_web_url(value: str, schemes: tuple[str, ...]) -> bool:

@@ -2,8 +2,14 @@
 
 Routes: `POST /slack/events` (Bolt), `GET /healthz` (liveness: the process answers), `GET /readyz`
 (readiness: database reachable, embedding model loaded where this process needs it, not shutting
-down) and `GET /metrics` (Prometheus). The same application runs under gunicorn (`bot.wsgi`) and in
+down) and `GET /metrics` (Prometheus); with OAuth installs (`SLACK_CLIENT_ID`), also `GET /slack/install`
+and `GET /slack/oauth_redirect`. The same application runs under gunicorn (`bot.wsgi`) and in
 `liaison serve`'s threaded server, so both paths share every check below.
+
+The two OAuth routes are visited by an installer's browser, not by Slack: they carry no signature
+and are protected by the OAuth state instead (a one-time value in the database, matched against a
+cookie set on the installer's browser, expiring after ten minutes). Only the body cap applies to
+them; they skip the signature and replay checks.
 
 A request to `/slack/events` passes, in this order, and the cheap refusals come first:
 
@@ -74,6 +80,7 @@ _LINGER_SECONDS = 2.0
 _LINGER_BYTES = 1024 * 1024
 # An id a load balancer or proxy passed on is reused if it looks like one; anything else is replaced.
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._\-]{1,64}$")
+_QUERY_RE = re.compile(r"\?[^\s\"]*")
 # Interaction payload types reported as they are; anything else is "other" (bounded label values).
 _PAYLOAD_KINDS = frozenset(
     {"block_actions", "view_submission", "view_closed", "shortcut", "message_action", "block_suggestion"}
@@ -284,6 +291,9 @@ class LiaisonWsgiApp:
             if path == SLACK_EVENTS_PATH and self.bolt is not None:
                 route = "slack"
                 response = self._slack(environ, method)
+            elif self._is_oauth_path(path):
+                route = "oauth"
+                response = self._oauth(environ, method, path)
             elif path in (HEALTH_PATH, READY_PATH, METRICS_PATH) and method not in ("GET", "HEAD"):
                 route = path.strip("/")
                 response = _Response(405, b"", (("Allow", "GET, HEAD"),))
@@ -314,6 +324,45 @@ class LiaisonWsgiApp:
         ]
         start_response(f"{response.status} {HTTPStatus(response.status).phrase}", headers)
         return [body]
+
+    def _is_oauth_path(self, path: str) -> bool:
+        flow = self.bolt.oauth_flow if self.bolt is not None else None
+        return flow is not None and path in (flow.install_path, flow.redirect_uri_path)
+
+    def _oauth(self, environ: WSGIEnvironment, method: str, path: str) -> _Response:
+        """The installer's browser: start an install, or come back from Slack's consent page."""
+        assert self.bolt is not None and self.bolt.oauth_flow is not None
+        flow = self.bolt.oauth_flow
+        if method not in ("GET", "HEAD"):
+            return _Response(405, b"", (("Allow", "GET, HEAD"),))
+        try:
+            # A browser's GET has no body; one that says it has a big one is refused unread all the same.
+            length = str(environ.get("CONTENT_LENGTH") or "").strip()
+            raw = read_body(environ, self.max_body_bytes) if length not in ("", "0") else b""
+        except RequestRefused as refused:
+            logger.info("refused an OAuth request with %d: %s", refused.status, refused)
+            return _json(refused.status, {"error": str(refused)})
+        request = BoltRequest(
+            body=raw.decode("utf-8", "replace"),
+            query=environ.get("QUERY_STRING", ""),
+            headers=dict(_headers(environ)),
+        )
+        try:
+            if path == flow.install_path:
+                answer = flow.handle_installation(request)
+            else:
+                answer = flow.handle_callback(request)
+        except SQLAlchemyError as error:
+            # The state store is out of reach; never the query string in the line (code and state).
+            logger.error("OAuth %s failed, the database is unreachable: %s", path, _first_line(error))
+            return _json(503, {"error": "database unavailable"})
+        response_headers = tuple(
+            (name, value)
+            for name, values in answer.headers.items()
+            if name.lower() != "content-length"
+            for value in values
+        )
+        return _Response(answer.status, answer.body.encode("utf-8"), response_headers)
 
     def _ready(self) -> _Response:
         ready, checks = self.readiness.check()
@@ -474,7 +523,8 @@ class _QuietHandler(WSGIRequestHandler):
     timeout = 30
 
     def log_message(self, format: str, *args: Any) -> None:
-        logger.debug("http: %s", format % args)
+        # Never a query string: the OAuth redirect's carries the install code and state.
+        logger.debug("http: %s", _QUERY_RE.sub("?…", format % args))
 
 
 class GracefulWSGIServer(WSGIServer):

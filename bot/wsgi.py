@@ -179,7 +179,8 @@ def build_runtime(
         The runtime; `start()` starts its scheduler.
 
     Raises:
-        slack_bolt.error.BoltError: Slack rejected the bot token.
+        slack_bolt.error.BoltError: Slack rejected the bot token (one workspace, SLACK_BOT_TOKEN; with
+            OAuth installs there is no token to check at start).
         OSError: Slack could not be reached for that check.
     """
     from bot.app import create_app
@@ -195,9 +196,17 @@ def build_runtime(
         settings=settings,
         session_factory=make_session_factory(engine),
         clock=SystemClock(),
-        notifier=build_notifier(settings),
         embedder=embedder,
     )
+    installations = None
+    if settings.oauth_enabled:
+        from bot.slack.client import build_web_client
+        from bot.slack.oauth import build_installation_tokens
+
+        # One set of stored tokens per process, shared by requests and jobs: one cache, and one
+        # rotation lock per installation (docs/deployment.md, "Several workspaces").
+        installations = build_installation_tokens(services, client or build_web_client(settings))
+    services.notifier = build_notifier(settings, installations=installations)
     metrics = Metrics()
     app = None
     listeners = None
@@ -214,6 +223,7 @@ def build_runtime(
                 # them again against a second clock); Socket Mode requests carry none.
                 verify_signatures=not http_slack,
                 listener_executor=listeners,
+                installations=installations,
             )
         except BaseException:
             listeners.shutdown(wait=False)

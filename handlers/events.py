@@ -1,4 +1,5 @@
-"""Events API: `app_home_opened`, `app_mention` (questions in channels) and `message.im` (DMs)."""
+"""Events API: `app_home_opened`, `app_mention` (questions in channels), `message.im` (DMs), and the
+install's end: `app_uninstalled` and `tokens_revoked` (bot/workspaces.py says what they keep)."""
 
 from __future__ import annotations
 
@@ -8,11 +9,13 @@ from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 
 from bot.dedup import claim_once
+from bot.installations import InstallationKey, InstallationTokens
 from bot.services import Services
 from bot.settings import Settings
 from bot.slack.answer_publisher import is_direct_message, post_answer
 from bot.slack.home_publisher import publish_homes
 from bot.slack.questions import Question
+from bot.workspaces import forget_installation
 
 
 def register(app: App, settings: Settings) -> None:
@@ -20,6 +23,8 @@ def register(app: App, settings: Settings) -> None:
     app.event("app_home_opened")(handle_app_home_opened)
     app.event("app_mention")(handle_app_mention)
     app.event("message")(handle_direct_message)
+    app.event("app_uninstalled")(handle_app_uninstalled)
+    app.event("tokens_revoked")(handle_tokens_revoked)
 
 
 def handle_app_home_opened(
@@ -79,4 +84,42 @@ def handle_direct_message(
         _question(event, body, context),
         reply_thread_ts=event.get("thread_ts"),
         message_ts=event.get("ts"),
+    )
+
+
+def _installation_key(context: BoltContext) -> InstallationKey:
+    org_wide = bool(context.is_enterprise_install)
+    # An org-wide install is stored without a team (slack_sdk's convention), whichever team the
+    # event names.
+    return InstallationKey(context.enterprise_id, None if org_wide else context.team_id, org_wide)
+
+
+def handle_app_uninstalled(
+    context: BoltContext, services: Services, installations: InstallationTokens | None
+) -> None:
+    """`app_uninstalled`: delete the team's tokens and cancel its reminders; its data stays."""
+    forget_installation(
+        services.session_factory,
+        installations,
+        _installation_key(context),
+        now=services.clock.now(),
+        uninstalled=True,
+    )
+
+
+def handle_tokens_revoked(
+    event: dict[str, Any],
+    context: BoltContext,
+    services: Services,
+    installations: InstallationTokens | None,
+) -> None:
+    """`tokens_revoked`: delete the revoked tokens; without a bot token, reminders stop as on uninstall."""
+    revoked = event.get("tokens") or {}
+    forget_installation(
+        services.session_factory,
+        installations,
+        _installation_key(context),
+        now=services.clock.now(),
+        bot_token_revoked=bool(revoked.get("bot")),
+        user_ids=[str(user) for user in revoked.get("oauth") or []],
     )

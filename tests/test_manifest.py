@@ -9,9 +9,12 @@ from typing import Any
 import pytest
 import yaml
 from click.testing import CliRunner
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
 
 from bot.cli import main
 from bot.manifest import BOT_EVENTS, build_manifest
+from bot.models import DeliveryStatus, ReminderDelivery
 from bot.settings import CommandNames, Settings
 from tests.fakes.driver import SlackDriver
 from tests.fakes.slack_api import RESPONSE_URL_METHOD
@@ -19,7 +22,15 @@ from tests.fakes.slack_api import RESPONSE_URL_METHOD
 REPO_ROOT = Path(__file__).resolve().parent.parent
 MANIFEST_FILE = REPO_ROOT / "manifest.yml"
 # Scopes Slack requires before it delivers each event type.
-EVENT_SCOPES = {"app_mention": "app_mentions:read", "message.im": "im:history", "app_home_opened": None}
+EVENT_SCOPES = {
+    "app_mention": "app_mentions:read",
+    "message.im": "im:history",
+    "app_home_opened": None,
+    "app_uninstalled": None,
+    "tokens_revoked": None,
+}
+# Events that end an install (handled by stopping the workspace's reminders, not by answering).
+LIFECYCLE_EVENTS = {"app_uninstalled", "tokens_revoked"}
 
 
 @pytest.fixture(autouse=True)
@@ -80,6 +91,7 @@ def test_cli_manifest_with_public_url_points_every_request_at_slack_events() -> 
     assert manifest["settings"]["event_subscriptions"]["request_url"] == events_url
     assert manifest["settings"]["interactivity"] == {"is_enabled": True, "request_url": events_url}
     assert {c["url"] for c in manifest["features"]["slash_commands"]} == {events_url}
+    assert manifest["oauth_config"]["redirect_urls"] == ["https://liaison.example.org/slack/oauth_redirect"]
 
 
 def test_cli_manifest_rejects_plain_http_public_url() -> None:
@@ -149,9 +161,37 @@ def test_every_manifest_event_is_handled_by_the_app(slack: SlackDriver) -> None:
     # Unhandled events are acknowledged with 200 (so Slack does not retry them); "handled" means the
     # bot answered: a published Home or a posted message.
     answered = {}
-    for name in BOT_EVENTS:
+    conversational = [name for name in BOT_EVENTS if name not in LIFECYCLE_EVENTS]
+    for name in conversational:
         exchange = slack.event(events[name])
         assert exchange.status == 200, name
         answered[name] = bool(exchange.of("views.publish") or exchange.of("chat.postMessage"))
 
-    assert answered == dict.fromkeys(BOT_EVENTS, True)
+    assert answered == dict.fromkeys(conversational, True)
+
+
+@pytest.mark.usefixtures("demo")
+@pytest.mark.parametrize(
+    "event",
+    [
+        {"type": "app_uninstalled"},
+        {"type": "tokens_revoked", "tokens": {"oauth": [], "bot": ["U0LIAISONBOT"]}},
+    ],
+    ids=lambda event: event["type"],
+)
+def test_every_manifest_lifecycle_event_is_handled_by_the_app(
+    slack: SlackDriver, session_factory: sessionmaker[Session], event: dict[str, Any]
+) -> None:
+    assert event["type"] in LIFECYCLE_EVENTS
+    assert LIFECYCLE_EVENTS.issubset(BOT_EVENTS)
+
+    def planned() -> int:
+        with session_factory() as session:
+            query = select(func.count()).where(ReminderDelivery.status == DeliveryStatus.PLANNED)
+            return int(session.scalar(query) or 0)
+
+    before = planned()
+    exchange = slack.event(event)
+
+    assert exchange.status == 200
+    assert before > 0 and planned() == 0

@@ -335,3 +335,86 @@ def test_cli_reports_malformed_setting_from_dotenv(tmp_path: Path) -> None:
 
     assert result.exit_code == 2
     assert result.stderr == "Configuration error: LIAISON_PORT must be a whole number, got 'eighty'\n"
+
+
+# -- installs into several workspaces (OAuth) ---------------------------------------------------
+
+OAUTH = {
+    "SLACK_CLIENT_ID": "1234.5678",
+    "SLACK_CLIENT_SECRET": "0f1e2d3c4b5a6978",
+    "SLACK_SIGNING_SECRET": "s",
+}
+FERNET_KEY = "5y4bNvWwGXcnc0xN9gujrlyJJqmjnbqHbApFgRnBMY0="
+OTHER_FERNET_KEY = "Ai3YdbVr5obsZBhTAbhwSjHFEEHU3BBeUDpx_zYfYWw="
+
+
+def test_oauth_is_off_by_default() -> None:
+    settings = Settings.from_env({})
+
+    assert settings.oauth_enabled is False
+    assert (settings.slack_client_id, settings.slack_client_secret) == (None, None)
+    assert settings.token_encryption_keys == ()
+
+
+def test_client_id_and_secret_turn_on_oauth_without_a_bot_token() -> None:
+    settings = Settings.from_env(OAUTH, require_slack=True)
+
+    assert settings.oauth_enabled is True
+    assert settings.slack_bot_token == ""
+    assert (settings.slack_client_id, settings.slack_client_secret) == ("1234.5678", "0f1e2d3c4b5a6978")
+
+
+def test_oauth_worker_needs_no_signing_secret() -> None:
+    env = {**OAUTH, "SLACK_SIGNING_SECRET": "", "LIAISON_PROCESS_ROLE": "worker"}
+
+    assert Settings.from_env(env, require_slack=True).oauth_enabled
+
+
+@pytest.mark.parametrize(
+    ("env", "starts"),
+    [
+        ({"SLACK_CLIENT_ID": "1234.5678"}, "SLACK_CLIENT_SECRET is not set"),
+        ({"SLACK_CLIENT_SECRET": "0f1e2d3c4b5a6978"}, "SLACK_CLIENT_ID is not set"),
+        ({**OAUTH, "SLACK_BOT_TOKEN": "xoxb-1"}, "SLACK_BOT_TOKEN is set together with SLACK_CLIENT_ID"),
+        ({**OAUTH, "SLACK_APP_TOKEN": "xapp-1"}, "SLACK_APP_TOKEN is set together with SLACK_CLIENT_ID"),
+        ({"LIAISON_TOKEN_ENCRYPTION_KEY": FERNET_KEY}, "LIAISON_TOKEN_ENCRYPTION_KEY is set but OAuth"),
+        (
+            {**OAUTH, "LIAISON_TOKEN_ENCRYPTION_KEY": "not-a-key"},
+            "LIAISON_TOKEN_ENCRYPTION_KEY: key 1 is not",
+        ),
+        (
+            {**OAUTH, "LIAISON_TOKEN_ENCRYPTION_KEY": f"{FERNET_KEY},{FERNET_KEY[:-2]}"},
+            "LIAISON_TOKEN_ENCRYPTION_KEY: key 2 is not",
+        ),
+    ],
+)
+def test_half_or_conflicting_oauth_configuration_is_one_line(env: dict[str, str], starts: str) -> None:
+    with pytest.raises(SettingsError) as raised:
+        Settings.from_env(env)
+
+    message = str(raised.value)
+    assert message.startswith(starts), message
+    assert "\n" not in message
+    assert "not-a-key" not in message and FERNET_KEY[:-2] not in message
+
+
+def test_encryption_keys_are_read_in_order() -> None:
+    settings = Settings.from_env(
+        {**OAUTH, "LIAISON_TOKEN_ENCRYPTION_KEY": f" {FERNET_KEY} , {OTHER_FERNET_KEY}"}
+    )
+
+    assert settings.token_encryption_keys == (FERNET_KEY, OTHER_FERNET_KEY)
+
+
+def test_cli_serve_with_half_oauth_is_a_configuration_error(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        main,
+        ["serve"],
+        env={"DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}", "SLACK_CLIENT_ID": "1234.5678"},
+    )
+
+    assert result.exit_code == 2
+    assert len(result.stderr.splitlines()) == 1
+    assert result.stderr.startswith(
+        "Configuration error: SLACK_CLIENT_SECRET is not set: SLACK_CLIENT_ID and"
+    )

@@ -48,6 +48,7 @@ from bot.settings import Settings
 from bot.slack.notifier import (
     AmbiguousDeliveryError,
     DeliveryError,
+    NotInstalledError,
     PermanentDeliveryError,
     SlackNotifier,
     TransientDeliveryError,
@@ -61,6 +62,7 @@ FLUSH_SIZE = 500
 # Look this far before the first attempt when searching Slack for a message that may have been posted.
 RECONCILE_MARGIN = timedelta(minutes=2)
 AMBIGUOUS_RETRY_BASE = timedelta(seconds=5)
+NOT_INSTALLED = "Liaison is not installed in this workspace"
 # History lookups that fail for these reasons will not work later either: post, and log it.
 _HISTORY_UNAVAILABLE = frozenset(
     {"missing_scope", "not_allowed_token_type", "channel_not_found", "not_in_channel"}
@@ -287,6 +289,10 @@ class _Tick:
         assert item.content is not None and item.target is not None
         try:
             return self._send(item, claim, item.target)
+        except NotInstalledError:
+            # Uninstalled (or token revoked): nothing can be sent there, now or on a retry; cancelling
+            # also spares the lead a failure report that could not be delivered either.
+            return Outcome(claim.id, DeliveryStatus.CANCELLED, error=NOT_INSTALLED)
         except PermanentDeliveryError as error:
             return Outcome(claim.id, DeliveryStatus.FAILED, error=error.error)
         except AmbiguousDeliveryError as error:

@@ -11,6 +11,10 @@ messages needs:
   again later), and ambiguous (no answer after the request was sent: Slack may have posted it).
 - `find_reminder`: every reminder carries its delivery key in message metadata, so after an
   ambiguous attempt the message can be looked for in the conversation's history before posting again.
+- Per-workspace tokens (OAuth installs): each call goes out with the token of the workspace it is for,
+  found (and rotated when due) by `bot.installations.InstallationTokens`. A workspace where Liaison is
+  not installed (any more) raises `NotInstalledError` without calling Slack, which the reminder tick
+  turns into a cancelled delivery: no retries, no failure report to a lead nobody can message.
 """
 
 from __future__ import annotations
@@ -23,16 +27,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.error import URLError
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackTokenRotationError
 from slack_sdk.web import SlackResponse
 
 from bot.settings import Settings
 from bot.slack.blocks import Reply
-from bot.slack.client import build_web_client
+from bot.slack.client import build_retry_handlers, build_web_client
+
+if TYPE_CHECKING:
+    from bot.installations import InstallationTokens
 
 REMINDER_EVENT_TYPE = "liaison_reminder"
 # Slack errors that no retry will fix: the delivery fails at once and its project lead is told.
@@ -82,6 +89,10 @@ class DeliveryError(Exception):
         super().__init__(error)
         self.error = error
         self.retry_after = retry_after
+
+
+class NotInstalledError(DeliveryError):
+    """Liaison is not installed in the message's workspace (never, uninstalled, or its token revoked)."""
 
 
 class PermanentDeliveryError(DeliveryError):
@@ -141,8 +152,9 @@ class SlackNotifier:
     Args:
         client: The workspace's client (built by `build_web_client(..., resend_when_ambiguous=False)`).
         posts_per_second: Pacing per channel.
-        client_for_team: Returns the client of a Slack team (multi-workspace installs resolve and
-            refresh each workspace's token here); defaults to `client` for every team.
+        client_for_team: Returns the client of a Slack team (`Workspace.slack_team_id`), or None where
+            Liaison is not installed; multi-workspace installs resolve and refresh each workspace's
+            token here. Defaults to `client` for every team (one workspace, SLACK_BOT_TOKEN).
         monotonic: Clock for pacing (tests).
         sleep: How to wait for pacing (tests).
         wall: Real time in seconds, compared with Slack's message timestamps.
@@ -153,15 +165,34 @@ class SlackNotifier:
         client: WebClient,
         *,
         posts_per_second: float = 1.0,
-        client_for_team: Callable[[str | None], WebClient] | None = None,
+        client_for_team: Callable[[str | None], WebClient | None] | None = None,
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
         wall: Callable[[], float] = time.time,
     ) -> None:
         self._client = client
         self._wall = wall
-        self._client_for_team = client_for_team or (lambda _team: client)
+        self._client_for_team: Callable[[str | None], WebClient | None] = client_for_team or (
+            lambda _team: client
+        )
         self.pacer = ChannelPacer(posts_per_second, monotonic=monotonic, sleep=sleep)
+
+    def client_for(self, team_id: str | None) -> WebClient:
+        """The client that reaches `team_id`'s workspace.
+
+        Raises:
+            NotInstalledError: Liaison is not installed there.
+            TransientDeliveryError: Its token is due for rotation and Slack refused to refresh it.
+        """
+        try:
+            client = self._client_for_team(team_id)
+        except SlackTokenRotationError as error:
+            raise TransientDeliveryError(
+                f"token refresh failed: {_classify(error.api_error).error}"
+            ) from error
+        if client is None:
+            raise NotInstalledError("not_installed")
+        return client
 
     def post_reminder(
         self, channel: str, reply: Reply, *, key: str, team_id: str | None = None
@@ -182,7 +213,7 @@ class SlackNotifier:
             AmbiguousDeliveryError: It may or may not have been posted.
             TransientDeliveryError: It was not posted; try again later.
         """
-        client = self._client_for_team(team_id)
+        client = self.client_for(team_id)
 
         def send() -> SlackResponse:
             return client.chat_postMessage(
@@ -205,7 +236,7 @@ class SlackNotifier:
         Raises:
             DeliveryError: As for `post_reminder`.
         """
-        client = self._client_for_team(team_id)
+        client = self.client_for(team_id)
         response = self._call(lambda: client.chat_update(channel=channel, ts=ts, **reply.as_kwargs()))
         return str(response.get("ts") or ts)
 
@@ -226,7 +257,7 @@ class SlackNotifier:
         Raises:
             DeliveryError: The history could not be read.
         """
-        client = self._client_for_team(team_id)
+        client = self.client_for(team_id)
         conversation = channel
         if channel.startswith(("U", "W")):
             opened = self._call(lambda: client.conversations_open(users=channel))
@@ -264,7 +295,7 @@ class SlackNotifier:
         Raises:
             DeliveryError: The profile could not be read.
         """
-        client = self._client_for_team(team_id)
+        client = self.client_for(team_id)
         user = self._call(lambda: client.users_info(user=user_id)).get("user") or {}
         zone = user.get("tz")
         return str(zone) if zone else None
@@ -305,8 +336,52 @@ def _classify(error: SlackApiError) -> DeliveryError:
     return TransientDeliveryError(code)
 
 
-def build_notifier(settings: Settings, *, timeout: int = 10) -> SlackNotifier:
+def build_notifier(
+    settings: Settings, *, timeout: int = 10, installations: InstallationTokens | None = None
+) -> SlackNotifier:
     """The notifier jobs use: its own client, which never resends blind after a dropped connection
-    (the dispatcher looks for the message first), paced by `LIAISON_CHANNEL_POSTS_PER_SECOND`."""
+    (the dispatcher looks for the message first), paced by `LIAISON_CHANNEL_POSTS_PER_SECOND`.
+
+    Args:
+        settings: API URL, token (one workspace) and pacing.
+        timeout: Seconds to wait for Slack's answer.
+        installations: With OAuth installs, where each workspace's token comes from.
+    """
     client = build_web_client(settings, timeout=timeout, resend_when_ambiguous=False)
-    return SlackNotifier(client, posts_per_second=settings.channel_posts_per_second)
+    team_clients = TeamClients(installations, client) if installations is not None else None
+    return SlackNotifier(
+        client, posts_per_second=settings.channel_posts_per_second, client_for_team=team_clients
+    )
+
+
+class TeamClients:
+    """One client per workspace token (OAuth installs), made from a template client's settings.
+
+    Args:
+        installations: Finds each workspace's current token.
+        template: Gives the base URL, timeout and retry policy.
+    """
+
+    def __init__(self, installations: InstallationTokens, template: WebClient) -> None:
+        self._installations = installations
+        self._template = template
+        self._guard = threading.Lock()
+        self._clients: dict[str, WebClient] = {}
+
+    def __call__(self, team_id: str | None) -> WebClient | None:
+        """The client for the workspace whose `slack_team_id` is `team_id`; None if not installed."""
+        token = self._installations.bot_token_for_team(team_id)
+        if token is None:
+            return None
+        with self._guard:
+            client = self._clients.get(team_id or "")
+            if client is None or client.token != token:
+                # A rotated token replaces the workspace's client (the old token is never reused).
+                client = WebClient(
+                    token=token,
+                    base_url=self._template.base_url,
+                    timeout=self._template.timeout,
+                    retry_handlers=build_retry_handlers(resend_when_ambiguous=False),
+                )
+                self._clients[team_id or ""] = client
+            return client

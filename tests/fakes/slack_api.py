@@ -6,6 +6,6 @@ runs against it too; tests import it from here so test code reads as test code.
 
 from __future__ import annotations
 
-from bot.console.fake_slack import RESPONSE_URL_METHOD, FakeSlackApi, RecordedCall
+from bot.console.fake_slack import RESPONSE_URL_METHOD, FakeSlackApi, IssuedToken, RecordedCall
 
-__all__ = ["RESPONSE_URL_METHOD", "FakeSlackApi", "RecordedCall"]
+__all__ = ["RESPONSE_URL_METHOD", "FakeSlackApi", "IssuedToken", "RecordedCall"]
