@@ -109,6 +109,39 @@ def db_upgrade(database_url: str | None) -> None:
     click.echo(f"Database is up to date: {_redact(settings.database_url)}")
 
 
+@main.group()
+def tokens() -> None:
+    """Slack tokens of OAuth installs (multi-workspace mode)."""
+
+
+@tokens.command("reencrypt")
+@database_option
+def tokens_reencrypt(database_url: str | None) -> None:
+    """Re-encrypt every stored token with the first LIAISON_TOKEN_ENCRYPTION_KEY.
+
+    After prepending a new key to LIAISON_TOKEN_ENCRYPTION_KEY (old keys still listed, so stored
+    tokens decrypt), run this once; then the old keys may be removed.
+    """
+    from bot.db import make_engine
+    from bot.installations import LiaisonInstallationStore, TokenCipher
+
+    settings = _settings(database_url)
+    if not settings.slack_client_id or not settings.token_encryption_keys:
+        raise click.ClickException(
+            "tokens reencrypt needs SLACK_CLIENT_ID and LIAISON_TOKEN_ENCRYPTION_KEY (OAuth installs)"
+        )
+    with _database_errors(settings.database_url):
+        engine = make_engine(settings.database_url)
+        try:
+            store = LiaisonInstallationStore(
+                settings.slack_client_id, engine, cipher=TokenCipher(settings.token_encryption_keys)
+            )
+            rewritten = store.reencrypt_all()
+        finally:
+            engine.dispose()
+    click.echo(f"Re-encrypted the tokens of {rewritten} installation and bot rows with the first key.")
+
+
 @main.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--rebase-dates", is_flag=True, help="Shift every date by (today - as_of).")

@@ -12,6 +12,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from click.testing import CliRunner
 from cryptography.fernet import Fernet
 from slack_bolt import App
 from slack_bolt.request import BoltRequest
@@ -20,7 +21,9 @@ from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from sqlalchemy import Engine, MetaData, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.cli import main
 from bot.clock import FixedClock
+from bot.db import make_engine, make_session_factory
 from bot.doctor import Status, run_checks
 from bot.installations import ENCRYPTED_PREFIX, TokenDecryptionError
 from bot.interchange import import_workspace_file
@@ -514,3 +517,45 @@ def test_runtime_in_oauth_mode_serves_installs_and_shares_tokens_with_the_jobs(
             notifier.client_for(TEAM_B)
     finally:
         runtime.shutdown(timeout=1)
+
+
+def test_cli_reencrypts_stored_tokens_with_the_first_key(
+    slack_api: FakeSlackApi, clock: FixedClock, tmp_path: Path
+) -> None:
+    url = f"sqlite:///{tmp_path / 'liaison.db'}"
+    upgrade_database(url)
+    engine = make_engine(url)
+    try:
+        factory = make_session_factory(engine)
+        old_key, new_key = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+        world = build_world(
+            oauth_settings(slack_api, database_url=url, LIAISON_TOKEN_ENCRYPTION_KEY=old_key),
+            factory,
+            slack_api,
+            clock,
+        )
+        world.install_directly(TEAM_A)
+        (issued,) = slack_api.issued_tokens(TEAM_A)
+        env = {
+            "DATABASE_URL": url,
+            "SLACK_CLIENT_ID": CLIENT_ID,
+            "SLACK_CLIENT_SECRET": CLIENT_SECRET,
+            "LIAISON_TOKEN_ENCRYPTION_KEY": f"{new_key},{old_key}",
+        }
+
+        result = CliRunner().invoke(main, ["tokens", "reencrypt"], env=env)
+
+        assert result.exit_code == 0, result.output
+        assert "Re-encrypted the tokens of 2 installation and bot rows" in result.output
+        assert issued.token not in result.output
+        only_new = build_world(
+            oauth_settings(slack_api, database_url=url, LIAISON_TOKEN_ENCRYPTION_KEY=new_key),
+            factory,
+            slack_api,
+            clock,
+        )
+        assert only_new.tokens.bot_token_for_team(TEAM_A) == issued.token
+        refused = CliRunner().invoke(main, ["tokens", "reencrypt"], env={"DATABASE_URL": url})
+        assert refused.exit_code != 0 and "needs SLACK_CLIENT_ID" in refused.output
+    finally:
+        engine.dispose()
