@@ -4,7 +4,9 @@
    dimension 384: ranking cost does not depend on what the vectors mean). For each size, the median
    time to embed one query with the real model, and the median end-to-end time (embed the query, then
    `rank_indexed_experts`), measured alternately on the same queries; the ratio is what a user waits
-   for ranking on top of the unavoidable embedding. Targets: <= 1.5 at 10k, <= 3 at 100k.
+   for ranking on top of the unavoidable embedding. Targets: <= 1.5 at 10k, <= 3 at 100k. Indexes
+   large enough for a float16 first pass (HALF_PRECISION_MIN_ITEMS) are also timed without it (the
+   float32-only pass, as before it existed), interleaved with the rest, and must rank identically.
 2. Indexing throughput: `SentenceTransformerEmbedder.embed` over 2,000 realistic profile texts,
    against raw `SentenceTransformer.encode` (library defaults, same loaded model) on the same texts, in
    chunks of 500 measured alternately. Target: ratio >= 0.9.
@@ -33,6 +35,7 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -139,11 +142,12 @@ def _ranking(
     )
     print()
     print(
-        "| people | items | index build | matrix product alone | rank only: wall median / p95 / CPU median | "
-        "embed query alone: wall median / p10 / CPU median | ratio, wall medians | ratio, wall p10s | "
-        "ratio, CPU medians | RSS after build (peak) |"
+        "| people | items | index build | matrix product alone: float32 / float16 | "
+        "rank only: wall median / p95 / CPU median | embed query alone: wall median / p10 / CPU median | "
+        "ratio, wall medians | ratio, wall p10s | ratio, CPU medians | "
+        "float32 pass only: rank wall median / ratio, wall medians / p10s | RSS after build (peak) |"
     )
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for size in sizes:
         _rank_benchmark(embedder, size, queries, repeats)
         gc.collect()  # free this size's index before building the next
@@ -225,12 +229,15 @@ def _rank_benchmark(
     del vectors, items, profiles
     gc.collect()
 
-    def rank(query: np.ndarray) -> None:
-        rank_indexed_experts(query, index)
-
+    # The same index without its float16 copy: the float32-only pass (shares every array, no memory).
+    float32_index = replace(index, half_precision=None) if index.half_precision is not None else None
     for text in queries[:3]:  # warm up
-        rank(embedder.embed_query(text))
+        query = embedder.embed_query(text)
+        rank_indexed_experts(query, index)
+        if float32_index is not None:
+            rank_indexed_experts(query, float32_index)
     alone_wall, alone_cpu, total_wall, total_cpu, rank_wall, rank_cpu = [], [], [], [], [], []
+    float32_total, float32_rank = [], []
     for i in range(repeats):
         text = queries[i % len(queries)]
         # Slack requests arrive seconds apart; without a pause, BLAS threads still spinning after the
@@ -239,29 +246,53 @@ def _rank_benchmark(
         wall, cpu = _measure(lambda text=text: embedder.embed_query(text))
         alone_wall.append(wall)
         alone_cpu.append(cpu)
-        time.sleep(REQUEST_GAP)
-        # One request: embed, then rank, with a checkpoint in between.
-        start_wall, start_cpu = time.perf_counter(), time.process_time()
-        query = embedder.embed_query(text)
-        middle_wall, middle_cpu = time.perf_counter(), time.process_time()
-        rank(query)
-        end_wall, end_cpu = time.perf_counter(), time.process_time()
-        rank_wall.append(end_wall - middle_wall)
-        rank_cpu.append(end_cpu - middle_cpu)
-        total_wall.append(end_wall - start_wall)
-        total_cpu.append(end_cpu - start_cpu)
-    # The floor: one pass over the item matrix, which memory bandwidth bounds (768 MB at 100k people).
+        # Which index goes first alternates, so drifting load favours neither.
+        paths = [index] if float32_index is None else [index, float32_index][:: 1 if i % 2 == 0 else -1]
+        results = {}
+        for ranked_index in paths:
+            time.sleep(REQUEST_GAP)
+            # One request: embed, then rank, with a checkpoint in between.
+            start_wall, start_cpu = time.perf_counter(), time.process_time()
+            query = embedder.embed_query(text)
+            middle_wall, middle_cpu = time.perf_counter(), time.process_time()
+            results[id(ranked_index)] = rank_indexed_experts(query, ranked_index)
+            end_wall, end_cpu = time.perf_counter(), time.process_time()
+            if ranked_index is index:
+                rank_wall.append(end_wall - middle_wall)
+                rank_cpu.append(end_cpu - middle_cpu)
+                total_wall.append(end_wall - start_wall)
+                total_cpu.append(end_cpu - start_cpu)
+            else:
+                float32_rank.append(end_wall - middle_wall)
+                float32_total.append(end_wall - start_wall)
+        if float32_index is not None:
+            fast, exact = results[id(index)], results[id(float32_index)]
+            assert [m.person.person_id for m in fast] == [m.person.person_id for m in exact] and all(
+                abs(f.score - e.score) <= 1e-6 for f, e in zip(fast, exact, strict=True)
+            ), f"float16 first pass changed the suggestions for {text!r}"
+    # The floor: one pass over the item matrix, which memory bandwidth bounds (768 MB at 100k people
+    # in float32, half in float16).
     product_wall = [_measure(lambda query=query: index.matrix @ query)[0] for _ in range(10)]
+    half = index.half_precision
+    half_wall = [] if half is None else [_measure(lambda: half.similarities(query))[0] for _ in range(10)]
     median, p10, p95 = statistics.median, _percentile(10), _percentile(95)
+    float32_only = (
+        "same (no float16 copy)"
+        if not float32_total
+        else f"{median(float32_rank) * 1000:.1f} ms / {median(float32_total) / median(alone_wall):.2f} / "
+        f"{p10(float32_total) / p10(alone_wall):.2f}"
+    )
     # Wall medians show the machine as it was; wall 10th percentiles approximate a quiet machine; CPU
     # time (all threads of this process) mostly ignores other processes competing for the two cores.
     print(
-        f"| {people:,} | {len(index.items):,} | {build:.1f} s | {median(product_wall) * 1000:.1f} ms | "
+        f"| {people:,} | {len(index.items):,} | {build:.1f} s | {median(product_wall) * 1000:.1f} / "
+        f"{f'{median(half_wall) * 1000:.1f} ms' if half_wall else '—'} | "
         f"{median(rank_wall) * 1000:.1f} / {p95(rank_wall) * 1000:.1f} / {median(rank_cpu) * 1000:.1f} ms | "
         f"{median(alone_wall) * 1000:.1f} / {p10(alone_wall) * 1000:.1f} / "
         f"{median(alone_cpu) * 1000:.1f} ms | "
         f"{median(total_wall) / median(alone_wall):.2f} | {p10(total_wall) / p10(alone_wall):.2f} | "
-        f"{median(total_cpu) / median(alone_cpu):.2f} | {_rss_mb():.0f} MB ({_peak_rss_mb():.0f} MB) |",
+        f"{median(total_cpu) / median(alone_cpu):.2f} | {float32_only} | "
+        f"{_rss_mb():.0f} MB ({_peak_rss_mb():.0f} MB) |",
         flush=True,
     )
 

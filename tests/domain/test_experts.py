@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from typing import Any
 
 import numpy as np
 import pytest
 
+from bot.domain import experts as experts_module
 from bot.domain.experts import (
     AGGREGATIONS,
+    DEFAULT_AGGREGATION,
     DISCIPLINE_REDUNDANCY_WEIGHT,
     OVER_CAP_NOTE,
     SECOND_MATCH_MARGIN,
@@ -475,3 +479,165 @@ def test_indexed_ranking_equals_building_the_index_each_time() -> None:
     for _ in range(5):
         query = rng.standard_normal(16).astype(np.float32)
         assert ids(rank_indexed_experts(query, index)) == ids(rank_experts(query, profiles, items))
+
+
+# --- Half-precision first pass (large directories) ------------------------------------------------
+
+
+def clustered_directory(
+    rng: np.random.Generator, people: int, dimension: int = 32, spread: float = 0.01
+) -> tuple[list[ExpertProfile], list[ProfileItem]]:
+    """People whose items sit close to one of a few topic vectors: many scores within float16 error."""
+    profiles, items = random_directory(rng, people, dimension)
+    topics = rng.standard_normal((6, dimension)).astype(np.float32)
+    clustered = []
+    for profile_item in items:
+        vector = topics[int(profile_item.person_id[1:]) % len(topics)] + spread * rng.standard_normal(
+            dimension
+        ).astype(np.float32)
+        clustered.append(replace(profile_item, vector=vector / np.linalg.norm(vector)))
+    return profiles, clustered
+
+
+def matches_as_tuples(matches: Sequence[ExpertMatch]) -> list[tuple[str, str | None, list[str]]]:
+    return [(m.person.person_id, m.note, [i.item.text for i in m.matched_items]) for m in matches]
+
+
+def assert_same_suggestions(expected: Sequence[ExpertMatch], actual: Sequence[ExpertMatch]) -> None:
+    assert matches_as_tuples(actual) == matches_as_tuples(expected)
+    for want, got in zip(expected, actual, strict=True):
+        # BLAS may sum a few gathered rows in another order than the whole matrix: last-bit changes.
+        assert got.score == pytest.approx(want.score, abs=1e-6)
+        for want_item, got_item in zip(want.matched_items, got.matched_items, strict=True):
+            assert got_item.similarity == pytest.approx(want_item.similarity, abs=1e-6)
+
+
+@pytest.mark.parametrize("make_directory", [random_directory, clustered_directory])
+def test_half_precision_ranking_equals_exact_ranking(
+    make_directory: Callable[..., tuple[list[ExpertProfile], list[ProfileItem]]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    pytest.importorskip("torch")
+    rng = np.random.default_rng(11)
+    profiles, items = make_directory(rng, people=3000, dimension=32)
+    exact = build_expert_index(profiles, items)
+    fast = build_expert_index(profiles, items, half_precision_min_items=1000)
+    assert exact.half_precision is None
+    assert fast.half_precision is not None
+    assert fast.matrix.dtype == np.float32  # the exact matrix stays, for re-scoring
+    rescored = []
+    score_candidates = experts_module._score_candidates
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        result = score_candidates(*args, **kwargs)
+        rescored.append(result is not None)
+        return result
+
+    monkeypatch.setattr(experts_module, "_score_candidates", spy)
+    for n in range(60):
+        query = rng.standard_normal(32).astype(np.float32)
+        if make_directory is clustered_directory:
+            query = items[int(rng.integers(len(items)))].vector + 0.05 * query
+        options: dict[str, Any] = {
+            "top_k": (1, 5, 12)[n % 3],
+            "diversity_lambda": (0.0, 0.05, 0.3)[n // 3 % 3],
+            "aggregation": AGGREGATIONS[n % len(AGGREGATIONS)],
+            "exclude_person_ids": {f"p{k}" for k in range(0, 3000, 7)} if n % 4 == 0 else set(),
+            "exclude_disciplines": {"law"} if n % 5 == 0 else set(),
+            "min_score": 0.2 if n % 6 == 0 else None,
+        }
+        assert_same_suggestions(
+            rank_indexed_experts(query, exact, **options), rank_indexed_experts(query, fast, **options)
+        )
+    # Softmax (3 of the 13 aggregations) always takes the exact pass; the others take the fast one.
+    assert rescored.count(True) >= 40
+
+
+def test_half_precision_pass_is_needed_and_rescoring_fixes_its_order() -> None:
+    pytest.importorskip("torch")
+    rng = np.random.default_rng(12)
+    profiles, items = clustered_directory(rng, people=3000, dimension=32, spread=0.003)
+    index = build_expert_index(profiles, items, half_precision_min_items=0)
+    assert index.half_precision is not None
+    differs = 0
+    for _ in range(20):
+        query = items[int(rng.integers(len(items)))].vector
+        unit = query / np.linalg.norm(query)
+        exact = experts_module._aggregate(
+            experts_module._similarity_table(index.matrix @ unit, index.layout),
+            index.counts,
+            DEFAULT_AGGREGATION,
+        )
+        rough = experts_module._aggregate(
+            experts_module._similarity_table(index.half_precision.similarities(unit), index.layout),
+            index.counts,
+            DEFAULT_AGGREGATION,
+        )
+        assert np.abs(rough - exact).max() <= index.half_precision.error
+        differs += list(np.argsort(-exact, kind="stable")[:50]) != list(
+            np.argsort(-rough, kind="stable")[:50]
+        )
+        assert_same_suggestions(
+            rank_indexed_experts(query, build_expert_index(profiles, items)),
+            rank_indexed_experts(query, index),
+        )
+    # Without re-scoring, float16 would have reordered the pool for most of these queries.
+    assert differs >= 10
+
+
+@pytest.mark.parametrize("norm", [1.0, 3.0])
+def test_half_precision_error_bound_holds_for_hard_vectors(norm: float) -> None:
+    pytest.importorskip("torch")
+    rng = np.random.default_rng(13)
+    dimension = 384
+    rows = rng.standard_normal((2000, dimension)).astype(np.float32)
+    rows[:500, 100:] *= 1e-6  # components in float16's subnormal range
+    rows[500:1000] = np.abs(rows[500:1000])  # all positive: rounding errors do not cancel
+    rows *= norm / np.linalg.norm(rows, axis=1, keepdims=True)
+    half = experts_module._half_precision_copy(rows)
+    assert half is not None
+    assert half.error == pytest.approx(norm * 1.53e-3, rel=0.01)
+    worst = 0.0
+    for k in range(0, 2000, 50):
+        query = rows[k] / np.linalg.norm(rows[k])  # similarity up to `norm`: the largest rounding
+        exact = rows.astype(np.float64) @ query.astype(np.float64)
+        worst = max(worst, float(np.abs(half.similarities(query).astype(np.float64) - exact).max()))
+    assert worst <= half.error / 2
+
+
+def test_small_index_has_no_half_precision_copy_and_shares_it_when_re_marked() -> None:
+    profiles, items = directory()
+    assert build_expert_index(profiles, items).half_precision is None
+    pytest.importorskip("torch")
+    large = build_expert_index(profiles, items, half_precision_min_items=1)
+    assert with_over_cap(large, {"ana"}).half_precision is large.half_precision
+
+
+def test_ranking_stays_exact_without_torch(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(experts_module, "_import_torch", lambda: None)
+    rng = np.random.default_rng(14)
+    profiles, items = random_directory(rng, people=300)
+    index = build_expert_index(profiles, items, half_precision_min_items=1)
+    assert index.half_precision is None
+    query = rng.standard_normal(16).astype(np.float32)
+    assert ids(rank_indexed_experts(query, index)) == ids(rank_experts(query, profiles, items))
+
+
+def test_near_duplicate_profiles_fall_back_to_one_exact_pass(monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("torch")
+    rng = np.random.default_rng(15)
+    profiles, items = clustered_directory(rng, people=400, dimension=32, spread=0.0)  # six identical groups
+    index = build_expert_index(profiles, items, half_precision_min_items=0)
+    results = []
+    score_candidates = experts_module._score_candidates
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        results.append(score_candidates(*args, **kwargs))
+        return results[-1]
+
+    monkeypatch.setattr(experts_module, "_score_candidates", spy)
+    query = items[0].vector
+    assert_same_suggestions(
+        rank_indexed_experts(query, build_expert_index(profiles, items)), rank_indexed_experts(query, index)
+    )
+    assert results == [None]
