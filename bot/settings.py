@@ -125,6 +125,8 @@ class Settings:
     llm_api_key: str | None = None
     # Expert suggestions: how many a query returns, and the intro requests a week a person accepts
     # unless their profile says otherwise.
+    # On app_uninstalled: keep the workspace's data (an admin may reinstall) or delete all of it.
+    uninstall_purges_data: bool = False
     expert_suggestions: int = 5
     expert_weekly_request_cap: int = 3
     # Process layout and HTTP serving (docs/deployment.md).
@@ -286,6 +288,7 @@ class Settings:
             llm_base_url=llm_base_url.rstrip("/") if llm_base_url else None,
             llm_model=llm_model,
             llm_api_key=get("LIAISON_LLM_API_KEY"),
+            uninstall_purges_data=_uninstall_data(get("LIAISON_UNINSTALL_DATA")),
             expert_suggestions=_int_setting(get, "LIAISON_EXPERT_SUGGESTIONS", 5, 1, 10),
             expert_weekly_request_cap=_int_setting(get, "LIAISON_EXPERT_WEEKLY_REQUEST_CAP", 3, 0, 100),
             process_role=role,
@@ -501,6 +504,13 @@ def _command(get: _Getter, name: str, default: str) -> str:
     if not _COMMAND_RE.match(value):
         raise SettingsError(f"{name} must look like /name (lowercase, at most 32 characters), got {value!r}")
     return value
+
+
+def _uninstall_data(value: str | None) -> bool:
+    choice = (value or "keep").lower()
+    if choice not in ("keep", "purge"):
+        raise SettingsError(f"LIAISON_UNINSTALL_DATA must be keep or purge, got {value!r}")
+    return choice == "purge"
 
 
 def _log_level(value: str) -> str:

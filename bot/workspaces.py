@@ -27,7 +27,7 @@ from datetime import datetime
 from typing import cast
 
 from slack_sdk.oauth.installation_store import Installation
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import Table, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -96,6 +96,7 @@ def forget_installation(
     bot_token_revoked: bool = True,
     user_ids: Sequence[str] = (),
     uninstalled: bool = False,
+    purge_data: bool = False,
 ) -> int:
     """Delete what Slack took back (all tokens, the bot token, or users' tokens) and stop reminders.
 
@@ -108,6 +109,8 @@ def forget_installation(
         bot_token_revoked: The bot token is gone: nothing can be sent to the workspace any more.
         user_ids: Users whose user tokens were revoked (Liaison asks for none, but Slack may say so).
         uninstalled: The app was uninstalled: every installation and bot of the team is deleted.
+        purge_data: With `uninstalled`: delete the workspace and, by cascade, everything of it
+            (people, projects, ledger, audit, intros, vectors) — `LIAISON_UNINSTALL_DATA=purge`.
 
     Returns:
         How many planned reminder deliveries were cancelled.
@@ -129,6 +132,14 @@ def forget_installation(
         if workspace is None:
             return 0
         cancelled = cancel_planned_deliveries(session, workspace.id, now, reason)
+        if uninstalled and purge_data:
+            workspace_id = workspace.id
+            # One statement; every table's foreign key to workspace cascades (SQLite: foreign_keys=ON).
+            session.execute(delete(Workspace).where(Workspace.id == workspace_id))
+            logger.info(
+                "Slack %s uninstalled: workspace %s and all its data purged", key.workspace_key, workspace_id
+            )
+            return cancelled
     logger.info(
         "Slack %s: %s; %d planned reminders cancelled, data kept",
         key.workspace_key,

@@ -97,13 +97,15 @@ def _installation_key(context: BoltContext) -> InstallationKey:
 def handle_app_uninstalled(
     context: BoltContext, services: Services, installations: InstallationTokens | None
 ) -> None:
-    """`app_uninstalled`: delete the team's tokens and cancel its reminders; its data stays."""
+    """`app_uninstalled`: delete the team's tokens and cancel its reminders; its data stays, unless
+    `LIAISON_UNINSTALL_DATA=purge`."""
     forget_installation(
         services.session_factory,
         installations,
         _installation_key(context),
         now=services.clock.now(),
         uninstalled=True,
+        purge_data=services.settings.uninstall_purges_data,
     )
 
 

@@ -13,7 +13,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import FixedClock
 from bot.models import (
+    AuditEntry,
     DeliveryStatus,
+    Milestone,
+    Person,
     Project,
     ReminderDelivery,
     Workspace,
@@ -90,6 +93,39 @@ def test_app_uninstalled_deletes_tokens_cancels_reminders_and_keeps_the_data(
     assert (report.sent, report.failed, report.retried) == (0, 0, 0)
     assert slack_api.calls("chat.postMessage") == []
     assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
+def test_uninstall_with_purge_setting_deletes_the_workspace_and_all_its_data(
+    slack_api: FakeSlackApi,
+    engine: Engine,
+    session_factory: sessionmaker[Session],
+    clock: FixedClock,
+    demo: None,
+) -> None:
+    with session_factory.begin() as session:
+        session.execute(update(Workspace).values(slack_team_id=TEAM))
+    # A second workspace that must survive the first one's purge.
+    with session_factory.begin() as session:
+        other = Workspace(name="Other alliance", timezone="UTC", slack_team_id="T0OTHER")
+        session.add(other)
+        session.flush()
+        session.add(Person(workspace_id=other.id, slack_id="U0OTHER", name="Other Person"))
+    served = serve(
+        oauth_settings(slack_api, LIAISON_UNINSTALL_DATA="purge"), session_factory, slack_api, clock
+    )
+    try:
+        served.world.install_directly(TEAM, team_name="Adtech Research Alliance")
+
+        assert _event(served, {"type": "app_uninstalled"}) == 200
+
+        with session_factory() as session:
+            assert session.scalars(select(Workspace.slack_team_id)).all() == ["T0OTHER"]
+            for table in (Person, Project, Milestone, ReminderDelivery, AuditEntry):
+                owners = session.scalars(select(func.count()).select_from(table)).one()
+                assert owners == (1 if table is Person else 0), table.__name__
+        assert _rows(engine, slack_installations) == []
+    finally:
+        stop(served)
 
 
 def test_reinstall_after_uninstall_plans_the_reminders_again(
