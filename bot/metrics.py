@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from prometheus_client import (
@@ -96,20 +97,31 @@ class DeliveryCollector(Collector):
         session_factory: The process's sessions.
     """
 
-    def __init__(self, session_factory: sessionmaker[Session]) -> None:
+    def __init__(
+        self, session_factory: sessionmaker[Session], clock: Callable[[], datetime] | None = None
+    ) -> None:
         self._session_factory = session_factory
+        self._clock = clock or (lambda: datetime.now(UTC))
 
     def describe(self) -> list[Metric]:
         """Nothing: registering the collector must not query the database."""
         return []
 
     def collect(self) -> Iterator[Metric]:
-        """Count deliveries by status."""
+        """Count deliveries by status, and how late the oldest due one is."""
+        now = self._clock()
         try:
             with self._session_factory() as session:
                 rows = session.execute(
                     select(ReminderDelivery.status, func.count()).group_by(ReminderDelivery.status)
                 ).all()
+                # Queue lag: a planned delivery whose time has come but no tick has sent yet. Zero when
+                # the ticks keep up; growing when they are down or cannot keep up.
+                oldest_due = session.scalar(
+                    select(func.min(ReminderDelivery.not_before)).where(
+                        ReminderDelivery.status == DeliveryStatus.PLANNED, ReminderDelivery.not_before <= now
+                    )
+                )
         except SQLAlchemyError as error:
             logger.warning("metrics: cannot count reminder deliveries: %s", error)
             return
@@ -122,3 +134,9 @@ class DeliveryCollector(Collector):
         for status in DeliveryStatus:
             family.add_metric([status.value], counts.get(status, 0))
         yield family
+        lag = GaugeMetricFamily(
+            "liaison_reminder_queue_lag_seconds",
+            "Seconds since the oldest planned delivery became due (0 when nothing due waits).",
+            value=max(0.0, (now - oldest_due).total_seconds()) if oldest_due is not None else 0.0,
+        )
+        yield lag

@@ -19,18 +19,22 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine
+from prometheus_client import CollectorRegistry, generate_latest
+from sqlalchemy import create_engine, func, select, update
+from sqlalchemy.orm import Session, sessionmaker
 
 from bot.console.payloads import SlackPayloads
 from bot.db import make_engine, make_session_factory
 from bot.embeddings import EmbedderLoadError
 from bot.interchange import import_workspace_file
 from bot.logs import REQUEST_ID, configure_logging, current_request_id
+from bot.metrics import DeliveryCollector
+from bot.models import DeliveryStatus, ReminderDelivery
 from bot.schema import upgrade_database
 from bot.services import Services
 from bot.settings import LogFormat
@@ -484,3 +488,26 @@ def test_gunicorn_refuses_a_malformed_setting_in_one_line(
     assert result.stderr.strip().splitlines()[-1] == (
         "Configuration error: LIAISON_PROCESS_ROLE must be one of all, web, worker, got 'everything'"
     )
+
+
+def test_queue_lag_is_the_age_of_the_oldest_due_planned_delivery(
+    session_factory: sessionmaker[Session], demo: None
+) -> None:
+    with session_factory() as session:
+        oldest = session.scalar(
+            select(func.min(ReminderDelivery.not_before)).where(
+                ReminderDelivery.status == DeliveryStatus.PLANNED
+            )
+        )
+    assert oldest is not None
+
+    def lag_at(now: datetime) -> float:
+        registry = CollectorRegistry()
+        registry.register(DeliveryCollector(session_factory, clock=lambda: now))
+        return _metric(generate_latest(registry).decode(), "liaison_reminder_queue_lag_seconds")
+
+    assert lag_at(oldest - timedelta(minutes=1)) == 0  # nothing due yet
+    assert lag_at(oldest + timedelta(seconds=90)) == 90
+    with session_factory.begin() as session:
+        session.execute(update(ReminderDelivery).values(status=DeliveryStatus.SENT))
+    assert lag_at(oldest + timedelta(seconds=90)) == 0  # the ticks caught up
