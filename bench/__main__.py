@@ -1,12 +1,12 @@
 """`python -m bench [NAME ...]` (or `make bench`): run the benchmarks, each of which updates its section
-of docs/benchmarks.md. Names: reminders, experts, questions (default: all, in that order)."""
+of docs/benchmarks.md. Names: reminders, experts, questions, load (default: all, in that order)."""
 
 from __future__ import annotations
 
 import runpy
 import sys
 
-BENCHMARKS = ("reminders", "experts", "questions")
+BENCHMARKS = ("reminders", "experts", "questions", "load")
 
 
 def main() -> None:

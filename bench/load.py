@@ -1,0 +1,1121 @@
+"""HTTP load benchmark (issue 6): Liaison's web process against a bare Bolt app on the same server stack.
+
+    python -m bench.load [--rate 50] [--duration 60] [--burst 200] [--bursts 3] [--server gunicorn|serve]
+                         [--database sqlite|postgresql://…] [--threads 8] [--workers 1] [--output PATH]
+
+(`python -m bench load` runs it with the defaults.)
+
+What runs, each in its own process, on 127.0.0.1:
+
+- the fake Slack Web API (`bot.console.fake_slack`), which both servers call: `auth.test` at start and
+  every `respond()` (slash command answers go to the command's `response_url`, which points here);
+- Liaison exactly as production starts it: `gunicorn -c python:bot.gunicorn_conf` with
+  `LIAISON_PROCESS_ROLE=web` and `LIAISON_EMBEDDINGS=false` (the commands of the mix never use the
+  model; see docs/deployment.md), against a fresh database migrated and loaded with the demo workspace
+  (dates rebased); `--server serve` runs `liaison serve` instead;
+- "bare Bolt": the same gunicorn configuration (`bot.gunicorn_conf`, so the same gthread worker,
+  worker and thread counts and keep-alive) serving a minimal `slack_bolt.App` with the same signing
+  secret whose command listeners only `ack()` and `respond()` a fixed text, with a listener pool as
+  large as Liaison's. The ratio of the two isolates what Liaison itself adds: body cap, signature and
+  replay check (a database write), logging, and the listener's work (queries, rendering), which
+  delays other requests' acks once the listener pool is busy.
+
+Measured:
+
+1. Cold start (each `--cold-starts` times, nothing else running): spawn → first 200 from `/healthz`
+   → first acked signed command, for the web role without the model (target < 3 s) and for bare Bolt;
+   and spawn → `/readyz` 200 for the web role with the model (reported, no target).
+2. Steady load: signed slash commands (a mix of `/project status bidshade`, `/milestone next`,
+   `/project list all`, `/blocker list pcm` from several demo users) sent open-loop at `--rate` per
+   second for `--duration` seconds, to Liaison, then to bare Bolt.
+3. Bursts: `--burst` requests released at once, `--bursts` times per server, alternating.
+
+For every request: the HTTP response time (the ack, which Slack wants within 3 s), status, errors and
+timeouts, and the time until its `respond()` reached the fake Slack. The client sends each request on a
+new connection from a pool of pre-started threads (at least one per burst request), and records how
+late each one started against its schedule, so a client bottleneck would show. Client, servers and
+fake share the machine's cores.
+
+The section (markdown) goes to stdout and replaces "## HTTP load (issue 6)" in docs/benchmarks.md, or
+to `--output`. Targets: p99 of Liaison / p99 of bare Bolt ≤ 1.5 in each phase; cold start < 3 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import http.client
+import math
+import multiprocessing
+import os
+import platform
+import queue
+import random
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs
+from wsgiref.types import StartResponse, WSGIEnvironment
+
+# Keep module-level imports light: gunicorn workers import this module for the bare Bolt app, and
+# its cold start should not pay for the harness's imports.
+
+REPO = Path(__file__).resolve().parent.parent
+RESULTS = REPO / "docs" / "benchmarks.md"
+SECTION = "## HTTP load (issue 6)"
+VENV_BIN = Path(sys.executable).parent
+SIGNING_SECRET = "bench-load-signing-secret"
+BOT_TOKEN = "xoxb-bench-load-token"
+SLACK_BUDGET_SECONDS = 3.0
+P99_RATIO_TARGET = 1.5
+COLD_START_TARGET_SECONDS = 3.0
+BARE_REPLY = "ok"
+BARE_APP = "bench.load:create_bare_bolt_app()"
+SPAWN = multiprocessing.get_context("spawn")
+
+# The request mix: what people ask most often, all read-only (a write would change later answers).
+MIX: tuple[tuple[str, str], ...] = (
+    ("/project", "status bidshade"),
+    ("/milestone", "next"),
+    ("/project", "list all"),
+    ("/blocker", "list pcm"),
+)
+# Demo users from different disciplines (and so with different projects and time zones).
+USERS: tuple[str, ...] = (
+    "U02ECBANE",
+    "U01MLOSEI",
+    "U01MLKOV",
+    "U03MSLIND",
+    "U04CPMUEL",
+    "U05PLDUBO",
+    "U08NLPETR",
+    "U13PMTANA",
+)
+
+
+# -- statistics ---------------------------------------------------------------------------------
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """The q-th percentile of `values`, interpolating linearly between ranks (numpy's default).
+
+    Args:
+        values: The sample, in any order.
+        q: Percentile in [0, 100].
+
+    Returns:
+        The percentile; with one value, that value.
+
+    Raises:
+        ValueError: `values` is empty or `q` is outside [0, 100].
+    """
+    if not values:
+        raise ValueError("percentile of an empty sample")
+    if not 0 <= q <= 100:
+        raise ValueError(f"percentile must be in [0, 100], got {q}")
+    ordered = sorted(values)
+    rank = (len(ordered) - 1) * q / 100
+    low, high = math.floor(rank), math.ceil(rank)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One request the client sent, and what became of it."""
+
+    server: str
+    phase: str
+    command: str
+    token: str  # the last path segment of its response_url, to find its respond() at the fake
+    sent_at: float  # wall clock (comparable with the fake's record times) when sending started
+    lag: float  # how much later than scheduled sending started (client-side delay)
+    seconds: float | None  # HTTP response time (connect → body read); None on error
+    status: int | None
+    error: str | None = None
+    responded_at: float | None = None  # when its respond() reached the fake Slack
+
+    @property
+    def ok(self) -> bool:
+        """Answered 200 (Slack treats anything else, or no answer in 3 s, as a failure)."""
+        return self.status == 200
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Latencies (seconds) and counts of one server in one phase."""
+
+    requests: int
+    failed: int
+    over_budget: int
+    p50: float
+    p95: float
+    p99: float
+    max: float
+    responded: int
+    respond_p50: float | None
+    respond_p99: float | None
+    lag_p99: float
+    failures: dict[str, int] = field(default_factory=dict)  # error or HTTP status → count
+    cpu_ms_per_request: float | None = None
+    rss_mb: float | None = None
+
+
+def summarize(samples: Sequence[Sample]) -> Summary:
+    """Percentiles of the acks of successful requests, counts of failures and late answers.
+
+    Args:
+        samples: One server's requests in one phase (at least one).
+
+    Returns:
+        The summary; failed requests count in `failed`, not in the percentiles.
+    """
+    acked = [s.seconds for s in samples if s.ok and s.seconds is not None]
+    responds = [s.responded_at - s.sent_at for s in samples if s.responded_at is not None]
+    # With every request failed, report infinities rather than crash: the table then says so.
+    latency = acked or [math.inf]
+    return Summary(
+        requests=len(samples),
+        failed=sum(1 for s in samples if not s.ok),
+        over_budget=sum(1 for s in acked if s > SLACK_BUDGET_SECONDS),
+        p50=percentile(latency, 50),
+        p95=percentile(latency, 95),
+        p99=percentile(latency, 99),
+        max=max(latency),
+        responded=len(responds),
+        respond_p50=percentile(responds, 50) if responds else None,
+        respond_p99=percentile(responds, 99) if responds else None,
+        lag_p99=percentile([s.lag for s in samples], 99),
+        failures=dict(Counter(s.error or f"HTTP {s.status}" for s in samples if not s.ok)),
+    )
+
+
+# -- signed requests ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PreparedRequest:
+    """A signed slash command, ready to send."""
+
+    command: str
+    body: bytes
+    headers: dict[str, str]
+    token: str
+
+
+def prepare_commands(payloads: Any, count: int, rng: random.Random) -> list[PreparedRequest]:
+    """`count` signed slash commands drawn from the mix, each with its own response_url and trigger id.
+
+    Bodies are unique (the replay check would answer a repeat with an empty 200 without acting).
+    Signing in advance keeps that work off the client during the measurement; signatures stay valid
+    for 300 s, longer than a phase.
+
+    Args:
+        payloads: A `bot.console.payloads.SlackPayloads` whose response URLs point at the fake Slack.
+        count: How many.
+        rng: Chooses commands and users.
+    """
+    prepared = []
+    for _ in range(count):
+        command, text = MIX[rng.randrange(len(MIX))]
+        signed = payloads.slash_command(command, text, user_id=USERS[rng.randrange(len(USERS))])
+        response_url = parse_qs(signed.body)["response_url"][0]
+        prepared.append(
+            PreparedRequest(
+                command=f"{command} {text}",
+                body=signed.body.encode(),
+                headers={**signed.headers, "Connection": "close"},
+                token=response_url.rsplit("/", 1)[1],
+            )
+        )
+    return prepared
+
+
+def post(port: int, request: PreparedRequest, timeout: float) -> tuple[int, bytes]:
+    """POST one signed request to /slack/events on a new connection; the status and body."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        connection.request("POST", "/slack/events", body=request.body, headers=request.headers)
+        response = connection.getresponse()
+        return response.status, response.read()
+    finally:
+        connection.close()
+
+
+def get(port: int, path: str, timeout: float) -> int:
+    """GET `path`; the status."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        connection.request("GET", path, headers={"Connection": "close"})
+        response = connection.getresponse()
+        response.read()
+        return response.status
+    finally:
+        connection.close()
+
+
+# -- the open-loop client -----------------------------------------------------------------------
+
+
+class LoadClient:
+    """Sends prepared requests at scheduled times from a pool of pre-started threads.
+
+    Open loop: a request is sent at its time whether or not earlier ones were answered, as Slack does;
+    a closed loop would slow down with the server and hide queueing. Each request records how late it
+    started (`Sample.lag`), which shows whether the client kept up.
+    """
+
+    def __init__(self, threads: int, timeout: float) -> None:
+        self._timeout = timeout
+        self._jobs: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
+        self._threads = [
+            threading.Thread(target=self._work, name=f"load-client-{n}", daemon=True) for n in range(threads)
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    def _work(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            job()
+
+    def close(self) -> None:
+        """Stop the threads (after the jobs already queued)."""
+        for _ in self._threads:
+            self._jobs.put(None)
+
+    def run(
+        self,
+        server: str,
+        phase: str,
+        port: int,
+        requests: Sequence[PreparedRequest],
+        offsets: Sequence[float],
+    ) -> list[Sample]:
+        """Send `requests[i]` at `offsets[i]` seconds from now; every sample once all were answered.
+
+        Args:
+            server: Label for the samples.
+            phase: Label for the samples.
+            port: The server's port on 127.0.0.1.
+            requests: What to send.
+            offsets: When, in seconds from the start, non-decreasing; equal offsets make a burst.
+        """
+        results: list[Sample | None] = [None] * len(requests)
+        done = threading.Semaphore(0)
+        start = time.perf_counter() + 0.05
+
+        def send(index: int, scheduled: float) -> None:
+            request = requests[index]
+            begun = time.perf_counter()
+            sent_at = time.time()
+            status: int | None = None
+            error: str | None = None
+            seconds: float | None = None
+            try:
+                status, _ = post(port, request, self._timeout)
+                seconds = time.perf_counter() - begun
+            except (OSError, http.client.HTTPException) as failure:  # refused, reset, timed out, garbled
+                error = type(failure).__name__
+            try:
+                results[index] = Sample(
+                    server=server,
+                    phase=phase,
+                    command=request.command,
+                    token=request.token,
+                    sent_at=sent_at,
+                    lag=begun - scheduled,
+                    seconds=seconds,
+                    status=status,
+                    error=error,
+                )
+            finally:
+                done.release()  # always, or `run` would wait forever
+
+        for index, offset in enumerate(offsets):
+            scheduled = start + offset
+            delay = scheduled - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+            self._jobs.put(functools.partial(send, index, scheduled))
+        for _ in requests:
+            done.acquire()
+        return [s for s in results if s is not None]
+
+
+# -- the fake Slack API in its own process --------------------------------------------------------
+
+
+def _serve_fake(conn: Any) -> None:
+    from bot.console.fake_slack import RESPONSE_URL_METHOD, FakeSlackApi
+
+    api = FakeSlackApi().start()
+    conn.send((api.url, api.response_url("x").rsplit("/", 1)[0]))
+    while True:
+        command, argument = conn.recv()
+        if command == "stop":
+            api.stop()
+            conn.send(None)
+            return
+        if command == "reset":
+            api.reset()
+            conn.send(None)
+        elif command == "responses":
+            conn.send({c.params.get("_response_token"): c.at for c in api.calls(RESPONSE_URL_METHOD)})
+        elif command == "response":
+            found = [
+                c.params
+                for c in api.calls(RESPONSE_URL_METHOD)
+                if c.params.get("_response_token") == argument
+            ]
+            conn.send(repr(found[0]) if found else None)
+
+
+class FakeSlackProcess:
+    """The fake Slack Web API in a child process (so its work does not compete with the client's GIL)."""
+
+    def __init__(self) -> None:
+        self._conn, child = SPAWN.Pipe()
+        self._process = SPAWN.Process(target=_serve_fake, args=(child,), daemon=True)
+        self._process.start()
+        self.api_url, self.response_url_base = self._conn.recv()
+
+    def _ask(self, command: str, argument: Any = None) -> Any:
+        self._conn.send((command, argument))
+        return self._conn.recv()
+
+    def reset(self) -> None:
+        """Forget recorded calls."""
+        self._ask("reset")
+
+    def responses(self) -> dict[str, float]:
+        """response_url token → when its post arrived (wall clock)."""
+        return dict(self._ask("responses"))
+
+    def response(self, token: str) -> str | None:
+        """What was posted to one response_url (repr of the parameters), if anything."""
+        answer = self._ask("response", token)
+        return None if answer is None else str(answer)
+
+    def stop(self) -> None:
+        """Stop the server and the process."""
+        self._ask("stop")
+        self._process.join(timeout=10)
+
+
+# -- servers ------------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class ServerSpec:
+    """How to start one of the two servers."""
+
+    name: str
+    argv: tuple[str, ...]
+    env: dict[str, str]
+
+
+def server_specs(
+    kind: str, *, database_url: str, api_url: str, threads: int, workers: int, embeddings: bool = False
+) -> tuple[ServerSpec, ServerSpec]:
+    """Liaison's web role and bare Bolt, both under `kind` (gunicorn or liaison serve).
+
+    Args:
+        kind: "gunicorn" (production) or "serve" (`liaison serve`'s threaded server; bare Bolt then
+            runs on the same server class, `bot.web.make_http_server`).
+        database_url: Liaison's database (migrated, with data).
+        api_url: The fake Slack Web API.
+        threads: `LIAISON_WEB_THREADS`, for both (gunicorn threads and listener pools).
+        workers: `LIAISON_WEB_WORKERS`, for both.
+        embeddings: Load the model in Liaison's process.
+    """
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": os.environ.get("HOME", "/tmp"),
+        "PYTHONUTF8": "1",
+        # gunicorn imports `bench.load:create_bare_bolt_app()`; bench is not installed.
+        "PYTHONPATH": str(REPO),
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": api_url,
+        "DATABASE_URL": database_url,
+        "LIAISON_HOST": "127.0.0.1",
+        "LIAISON_PROCESS_ROLE": "web",
+        "LIAISON_EMBEDDINGS": "true" if embeddings else "false",
+        "LIAISON_WEB_THREADS": str(threads),
+        "LIAISON_WEB_WORKERS": str(workers),
+        "LOG_LEVEL": "INFO",  # production's level: Liaison logs a line per Slack request
+        "LOG_FORMAT": "text",
+    }
+    if kind == "gunicorn":
+        gunicorn = (str(VENV_BIN / "gunicorn"), "-c", "python:bot.gunicorn_conf")
+        # The application argument overrides the configuration's `wsgi_app`; everything else is the same.
+        return ServerSpec("Liaison", gunicorn, env), ServerSpec("bare Bolt", (*gunicorn, BARE_APP), env)
+    if kind == "serve":
+        return (
+            ServerSpec("Liaison", (str(VENV_BIN / "liaison"), "serve"), env),
+            ServerSpec("bare Bolt", (sys.executable, "-m", "bench.load", "--serve-bare"), env),
+        )
+    raise ValueError(f"unknown server kind {kind!r}")
+
+
+@dataclass
+class Server:
+    """A running server process (gunicorn's master, or `liaison serve`)."""
+
+    spec: ServerSpec
+    port: int
+    process: subprocess.Popen[bytes]
+    log: Path
+    started: float  # perf_counter just before the spawn
+
+    def stop(self) -> None:
+        """SIGTERM (graceful in both servers), then SIGKILL after 30 s."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def pids(self) -> list[int]:
+        """This process and its children (gunicorn's workers)."""
+        pids = [self.process.pid]
+        try:
+            children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text()
+        except OSError:
+            return pids
+        return pids + [int(p) for p in children.split()]
+
+    def cpu_seconds(self) -> float | None:
+        """User + system CPU time of the process and its children so far (Linux), else None."""
+        total = 0.0
+        for pid in self.pids():
+            try:
+                stat = Path(f"/proc/{pid}/stat").read_text()
+            except OSError:
+                return None
+            # Fields after the command name (which may contain spaces): utime is the 12th, stime the 13th.
+            fields = stat.rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return total
+
+    def rss_mb(self) -> float | None:
+        """Resident memory of the process and its children (MB, Linux), else None."""
+        total = 0
+        for pid in self.pids():
+            try:
+                status = Path(f"/proc/{pid}/status").read_text()
+            except OSError:
+                return None
+            total += next(
+                (int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), 0
+            )
+        return total / 1024
+
+
+def start_server(spec: ServerSpec, logs: Path) -> Server:
+    """Spawn the server on a free port; its output goes to a log file in `logs`."""
+    port = free_port()
+    log = logs / f"{spec.name.replace(' ', '-').lower()}-{port}.log"
+    with log.open("wb") as output:
+        started = time.perf_counter()
+        process = subprocess.Popen(
+            spec.argv,
+            env={**spec.env, "LIAISON_PORT": str(port)},
+            # Not the repository: `liaison serve` would read a developer's .env there.
+            cwd=logs,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    return Server(spec, port, process, log, started)
+
+
+def wait_for(server: Server, path: str, timeout: float, poll: float = 0.01) -> float:
+    """Seconds from the spawn until `path` answers 200.
+
+    A request that reaches gunicorn while its worker boots waits in the listen backlog and is answered
+    once the worker is up, so the first 200 marks the moment the process could serve.
+
+    Raises:
+        RuntimeError: The process exited, or no 200 within `timeout`.
+    """
+    deadline = server.started + timeout
+    while time.perf_counter() < deadline:
+        if server.process.poll() is not None:
+            raise RuntimeError(
+                f"{server.spec.name} exited with {server.process.returncode}; see {server.log}"
+            )
+        try:
+            if get(server.port, path, timeout=max(0.1, deadline - time.perf_counter())) == 200:
+                return time.perf_counter() - server.started
+        except (OSError, http.client.HTTPException):
+            pass  # not listening yet
+        time.sleep(poll)
+    raise RuntimeError(f"{server.spec.name}: {path} not 200 after {timeout:.0f} s; see {server.log}")
+
+
+def first_ack(server: Server, payloads: Any, timeout: float) -> float:
+    """Seconds from the spawn until a signed command of the mix is acked (200)."""
+    deadline = server.started + timeout
+    rng = random.Random(0)
+    while time.perf_counter() < deadline:
+        try:
+            (request,) = prepare_commands(payloads, 1, rng)
+            if post(server.port, request, timeout=max(0.1, deadline - time.perf_counter()))[0] == 200:
+                return time.perf_counter() - server.started
+        except (OSError, http.client.HTTPException):
+            pass
+        time.sleep(0.01)
+    raise RuntimeError(f"{server.spec.name}: no acked command after {timeout:.0f} s; see {server.log}")
+
+
+# -- bare Bolt (runs inside the server process) ---------------------------------------------------
+
+
+WsgiApp = Callable[[WSGIEnvironment, StartResponse], Iterable[bytes]]
+
+
+def create_bare_bolt_app() -> WsgiApp:
+    """The baseline WSGI app: a minimal Bolt app whose command listeners ack and respond a fixed text.
+
+    Configured from the same variables as Liaison (`SLACK_BOT_TOKEN`, `SLACK_SIGNING_SECRET`,
+    `SLACK_API_URL`, `LIAISON_WEB_THREADS` for the listener pool). Bolt checks the signatures itself.
+    `/healthz` answers 200, for the cold-start measurement; everything else goes to Bolt's WSGI adapter.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    from slack_bolt import Ack, App, Respond
+    from slack_bolt.adapter.wsgi import SlackRequestHandler
+    from slack_sdk import WebClient
+
+    env = os.environ
+    client = WebClient(token=env["SLACK_BOT_TOKEN"], base_url=env.get("SLACK_API_URL", WebClient.BASE_URL))
+    app = App(
+        signing_secret=env["SLACK_SIGNING_SECRET"],
+        client=client,
+        # As large as Liaison's (bot.wsgi.ListenerExecutor); Bolt's default is 5 threads.
+        listener_executor=ThreadPoolExecutor(
+            max_workers=int(env.get("LIAISON_WEB_THREADS", "8")), thread_name_prefix="bolt-listener"
+        ),
+    )
+
+    def answer(ack: Ack, respond: Respond) -> None:
+        ack()
+        respond(text=BARE_REPLY, response_type="ephemeral")
+
+    for name in (command for command, _ in MIX):
+        app.command(name)(answer)
+    bolt = SlackRequestHandler(app)
+
+    def wsgi(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") == "/healthz":
+            start_response("200 OK", [("Content-Type", "application/json")])
+            return [b'{"status": "ok"}']
+        return bolt(environ, start_response)
+
+    return wsgi
+
+
+def serve_bare() -> None:
+    """Serve bare Bolt on `bot.web`'s threaded server (the `--server serve` baseline) until SIGTERM."""
+    from bot.web import make_http_server, stop_http_server
+
+    server = make_http_server(create_bare_bolt_app(), "127.0.0.1", int(os.environ["LIAISON_PORT"]))
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    while not stop.wait(0.5):
+        pass
+    stop_http_server(server, 30)
+
+
+# -- data ---------------------------------------------------------------------------------------
+
+
+@contextmanager
+def demo_database(database: str, directory: Path) -> Iterator[str]:
+    """A fresh database (SQLite file in `directory`, or a throwaway PostgreSQL database on the server
+    `database` names), migrated and loaded with the demo workspace, dates rebased to today."""
+    from datetime import date
+
+    from bot.cli import demo_file
+    from bot.db import make_engine, make_session_factory
+    from bot.interchange import import_workspace_file
+    from bot.schema import upgrade_database
+
+    with ExitStack() as stack:
+        if database == "sqlite":
+            url = f"sqlite:///{directory / 'liaison.db'}"
+        else:
+            from bench.reminders import fresh_database
+
+            url = stack.enter_context(fresh_database(database))
+        upgrade_database(url)
+        engine = make_engine(url)
+        try:
+            with make_session_factory(engine).begin() as session:
+                import_workspace_file(session, demo_file(), today=date.today(), rebase_dates=True)
+        finally:
+            engine.dispose()
+        yield url
+
+
+# -- runs ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class ColdStart:
+    """Seconds from spawn, per repetition."""
+
+    label: str
+    healthz: list[float] = field(default_factory=list)
+    first_ack: list[float] = field(default_factory=list)
+    readyz: list[float] = field(default_factory=list)
+    unclean_stops: int = 0  # workers that did not exit cleanly on SIGTERM (gunicorn logs "was sent SIG…")
+
+
+@dataclass
+class PhaseResult:
+    """Both servers' summaries in one phase."""
+
+    phase: str
+    description: str
+    summaries: dict[str, Summary]
+
+    def ratio(self) -> float:
+        """p99 of Liaison / p99 of bare Bolt."""
+        return self.summaries["Liaison"].p99 / self.summaries["bare Bolt"].p99
+
+
+@dataclass
+class RunResult:
+    """Everything measured against one database."""
+
+    database: str
+    cold_starts: list[ColdStart]
+    phases: list[PhaseResult]
+    sanity: str
+    server_errors: dict[str, int]
+
+
+def measure_cold_starts(
+    args: argparse.Namespace, database_url: str, fake: FakeSlackProcess, payloads: Any, logs: Path
+) -> list[ColdStart]:
+    """Spawn each variant `args.cold_starts` times, alone on the machine, and time it to serving."""
+    variants: list[tuple[str, ServerSpec, bool]] = []
+    for embeddings in (False, True):
+        liaison, bare = server_specs(
+            args.server,
+            database_url=database_url,
+            api_url=fake.api_url,
+            threads=args.threads,
+            workers=args.workers,
+            embeddings=embeddings,
+        )
+        if embeddings:
+            variants.append(("Liaison web role, model on", liaison, True))
+        else:
+            variants += [("Liaison web role, model off", liaison, False), ("bare Bolt", bare, False)]
+    results = {label: ColdStart(label) for label, _, _ in variants}
+    for _ in range(args.cold_starts):
+        for label, spec, ready in variants:
+            server = start_server(spec, logs)
+            try:
+                results[label].healthz.append(wait_for(server, "/healthz", timeout=60))
+                results[label].first_ack.append(first_ack(server, payloads, timeout=60))
+                if ready:
+                    results[label].readyz.append(wait_for(server, "/readyz", timeout=180, poll=0.05))
+            finally:
+                server.stop()
+            if "was sent SIG" in server.log.read_text(encoding="utf-8", errors="replace"):
+                results[label].unclean_stops += 1
+    return list(results.values())
+
+
+def drain(fake: FakeSlackProcess, samples: list[Sample], timeout: float) -> list[Sample]:
+    """Wait (up to `timeout` s) until every acked request's respond() reached the fake; attach the times."""
+    wanted = {s.token for s in samples if s.ok}
+    deadline = time.monotonic() + timeout
+    while True:
+        seen = fake.responses()
+        if wanted <= seen.keys() or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    return [replace(s, responded_at=seen.get(s.token)) for s in samples]
+
+
+def run_phase(
+    client: LoadClient,
+    server: Server,
+    fake: FakeSlackProcess,
+    phase: str,
+    requests: list[PreparedRequest],
+    offsets: Sequence[float],
+) -> tuple[list[Sample], float | None]:
+    """Send one phase to one server, wait for its respond() calls; the samples and server CPU seconds."""
+    fake.reset()
+    cpu_before = server.cpu_seconds()
+    samples = client.run(server.spec.name, phase, server.port, requests, offsets)
+    samples = drain(fake, samples, timeout=60)
+    cpu_after = server.cpu_seconds()
+    cpu = None if cpu_before is None or cpu_after is None else cpu_after - cpu_before
+    return samples, cpu
+
+
+def run_load(
+    args: argparse.Namespace, database_url: str, fake: FakeSlackProcess, payloads: Any, logs: Path
+) -> tuple[list[PhaseResult], str, dict[str, int]]:
+    """Warm both servers up, then the steady phase and the bursts, alternating servers."""
+    liaison_spec, bare_spec = server_specs(
+        args.server,
+        database_url=database_url,
+        api_url=fake.api_url,
+        threads=args.threads,
+        workers=args.workers,
+    )
+    rng = random.Random(args.seed)
+    servers = [start_server(liaison_spec, logs), start_server(bare_spec, logs)]
+    client = LoadClient(threads=max(args.burst, 64) + 16, timeout=args.timeout)
+    try:
+        for server in servers:
+            wait_for(server, "/healthz", timeout=60)
+        # Warm-up, not measured: first-request costs (Bolt's lazy authorization, compiled queries, pool
+        # connections) belong to the cold start, measured separately.
+        sanity = ""
+        for server in servers:
+            warm = prepare_commands(payloads, 40, rng)
+            samples, _ = run_phase(client, server, fake, "warm-up", warm, [i / 20 for i in range(len(warm))])
+            failed = [s for s in samples if not s.ok or s.responded_at is None]
+            if failed:
+                raise RuntimeError(f"{server.spec.name}: warm-up failed: {failed[0]}; see {server.log}")
+            if server.spec is liaison_spec:
+                sanity = _check_liaison_answers(fake, server, payloads, rng)
+        by_phase: dict[str, dict[str, tuple[list[Sample], list[float | None]]]] = {}
+
+        def record(phase: str, server: Server, samples: list[Sample], cpu: float | None) -> None:
+            entry = by_phase.setdefault(phase, {}).setdefault(server.spec.name, ([], []))
+            entry[0].extend(samples)
+            entry[1].append(cpu)
+
+        count = round(args.rate * args.duration)
+        steady_offsets = [i / args.rate for i in range(count)]
+        for server in servers:
+            print(f"   steady: {server.spec.name}, {count} requests over {args.duration:g} s", flush=True)
+            samples, cpu = run_phase(
+                client, server, fake, "steady", prepare_commands(payloads, count, rng), steady_offsets
+            )
+            record("steady", server, samples, cpu)
+        for n in range(args.bursts):
+            for server in servers:
+                print(f"   burst {n + 1}/{args.bursts}: {server.spec.name}, {args.burst} at once", flush=True)
+                samples, cpu = run_phase(
+                    client,
+                    server,
+                    fake,
+                    "burst",
+                    prepare_commands(payloads, args.burst, rng),
+                    [0.0] * args.burst,
+                )
+                record("burst", server, samples, cpu)
+        rss = {server.spec.name: server.rss_mb() for server in servers}
+    finally:
+        client.close()
+        for server in servers:
+            server.stop()
+    descriptions = {
+        "steady": f"{args.rate:g}/s for {args.duration:g} s",
+        "burst": f"{args.burst} at once, ×{args.bursts}",
+    }
+    phases = []
+    for phase, per_server in by_phase.items():
+        summaries = {}
+        for name, (samples, cpus) in per_server.items():
+            summary = summarize(samples)
+            cpu_total = None if any(c is None for c in cpus) else sum(c for c in cpus if c is not None)
+            summaries[name] = replace(
+                summary,
+                cpu_ms_per_request=None if cpu_total is None else 1000 * cpu_total / len(samples),
+                rss_mb=rss[name],
+            )
+        phases.append(PhaseResult(phase, descriptions[phase], summaries))
+    errors = {server.spec.name: _count_error_lines(server.log) for server in servers}
+    return phases, sanity, errors
+
+
+def _check_liaison_answers(fake: FakeSlackProcess, server: Server, payloads: Any, rng: random.Random) -> str:
+    """Make sure Liaison answers for real (not with an error message) before timing it."""
+    fake.reset()
+    signed = payloads.slash_command("/project", "status bidshade", user_id="U02ECBANE")
+    token = parse_qs(signed.body)["response_url"][0].rsplit("/", 1)[1]
+    request = PreparedRequest("/project status bidshade", signed.body.encode(), signed.headers, token)
+    status, _ = post(server.port, request, timeout=10)
+    deadline = time.monotonic() + 10
+    answer = fake.response(token)
+    while answer is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+        answer = fake.response(token)
+    if status != 200 or answer is None or "first-price auctions" not in answer:
+        raise RuntimeError(f"Liaison did not answer /project status bidshade properly: {status} {answer!r}")
+    return "`/project status bidshade` answered with the project's status blocks"
+
+
+def _count_error_lines(log: Path) -> int:
+    try:
+        text = log.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return 0
+    return sum(1 for line in text.splitlines() if " ERROR " in line or "Traceback" in line)
+
+
+def run_all(args: argparse.Namespace) -> list[RunResult]:
+    """Cold starts and load against each `--database`, with one fake Slack process."""
+    from bot.console.payloads import SlackPayloads
+
+    results = []
+    fake = FakeSlackProcess()
+    try:
+        payloads = SlackPayloads(
+            SIGNING_SECRET, team_id="T0LIAISON", response_url_base=fake.response_url_base
+        )
+        for database in args.database:
+            with tempfile.TemporaryDirectory(prefix="liaison-load-") as tmp:
+                logs = Path(tmp)
+                with demo_database(database, logs) as url:
+                    label = "SQLite (file, WAL)" if database == "sqlite" else "PostgreSQL"
+                    print(f"== {label}: cold starts", flush=True)
+                    cold = measure_cold_starts(args, url, fake, payloads, logs) if args.cold_starts else []
+                    print(f"== {label}: load", flush=True)
+                    phases, sanity, errors = run_load(args, url, fake, payloads, logs)
+                    if args.keep_logs:
+                        kept = Path(args.keep_logs)
+                        kept.mkdir(parents=True, exist_ok=True)
+                        for log in logs.glob("*.log"):
+                            shutil.copy(log, kept / log.name)
+                results.append(RunResult(label, cold, phases, sanity, errors))
+    finally:
+        fake.stop()
+    return results
+
+
+# -- report -------------------------------------------------------------------------------------
+
+
+def _ms(seconds: float | None) -> str:
+    if seconds is None:
+        return "–"
+    return "∞" if math.isinf(seconds) else f"{1000 * seconds:.1f}"
+
+
+def _ratio(ratio: float) -> str:
+    # Two decimals, unless rounding would hide which side of the target the ratio is on (1.504 → "1.50").
+    shown = f"{ratio:.2f}"
+    return shown if (float(shown) <= P99_RATIO_TARGET) == (ratio <= P99_RATIO_TARGET) else f"{ratio:.3f}"
+
+
+def _verdict(ok: bool) -> str:
+    return "met" if ok else "**not met**"
+
+
+EXPLANATION = (
+    "How to read it:",
+    "",
+    "- Both servers ack from Bolt's listener: with `process_before_response` off, Bolt runs the listener on "
+    "its pool and polls every 10 ms until the listener has called `ack()`. That sets a floor of about 10 ms "
+    "for both, and a request whose listener waits for a free pool thread is acked late.",
+    "- One gunicorn worker's threads share one interpreter lock, so in a burst each ack waits behind the CPU "
+    "work of the requests ahead of it: Liaison's listeners (queries, Block Kit) and its replay check (a "
+    "database write). So expect the burst p99 ratio to follow the ratio of server CPU per request, and "
+    "more threads not to help while that work is CPU-bound.",
+    "- Server CPU: user + system time of the server's processes (gunicorn master and worker) from the "
+    "start of the phase until every respond() arrived, per request. Server RSS: of the same processes, "
+    "after the load.",
+    "- Client lag p99: how much later than scheduled the client began sending; small against the acks "
+    "means the client was not the bottleneck.",
+)
+
+
+def render(results: list[RunResult], args: argparse.Namespace, command: str, load: str) -> str:
+    """The markdown section."""
+    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    server = (
+        f"gunicorn (`-c python:bot.gunicorn_conf`: gthread), {args.workers} worker × {args.threads} threads"
+        if args.server == "gunicorn"
+        else "`liaison serve` (`bot.web`'s server: one process, a thread per connection; bare Bolt on the "
+        f"same server class), listener pools of {args.threads} threads"
+    )
+    lines = [
+        SECTION,
+        "",
+        f"`{command}` — {machine}; {datetime.now(UTC):%Y-%m-%d}.",
+        "",
+        f"Setup: {server}, `LIAISON_PROCESS_ROLE=web`, "
+        "`LIAISON_EMBEDDINGS=false`, `LOG_LEVEL=INFO`; demo workspace (dates rebased); the fake Slack Web "
+        "API in its own process receives every `respond()`. Baseline: a bare `slack_bolt.App` (same signing "
+        "secret, listener pool of the same size, listeners that `ack()` and `respond()` a fixed text) "
+        "under the same server configuration. Mix: `/project status bidshade`, `/milestone next`, "
+        f"`/project list all`, `/blocker list pcm`, from {len(USERS)} demo users; every body unique "
+        "(new trigger id and response_url), sent open-loop on a new connection each.",
+        "",
+    ]
+    for result in results:
+        lines += [
+            f"### {result.database}",
+            "",
+            "Ack = HTTP response time of the signed command (Slack's budget: 3 s). respond() = request sent "
+            "→ the answer reached the fake Slack. Times in ms.",
+            "",
+            "| Phase | Server | Requests | Failed | > 3 s | Ack p50 | p95 | p99 | max | respond() p50 | p99 "
+            "| Server CPU ms/request | Server RSS MB | Client lag p99 |",
+            "| --- | --- |" + " ---: |" * 12,
+        ]
+        for phase in result.phases:
+            for name, s in phase.summaries.items():
+                cpu = "–" if s.cpu_ms_per_request is None else f"{s.cpu_ms_per_request:.1f}"
+                rss = "–" if s.rss_mb is None else f"{s.rss_mb:.0f}"
+                responded = "" if s.responded == s.requests - s.failed else f" ({s.responded} answered)"
+                lines.append(
+                    f"| {phase.phase} ({phase.description}) | {name} | {s.requests} | {s.failed} | "
+                    f"{s.over_budget} | {_ms(s.p50)} | {_ms(s.p95)} | {_ms(s.p99)} | {_ms(s.max)} | "
+                    f"{_ms(s.respond_p50)}{responded} | {_ms(s.respond_p99)} | {cpu} | {rss} | "
+                    f"{_ms(s.lag_p99)} |"
+                )
+        lines.append("")
+        for phase in result.phases:
+            ratio = phase.ratio()
+            p50_ratio = phase.summaries["Liaison"].p50 / phase.summaries["bare Bolt"].p50
+            failed = phase.summaries["Liaison"].failed
+            # Percentiles leave failed requests out, so a ratio alone could hide them.
+            caveat = f", and {failed} of Liaison's requests failed" if failed else ""
+            lines.append(
+                f"- {phase.phase}: ack p99 ratio Liaison / bare Bolt = **{_ratio(ratio)}** (target ≤ "
+                f"{P99_RATIO_TARGET}: {_verdict(ratio <= P99_RATIO_TARGET and not failed)}{caveat}); "
+                f"p50 ratio {p50_ratio:.2f}."
+            )
+            for name, summary in phase.summaries.items():
+                if summary.failures:
+                    kinds = ", ".join(f"{kind} × {count}" for kind, count in sorted(summary.failures.items()))
+                    lines.append(f"- {phase.phase}, {name}: failed requests: {kinds}.")
+        if result.cold_starts:
+            lines += [
+                "",
+                f"Cold start, spawn → first answer (median of {args.cold_starts}; max in brackets), s:",
+                "",
+                "| Process | /healthz 200 | first acked command | /readyz 200 | Unclean stops |",
+                "| --- | ---: | ---: | ---: | ---: |",
+            ]
+            for cold in result.cold_starts:
+                cells = [_median_max(cold.healthz), _median_max(cold.first_ack), _median_max(cold.readyz)]
+                lines.append(
+                    f"| {cold.label} | {' | '.join(cells)} | {cold.unclean_stops}/{len(cold.healthz)} |"
+                )
+            target = next(c for c in result.cold_starts if c.label == "Liaison web role, model off")
+            worst = max(target.first_ack)
+            lines += [
+                "",
+                "Each process is stopped with SIGTERM right after the last measurement; an unclean stop is a "
+                "worker that gunicorn reports killed by a signal (e.g. SIGABRT) instead of exiting.",
+                "",
+                f"- Cold start of the web role without the model, spawn → first acked command: worst "
+                f"{worst:.2f} s (target < {COLD_START_TARGET_SECONDS:g} s: "
+                f"{_verdict(worst < COLD_START_TARGET_SECONDS)}).",
+            ]
+        errors = ", ".join(f"{name} {count}" for name, count in result.server_errors.items())
+        lines += [f"- Sanity: {result.sanity}; ERROR lines in the server logs: {errors}.", ""]
+    lines += [*EXPLANATION, ""]
+    lines += [
+        f"Load average (1/5/15 min) before and after: {load}. Client, servers, the fake Slack and "
+        "the database share the machine's cores, so absolute times include their competition; both "
+        "servers get the same client and fake, and are loaded one after the other (the other one idles).",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _median_max(values: list[float]) -> str:
+    if not values:
+        return "–"
+    return f"{statistics.median(values):.2f} ({max(values):.2f})"
+
+
+def write_section(path: Path, section: str) -> None:
+    """Replace this benchmark's section of `path` (other sections are kept), or append it."""
+    existing = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
+    if SECTION in existing:
+        head, _, rest = existing.partition(SECTION)
+        following = rest.find("\n## ")
+        tail = rest[following + 1 :] if following != -1 else ""
+        existing = head.rstrip() + "\n\n" + section + ("\n" + tail if tail else "")
+    else:
+        existing = existing.rstrip() + "\n\n" + section
+    path.write_text(existing, encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Parse the arguments, run, print the section and write it."""
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--rate", type=float, default=50.0, help="requests per second in the steady phase")
+    parser.add_argument("--duration", type=float, default=60.0, help="seconds of the steady phase")
+    parser.add_argument("--burst", type=int, default=200, help="requests released at once in a burst")
+    parser.add_argument("--bursts", type=int, default=3, help="bursts per server (alternating)")
+    parser.add_argument(
+        "--server", choices=("gunicorn", "serve"), default="gunicorn", help="HTTP server for both apps"
+    )
+    parser.add_argument(
+        "--database",
+        action="append",
+        help="'sqlite' (a temporary file; the default) or a PostgreSQL server URL (a throwaway database "
+        "is created there); repeat to run against several",
+    )
+    parser.add_argument("--threads", type=int, default=8, help="LIAISON_WEB_THREADS for both servers")
+    parser.add_argument("--workers", type=int, default=1, help="LIAISON_WEB_WORKERS for both servers")
+    parser.add_argument("--cold-starts", type=int, default=3, help="spawns per cold-start variant (0: skip)")
+    parser.add_argument("--timeout", type=float, default=30.0, help="client timeout per request, s")
+    parser.add_argument("--seed", type=int, default=6)
+    parser.add_argument(
+        "--output", type=Path, help="write the section to this file instead of docs/benchmarks.md"
+    )
+    parser.add_argument("--no-write", action="store_true", help="only print the section")
+    parser.add_argument("--keep-logs", help="copy the servers' logs into this directory")
+    parser.add_argument("--serve-bare", action="store_true", help=argparse.SUPPRESS)
+    argv = sys.argv[1:] if argv is None else argv
+    args = parser.parse_args(argv)
+    if args.serve_bare:
+        serve_bare()
+        return
+    args.database = args.database or ["sqlite"]
+    before = "/".join(f"{x:.2f}" for x in os.getloadavg())
+    results = run_all(args)
+    after = "/".join(f"{x:.2f}" for x in os.getloadavg())
+    command = " ".join(["python -m bench.load", *argv])
+    section = render(results, args, command, f"{before} → {after}")
+    print(section)
+    if args.output is not None:
+        args.output.write_text(section, encoding="utf-8")
+    elif not args.no_write:
+        write_section(RESULTS, section)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,156 @@
+"""The pieces of the HTTP load benchmark (bench/load.py): statistics, signed requests, the baseline app.
+
+No timings are asserted here; the benchmark itself reports them as ratios measured in one run.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bench.load import (
+    BARE_REPLY,
+    SECTION,
+    LoadClient,
+    Sample,
+    create_bare_bolt_app,
+    get,
+    percentile,
+    post,
+    prepare_commands,
+    summarize,
+    write_section,
+)
+from bot.console.payloads import SlackPayloads
+from bot.services import Services
+from bot.web import GracefulWSGIServer, make_http_server
+from tests.conftest import SIGNING_SECRET
+from tests.fakes.slack_api import RESPONSE_URL_METHOD, FakeSlackApi
+from tests.security.served import ServerPool
+
+
+def test_percentile_interpolates_between_ranks_like_numpy() -> None:
+    rng = random.Random(1)
+    values = [rng.expovariate(1.0) for _ in range(101)]
+
+    for q in (0, 50, 95, 99, 100):
+        assert percentile(values, q) == pytest.approx(float(np.percentile(values, q)))
+    assert percentile([4.0], 99) == 4.0
+    assert percentile([1.0, 2.0], 50) == 1.5
+
+
+def test_percentile_refuses_an_empty_sample_and_a_bad_rank() -> None:
+    with pytest.raises(ValueError):
+        percentile([], 50)
+    with pytest.raises(ValueError):
+        percentile([1.0], 101)
+
+
+def _sample(seconds: float | None, status: int | None, responded_after: float | None = None) -> Sample:
+    return Sample(
+        server="s",
+        phase="p",
+        command="/project list all",
+        token="r1",
+        sent_at=100.0,
+        lag=0.001,
+        seconds=seconds,
+        status=status,
+        error=None if status else "TimeoutError",
+        responded_at=None if responded_after is None else 100.0 + responded_after,
+    )
+
+
+def test_summary_keeps_failures_out_of_the_percentiles_and_counts_late_acks() -> None:
+    samples = [
+        _sample(0.010, 200, 0.020),
+        _sample(0.030, 200, 0.040),
+        _sample(3.5, 200),  # acked, but later than Slack's 3 s
+        _sample(None, None),  # no answer at all
+        _sample(0.001, 500),
+    ]
+
+    summary = summarize(samples)
+
+    assert (summary.requests, summary.failed, summary.over_budget, summary.responded) == (5, 2, 1, 2)
+    assert summary.failures == {"TimeoutError": 1, "HTTP 500": 1}
+    assert summary.p50 == pytest.approx(0.030)
+    assert summary.max == pytest.approx(3.5)
+    assert summary.respond_p50 == pytest.approx(0.030)
+
+
+def test_prepared_commands_are_unique_and_accepted_by_liaison(
+    services: Services, demo: None, payloads: SlackPayloads, slack_api: FakeSlackApi
+) -> None:
+    prepared = prepare_commands(payloads, 8, random.Random(0))
+    assert len({r.body for r in prepared}) == len({r.token for r in prepared}) == 8
+
+    pool = ServerPool()
+    served = pool.start(services)
+    try:
+        port = int(served.url.rsplit(":", 1)[1])
+        status, _ = post(port, prepared[0], timeout=10)
+        served.settle()
+    finally:
+        pool.stop_all()
+
+    assert status == 200
+    (answer,) = slack_api.wait_for(RESPONSE_URL_METHOD, timeout=5)
+    assert answer.params["_response_token"] == prepared[0].token
+    assert "went wrong" not in str(answer.params)
+
+
+@pytest.fixture
+def bare_bolt(monkeypatch: pytest.MonkeyPatch, slack_api: FakeSlackApi) -> Iterator[int]:
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-bench-test")
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", SIGNING_SECRET)
+    monkeypatch.setenv("SLACK_API_URL", slack_api.url)
+    monkeypatch.setenv("LIAISON_WEB_THREADS", "2")
+    server: GracefulWSGIServer = make_http_server(create_bare_bolt_app(), "127.0.0.1", 0)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    yield server.server_port
+    server.shutdown()
+    server.server_close()
+
+
+def test_the_load_client_drives_the_bare_bolt_baseline(
+    bare_bolt: int, payloads: SlackPayloads, slack_api: FakeSlackApi
+) -> None:
+    prepared = prepare_commands(payloads, 6, random.Random(2))
+    client = LoadClient(threads=6, timeout=10)
+    try:
+        samples = client.run("bare Bolt", "burst", bare_bolt, prepared, [0.0] * 3 + [0.01, 0.02, 0.03])
+    finally:
+        client.close()
+
+    assert get(bare_bolt, "/healthz", timeout=5) == 200
+    assert [s.status for s in samples] == [200] * 6
+    assert all(s.seconds is not None and s.lag >= 0 for s in samples)
+    answers = slack_api.wait_for(RESPONSE_URL_METHOD, count=6, timeout=5)
+    assert {a.params["_response_token"] for a in answers} == {r.token for r in prepared}
+    assert {a.params["text"] for a in answers} == {BARE_REPLY}
+
+
+def test_bare_bolt_checks_signatures(bare_bolt: int, slack_api: FakeSlackApi) -> None:
+    forged = SlackPayloads("another-secret", team_id="T0LIAISON", response_url_base=slack_api.url)
+    (request,) = prepare_commands(forged, 1, random.Random(3))
+
+    assert post(bare_bolt, request, timeout=5)[0] == 401
+
+
+def test_write_section_replaces_only_its_own_section(tmp_path: Path) -> None:
+    results = tmp_path / "benchmarks.md"
+    results.write_text("# Benchmarks\n\n## Reminders\n\nold reminders\n", encoding="utf-8")
+
+    write_section(results, f"{SECTION}\n\nfirst\n")
+    write_section(results, f"{SECTION}\n\nsecond\n")
+
+    text = results.read_text(encoding="utf-8")
+    assert "old reminders" in text and "second" in text and "first" not in text
+    assert text.count(SECTION) == 1
