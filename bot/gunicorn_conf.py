@@ -85,3 +85,19 @@ def worker_exit(server: Any, worker: Any) -> None:
     shutdown = getattr(getattr(worker, "wsgi", None), "shutdown", None)
     if callable(shutdown):
         shutdown()
+        _exit_without_finalizing_torch()
+
+
+def _exit_without_finalizing_torch() -> None:
+    # gunicorn calls worker_exit from a `finally` while the worker's SystemExit(0) propagates. With the
+    # model loaded, interpreter finalization then tears down torch's thread pool and the C++ runtime
+    # aborts ("terminate called without an active exception", SIGABRT): a clean stop reported as a
+    # crash. Our shutdown has already drained requests, listeners and the scheduler, so after flushing
+    # the logs the worker may leave at once. Any other exit (errors, boot failures) is left alone.
+    error = sys.exc_info()[1]
+    if "torch" not in sys.modules or not isinstance(error, SystemExit) or error.code not in (0, None):
+        return
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
