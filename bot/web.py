@@ -28,7 +28,17 @@ A request to `/slack/events` passes, in this order, and the cheap refusals come 
    by design, and the event handlers already drop repeats by `event_id` (the header is not signed, but
    a replayed event that carries it gains nothing: events act once per `event_id`, or, like App Home
    publishing, are idempotent);
-4. Bolt, which acks at once and finishes the listener on its executor (process_before_response off).
+4. Bolt, built by the runtime with `process_before_response` on: a dispatch runs the listener to its
+   end in the dispatching thread. Requests whose ack never carries content in Liaison (slash
+   commands, `block_actions`, events, `shortcut` and `message_action`) are answered here with an empty
+   200 at once and dispatched on the runtime's listener pool (`ack()` there only records the ack: the
+   HTTP answer was already sent), so an ack waits for no listener thread and no other request's work,
+   which under a burst is what made acks slow (docs/benchmarks.md, "HTTP load"). Everything whose ack
+   can carry a body (`view_submission` errors, `view_closed`, `block_suggestion` options, the
+   `url_verification` challenge, `ssl_check` and anything unrecognised) is dispatched here and
+   answered with Bolt's ack once its listener has finished (Liaison's form handlers validate, save,
+   ack, then send one confirmation). The runtime drains the pool on a graceful shutdown, so work
+   dispatched after a fast ack finishes before the process exits.
 """
 
 from __future__ import annotations
@@ -43,6 +53,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from socketserver import BaseServer
@@ -85,6 +96,8 @@ _QUERY_RE = re.compile(r"\?[^\s\"]*")
 _PAYLOAD_KINDS = frozenset(
     {"block_actions", "view_submission", "view_closed", "shortcut", "message_action", "block_suggestion"}
 )
+# Acked here with an empty 200 before Bolt sees them: their acks never carry content in Liaison.
+FAST_ACK_KINDS = frozenset({"command", "block_actions", "event", "shortcut", "message_action"})
 
 WsgiApp = Callable[["WSGIEnvironment", "StartResponse"], Iterable[bytes]]
 
@@ -265,6 +278,7 @@ class LiaisonWsgiApp:
         signature: SignatureCheck | None,
         max_body_bytes: int,
         metrics: Metrics | None = None,
+        background: Executor | None = None,
     ) -> None:
         if bolt is not None and signature is None:
             raise ValueError("serving Slack over HTTP needs a signature check")
@@ -274,6 +288,8 @@ class LiaisonWsgiApp:
         self.signature = signature
         self.max_body_bytes = max_body_bytes
         self.metrics = metrics or Metrics()
+        # Where fast-acked requests go to Bolt; None dispatches every request here (tests, no runtime).
+        self.background = background
 
     def start_draining(self) -> None:
         """Report not ready from now on, so load balancers stop sending new requests."""
@@ -398,10 +414,12 @@ class LiaisonWsgiApp:
                 logger.warning("dropped a replayed Slack request (%s)", kind)
                 self.metrics.slack_requests.labels(kind, "replay").inc()
                 return _Response(200)
+            request = BoltRequest(body=body, query=environ.get("QUERY_STRING", ""), headers=dict(headers))
+            if kind in FAST_ACK_KINDS and self.background is not None:
+                self.background.submit(self._dispatch_after_ack, request, kind)
+                return self._answered(kind, started, _Response(200))
             try:
-                answer = self.bolt.dispatch(
-                    BoltRequest(body=body, query=environ.get("QUERY_STRING", ""), headers=dict(headers))
-                )
+                answer = self.bolt.dispatch(request)
             except Exception:
                 # Bolt hands listener errors to the app's error handler; this is a failure around them.
                 logger.exception("Bolt failed on a Slack %s request", kind)
@@ -418,18 +436,36 @@ class LiaisonWsgiApp:
             logger.error("cannot record a Slack request, the database is unreachable: %s", _first_line(error))
             self.metrics.slack_requests.labels(kind, "error").inc()
             return _json(503, {"error": "database unavailable"})
-        elapsed = time.monotonic() - started
-        outcome = "accepted" if answer.status < 500 else "error"
-        self.metrics.slack_requests.labels(kind, outcome).inc()
-        self.metrics.slack_ack_seconds.labels(kind).observe(elapsed)
-        logger.info("slack %s answered %d in %.1f ms", kind, answer.status, elapsed * 1000)
         response_headers = tuple(
             (name, value)
             for name, values in answer.headers.items()
             if name.lower() != "content-length"
             for value in values
         )
-        return _Response(answer.status, answer.body.encode("utf-8"), response_headers)
+        return self._answered(
+            kind, started, _Response(answer.status, answer.body.encode("utf-8"), response_headers)
+        )
+
+    def _answered(self, kind: str, started: float, response: _Response) -> _Response:
+        elapsed = time.monotonic() - started
+        outcome = "accepted" if response.status < 500 else "error"
+        self.metrics.slack_requests.labels(kind, outcome).inc()
+        self.metrics.slack_ack_seconds.labels(kind).observe(elapsed)
+        logger.info("slack %s answered %d in %.1f ms", kind, response.status, elapsed * 1000)
+        return response
+
+    def _dispatch_after_ack(self, request: BoltRequest, kind: str) -> None:
+        """Bolt on a request already acked: the listener runs here, to its end (on the listener pool)."""
+        assert self.bolt is not None
+        try:
+            answer = self.bolt.dispatch(request)
+        except Exception:
+            logger.exception("Bolt failed on a Slack %s request after its ack", kind)
+            return
+        # Listener errors were logged by the app's error handler, an unhandled request by Bolt (a
+        # warning): Slack already has its 200, so there is nothing to answer, only to record.
+        if answer.status >= 500:
+            self.metrics.slack_requests.labels(kind, "error").inc()
 
     def _claim(self, raw: bytes) -> bool:
         key = REPLAY_KEY_PREFIX + hashlib.sha256(raw).hexdigest()
@@ -443,6 +479,7 @@ def build_wsgi_app(
     readiness: Readiness | None = None,
     metrics: Metrics | None = None,
     clock: Callable[[], float] = time.time,
+    background: Executor | None = None,
 ) -> LiaisonWsgiApp:
     """The WSGI application for `app`, configured from `services.settings` (secret, body cap).
 
@@ -452,6 +489,9 @@ def build_wsgi_app(
         readiness: What `/readyz` checks; the database only by default.
         metrics: Where to count; a fresh set by default.
         clock: The signature check's clock (seconds since the epoch).
+        background: Where requests acked here are dispatched to Bolt (the runtime's listener pool,
+            drained on shutdown); the Bolt app must then run listeners to their end when dispatched
+            (`process_before_response`). None: every request is dispatched before answering.
     """
     settings = services.settings
     signature = SignatureCheck(settings.slack_signing_secret, clock=clock) if app is not None else None
@@ -462,6 +502,7 @@ def build_wsgi_app(
         signature=signature,
         max_body_bytes=settings.max_body_bytes,
         metrics=metrics,
+        background=background,
     )
 
 
@@ -533,6 +574,10 @@ class GracefulWSGIServer(WSGIServer):
     `socketserver.ThreadingMixIn` can only join its threads without a time limit (or not at all); a
     graceful shutdown needs "wait up to N seconds for in-flight requests".
     """
+
+    # The listen backlog: Python's default of 5 resets connections in a burst of Slack requests
+    # (gunicorn uses 2048; the kernel may cap it at net.core.somaxconn).
+    request_queue_size = 1024
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

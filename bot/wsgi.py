@@ -222,6 +222,9 @@ def build_runtime(
                 # Over HTTP, bot.web checks signatures before its replay check (and Bolt would check
                 # them again against a second clock); Socket Mode requests carry none.
                 verify_signatures=not http_slack,
+                # Over HTTP, bot.web answers Slack itself and dispatches on `listeners`, so Bolt runs
+                # each listener to its end in that task; Socket Mode keeps Bolt's ack-then-finish.
+                process_before_response=http_slack,
                 listener_executor=listeners,
                 installations=installations,
             )
@@ -244,7 +247,12 @@ def build_runtime(
         scheduler_running=(lambda: bool(scheduler.running)) if scheduler is not None else None,
     )
     web = build_wsgi_app(
-        app if http_slack else None, services, readiness=readiness, metrics=metrics, clock=signature_clock
+        app if http_slack else None,
+        services,
+        readiness=readiness,
+        metrics=metrics,
+        clock=signature_clock,
+        background=listeners if http_slack else None,
     )
     return Runtime(
         settings=settings,

@@ -38,6 +38,7 @@ from bot.models import DeliveryStatus, ReminderDelivery
 from bot.schema import upgrade_database
 from bot.services import Services
 from bot.settings import LogFormat
+from bot.slack import ids
 from bot.web import Readiness
 from bot.wsgi import ListenerExecutor
 from tests.conftest import DEMO_FILE
@@ -75,6 +76,106 @@ def test_slash_command_is_acked_before_listener_finishes(
     assert len(posted) == 1
     assert "Bid shading for first-price auctions" in json.dumps(posted[0].params["blocks"])
     assert posted[0].params["_response_token"] in signed.body
+
+
+def test_fast_ack_answers_before_a_slow_listener_even_starts_its_reply(
+    served: Served, payloads: SlackPayloads, slack_api: FakeSlackApi
+) -> None:
+    # The listener needs >= 1.5 s (Slack's response_url is slow); the empty 200 comes at once, from
+    # the HTTP layer, while the work is still queued or running on the listener pool.
+    slack_api.delay(RESPONSE_URL_METHOD, 1.5)
+    signed = payloads.slash_command("/project", "status bidshade", user_id="U02ECBANE")
+    started = time.monotonic()
+
+    reply = served.post(signed, settle=False)
+    acked_after = time.monotonic() - started
+    still_working = not served.listeners.drain(0)
+
+    assert reply.status == 200
+    assert reply.body == b""
+    assert acked_after < 0.75
+    assert still_working
+    posted = slack_api.wait_for(RESPONSE_URL_METHOD, timeout=5)
+    served.settle()
+    assert time.monotonic() - started >= 1.5
+    assert len(posted) == 1
+    assert "Bid shading for first-price auctions" in json.dumps(posted[0].params["blocks"])
+
+
+def test_event_is_acked_empty_and_handled_after(
+    served: Served, payloads: SlackPayloads, slack_api: FakeSlackApi
+) -> None:
+    opened = payloads.event({"type": "app_home_opened", "user": "U02ECBANE", "tab": "home"})
+
+    reply = served.post(opened)
+
+    assert reply.status == 200
+    assert reply.body == b""
+    assert slack_api.calls("views.publish"), "the event was not handled after the ack"
+
+
+def test_view_submission_errors_are_still_in_the_ack(
+    served: Served, payloads: SlackPayloads, slack_api: FakeSlackApi
+) -> None:
+    served.post(payloads.slash_command("/milestone", "add bidshade", user_id="U02ECBANE"))
+    opened = slack_api.calls("views.open")
+    assert len(opened) == 1
+    view = opened[0].params["view"]
+    view = view if isinstance(view, dict) else json.loads(view)
+    submitted = payloads.view_submission(
+        user_id="U02ECBANE",
+        callback_id=view["callback_id"],
+        values={
+            ids.TITLE_INPUT: {ids.TITLE_INPUT: {"value": "Review"}},
+            ids.DUE_INPUT: {ids.DUE_INPUT: {"value": "whenever"}},
+            ids.OWNER_INPUT: {ids.OWNER_INPUT: {"selected_user": None}},
+        },
+        private_metadata=view.get("private_metadata", ""),
+    )
+
+    reply = served.post(submitted)
+
+    assert reply.status == 200
+    body = reply.json()
+    assert body["response_action"] == "errors"
+    assert ids.DUE_INPUT in body["errors"]
+
+
+def test_a_burst_of_connections_is_not_reset(served: Served) -> None:
+    # Python's default listen backlog is 5: a burst of Slack requests got connection resets.
+    assert served.server.request_queue_size >= 1024
+    host, port = "127.0.0.1", served.server.server_port
+    burst = 100
+    gate = threading.Barrier(burst)
+    answers: list[bytes] = []
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+
+    def ask() -> None:
+        try:
+            gate.wait(10)
+            with socket.create_connection((host, port), timeout=20) as connection:
+                connection.sendall(
+                    f"GET /healthz HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode()
+                )
+                answer = b""
+                while chunk := connection.recv(65536):
+                    answer += chunk
+            with lock:
+                answers.append(answer)
+        except BaseException as error:
+            with lock:
+                errors.append(error)
+
+    threads = [threading.Thread(target=ask) for _ in range(burst)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+
+    assert errors == []
+    assert len(answers) == burst
+    assert all(answer.startswith(b"HTTP/1.0 200") or answer.startswith(b"HTTP/1.1 200") for answer in answers)
 
 
 def test_url_verification_challenge_is_echoed(served: Served, payloads: SlackPayloads) -> None:

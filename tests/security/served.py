@@ -146,12 +146,16 @@ class ServerPool:
                 services,
                 client=client or build_web_client(settings, timeout=5),
                 verify_signatures=False,
+                # As bot.wsgi builds it for HTTP: bot.web acks, then Bolt runs the listener to its end.
+                process_before_response=True,
                 listener_executor=listeners,
             )
             if with_bolt
             else None
         )
-        web = build_wsgi_app(app, services, readiness=readiness, metrics=Metrics(), clock=clock)
+        web = build_wsgi_app(
+            app, services, readiness=readiness, metrics=Metrics(), clock=clock, background=listeners
+        )
         server = make_http_server(web, "127.0.0.1", 0)
         thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         thread.start()
