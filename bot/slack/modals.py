@@ -27,26 +27,32 @@ STATUS_OPTION_TEXT = {
 }
 
 
-def _plain(text: str) -> dict[str, Any]:
+def plain_text(text: str) -> dict[str, Any]:
+    """A Block Kit plain_text object (emoji shortcodes rendered)."""
     return {"type": "plain_text", "text": text, "emoji": True}
 
 
-def _option(text: str, value: str) -> dict[str, Any]:
-    return {"text": _plain(truncate(text, 75)), "value": value}
+def option(text: str, value: str, description: str | None = None) -> dict[str, Any]:
+    """A select / radio option; text and description cut to Slack's 75 characters."""
+    choice: dict[str, Any] = {"text": plain_text(truncate(text, 75)), "value": value}
+    if description:
+        choice["description"] = plain_text(truncate(description, 75))
+    return choice
 
 
-def _input(
+def input_block(
     block_id: str, label: str, element: dict[str, Any], *, optional: bool = False, hint: str | None = None
 ) -> Block:
+    """An input block whose element's action_id is its block_id (so `state.values[id][id]`)."""
     block: Block = {
         "type": "input",
         "block_id": block_id,
-        "label": _plain(label),
+        "label": plain_text(label),
         "element": {**element, "action_id": block_id},
         "optional": optional,
     }
     if hint:
-        block["hint"] = _plain(hint)
+        block["hint"] = plain_text(hint)
     return block
 
 
@@ -54,9 +60,9 @@ def _modal(title: str, callback_id: str, blocks: list[Block], metadata: dict[str
     return {
         "type": "modal",
         "callback_id": callback_id,
-        "title": _plain(truncate(title, 24)),
-        "submit": _plain(submit),
-        "close": _plain("Cancel"),
+        "title": plain_text(truncate(title, 24)),
+        "submit": plain_text(submit),
+        "close": plain_text("Cancel"),
         "blocks": blocks[:100],
         "private_metadata": json.dumps(metadata),
     }
@@ -64,14 +70,14 @@ def _modal(title: str, callback_id: str, blocks: list[Block], metadata: dict[str
 
 def build_project_modal(project: Project | None) -> Block:
     """The create (project is None) or edit modal for a project."""
-    status_options = [_option(label, status.value) for status, label in STATUS_OPTION_TEXT.items()]
+    status_options = [option(label, status.value) for status, label in STATUS_OPTION_TEXT.items()]
     blocks: list[Block] = []
     if project is None:
         blocks.append(
-            _input(
+            input_block(
                 ids.KEY_INPUT,
                 "Key",
-                {"type": "plain_text_input", "max_length": 40, "placeholder": _plain("e.g. bidshade")},
+                {"type": "plain_text_input", "max_length": 40, "placeholder": plain_text("e.g. bidshade")},
                 hint="Short id used in commands: lowercase letters, digits, _",
             )
         )
@@ -80,12 +86,12 @@ def build_project_modal(project: Project | None) -> Block:
     name: dict[str, Any] = {"type": "plain_text_input", "max_length": 200}
     if project is not None:
         name["initial_value"] = project.name
-    blocks.append(_input(ids.NAME_INPUT, "Name", name))
+    blocks.append(input_block(ids.NAME_INPUT, "Name", name))
     if project is None or len(project.description) <= MAX_INPUT:
         description: dict[str, Any] = {"type": "plain_text_input", "multiline": True, "max_length": MAX_INPUT}
         if project is not None and project.description:
             description["initial_value"] = project.description
-        blocks.append(_input(ids.DESCRIPTION_INPUT, "Description", description, optional=True))
+        blocks.append(input_block(ids.DESCRIPTION_INPUT, "Description", description, optional=True))
     else:
         # Slack inputs hold at most 3,000 characters: never prefill a cut copy that would save truncated.
         blocks.append(
@@ -98,29 +104,29 @@ def build_project_modal(project: Project | None) -> Block:
     status["initial_option"] = status_options[
         list(STATUS_OPTION_TEXT).index(project.status if project else ProjectStatus.ON_TRACK)
     ]
-    blocks.append(_input(ids.STATUS_INPUT, "Status", status))
+    blocks.append(input_block(ids.STATUS_INPUT, "Status", status))
     channel: dict[str, Any] = {
         "type": "conversations_select",
         "filter": {"include": ["public", "private"], "exclude_bot_users": True},
     }
     if project is not None and project.channel_id:
         channel["initial_conversation"] = project.channel_id
-    blocks.append(_input(ids.CHANNEL_INPUT, "Channel", channel, optional=True))
-    private_option = _option("Private: only members can see it", "private")
+    blocks.append(input_block(ids.CHANNEL_INPUT, "Channel", channel, optional=True))
+    private_option = option("Private: only members can see it", "private")
     private: dict[str, Any] = {"type": "checkboxes", "options": [private_option]}
     if project is not None and project.private:
         private["initial_options"] = [private_option]
-    blocks.append(_input(ids.PRIVATE_INPUT, "Visibility", private, optional=True))
+    blocks.append(input_block(ids.PRIVATE_INPUT, "Visibility", private, optional=True))
     lead: dict[str, Any] = {"type": "users_select"}
     if project is not None and project.lead is not None:
         lead["initial_user"] = project.lead.slack_id
-    blocks.append(_input(ids.LEAD_INPUT, "Lead", lead))
+    blocks.append(input_block(ids.LEAD_INPUT, "Lead", lead))
     members: dict[str, Any] = {"type": "multi_users_select"}
     if project is not None:
         members["initial_users"] = [m.person.slack_id for m in project.memberships if m.role == Role.MEMBER][
             :100
         ]
-    blocks.append(_input(ids.MEMBERS_INPUT, "Members", members, optional=True))
+    blocks.append(input_block(ids.MEMBERS_INPUT, "Members", members, optional=True))
     metadata = {"mode": "create"} if project is None else {"mode": "edit", "key": project.key}
     return _modal(
         "New project" if project is None else "Edit project",
@@ -137,22 +143,24 @@ def build_milestone_modal(projects: Sequence[Project], chosen: Project | None) -
     if chosen is not None:
         blocks.append(context(f"Project: *{escape(chosen.name)}* (`{chosen.key}`)"))
     else:
-        options = [_option(f"{p.name} ({p.key})", p.key) for p in projects[:MAX_OPTIONS]]
-        blocks.append(_input(ids.PROJECT_INPUT, "Project", {"type": "static_select", "options": options}))
-    blocks.append(_input(ids.TITLE_INPUT, "Title", {"type": "plain_text_input", "max_length": 300}))
+        options = [option(f"{p.name} ({p.key})", p.key) for p in projects[:MAX_OPTIONS]]
+        blocks.append(
+            input_block(ids.PROJECT_INPUT, "Project", {"type": "static_select", "options": options})
+        )
+    blocks.append(input_block(ids.TITLE_INPUT, "Title", {"type": "plain_text_input", "max_length": 300}))
     blocks.append(
-        _input(
+        input_block(
             ids.DUE_INPUT,
             "Due",
             {
                 "type": "plain_text_input",
                 "max_length": 60,
-                "placeholder": _plain("2026-12-04 17:00, or next friday 17:00"),
+                "placeholder": plain_text("2026-12-04 17:00, or next friday 17:00"),
             },
             hint="In your time zone. A date alone means 17:00.",
         )
     )
-    blocks.append(_input(ids.OWNER_INPUT, "Owner", {"type": "users_select"}, optional=True))
+    blocks.append(input_block(ids.OWNER_INPUT, "Owner", {"type": "users_select"}, optional=True))
     return _modal(
         "New milestone", ids.MILESTONE_MODAL, blocks, {"project": chosen.key if chosen else ""}, "Add"
     )

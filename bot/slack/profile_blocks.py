@@ -39,6 +39,7 @@ from bot.slack.blocks import (
     truncate,
     truncate_escaped,
 )
+from bot.slack.modals import input_block, option, plain_text
 
 # Ids (ours alone: bot/slack/ids.py belongs to the shared surfaces).
 PROFILE_EDIT_ACTION = "profile_edit"  # the "Edit profile" button; its value is not trusted
@@ -271,32 +272,6 @@ def build_profile_saved_reply(result: EditResult, command: str) -> Reply:
 # -- the edit modal --------------------------------------------------------------------------------
 
 
-def _plain(text: str) -> dict[str, Any]:
-    return {"type": "plain_text", "text": text, "emoji": True}
-
-
-def _option(text: str, value: str, description: str | None = None) -> dict[str, Any]:
-    option: dict[str, Any] = {"text": _plain(truncate(text, 75)), "value": value}
-    if description:
-        option["description"] = _plain(truncate(description, 75))
-    return option
-
-
-def _input(
-    block_id: str, label: str, element: dict[str, Any], *, optional: bool = True, hint: str | None = None
-) -> Block:
-    block: Block = {
-        "type": "input",
-        "block_id": block_id,
-        "label": _plain(label),
-        "element": {**element, "action_id": block_id},
-        "optional": optional,
-    }
-    if hint:
-        block["hint"] = _plain(hint)
-    return block
-
-
 def _text_input(
     block_id: str,
     label: str,
@@ -318,24 +293,24 @@ def _text_input(
     if value:
         element["initial_value"] = value
     if placeholder:
-        element["placeholder"] = _plain(placeholder)
-    return _input(block_id, label, element, hint=hint)
+        element["placeholder"] = plain_text(placeholder)
+    return input_block(block_id, label, element, optional=True, hint=hint)
 
 
 def build_profile_modal(view: ProfileView, *, default_cap: int) -> Block:
     """The edit form of the viewer's own profile (`view.own` must be true)."""
     publications = "\n".join(p.title for p in view.publications)
-    sector_options = [_option(text, sector.value) for sector, text in SECTOR_TEXT.items()]
-    sector_options.append(_option("Neither / rather not say", NO_SECTOR))
+    sector_options = [option(text, sector.value) for sector, text in SECTOR_TEXT.items()]
+    sector_options.append(option("Neither / rather not say", NO_SECTOR))
     sector_initial = (
         sector_options[list(SECTOR_TEXT).index(view.sector)] if view.sector else sector_options[-1]
     )
-    listed = _option(
+    listed = option(
         "Suggest me as an expert (listed)",
         ExpertVisibility.LISTED.value,
         "Colleagues can read your expertise and publications",
     )
-    hidden = _option(
+    hidden = option(
         "Hidden", ExpertVisibility.HIDDEN.value, "Never suggested; others see only name, title, discipline"
     )
     cap: dict[str, Any] = {
@@ -343,7 +318,7 @@ def build_profile_modal(view: ProfileView, *, default_cap: int) -> Block:
         "is_decimal_allowed": False,
         "min_value": "0",
         "max_value": str(MAX_WEEKLY_REQUEST_CAP),
-        "placeholder": _plain(f"Workspace default: {default_cap}"),
+        "placeholder": plain_text(f"Workspace default: {default_cap}"),
     }
     if view.weekly_request_cap is not None:
         cap["initial_value"] = str(view.weekly_request_cap)
@@ -358,7 +333,7 @@ def build_profile_modal(view: ProfileView, *, default_cap: int) -> Block:
             placeholder="e.g. Machine learning",
         ),
         _text_input(ORGANISATION_INPUT, "Organisation", view.organisation, MAX_ORGANISATION),
-        _input(
+        input_block(
             SECTOR_INPUT,
             "Sector",
             {"type": "static_select", "options": sector_options, "initial_option": sector_initial},
@@ -380,7 +355,7 @@ def build_profile_modal(view: ProfileView, *, default_cap: int) -> Block:
             multiline=True,
             hint="One title per line. Titles you keep keep their abstracts.",
         ),
-        _input(
+        input_block(
             VISIBILITY_INPUT,
             "Expert suggestions",
             {
@@ -390,10 +365,11 @@ def build_profile_modal(view: ProfileView, *, default_cap: int) -> Block:
             },
             optional=False,
         ),
-        _input(
+        input_block(
             CAP_INPUT,
             "Intro requests per week",
             cap,
+            optional=True,
             hint=f"How many introductions you accept a week. Empty: the workspace default ({default_cap}). "
             "0: none.",
         ),
@@ -401,9 +377,9 @@ def build_profile_modal(view: ProfileView, *, default_cap: int) -> Block:
     return {
         "type": "modal",
         "callback_id": PROFILE_MODAL,
-        "title": _plain("Your profile"),
-        "submit": _plain("Save"),
-        "close": _plain("Cancel"),
+        "title": plain_text("Your profile"),
+        "submit": plain_text("Save"),
+        "close": plain_text("Cancel"),
         "blocks": blocks,
         # Only to notice a submission made by someone other than the opener; never used to decide
         # whose profile is edited (that is always the submitting user).
