@@ -63,6 +63,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
 
 from slack_bolt import App
 from slack_bolt.request import BoltRequest
+from slack_bolt.response import BoltResponse
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -372,13 +373,7 @@ class LiaisonWsgiApp:
             # The state store is out of reach; never the query string in the line (code and state).
             logger.error("OAuth %s failed, the database is unreachable: %s", path, _first_line(error))
             return _json(503, {"error": "database unavailable"})
-        response_headers = tuple(
-            (name, value)
-            for name, values in answer.headers.items()
-            if name.lower() != "content-length"
-            for value in values
-        )
-        return _Response(answer.status, answer.body.encode("utf-8"), response_headers)
+        return _from_bolt(answer)
 
     def _ready(self) -> _Response:
         ready, checks = self.readiness.check()
@@ -436,15 +431,7 @@ class LiaisonWsgiApp:
             logger.error("cannot record a Slack request, the database is unreachable: %s", _first_line(error))
             self.metrics.slack_requests.labels(kind, "error").inc()
             return _json(503, {"error": "database unavailable"})
-        response_headers = tuple(
-            (name, value)
-            for name, values in answer.headers.items()
-            if name.lower() != "content-length"
-            for value in values
-        )
-        return self._answered(
-            kind, started, _Response(answer.status, answer.body.encode("utf-8"), response_headers)
-        )
+        return self._answered(kind, started, _from_bolt(answer))
 
     def _answered(self, kind: str, started: float, response: _Response) -> _Response:
         elapsed = time.monotonic() - started
@@ -504,6 +491,17 @@ def build_wsgi_app(
         metrics=metrics,
         background=background,
     )
+
+
+def _from_bolt(answer: BoltResponse) -> _Response:
+    # Bolt's headers are lists per name; the WSGI layer sets Content-Length itself.
+    headers = tuple(
+        (name, value)
+        for name, values in answer.headers.items()
+        if name.lower() != "content-length"
+        for value in values
+    )
+    return _Response(answer.status, answer.body.encode("utf-8"), headers)
 
 
 def slack_kind(body: str) -> str:
