@@ -27,7 +27,11 @@ A request to `/slack/events` passes, in this order, and the cheap refusals come 
    not acted on. Events retried by Slack (`X-Slack-Retry-Num`) are exempt here: their body is the same
    by design, and the event handlers already drop repeats by `event_id` (the header is not signed, but
    a replayed event that carries it gains nothing: events act once per `event_id`, or, like App Home
-   publishing, are idempotent);
+   publishing, are idempotent). Events and synchronous requests (step 4) are claimed before the ack,
+   answering 503 when the database is out of reach (Slack retries events). Slash commands, clicks and
+   shortcuts, which Slack never retries, are claimed after their ack, first thing on the listener pool;
+   a database out of reach is then told to the user through `response_url` and the listener does not
+   run (fail closed);
 4. Bolt, built by the runtime with `process_before_response` on: a dispatch runs the listener to its
    end in the dispatching thread. Requests whose ack never carries content in Liaison (slash
    commands, `block_actions`, events, `shortcut` and `message_action`) are answered here with an empty
@@ -38,7 +42,10 @@ A request to `/slack/events` passes, in this order, and the cheap refusals come 
    `url_verification` challenge, `ssl_check` and anything unrecognised) is dispatched here and
    answered with Bolt's ack once its listener has finished (Liaison's form handlers validate, save,
    ack, then send one confirmation). The runtime drains the pool on a graceful shutdown, so work
-   dispatched after a fast ack finishes before the process exits.
+   dispatched after a fast ack finishes before the process exits;
+5. acks first: steps 2-4 run inside `AckPriority.acking()`, and work on the listener pool waits until
+   no request is being acked (at most 1.5 s), because acks and listeners share the interpreter lock
+   and only the ack has a deadline (`bot.ack_priority`).
 """
 
 from __future__ import annotations
@@ -64,9 +71,11 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
 from slack_bolt import App
 from slack_bolt.request import BoltRequest
 from slack_bolt.response import BoltResponse
+from slack_sdk.webhook import WebhookClient
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.ack_priority import AckPriority
 from bot.dedup import claim_once
 from bot.embeddings import EmbedderLoadError
 from bot.logs import REQUEST_ID
@@ -99,6 +108,10 @@ _PAYLOAD_KINDS = frozenset(
 )
 # Acked here with an empty 200 before Bolt sees them: their acks never carry content in Liaison.
 FAST_ACK_KINDS = frozenset({"command", "block_actions", "event", "shortcut", "message_action"})
+DATABASE_UNREACHABLE = (
+    ":warning: Liaison cannot reach its database right now, so nothing was done. "
+    "Please try again in a minute."
+)
 
 WsgiApp = Callable[["WSGIEnvironment", "StartResponse"], Iterable[bytes]]
 
@@ -268,6 +281,9 @@ class LiaisonWsgiApp:
         signature: The signature check; required when `bolt` is given.
         max_body_bytes: The body cap.
         metrics: Where to count; a fresh `Metrics` by default.
+        background: Where requests acked here are dispatched to Bolt (see `build_wsgi_app`).
+        ack_priority: Holds work dispatched to `background` back while other requests are being acked;
+            a fresh `AckPriority` by default.
     """
 
     def __init__(
@@ -280,6 +296,7 @@ class LiaisonWsgiApp:
         max_body_bytes: int,
         metrics: Metrics | None = None,
         background: Executor | None = None,
+        ack_priority: AckPriority | None = None,
     ) -> None:
         if bolt is not None and signature is None:
             raise ValueError("serving Slack over HTTP needs a signature check")
@@ -291,6 +308,7 @@ class LiaisonWsgiApp:
         self.metrics = metrics or Metrics()
         # Where fast-acked requests go to Bolt; None dispatches every request here (tests, no runtime).
         self.background = background
+        self.ack_priority = ack_priority or AckPriority()
 
     def start_draining(self) -> None:
         """Report not ready from now on, so load balancers stop sending new requests."""
@@ -390,6 +408,17 @@ class LiaisonWsgiApp:
             return _Response(405, b"", (("Allow", "POST"),))
         try:
             raw = read_body(environ, self.max_body_bytes)
+        except RequestRefused as refused:
+            return self._refused(kind, refused)
+        # Reading waited on the client (a slow one must not hold listener work back); what follows
+        # is CPU work, the ack proper, which listener work waits for (`AckPriority`).
+        with self.ack_priority.acking():
+            return self._ack(environ, raw, started)
+
+    def _ack(self, environ: WSGIEnvironment, raw: bytes, started: float) -> _Response:
+        assert self.bolt is not None and self.signature is not None
+        kind = "unknown"
+        try:
             headers = _headers(environ)
             failure = self.signature.failure(
                 raw, headers.get("x-slack-request-timestamp"), headers.get("x-slack-signature")
@@ -404,15 +433,28 @@ class LiaisonWsgiApp:
             except UnicodeDecodeError:
                 raise RequestRefused(400, "bad_request", "body is not UTF-8") from None
             kind = slack_kind(body)
+            query = environ.get("QUERY_STRING", "")
+            if kind in FAST_ACK_KINDS and self.background is not None:
+                claim_key = None
+                if kind == "event":
+                    # Events keep their replay check before the ack: on a 503 (database out of reach)
+                    # Slack retries them; Slack's own retries pass (see the module docstring).
+                    if "x-slack-retry-num" not in headers and not self._claim(raw):
+                        return self._replayed(kind)
+                    self.metrics.slack_requests.labels(kind, "accepted").inc()
+                else:
+                    # Commands, clicks and shortcuts are never retried by Slack, so a database out of
+                    # reach is better told to the user by `response_url` than as "dispatch_failed";
+                    # the claim runs after the ack, and the ack does no database work at all.
+                    claim_key = _replay_key(raw)
+                self.background.submit(
+                    self._after_ack, body, query, headers, kind, claim_key, self.ack_priority.now()
+                )
+                return self._acked(kind, started, _Response(200))
             slack_retry = kind == "event" and "x-slack-retry-num" in headers
             if not slack_retry and not self._claim(raw):
-                logger.warning("dropped a replayed Slack request (%s)", kind)
-                self.metrics.slack_requests.labels(kind, "replay").inc()
-                return _Response(200)
-            request = BoltRequest(body=body, query=environ.get("QUERY_STRING", ""), headers=dict(headers))
-            if kind in FAST_ACK_KINDS and self.background is not None:
-                self.background.submit(self._dispatch_after_ack, request, kind)
-                return self._answered(kind, started, _Response(200))
+                return self._replayed(kind)
+            request = BoltRequest(body=body, query=query, headers=dict(headers))
             try:
                 answer = self.bolt.dispatch(request)
             except Exception:
@@ -421,33 +463,77 @@ class LiaisonWsgiApp:
                 self.metrics.slack_requests.labels(kind, "error").inc()
                 return _json(500, {"error": "internal error"})
         except RequestRefused as refused:
-            logger.info("refused a Slack request with %d: %s", refused.status, refused)
-            self.metrics.slack_requests.labels(kind, refused.outcome).inc()
-            error = "invalid request" if refused.status == 401 else str(refused)
-            return _json(refused.status, {"error": error})
+            return self._refused(kind, refused)
         except SQLAlchemyError as error:
             # The replay ledger is out of reach; so is everything a listener would do. Slack retries
             # events on a 5xx; a user sees "failed with the error dispatch_failed" and can try again.
             logger.error("cannot record a Slack request, the database is unreachable: %s", _first_line(error))
             self.metrics.slack_requests.labels(kind, "error").inc()
             return _json(503, {"error": "database unavailable"})
-        return self._answered(kind, started, _from_bolt(answer))
-
-    def _answered(self, kind: str, started: float, response: _Response) -> _Response:
-        elapsed = time.monotonic() - started
+        response = _from_bolt(answer)
         outcome = "accepted" if response.status < 500 else "error"
         self.metrics.slack_requests.labels(kind, outcome).inc()
+        return self._acked(kind, started, response)
+
+    def _refused(self, kind: str, refused: RequestRefused) -> _Response:
+        logger.info("refused a Slack request with %d: %s", refused.status, refused)
+        self.metrics.slack_requests.labels(kind, refused.outcome).inc()
+        error = "invalid request" if refused.status == 401 else str(refused)
+        return _json(refused.status, {"error": error})
+
+    def _acked(self, kind: str, started: float, response: _Response) -> _Response:
+        elapsed = time.monotonic() - started
         self.metrics.slack_ack_seconds.labels(kind).observe(elapsed)
         logger.info("slack %s answered %d in %.1f ms", kind, response.status, elapsed * 1000)
         return response
 
-    def _dispatch_after_ack(self, request: BoltRequest, kind: str) -> None:
-        """Bolt on a request already acked: the listener runs here, to its end (on the listener pool)."""
+    def _replayed(self, kind: str) -> _Response:
+        logger.warning("dropped a replayed Slack request (%s)", kind)
+        self.metrics.slack_requests.labels(kind, "replay").inc()
+        return _Response(200)
+
+    def _after_ack(
+        self,
+        body: str,
+        query: str,
+        headers: dict[str, str],
+        kind: str,
+        claim_key: str | None,
+        queued_at: float,
+    ) -> None:
+        """A request already acked, on the listener pool: its replay claim, then Bolt to the listener's end.
+
+        Args:
+            body: The verified body.
+            query: The query string.
+            headers: The request's headers.
+            kind: What the request is (`slack_kind`).
+            claim_key: The replay key to claim first; None when it was claimed before the ack.
+            queued_at: When the ack queued it (`ack_priority`'s clock).
+        """
         assert self.bolt is not None
+        self.ack_priority.wait_for_turn(queued_at)
+        if claim_key is not None:
+            try:
+                fresh = claim_once(self.services.session_factory, claim_key, self.services.clock.now())
+            except SQLAlchemyError as error:
+                logger.error(
+                    "cannot record a Slack %s request, the database is unreachable: %s",
+                    kind,
+                    _first_line(error),
+                )
+                self.metrics.slack_requests.labels(kind, "error").inc()
+                _tell_database_unreachable(body)
+                return
+            if not fresh:
+                self._replayed(kind)
+                return
+            self.metrics.slack_requests.labels(kind, "accepted").inc()
         try:
-            answer = self.bolt.dispatch(request)
+            answer = self.bolt.dispatch(BoltRequest(body=body, query=query, headers=dict(headers)))
         except Exception:
             logger.exception("Bolt failed on a Slack %s request after its ack", kind)
+            self.metrics.slack_requests.labels(kind, "error").inc()
             return
         # Listener errors were logged by the app's error handler, an unhandled request by Bolt (a
         # warning): Slack already has its 200, so there is nothing to answer, only to record.
@@ -455,8 +541,39 @@ class LiaisonWsgiApp:
             self.metrics.slack_requests.labels(kind, "error").inc()
 
     def _claim(self, raw: bytes) -> bool:
-        key = REPLAY_KEY_PREFIX + hashlib.sha256(raw).hexdigest()
-        return claim_once(self.services.session_factory, key, self.services.clock.now())
+        return claim_once(self.services.session_factory, _replay_key(raw), self.services.clock.now())
+
+
+def _replay_key(raw: bytes) -> str:
+    return REPLAY_KEY_PREFIX + hashlib.sha256(raw).hexdigest()
+
+
+def _tell_database_unreachable(body: str) -> None:
+    """Tell the user (through the request's `response_url`, when it has one) that nothing was done."""
+    response_url = _response_url(body)
+    if response_url is None:
+        logger.error("a Slack request without a response_url was dropped: the database is unreachable")
+        return
+    try:
+        WebhookClient(response_url, timeout=5).send(
+            text=DATABASE_UNREACHABLE, response_type="ephemeral", replace_original=False
+        )
+    except OSError as error:
+        logger.warning("could not tell the user the database is unreachable: %s", type(error).__name__)
+
+
+def _response_url(body: str) -> str | None:
+    form = parse_qs(body, keep_blank_values=True)
+    if "response_url" in form:
+        return form["response_url"][0] or None
+    if "payload" in form:
+        try:
+            payload = json.loads(form["payload"][0])
+        except ValueError:
+            return None
+        url = payload.get("response_url") if isinstance(payload, dict) else None
+        return url if isinstance(url, str) and url else None
+    return None
 
 
 def build_wsgi_app(

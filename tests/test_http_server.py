@@ -19,6 +19,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from sqlalchemy import create_engine, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.ack_priority import AckPriority
 from bot.console.payloads import SlackPayloads
 from bot.db import make_engine, make_session_factory
 from bot.embeddings import EmbedderLoadError
@@ -100,6 +102,52 @@ def test_fast_ack_answers_before_a_slow_listener_even_starts_its_reply(
     assert time.monotonic() - started >= 1.5
     assert len(posted) == 1
     assert "Bid shading for first-price auctions" in json.dumps(posted[0].params["blocks"])
+
+
+def test_listener_work_waits_while_another_request_is_being_acked(
+    served: Served, payloads: SlackPayloads, slack_api: FakeSlackApi
+) -> None:
+    # Another request's ack in progress (as `bot.web` marks it around its checks and dispatch).
+    with served.web.ack_priority.acking():
+        reply = served.post(
+            payloads.slash_command("/project", "status bidshade", user_id="U02ECBANE"), settle=False
+        )
+        assert reply.status == 200
+        time.sleep(0.4)
+        assert slack_api.calls(RESPONSE_URL_METHOD) == [], "the listener ran while an ack was in progress"
+    served.settle()
+
+    assert len(slack_api.calls(RESPONSE_URL_METHOD)) == 1
+
+
+class _RecordingPriority(AckPriority):
+    def __init__(self) -> None:
+        super().__init__()
+        self.acks = 0
+
+    @contextmanager
+    def acking(self) -> Iterator[None]:
+        self.acks += 1
+        with super().acking():
+            yield
+
+
+def test_slack_requests_mark_their_ack_and_a_slow_upload_does_not(
+    served: Served, payloads: SlackPayloads
+) -> None:
+    recording = _RecordingPriority()
+    served.web.ack_priority = recording
+    host, port = served.url.removeprefix("http://").split(":")
+
+    with socket.create_connection((host, int(port)), timeout=5) as stalled:
+        stalled.sendall(b"POST /slack/events HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{")
+        time.sleep(0.2)
+        # A client still sending its body holds no ack open (listener work would wait on it).
+        assert recording.acks == 0
+        served.post(payloads.slash_command("/project", "list", user_id="U02ECBANE"))
+        assert recording.acks == 1
+        served.get("/healthz")
+    assert recording.acks == 1
 
 
 def test_event_is_acked_empty_and_handled_after(

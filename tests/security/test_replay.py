@@ -22,7 +22,7 @@ from bot.interchange import import_workspace_file
 from bot.models import Blocker, ProcessedRequest
 from bot.schema import upgrade_database
 from bot.services import Services
-from bot.web import REPLAY_KEY_PREFIX
+from bot.web import DATABASE_UNREACHABLE, REPLAY_KEY_PREFIX
 from tests.conftest import DEMO_FILE, DEMO_NOW
 from tests.fakes.slack_api import RESPONSE_URL_METHOD, FakeSlackApi
 from tests.security.served import Served, ServerPool
@@ -102,23 +102,54 @@ def test_slack_event_retry_passes_and_is_deduplicated_by_event_id(
     assert outcomes[("event", "replay")] == 1
 
 
-def test_replay_check_fails_closed_when_the_database_is_down(
-    pool: ServerPool, services: Services, payloads: SlackPayloads, slack_api: FakeSlackApi
-) -> None:
+@pytest.fixture
+def database_down(services: Services) -> Iterator[Services]:
+    """The same settings and clock, with a database that cannot be opened."""
     from sqlalchemy import create_engine
 
     broken = create_engine("sqlite:////nonexistent-dir/for/sure/liaison.db")
-    served = pool.start(
-        Services(
-            settings=services.settings, session_factory=make_session_factory(broken), clock=services.clock
-        )
+    yield Services(
+        settings=services.settings, session_factory=make_session_factory(broken), clock=services.clock
+    )
+    broken.dispose()
+
+
+def test_command_is_acked_and_the_user_told_when_the_replay_ledger_is_unreachable(
+    pool: ServerPool, database_down: Services, payloads: SlackPayloads, slack_api: FakeSlackApi
+) -> None:
+    served = pool.start(database_down)
+
+    reply = served.post(payloads.slash_command("/blocker", "add pcm waiting for the DPA", user_id=PCM_MEMBER))
+
+    # Slack never retries a command: the ack is immediate, and the user learns by response_url that
+    # nothing was done (fail closed: the listener did not run, so no other call reached Slack).
+    assert reply.status == 200
+    calls = [call for call in slack_api.calls() if call.method != "auth.test"]  # auth.test: app start
+    assert [call.method for call in calls] == [RESPONSE_URL_METHOD]
+    assert calls[0].params["text"] == DATABASE_UNREACHABLE
+    assert calls[0].params["response_type"] == "ephemeral"
+    assert _outcomes(served)[("command", "error")] == 1
+
+
+def test_event_is_refused_with_503_when_the_replay_ledger_is_unreachable(
+    pool: ServerPool, database_down: Services, payloads: SlackPayloads, slack_api: FakeSlackApi
+) -> None:
+    served = pool.start(database_down)
+    mention = payloads.event(
+        {
+            "type": "app_mention",
+            "user": "U02ECBANE",
+            "text": "<@U0LIAISONBOT> what is overdue?",
+            "channel": "C1",
+        }
     )
 
-    reply = served.post(payloads.slash_command("/project", "list", user_id="U02ECBANE"))
+    reply = served.post(mention)
 
+    # Slack retries an event answered with a 5xx, so events keep their check before the ack.
     assert reply.status == 503
     assert reply.json() == {"error": "database unavailable"}
-    broken.dispose()
+    assert [call.method for call in slack_api.calls() if call.method != "auth.test"] == []
 
 
 # -- several instances on one PostgreSQL database -------------------------------------------------
