@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, and_, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from bot.errors import Forbidden, NotSetUp
 from bot.models import Membership, Milestone, Person, Project, Role, Workspace, WorkspaceTeam
@@ -133,5 +133,15 @@ def visible_condition(actor: Actor) -> ColumnElement[bool]:
 
 
 def visible_projects(session: Session, actor: Actor) -> list[Project]:
-    """The projects of the actor's workspace they may see, by key."""
-    return list(session.scalars(select(Project).where(visible_condition(actor)).order_by(Project.key)))
+    """The projects of the actor's workspace they may see, by key, with their memberships and lead.
+
+    Callers list projects with the actor's role and the lead (`role_of`, `project_line`), so both are
+    loaded here in two queries instead of two lazy loads per project.
+    """
+    query = (
+        select(Project)
+        .where(visible_condition(actor))
+        .options(selectinload(Project.memberships), joinedload(Project.lead))
+        .order_by(Project.key)
+    )
+    return list(session.scalars(query))
