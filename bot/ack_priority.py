@@ -5,10 +5,11 @@ the user an error otherwise, while the answer that follows (through `response_ur
 has no such deadline. In one Python process the threads acking requests and the threads running
 listeners share one interpreter lock, so under a burst (a channel clicking the same button, an
 announcement everyone answers) the listeners' CPU work — queries, Block Kit — would delay the acks
-still to come. `AckPriority` lets a listener task wait for a quiet moment: no request being acked and
-none finished in the last few milliseconds. Each task waits at most `max_wait` seconds after it was
-queued, so a process that is never quiet still makes progress, and under steady traffic (gaps of tens
-of milliseconds between requests) a task starts after the quiet period, a few milliseconds.
+still to come. `AckPriority` lets a listener task wait for a quiet moment: no request being acked
+and, after a burst (acks ending within a few milliseconds of each other), none finished in the last
+few milliseconds. Each task waits at most `max_wait` seconds after it was queued, so a process that
+is never quiet still makes progress; under steady traffic (tens of milliseconds between requests) a
+task starts as soon as its own ack is out.
 
 docs/deployment.md ("What happens to a request") and docs/benchmarks.md ("HTTP load") show the effect.
 """
@@ -23,6 +24,10 @@ from contextlib import contextmanager
 # Long enough to bridge the gap between two requests of a burst (a request thread reading the next
 # request), short enough to be unnoticeable in an answer.
 DEFAULT_QUIET_SECONDS = 0.005
+# Acks that end closer together than this make a burst. Between isolated requests (steady traffic:
+# 50/s is one per 20 ms) listener work starts at once, so that it is done before the next request
+# arrives instead of being pushed into it by the quiet period.
+DEFAULT_BURST_GAP_SECONDS = 0.010
 # A burst of 200 is acked in a few hundred milliseconds; past this, listener work goes ahead anyway.
 DEFAULT_MAX_WAIT_SECONDS = 1.5
 
@@ -33,6 +38,8 @@ class AckPriority:
     Args:
         quiet_seconds: How long after the last ack finished a waiting task may start.
         max_wait_seconds: The longest a task waits, counted from when it was queued.
+        burst_gap_seconds: Acks ending closer together than this are a burst; the quiet period
+            applies only then.
         clock: Monotonic seconds (tests may pass their own).
     """
 
@@ -41,16 +48,19 @@ class AckPriority:
         *,
         quiet_seconds: float = DEFAULT_QUIET_SECONDS,
         max_wait_seconds: float = DEFAULT_MAX_WAIT_SECONDS,
+        burst_gap_seconds: float = DEFAULT_BURST_GAP_SECONDS,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        if quiet_seconds < 0 or max_wait_seconds < 0:
-            raise ValueError("quiet and maximum waiting times cannot be negative")
+        if quiet_seconds < 0 or max_wait_seconds < 0 or burst_gap_seconds < 0:
+            raise ValueError("quiet, burst and maximum waiting times cannot be negative")
         self.quiet_seconds = quiet_seconds
         self.max_wait_seconds = max_wait_seconds
+        self.burst_gap_seconds = burst_gap_seconds
         self._clock = clock
         self._changed = threading.Condition(threading.Lock())
         self._acking = 0
         self._last_ack_end = -float("inf")
+        self._previous_ack_end = -float("inf")
 
     @contextmanager
     def acking(self) -> Iterator[None]:
@@ -62,7 +72,7 @@ class AckPriority:
         finally:
             with self._changed:
                 self._acking -= 1
-                self._last_ack_end = self._clock()
+                self._previous_ack_end, self._last_ack_end = self._last_ack_end, self._clock()
                 if self._acking == 0:
                     self._changed.notify_all()
 
@@ -84,7 +94,8 @@ class AckPriority:
                 if now >= deadline:
                     break
                 if self._acking == 0:
-                    quiet_at = self._last_ack_end + self.quiet_seconds
+                    in_burst = self._last_ack_end - self._previous_ack_end < self.burst_gap_seconds
+                    quiet_at = self._last_ack_end + self.quiet_seconds if in_burst else now
                     if now >= quiet_at:
                         break
                     self._changed.wait(min(quiet_at, deadline) - now)

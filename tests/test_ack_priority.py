@@ -56,15 +56,30 @@ def test_work_waits_for_every_overlapping_ack() -> None:
     thread.join(5)
 
 
-def test_quiet_period_after_the_last_ack_is_respected() -> None:
-    priority = AckPriority(quiet_seconds=0.4, max_wait_seconds=30.0)
-    with priority.acking():
-        pass
+def test_after_a_burst_of_acks_work_waits_for_the_quiet_period() -> None:
+    priority = AckPriority(quiet_seconds=0.4, burst_gap_seconds=5.0, max_wait_seconds=30.0)
+    for _ in range(2):  # two acks ending within the burst gap
+        with priority.acking():
+            pass
     ended = priority.now()
 
     priority.wait_for_turn(ended)
 
     assert priority.now() - ended >= 0.4
+
+
+def test_after_an_isolated_ack_work_starts_without_the_quiet_period() -> None:
+    # Steady traffic: the quiet period would only push listener work into the next request.
+    priority = AckPriority(quiet_seconds=30.0, burst_gap_seconds=0.05, max_wait_seconds=60.0)
+    with priority.acking():
+        pass
+    time.sleep(0.1)  # longer than the burst gap
+    with priority.acking():
+        pass
+
+    waited = priority.wait_for_turn(priority.now())
+
+    assert waited < 5  # not the 30 s quiet period
 
 
 def test_work_goes_ahead_after_its_maximum_wait_even_if_acks_never_stop() -> None:
@@ -92,6 +107,8 @@ def test_negative_times_are_refused() -> None:
         AckPriority(quiet_seconds=-1)
     with pytest.raises(ValueError):
         AckPriority(max_wait_seconds=-0.1)
+    with pytest.raises(ValueError):
+        AckPriority(burst_gap_seconds=-0.1)
 
 
 def test_many_waiters_are_all_released() -> None:
