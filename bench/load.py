@@ -939,13 +939,15 @@ def _verdict(ok: bool) -> str:
 EXPLANATION = (
     "How to read it:",
     "",
-    "- Both servers ack from Bolt's listener: with `process_before_response` off, Bolt runs the listener on "
-    "its pool and polls every 10 ms until the listener has called `ack()`. That sets a floor of about 10 ms "
-    "for both, and a request whose listener waits for a free pool thread is acked late.",
-    "- One gunicorn worker's threads share one interpreter lock, so in a burst each ack waits behind the CPU "
-    "work of the requests ahead of it: Liaison's listeners (queries, Block Kit) and its replay check (a "
-    "database write). So expect the burst p99 ratio to follow the ratio of server CPU per request, and "
-    "more threads not to help while that work is CPU-bound.",
+    "- Bare Bolt acks from its listener: with `process_before_response` off, Bolt runs the listener on its "
+    "pool and polls every 10 ms until the listener has called `ack()`, a floor of about 10 ms. Liaison's "
+    "HTTP layer acks commands itself once the body cap and signature checks pass, and runs the listener "
+    '(replay claim first) on its pool afterwards (docs/deployment.md, "What happens to a request").',
+    "- One gunicorn worker's threads share one interpreter lock, so listener work (queries, Block Kit) "
+    "slows the acks still to come. Liaison holds listener work back while requests are being acked, and "
+    "after a burst until 5 ms pass without one (`bot.ack_priority`, at most 1.5 s): in a burst the acks go "
+    "out first and the answers (respond()) follow; under steady traffic each listener starts right after "
+    "its ack.",
     "- Server CPU: user + system time of the server's processes (gunicorn master and worker) from the "
     "start of the phase until every respond() arrived, per request. Server RSS: of the same processes, "
     "after the load.",
