@@ -44,7 +44,7 @@ def run_checks(env: Mapping[str, str]) -> list[Check]:
         env: The environment (`os.environ` after `.env` was loaded).
 
     Returns:
-        The checklist, in order: settings, database, schema, model, Slack.
+        The checklist, in order: settings, database, schema, workspaces, model, Slack.
     """
     checks: list[Check] = []
     try:
@@ -70,7 +70,10 @@ def run_checks(env: Mapping[str, str]) -> list[Check]:
     database = _check_database(settings.database_url)
     checks.append(database)
     if database.status is Status.OK:
-        checks.extend(_check_schema(settings.database_url))
+        schema = _check_schema(settings.database_url)
+        checks.extend(schema)
+        if all(check.status is Status.OK for check in schema):
+            checks.append(_check_workspaces(settings))
     checks.append(_check_model(settings))
     checks.append(_check_slack(settings))
     return checks
@@ -156,6 +159,44 @@ def _check_schema(url: str) -> list[Check]:
         shown = "; ".join(drift[:3]) + (f"; …{len(drift) - 3} more" if len(drift) > 3 else "")
         return [Check("schema", Status.FAIL, f"at {head} but differs from the models: {shown}")]
     return [Check("schema", Status.OK, f"at revision {head} (latest), matches the models")]
+
+
+def _check_workspaces(settings: Settings) -> Check:
+    from sqlalchemy import select
+    from sqlalchemy.pool import NullPool
+
+    from bot.db import make_engine, make_session_factory
+    from bot.models import Workspace
+
+    engine = make_engine(settings.database_url, poolclass=NullPool)
+    try:
+        with make_session_factory(engine)() as session:
+            workspaces = session.scalars(select(Workspace).order_by(Workspace.id)).all()
+            gone = [
+                f"{w.name} ({w.slack_team_id or 'no team'}): {w.disconnected_reason or 'disconnected'} "
+                f"on {w.disconnected_at:%Y-%m-%d}"
+                for w in workspaces
+                if w.disconnected_at is not None
+            ]
+            count = len(workspaces)
+    except SQLAlchemyError as error:
+        return Check("workspaces", Status.FAIL, f"cannot read them: {_first_line(error)}")
+    finally:
+        engine.dispose()
+    if not count:
+        return Check("workspaces", Status.WARN, "none yet: `liaison import FILE` (or install over OAuth)")
+    if gone:
+        fix = (
+            "reinstall from /slack/install"
+            if settings.oauth_enabled
+            else "reinstall the app and set its new SLACK_BOT_TOKEN"
+        )
+        return Check(
+            "workspaces",
+            Status.WARN,
+            f"{len(gone)} of {count} disconnected, no reminders are sent there ({fix}): " + "; ".join(gone),
+        )
+    return Check("workspaces", Status.OK, f"{count} connected")
 
 
 def _check_model(settings: Settings) -> Check:

@@ -108,6 +108,15 @@ class Workspace(Base):
     # Incremented by every change to people's profiles (import, /profile): processes that cache the
     # expert index compare it to know when to reload (bot/expert_index.py).
     profiles_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Set when Slack took the bot token back (uninstall, revocation; bot/workspaces.py), cleared by a
+    # reinstall: meanwhile nothing is planned for the workspace, since nothing could be sent there.
+    disconnected_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    disconnected_reason: Mapped[str | None] = mapped_column(String(200))
+
+    @property
+    def connected(self) -> bool:
+        """Whether Liaison can reach this workspace on Slack (not uninstalled, token not revoked)."""
+        return self.disconnected_at is None
 
 
 class Person(Base):

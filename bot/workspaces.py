@@ -8,10 +8,12 @@
   org's team they come from; each team is recorded (`WorkspaceTeam`) the first time it talks to
   Liaison, so `bot.access.resolve_workspace` finds the org's workspace by it. A team bound to a
   workspace of its own (installed on its own) keeps that one.
-- **Uninstall and revocation** (`forget_installation`): the tokens are deleted and the workspace's
+- **Uninstall and revocation** (`forget_installation`): the tokens are deleted, the workspace is
+  marked disconnected (`Workspace.disconnected_at`: nothing is planned for it any more) and its
   planned reminders cancelled, but its projects, people and history stay, so an admin who reinstalls
-  finds everything as it was (and the reminders planned again). Deleting a workspace's data is a
-  separate, deliberate act.
+  finds everything as it was (reconnected, and the reminders planned again; with one workspace and
+  `SLACK_BOT_TOKEN`, when a process starts with a token that works, `reconnect_single_workspace`).
+  Deleting a workspace's data is a separate, deliberate act (`LIAISON_UNINSTALL_DATA=purge`).
 
 Imported data never binds itself to a team that installs: a workspace without a team id is not
 handed to the first team that installs (anyone with the install link could), so data imported for a
@@ -82,6 +84,7 @@ def record_installed_workspace(
         logger.info("created workspace %s for Slack %s", workspace.id, team_key)
     else:
         # A reinstall: reminders cancelled when the app was uninstalled apply again.
+        reconnect(workspace)
         replan_workspace(session, workspace.id, now, defaults=defaults)
         logger.info("Slack %s installed Liaison again; workspace %s kept", team_key, workspace.id)
     return workspace
@@ -131,6 +134,8 @@ def forget_installation(
         workspace = _installed_workspace(session, key, single_workspace=tokens is None)
         if workspace is None:
             return 0
+        workspace.disconnected_at = now
+        workspace.disconnected_reason = reason
         cancelled = cancel_planned_deliveries(session, workspace.id, now, reason)
         if uninstalled and purge_data:
             workspace_id = workspace.id
@@ -147,6 +152,52 @@ def forget_installation(
         cancelled,
     )
     return cancelled
+
+
+def reconnect(workspace: Workspace) -> bool:
+    """Mark the workspace reachable on Slack again (the caller replans its reminders).
+
+    Returns:
+        Whether it had been disconnected.
+    """
+    was_disconnected = not workspace.connected
+    workspace.disconnected_at = None
+    workspace.disconnected_reason = None
+    return was_disconnected
+
+
+def reconnect_single_workspace(
+    session_factory: sessionmaker[Session], team_id: str | None, *, now: datetime, defaults: ReminderPolicy
+) -> bool:
+    """One workspace with `SLACK_BOT_TOKEN`: its token works again, so reconnect its workspace.
+
+    In this mode no OAuth callback marks a reinstall: an admin reinstalls the app in Slack's settings
+    and gives Liaison the new token. A process that has just checked that token (`auth.test` for
+    `team_id`) calls this at start.
+
+    Args:
+        session_factory: Sessions.
+        team_id: The team `auth.test` named.
+        now: The current instant.
+        defaults: Reminder defaults (settings), for replanning.
+
+    Returns:
+        Whether a disconnected workspace was reconnected (and its reminders replanned).
+    """
+    with session_factory.begin() as session:
+        try:
+            workspace = resolve_workspace(session, team_id)
+        except NotSetUp:
+            return False
+        if workspace.connected:
+            return False
+        # Under a row lock, so that two instances starting together replan once.
+        session.refresh(workspace, with_for_update=True)
+        if not reconnect(workspace):
+            return False
+        replan_workspace(session, workspace.id, now, defaults=defaults)
+        logger.info("Slack %s: the bot token works again; workspace %s reconnected", team_id, workspace.id)
+        return True
 
 
 def cancel_planned_deliveries(session: Session, workspace_id: int, now: datetime, reason: str) -> int:

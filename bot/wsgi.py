@@ -113,6 +113,7 @@ class Runtime:
             if self._started:
                 return
             self._started = True
+        self._reconnect_reinstalled_workspace()
         if self.embedder is not None:
             from bot.answers import start_warm_up
 
@@ -125,6 +126,34 @@ class Runtime:
             self.settings.process_role.value,
             "loading" if self.embedder is not None else "none",
             "on" if self.scheduler is not None else "off",
+        )
+
+    def _reconnect_reinstalled_workspace(self) -> None:
+        """One workspace (`SLACK_BOT_TOKEN`): a workspace disconnected by an uninstall is reconnected once
+        its token works again (OAuth installs reconnect in their install callback instead)."""
+        from slack_sdk.errors import SlackApiError
+        from sqlalchemy import exists, select
+
+        from bot.models import Workspace
+        from bot.workspaces import reconnect_single_workspace
+
+        notifier = self.services.notifier
+        if self.settings.oauth_enabled or notifier is None:
+            return
+        with self.services.session_factory() as session:
+            # The usual case costs one query and no call to Slack.
+            if not session.scalar(select(exists().where(Workspace.disconnected_at.is_not(None)))):
+                return
+        try:
+            team_id = notifier.client_for(None).auth_test().get("team_id")
+        except (SlackApiError, OSError) as error:
+            logger.warning("a workspace is disconnected and its token could not be checked: %s", error)
+            return
+        reconnect_single_workspace(
+            self.services.session_factory,
+            team_id,
+            now=self.services.clock.now(),
+            defaults=self.settings.reminder_policy,
         )
 
     def shutdown(self, timeout: float | None = None) -> None:

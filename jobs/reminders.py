@@ -77,7 +77,10 @@ def refresh_time_zones(services: Services, *, now: datetime | None = None) -> in
         people = [
             (p.id, p.slack_id, p.timezone, team)
             for p, team in session.execute(
-                select(Person, Workspace.slack_team_id).join(Workspace, Person.workspace_id == Workspace.id)
+                select(Person, Workspace.slack_team_id)
+                .join(Workspace, Person.workspace_id == Workspace.id)
+                # Slack would refuse a disconnected workspace's dead token; nothing is planned there.
+                .where(Workspace.disconnected_at.is_(None))
             )
         ]
     changed = 0

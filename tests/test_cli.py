@@ -17,7 +17,7 @@ import sys
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -27,9 +27,11 @@ from sqlalchemy import func, select
 from bot.cli import main
 from bot.console.payloads import SlackPayloads
 from bot.db import make_engine, make_session_factory
+from bot.installations import InstallationKey
 from bot.interchange import import_workspace_file
 from bot.models import Milestone, Person, Project
 from bot.schema import current_revision, head_revision, upgrade_database
+from bot.workspaces import forget_installation
 from tests.conftest import DEMO_FILE
 from tests.fakes.slack_api import RESPONSE_URL_METHOD, FakeSlackApi
 
@@ -542,13 +544,45 @@ def test_doctor_passes_on_a_ready_installation(demo_db: str, slack_api: FakeSlac
 
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
-    assert [line.split()[0] for line in lines[:-1]] == ["ok"] * 5
-    assert [line.split()[1] for line in lines[:-1]] == ["settings", "database", "schema", "model", "slack"]
+    assert [line.split()[0] for line in lines[:-1]] == ["ok"] * 6
+    assert [line.split()[1] for line in lines[:-1]] == [
+        "settings",
+        "database",
+        "schema",
+        "workspaces",
+        "model",
+        "slack",
+    ]
     assert "role all: Slack over HTTP on 0.0.0.0:3000, scheduler on, model loaded" in lines[0]
     assert f"at revision {head_revision()} (latest)" in result.stdout
-    assert "auth.test: bot U0LIAISONBOT in team" in lines[4]
+    assert "1 connected" in lines[3]
+    assert "auth.test: bot U0LIAISONBOT in team" in lines[5]
     assert lines[-1] == "All checks passed."
     assert "xoxb-doctor-secret" not in result.output
+
+
+def test_doctor_warns_about_a_disconnected_workspace_and_says_how_to_reconnect(
+    demo_db: str, slack_api: FakeSlackApi
+) -> None:
+    engine = make_engine(demo_db)
+    try:
+        forget_installation(
+            make_session_factory(engine),
+            None,
+            InstallationKey(None, "T0LIAISON", False),
+            now=datetime(2026, 11, 21, 9, 0, tzinfo=UTC),
+            uninstalled=True,
+        )
+    finally:
+        engine.dispose()
+
+    result = _doctor(demo_db, slack_api)
+
+    assert result.exit_code == 0, result.output  # a warning, not a failure
+    (line,) = [line for line in result.stdout.splitlines() if line.split()[1] == "workspaces"]
+    assert line.startswith("warn")
+    assert "1 of 1 disconnected" in line and "uninstalled from this workspace on 2026-11-21" in line
+    assert "set its new SLACK_BOT_TOKEN" in line
 
 
 def test_doctor_reports_every_problem_and_exits_1(tmp_path: Path, slack_api: FakeSlackApi) -> None:

@@ -171,7 +171,8 @@ def replan_milestone(
     milestone's everything), rows that still apply get the current send time and recipient, and
     missing ones are added. Rows already claimed are left to their claimer, who checks the milestone
     again before sending. Missed rows (send time passed, still planned) of an unchanged milestone are
-    kept: the tick sends them within the grace window or expires them.
+    kept: the tick sends them within the grace window or expires them. Nothing is planned for a
+    workspace Slack disconnected (`Workspace.connected`); its reinstall replans everything.
 
     Args:
         session: The transaction that changed the milestone.
@@ -183,6 +184,9 @@ def replan_milestone(
     project = milestone.project
     workspace = session.get(Workspace, project.workspace_id)
     assert workspace is not None
+    if not workspace.connected:
+        # Its pending deliveries were cancelled when Slack took the token back; a reinstall replans.
+        return
     book = book or load_policy_book(session, workspace.id, defaults or ReminderPolicy())
     facts = milestone_facts(milestone, workspace.timezone)
     desired = {p.key: p for p in plan_milestone(facts, book.for_project(project.id), now)}
@@ -298,7 +302,8 @@ def plan_recurring(
 
     Only the next future occurrence of each series is planned; future occurrences that no longer apply
     (digest turned off, the project has no channel, a person opted out or owns nothing open) are
-    cancelled. Safe to run from any number of processes at once: inserts skip existing keys.
+    cancelled. Workspaces Slack disconnected (uninstalled, token revoked) are skipped. Safe to run
+    from any number of processes at once: inserts skip existing keys.
 
     Args:
         session: Open transaction.
@@ -309,7 +314,7 @@ def plan_recurring(
     Returns:
         How many new rows were planned.
     """
-    query = select(Workspace)
+    query = select(Workspace).where(Workspace.disconnected_at.is_(None))
     if workspace_ids is not None:
         query = query.where(Workspace.id.in_(list(workspace_ids)))
     planned = 0
@@ -822,6 +827,8 @@ def plan_failure_reports(session: Session, failed_ids: Sequence[int], now: datet
             continue
         workspace = session.get(Workspace, row.workspace_id)
         assert workspace is not None
+        if not workspace.connected:
+            continue  # the report could not be delivered either
         plan = failure_report(
             failed_delivery_id=row.id,
             project_id=project.id,

@@ -6,12 +6,16 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.clock import FixedClock
+from bot.clock import FixedClock, SystemClock
+from bot.db import make_engine, make_session_factory
+from bot.installations import InstallationKey
+from bot.interchange import import_workspace_file
 from bot.models import (
     AuditEntry,
     DeliveryStatus,
@@ -24,8 +28,13 @@ from bot.models import (
     slack_installations,
 )
 from bot.reminders.dispatch import NOT_INSTALLED
-from bot.workspaces import REVOKED_REASON, UNINSTALLED_REASON
-from jobs.reminders import plan_reminders, run_reminder_tick
+from bot.reminders.ledger import plan_failure_reports, replan_milestone, replan_workspace
+from bot.schema import upgrade_database
+from bot.settings import Settings
+from bot.workspaces import REVOKED_REASON, UNINSTALLED_REASON, forget_installation
+from bot.wsgi import Runtime, build_runtime
+from jobs.reminders import plan_reminders, refresh_time_zones, run_reminder_tick
+from tests.conftest import DEMO_FILE
 from tests.fakes.driver import SlackDriver
 from tests.fakes.slack_api import FakeSlackApi
 from tests.jobs.reminder_support import deliveries, utc
@@ -85,13 +94,18 @@ def test_app_uninstalled_deletes_tokens_cancels_reminders_and_keeps_the_data(
     with session_factory() as session:
         assert session.scalars(select(Workspace.slack_team_id)).all() == [TEAM]
         assert len(session.scalars(select(Project)).all()) > 0  # an admin may reinstall
+        workspace = session.scalars(select(Workspace)).one()
+        assert not workspace.connected and workspace.disconnected_reason == UNINSTALLED_REASON
 
-    # The jobs then leave the workspace alone: nothing sent, nothing failed, nothing logged as an error.
+    # The jobs then leave the workspace alone: nothing planned (not even the recurring digests), sent,
+    # failed, or logged as an error.
     with caplog.at_level(logging.WARNING):
-        plan_reminders(instance.world.services, now=BIDSHADE_2_DUE_REMINDER)
+        assert plan_reminders(instance.world.services, now=BIDSHADE_2_DUE_REMINDER) == 0
         report = run_reminder_tick(instance.world.services, now=BIDSHADE_2_DUE_REMINDER)
-    assert (report.sent, report.failed, report.retried) == (0, 0, 0)
-    assert slack_api.calls("chat.postMessage") == []
+        assert refresh_time_zones(instance.world.services, now=BIDSHADE_2_DUE_REMINDER) == 0
+    assert _planned(session_factory) == 0
+    assert (report.claimed, report.sent, report.failed, report.retried) == (0, 0, 0, 0)
+    assert slack_api.calls("chat.postMessage") == [] and slack_api.calls("users.info") == []
     assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
 
 
@@ -138,6 +152,9 @@ def test_reinstall_after_uninstall_plans_the_reminders_again(
     instance.world.install_directly(TEAM)
 
     assert _planned(session_factory) == planned
+    with session_factory() as session:
+        workspace = session.scalars(select(Workspace)).one()
+        assert workspace.connected and workspace.disconnected_reason is None
     report = run_reminder_tick(instance.world.services, now=BIDSHADE_2_DUE_REMINDER)
     assert report.sent == 1
     (post,) = slack_api.calls("chat.postMessage")
@@ -236,3 +253,113 @@ def test_single_workspace_mode_uninstall_cancels_the_reminders(
 
     assert exchange.status == 200
     assert _planned(session_factory) == 0
+
+
+def test_changes_while_disconnected_plan_nothing_and_a_reinstall_plans_them(
+    instance: Instance, session_factory: sessionmaker[Session], clock: FixedClock
+) -> None:
+    _event(instance, {"type": "app_uninstalled"})
+    settings = instance.world.services.settings
+    # An admin imports while the app is uninstalled (the CLI needs no Slack): milestones move, but
+    # nothing could be sent, so nothing is planned.
+    with session_factory.begin() as session:
+        workspace = session.scalars(select(Workspace)).one()
+        replan_workspace(session, workspace.id, clock.now(), defaults=settings.reminder_policy)
+        for milestone in session.scalars(select(Milestone)):
+            replan_milestone(session, milestone, clock.now(), defaults=settings.reminder_policy)
+    assert _planned(session_factory) == 0
+
+    instance.world.install_directly(TEAM)
+
+    assert _planned(session_factory) > 0
+
+
+def test_tokens_revoked_disconnects_and_a_failure_report_is_not_planned(
+    instance: Instance, session_factory: sessionmaker[Session], clock: FixedClock
+) -> None:
+    assert _event(instance, {"type": "tokens_revoked", "tokens": {"bot": ["U0LIAISONBOT"]}}) == 200
+    with session_factory.begin() as session:
+        workspace = session.scalars(select(Workspace)).one()
+        assert workspace.disconnected_reason == REVOKED_REASON
+        project = session.scalars(select(Project).where(Project.lead_id.is_not(None))).first()
+        assert project is not None
+        failed = ReminderDelivery(
+            workspace_id=workspace.id,
+            key="failed-while-disconnected",
+            series="s",
+            kind="lead_time",
+            occurrence="o",
+            project_id=project.id,
+            send_at=clock.now(),
+            send_zone="UTC",
+            nominal_at=clock.now(),
+            not_before=clock.now(),
+            status=DeliveryStatus.FAILED,
+            last_error="channel_not_found",
+            created_at=clock.now(),
+            updated_at=clock.now(),
+        )
+        session.add(failed)
+        session.flush()
+
+        assert plan_failure_reports(session, [failed.id], clock.now()) == 0
+
+
+def _single_workspace_runtime(slack_api: FakeSlackApi, url: str) -> Runtime:
+    settings = Settings.from_env(
+        {
+            "SLACK_BOT_TOKEN": "xoxb-single-workspace",
+            "SLACK_SIGNING_SECRET": "s3cret",
+            "SLACK_API_URL": slack_api.url,
+            "DATABASE_URL": url,
+            "LIAISON_PROCESS_ROLE": "web",
+            "LIAISON_EMBEDDINGS": "false",
+        },
+        require_slack=True,
+    )
+    return build_runtime(settings, load_model=False)
+
+
+@pytest.mark.parametrize("token_works", [True, False])
+def test_single_workspace_mode_reconnects_at_start_once_its_token_works(
+    token_works: bool, slack_api: FakeSlackApi, tmp_path: Path
+) -> None:
+    url = f"sqlite:///{tmp_path / 'liaison.db'}"
+    upgrade_database(url)
+    engine = make_engine(url)
+    factory = make_session_factory(engine)
+    now = SystemClock().now()
+    with factory.begin() as session:
+        import_workspace_file(session, DEMO_FILE, today=now.date(), now=now, rebase_dates=True)
+    planned = _planned(factory)
+    assert planned > 0
+    forget_installation(factory, None, InstallationKey(None, TEAM, False), now=now, uninstalled=True)
+    assert _planned(factory) == 0
+    slack_api.reset()
+    if not token_works:
+        slack_api.fail("auth.test", "invalid_auth", times=10)
+
+    runtime = _single_workspace_runtime(slack_api, url) if token_works else None
+    if runtime is None:
+        # Bolt refuses to start with a dead token; a worker process (no Bolt) gets that far.
+        settings = Settings.from_env(
+            {
+                "SLACK_BOT_TOKEN": "xoxb-single-workspace",
+                "SLACK_SIGNING_SECRET": "s3cret",
+                "SLACK_API_URL": slack_api.url,
+                "DATABASE_URL": url,
+                "LIAISON_PROCESS_ROLE": "worker",
+            },
+            require_slack=True,
+        )
+        runtime = build_runtime(settings, load_model=False)
+    try:
+        runtime.start()
+        with factory() as session:
+            workspace = session.scalars(select(Workspace)).one()
+        assert workspace.connected is token_works
+        assert (_planned(factory) > 0) is token_works
+        assert slack_api.calls("auth.test")
+    finally:
+        runtime.shutdown(timeout=1)
+        engine.dispose()
