@@ -5,13 +5,13 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.access import Actor, can_see, is_lead, role_of, visible_projects
 from bot.errors import Forbidden, InvalidInput, NotFound
 from bot.models import Blocker, Project
-from bot.projects import find_project, person_for, record_audit
+from bot.projects import find_project, next_number, person_for, record_audit
 from bot.reports import BlockerLine, blocker_line
 
 BLOCKER_REF_RE = re.compile(r"^([a-z][a-z0-9_]{0,39})-b(\d{1,6})$")
@@ -31,9 +31,7 @@ def add_blocker(session: Session, actor: Actor, project_query: str, text: str, n
         raise InvalidInput("Describe the blocker: `/blocker add PROJECT what is blocking`.")
     if len(text) > MAX_BLOCKER_TEXT:
         raise InvalidInput(f"Blockers have at most {MAX_BLOCKER_TEXT} characters (this has {len(text)}).")
-    number = (
-        session.scalar(select(func.max(Blocker.number)).where(Blocker.project_id == project.id)) or 0
-    ) + 1
+    number = next_number(session, project, Blocker)
     # Always attribute the blocker to a person (an admin may not be in the directory yet), so that an
     # export of the workspace names who raised it and re-imports.
     raiser = person_for(session, actor)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.access import Actor, can_see, require_editor, require_milestone_editor, role_of, visible_projects
@@ -17,7 +17,7 @@ from bot.domain.dates import ParsedDue
 from bot.domain.reminders import ReminderPolicy
 from bot.errors import InvalidInput, NotFound
 from bot.models import Milestone, MilestoneStatus, Person, Project
-from bot.projects import find_project, record_audit
+from bot.projects import find_project, next_number, record_audit
 from bot.reminders.ledger import cancel_for_milestone, replan_milestone
 from bot.reports import MilestoneLine, milestone_line
 
@@ -143,9 +143,7 @@ def add_milestone(
         owner = next((m.person for m in project.memberships if m.person.slack_id == owner_slack_id), None)
         if owner is None:
             raise InvalidInput(f"{owner_slack_id} is not on *{project.key}*; add them to the project first.")
-    number = (
-        session.scalar(select(func.max(Milestone.number)).where(Milestone.project_id == project.id)) or 0
-    ) + 1
+    number = next_number(session, project, Milestone)
     milestone = Milestone(
         project=project,
         number=number,

@@ -11,13 +11,23 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from bot.access import Actor, can_see, require_editor, role_of, visible_projects
 from bot.domain.matching import Candidate, MatchKind, match_name
 from bot.errors import Ambiguous, Forbidden, InvalidInput, NotFound
-from bot.models import AuditEntry, Membership, MilestoneStatus, Person, Project, ProjectStatus, Role
+from bot.models import (
+    AuditEntry,
+    Blocker,
+    Membership,
+    Milestone,
+    MilestoneStatus,
+    Person,
+    Project,
+    ProjectStatus,
+    Role,
+)
 from bot.reports import (
     ProjectLine,
     ProjectStatusReport,
@@ -60,6 +70,33 @@ def record_audit(
             at=now,
         )
     )
+
+
+def next_number(session: Session, project: Project, numbered: type[Milestone] | type[Blocker]) -> int:
+    """The next free number of a project's milestones or blockers, reserved until the caller commits.
+
+    The project row is locked first, so that two requests adding to one project at once (on any
+    instance) take turns instead of both reading the same maximum, where the second insert would
+    break the unique (project, number) constraint and the user's change would be lost. PostgreSQL
+    locks the row (`FOR UPDATE`); SQLite has no row locks, so a no-op update of the row takes the
+    database's write lock, which it holds (waiting up to its busy timeout) until the commit.
+
+    Args:
+        session: The caller's transaction, which inserts the numbered row and commits.
+        project: Its project.
+        numbered: `Milestone` or `Blocker`.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(Project.id).where(Project.id == project.id).with_for_update())
+    else:
+        session.execute(
+            update(Project)
+            .where(Project.id == project.id)
+            .values(id=Project.id)
+            .execution_options(synchronize_session=False)
+        )
+    highest = session.scalar(select(func.max(numbered.number)).where(numbered.project_id == project.id))
+    return (highest or 0) + 1
 
 
 def find_project(session: Session, actor: Actor, query: str) -> Project:
