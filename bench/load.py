@@ -945,7 +945,7 @@ EXPLANATION = (
     '(replay claim first) on its pool afterwards (docs/deployment.md, "What happens to a request").',
     "- One gunicorn worker's threads share one interpreter lock, so listener work (queries, Block Kit) "
     "slows the acks still to come. Liaison holds listener work back while requests are being acked, and "
-    "after a burst until 5 ms pass without one (`bot.ack_priority`, at most 1.5 s): in a burst the acks go "
+    "after a burst until 25 ms pass without one (`bot.ack_priority`, at most 1.5 s): in a burst the acks go "
     "out first and the answers (respond()) follow; under steady traffic each listener starts right after "
     "its ack.",
     "- Server CPU: user + system time of the server's processes (gunicorn master and worker) from the "
