@@ -276,11 +276,17 @@ def serve(port: int | None) -> None:
         runtime.start()
         socket_handler = None
         if socket_mode:
-            from slack_bolt.adapter.socket_mode import SocketModeHandler
+            from bot.slack.socket_mode import LiaisonSocketModeHandler
 
             click.echo("Liaison is connecting to Slack over Socket Mode.")
-            assert runtime.app is not None
-            socket_handler = SocketModeHandler(runtime.app, settings.slack_app_token)
+            assert runtime.app is not None and runtime.listeners is not None
+            assert settings.slack_app_token is not None
+            socket_handler = LiaisonSocketModeHandler(
+                runtime.app,
+                settings.slack_app_token,
+                listeners=runtime.listeners,
+                ack_priority=runtime.web.ack_priority,
+            )
             socket_handler.connect()
         else:
             assert server is not None

@@ -251,9 +251,9 @@ def build_runtime(
                 # Over HTTP, bot.web checks signatures before its replay check (and Bolt would check
                 # them again against a second clock); Socket Mode requests carry none.
                 verify_signatures=not http_slack,
-                # Over HTTP, bot.web answers Slack itself and dispatches on `listeners`, so Bolt runs
-                # each listener to its end in that task; Socket Mode keeps Bolt's ack-then-finish.
-                process_before_response=http_slack,
+                # bot.web (HTTP) and bot.slack.socket_mode ack Slack themselves and dispatch on
+                # `listeners`, so Bolt runs each listener to its end in that task.
+                process_before_response=True,
                 listener_executor=listeners,
                 installations=installations,
             )
