@@ -43,9 +43,10 @@ A request to `/slack/events` passes, in this order, and the cheap refusals come 
    answered with Bolt's ack once its listener has finished (Liaison's form handlers validate, save,
    ack, then send one confirmation). The runtime drains the pool on a graceful shutdown, so work
    dispatched after a fast ack finishes before the process exits;
-5. acks first: steps 2-4 run inside `AckPriority.acking()`, and work on the listener pool waits until
-   no request is being acked (at most 1.5 s), because acks and listeners share the interpreter lock
-   and only the ack has a deadline (`bot.ack_priority`).
+5. acks first: steps 2-4 run inside `AckPriority.acking()` (a form's synchronous dispatch excepted:
+   its listener mostly waits on Slack's API), and work on the listener pool waits until no request is
+   being acked (at most 1.5 s), because acks and listeners share the interpreter lock and only the ack
+   has a deadline (`bot.ack_priority`).
 """
 
 from __future__ import annotations
@@ -61,6 +62,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable
 from concurrent.futures import Executor
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from socketserver import BaseServer
@@ -412,10 +414,13 @@ class LiaisonWsgiApp:
             return self._refused(kind, refused)
         # Reading waited on the client (a slow one must not hold listener work back); what follows
         # is CPU work, the ack proper, which listener work waits for (`AckPriority`).
-        with self.ack_priority.acking():
-            return self._ack(environ, raw, started)
+        with ExitStack() as ack_mark:
+            ack_mark.enter_context(self.ack_priority.acking())
+            return self._ack(environ, raw, started, end_ack_mark=ack_mark.close)
 
-    def _ack(self, environ: WSGIEnvironment, raw: bytes, started: float) -> _Response:
+    def _ack(
+        self, environ: WSGIEnvironment, raw: bytes, started: float, *, end_ack_mark: Callable[[], None]
+    ) -> _Response:
         assert self.bolt is not None and self.signature is not None
         kind = "unknown"
         try:
@@ -455,6 +460,9 @@ class LiaisonWsgiApp:
             if not slack_retry and not self._claim(raw):
                 return self._replayed(kind)
             request = BoltRequest(body=body, query=query, headers=dict(headers))
+            # A form's listener runs here to its end, mostly waiting on Slack's API: listener work
+            # need not wait for that, only for the checks above.
+            end_ack_mark()
             try:
                 answer = self.bolt.dispatch(request)
             except Exception:

@@ -150,6 +150,42 @@ def test_slack_requests_mark_their_ack_and_a_slow_upload_does_not(
     assert recording.acks == 1
 
 
+def test_a_form_submission_waiting_on_slack_does_not_hold_listener_work_back(
+    served: Served, payloads: SlackPayloads, slack_api: FakeSlackApi
+) -> None:
+    # Nothing but this submission could release the command's listener early (no 1.5 s limit).
+    served.web.ack_priority = AckPriority(max_wait_seconds=60)
+    served.post(payloads.slash_command("/milestone", "add bidshade", user_id="U02ECBANE"))
+    view = slack_api.calls("views.open")[0].params["view"]
+    view = view if isinstance(view, dict) else json.loads(view)
+    submitted = payloads.view_submission(
+        user_id="U02ECBANE",
+        callback_id=view["callback_id"],
+        values={
+            ids.TITLE_INPUT: {ids.TITLE_INPUT: {"value": "Form waiting on Slack"}},
+            ids.DUE_INPUT: {ids.DUE_INPUT: {"value": "2026-12-18"}},
+            ids.OWNER_INPUT: {ids.OWNER_INPUT: {"selected_user": None}},
+        },
+        private_metadata=view.get("private_metadata", ""),
+    )
+    # The form's listener saves, then waits 3 s on its confirmation before the ack can go out.
+    slack_api.delay("chat.postMessage", 3.0)
+    replies: list[int] = []
+    submitting = threading.Thread(target=lambda: replies.append(served.post(submitted, settle=False).status))
+    submitting.start()
+    assert slack_api.wait_for("chat.postMessage", timeout=10)
+
+    command = served.post(payloads.slash_command("/project", "list", user_id="U02ECBANE"), settle=False)
+    answered = slack_api.wait_for(RESPONSE_URL_METHOD, timeout=10)
+    still_submitting = submitting.is_alive()
+    submitting.join(timeout=15)
+    served.settle()
+
+    assert command.status == 200 and len(answered) == 1
+    assert still_submitting, "the command's answer waited for the form's Slack call"
+    assert replies == [200]
+
+
 def test_event_is_acked_empty_and_handled_after(
     served: Served, payloads: SlackPayloads, slack_api: FakeSlackApi
 ) -> None:

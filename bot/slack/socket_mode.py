@@ -9,7 +9,7 @@ model at start-up) the ack waits for a free thread and can miss Slack's 3 second
 the listener pool, where Bolt (built with `process_before_response`) runs the listener to its end; the
 rest (`view_submission` with its field errors, options, …) is dispatched on the message worker and
 answered with Bolt's response as before. Listener work waits while acks are being sent
-(`bot.ack_priority`), as over HTTP.
+(`bot.ack_priority`), as over HTTP (not for a form's listener, which mostly waits on Slack's API).
 
 `close()` stops taking envelopes, lets the message workers finish (every envelope taken gets its ack
 over the still-open socket), and only then closes the connection. slack_sdk's own `close()` closes the
@@ -77,9 +77,9 @@ class LiaisonSocketModeHandler(SocketModeHandler):
     def handle(self, client: SocketModeClient, req: SocketModeRequest) -> None:  # type: ignore[override]
         """Ack at once and dispatch on the listener pool, or dispatch here and send Bolt's answer."""
         if not acks_at_once(req):
+            # A form's listener, mostly waiting on Slack's API: listener work need not wait for it.
             started = monotonic()
-            with self.ack_priority.acking():
-                send_response(client, req, run_bolt_app(self.app, req), started)
+            send_response(client, req, run_bolt_app(self.app, req), started)
             return
         with self.ack_priority.acking():
             client.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id))
