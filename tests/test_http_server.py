@@ -44,6 +44,7 @@ from bot.slack import ids
 from bot.web import Readiness
 from bot.wsgi import ListenerExecutor
 from tests.conftest import DEMO_FILE
+from tests.fakes.driver import milestone_form_submission, view_of
 from tests.fakes.slack_api import RESPONSE_URL_METHOD, FakeSlackApi
 from tests.security.served import Served, ServerPool, http_request
 
@@ -156,17 +157,9 @@ def test_a_form_submission_waiting_on_slack_does_not_hold_listener_work_back(
     # Nothing but this submission could release the command's listener early (no 1.5 s limit).
     served.web.ack_priority = AckPriority(max_wait_seconds=60)
     served.post(payloads.slash_command("/milestone", "add bidshade", user_id="U02ECBANE"))
-    view = slack_api.calls("views.open")[0].params["view"]
-    view = view if isinstance(view, dict) else json.loads(view)
-    submitted = payloads.view_submission(
-        user_id="U02ECBANE",
-        callback_id=view["callback_id"],
-        values={
-            ids.TITLE_INPUT: {ids.TITLE_INPUT: {"value": "Form waiting on Slack"}},
-            ids.DUE_INPUT: {ids.DUE_INPUT: {"value": "2026-12-18"}},
-            ids.OWNER_INPUT: {ids.OWNER_INPUT: {"selected_user": None}},
-        },
-        private_metadata=view.get("private_metadata", ""),
+    (opened,) = slack_api.calls("views.open")
+    submitted = milestone_form_submission(
+        payloads, view_of(opened), user="U02ECBANE", title="Form waiting on Slack", due="2026-12-18"
     )
     # The form's listener saves, then waits 3 s on its confirmation before the ack can go out.
     slack_api.delay("chat.postMessage", 3.0)
@@ -204,17 +197,8 @@ def test_view_submission_errors_are_still_in_the_ack(
     served.post(payloads.slash_command("/milestone", "add bidshade", user_id="U02ECBANE"))
     opened = slack_api.calls("views.open")
     assert len(opened) == 1
-    view = opened[0].params["view"]
-    view = view if isinstance(view, dict) else json.loads(view)
-    submitted = payloads.view_submission(
-        user_id="U02ECBANE",
-        callback_id=view["callback_id"],
-        values={
-            ids.TITLE_INPUT: {ids.TITLE_INPUT: {"value": "Review"}},
-            ids.DUE_INPUT: {ids.DUE_INPUT: {"value": "whenever"}},
-            ids.OWNER_INPUT: {ids.OWNER_INPUT: {"selected_user": None}},
-        },
-        private_metadata=view.get("private_metadata", ""),
+    submitted = milestone_form_submission(
+        payloads, view_of(opened[0]), user="U02ECBANE", title="Review", due="whenever"
     )
 
     reply = served.post(submitted)

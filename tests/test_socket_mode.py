@@ -43,8 +43,8 @@ from bot.db import make_engine, make_session_factory
 from bot.interchange import import_workspace_file
 from bot.models import Milestone
 from bot.schema import upgrade_database
-from bot.slack import ids
 from tests.conftest import DEMO_FILE
+from tests.fakes.driver import milestone_form_submission, view_of
 from tests.fakes.slack_api import RESPONSE_URL_METHOD, FakeSlackApi, RecordedCall
 from tests.fakes.socket_mode import FakeSocketModeServer
 
@@ -399,19 +399,14 @@ def test_sigterm_during_a_form_submission_still_sends_its_ack_before_closing(
         envelope, _ = served.slash_command("/milestone add bidshade")
         served.socket_mode.wait_for_ack(envelope, timeout=15)
         (opened,) = served.api.wait_for("views.open", timeout=15)
-        view = opened.params["view"]
-        view = view if isinstance(view, dict) else json.loads(view)
-        signed = SlackPayloads(
-            "unused-in-socket-mode", team_id=FakeSlackApi.team_id, response_url_base=served.api.url
-        ).view_submission(
-            user_id="U02ECBANE",
-            callback_id=view["callback_id"],
-            values={
-                ids.TITLE_INPUT: {ids.TITLE_INPUT: {"value": "Socket Mode review"}},
-                ids.DUE_INPUT: {ids.DUE_INPUT: {"value": "2026-12-18"}},
-                ids.OWNER_INPUT: {ids.OWNER_INPUT: {"selected_user": None}},
-            },
-            private_metadata=view.get("private_metadata", ""),
+        signed = milestone_form_submission(
+            SlackPayloads(
+                "unused-in-socket-mode", team_id=FakeSlackApi.team_id, response_url_base=served.api.url
+            ),
+            view_of(opened),
+            user="U02ECBANE",
+            title="Socket Mode review",
+            due="2026-12-18",
         )
         payload = json.loads(dict(parse_qsl(signed.body))["payload"])
         # The confirmation the listener sends before its ack is held back by the fake.

@@ -13,6 +13,7 @@ from typing import Any
 from slack_bolt import App
 
 from bot.console.payloads import SignedBody, SlackPayloads
+from bot.slack import ids
 from tests.fakes.slack_api import RESPONSE_URL_METHOD, FakeSlackApi, RecordedCall
 
 
@@ -128,5 +129,26 @@ def opened_view(exchange: Exchange) -> dict[str, Any]:
     """The view of the single views.open call."""
     opened = exchange.of("views.open")
     assert len(opened) == 1, [c.method for c in exchange.calls]
-    view = opened[0].params["view"]
+    return view_of(opened[0])
+
+
+def view_of(call: RecordedCall) -> dict[str, Any]:
+    """The `view` a views.open / views.publish call carried (form-encoded calls carry it as JSON)."""
+    view = call.params["view"]
     return view if isinstance(view, dict) else json.loads(view)
+
+
+def milestone_form_submission(
+    payloads: SlackPayloads, view: dict[str, Any], *, user: str, title: str, due: str
+) -> SignedBody:
+    """Submit the "add milestone" modal (`/milestone add PROJECT`) with a title, a due text, no owner."""
+    return payloads.view_submission(
+        user_id=user,
+        callback_id=view["callback_id"],
+        values={
+            ids.TITLE_INPUT: {ids.TITLE_INPUT: {"value": title}},
+            ids.DUE_INPUT: {ids.DUE_INPUT: {"value": due}},
+            ids.OWNER_INPUT: {ids.OWNER_INPUT: {"selected_user": None}},
+        },
+        private_metadata=view.get("private_metadata", ""),
+    )
