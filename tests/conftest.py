@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from bot.clock import FixedClock
 from bot.console.payloads import SlackPayloads
 from bot.db import Base, make_engine, make_session_factory
 from bot.interchange import import_workspace_file
+from bot.schema import upgrade_database
 from bot.services import Services
 from bot.settings import Settings
 from bot.slack.client import build_web_client
@@ -116,3 +118,29 @@ def demo(session_factory: sessionmaker[Session]) -> None:
 @pytest.fixture
 def slack(app: App, payloads: SlackPayloads, slack_api: FakeSlackApi) -> SlackDriver:
     return SlackDriver(app, payloads, slack_api)
+
+
+@pytest.fixture(scope="module")
+def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file with the demo workspace imported, dates rebased to today; made once per module.
+
+    For tests that run Liaison as a process (on the real clock); they use a copy (`demo_db`).
+    """
+    path = tmp_path_factory.mktemp("demo-template") / "demo.db"
+    url = f"sqlite:///{path}"
+    upgrade_database(url)
+    engine = make_engine(url)
+    try:
+        with make_session_factory(engine).begin() as session:
+            import_workspace_file(session, DEMO_FILE, today=date.today(), rebase_dates=True)
+    finally:
+        engine.dispose()  # the last connection checkpoints the WAL into the file
+    return path
+
+
+@pytest.fixture
+def demo_db(demo_template: Path, tmp_path: Path) -> str:
+    """A fresh copy of `demo_template` for one test, as a database URL."""
+    target = tmp_path / "demo.db"
+    shutil.copyfile(demo_template, target)
+    return f"sqlite:///{target}"

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import signal
 import socket
 import subprocess
@@ -17,7 +16,7 @@ import sys
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -28,9 +27,8 @@ from bot.cli import main
 from bot.console.payloads import SlackPayloads
 from bot.db import make_engine, make_session_factory
 from bot.installations import InstallationKey
-from bot.interchange import import_workspace_file
 from bot.models import Milestone, Person, Project
-from bot.schema import current_revision, head_revision, upgrade_database
+from bot.schema import current_revision, head_revision
 from bot.workspaces import forget_installation
 from tests.conftest import DEMO_FILE
 from tests.fakes.slack_api import RESPONSE_URL_METHOD, FakeSlackApi
@@ -58,26 +56,6 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         if name.startswith(("SLACK_", "LIAISON_")) or name in ("DATABASE_URL", "LOG_LEVEL"):
             monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)  # no .env from the checkout
-
-
-@pytest.fixture(scope="module")
-def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The demo workspace imported (dates rebased to today) once; tests get a copy."""
-    path = tmp_path_factory.mktemp("template") / "demo.db"
-    url = f"sqlite:///{path}"
-    upgrade_database(url)
-    engine = make_engine(url)
-    with make_session_factory(engine).begin() as session:
-        import_workspace_file(session, DEMO_FILE, today=date.today(), rebase_dates=True)
-    engine.dispose()  # the last connection checkpoints the WAL into the file
-    return path
-
-
-@pytest.fixture
-def demo_db(demo_template: Path, tmp_path: Path) -> str:
-    target = tmp_path / "demo.db"
-    shutil.copyfile(demo_template, target)
-    return f"sqlite:///{target}"
 
 
 def _invoke(args: list[str], database_url: str, **env: str) -> Result:

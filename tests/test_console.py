@@ -16,7 +16,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -27,9 +27,7 @@ from bot.console.fake_slack import RecordedCall
 from bot.console.render import CallRenderer, plain_mrkdwn
 from bot.console.session import ConsoleSession, form_values
 from bot.db import make_engine, make_session_factory
-from bot.interchange import import_workspace_file
 from bot.models import Milestone, MilestoneStatus, Project
-from bot.schema import upgrade_database
 from bot.settings import Settings
 from tests.conftest import DEMO_FILE
 
@@ -140,18 +138,6 @@ def test_demo_with_broken_file_exits_1_before_starting(tmp_path: Path) -> None:
 
 
 # -- ConsoleSession in-process ----------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("console") / "demo.db"
-    url = f"sqlite:///{path}"
-    upgrade_database(url)
-    engine = make_engine(url)
-    with make_session_factory(engine).begin() as session:
-        import_workspace_file(session, DEMO_FILE, today=date.today(), rebase_dates=True)
-    engine.dispose()
-    return path
 
 
 @dataclass

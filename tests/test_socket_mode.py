@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -25,12 +24,10 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
-import pytest
 from slack_sdk import WebClient
 from slack_sdk.socket_mode.builtin import SocketModeClient
 from slack_sdk.socket_mode.client import BaseSocketModeClient
@@ -40,10 +37,7 @@ from sqlalchemy import select
 
 from bot.console.payloads import SlackPayloads
 from bot.db import make_engine, make_session_factory
-from bot.interchange import import_workspace_file
 from bot.models import Milestone
-from bot.schema import upgrade_database
-from tests.conftest import DEMO_FILE
 from tests.fakes.driver import milestone_form_submission, view_of
 from tests.fakes.slack_api import RESPONSE_URL_METHOD, FakeSlackApi, RecordedCall
 from tests.fakes.socket_mode import FakeSocketModeServer
@@ -61,31 +55,6 @@ RESPOND_DELAY = 5.0
 # Pings from the fake end slack_sdk's blocking reads (3 s timeout) early, as Slack's own pings do, so
 # the client closes its socket within a fraction of a second of being told to.
 SERVER_PING_INTERVAL = 0.25
-
-
-# -- the demo database ------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The demo workspace imported (dates rebased to today) once per module; tests get a copy."""
-    path = tmp_path_factory.mktemp("socket-mode-template") / "demo.db"
-    url = f"sqlite:///{path}"
-    upgrade_database(url)
-    engine = make_engine(url)
-    try:
-        with make_session_factory(engine).begin() as session:
-            import_workspace_file(session, DEMO_FILE, today=date.today(), rebase_dates=True)
-    finally:
-        engine.dispose()  # the last connection checkpoints the WAL into the file
-    return path
-
-
-@pytest.fixture
-def demo_db(demo_template: Path, tmp_path: Path) -> str:
-    target = tmp_path / "demo.db"
-    shutil.copyfile(demo_template, target)
-    return f"sqlite:///{target}"
 
 
 # -- the served process -----------------------------------------------------------------------------
