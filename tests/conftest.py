@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from slack_bolt import App
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.app import create_app
@@ -18,6 +18,7 @@ from bot.clock import FixedClock
 from bot.console.payloads import SlackPayloads
 from bot.db import Base, make_engine, make_session_factory
 from bot.interchange import import_workspace_file
+from bot.models import Project, ProjectStatus
 from bot.schema import upgrade_database
 from bot.services import Services
 from bot.settings import Settings
@@ -144,3 +145,19 @@ def demo_db(demo_template: Path, tmp_path: Path) -> str:
     target = tmp_path / "demo.db"
     shutil.copyfile(demo_template, target)
     return f"sqlite:///{target}"
+
+
+def add_public_project(session_factory: sessionmaker[Session], *, key: str, name: str) -> None:
+    """Add an empty public project to the demo workspace (e.g. a second "Privacy …" for did-you-mean)."""
+    with session_factory.begin() as session:
+        pcm = session.scalars(select(Project).where(Project.key == "pcm")).one()
+        session.add(
+            Project(
+                workspace_id=pcm.workspace_id,
+                key=key,
+                name=name,
+                description="",
+                status=ProjectStatus.ON_TRACK,
+                private=False,
+            )
+        )

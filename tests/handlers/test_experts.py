@@ -23,7 +23,7 @@ import bot.expert_suggestions as expert_suggestions
 from bot.clock import FixedClock
 from bot.embeddings import EmbedderLoadError, HashingEmbedder
 from bot.expert_suggestions import ALL_DISCIPLINES, ExpertMode, parse_expert_command, relevance_floor
-from bot.models import ExpertVisibility, IntroRequest, IntroStatus, Person, Project, ProjectStatus, Workspace
+from bot.models import ExpertVisibility, IntroRequest, IntroStatus, Person, Workspace
 from bot.services import Services
 from bot.settings import Settings
 from bot.slack.expert_blocks import (
@@ -34,7 +34,7 @@ from bot.slack.expert_blocks import (
     decode_ticket,
 )
 from bot.slack.notifier import build_notifier
-from tests.conftest import DEMO_NOW
+from tests.conftest import DEMO_NOW, add_public_project
 from tests.fakes.driver import SlackDriver, buttons_of, message_text
 from tests.fakes.slack_api import RESPONSE_URL_METHOD, RecordedCall
 
@@ -289,18 +289,7 @@ def test_private_project_works_for_its_members_and_excludes_them(slack: SlackDri
 def test_unclear_project_name_offers_did_you_mean_that_reruns_expert(
     slack: SlackDriver, session_factory: sessionmaker[Session]
 ) -> None:
-    with session_factory.begin() as session:
-        pcm = session.scalars(select(Project).where(Project.key == "pcm")).one()
-        session.add(
-            Project(
-                workspace_id=pcm.workspace_id,
-                key="pbudget",
-                name="Privacy budget accounting",
-                description="",
-                status=ProjectStatus.ON_TRACK,
-                private=False,
-            )
-        )
+    add_public_project(session_factory, key="pbudget", name="Privacy budget accounting")
     # Two projects start with "Privacy": a choice, not a guess; the choice keeps all-disciplines.
     exchange = slack.command(RAO, f"/expert project privacy {ALL_DISCIPLINES}")
     assert "More than one project matches" in exchange.reply_text
@@ -584,18 +573,7 @@ def assert_valid_block_kit(calls: Sequence[RecordedCall], session_factory: sessi
 def test_every_expert_message_is_valid_block_kit(
     slack: SlackDriver, slack_api: Any, session_factory: sessionmaker[Session]
 ) -> None:
-    with session_factory.begin() as session:
-        pcm = session.scalars(select(Project).where(Project.key == "pcm")).one()
-        session.add(
-            Project(
-                workspace_id=pcm.workspace_id,
-                key="pbudget",
-                name="Privacy <!channel> budget",
-                description="",
-                status=ProjectStatus.ON_TRACK,
-                private=False,
-            )
-        )
+    add_public_project(session_factory, key="pbudget", name="Privacy <!channel> budget")
     for line in (
         "/expert project pcm",
         f"/expert project pcm {ALL_DISCIPLINES}",

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.models import AuditEntry, Membership, Person, Project, ProjectStatus, Role
 from bot.slack import ids
+from tests.conftest import add_public_project
 from tests.fakes.driver import SlackDriver, message_text, opened_view
 
 pytestmark = pytest.mark.usefixtures("demo")
@@ -60,18 +61,7 @@ def test_unknown_project_gets_ephemeral_error_without_guessing(slack: SlackDrive
 def test_ambiguous_name_offers_buttons_that_rerun_the_command(
     slack: SlackDriver, session_factory: sessionmaker[Session]
 ) -> None:
-    with session_factory.begin() as session:
-        pcm = session.scalars(select(Project).where(Project.key == "pcm")).one()
-        session.add(
-            Project(
-                workspace_id=pcm.workspace_id,
-                key="pbudget",
-                name="Privacy budget accounting",
-                description="",
-                status=ProjectStatus.ON_TRACK,
-                private=False,
-            )
-        )
+    add_public_project(session_factory, key="pbudget", name="Privacy budget accounting")
     # Two projects start with "Privacy": the uncertainty must become a choice, not a guess.
     reply = slack.command(OSEI, "/project status privacy")
     assert "More than one project matches" in reply.reply_text
