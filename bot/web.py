@@ -574,14 +574,19 @@ def _response_url(body: str) -> str | None:
     form = parse_qs(body, keep_blank_values=True)
     if "response_url" in form:
         return form["response_url"][0] or None
-    if "payload" in form:
-        try:
-            payload = json.loads(form["payload"][0])
-        except ValueError:
-            return None
-        url = payload.get("response_url") if isinstance(payload, dict) else None
-        return url if isinstance(url, str) and url else None
-    return None
+    url = (_interaction_payload(form) or {}).get("response_url")
+    return url if isinstance(url, str) and url else None
+
+
+def _interaction_payload(form: dict[str, list[str]]) -> dict[str, Any] | None:
+    """The JSON `payload` field of a form-encoded interaction, or None if absent or not an object."""
+    if "payload" not in form:
+        return None
+    try:
+        payload = json.loads(form["payload"][0])
+    except ValueError:
+        return None
+    return payload if isinstance(payload, dict) else None
 
 
 def build_wsgi_app(
@@ -649,14 +654,8 @@ def slack_kind(body: str) -> str:
         return "command"
     if "ssl_check" in form:
         return "ssl_check"
-    if "payload" in form:
-        try:
-            payload = json.loads(form["payload"][0])
-        except ValueError:
-            return "other"
-        kind = payload.get("type") if isinstance(payload, dict) else None
-        return str(kind) if kind in _PAYLOAD_KINDS else "other"
-    return "other"
+    kind = (_interaction_payload(form) or {}).get("type")
+    return str(kind) if kind in _PAYLOAD_KINDS else "other"
 
 
 def _headers(environ: WSGIEnvironment) -> dict[str, str]:
