@@ -7,11 +7,14 @@ owner may also complete or move that milestone; any member may raise a blocker.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import ColumnElement, Integer, and_, case, literal_column, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm.interfaces import ORMOption
 
 from bot.errors import Forbidden, NotSetUp
 from bot.models import Membership, Milestone, Person, Project, Role, Workspace, WorkspaceTeam
@@ -38,17 +41,21 @@ def resolve_workspace(session: Session, team_id: str | None) -> Workspace:
     Raises:
         NotSetUp: No workspace data for this team.
     """
+    # One query (this runs for every request): the team's own workspace ranks first, then an org-wide
+    # install serving the team, then the unbound workspaces; two rows tell whether an unbound one is unique.
+    matches: ColumnElement[bool] = Workspace.slack_team_id.is_(None)
+    rank: ColumnElement[int] = literal_column("2", Integer)  # without a team id, every candidate is unbound
+    order: list[ColumnElement[Any]] = [Workspace.id.asc()]
     if team_id:
-        found = session.scalars(select(Workspace).where(Workspace.slack_team_id == team_id)).first()
-        if found is None:
-            found = session.scalars(
-                select(Workspace).join(WorkspaceTeam).where(WorkspaceTeam.slack_team_id == team_id)
-            ).first()
-        if found is not None:
-            return found
-    unbound = session.scalars(select(Workspace).where(Workspace.slack_team_id.is_(None)).limit(2)).all()
-    if len(unbound) == 1:
-        return unbound[0]
+        org_workspaces = select(WorkspaceTeam.workspace_id).where(WorkspaceTeam.slack_team_id == team_id)
+        matches = or_(matches, Workspace.slack_team_id == team_id, Workspace.id.in_(org_workspaces))
+        rank = case((Workspace.slack_team_id == team_id, 0), (Workspace.id.in_(org_workspaces), 1), else_=2)
+        order = [rank, Workspace.id.asc()]
+    rows = session.execute(
+        select(Workspace, rank.label("rank")).where(matches).order_by(*order).limit(2)
+    ).all()
+    if rows and (rows[0].rank < 2 or len(rows) == 1):
+        return rows[0].Workspace
     raise NotSetUp(
         "Liaison has no projects for this Slack workspace yet. An admin can load them with "
         "`liaison import workspace.yaml`."
@@ -132,16 +139,21 @@ def visible_condition(actor: Actor) -> ColumnElement[bool]:
     return and_(condition, or_(Project.private.is_(False), Project.id.in_(member_of)))
 
 
-def visible_projects(session: Session, actor: Actor) -> list[Project]:
+def visible_projects(session: Session, actor: Actor, *, load: Sequence[ORMOption] = ()) -> list[Project]:
     """The projects of the actor's workspace they may see, by key, with their memberships and lead.
 
     Callers list projects with the actor's role and the lead (`role_of`, `project_line`), so both are
     loaded here in two queries instead of two lazy loads per project.
+
+    Args:
+        session: The request's session.
+        actor: Who is asking.
+        load: Further loader options, for callers that read more of every project (its blockers, say).
     """
     query = (
         select(Project)
         .where(visible_condition(actor))
-        .options(selectinload(Project.memberships), joinedload(Project.lead))
+        .options(selectinload(Project.memberships), joinedload(Project.lead), *load)
         .order_by(Project.key)
     )
     return list(session.scalars(query))

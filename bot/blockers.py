@@ -6,7 +6,7 @@ import re
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from bot.access import Actor, can_see, is_lead, role_of, visible_projects
 from bot.errors import Forbidden, InvalidInput, NotFound
@@ -44,8 +44,11 @@ def add_blocker(session: Session, actor: Actor, project_query: str, text: str, n
 
 def list_blockers(session: Session, actor: Actor, project_query: str | None) -> list[BlockerLine]:
     """Open blockers of one project, or of every project the actor may see."""
+    load = (selectinload(Project.blockers).joinedload(Blocker.raised_by),)
     projects: list[Project] = (
-        [find_project(session, actor, project_query)] if project_query else visible_projects(session, actor)
+        [find_project(session, actor, project_query, load=load)]
+        if project_query
+        else visible_projects(session, actor, load=load)
     )
     return [blocker_line(b) for p in projects for b in p.blockers if b.resolved_at is None]
 

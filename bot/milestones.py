@@ -10,7 +10,7 @@ import re
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from bot.access import Actor, can_see, require_editor, require_milestone_editor, role_of, visible_projects
 from bot.domain.dates import ParsedDue
@@ -79,6 +79,7 @@ def next_for_me(session: Session, actor: Actor, now: datetime) -> list[Milestone
             Milestone.due_at >= now,
             Milestone.due_at <= now + NEXT_WINDOW,
         )
+        .options(joinedload(Milestone.project).selectinload(Project.memberships), joinedload(Milestone.owner))
         .order_by(Milestone.due_at)
     )
     return [milestone_line(m, now) for m in milestones if can_see(m.project, actor)]

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm.interfaces import ORMOption
 
-from bot.access import Actor, can_see, require_editor, role_of, visible_projects
+from bot.access import Actor, can_see, require_editor, role_of, visible_condition, visible_projects
 from bot.domain.matching import Candidate, MatchKind, match_name
 from bot.errors import Ambiguous, Forbidden, InvalidInput, NotFound
 from bot.models import (
@@ -99,8 +101,18 @@ def next_number(session: Session, project: Project, numbered: type[Milestone] | 
     return (highest or 0) + 1
 
 
-def find_project(session: Session, actor: Actor, query: str) -> Project:
+def find_project(session: Session, actor: Actor, query: str, *, load: Sequence[ORMOption] = ()) -> Project:
     """Resolve a key or (fuzzy) name among the projects the actor may see.
+
+    Names are matched on the keys and names alone; only the project found is loaded, with its
+    memberships and lead (as `visible_projects` loads them) and whatever `load` adds.
+
+    Args:
+        session: The request's session.
+        actor: Who is asking.
+        query: A key or name, as typed.
+        load: Further loader options for the project found (its milestones, say), so that the caller's
+            reads do not each lazy-load.
 
     Raises:
         InvalidInput: Empty query.
@@ -110,11 +122,17 @@ def find_project(session: Session, actor: Actor, query: str) -> Project:
     query = query.strip()
     if not query:
         raise InvalidInput("Which project? Give its key or name, e.g. `bidshade` or `bid shading`.")
-    projects = visible_projects(session, actor)
-    by_key = {p.key: p for p in projects}
-    match = match_name(query, [Candidate(p.key, p.name) for p in projects])
+    candidates = session.execute(
+        select(Project.id, Project.key, Project.name).where(visible_condition(actor)).order_by(Project.key)
+    ).all()
+    match = match_name(query, [Candidate(c.key, c.name) for c in candidates])
     if match.kind in (MatchKind.EXACT, MatchKind.CONFIDENT) and match.best is not None:
-        return by_key[match.best.key]
+        project_id = next(c.id for c in candidates if c.key == match.best.key)
+        return session.scalars(
+            select(Project)
+            .where(Project.id == project_id)
+            .options(selectinload(Project.memberships), joinedload(Project.lead), *load)
+        ).one()
     if match.kind == MatchKind.AMBIGUOUS:
         raise Ambiguous(f"More than one project matches “{query}”. Did you mean:", match.alternatives, query)
     raise NotFound(
@@ -126,7 +144,16 @@ def find_project(session: Session, actor: Actor, query: str) -> Project:
 
 def project_status(session: Session, actor: Actor, query: str, now: datetime) -> ProjectStatusReport:
     """Status, lead, members, next three milestones, overdue ones and open blockers."""
-    project = find_project(session, actor, query)
+    project = find_project(
+        session,
+        actor,
+        query,
+        load=(
+            selectinload(Project.memberships).joinedload(Membership.person),
+            selectinload(Project.milestones).joinedload(Milestone.owner),
+            selectinload(Project.blockers).joinedload(Blocker.raised_by),
+        ),
+    )
     open_milestones = [m for m in project.milestones if m.status == MilestoneStatus.OPEN]
     open_milestones.sort(key=lambda m: m.due_at)
     return ProjectStatusReport(
