@@ -143,6 +143,7 @@ class Sample:
     sent_at: float  # wall clock (comparable with the fake's record times) when sending started
     lag: float  # how much later than scheduled sending started (client-side delay)
     seconds: float | None  # HTTP response time (connect → body read); None on error
+    connect: float | None  # of which the TCP connect (a dropped SYN is retried after 1 s); None on error
     status: int | None
     error: str | None = None
     responded_at: float | None = None  # when its respond() reached the fake Slack
@@ -168,6 +169,7 @@ class Summary:
     respond_p50: float | None
     respond_p99: float | None
     lag_p99: float
+    connect_p99: float
     failures: dict[str, int] = field(default_factory=dict)  # error or HTTP status → count
     cpu_ms_per_request: float | None = None
     rss_mb: float | None = None
@@ -198,6 +200,7 @@ def summarize(samples: Sequence[Sample]) -> Summary:
         respond_p50=percentile(responds, 50) if responds else None,
         respond_p99=percentile(responds, 99) if responds else None,
         lag_p99=percentile([s.lag for s in samples], 99),
+        connect_p99=percentile([s.connect for s in samples if s.connect is not None] or [math.inf], 99),
         failures=dict(Counter(s.error or f"HTTP {s.status}" for s in samples if not s.ok)),
     )
 
@@ -243,13 +246,16 @@ def prepare_commands(payloads: Any, count: int, rng: random.Random) -> list[Prep
     return prepared
 
 
-def post(port: int, request: PreparedRequest, timeout: float) -> tuple[int, bytes]:
-    """POST one signed request to /slack/events on a new connection; the status and body."""
+def post(port: int, request: PreparedRequest, timeout: float) -> tuple[int, bytes, float]:
+    """POST one signed request to /slack/events on a new connection; the status, body and connect time."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
+        begun = time.perf_counter()
+        connection.connect()
+        connected = time.perf_counter() - begun
         connection.request("POST", "/slack/events", body=request.body, headers=request.headers)
         response = connection.getresponse()
-        return response.status, response.read()
+        return response.status, response.read(), connected
     finally:
         connection.close()
 
@@ -323,8 +329,9 @@ class LoadClient:
             status: int | None = None
             error: str | None = None
             seconds: float | None = None
+            connect: float | None = None
             try:
-                status, _ = post(port, request, self._timeout)
+                status, _, connect = post(port, request, self._timeout)
                 seconds = time.perf_counter() - begun
             except (OSError, http.client.HTTPException) as failure:  # refused, reset, timed out, garbled
                 error = type(failure).__name__
@@ -337,6 +344,7 @@ class LoadClient:
                     sent_at=sent_at,
                     lag=begun - scheduled,
                     seconds=seconds,
+                    connect=connect,
                     status=status,
                     error=error,
                 )
@@ -868,7 +876,7 @@ def _check_liaison_answers(fake: FakeSlackProcess, server: Server, payloads: Any
     signed = payloads.slash_command("/project", "status bidshade", user_id="U02ECBANE")
     token = parse_qs(signed.body)["response_url"][0].rsplit("/", 1)[1]
     request = PreparedRequest("/project status bidshade", signed.body.encode(), signed.headers, token)
-    status, _ = post(server.port, request, timeout=10)
+    status, _, _ = post(server.port, request, timeout=10)
     deadline = time.monotonic() + 10
     answer = fake.response(token)
     while answer is None and time.monotonic() < deadline:
@@ -953,6 +961,9 @@ EXPLANATION = (
     "after the load.",
     "- Client lag p99: how much later than scheduled the client began sending; small against the acks "
     "means the client was not the bottleneck.",
+    "- Connect p99: the TCP handshake, part of the ack time. The kernel completes it from the listen "
+    "backlog whether or not the server is accepting; about 1 s means a connection attempt was dropped and "
+    "retried (the client's SYN retransmission), not a slow server.",
 )
 
 
@@ -987,8 +998,8 @@ def render(results: list[RunResult], args: argparse.Namespace, command: str, loa
             "→ the answer reached the fake Slack. Times in ms.",
             "",
             "| Phase | Server | Requests | Failed | > 3 s | Ack p50 | p95 | p99 | max | respond() p50 | p99 "
-            "| Server CPU ms/request | Server RSS MB | Client lag p99 |",
-            "| --- | --- |" + " ---: |" * 12,
+            "| Server CPU ms/request | Server RSS MB | Client lag p99 | Connect p99 |",
+            "| --- | --- |" + " ---: |" * 13,
         ]
         for phase in result.phases:
             for name, s in phase.summaries.items():
@@ -999,7 +1010,7 @@ def render(results: list[RunResult], args: argparse.Namespace, command: str, loa
                     f"| {phase.phase} ({phase.description}) | {name} | {s.requests} | {s.failed} | "
                     f"{s.over_budget} | {_ms(s.p50)} | {_ms(s.p95)} | {_ms(s.p99)} | {_ms(s.max)} | "
                     f"{_ms(s.respond_p50)}{responded} | {_ms(s.respond_p99)} | {cpu} | {rss} | "
-                    f"{_ms(s.lag_p99)} |"
+                    f"{_ms(s.lag_p99)} | {_ms(s.connect_p99)} |"
                 )
         lines.append("")
         for phase in result.phases:

@@ -60,6 +60,7 @@ def _sample(seconds: float | None, status: int | None, responded_after: float | 
         sent_at=100.0,
         lag=0.001,
         seconds=seconds,
+        connect=None if seconds is None else seconds / 10,
         status=status,
         error=None if status else "TimeoutError",
         responded_at=None if responded_after is None else 100.0 + responded_after,
@@ -82,6 +83,7 @@ def test_summary_keeps_failures_out_of_the_percentiles_and_counts_late_acks() ->
     assert summary.p50 == pytest.approx(0.030)
     assert summary.max == pytest.approx(3.5)
     assert summary.respond_p50 == pytest.approx(0.030)
+    assert summary.connect_p99 == pytest.approx(percentile([0.001, 0.003, 0.35, 0.0001], 99))
 
 
 def test_prepared_commands_are_unique_and_accepted_by_liaison(
@@ -94,12 +96,13 @@ def test_prepared_commands_are_unique_and_accepted_by_liaison(
     served = pool.start(services)
     try:
         port = int(served.url.rsplit(":", 1)[1])
-        status, _ = post(port, prepared[0], timeout=10)
+        status, _, connect = post(port, prepared[0], timeout=10)
         served.settle()
     finally:
         pool.stop_all()
 
     assert status == 200
+    assert 0 <= connect < 1
     (answer,) = slack_api.wait_for(RESPONSE_URL_METHOD, timeout=5)
     assert answer.params["_response_token"] == prepared[0].token
     assert "went wrong" not in str(answer.params)
