@@ -1,7 +1,8 @@
 """HTTP load benchmark (issue 6): Liaison's web process against a bare Bolt app on the same server stack.
 
-    python -m bench.load [--rate 50] [--duration 60] [--burst 200] [--bursts 3] [--server gunicorn|serve]
-                         [--database sqlite|postgresql://…] [--threads 8] [--workers 1] [--output PATH]
+    python -m bench.load [--rate 50] [--duration 60] [--slices 6] [--burst 200] [--bursts 3]
+                         [--server gunicorn|serve] [--database sqlite|postgresql://…] [--threads 8]
+                         [--workers 1] [--output PATH]
 
 (`python -m bench load` runs it with the defaults.)
 
@@ -27,7 +28,9 @@ Measured:
    and spawn → `/readyz` 200 for the web role with the model (reported, no target).
 2. Steady load: signed slash commands (a mix of `/project status bidshade`, `/milestone next`,
    `/project list all`, `/blocker list pcm` from several demo users) sent open-loop at `--rate` per
-   second for `--duration` seconds, to Liaison, then to bare Bolt.
+   second for `--duration` seconds to each server, in `--slices` slices that alternate between the
+   servers (Liaison, bare, bare, Liaison, …), so that a disturbance from outside (another process, CPU
+   stolen by the hypervisor) falls on both rather than on whichever server ran at that moment.
 3. Bursts: `--burst` requests released at once, `--bursts` times per server, alternating.
 
 For every request: the HTTP response time (the ack, which Slack wants within 3 s), status, errors and
@@ -173,6 +176,7 @@ class Summary:
     failures: dict[str, int] = field(default_factory=dict)  # error or HTTP status → count
     cpu_ms_per_request: float | None = None
     rss_mb: float | None = None
+    steal_percent: float | None = None  # of the machine's CPU time taken by the hypervisor meanwhile
 
 
 def summarize(samples: Sequence[Sample]) -> Summary:
@@ -420,6 +424,27 @@ class FakeSlackProcess:
         """Stop the server and the process."""
         self._ask("stop")
         self._process.join(timeout=10)
+
+
+# -- the machine ----------------------------------------------------------------------------------
+
+
+def cpu_times() -> tuple[int, int] | None:
+    """(steal, total) CPU time of the whole machine so far, in clock ticks (Linux), else None.
+
+    Steal is time the hypervisor gave this virtual machine's CPUs to someone else: a phase that suffers
+    it is slowed by something outside the servers, which its share in the report shows.
+    """
+    try:
+        with open("/proc/stat", encoding="ascii") as stat:
+            fields = stat.readline().split()
+    except OSError:
+        return None
+    if len(fields) < 9 or fields[0] != "cpu":
+        return None
+    # user nice system idle iowait irq softirq steal [guest guest_nice] (guest time is inside user).
+    ticks = [int(f) for f in fields[1:9]]
+    return ticks[7], sum(ticks)
 
 
 # -- servers ------------------------------------------------------------------------------------
@@ -772,6 +797,31 @@ def drain(fake: FakeSlackProcess, samples: list[Sample], timeout: float) -> list
     return [replace(s, responded_at=seen.get(s.token)) for s in samples]
 
 
+@dataclass
+class PhaseRecord:
+    """What one server accumulated in one phase (over its slices or bursts)."""
+
+    samples: list[Sample] = field(default_factory=list)
+    cpu: list[float | None] = field(default_factory=list)  # server CPU seconds per slice
+    stolen_ticks: int = 0  # the machine's CPU time taken by the hypervisor during this server's slices
+    machine_ticks: int = 0  # the machine's CPU time during them, all states
+    steal_readable: bool = True
+
+    def add_machine_time(self, before: tuple[int, int] | None, after: tuple[int, int] | None) -> None:
+        """Count the machine's CPU time between two `cpu_times()` readings."""
+        if before is None or after is None:
+            self.steal_readable = False
+            return
+        self.stolen_ticks += after[0] - before[0]
+        self.machine_ticks += after[1] - before[1]
+
+    def steal_percent(self) -> float | None:
+        """Stolen share of the machine's CPU time over this server's slices; None if unknown."""
+        if not self.steal_readable or self.machine_ticks <= 0:
+            return None
+        return 100 * self.stolen_ticks / self.machine_ticks
+
+
 def run_phase(
     client: LoadClient,
     server: Server,
@@ -779,15 +829,19 @@ def run_phase(
     phase: str,
     requests: list[PreparedRequest],
     offsets: Sequence[float],
-) -> tuple[list[Sample], float | None]:
-    """Send one phase to one server, wait for its respond() calls; the samples and server CPU seconds."""
+    record: PhaseRecord,
+) -> list[Sample]:
+    """Send one phase (or slice of it) to one server, wait for its respond() calls; add them to `record`."""
     fake.reset()
     cpu_before = server.cpu_seconds()
+    machine_before = cpu_times()
     samples = client.run(server.spec.name, phase, server.port, requests, offsets)
     samples = drain(fake, samples, timeout=60)
+    record.add_machine_time(machine_before, cpu_times())
     cpu_after = server.cpu_seconds()
-    cpu = None if cpu_before is None or cpu_after is None else cpu_after - cpu_before
-    return samples, cpu
+    record.cpu.append(None if cpu_before is None or cpu_after is None else cpu_after - cpu_before)
+    record.samples.extend(samples)
+    return samples
 
 
 def run_load(
@@ -812,58 +866,74 @@ def run_load(
         sanity = ""
         for server in servers:
             warm = prepare_commands(payloads, 40, rng)
-            samples, _ = run_phase(client, server, fake, "warm-up", warm, [i / 20 for i in range(len(warm))])
+            samples = run_phase(
+                client, server, fake, "warm-up", warm, [i / 20 for i in range(len(warm))], PhaseRecord()
+            )
             failed = [s for s in samples if not s.ok or s.responded_at is None]
             if failed:
                 raise RuntimeError(f"{server.spec.name}: warm-up failed: {failed[0]}; see {server.log}")
             if server.spec is liaison_spec:
                 sanity = _check_liaison_answers(fake, server, payloads, rng)
-        by_phase: dict[str, dict[str, tuple[list[Sample], list[float | None]]]] = {}
+        by_phase: dict[str, dict[str, PhaseRecord]] = {}
 
-        def record(phase: str, server: Server, samples: list[Sample], cpu: float | None) -> None:
-            entry = by_phase.setdefault(phase, {}).setdefault(server.spec.name, ([], []))
-            entry[0].extend(samples)
-            entry[1].append(cpu)
+        def record_of(phase: str, server: Server) -> PhaseRecord:
+            return by_phase.setdefault(phase, {}).setdefault(server.spec.name, PhaseRecord())
 
-        count = round(args.rate * args.duration)
-        steady_offsets = [i / args.rate for i in range(count)]
-        for server in servers:
-            print(f"   steady: {server.spec.name}, {count} requests over {args.duration:g} s", flush=True)
-            samples, cpu = run_phase(
-                client, server, fake, "steady", prepare_commands(payloads, count, rng), steady_offsets
-            )
-            record("steady", server, samples, cpu)
+        # The steady phase is sent in slices, alternating servers in ABBA order, so that a disturbance
+        # from outside (another process, the hypervisor's steal) lands on both in expectation rather than
+        # on whichever server happened to run then; each server still gets `duration` s at `rate`/s.
+        per_slice = max(1, round(args.rate * args.duration / args.slices))
+        slice_offsets = [i / args.rate for i in range(per_slice)]
+        for n in range(args.slices):
+            for server in servers if n % 2 == 0 else servers[::-1]:
+                print(
+                    f"   steady {n + 1}/{args.slices}: {server.spec.name}, {per_slice} requests over "
+                    f"{per_slice / args.rate:g} s",
+                    flush=True,
+                )
+                requests = prepare_commands(payloads, per_slice, rng)
+                run_phase(
+                    client,
+                    server,
+                    fake,
+                    "steady",
+                    requests,
+                    slice_offsets,
+                    record_of("steady", server),
+                )
         for n in range(args.bursts):
             for server in servers:
                 print(f"   burst {n + 1}/{args.bursts}: {server.spec.name}, {args.burst} at once", flush=True)
-                samples, cpu = run_phase(
+                run_phase(
                     client,
                     server,
                     fake,
                     "burst",
                     prepare_commands(payloads, args.burst, rng),
                     [0.0] * args.burst,
+                    record_of("burst", server),
                 )
-                record("burst", server, samples, cpu)
         rss = {server.spec.name: server.rss_mb() for server in servers}
     finally:
         client.close()
         for server in servers:
             server.stop()
     descriptions = {
-        "steady": f"{args.rate:g}/s for {args.duration:g} s",
+        "steady": f"{args.rate:g}/s for {args.duration:g} s in {args.slices} slices",
         "burst": f"{args.burst} at once, ×{args.bursts}",
     }
     phases = []
     for phase, per_server in by_phase.items():
         summaries = {}
-        for name, (samples, cpus) in per_server.items():
-            summary = summarize(samples)
+        for name, record in per_server.items():
+            summary = summarize(record.samples)
+            cpus = record.cpu
             cpu_total = None if any(c is None for c in cpus) else sum(c for c in cpus if c is not None)
             summaries[name] = replace(
                 summary,
-                cpu_ms_per_request=None if cpu_total is None else 1000 * cpu_total / len(samples),
+                cpu_ms_per_request=None if cpu_total is None else 1000 * cpu_total / len(record.samples),
                 rss_mb=rss[name],
+                steal_percent=record.steal_percent(),
             )
         phases.append(PhaseResult(phase, descriptions[phase], summaries))
     errors = {server.spec.name: _count_error_lines(server.log) for server in servers}
@@ -934,6 +1004,10 @@ def _ms(seconds: float | None) -> str:
     return "∞" if math.isinf(seconds) else f"{1000 * seconds:.1f}"
 
 
+def _percent(value: float | None) -> str:
+    return "–" if value is None else f"{value:.1f}"
+
+
 def _ratio(ratio: float) -> str:
     # Two decimals, unless rounding would hide which side of the target the ratio is on (1.504 → "1.50").
     shown = f"{ratio:.2f}"
@@ -961,6 +1035,8 @@ EXPLANATION = (
     "after the load.",
     "- Client lag p99: how much later than scheduled the client began sending; small against the acks "
     "means the client was not the bottleneck.",
+    "- CPU steal: the share of the machine's CPU time the hypervisor gave to other guests while the "
+    "server was measured (from /proc/stat); a few percent or more slows everything on the machine.",
     "- Connect p99: the TCP handshake, part of the ack time. The kernel completes it from the listen "
     "backlog whether or not the server is accepting; about 1 s means a connection attempt was dropped and "
     "retried (the client's SYN retransmission), not a slow server.",
@@ -998,8 +1074,8 @@ def render(results: list[RunResult], args: argparse.Namespace, command: str, loa
             "→ the answer reached the fake Slack. Times in ms.",
             "",
             "| Phase | Server | Requests | Failed | > 3 s | Ack p50 | p95 | p99 | max | respond() p50 | p99 "
-            "| Server CPU ms/request | Server RSS MB | Client lag p99 | Connect p99 |",
-            "| --- | --- |" + " ---: |" * 13,
+            "| Server CPU ms/request | Server RSS MB | Client lag p99 | Connect p99 | CPU steal % |",
+            "| --- | --- |" + " ---: |" * 14,
         ]
         for phase in result.phases:
             for name, s in phase.summaries.items():
@@ -1010,7 +1086,7 @@ def render(results: list[RunResult], args: argparse.Namespace, command: str, loa
                     f"| {phase.phase} ({phase.description}) | {name} | {s.requests} | {s.failed} | "
                     f"{s.over_budget} | {_ms(s.p50)} | {_ms(s.p95)} | {_ms(s.p99)} | {_ms(s.max)} | "
                     f"{_ms(s.respond_p50)}{responded} | {_ms(s.respond_p99)} | {cpu} | {rss} | "
-                    f"{_ms(s.lag_p99)} | {_ms(s.connect_p99)} |"
+                    f"{_ms(s.lag_p99)} | {_ms(s.connect_p99)} | {_percent(s.steal_percent)} |"
                 )
         lines.append("")
         for phase in result.phases:
@@ -1090,6 +1166,9 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--rate", type=float, default=50.0, help="requests per second in the steady phase")
     parser.add_argument("--duration", type=float, default=60.0, help="seconds of the steady phase")
+    parser.add_argument(
+        "--slices", type=int, default=6, help="steady phase sent in this many slices, alternating servers"
+    )
     parser.add_argument("--burst", type=int, default=200, help="requests released at once in a burst")
     parser.add_argument("--bursts", type=int, default=3, help="bursts per server (alternating)")
     parser.add_argument(

@@ -17,7 +17,9 @@ from bench.load import (
     BARE_REPLY,
     SECTION,
     LoadClient,
+    PhaseRecord,
     Sample,
+    cpu_times,
     create_bare_bolt_app,
     get,
     percentile,
@@ -157,3 +159,23 @@ def test_write_section_replaces_only_its_own_section(tmp_path: Path) -> None:
     text = results.read_text(encoding="utf-8")
     assert "old reminders" in text and "second" in text and "first" not in text
     assert text.count(SECTION) == 1
+
+
+def test_cpu_steal_is_the_stolen_share_of_the_machine_time_over_all_slices() -> None:
+    record = PhaseRecord()
+    record.add_machine_time((10, 1_000), (20, 1_100))  # 10 of 100 ticks stolen
+    record.add_machine_time((20, 1_500), (20, 1_800))  # none of 300
+    assert record.steal_percent() == pytest.approx(100 * 10 / 400)
+    record.add_machine_time(None, (30, 2_000))  # unreadable: the share is unknown, not understated
+    assert record.steal_percent() is None
+
+
+def test_the_machine_cpu_times_are_read_on_linux() -> None:
+    if not Path("/proc/stat").exists():
+        pytest.skip("no /proc/stat on this system")
+    first = cpu_times()
+    _ = sum(i * i for i in range(200_000))  # let the clock tick
+    second = cpu_times()
+    assert first is not None and second is not None
+    assert 0 <= first[0] <= second[0] and first[1] <= second[1]
+    assert first[0] <= first[1]
