@@ -8,7 +8,7 @@ project first. Checked on a SQLite file (one process, many threads) and on Postg
 
 from __future__ import annotations
 
-import threading
+import functools
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -27,6 +27,7 @@ from bot.milestones import add_milestone
 from bot.models import Blocker, Milestone, Project
 from bot.projects import find_project
 from bot.schema import upgrade_database
+from tests.concurrency import release_together
 from tests.conftest import DEMO_FILE, DEMO_NOW
 
 THREADS = 8
@@ -51,21 +52,7 @@ def session_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[
 
 def _all_at_once(work: Callable[[int], None]) -> list[BaseException]:
     """Run `work(n)` for n in range(THREADS), released together; the errors they raised."""
-    start = threading.Barrier(THREADS)
-    errors: list[BaseException] = []
-
-    def run(n: int) -> None:
-        start.wait()
-        try:
-            work(n)
-        except BaseException as error:
-            errors.append(error)
-
-    threads = [threading.Thread(target=run, args=(n,)) for n in range(THREADS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    _, errors = release_together([functools.partial(work, n) for n in range(THREADS)])
     return errors
 
 

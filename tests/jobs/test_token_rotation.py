@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections.abc import Iterator
@@ -18,6 +19,7 @@ from bot.db import Base, make_engine, make_session_factory
 from bot.models import DeliveryStatus, Workspace, slack_bots, slack_installations
 from bot.settings import Settings
 from jobs.reminders import send_due_reminders
+from tests.concurrency import release_together
 from tests.fakes.slack_api import FakeSlackApi
 from tests.jobs.reminder_support import deliveries, utc
 from tests.oauth_support import CLIENT_ID, CLIENT_SECRET, TEAM_A, OAuthWorld, build_world, oauth_settings
@@ -103,23 +105,13 @@ def test_refused_refresh_is_retried_later_not_cancelled(
 
 
 def _race(worlds: list[OAuthWorld], per_world: int) -> list[str | None]:
-    """Every world's threads ask for the team's token at the same moment."""
-    barrier = threading.Barrier(len(worlds) * per_world)
-    results: list[str | None] = []
-    guard = threading.Lock()
-
-    def ask(world: OAuthWorld) -> None:
-        barrier.wait()
-        token = world.tokens.bot_token_for_team(TEAM_A)
-        with guard:
-            results.append(token)
-
-    threads = [threading.Thread(target=ask, args=(w,)) for w in worlds for _ in range(per_world)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return results
+    """Every world's threads ask for the team's token at the same moment; the tokens they got."""
+    tokens, errors = release_together(
+        [functools.partial(w.tokens.bot_token_for_team, TEAM_A) for w in worlds for _ in range(per_world)],
+        timeout=30,
+    )
+    assert not errors, errors
+    return tokens
 
 
 def _processes(
