@@ -139,11 +139,18 @@ def visible_condition(actor: Actor) -> ColumnElement[bool]:
     return and_(condition, or_(Project.private.is_(False), Project.id.in_(member_of)))
 
 
+def with_roles_and_lead() -> tuple[ORMOption, ...]:
+    """Loader options for projects shown with the actor's role and their lead (`role_of`, `project_line`).
+
+    Two queries for any number of projects instead of two lazy loads per project.
+    """
+    return (selectinload(Project.memberships), joinedload(Project.lead))
+
+
 def visible_projects(session: Session, actor: Actor, *, load: Sequence[ORMOption] = ()) -> list[Project]:
     """The projects of the actor's workspace they may see, by key, with their memberships and lead.
 
-    Callers list projects with the actor's role and the lead (`role_of`, `project_line`), so both are
-    loaded here in two queries instead of two lazy loads per project.
+    Callers list projects with the actor's role and the lead, so both are loaded (`with_roles_and_lead`).
 
     Args:
         session: The request's session.
@@ -153,7 +160,7 @@ def visible_projects(session: Session, actor: Actor, *, load: Sequence[ORMOption
     query = (
         select(Project)
         .where(visible_condition(actor))
-        .options(selectinload(Project.memberships), joinedload(Project.lead), *load)
+        .options(*with_roles_and_lead(), *load)
         .order_by(Project.key)
     )
     return list(session.scalars(query))

@@ -13,10 +13,18 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.interfaces import ORMOption
 
-from bot.access import Actor, can_see, require_editor, role_of, visible_condition, visible_projects
+from bot.access import (
+    Actor,
+    can_see,
+    require_editor,
+    role_of,
+    visible_condition,
+    visible_projects,
+    with_roles_and_lead,
+)
 from bot.domain.matching import Candidate, MatchKind, match_name
 from bot.errors import Ambiguous, Forbidden, InvalidInput, NotFound
 from bot.models import (
@@ -105,7 +113,8 @@ def find_project(session: Session, actor: Actor, query: str, *, load: Sequence[O
     """Resolve a key or (fuzzy) name among the projects the actor may see.
 
     Names are matched on the keys and names alone; only the project found is loaded, with its
-    memberships and lead (as `visible_projects` loads them) and whatever `load` adds.
+    memberships and lead (`with_roles_and_lead`, as `visible_projects` loads them) and whatever `load`
+    adds.
 
     Args:
         session: The request's session.
@@ -129,9 +138,7 @@ def find_project(session: Session, actor: Actor, query: str, *, load: Sequence[O
     if match.kind in (MatchKind.EXACT, MatchKind.CONFIDENT) and match.best is not None:
         project_id = next(c.id for c in candidates if c.key == match.best.key)
         return session.scalars(
-            select(Project)
-            .where(Project.id == project_id)
-            .options(selectinload(Project.memberships), joinedload(Project.lead), *load)
+            select(Project).where(Project.id == project_id).options(*with_roles_and_lead(), *load)
         ).one()
     if match.kind == MatchKind.AMBIGUOUS:
         raise Ambiguous(f"More than one project matches “{query}”. Did you mean:", match.alternatives, query)
