@@ -7,12 +7,11 @@ load per row would show here as a higher count after the project grows.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import Engine, event, select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.access import Actor, load_actor, resolve_workspace
@@ -21,34 +20,25 @@ from bot.milestones import next_for_me
 from bot.models import Blocker, Membership, Milestone, MilestoneStatus, Person, Project, Role
 from bot.projects import project_status
 from tests.conftest import DEMO_NOW
+from tests.statements import recorded_statements
 
 pytestmark = pytest.mark.usefixtures("demo")
 
 LEAD = "U02ECBANE"  # leads bidshade in the demo workspace
 
 
-@contextmanager
-def _counting(engine: Engine) -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def record(*args: object) -> None:
-        statements.append(str(args[2]))
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
+def _lead(session: Session) -> Actor:
+    return load_actor(
+        session, resolve_workspace(session, None), LEAD, admins=frozenset(), fallback_zone="UTC"
+    )
 
 
 def _queries(
     session_factory: sessionmaker[Session], engine: Engine, read: Callable[[Session, Actor], object]
 ) -> int:
     with session_factory() as session:
-        actor = load_actor(
-            session, resolve_workspace(session, None), LEAD, admins=frozenset(), fallback_zone="UTC"
-        )
-        with _counting(engine) as statements:
+        actor = _lead(session)
+        with recorded_statements(engine) as statements:
             read(session, actor)
     return len(statements)
 
@@ -112,9 +102,7 @@ def test_status_shows_the_grown_project(session_factory: sessionmaker[Session], 
     # The eager loads still load everything: the counts above compare complete answers.
     _grow(session_factory, "bidshade", 6)
     with session_factory() as session:
-        actor = load_actor(
-            session, resolve_workspace(session, None), LEAD, admins=frozenset(), fallback_zone="UTC"
-        )
+        actor = _lead(session)
         report = project_status(session, actor, "bidshade", DEMO_NOW)
         blockers = list_blockers(session, actor, None)
         mine = next_for_me(session, actor, DEMO_NOW)

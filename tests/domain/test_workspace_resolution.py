@@ -12,7 +12,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.access import resolve_workspace
@@ -20,6 +19,7 @@ from bot.db import make_engine, make_session_factory
 from bot.errors import NotSetUp
 from bot.models import Workspace, WorkspaceTeam
 from bot.schema import upgrade_database
+from tests.statements import recorded_statements
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
@@ -100,10 +100,7 @@ def test_only_bound_workspaces_serve_no_other_team(session_factory: sessionmaker
 def test_resolving_takes_one_query(session_factory: sessionmaker[Session]) -> None:
     _add(session_factory, "unbound", None)
     _add(session_factory, "org", "E1", "T2")
-    statements: list[str] = []
-    with session_factory() as session:
-        engine = session.get_bind()
-        event.listen(engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    with session_factory() as session, recorded_statements(session.get_bind()) as statements:
         for team in ("T2", "T9", None):
             resolve_workspace(session, team)
     assert len(statements) == 3, statements
