@@ -815,6 +815,12 @@ class PhaseRecord:
         self.stolen_ticks += after[0] - before[0]
         self.machine_ticks += after[1] - before[1]
 
+    def cpu_ms_per_request(self) -> float | None:
+        """The server's CPU time per request over this server's slices (ms); None if unknown."""
+        if not self.samples or any(c is None for c in self.cpu):
+            return None
+        return 1000 * sum(c for c in self.cpu if c is not None) / len(self.samples)
+
     def steal_percent(self) -> float | None:
         """Stolen share of the machine's CPU time over this server's slices; None if unknown."""
         if not self.steal_readable or self.machine_ticks <= 0:
@@ -926,12 +932,9 @@ def run_load(
     for phase, per_server in by_phase.items():
         summaries = {}
         for name, record in per_server.items():
-            summary = summarize(record.samples)
-            cpus = record.cpu
-            cpu_total = None if any(c is None for c in cpus) else sum(c for c in cpus if c is not None)
             summaries[name] = replace(
-                summary,
-                cpu_ms_per_request=None if cpu_total is None else 1000 * cpu_total / len(record.samples),
+                summarize(record.samples),
+                cpu_ms_per_request=record.cpu_ms_per_request(),
                 rss_mb=rss[name],
                 steal_percent=record.steal_percent(),
             )

@@ -179,3 +179,10 @@ def test_the_machine_cpu_times_are_read_on_linux() -> None:
     assert first is not None and second is not None
     assert 0 <= first[0] <= second[0] and first[1] <= second[1]
     assert first[0] <= first[1]
+
+
+def test_server_cpu_per_request_spans_every_slice_and_is_unknown_if_one_slice_is() -> None:
+    record = PhaseRecord(samples=[_sample(0.01, 200)] * 4, cpu=[0.020, 0.040])
+    assert record.cpu_ms_per_request() == pytest.approx(1000 * 0.060 / 4)
+    record.cpu.append(None)
+    assert record.cpu_ms_per_request() is None
