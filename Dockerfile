@@ -37,4 +37,4 @@ ENV LIAISON_HOST=0.0.0.0 \
     DATABASE_URL=sqlite:////data/liaison.db \
     HF_HUB_OFFLINE=1
 VOLUME ["/data"]
-CMD ["gunicorn", "-c", "python:bot.gunicorn_conf"]
+CMD ["gunicorn", "-c", "python:bot.serving.gunicorn_conf"]

@@ -11,7 +11,7 @@
    against raw `SentenceTransformer.encode` (library defaults, same loaded model) on the same texts, in
    chunks of 500 measured alternately. Target: ratio >= 0.9.
 3. Memory: peak RSS with the model loaded, then with each directory's index.
-4. Stored vectors (`bot.expert_index`): a synthetic directory of 1k people (10k with
+4. Stored vectors (`bot.experts.index`): a synthetic directory of 1k people (10k with
    `--sync-sizes 1000,10000`, ~12 more minutes) x 5 profile items in a SQLite file migrated like
    production. A full rebuild through `sync_profile_vectors` (model load excluded), run as syncs of 200
    people alternating with raw `SentenceTransformer.encode` of the same texts; then one person's
@@ -51,11 +51,11 @@ from bot.domain.experts import (
     build_expert_index,
     rank_indexed_experts,
 )
-from bot.embeddings import SentenceTransformerEmbedder
-from bot.expert_index import ExpertIndexCache, load_expert_index, sync_profile_vectors
-from bot.experts_evaluation import load_evaluation_set
+from bot.experts.embeddings import SentenceTransformerEmbedder
+from bot.experts.evaluation import load_evaluation_set
+from bot.experts.index import ExpertIndexCache, load_expert_index, sync_profile_vectors
+from bot.experts.profile_version import bump_profiles_version
 from bot.models import Person, Publication, Workspace
-from bot.profile_version import bump_profiles_version
 from bot.schema import upgrade_database
 
 DEV_SET = Path(__file__).resolve().parent.parent / "tests" / "data" / "experts_dev.json"

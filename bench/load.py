@@ -8,13 +8,13 @@
 
 What runs, each in its own process, on 127.0.0.1:
 
-- the fake Slack Web API (`bot.console.fake_slack`), which both servers call: `auth.test` at start and
+- the fake Slack Web API (`bot.cli.console.fake_slack`), which both servers call: `auth.test` at start and
   every `respond()` (slash command answers go to the command's `response_url`, which points here);
-- Liaison exactly as production starts it: `gunicorn -c python:bot.gunicorn_conf` with
+- Liaison exactly as production starts it: `gunicorn -c python:bot.serving.gunicorn_conf` with
   `LIAISON_PROCESS_ROLE=web` and `LIAISON_EMBEDDINGS=false` (the commands of the mix never use the
   model; see docs/deployment.md), against a fresh database migrated and loaded with the demo workspace
   (dates rebased); `--server serve` runs `liaison serve` instead;
-- "bare Bolt": the same gunicorn configuration (`bot.gunicorn_conf`, so the same gthread worker,
+- "bare Bolt": the same gunicorn configuration (`bot.serving.gunicorn_conf`, so the same gthread worker,
   worker and thread counts and keep-alive) serving a minimal `slack_bolt.App` with the same signing
   secret whose command listeners only `ack()` and `respond()` a fixed text, with a listener pool as
   large as Liaison's. The ratio of the two isolates what Liaison itself adds: body cap, signature and
@@ -230,7 +230,7 @@ def prepare_commands(payloads: Any, count: int, rng: random.Random) -> list[Prep
     for 300 s, longer than a phase.
 
     Args:
-        payloads: A `bot.console.payloads.SlackPayloads` whose response URLs point at the fake Slack.
+        payloads: A `bot.cli.console.payloads.SlackPayloads` whose response URLs point at the fake Slack.
         count: How many.
         rng: Chooses commands and users.
     """
@@ -370,7 +370,7 @@ class LoadClient:
 
 
 def _serve_fake(conn: Any) -> None:
-    from bot.console.fake_slack import RESPONSE_URL_METHOD, FakeSlackApi
+    from bot.cli.console.fake_slack import RESPONSE_URL_METHOD, FakeSlackApi
 
     api = FakeSlackApi().start()
     conn.send((api.url, api.response_url("x").rsplit("/", 1)[0]))
@@ -473,7 +473,7 @@ def server_specs(
 
     Args:
         kind: "gunicorn" (production) or "serve" (`liaison serve`'s threaded server; bare Bolt then
-            runs on the same server class, `bot.web.make_http_server`).
+            runs on the same server class, `bot.serving.web.make_http_server`).
         database_url: Liaison's database (migrated, with data).
         api_url: The fake Slack Web API.
         threads: `LIAISON_WEB_THREADS`, for both (gunicorn threads and listener pools).
@@ -499,7 +499,7 @@ def server_specs(
         "LOG_FORMAT": "text",
     }
     if kind == "gunicorn":
-        gunicorn = (str(VENV_BIN / "gunicorn"), "-c", "python:bot.gunicorn_conf")
+        gunicorn = (str(VENV_BIN / "gunicorn"), "-c", "python:bot.serving.gunicorn_conf")
         # The application argument overrides the configuration's `wsgi_app`; everything else is the same.
         return ServerSpec("Liaison", gunicorn, env), ServerSpec("bare Bolt", (*gunicorn, BARE_APP), env)
     if kind == "serve":
@@ -646,7 +646,7 @@ def create_bare_bolt_app() -> WsgiApp:
     app = App(
         signing_secret=env["SLACK_SIGNING_SECRET"],
         client=client,
-        # As large as Liaison's (bot.wsgi.ListenerExecutor); Bolt's default is 5 threads.
+        # As large as Liaison's (bot.serving.wsgi.ListenerExecutor); Bolt's default is 5 threads.
         listener_executor=ThreadPoolExecutor(
             max_workers=int(env.get("LIAISON_WEB_THREADS", "8")), thread_name_prefix="bolt-listener"
         ),
@@ -670,8 +670,11 @@ def create_bare_bolt_app() -> WsgiApp:
 
 
 def serve_bare() -> None:
-    """Serve bare Bolt on `bot.web`'s threaded server (the `--server serve` baseline) until SIGTERM."""
-    from bot.web import make_http_server, stop_http_server
+    """Serve bare Bolt on `bot.serving.web`'s threaded server (the `--server serve` baseline).
+
+    Runs until SIGTERM.
+    """
+    from bot.serving.web import make_http_server, stop_http_server
 
     server = make_http_server(create_bare_bolt_app(), "127.0.0.1", int(os.environ["LIAISON_PORT"]))
     stop = threading.Event()
@@ -691,10 +694,10 @@ def demo_database(database: str, directory: Path) -> Iterator[str]:
     `database` names), migrated and loaded with the demo workspace, dates rebased to today."""
     from datetime import date
 
-    from bot.cli import demo_file
+    from bot.cli.main import demo_file
     from bot.db import make_engine, make_session_factory
-    from bot.interchange import import_workspace_file
     from bot.schema import upgrade_database
+    from bot.workspace_file.interchange import import_workspace_file
 
     with ExitStack() as stack:
         if database == "sqlite":
@@ -970,7 +973,7 @@ def _count_error_lines(log: Path) -> int:
 
 def run_all(args: argparse.Namespace) -> list[RunResult]:
     """Cold starts and load against each `--database`, with one fake Slack process."""
-    from bot.console.payloads import SlackPayloads
+    from bot.cli.console.payloads import SlackPayloads
 
     results = []
     fake = FakeSlackProcess()
@@ -1030,7 +1033,8 @@ EXPLANATION = (
     '(replay claim first) on its pool afterwards (docs/deployment.md, "What happens to a request").',
     "- One gunicorn worker's threads share one interpreter lock, so listener work (queries, Block Kit) "
     "slows the acks still to come. Liaison holds listener work back while requests are being acked, and "
-    "after a burst until 25 ms pass without one (`bot.ack_priority`, at most 1.5 s): in a burst the acks go "
+    "after a burst until 25 ms pass without one (`bot.serving.ack_priority`, at most 1.5 s): "
+    "in a burst the acks go "
     "out first and the answers (respond()) follow; under steady traffic each listener starts right after "
     "its ack.",
     "- Server CPU: user + system time of the server's processes (gunicorn master and worker) from the "
@@ -1050,9 +1054,11 @@ def render(results: list[RunResult], args: argparse.Namespace, command: str, loa
     """The markdown section."""
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     server = (
-        f"gunicorn (`-c python:bot.gunicorn_conf`: gthread), {args.workers} worker × {args.threads} threads"
+        f"gunicorn (`-c python:bot.serving.gunicorn_conf`: gthread), "
+        f"{args.workers} worker × {args.threads} threads"
         if args.server == "gunicorn"
-        else "`liaison serve` (`bot.web`'s server: one process, a thread per connection; bare Bolt on the "
+        else "`liaison serve` (`bot.serving.web`'s server: one process, a thread per connection; "
+        "bare Bolt on the "
         f"same server class), listener pools of {args.threads} threads"
     )
     lines = [

@@ -17,8 +17,8 @@ from typing import Any
 import yaml
 from slack_bolt import App
 
-from bot.console.fake_slack import FakeSlackApi, RecordedCall
-from bot.console.payloads import SlackPayloads
+from bot.cli.console.fake_slack import FakeSlackApi, RecordedCall
+from bot.cli.console.payloads import SlackPayloads
 from bot.slack.answer_blocks import THINKING_TEXT
 
 QUESTIONS_FILE = Path(__file__).resolve().parent.parent / "tests" / "data" / "questions.yaml"

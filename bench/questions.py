@@ -30,19 +30,19 @@ from slack_bolt import App
 from sqlalchemy.orm import Session, sessionmaker
 
 from bench.question_set import CaseResult, QuestionCase, Report, load_question_set, run_question_set
-from bot.answers import warm_up_vectors
 from bot.app import create_app
+from bot.cli.console.fake_slack import FakeSlackApi
+from bot.cli.console.payloads import SlackPayloads
 from bot.clock import FixedClock
-from bot.console.fake_slack import FakeSlackApi
-from bot.console.payloads import SlackPayloads
 from bot.db import Base, make_engine, make_session_factory
-from bot.embeddings import SentenceTransformerEmbedder
-from bot.interchange import import_workspace_file
+from bot.experts.embeddings import SentenceTransformerEmbedder
 from bot.models import Membership, Milestone, MilestoneStatus, Person, Project, ProjectStatus, Role, Workspace
-from bot.semantic import CachingEmbedder
+from bot.questions.answers import warm_up_vectors
+from bot.questions.search import CachingEmbedder
 from bot.services import Services
 from bot.settings import Settings
 from bot.slack.client import build_web_client
+from bot.workspace_file.interchange import import_workspace_file
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_FILE = ROOT / "bot" / "data" / "adtech-alliance.yaml"

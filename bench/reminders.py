@@ -69,7 +69,7 @@ SPAWN = multiprocessing.get_context("spawn")
 
 
 def _serve_fake(conn: Any) -> None:
-    from bot.console.fake_slack import FakeSlackApi
+    from bot.cli.console.fake_slack import FakeSlackApi
 
     api = FakeSlackApi().start()
     conn.send(api.url)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.cli import run
+from bot.cli.main import run
 
 if __name__ == "__main__":
     run()

@@ -36,7 +36,7 @@ def resolve_workspace(session: Session, team_id: str | None) -> Workspace:
 
     A single workspace without a team id serves whichever team talks to it (the common single-workspace
     install, and the demo); with several, the team id must match — the workspace's own, or one of the
-    teams of an org-wide install (`WorkspaceTeam`, recorded by `bot.workspaces.OrgTeams`).
+    teams of an org-wide install (`WorkspaceTeam`, recorded by `bot.slack.workspaces.OrgTeams`).
 
     Raises:
         NotSetUp: No workspace data for this team.

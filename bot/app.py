@@ -13,11 +13,11 @@ from slack_bolt.response import BoltResponse
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.installations import InstallationTokens
 from bot.services import Services
 from bot.settings import Settings
 from bot.slack.client import build_web_client
-from bot.workspaces import OrgTeams
+from bot.slack.installations import InstallationTokens
+from bot.slack.workspaces import OrgTeams
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ def create_app(
 
     With `SLACK_CLIENT_ID` and `SLACK_CLIENT_SECRET` set (OAuth mode) the app serves every workspace
     that installed it: each request is authorized with its team's stored token, and the app has an
-    OAuth flow (`app.oauth_flow`) that `bot.web` serves at /slack/install and /slack/oauth_redirect.
+    OAuth flow (`app.oauth_flow`) that `bot.serving.web` serves at /slack/install and /slack/oauth_redirect.
     Otherwise it serves one workspace with `SLACK_BOT_TOKEN`, exactly as before.
 
     Args:
@@ -50,7 +50,7 @@ def create_app(
             console use it so `dispatch` returns after all Slack calls were made. The ack itself is
             still the listener's first act.
         token_verification_enabled: Call `auth.test` at start-up to fail fast on a bad token.
-        verify_signatures: Let Bolt check request signatures. `bot.web` turns it off because it
+        verify_signatures: Let Bolt check request signatures. `bot.serving.web` turns it off because it
             checks them itself, before its replay check and with an injectable clock (HTTP serving).
         listener_executor: Where Bolt finishes listeners after the ack; the runtime passes one that
             carries the request id into the listener and can be drained on shutdown (HTTP serving).
@@ -86,7 +86,8 @@ def create_app(
         client=web_client,
         logger=bolt_logger,
         signing_secret=settings.slack_signing_secret or None,
-        # HTTP serving (issue 6): bot.web verifies signatures before Bolt when verify_signatures is off.
+        # HTTP serving (issue 6): bot.serving.web verifies signatures before Bolt when
+        # verify_signatures is off.
         request_verification_enabled=verify_signatures and not socket_mode_only,
         listener_executor=listener_executor,
         process_before_response=process_before_response,

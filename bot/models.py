@@ -106,9 +106,9 @@ class Workspace(Base):
     slack_team_id: Mapped[str | None] = mapped_column(String(32), unique=True)
     as_of: Mapped[date | None] = mapped_column(Date)
     # Incremented by every change to people's profiles (import, /profile): processes that cache the
-    # expert index compare it to know when to reload (bot/expert_index.py).
+    # expert index compare it to know when to reload (bot/experts/index.py).
     profiles_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    # Set when Slack took the bot token back (uninstall, revocation; bot/workspaces.py), cleared by a
+    # Set when Slack took the bot token back (uninstall, revocation; bot/slack/workspaces.py), cleared by a
     # reinstall: meanwhile nothing is planned for the workspace, since nothing could be sent there.
     disconnected_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     disconnected_reason: Mapped[str | None] = mapped_column(String(200))
@@ -366,7 +366,7 @@ class ProfileVector(Base):
     """The embedding of one profile item (the expertise text, or one publication) under one model.
 
     `content_hash` is the SHA-256 of the embedded text: an item whose text changed no longer matches
-    and is re-embedded; vectors of another `model_name` are ignored and replaced (bot/expert_index.py).
+    and is re-embedded; vectors of another `model_name` are ignored and replaced (bot/experts/index.py).
     """
 
     __tablename__ = "profile_vector"
@@ -380,7 +380,7 @@ class ProfileVector(Base):
     content_hash: Mapped[str] = mapped_column(String(64))
     model_name: Mapped[str] = mapped_column(String(300))
     dimension: Mapped[int] = mapped_column(Integer)
-    # Little-endian float32, unit length (bot.embeddings.vector_to_bytes).
+    # Little-endian float32, unit length (bot.experts.embeddings.vector_to_bytes).
     vector: Mapped[bytes] = mapped_column(LargeBinary)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
@@ -444,7 +444,7 @@ class WorkspaceTeam(Base):
 # in our metadata so that Alembic migrates them like every other table: a slack_sdk upgrade that
 # changes them shows up as schema drift (tests/test_migrations.py). They are keyed by Slack's team and
 # enterprise ids, which `Workspace.slack_team_id` maps to a workspace. The secret columns are widened to
-# Text because an encrypted token (bot.installations.TokenCipher) is about twice as long as the token.
+# Text because an encrypted token (bot.slack.installations.TokenCipher) is about twice as long as the token.
 SECRET_INSTALLATION_COLUMNS = ("bot_token", "bot_refresh_token", "user_token", "user_refresh_token")
 
 

@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock
-from bot.expert_index import ExpertIndexCache
+from bot.experts.index import ExpertIndexCache
 from bot.settings import Settings
 
 if TYPE_CHECKING:
-    from bot.embeddings import Embedder
+    from bot.experts.embeddings import Embedder
     from bot.slack.notifier import SlackNotifier
 
 

@@ -1,5 +1,5 @@
 """Events API: `app_home_opened`, `app_mention` (questions in channels), `message.im` (DMs), and the
-install's end: `app_uninstalled` and `tokens_revoked` (bot/workspaces.py says what they keep)."""
+install's end: `app_uninstalled` and `tokens_revoked` (bot/slack/workspaces.py says what they keep)."""
 
 from __future__ import annotations
 
@@ -8,14 +8,14 @@ from typing import Any
 from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 
-from bot.dedup import claim_once
-from bot.installations import InstallationKey, InstallationTokens
 from bot.services import Services
 from bot.settings import Settings
 from bot.slack.answer_publisher import is_direct_message, post_answer
 from bot.slack.home_publisher import publish_homes
+from bot.slack.installations import InstallationKey, InstallationTokens
 from bot.slack.questions import Question
-from bot.workspaces import forget_installation
+from bot.slack.replay import claim_once
+from bot.slack.workspaces import forget_installation
 
 
 def register(app: App, settings: Settings) -> None:

@@ -16,9 +16,9 @@ from sqlalchemy.orm import Session
 
 from bot.access import Actor, load_actor, resolve_workspace
 from bot.errors import InvalidInput, UserFacingError
-from bot.profiles import EditResult, NotInDirectory, ProfileEditError, ProfileView, edit_own_profile
-from bot.profiles import own_profile as load_own_profile
-from bot.profiles import view_profile as load_profile
+from bot.experts.profiles import EditResult, NotInDirectory, ProfileEditError, ProfileView, edit_own_profile
+from bot.experts.profiles import own_profile as load_own_profile
+from bot.experts.profiles import view_profile as load_profile
 from bot.services import Services
 from bot.settings import Settings
 from bot.slack.blocks import Reply, build_error_reply

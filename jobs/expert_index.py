@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from bot.models import Workspace
-from bot.semantic import is_ready
+from bot.questions.search import is_ready
 from bot.services import Services
 
 logger = logging.getLogger(__name__)

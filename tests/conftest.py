@@ -14,16 +14,16 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.app import create_app
+from bot.cli.console.payloads import SlackPayloads
 from bot.clock import FixedClock
-from bot.console.payloads import SlackPayloads
 from bot.db import Base, make_engine, make_session_factory
-from bot.interchange import import_workspace_file
 from bot.models import Project, ProjectStatus
 from bot.schema import upgrade_database
 from bot.services import Services
 from bot.settings import Settings
 from bot.slack.client import build_web_client
 from bot.slack.notifier import build_notifier
+from bot.workspace_file.interchange import import_workspace_file
 from tests.fakes.driver import SlackDriver
 from tests.fakes.slack_api import FakeSlackApi
 

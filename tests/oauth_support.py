@@ -2,7 +2,7 @@
 
 An `OAuthWorld` is one Liaison process in OAuth mode against the fake Slack API: the Bolt app (with its
 OAuth flow and per-team authorization), the notifier the jobs use, and the `InstallationTokens` both
-share. `Instance` serves a world over real HTTP on 127.0.0.1 (the WSGI app of `bot.web`), and
+share. `Instance` serves a world over real HTTP on 127.0.0.1 (the WSGI app of `bot.serving.web`), and
 `Instance.install` walks an installer's browser through /slack/install and /slack/oauth_redirect.
 """
 
@@ -22,17 +22,17 @@ from slack_sdk.oauth.installation_store import Installation
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.app import create_app
+from bot.cli.console.payloads import SignedBody, SlackPayloads
 from bot.clock import Clock
-from bot.console.payloads import SignedBody, SlackPayloads
-from bot.installations import InstallationTokens
-from bot.metrics import Metrics
 from bot.services import Services
+from bot.serving.metrics import Metrics
+from bot.serving.web import GracefulWSGIServer, build_wsgi_app, make_http_server
+from bot.serving.wsgi import ListenerExecutor
 from bot.settings import Settings
 from bot.slack.client import build_web_client
+from bot.slack.installations import InstallationTokens
 from bot.slack.notifier import build_notifier
 from bot.slack.oauth import build_installation_tokens
-from bot.web import GracefulWSGIServer, build_wsgi_app, make_http_server
-from bot.wsgi import ListenerExecutor
 from tests.conftest import SIGNING_SECRET
 from tests.fakes.slack_api import FakeSlackApi
 

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from bot.ack_priority import AckPriority
+from bot.serving.ack_priority import AckPriority
 
 
 def _waiter(priority: AckPriority, queued_at: float) -> tuple[threading.Thread, threading.Event]:

@@ -28,9 +28,9 @@ from bench.load import (
     summarize,
     write_section,
 )
-from bot.console.payloads import SlackPayloads
+from bot.cli.console.payloads import SlackPayloads
 from bot.services import Services
-from bot.web import GracefulWSGIServer, make_http_server
+from bot.serving.web import GracefulWSGIServer, make_http_server
 from tests.conftest import SIGNING_SECRET
 from tests.fakes.slack_api import RESPONSE_URL_METHOD, FakeSlackApi
 from tests.security.served import ServerPool

@@ -23,13 +23,13 @@ import pytest
 from click.testing import CliRunner, Result
 from sqlalchemy import func, select
 
-from bot.cli import main
-from bot.console.payloads import SlackPayloads
+from bot.cli.console.payloads import SlackPayloads
+from bot.cli.main import main
 from bot.db import make_engine, make_session_factory
-from bot.installations import InstallationKey
 from bot.models import Milestone, Person, Project
 from bot.schema import current_revision, head_revision
-from bot.workspaces import forget_installation
+from bot.slack.installations import InstallationKey
+from bot.slack.workspaces import forget_installation
 from tests.conftest import DEMO_FILE
 from tests.fakes.slack_api import RESPONSE_URL_METHOD, FakeSlackApi
 

@@ -23,9 +23,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy import text as text_sql
 
-from bot.console.fake_slack import RecordedCall
-from bot.console.render import CallRenderer, plain_mrkdwn
-from bot.console.session import ConsoleSession, form_values
+from bot.cli.console.fake_slack import RecordedCall
+from bot.cli.console.render import CallRenderer, plain_mrkdwn
+from bot.cli.console.session import ConsoleSession, form_values
 from bot.db import make_engine, make_session_factory
 from bot.models import Milestone, MilestoneStatus, Project
 from bot.settings import Settings

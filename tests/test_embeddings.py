@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot.embeddings import (
+from bot.experts.embeddings import (
     DEFAULT_MODEL_NAME,
     EmbedderLoadError,
     HashingEmbedder,
@@ -57,7 +57,7 @@ def test_hashing_embedder_is_deterministic_within_a_process() -> None:
 def test_hashing_embedder_is_deterministic_across_processes() -> None:
     # Python's hash() of a str changes with PYTHONHASHSEED; the embedder must not depend on it.
     code = (
-        "from bot.embeddings import HashingEmbedder, vector_to_bytes\n"
+        "from bot.experts.embeddings import HashingEmbedder, vector_to_bytes\n"
         "vector = HashingEmbedder(64).embed_query('Privacy-preserving conversion measurement')\n"
         "print(vector_to_bytes(vector).hex())\n"
     )
@@ -124,7 +124,7 @@ def test_vector_bytes_reject_bad_input() -> None:
 def test_importing_and_constructing_the_embedder_loads_nothing() -> None:
     code = (
         "import sys\n"
-        "import bot.embeddings as e\n"
+        "import bot.experts.embeddings as e\n"
         "embedder = e.SentenceTransformerEmbedder()\n"
         "heavy = [m for m in ('sentence_transformers', 'torch', 'transformers') if m in sys.modules]\n"
         "print(heavy, embedder.ready, embedder.model_name)\n"

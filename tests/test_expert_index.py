@@ -22,8 +22,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.db import Base, make_engine, make_session_factory
 from bot.domain.experts import rank_indexed_experts
-from bot.embeddings import HashingEmbedder
-from bot.expert_index import (
+from bot.experts.embeddings import HashingEmbedder
+from bot.experts.index import (
     ExpertIndexCache,
     ItemText,
     SyncReport,
@@ -33,11 +33,11 @@ from bot.expert_index import (
     profile_items,
     sync_profile_vectors,
 )
-from bot.interchange import import_workspace_file
+from bot.experts.profile_version import bump_profiles_version
 from bot.models import ExpertVisibility, Person, ProfileVector, Publication, Workspace
-from bot.profile_version import bump_profiles_version
+from bot.questions.search import CachingEmbedder
 from bot.schema import upgrade_database
-from bot.semantic import CachingEmbedder
+from bot.workspace_file.interchange import import_workspace_file
 from tests.conftest import DEMO_FILE, DEMO_NOW
 
 SPAWN = multiprocessing.get_context("spawn")
@@ -247,7 +247,10 @@ def test_removing_the_last_publication_removes_only_its_vector(
 def test_removing_the_first_publication_copies_the_moved_vector_instead_of_embedding(
     session_factory: sessionmaker[Session], workspace_id: int
 ) -> None:
-    """Publications are renumbered in place (bot/profiles.py), so the second one becomes `publication:0`."""
+    """Publications are renumbered in place (bot/experts/profiles.py).
+
+    So the second one becomes `publication:0`.
+    """
     _sync(session_factory, CountingEmbedder(), workspace_id)
     with session_factory.begin() as session:
         person = _person(session, BANERJEE)

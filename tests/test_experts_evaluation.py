@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
+from bot.cli.experts import experts
 from bot.domain.experts import AGGREGATIONS, DEFAULT_AGGREGATION, parse_aggregation, score_people
-from bot.embeddings import HashingEmbedder
-from bot.experts_cli import experts
-from bot.experts_evaluation import (
+from bot.experts.embeddings import HashingEmbedder
+from bot.experts.evaluation import (
     EvaluationFileError,
     Rating,
     bootstrap_loss_difference,
@@ -305,7 +305,7 @@ def test_scoring_a_subset_of_queries_uses_only_their_ratings() -> None:
 def test_evaluate_is_mounted_in_the_liaison_cli() -> None:
     from click.testing import CliRunner
 
-    from bot.cli import main
+    from bot.cli.main import main
 
     result = CliRunner().invoke(main, ["experts", "evaluate", str(DEV_SET), "--fake-embedder"])
     assert result.exit_code == 0, result.output

@@ -1,7 +1,7 @@
 """A gunicorn web worker with the real model loaded stops cleanly on SIGTERM (no SIGABRT).
 
 Interpreter finalization used to tear down torch's thread pool after our shutdown and the C++ runtime
-aborted ("terminate called without an active exception"); bot/gunicorn_conf.py's worker_exit now
+aborted ("terminate called without an active exception"); bot/serving/gunicorn_conf.py's worker_exit now
 leaves the process once the shutdown has drained everything.
 """
 
@@ -59,7 +59,7 @@ def test_web_worker_with_the_model_stops_without_abort(tmp_path: Path, slack_api
     log = tmp_path / "gunicorn.log"
     with log.open("w") as output:
         process = subprocess.Popen(
-            [str(GUNICORN), "-c", "python:bot.gunicorn_conf"], env=env, stdout=output, stderr=output
+            [str(GUNICORN), "-c", "python:bot.serving.gunicorn_conf"], env=env, stdout=output, stderr=output
         )
         try:
             deadline = time.monotonic() + 90

@@ -1,4 +1,4 @@
-"""HTTP mode: the WSGI app (`bot.web`) over real sockets on 127.0.0.1, and gunicorn running it.
+"""HTTP mode: the WSGI app (`bot.serving.web`) over real sockets on 127.0.0.1, and gunicorn running it.
 
 Signature, body-cap, replay and fuzz tests live in tests/security/; this file covers serving itself:
 acks before listeners finish, health, readiness, metrics, request ids, and graceful shutdown.
@@ -29,20 +29,20 @@ from prometheus_client import CollectorRegistry, generate_latest
 from sqlalchemy import create_engine, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.ack_priority import AckPriority
-from bot.console.payloads import SlackPayloads
+from bot.cli.console.payloads import SlackPayloads
 from bot.db import make_engine, make_session_factory
-from bot.embeddings import EmbedderLoadError
-from bot.interchange import import_workspace_file
-from bot.logs import REQUEST_ID, configure_logging, current_request_id
-from bot.metrics import DeliveryCollector
+from bot.experts.embeddings import EmbedderLoadError
 from bot.models import DeliveryStatus, ReminderDelivery
 from bot.schema import upgrade_database
 from bot.services import Services
+from bot.serving.ack_priority import AckPriority
+from bot.serving.logs import REQUEST_ID, configure_logging, current_request_id
+from bot.serving.metrics import DeliveryCollector
+from bot.serving.web import Readiness
+from bot.serving.wsgi import ListenerExecutor
 from bot.settings import LogFormat
 from bot.slack import ids
-from bot.web import Readiness
-from bot.wsgi import ListenerExecutor
+from bot.workspace_file.interchange import import_workspace_file
 from tests.conftest import DEMO_FILE
 from tests.fakes.driver import milestone_form_submission, view_of
 from tests.fakes.slack_api import RESPONSE_URL_METHOD, FakeSlackApi
@@ -108,7 +108,7 @@ def test_fast_ack_answers_before_a_slow_listener_even_starts_its_reply(
 def test_listener_work_waits_while_another_request_is_being_acked(
     served: Served, payloads: SlackPayloads, slack_api: FakeSlackApi
 ) -> None:
-    # Another request's ack in progress (as `bot.web` marks it around its checks and dispatch).
+    # Another request's ack in progress (as `bot.serving.web` marks it around its checks and dispatch).
     with served.web.ack_priority.acking():
         reply = served.post(
             payloads.slash_command("/project", "status bidshade", user_id="U02ECBANE"), settle=False
@@ -493,7 +493,7 @@ def test_json_logs_of_a_slack_request_carry_its_request_id(
     assert len(answered) == 1
     assert answered[0]["request_id"] == "req-42"
     assert answered[0]["level"] == "INFO"
-    assert answered[0]["logger"] == "bot.web"
+    assert answered[0]["logger"] == "bot.serving.web"
 
 
 def test_listener_executor_runs_tasks_in_the_submitting_request_context() -> None:
@@ -589,7 +589,7 @@ def test_gunicorn_sigterm_finishes_requests_in_flight_and_the_work_after_acks(
         response_url_base=f"http://127.0.0.1:{slack_api.port}/response",
     )
     process = subprocess.Popen(
-        [str(GUNICORN), "-c", "python:bot.gunicorn_conf"],
+        [str(GUNICORN), "-c", "python:bot.serving.gunicorn_conf"],
         env=gunicorn_env,
         cwd=tmp_path,
         stdout=subprocess.PIPE,
@@ -636,7 +636,7 @@ def test_gunicorn_sigterm_finishes_requests_in_flight_and_the_work_after_acks(
     assert "gunicorn-secret-token" not in stderr
     assert gunicorn_env["SLACK_SIGNING_SECRET"] not in stderr
     lines = [json.loads(line) for line in stderr.splitlines() if line.startswith("{")]
-    assert any(line["logger"] == "bot.web" and line.get("request_id") for line in lines)
+    assert any(line["logger"] == "bot.serving.web" and line.get("request_id") for line in lines)
     # The worker_exit hook ran the runtime's shutdown (role all: the scheduler was stopped too).
     assert any(line["message"] == "Liaison all process stopped" for line in lines)
 
@@ -645,7 +645,7 @@ def test_gunicorn_refuses_a_malformed_setting_in_one_line(
     gunicorn_env: dict[str, str], tmp_path: Path
 ) -> None:
     result = subprocess.run(
-        [str(GUNICORN), "-c", "python:bot.gunicorn_conf"],
+        [str(GUNICORN), "-c", "python:bot.serving.gunicorn_conf"],
         env={**gunicorn_env, "LIAISON_PROCESS_ROLE": "everything"},
         cwd=tmp_path,
         capture_output=True,

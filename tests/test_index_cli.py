@@ -14,12 +14,12 @@ import pytest
 from click.testing import CliRunner, Result
 from sqlalchemy import select
 
+from bot.cli.index import index_group
 from bot.db import make_engine, make_session_factory
-from bot.index_cli import index_group
-from bot.interchange import import_workspace_file
+from bot.experts.profile_version import bump_profiles_version
 from bot.models import Person, ProfileVector, Workspace
-from bot.profile_version import bump_profiles_version
 from bot.schema import upgrade_database
+from bot.workspace_file.interchange import import_workspace_file
 from tests.conftest import DEMO_FILE, DEMO_NOW
 
 
@@ -238,7 +238,7 @@ def test_rebuild_with_the_real_model(database_url: str) -> None:
 
 
 def test_rebuild_bumps_the_profiles_version_only_when_it_wrote(database_url: str) -> None:
-    """Running bots reload their cached index when the version moves (bot/expert_index.py)."""
+    """Running bots reload their cached index when the version moves (bot/experts/index.py)."""
 
     def version() -> int:
         engine = make_engine(database_url)

@@ -13,14 +13,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.db import Base, make_engine, make_session_factory
-from bot.interchange import (
-    WorkspaceFileError,
-    export_workspace,
-    import_workspace,
-    import_workspace_file,
-    load_workspace_document,
-    parse_workspace_document,
-)
+from bot.experts.profile_version import profiles_version
 from bot.models import (
     AuditEntry,
     Blocker,
@@ -34,7 +27,14 @@ from bot.models import (
     Role,
     Workspace,
 )
-from bot.profile_version import profiles_version
+from bot.workspace_file.interchange import (
+    WorkspaceFileError,
+    export_workspace,
+    import_workspace,
+    import_workspace_file,
+    load_workspace_document,
+    parse_workspace_document,
+)
 from tests.conftest import DEMO_FILE
 
 DATA = Path(__file__).parent / "data" / "interchange"

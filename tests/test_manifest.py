@@ -12,10 +12,10 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.cli import main
-from bot.manifest import BOT_EVENTS, build_manifest
+from bot.cli.main import main
 from bot.models import DeliveryStatus, ReminderDelivery
 from bot.settings import CommandNames, Settings
+from bot.slack.manifest import BOT_EVENTS, build_manifest
 from tests.fakes.driver import SlackDriver
 from tests.fakes.slack_api import RESPONSE_URL_METHOD
 

@@ -19,14 +19,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.access import load_actor, resolve_workspace
-from bot.blockers import add_blocker
 from bot.db import make_engine, make_session_factory
 from bot.domain.dates import parse_due
-from bot.interchange import import_workspace_file
-from bot.milestones import add_milestone
 from bot.models import Blocker, Milestone, Project
-from bot.projects import find_project
+from bot.projects.blockers import add_blocker
+from bot.projects.milestones import add_milestone
+from bot.projects.project import find_project
 from bot.schema import upgrade_database
+from bot.workspace_file.interchange import import_workspace_file
 from tests.concurrency import release_together
 from tests.conftest import DEMO_FILE, DEMO_NOW
 

@@ -21,14 +21,10 @@ from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from sqlalchemy import Engine, MetaData, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.cli import main
+from bot.cli.doctor import Status, run_checks
+from bot.cli.main import main
 from bot.clock import FixedClock
 from bot.db import make_engine, make_session_factory
-from bot.doctor import Status, run_checks
-from bot.installations import ENCRYPTED_PREFIX, TokenDecryptionError
-from bot.interchange import import_workspace_file
-from bot.logs import configure_logging, settings_secrets
-from bot.manifest import BOT_SCOPES
 from bot.models import (
     Project,
     Workspace,
@@ -39,10 +35,14 @@ from bot.models import (
 )
 from bot.schema import upgrade_database
 from bot.services import Services
+from bot.serving.logs import configure_logging, settings_secrets
+from bot.serving.web import build_wsgi_app
+from bot.serving.wsgi import build_runtime
 from bot.settings import Settings
+from bot.slack.installations import ENCRYPTED_PREFIX, TokenDecryptionError
+from bot.slack.manifest import BOT_SCOPES
 from bot.slack.notifier import NotInstalledError
-from bot.web import build_wsgi_app
-from bot.wsgi import build_runtime
+from bot.workspace_file.interchange import import_workspace_file
 from tests.conftest import DEMO_NOW
 from tests.fakes.driver import message_text
 from tests.fakes.slack_api import RESPONSE_URL_METHOD, FakeSlackApi

@@ -6,9 +6,9 @@ import pytest
 from slack_bolt import App
 
 from bench.question_set import load_question_set, run_question_set
-from bot.console.payloads import SlackPayloads
-from bot.embeddings import HashingEmbedder
-from bot.semantic import CachingEmbedder
+from bot.cli.console.payloads import SlackPayloads
+from bot.experts.embeddings import HashingEmbedder
+from bot.questions.search import CachingEmbedder
 from bot.services import Services
 from tests.fakes.slack_api import FakeSlackApi
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from bot.cli import main
+from bot.cli.main import main
 from bot.settings import (
     DEFAULT_EMBEDDING_MODEL,
     DEFAULT_SLACK_API_URL,

@@ -35,7 +35,7 @@ from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
 from sqlalchemy import select
 
-from bot.console.payloads import SlackPayloads
+from bot.cli.console.payloads import SlackPayloads
 from bot.db import make_engine, make_session_factory
 from bot.models import Milestone
 from tests.fakes.driver import milestone_form_submission, view_of

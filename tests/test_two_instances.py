@@ -37,12 +37,12 @@ from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.app import APOLOGY
+from bot.cli.console.payloads import SignedBody, SlackPayloads
 from bot.clock import SystemClock
-from bot.console.payloads import SignedBody, SlackPayloads
 from bot.db import make_engine, make_session_factory
-from bot.interchange import import_workspace_file
 from bot.models import Blocker, DeliveryStatus, ReminderDelivery, Workspace
 from bot.schema import upgrade_database
+from bot.workspace_file.interchange import import_workspace_file
 from tests.conftest import DEMO_FILE, SIGNING_SECRET
 from tests.fakes.slack_api import RESPONSE_URL_METHOD, FakeSlackApi
 from tests.jobs.reminder_support import posted_keys, release, seed_due_deliveries

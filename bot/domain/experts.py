@@ -11,7 +11,7 @@ Everything here is numpy: no database, no Slack, no model. `ExpertIndex` holds t
 query costs one pass over it). Large indexes also keep a float16 copy, which torch (imported only
 then) multiplies in half the time; the best candidates are then re-scored in float32, so the
 suggestions and their scores are those of the exact pass (`HalfPrecisionMatrix`). `score_people` is
-the same exact scoring without the ranking policy; the offline evaluation (`bot.experts_evaluation`)
+the same exact scoring without the ranking policy; the offline evaluation (`bot.experts.evaluation`)
 uses it so that what we measure is what we ship.
 """
 
@@ -714,7 +714,7 @@ def _half_precision_error(dimension: int, max_norm: float) -> float:
 def _import_torch() -> Any | None:
     """torch, imported on first use by a half-precision index; None if it is not installed."""
     if "torch" not in sys.modules:
-        # As bot.embeddings does before loading the model: torch reads the OpenMP wait policy once,
+        # As bot.experts.embeddings does before loading the model: torch reads the OpenMP wait policy once,
         # when it loads, and spinning threads would steal the second core from numpy (and back).
         os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     try:

@@ -20,9 +20,9 @@ from bot.access import Actor, load_actor, require_milestone_editor, resolve_work
 from bot.domain.dates import DateParseError, format_local, parse_due
 from bot.domain.reminders import SnoozeOption, plan_snooze
 from bot.errors import UserFacingError
-from bot.milestones import complete_milestone, find_milestone, move_milestone
 from bot.models import Milestone, MilestoneStatus, ReminderDelivery
-from bot.projects import affected_users, person_for
+from bot.projects.milestones import complete_milestone, find_milestone, move_milestone
+from bot.projects.project import affected_users, person_for
 from bot.reminders.content import MilestoneReminder, load_reminder
 from bot.reminders.ledger import plan_delivery, record_action
 from bot.reminders.policy import load_policy_book

@@ -28,9 +28,9 @@ from bot.models import (
     ReminderDelivery,
     Workspace,
 )
+from bot.projects.reports import MilestoneLine, PersonRef, milestone_line, person_ref
 from bot.reminders.ledger import Claim, person_zone
 from bot.reminders.policy import PolicyBook, load_policy_book
-from bot.reports import MilestoneLine, PersonRef, milestone_line, person_ref
 
 DIGEST_HORIZON = timedelta(days=14)
 WAITING_HORIZON = timedelta(days=7)
@@ -153,7 +153,7 @@ class _MilestoneRow:
     lead: _Who | None
 
     def line(self, now: datetime) -> MilestoneLine:
-        """As `bot.reports.milestone_line` would snapshot it."""
+        """As `bot.projects.reports.milestone_line` would snapshot it."""
         return MilestoneLine(
             ref=f"{self.project_key}-{self.number}",
             project_key=self.project_key,

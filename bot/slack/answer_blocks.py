@@ -12,9 +12,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.answers import Answer, Line, Source, When
 from bot.domain.dates import format_local, format_relative
-from bot.reports import PersonRef
+from bot.projects.reports import PersonRef
+from bot.questions.answers import Answer, Line, Source, When
 from bot.settings import CommandNames
 from bot.slack import ids
 from bot.slack.blocks import (

@@ -18,7 +18,14 @@ from zoneinfo import ZoneInfo
 from bot.domain.dates import format_local, format_relative
 from bot.domain.matching import Candidate
 from bot.models import MilestoneStatus, ProjectStatus, Role
-from bot.reports import BlockerLine, MemberLine, MilestoneLine, PersonRef, ProjectLine, ProjectStatusReport
+from bot.projects.reports import (
+    BlockerLine,
+    MemberLine,
+    MilestoneLine,
+    PersonRef,
+    ProjectLine,
+    ProjectStatusReport,
+)
 from bot.slack import ids
 
 Block = dict[str, Any]

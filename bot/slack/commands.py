@@ -26,10 +26,11 @@ from bot.access import (
     resolve_workspace,
     visible_projects,
 )
-from bot.blockers import add_blocker, list_blockers, resolve_blocker
 from bot.domain.dates import DateParseError, ParsedDue, format_local, parse_due
 from bot.errors import InvalidInput, NotFound, UserFacingError
-from bot.milestones import (
+from bot.models import ProjectStatus
+from bot.projects.blockers import add_blocker, list_blockers, resolve_blocker
+from bot.projects.milestones import (
     complete_milestone,
     find_milestone,
     list_milestones,
@@ -37,8 +38,7 @@ from bot.milestones import (
     next_for_me,
     overdue,
 )
-from bot.models import ProjectStatus
-from bot.projects import (
+from bot.projects.project import (
     STATUS_LABELS,
     affected_users,
     find_project,
@@ -50,8 +50,8 @@ from bot.projects import (
     project_status,
     set_project_status,
 )
+from bot.projects.reports import member_lines, milestone_line, project_line
 from bot.reminders.admin import change_policy, parse_policy_words, set_waiting_digest, show_policy
-from bot.reports import member_lines, milestone_line, project_line
 from bot.settings import Settings
 from bot.slack import blocks as kit
 from bot.slack.help import build_help_reply

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.home import HomeReport
+from bot.projects.home import HomeReport
 from bot.slack import ids
 from bot.slack.blocks import (
     STATUS_EMOJI,

@@ -10,7 +10,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.access import load_actor, resolve_workspace
 from bot.errors import NotSetUp
-from bot.home import home_report
+from bot.projects.home import home_report
 from bot.services import Services
 from bot.slack.home import build_home_view
 

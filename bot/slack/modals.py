@@ -13,7 +13,7 @@ from typing import Any
 
 from bot.errors import InvalidInput
 from bot.models import Project, ProjectStatus, Role
-from bot.projects import ProjectDraft
+from bot.projects.project import ProjectDraft
 from bot.slack import ids
 from bot.slack.blocks import Block, context, escape, truncate
 

@@ -12,7 +12,7 @@ messages needs:
 - `find_reminder`: every reminder carries its delivery key in message metadata, so after an
   ambiguous attempt the message can be looked for in the conversation's history before posting again.
 - Per-workspace tokens (OAuth installs): each call goes out with the token of the workspace it is for,
-  found (and rotated when due) by `bot.installations.InstallationTokens`. A workspace where Liaison is
+  found (and rotated when due) by `bot.slack.installations.InstallationTokens`. A workspace where Liaison is
   not installed (any more) raises `NotInstalledError` without calling Slack, which the reminder tick
   turns into a cancelled delivery: no retries, no failure report to a lead nobody can message.
 """
@@ -39,7 +39,7 @@ from bot.slack.blocks import Reply
 from bot.slack.client import build_retry_handlers, build_web_client
 
 if TYPE_CHECKING:
-    from bot.installations import InstallationTokens
+    from bot.slack.installations import InstallationTokens
 
 REMINDER_EVENT_TYPE = "liaison_reminder"
 # Slack errors that no retry will fix: the delivery fails at once and its project lead is told.

@@ -8,7 +8,7 @@ Built by `bot.app.create_app` when `SLACK_CLIENT_ID` and `SLACK_CLIENT_SECRET` a
   exchanges the code (`oauth.v2.access`), creates (or keeps) the team's workspace, then stores the
   installation; the workspace comes first, so a stored token always has a workspace to serve.
 - Every Slack request is authorized with its team's stored token (rotated first when it is about to
-  expire, once across instances: `bot.installations.InstallationTokens`).
+  expire, once across instances: `bot.slack.installations.InstallationTokens`).
 """
 
 from __future__ import annotations
@@ -30,15 +30,15 @@ from slack_sdk.oauth.installation_store import Installation
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from bot.installations import (
+from bot.services import Services
+from bot.slack.installations import (
     InstallationTokens,
     LiaisonInstallationStore,
     LiaisonOAuthStateStore,
     TokenCipher,
 )
-from bot.manifest import BOT_SCOPES
-from bot.services import Services
-from bot.workspaces import record_installed_workspace
+from bot.slack.manifest import BOT_SCOPES
+from bot.slack.workspaces import record_installed_workspace
 
 logger = logging.getLogger(__name__)
 
@@ -233,7 +233,7 @@ def install_oauth_log_filter() -> None:
     query (Bolt's OAuth flow, ours), a state row (the state store's DEBUG) or a request's form
     (`oauth.v2.access`, slack_sdk's DEBUG) gets one.
     """
-    for name in ("liaison.bolt", __name__, "bot.installations", "slack_sdk.web.base_client"):
+    for name in ("liaison.bolt", __name__, "bot.slack.installations", "slack_sdk.web.base_client"):
         target = logging.getLogger(name)
         if not any(isinstance(f, OAuthValueFilter) for f in target.filters):
             target.addFilter(OAuthValueFilter())

@@ -2,7 +2,7 @@
 
 Pure functions, no Slack calls. User text enters mrkdwn only through `escape`/`truncate_escaped`;
 modal inputs are plain text and need no escaping. Block ids of the modal equal the field names of
-`bot.profiles.FIELDS`, so field errors map one to one and the demo console's `:submit title=…` reads
+`bot.experts.profiles.FIELDS`, so field errors map one to one and the demo console's `:submit title=…` reads
 naturally.
 """
 
@@ -14,8 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.errors import InvalidInput
-from bot.models import MAX_WEEKLY_REQUEST_CAP, ExpertVisibility, Sector
-from bot.profiles import (
+from bot.experts.profiles import (
     FIELDS,
     MAX_DISCIPLINE,
     MAX_EXPERTISE,
@@ -25,6 +24,7 @@ from bot.profiles import (
     ProfileEdit,
     ProfileView,
 )
+from bot.models import MAX_WEEKLY_REQUEST_CAP, ExpertVisibility, Sector
 from bot.settings import CommandNames
 from bot.slack.blocks import (
     MAX_SECTION_TEXT,

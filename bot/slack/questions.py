@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.access import Actor, load_actor, resolve_workspace
-from bot.answers import Answer, build_answer, load_directory
-from bot.domain.questions import Interpretation, index_directory, interpret, projects_named
-from bot.embeddings import EmbedderLoadError
 from bot.errors import UserFacingError
-from bot.llm import LlmPhraser
-from bot.semantic import CachingEmbedder, intent_similarity
+from bot.experts.embeddings import EmbedderLoadError
+from bot.questions.answers import Answer, build_answer, load_directory
+from bot.questions.interpret import Interpretation, index_directory, interpret, projects_named
+from bot.questions.llm import LlmPhraser
+from bot.questions.search import CachingEmbedder, intent_similarity
 from bot.services import Services
 from bot.slack.answer_blocks import answer_plain_text, build_answer_reply
 from bot.slack.blocks import Reply, build_error_reply

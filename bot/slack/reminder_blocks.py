@@ -13,9 +13,9 @@ from zoneinfo import ZoneInfo
 
 from bot.domain.dates import format_local, format_relative
 from bot.domain.reminders import DeliveryKind, SnoozeOption
+from bot.projects.reports import MilestoneLine
 from bot.reminders.admin import PolicyView
 from bot.reminders.content import Content, FailureNotice, MilestoneReminder, ProjectDigest, WaitingDigest
-from bot.reports import MilestoneLine
 from bot.slack import ids
 from bot.slack.blocks import (
     Block,

@@ -16,9 +16,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.access import load_actor, resolve_workspace
 from bot.domain.dates import DateParseError, format_local, parse_due
 from bot.errors import Forbidden, InvalidInput, NotFound, UserFacingError
-from bot.milestones import add_milestone
 from bot.models import Project
-from bot.projects import affected_users, create_project, edit_project, find_project, validate_draft
+from bot.projects.milestones import add_milestone
+from bot.projects.project import affected_users, create_project, edit_project, find_project, validate_draft
 from bot.settings import Settings
 from bot.slack import blocks as kit
 from bot.slack import ids

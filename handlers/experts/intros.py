@@ -16,7 +16,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.errors import UserFacingError
-from bot.intros import (
+from bot.experts.intros import (
     IntroView,
     decide_intro,
     record_expert_message,

@@ -14,7 +14,7 @@ from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 
 from bot.errors import NotFound, UserFacingError
-from bot.expert_suggestions import ExpertCommand, ExpertMode, find_experts, parse_expert_command
+from bot.experts.ranking import ExpertCommand, ExpertMode, find_experts, parse_expert_command
 from bot.services import Services
 from bot.slack.blocks import Reply
 from bot.slack.expert_blocks import (

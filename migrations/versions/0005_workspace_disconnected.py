@@ -1,6 +1,6 @@
 """Disconnected workspaces: when Slack took Liaison's bot token back (uninstall, revocation).
 
-`workspace.disconnected_at` and `disconnected_reason` are set by `bot.workspaces.forget_installation`
+`workspace.disconnected_at` and `disconnected_reason` are set by `bot.slack.workspaces.forget_installation`
 and cleared by a reinstall; while set, no reminder is planned for the workspace (bot/reminders/ledger.py)
 and its people's time zones are not read from Slack. Both nullable: existing workspaces are connected.
 

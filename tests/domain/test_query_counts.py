@@ -15,10 +15,10 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.access import Actor, load_actor, resolve_workspace
-from bot.blockers import list_blockers
-from bot.milestones import next_for_me
 from bot.models import Blocker, Membership, Milestone, MilestoneStatus, Person, Project, Role
-from bot.projects import project_status
+from bot.projects.blockers import list_blockers
+from bot.projects.milestones import next_for_me
+from bot.projects.project import project_status
 from tests.conftest import DEMO_NOW
 from tests.statements import recorded_statements
 

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pytest
 
-from bot.domain.questions import (
+from bot.questions.interpret import (
     Directory,
     Entities,
     Intent,

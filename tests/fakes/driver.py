@@ -12,7 +12,7 @@ from typing import Any
 
 from slack_bolt import App
 
-from bot.console.payloads import SignedBody, SlackPayloads
+from bot.cli.console.payloads import SignedBody, SlackPayloads
 from bot.slack import ids
 from tests.fakes.slack_api import RESPONSE_URL_METHOD, FakeSlackApi, RecordedCall
 

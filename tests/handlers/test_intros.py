@@ -15,9 +15,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import FixedClock
-from bot.embeddings import HashingEmbedder
 from bot.errors import NotFound
-from bot.intros import CAP_WINDOW, get_intro, list_intros, subject_hash
+from bot.experts.embeddings import HashingEmbedder
+from bot.experts.intros import CAP_WINDOW, get_intro, list_intros, subject_hash
 from bot.models import AuditEntry, ExpertVisibility, IntroRequest, IntroStatus
 from bot.services import Services
 from bot.settings import Settings
@@ -467,7 +467,7 @@ def test_every_intro_message_is_valid_block_kit(
 
 
 def test_cap_status_says_when_someone_is_free_again() -> None:
-    from bot.intros import cap_status, effective_cap
+    from bot.experts.intros import cap_status, effective_cap
 
     now = DEMO_NOW
     times = [now - timedelta(days=1), now - timedelta(days=6), now - timedelta(days=3)]

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.experts.profile_version import profiles_version
 from bot.models import AuditEntry, ExpertVisibility, Person, Sector, Workspace
-from bot.profile_version import profiles_version
 from bot.slack import profile_blocks as ui
 from tests.fakes.driver import Exchange, SlackDriver, buttons_of, message_text, opened_view
 from tests.fakes.slack_api import RESPONSE_URL_METHOD

@@ -1,4 +1,6 @@
-"""A hidden profile is never named as an expert in plain-language answers (regression for bot/answers.py).
+"""A hidden profile is never named as an expert in plain-language answers.
+
+Regression test for bot/questions/answers.py.
 
 "who knows about GDPR?" names Prof. Camille Dubois, whose profile is all GDPR, and Marek Novak, privacy
 counsel. Once Dubois is hidden — in the database or through her own /profile form — nothing of hers
@@ -15,7 +17,7 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.embeddings import HashingEmbedder, SentenceTransformerEmbedder
+from bot.experts.embeddings import HashingEmbedder, SentenceTransformerEmbedder
 from bot.models import ExpertVisibility, Person
 from bot.services import Services
 from bot.slack import profile_blocks as ui

@@ -14,8 +14,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import FixedClock, SystemClock
 from bot.db import make_engine, make_session_factory
-from bot.installations import InstallationKey
-from bot.interchange import import_workspace_file
 from bot.models import (
     AuditEntry,
     DeliveryStatus,
@@ -30,9 +28,11 @@ from bot.models import (
 from bot.reminders.dispatch import NOT_INSTALLED
 from bot.reminders.ledger import plan_failure_reports, replan_milestone, replan_workspace
 from bot.schema import upgrade_database
+from bot.serving.wsgi import Runtime, build_runtime
 from bot.settings import Settings
-from bot.workspaces import REVOKED_REASON, UNINSTALLED_REASON, forget_installation
-from bot.wsgi import Runtime, build_runtime
+from bot.slack.installations import InstallationKey
+from bot.slack.workspaces import REVOKED_REASON, UNINSTALLED_REASON, forget_installation
+from bot.workspace_file.interchange import import_workspace_file
 from jobs.reminders import plan_reminders, refresh_time_zones, run_reminder_tick
 from tests.conftest import DEMO_FILE
 from tests.fakes.driver import SlackDriver

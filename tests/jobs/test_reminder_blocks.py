@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 from bot.domain.reminders import DeliveryKind
 from bot.models import MilestoneStatus
+from bot.projects.reports import MilestoneLine, PersonRef
 from bot.reminders.content import MilestoneReminder, ProjectDigest, WaitingDigest
-from bot.reports import MilestoneLine, PersonRef
 from bot.slack.reminder_blocks import build_digest_reply, build_reminder_reply, build_waiting_reply
 
 NOW = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)

@@ -6,11 +6,11 @@ import re
 from datetime import date
 from pathlib import Path
 
-from bot.console.session import ConsoleSession
+from bot.cli.console.session import ConsoleSession
 from bot.db import make_engine, make_session_factory
-from bot.interchange import import_workspace_file
 from bot.schema import upgrade_database
 from bot.settings import Settings
+from bot.workspace_file.interchange import import_workspace_file
 from tests.conftest import DEMO_FILE
 
 

@@ -14,13 +14,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import FixedClock
 from bot.domain.reminders import DeliveryKind
-from bot.interchange import import_workspace, load_workspace_document
 from bot.models import DeliveryStatus, Milestone, MilestoneStatus, Person, ReminderDelivery
 from bot.reminders.ledger import claim_due, replan_milestone
 from bot.services import Services
 from bot.settings import Settings
 from bot.slack import ids
 from bot.slack.notifier import build_notifier
+from bot.workspace_file.interchange import import_workspace, load_workspace_document
 from jobs.reminders import plan_reminders, refresh_time_zones, run_reminder_tick, send_due_reminders
 from jobs.scheduler import REMINDER_TICK_JOB_ID, build_scheduler
 from tests.conftest import DEMO_FILE, DEMO_NOW

@@ -1,6 +1,6 @@
-"""The real WSGI application (`bot.web`) on a real socket on 127.0.0.1, for HTTP-level tests.
+"""The real WSGI application (`bot.serving.web`) on a real socket on 127.0.0.1, for HTTP-level tests.
 
-The Bolt app is built as `bot.wsgi.build_runtime` builds it: Bolt's own signature check off (the WSGI
+The Bolt app is built as `bot.serving.wsgi.build_runtime` builds it: Bolt's own signature check off (the WSGI
 layer checks), listeners finished on a `ListenerExecutor` after the ack. `Served.settle()` waits for
 that work, so a test can look at the fake Slack API afterwards without polling.
 """
@@ -19,11 +19,10 @@ from typing import Any
 from slack_sdk import WebClient
 
 from bot.app import create_app
-from bot.console.payloads import SignedBody
-from bot.metrics import Metrics
+from bot.cli.console.payloads import SignedBody
 from bot.services import Services
-from bot.slack.client import build_web_client
-from bot.web import (
+from bot.serving.metrics import Metrics
+from bot.serving.web import (
     SLACK_EVENTS_PATH,
     GracefulWSGIServer,
     LiaisonWsgiApp,
@@ -31,7 +30,8 @@ from bot.web import (
     build_wsgi_app,
     make_http_server,
 )
-from bot.wsgi import ListenerExecutor
+from bot.serving.wsgi import ListenerExecutor
+from bot.slack.client import build_web_client
 
 
 @dataclass(frozen=True)
@@ -146,7 +146,8 @@ class ServerPool:
                 services,
                 client=client or build_web_client(settings, timeout=5),
                 verify_signatures=False,
-                # As bot.wsgi builds it for HTTP: bot.web acks, then Bolt runs the listener to its end.
+                # As bot.serving.wsgi builds it for HTTP: bot.serving.web acks, then Bolt runs the
+                # listener to its end.
                 process_before_response=True,
                 listener_executor=listeners,
             )

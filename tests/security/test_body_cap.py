@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from bot.console.payloads import SlackPayloads
+from bot.cli.console.payloads import SlackPayloads
 from bot.services import Services
-from bot.web import LiaisonWsgiApp, SignatureCheck, build_wsgi_app
+from bot.serving.web import LiaisonWsgiApp, SignatureCheck, build_wsgi_app
 from tests.security.served import Served, ServerPool
 
 CAP = 4096

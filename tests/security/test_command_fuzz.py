@@ -22,10 +22,10 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import APOLOGY
-from bot.console.payloads import SlackPayloads
-from bot.embeddings import HashingEmbedder
+from bot.cli.console.payloads import SlackPayloads
+from bot.experts.embeddings import HashingEmbedder
 from bot.models import Blocker, Milestone, Person, Project
-from bot.semantic import CachingEmbedder
+from bot.questions.search import CachingEmbedder
 from bot.services import Services
 from bot.slack.commands import CommandRequest, execute_command
 from bot.slack.questions import Question, answer_question

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.logs import RedactingFilter, configure_logging, redact, settings_secrets
+from bot.serving.logs import RedactingFilter, configure_logging, redact, settings_secrets
 from bot.settings import LogFormat, Settings
 
 BOT_TOKEN = "xoxb-1234567890-0987654321-AbCdEfGhIjKlMnOpQrStUvWx"

@@ -16,13 +16,13 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.console.payloads import SlackPayloads
+from bot.cli.console.payloads import SlackPayloads
 from bot.db import make_engine, make_session_factory
-from bot.interchange import import_workspace_file
 from bot.models import Blocker, ProcessedRequest
 from bot.schema import upgrade_database
 from bot.services import Services
-from bot.web import DATABASE_UNREACHABLE, REPLAY_KEY_PREFIX
+from bot.serving.web import DATABASE_UNREACHABLE, REPLAY_KEY_PREFIX
+from bot.workspace_file.interchange import import_workspace_file
 from tests.conftest import DEMO_FILE, DEMO_NOW
 from tests.fakes.slack_api import RESPONSE_URL_METHOD, FakeSlackApi
 from tests.security.served import Served, ServerPool

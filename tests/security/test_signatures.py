@@ -14,9 +14,9 @@ import itertools
 import pytest
 from slack_sdk.signature import SignatureVerifier
 
-from bot.console.payloads import SignedBody, SlackPayloads
+from bot.cli.console.payloads import SignedBody, SlackPayloads
 from bot.services import Services
-from bot.web import SignatureCheck
+from bot.serving.web import SignatureCheck
 from tests.fakes.slack_api import RESPONSE_URL_METHOD, FakeSlackApi
 from tests.security.served import ManualClock, ServerPool, http_request
 

@@ -1,0 +1,238 @@
+"""Turns recorded Slack Web API calls into readable console text.
+
+Buttons are numbered as they are printed so the console can press them (`:click 2`); modals are
+remembered so the console can submit them (`:submit title="…" due="…"`).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.cli.console.fake_slack import RESPONSE_URL_METHOD, RecordedCall
+
+SILENT_METHODS = {"auth.test", "users.info", "conversations.open", "conversations.info"}
+# Slack's angle-bracket markup: <@U1>, <#C1|name>, <!here>, <!date^…|fallback>, <https://x|label>.
+_MARKUP = re.compile(r"<([^<>|]+)(?:\|([^<>]*))?>")
+
+
+@dataclass(frozen=True)
+class ClickTarget:
+    """A button printed on screen."""
+
+    number: int
+    label: str
+    action_id: str
+    value: str
+    block_id: str
+    surface: str  # "message" | "home" | "modal"
+    channel_id: str | None
+    message_ts: str | None
+    response_url: str | None
+    view: dict[str, Any] | None
+
+
+@dataclass
+class ScreenState:
+    """What the console remembers of the screen: buttons to click and the open modal."""
+
+    buttons: list[ClickTarget] = field(default_factory=list)
+    open_modal: dict[str, Any] | None = None
+
+
+def plain_mrkdwn(text: str, name_of: Callable[[str], str]) -> str:
+    """Mrkdwn to terminal text: mentions become @Name / #channel, links `label (url)`, entities are
+    unescaped (after the markup is replaced, so an escaped `&lt;@U1&gt;` stays literal text)."""
+
+    def replace(match: re.Match[str]) -> str:
+        target, label = match.group(1), match.group(2)
+        if target.startswith("@"):
+            return "@" + name_of(target[1:])
+        if target.startswith("#"):
+            return "#" + (label or target[1:])
+        if target.startswith("!date^"):
+            return label or target  # Slack shows the fallback where it cannot format the date
+        if target.startswith("!"):
+            # <!here>, <!channel>, <!subteam^S1|@team> as Slack would render them.
+            return "@" + (label or target[1:]).lstrip("@")
+        return f"{label} ({target})" if label and label != target else target
+
+    return html.unescape(_MARKUP.sub(replace, text))
+
+
+class CallRenderer:
+    """Formats calls; keeps `ScreenState` current.
+
+    `viewer` gives the user the console acts as: only their App Home is shown in full (with buttons),
+    because nobody can see, let alone press buttons on, someone else's Home.
+    """
+
+    def __init__(self, name_of: Callable[[str], str], viewer: Callable[[], str] | None = None) -> None:
+        self._name_of = name_of
+        self._viewer = viewer
+        self.state = ScreenState()
+
+    def render(self, call: RecordedCall) -> str | None:
+        """Readable text for one call, or None for calls a user would not see."""
+        method, params = call.method, call.params
+        if method in SILENT_METHODS:
+            return None
+        if method == "chat.postMessage":
+            channel = str(params.get("channel", ""))
+            where = f"DM to @{self._name_of(channel)}" if channel.startswith(("U", "D")) else f"#{channel}"
+            thread = " (in thread)" if params.get("thread_ts") else ""
+            return self._message(f"Liaison → {where}{thread}", params, "message", channel_id=channel)
+        if method == "chat.postEphemeral":
+            who = self._name_of(str(params.get("user", "")))
+            return self._message(
+                f"Liaison → only @{who} sees this", params, "message", channel_id=str(params.get("channel"))
+            )
+        if method == "chat.update":
+            return self._message(
+                "Liaison updated a message",
+                params,
+                "message",
+                channel_id=str(params.get("channel")),
+                message_ts=str(params.get("ts")),
+            )
+        if method == RESPONSE_URL_METHOD:
+            if params.get("delete_original"):
+                return "── Liaison removed its message"
+            kind = "replaced its message" if params.get("replace_original") else "→ only you see this"
+            if params.get("response_type") == "in_channel":
+                kind = "→ channel"
+            response_url = f"/response/{params.get('_response_token')}"
+            return self._message(f"Liaison {kind}", params, "message", response_url=response_url)
+        if method in ("views.open", "views.push", "views.update"):
+            view = params.get("view") or {}
+            if isinstance(view, str):
+                view = json.loads(view)
+            self.state.open_modal = view
+            title = (view.get("title") or {}).get("text", "")
+            body = self._blocks(view.get("blocks") or [], "modal", view=view)
+            hint = (
+                "\n   (fill it in with :submit field=value …; fields: "
+                + ", ".join(
+                    b.get("block_id", "") for b in view.get("blocks") or [] if b.get("type") == "input"
+                )
+                + ")"
+            )
+            return f"── Liaison opened a form: {title}\n{body}" + (hint if view.get("submit") else "")
+        if method == "views.publish":
+            view = params.get("view") or {}
+            if isinstance(view, str):
+                view = json.loads(view)
+            user_id = str(params.get("user_id", ""))
+            who = self._name_of(user_id)
+            if self._viewer is not None and user_id != self._viewer():
+                return f"── App Home of @{who} updated"
+            return f"── App Home of @{who} updated\n" + self._blocks(
+                view.get("blocks") or [], "home", view=view
+            )
+        return f"── {method} {json.dumps(params, default=str)[:300]}"
+
+    def _message(
+        self,
+        title: str,
+        params: dict[str, Any],
+        surface: str,
+        *,
+        channel_id: str | None = None,
+        message_ts: str | None = None,
+        response_url: str | None = None,
+    ) -> str:
+        blocks = params.get("blocks")
+        if isinstance(blocks, str):
+            blocks = json.loads(blocks)
+        if blocks:
+            body = self._blocks(
+                blocks, surface, channel_id=channel_id, message_ts=message_ts, response_url=response_url
+            )
+        else:
+            body = "   " + plain_mrkdwn(str(params.get("text", "")), self._name_of).replace("\n", "\n   ")
+        return f"── {title}\n{body}"
+
+    def _blocks(
+        self,
+        blocks: list[dict[str, Any]],
+        surface: str,
+        *,
+        channel_id: str | None = None,
+        message_ts: str | None = None,
+        response_url: str | None = None,
+        view: dict[str, Any] | None = None,
+    ) -> str:
+        lines: list[str] = []
+
+        def add_button(element: dict[str, Any], block_id: str) -> str:
+            number = len(self.state.buttons) + 1
+            label = (element.get("text") or {}).get("text", "")
+            self.state.buttons.append(
+                ClickTarget(
+                    number,
+                    label,
+                    element.get("action_id", ""),
+                    str(element.get("value", "")),
+                    block_id,
+                    surface,
+                    channel_id,
+                    message_ts,
+                    response_url,
+                    view,
+                )
+            )
+            return f"[{number}: {label}]"
+
+        for block in blocks:
+            kind = block.get("type")
+            block_id = str(block.get("block_id", "b"))
+            if kind == "header":
+                lines.append("   " + block["text"]["text"].upper())
+            elif kind == "section":
+                text = plain_mrkdwn((block.get("text") or {}).get("text", ""), self._name_of)
+                for item in block.get("fields") or []:
+                    text += ("\n" if text else "") + plain_mrkdwn(item.get("text", ""), self._name_of)
+                accessory = block.get("accessory")
+                if accessory and accessory.get("type") == "button":
+                    text += "  " + add_button(accessory, block_id)
+                lines.append("   " + text.replace("\n", "\n   "))
+            elif kind == "context":
+                texts = [plain_mrkdwn(e.get("text", ""), self._name_of) for e in block.get("elements", [])]
+                lines.append("   · " + " ".join(texts))
+            elif kind == "divider":
+                lines.append("   " + "─" * 40)
+            elif kind == "actions":
+                lines.append(
+                    "   "
+                    + "  ".join(
+                        add_button(e, block_id)
+                        for e in block.get("elements", [])
+                        if e.get("type") == "button"
+                    )
+                )
+            elif kind == "input":
+                optional = " (optional)" if block.get("optional") else ""
+                lines.append(
+                    f"   ▢ {block.get('block_id')}: {block['label']['text']}{optional}"
+                    + _input_hint(block.get("element") or {})
+                )
+        return "\n".join(lines)
+
+
+def _input_hint(element: dict[str, Any]) -> str:
+    """What `:submit` accepts for an input: the option values of a select, people for a user picker."""
+    kind = element.get("type")
+    if kind in ("static_select", "checkboxes"):
+        values = [str(o.get("value", "")) for o in element.get("options", [])]
+        return " — one of: " + ", ".join(values) if kind == "static_select" else " — " + ", ".join(values)
+    if kind == "users_select":
+        return " — a person (id or name)"
+    if kind == "multi_users_select":
+        return " — people, comma-separated"
+    if kind == "conversations_select":
+        return " — a channel id"
+    return ""

@@ -1,0 +1,220 @@
+"""Milestone operations: list, next, overdue, add, complete, move.
+
+Milestones are referred to as `KEY-NUMBER` (e.g. `bidshade-2`); numbers are per project and never
+reused. Completing twice is a no-op, so a double click or a retried request has one effect.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload
+
+from bot.access import Actor, can_see, require_editor, require_milestone_editor, role_of, visible_projects
+from bot.domain.dates import ParsedDue
+from bot.domain.reminders import ReminderPolicy
+from bot.errors import InvalidInput, NotFound
+from bot.models import Milestone, MilestoneStatus, Person, Project
+from bot.projects.project import find_project, next_number, record_audit
+from bot.projects.reports import MilestoneLine, milestone_line
+from bot.reminders.ledger import cancel_for_milestone, replan_milestone
+
+MILESTONE_REF_RE = re.compile(r"^([a-z][a-z0-9_]{0,39})-(\d{1,6})$")
+MAX_TITLE = 300
+NEXT_WINDOW = timedelta(days=14)
+
+
+def find_milestone(session: Session, actor: Actor, ref: str) -> Milestone:
+    """Resolve `KEY-NUMBER` among milestones of projects the actor may see.
+
+    Raises:
+        InvalidInput: Not of the form KEY-NUMBER.
+        NotFound: No such milestone (or its project is private to the actor).
+    """
+    match = MILESTONE_REF_RE.match(ref.strip().lower())
+    if match is None:
+        raise InvalidInput(
+            f"“{ref}” is not a milestone id. Ids look like `bidshade-2`; "
+            "see them with `/milestone list PROJECT`."
+        )
+    key, number = match.group(1), int(match.group(2))
+    milestone = session.scalars(
+        select(Milestone)
+        .join(Project)
+        .where(Project.workspace_id == actor.workspace_id, Project.key == key, Milestone.number == number)
+    ).first()
+    if milestone is None or not can_see(milestone.project, actor):
+        raise NotFound(f"No milestone `{ref.strip()}`. See the ids with `/milestone list {key}`.")
+    return milestone
+
+
+def list_milestones(
+    session: Session, actor: Actor, project_query: str | None, now: datetime, *, include_done: bool = False
+) -> list[MilestoneLine]:
+    """Milestones of one project, or of every project the actor is on, by due date."""
+    if project_query:
+        projects = [find_project(session, actor, project_query)]
+    else:
+        projects = [p for p in visible_projects(session, actor) if role_of(p, actor) is not None]
+    milestones = [
+        m for p in projects for m in p.milestones if include_done or m.status == MilestoneStatus.OPEN
+    ]
+    milestones.sort(key=lambda m: (m.due_at, m.project.key, m.number))
+    return [milestone_line(m, now) for m in milestones]
+
+
+def next_for_me(session: Session, actor: Actor, now: datetime) -> list[MilestoneLine]:
+    """Open milestones the actor owns, due within the next 14 days (overdue ones are listed separately)."""
+    if actor.person_id is None:
+        return []
+    milestones = session.scalars(
+        select(Milestone)
+        .join(Project)
+        .where(
+            Project.workspace_id == actor.workspace_id,
+            Milestone.owner_id == actor.person_id,
+            Milestone.status == MilestoneStatus.OPEN,
+            Milestone.due_at >= now,
+            Milestone.due_at <= now + NEXT_WINDOW,
+        )
+        .options(joinedload(Milestone.project).selectinload(Project.memberships), joinedload(Milestone.owner))
+        .order_by(Milestone.due_at)
+    )
+    return [milestone_line(m, now) for m in milestones if can_see(m.project, actor)]
+
+
+def overdue(
+    session: Session, actor: Actor, now: datetime, *, everywhere: bool = False
+) -> list[MilestoneLine]:
+    """Overdue open milestones: mine and those of projects I am on, or of every visible project."""
+    projects = visible_projects(session, actor)
+    if not everywhere:
+        projects = [p for p in projects if role_of(p, actor) is not None]
+    project_ids = [p.id for p in projects]
+    if not project_ids:
+        return []
+    milestones = session.scalars(
+        select(Milestone)
+        .where(
+            Milestone.project_id.in_(project_ids),
+            Milestone.status == MilestoneStatus.OPEN,
+            Milestone.due_at < now,
+        )
+        .order_by(Milestone.due_at)
+    )
+    return [milestone_line(m, now) for m in milestones]
+
+
+def validate_title(title: str) -> str:
+    """Trimmed title, or InvalidInput."""
+    title = " ".join(title.split())
+    if not title:
+        raise InvalidInput("Give the milestone a title.")
+    if len(title) > MAX_TITLE:
+        raise InvalidInput(f"Milestone titles have at most {MAX_TITLE} characters (this has {len(title)}).")
+    return title
+
+
+def add_milestone(
+    session: Session,
+    actor: Actor,
+    project: Project,
+    *,
+    title: str,
+    due: ParsedDue,
+    owner_slack_id: str | None,
+    now: datetime,
+    reminders: ReminderPolicy | None = None,
+) -> Milestone:
+    """Add a milestone to a project (lead or admin) and plan its reminders.
+
+    `reminders` are the settings' reminder defaults (`Settings.reminder_policy`).
+
+    Raises:
+        InvalidInput: Bad title, a duplicate title in the project, or an owner not on the project.
+    """
+    require_editor(project, actor, "add milestones")
+    title = validate_title(title)
+    if any(m.title.lower() == title.lower() for m in project.milestones):
+        raise InvalidInput(f"*{project.key}* already has a milestone called “{title}”.")
+    owner: Person | None = None
+    if owner_slack_id:
+        owner = next((m.person for m in project.memberships if m.person.slack_id == owner_slack_id), None)
+        if owner is None:
+            raise InvalidInput(f"{owner_slack_id} is not on *{project.key}*; add them to the project first.")
+    number = next_number(session, project, Milestone)
+    milestone = Milestone(
+        project=project,
+        number=number,
+        title=title,
+        due_at=due.instant,
+        due_timezone=due.zone,
+        owner=owner,
+        status=MilestoneStatus.OPEN,
+    )
+    session.add(milestone)
+    session.flush()
+    record_audit(
+        session,
+        actor,
+        "add",
+        "milestone",
+        milestone.id,
+        now,
+        project=project.key,
+        number=number,
+        title=title,
+        due=due.instant.isoformat(),
+    )
+    # Reminders are planned in the same transaction, so a milestone never exists without them.
+    replan_milestone(session, milestone, now, defaults=reminders)
+    return milestone
+
+
+def complete_milestone(session: Session, actor: Actor, ref: str, now: datetime) -> tuple[Milestone, bool]:
+    """Mark a milestone done (owner, lead or admin). Returns (milestone, whether it changed)."""
+    milestone = find_milestone(session, actor, ref)
+    require_milestone_editor(milestone, actor, "mark it done")
+    if milestone.status == MilestoneStatus.DONE:
+        return milestone, False
+    milestone.status = MilestoneStatus.DONE
+    milestone.done_at = now
+    record_audit(session, actor, "done", "milestone", milestone.id, now, ref=ref)
+    # Same transaction: once done is committed, no reminder or escalation about it is still planned.
+    cancel_for_milestone(session, milestone.id, now, "milestone done")
+    return milestone, True
+
+
+def move_milestone(
+    session: Session,
+    actor: Actor,
+    ref: str,
+    due: ParsedDue,
+    now: datetime,
+    reminders: ReminderPolicy | None = None,
+) -> tuple[Milestone, datetime]:
+    """Change a milestone's due time (owner, lead or admin) and replan its reminders.
+
+    Returns (milestone, previous due). `reminders` are the settings' reminder defaults.
+    """
+    milestone = find_milestone(session, actor, ref)
+    require_milestone_editor(milestone, actor, "move it")
+    previous = milestone.due_at
+    milestone.due_at = due.instant
+    milestone.due_timezone = due.zone
+    record_audit(
+        session,
+        actor,
+        "move",
+        "milestone",
+        milestone.id,
+        now,
+        ref=ref,
+        before=previous.isoformat(),
+        after=due.instant.isoformat(),
+    )
+    # Same transaction: the old date's pending reminders and escalations are cancelled, new ones planned.
+    replan_milestone(session, milestone, now, defaults=reminders)
+    return milestone, previous

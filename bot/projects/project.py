@@ -1,0 +1,382 @@
+"""Project operations: find, list, report, create, edit, join, leave, set status.
+
+Every function takes the request's `session` (the caller commits) and the `Actor`; changes write an
+audit entry in the same transaction. Errors meant for the user are `UserFacingError`s.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.interfaces import ORMOption
+
+from bot.access import (
+    Actor,
+    can_see,
+    require_editor,
+    role_of,
+    visible_condition,
+    visible_projects,
+    with_roles_and_lead,
+)
+from bot.domain.matching import Candidate, MatchKind, match_name
+from bot.errors import Ambiguous, Forbidden, InvalidInput, NotFound
+from bot.models import (
+    AuditEntry,
+    Blocker,
+    Membership,
+    Milestone,
+    MilestoneStatus,
+    Person,
+    Project,
+    ProjectStatus,
+    Role,
+)
+from bot.projects.reports import (
+    ProjectLine,
+    ProjectStatusReport,
+    blocker_line,
+    member_lines,
+    milestone_line,
+    project_line,
+)
+
+PROJECT_KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+CHANNEL_ID_RE = re.compile(r"^[CG][A-Z0-9]{2,}$")
+MAX_NAME = 200
+MAX_DESCRIPTION = 4000
+STATUS_LABELS = {
+    ProjectStatus.ON_TRACK: "on track",
+    ProjectStatus.AT_RISK: "at risk",
+    ProjectStatus.BLOCKED: "blocked",
+    ProjectStatus.DONE: "done",
+}
+
+
+def record_audit(
+    session: Session,
+    actor: Actor,
+    action: str,
+    entity: str,
+    entity_id: int | None,
+    now: datetime,
+    **detail: object,
+) -> None:
+    """Append an audit entry for a change made by `actor` (same transaction as the change)."""
+    session.add(
+        AuditEntry(
+            workspace_id=actor.workspace_id,
+            actor=actor.slack_id,
+            action=action,
+            entity=entity,
+            entity_id=entity_id,
+            detail=json.dumps(detail, default=str, sort_keys=True),
+            at=now,
+        )
+    )
+
+
+def next_number(session: Session, project: Project, numbered: type[Milestone] | type[Blocker]) -> int:
+    """The next free number of a project's milestones or blockers, reserved until the caller commits.
+
+    The project row is locked first, so that two requests adding to one project at once (on any
+    instance) take turns instead of both reading the same maximum, where the second insert would
+    break the unique (project, number) constraint and the user's change would be lost. PostgreSQL
+    locks the row (`FOR UPDATE`); SQLite has no row locks, so a no-op update of the row takes the
+    database's write lock, which it holds (waiting up to its busy timeout) until the commit.
+
+    Args:
+        session: The caller's transaction, which inserts the numbered row and commits.
+        project: Its project.
+        numbered: `Milestone` or `Blocker`.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(Project.id).where(Project.id == project.id).with_for_update())
+    else:
+        session.execute(
+            update(Project)
+            .where(Project.id == project.id)
+            .values(id=Project.id)
+            .execution_options(synchronize_session=False)
+        )
+    highest = session.scalar(select(func.max(numbered.number)).where(numbered.project_id == project.id))
+    return (highest or 0) + 1
+
+
+def find_project(session: Session, actor: Actor, query: str, *, load: Sequence[ORMOption] = ()) -> Project:
+    """Resolve a key or (fuzzy) name among the projects the actor may see.
+
+    Names are matched on the keys and names alone; only the project found is loaded, with its
+    memberships and lead (`with_roles_and_lead`, as `visible_projects` loads them) and whatever `load`
+    adds.
+
+    Args:
+        session: The request's session.
+        actor: Who is asking.
+        query: A key or name, as typed.
+        load: Further loader options for the project found (its milestones, say), so that the caller's
+            reads do not each lazy-load.
+
+    Raises:
+        InvalidInput: Empty query.
+        Ambiguous: Several projects fit; `alternatives` lists them for "did you mean" buttons.
+        NotFound: Nothing fits; `alternatives` may hold near misses.
+    """
+    query = query.strip()
+    if not query:
+        raise InvalidInput("Which project? Give its key or name, e.g. `bidshade` or `bid shading`.")
+    candidates = session.execute(
+        select(Project.id, Project.key, Project.name).where(visible_condition(actor)).order_by(Project.key)
+    ).all()
+    match = match_name(query, [Candidate(c.key, c.name) for c in candidates])
+    if match.kind in (MatchKind.EXACT, MatchKind.CONFIDENT) and match.best is not None:
+        project_id = next(c.id for c in candidates if c.key == match.best.key)
+        return session.scalars(
+            select(Project).where(Project.id == project_id).options(*with_roles_and_lead(), *load)
+        ).one()
+    if match.kind == MatchKind.AMBIGUOUS:
+        raise Ambiguous(f"More than one project matches “{query}”. Did you mean:", match.alternatives, query)
+    raise NotFound(
+        f"No project matches “{query}”." + (" Did you mean:" if match.alternatives else ""),
+        match.alternatives,
+        query,
+    )
+
+
+def project_status(session: Session, actor: Actor, query: str, now: datetime) -> ProjectStatusReport:
+    """Status, lead, members, next three milestones, overdue ones and open blockers."""
+    project = find_project(
+        session,
+        actor,
+        query,
+        load=(
+            selectinload(Project.memberships).joinedload(Membership.person),
+            selectinload(Project.milestones).joinedload(Milestone.owner),
+            selectinload(Project.blockers).joinedload(Blocker.raised_by),
+        ),
+    )
+    open_milestones = [m for m in project.milestones if m.status == MilestoneStatus.OPEN]
+    open_milestones.sort(key=lambda m: m.due_at)
+    return ProjectStatusReport(
+        project=project_line(project, role_of(project, actor)),
+        description=project.description,
+        members=member_lines(project),
+        next_milestones=tuple(milestone_line(m, now) for m in open_milestones if m.due_at >= now)[:3],
+        overdue=tuple(milestone_line(m, now) for m in open_milestones if m.due_at < now),
+        open_blockers=tuple(blocker_line(b) for b in project.blockers if b.resolved_at is None),
+    )
+
+
+def list_projects(session: Session, actor: Actor, *, mine: bool) -> list[ProjectLine]:
+    """Projects the actor may see; with `mine`, only those they have a role on."""
+    lines = [project_line(p, role_of(p, actor)) for p in visible_projects(session, actor)]
+    return [line for line in lines if line.my_role is not None] if mine else lines
+
+
+@dataclass(frozen=True)
+class ProjectDraft:
+    """What the create/edit modal submits, validated by `validate_draft`."""
+
+    key: str
+    name: str
+    description: str
+    status: ProjectStatus
+    channel_id: str | None
+    private: bool
+    lead_slack_id: str
+    member_slack_ids: tuple[str, ...]
+
+
+def validate_draft(draft: ProjectDraft) -> dict[str, str]:
+    """Field-level problems of a draft, keyed by field name (empty when valid)."""
+    problems: dict[str, str] = {}
+    if not PROJECT_KEY_RE.match(draft.key):
+        problems["key"] = "Use 1–40 lowercase letters, digits or _, starting with a letter (e.g. `bidshade`)."
+    if not draft.name.strip():
+        problems["name"] = "Give the project a name."
+    elif len(draft.name) > MAX_NAME:
+        problems["name"] = f"At most {MAX_NAME} characters."
+    if len(draft.description) > MAX_DESCRIPTION:
+        problems["description"] = f"At most {MAX_DESCRIPTION} characters (this has {len(draft.description)})."
+    if draft.channel_id is not None and not CHANNEL_ID_RE.match(draft.channel_id):
+        problems["channel"] = "Pick a channel."
+    if not draft.lead_slack_id:
+        problems["lead"] = "Pick a lead."
+    return problems
+
+
+def _person(session: Session, actor: Actor, slack_id: str, *, create: bool = False) -> Person:
+    person = session.scalars(
+        select(Person).where(Person.workspace_id == actor.workspace_id, Person.slack_id == slack_id)
+    ).first()
+    if person is None:
+        if not create:
+            raise NotFound(f"{slack_id} is not in Liaison's directory yet.")
+        # People picked in a modal may be new to Liaison; their profile can be filled in later.
+        person = Person(workspace_id=actor.workspace_id, slack_id=slack_id, name=slack_id)
+        session.add(person)
+        session.flush()
+    return person
+
+
+def person_for(session: Session, actor: Actor) -> Person:
+    """The actor's person record, created on first need (Slack users may be new to Liaison)."""
+    return _person(session, actor, actor.slack_id, create=True)
+
+
+def _apply_draft(session: Session, actor: Actor, project: Project, draft: ProjectDraft) -> None:
+    project.name = draft.name.strip()
+    project.description = draft.description.strip()
+    project.status = draft.status
+    project.channel_id = draft.channel_id
+    project.private = draft.private
+    lead = _person(session, actor, draft.lead_slack_id, create=True)
+    project.lead_id = lead.id
+    wanted = [draft.lead_slack_id, *[s for s in draft.member_slack_ids if s != draft.lead_slack_id]]
+    existing = {m.person.slack_id: m for m in project.memberships}
+    for position, slack_id in enumerate(wanted):
+        role = Role.LEAD if slack_id == draft.lead_slack_id else Role.MEMBER
+        membership = existing.pop(slack_id, None)
+        if membership is None:
+            person = (
+                lead if slack_id == draft.lead_slack_id else _person(session, actor, slack_id, create=True)
+            )
+            project.memberships.append(Membership(person=person, role=role, position=position))
+        else:
+            membership.role = role if membership.role != Role.VIEWER or role == Role.LEAD else Role.VIEWER
+            membership.position = position
+    for membership in existing.values():
+        if membership.role != Role.VIEWER:
+            project.memberships.remove(membership)
+
+
+def create_project(session: Session, actor: Actor, draft: ProjectDraft, now: datetime) -> Project:
+    """Create a project from a validated draft.
+
+    Raises:
+        InvalidInput: The key is taken (including by a private project the actor cannot see, which
+            is reported without revealing anything about it).
+    """
+    if problems := validate_draft(draft):
+        raise InvalidInput(" ".join(problems.values()))
+    taken = session.scalars(
+        select(Project.id).where(Project.workspace_id == actor.workspace_id, Project.key == draft.key)
+    ).first()
+    if taken is not None:
+        raise InvalidInput(f"The key `{draft.key}` is already taken; choose another.")
+    project = Project(
+        workspace_id=actor.workspace_id,
+        key=draft.key,
+        name="",
+        description="",
+        status=draft.status,
+        private=draft.private,
+    )
+    session.add(project)
+    _apply_draft(session, actor, project, draft)
+    session.flush()
+    record_audit(session, actor, "create", "project", project.id, now, key=project.key, name=project.name)
+    return project
+
+
+def edit_project(session: Session, actor: Actor, key: str, draft: ProjectDraft, now: datetime) -> Project:
+    """Apply an edit modal's draft to the project `key` (lead or admin only)."""
+    if problems := validate_draft(draft):
+        raise InvalidInput(" ".join(problems.values()))
+    project = session.scalars(
+        select(Project).where(Project.workspace_id == actor.workspace_id, Project.key == key)
+    ).first()
+    if project is None or not can_see(project, actor):
+        raise NotFound(f"No project `{key}`.")
+    require_editor(project, actor, "edit it")
+    before = {"name": project.name, "status": project.status.value, "private": project.private}
+    _apply_draft(session, actor, project, draft)
+    record_audit(session, actor, "edit", "project", project.id, now, key=key, before=before)
+    return project
+
+
+def project_for_edit(session: Session, actor: Actor, query: str) -> Project:
+    """The project to prefill an edit modal with, after the permission check."""
+    project = find_project(session, actor, query)
+    require_editor(project, actor, "edit it")
+    return project
+
+
+def join_project(session: Session, actor: Actor, query: str, now: datetime) -> tuple[Project, bool]:
+    """Join a public project as a member; returns (project, whether anything changed)."""
+    project = find_project(session, actor, query)
+    if role_of(project, actor) is not None:
+        return project, False
+    if project.private and not actor.is_admin:
+        raise Forbidden(f"*{project.key}* is private: ask its lead to add you.")
+    person = person_for(session, actor)
+    position = max((m.position for m in project.memberships), default=-1) + 1
+    project.memberships.append(Membership(person=person, role=Role.MEMBER, position=position))
+    record_audit(session, actor, "join", "project", project.id, now, key=project.key)
+    return project, True
+
+
+def leave_project(session: Session, actor: Actor, query: str, now: datetime) -> tuple[Project, bool]:
+    """Leave a project; the lead must hand over first. Returns (project, whether anything changed)."""
+    project = find_project(session, actor, query)
+    role = role_of(project, actor)
+    if role is None:
+        return project, False
+    if role == Role.LEAD or project.lead_id == actor.person_id:
+        raise Forbidden(
+            f"You lead *{project.key}*: make someone else lead (`/project edit {project.key}`) "
+            "before leaving."
+        )
+    for membership in list(project.memberships):
+        if membership.person_id == actor.person_id:
+            project.memberships.remove(membership)
+    record_audit(session, actor, "leave", "project", project.id, now, key=project.key)
+    return project, True
+
+
+def parse_status(text: str) -> ProjectStatus:
+    """Parse a status word ("on track", "at-risk", "blocked", "done").
+
+    Raises:
+        InvalidInput: Unknown status, listing the valid ones.
+    """
+    normalised = re.sub(r"[\s\-]+", "_", text.strip().lower())
+    try:
+        return ProjectStatus(normalised)
+    except ValueError:
+        raise InvalidInput(
+            f"“{text}” is not a status. Use one of: " + ", ".join(f"`{s.value}`" for s in ProjectStatus) + "."
+        ) from None
+
+
+def set_project_status(
+    session: Session, actor: Actor, query: str, status: ProjectStatus, now: datetime
+) -> tuple[Project, ProjectStatus]:
+    """Change a project's status (lead or admin); returns the project and its previous status."""
+    project = find_project(session, actor, query)
+    require_editor(project, actor, "change its status")
+    previous = project.status
+    project.status = status
+    record_audit(
+        session,
+        actor,
+        "set_status",
+        "project",
+        project.id,
+        now,
+        key=project.key,
+        before=previous.value,
+        after=status.value,
+    )
+    return project, previous
+
+
+def affected_users(project: Project) -> set[str]:
+    """Slack ids whose App Home shows this project (members of any role)."""
+    return {m.person.slack_id for m in project.memberships}

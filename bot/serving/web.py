@@ -1,0 +1,786 @@
+"""HTTP serving: the WSGI application every HTTP deployment runs, and a threaded server for it.
+
+Routes: `POST /slack/events` (Bolt), `GET /healthz` (liveness: the process answers), `GET /readyz`
+(readiness: database reachable, embedding model loaded where this process needs it, not shutting
+down) and `GET /metrics` (Prometheus); with OAuth installs (`SLACK_CLIENT_ID`), also `GET /slack/install`
+and `GET /slack/oauth_redirect`. The same application runs under gunicorn (`bot.serving.wsgi`) and in
+`liaison serve`'s threaded server, so both paths share every check below.
+
+The two OAuth routes are visited by an installer's browser, not by Slack: they carry no signature
+and are protected by the OAuth state instead (a one-time value in the database, matched against a
+cookie set on the installer's browser, expiring after ten minutes). Only the body cap applies to
+them; they skip the signature and replay checks.
+
+A request to `/slack/events` passes, in this order, and the cheap refusals come first:
+
+1. the body cap: a `Content-Length` over `LIAISON_MAX_BODY_BYTES` is refused with 413 before a byte of
+   the body is read, and a body without a length (chunked) is refused as soon as it grows past the
+   cap; no signature is computed for either;
+2. the signature: HMAC-SHA256 of `v0:{timestamp}:{body}` with the signing secret, and the timestamp
+   within 300 s of now either way (Slack's rule, as `slack_sdk.signature.SignatureVerifier` applies
+   it: `abs(now - ts) > 300` is refused), else 401. The clock is injectable so tests can check the exact
+   edges. Bolt's own check is switched off behind this one (one clock, one answer);
+3. replay: Slack's signatures stay valid for five minutes and carry no nonce, so a captured request
+   could be sent again. The SHA-256 of the body (which contains the trigger id, response URL and
+   action timestamps, and cannot change without breaking the signature) is claimed once in the
+   database (`bot.slack.replay.claim_once`, shared by every instance); a repeat is acked with an empty 200 and
+   not acted on. Events retried by Slack (`X-Slack-Retry-Num`) are exempt here: their body is the same
+   by design, and the event handlers already drop repeats by `event_id` (the header is not signed, but
+   a replayed event that carries it gains nothing: events act once per `event_id`, or, like App Home
+   publishing, are idempotent). Events and synchronous requests (step 4) are claimed before the ack,
+   answering 503 when the database is out of reach (Slack retries events). Slash commands, clicks and
+   shortcuts, which Slack never retries, are claimed after their ack, first thing on the listener pool;
+   a database out of reach is then told to the user through `response_url` and the listener does not
+   run (fail closed);
+4. Bolt, built by the runtime with `process_before_response` on: a dispatch runs the listener to its
+   end in the dispatching thread. Requests whose ack never carries content in Liaison (slash
+   commands, `block_actions`, events, `shortcut` and `message_action`) are answered here with an empty
+   200 at once and dispatched on the runtime's listener pool (`ack()` there only records the ack: the
+   HTTP answer was already sent), so an ack waits for no listener thread and no other request's work,
+   which under a burst is what made acks slow (docs/benchmarks.md, "HTTP load"). Everything whose ack
+   can carry a body (`view_submission` errors, `view_closed`, `block_suggestion` options, the
+   `url_verification` challenge, `ssl_check` and anything unrecognised) is dispatched here and
+   answered with Bolt's ack once its listener has finished (Liaison's form handlers validate, save,
+   ack, then send one confirmation). The runtime drains the pool on a graceful shutdown, so work
+   dispatched after a fast ack finishes before the process exits;
+5. acks first: steps 2-4 run inside `AckPriority.acking()` (a form's synchronous dispatch excepted:
+   its listener mostly waits on Slack's API), and work on the listener pool waits until no request is
+   being acked (at most 1.5 s), because acks and listeners share the interpreter lock and only the ack
+   has a deadline (`bot.serving.ack_priority`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import re
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from concurrent.futures import Executor
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from socketserver import BaseServer
+from typing import TYPE_CHECKING, Any, BinaryIO
+from urllib.parse import parse_qs
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
+
+from slack_bolt import App
+from slack_bolt.request import BoltRequest
+from slack_bolt.response import BoltResponse
+from slack_sdk.webhook import WebhookClient
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.experts.embeddings import EmbedderLoadError
+from bot.services import Services
+from bot.serving.ack_priority import AckPriority
+from bot.serving.logs import REQUEST_ID
+from bot.serving.metrics import Metrics
+from bot.slack.replay import claim_once
+
+if TYPE_CHECKING:
+    from wsgiref.types import StartResponse, WSGIEnvironment
+
+    from bot.questions.search import CachingEmbedder
+
+logger = logging.getLogger(__name__)
+
+SLACK_EVENTS_PATH = "/slack/events"
+HEALTH_PATH = "/healthz"
+READY_PATH = "/readyz"
+METRICS_PATH = "/metrics"
+SIGNATURE_WINDOW_SECONDS = 300
+REPLAY_KEY_PREFIX = "replay:"
+_READ_CHUNK = 64 * 1024
+# Lingering close of the threaded server: how long and how much of an unread body to drain.
+_LINGER_SECONDS = 2.0
+_LINGER_BYTES = 1024 * 1024
+# An id a load balancer or proxy passed on is reused if it looks like one; anything else is replaced.
+_REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._\-]{1,64}$")
+_QUERY_RE = re.compile(r"\?[^\s\"]*")
+# Interaction payload types reported as they are; anything else is "other" (bounded label values).
+_PAYLOAD_KINDS = frozenset(
+    {"block_actions", "view_submission", "view_closed", "shortcut", "message_action", "block_suggestion"}
+)
+# Acked here with an empty 200 before Bolt sees them: their acks never carry content in Liaison.
+FAST_ACK_KINDS = frozenset({"command", "block_actions", "event", "shortcut", "message_action"})
+DATABASE_UNREACHABLE = (
+    ":warning: Liaison cannot reach its database right now, so nothing was done. "
+    "Please try again in a minute."
+)
+
+WsgiApp = Callable[["WSGIEnvironment", "StartResponse"], Iterable[bytes]]
+
+
+class RequestRefused(Exception):
+    """A request refused before it reached Bolt; carries the HTTP status and the metrics outcome."""
+
+    def __init__(self, status: int, outcome: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.outcome = outcome
+
+
+def read_body(environ: WSGIEnvironment, limit: int) -> bytes:
+    """Read a request body of at most `limit` bytes, refusing a bigger one as early as possible.
+
+    Args:
+        environ: The WSGI environment.
+        limit: The largest body accepted, in bytes.
+
+    Returns:
+        The raw body.
+
+    Raises:
+        RequestRefused: 413 when the body is (or announces it is) bigger than `limit`, without reading
+            it; 411 when there is neither a length nor a server that ends the stream (reading would
+            wait for the client to hang up); 400 for a malformed length or a body cut short.
+    """
+    stream: BinaryIO = environ["wsgi.input"]
+    raw_length = str(environ.get("CONTENT_LENGTH") or "").strip()
+    if raw_length:
+        if not raw_length.isascii() or not raw_length.isdigit():
+            raise RequestRefused(400, "bad_request", "Content-Length is not a number")
+        length = int(raw_length)
+        if length > limit:
+            raise RequestRefused(413, "too_large", f"body of {length} bytes is over the {limit}-byte cap")
+        body = _read_up_to(stream, length)
+        if len(body) < length:
+            raise RequestRefused(400, "bad_request", "body shorter than its Content-Length")
+        return body
+    if environ.get("wsgi.input_terminated"):
+        # A chunked body (gunicorn de-chunks it and ends the stream): read one byte past the cap at most.
+        body = _read_up_to(stream, limit + 1)
+        if len(body) > limit:
+            raise RequestRefused(413, "too_large", f"chunked body over the {limit}-byte cap")
+        return body
+    raise RequestRefused(411, "bad_request", "no Content-Length")
+
+
+def _read_up_to(stream: BinaryIO, size: int) -> bytes:
+    chunks: list[bytes] = []
+    remaining = size
+    while remaining > 0:
+        chunk = stream.read(min(_READ_CHUNK, remaining))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        remaining -= len(chunk)
+    return b"".join(chunks)
+
+
+class SignatureCheck:
+    """Slack's request signature (v0) with the 300-second window, on the raw body bytes.
+
+    Args:
+        signing_secret: The app's signing secret.
+        clock: Seconds since the epoch; `time.time` except in tests.
+        window: Accepted distance between the request's timestamp and now, either way.
+    """
+
+    def __init__(
+        self,
+        signing_secret: str,
+        *,
+        clock: Callable[[], float] = time.time,
+        window: int = SIGNATURE_WINDOW_SECONDS,
+    ) -> None:
+        if not signing_secret:
+            raise ValueError("a signing secret is required to verify Slack's requests")
+        self._secret = signing_secret.encode("utf-8")
+        self._clock = clock
+        self._window = window
+
+    def failure(self, body: bytes, timestamp: str | None, signature: str | None) -> str | None:
+        """Why the request is not genuine, or None when it is.
+
+        Args:
+            body: The raw body, exactly as received.
+            timestamp: `X-Slack-Request-Timestamp`.
+            signature: `X-Slack-Signature` (`v0=<hex>`).
+
+        Returns:
+            `"missing"`, `"malformed"`, `"stale"` or `"bad_signature"`; None for a valid request.
+        """
+        if not timestamp or not signature:
+            return "missing"
+        # Digits only: int() would also take " 12", "+12", "1_2" and non-ASCII digits.
+        if not timestamp.isascii() or not timestamp.isdigit():
+            return "malformed"
+        if abs(self._clock() - int(timestamp)) > self._window:
+            return "stale"
+        digest = hmac.new(self._secret, b"v0:" + timestamp.encode("ascii") + b":" + body, hashlib.sha256)
+        expected = b"v0=" + digest.hexdigest().encode("ascii")
+        # WSGI header values are latin-1 strings; bytes make compare_digest accept any of them.
+        if not hmac.compare_digest(expected, signature.encode("latin-1", "replace")):
+            return "bad_signature"
+        return None
+
+
+@dataclass
+class Readiness:
+    """What `/readyz` checks: the database answers, the model is loaded where needed, not stopping.
+
+    Args:
+        services: For the database.
+        embedder: The model this process must have loaded before it takes traffic; None when this
+            process runs without one (worker role, or `LIAISON_EMBEDDINGS=false`).
+        scheduler_running: Reports whether this process's scheduler runs; None without a scheduler.
+    """
+
+    services: Services
+    embedder: CachingEmbedder | None = None
+    scheduler_running: Callable[[], bool] | None = None
+    draining: threading.Event = field(default_factory=threading.Event)
+
+    def check(self) -> tuple[bool, dict[str, str]]:
+        """Run every check; returns (ready, a short state per check)."""
+        checks: dict[str, str] = {}
+        if self.draining.is_set():
+            checks["process"] = "shutting down"
+        try:
+            with self.services.session_factory() as session:
+                session.execute(text("SELECT 1"))
+            checks["database"] = "ok"
+        except SQLAlchemyError as error:
+            logger.warning("readiness: database unreachable: %s", _first_line(error))
+            checks["database"] = "unreachable"
+        if self.embedder is not None:
+            try:
+                checks["model"] = "ok" if self.embedder.wait_ready(0) else "loading"
+            except EmbedderLoadError as error:
+                checks["model"] = f"failed to load: {_first_line(error)}"
+        if self.scheduler_running is not None:
+            checks["scheduler"] = "ok" if self.scheduler_running() else "stopped"
+        return all(state == "ok" for state in checks.values()), checks
+
+
+@dataclass(frozen=True)
+class _Response:
+    status: int
+    body: bytes = b""
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+def _json(status: int, data: dict[str, Any]) -> _Response:
+    return _Response(status, json.dumps(data).encode("utf-8"), (("Content-Type", "application/json"),))
+
+
+class LiaisonWsgiApp:
+    """The WSGI application: Slack's requests through the checks above, plus health, readiness, metrics.
+
+    Args:
+        bolt: The Bolt app; None in a process that does not serve Slack (worker role), where
+            `/slack/events` is 404.
+        services: For the replay ledger and the clock.
+        readiness: What `/readyz` checks.
+        signature: The signature check; required when `bolt` is given.
+        max_body_bytes: The body cap.
+        metrics: Where to count; a fresh `Metrics` by default.
+        background: Where requests acked here are dispatched to Bolt (see `build_wsgi_app`).
+        ack_priority: Holds work dispatched to `background` back while other requests are being acked;
+            a fresh `AckPriority` by default.
+    """
+
+    def __init__(
+        self,
+        *,
+        bolt: App | None,
+        services: Services,
+        readiness: Readiness,
+        signature: SignatureCheck | None,
+        max_body_bytes: int,
+        metrics: Metrics | None = None,
+        background: Executor | None = None,
+        ack_priority: AckPriority | None = None,
+    ) -> None:
+        if bolt is not None and signature is None:
+            raise ValueError("serving Slack over HTTP needs a signature check")
+        self.bolt = bolt
+        self.services = services
+        self.readiness = readiness
+        self.signature = signature
+        self.max_body_bytes = max_body_bytes
+        self.metrics = metrics or Metrics()
+        # Where fast-acked requests go to Bolt; None dispatches every request here (tests, no runtime).
+        self.background = background
+        self.ack_priority = ack_priority or AckPriority()
+
+    def start_draining(self) -> None:
+        """Report not ready from now on, so load balancers stop sending new requests."""
+        self.readiness.draining.set()
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        """Handle one request (WSGI)."""
+        request_id = _request_id(environ)
+        token = REQUEST_ID.set(request_id)
+        self.metrics.in_flight.inc()
+        route = "other"
+        try:
+            path = environ.get("PATH_INFO") or "/"
+            method = environ.get("REQUEST_METHOD", "GET")
+            if path == SLACK_EVENTS_PATH and self.bolt is not None:
+                route = "slack"
+                response = self._slack(environ, method)
+            elif self._is_oauth_path(path):
+                route = "oauth"
+                response = self._oauth(environ, method, path)
+            elif path in (HEALTH_PATH, READY_PATH, METRICS_PATH) and method not in ("GET", "HEAD"):
+                route = path.strip("/")
+                response = _Response(405, b"", (("Allow", "GET, HEAD"),))
+            elif path == HEALTH_PATH:
+                route = "healthz"
+                response = _json(200, {"status": "ok"})
+            elif path == READY_PATH:
+                route = "readyz"
+                response = self._ready()
+            elif path == METRICS_PATH:
+                route = "metrics"
+                data, content_type = self.metrics.exposition()
+                response = _Response(200, data, (("Content-Type", content_type),))
+            else:
+                response = _Response(404, b"Not Found", (("Content-Type", "text/plain; charset=utf-8"),))
+        except Exception:
+            logger.exception("request to %s failed", environ.get("PATH_INFO"))
+            response = _json(500, {"error": "internal error"})
+        finally:
+            self.metrics.in_flight.dec()
+            REQUEST_ID.reset(token)
+        self.metrics.http_requests.labels(route, str(response.status)).inc()
+        body = b"" if environ.get("REQUEST_METHOD") == "HEAD" else response.body
+        headers = [
+            *response.headers,
+            ("Content-Length", str(len(body))),
+            ("X-Request-Id", request_id),
+        ]
+        start_response(f"{response.status} {HTTPStatus(response.status).phrase}", headers)
+        return [body]
+
+    def _is_oauth_path(self, path: str) -> bool:
+        flow = self.bolt.oauth_flow if self.bolt is not None else None
+        return flow is not None and path in (flow.install_path, flow.redirect_uri_path)
+
+    def _oauth(self, environ: WSGIEnvironment, method: str, path: str) -> _Response:
+        """The installer's browser: start an install, or come back from Slack's consent page."""
+        assert self.bolt is not None and self.bolt.oauth_flow is not None
+        flow = self.bolt.oauth_flow
+        if method not in ("GET", "HEAD"):
+            return _Response(405, b"", (("Allow", "GET, HEAD"),))
+        try:
+            # A browser's GET has no body; one that says it has a big one is refused unread all the same.
+            length = str(environ.get("CONTENT_LENGTH") or "").strip()
+            raw = read_body(environ, self.max_body_bytes) if length not in ("", "0") else b""
+        except RequestRefused as refused:
+            logger.info("refused an OAuth request with %d: %s", refused.status, refused)
+            return _json(refused.status, {"error": str(refused)})
+        request = BoltRequest(
+            body=raw.decode("utf-8", "replace"),
+            query=environ.get("QUERY_STRING", ""),
+            headers=dict(_headers(environ)),
+        )
+        try:
+            if path == flow.install_path:
+                answer = flow.handle_installation(request)
+            else:
+                answer = flow.handle_callback(request)
+        except SQLAlchemyError as error:
+            # The state store is out of reach; never the query string in the line (code and state).
+            logger.error("OAuth %s failed, the database is unreachable: %s", path, _first_line(error))
+            return _json(503, {"error": "database unavailable"})
+        return _from_bolt(answer)
+
+    def _ready(self) -> _Response:
+        ready, checks = self.readiness.check()
+        if ready:
+            return _json(200, {"status": "ready", "checks": checks})
+        reasons = [f"{name}: {state}" for name, state in checks.items() if state != "ok"]
+        return _json(503, {"status": "not ready", "reason": "; ".join(reasons), "checks": checks})
+
+    def _slack(self, environ: WSGIEnvironment, method: str) -> _Response:
+        assert self.bolt is not None and self.signature is not None
+        started = time.monotonic()
+        kind = "unknown"
+        if method != "POST":
+            return _Response(405, b"", (("Allow", "POST"),))
+        try:
+            raw = read_body(environ, self.max_body_bytes)
+        except RequestRefused as refused:
+            return self._refused(kind, refused)
+        # Reading waited on the client (a slow one must not hold listener work back); what follows
+        # is CPU work, the ack proper, which listener work waits for (`AckPriority`).
+        with ExitStack() as ack_mark:
+            ack_mark.enter_context(self.ack_priority.acking())
+            return self._ack(environ, raw, started, end_ack_mark=ack_mark.close)
+
+    def _ack(
+        self, environ: WSGIEnvironment, raw: bytes, started: float, *, end_ack_mark: Callable[[], None]
+    ) -> _Response:
+        assert self.bolt is not None and self.signature is not None
+        kind = "unknown"
+        try:
+            headers = _headers(environ)
+            failure = self.signature.failure(
+                raw, headers.get("x-slack-request-timestamp"), headers.get("x-slack-signature")
+            )
+            if failure is not None:
+                # Never the body or the signature: a log line must not help anyone forge one.
+                raise RequestRefused(
+                    401, "stale" if failure == "stale" else "bad_signature", f"signature check: {failure}"
+                )
+            try:
+                body = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                raise RequestRefused(400, "bad_request", "body is not UTF-8") from None
+            kind = slack_kind(body)
+            query = environ.get("QUERY_STRING", "")
+            if kind in FAST_ACK_KINDS and self.background is not None:
+                claim_key = None
+                if kind == "event":
+                    # Events keep their replay check before the ack: on a 503 (database out of reach)
+                    # Slack retries them; Slack's own retries pass (see the module docstring).
+                    if "x-slack-retry-num" not in headers and not self._claim(raw):
+                        return self._replayed(kind)
+                    self.metrics.slack_requests.labels(kind, "accepted").inc()
+                else:
+                    # Commands, clicks and shortcuts are never retried by Slack, so a database out of
+                    # reach is better told to the user by `response_url` than as "dispatch_failed";
+                    # the claim runs after the ack, and the ack does no database work at all.
+                    claim_key = _replay_key(raw)
+                self.background.submit(
+                    self._after_ack, body, query, headers, kind, claim_key, self.ack_priority.now()
+                )
+                return self._acked(kind, started, _Response(200))
+            slack_retry = kind == "event" and "x-slack-retry-num" in headers
+            if not slack_retry and not self._claim(raw):
+                return self._replayed(kind)
+            request = BoltRequest(body=body, query=query, headers=dict(headers))
+            # A form's listener runs here to its end, mostly waiting on Slack's API: listener work
+            # need not wait for that, only for the checks above.
+            end_ack_mark()
+            try:
+                answer = self.bolt.dispatch(request)
+            except Exception:
+                # Bolt hands listener errors to the app's error handler; this is a failure around them.
+                logger.exception("Bolt failed on a Slack %s request", kind)
+                self.metrics.slack_requests.labels(kind, "error").inc()
+                return _json(500, {"error": "internal error"})
+        except RequestRefused as refused:
+            return self._refused(kind, refused)
+        except SQLAlchemyError as error:
+            # The replay ledger is out of reach; so is everything a listener would do. Slack retries
+            # events on a 5xx; a user sees "failed with the error dispatch_failed" and can try again.
+            logger.error("cannot record a Slack request, the database is unreachable: %s", _first_line(error))
+            self.metrics.slack_requests.labels(kind, "error").inc()
+            return _json(503, {"error": "database unavailable"})
+        response = _from_bolt(answer)
+        outcome = "accepted" if response.status < 500 else "error"
+        self.metrics.slack_requests.labels(kind, outcome).inc()
+        return self._acked(kind, started, response)
+
+    def _refused(self, kind: str, refused: RequestRefused) -> _Response:
+        logger.info("refused a Slack request with %d: %s", refused.status, refused)
+        self.metrics.slack_requests.labels(kind, refused.outcome).inc()
+        error = "invalid request" if refused.status == 401 else str(refused)
+        return _json(refused.status, {"error": error})
+
+    def _acked(self, kind: str, started: float, response: _Response) -> _Response:
+        elapsed = time.monotonic() - started
+        self.metrics.slack_ack_seconds.labels(kind).observe(elapsed)
+        logger.info("slack %s answered %d in %.1f ms", kind, response.status, elapsed * 1000)
+        return response
+
+    def _replayed(self, kind: str) -> _Response:
+        logger.warning("dropped a replayed Slack request (%s)", kind)
+        self.metrics.slack_requests.labels(kind, "replay").inc()
+        return _Response(200)
+
+    def _after_ack(
+        self,
+        body: str,
+        query: str,
+        headers: dict[str, str],
+        kind: str,
+        claim_key: str | None,
+        queued_at: float,
+    ) -> None:
+        """A request already acked, on the listener pool: its replay claim, then Bolt to the listener's end.
+
+        Args:
+            body: The verified body.
+            query: The query string.
+            headers: The request's headers.
+            kind: What the request is (`slack_kind`).
+            claim_key: The replay key to claim first; None when it was claimed before the ack.
+            queued_at: When the ack queued it (`ack_priority`'s clock).
+        """
+        assert self.bolt is not None
+        self.ack_priority.wait_for_turn(queued_at)
+        if claim_key is not None:
+            try:
+                fresh = claim_once(self.services.session_factory, claim_key, self.services.clock.now())
+            except SQLAlchemyError as error:
+                logger.error(
+                    "cannot record a Slack %s request, the database is unreachable: %s",
+                    kind,
+                    _first_line(error),
+                )
+                self.metrics.slack_requests.labels(kind, "error").inc()
+                _tell_database_unreachable(body)
+                return
+            if not fresh:
+                self._replayed(kind)
+                return
+            self.metrics.slack_requests.labels(kind, "accepted").inc()
+        try:
+            answer = self.bolt.dispatch(BoltRequest(body=body, query=query, headers=dict(headers)))
+        except Exception:
+            logger.exception("Bolt failed on a Slack %s request after its ack", kind)
+            self.metrics.slack_requests.labels(kind, "error").inc()
+            return
+        # Listener errors were logged by the app's error handler, an unhandled request by Bolt (a
+        # warning): Slack already has its 200, so there is nothing to answer, only to record.
+        if answer.status >= 500:
+            self.metrics.slack_requests.labels(kind, "error").inc()
+
+    def _claim(self, raw: bytes) -> bool:
+        return claim_once(self.services.session_factory, _replay_key(raw), self.services.clock.now())
+
+
+def _replay_key(raw: bytes) -> str:
+    return REPLAY_KEY_PREFIX + hashlib.sha256(raw).hexdigest()
+
+
+def _tell_database_unreachable(body: str) -> None:
+    """Tell the user (through the request's `response_url`, when it has one) that nothing was done."""
+    response_url = _response_url(body)
+    if response_url is None:
+        logger.error("a Slack request without a response_url was dropped: the database is unreachable")
+        return
+    try:
+        WebhookClient(response_url, timeout=5).send(
+            text=DATABASE_UNREACHABLE, response_type="ephemeral", replace_original=False
+        )
+    except OSError as error:
+        logger.warning("could not tell the user the database is unreachable: %s", type(error).__name__)
+
+
+def _response_url(body: str) -> str | None:
+    form = parse_qs(body, keep_blank_values=True)
+    if "response_url" in form:
+        return form["response_url"][0] or None
+    url = (_interaction_payload(form) or {}).get("response_url")
+    return url if isinstance(url, str) and url else None
+
+
+def _interaction_payload(form: dict[str, list[str]]) -> dict[str, Any] | None:
+    """The JSON `payload` field of a form-encoded interaction, or None if absent or not an object."""
+    if "payload" not in form:
+        return None
+    try:
+        payload = json.loads(form["payload"][0])
+    except ValueError:
+        return None
+    return payload if isinstance(payload, dict) else None
+
+
+def build_wsgi_app(
+    app: App | None,
+    services: Services,
+    *,
+    readiness: Readiness | None = None,
+    metrics: Metrics | None = None,
+    clock: Callable[[], float] = time.time,
+    background: Executor | None = None,
+) -> LiaisonWsgiApp:
+    """The WSGI application for `app`, configured from `services.settings` (secret, body cap).
+
+    Args:
+        app: The Bolt app, or None for a process that only reports health and metrics.
+        services: Settings, sessions and clock.
+        readiness: What `/readyz` checks; the database only by default.
+        metrics: Where to count; a fresh set by default.
+        clock: The signature check's clock (seconds since the epoch).
+        background: Where requests acked here are dispatched to Bolt (the runtime's listener pool,
+            drained on shutdown); the Bolt app must then run listeners to their end when dispatched
+            (`process_before_response`). None: every request is dispatched before answering.
+    """
+    settings = services.settings
+    signature = SignatureCheck(settings.slack_signing_secret, clock=clock) if app is not None else None
+    return LiaisonWsgiApp(
+        bolt=app,
+        services=services,
+        readiness=readiness or Readiness(services),
+        signature=signature,
+        max_body_bytes=settings.max_body_bytes,
+        metrics=metrics,
+        background=background,
+    )
+
+
+def _from_bolt(answer: BoltResponse) -> _Response:
+    # Bolt's headers are lists per name; the WSGI layer sets Content-Length itself.
+    headers = tuple(
+        (name, value)
+        for name, values in answer.headers.items()
+        if name.lower() != "content-length"
+        for value in values
+    )
+    return _Response(answer.status, answer.body.encode("utf-8"), headers)
+
+
+def slack_kind(body: str) -> str:
+    """What a verified Slack request is, for metrics and logs (a small fixed set of values).
+
+    Returns:
+        `command`, an interaction payload type (`block_actions`, `view_submission`, …), `event`,
+        `url_verification`, `ssl_check` or `other`.
+    """
+    stripped = body.lstrip()
+    if stripped.startswith("{"):
+        try:
+            envelope = json.loads(stripped)
+        except ValueError:
+            return "other"
+        kind = envelope.get("type") if isinstance(envelope, dict) else None
+        return {"event_callback": "event", "url_verification": "url_verification"}.get(str(kind), "other")
+    form = parse_qs(body, keep_blank_values=True)
+    if "command" in form:
+        return "command"
+    if "ssl_check" in form:
+        return "ssl_check"
+    kind = (_interaction_payload(form) or {}).get("type")
+    return str(kind) if kind in _PAYLOAD_KINDS else "other"
+
+
+def _headers(environ: WSGIEnvironment) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    for key, value in environ.items():
+        if key in ("CONTENT_LENGTH", "CONTENT_TYPE"):
+            headers[key.lower().replace("_", "-")] = str(value)
+        elif key.startswith("HTTP_"):
+            headers[key[5:].lower().replace("_", "-")] = str(value)
+    return headers
+
+
+def _request_id(environ: WSGIEnvironment) -> str:
+    given = str(environ.get("HTTP_X_REQUEST_ID") or "")
+    return given if _REQUEST_ID_RE.match(given) else uuid.uuid4().hex[:16]
+
+
+def _first_line(error: BaseException) -> str:
+    return (str(getattr(error, "orig", None) or error).strip().splitlines() or [type(error).__name__])[0]
+
+
+# -- the threaded server of `liaison serve` ---------------------------------------------------------
+
+
+class _QuietHandler(WSGIRequestHandler):
+    # A client that stops sending mid-request is dropped after this many seconds instead of holding
+    # its thread (and a graceful shutdown) forever.
+    timeout = 30
+
+    def log_message(self, format: str, *args: Any) -> None:
+        # Never a query string: the OAuth redirect's carries the install code and state.
+        logger.debug("http: %s", _QUERY_RE.sub("?…", format % args))
+
+
+class GracefulWSGIServer(WSGIServer):
+    """A WSGI server with one thread per request that can wait for the requests it is serving.
+
+    `socketserver.ThreadingMixIn` can only join its threads without a time limit (or not at all); a
+    graceful shutdown needs "wait up to N seconds for in-flight requests".
+    """
+
+    # The listen backlog: Python's default of 5 resets connections in a burst of Slack requests
+    # (gunicorn uses 2048; the kernel may cap it at net.core.somaxconn).
+    request_queue_size = 1024
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._active: set[threading.Thread] = set()
+        self._active_lock = threading.Lock()
+        self._idle = threading.Condition(self._active_lock)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        """Handle each connection in its own (daemon) thread, tracked until it finishes."""
+        thread = threading.Thread(
+            target=self._handle, args=(request, client_address), name="http-request", daemon=True
+        )
+        with self._active_lock:
+            self._active.add(thread)
+        thread.start()
+
+    def _handle(self, request: Any, client_address: Any) -> None:
+        try:
+            self.finish_request(request, client_address)
+        except Exception:
+            self.handle_error(request, client_address)
+        finally:
+            self.shutdown_request(request)
+            with self._idle:
+                self._active.discard(threading.current_thread())
+                self._idle.notify_all()
+
+    def shutdown_request(self, request: Any) -> None:
+        """Close a connection without losing the answer to an unread body (a lingering close).
+
+        After a 413 the body was never read; closing a socket with unread data makes the kernel send
+        a reset, which can destroy the response the client has not read yet. So: end our side, read
+        and discard a little of what the client still sends, then close.
+        """
+        try:
+            request.shutdown(socket.SHUT_WR)
+            request.settimeout(_LINGER_SECONDS)
+            discarded = 0
+            while discarded < _LINGER_BYTES:
+                chunk = request.recv(_READ_CHUNK)
+                if not chunk:
+                    break
+                discarded += len(chunk)
+        except OSError:
+            pass
+        self.close_request(request)
+
+    def wait_for_requests(self, timeout: float) -> bool:
+        """Wait up to `timeout` seconds for the requests in progress; True when none is left."""
+        deadline = time.monotonic() + timeout
+        with self._idle:
+            while self._active:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._idle.wait(remaining)
+        return True
+
+
+def make_http_server(wsgi_app: WsgiApp, host: str, port: int) -> GracefulWSGIServer:
+    """A threaded HTTP server (one thread per request, so a slow listener never blocks an ack).
+
+    Args:
+        wsgi_app: The application, normally a `LiaisonWsgiApp`.
+        host: Address to listen on.
+        port: Port; 0 asks the OS for a free one (see `server_port`).
+    """
+    server = GracefulWSGIServer((host, port), _QuietHandler)
+    server.set_app(wsgi_app)
+    return server
+
+
+def stop_http_server(server: BaseServer, wait_seconds: float) -> bool:
+    """Stop accepting, then wait up to `wait_seconds` for the requests in flight.
+
+    Call from a thread other than the one in `serve_forever`.
+
+    Returns:
+        True when every request finished in time.
+    """
+    server.shutdown()
+    finished = server.wait_for_requests(wait_seconds) if isinstance(server, GracefulWSGIServer) else True
+    server.server_close()
+    return finished
