@@ -18,6 +18,7 @@ from sqlalchemy.orm.interfaces import ORMOption
 
 from bot.errors import Forbidden, NotSetUp
 from bot.models import Membership, Milestone, Person, Project, Role, Workspace, WorkspaceTeam
+from bot.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,30 @@ class Actor:
     person_id: int | None
     is_admin: bool
     zone: ZoneInfo
+
+
+@dataclass(frozen=True)
+class Requester:
+    """Who a request comes from, as Slack names them: the team (None where one workspace serves all) and user.
+
+    Every surface (commands, buttons, forms, events, jobs acting for someone) reduces its payload to this,
+    and `act_as` turns it into an `Actor`: one way to answer "who is asking" everywhere.
+    """
+
+    user_id: str
+    team_id: str | None = None
+
+
+def act_as(session: Session, settings: Settings, requester: Requester) -> Actor:
+    """Resolve the requester's workspace, person, admin right and time zone.
+
+    Raises:
+        NotSetUp: No workspace data for the requester's team.
+    """
+    workspace = resolve_workspace(session, requester.team_id)
+    return load_actor(
+        session, workspace, requester.user_id, admins=settings.admins, fallback_zone=settings.default_timezone
+    )
 
 
 def resolve_workspace(session: Session, team_id: str | None) -> Workspace:
