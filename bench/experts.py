@@ -11,13 +11,13 @@
    against raw `SentenceTransformer.encode` (library defaults, same loaded model) on the same texts, in
    chunks of 500 measured alternately. Target: ratio >= 0.9.
 3. Memory: peak RSS with the model loaded, then with each directory's index.
-4. Stored vectors (`bot.experts.index`): a synthetic directory of 1k people (10k with
-   `--sync-sizes 1000,10000`, ~12 more minutes) x 5 profile items in a SQLite file migrated like
+4. Stored vectors (`bot.experts.vector_sync`, `bot.experts.index`): a synthetic directory of 1k people (10k
+   with `--sync-sizes 1000,10000`, ~12 more minutes) x 5 profile items in a SQLite file migrated like
    production. A full rebuild through `sync_profile_vectors` (model load excluded), run as syncs of 200
-   people alternating with raw `SentenceTransformer.encode` of the same texts; then one person's
-   expertise edited and synced as the refresh job does (median of `--edits` edits), the same with
-   `person_ids`, a sync with nothing to do, reloading the index from stored vectors, and edit to warm
-   cache (`ExpertIndexCache.get`).
+   people alternating with raw `SentenceTransformer.encode` of the same texts; then one person's expertise
+   edited and synced as the refresh job does (median of `--edits` edits), the same with `person_ids`, a
+   sync with nothing to do, reloading the index from stored vectors, and edit to warm cache
+   (`ExpertIndexCache.get`).
 
 `--parts throughput,ranking,sync` chooses what runs (default: all).
 
@@ -43,18 +43,16 @@ import numpy as np
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.db import make_engine, make_session_factory
-from bot.domain.experts import (
-    DEFAULT_AGGREGATION,
-    DEFAULT_DIVERSITY_LAMBDA,
-    ExpertProfile,
-    ProfileItem,
-    build_expert_index,
-    rank_indexed_experts,
-)
-from bot.experts.embeddings import SentenceTransformerEmbedder
+from bot.domain.experts.aggregation import DEFAULT_AGGREGATION
+from bot.domain.experts.diversity import DEFAULT_DIVERSITY_LAMBDA
+from bot.domain.experts.index import build_expert_index
+from bot.domain.experts.profiles import ExpertProfile, ProfileItem
+from bot.domain.experts.ranking import rank_indexed_experts
+from bot.experts.embeddings.sentence_transformers import SentenceTransformerEmbedder
 from bot.experts.evaluation import load_evaluation_set
-from bot.experts.index import ExpertIndexCache, load_expert_index, sync_profile_vectors
+from bot.experts.index import ExpertIndexCache, load_expert_index
 from bot.experts.profile_version import bump_profiles_version
+from bot.experts.vector_sync import sync_profile_vectors
 from bot.models import Person, Publication, Workspace
 from bot.schema import upgrade_database
 

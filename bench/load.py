@@ -370,7 +370,8 @@ class LoadClient:
 
 
 def _serve_fake(conn: Any) -> None:
-    from bot.cli.console.fake_slack import RESPONSE_URL_METHOD, FakeSlackApi
+    from bot.cli.console.fake_slack import FakeSlackApi
+    from bot.cli.console.fake_slack_http import RESPONSE_URL_METHOD
 
     api = FakeSlackApi().start()
     conn.send((api.url, api.response_url("x").rsplit("/", 1)[0]))
@@ -674,7 +675,7 @@ def serve_bare() -> None:
 
     Runs until SIGTERM.
     """
-    from bot.serving.web import make_http_server, stop_http_server
+    from bot.serving.http_server import make_http_server, stop_http_server
 
     server = make_http_server(create_bare_bolt_app(), "127.0.0.1", int(os.environ["LIAISON_PORT"]))
     stop = threading.Event()
@@ -697,7 +698,7 @@ def demo_database(database: str, directory: Path) -> Iterator[str]:
     from bot.cli.main import demo_file
     from bot.db import make_engine, make_session_factory
     from bot.schema import upgrade_database
-    from bot.workspace_file.interchange import import_workspace_file
+    from bot.workspace_file import import_workspace_file
 
     with ExitStack() as stack:
         if database == "sqlite":

@@ -35,14 +35,14 @@ from bot.cli.console.fake_slack import FakeSlackApi
 from bot.cli.console.payloads import SlackPayloads
 from bot.clock import FixedClock
 from bot.db import Base, make_engine, make_session_factory
-from bot.experts.embeddings import SentenceTransformerEmbedder
+from bot.experts.embeddings.cache import CachingEmbedder
+from bot.experts.embeddings.sentence_transformers import SentenceTransformerEmbedder
 from bot.models import Membership, Milestone, MilestoneStatus, Person, Project, ProjectStatus, Role, Workspace
-from bot.questions.answers import warm_up_vectors
-from bot.questions.search import CachingEmbedder
+from bot.questions.answers.warm_up import warm_up_vectors
 from bot.services import Services
 from bot.settings import Settings
 from bot.slack.client import build_web_client
-from bot.workspace_file.interchange import import_workspace_file
+from bot.workspace_file import import_workspace_file
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_FILE = ROOT / "bot" / "data" / "adtech-alliance.yaml"

@@ -51,11 +51,13 @@ from bot.models import (
     ReminderDelivery,
     Workspace,
 )
+from bot.reminders.content import Content
+from bot.reminders.sending import PostedMessage
 from bot.schema import upgrade_database
 from bot.services import Services
 from bot.settings import Settings
-from bot.slack.blocks import Reply
-from bot.slack.notifier import PostedMessage, build_notifier
+from bot.slack.notifier import build_notifier
+from bot.slack.reminder_blocks import build_content_reply
 from jobs.reminders import run_reminder_tick
 from jobs.scheduler import build_scheduler
 
@@ -132,12 +134,13 @@ class StubNotifier:
     def __init__(self) -> None:
         self.posted = 0
 
-    def post_reminder(
-        self, channel: str, reply: Reply, *, key: str, team_id: str | None = None
+    def send_reminder(
+        self, target: str, content: Content, *, key: str, team_id: str | None = None
     ) -> PostedMessage:
-        reply.as_kwargs()  # the notifier's share of the work that is not HTTP
+        # Rendering and serialising: the notifier's share of the work that is not HTTP.
+        build_content_reply(content).as_kwargs()
         self.posted += 1
-        return PostedMessage(channel, f"{time.time():.6f}")
+        return PostedMessage(target, f"{time.time():.6f}")
 
     def find_reminder(self, *_args: Any, **_kwargs: Any) -> PostedMessage | None:
         return None

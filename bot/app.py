@@ -18,6 +18,7 @@ from bot.settings import Settings
 from bot.slack.client import build_web_client
 from bot.slack.installations import InstallationTokens
 from bot.slack.workspaces import OrgTeams
+from handlers import register_all
 
 logger = logging.getLogger(__name__)
 
@@ -60,8 +61,6 @@ def create_app(
     Returns:
         The configured `App`.
     """
-    from handlers import register_all  # handlers import bot; keep the dependency one-way at import time
-
     web_client = client or build_web_client(settings)
     socket_mode_only = bool(settings.slack_app_token) and not settings.slack_signing_secret
     bolt_logger = _bolt_logger()

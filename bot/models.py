@@ -7,25 +7,25 @@ written in is kept beside it so it can be shown and recomputed in that zone.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
 from datetime import date, datetime
+from typing import Any
 
-from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
-from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from sqlalchemy import (
     Boolean,
+    Column,
     Date,
+    DateTime,
     Enum,
     ForeignKey,
     Index,
     Integer,
     LargeBinary,
-    MetaData,
     String,
     Table,
     Text,
     UniqueConstraint,
     false,
+    func,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -316,7 +316,7 @@ class ReminderDelivery(Base):
     """The delivery ledger: one row per planned delivery, unique by meaning (`key`).
 
     The scheduler tick claims due rows atomically (status `claimed`, a lease and a claim token), posts
-    them and records the Slack `ts`; see bot/reminders/ledger.py and docs/reminders.md.
+    them and records the Slack `ts`; see bot/reminders/ (planning, claims, outcomes) and docs/reminders.md.
     """
 
     __tablename__ = "reminder_delivery"
@@ -329,7 +329,7 @@ class ReminderDelivery(Base):
     kind: Mapped[DeliveryKind] = mapped_column(_enum(DeliveryKind, "delivery_kind"))
     occurrence: Mapped[str] = mapped_column(String(64))
     # SET NULL, not CASCADE: the history of what was sent outlives the milestone; pending rows of a
-    # deleted milestone are cancelled in the deleting transaction (bot/reminders/ledger.py).
+    # deleted milestone are cancelled in the deleting transaction (bot/reminders/planning.py).
     milestone_id: Mapped[int | None] = mapped_column(
         ForeignKey("milestone.id", ondelete="SET NULL"), index=True
     )
@@ -366,7 +366,7 @@ class ProfileVector(Base):
     """The embedding of one profile item (the expertise text, or one publication) under one model.
 
     `content_hash` is the SHA-256 of the embedded text: an item whose text changed no longer matches
-    and is re-embedded; vectors of another `model_name` are ignored and replaced (bot/experts/index.py).
+    and is re-embedded; vectors of another `model_name` are ignored and replaced (bot/experts/vector_sync.py).
     """
 
     __tablename__ = "profile_vector"
@@ -440,29 +440,77 @@ class WorkspaceTeam(Base):
 
 # -- Slack's OAuth tables (multi-workspace installs) ---------------------------------------------------
 #
-# slack_sdk's own table definitions (SQLAlchemyInstallationStore, SQLAlchemyOAuthStateStore), declared
-# in our metadata so that Alembic migrates them like every other table: a slack_sdk upgrade that
-# changes them shows up as schema drift (tests/test_migrations.py). They are keyed by Slack's team and
-# enterprise ids, which `Workspace.slack_team_id` maps to a workspace. The secret columns are widened to
-# Text because an encrypted token (bot.slack.installations.TokenCipher) is about twice as long as the token.
+# The tables of slack_sdk's SQLAlchemyInstallationStore and SQLAlchemyOAuthStateStore, declared in our
+# metadata so that Alembic migrates them like every other table. They are written out here rather than
+# built with slack_sdk's own `build_*_table` so the core imports no Slack library (docs/architecture.md);
+# tests/test_slack_tables.py compares them column by column with what the installed slack_sdk builds, so
+# a slack_sdk upgrade that changes them fails a test. They are keyed by Slack's team and enterprise ids,
+# which `Workspace.slack_team_id` maps to a workspace. The secret columns are widened to Text because an
+# encrypted token (bot.slack.installations.TokenCipher) is about twice as long as the token.
 SECRET_INSTALLATION_COLUMNS = ("bot_token", "bot_refresh_token", "user_token", "user_refresh_token")
 
 
-def _slack_sdk_table(build: Callable[[MetaData, str], Table], name: str) -> Table:
-    table = build(Base.metadata, name)
-    for column in table.columns:
-        if column.name in SECRET_INSTALLATION_COLUMNS:
-            column.type = Text()
-    return table
+def _installed_at() -> Column[datetime]:
+    return Column("installed_at", DateTime, nullable=False, default=func.now())
 
 
-slack_installations = _slack_sdk_table(
-    SQLAlchemyInstallationStore.build_installations_table,
-    SQLAlchemyInstallationStore.default_installations_table_name,
+def _bot_columns() -> list[Column[Any]]:
+    """The columns slack_sdk's installations and bots tables share, in slack_sdk's order."""
+    return [
+        Column("bot_token", Text),
+        Column("bot_id", String(32)),
+        Column("bot_user_id", String(32)),
+        Column("bot_scopes", String(1000)),
+        Column("bot_refresh_token", Text),
+        Column("bot_token_expires_at", DateTime),
+    ]
+
+
+slack_installations = Table(
+    "slack_installations",
+    Base.metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("client_id", String(32), nullable=False),
+    Column("app_id", String(32), nullable=False),
+    Column("enterprise_id", String(32)),
+    Column("enterprise_name", String(200)),
+    Column("enterprise_url", String(200)),
+    Column("team_id", String(32)),
+    Column("team_name", String(200)),
+    *_bot_columns(),
+    Column("user_id", String(32), nullable=False),
+    Column("user_token", Text),
+    Column("user_scopes", String(1000)),
+    Column("user_refresh_token", Text),
+    Column("user_token_expires_at", DateTime),
+    Column("incoming_webhook_url", String(200)),
+    Column("incoming_webhook_channel", String(200)),
+    Column("incoming_webhook_channel_id", String(200)),
+    Column("incoming_webhook_configuration_url", String(200)),
+    Column("is_enterprise_install", Boolean, default=False, nullable=False),
+    Column("token_type", String(32)),
+    _installed_at(),
+    Index("slack_installations_idx", "client_id", "enterprise_id", "team_id", "user_id", "installed_at"),
 )
-slack_bots = _slack_sdk_table(
-    SQLAlchemyInstallationStore.build_bots_table, SQLAlchemyInstallationStore.default_bots_table_name
+slack_bots = Table(
+    "slack_bots",
+    Base.metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("client_id", String(32), nullable=False),
+    Column("app_id", String(32), nullable=False),
+    Column("enterprise_id", String(32)),
+    Column("enterprise_name", String(200)),
+    Column("team_id", String(32)),
+    Column("team_name", String(200)),
+    *_bot_columns(),
+    Column("is_enterprise_install", Boolean, default=False, nullable=False),
+    _installed_at(),
+    Index("slack_bots_idx", "client_id", "enterprise_id", "team_id", "installed_at"),
 )
-slack_oauth_states = _slack_sdk_table(
-    SQLAlchemyOAuthStateStore.build_oauth_states_table, SQLAlchemyOAuthStateStore.default_table_name
+slack_oauth_states = Table(
+    "slack_oauth_states",
+    Base.metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("state", String(200), nullable=False),
+    Column("expire_at", DateTime, nullable=False),
 )

@@ -12,7 +12,7 @@ from bot.experts.index import ExpertIndexCache
 from bot.settings import Settings
 
 if TYPE_CHECKING:
-    from bot.experts.embeddings import Embedder
+    from bot.experts.embeddings.protocol import Embedder
     from bot.slack.notifier import SlackNotifier
 
 

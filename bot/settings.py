@@ -12,7 +12,7 @@ import binascii
 import enum
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 from urllib.parse import urlsplit
@@ -22,6 +22,7 @@ import platformdirs
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
+from bot.commands import COMMANDS, CommandNames
 from bot.domain.reminders import (
     PolicyError,
     ReminderPolicy,
@@ -31,9 +32,9 @@ from bot.domain.reminders import (
     parse_quiet_hours,
     parse_weekday,
 )
+from bot.experts.embeddings.calibration import DEFAULT_MODEL_NAME as DEFAULT_EMBEDDING_MODEL
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
-DEFAULT_EMBEDDING_MODEL = "all-MiniLM-L6-v2"
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 _COMMAND_RE = re.compile(r"^/[a-z0-9_\-]{1,31}$")
 _USER_ID_RE = re.compile(r"^[UW][A-Z0-9]{2,}$")
@@ -78,19 +79,6 @@ class LogFormat(enum.StrEnum):
 
     TEXT = "text"
     JSON = "json"
-
-
-@dataclass(frozen=True)
-class CommandNames:
-    """Slash command names, configurable because a workspace may already use `/project`."""
-
-    project: str = "/project"
-    milestone: str = "/milestone"
-    blocker: str = "/blocker"
-    help: str = "/liaison"
-    ask: str = "/ask"
-    expert: str = "/expert"
-    profile: str = "/profile"
 
 
 @dataclass(frozen=True)
@@ -241,13 +229,7 @@ class Settings:
                 )
 
         commands = CommandNames(
-            project=_command(get, "LIAISON_PROJECT_COMMAND", "/project"),
-            milestone=_command(get, "LIAISON_MILESTONE_COMMAND", "/milestone"),
-            blocker=_command(get, "LIAISON_BLOCKER_COMMAND", "/blocker"),
-            help=_command(get, "LIAISON_HELP_COMMAND", "/liaison"),
-            ask=_command(get, "LIAISON_ASK_COMMAND", "/ask"),
-            expert=_command(get, "LIAISON_EXPERT_COMMAND", "/expert"),
-            profile=_command(get, "LIAISON_PROFILE_COMMAND", "/profile"),
+            {command.key: _command(get, command.setting, command.default_name) for command in COMMANDS}
         )
         _check_distinct(commands)
 
@@ -306,17 +288,6 @@ class Settings:
             slack_client_secret=client_secret if oauth else None,
             token_encryption_keys=encryption_keys,
         )
-
-
-_COMMAND_VARIABLES = {
-    "project": "LIAISON_PROJECT_COMMAND",
-    "milestone": "LIAISON_MILESTONE_COMMAND",
-    "blocker": "LIAISON_BLOCKER_COMMAND",
-    "help": "LIAISON_HELP_COMMAND",
-    "ask": "LIAISON_ASK_COMMAND",
-    "expert": "LIAISON_EXPERT_COMMAND",
-    "profile": "LIAISON_PROFILE_COMMAND",
-}
 
 
 def _check_oauth(
@@ -405,12 +376,11 @@ def _check_database_url(url: str) -> None:
 
 def _check_distinct(commands: CommandNames) -> None:
     seen: dict[str, str] = {}
-    for item in fields(commands):
-        value = getattr(commands, item.name)
-        variable = _COMMAND_VARIABLES[item.name]
+    for command in COMMANDS:
+        value = commands[command.key]
         if value in seen:
-            raise SettingsError(f"{variable} is {value!r}, which {seen[value]} already uses")
-        seen[value] = variable
+            raise SettingsError(f"{command.setting} is {value!r}, which {seen[value]} already uses")
+        seen[value] = command.setting
 
 
 def _int_setting(get: _Getter, name: str, default: int, low: int, high: int) -> int:

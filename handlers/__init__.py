@@ -5,12 +5,11 @@ from __future__ import annotations
 from slack_bolt import App
 
 from bot.settings import Settings
+from handlers import actions, commands, events, experts, profiles, reminders, shortcuts, views
 
 
 def register_all(app: App, settings: Settings) -> None:
     """Register every surface's listeners on `app`."""
-    from handlers import actions, commands, events, experts, profiles, reminders, shortcuts, views
-
     commands.register(app, settings)
     actions.register(app, settings)
     views.register(app, settings)

@@ -17,6 +17,7 @@ from bot.slack.blocks import Reply
 from bot.slack.commands import CommandOutcome, CommandRequest, execute_command, execute_confirmed_move
 from bot.slack.home_publisher import publish_homes
 from bot.slack.questions import Question
+from bot.slack.requesters import team_id_of
 from handlers.commands import deliver_outcome
 
 
@@ -38,7 +39,7 @@ def _request(body: dict[str, Any], command: str, text: str) -> CommandRequest:
         command=command,
         text=text,
         user_id=body["user"]["id"],
-        team_id=(body.get("team") or {}).get("id"),
+        team_id=team_id_of(body),
         channel_id=(body.get("channel") or {}).get("id"),
     )
 
@@ -57,7 +58,7 @@ def _deliver(
     replace_original: bool,
     refresh_viewer: bool = False,
 ) -> None:
-    team_id = (body.get("team") or {}).get("id")
+    team_id = team_id_of(body)
     user_id = body["user"]["id"]
     if body.get("response_url"):
         deliver_outcome(
@@ -177,7 +178,7 @@ def handle_open_project_action(
 def handle_home_refresh_action(ack: Ack, body: dict[str, Any], client: WebClient, services: Services) -> None:
     """Refresh button in the App Home."""
     ack()
-    publish_homes(client, services, (body.get("team") or {}).get("id"), [body["user"]["id"]])
+    publish_homes(client, services, team_id_of(body), [body["user"]["id"]])
 
 
 def handle_ask_choice_action(
@@ -189,7 +190,7 @@ def handle_ask_choice_action(
     question = Question(
         text=_value(body),
         user_id=body["user"]["id"],
-        team_id=(body.get("team") or {}).get("id"),
+        team_id=team_id_of(body),
         channel_id=(body.get("channel") or {}).get("id"),
         bot_user_id=context.bot_user_id,
     )

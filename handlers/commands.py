@@ -1,26 +1,32 @@
-"""Slash commands: `/project`, `/milestone`, `/blocker`, `/liaison`, `/ask` (names come from settings)."""
+"""Slash commands: one listener per command declared in `bot.commands`, under its configured name.
+
+`/project`, `/milestone`, `/blocker` and `/liaison` share the interpreter (`bot.slack.commands`); `/ask`,
+`/expert` and `/profile` have listeners of their own because they answer in several steps.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
+from bot.commands import COMMANDS
 from bot.services import Services
 from bot.settings import Settings
 from bot.slack.answer_publisher import respond_answer
 from bot.slack.commands import CommandOutcome, CommandRequest, execute_command
 from bot.slack.home_publisher import publish_homes
 from bot.slack.questions import Question
+from handlers.experts.suggestions import handle_expert_command
+from handlers.profiles import handle_profile_command
 
 
 def register(app: App, settings: Settings) -> None:
-    """Register the slash command listeners."""
-    names = settings.commands
-    for name in (names.project, names.milestone, names.blocker, names.help):
-        app.command(name)(handle_slash_command)
-    app.command(names.ask)(handle_ask_command)
+    """Register every declared slash command's listener under the command's configured name."""
+    for command in COMMANDS:
+        app.command(settings.commands[command.key])(LISTENERS[command.key])
 
 
 def handle_slash_command(
@@ -78,3 +84,15 @@ def handle_ask_command(
         bot_user_id=context.bot_user_id,
     )
     respond_answer(respond, services, question)
+
+
+# The listener of each declared command, by key (tests/test_commands_registry.py checks they match).
+LISTENERS: dict[str, Callable[..., None]] = {
+    "project": handle_slash_command,
+    "milestone": handle_slash_command,
+    "blocker": handle_slash_command,
+    "help": handle_slash_command,
+    "ask": handle_ask_command,
+    "expert": handle_expert_command,
+    "profile": handle_profile_command,
+}

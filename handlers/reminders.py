@@ -1,4 +1,8 @@
-"""Buttons on reminder messages (Done, Snooze, Move date) and the Move-date modal."""
+"""Buttons on reminder messages (Done, Snooze, Move date) and the Move-date modal.
+
+Each listener reads the payload, asks `bot.reminders.actions` what the press does, and renders the
+result with `bot.slack.reminder_blocks`.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +13,26 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from bot.domain.reminders import SnoozeOption
-from bot.reminders.actions import ClickResult, ReminderClick, open_move, press_done, press_snooze, submit_move
+from bot.reminders.actions import (
+    OUT_OF_DATE,
+    ClickResult,
+    ReminderClick,
+    open_move,
+    press_done,
+    press_snooze,
+    submit_move,
+)
 from bot.services import Services
 from bot.settings import Settings
 from bot.slack import ids
-from bot.slack.reminder_blocks import parse_reminder_value
+from bot.slack.blocks import Reply
+from bot.slack.reminder_blocks import (
+    MoveTarget,
+    build_move_modal,
+    build_reminder_reply,
+    parse_move_metadata,
+    parse_reminder_value,
+)
 
 _STALE = "That button is out of date."
 
@@ -40,14 +59,22 @@ def _message(body: dict[str, Any]) -> tuple[str | None, str | None]:
     return channel, container.get("message_ts") or (body.get("message") or {}).get("ts")
 
 
+def _redrawn(result: ClickResult) -> Reply | None:
+    """The reminder message as it should now read; None if it is gone."""
+    if result.reminder is None:
+        return None
+    return build_reminder_reply(result.reminder, note=result.note, closed=result.closed)
+
+
 def _show(result: ClickResult, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
-    if result.denial is not None or result.update is None:
+    update = _redrawn(result)
+    if result.denial is not None or update is None:
         respond(text=result.denial or _STALE, response_type="ephemeral", replace_original=False)
         return
     channel, ts = _message(body)
     if channel and ts:
         # The original message shows who did what, for everyone who sees it.
-        client.chat_update(channel=channel, ts=ts, **result.update.as_kwargs())
+        client.chat_update(channel=channel, ts=ts, **update.as_kwargs())
 
 
 def handle_reminder_done_action(
@@ -86,18 +113,16 @@ def handle_reminder_move_action(
     """Move date… on a reminder: open the modal asking for the new date."""
     ack()
     click = _click(body)
-    channel, ts = _message(body)
-    result = (
-        open_move(
-            services.session_factory, services.settings, services.clock.now(), click, channel=channel, ts=ts
-        )
-        if click
-        else ClickResult(denial=_STALE)
-    )
-    if result.modal is None:
-        respond(text=result.denial or _STALE, response_type="ephemeral", replace_original=False)
+    if click is None:
+        respond(text=_STALE, response_type="ephemeral", replace_original=False)
         return
-    client.views_open(trigger_id=body["trigger_id"], view=result.modal)
+    form = open_move(services.session_factory, services.settings, services.clock.now(), click)
+    if form.reminder is None:
+        respond(text=form.denial or _STALE, response_type="ephemeral", replace_original=False)
+        return
+    channel, ts = _message(body)
+    target = MoveTarget(click.delivery_id, click.ref, channel, ts)
+    client.views_open(trigger_id=body["trigger_id"], view=build_move_modal(form.reminder, target))
 
 
 def handle_reminder_move_submission(
@@ -105,19 +130,25 @@ def handle_reminder_move_submission(
 ) -> None:
     """The Move-date modal submitted: move the milestone, or keep the modal open with the problem."""
     values = view["state"]["values"]
+    target = parse_move_metadata(view.get("private_metadata") or "")
+    # Field errors must travel in the ack itself: it is the only way to keep the modal open.
+    if target is None:
+        ack(response_action="errors", errors={ids.DUE_INPUT: OUT_OF_DATE})
+        return
+    click = ReminderClick(
+        target.delivery_id, target.ref, body["user"]["id"], (body.get("team") or {}).get("id")
+    )
     result = submit_move(
         services.session_factory,
         services.settings,
         services.clock.now(),
-        user_id=body["user"]["id"],
-        team_id=(body.get("team") or {}).get("id"),
+        click,
         due_text=str(values.get(ids.DUE_INPUT, {}).get(ids.DUE_INPUT, {}).get("value") or ""),
-        private_metadata=view.get("private_metadata") or "",
     )
-    # Field errors must travel in the ack itself: it is the only way to keep the modal open.
-    if result.errors:
-        ack(response_action="errors", errors=result.errors)
+    if result.denial is not None:
+        ack(response_action="errors", errors={ids.DUE_INPUT: result.denial})
         return
     ack()
-    if result.update is not None and result.channel and result.ts:
-        client.chat_update(channel=result.channel, ts=result.ts, **result.update.as_kwargs())
+    update = _redrawn(result)
+    if update is not None and target.channel and target.ts:
+        client.chat_update(channel=target.channel, ts=target.ts, **update.as_kwargs())

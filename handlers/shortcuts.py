@@ -12,6 +12,7 @@ from bot.settings import Settings
 from bot.slack import ids
 from bot.slack.answer_publisher import respond_answer
 from bot.slack.questions import Question
+from bot.slack.requesters import team_id_of
 
 
 def register(app: App, settings: Settings) -> None:
@@ -33,7 +34,7 @@ def handle_ask_shortcut(
     question = Question(
         text=str(message.get("text") or ""),
         user_id=shortcut["user"]["id"],
-        team_id=(shortcut.get("team") or {}).get("id"),
+        team_id=team_id_of(shortcut),
         channel_id=(shortcut.get("channel") or {}).get("id"),
         thread_ts=message.get("thread_ts"),
         bot_user_id=context.bot_user_id,

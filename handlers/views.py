@@ -12,6 +12,7 @@ from bot.services import Services
 from bot.settings import Settings
 from bot.slack import ids
 from bot.slack.home_publisher import publish_homes
+from bot.slack.requesters import team_id_of
 from bot.slack.submissions import SubmissionResult, submit_milestone, submit_project
 
 
@@ -41,7 +42,7 @@ def _finish(
     if result.notice is not None:
         # Modals have no response_url; the confirmation goes to the app's DM with the user.
         client.chat_postMessage(channel=user_id, **result.notice.as_kwargs())
-    publish_homes(client, services, (body.get("team") or {}).get("id"), {*result.refresh_homes, user_id})
+    publish_homes(client, services, team_id_of(body), {*result.refresh_homes, user_id})
 
 
 def handle_project_submission(
@@ -53,7 +54,7 @@ def handle_project_submission(
         services.settings,
         services.clock.now(),
         user_id=body["user"]["id"],
-        team_id=(body.get("team") or {}).get("id"),
+        team_id=team_id_of(body),
         values=view["state"]["values"],
         metadata=_metadata(view),
     )
@@ -69,7 +70,7 @@ def handle_milestone_submission(
         services.settings,
         services.clock.now(),
         user_id=body["user"]["id"],
-        team_id=(body.get("team") or {}).get("id"),
+        team_id=team_id_of(body),
         values=view["state"]["values"],
         metadata=_metadata(view),
     )

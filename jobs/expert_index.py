@@ -12,8 +12,8 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from bot.experts.embeddings.protocol import is_ready
 from bot.models import Workspace
-from bot.questions.search import is_ready
 from bot.services import Services
 
 logger = logging.getLogger(__name__)

@@ -1,7 +1,7 @@
 """Reminder jobs: the tick that sends due deliveries, recurring planning, and time-zone refresh.
 
 APScheduler only decides *when* these run; what is sent, and that it is sent once, is decided by the
-delivery ledger in the database (bot/reminders/ledger.py). Every job reads time from
+delivery ledger in the database (bot/reminders: planning, claims, outcomes). Every job reads time from
 `services.clock` unless given `now`, so the demo console's simulated clock drives them too.
 """
 
@@ -15,9 +15,9 @@ from sqlalchemy import select
 
 from bot.models import Person, Workspace
 from bot.reminders.dispatch import TickReport, run_tick
-from bot.reminders.ledger import plan_recurring, replan_person
+from bot.reminders.planning import plan_recurring, replan_person
+from bot.reminders.sending import DeliveryError
 from bot.services import Services
-from bot.slack.notifier import DeliveryError
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ def run_reminder_tick(services: Services, *, now: datetime | None = None) -> Tic
     return run_tick(
         session_factory=services.session_factory,
         settings=services.settings,
-        notifier=services.notifier,
+        sender=services.notifier,
         now=(lambda: now) if now is not None else services.clock.now,
     )
 

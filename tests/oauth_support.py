@@ -25,8 +25,9 @@ from bot.app import create_app
 from bot.cli.console.payloads import SignedBody, SlackPayloads
 from bot.clock import Clock
 from bot.services import Services
+from bot.serving.http_server import GracefulWSGIServer, make_http_server
 from bot.serving.metrics import Metrics
-from bot.serving.web import GracefulWSGIServer, build_wsgi_app, make_http_server
+from bot.serving.web import build_wsgi_app
 from bot.serving.wsgi import ListenerExecutor
 from bot.settings import Settings
 from bot.slack.client import build_web_client

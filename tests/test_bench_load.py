@@ -30,7 +30,7 @@ from bench.load import (
 )
 from bot.cli.console.payloads import SlackPayloads
 from bot.services import Services
-from bot.serving.web import GracefulWSGIServer, make_http_server
+from bot.serving.http_server import GracefulWSGIServer, make_http_server
 from tests.conftest import SIGNING_SECRET
 from tests.fakes.slack_api import RESPONSE_URL_METHOD, FakeSlackApi
 from tests.security.served import ServerPool

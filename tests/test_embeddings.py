@@ -12,14 +12,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot.experts.embeddings import (
-    DEFAULT_MODEL_NAME,
-    EmbedderLoadError,
-    HashingEmbedder,
-    SentenceTransformerEmbedder,
-    bytes_to_vector,
-    vector_to_bytes,
-)
+from bot.experts.embeddings.calibration import DEFAULT_MODEL_NAME
+from bot.experts.embeddings.hashing import HashingEmbedder
+from bot.experts.embeddings.protocol import EmbedderLoadError
+from bot.experts.embeddings.sentence_transformers import SentenceTransformerEmbedder
+from bot.experts.embeddings.storage import bytes_to_vector, vector_to_bytes
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -57,7 +54,8 @@ def test_hashing_embedder_is_deterministic_within_a_process() -> None:
 def test_hashing_embedder_is_deterministic_across_processes() -> None:
     # Python's hash() of a str changes with PYTHONHASHSEED; the embedder must not depend on it.
     code = (
-        "from bot.experts.embeddings import HashingEmbedder, vector_to_bytes\n"
+        "from bot.experts.embeddings.hashing import HashingEmbedder\n"
+        "from bot.experts.embeddings.storage import vector_to_bytes\n"
         "vector = HashingEmbedder(64).embed_query('Privacy-preserving conversion measurement')\n"
         "print(vector_to_bytes(vector).hex())\n"
     )
@@ -124,7 +122,7 @@ def test_vector_bytes_reject_bad_input() -> None:
 def test_importing_and_constructing_the_embedder_loads_nothing() -> None:
     code = (
         "import sys\n"
-        "import bot.experts.embeddings as e\n"
+        "import bot.experts.embeddings.sentence_transformers as e\n"
         "embedder = e.SentenceTransformerEmbedder()\n"
         "heavy = [m for m in ('sentence_transformers', 'torch', 'transformers') if m in sys.modules]\n"
         "print(heavy, embedder.ready, embedder.model_name)\n"

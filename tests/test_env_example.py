@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from bot.commands import COMMANDS
+
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -36,3 +38,8 @@ def test_env_example_has_a_comment_for_every_variable() -> None:
         if re.match(r"^[A-Z][A-Z0-9_]+=", line):
             previous = lines[index - 1]
             assert previous.startswith("#") or re.match(r"^[A-Z][A-Z0-9_]+=", previous), line
+
+
+def test_every_declared_command_setting_is_in_env_example() -> None:
+    # Command settings are derived from the catalogue (bot.commands), so the scan above cannot see them.
+    assert {command.setting for command in COMMANDS} - _documented() == set()

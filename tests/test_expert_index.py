@@ -21,23 +21,16 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.db import Base, make_engine, make_session_factory
-from bot.domain.experts import rank_indexed_experts
-from bot.experts.embeddings import HashingEmbedder
-from bot.experts.index import (
-    ExpertIndexCache,
-    ItemText,
-    SyncReport,
-    content_hash,
-    index_status,
-    load_expert_index,
-    profile_items,
-    sync_profile_vectors,
-)
+from bot.domain.experts.ranking import rank_indexed_experts
+from bot.experts.embeddings.cache import CachingEmbedder
+from bot.experts.embeddings.hashing import HashingEmbedder
+from bot.experts.index import ExpertIndexCache, load_expert_index
+from bot.experts.profile_items import ItemText, content_hash, profile_items
 from bot.experts.profile_version import bump_profiles_version
+from bot.experts.vector_sync import SyncReport, index_status, sync_profile_vectors
 from bot.models import ExpertVisibility, Person, ProfileVector, Publication, Workspace
-from bot.questions.search import CachingEmbedder
 from bot.schema import upgrade_database
-from bot.workspace_file.interchange import import_workspace_file
+from bot.workspace_file import import_workspace_file
 from tests.conftest import DEMO_FILE, DEMO_NOW
 
 SPAWN = multiprocessing.get_context("spawn")

@@ -12,8 +12,9 @@ import pytest
 from click.testing import CliRunner
 
 from bot.cli.experts import experts
-from bot.domain.experts import AGGREGATIONS, DEFAULT_AGGREGATION, parse_aggregation, score_people
-from bot.experts.embeddings import HashingEmbedder
+from bot.domain.experts.aggregation import AGGREGATIONS, DEFAULT_AGGREGATION, parse_aggregation
+from bot.domain.experts.ranking import score_people
+from bot.experts.embeddings.hashing import HashingEmbedder
 from bot.experts.evaluation import (
     EvaluationFileError,
     Rating,

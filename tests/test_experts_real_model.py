@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import FixedClock
-from bot.experts.embeddings import SentenceTransformerEmbedder
-from bot.questions.search import CachingEmbedder
+from bot.experts.embeddings.cache import CachingEmbedder
+from bot.experts.embeddings.sentence_transformers import SentenceTransformerEmbedder
 from bot.services import Services
 from bot.settings import Settings
 from bot.slack.notifier import build_notifier

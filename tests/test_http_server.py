@@ -31,18 +31,18 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.cli.console.payloads import SlackPayloads
 from bot.db import make_engine, make_session_factory
-from bot.experts.embeddings import EmbedderLoadError
+from bot.experts.embeddings.protocol import EmbedderLoadError
 from bot.models import DeliveryStatus, ReminderDelivery
 from bot.schema import upgrade_database
 from bot.services import Services
 from bot.serving.ack_priority import AckPriority
 from bot.serving.logs import REQUEST_ID, configure_logging, current_request_id
 from bot.serving.metrics import DeliveryCollector
-from bot.serving.web import Readiness
+from bot.serving.readiness import Readiness
 from bot.serving.wsgi import ListenerExecutor
 from bot.settings import LogFormat
 from bot.slack import ids
-from bot.workspace_file.interchange import import_workspace_file
+from bot.workspace_file import import_workspace_file
 from tests.conftest import DEMO_FILE
 from tests.fakes.driver import milestone_form_submission, view_of
 from tests.fakes.slack_api import RESPONSE_URL_METHOD, FakeSlackApi

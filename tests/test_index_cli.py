@@ -19,7 +19,7 @@ from bot.db import make_engine, make_session_factory
 from bot.experts.profile_version import bump_profiles_version
 from bot.models import Person, ProfileVector, Workspace
 from bot.schema import upgrade_database
-from bot.workspace_file.interchange import import_workspace_file
+from bot.workspace_file import import_workspace_file
 from tests.conftest import DEMO_FILE, DEMO_NOW
 
 

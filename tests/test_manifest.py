@@ -13,8 +13,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.cli.main import main
+from bot.commands import CommandNames
 from bot.models import DeliveryStatus, ReminderDelivery
-from bot.settings import CommandNames, Settings
+from bot.settings import Settings
 from bot.slack.manifest import BOT_EVENTS, build_manifest
 from tests.fakes.driver import SlackDriver
 from tests.fakes.slack_api import RESPONSE_URL_METHOD

@@ -26,7 +26,7 @@ from bot.projects.blockers import add_blocker
 from bot.projects.milestones import add_milestone
 from bot.projects.project import find_project
 from bot.schema import upgrade_database
-from bot.workspace_file.interchange import import_workspace_file
+from bot.workspace_file import import_workspace_file
 from tests.concurrency import release_together
 from tests.conftest import DEMO_FILE, DEMO_NOW
 

@@ -33,6 +33,7 @@ from bot.models import (
     slack_installations,
     slack_oauth_states,
 )
+from bot.reminders.sending import NotInstalledError
 from bot.schema import upgrade_database
 from bot.services import Services
 from bot.serving.logs import configure_logging, settings_secrets
@@ -41,8 +42,7 @@ from bot.serving.wsgi import build_runtime
 from bot.settings import Settings
 from bot.slack.installations import ENCRYPTED_PREFIX, TokenDecryptionError
 from bot.slack.manifest import BOT_SCOPES
-from bot.slack.notifier import NotInstalledError
-from bot.workspace_file.interchange import import_workspace_file
+from bot.workspace_file import import_workspace_file
 from tests.conftest import DEMO_NOW
 from tests.fakes.driver import message_text
 from tests.fakes.slack_api import RESPONSE_URL_METHOD, FakeSlackApi

@@ -7,8 +7,8 @@ from slack_bolt import App
 
 from bench.question_set import load_question_set, run_question_set
 from bot.cli.console.payloads import SlackPayloads
-from bot.experts.embeddings import HashingEmbedder
-from bot.questions.search import CachingEmbedder
+from bot.experts.embeddings.cache import CachingEmbedder
+from bot.experts.embeddings.hashing import HashingEmbedder
 from bot.services import Services
 from tests.fakes.slack_api import FakeSlackApi
 

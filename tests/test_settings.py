@@ -10,10 +10,10 @@ import pytest
 from click.testing import CliRunner
 
 from bot.cli.main import main
+from bot.commands import CommandNames
 from bot.settings import (
     DEFAULT_EMBEDDING_MODEL,
     DEFAULT_SLACK_API_URL,
-    CommandNames,
     LogFormat,
     ProcessRole,
     Settings,
@@ -55,7 +55,18 @@ def test_defaults_apply_when_environment_is_empty() -> None:
     assert (settings.http_host, settings.http_port) == ("0.0.0.0", 3000)
     assert settings.reminder_tick_seconds == 15
     assert settings.log_level == "INFO"
-    assert settings.commands == CommandNames("/project", "/milestone", "/blocker", "/liaison")
+    assert settings.commands == CommandNames(
+        {"project": "/project", "milestone": "/milestone", "blocker": "/blocker", "help": "/liaison"}
+    )
+    assert dict(settings.commands) == {
+        "project": "/project",
+        "milestone": "/milestone",
+        "blocker": "/blocker",
+        "help": "/liaison",
+        "ask": "/ask",
+        "expert": "/expert",
+        "profile": "/profile",
+    }
     assert settings.public_url is None
 
 
@@ -97,7 +108,8 @@ def test_values_are_read_and_normalised() -> None:
     assert (settings.http_host, settings.http_port) == ("127.0.0.1", 8080)
     assert settings.reminder_tick_seconds == 60
     assert settings.log_level == "DEBUG"
-    assert settings.commands == CommandNames("/proj", "/milestone", "/blocker", "/liaison-help")
+    assert settings.commands == CommandNames({"project": "/proj", "help": "/liaison-help"})
+    assert settings.commands.milestone == "/milestone"
 
 
 @pytest.mark.parametrize(

@@ -42,7 +42,7 @@ from bot.clock import SystemClock
 from bot.db import make_engine, make_session_factory
 from bot.models import Blocker, DeliveryStatus, ReminderDelivery, Workspace
 from bot.schema import upgrade_database
-from bot.workspace_file.interchange import import_workspace_file
+from bot.workspace_file import import_workspace_file
 from tests.conftest import DEMO_FILE, SIGNING_SECRET
 from tests.fakes.slack_api import RESPONSE_URL_METHOD, FakeSlackApi
 from tests.jobs.reminder_support import posted_keys, release, seed_due_deliveries

@@ -207,7 +207,8 @@ def _check_model(settings: Settings) -> Check:
             else "the worker role does not load it"
         )
         return Check("model", Status.OK, f"not needed ({why})")
-    from bot.experts.embeddings import EmbedderLoadError, SentenceTransformerEmbedder
+    from bot.experts.embeddings.protocol import EmbedderLoadError
+    from bot.experts.embeddings.sentence_transformers import SentenceTransformerEmbedder
 
     try:
         path = SentenceTransformerEmbedder(settings.embedding_model).model_path()

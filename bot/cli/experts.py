@@ -11,21 +11,13 @@ from pathlib import Path
 
 import click
 
-from bot.domain.experts import (
-    AGGREGATIONS,
-    DEFAULT_AGGREGATION,
-    DEFAULT_DIVERSITY_LAMBDA,
-    DEFAULT_TOP_K,
-    Aggregation,
-    parse_aggregation,
-)
-from bot.experts.embeddings import (
-    DEFAULT_MODEL_NAME,
-    Embedder,
-    EmbedderLoadError,
-    HashingEmbedder,
-    SentenceTransformerEmbedder,
-)
+from bot.domain.experts.aggregation import AGGREGATIONS, DEFAULT_AGGREGATION, Aggregation, parse_aggregation
+from bot.domain.experts.diversity import DEFAULT_DIVERSITY_LAMBDA
+from bot.domain.experts.ranking import DEFAULT_TOP_K
+from bot.experts.embeddings.calibration import DEFAULT_MODEL_NAME
+from bot.experts.embeddings.hashing import HashingEmbedder
+from bot.experts.embeddings.protocol import Embedder, EmbedderLoadError
+from bot.experts.embeddings.sentence_transformers import SentenceTransformerEmbedder
 from bot.experts.evaluation import (
     EmbeddedEvaluationSet,
     EvaluationFileError,

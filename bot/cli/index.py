@@ -1,4 +1,4 @@
-"""`liaison index ...`: the stored vectors of people's profile items (bot/experts/index.py).
+"""`liaison index ...`: the stored vectors of people's profile items (bot/experts/vector_sync.py).
 
 `rebuild` embeds every item whose vector is missing, stale or of another model (all of them after
 `EMBEDDING_MODEL` changed), with a progress bar, and removes the vectors of other models; `status`
@@ -22,13 +22,13 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from bot.experts.index import SYNC_BATCH
+from bot.experts.vector_sync import SYNC_BATCH
 from bot.settings import Settings, SettingsError
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
 
-    from bot.experts.embeddings import Embedder
+    from bot.experts.embeddings.protocol import Embedder
 
 # Plain progress lines (when the output is not a terminal) every this many percent.
 PROGRESS_LINE_STEP = 10
@@ -86,8 +86,8 @@ def rebuild_command(
     bots reload their index when it is done. Run it before starting bots on a new model: their
     background refresh would otherwise embed everything itself, without a progress bar.
     """
-    from bot.experts.index import index_status, sync_profile_vectors
     from bot.experts.profile_version import bump_profiles_version
+    from bot.experts.vector_sync import index_status, sync_profile_vectors
 
     settings = _settings(database_url)
     embedder = _embedder(settings, fake=fake_embedder)
@@ -129,7 +129,7 @@ def rebuild_command(
 @database_option
 def status_command(selector: str | None, fake_embedder: bool, database_url: str | None) -> None:
     """Per workspace: profile items, and how many have a current, stale or no vector (loads no model)."""
-    from bot.experts.index import index_status
+    from bot.experts.vector_sync import index_status
 
     settings = _settings(database_url)
     model_name = _model_name(settings, fake=fake_embedder)
@@ -164,20 +164,22 @@ def _settings(database_url: str | None) -> Settings:
 
 
 def _model_name(settings: Settings, *, fake: bool) -> str:
-    from bot.experts.embeddings import HashingEmbedder
+    from bot.experts.embeddings.hashing import HashingEmbedder
 
     return HashingEmbedder.model_name if fake else settings.embedding_model
 
 
 def _embedder(settings: Settings, *, fake: bool) -> Embedder:
-    from bot.experts.embeddings import HashingEmbedder, SentenceTransformerEmbedder
+    from bot.experts.embeddings.hashing import HashingEmbedder
+    from bot.experts.embeddings.sentence_transformers import SentenceTransformerEmbedder
 
-    # Without the question cache (bot.questions.search.CachingEmbedder): every text here is embedded once.
+    # Without the question cache (bot.experts.embeddings.cache.CachingEmbedder): every text here is
+    # embedded once.
     return HashingEmbedder() if fake else SentenceTransformerEmbedder(settings.embedding_model)
 
 
 def _load(embedder: Embedder) -> None:
-    from bot.experts.embeddings import EmbedderLoadError
+    from bot.experts.embeddings.protocol import EmbedderLoadError
 
     wait_ready = getattr(embedder, "wait_ready", None)
     if wait_ready is None:

@@ -26,7 +26,7 @@ from bot.settings import Settings, SettingsError
 
 if TYPE_CHECKING:
     from bot.domain.reminders import ReminderPolicy
-    from bot.questions.search import CachingEmbedder
+    from bot.experts.embeddings.cache import CachingEmbedder
 
 REPO_DEMO_FILE = Path(__file__).resolve().parents[3] / "shared" / "examples" / "adtech-alliance.yaml"
 PACKAGED_DEMO_FILE = Path(__file__).resolve().parents[1] / "data" / "adtech-alliance.yaml"
@@ -148,7 +148,7 @@ def import_command(file: Path, rebase_dates: bool, database_url: str | None) -> 
     """Import (or re-import) a workspace YAML file; all or nothing."""
     from bot.db import make_engine, make_session_factory
     from bot.schema import upgrade_database
-    from bot.workspace_file.interchange import WorkspaceFileError, import_workspace, load_workspace_document
+    from bot.workspace_file import WorkspaceFileError, import_workspace, load_workspace_document
 
     settings = _settings(database_url)
     try:
@@ -196,7 +196,7 @@ def export_command(output: Path | None, workspace: str | None, database_url: str
     from bot.db import make_engine, make_session_factory
     from bot.models import Workspace
     from bot.schema import upgrade_database
-    from bot.workspace_file.interchange import export_workspace
+    from bot.workspace_file import export_workspace
 
     settings = _settings(database_url)
     with _database_errors(settings.database_url):
@@ -244,7 +244,7 @@ def serve(port: int | None) -> None:
     from slack_bolt.error import BoltError
 
     from bot.schema import upgrade_database
-    from bot.serving.web import make_http_server, stop_http_server
+    from bot.serving.http_server import make_http_server, stop_http_server
     from bot.serving.wsgi import build_runtime
 
     settings = _settings(require_slack=True)
@@ -349,7 +349,7 @@ def _background_embedder(settings: Settings) -> CachingEmbedder:
 def _prepare_demo_database(database_url: str, file: Path, reminders: ReminderPolicy | None = None) -> None:
     from bot.db import make_engine, make_session_factory
     from bot.schema import upgrade_database
-    from bot.workspace_file.interchange import WorkspaceFileError, import_workspace, load_workspace_document
+    from bot.workspace_file import WorkspaceFileError, import_workspace, load_workspace_document
 
     try:
         document = load_workspace_document(file)

@@ -11,8 +11,8 @@ Only comparisons within one person count, so a model is not rewarded for ranking
 people high; what matters is whether it knows which needs a person fits best. That is the question the
 bot answers when it decides whom to suggest for a need.
 
-Scores come from `bot.domain.experts.score_people`, the function ranking uses, so what we measure is
-what we ship.
+Scores come from `bot.domain.experts.ranking.score_people`, the scoring ranking uses, so what we
+measure is what we ship.
 
 Input (JSON)::
 
@@ -36,18 +36,11 @@ from typing import Any
 
 import numpy as np
 
-from bot.domain.experts import (
-    DEFAULT_TOP_K,
-    EXPERTISE,
-    PUBLICATION,
-    Aggregation,
-    ExpertProfile,
-    ProfileItem,
-    build_expert_index,
-    rank_indexed_experts,
-    score_people,
-)
-from bot.experts.embeddings import Embedder
+from bot.domain.experts.aggregation import Aggregation
+from bot.domain.experts.index import build_expert_index
+from bot.domain.experts.profiles import EXPERTISE, PUBLICATION, ExpertProfile, ProfileItem
+from bot.domain.experts.ranking import DEFAULT_TOP_K, rank_indexed_experts, score_people
+from bot.experts.embeddings.protocol import Embedder
 
 MIN_EXPERTISE = 1.0
 MAX_EXPERTISE = 5.0

@@ -1,53 +1,55 @@
-"""Expert suggestions for a need: `/expert TEXT`, `/expert project KEY`, and the App Home button.
+"""The one expert ranker: `/expert`, the App Home button and "who knows about X?" all rank with it.
 
-A search is prepared from the database alone (`prepare_search`: who asks, what the query is, who and
-which disciplines are left out), which needs no model, so a mistyped project is answered at once. It is
-then ranked (`rank_search`) against the workspace's expert index (`bot.experts.index`) once the
-embedding model is loaded (`find_experts` waits for it, telling the caller so it can say "looking…").
+`rank_people` ranks a workspace's index (`bot.experts.index`) for a need; every surface calls it:
+`find_experts` (through `rank_search`) for `/expert`, `rank_topic` for questions. So both rank with
+the same texts, aggregation, relevance floor and diversity, and say the same thing about a topic.
 
-- **Query.** Free text as typed; or a project's name, description, open blockers and open milestones
-  (by due date), in that order, as one text: the model reads at most 256 word pieces, and this order
-  keeps what the project is about and what blocks it now ahead of later milestones.
-- **Exclusions.** Never the asker. For a project, never anyone with a role on it (lead, member or
-  viewer). Cross-disciplinary mode, the default for projects, also leaves out every discipline of its
-  lead and members (viewers follow a project without working on it, so their discipline does not count
-  as represented); ``/expert project KEY all-disciplines`` turns that off. Hidden profiles are never in
-  the index at all, so neither they nor their texts can appear.
-- **Caps.** People at their weekly intro-request cap (`bot.experts.intros`) are ranked after everyone else
-  and say when they can be asked again; people with a cap of 0 say they take no requests.
-- **Floor.** People scoring below `relevance_floor(model)` are not suggested, so a query about
-  nothing in the directory says "nobody matched" instead of listing whoever is least far off. Cosine
-  scales differ between models, so the floor is per model (see `RELEVANCE_FLOORS`).
+- **Meaning.** A person's score is the mean of their three best profile items' cosine similarities to
+  the need (`bot.domain.experts`), picked with a little diversity so five suggestions are not five
+  people of one discipline.
+- **Words.** A profile text holding most of a short need's words (typos and word forms allowed) is a
+  keyword match (`bot.domain.experts.keywords`): it adds to the person's score and lets them through
+  the floor, so exact technical terms ("Kafka", "GDPR") stay on top. Without a model (a question
+  answered by rules alone) keywords are all the ranking has.
+- **Floor.** People scoring below `relevance_floor(model)` (`bot.experts.embeddings.calibration`) are
+  not suggested, so a need nobody in the directory fits says "nobody matched" instead of listing
+  whoever is least far off.
+- **Caps.** People at their weekly intro-request cap (`bot.experts.intros.caps`) are ranked after
+  everyone else and say when they can be asked again; people with a cap of 0 say they take no requests.
+- **Hidden profiles** are never in an index at all, so neither they nor their texts can appear.
 - **Explanations.** Discipline, organisation and sector; the one or two profile items that matched
-  best (`bot.domain.experts`); and for a project, the project text (a description sentence, an open
-  milestone title or an open blocker) most similar to the person's best item.
+  best; and for a project, the project text (a description sentence, an open milestone title or an
+  open blocker) most similar to the person's best item.
 
-No Slack imports: `bot/slack/expert_blocks.py` renders, `handlers/experts.py` delivers.
+No Slack imports: `bot/slack/expert_blocks.py` renders, `handlers/experts/` delivers.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
-from enum import StrEnum
-from zoneinfo import ZoneInfo
 
 import numpy as np
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload, sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
-from bot.access import Actor, load_actor, resolve_workspace
-from bot.domain.experts import rank_indexed_experts, with_over_cap
+from bot.access import Requester, act_as
+from bot.domain.experts.index import with_over_cap
+from bot.domain.experts.profiles import ExpertMatch
+from bot.domain.experts.ranking import rank_by_keywords, rank_indexed_experts
 from bot.errors import UserFacingError
-from bot.experts.embeddings import Embedder, EmbedderLoadError, HashingEmbedder
-from bot.experts.index import ExpertIndexCache
-from bot.experts.intros import MAX_SUBJECT, cap_status, effective_cap, recent_request_times
-from bot.models import Membership, MilestoneStatus, Project, Role
-from bot.projects.project import find_project
-from bot.questions.search import is_ready
+from bot.experts.embeddings.calibration import relevance_floor
+from bot.experts.embeddings.protocol import Embedder, EmbedderLoadError, is_ready
+from bot.experts.expert_command import ExpertCommand
+from bot.experts.index import (
+    ExpertIndexCache,
+    WorkspaceExpertIndex,
+    embed_expert_index,
+    keyword_expert_index,
+)
+from bot.experts.intros.caps import cap_status, effective_cap, recent_request_times
+from bot.experts.search import PreparedSearch, prepare_search
 from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -55,137 +57,65 @@ logger = logging.getLogger(__name__)
 # Wait this long, silently, for a loading model before telling the asker; then at most MODEL_WAIT.
 QUIET_WAIT = 1.5
 MODEL_WAIT = 60.0
-
-# `/expert project KEY all-disciplines`: include the disciplines already on the project.
-ALL_DISCIPLINES = "all-disciplines"
-HELP_WORDS = frozenset({"", "help", "-h", "--help", "?"})
-
-# Relevance floors on a person's aggregated score (the mean of their three best items, the ranking's
-# default), per model. all-MiniLM-L6-v2, measured on the dev set (tests/data/experts_dev.json: 42
-# needs, 48 people) plus 19 off-topic queries ("sourdough bread recipe", "football match results",
-# "xyzzy plugh", ...): the best off-topic score was 0.198, and no suggestion in a dev need's top 5
-# that its person rated relevant (3-5 of 5) scored under 0.25. Every floor from 0.20 to 0.25 keeps all
-# 107 of those and drops every off-topic suggestion; 0.22 sits inside that range with room both ways.
-# The hashing embedder (tests, --fake-embedder) only counts shared words, stop words included, so no
-# floor separates topics with it; 0.1 drops people who share almost nothing with the query.
-DEFAULT_RELEVANCE_FLOOR = 0.22
-RELEVANCE_FLOORS: dict[str, float] = {"all-MiniLM-L6-v2": 0.22, HashingEmbedder.model_name: 0.1}
-
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
-
-
-def relevance_floor(model_name: str) -> float:
-    """The lowest score a suggestion may have under `model_name` (a local path: its last part)."""
-    name = model_name.rstrip("/").rsplit("/", 1)[-1]
-    return RELEVANCE_FLOORS.get(name, DEFAULT_RELEVANCE_FLOOR)
-
-
-class ExpertMode(StrEnum):
-    """What `/expert` was asked to do."""
-
-    HELP = "help"
-    TEXT = "text"
-    PROJECT = "project"
+# A plain-language answer names this many people; `/expert` lists `settings.expert_suggestions`.
+TOPIC_EXPERTS = 3
 
 
 @dataclass(frozen=True)
-class ExpertCommand:
-    """A parsed `/expert` line.
+class Need:
+    """What to rank people for, and who may not be suggested.
 
     Attributes:
-        mode: Help, free text or project.
-        query: The free text, or the project's key or name.
-        all_disciplines: For a project: include the disciplines already on it.
+        text: The need as typed (or a project's text); keyword matches are looked for in it.
+        vector: Its embedding by the index's model; None ranks by keywords alone.
+        top_k: Suggestions wanted.
+        floor: The relevance floor on the score from meaning (`relevance_floor` of the model).
+        exclude_people: Slack ids never suggested.
+        exclude_disciplines: Disciplines never suggested (case-insensitive).
+        over_cap: Slack ids at their weekly cap: ranked after everyone else.
     """
 
-    mode: ExpertMode
-    query: str = ""
-    all_disciplines: bool = False
-
-    @property
-    def text(self) -> str:
-        """The command text that means this again (for "did you mean" buttons)."""
-        if self.mode is ExpertMode.PROJECT:
-            return f"project {self.query}" + (f" {ALL_DISCIPLINES}" if self.all_disciplines else "")
-        return self.query
+    text: str
+    vector: np.ndarray | None
+    top_k: int
+    floor: float
+    exclude_people: frozenset[str] = frozenset()
+    exclude_disciplines: tuple[str, ...] = ()
+    over_cap: frozenset[str] = frozenset()
 
 
-def parse_expert_command(text: str) -> ExpertCommand:
-    """Read what follows `/expert`.
-
-    Syntax: ``TEXT`` (a need in plain words); ``project KEY`` (or the project's name, as in
-    ``/project status``); ``project KEY all-disciplines`` (also suggest people from disciplines the
-    project already has); ``help`` or nothing (usage).
+def rank_people(workspace_index: WorkspaceExpertIndex, need: Need) -> list[ExpertMatch]:
+    """The one ranking: the people of `workspace_index` who best fit `need`, best first.
 
     Args:
-        text: The command's text.
+        workspace_index: The workspace's listed people, their item vectors and texts.
+        need: What they are ranked for.
 
     Returns:
-        The parsed command.
+        Up to `need.top_k` matches, people at their cap last.
     """
-    words = " ".join(text.split())
-    if words.lower() in HELP_WORDS:
-        return ExpertCommand(ExpertMode.HELP)
-    first, _, rest = words.partition(" ")
-    if first.lower() != "project":
-        return ExpertCommand(ExpertMode.TEXT, words)
-    all_disciplines = False
-    head, _, last = rest.rpartition(" ")
-    if last.lower() == ALL_DISCIPLINES:
-        rest, all_disciplines = head, True
-    elif rest.lower() == ALL_DISCIPLINES:
-        rest, all_disciplines = "", True
-    return ExpertCommand(ExpertMode.PROJECT, rest.strip(), all_disciplines)
-
-
-@dataclass(frozen=True)
-class ProjectQuery:
-    """The project a search is about, as the reply shows it.
-
-    Attributes:
-        key: Its key.
-        name: Its name.
-        private: Whether it is private (the reply is only ever shown to the asker, who may see it).
-        segments: Its description sentences, open blockers and open milestone titles: the texts a
-            suggestion's "project text" is chosen from.
-    """
-
-    key: str
-    name: str
-    private: bool
-    segments: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class PreparedSearch:
-    """Everything a search needs from the database, gathered before the model is needed.
-
-    Attributes:
-        workspace_id: The asker's workspace.
-        requester: The asker's Slack id.
-        zone: The asker's time zone (for "can be asked again after …").
-        subject: The free text, or the project's name.
-        query_text: What is embedded.
-        project: The project, for project searches.
-        exclude_people: Slack ids never suggested (the asker; a project's people).
-        exclude_disciplines: Disciplines left out (cross-disciplinary mode), as written on profiles.
-        all_disciplines: The asker opted into the project's own disciplines.
-    """
-
-    workspace_id: int
-    requester: str
-    zone: ZoneInfo
-    subject: str
-    query_text: str
-    project: ProjectQuery | None
-    exclude_people: frozenset[str]
-    exclude_disciplines: tuple[str, ...]
-    all_disciplines: bool
-
-    @property
-    def cross_disciplinary(self) -> bool:
-        """Whether disciplines already on the project are left out."""
-        return self.project is not None and not self.all_disciplines
+    keyword_matches = workspace_index.keywords.matches(need.text)
+    if need.vector is None:
+        profiles = [
+            replace(profile, over_cap=profile.person_id in need.over_cap)
+            for profile in workspace_index.profiles
+        ]
+        return rank_by_keywords(
+            profiles,
+            keyword_matches,
+            top_k=need.top_k,
+            exclude_person_ids=need.exclude_people,
+            exclude_disciplines=need.exclude_disciplines,
+        )
+    return rank_indexed_experts(
+        need.vector,
+        with_over_cap(workspace_index.index, need.over_cap),
+        top_k=need.top_k,
+        exclude_person_ids=need.exclude_people,
+        exclude_disciplines=need.exclude_disciplines,
+        min_score=need.floor,
+        keyword_matches=keyword_matches,
+    )
 
 
 @dataclass(frozen=True)
@@ -233,94 +163,6 @@ class ModelUnavailable(UserFacingError):
     """The embedding model is not configured, failed to load, or is still loading after the wait."""
 
 
-def _actor(session: Session, settings: Settings, user_id: str, team_id: str | None) -> Actor:
-    workspace = resolve_workspace(session, team_id)
-    return load_actor(
-        session, workspace, user_id, admins=settings.admins, fallback_zone=settings.default_timezone
-    )
-
-
-def project_segments(project: Project) -> list[str]:
-    """A project's description sentences, then its open blockers, then its open milestones by due date."""
-    sentences = [s.strip() for s in _SENTENCE_END.split(" ".join((project.description or "").split()))]
-    blockers = [" ".join(b.text.split()) for b in project.blockers if b.resolved_at is None]
-    milestones = sorted(
-        (m for m in project.milestones if m.status == MilestoneStatus.OPEN),
-        key=lambda m: (m.due_at, m.number),
-    )
-    segments = [*sentences, *blockers, *(" ".join(m.title.split()) for m in milestones)]
-    return list(dict.fromkeys(s for s in segments if s))
-
-
-def prepare_search(session: Session, actor: Actor, command: ExpertCommand) -> PreparedSearch:
-    """Resolve a command into a search: query text, exclusions and (for a project) its texts.
-
-    Args:
-        session: An open session.
-        actor: Who asks.
-        command: A text or project command.
-
-    Returns:
-        The search.
-
-    Raises:
-        UserFacingError: An empty query, or a project that does not exist or is not visible to the
-            asker (reported exactly like `/project status` reports it: private projects are never
-            hinted at).
-    """
-    if command.mode is ExpertMode.HELP:
-        raise ValueError("help is not a search")
-    if command.mode is ExpertMode.TEXT:
-        subject = command.query[:MAX_SUBJECT]
-        return PreparedSearch(
-            workspace_id=actor.workspace_id,
-            requester=actor.slack_id,
-            zone=actor.zone,
-            subject=subject,
-            query_text=subject,
-            project=None,
-            exclude_people=frozenset({actor.slack_id}),
-            exclude_disciplines=(),
-            all_disciplines=False,
-        )
-    found = find_project(session, actor, command.query)
-    # find_project loads projects without their texts; read them in one round trip each.
-    project = session.scalars(
-        select(Project)
-        .where(Project.id == found.id)
-        .options(
-            selectinload(Project.memberships).selectinload(Membership.person),
-            selectinload(Project.milestones),
-            selectinload(Project.blockers),
-            selectinload(Project.lead),
-        )
-    ).one()
-    people = {m.person.slack_id for m in project.memberships}
-    working = [m.person for m in project.memberships if m.role != Role.VIEWER]
-    if project.lead is not None:
-        people.add(project.lead.slack_id)
-        working.append(project.lead)
-    disciplines: dict[str, str] = {}
-    for person in working:
-        if person.discipline and person.discipline.strip():
-            disciplines.setdefault(person.discipline.strip().casefold(), person.discipline.strip())
-    segments = project_segments(project)
-    query_text = ". ".join(part.rstrip(".") for part in [project.name, *segments] if part) + "."
-    return PreparedSearch(
-        workspace_id=actor.workspace_id,
-        requester=actor.slack_id,
-        zone=actor.zone,
-        subject=project.name,
-        query_text=query_text,
-        project=ProjectQuery(project.key, project.name, project.private, tuple(segments)),
-        exclude_people=frozenset({actor.slack_id, *people}),
-        exclude_disciplines=()
-        if command.all_disciplines
-        else tuple(sorted(disciplines.values(), key=str.casefold)),
-        all_disciplines=command.all_disciplines,
-    )
-
-
 def rank_search(
     session_factory: sessionmaker[Session],
     embedder: Embedder,
@@ -359,18 +201,17 @@ def rank_search(
         slack_id: cap_status(effective_cap(person.weekly_request_cap, default_cap), times.get(person.id, ()))
         for slack_id, person in people.items()
     }
-    index = with_over_cap(workspace_index.index, [s for s, status in statuses.items() if status.over_cap])
-    floor = relevance_floor(embedder.model_name) if min_score is None else min_score
-    matches = rank_indexed_experts(
-        query_vector,
-        index,
+    need = Need(
+        text=search.query_text,
+        vector=query_vector,
         top_k=top_k,
-        exclude_person_ids=search.exclude_people,
+        floor=relevance_floor(embedder.model_name) if min_score is None else min_score,
+        exclude_people=search.exclude_people,
         exclude_disciplines=search.exclude_disciplines,
-        min_score=floor,
+        over_cap=frozenset(slack_id for slack_id, status in statuses.items() if status.over_cap),
     )
     suggestions = []
-    for match in matches:
+    for match in rank_people(workspace_index, need):
         person = people[match.person.person_id]
         status = statuses[person.slack_id]
         project_text = None
@@ -395,6 +236,72 @@ def rank_search(
             )
         )
     return SearchResult(search, tuple(suggestions))
+
+
+@dataclass(frozen=True)
+class TopicExpert:
+    """A person who knows about a topic, as a plain-language answer names them.
+
+    Attributes:
+        slack_id: Who.
+        name: Their name.
+        discipline: Their discipline ("" if none).
+        organisation: Their organisation ("" if none).
+        reason: The profile text that fits best: the one holding the topic's words, else the item that
+            matched best by meaning.
+    """
+
+    slack_id: str
+    name: str
+    discipline: str
+    organisation: str
+    reason: str
+
+
+def rank_topic(
+    session: Session,
+    embedder: Embedder | None,
+    workspace_id: int,
+    topic: str,
+    *,
+    top_k: int = TOPIC_EXPERTS,
+) -> list[TopicExpert]:
+    """Who knows about `topic`: `rank_people` over the workspace, for a question asked in plain words.
+
+    Nobody is left out but hidden profiles (never in an index) and nobody is at a cap: a question
+    names people, it does not ask them for anything.
+
+    Args:
+        session: The question's session (read only).
+        embedder: A loaded model; None ranks by keywords alone (the question is answered by rules).
+        workspace_id: The asker's workspace.
+        topic: What the asker wants to know about.
+        top_k: How many people to name.
+
+    Returns:
+        Up to `top_k` people, best first.
+    """
+    if embedder is None:
+        workspace_index = keyword_expert_index(session, workspace_id)
+        need = Need(text=topic, vector=None, top_k=top_k, floor=0.0)
+    else:
+        workspace_index = embed_expert_index(session, embedder, workspace_id)
+        vector = embedder.embed([topic])[0]
+        need = Need(text=topic, vector=vector, top_k=top_k, floor=relevance_floor(embedder.model_name))
+    experts = []
+    for match in rank_people(workspace_index, need):
+        person = workspace_index.people[match.person.person_id]
+        best_item = match.matched_items[0].item.text if match.matched_items else ""
+        experts.append(
+            TopicExpert(
+                slack_id=person.slack_id,
+                name=person.name,
+                discipline=person.discipline,
+                organisation=person.organisation,
+                reason=match.keyword_text or best_item,
+            )
+        )
+    return experts
 
 
 def wait_for_model(embedder: Embedder, on_wait: Callable[[], None] | None = None) -> None:
@@ -432,8 +339,7 @@ def find_experts(
     indexes: ExpertIndexCache,
     command: ExpertCommand,
     *,
-    user_id: str,
-    team_id: str | None,
+    requester: Requester,
     now: datetime,
     on_wait: Callable[[], None] | None = None,
 ) -> SearchResult:
@@ -445,8 +351,7 @@ def find_experts(
         embedder: The model; None when the deployment has none.
         indexes: The process's expert indexes.
         command: A text or project command.
-        user_id: Who asks.
-        team_id: Their Slack team.
+        requester: Who asks.
         now: The current instant.
         on_wait: Called once if the answer has to wait for the model to load.
 
@@ -458,8 +363,7 @@ def find_experts(
             "did you mean" alternatives), or no model (`ModelUnavailable`).
     """
     with session_factory() as session:
-        actor = _actor(session, settings, user_id, team_id)
-        search = prepare_search(session, actor, command)
+        search = prepare_search(session, act_as(session, settings, requester), command)
     if embedder is None:
         raise ModelUnavailable(
             "Expert suggestions need the language model, and this Liaison runs without one. "

@@ -19,7 +19,7 @@ from bot.errors import InvalidInput, NotFound
 from bot.models import Milestone, MilestoneStatus, Person, Project
 from bot.projects.project import find_project, next_number, record_audit
 from bot.projects.reports import MilestoneLine, milestone_line
-from bot.reminders.ledger import cancel_for_milestone, replan_milestone
+from bot.reminders.planning import cancel_for_milestone, replan_milestone
 
 MILESTONE_REF_RE = re.compile(r"^([a-z][a-z0-9_]{0,39})-(\d{1,6})$")
 MAX_TITLE = 300

@@ -3,33 +3,32 @@
 Only the milestone's owner, its project's lead or an admin may press them (`bot.access`); anyone else
 gets a denial and nothing changes. Every button is idempotent: Done twice is done once, a second
 Snooze of the same message replaces the first (one snoozed reminder per message), moving to the date
-the milestone already has changes nothing. The result carries the reminder redrawn with a line saying
-who did what, for the handler to put in place of the original message.
+the milestone already has changes nothing. The result carries the reminder as it now reads and a note
+saying who did what; the handler renders them (`bot.slack.reminder_blocks`) in place of the original
+message.
 """
 
 from __future__ import annotations
 
-import json
+import enum
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.access import Actor, load_actor, require_milestone_editor, resolve_workspace
-from bot.domain.dates import DateParseError, format_local, parse_due
+from bot.domain.dates import DateParseError, parse_due
 from bot.domain.reminders import SnoozeOption, plan_snooze
 from bot.errors import UserFacingError
 from bot.models import Milestone, MilestoneStatus, ReminderDelivery
 from bot.projects.milestones import complete_milestone, find_milestone, move_milestone
 from bot.projects.project import affected_users, person_for
 from bot.reminders.content import MilestoneReminder, load_reminder
-from bot.reminders.ledger import plan_delivery, record_action
+from bot.reminders.outcomes import record_action
+from bot.reminders.planning import plan_delivery
 from bot.reminders.policy import load_policy_book
 from bot.settings import Settings
-from bot.slack import ids
-from bot.slack.blocks import Reply
-from bot.slack.reminder_blocks import build_move_modal, build_reminder_reply
 
 OUT_OF_DATE = "That reminder is out of date; see the milestone with `/milestone list`."
 
@@ -44,27 +43,60 @@ class ReminderClick:
     team_id: str | None
 
 
+class NoteKind(enum.StrEnum):
+    """What pressing a reminder's button did."""
+
+    DONE = "done"
+    ALREADY_DONE = "already_done"
+    SNOOZED = "snoozed"
+    MOVED = "moved"
+    ALREADY_DUE = "already_due"
+
+
 @dataclass(frozen=True)
-class ClickResult:
-    """Either a denial (shown only to the clicker; nothing changed) or the reminder redrawn.
+class ReminderNote:
+    """The line a reminder shows once one of its buttons was pressed: who did what.
 
     Attributes:
-        denial: Why nothing happened.
-        update: The reminder message as it should now read.
-        modal: A modal to open (Move date).
-        errors: Field errors for a modal submission (keeps it open).
-        channel: The message to update, when known from the modal's metadata.
-        ts: Its timestamp.
+        kind: What happened.
+        zone: The presser's zone, in which the times are shown.
+        actor: The Slack user id of who pressed it (none for "already done").
+        at: Done at, snoozed until, moved to, or the due date the milestone already had.
+        previous: The due date before a move.
+    """
+
+    kind: NoteKind
+    zone: ZoneInfo
+    actor: str | None = None
+    at: datetime | None = None
+    previous: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ClickResult:
+    """Either a denial (shown only to the clicker; nothing changed) or the reminder to redraw.
+
+    Attributes:
+        denial: Why nothing happened (for the Move-date modal: what is wrong with the date).
+        reminder: The reminder as it now reads; None if it is gone (the message is left as it is).
+        note: Who did what, to show under it.
+        closed: The milestone is done: its reminder no longer offers the buttons that change it.
         refresh_homes: App Homes that show the milestone.
     """
 
     denial: str | None = None
-    update: Reply | None = None
-    modal: dict[str, Any] | None = None
-    errors: dict[str, str] = field(default_factory=dict)
-    channel: str | None = None
-    ts: str | None = None
+    reminder: MilestoneReminder | None = None
+    note: ReminderNote | None = None
+    closed: bool = False
     refresh_homes: frozenset[str] = field(default_factory=frozenset)
+
+
+@dataclass(frozen=True)
+class MoveForm:
+    """What the Move-date form shows (the reminder in the clicker's zone), or why it may not open."""
+
+    reminder: MilestoneReminder | None = None
+    denial: str | None = None
 
 
 def press_done(
@@ -77,9 +109,9 @@ def press_done(
             milestone, changed = complete_milestone(session, actor, click.ref, now)
             record_action(session, click.delivery_id, actor.slack_id, "done", now)
             note = (
-                f":white_check_mark: <@{actor.slack_id}> marked this done · {format_local(now, actor.zone)}"
+                ReminderNote(NoteKind.DONE, actor.zone, actor=actor.slack_id, at=now)
                 if changed
-                else ":white_check_mark: Already done."
+                else ReminderNote(NoteKind.ALREADY_DONE, actor.zone)
             )
             return _redrawn(
                 session, settings, click, now, note, closed=True, homes=affected_users(milestone.project)
@@ -101,7 +133,12 @@ def press_snooze(
             actor, milestone = _authorise(session, settings, click, "snooze its reminders")
             if milestone.status == MilestoneStatus.DONE:
                 return _redrawn(
-                    session, settings, click, now, ":white_check_mark: Already done.", closed=True
+                    session,
+                    settings,
+                    click,
+                    now,
+                    ReminderNote(NoteKind.ALREADY_DONE, actor.zone),
+                    closed=True,
                 )
             person = person_for(session, actor)
             policy = load_policy_book(session, actor.workspace_id, settings.reminder_policy).for_project(
@@ -120,76 +157,57 @@ def press_snooze(
             )
             plan_delivery(session, actor.workspace_id, plan, now, restart_finished=True)
             record_action(session, click.delivery_id, actor.slack_id, "snooze", now)
-            note = f":zzz: <@{actor.slack_id}> snoozed this until {format_local(plan.send_at, actor.zone)}"
+            note = ReminderNote(NoteKind.SNOOZED, actor.zone, actor=actor.slack_id, at=plan.send_at)
             return _redrawn(session, settings, click, now, note)
     except UserFacingError as error:
         return ClickResult(denial=error.message)
 
 
 def open_move(
-    session_factory: sessionmaker[Session],
-    settings: Settings,
-    now: datetime,
-    click: ReminderClick,
-    *,
-    channel: str | None,
-    ts: str | None,
-) -> ClickResult:
-    """Move date…: the modal asking for the new date (after the permission check)."""
+    session_factory: sessionmaker[Session], settings: Settings, now: datetime, click: ReminderClick
+) -> MoveForm:
+    """Move date…: what the form asking for the new date shows (after the permission check)."""
     try:
         with session_factory.begin() as session:
             actor, _milestone = _authorise(session, settings, click, "move it")
             reminder = load_reminder(session, click.delivery_id, now, defaults=settings.reminder_policy)
             if reminder is None:
-                return ClickResult(denial=OUT_OF_DATE)
-            metadata = {"d": click.delivery_id, "m": click.ref, "c": channel, "ts": ts}
-            return ClickResult(modal=build_move_modal(_in_zone(reminder, actor), metadata))
+                return MoveForm(denial=OUT_OF_DATE)
+            return MoveForm(reminder=_in_zone(reminder, actor))
     except UserFacingError as error:
-        return ClickResult(denial=error.message)
+        return MoveForm(denial=error.message)
 
 
 def submit_move(
     session_factory: sessionmaker[Session],
     settings: Settings,
     now: datetime,
+    click: ReminderClick,
     *,
-    user_id: str,
-    team_id: str | None,
     due_text: str,
-    private_metadata: str,
 ) -> ClickResult:
-    """The Move-date modal was submitted: move the milestone (replanning its reminders) or say what is
+    """The Move-date form was submitted: move the milestone (replanning its reminders) or say what is
     wrong with the date (a time skipped by a daylight-saving change is refused with the valid ones)."""
-    try:
-        data = json.loads(private_metadata or "{}")
-        click = ReminderClick(int(data["d"]), str(data["m"]), user_id, team_id)
-        channel, ts = data.get("c"), data.get("ts")
-    except (ValueError, KeyError, TypeError):
-        return ClickResult(errors={ids.DUE_INPUT: OUT_OF_DATE})
     try:
         with session_factory.begin() as session:
             actor, milestone = _authorise(session, settings, click, "move it")
             try:
                 due = parse_due(due_text, now=now, zone=actor.zone)
             except DateParseError as error:
-                return ClickResult(errors={ids.DUE_INPUT: str(error)})
+                return ClickResult(denial=str(error))
             if due.instant == milestone.due_at:
-                note = f":spiral_calendar_pad: Already due {format_local(due.instant, actor.zone)}."
+                note = ReminderNote(NoteKind.ALREADY_DUE, actor.zone, at=due.instant)
             else:
                 _moved, previous = move_milestone(
                     session, actor, click.ref, due, now, reminders=settings.reminder_policy
                 )
                 record_action(session, click.delivery_id, actor.slack_id, "move", now)
-                note = (
-                    f":spiral_calendar_pad: <@{actor.slack_id}> moved this to "
-                    f"{format_local(due.instant, actor.zone)} (was {format_local(previous, actor.zone)})"
+                note = ReminderNote(
+                    NoteKind.MOVED, actor.zone, actor=actor.slack_id, at=due.instant, previous=previous
                 )
-            result = _redrawn(session, settings, click, now, note, homes=affected_users(milestone.project))
-            return ClickResult(
-                update=result.update, channel=channel, ts=ts, refresh_homes=result.refresh_homes
-            )
+            return _redrawn(session, settings, click, now, note, homes=affected_users(milestone.project))
     except UserFacingError as error:
-        return ClickResult(errors={ids.DUE_INPUT: error.message})
+        return ClickResult(denial=error.message)
 
 
 def _authorise(
@@ -213,14 +231,13 @@ def _redrawn(
     settings: Settings,
     click: ReminderClick,
     now: datetime,
-    note: str,
+    note: ReminderNote,
     *,
     closed: bool = False,
     homes: set[str] | frozenset[str] = frozenset(),
 ) -> ClickResult:
     reminder = load_reminder(session, click.delivery_id, now, defaults=settings.reminder_policy)
-    update = build_reminder_reply(reminder, note=note, closed=closed) if reminder is not None else None
-    return ClickResult(update=update, refresh_homes=frozenset(homes))
+    return ClickResult(reminder=reminder, note=note, closed=closed, refresh_homes=frozenset(homes))
 
 
 def _in_zone(reminder: MilestoneReminder, actor: Actor) -> MilestoneReminder:

@@ -27,7 +27,7 @@ from bot.domain.reminders import (
 from bot.errors import Forbidden, InvalidInput
 from bot.models import Project
 from bot.projects.project import person_for, record_audit
-from bot.reminders.ledger import plan_recurring, replan_project, replan_workspace
+from bot.reminders.planning import plan_recurring, replan_project, replan_workspace
 from bot.reminders.policy import clear_overrides, load_policy_book, overrides_of, policy_row, write_overrides
 
 SETTING_WORDS = (

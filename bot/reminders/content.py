@@ -29,7 +29,8 @@ from bot.models import (
     Workspace,
 )
 from bot.projects.reports import MilestoneLine, PersonRef, milestone_line, person_ref
-from bot.reminders.ledger import Claim, person_zone
+from bot.reminders.claims import Claim
+from bot.reminders.planning import person_zone
 from bot.reminders.policy import PolicyBook, load_policy_book
 
 DIGEST_HORIZON = timedelta(days=14)

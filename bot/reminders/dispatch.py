@@ -13,6 +13,9 @@ Exactly-once: a claim is settled only by its token holder; a row taken over from
 after an unanswered attempt, is looked for in Slack (by the delivery key in message metadata) before
 it is posted again. Only when that lookup is impossible is a resend made blind, and then it is logged
 as ambiguous.
+
+The tick reaches Slack only through a `bot.reminders.sending.Sender` (in production
+`bot.slack.notifier.SlackNotifier`): it hands over composed content and reads back sorted errors.
 """
 
 from __future__ import annotations
@@ -34,26 +37,18 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.domain.reminders import retry_delay
 from bot.models import DeliveryStatus
+from bot.reminders.claims import Claim, claim_due, expire_stale, extend_leases
 from bot.reminders.content import Composed, compose
-from bot.reminders.ledger import (
-    Claim,
-    Outcome,
-    claim_due,
-    expire_stale,
-    extend_leases,
-    plan_failure_reports,
-    record_outcomes,
-)
-from bot.settings import Settings
-from bot.slack.notifier import (
+from bot.reminders.outcomes import Outcome, plan_failure_reports, record_outcomes
+from bot.reminders.sending import (
     AmbiguousDeliveryError,
-    DeliveryError,
+    HistoryUnavailableError,
     NotInstalledError,
     PermanentDeliveryError,
-    SlackNotifier,
+    Sender,
     TransientDeliveryError,
 )
-from bot.slack.reminder_blocks import build_content_reply
+from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -63,10 +58,6 @@ FLUSH_SIZE = 500
 RECONCILE_MARGIN = timedelta(minutes=2)
 AMBIGUOUS_RETRY_BASE = timedelta(seconds=5)
 NOT_INSTALLED = "Liaison is not installed in this workspace"
-# History lookups that fail for these reasons will not work later either: post, and log it.
-_HISTORY_UNAVAILABLE = frozenset(
-    {"missing_scope", "not_allowed_token_type", "channel_not_found", "not_in_channel"}
-)
 
 
 @dataclass
@@ -106,7 +97,7 @@ def run_tick(
     *,
     session_factory: sessionmaker[Session],
     settings: Settings,
-    notifier: SlackNotifier,
+    sender: Sender,
     now: Callable[[], datetime],
     claimer: str | None = None,
     max_batches: int | None = None,
@@ -119,7 +110,7 @@ def run_tick(
     Args:
         session_factory: Sessions on the shared database.
         settings: Batch size, lease, grace and retry windows, thread pool size.
-        notifier: Posts to Slack.
+        sender: Delivers the composed reminders (`bot.slack.notifier.SlackNotifier` posts to Slack).
         now: The clock (`services.clock.now`, or a fixed instant in tests).
         claimer: Recorded on claims; host:pid:thread by default.
         max_batches: Stop claiming after this many batches (None: until nothing is due).
@@ -136,7 +127,7 @@ def run_tick(
         plan_failure_reports(session, failed, now())
     report.failed += len(failed)
     with ThreadPoolExecutor(max_workers=settings.reminder_workers, thread_name_prefix="reminder") as pool:
-        _Tick(session_factory, settings, notifier, now, claimer or default_claimer(), report).run(
+        _Tick(session_factory, settings, sender, now, claimer or default_claimer(), report).run(
             pool, max_batches
         )
     if report.claimed:
@@ -162,14 +153,14 @@ class _Tick:
         self,
         session_factory: sessionmaker[Session],
         settings: Settings,
-        notifier: SlackNotifier,
+        sender: Sender,
         now: Callable[[], datetime],
         claimer: str,
         report: TickReport,
     ) -> None:
         self.session_factory = session_factory
         self.settings = settings
-        self.notifier = notifier
+        self.sender = sender
         self.now = now
         self.claimer = claimer
         self.report = report
@@ -314,15 +305,13 @@ class _Tick:
         ambiguous = False
         if claim.uncertain:
             try:
-                found = self.notifier.find_reminder(
+                found = self.sender.find_reminder(
                     target,
                     key=claim.key,
                     since=claim.first_attempt_at - RECONCILE_MARGIN,
                     team_id=item.team_id,
                 )
-            except DeliveryError as error:
-                if not isinstance(error, PermanentDeliveryError) and error.error not in _HISTORY_UNAVAILABLE:
-                    raise
+            except HistoryUnavailableError as error:
                 logger.warning(
                     "ambiguous resend of reminder delivery %s (%s): cannot read the conversation's history "
                     "(%s), so an earlier unanswered attempt may show twice",
@@ -336,9 +325,7 @@ class _Tick:
                     claim.id, DeliveryStatus.SENT, ts=found.ts, slack_channel=found.channel, reconciled=True
                 )
         assert item.content is not None
-        posted = self.notifier.post_reminder(
-            target, build_content_reply(item.content), key=claim.key, team_id=item.team_id
-        )
+        posted = self.sender.send_reminder(target, item.content, key=claim.key, team_id=item.team_id)
         return Outcome(
             claim.id, DeliveryStatus.SENT, ts=posted.ts, slack_channel=posted.channel, ambiguous=ambiguous
         )

@@ -202,3 +202,12 @@ def install_redaction(handlers: Iterable[logging.Handler], secrets: Iterable[str
             handler.removeFilter(old)
         # First in line, so later filters and the formatter only ever see redacted text.
         handler.filters.insert(0, RedactingFilter(secret_values))
+
+
+def first_line(error: BaseException) -> str:
+    """An error's message cut to its first line, for a one-line log entry or health report.
+
+    A driver error wrapped by SQLAlchemy (`orig`) is described by the driver's own message: the
+    wrapper's adds the statement and a link, which a log line does not need.
+    """
+    return (str(getattr(error, "orig", None) or error).strip().splitlines() or [type(error).__name__])[0]

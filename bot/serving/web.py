@@ -1,17 +1,19 @@
-"""HTTP serving: the WSGI application every HTTP deployment runs, and a threaded server for it.
+"""The WSGI application every HTTP deployment runs: routing, the fast ack, dispatch to the listener pool.
 
 Routes: `POST /slack/events` (Bolt), `GET /healthz` (liveness: the process answers), `GET /readyz`
-(readiness: database reachable, embedding model loaded where this process needs it, not shutting
-down) and `GET /metrics` (Prometheus); with OAuth installs (`SLACK_CLIENT_ID`), also `GET /slack/install`
-and `GET /slack/oauth_redirect`. The same application runs under gunicorn (`bot.serving.wsgi`) and in
-`liaison serve`'s threaded server, so both paths share every check below.
+(readiness, `bot.serving.readiness`: database reachable, embedding model loaded where this process
+needs it, not shutting down) and `GET /metrics` (Prometheus); with OAuth installs (`SLACK_CLIENT_ID`),
+also `GET /slack/install` and `GET /slack/oauth_redirect`. The same application runs under gunicorn
+(`bot.serving.wsgi`) and in `liaison serve`'s threaded server (`bot.serving.http_server`), so both
+paths share every check below.
 
 The two OAuth routes are visited by an installer's browser, not by Slack: they carry no signature
 and are protected by the OAuth state instead (a one-time value in the database, matched against a
 cookie set on the installer's browser, expiring after ten minutes). Only the body cap applies to
 them; they skip the signature and replay checks.
 
-A request to `/slack/events` passes, in this order, and the cheap refusals come first:
+A request to `/slack/events` passes, in this order, and the cheap refusals come first (steps 1-3 are
+`bot.serving.checks`):
 
 1. the body cap: a `Content-Length` over `LIAISON_MAX_BODY_BYTES` is refused with 413 before a byte of
    the body is read, and a body without a length (chunked) is refused as soon as it grows past the
@@ -23,8 +25,8 @@ A request to `/slack/events` passes, in this order, and the cheap refusals come 
 3. replay: Slack's signatures stay valid for five minutes and carry no nonce, so a captured request
    could be sent again. The SHA-256 of the body (which contains the trigger id, response URL and
    action timestamps, and cannot change without breaking the signature) is claimed once in the
-   database (`bot.slack.replay.claim_once`, shared by every instance); a repeat is acked with an empty 200 and
-   not acted on. Events retried by Slack (`X-Slack-Retry-Num`) are exempt here: their body is the same
+   database (`bot.slack.replay.claim_once`, shared by every instance); a repeat is acked with an empty
+   200 and not acted on. Events retried by Slack (`X-Slack-Retry-Num`) are exempt here: their body is the same
    by design, and the event handlers already drop repeats by `event_id` (the header is not signed, but
    a replayed event that carries it gains nothing: events act once per `event_id`, or, like App Home
    publishing, are idempotent). Events and synchronous requests (step 4) are claimed before the ack,
@@ -51,43 +53,34 @@ A request to `/slack/events` passes, in this order, and the cheap refusals come 
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import logging
 import re
-import socket
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable
 from concurrent.futures import Executor
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from http import HTTPStatus
-from socketserver import BaseServer
-from typing import TYPE_CHECKING, Any, BinaryIO
-from urllib.parse import parse_qs
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
+from typing import TYPE_CHECKING, Any
 
 from slack_bolt import App
 from slack_bolt.request import BoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.webhook import WebhookClient
-from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.experts.embeddings import EmbedderLoadError
 from bot.services import Services
 from bot.serving.ack_priority import AckPriority
-from bot.serving.logs import REQUEST_ID
+from bot.serving.checks import RequestRefused, SignatureCheck, claim_first_delivery, read_body, replay_key
+from bot.serving.logs import REQUEST_ID, first_line
 from bot.serving.metrics import Metrics
-from bot.slack.replay import claim_once
+from bot.serving.readiness import Readiness
+from bot.serving.slack_body import response_url, slack_kind
 
 if TYPE_CHECKING:
     from wsgiref.types import StartResponse, WSGIEnvironment
-
-    from bot.questions.search import CachingEmbedder
 
 logger = logging.getLogger(__name__)
 
@@ -95,170 +88,14 @@ SLACK_EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
 READY_PATH = "/readyz"
 METRICS_PATH = "/metrics"
-SIGNATURE_WINDOW_SECONDS = 300
-REPLAY_KEY_PREFIX = "replay:"
-_READ_CHUNK = 64 * 1024
-# Lingering close of the threaded server: how long and how much of an unread body to drain.
-_LINGER_SECONDS = 2.0
-_LINGER_BYTES = 1024 * 1024
 # An id a load balancer or proxy passed on is reused if it looks like one; anything else is replaced.
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._\-]{1,64}$")
-_QUERY_RE = re.compile(r"\?[^\s\"]*")
-# Interaction payload types reported as they are; anything else is "other" (bounded label values).
-_PAYLOAD_KINDS = frozenset(
-    {"block_actions", "view_submission", "view_closed", "shortcut", "message_action", "block_suggestion"}
-)
 # Acked here with an empty 200 before Bolt sees them: their acks never carry content in Liaison.
 FAST_ACK_KINDS = frozenset({"command", "block_actions", "event", "shortcut", "message_action"})
 DATABASE_UNREACHABLE = (
     ":warning: Liaison cannot reach its database right now, so nothing was done. "
     "Please try again in a minute."
 )
-
-WsgiApp = Callable[["WSGIEnvironment", "StartResponse"], Iterable[bytes]]
-
-
-class RequestRefused(Exception):
-    """A request refused before it reached Bolt; carries the HTTP status and the metrics outcome."""
-
-    def __init__(self, status: int, outcome: str, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.outcome = outcome
-
-
-def read_body(environ: WSGIEnvironment, limit: int) -> bytes:
-    """Read a request body of at most `limit` bytes, refusing a bigger one as early as possible.
-
-    Args:
-        environ: The WSGI environment.
-        limit: The largest body accepted, in bytes.
-
-    Returns:
-        The raw body.
-
-    Raises:
-        RequestRefused: 413 when the body is (or announces it is) bigger than `limit`, without reading
-            it; 411 when there is neither a length nor a server that ends the stream (reading would
-            wait for the client to hang up); 400 for a malformed length or a body cut short.
-    """
-    stream: BinaryIO = environ["wsgi.input"]
-    raw_length = str(environ.get("CONTENT_LENGTH") or "").strip()
-    if raw_length:
-        if not raw_length.isascii() or not raw_length.isdigit():
-            raise RequestRefused(400, "bad_request", "Content-Length is not a number")
-        length = int(raw_length)
-        if length > limit:
-            raise RequestRefused(413, "too_large", f"body of {length} bytes is over the {limit}-byte cap")
-        body = _read_up_to(stream, length)
-        if len(body) < length:
-            raise RequestRefused(400, "bad_request", "body shorter than its Content-Length")
-        return body
-    if environ.get("wsgi.input_terminated"):
-        # A chunked body (gunicorn de-chunks it and ends the stream): read one byte past the cap at most.
-        body = _read_up_to(stream, limit + 1)
-        if len(body) > limit:
-            raise RequestRefused(413, "too_large", f"chunked body over the {limit}-byte cap")
-        return body
-    raise RequestRefused(411, "bad_request", "no Content-Length")
-
-
-def _read_up_to(stream: BinaryIO, size: int) -> bytes:
-    chunks: list[bytes] = []
-    remaining = size
-    while remaining > 0:
-        chunk = stream.read(min(_READ_CHUNK, remaining))
-        if not chunk:
-            break
-        chunks.append(chunk)
-        remaining -= len(chunk)
-    return b"".join(chunks)
-
-
-class SignatureCheck:
-    """Slack's request signature (v0) with the 300-second window, on the raw body bytes.
-
-    Args:
-        signing_secret: The app's signing secret.
-        clock: Seconds since the epoch; `time.time` except in tests.
-        window: Accepted distance between the request's timestamp and now, either way.
-    """
-
-    def __init__(
-        self,
-        signing_secret: str,
-        *,
-        clock: Callable[[], float] = time.time,
-        window: int = SIGNATURE_WINDOW_SECONDS,
-    ) -> None:
-        if not signing_secret:
-            raise ValueError("a signing secret is required to verify Slack's requests")
-        self._secret = signing_secret.encode("utf-8")
-        self._clock = clock
-        self._window = window
-
-    def failure(self, body: bytes, timestamp: str | None, signature: str | None) -> str | None:
-        """Why the request is not genuine, or None when it is.
-
-        Args:
-            body: The raw body, exactly as received.
-            timestamp: `X-Slack-Request-Timestamp`.
-            signature: `X-Slack-Signature` (`v0=<hex>`).
-
-        Returns:
-            `"missing"`, `"malformed"`, `"stale"` or `"bad_signature"`; None for a valid request.
-        """
-        if not timestamp or not signature:
-            return "missing"
-        # Digits only: int() would also take " 12", "+12", "1_2" and non-ASCII digits.
-        if not timestamp.isascii() or not timestamp.isdigit():
-            return "malformed"
-        if abs(self._clock() - int(timestamp)) > self._window:
-            return "stale"
-        digest = hmac.new(self._secret, b"v0:" + timestamp.encode("ascii") + b":" + body, hashlib.sha256)
-        expected = b"v0=" + digest.hexdigest().encode("ascii")
-        # WSGI header values are latin-1 strings; bytes make compare_digest accept any of them.
-        if not hmac.compare_digest(expected, signature.encode("latin-1", "replace")):
-            return "bad_signature"
-        return None
-
-
-@dataclass
-class Readiness:
-    """What `/readyz` checks: the database answers, the model is loaded where needed, not stopping.
-
-    Args:
-        services: For the database.
-        embedder: The model this process must have loaded before it takes traffic; None when this
-            process runs without one (worker role, or `LIAISON_EMBEDDINGS=false`).
-        scheduler_running: Reports whether this process's scheduler runs; None without a scheduler.
-    """
-
-    services: Services
-    embedder: CachingEmbedder | None = None
-    scheduler_running: Callable[[], bool] | None = None
-    draining: threading.Event = field(default_factory=threading.Event)
-
-    def check(self) -> tuple[bool, dict[str, str]]:
-        """Run every check; returns (ready, a short state per check)."""
-        checks: dict[str, str] = {}
-        if self.draining.is_set():
-            checks["process"] = "shutting down"
-        try:
-            with self.services.session_factory() as session:
-                session.execute(text("SELECT 1"))
-            checks["database"] = "ok"
-        except SQLAlchemyError as error:
-            logger.warning("readiness: database unreachable: %s", _first_line(error))
-            checks["database"] = "unreachable"
-        if self.embedder is not None:
-            try:
-                checks["model"] = "ok" if self.embedder.wait_ready(0) else "loading"
-            except EmbedderLoadError as error:
-                checks["model"] = f"failed to load: {_first_line(error)}"
-        if self.scheduler_running is not None:
-            checks["scheduler"] = "ok" if self.scheduler_running() else "stopped"
-        return all(state == "ok" for state in checks.values()), checks
 
 
 @dataclass(frozen=True)
@@ -391,7 +228,7 @@ class LiaisonWsgiApp:
                 answer = flow.handle_callback(request)
         except SQLAlchemyError as error:
             # The state store is out of reach; never the query string in the line (code and state).
-            logger.error("OAuth %s failed, the database is unreachable: %s", path, _first_line(error))
+            logger.error("OAuth %s failed, the database is unreachable: %s", path, first_line(error))
             return _json(503, {"error": "database unavailable"})
         return _from_bolt(answer)
 
@@ -451,7 +288,7 @@ class LiaisonWsgiApp:
                     # Commands, clicks and shortcuts are never retried by Slack, so a database out of
                     # reach is better told to the user by `response_url` than as "dispatch_failed";
                     # the claim runs after the ack, and the ack does no database work at all.
-                    claim_key = _replay_key(raw)
+                    claim_key = replay_key(raw)
                 self.background.submit(
                     self._after_ack, body, query, headers, kind, claim_key, self.ack_priority.now()
                 )
@@ -475,7 +312,7 @@ class LiaisonWsgiApp:
         except SQLAlchemyError as error:
             # The replay ledger is out of reach; so is everything a listener would do. Slack retries
             # events on a 5xx; a user sees "failed with the error dispatch_failed" and can try again.
-            logger.error("cannot record a Slack request, the database is unreachable: %s", _first_line(error))
+            logger.error("cannot record a Slack request, the database is unreachable: %s", first_line(error))
             self.metrics.slack_requests.labels(kind, "error").inc()
             return _json(503, {"error": "database unavailable"})
         response = _from_bolt(answer)
@@ -523,12 +360,12 @@ class LiaisonWsgiApp:
         self.ack_priority.wait_for_turn(queued_at)
         if claim_key is not None:
             try:
-                fresh = claim_once(self.services.session_factory, claim_key, self.services.clock.now())
+                fresh = claim_first_delivery(self.services, claim_key)
             except SQLAlchemyError as error:
                 logger.error(
                     "cannot record a Slack %s request, the database is unreachable: %s",
                     kind,
-                    _first_line(error),
+                    first_line(error),
                 )
                 self.metrics.slack_requests.labels(kind, "error").inc()
                 _tell_database_unreachable(body)
@@ -549,44 +386,21 @@ class LiaisonWsgiApp:
             self.metrics.slack_requests.labels(kind, "error").inc()
 
     def _claim(self, raw: bytes) -> bool:
-        return claim_once(self.services.session_factory, _replay_key(raw), self.services.clock.now())
-
-
-def _replay_key(raw: bytes) -> str:
-    return REPLAY_KEY_PREFIX + hashlib.sha256(raw).hexdigest()
+        return claim_first_delivery(self.services, replay_key(raw))
 
 
 def _tell_database_unreachable(body: str) -> None:
     """Tell the user (through the request's `response_url`, when it has one) that nothing was done."""
-    response_url = _response_url(body)
-    if response_url is None:
+    url = response_url(body)
+    if url is None:
         logger.error("a Slack request without a response_url was dropped: the database is unreachable")
         return
     try:
-        WebhookClient(response_url, timeout=5).send(
+        WebhookClient(url, timeout=5).send(
             text=DATABASE_UNREACHABLE, response_type="ephemeral", replace_original=False
         )
     except OSError as error:
         logger.warning("could not tell the user the database is unreachable: %s", type(error).__name__)
-
-
-def _response_url(body: str) -> str | None:
-    form = parse_qs(body, keep_blank_values=True)
-    if "response_url" in form:
-        return form["response_url"][0] or None
-    url = (_interaction_payload(form) or {}).get("response_url")
-    return url if isinstance(url, str) and url else None
-
-
-def _interaction_payload(form: dict[str, list[str]]) -> dict[str, Any] | None:
-    """The JSON `payload` field of a form-encoded interaction, or None if absent or not an object."""
-    if "payload" not in form:
-        return None
-    try:
-        payload = json.loads(form["payload"][0])
-    except ValueError:
-        return None
-    return payload if isinstance(payload, dict) else None
 
 
 def build_wsgi_app(
@@ -634,30 +448,6 @@ def _from_bolt(answer: BoltResponse) -> _Response:
     return _Response(answer.status, answer.body.encode("utf-8"), headers)
 
 
-def slack_kind(body: str) -> str:
-    """What a verified Slack request is, for metrics and logs (a small fixed set of values).
-
-    Returns:
-        `command`, an interaction payload type (`block_actions`, `view_submission`, …), `event`,
-        `url_verification`, `ssl_check` or `other`.
-    """
-    stripped = body.lstrip()
-    if stripped.startswith("{"):
-        try:
-            envelope = json.loads(stripped)
-        except ValueError:
-            return "other"
-        kind = envelope.get("type") if isinstance(envelope, dict) else None
-        return {"event_callback": "event", "url_verification": "url_verification"}.get(str(kind), "other")
-    form = parse_qs(body, keep_blank_values=True)
-    if "command" in form:
-        return "command"
-    if "ssl_check" in form:
-        return "ssl_check"
-    kind = (_interaction_payload(form) or {}).get("type")
-    return str(kind) if kind in _PAYLOAD_KINDS else "other"
-
-
 def _headers(environ: WSGIEnvironment) -> dict[str, str]:
     headers: dict[str, str] = {}
     for key, value in environ.items():
@@ -671,116 +461,3 @@ def _headers(environ: WSGIEnvironment) -> dict[str, str]:
 def _request_id(environ: WSGIEnvironment) -> str:
     given = str(environ.get("HTTP_X_REQUEST_ID") or "")
     return given if _REQUEST_ID_RE.match(given) else uuid.uuid4().hex[:16]
-
-
-def _first_line(error: BaseException) -> str:
-    return (str(getattr(error, "orig", None) or error).strip().splitlines() or [type(error).__name__])[0]
-
-
-# -- the threaded server of `liaison serve` ---------------------------------------------------------
-
-
-class _QuietHandler(WSGIRequestHandler):
-    # A client that stops sending mid-request is dropped after this many seconds instead of holding
-    # its thread (and a graceful shutdown) forever.
-    timeout = 30
-
-    def log_message(self, format: str, *args: Any) -> None:
-        # Never a query string: the OAuth redirect's carries the install code and state.
-        logger.debug("http: %s", _QUERY_RE.sub("?…", format % args))
-
-
-class GracefulWSGIServer(WSGIServer):
-    """A WSGI server with one thread per request that can wait for the requests it is serving.
-
-    `socketserver.ThreadingMixIn` can only join its threads without a time limit (or not at all); a
-    graceful shutdown needs "wait up to N seconds for in-flight requests".
-    """
-
-    # The listen backlog: Python's default of 5 resets connections in a burst of Slack requests
-    # (gunicorn uses 2048; the kernel may cap it at net.core.somaxconn).
-    request_queue_size = 1024
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._active: set[threading.Thread] = set()
-        self._active_lock = threading.Lock()
-        self._idle = threading.Condition(self._active_lock)
-
-    def process_request(self, request: Any, client_address: Any) -> None:
-        """Handle each connection in its own (daemon) thread, tracked until it finishes."""
-        thread = threading.Thread(
-            target=self._handle, args=(request, client_address), name="http-request", daemon=True
-        )
-        with self._active_lock:
-            self._active.add(thread)
-        thread.start()
-
-    def _handle(self, request: Any, client_address: Any) -> None:
-        try:
-            self.finish_request(request, client_address)
-        except Exception:
-            self.handle_error(request, client_address)
-        finally:
-            self.shutdown_request(request)
-            with self._idle:
-                self._active.discard(threading.current_thread())
-                self._idle.notify_all()
-
-    def shutdown_request(self, request: Any) -> None:
-        """Close a connection without losing the answer to an unread body (a lingering close).
-
-        After a 413 the body was never read; closing a socket with unread data makes the kernel send
-        a reset, which can destroy the response the client has not read yet. So: end our side, read
-        and discard a little of what the client still sends, then close.
-        """
-        try:
-            request.shutdown(socket.SHUT_WR)
-            request.settimeout(_LINGER_SECONDS)
-            discarded = 0
-            while discarded < _LINGER_BYTES:
-                chunk = request.recv(_READ_CHUNK)
-                if not chunk:
-                    break
-                discarded += len(chunk)
-        except OSError:
-            pass
-        self.close_request(request)
-
-    def wait_for_requests(self, timeout: float) -> bool:
-        """Wait up to `timeout` seconds for the requests in progress; True when none is left."""
-        deadline = time.monotonic() + timeout
-        with self._idle:
-            while self._active:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    return False
-                self._idle.wait(remaining)
-        return True
-
-
-def make_http_server(wsgi_app: WsgiApp, host: str, port: int) -> GracefulWSGIServer:
-    """A threaded HTTP server (one thread per request, so a slow listener never blocks an ack).
-
-    Args:
-        wsgi_app: The application, normally a `LiaisonWsgiApp`.
-        host: Address to listen on.
-        port: Port; 0 asks the OS for a free one (see `server_port`).
-    """
-    server = GracefulWSGIServer((host, port), _QuietHandler)
-    server.set_app(wsgi_app)
-    return server
-
-
-def stop_http_server(server: BaseServer, wait_seconds: float) -> bool:
-    """Stop accepting, then wait up to `wait_seconds` for the requests in flight.
-
-    Call from a thread other than the one in `serve_forever`.
-
-    Returns:
-        True when every request finished in time.
-    """
-    server.shutdown()
-    finished = server.wait_for_requests(wait_seconds) if isinstance(server, GracefulWSGIServer) else True
-    server.server_close()
-    return finished

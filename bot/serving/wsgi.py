@@ -29,7 +29,8 @@ from bot.db import make_engine, make_session_factory
 from bot.services import Services
 from bot.serving.logs import configure_logging, settings_secrets
 from bot.serving.metrics import Metrics
-from bot.serving.web import LiaisonWsgiApp, Readiness, build_wsgi_app
+from bot.serving.readiness import Readiness
+from bot.serving.web import LiaisonWsgiApp, build_wsgi_app
 from bot.settings import Settings, SettingsError
 
 if TYPE_CHECKING:
@@ -40,7 +41,7 @@ if TYPE_CHECKING:
     from slack_sdk import WebClient
     from sqlalchemy import Engine
 
-    from bot.questions.search import CachingEmbedder
+    from bot.experts.embeddings.cache import CachingEmbedder
 
 logger = logging.getLogger(__name__)
 
@@ -115,7 +116,7 @@ class Runtime:
             self._started = True
         self._reconnect_reinstalled_workspace()
         if self.embedder is not None:
-            from bot.questions.answers import start_warm_up
+            from bot.questions.answers.warm_up import start_warm_up
 
             self.embedder.start_loading()
             start_warm_up(self.services.session_factory, self.embedder)
@@ -298,8 +299,8 @@ def build_runtime(
 
 def make_embedder(settings: Settings) -> CachingEmbedder:
     """The sentence-embedding model of `EMBEDDING_MODEL`, not loaded yet (see `start_embedder`)."""
-    from bot.experts.embeddings import SentenceTransformerEmbedder
-    from bot.questions.search import CachingEmbedder
+    from bot.experts.embeddings.cache import CachingEmbedder
+    from bot.experts.embeddings.sentence_transformers import SentenceTransformerEmbedder
 
     return CachingEmbedder(SentenceTransformerEmbedder(settings.embedding_model))
 

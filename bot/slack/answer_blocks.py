@@ -12,10 +12,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from bot.commands import CommandNames
 from bot.domain.dates import format_local, format_relative
 from bot.projects.reports import PersonRef
-from bot.questions.answers import Answer, Line, Source, When
-from bot.settings import CommandNames
+from bot.questions.answers.core import Answer, Line, Source, When
 from bot.slack import ids
 from bot.slack.blocks import (
     MAX_SECTION_TEXT,

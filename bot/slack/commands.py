@@ -19,11 +19,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.access import (
     Actor,
+    Requester,
+    act_as,
     is_lead,
-    load_actor,
     require_editor,
     require_milestone_editor,
-    resolve_workspace,
     visible_projects,
 )
 from bot.domain.dates import DateParseError, ParsedDue, format_local, parse_due
@@ -127,10 +127,7 @@ def run_command(
         raise InvalidInput(
             f"“{verb}” is not a {request.command} command. Try {usage}, or `{request.command} help`."
         )
-    workspace = resolve_workspace(session, request.team_id)
-    actor = load_actor(
-        session, workspace, request.user_id, admins=settings.admins, fallback_zone=settings.default_timezone
-    )
+    actor = act_as(session, settings, Requester(user_id=request.user_id, team_id=request.team_id))
     return handler(_Call(session, actor, settings, now, request, args.strip()))
 
 
@@ -184,14 +181,7 @@ def execute_confirmed_move(
     )
     try:
         with session_factory.begin() as session:
-            workspace = resolve_workspace(session, request.team_id)
-            actor = load_actor(
-                session,
-                workspace,
-                request.user_id,
-                admins=settings.admins,
-                fallback_zone=settings.default_timezone,
-            )
+            actor = act_as(session, settings, Requester(user_id=request.user_id, team_id=request.team_id))
             moved, previous = move_milestone(
                 session, actor, ref, due, now, reminders=settings.reminder_policy
             )

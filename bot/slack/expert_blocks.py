@@ -14,8 +14,9 @@ from datetime import datetime
 
 from bot.domain.dates import format_local, format_relative
 from bot.domain.matching import Candidate
-from bot.experts.intros import MAX_REASON_TEXT, MAX_SUBJECT, IntroParty, IntroTicket, IntroView
-from bot.experts.ranking import ALL_DISCIPLINES, SearchResult, Suggestion
+from bot.experts.expert_command import ALL_DISCIPLINES
+from bot.experts.intros.views import MAX_REASON_TEXT, MAX_SUBJECT, IntroParty, IntroTicket, IntroView
+from bot.experts.ranking import SearchResult, Suggestion
 from bot.models import IntroStatus
 from bot.slack.blocks import (
     Block,

@@ -1,5 +1,7 @@
 """The Slack app manifest: every command, scope and event Liaison uses.
 
+The slash commands come from the catalogue in `bot.commands`.
+
 `manifest.yml` at the repository root is this output for the default command names; `liaison
 manifest` prints it for the configured names (and `LIAISON_PUBLIC_URL` for HTTP mode).
 """
@@ -10,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from bot.settings import CommandNames
+from bot.commands import COMMANDS, CommandNames
 from bot.slack.ids import ASK_SHORTCUT
 
 BOT_SCOPES = [
@@ -29,18 +31,6 @@ BOT_SCOPES = [
 # The last two end an install: its tokens are deleted and its reminders stopped (bot/slack/workspaces.py).
 BOT_EVENTS = ["app_home_opened", "app_mention", "message.im", "app_uninstalled", "tokens_revoked"]
 
-_DESCRIPTIONS = {
-    "project": (
-        "Projects: list, status, members, blockers, create, edit, join, leave, set-status",
-        "status bidshade",
-    ),
-    "milestone": ("Milestones: list, next, overdue, add, done, move", "next"),
-    "blocker": ("Blockers: add, list, resolve", "add pcm waiting for legal"),
-    "help": ("What Liaison can do", "help"),
-    "ask": ("Ask about projects in plain language", "what is overdue on pcm?"),
-    "expert": ("Suggest experts from other disciplines", "project pcm  |  consent law for cookie walls"),
-    "profile": ("Show or edit your expertise profile", "edit"),
-}
 SHORTCUTS = [
     {
         "name": "Ask Liaison about this",
@@ -65,11 +55,11 @@ def build_manifest(commands: CommandNames, *, request_url: str | None = None) ->
     if request_url:
         oauth_config = {"redirect_urls": [f"{request_url.rstrip('/')}/slack/oauth_redirect"], **oauth_config}
     slash_commands: list[dict[str, Any]] = []
-    for field_name, (description, hint) in _DESCRIPTIONS.items():
+    for command in COMMANDS:
         entry: dict[str, Any] = {
-            "command": getattr(commands, field_name),
-            "description": description,
-            "usage_hint": hint,
+            "command": commands[command.key],
+            "description": command.description,
+            "usage_hint": command.usage_hint,
             "should_escape": False,
         }
         if events_url:

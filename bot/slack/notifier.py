@@ -1,4 +1,4 @@
-"""The reminder notifier: the only way jobs reach Slack.
+"""The reminder notifier: the only way jobs reach Slack, and the reminders' `Sender`.
 
 It wraps a `WebClient` from `bot.slack.client.build_web_client` (429s honour `Retry-After`; 5xx and
 connection failures back off exponentially with jitter, capped) and adds what a sender of many
@@ -8,7 +8,10 @@ messages needs:
   from the end of the previous post so that Slack sees the gap even when answers are slow.
   Thread-safe: posts to one channel wait for each other, posts to different channels do not.
 - Errors sorted into three kinds: permanent (Slack refused: the channel is gone), transient (try
-  again later), and ambiguous (no answer after the request was sent: Slack may have posted it).
+  again later), and ambiguous (no answer after the request was sent: Slack may have posted it). The
+  error classes are the reminders package's (`bot.reminders.sending`), so the tick never sees Slack's.
+- `send_reminder` (`bot.reminders.sending.Sender`): renders a composed reminder as Block Kit
+  (`bot.slack.reminder_blocks`) and posts it.
 - `find_reminder`: every reminder carries its delivery key in message metadata, so after an
   ambiguous attempt the message can be looked for in the conversation's history before posting again.
 - Per-workspace tokens (OAuth installs): each call goes out with the token of the workspace it is for,
@@ -24,7 +27,6 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -34,9 +36,20 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackTokenRotationError
 from slack_sdk.web import SlackResponse
 
+from bot.reminders.content import Content
+from bot.reminders.sending import (
+    AmbiguousDeliveryError,
+    DeliveryError,
+    HistoryUnavailableError,
+    NotInstalledError,
+    PermanentDeliveryError,
+    PostedMessage,
+    TransientDeliveryError,
+)
 from bot.settings import Settings
 from bot.slack.blocks import Reply
 from bot.slack.client import build_retry_handlers, build_web_client
+from bot.slack.reminder_blocks import build_content_reply
 
 if TYPE_CHECKING:
     from bot.slack.installations import InstallationTokens
@@ -70,41 +83,12 @@ PERMANENT_ERRORS = frozenset(
         "edit_window_closed",
     }
 )
+# History lookups that fail for these reasons will not work later either: the tick posts, and logs it.
+HISTORY_UNAVAILABLE = frozenset(
+    {"missing_scope", "not_allowed_token_type", "channel_not_found", "not_in_channel"}
+)
 HISTORY_PAGES = 5
 _T = TypeVar("_T")
-
-
-@dataclass(frozen=True)
-class PostedMessage:
-    """Where a message landed: the conversation (a DM's `D…` id for a user) and its `ts`."""
-
-    channel: str
-    ts: str
-
-
-class DeliveryError(Exception):
-    """A Slack call did not succeed; `error` is Slack's error code or a short description."""
-
-    def __init__(self, error: str, *, retry_after: float | None = None) -> None:
-        super().__init__(error)
-        self.error = error
-        self.retry_after = retry_after
-
-
-class NotInstalledError(DeliveryError):
-    """Liaison is not installed in the message's workspace (never, uninstalled, or its token revoked)."""
-
-
-class PermanentDeliveryError(DeliveryError):
-    """Slack refused the message for a reason retrying will not change."""
-
-
-class TransientDeliveryError(DeliveryError):
-    """The message was not delivered this time (rate limit, Slack or network trouble); retry later."""
-
-
-class AmbiguousDeliveryError(TransientDeliveryError):
-    """The request was sent but no answer came (timeout, dropped connection): it may have been posted."""
 
 
 class ChannelPacer:
@@ -194,6 +178,25 @@ class SlackNotifier:
             raise NotInstalledError("not_installed")
         return client
 
+    def send_reminder(
+        self, target: str, content: Content, *, key: str, team_id: str | None = None
+    ) -> PostedMessage:
+        """Render a composed reminder as Block Kit and post it (`bot.reminders.sending.Sender`).
+
+        Args:
+            target: A channel id, or a user id for the app's DM with that user.
+            content: What the reminder says.
+            key: The delivery key (what `find_reminder` looks for).
+            team_id: The Slack team, to pick its client.
+
+        Returns:
+            Where it was posted.
+
+        Raises:
+            DeliveryError: As for `post_reminder`.
+        """
+        return self.post_reminder(target, build_content_reply(content), key=key, team_id=team_id)
+
     def post_reminder(
         self, channel: str, reply: Reply, *, key: str, team_id: str | None = None
     ) -> PostedMessage:
@@ -255,9 +258,21 @@ class SlackNotifier:
             The message if found, else None.
 
         Raises:
-            DeliveryError: The history could not be read.
+            HistoryUnavailableError: Slack refused to show the history in a way that will not change
+                (a missing scope, a conversation Liaison is not in).
+            DeliveryError: The history could not be read this time.
         """
         client = self.client_for(team_id)
+        try:
+            return self._find_in_history(client, channel, key=key, since=since)
+        except DeliveryError as error:
+            if isinstance(error, PermanentDeliveryError) or error.error in HISTORY_UNAVAILABLE:
+                raise HistoryUnavailableError(error.error) from error
+            raise
+
+    def _find_in_history(
+        self, client: WebClient, channel: str, *, key: str, since: datetime
+    ) -> PostedMessage | None:
         conversation = channel
         if channel.startswith(("U", "W")):
             opened = self._call(lambda: client.conversations_open(users=channel))

@@ -2,8 +2,8 @@
 
 Pure functions, no Slack calls. User text enters mrkdwn only through `escape`/`truncate_escaped`;
 modal inputs are plain text and need no escaping. Block ids of the modal equal the field names of
-`bot.experts.profiles.FIELDS`, so field errors map one to one and the demo console's `:submit title=…` reads
-naturally.
+`bot.experts.profile_edits.FIELDS`, so field errors map one to one and the demo console's
+`:submit title=…` reads naturally.
 """
 
 from __future__ import annotations
@@ -13,8 +13,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from bot.commands import CommandNames
 from bot.errors import InvalidInput
-from bot.experts.profiles import (
+from bot.experts.profile_edits import (
     FIELDS,
     MAX_DISCIPLINE,
     MAX_EXPERTISE,
@@ -22,10 +23,9 @@ from bot.experts.profiles import (
     MAX_TITLE,
     EditResult,
     ProfileEdit,
-    ProfileView,
 )
+from bot.experts.profiles import ProfileView
 from bot.models import MAX_WEEKLY_REQUEST_CAP, ExpertVisibility, Sector
-from bot.settings import CommandNames
 from bot.slack.blocks import (
     MAX_SECTION_TEXT,
     Block,

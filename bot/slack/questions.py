@@ -13,13 +13,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.access import Actor, load_actor, resolve_workspace
+from bot.access import Actor, Requester, act_as
 from bot.errors import UserFacingError
-from bot.experts.embeddings import EmbedderLoadError
-from bot.questions.answers import Answer, build_answer, load_directory
+from bot.experts.embeddings.cache import CachingEmbedder
+from bot.experts.embeddings.protocol import EmbedderLoadError
+from bot.questions.answers.core import Answer
+from bot.questions.answers.directory import load_directory
+from bot.questions.answers.dispatch import build_answer
 from bot.questions.interpret import Interpretation, index_directory, interpret, projects_named
 from bot.questions.llm import LlmPhraser
-from bot.questions.search import CachingEmbedder, intent_similarity
+from bot.questions.search import intent_similarity
 from bot.services import Services
 from bot.slack.answer_blocks import answer_plain_text, build_answer_reply
 from bot.slack.blocks import Reply, build_error_reply
@@ -132,14 +135,7 @@ def _answer(
     similarity = intent_similarity(embedder) if embedder is not None else None
     try:
         with services.session_factory() as session:
-            workspace = resolve_workspace(session, question.team_id)
-            actor = load_actor(
-                session,
-                workspace,
-                question.user_id,
-                admins=settings.admins,
-                fallback_zone=settings.default_timezone,
-            )
+            actor = act_as(session, settings, Requester(user_id=question.user_id, team_id=question.team_id))
             directory = load_directory(session, actor)
             index = index_directory(directory)
 

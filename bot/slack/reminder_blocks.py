@@ -1,5 +1,9 @@
 """Pure Block Kit builders for reminder messages and the Move-date modal. No Slack calls here.
 
+The reminders package decides what a reminder says (`bot.reminders.content`) and what a button did
+(`bot.reminders.actions`); this module renders both, and carries what the buttons and the Move-date
+modal need back (their values and the modal's private metadata).
+
 User text (titles, project names) is escaped with `bot.slack.blocks.escape`; Slack's limits (50 blocks,
 3,000 characters per section, 75 per button label, modal title 24) are kept by the shared helpers.
 """
@@ -7,6 +11,7 @@ User text (titles, project names) is escaped with `bot.slack.blocks.escape`; Sla
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -14,6 +19,7 @@ from zoneinfo import ZoneInfo
 from bot.domain.dates import format_local, format_relative
 from bot.domain.reminders import DeliveryKind, SnoozeOption
 from bot.projects.reports import MilestoneLine
+from bot.reminders.actions import NoteKind, ReminderNote
 from bot.reminders.admin import PolicyView
 from bot.reminders.content import Content, FailureNotice, MilestoneReminder, ProjectDigest, WaitingDigest
 from bot.slack import ids
@@ -45,6 +51,26 @@ def parse_reminder_value(value: str) -> tuple[int, str] | None:
     try:
         data = json.loads(value)
         return int(data["d"]), str(data["m"])
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+@dataclass(frozen=True)
+class MoveTarget:
+    """What the Move-date modal is about: the reminder's delivery and milestone, and where its message
+    is (to redraw it once the date moved), carried in the modal's private metadata."""
+
+    delivery_id: int
+    ref: str
+    channel: str | None
+    ts: str | None
+
+
+def parse_move_metadata(private_metadata: str) -> MoveTarget | None:
+    """The `MoveTarget` a Move-date modal was opened with; None if its metadata is not one."""
+    try:
+        data = json.loads(private_metadata or "{}")
+        return MoveTarget(int(data["d"]), str(data["m"]), data.get("c"), data.get("ts"))
     except (ValueError, KeyError, TypeError):
         return None
 
@@ -103,12 +129,14 @@ def _headline(r: MilestoneReminder) -> tuple[str, str]:
     )
 
 
-def build_reminder_reply(r: MilestoneReminder, *, note: str | None = None, closed: bool = False) -> Reply:
+def build_reminder_reply(
+    r: MilestoneReminder, *, note: ReminderNote | None = None, closed: bool = False
+) -> Reply:
     """A milestone reminder with Done, Snooze, Move date and Open project buttons.
 
     Args:
         r: What to say.
-        note: A line saying who did what (after a button was pressed); already mrkdwn, escaped.
+        note: Who did what (after a button was pressed), shown as a line under it.
         closed: Drop the buttons that change the milestone (it is done).
 
     Returns:
@@ -137,9 +165,31 @@ def build_reminder_reply(r: MilestoneReminder, *, note: str | None = None, close
             button("Open project", ids.OPEN_PROJECT_ACTION, r.project_key),
         ]
     blocks.append(actions(elements, block_id=ids.REMINDER_ACTIONS_BLOCK))
-    if note:
-        blocks.append(context(note))
+    if note is not None:
+        blocks.append(context(_note_text(note)))
     return Reply(text=plain, blocks=blocks)
+
+
+def _note_text(note: ReminderNote) -> str:
+    """The mrkdwn line saying who did what to a reminder, times in the presser's zone."""
+
+    def when(moment: datetime | None) -> str:
+        assert moment is not None, f"a {note.kind} note has its times"
+        return format_local(moment, note.zone)
+
+    def who() -> str:
+        assert note.actor is not None, f"a {note.kind} note names who pressed the button"
+        return f"<@{note.actor}>"
+
+    if note.kind == NoteKind.DONE:
+        return f":white_check_mark: {who()} marked this done · {when(note.at)}"
+    if note.kind == NoteKind.ALREADY_DONE:
+        return ":white_check_mark: Already done."
+    if note.kind == NoteKind.SNOOZED:
+        return f":zzz: {who()} snoozed this until {when(note.at)}"
+    if note.kind == NoteKind.ALREADY_DUE:
+        return f":spiral_calendar_pad: Already due {when(note.at)}."
+    return f":spiral_calendar_pad: {who()} moved this to {when(note.at)} (was {when(note.previous)})"
 
 
 def _line(line: MilestoneLine, zone: ZoneInfo, now: datetime) -> str:
@@ -213,8 +263,9 @@ def build_failure_reply(f: FailureNotice) -> Reply:
     return Reply(text=f"Could not deliver {f.what}: {f.error}", blocks=[section(text)])
 
 
-def build_move_modal(reminder: MilestoneReminder, metadata: dict[str, Any]) -> dict[str, Any]:
+def build_move_modal(reminder: MilestoneReminder, target: MoveTarget) -> dict[str, Any]:
     """The Move-date modal opened from a reminder; the date is read in the clicker's zone."""
+    metadata = {"d": target.delivery_id, "m": target.ref, "c": target.channel, "ts": target.ts}
     m = reminder.milestone
     due = format_local(m.due_at, reminder.zone)
     return {

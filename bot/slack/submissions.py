@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.access import load_actor, resolve_workspace
+from bot.access import Requester, act_as
 from bot.domain.dates import DateParseError, format_local, parse_due
 from bot.errors import Forbidden, InvalidInput, NotFound, UserFacingError
 from bot.models import Project
@@ -57,15 +57,12 @@ def submit_project(
     first_block = ids.NAME_INPUT if editing else ids.KEY_INPUT
     try:
         with session_factory.begin() as session:
-            workspace = resolve_workspace(session, team_id)
-            actor = load_actor(
-                session, workspace, user_id, admins=settings.admins, fallback_zone=settings.default_timezone
-            )
+            actor = act_as(session, settings, Requester(user_id=user_id, team_id=team_id))
             existing = None
             if editing:
                 existing = session.scalars(
                     select(Project).where(
-                        Project.workspace_id == workspace.id, Project.key == str(metadata.get("key"))
+                        Project.workspace_id == actor.workspace_id, Project.key == str(metadata.get("key"))
                     )
                 ).first()
             try:
@@ -110,10 +107,7 @@ def submit_milestone(
     project_block = ids.TITLE_INPUT if metadata.get("project") else ids.PROJECT_INPUT
     try:
         with session_factory.begin() as session:
-            workspace = resolve_workspace(session, team_id)
-            actor = load_actor(
-                session, workspace, user_id, admins=settings.admins, fallback_zone=settings.default_timezone
-            )
+            actor = act_as(session, settings, Requester(user_id=user_id, team_id=team_id))
             try:
                 project = find_project(session, actor, submission.project_key)
             except NotFound as error:

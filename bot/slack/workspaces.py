@@ -37,7 +37,7 @@ from bot.access import resolve_workspace
 from bot.domain.reminders import ReminderPolicy
 from bot.errors import NotSetUp
 from bot.models import DeliveryStatus, ReminderDelivery, Workspace, WorkspaceTeam
-from bot.reminders.ledger import replan_workspace
+from bot.reminders.planning import replan_workspace
 from bot.slack.installations import InstallationKey, InstallationTokens
 
 logger = logging.getLogger(__name__)

@@ -23,7 +23,6 @@ from handlers.experts.intros import (
     handle_intro_decline_action,
 )
 from handlers.experts.suggestions import (
-    handle_expert_command,
     handle_expert_home_action,
     handle_expert_pick_project_action,
 )
@@ -31,7 +30,6 @@ from handlers.experts.suggestions import (
 
 def register(app: App, settings: Settings) -> None:
     """Register the experts listeners."""
-    app.command(settings.commands.expert)(handle_expert_command)
     app.action(re.compile(rf"^{EXPERT_PICK_PROJECT_ACTION}(:\d+)?$"))(handle_expert_pick_project_action)
     app.action(EXPERT_HOME_ACTION)(handle_expert_home_action)
     app.action(EXPERT_INTRO_ACTION)(handle_expert_intro_action)

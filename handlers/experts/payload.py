@@ -4,19 +4,23 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.experts.intros.messaging import MessageRef
+
 
 def button_value(body: dict[str, Any]) -> str:
     """The clicked button's value ("" if none)."""
     return str(body["actions"][0].get("value") or "")
 
 
-def team_of(body: dict[str, Any]) -> str | None:
-    """The workspace (team) the click came from."""
-    team = (body.get("team") or {}).get("id")
-    return str(team) if team else None
-
-
 def intro_id_of(body: dict[str, Any]) -> int | None:
     """The intro request id an Accept/Decline button carries, or None if it is not a number."""
     value = button_value(body)
     return int(value) if value.isdigit() else None
+
+
+def clicked_message(body: dict[str, Any]) -> MessageRef:
+    """The message the clicked button is on; a part Slack did not send is ""."""
+    container = body.get("container") or {}
+    return MessageRef(
+        channel=str(container.get("channel_id") or ""), ts=str(container.get("message_ts") or "")
+    )

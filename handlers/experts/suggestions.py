@@ -13,8 +13,10 @@ from typing import Any
 from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 
+from bot.access import Requester
 from bot.errors import NotFound, UserFacingError
-from bot.experts.ranking import ExpertCommand, ExpertMode, find_experts, parse_expert_command
+from bot.experts.expert_command import ExpertCommand, ExpertMode, parse_expert_command
+from bot.experts.ranking import find_experts
 from bot.services import Services
 from bot.slack.blocks import Reply
 from bot.slack.expert_blocks import (
@@ -23,7 +25,8 @@ from bot.slack.expert_blocks import (
     build_looking_reply,
 )
 from bot.slack.help import build_help_reply
-from handlers.experts.payload import button_value, team_of
+from bot.slack.requesters import requester_of
+from handlers.experts.payload import button_value
 
 # -- delivering a search's answer ----------------------------------------------------------------
 
@@ -67,8 +70,7 @@ def _suggest(
     services: Services,
     command: ExpertCommand,
     *,
-    user_id: str,
-    team_id: str | None,
+    requester: Requester,
     note: Callable[[Reply], None],
     final: Callable[[Reply], None],
 ) -> None:
@@ -84,8 +86,7 @@ def _suggest(
             services.embedder,
             services.expert_indexes,
             command,
-            user_id=user_id,
-            team_id=team_id,
+            requester=requester,
             now=services.clock.now(),
             on_wait=lambda: note(build_looking_reply()),
         )
@@ -106,8 +107,7 @@ def handle_expert_command(ack: Ack, command: dict[str, Any], respond: Respond, s
     _suggest(
         services,
         parse_expert_command(command.get("text") or ""),
-        user_id=command["user_id"],
-        team_id=command.get("team_id"),
+        requester=requester_of(command),
         note=delivery.note,
         final=delivery.final,
     )
@@ -122,8 +122,7 @@ def handle_expert_pick_project_action(
     _suggest(
         services,
         parse_expert_command(button_value(body)),
-        user_id=body["user"]["id"],
-        team_id=team_of(body),
+        requester=requester_of(body),
         note=delivery.note,
         final=delivery.final,
     )
@@ -132,13 +131,12 @@ def handle_expert_pick_project_action(
 def handle_expert_home_action(ack: Ack, body: dict[str, Any], client: WebClient, services: Services) -> None:
     """ "Find experts" next to a project in the App Home: DM the suggestions to whoever clicked."""
     ack()
-    user_id = body["user"]["id"]
-    delivery = _DirectMessage(client, user_id)
+    requester = requester_of(body)
+    delivery = _DirectMessage(client, requester.user_id)
     _suggest(
         services,
         ExpertCommand(ExpertMode.PROJECT, button_value(body)),
-        user_id=user_id,
-        team_id=team_of(body),
+        requester=requester,
         note=delivery.note,
         final=delivery.final,
     )

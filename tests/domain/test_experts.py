@@ -10,25 +10,20 @@ from typing import Any
 import numpy as np
 import pytest
 
-from bot.domain import experts as experts_module
-from bot.domain.experts import (
+from bot.domain.experts import aggregation as aggregation_module
+from bot.domain.experts import half_precision as half_precision_module
+from bot.domain.experts import ranking as ranking_module
+from bot.domain.experts.aggregation import (
     AGGREGATIONS,
     DEFAULT_AGGREGATION,
-    DISCIPLINE_REDUNDANCY_WEIGHT,
-    OVER_CAP_NOTE,
-    SECOND_MATCH_MARGIN,
     Aggregation,
     AggregationKind,
-    ExpertMatch,
-    ExpertProfile,
-    ProfileItem,
-    build_expert_index,
     parse_aggregation,
-    rank_experts,
-    rank_indexed_experts,
-    score_people,
-    with_over_cap,
 )
+from bot.domain.experts.diversity import DISCIPLINE_REDUNDANCY_WEIGHT
+from bot.domain.experts.index import build_expert_index, with_over_cap
+from bot.domain.experts.profiles import OVER_CAP_NOTE, ExpertMatch, ExpertProfile, ProfileItem
+from bot.domain.experts.ranking import SECOND_MATCH_MARGIN, rank_experts, rank_indexed_experts, score_people
 
 DIMENSION = 8
 QUERY = np.eye(DIMENSION, dtype=np.float32)[0]
@@ -526,14 +521,14 @@ def test_half_precision_ranking_equals_exact_ranking(
     assert fast.half_precision is not None
     assert fast.matrix.dtype == np.float32  # the exact matrix stays, for re-scoring
     rescored = []
-    score_candidates = experts_module._score_candidates
+    score_candidates = ranking_module._score_candidates
 
     def spy(*args: Any, **kwargs: Any) -> Any:
         result = score_candidates(*args, **kwargs)
         rescored.append(result is not None)
         return result
 
-    monkeypatch.setattr(experts_module, "_score_candidates", spy)
+    monkeypatch.setattr(ranking_module, "_score_candidates", spy)
     for n in range(60):
         query = rng.standard_normal(32).astype(np.float32)
         if make_directory is clustered_directory:
@@ -563,13 +558,13 @@ def test_half_precision_pass_is_needed_and_rescoring_fixes_its_order() -> None:
     for _ in range(20):
         query = items[int(rng.integers(len(items)))].vector
         unit = query / np.linalg.norm(query)
-        exact = experts_module._aggregate(
-            experts_module._similarity_table(index.matrix @ unit, index.layout),
+        exact = aggregation_module.aggregate(
+            aggregation_module.similarity_table(index.matrix @ unit, index.layout),
             index.counts,
             DEFAULT_AGGREGATION,
         )
-        rough = experts_module._aggregate(
-            experts_module._similarity_table(index.half_precision.similarities(unit), index.layout),
+        rough = aggregation_module.aggregate(
+            aggregation_module.similarity_table(index.half_precision.similarities(unit), index.layout),
             index.counts,
             DEFAULT_AGGREGATION,
         )
@@ -594,7 +589,7 @@ def test_half_precision_error_bound_holds_for_hard_vectors(norm: float) -> None:
     rows[:500, 100:] *= 1e-6  # components in float16's subnormal range
     rows[500:1000] = np.abs(rows[500:1000])  # all positive: rounding errors do not cancel
     rows *= norm / np.linalg.norm(rows, axis=1, keepdims=True)
-    half = experts_module._half_precision_copy(rows)
+    half = half_precision_module.half_precision_copy(rows)
     assert half is not None
     assert half.error == pytest.approx(norm * 1.53e-3, rel=0.01)
     worst = 0.0
@@ -614,7 +609,7 @@ def test_small_index_has_no_half_precision_copy_and_shares_it_when_re_marked() -
 
 
 def test_ranking_stays_exact_without_torch(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(experts_module, "_import_torch", lambda: None)
+    monkeypatch.setattr(half_precision_module, "_import_torch", lambda: None)
     rng = np.random.default_rng(14)
     profiles, items = random_directory(rng, people=300)
     index = build_expert_index(profiles, items, half_precision_min_items=1)
@@ -629,13 +624,13 @@ def test_near_duplicate_profiles_fall_back_to_one_exact_pass(monkeypatch: pytest
     profiles, items = clustered_directory(rng, people=400, dimension=32, spread=0.0)  # six identical groups
     index = build_expert_index(profiles, items, half_precision_min_items=0)
     results = []
-    score_candidates = experts_module._score_candidates
+    score_candidates = ranking_module._score_candidates
 
     def spy(*args: Any, **kwargs: Any) -> Any:
         results.append(score_candidates(*args, **kwargs))
         return results[-1]
 
-    monkeypatch.setattr(experts_module, "_score_candidates", spy)
+    monkeypatch.setattr(ranking_module, "_score_candidates", spy)
     query = items[0].vector
     assert_same_suggestions(
         rank_indexed_experts(query, build_expert_index(profiles, items)), rank_indexed_experts(query, index)

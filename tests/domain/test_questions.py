@@ -1,4 +1,4 @@
-"""Understanding questions (pure): intents, entities, relative date ranges, readings."""
+"""Understanding questions (pure): intents, entities, readings (date ranges: tests/domain/test_dates.py)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,6 @@ from bot.questions.interpret import (
     PersonName,
     ProjectName,
     canonical_question,
-    find_date_range,
     index_directory,
     interpret,
     projects_named,
@@ -191,71 +190,3 @@ def test_rank_intents_takes_the_best_exemplar_per_intent() -> None:
     vectors = np.array([[1.0, 0.0], [0.0, 1.0], [0.6, 0.8]], dtype=np.float32)
     ranked = rank_intents(np.array([1.0, 0.0]), vectors, [Intent.LEAD, Intent.OVERDUE, Intent.OVERDUE])
     assert ranked == pytest.approx({Intent.LEAD: 1.0, Intent.OVERDUE: 0.6})
-
-
-# -- date ranges ----------------------------------------------------------------------------------
-
-
-def _range(text: str, now: datetime = NOW, zone: ZoneInfo = AMSTERDAM) -> tuple[str, str, str]:
-    found, _ = find_date_range(text, now=now, zone=zone)
-    assert found is not None, text
-    return (
-        found.start.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
-        found.end.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
-        found.label,
-    )
-
-
-@pytest.mark.parametrize(
-    ("text", "start", "end"),
-    [
-        ("due this week", "2026-11-20 09:00", "2026-11-23 00:00"),
-        ("due next week", "2026-11-23 00:00", "2026-11-30 00:00"),
-        ("due next month", "2026-12-01 00:00", "2027-01-01 00:00"),
-        ("due this month", "2026-11-20 09:00", "2026-12-01 00:00"),
-        ("before christmas", "2026-11-20 09:00", "2026-12-25 00:00"),
-        ("before the end of the year", "2026-11-20 09:00", "2027-01-01 00:00"),
-        ("by friday", "2026-11-20 09:00", "2026-11-28 00:00"),  # on a Friday: next week's, like /milestone
-        ("on monday", "2026-11-23 00:00", "2026-11-24 00:00"),
-        ("tomorrow", "2026-11-21 00:00", "2026-11-22 00:00"),
-        ("in the next 10 days", "2026-11-20 09:00", "2026-12-01 00:00"),
-        ("in december", "2026-12-01 00:00", "2027-01-01 00:00"),
-        ("by 2026 12 04", "2026-11-20 09:00", "2026-12-05 00:00"),
-        ("coming up", "2026-11-20 09:00", "2026-12-04 09:00"),
-    ],
-)
-def test_date_ranges(text: str, start: str, end: str) -> None:
-    assert _range(text)[:2] == (start, end)
-
-
-def test_next_month_in_december_is_january() -> None:
-    december = datetime(2026, 12, 10, 12, 0, tzinfo=UTC)
-    assert _range("next month", december)[:2] == ("2027-01-01 00:00", "2027-02-01 00:00")
-
-
-def test_christmas_after_christmas_is_next_years() -> None:
-    boxing_day = datetime(2026, 12, 26, 12, 0, tzinfo=UTC)
-    assert _range("before christmas", boxing_day)[1] == "2027-12-25 00:00"
-
-
-def test_day_boundaries_are_the_askers() -> None:
-    # 08:00 UTC on Friday is already 17:00 on Friday in Seoul but 03:00 in New York; both still Friday,
-    # so "tomorrow" is Saturday in each zone, at each zone's own midnight.
-    seoul, new_york = ZoneInfo("Asia/Seoul"), ZoneInfo("America/New_York")
-    assert _range("tomorrow", zone=seoul)[:2] == ("2026-11-21 00:00", "2026-11-22 00:00")
-    assert _range("tomorrow", zone=new_york)[:2] == ("2026-11-21 00:00", "2026-11-22 00:00")
-    late_friday = datetime(2026, 11, 20, 23, 30, tzinfo=UTC)  # already Saturday in Seoul
-    assert _range("tomorrow", late_friday, seoul)[:2] == ("2026-11-22 00:00", "2026-11-23 00:00")
-
-
-def test_week_across_the_dst_change_ends_at_local_midnight() -> None:
-    # Clocks go back in Amsterdam on 2026-10-25: "this week" still ends at Monday 00:00 local.
-    thursday = datetime(2026, 10, 22, 10, 0, tzinfo=UTC)
-    found, _ = find_date_range("due this week", now=thursday, zone=AMSTERDAM)
-    assert found is not None
-    assert found.end == datetime(2026, 10, 25, 23, 0, tzinfo=UTC)  # 00:00 CET on Monday 26 Oct
-
-
-def test_the_date_phrase_is_removed_from_the_text() -> None:
-    _, rest = find_date_range("what is due next week on pcm", now=NOW, zone=AMSTERDAM)
-    assert rest == "what is due on pcm"

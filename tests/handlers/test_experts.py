@@ -21,8 +21,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 import bot.experts.ranking as expert_suggestions
 from bot.clock import FixedClock
-from bot.experts.embeddings import EmbedderLoadError, HashingEmbedder
-from bot.experts.ranking import ALL_DISCIPLINES, ExpertMode, parse_expert_command, relevance_floor
+from bot.experts.embeddings.calibration import relevance_floor
+from bot.experts.embeddings.hashing import HashingEmbedder
+from bot.experts.embeddings.protocol import EmbedderLoadError
+from bot.experts.expert_command import ALL_DISCIPLINES, ExpertMode, parse_expert_command
 from bot.models import ExpertVisibility, IntroRequest, IntroStatus, Person, Workspace
 from bot.services import Services
 from bot.settings import Settings
@@ -194,7 +196,7 @@ def test_project_query_uses_open_blockers_and_milestones_only(
     slack: SlackDriver, session_factory: sessionmaker[Session]
 ) -> None:
     from bot.access import load_actor, resolve_workspace
-    from bot.experts.ranking import prepare_search
+    from bot.experts.search import prepare_search
 
     blocker = "Waiting for a review of the TCF consent strings and data processing agreements"
     assert "pcm-b1" in slack.command(RAO, f"/blocker add pcm {blocker}").reply_text
@@ -470,7 +472,7 @@ def test_user_text_is_escaped_and_button_values_fit(slack: SlackDriver) -> None:
 
 
 def test_button_value_is_cut_to_slack_limit_even_with_escapes() -> None:
-    from bot.experts.intros import IntroTicket
+    from bot.experts.intros.views import IntroTicket
     from bot.slack.expert_blocks import encode_ticket
 
     value = encode_ticket(IntroTicket("U1", None, '"\\' * 400, ('"' * 300, "\\" * 300)))

@@ -14,10 +14,13 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.access import Requester
 from bot.clock import FixedClock
 from bot.errors import NotFound
-from bot.experts.embeddings import HashingEmbedder
-from bot.experts.intros import CAP_WINDOW, get_intro, list_intros, subject_hash
+from bot.experts.embeddings.hashing import HashingEmbedder
+from bot.experts.intros.caps import CAP_WINDOW
+from bot.experts.intros.requests import subject_hash
+from bot.experts.intros.views import get_intro, list_intros
 from bot.models import AuditEntry, ExpertVisibility, IntroRequest, IntroStatus
 from bot.services import Services
 from bot.settings import Settings
@@ -414,11 +417,11 @@ def test_intros_are_listed_for_both_parties(
     ask(slack, RAO, intro_button(slack, RAO, COOKIES, DUBOIS))
     ask(slack, RAO, intro_button(slack, RAO, COOKIES, NOVAK))
     settings, now = services.settings, services.clock.now()
-    mine = list_intros(session_factory, settings, now, user_id=RAO, team_id=None)
+    mine = list_intros(session_factory, settings, now, requester=Requester(RAO))
     assert {i.expert.slack_id for i in mine} == {DUBOIS, NOVAK}
-    (hers,) = list_intros(session_factory, settings, now, user_id=DUBOIS, team_id=None)
+    (hers,) = list_intros(session_factory, settings, now, requester=Requester(DUBOIS))
     assert hers.requester.slack_id == RAO and hers.expert_requests == 1 and hers.expert_cap == 3
-    assert list_intros(session_factory, settings, now, user_id="U9STRANGER", team_id=None) == []
+    assert list_intros(session_factory, settings, now, requester=Requester("U9STRANGER")) == []
     found = get_intro(session_factory, settings, now, intro_id=hers.id, team_id=None)
     assert found == hers and found.status == IntroStatus.PENDING and found.reason
     with pytest.raises(NotFound):
@@ -467,7 +470,7 @@ def test_every_intro_message_is_valid_block_kit(
 
 
 def test_cap_status_says_when_someone_is_free_again() -> None:
-    from bot.experts.intros import cap_status, effective_cap
+    from bot.experts.intros.caps import cap_status, effective_cap
 
     now = DEMO_NOW
     times = [now - timedelta(days=1), now - timedelta(days=6), now - timedelta(days=3)]

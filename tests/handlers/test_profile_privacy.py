@@ -1,6 +1,6 @@
 """A hidden profile is never named as an expert in plain-language answers.
 
-Regression test for bot/questions/answers.py.
+Regression test for bot/questions/answers/experts.py.
 
 "who knows about GDPR?" names Prof. Camille Dubois, whose profile is all GDPR, and Marek Novak, privacy
 counsel. Once Dubois is hidden — in the database or through her own /profile form — nothing of hers
@@ -17,7 +17,8 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.experts.embeddings import HashingEmbedder, SentenceTransformerEmbedder
+from bot.experts.embeddings.hashing import HashingEmbedder
+from bot.experts.embeddings.sentence_transformers import SentenceTransformerEmbedder
 from bot.models import ExpertVisibility, Person
 from bot.services import Services
 from bot.slack import profile_blocks as ui

@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 import numpy as np
 import pytest
 
-from bot.experts.embeddings import HashingEmbedder
+from bot.experts.embeddings.hashing import HashingEmbedder
 from bot.services import Services
 from bot.slack import answer_publisher, ids
 from bot.slack import questions as question_service

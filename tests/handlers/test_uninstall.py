@@ -26,13 +26,14 @@ from bot.models import (
     slack_installations,
 )
 from bot.reminders.dispatch import NOT_INSTALLED
-from bot.reminders.ledger import plan_failure_reports, replan_milestone, replan_workspace
+from bot.reminders.outcomes import plan_failure_reports
+from bot.reminders.planning import replan_milestone, replan_workspace
 from bot.schema import upgrade_database
 from bot.serving.wsgi import Runtime, build_runtime
 from bot.settings import Settings
 from bot.slack.installations import InstallationKey
 from bot.slack.workspaces import REVOKED_REASON, UNINSTALLED_REASON, forget_installation
-from bot.workspace_file.interchange import import_workspace_file
+from bot.workspace_file import import_workspace_file
 from jobs.reminders import plan_reminders, refresh_time_zones, run_reminder_tick
 from tests.conftest import DEMO_FILE
 from tests.fakes.driver import SlackDriver

@@ -14,13 +14,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import FixedClock
 from bot.db import Base, make_engine, make_session_factory
-from bot.experts.embeddings import HashingEmbedder
+from bot.experts.embeddings.cache import CachingEmbedder
+from bot.experts.embeddings.hashing import HashingEmbedder
 from bot.experts.profile_version import bump_profiles_version
 from bot.models import Person, ProfileVector, Workspace
-from bot.questions.search import CachingEmbedder
 from bot.services import Services
 from bot.settings import Settings
-from bot.workspace_file.interchange import import_workspace_file
+from bot.workspace_file import import_workspace_file
 from jobs.expert_index import refresh_expert_indexes
 from jobs.scheduler import EXPERT_INDEX_JOB_ID, build_scheduler
 from tests.conftest import DEMO_FILE, DEMO_NOW

@@ -8,16 +8,16 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.reminders.sending import (
+    AmbiguousDeliveryError,
+    HistoryUnavailableError,
+    PermanentDeliveryError,
+    TransientDeliveryError,
+)
 from bot.settings import Settings
 from bot.slack.blocks import Reply
 from bot.slack.client import CappedBackoff
-from bot.slack.notifier import (
-    AmbiguousDeliveryError,
-    PermanentDeliveryError,
-    SlackNotifier,
-    TransientDeliveryError,
-    build_notifier,
-)
+from bot.slack.notifier import SlackNotifier, build_notifier
 from tests.fakes.slack_api import FakeSlackApi
 
 REPLY = Reply(text="hello", blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": "hello"}}])
@@ -98,6 +98,29 @@ def test_find_reminder_finds_a_post_whose_answer_was_lost(slack_api: FakeSlackAp
     assert found is not None and found.channel == "D01MLOSEI"
     assert found.ts == slack_api.messages()[0]["ts"]
     assert notifier.find_reminder("U01MLOSEI", key="m7:other", since=since) is None
+
+
+@pytest.mark.parametrize(
+    "error", ["missing_scope", "not_allowed_token_type", "not_in_channel", "is_archived"]
+)
+def test_find_reminder_says_when_the_history_will_never_be_readable(
+    slack_api: FakeSlackApi, error: str
+) -> None:
+    slack_api.fail("conversations.history", error)
+
+    with pytest.raises(HistoryUnavailableError) as raised:
+        _notifier(slack_api).find_reminder("C1", key="k1", since=datetime.now(UTC))
+
+    assert raised.value.error == error
+
+
+def test_find_reminder_failing_for_now_is_not_history_unavailable(slack_api: FakeSlackApi) -> None:
+    slack_api.fail("conversations.history", "internal_error")
+
+    with pytest.raises(TransientDeliveryError) as raised:
+        _notifier(slack_api).find_reminder("C1", key="k1", since=datetime.now(UTC))
+
+    assert not isinstance(raised.value, HistoryUnavailableError)
 
 
 def test_capped_backoff_grows_with_jitter_and_stops_growing() -> None:

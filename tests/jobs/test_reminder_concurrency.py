@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.clock import SystemClock
 from bot.db import make_engine, make_session_factory
 from bot.models import DeliveryStatus, ReminderDelivery
-from bot.reminders.ledger import claim_due
+from bot.reminders.claims import claim_due
 from bot.schema import upgrade_database
 from bot.services import Services
 from bot.slack.notifier import build_notifier

@@ -10,7 +10,7 @@ from bot.cli.console.session import ConsoleSession
 from bot.db import make_engine, make_session_factory
 from bot.schema import upgrade_database
 from bot.settings import Settings
-from bot.workspace_file.interchange import import_workspace_file
+from bot.workspace_file import import_workspace_file
 from tests.conftest import DEMO_FILE
 
 

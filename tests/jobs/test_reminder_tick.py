@@ -15,12 +15,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.clock import FixedClock
 from bot.domain.reminders import DeliveryKind
 from bot.models import DeliveryStatus, Milestone, MilestoneStatus, Person, ReminderDelivery
-from bot.reminders.ledger import claim_due, replan_milestone
+from bot.reminders.claims import claim_due
+from bot.reminders.planning import replan_milestone
 from bot.services import Services
 from bot.settings import Settings
 from bot.slack import ids
 from bot.slack.notifier import build_notifier
-from bot.workspace_file.interchange import import_workspace, load_workspace_document
+from bot.workspace_file import import_workspace, load_workspace_document
 from jobs.reminders import plan_reminders, refresh_time_zones, run_reminder_tick, send_due_reminders
 from jobs.scheduler import REMINDER_TICK_JOB_ID, build_scheduler
 from tests.conftest import DEMO_FILE, DEMO_NOW
@@ -347,6 +348,26 @@ def test_timeout_after_slack_posted_is_found_in_history_not_posted_twice(
         1,
         slack_api.messages()[0]["ts"],
     )
+
+
+def test_unanswered_attempt_is_resent_blind_and_logged_when_the_history_cannot_be_read(
+    services: Services,
+    slack_api: FakeSlackApi,
+    session_factory: sessionmaker[Session],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    slack_api.drop("chat.postMessage")  # no answer: the next attempt must look for the message first
+    assert send_due_reminders(services, now=T7_BIDSHADE_2) == 0
+    slack_api.fail("conversations.history", "missing_scope")
+    caplog.set_level(logging.WARNING)
+
+    assert send_due_reminders(services, now=T7_BIDSHADE_2 + timedelta(minutes=5)) == 1
+
+    key = _key(session_factory, ("bidshade", 2), "lead_time:T-7d")
+    assert posted_keys(slack_api) == {key: 1}
+    (row,) = deliveries(session_factory, key=key)
+    assert (row.status, row.ambiguous_attempts) == (DeliveryStatus.SENT, 2)
+    assert any("ambiguous resend" in m and "missing_scope" in m for m in caplog.messages)
 
 
 def test_permanent_failure_is_reported_to_the_lead_and_does_not_block_others(

@@ -21,15 +21,10 @@ from slack_sdk import WebClient
 from bot.app import create_app
 from bot.cli.console.payloads import SignedBody
 from bot.services import Services
+from bot.serving.http_server import GracefulWSGIServer, make_http_server
 from bot.serving.metrics import Metrics
-from bot.serving.web import (
-    SLACK_EVENTS_PATH,
-    GracefulWSGIServer,
-    LiaisonWsgiApp,
-    Readiness,
-    build_wsgi_app,
-    make_http_server,
-)
+from bot.serving.readiness import Readiness
+from bot.serving.web import SLACK_EVENTS_PATH, LiaisonWsgiApp, build_wsgi_app
 from bot.serving.wsgi import ListenerExecutor
 from bot.slack.client import build_web_client
 

@@ -12,7 +12,8 @@ import pytest
 
 from bot.cli.console.payloads import SlackPayloads
 from bot.services import Services
-from bot.serving.web import LiaisonWsgiApp, SignatureCheck, build_wsgi_app
+from bot.serving.checks import SignatureCheck
+from bot.serving.web import LiaisonWsgiApp, build_wsgi_app
 from tests.security.served import Served, ServerPool
 
 CAP = 4096

@@ -23,9 +23,9 @@ from sqlalchemy import select
 
 from bot.app import APOLOGY
 from bot.cli.console.payloads import SlackPayloads
-from bot.experts.embeddings import HashingEmbedder
+from bot.experts.embeddings.cache import CachingEmbedder
+from bot.experts.embeddings.hashing import HashingEmbedder
 from bot.models import Blocker, Milestone, Person, Project
-from bot.questions.search import CachingEmbedder
 from bot.services import Services
 from bot.slack.commands import CommandRequest, execute_command
 from bot.slack.questions import Question, answer_question

@@ -21,8 +21,9 @@ from bot.db import make_engine, make_session_factory
 from bot.models import Blocker, ProcessedRequest
 from bot.schema import upgrade_database
 from bot.services import Services
-from bot.serving.web import DATABASE_UNREACHABLE, REPLAY_KEY_PREFIX
-from bot.workspace_file.interchange import import_workspace_file
+from bot.serving.checks import REPLAY_KEY_PREFIX
+from bot.serving.web import DATABASE_UNREACHABLE
+from bot.workspace_file import import_workspace_file
 from tests.conftest import DEMO_FILE, DEMO_NOW
 from tests.fakes.slack_api import RESPONSE_URL_METHOD, FakeSlackApi
 from tests.security.served import Served, ServerPool

@@ -16,7 +16,7 @@ from slack_sdk.signature import SignatureVerifier
 
 from bot.cli.console.payloads import SignedBody, SlackPayloads
 from bot.services import Services
-from bot.serving.web import SignatureCheck
+from bot.serving.checks import SignatureCheck
 from tests.fakes.slack_api import RESPONSE_URL_METHOD, FakeSlackApi
 from tests.security.served import ManualClock, ServerPool, http_request
 

@@ -10,31 +10,30 @@ Posted messages are kept per conversation (a user id means the app's DM, `D…`)
 Slack's pace of about one post per second per channel (`limit_channel_rate`) and fail a share of calls
 at random (`chaos`).
 
-For installs into several workspaces it plays Slack's OAuth side too (`register_oauth_app`): it grants
-install codes (`grant_install`, what Slack's consent page would redirect with), exchanges them and
-refresh tokens in `oauth.v2.access` (bot tokens that expire when rotation is on), answers `auth.test`
-with each issued token's own team, and refuses tokens that were revoked (`revoke`, `token_revoked`),
-rotated away (`invalid_auth`) or expired (`token_expired`) on every method. Tokens it did not issue are
-answered as before, for the default team.
+For installs into several workspaces it plays Slack's OAuth side too (`register_oauth_app`; the
+state lives in `bot.cli.console.fake_slack_oauth`): it grants install codes (`grant_install`, what
+Slack's consent page would redirect with), exchanges them and refresh tokens in `oauth.v2.access` (bot
+tokens that expire when rotation is on), answers `auth.test` with each issued token's own team, and
+refuses tokens that were revoked (`revoke`, `token_revoked`), rotated away (`invalid_auth`) or expired
+(`token_expired`) on every method. Tokens it did not issue are answered as before, for the default team.
+
+The HTTP plumbing (paths, body parsing, writing the answer) is `bot.cli.console.fake_slack_http`; this
+module decides how each call is answered.
 """
 
 from __future__ import annotations
 
-import base64
 import itertools
-import json
 import random
-import secrets
-import sys
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qsl
 
-RESPONSE_URL_METHOD = "response_url"
+from bot.cli.console.fake_slack_http import RESPONSE_URL_METHOD, WebApiReply, start_web_api_server
+from bot.cli.console.fake_slack_oauth import FakeSlackInstalls, IssuedToken
 
 
 @dataclass(frozen=True)
@@ -58,44 +57,6 @@ class _Fault:
 
 
 @dataclass
-class IssuedToken:
-    """A bot token the fake issued in `oauth.v2.access`, and what became of it."""
-
-    token: str
-    team_id: str | None
-    team_name: str | None
-    enterprise_id: str | None
-    enterprise_name: str | None
-    is_enterprise_install: bool
-    installer: str
-    bot_user_id: str
-    refresh_token: str | None = None
-    expires_at: float | None = None
-    # "active", "revoked" (token_revoked), "rotated" (refreshed away: invalid_auth) or "expired".
-    state: str = "active"
-
-    @property
-    def error(self) -> str | None:
-        """What Slack answers to a call made with this token, None while it is usable."""
-        if self.state == "revoked":
-            return "token_revoked"
-        if self.state == "rotated":
-            return "invalid_auth"
-        if self.state == "expired" or (self.expires_at is not None and self.expires_at <= time.time()):
-            return "token_expired"
-        return None
-
-
-@dataclass
-class _OAuthApp:
-    client_id: str
-    client_secret: str
-    app_id: str
-    token_expires_in: int | None
-    invalidate_on_refresh: bool
-
-
-@dataclass
 class _Directory:
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
 
@@ -105,20 +66,6 @@ class _Chaos:
     server_error: float
     drop: float
     rng: random.Random
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    # socketserver's default backlog of 5 resets connections when many clients post at once (the
-    # reminder load tests); Slack itself does not.
-    request_queue_size = 256
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        # A client that gave up (a `delay` longer than its timeout) leaves a broken pipe behind: that
-        # is the fault working, not a crash worth a traceback on stderr.
-        if isinstance(sys.exc_info()[1], ConnectionError):
-            return
-        super().handle_error(request, client_address)
 
 
 class FakeSlackApi:
@@ -142,22 +89,12 @@ class FakeSlackApi:
         self._listeners: list[Callable[[RecordedCall], None]] = []
         self._condition = threading.Condition(self._lock)
         self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
-        self._oauth_app: _OAuthApp | None = None
-        self._grants: dict[str, IssuedToken] = {}
-        self._tokens: dict[str, IssuedToken] = {}
-        self._refresh_tokens: dict[str, IssuedToken] = {}
+        self._installs = FakeSlackInstalls()
 
     # -- lifecycle -------------------------------------------------------------------------------
     def start(self) -> FakeSlackApi:
         """Start serving on 127.0.0.1 with a port the OS picks."""
-        handler = _make_handler(self)
-        self._server = _Server(("127.0.0.1", 0), handler)
-        # A short poll interval keeps `stop()` (and so every test using the fake) fast.
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-slack", daemon=True
-        )
-        self._thread.start()
+        self._server = start_web_api_server(self)
         return self
 
     def stop(self) -> None:
@@ -267,10 +204,13 @@ class FakeSlackApi:
             invalidate_on_refresh: Refuse a token once it was refreshed away (stricter than Slack, which
                 lets it live until it expires; it makes a test see which token a caller used).
         """
-        with self._lock:
-            self._oauth_app = _OAuthApp(
-                client_id, client_secret, app_id, token_expires_in, invalidate_on_refresh
-            )
+        self._installs.register_app(
+            client_id,
+            client_secret,
+            token_expires_in=token_expires_in,
+            app_id=app_id,
+            invalidate_on_refresh=invalidate_on_refresh,
+        )
 
     def grant_install(
         self,
@@ -295,141 +235,30 @@ class FakeSlackApi:
         Returns:
             The code the browser brings to the redirect URL.
         """
-        code = f"{int(time.time())}.{secrets.token_hex(8)}"
-        grant = IssuedToken(
-            token="",
-            team_id=None if org_wide else team_id,
-            team_name=None if org_wide else (team_name or team_id),
+        return self._installs.grant_install(
+            team_id,
+            team_name=team_name,
             enterprise_id=enterprise_id,
             enterprise_name=enterprise_name,
-            is_enterprise_install=org_wide,
+            org_wide=org_wide,
             installer=installer,
-            bot_user_id=f"U0BOT{(team_id or enterprise_id or 'X')[-6:]}",
         )
-        with self._lock:
-            self._grants[code] = grant
-        return code
 
     def issued_tokens(self, team_id: str | None = None) -> list[IssuedToken]:
         """Tokens issued so far (oldest first), optionally of one team or org."""
-        with self._lock:
-            return [
-                t
-                for t in self._tokens.values()
-                if team_id is None
-                or team_id in (t.team_id, t.enterprise_id if t.is_enterprise_install else None)
-            ]
+        return self._installs.issued_tokens(team_id)
 
     def revoke(self, token: str) -> None:
         """Revoke a token (and its refresh token): Slack answers `token_revoked` from now on."""
-        with self._lock:
-            issued = self._tokens[token]
-            issued.state = "revoked"
-            if issued.refresh_token:
-                self._refresh_tokens.pop(issued.refresh_token, None)
+        self._installs.revoke(token)
 
     def revoke_team(self, team_id: str) -> None:
         """Revoke every token issued to a team (or org): what uninstalling does on Slack's side."""
-        for issued in self.issued_tokens(team_id):
-            self.revoke(issued.token)
+        self._installs.revoke_team(team_id)
 
     def expire(self, token: str) -> None:
         """Make a token expire now (`token_expired`)."""
-        with self._lock:
-            self._tokens[token].state = "expired"
-
-    def _token_error(self, authorization: str | None) -> str | None:
-        if not authorization or not authorization.startswith("Bearer "):
-            return None
-        with self._lock:
-            issued = self._tokens.get(authorization.removeprefix("Bearer ").strip())
-        return None if issued is None else issued.error
-
-    def _oauth_access(self, params: dict[str, Any], authorization: str | None) -> dict[str, Any]:
-        client_id, client_secret = params.get("client_id"), params.get("client_secret")
-        if authorization and authorization.startswith("Basic "):
-            decoded = base64.b64decode(authorization.removeprefix("Basic ")).decode("utf-8")
-            client_id, _, client_secret = decoded.partition(":")
-        with self._lock:
-            app = self._oauth_app
-            if app is None or client_id != app.client_id:
-                return {"ok": False, "error": "invalid_client_id"}
-            if client_secret != app.client_secret:
-                return {"ok": False, "error": "bad_client_secret"}
-            if params.get("grant_type") == "refresh_token":
-                previous = self._refresh_tokens.pop(str(params.get("refresh_token")), None)
-                if previous is None:
-                    return {"ok": False, "error": "invalid_refresh_token"}
-                if app.invalidate_on_refresh and previous.state == "active":
-                    previous.state = "rotated"
-                issued = self._issue(app, previous)
-                return {**self._exchange_answer(app, issued), "authed_user": None}
-            grant = self._grants.pop(str(params.get("code")), None)
-            if grant is None:
-                return {"ok": False, "error": "invalid_code"}
-            issued = self._issue(app, grant)
-            return {**self._exchange_answer(app, issued), "authed_user": {"id": grant.installer}}
-
-    def _issue(self, app: _OAuthApp, like: IssuedToken) -> IssuedToken:
-        # Called with the lock held. Token shapes as Slack's (rotating tokens start with xoxe.).
-        serial = len(self._tokens) + 1
-        rotating = app.token_expires_in is not None
-        token = f"{'xoxe.' if rotating else ''}xoxb-{serial}-{secrets.token_hex(12)}"
-        issued = IssuedToken(
-            token=token,
-            team_id=like.team_id,
-            team_name=like.team_name,
-            enterprise_id=like.enterprise_id,
-            enterprise_name=like.enterprise_name,
-            is_enterprise_install=like.is_enterprise_install,
-            installer=like.installer,
-            bot_user_id=like.bot_user_id,
-            refresh_token=f"xoxe-1-{secrets.token_hex(16)}" if rotating else None,
-            expires_at=time.time() + app.token_expires_in if app.token_expires_in is not None else None,
-        )
-        self._tokens[token] = issued
-        if issued.refresh_token:
-            self._refresh_tokens[issued.refresh_token] = issued
-        return issued
-
-    @staticmethod
-    def _exchange_answer(app: _OAuthApp, issued: IssuedToken) -> dict[str, Any]:
-        answer: dict[str, Any] = {
-            "ok": True,
-            "app_id": app.app_id,
-            "access_token": issued.token,
-            "token_type": "bot",
-            "scope": "chat:write,commands,users:read",
-            "bot_user_id": issued.bot_user_id,
-            "team": {"id": issued.team_id, "name": issued.team_name} if issued.team_id else None,
-            "enterprise": (
-                {"id": issued.enterprise_id, "name": issued.enterprise_name} if issued.enterprise_id else None
-            ),
-            "is_enterprise_install": issued.is_enterprise_install,
-        }
-        if issued.refresh_token and issued.expires_at is not None:
-            answer["refresh_token"] = issued.refresh_token
-            answer["expires_in"] = int(round(issued.expires_at - time.time()))
-        return answer
-
-    def _auth_test(self, authorization: str | None) -> dict[str, Any] | None:
-        if not authorization or not authorization.startswith("Bearer "):
-            return None
-        with self._lock:
-            issued = self._tokens.get(authorization.removeprefix("Bearer ").strip())
-        if issued is None:
-            return None
-        return {
-            "ok": True,
-            "url": f"https://{(issued.team_id or issued.enterprise_id or 'x').lower()}.slack.com/",
-            "team": issued.team_name or issued.enterprise_name,
-            "user": "liaison",
-            "team_id": issued.team_id,
-            "enterprise_id": issued.enterprise_id,
-            "user_id": issued.bot_user_id,
-            "bot_id": "B" + issued.bot_user_id[1:],
-            "is_enterprise_install": issued.is_enterprise_install,
-        }
+        self._installs.expire(token)
 
     def _add_fault(self, method: str, fault: _Fault) -> None:
         with self._lock:
@@ -474,6 +303,42 @@ class FakeSlackApi:
                 self._condition.wait(remaining)
 
     # -- request handling ------------------------------------------------------------------------
+    def handle_call(self, method: str, params: dict[str, Any], authorization: str | None) -> WebApiReply:
+        """Record one call received over HTTP and answer it: with its queued fault, or as Slack would.
+
+        Args:
+            method: The Web API method (`RESPONSE_URL_METHOD` for a `response_url` post).
+            params: Its arguments.
+            authorization: The `Authorization` header.
+
+        Returns:
+            What the HTTP server sends back.
+        """
+        call = self._record(method, params, authorization)
+        fault = self._take_fault(method)
+        if fault is not None:
+            if fault.kind == "drop":
+                return WebApiReply(drop=True)
+            if fault.kind == "delay":
+                time.sleep(fault.seconds)
+            elif fault.kind == "rate_limit":
+                return WebApiReply(
+                    429,
+                    {"ok": False, "error": "ratelimited"},
+                    headers={"Retry-After": str(fault.retry_after)},
+                )
+            elif fault.kind == "status":
+                return WebApiReply(fault.status, {"ok": False, "error": "internal_error"})
+            elif fault.kind == "error":
+                return WebApiReply(200, {"ok": False, "error": fault.error})
+        if self._channel_rate_limited(method, params):
+            return WebApiReply(429, {"ok": False, "error": "ratelimited"}, headers={"Retry-After": "1"})
+        answer = None if method == RESPONSE_URL_METHOD else self._answer(method, params, authorization)
+        # Listeners run before the reply is sent, so the console prints a post before the
+        # caller (and thus the prompt) moves on.
+        self._notify(call)
+        return WebApiReply(text="ok") if answer is None else WebApiReply(body=answer)
+
     def _record(self, method: str, params: dict[str, Any], authorization: str | None) -> RecordedCall:
         call = RecordedCall(method, params, authorization, time.time())
         with self._condition:
@@ -572,8 +437,8 @@ class FakeSlackApi:
         self, method: str, params: dict[str, Any], authorization: str | None = None
     ) -> dict[str, Any]:
         if method == "oauth.v2.access":
-            return self._oauth_access(params, authorization)
-        refused = self._token_error(authorization)
+            return self._installs.access(params, authorization)
+        refused = self._installs.token_error(authorization)
         if refused is not None:
             return {"ok": False, "error": refused}
         with self._lock:
@@ -583,7 +448,7 @@ class FakeSlackApi:
             return {"ok": True, **override}
         ts = f"{int(time.time())}.{next(self._ts):06d}"
         if method == "auth.test":
-            issued = self._auth_test(authorization)
+            issued = self._installs.auth_test(authorization)
             if issued is not None:
                 return issued
             return {
@@ -634,97 +499,3 @@ def _conversation(channel: str) -> str:
 def _ts_key(ts: str) -> tuple[int, int]:
     seconds, _, fraction = ts.partition(".")
     return int(seconds or 0), int((fraction or "0").ljust(6, "0")[:6])
-
-
-def _parse_body(raw: bytes, content_type: str) -> dict[str, Any]:
-    if not raw:
-        return {}
-    if "application/json" in content_type:
-        parsed = json.loads(raw.decode("utf-8"))
-        return parsed if isinstance(parsed, dict) else {"payload": parsed}
-    params: dict[str, Any] = dict(parse_qsl(raw.decode("utf-8"), keep_blank_values=True))
-    # slack_sdk form-encodes lists and dicts (blocks, attachments, view) as JSON strings.
-    for key in ("blocks", "attachments", "view", "metadata"):
-        value = params.get(key)
-        if isinstance(value, str) and value[:1] in "[{":
-            params[key] = json.loads(value)
-    return params
-
-
-def _make_handler(fake: FakeSlackApi) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, format: str, *args: Any) -> None:
-            return  # keep test and console output clean
-
-        def do_POST(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            raw = self.rfile.read(length)
-            params = _parse_body(raw, self.headers.get("Content-Type", ""))
-            # GET-style query args (some clients send them on the URL).
-            if "?" in self.path:
-                path, query = self.path.split("?", 1)
-                params = {**dict(parse_qsl(query)), **params}
-            else:
-                path = self.path
-            if path.startswith("/response/"):
-                method = RESPONSE_URL_METHOD
-                params = {**params, "_response_token": path.removeprefix("/response/")}
-            elif path.startswith("/api/"):
-                method = path.removeprefix("/api/")
-            else:
-                self._send(404, {"ok": False, "error": "unknown_path"})
-                return
-            call = fake._record(method, params, self.headers.get("Authorization"))
-            fault = fake._take_fault(method)
-            if fault is not None:
-                if fault.kind == "drop":
-                    self.close_connection = True
-                    self.connection.close()
-                    return
-                if fault.kind == "delay":
-                    time.sleep(fault.seconds)
-                elif fault.kind == "rate_limit":
-                    self._send(
-                        429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(fault.retry_after)}
-                    )
-                    return
-                elif fault.kind == "status":
-                    self._send(fault.status, {"ok": False, "error": "internal_error"})
-                    return
-                elif fault.kind == "error":
-                    self._send(200, {"ok": False, "error": fault.error})
-                    return
-            if fake._channel_rate_limited(method, params):
-                self._send(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "1"})
-                return
-            authorization = self.headers.get("Authorization")
-            answer = None if method == RESPONSE_URL_METHOD else fake._answer(method, params, authorization)
-            # Listeners run before the reply is sent, so the console prints a post before the
-            # caller (and thus the prompt) moves on.
-            fake._notify(call)
-            if answer is None:
-                self._send_text(200, "ok")
-            else:
-                self._send(200, answer)
-
-        def _send(self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> None:
-            data = json.dumps(body).encode("utf-8")
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json; charset=utf-8")
-            self.send_header("Content-Length", str(len(data)))
-            for name, value in (headers or {}).items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(data)
-
-        def _send_text(self, status: int, text: str) -> None:
-            data = text.encode("utf-8")
-            self.send_response(status)
-            self.send_header("Content-Type", "text/plain; charset=utf-8")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-    return Handler

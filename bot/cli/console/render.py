@@ -13,7 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.cli.console.fake_slack import RESPONSE_URL_METHOD, RecordedCall
+from bot.cli.console.fake_slack import RecordedCall
+from bot.cli.console.fake_slack_http import RESPONSE_URL_METHOD
 
 SILENT_METHODS = {"auth.test", "users.info", "conversations.open", "conversations.info"}
 # Slack's angle-bracket markup: <@U1>, <#C1|name>, <!here>, <!date^…|fallback>, <https://x|label>.

@@ -27,7 +27,7 @@ from bot.cli.console.render import CallRenderer, ClickTarget
 from bot.clock import SimulatedClock
 from bot.db import make_engine, make_session_factory
 from bot.domain.matching import Candidate, MatchKind, match_name
-from bot.experts.embeddings import Embedder
+from bot.experts.embeddings.protocol import Embedder
 from bot.models import Person, Project
 from bot.services import Services
 from bot.settings import Settings

@@ -1,67 +1,26 @@
-"""Text embeddings for expert suggestions: the `Embedder` protocol and two implementations.
+"""The real embedding model: a local sentence-transformers directory, loaded lazily and once.
 
-`SentenceTransformerEmbedder` wraps a local sentence-transformers model. Importing sentence-transformers
-and loading all-MiniLM-L6-v2 takes about 10 s and ~490 MB on our 2-core machines, so nothing happens at
-import or construction time: the process calls `start_loading()` once at start-up (off the request
-path) and request handlers check `ready` or block in `embed`. `HashingEmbedder` is a deterministic,
-dependency-free stand-in for tests and for `--fake-embedder` runs.
-
-Every embedder returns float32 rows of unit length, so a dot product is a cosine similarity.
+Importing sentence-transformers and loading all-MiniLM-L6-v2 takes about 10 s and ~490 MB on our 2-core
+machines, so nothing happens at import or construction time: the process calls `start_loading()` once
+at start-up (off the request path) and request handlers check `ready` or block in `embed`.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
-import re
 import sys
 import threading
 from collections.abc import Sequence
-from functools import lru_cache
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 
+from bot.experts.embeddings.calibration import DEFAULT_MODEL_NAME
+from bot.experts.embeddings.protocol import EmbedderLoadError
+
 logger = logging.getLogger(__name__)
-
-DEFAULT_MODEL_NAME = "all-MiniLM-L6-v2"
-# Vectors are stored as raw little-endian float32 so that a row read on any platform (or by numpy's
-# frombuffer) decodes to the same numbers.
-_STORAGE_DTYPE = np.dtype("<f4")
-
-
-class Embedder(Protocol):
-    """Turns texts into unit-length float32 vectors.
-
-    Attributes:
-        model_name: Stored next to every vector; a different name means the vector must be re-embedded.
-        dimension: Length of every vector.
-    """
-
-    # Read-only properties rather than plain attributes, so that implementations that compute them
-    # lazily (SentenceTransformerEmbedder.dimension) still satisfy the protocol under mypy.
-    @property
-    def model_name(self) -> str: ...
-
-    @property
-    def dimension(self) -> int: ...
-
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
-        """Embed `texts`.
-
-        Args:
-            texts: Texts to embed; may be empty.
-
-        Returns:
-            A float32 array of shape ``(len(texts), dimension)`` whose rows have unit L2 norm.
-        """
-        ...
-
-
-class EmbedderLoadError(RuntimeError):
-    """The embedding model could not be loaded (missing directory, corrupt files, import failure)."""
 
 
 class SentenceTransformerEmbedder:
@@ -258,94 +217,3 @@ class SentenceTransformerEmbedder:
             dimension = int(model.encode(["dimension probe"], convert_to_numpy=True).shape[1])
         self._dimension = int(dimension)
         return model
-
-
-_TOKEN_PATTERN = re.compile(r"\w+")
-
-
-class HashingEmbedder:
-    """A deterministic fake embedder: signed feature hashing of word unigrams and bigrams.
-
-    Texts sharing words get similar vectors, which is enough to test ranking without a model. The
-    hash is blake2b (Python's `hash()` is salted per process), so vectors are identical across runs
-    and machines.
-
-    Args:
-        dimension: Vector length.
-    """
-
-    model_name = "hashing-v1"
-
-    def __init__(self, dimension: int = 384):
-        if dimension < 2:
-            raise ValueError(f"dimension must be at least 2, got {dimension}")
-        self.dimension = dimension
-
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
-        """Embed `texts`; see `Embedder.embed`."""
-        if isinstance(texts, str):
-            raise TypeError("embed() takes a sequence of texts; use embed_query() for one text")
-        vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        for row, text in enumerate(texts):
-            words = _TOKEN_PATTERN.findall(text.lower())
-            # An empty text still gets a unit vector (of a reserved token) so every row has norm 1.
-            tokens = words + [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)] or ["\x00empty"]
-            for token in tokens:
-                index, sign = _hashed_feature(token, self.dimension)
-                vectors[row, index] += sign
-            norm = float(np.linalg.norm(vectors[row]))
-            if norm == 0.0:
-                # Every token cancelled out (opposite signs on one bucket): fall back to the first.
-                index, sign = _hashed_feature(tokens[0], self.dimension)
-                vectors[row, index] = sign
-                norm = 1.0
-            vectors[row] /= norm
-        return vectors
-
-    def embed_query(self, text: str) -> np.ndarray:
-        """Embed one text; see `SentenceTransformerEmbedder.embed_query`."""
-        return self.embed([text])[0]
-
-
-@lru_cache(maxsize=65536)
-def _hashed_feature(token: str, dimension: int) -> tuple[int, float]:
-    digest = int.from_bytes(hashlib.blake2b(token.encode("utf-8"), digest_size=8).digest(), "little")
-    # The lowest bit picks the sign so that colliding tokens cancel on average instead of piling up.
-    return (digest >> 1) % dimension, 1.0 if digest & 1 else -1.0
-
-
-def vector_to_bytes(vector: np.ndarray) -> bytes:
-    """Serialise one vector for storage as little-endian float32.
-
-    Args:
-        vector: A 1-D array.
-
-    Returns:
-        ``4 * len(vector)`` bytes.
-    """
-    array = np.asarray(vector)
-    if array.ndim != 1:
-        raise ValueError(f"expected a 1-D vector, got shape {array.shape}")
-    return array.astype(_STORAGE_DTYPE, copy=False).tobytes()
-
-
-def bytes_to_vector(data: bytes, dimension: int | None = None) -> np.ndarray:
-    """Decode a vector written by `vector_to_bytes`.
-
-    Args:
-        data: The stored bytes.
-        dimension: If given, the expected vector length.
-
-    Returns:
-        A writable, native-endian float32 vector.
-
-    Raises:
-        ValueError: The byte length is not a whole number of float32 values or does not match
-            `dimension`.
-    """
-    if len(data) % _STORAGE_DTYPE.itemsize:
-        raise ValueError(f"{len(data)} bytes is not a whole number of float32 values")
-    vector = np.frombuffer(data, dtype=_STORAGE_DTYPE).astype(np.float32)
-    if dimension is not None and vector.shape[0] != dimension:
-        raise ValueError(f"expected {dimension} values, got {vector.shape[0]}")
-    return vector

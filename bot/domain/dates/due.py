@@ -1,9 +1,10 @@
-"""Strict parsing and friendly formatting of due dates typed in Slack commands.
+"""Strict parsing of due dates typed in Slack commands and forms.
 
 Parsing never guesses: text that is not one of the documented forms raises `DateParseError` whose
 message can be shown to the user as is. Wall-clock times are interpreted in the asker's time zone
 with one shared rule for daylight-saving changes (`resolve_wall_clock`), also used by the YAML
-importer and reminders.
+importer and reminders. The words (weekday names, "in N days") come from
+`bot.domain.dates.vocabulary`, shared with the date ranges of questions.
 """
 
 from __future__ import annotations
@@ -11,8 +12,18 @@ from __future__ import annotations
 import calendar
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
+
+from bot.domain.dates.vocabulary import (
+    DUE_WEEKDAYS,
+    UNIT_PATTERN,
+    day_label,
+    days_per,
+    month_label,
+    next_weekday,
+    one_of,
+)
 
 # How far ahead a due date may be. Further is almost certainly a typo in the year.
 MAX_YEARS_AHEAD = 5
@@ -26,20 +37,14 @@ ACCEPTED_FORMS = (
     "optionally followed by a time like 17:00, 9:30, 5pm or noon."
 )
 
-_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-_WEEKDAY_INDEX = {name: i for i, name in enumerate(_WEEKDAYS)} | {n[:3]: i for i, n in enumerate(_WEEKDAYS)}
-_DAY_ABBR = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_MONTH_ABBR = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-
 # re.ASCII keeps \s and [0-9] from matching other scripts' spaces and digits.
 _ISO = re.compile(
     r"(?P<y>[0-9]{4})-(?P<m>[0-9]{2})-(?P<d>[0-9]{2})(?:(?P<t>t)(?P<ttime>\S+)|\s(?P<time>.+))?", re.ASCII
 )
-_WEEKDAY_PATTERN = "|".join(sorted(_WEEKDAY_INDEX, key=len, reverse=True))
 _RELATIVE = re.compile(
     r"(?:(?P<word>today|tomorrow)"
-    r"|in\s(?P<count>[0-9]+)\s(?P<unit>days?|weeks?)"
-    rf"|(?:next\s)?(?P<weekday>{_WEEKDAY_PATTERN}))"
+    rf"|in\s(?P<count>[0-9]+)\s(?P<unit>{UNIT_PATTERN})"
+    rf"|(?:next\s)?(?P<weekday>{one_of(DUE_WEEKDAYS)}))"
     r"(?:\s(?P<time>.+))?",
     re.ASCII,
 )
@@ -126,7 +131,7 @@ def parse_due(text: str, *, now: datetime, zone: ZoneInfo, default_time: time = 
     clock: time | None
     iso = _ISO.fullmatch(cleaned)
     if iso:
-        day = _iso_date(iso.group("y"), iso.group("m"), iso.group("d"))
+        day = calendar_date(iso.group("y"), iso.group("m"), iso.group("d"))
         relative = False
         if iso.group("t"):
             # After a "T" only the ISO 24-hour form makes sense.
@@ -195,87 +200,31 @@ def resolve_wall_clock(local_naive: datetime, zone: ZoneInfo) -> datetime:
     gap_starts = last_before.replace(tzinfo=None) + timedelta(seconds=1)
     jump_from, jump_to = _clock(gap_starts), _clock(first_valid)
     if gap_starts.date() != first_valid.date():  # a whole day skipped (Pacific/Apia, December 2011)
-        jump_from, jump_to = f"{_day(gap_starts)} {jump_from}", f"{_day(first_valid)} {jump_to}"
+        jump_from, jump_to = f"{day_label(gap_starts)} {jump_from}", f"{day_label(first_valid)} {jump_to}"
     options = _clock(first_valid)
     if shifted != first_valid:
         options += f" or {_clock(shifted)}"
     raise DateParseError(
-        f"{_clock(local_naive)} on {_day(local_naive)} does not exist in {zone.key} because clocks go "
+        f"{_clock(local_naive)} on {day_label(local_naive)} does not exist in {zone.key} because clocks go "
         f"forward from {jump_from} to {jump_to}. Try {options}.",
         suggestion=first_valid,
     )
 
 
-def format_local(instant: datetime, zone: ZoneInfo) -> str:
-    """Format an instant as a wall-clock time in `zone`, e.g. ``"Fri 4 Dec 2026, 17:00 CET"``.
-
-    English names are used regardless of the process locale. Zones without a letter abbreviation
-    show their offset as tzdata spells it (``"-03"`` for America/Sao_Paulo).
+def calendar_date(year_text: str, month_text: str, day_text: str) -> date:
+    """Build a date from the digits of an ISO date, explaining what is wrong with an impossible one.
 
     Args:
-        instant: A timezone-aware datetime.
-        zone: The zone to show it in.
+        year_text: The year as written ("2026").
+        month_text: The month as written ("12" or "1").
+        day_text: The day of the month as written ("04" or "4").
 
     Returns:
-        The formatted text.
+        The date.
 
     Raises:
-        ValueError: `instant` is naive.
+        DateParseError: The year is before MIN_YEAR, or the month or day does not exist.
     """
-    if instant.tzinfo is None or instant.utcoffset() is None:
-        raise ValueError("instant must be timezone-aware")
-    local = instant.astimezone(zone)
-    return f"{_day(local)}, {local:%H:%M} {local.tzname()}"
-
-
-def format_relative(instant: datetime, now: datetime, *, zone: tzinfo | None = None) -> str:
-    """Describe how far `instant` is from `now`, e.g. ``"in 3 days"`` or ``"2 hours overdue"``.
-
-    Within 24 hours either way the distance is counted in time: ``"now"`` (under a minute),
-    ``"in 1 minute"``, ``"in 5 hours"``, ``"3 hours overdue"`` (rounded down). Further away it is
-    counted in calendar days in `zone`: ``"tomorrow"``, ``"in 3 days"``, ``"1 day overdue"``,
-    ``"2 days overdue"``, and ``"today"`` in the rare case of a 25-hour day (clocks going back) where
-    more than 24 hours still fall on the same date.
-
-    Args:
-        instant: The due moment, timezone-aware.
-        now: The current instant, timezone-aware.
-        zone: Zone whose calendar days are counted; defaults to the zone of `now` (UTC for the usual
-            UTC `now`), so pass the reader's zone for text shown to a person.
-
-    Returns:
-        The description.
-
-    Raises:
-        ValueError: `instant` or `now` is naive.
-    """
-    if instant.tzinfo is None or instant.utcoffset() is None or now.tzinfo is None or now.utcoffset() is None:
-        raise ValueError("instant and now must be timezone-aware")
-    delta = instant - now
-    future = delta >= timedelta(0)
-    size = abs(delta)
-    if size < timedelta(minutes=1):
-        return "now"
-    if size < timedelta(hours=1):
-        return _relative_phrase(size // timedelta(minutes=1), "minute", future)
-    if size < timedelta(days=1):
-        return _relative_phrase(size // timedelta(hours=1), "hour", future)
-    days_zone = zone or now.tzinfo
-    days = (instant.astimezone(days_zone).date() - now.astimezone(days_zone).date()).days
-    if days == 0:
-        return "today"
-    if days == 1:
-        return "tomorrow"
-    return _relative_phrase(abs(days), "day", days > 0)
-
-
-def _relative_phrase(count: int, unit: str, future: bool) -> str:
-    amount = f"{count} {unit}{'' if count == 1 else 's'}"
-    return f"in {amount}" if future else f"{amount} overdue"
-
-
-def _iso_date(year_text: str, month_text: str, day_text: str) -> date:
-    """Build a date from ISO parts, explaining what is wrong with an impossible one."""
     year, month, day = int(year_text), int(month_text), int(day_text)
     written = f"{year_text}-{month_text}-{day_text}"
     if year < MIN_YEAR:
@@ -285,7 +234,7 @@ def _iso_date(year_text: str, month_text: str, day_text: str) -> date:
     days_in_month = calendar.monthrange(year, month)[1]
     if not 1 <= day <= days_in_month:
         raise DateParseError(
-            f"{written} is not a valid date: {calendar.month_name[month]} {year} has {days_in_month} days."
+            f"{written} is not a valid date: {month_label(month)} {year} has {days_in_month} days."
         )
     return date(year, month, day)
 
@@ -299,14 +248,11 @@ def _relative_date(match: re.Match[str], today: date) -> date:
         return today + timedelta(days=1)
     weekday_text = match.group("weekday")
     if weekday_text is not None:
-        weekday = _WEEKDAY_INDEX[weekday_text]
-        ahead = (weekday - today.weekday()) % 7 or 7
-        return today + timedelta(days=ahead)
+        return next_weekday(today, DUE_WEEKDAYS[weekday_text])
     count = int(match.group("count"))
     if not 1 <= count <= MAX_RELATIVE_COUNT:
         raise DateParseError(f"In “in N days” or “in N weeks”, N must be from 1 to {MAX_RELATIVE_COUNT}.")
-    per_unit = 7 if match.group("unit").startswith("week") else 1
-    return today + timedelta(days=count * per_unit)
+    return today + timedelta(days=count * days_per(match.group("unit")))
 
 
 def _parse_time(text: str, *, allow_words: bool = True) -> time:
@@ -378,11 +324,6 @@ def _first_instant_with_offset(early: datetime, late: datetime, zone: ZoneInfo) 
 def _clock(moment: datetime) -> str:
     """HH:MM, or HH:MM:SS when there are seconds."""
     return f"{moment:%H:%M:%S}" if moment.second else f"{moment:%H:%M}"
-
-
-def _day(moment: datetime | date) -> str:
-    """Locale-independent "Fri 4 Dec 2026"."""
-    return f"{_DAY_ABBR[moment.weekday()]} {moment.day} {_MONTH_ABBR[moment.month - 1]} {moment.year}"
 
 
 def _quote(text: str, limit: int = 40) -> str:

@@ -1,0 +1,161 @@
+"""The slash commands Liaison answers, each declared once.
+
+Everything else about a command is derived from its entry here: the setting that renames it
+(`LIAISON_<KEY>_COMMAND`, read by `bot.settings`), its line in the Slack app manifest
+(`bot.slack.manifest`, hence `manifest.yml` and `liaison manifest`), its rows in `/liaison help`
+(`bot.slack.help`), and its Bolt registration (`handlers.commands` registers one listener per entry,
+found by key). A test checks that every entry has a listener and that the committed manifest equals the
+generated one.
+
+Help rows are templates: `{cmd}` is this command's configured name, `{project}`, `{milestone}`, … any
+other command's, so renamed commands show their real names everywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class SlashCommand:
+    """One slash command: its key, default name and the words Slack and `/liaison help` show for it."""
+
+    key: str
+    default_name: str
+    description: str
+    usage_hint: str
+    help: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def setting(self) -> str:
+        """The environment variable that renames the command."""
+        return f"LIAISON_{self.key.upper()}_COMMAND"
+
+
+COMMANDS: tuple[SlashCommand, ...] = (
+    SlashCommand(
+        key="project",
+        default_name="/project",
+        description="Projects: list, status, members, blockers, create, edit, join, leave, set-status",
+        usage_hint="status bidshade",
+        help=(
+            ("{cmd} list [mine|all]", "projects you are on, or every project you can see"),
+            ("{cmd} status bidshade", "status, lead, members, next milestones, overdue, blockers"),
+            ("{cmd} status bid shading", "names work too, even misspelt"),
+            ("{cmd} members KEY", "who is on it, with their disciplines"),
+            ("{cmd} blockers KEY", "open blockers"),
+            ("{cmd} create", "new project (opens a form)"),
+            ("{cmd} edit KEY", "change name, description, lead, members (lead or admin)"),
+            ("{cmd} join KEY / {cmd} leave KEY", "join or leave a public project"),
+            ("{cmd} set-status KEY at_risk", "on_track, at_risk, blocked or done (lead or admin)"),
+        ),
+    ),
+    SlashCommand(
+        key="milestone",
+        default_name="/milestone",
+        description="Milestones: list, next, overdue, add, done, move",
+        usage_hint="next",
+        help=(
+            ("{cmd} list [PROJECT]", "open milestones of a project, or of all your projects"),
+            ("{cmd} next", "what you own that is due in the next 14 days"),
+            ("{cmd} overdue [all]", "overdue milestones on your projects (or everywhere)"),
+            ("{cmd} add [PROJECT]", "new milestone (opens a form; project leads)"),
+            ("{cmd} done bidshade-2", "mark a milestone done (owner, lead or admin)"),
+            ("{cmd} move bidshade-2 2026-12-04 17:00", "new due time, in your time zone"),
+            ("{cmd} move bidshade-2 next friday", "relative dates are echoed back for you to confirm"),
+            ("{cmd} remind bidshade", "reminder policy; leads change it: `lead-times 7d,1d,0 at 09:00`"),
+            ("{cmd} remind me off", "no daily “waiting on you” message for you (`on` to get it again)"),
+        ),
+    ),
+    SlashCommand(
+        key="blocker",
+        default_name="/blocker",
+        description="Blockers: add, list, resolve",
+        usage_hint="add pcm waiting for legal",
+        help=(
+            ("{cmd} add pcm waiting for the legal memo", "raise a blocker on a project you are on"),
+            ('{cmd} add "bid shading" no auction logs', "quote a multi-word project name"),
+            ("{cmd} list [PROJECT]", "open blockers"),
+            ("{cmd} resolve pcm-b1", "resolve (whoever raised it, the lead or an admin)"),
+        ),
+    ),
+    # The help command itself has no rows: `/liaison help` lists the others.
+    SlashCommand(key="help", default_name="/liaison", description="What Liaison can do", usage_hint="help"),
+    SlashCommand(
+        key="ask",
+        default_name="/ask",
+        description="Ask about projects in plain language",
+        usage_hint="what is overdue on pcm?",
+        help=(
+            ("{cmd} what is overdue on pcm?", "ask in plain language; answered from the project records"),
+            ("@liaison who leads bid shading?", "in a channel or thread (answered in the thread), or DM me"),
+            ("Ask Liaison about this", "message shortcut: answers that message, only you see it"),
+        ),
+    ),
+    SlashCommand(
+        key="expert",
+        default_name="/expert",
+        description="Suggest experts from other disciplines",
+        usage_hint="project pcm  |  consent law for cookie walls",
+        help=(
+            ("{cmd} consent law for cookie walls", "who in the alliance knows about a need, and why"),
+            ("{cmd} project pcm", "experts for a project, from disciplines it does not have yet"),
+            ("{cmd} project pcm all-disciplines", "include the disciplines already on the project"),
+            ("Ask for an intro", "button on a suggestion: they accept or decline; accepted means a group DM"),
+        ),
+    ),
+    SlashCommand(
+        key="profile",
+        default_name="/profile",
+        description="Show or edit your expertise profile",
+        usage_hint="edit",
+        help=(
+            ("{cmd}", "your profile, as colleagues and expert suggestions see it"),
+            ("{cmd} edit", "change it: expertise, publications, visibility, intro requests a week (a form)"),
+            ("{cmd} @someone", "a colleague's profile"),
+        ),
+    ),
+)
+COMMANDS_BY_KEY: Mapping[str, SlashCommand] = {command.key: command for command in COMMANDS}
+
+
+class CommandNames(Mapping[str, str]):
+    """The configured name of every slash command, by key (`names["project"]` or `names.project`).
+
+    Args:
+        overrides: Names that differ from the defaults, by key; unknown keys are refused.
+
+    Raises:
+        KeyError: An override names no declared command.
+    """
+
+    def __init__(self, overrides: Mapping[str, str] | None = None) -> None:
+        unknown = set(overrides or {}) - set(COMMANDS_BY_KEY)
+        if unknown:
+            raise KeyError(f"no slash command is declared with the key(s) {sorted(unknown)}")
+        self._names = {c.key: (overrides or {}).get(c.key, c.default_name) for c in COMMANDS}
+
+    def __getitem__(self, key: str) -> str:
+        return self._names[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    def __getattr__(self, key: str) -> str:
+        # Attribute access reads well in message templates (`names.project`); unknown keys stay errors.
+        if key.startswith("_"):
+            raise AttributeError(key)
+        try:
+            return self._names[key]
+        except KeyError:
+            raise AttributeError(key) from None
+
+    def __hash__(self) -> int:
+        return hash(tuple(self._names.items()))
+
+    def __repr__(self) -> str:
+        return f"CommandNames({self._names!r})"

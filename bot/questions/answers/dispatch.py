@@ -1,0 +1,168 @@
+"""`build_answer`: an interpreted question in, an `Answer` out, from the records the asker may see.
+
+Unclear questions are asked back ("did you mean", "which project?"); clear ones go to the topic module
+that answers their intent (`_ANSWERERS`). Every lookup goes through `bot.access` (via
+`bot.projects.project`, `bot.projects.milestones`), so a private project never reaches a non-member:
+not by name, not by count, not as a suggestion.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import replace
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from bot.access import Actor, role_of, visible_projects
+from bot.domain.matching import Candidate, match_name
+from bot.errors import NotFound, UserFacingError
+from bot.experts.embeddings.cache import CachingEmbedder
+from bot.questions.answers.blockers import answer_blocked, answer_waiting
+from bot.questions.answers.core import Answer, AnswerRequest, Choice, Line
+from bot.questions.answers.experts import answer_experts
+from bot.questions.answers.fallback_search import answer_search
+from bot.questions.answers.help import answer_help
+from bot.questions.answers.milestones import answer_next, answer_overdue, answer_when
+from bot.questions.answers.people import (
+    answer_discipline_projects,
+    answer_lead,
+    answer_members,
+    answer_person_projects,
+)
+from bot.questions.answers.projects import answer_list_projects, answer_status
+from bot.questions.interpret import Directory, Intent, Interpretation, Reading, canonical_question, describe
+
+
+def build_answer(
+    session: Session,
+    actor: Actor,
+    interpretation: Interpretation,
+    now: datetime,
+    *,
+    directory: Directory,
+    embedder: CachingEmbedder | None = None,
+) -> Answer:
+    """Answer an interpreted question from the records the actor may see.
+
+    Args:
+        session: The request's session (read only).
+        actor: The asker; visibility follows `bot.access`.
+        interpretation: What the question means.
+        now: The current instant (UTC).
+        directory: The same snapshot the question was interpreted against (for labels).
+        embedder: For semantic search and expert suggestions; None means keyword matching.
+
+    Returns:
+        The answer.
+    """
+    private_keys = {p.key for p in directory.projects if p.private}
+    if not interpretation.confident and interpretation.alternatives:
+        return _unsure(interpretation, private_keys)
+    if interpretation.needs_project:
+        return _which_project(session, actor, interpretation, private_keys)
+    intent = interpretation.intent
+    entities = interpretation.entities
+    try:
+        if intent == Intent.WHEN_MILESTONE and not entities.milestones:
+            return _unknown_milestone(interpretation)
+        answer = _ANSWERERS[intent](
+            AnswerRequest(session, actor, entities, now, directory, embedder, interpretation)
+        )
+    except NotFound as error:
+        return _not_found(error, interpretation, private_keys)
+    except UserFacingError as error:
+        return Answer(intent, ((error.message,),))
+    if not interpretation.confident and intent != Intent.SEARCH:
+        # Rules alone were not sure and there was no second opinion: say so, but still answer.
+        note: Line = (
+            "(I read this as: ",
+            describe(intent, entities),
+            ". Rephrase if you meant something else.)",
+        )
+        answer = replace(answer, lines=(*answer.lines, note))
+    return answer
+
+
+def _choices(readings: Iterable[Reading]) -> tuple[Choice, ...]:
+    return tuple(Choice(r.label, r.question) for r in readings)
+
+
+def _unsure(interpretation: Interpretation, private_keys: set[str]) -> Answer:
+    readings = interpretation.alternatives
+    private = any(k in private_keys for r in readings for k in r.entities.projects) or any(
+        r.split("-")[0] in private_keys for reading in readings for r in reading.entities.milestones
+    )
+    return Answer(
+        interpretation.intent,
+        (("I'm not sure what you mean. Did you mean one of these?",),),
+        choices=_choices(readings),
+        unsure=True,
+        private=private,
+    )
+
+
+def _which_project(
+    session: Session, actor: Actor, interpretation: Interpretation, private_keys: set[str]
+) -> Answer:
+    intent = interpretation.intent
+    entities = interpretation.entities
+    projects = visible_projects(session, actor)
+    if interpretation.unknown_name:
+        match = match_name(interpretation.unknown_name, [Candidate(p.key, p.name) for p in projects])
+        options = list(match.alternatives)
+        head = f"I don't know a project called “{interpretation.unknown_name}”."
+        if not options:
+            return Answer(intent, ((head, " Ask me “list all projects” to see them."),), unsure=True)
+        lines: Line = (head, " Did you mean one of these?")
+    else:
+        mine = [p for p in projects if role_of(p, actor) is not None] or projects
+        options = [Candidate(p.key, p.name) for p in mine[:3]]
+        lines = ("Which project do you mean?",)
+    choices = []
+    for candidate in options[:3]:
+        chosen = replace(entities, projects=(candidate.key,))
+        choices.append(Choice(f"{candidate.name} ({candidate.key})", canonical_question(intent, chosen)))
+    private = any(c.key in private_keys for c in options[:3])
+    return Answer(intent, (lines,), choices=tuple(choices), unsure=True, private=private)
+
+
+def _unknown_milestone(interpretation: Interpretation) -> Answer:
+    name = interpretation.unknown_name
+    text = (
+        f"I couldn't find a milestone called “{name}”."
+        if name
+        else "Which milestone do you mean? Name it or give its id, like `bidshade-2`."
+    )
+    return Answer(Intent.WHEN_MILESTONE, ((text,),), unsure=True)
+
+
+def _not_found(error: NotFound, interpretation: Interpretation, private_keys: set[str]) -> Answer:
+    choices = []
+    for candidate in error.alternatives[:3]:
+        chosen = replace(interpretation.entities, projects=(candidate.key,))
+        choices.append(
+            Choice(f"{candidate.name} ({candidate.key})", canonical_question(interpretation.intent, chosen))
+        )
+    private = any(c.key in private_keys for c in error.alternatives[:3])
+    return Answer(
+        interpretation.intent, ((error.message,),), choices=tuple(choices), unsure=True, private=private
+    )
+
+
+_ANSWERERS: dict[Intent, Callable[[AnswerRequest], Answer]] = {
+    Intent.HELP: answer_help,
+    Intent.PROJECT_STATUS: answer_status,
+    Intent.NEXT_MILESTONE: answer_next,
+    Intent.OVERDUE: answer_overdue,
+    Intent.LEAD: answer_lead,
+    Intent.MEMBERS: answer_members,
+    Intent.BLOCKED: answer_blocked,
+    Intent.WAITING_ON: answer_waiting,
+    Intent.WHEN_MILESTONE: answer_when,
+    Intent.PERSON_PROJECTS: answer_person_projects,
+    Intent.DISCIPLINE_PROJECTS: answer_discipline_projects,
+    Intent.EXPERTS: answer_experts,
+    Intent.LIST_PROJECTS: answer_list_projects,
+    Intent.SEARCH: answer_search,
+}

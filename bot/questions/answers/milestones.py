@@ -1,0 +1,205 @@
+"""Answers about milestones: what is next or due in a window, what is overdue, when one is due."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import Select
+
+from bot.models import MilestoneStatus, Person, Project
+from bot.projects.milestones import find_milestone
+from bot.questions.answers.core import (
+    MAX_ITEMS,
+    Answer,
+    AnswerBuilder,
+    AnswerRequest,
+    Segment,
+    When,
+    counted,
+    person_segment,
+)
+from bot.questions.answers.lookups import (
+    named_projects,
+    not_in_directory,
+    open_milestones,
+    projects_of,
+    subject_person,
+    visible_project_ids,
+)
+from bot.questions.interpret import Intent
+
+# Without a date range, "what's next" looks this far ahead across several projects.
+UPCOMING_WINDOW = timedelta(days=14)
+
+
+@dataclass(frozen=True)
+class _Scope:
+    """Whose milestones a question is about: named projects, or one person's on visible projects."""
+
+    projects: list[Project] | Select[Any]
+    phrase: str
+    owner: Person | None = None
+
+
+def _resolve_scope(
+    request: AnswerRequest, b: AnswerBuilder, intent: Intent, *, mine: str, theirs: str
+) -> _Scope | Answer | None:
+    """The subject the question names, shared by "what's next" and "what's overdue".
+
+    Args:
+        request: The question.
+        b: The answer being built (named projects are recorded as its sources).
+        intent: For the "not in the directory" answer.
+        mine: The scope phrase when the asker asks about themselves ("for you").
+        theirs: The phrase for someone else, with ``{name}`` ("for {name}").
+
+    Returns:
+        The scope; an answer when the person asked about is unknown; None when the question names
+        no project and no person (each intent has its own default).
+    """
+    e = request.entities
+    if e.projects:
+        projects, phrase = named_projects(request)
+        for project in projects:
+            b.project(project)
+        return _Scope(projects, phrase)
+    if e.people or e.me:
+        owner, is_me = subject_person(request)
+        if owner is None:
+            return not_in_directory(intent, is_me)
+        return _Scope(
+            visible_project_ids(request.actor), mine if is_me else theirs.format(name=owner.name), owner
+        )
+    return None
+
+
+def answer_next(request: AnswerRequest) -> Answer:
+    """Answer "what is next?" or "what is due …?" for the named projects, a person, or the asker.
+
+    Args:
+        request: The question.
+
+    Returns:
+        The answer.
+    """
+    b = AnswerBuilder(Intent.NEXT_MILESTONE)
+    e = request.entities
+    window = e.date_range
+    resolved = _resolve_scope(request, b, Intent.NEXT_MILESTONE, mine="for you", theirs="for {name}")
+    if isinstance(resolved, Answer):
+        return resolved
+    if resolved is None:
+        mine = projects_of(request.session, request.actor, request.actor.person_id)
+        if window is None and mine:
+            resolved = _Scope(mine, "on your projects")
+        else:
+            resolved = _Scope(visible_project_ids(request.actor), "")
+    projects, scope, owner = resolved.projects, resolved.phrase, resolved.owner
+    start = window.start if window else request.now
+    end = window.end if window else None
+    if window is None and not e.projects and owner is None and not scope:
+        end = request.now + UPCOMING_WINDOW
+    owner_id = owner.id if owner else None
+    milestones = open_milestones(request.session, projects, start=start, end=end, owner_id=owner_id)
+    if window is None and e.projects:
+        # "What's next for bidshade": the next few of that project, whatever their date.
+        milestones = milestones[:3]
+    when_text = f" {window.label}" if window else ""
+    if owner is not None and owner.id == request.actor.person_id:
+        subject = "You have"
+    elif owner is not None:
+        subject = f"{owner.name} has"
+    else:
+        subject = ""
+    if not milestones:
+        if subject:
+            b.line(f"{subject} nothing due{when_text}.")
+        else:
+            b.line(f"Nothing is due{when_text}" + (f" {scope}." if scope else "."))
+        if window is not None:
+            later = open_milestones(request.session, projects, start=window.end, owner_id=owner_id)
+            if later:
+                b.line(
+                    "The next one after that: ",
+                    *b.milestone_segments(later[0], request.now, with_project=True),
+                )
+        return b.build()
+    count = counted(len(milestones), "milestone")
+    if subject:
+        b.line(f"{subject} {count} due{when_text}:")
+    elif window is not None:
+        b.line(f"{count} due{when_text}" + (f" {scope}" if scope else "") + ":")
+    else:
+        b.line("Next milestones" + (f" {scope}" if scope else "") + ":")
+    many_projects = len({m.project_id for m in milestones}) > 1 or not e.projects
+    for milestone in milestones[:MAX_ITEMS]:
+        b.line("• ", *b.milestone_segments(milestone, request.now, with_project=many_projects))
+    b.more(len(milestones), MAX_ITEMS)
+    return b.build()
+
+
+def answer_overdue(request: AnswerRequest) -> Answer:
+    """Answer "what is overdue?" for the named projects, a person, or every visible project.
+
+    Args:
+        request: The question.
+
+    Returns:
+        The answer.
+    """
+    b = AnswerBuilder(Intent.OVERDUE)
+    e = request.entities
+    resolved = _resolve_scope(request, b, Intent.OVERDUE, mine="of yours", theirs="of {name}'s")
+    if isinstance(resolved, Answer):
+        return resolved
+    if resolved is None:
+        resolved = _Scope(visible_project_ids(request.actor), "")
+    projects, scope, owner = resolved.projects, resolved.phrase, resolved.owner
+    late = open_milestones(request.session, projects, end=request.now, owner_id=owner.id if owner else None)
+    if not late:
+        if owner is not None:
+            b.line(f"Nothing {scope} is overdue.")
+        else:
+            b.line("Nothing is overdue" + (f" {scope}." if scope else "."))
+        return b.build()
+    head = f"{counted(len(late), 'milestone')} overdue"
+    if owner is not None:
+        head += f" ({scope[3:]})"
+    elif scope:
+        head += f" {scope}"
+    b.line(head + ":")
+    for milestone in late[:MAX_ITEMS]:
+        b.line("• ", *b.milestone_segments(milestone, request.now, with_project=not e.projects))
+    b.more(len(late), MAX_ITEMS)
+    return b.build()
+
+
+def answer_when(request: AnswerRequest) -> Answer:
+    """Answer "when is … due?" for up to three named milestones.
+
+    Args:
+        request: The question.
+
+    Returns:
+        The answer.
+    """
+    b = AnswerBuilder(Intent.WHEN_MILESTONE)
+    for ref in request.entities.milestones[:3]:
+        milestone = find_milestone(request.session, request.actor, ref)
+        source = b.milestone(milestone)
+        b.project(milestone.project)
+        parts: list[Segment] = [source, " ", milestone.title, " (", milestone.project.name, ")"]
+        if milestone.status == MilestoneStatus.DONE:
+            done_at = milestone.done_at
+            parts += [" is done", *((" — completed ", When(done_at, relative=False)) if done_at else ())]
+            parts += [" (it was due ", When(milestone.due_at, relative=False), ")"]
+        elif milestone.due_at < request.now:
+            parts += [" was due ", When(milestone.due_at), " and is still open"]
+        else:
+            parts += [" is due ", When(milestone.due_at)]
+        if milestone.owner is not None:
+            parts += [" · owner ", person_segment(milestone.owner)]
+        b.line(*parts)
+    return b.build()

@@ -1,0 +1,89 @@
+"""Answers about projects as a whole: the status of named projects, and the list of visible ones."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.access import visible_projects
+from bot.models import MilestoneStatus, Project
+from bot.projects.project import STATUS_LABELS, find_project
+from bot.questions.answers.core import (
+    MAX_ITEMS,
+    Answer,
+    AnswerBuilder,
+    AnswerRequest,
+    Segment,
+    counted,
+    person_segment,
+)
+from bot.questions.interpret import Intent
+
+
+def answer_status(request: AnswerRequest) -> Answer:
+    """Answer "what is the status of …?" for up to three named projects.
+
+    Args:
+        request: The question.
+
+    Returns:
+        The answer.
+    """
+    b = AnswerBuilder(Intent.PROJECT_STATUS)
+    for key in request.entities.projects[:3]:
+        _status_of(b, find_project(request.session, request.actor, key), request.now)
+    return b.build()
+
+
+def _status_of(b: AnswerBuilder, project: Project, now: datetime) -> None:
+    source = b.project(project)
+    head: list[Segment] = [project.name, " (", source, f") is {STATUS_LABELS[project.status]}"]
+    if project.lead is not None:
+        head += [" · lead ", person_segment(project.lead)]
+    b.line(*head)
+    open_ms = sorted(
+        (m for m in project.milestones if m.status == MilestoneStatus.OPEN), key=lambda m: m.due_at
+    )
+    upcoming = [m for m in open_ms if m.due_at >= now]
+    late = [m for m in open_ms if m.due_at < now]
+    if upcoming:
+        b.line("Next: ", *b.milestone_segments(upcoming[0], now, with_project=False))
+    else:
+        b.line("No upcoming milestones.")
+    if late:
+        b.line(f"Overdue ({len(late)}):")
+        for milestone in late[:MAX_ITEMS]:
+            b.line("• ", *b.milestone_segments(milestone, now, with_project=False))
+    else:
+        b.line("Nothing overdue.")
+    blockers = [x for x in project.blockers if x.resolved_at is None]
+    if blockers:
+        b.line(f"Open blockers ({len(blockers)}):")
+        for blocker in blockers[:MAX_ITEMS]:
+            b.line("• ", *b.blocker_segments(blocker))
+    else:
+        b.line("No open blockers.")
+
+
+def answer_list_projects(request: AnswerRequest) -> Answer:
+    """Answer "list all projects": the visible projects, with status and lead.
+
+    Args:
+        request: The question.
+
+    Returns:
+        The answer.
+    """
+    b = AnswerBuilder(Intent.LIST_PROJECTS)
+    projects = visible_projects(request.session, request.actor)
+    if not projects:
+        b.line("There are no projects you can see yet.")
+        return b.build()
+    b.line(f"{counted(len(projects), 'project')} you can see:")
+    for project in projects[:MAX_ITEMS]:
+        source = b.project(project)
+        tail: list[Segment] = [f" — {STATUS_LABELS[project.status]}"]
+        if project.lead is not None:
+            tail += [", lead ", person_segment(project.lead)]
+        b.line("• ", project.name, " (", source, ")", *tail)
+    b.more(len(projects), MAX_ITEMS)
+    return b.build()

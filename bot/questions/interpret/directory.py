@@ -1,0 +1,42 @@
+"""The names a question can refer to: projects, people, milestones and disciplines the asker may see."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ProjectName:
+    """A project the asker may see, as the interpreter needs it."""
+
+    key: str
+    name: str
+    channel_id: str | None = None
+    private: bool = False
+
+
+@dataclass(frozen=True)
+class PersonName:
+    """Someone in the directory."""
+
+    slack_id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class MilestoneName:
+    """A milestone of a project the asker may see."""
+
+    ref: str
+    title: str
+    project_key: str
+
+
+@dataclass(frozen=True)
+class Directory:
+    """The names a question can refer to. Only what the asker may see belongs in here."""
+
+    projects: tuple[ProjectName, ...] = ()
+    people: tuple[PersonName, ...] = ()
+    milestones: tuple[MilestoneName, ...] = ()
+    disciplines: tuple[str, ...] = ()

@@ -1,0 +1,357 @@
+"""Names in a question: the directory's names indexed by word, and spans of words matched to them.
+
+Projects, people, milestones and disciplines are matched fuzzily (misspelt, abbreviated, by key or by
+role noun such as "economists") through `bot.domain.matching.match_name`, against a shortlist drawn
+from a word index so that 10,000 milestone titles cost milliseconds.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from rapidfuzz import fuzz, process
+
+from bot.domain.matching import Candidate, MatchKind, match_name
+from bot.questions.interpret.directory import Directory, MilestoneName
+from bot.questions.interpret.normalise import fold
+from bot.questions.interpret.vocabulary import FUNCTION_WORDS, is_content
+
+# Names fuzzily scored per phrase (see `NameIndex.shortlist`).
+MAX_SHORTLIST = 40
+
+# Role nouns → a word of the discipline they belong to ("economists" → "economics").
+_ROLE_NOUNS = {
+    "economist": "economics",
+    "economists": "economics",
+    "economic": "economics",
+    "lawyer": "law",
+    "lawyers": "law",
+    "legal": "law",
+    "psychologist": "psychology",
+    "psychologists": "psychology",
+    "psychological": "psychology",
+    "statistician": "statistics",
+    "statisticians": "statistics",
+    "statistical": "statistics",
+    "cryptographer": "cryptography",
+    "cryptographers": "cryptography",
+    "ethicist": "ethics",
+    "ethicists": "ethics",
+    "ethical": "ethics",
+    "marketer": "marketing",
+    "marketers": "marketing",
+    "linguist": "language",
+    "linguists": "language",
+    "nlp": "natural language processing",
+    "ml": "machine learning",
+    "hci": "human computer interaction",
+    "cv": "computer vision",
+    "engineers": "engineering",
+    "engineer": "engineering",
+    "designers": "creative",
+    "creatives": "creative",
+}
+
+
+@dataclass(frozen=True)
+class EntityMatch:
+    """A name found in the question: which words, of what kind, and what it may mean."""
+
+    kind: str  # "project" | "person" | "milestone" | "discipline"
+    start: int
+    end: int
+    match_kind: MatchKind
+    keys: tuple[str, ...]  # the best key for EXACT/CONFIDENT, else the alternatives
+
+    @property
+    def sure(self) -> bool:
+        """Whether the name means one record (an exact or confident match)."""
+        return self.match_kind in (MatchKind.EXACT, MatchKind.CONFIDENT)
+
+    @property
+    def length(self) -> int:
+        """How many words the name spans."""
+        return self.end - self.start
+
+
+class NameIndex:
+    """Candidates plus a word index, so that each span is fuzzily matched only against candidates
+    sharing a (possibly misspelt or abbreviated) word with it: 10,000 milestone titles cost
+    milliseconds, not seconds."""
+
+    def __init__(self, candidates: Sequence[Candidate]) -> None:
+        self.candidates = list(candidates)
+        self._by_word: dict[str, set[int]] = {}
+        # Keys typed exactly ("proj0597", a Slack id): opaque keys are not in the word index.
+        self._by_key = {fold(c.key).replace(" ", ""): i for i, c in enumerate(self.candidates)}
+        for index, candidate in enumerate(self.candidates):
+            words = set(fold(candidate.name).split())
+            if not any(c.isdigit() for c in candidate.key):
+                words |= set(fold(candidate.key).split())
+            for word in words:
+                if word not in FUNCTION_WORDS or len(words) == 1:
+                    self._by_word.setdefault(word, set()).add(index)
+        self._vocab = sorted(self._by_word)
+        self._by_prefix: dict[str, list[str]] = {}
+        for word in self._vocab:
+            self._by_prefix.setdefault(word[:3], []).append(word)
+
+    @property
+    def words(self) -> frozenset[str]:
+        """Every word of every candidate."""
+        return frozenset(self._by_word)
+
+    def shortlist(self, words: Sequence[str]) -> list[Candidate]:
+        """Candidates with a word equal to, starting with, or a small edit away from one of `words`.
+
+        At most MAX_SHORTLIST, those sharing the most words first: the real contenders share the most,
+        and fuzzy scoring hundreds of names that share one common word ("study") costs a second.
+        """
+        counts: Counter[int] = Counter()
+        exact = self._by_key.get("".join(words))
+        if exact is not None:
+            counts[exact] += len(words) + 1
+        for word in words:
+            if word in FUNCTION_WORDS:
+                continue
+            hits: set[int] = set(self._by_word.get(word, ()))
+            if len(word) >= 3:
+                for other in self._by_prefix.get(word[:3], ()):
+                    if other.startswith(word) or word.startswith(other):
+                        hits |= self._by_word[other]
+            if len(word) >= 4:
+                for other, _, _ in process.extract(
+                    word, self._vocab, scorer=fuzz.ratio, score_cutoff=75, limit=20
+                ):
+                    hits |= self._by_word[other]
+            counts.update(hits)
+        ranked = sorted(counts, key=lambda i: (-counts[i], i))[:MAX_SHORTLIST]
+        return [self.candidates[i] for i in sorted(ranked)]
+
+    def match(self, phrase_words: Sequence[str]) -> tuple[MatchKind, tuple[Candidate, ...]]:
+        """`match_name` of the phrase against the shortlist; (kind, best-or-alternatives)."""
+        shortlist = self.shortlist(phrase_words)
+        if not shortlist:
+            return MatchKind.NONE, ()
+        found = match_name(" ".join(phrase_words), shortlist)
+        if found.best is not None:
+            if _covers(phrase_words, found.best):
+                return found.kind, (found.best,)
+            return MatchKind.NONE, ()
+        alternatives = tuple(c for c in found.alternatives if _covers(phrase_words, c))
+        if found.kind == MatchKind.AMBIGUOUS and len(alternatives) == 1:
+            return MatchKind.CONFIDENT, alternatives
+        return (found.kind if alternatives else MatchKind.NONE), alternatives
+
+
+def _covers(phrase_words: Sequence[str], candidate: Candidate) -> bool:
+    """Whether every word the asker typed appears in the name (exactly, as a prefix or misspelt).
+
+    `match_name` scores whole strings, which suits a command argument; in a free-text question a span
+    such as "privacy law" must not resolve to a name that only contains "privacy".
+    """
+    key = fold(candidate.key).replace(" ", "")
+    name_words = fold(candidate.name).split()
+    if not any(c.isdigit() for c in key):
+        name_words.append(key)
+    compact = "".join(phrase_words)
+    if fuzz.ratio(compact, key) >= 85 or fuzz.ratio(compact, "".join(name_words[:-1])) >= 85:
+        return True
+    content = [w for w in phrase_words if w not in FUNCTION_WORDS] or list(phrase_words)
+    for word in content:
+        if word in name_words:
+            continue
+        if any(n.startswith(word) for n in name_words) and (len(word) >= 3 or len(content) > 1):
+            continue
+        if len(word) >= 4 and any(fuzz.ratio(word, n) >= 75 for n in name_words):
+            continue
+        return False
+    return True
+
+
+@dataclass
+class DirectoryIndex:
+    """A `Directory` with a `NameIndex` per kind of name, built once per directory."""
+
+    directory: Directory
+    projects: NameIndex = field(init=False)
+    people: NameIndex = field(init=False)
+    milestones: NameIndex = field(init=False)
+    disciplines: NameIndex = field(init=False)
+    name_words: frozenset[str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        d = self.directory
+        self.projects = NameIndex([Candidate(p.key, p.name) for p in d.projects])
+        self.people = NameIndex([Candidate(p.slack_id, p.name) for p in d.people])
+        self.milestones = NameIndex([Candidate(m.ref, m.title) for m in d.milestones])
+        self.disciplines = NameIndex([Candidate(x, x) for x in d.disciplines])
+        self.name_words = (
+            self.projects.words | self.people.words | self.milestones.words | self.disciplines.words
+        )
+        self._project_keys = {p.key for p in d.projects}
+        self._people_ids = {p.slack_id for p in d.people}
+        self._milestone_refs = {m.ref: m for m in d.milestones}
+        self._by_channel = {p.channel_id: p.key for p in d.projects if p.channel_id}
+
+    def project_of_channel(self, channel_id: str | None) -> str | None:
+        """The visible project whose channel this is."""
+        return self._by_channel.get(channel_id) if channel_id else None
+
+    def has_person(self, slack_id: str) -> bool:
+        """Whether the directory knows this Slack user."""
+        return slack_id in self._people_ids
+
+    def milestone(self, ref: str) -> MilestoneName | None:
+        """A visible milestone by ref."""
+        return self._milestone_refs.get(ref)
+
+    def has_project(self, key: str) -> bool:
+        """Whether the project is visible."""
+        return key in self._project_keys
+
+
+@lru_cache(maxsize=8)
+def index_directory(directory: Directory) -> DirectoryIndex:
+    """The `DirectoryIndex` of a directory, built once per distinct directory (per asker's view).
+
+    Building it for 10,000 milestone titles takes a few hundred milliseconds; the same snapshot
+    (unchanged data, same visibility) is asked about again and again.
+    """
+    return DirectoryIndex(directory)
+
+
+def _spans(words: Sequence[str], max_len: int = 6) -> list[tuple[int, int]]:
+    """Candidate name spans: runs of words that start and end with a content word."""
+    found = []
+    for start in range(len(words)):
+        if not is_content(words[start]):
+            continue
+        for end in range(start + 1, min(len(words), start + max_len) + 1):
+            if is_content(words[end - 1]):
+                found.append((start, end))
+    return found
+
+
+_KIND_ORDER = {MatchKind.EXACT: 0, MatchKind.CONFIDENT: 1, MatchKind.AMBIGUOUS: 2}
+
+
+def find_entities(
+    words: Sequence[str], index: DirectoryIndex, kinds: Iterable[str], *, whole_names: bool = True
+) -> list[EntityMatch]:
+    """Names of the given kinds in the question, longest and surest first, not overlapping.
+
+    A span that names a project and a milestone equally well ("fatigue") is kept for both kinds; the
+    intent decides which one is meant. With `whole_names`, a match must account for at least half of
+    the name-like words around it (see `_covers_run`); scanning a thread for its subject turns that off.
+
+    Args:
+        words: The question's normalised words.
+        index: The directory to match against.
+        kinds: Which kinds of names to look for: "project", "person", "milestone", "discipline".
+        whole_names: Whether a match must account for most of the name-like words around it.
+
+    Returns:
+        The matches, per kind in the order of `kinds`.
+    """
+    indexes = {
+        "project": index.projects,
+        "person": index.people,
+        "milestone": index.milestones,
+        "discipline": index.disciplines,
+    }
+    discipline_words = [_ROLE_NOUNS.get(w, w) for w in words]
+    found: list[EntityMatch] = []
+    for kind in kinds:
+        name_index = indexes[kind]
+        if not name_index.candidates:
+            continue
+        source = discipline_words if kind == "discipline" else list(words)
+        matches: list[EntityMatch] = []
+        for start, end in _spans(source):
+            phrase = " ".join(source[start:end]).split()
+            match_kind, keys = name_index.match(phrase)
+            if match_kind == MatchKind.NONE or not keys:
+                continue
+            if match_kind == MatchKind.AMBIGUOUS and end - start == 1 and len(phrase[0]) < 4:
+                continue  # a short word that is near several names is noise, not ambiguity
+            matches.append(EntityMatch(kind, start, end, match_kind, tuple(c.key for c in keys)))
+        if whole_names:
+            matches = [m for m in matches if _covers_run(source, m)]
+        matches.sort(key=lambda m: (_KIND_ORDER[m.match_kind], -m.length, m.start))
+        taken: list[EntityMatch] = []
+        for candidate in matches:
+            if any(candidate.start < t.end and t.start < candidate.end for t in taken):
+                continue
+            taken.append(candidate)
+        found += taken
+    return found
+
+
+_JOINERS = frozenset({"of", "for", "and", "in", "on", "with", "to", "the", "a", "an", "at", "by"})
+
+
+def _covers_run(words: Sequence[str], match: EntityMatch) -> bool:
+    """Whether a match accounts for at least half of the name-like words around it.
+
+    "ethics board approval" must not resolve to a milestone that only fits "approval": the asker named
+    something else, and saying so beats answering about the wrong record.
+    """
+    start, end = match.start, match.end
+    while start > 0 and (
+        is_content(words[start - 1])
+        or (words[start - 1] in _JOINERS and start > 1 and is_content(words[start - 2]))
+    ):
+        start -= 1
+    while end < len(words) and (
+        is_content(words[end])
+        or (words[end] in _JOINERS and end + 1 < len(words) and is_content(words[end + 1]))
+    ):
+        end += 1
+    run = [w for w in words[start:end] if is_content(w)]
+    inside = [w for w in words[match.start : match.end] if is_content(w)]
+    return 2 * len(inside) >= len(run)
+
+
+def drop_contained(matches: list[EntityMatch]) -> list[EntityMatch]:
+    """Drop a name that overlaps a longer sure name of another kind ("privacy" inside "privacy law").
+
+    Args:
+        matches: Names found in one question (see `find_entities`).
+
+    Returns:
+        The matches that are not contained in such a name, in their order.
+    """
+    return [
+        m
+        for m in matches
+        if not any(
+            n.sure and n.kind != m.kind and n.length > m.length and m.start < n.end and n.start < m.end
+            for n in matches
+        )
+    ]
+
+
+def resolve_overlaps(matches: list[EntityMatch], preferred: Sequence[str]) -> list[EntityMatch]:
+    """Across kinds, keep the surest, longest match for overlapping words; ties go to `preferred`.
+
+    Args:
+        matches: Names found in one question.
+        preferred: Kinds of names, the one the intent needs most first.
+
+    Returns:
+        Matches that do not overlap, in the order of the words.
+    """
+    order = {kind: i for i, kind in enumerate(preferred)}
+    ranked = sorted(
+        matches, key=lambda m: (_KIND_ORDER[m.match_kind] > 1, -m.length, order.get(m.kind, 9), m.start)
+    )
+    kept: list[EntityMatch] = []
+    for candidate in ranked:
+        if any(candidate.start < k.end and k.start < candidate.end for k in kept):
+            continue
+        kept.append(candidate)
+    return sorted(kept, key=lambda m: m.start)

@@ -1,0 +1,344 @@
+"""Intents: what a question asks for, and how the interpreter decides between them.
+
+Phrase rules score each intent first (`rule_scores`); the kinds of names found tip the balance between
+rules that fit the words equally (`adjust_for_entities`). When the rules are weak or tie, a second
+opinion comes from sentence-embedding similarity to exemplar questions (see
+`bot.questions.interpret.exemplars`), passed in as a function so that the interpreter stays pure
+(`decide`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from enum import StrEnum
+
+from bot.domain.dates import DateRange
+from bot.questions.interpret.entities import EntityMatch
+
+
+class Intent(StrEnum):
+    """What a question asks for."""
+
+    HELP = "help"
+    PROJECT_STATUS = "project_status"
+    NEXT_MILESTONE = "next_milestone"
+    OVERDUE = "overdue"
+    LEAD = "lead"
+    MEMBERS = "members"
+    BLOCKED = "blocked"
+    WAITING_ON = "waiting_on"
+    WHEN_MILESTONE = "when_milestone"
+    PERSON_PROJECTS = "person_projects"
+    DISCIPLINE_PROJECTS = "discipline_projects"
+    EXPERTS = "experts"
+    LIST_PROJECTS = "list_projects"
+    SEARCH = "search"
+
+
+# Intents that are about one project and cannot be answered without one.
+NEEDS_PROJECT = frozenset({Intent.PROJECT_STATUS, Intent.LEAD, Intent.MEMBERS})
+
+# -- confidence ----------------------------------------------------------------------------------
+# A reading at or above CONFIDENT is answered; below it the asker gets the closest readings as buttons.
+CONFIDENT = 0.6
+# Rule weights: a phrase that names the intent outright ("overdue", "who leads") scores STRONG_RULE;
+# a rule reading needs STRONG_RULE and a lead of RULE_MARGIN over the runner-up to stand on its own.
+STRONG_RULE = 2.0
+RULE_MARGIN = 1.0
+# Embedding second opinion (cosine similarity to the nearest exemplar of each intent). With
+# all-MiniLM-L6-v2, paraphrases of an exemplar score 0.55-0.9 and unrelated questions below 0.35.
+SIMILARITY_FLOOR = 0.45
+SIMILARITY_MARGIN = 0.04
+
+# Intent → similarity of the (masked) question to that intent's exemplars.
+SimilarityFn = Callable[[str], Mapping[Intent, float]]
+
+# -- intent rules ---------------------------------------------------------------------------------
+# (intent, pattern over the normalised question, weight). Weights add up per intent.
+_RULES: tuple[tuple[Intent, str, float], ...] = (
+    (
+        Intent.HELP,
+        r"^(help|hi|hello|hey|hiya|howdy|yo|thanks|thank you|good (morning|afternoon|evening)|\?)$",
+        3.0,
+    ),
+    (Intent.HELP, r"^(help|hi|hello|hey)\b", 1.0),
+    (
+        Intent.HELP,
+        r"\b(what (can|do) you (do|answer|know)|what can i ask|what (questions|kind of questions)|"
+        r"how (do|can|should) i (use|ask)|how does (this|liaison|it) work|who are you|what are you|"
+        r"help me|what do you do|commands)\b",
+        3.0,
+    ),
+    (Intent.OVERDUE, r"\b(overdue|past due|behind schedule|missed|slipped|slipping|delayed)\b", 2.5),
+    (Intent.OVERDUE, r"\b(late|behind)\b", 2.0),
+    (Intent.OVERDUE, r"\bnot (done|finished|delivered) (yet|on time)\b", 1.5),
+    (Intent.BLOCKED, r"\b(blocked|blocking|blockers?|stuck|impediments?|obstacles?)\b", 2.5),
+    (Intent.BLOCKED, r"\b(held up|holding (up|back)|in the way)\b", 2.0),
+    (
+        Intent.WAITING_ON,
+        r"\b(waiting (on|for)|waits (on|for)|wait on|depends? on|depending on|owe|owes|owed|"
+        r"on (my|his|her|their) plate|to do list|todo|assigned to|in (my|his|her|their) court|"
+        r"(i|he|she|they) (need|needs|have|has) to (do|deliver|finish|hand in)|"
+        r"am i responsible for|is \w+( \w+)? responsible for|do i own|does \w+ own|what do i own|"
+        r"(do|does) \w+( \w+)? (need|have) to (do|deliver|finish)|(do|does) \w+( \w+)? owe)\b",
+        3.0,
+    ),
+    (Intent.WAITING_ON, r"\b(my|his|her|their) (tasks|work|deliverables|deadlines|milestones)\b", 2.0),
+    (
+        Intent.LEAD,
+        r"\b(who (leads|is leading|runs|is running|heads|manages|is managing|is in charge|"
+        r"coordinates|is the lead|is the leader|is the pi|is responsible for)|"
+        r"lead(er)? (of|for|on)|in charge of|principal investigator|pi (of|for|on)|whose project)\b",
+        3.0,
+    ),
+    (Intent.LEAD, r"\b(leads?|leader|leading|heads)\b", 1.5),
+    (
+        Intent.MEMBERS,
+        r"\b(who (is|are) (on|in|part of|involved (in|with)|working on|staffed on|contributing to)|"
+        r"who works? on|who else is on|members? of|team (of|on|for|behind)|people (on|in|working on)|"
+        r"(is|are) on the team|who is involved)\b",
+        3.0,
+    ),
+    (Intent.MEMBERS, r"\b(members?|team|participants|staffed|who is on)\b", 1.5),
+    (
+        Intent.PERSON_PROJECTS,
+        r"\b(what (is|are|am) \w+( \w+)? (working on|doing|involved in|busy with)|what am i on|"
+        r"which projects? (is|are|am|does|do|did|has|have)|what projects (is|are|am|does|do|has|have)|"
+        r"projects? (of|for|by) |my projects|(his|her|their) projects|what is \w+( \w+)? on|"
+        r"(is|are|am) (\w+ )?(\w+ )?(on|in) (any|which|what)|where (is|does) \w+ work|who is)\b",
+        2.5,
+    ),
+    (
+        Intent.DISCIPLINE_PROJECTS,
+        r"\b(which|what|any) projects? (involve|involves|include|includes|have|has|need|needs|use|uses|"
+        r"with|are there with|bring in)\b|\bprojects? (with|involving|including|that (involve|include|have|"
+        r"need))\b|\b(involving|involve|involves) (an? )?\w+",
+        1.5,
+    ),
+    (
+        Intent.EXPERTS,
+        r"\b(who (knows|knew|understands|is good at|is good with|has experience|has expertise|"
+        r"is an expert|are the experts|can help|could help|can advise|could advise|can i ask|should i ask|"
+        r"should i talk to|can i talk to|do i ask|to ask|works on|studies|researches|has worked on)|"
+        r"experts?( on| in| for)?|expertise|specialists?|anyone (who )?(know|knows|familiar)|"
+        r"knows (a lot )?about|knowledgeable|familiar with|someone who knows|who to (ask|talk to))\b",
+        3.0,
+    ),
+    (
+        Intent.WHEN_MILESTONE,
+        r"\b(when (is|are|will|does|do|should)|due date (of|for)|deadline (of|for)|"
+        r"what date is|by when|when\b.*\bdue)\b",
+        2.0,
+    ),
+    (
+        Intent.NEXT_MILESTONE,
+        r"\b(next|upcoming|coming up|due|deadlines?|milestones?|schedule|timeline|deliverables?|"
+        r"what is planned|what s planned|plan for)\b",
+        1.5,
+    ),
+    (Intent.NEXT_MILESTONE, r"\b(what is next|what comes next|next milestones?|next steps?|due soon)\b", 2.5),
+    (
+        Intent.NEXT_MILESTONE,
+        r"\b(has|have|needs?|need) to be (done|finished|delivered|ready|submitted)\b"
+        r"|\bto be (done|delivered) by\b",
+        2.0,
+    ),
+    (
+        Intent.PROJECT_STATUS,
+        r"\b(status|how is|how are|how goes|going|progress|update on|updates? (for|on)|state of|"
+        r"health|on track|at risk|doing|latest on|news on|where are we|where is|overview|summary|"
+        r"tell me about|what about|info on|details (of|on))\b",
+        2.0,
+    ),
+    (
+        Intent.LIST_PROJECTS,
+        r"\b(list( all)?( the)? projects|all( the)? projects|which projects (are there|exist|do we have)|"
+        r"what projects (are there|exist|do we have)|how many projects|projects do we have|every project)\b",
+        3.0,
+    ),
+)
+_COMPILED_RULES = tuple((intent, re.compile(pattern), weight) for intent, pattern, weight in _RULES)
+
+
+def rule_scores(text: str) -> dict[Intent, float]:
+    """Score each intent by the phrase rules that match the question (weights add up per intent).
+
+    Args:
+        text: The normalised question.
+
+    Returns:
+        Intent → summed weight, only for intents with a matching rule.
+    """
+    scores: dict[Intent, float] = {}
+    for intent, pattern, weight in _COMPILED_RULES:
+        if pattern.search(text):
+            scores[intent] = scores.get(intent, 0.0) + weight
+    return scores
+
+
+def _mask(words: Sequence[str], matches: Sequence[EntityMatch]) -> str:
+    """The question with each name replaced by the placeholder the exemplars use for its kind."""
+    placeholders = {
+        "project": "the project",
+        "person": "this person",
+        "milestone": "the milestone",
+        "discipline": "this field",
+    }
+    out: list[str] = []
+    position = 0
+    for match in sorted(matches, key=lambda m: m.start):
+        out += words[position : match.start]
+        out.append(placeholders[match.kind])
+        position = match.end
+    out += words[position:]
+    return " ".join(out)
+
+
+def adjust_for_entities(
+    rules: dict[Intent, float],
+    by_kind: Mapping[str, list[EntityMatch]],
+    refs: Sequence[str],
+    people: Sequence[str],
+    me: bool,
+    date_range: DateRange | None,
+    text: str,
+) -> None:
+    """Let the kinds of names present tip the balance between rules that fit the words equally.
+
+    Args:
+        rules: Rule scores (see `rule_scores`), adjusted in place; intents left at zero or below are
+            removed.
+        by_kind: The names found, per kind ("project", "person", "milestone", "discipline").
+        refs: Milestone refs typed as KEY-N that the directory knows.
+        people: People mentioned or named, by Slack id.
+        me: Whether the question is about the asker.
+        date_range: The date range the question names, if any.
+        text: The normalised question.
+    """
+
+    def add(intent: Intent, amount: float) -> None:
+        rules[intent] = rules.get(intent, 0.0) + amount
+
+    has_project = any(m.sure for m in by_kind["project"])
+    has_milestone = bool(refs) or any(m.sure for m in by_kind["milestone"])
+    has_person = bool(people)
+    has_discipline = any(m.sure for m in by_kind["discipline"])
+    asks_when = bool(re.search(r"\b(when|by when|what date|due date|deadline)\b", text))
+
+    if has_milestone and asks_when:
+        add(Intent.WHEN_MILESTONE, 1.5)
+    if has_milestone and not has_project and not rules:
+        add(Intent.WHEN_MILESTONE, 1.0)
+    if date_range is not None and Intent.OVERDUE not in rules and Intent.WAITING_ON not in rules:
+        # A date range is itself a strong hint that the question is about what is due.
+        add(Intent.NEXT_MILESTONE, 1.0 if rules else 2.0)
+    if Intent.PERSON_PROJECTS in rules and not has_person and not me and not re.search(r"\bwho is\b", text):
+        rules.pop(Intent.PERSON_PROJECTS)
+    if has_person and not has_project:
+        if Intent.EXPERTS in rules and re.search(r"\bwho (works|has worked) on\b", text):
+            rules.pop(Intent.EXPERTS)
+        if Intent.MEMBERS in rules and not re.search(r"\bmembers? of\b", text):
+            rules[Intent.MEMBERS] -= 1.5
+        if re.search(r"\bwho is\b", text) and Intent.PERSON_PROJECTS in rules:
+            add(Intent.PERSON_PROJECTS, 0.5)
+        if not rules:
+            add(Intent.PERSON_PROJECTS, 2.0)
+    if has_project:
+        if Intent.PERSON_PROJECTS in rules and not has_person and not me:
+            rules.pop(Intent.PERSON_PROJECTS)
+        if Intent.EXPERTS in rules and re.search(r"\bwho (works|has worked) on\b", text):
+            rules.pop(Intent.EXPERTS)
+            add(Intent.MEMBERS, 2.0)
+        if Intent.DISCIPLINE_PROJECTS in rules and not has_discipline:
+            rules.pop(Intent.DISCIPLINE_PROJECTS)
+        if not rules:
+            add(Intent.PROJECT_STATUS, 2.0)
+    if has_discipline and not has_project and not has_person:
+        if Intent.EXPERTS not in rules and (
+            Intent.DISCIPLINE_PROJECTS in rules
+            or Intent.PERSON_PROJECTS in rules
+            or Intent.LIST_PROJECTS in rules
+        ):
+            add(Intent.DISCIPLINE_PROJECTS, 2.0)
+            rules.pop(Intent.PERSON_PROJECTS, None)
+            rules.pop(Intent.LIST_PROJECTS, None)
+    elif Intent.DISCIPLINE_PROJECTS in rules and not has_discipline:
+        rules[Intent.DISCIPLINE_PROJECTS] -= 1.0
+    if (
+        me
+        and not has_person
+        and Intent.WHEN_MILESTONE not in rules
+        and Intent.PERSON_PROJECTS in rules
+        and re.search(r"\b(am i|my projects|i am)\b", text)
+    ):
+        add(Intent.PERSON_PROJECTS, 1.0)
+    if (
+        Intent.LEAD in rules
+        and Intent.MEMBERS in rules
+        and re.search(r"\bwho (leads|is leading|runs)\b", text)
+    ):
+        rules[Intent.MEMBERS] -= 1.5
+    if Intent.WAITING_ON in rules and Intent.PERSON_PROJECTS in rules and "working on" not in text:
+        rules.pop(Intent.PERSON_PROJECTS)
+    if me and not has_person and Intent.NEXT_MILESTONE in rules and Intent.WAITING_ON not in rules:
+        add(Intent.NEXT_MILESTONE, 1.0)
+    if Intent.WAITING_ON in rules and Intent.NEXT_MILESTONE in rules:
+        rules[Intent.NEXT_MILESTONE] -= 1.0
+    if Intent.OVERDUE in rules and Intent.NEXT_MILESTONE in rules:
+        rules[Intent.NEXT_MILESTONE] -= 1.0
+    if Intent.BLOCKED in rules and Intent.PROJECT_STATUS in rules and not has_project:
+        rules[Intent.PROJECT_STATUS] -= 1.0
+    if Intent.LIST_PROJECTS in rules and (has_person or me) and Intent.PERSON_PROJECTS in rules:
+        rules.pop(Intent.LIST_PROJECTS)
+    for intent in [i for i, s in rules.items() if s <= 0]:
+        rules.pop(intent)
+
+
+def decide(
+    rules: Mapping[Intent, float],
+    words: Sequence[str],
+    matches: Sequence[EntityMatch],
+    similarity: SimilarityFn | None,
+) -> tuple[Intent, float, bool, list[Intent]]:
+    """Pick the intent: decisive rules stand; otherwise rules and similarity together, or unsure.
+
+    Args:
+        rules: Rule scores after `adjust_for_entities`.
+        words: The question's words without the date phrase.
+        matches: The names found in `words` (sure ones are masked before asking `similarity`).
+        similarity: The embedding second opinion; None means rules alone.
+
+    Returns:
+        The intent, the confidence (0..1), whether similarity took part, and every candidate intent,
+        most likely first.
+    """
+    ranked_rules = sorted(rules.items(), key=lambda kv: (-kv[1], list(Intent).index(kv[0])))
+    top_rule, top_score = ranked_rules[0] if ranked_rules else (Intent.SEARCH, 0.0)
+    second_score = ranked_rules[1][1] if len(ranked_rules) > 1 else 0.0
+    if top_score >= STRONG_RULE and top_score - second_score >= RULE_MARGIN:
+        return top_rule, 0.9, False, [i for i, _ in ranked_rules]
+    if similarity is None:
+        if top_score >= STRONG_RULE and top_score > second_score:
+            return top_rule, 0.65, False, [i for i, _ in ranked_rules]
+        confidence = 0.45 if ranked_rules else 0.0
+        return top_rule, confidence, False, [i for i, _ in ranked_rules]
+    sims = dict(similarity(_mask(words, [m for m in matches if m.sure])))
+    combined = {
+        intent: sims.get(intent, 0.0) + 0.15 * rules.get(intent, 0.0)
+        for intent in Intent
+        if intent in sims or intent in rules
+    }
+    ranked = sorted(combined, key=lambda i: (-combined[i], list(Intent).index(i)))
+    best_sim = sorted(sims.values(), reverse=True)
+    sim_top = best_sim[0] if best_sim else 0.0
+    sim_second = best_sim[1] if len(best_sim) > 1 else 0.0
+    best = ranked[0]
+    sim_leader = max(sims, key=lambda i: sims[i]) if sims else None
+    if ranked_rules and top_score >= STRONG_RULE and best == top_rule:
+        return best, 0.8, True, ranked
+    if sim_top >= SIMILARITY_FLOOR and sim_leader == best and sim_top - sim_second >= SIMILARITY_MARGIN:
+        return best, 0.7, True, ranked
+    if not ranked_rules and sim_top < SIMILARITY_FLOOR:
+        return Intent.SEARCH, 0.65, True, ranked
+    return best, 0.45, True, ranked

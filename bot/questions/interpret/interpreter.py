@@ -1,0 +1,231 @@
+"""`interpret`: a question in, an `Interpretation` out; and `projects_named`, a thread's subject."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from bot.domain.dates import find_date_range
+from bot.questions.interpret.directory import Directory
+from bot.questions.interpret.entities import (
+    DirectoryIndex,
+    EntityMatch,
+    drop_contained,
+    find_entities,
+    index_directory,
+    resolve_overlaps,
+)
+from bot.questions.interpret.intents import (
+    CONFIDENT,
+    NEEDS_PROJECT,
+    Intent,
+    SimilarityFn,
+    adjust_for_entities,
+    decide,
+    rule_scores,
+)
+from bot.questions.interpret.interpretation import Entities, Interpretation, Reading
+from bot.questions.interpret.normalise import prepare_text
+from bot.questions.interpret.readings import entity_readings, intent_readings
+from bot.questions.interpret.vocabulary import FUNCTION_WORDS, INTENT_WORDS, is_content
+
+_PRONOUN_ME = re.compile(r"\b(me|my|mine|myself|i|am i|i am)\b")
+# "tell me about…" asks for something; it does not make the asker the subject.
+_ME_AS_ADDRESSEE = re.compile(r"\b(tell|show|give|let|help|remind|send|get|find) me\b")
+_CONTEXT_WORDS = re.compile(r"\b(this|that|the|our) (project|channel|one|team)\b|\b(here|it)\b")
+
+
+def interpret(
+    text: str,
+    directory: Directory | DirectoryIndex,
+    *,
+    now: datetime,
+    zone: ZoneInfo,
+    channel_id: str | None = None,
+    context_projects: Sequence[str] = (),
+    bot_user_id: str | None = None,
+    similarity: SimilarityFn | None = None,
+) -> Interpretation:
+    """Understand a question.
+
+    Args:
+        text: The question as typed in Slack (mentions like `<@U…>` and `<#C…>` included).
+        directory: The names the asker may see (or a prebuilt `DirectoryIndex` of them).
+        now: The current instant, timezone-aware.
+        zone: The asker's zone, for "this week" and "before Christmas".
+        channel_id: Where it was asked; a project's channel makes that project the default subject.
+        context_projects: Projects named earlier in the thread, most recent first; the next default.
+        bot_user_id: Liaison's own user id, removed from the text.
+        similarity: Intent → similarity of the (masked) question to each intent's exemplars; consulted
+            when the phrase rules are not decisive. None (e.g. while the model loads) means rules alone.
+
+    Returns:
+        The interpretation; see `Interpretation`.
+    """
+    index = directory if isinstance(directory, DirectoryIndex) else index_directory(directory)
+    prepared = prepare_text(text, bot_user_id, index.name_words)
+    date_range, rest = find_date_range(prepared.text, now=now, zone=zone)
+    words = rest.split()
+    normal = prepared.text
+    rules = rule_scores(normal)
+    me = bool(_PRONOUN_ME.search(_ME_AS_ADDRESSEE.sub(" ", normal)))
+
+    if not prepared.words and not prepared.mentions and not prepared.refs:
+        return Interpretation(Intent.HELP, Entities(date_range=date_range), 0.9, text=normal)
+    matches = drop_contained(find_entities(words, index, ("project", "person", "milestone", "discipline")))
+    people = [m for m in prepared.mentions if index.has_person(m)] + [
+        m.keys[0] for m in matches if m.kind == "person" and m.sure
+    ]
+    refs = [r for r in prepared.refs if index.milestone(r) is not None]
+    # What each kind of name contributes depends on the question; collect everything, decide below.
+    by_kind: dict[str, list[EntityMatch]] = {"project": [], "person": [], "milestone": [], "discipline": []}
+    for match in matches:
+        by_kind[match.kind].append(match)
+
+    adjust_for_entities(rules, by_kind, refs, people, me, date_range, normal)
+    intent, confidence, used_similarity, ranked = decide(rules, words, matches, similarity)
+
+    preferred = _PREFERRED_KINDS.get(intent, ("project", "person", "discipline", "milestone"))
+    kept = resolve_overlaps([m for m in matches if m.kind in preferred], preferred)
+    sure = {kind: [m.keys[0] for m in kept if m.kind == kind and m.sure] for kind in preferred}
+    unsure = [m for m in kept if not m.sure]
+
+    projects = list(dict.fromkeys(sure.get("project", [])))
+    milestones = list(dict.fromkeys(refs + sure.get("milestone", [])))
+    if intent == Intent.WHEN_MILESTONE and not milestones and projects:
+        intent = Intent.NEXT_MILESTONE
+    people_ids = list(dict.fromkeys([*prepared.mentions, *sure.get("person", [])]))
+    people_ids = [p for p in people_ids if index.has_person(p)]
+    disciplines = list(dict.fromkeys(sure.get("discipline", [])))
+
+    if intent == Intent.PROJECT_STATUS and not projects and any(m.kind == "milestone" for m in kept):
+        # "tell me about the retail data approval": a milestone, not a project, was named.
+        intent = Intent.WHEN_MILESTONE
+    has_context = bool(context_projects) or index.project_of_channel(channel_id) is not None
+    if intent == Intent.WHEN_MILESTONE and not milestones and not projects and has_context:
+        intent = Intent.NEXT_MILESTONE  # "when is it due?" in a project's channel or thread
+    from_context = False
+    if not projects and intent in _USES_CONTEXT and not (intent in _PERSON_SCOPED and (people_ids or me)):
+        context = [index.project_of_channel(c) for c in prepared.channels] + [
+            index.project_of_channel(channel_id),
+            *[k for k in context_projects if index.has_project(k)],
+        ]
+        chosen = next((k for k in context if k), None)
+        if chosen is not None and (
+            intent in NEEDS_PROJECT or _CONTEXT_WORDS.search(normal) or intent != Intent.SEARCH
+        ):
+            projects = [chosen]
+            from_context = True
+
+    entities = Entities(
+        projects=tuple(projects),
+        people=tuple(people_ids),
+        milestones=tuple(milestones),
+        disciplines=tuple(disciplines),
+        date_range=date_range,
+        topic=_topic(words) if intent in (Intent.EXPERTS, Intent.SEARCH) else "",
+        me=me,
+        from_context=from_context,
+    )
+
+    alternatives: tuple[Reading, ...] = ()
+    unknown = ""
+    if not (confidence >= CONFIDENT):
+        alternatives = intent_readings(ranked, entities, index)
+    relevant_unsure = [m for m in unsure if m.kind in _ENTITY_KINDS_FOR.get(intent, ())]
+    if confidence >= CONFIDENT and relevant_unsure and not _has_entity_for(intent, entities):
+        alternatives = entity_readings(intent, entities, relevant_unsure[0], index)
+        confidence = min(confidence, 0.5)
+    needs_project = intent in NEEDS_PROJECT and not entities.projects
+    if needs_project or (intent == Intent.WHEN_MILESTONE and not entities.milestones):
+        relevant = [m for m in kept if m.kind in _ENTITY_KINDS_FOR.get(intent, ())]
+        leftover = [
+            w
+            for i, w in enumerate(words)
+            if is_content(w) and not any(m.start <= i < m.end for m in relevant)
+        ]
+        if leftover and not alternatives:
+            unknown = " ".join(leftover)
+    return Interpretation(
+        intent=intent,
+        entities=entities,
+        confidence=confidence,
+        alternatives=alternatives,
+        unknown_name=unknown,
+        needs_project=needs_project,
+        used_similarity=used_similarity,
+        refers_to_context=bool(_CONTEXT_WORDS.search(normal)),
+        text=normal,
+    )
+
+
+_PREFERRED_KINDS: dict[Intent, tuple[str, ...]] = {
+    Intent.WHEN_MILESTONE: ("milestone", "project", "person"),
+    Intent.PERSON_PROJECTS: ("person", "discipline", "project"),
+    Intent.WAITING_ON: ("person", "project"),
+    Intent.DISCIPLINE_PROJECTS: ("discipline", "person", "project"),
+    Intent.EXPERTS: ("person",),
+    Intent.SEARCH: ("project", "milestone", "person"),
+    Intent.HELP: (),
+    Intent.LIST_PROJECTS: ("discipline", "person"),
+}
+_ENTITY_KINDS_FOR: dict[Intent, tuple[str, ...]] = {
+    Intent.PROJECT_STATUS: ("project",),
+    Intent.LEAD: ("project",),
+    Intent.MEMBERS: ("project",),
+    Intent.NEXT_MILESTONE: ("project", "person"),
+    Intent.OVERDUE: ("project", "person"),
+    Intent.BLOCKED: ("project",),
+    Intent.WHEN_MILESTONE: ("milestone",),
+    Intent.PERSON_PROJECTS: ("person",),
+    Intent.WAITING_ON: ("person",),
+    Intent.DISCIPLINE_PROJECTS: ("discipline",),
+}
+_USES_CONTEXT = frozenset(
+    {
+        Intent.PROJECT_STATUS,
+        Intent.LEAD,
+        Intent.MEMBERS,
+        Intent.NEXT_MILESTONE,
+        Intent.OVERDUE,
+        Intent.BLOCKED,
+    }
+)
+_PERSON_SCOPED = frozenset({Intent.NEXT_MILESTONE, Intent.OVERDUE})
+
+
+def _has_entity_for(intent: Intent, entities: Entities) -> bool:
+    kinds = _ENTITY_KINDS_FOR.get(intent, ())
+    return (
+        ("project" in kinds and bool(entities.projects))
+        or ("person" in kinds and bool(entities.people))
+        or ("milestone" in kinds and bool(entities.milestones))
+        or ("discipline" in kinds and bool(entities.disciplines))
+    )
+
+
+def _topic(words: Sequence[str]) -> str:
+    """What an expert question is about: the words after the asking phrase, minus filler."""
+    text = " ".join(words)
+    cut = re.search(
+        r"\b(about|on|in|with|at|for|regarding|re|around|of|understands|studies|researches|knows)\b (.+)$",
+        text,
+    )
+    tail = cut.group(2) if cut else text
+    kept = [w for w in tail.split() if w not in FUNCTION_WORDS and w not in INTENT_WORDS]
+    return " ".join(kept)
+
+
+def projects_named(text: str, index: DirectoryIndex) -> list[str]:
+    """Projects a message names confidently (by key, name or channel link), in order of appearance.
+
+    Used to carry a thread's subject over to a question asked in it.
+    """
+    prepared = prepare_text(text, None, index.name_words)
+    keys = [index.project_of_channel(c) for c in prepared.channels]
+    keys += [r.rsplit("-", 1)[0] for r in prepared.refs]
+    matches = find_entities(list(prepared.words), index, ("project",), whole_names=False)
+    keys += [m.keys[0] for m in sorted(matches, key=lambda m: m.start) if m.sure]
+    return [k for k in dict.fromkeys(keys) if k and index.has_project(k)]

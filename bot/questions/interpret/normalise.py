@@ -1,0 +1,120 @@
+"""Normalising a question: Slack markup out, contractions spelled out, typos of question words fixed.
+
+`prepare_text` turns what was typed in Slack into lowercase words without accents or punctuation,
+collecting on the way the user mentions, channel links and milestone ids (`KEY-N`) it contained.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz, process
+
+from bot.domain.dates import DATE_WORDS
+from bot.questions.interpret.vocabulary import FUNCTION_WORDS, INTENT_WORDS
+
+_CONTRACTIONS = (
+    (r"\bwhat's\b", "what is"),
+    (r"\bwho's\b", "who is"),
+    (r"\bwhen's\b", "when is"),
+    (r"\bwhere's\b", "where is"),
+    (r"\bhow's\b", "how is"),
+    (r"\bthat's\b", "that is"),
+    (r"\bwhat're\b", "what are"),
+    (r"\bwho're\b", "who are"),
+    (r"\bi'm\b", "i am"),
+    (r"\bisn't\b", "is not"),
+    (r"\baren't\b", "are not"),
+    (r"\bdon't\b", "do not"),
+    (r"\bdoesn't\b", "does not"),
+    (r"\bwhats\b", "what is"),
+    (r"\bwhos\b", "who is"),
+    (r"\bhows\b", "how is"),
+    (r"\bwhens\b", "when is"),
+    (r"\bim\b", "i am"),
+)
+_CONTRACTION_RES = tuple((re.compile(p), r) for p, r in _CONTRACTIONS)
+
+# Typo targets: an unknown word within a small edit of one of these is read as it.
+_CORRECTABLE = sorted(
+    w
+    for w in INTENT_WORDS | DATE_WORDS | {"working", "involved", "anything", "everything", "everyone"}
+    # Short targets attract unrelated words ("ethics" is one edit from "this").
+    if len(w) >= 5
+)
+
+_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
+_CHANNEL = re.compile(r"<#([CG][A-Z0-9]+)(?:\|[^>]*)?>")
+_OTHER_ANGLE = re.compile(r"<[^>]*>")
+_MILESTONE_REF = re.compile(r"\b([a-z][a-z0-9_]{0,39})-(\d{1,6})\b")
+
+
+def fold(text: str) -> str:
+    """Casefold, strip accents, turn punctuation into spaces, collapse spaces."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    kept = (" " if not ch.isalnum() else ch for ch in decomposed if not unicodedata.combining(ch))
+    return " ".join("".join(kept).split())
+
+
+@dataclass(frozen=True)
+class PreparedText:
+    """A question made ready for reading.
+
+    Attributes:
+        words: Normalised words (see `fold`), typos of the intent and date vocabulary corrected.
+        mentions: Slack user ids mentioned, in order, without repeats.
+        channels: Slack channel ids linked, in order, without repeats.
+        refs: Milestone refs typed as KEY-N (lowercase), in order, without repeats.
+    """
+
+    words: tuple[str, ...]
+    mentions: tuple[str, ...]
+    channels: tuple[str, ...]
+    refs: tuple[str, ...]
+
+    @property
+    def text(self) -> str:
+        """The words as one string."""
+        return " ".join(self.words)
+
+
+def prepare_text(text: str, bot_user_id: str | None, name_words: frozenset[str]) -> PreparedText:
+    """Normalise a question as typed in Slack.
+
+    Args:
+        text: The message text, Slack markup included.
+        bot_user_id: Liaison's own user id; its mentions are removed, not collected.
+        name_words: Words of names in the directory, never "corrected" into question words.
+
+    Returns:
+        The prepared text.
+    """
+    raw = text
+    if bot_user_id:
+        raw = re.sub(rf"<@{re.escape(bot_user_id)}(\|[^>]*)?>", " ", raw)
+    mentions = tuple(dict.fromkeys(_MENTION.findall(raw)))
+    channels = tuple(dict.fromkeys(_CHANNEL.findall(raw)))
+    raw = _MENTION.sub(" someone ", raw)
+    raw = _CHANNEL.sub(" this channel ", raw)
+    raw = _OTHER_ANGLE.sub(" ", raw)
+    # Slack escapes & < > in message text.
+    raw = raw.replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">")
+    lowered = raw.casefold().replace("’", "'")
+    refs = tuple(dict.fromkeys(f"{k}-{n}" for k, n in _MILESTONE_REF.findall(lowered)))
+    lowered = _MILESTONE_REF.sub(" ", lowered)
+    for pattern, replacement in _CONTRACTION_RES:
+        lowered = pattern.sub(replacement, lowered)
+    words = [_correct(w, name_words) for w in fold(lowered).split()]
+    return PreparedText(tuple(words), mentions, channels, refs)
+
+
+def _correct(word: str, name_words: frozenset[str]) -> str:
+    """Fix a typo in a word of the intent or date vocabulary ("overdeu" → "overdue")."""
+    if len(word) < 5 or word in name_words or word in INTENT_WORDS or word in DATE_WORDS:
+        return word
+    if word in FUNCTION_WORDS or word.isdigit():
+        return word
+    found = process.extractOne(word, _CORRECTABLE, scorer=fuzz.ratio, score_cutoff=80)
+    return str(found[0]) if found else word
