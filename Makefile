@@ -28,8 +28,13 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# Three workers on two cores: a third of the suite waits on processes, sockets and timers, so a third
+# worker keeps both cores busy (measured: 6m19s serial, 3m39s with -n 2, about 3m with -n 3). Files stay
+# whole on one worker (--dist loadfile): the real model loads once, in the worker that gets
+# tests/test_experts_real_model.py. Each test has its own databases (a fresh in-memory SQLite, or a
+# uuid-named PostgreSQL database), files and ports.
 pytest: $(STAMP)
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 3 --dist loadfile
 
 test: lint typecheck pytest
 

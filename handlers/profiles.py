@@ -20,10 +20,8 @@ from bot.experts.profiles import NotInDirectory, ProfileView, show_profile
 from bot.services import Services
 from bot.settings import Settings
 from bot.slack.blocks import Reply, build_error_reply
+from bot.slack.ids import PROFILE_EDIT_ACTION, PROFILE_MODAL, PROFILE_TITLE_INPUT
 from bot.slack.profile_blocks import (
-    PROFILE_EDIT_ACTION,
-    PROFILE_MODAL,
-    TITLE_INPUT,
     build_not_in_directory_reply,
     build_profile_help_reply,
     build_profile_modal,
@@ -136,4 +134,4 @@ def _save(services: Services, requester: Requester, view: dict[str, Any]) -> Edi
     except ProfileEditError as error:
         return field_errors(error.errors)
     except UserFacingError as error:
-        return {TITLE_INPUT: error.message}
+        return {PROFILE_TITLE_INPUT: error.message}

@@ -18,6 +18,7 @@ from bot.app import create_app
 from bot.cli.console.payloads import SlackPayloads
 from bot.clock import FixedClock
 from bot.db import Base, make_engine, make_session_factory
+from bot.experts.embeddings.sentence_transformers import SentenceTransformerEmbedder
 from bot.models import Project, ProjectStatus
 from bot.schema import upgrade_database
 from bot.services import Services
@@ -135,6 +136,19 @@ def demo(engine: Engine, demo_memory_template: sqlite3.Connection) -> None:
         target = connection.connection.driver_connection
         assert isinstance(target, sqlite3.Connection)
         demo_memory_template.backup(target)
+
+
+@pytest.fixture(scope="session")
+def real_sentence_model() -> SentenceTransformerEmbedder:
+    """The real sentence-transformers model, loaded once per session (per pytest-xdist worker): ~10 s.
+
+    Every test on it lives in tests/test_experts_real_model.py, so with `--dist loadfile` (make pytest)
+    one worker loads it, once.
+    """
+    embedder = SentenceTransformerEmbedder()
+    embedder.start_loading()
+    assert embedder.wait_ready(timeout=240)
+    return embedder
 
 
 @pytest.fixture

@@ -5,11 +5,13 @@
 2. No import cycles, counting imports inside functions (a lazy import may not hide a cycle); imports
    under `if TYPE_CHECKING:` are annotations only and are not counted.
 3. No module over 700 lines outside migrations and tests; `bot/` keeps only the core modules.
+4. Every Slack action, block and callback id is declared in one place, `bot/slack/ids.py`.
 """
 
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,6 +50,10 @@ CORE = {
     "settings.py",
 }
 MAX_LINES = 700
+# A module-level constant naming a Slack id: `FOO_ACTION = "foo"` (also _BLOCK, _MODAL, _INPUT, _SHORTCUT).
+ID_CONSTANT = re.compile(
+    r'^([A-Z][A-Z0-9_]*_(?:ACTION|ACTION_PREFIX|BLOCK|MODAL|INPUT|SHORTCUT)) = "', re.MULTILINE
+)
 
 
 @dataclass
@@ -197,3 +203,14 @@ def test_bot_root_keeps_only_the_core_modules() -> None:
     root = {path.name for path in (REPO / "bot").glob("*.py")}
     assert root <= CORE, sorted(root - CORE)
     assert len(root) <= 12
+
+
+def test_every_action_block_and_callback_id_is_declared_in_bot_slack_ids() -> None:
+    declared_elsewhere = sorted(
+        f"{path.relative_to(REPO)}: {match.group(1)}"
+        for package in PACKAGES
+        for path in (REPO / package).rglob("*.py")
+        if path != REPO / "bot" / "slack" / "ids.py"
+        for match in ID_CONSTANT.finditer(path.read_text(encoding="utf-8"))
+    )
+    assert declared_elsewhere == []

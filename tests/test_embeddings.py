@@ -5,8 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -151,51 +149,3 @@ def test_background_load_failure_is_reported_by_wait_ready(tmp_path: Path) -> No
 def test_batch_size_must_be_positive() -> None:
     with pytest.raises(ValueError):
         SentenceTransformerEmbedder(batch_size=0)
-
-
-# --- The real model (slow: ~10 s to load, once per session) ----------------------------------------
-
-
-@pytest.fixture(scope="session")
-def real_embedder() -> Iterator[SentenceTransformerEmbedder]:
-    embedder = SentenceTransformerEmbedder()
-    embedder.start_loading()
-    assert embedder.wait_ready(timeout=240)
-    yield embedder
-
-
-@pytest.mark.slow
-def test_real_model_embeds_similar_sentences_closer(real_embedder: SentenceTransformerEmbedder) -> None:
-    texts = [
-        "Measure ad conversions without sharing user-level data with advertisers.",
-        "Privacy-preserving conversion measurement with secure multiparty computation.",
-        "A recipe for sourdough bread with a long cold fermentation.",
-    ]
-    vectors = real_embedder.embed(texts)
-    assert real_embedder.ready
-    assert real_embedder.dimension == 384
-    assert vectors.shape == (3, 384)
-    assert vectors.dtype == np.float32
-    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
-    assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2] + 0.2
-    assert np.allclose(real_embedder.embed_query(texts[0]), vectors[0], atol=1e-5)
-    assert real_embedder.embed([]).shape == (0, 384)
-
-    # Concurrent callers (Bolt runs listeners on worker threads) get the same vectors as one caller.
-    results: list[np.ndarray] = []
-    errors: list[BaseException] = []
-
-    def embed() -> None:
-        try:
-            results.append(real_embedder.embed(texts))
-        except BaseException as error:  # collected so the test fails with it, not a stray thread trace
-            errors.append(error)
-
-    threads = [threading.Thread(target=embed) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not errors
-    assert len(results) == 4
-    assert all(np.allclose(result, vectors, atol=1e-5) for result in results)

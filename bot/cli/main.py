@@ -22,6 +22,7 @@ from dotenv import find_dotenv, load_dotenv
 
 from bot.cli.experts import experts
 from bot.cli.index import index_group
+from bot.serving.process_exit import exit_now_if_torch_was_imported
 from bot.settings import Settings, SettingsError
 
 if TYPE_CHECKING:
@@ -304,6 +305,7 @@ def serve(port: int | None) -> None:
         if socket_handler is not None:
             socket_handler.close()
         runtime.shutdown()
+    exit_now_if_torch_was_imported(0)
 
 
 @contextmanager
@@ -409,6 +411,8 @@ def demo(database_url: str | None, file: Path | None, as_user: str | None) -> No
         _repl(session.handle_line, lambda: f"{session.user_id}> ", interactive)
     finally:
         session.stop()
+    # The model may still be loading in its background thread (or loaded): see bot.serving.process_exit.
+    exit_now_if_torch_was_imported(0)
 
 
 def _repl(handle: Callable[[str], bool], prompt: Callable[[], str], interactive: bool) -> None:

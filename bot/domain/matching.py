@@ -7,12 +7,15 @@ on an EXACT or CONFIDENT match; anything else goes back to the user as "did you 
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
 from rapidfuzz import fuzz, process
+
+_NOT_ASCII_ALNUM = re.compile(r"[^0-9a-z]+")
 
 _Scorer = Callable[..., float]
 
@@ -129,13 +132,13 @@ def match_name(query: str, candidates: Sequence[Candidate]) -> Match:
     Returns:
         The match; see `Match` for what each field holds per kind.
     """
-    query_norm = _normalize(query)
+    query_norm = fold(query)
     query_compact = query_norm.replace(" ", "")
     if not query_compact or not candidates:
         return Match(MatchKind.NONE, None, ())
 
-    names = [_normalize(c.name) for c in candidates]
-    keys = [_normalize(c.key).replace(" ", "") for c in candidates]
+    names = [fold(c.name) for c in candidates]
+    keys = [fold(c.key).replace(" ", "") for c in candidates]
     exact = [c for c, key in zip(candidates, keys, strict=True) if key == query_compact]
     if not exact:
         exact = [c for c, nm in zip(candidates, names, strict=True) if nm.replace(" ", "") == query_compact]
@@ -164,8 +167,15 @@ def match_name(query: str, candidates: Sequence[Candidate]) -> Match:
     return Match(MatchKind.AMBIGUOUS, None, alternatives)
 
 
-def _normalize(text: str) -> str:
-    """Casefold, strip accents, turn punctuation into spaces and collapse runs of spaces."""
+def fold(text: str) -> str:
+    """Casefold, strip accents, turn punctuation into spaces and collapse runs of spaces.
+
+    The one normalisation of names, questions and profile texts before they are compared.
+    """
+    if text.isascii():
+        # The same result without decomposing every character: most texts are ASCII, and expert
+        # keyword matching folds a whole directory's profile texts.
+        return " ".join(_NOT_ASCII_ALNUM.sub(" ", text.lower()).split())
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     kept = (" " if not ch.isalnum() else ch for ch in decomposed if not unicodedata.combining(ch))
     return " ".join("".join(kept).split())

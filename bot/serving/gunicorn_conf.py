@@ -26,6 +26,7 @@ from typing import Any
 from gunicorn.glogging import Logger as GunicornLogger
 
 from bot.serving.logs import RequestIdFilter, build_formatter, install_redaction, settings_secrets
+from bot.serving.process_exit import exit_now_if_torch_was_imported
 from bot.settings import Settings, SettingsError
 
 
@@ -89,15 +90,9 @@ def worker_exit(server: Any, worker: Any) -> None:
 
 
 def _exit_without_finalizing_torch() -> None:
-    # gunicorn calls worker_exit from a `finally` while the worker's SystemExit(0) propagates. With the
-    # model loaded, interpreter finalization then tears down torch's thread pool and the C++ runtime
-    # aborts ("terminate called without an active exception", SIGABRT): a clean stop reported as a
-    # crash. Our shutdown has already drained requests, listeners and the scheduler, so after flushing
-    # the logs the worker may leave at once. Any other exit (errors, boot failures) is left alone.
+    # gunicorn calls worker_exit from a `finally` while the worker's SystemExit(0) propagates; our
+    # shutdown has already drained requests, listeners and the scheduler. Any other exit (errors, boot
+    # failures) is left alone.
     error = sys.exc_info()[1]
-    if "torch" not in sys.modules or not isinstance(error, SystemExit) or error.code not in (0, None):
-        return
-    logging.shutdown()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(0)
+    if isinstance(error, SystemExit) and error.code in (0, None):
+        exit_now_if_torch_was_imported(0)

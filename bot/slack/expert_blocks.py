@@ -30,16 +30,13 @@ from bot.slack.blocks import (
     truncate,
     truncate_escaped,
 )
-
-# Action ids (bot/slack/ids.py holds the other features' ids).
-EXPERT_INTRO_ACTION = "expert_intro"  # "Ask for an intro": value = JSON ticket (encode_ticket)
-INTRO_ACCEPT_ACTION = "intro_accept"  # in the expert's DM: value = intro request id
-INTRO_DECLINE_ACTION = "intro_decline"  # in the expert's DM: value = intro request id
-EXPERT_HOME_ACTION = "expert_find_project"  # App Home "Find experts": value = project key
-# "Did you mean": value = the /expert text to re-run. Slack wants action ids unique within a block, so
-# each choice's id carries a ":N" suffix.
-EXPERT_PICK_PROJECT_ACTION = "expert_pick_project"
-INTRO_DECISION_BLOCK = "intro_decision"
+from bot.slack.ids import (
+    EXPERT_INTRO_ACTION,
+    EXPERT_PICK_PROJECT_ACTION,
+    INTRO_ACCEPT_ACTION,
+    INTRO_DECISION_BLOCK,
+    INTRO_DECLINE_ACTION,
+)
 
 MAX_BUTTON_VALUE = 2000
 # Texts quoted in a suggestion, kept short so five suggestions read at a glance.

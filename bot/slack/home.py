@@ -21,7 +21,7 @@ from bot.slack.blocks import (
     truncate_escaped,
     zone_note,
 )
-from bot.slack.expert_blocks import EXPERT_HOME_ACTION
+from bot.slack.ids import EXPERT_HOME_ACTION
 
 MAX_HOME_BLOCKS = 100
 

@@ -39,3 +39,26 @@ OWNER_INPUT = "owner"
 ASK_CHOICE_ACTION = "ask_choice"  # "did you mean" reading: value = the question to re-ask
 ANSWER_SOURCE_ACTION = "answer_source"  # a record an answer came from: value = JSON {"command", "text"}
 ASK_SHORTCUT = "ask_liaison"  # message shortcut "Ask Liaison about this"
+
+# Expert suggestions and intros
+EXPERT_INTRO_ACTION = "expert_intro"  # "Ask for an intro": value = JSON ticket (encode_ticket)
+INTRO_ACCEPT_ACTION = "intro_accept"  # in the expert's DM: value = intro request id
+INTRO_DECLINE_ACTION = "intro_decline"  # in the expert's DM: value = intro request id
+EXPERT_HOME_ACTION = "expert_find_project"  # App Home "Find experts": value = project key
+# "Did you mean": value = the /expert text to re-run. Slack wants action ids unique within a block, so
+# each choice's id carries a ":N" suffix.
+EXPERT_PICK_PROJECT_ACTION = "expert_pick_project"
+INTRO_DECISION_BLOCK = "intro_decision"
+
+# The profile form
+PROFILE_EDIT_ACTION = "profile_edit"  # the "Edit profile" button; its value is not trusted
+PROFILE_ACTIONS_BLOCK = "profile_actions"
+PROFILE_MODAL = "profile_modal"  # private_metadata = JSON {"opened_by": Slack id}
+PROFILE_TITLE_INPUT = "title"  # same block id as TITLE_INPUT: they are in different modals
+DISCIPLINE_INPUT = "discipline"
+ORGANISATION_INPUT = "organisation"
+SECTOR_INPUT = "sector"
+EXPERTISE_INPUT = "expertise"
+PUBLICATIONS_INPUT = "publications"
+VISIBILITY_INPUT = "visibility"
+CAP_INPUT = "weekly_request_cap"

@@ -39,20 +39,20 @@ from bot.slack.blocks import (
     truncate,
     truncate_escaped,
 )
+from bot.slack.ids import (
+    CAP_INPUT,
+    DISCIPLINE_INPUT,
+    EXPERTISE_INPUT,
+    ORGANISATION_INPUT,
+    PROFILE_ACTIONS_BLOCK,
+    PROFILE_EDIT_ACTION,
+    PROFILE_MODAL,
+    PROFILE_TITLE_INPUT,
+    PUBLICATIONS_INPUT,
+    SECTOR_INPUT,
+    VISIBILITY_INPUT,
+)
 from bot.slack.modals import input_block, option, plain_text
-
-# Ids (ours alone: bot/slack/ids.py belongs to the shared surfaces).
-PROFILE_EDIT_ACTION = "profile_edit"  # the "Edit profile" button; its value is not trusted
-PROFILE_ACTIONS_BLOCK = "profile_actions"
-PROFILE_MODAL = "profile_modal"  # private_metadata = JSON {"opened_by": Slack id}
-TITLE_INPUT = "title"
-DISCIPLINE_INPUT = "discipline"
-ORGANISATION_INPUT = "organisation"
-SECTOR_INPUT = "sector"
-EXPERTISE_INPUT = "expertise"
-PUBLICATIONS_INPUT = "publications"
-VISIBILITY_INPUT = "visibility"
-CAP_INPUT = "weekly_request_cap"
 
 # What one Slack text input holds; longer stored texts are not offered for editing (they would be
 # saved cut) and are kept as they are.
@@ -324,7 +324,9 @@ def build_profile_modal(view: ProfileView, *, default_cap: int) -> Block:
         cap["initial_value"] = str(view.weekly_request_cap)
     blocks: list[Block] = [
         context(f"Profile of *{escape(view.name)}*. Your name comes from Liaison's directory."),
-        _text_input(TITLE_INPUT, "Title", view.title, MAX_TITLE, placeholder="e.g. Research Scientist"),
+        _text_input(
+            PROFILE_TITLE_INPUT, "Title", view.title, MAX_TITLE, placeholder="e.g. Research Scientist"
+        ),
         _text_input(
             DISCIPLINE_INPUT,
             "Discipline",
@@ -412,7 +414,7 @@ def parse_profile_submission(values: dict[str, Any]) -> ProfileEdit:
     visibility_state = _state(values, VISIBILITY_INPUT) or {}
     visibility = (visibility_state.get("selected_option") or {}).get("value")
     return ProfileEdit(
-        title=_text_value(values, TITLE_INPUT),
+        title=_text_value(values, PROFILE_TITLE_INPUT),
         discipline=_text_value(values, DISCIPLINE_INPUT),
         organisation=_text_value(values, ORGANISATION_INPUT),
         sector=sector,
@@ -426,7 +428,7 @@ def parse_profile_submission(values: dict[str, Any]) -> ProfileEdit:
 def field_errors(errors: dict[str, str]) -> dict[str, str]:
     """Field problems keyed by the modal's block ids (which are the field names)."""
     # Anything not tied to a field (e.g. "not in the directory") goes on the first input.
-    return {(name if name in FIELDS else TITLE_INPUT): message for name, message in errors.items()}
+    return {(name if name in FIELDS else PROFILE_TITLE_INPUT): message for name, message in errors.items()}
 
 
 def opened_by(metadata: str) -> str | None:

@@ -10,7 +10,7 @@ import re
 from slack_bolt import App
 
 from bot.settings import Settings
-from bot.slack.expert_blocks import (
+from bot.slack.ids import (
     EXPERT_HOME_ACTION,
     EXPERT_INTRO_ACTION,
     EXPERT_PICK_PROJECT_ACTION,

@@ -28,13 +28,8 @@ from bot.experts.expert_command import ALL_DISCIPLINES, ExpertMode, parse_expert
 from bot.models import ExpertVisibility, IntroRequest, IntroStatus, Person, Workspace
 from bot.services import Services
 from bot.settings import Settings
-from bot.slack.expert_blocks import (
-    EXPERT_HOME_ACTION,
-    EXPERT_INTRO_ACTION,
-    EXPERT_PICK_PROJECT_ACTION,
-    LOOKING_TEXT,
-    decode_ticket,
-)
+from bot.slack.expert_blocks import LOOKING_TEXT, decode_ticket
+from bot.slack.ids import EXPERT_HOME_ACTION, EXPERT_INTRO_ACTION, EXPERT_PICK_PROJECT_ACTION
 from bot.slack.notifier import build_notifier
 from tests.conftest import DEMO_NOW, add_public_project
 from tests.fakes.driver import SlackDriver, buttons_of, message_text

@@ -24,7 +24,7 @@ from bot.experts.intros.views import get_intro, list_intros
 from bot.models import AuditEntry, ExpertVisibility, IntroRequest, IntroStatus
 from bot.services import Services
 from bot.settings import Settings
-from bot.slack.expert_blocks import EXPERT_INTRO_ACTION, INTRO_ACCEPT_ACTION, INTRO_DECLINE_ACTION
+from bot.slack.ids import EXPERT_INTRO_ACTION, INTRO_ACCEPT_ACTION, INTRO_DECLINE_ACTION
 from bot.slack.notifier import build_notifier
 from tests.conftest import DEMO_NOW
 from tests.fakes.driver import Exchange, SlackDriver, buttons_of, message_text

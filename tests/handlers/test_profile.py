@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.experts.profile_version import profiles_version
 from bot.models import AuditEntry, ExpertVisibility, Person, Sector, Workspace
-from bot.slack import profile_blocks as ui
+from bot.slack import ids
 from tests.fakes.driver import Exchange, SlackDriver, buttons_of, message_text, opened_view
 from tests.fakes.slack_api import RESPONSE_URL_METHOD
 
@@ -114,7 +114,7 @@ def test_own_profile_shows_every_field_settings_and_an_edit_button(slack: SlackD
         "at most 3 intro requests a week (the workspace default)",
     ):
         assert expected in text, expected
-    assert [b["action_id"] for b in reply.buttons()] == [ui.PROFILE_EDIT_ACTION]
+    assert [b["action_id"] for b in reply.buttons()] == [ids.PROFILE_EDIT_ACTION]
     assert len(reply.reply["blocks"]) <= 50
 
 
@@ -193,7 +193,7 @@ def test_long_expertise_stays_within_slack_limits_and_is_not_offered_for_editing
     assert all(len(b["text"]["text"]) <= 3000 for b in reply["blocks"] if b["type"] == "section")
 
     view = opened_view(slack.command(OSEI, "/profile edit"))
-    assert ui.EXPERTISE_INPUT not in {b.get("block_id") for b in view["blocks"]}
+    assert ids.EXPERTISE_INPUT not in {b.get("block_id") for b in view["blocks"]}
     assert "kept as it is" in message_text({"view": view})
     saved = slack.submit(OSEI, view, _form(view, title="Senior Research Scientist"))
     assert saved.body == ""
@@ -243,18 +243,18 @@ def test_edit_opens_a_modal_prefilled_with_my_profile(slack: SlackDriver) -> Non
 
     view = opened_view(exchange)
     assert exchange.of("views.open")[0].params["trigger_id"]
-    assert view["callback_id"] == ui.PROFILE_MODAL and len(view["title"]["text"]) <= 24
+    assert view["callback_id"] == ids.PROFILE_MODAL and len(view["title"]["text"]) <= 24
     elements = {b["block_id"]: b["element"] for b in view["blocks"] if b["type"] == "input"}
-    assert elements[ui.TITLE_INPUT]["initial_value"] == "Research Scientist"
-    assert elements[ui.EXPERTISE_INPUT]["multiline"] is True
-    assert elements[ui.PUBLICATIONS_INPUT]["initial_value"] == f"{OSEI_PAPER_1}\n{OSEI_PAPER_2}"
-    assert elements[ui.SECTOR_INPUT]["type"] == "static_select"
-    assert elements[ui.SECTOR_INPUT]["initial_option"]["value"] == "industry"
-    assert elements[ui.VISIBILITY_INPUT]["type"] == "radio_buttons"
-    assert elements[ui.VISIBILITY_INPUT]["initial_option"]["value"] == "listed"
-    assert elements[ui.CAP_INPUT]["type"] == "number_input"
-    assert elements[ui.CAP_INPUT]["placeholder"]["text"] == "Workspace default: 3"
-    assert "initial_value" not in elements[ui.CAP_INPUT]
+    assert elements[ids.PROFILE_TITLE_INPUT]["initial_value"] == "Research Scientist"
+    assert elements[ids.EXPERTISE_INPUT]["multiline"] is True
+    assert elements[ids.PUBLICATIONS_INPUT]["initial_value"] == f"{OSEI_PAPER_1}\n{OSEI_PAPER_2}"
+    assert elements[ids.SECTOR_INPUT]["type"] == "static_select"
+    assert elements[ids.SECTOR_INPUT]["initial_option"]["value"] == "industry"
+    assert elements[ids.VISIBILITY_INPUT]["type"] == "radio_buttons"
+    assert elements[ids.VISIBILITY_INPUT]["initial_option"]["value"] == "listed"
+    assert elements[ids.CAP_INPUT]["type"] == "number_input"
+    assert elements[ids.CAP_INPUT]["placeholder"]["text"] == "Workspace default: 3"
+    assert "initial_value" not in elements[ids.CAP_INPUT]
     assert len(view["blocks"]) <= 100
 
 
@@ -263,7 +263,7 @@ def test_edit_button_opens_the_modal_for_whoever_clicks(slack: SlackDriver) -> N
 
     view = opened_view(slack.click(OSEI, button))
 
-    assert view["callback_id"] == ui.PROFILE_MODAL
+    assert view["callback_id"] == ids.PROFILE_MODAL
     assert json.loads(view["private_metadata"]) == {"opened_by": OSEI}
 
 
@@ -339,7 +339,7 @@ def test_resaving_text_that_slack_trims_is_not_a_change(
     version = _version(session_factory)
     view = opened_view(slack.command(OSEI, "/profile edit"))
     values = _form(view)
-    for block_id in (ui.TITLE_INPUT, ui.EXPERTISE_INPUT):
+    for block_id in (ids.PROFILE_TITLE_INPUT, ids.EXPERTISE_INPUT):
         state = values[block_id][block_id]
         state["value"] = state["value"].strip()
 
@@ -357,7 +357,7 @@ def test_clearing_the_cap_returns_to_the_workspace_default(
     with session_factory.begin() as session:
         _person(session, OSEI).weekly_request_cap = 7
     view = opened_view(slack.command(OSEI, "/profile edit"))
-    cap = next(b for b in view["blocks"] if b.get("block_id") == ui.CAP_INPUT)
+    cap = next(b for b in view["blocks"] if b.get("block_id") == ids.CAP_INPUT)
     assert cap["element"]["initial_value"] == "7"
 
     slack.submit(OSEI, view, _form(view, weekly_request_cap=None))
@@ -403,10 +403,10 @@ def test_invalid_fields_keep_the_modal_open_with_errors_and_change_nothing(
     )
 
     errors = _errors(rejected)
-    assert set(errors) == {ui.TITLE_INPUT, ui.PUBLICATIONS_INPUT, ui.CAP_INPUT}
-    assert "at most 200 characters" in errors[ui.TITLE_INPUT]
-    assert "listed twice" in errors[ui.PUBLICATIONS_INPUT]
-    assert "0 to 100" in errors[ui.CAP_INPUT]
+    assert set(errors) == {ids.PROFILE_TITLE_INPUT, ids.PUBLICATIONS_INPUT, ids.CAP_INPUT}
+    assert "at most 200 characters" in errors[ids.PROFILE_TITLE_INPUT]
+    assert "listed twice" in errors[ids.PUBLICATIONS_INPUT]
+    assert "0 to 100" in errors[ids.CAP_INPUT]
     assert not rejected.of("chat.postMessage")
     with session_factory() as session:
         person = _person(session, OSEI)
@@ -421,7 +421,7 @@ def test_forged_submission_cannot_change_someone_elses_profile(
     # Osei's form, submitted by Banerjee: refused outright, nobody's profile changes.
     view = opened_view(slack.command(OSEI, "/profile edit"))
     forged = slack.submit(BANERJEE, view, _form(view, title="Hijacked"))
-    assert "opened for someone else" in _errors(forged)[ui.TITLE_INPUT]
+    assert "opened for someone else" in _errors(forged)[ids.PROFILE_TITLE_INPUT]
 
     # With the metadata rewritten to pass as Banerjee's own form (or dropped), the edit can only ever
     # land on the submitter's own profile; Osei's stays as it was.
@@ -444,7 +444,7 @@ def test_submission_by_a_user_unknown_to_liaison_is_refused(
 
     refused = slack.submit(OUTSIDER, tampered, _form(view, title="Ghost"))
 
-    assert "not in Liaison's directory" in _errors(refused)[ui.TITLE_INPUT]
+    assert "not in Liaison's directory" in _errors(refused)[ids.PROFILE_TITLE_INPUT]
     with session_factory() as session:
         assert session.scalars(select(Person).where(Person.slack_id == OUTSIDER)).first() is None
         assert session.scalars(select(Person).where(Person.title == "Ghost")).first() is None
@@ -455,6 +455,6 @@ def test_edit_button_value_is_not_trusted(slack: SlackDriver) -> None:
 
     view = opened_view(slack.click(OSEI, button))
 
-    title = next(b for b in view["blocks"] if b.get("block_id") == ui.TITLE_INPUT)
+    title = next(b for b in view["blocks"] if b.get("block_id") == ids.PROFILE_TITLE_INPUT)
     assert title["element"]["initial_value"] == "Research Scientist"  # Osei's, not Banerjee's
     assert buttons_of(slack.command(BANERJEE, "/profile @kwame").reply["blocks"]) == []

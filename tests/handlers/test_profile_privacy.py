@@ -10,7 +10,6 @@ may reach Slack, while Novak is still suggested: the filter removes the hidden p
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -18,10 +17,9 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.experts.embeddings.hashing import HashingEmbedder
-from bot.experts.embeddings.sentence_transformers import SentenceTransformerEmbedder
 from bot.models import ExpertVisibility, Person
 from bot.services import Services
-from bot.slack import profile_blocks as ui
+from bot.slack import ids
 from tests.fakes.driver import Exchange, SlackDriver, opened_view
 from tests.fakes.slack_api import FakeSlackApi
 
@@ -71,33 +69,6 @@ def _ask(slack: SlackDriver, surface: str) -> Exchange:
     return exchange
 
 
-# -- with the real model: the question exactly as a user would type it, on the demo data -------------
-
-
-@pytest.fixture(scope="module")
-def real_embedder() -> Iterator[SentenceTransformerEmbedder]:
-    embedder = SentenceTransformerEmbedder()
-    embedder.start_loading()
-    assert embedder.wait_ready(timeout=240)
-    yield embedder
-
-
-@pytest.mark.slow
-def test_hidden_expert_is_never_named_for_gdpr_with_the_real_model(
-    slack: SlackDriver,
-    services: Services,
-    session_factory: sessionmaker[Session],
-    real_embedder: SentenceTransformerEmbedder,
-) -> None:
-    services.embedder = real_embedder
-    before = _sent(_ask(slack, "ask"))
-    assert f"<@{DUBOIS}>" in before and f"<@{NOVAK}>" in before  # both are experts while listed
-
-    _hide_in_db(session_factory, DUBOIS)
-
-    _assert_only_novak(_sent(_ask(slack, "ask")))
-
-
 # -- with the test embedder: every surface, and hiding through /profile --------------------------------
 
 
@@ -128,13 +99,13 @@ def test_hidden_expert_is_never_named_on_any_surface(
 def test_hiding_through_the_profile_form_removes_the_expert_at_once(slack: SlackDriver) -> None:
     assert f"<@{DUBOIS}>" in _sent(_ask(slack, "ask"))
     view = opened_view(slack.command(DUBOIS, "/profile edit"))
-    radio = next(b for b in view["blocks"] if b.get("block_id") == ui.VISIBILITY_INPUT)
+    radio = next(b for b in view["blocks"] if b.get("block_id") == ids.VISIBILITY_INPUT)
     hidden = next(o for o in radio["element"]["options"] if o["value"] == "hidden")
 
     saved = slack.submit(
         DUBOIS,
         view,
-        {ui.VISIBILITY_INPUT: {ui.VISIBILITY_INPUT: {"type": "radio_buttons", "selected_option": hidden}}},
+        {ids.VISIBILITY_INPUT: {ids.VISIBILITY_INPUT: {"type": "radio_buttons", "selected_option": hidden}}},
     )
 
     assert saved.body == ""

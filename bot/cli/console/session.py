@@ -156,7 +156,10 @@ class ConsoleSession:
     def stop(self) -> None:
         """Stop the scheduler and the fake API, and close the database connections."""
         if self._scheduler is not None:
-            self._scheduler.shutdown(wait=False)
+            # Let a running tick finish against the live fake first: stopped under it, its sends would
+            # retry a refused connection with back-off for half a minute before the process could exit.
+            # A tick is bounded by the client's timeouts and retries.
+            self._scheduler.shutdown(wait=True)
             self._scheduler = None
         self.fake.stop()
         if self._engine is not None:

@@ -91,7 +91,7 @@ def find_date_range(text: str, *, now: datetime, zone: ZoneInfo) -> tuple[DateRa
 
     Args:
         text: The question, casefolded, punctuation turned into spaces and spaces collapsed (as
-            `bot.questions.interpret.fold` leaves it).
+            `bot.domain.matching.fold` leaves it).
         now: The current instant, timezone-aware.
         zone: The asker's zone; day boundaries are the asker's.
 

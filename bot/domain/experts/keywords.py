@@ -12,13 +12,13 @@ distinct words of the directory (in C) plus the texts that contain the words it 
 
 from __future__ import annotations
 
-import re
 import threading
-import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
+
+from bot.domain.matching import fold
 
 # A text holding at least this share of the query's words is a keyword match: the person is suggested
 # even below the model's relevance floor, and the text is what explains the match.
@@ -36,20 +36,6 @@ PREFIX_SCORE = 90.0
 # Queries with more words than this (a project's description) are matched by meaning alone: no profile
 # text holds most of a paragraph's words, and matching them all would cost more than the ranking.
 MAX_QUERY_WORDS = 12
-
-
-_NOT_ASCII_ALNUM = re.compile(r"[^0-9a-z]+")
-
-
-def fold(text: str) -> str:
-    """Casefold, strip accents, turn punctuation into spaces and collapse runs of spaces."""
-    if text.isascii():
-        # The same result without decomposing every character: most profile texts are ASCII, and a
-        # directory's texts are all folded when its keywords are first matched.
-        return " ".join(_NOT_ASCII_ALNUM.sub(" ", text.lower()).split())
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    kept = (" " if not ch.isalnum() else ch for ch in decomposed if not unicodedata.combining(ch))
-    return " ".join("".join(kept).split())
 
 
 def query_words(query: str) -> list[str]:

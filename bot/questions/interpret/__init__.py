@@ -26,7 +26,6 @@ from bot.questions.interpret.exemplars import INTENT_EXEMPLARS, rank_intents
 from bot.questions.interpret.intents import CONFIDENT, NEEDS_PROJECT, Intent, SimilarityFn
 from bot.questions.interpret.interpretation import Entities, Interpretation, Reading
 from bot.questions.interpret.interpreter import interpret, projects_named
-from bot.questions.interpret.normalise import fold
 from bot.questions.interpret.readings import canonical_question, describe
 
 __all__ = [
@@ -45,7 +44,6 @@ __all__ = [
     "SimilarityFn",
     "canonical_question",
     "describe",
-    "fold",
     "index_directory",
     "interpret",
     "projects_named",

@@ -14,9 +14,8 @@ from functools import lru_cache
 
 from rapidfuzz import fuzz, process
 
-from bot.domain.matching import Candidate, MatchKind, match_name
+from bot.domain.matching import Candidate, MatchKind, fold, match_name
 from bot.questions.interpret.directory import Directory, MilestoneName
-from bot.questions.interpret.normalise import fold
 from bot.questions.interpret.vocabulary import FUNCTION_WORDS, is_content
 
 # Names fuzzily scored per phrase (see `NameIndex.shortlist`).

@@ -7,12 +7,12 @@ collecting on the way the user mentions, channel links and milestone ids (`KEY-N
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 
 from bot.domain.dates import DATE_WORDS
+from bot.domain.matching import fold
 from bot.questions.interpret.vocabulary import FUNCTION_WORDS, INTENT_WORDS
 
 _CONTRACTIONS = (
@@ -49,13 +49,6 @@ _MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 _CHANNEL = re.compile(r"<#([CG][A-Z0-9]+)(?:\|[^>]*)?>")
 _OTHER_ANGLE = re.compile(r"<[^>]*>")
 _MILESTONE_REF = re.compile(r"\b([a-z][a-z0-9_]{0,39})-(\d{1,6})\b")
-
-
-def fold(text: str) -> str:
-    """Casefold, strip accents, turn punctuation into spaces, collapse spaces."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    kept = (" " if not ch.isalnum() else ch for ch in decomposed if not unicodedata.combining(ch))
-    return " ".join("".join(kept).split())
 
 
 @dataclass(frozen=True)
