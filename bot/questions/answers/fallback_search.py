@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.access import Actor, visible_condition
+from bot.experts.embeddings.calibration import thresholds
 from bot.models import Blocker, Milestone, Project
 from bot.projects.project import STATUS_LABELS
 from bot.questions.answers.core import Answer, AnswerBuilder, AnswerRequest
@@ -17,9 +18,8 @@ from bot.questions.answers.experts import KEYWORD_FLOOR, keyword_score
 from bot.questions.interpret import Intent
 from bot.questions.search import rank_texts
 
-# Semantic search: hits below this cosine similarity are not shown (all-MiniLM-L6-v2: related texts
-# score 0.35 and up, unrelated ones under 0.2). The keyword fallback uses KEYWORD_FLOOR instead.
-SEARCH_FLOOR = 0.3
+# Semantic search shows no hit below the model's `record_search` threshold (bot.experts.embeddings
+# .calibration); the keyword fallback uses KEYWORD_FLOOR instead.
 
 
 def search_records(session: Session, actor: Actor) -> list[tuple[str, type, int]]:
@@ -59,7 +59,11 @@ def answer_search(request: AnswerRequest) -> Answer:
     records = search_records(request.session, request.actor)
     texts = [text for text, _, _ in records]
     if request.embedder is not None:
-        hits = [(i, s) for i, s in rank_texts(request.embedder, query, texts, top_k=3) if s >= SEARCH_FLOOR]
+        hits = [
+            (i, s)
+            for i, s in rank_texts(request.embedder, query, texts, top_k=3)
+            if s >= thresholds(request.embedder.model_name).record_search
+        ]
     else:
         scored = [(i, keyword_score(query, t)) for i, t in enumerate(texts)]
         hits = sorted(((i, s) for i, s in scored if s >= KEYWORD_FLOOR), key=lambda x: (-x[1], x[0]))[:3]

@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from enum import StrEnum
 
 from bot.domain.dates import DateRange
+from bot.experts.embeddings.calibration import DEFAULT_MODEL_NAME, thresholds
 from bot.questions.interpret.entities import EntityMatch
 
 
@@ -46,9 +47,9 @@ CONFIDENT = 0.6
 # a rule reading needs STRONG_RULE and a lead of RULE_MARGIN over the runner-up to stand on its own.
 STRONG_RULE = 2.0
 RULE_MARGIN = 1.0
-# Embedding second opinion (cosine similarity to the nearest exemplar of each intent). With
-# all-MiniLM-L6-v2, paraphrases of an exemplar score 0.55-0.9 and unrelated questions below 0.35.
-SIMILARITY_FLOOR = 0.45
+# Embedding second opinion (cosine similarity to the nearest exemplar of each intent): its floor is
+# the default model's, from the one table of thresholds (the exemplars were chosen with that model).
+SIMILARITY_FLOOR = thresholds(DEFAULT_MODEL_NAME).intent_similarity
 SIMILARITY_MARGIN = 0.04
 
 # Intent → similarity of the (masked) question to that intent's exemplars.
