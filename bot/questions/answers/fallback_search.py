@@ -59,11 +59,8 @@ def answer_search(request: AnswerRequest) -> Answer:
     records = search_records(request.session, request.actor)
     texts = [text for text, _, _ in records]
     if request.embedder is not None:
-        hits = [
-            (i, s)
-            for i, s in rank_texts(request.embedder, query, texts, top_k=3)
-            if s >= thresholds(request.embedder.model_name).record_search
-        ]
+        floor = thresholds(request.embedder.model_name).record_search
+        hits = [(i, s) for i, s in rank_texts(request.embedder, query, texts, top_k=3) if s >= floor]
     else:
         scored = [(i, keyword_score(query, t)) for i, t in enumerate(texts)]
         hits = sorted(((i, s) for i, s in scored if s >= KEYWORD_FLOOR), key=lambda x: (-x[1], x[0]))[:3]
