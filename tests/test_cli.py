@@ -24,13 +24,13 @@ from click.testing import CliRunner, Result
 from sqlalchemy import func, select
 
 from bot.cli.console.payloads import SlackPayloads
-from bot.cli.main import main
+from bot.cli.main import demo_file, main
 from bot.db import make_engine, make_session_factory
 from bot.models import Milestone, Person, Project
 from bot.schema import current_revision, head_revision
 from bot.slack.installations import InstallationKey
 from bot.slack.workspaces import forget_installation
-from tests.conftest import DEMO_FILE
+from tests.conftest import DEMO_FILE, REPO_ROOT
 from tests.fakes.slack_api import RESPONSE_URL_METHOD, FakeSlackApi
 
 LIAISON = Path(sys.executable).parent / "liaison"
@@ -604,3 +604,9 @@ def test_doctor_reports_a_bad_setting_and_still_checks_the_rest(
     assert any(line.startswith("warn") and "layout" in line for line in lines)  # worker role on SQLite
     assert any(line.startswith("ok") and "database" in line for line in lines)
     assert any(line.startswith("ok") and "worker role does not load it" in line for line in lines)
+
+
+def test_demo_loads_the_workspace_the_product_ships() -> None:
+    # Not the original-format copy in ../shared/examples, even in a checkout beside it.
+    assert demo_file() == REPO_ROOT / "bot" / "data" / "adtech-alliance.yaml"
+    assert demo_file().is_file()

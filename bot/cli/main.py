@@ -29,14 +29,17 @@ if TYPE_CHECKING:
     from bot.domain.reminders import ReminderPolicy
     from bot.experts.embeddings.cache import CachingEmbedder
 
-REPO_DEMO_FILE = Path(__file__).resolve().parents[3] / "shared" / "examples" / "adtech-alliance.yaml"
 PACKAGED_DEMO_FILE = Path(__file__).resolve().parents[1] / "data" / "adtech-alliance.yaml"
 logger = logging.getLogger(__name__)
 
 
 def demo_file() -> Path:
-    """The shared demo workspace when this is a checkout beside shared/, else the packaged copy."""
-    return REPO_DEMO_FILE if REPO_DEMO_FILE.is_file() else PACKAGED_DEMO_FILE
+    """The demo workspace the product ships (bot/data), extended as features need demo records.
+
+    The original-format copy in ../shared/examples stays importable (a compatibility test), but the demo
+    always shows the shipped one, so it never depends on what lies beside a checkout.
+    """
+    return PACKAGED_DEMO_FILE
 
 
 def _settings(database_url: str | None = None, *, require_slack: bool = False) -> Settings:
