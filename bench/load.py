@@ -474,7 +474,7 @@ def server_specs(
 
     Args:
         kind: "gunicorn" (production) or "serve" (`liaison serve`'s threaded server; bare Bolt then
-            runs on the same server class, `bot.serving.web.make_http_server`).
+            runs on the same server class, `bot.serving.http_server.make_http_server`).
         database_url: Liaison's database (migrated, with data).
         api_url: The fake Slack Web API.
         threads: `LIAISON_WEB_THREADS`, for both (gunicorn threads and listener pools).
@@ -671,7 +671,7 @@ def create_bare_bolt_app() -> WsgiApp:
 
 
 def serve_bare() -> None:
-    """Serve bare Bolt on `bot.serving.web`'s threaded server (the `--server serve` baseline).
+    """Serve bare Bolt on `bot.serving.http_server`'s threaded server (the `--server serve` baseline).
 
     Runs until SIGTERM.
     """
@@ -1058,7 +1058,7 @@ def render(results: list[RunResult], args: argparse.Namespace, command: str, loa
         f"gunicorn (`-c python:bot.serving.gunicorn_conf`: gthread), "
         f"{args.workers} worker × {args.threads} threads"
         if args.server == "gunicorn"
-        else "`liaison serve` (`bot.serving.web`'s server: one process, a thread per connection; "
+        else "`liaison serve` (`bot.serving.http_server`'s server: one process, a thread per connection; "
         "bare Bolt on the "
         f"same server class), listener pools of {args.threads} threads"
     )
