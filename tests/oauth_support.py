@@ -82,7 +82,7 @@ class OAuthWorld:
         """Install without a browser: Slack's code exchanged and stored as the redirect would."""
         flow = self.app.oauth_flow
         assert flow is not None
-        installation = flow.run_installation(self.slack_api.grant_install(team_id, **grant))
+        installation = flow.run_installation(self.slack_api.installs.grant_install(team_id, **grant))
         assert installation is not None
         flow.store_installation(BoltRequest(body=""), installation)
         return installation
@@ -102,7 +102,7 @@ def build_world(
 
     `token_expires_in` turns token rotation on in the fake (tokens it issues then expire).
     """
-    slack_api.register_oauth_app(CLIENT_ID, CLIENT_SECRET, token_expires_in=token_expires_in)
+    slack_api.installs.register_app(CLIENT_ID, CLIENT_SECRET, token_expires_in=token_expires_in)
     services = Services(settings=settings, session_factory=session_factory, clock=clock)
     client = build_web_client(settings, timeout=5)
     tokens = build_installation_tokens(services, client)
@@ -189,7 +189,9 @@ class Instance:
     def install(self, team_id: str | None, **grant: Any) -> Answer:
         """The whole browser flow: install link, consent (the fake grants a code), redirect back."""
         state, cookie = self.start_install()
-        return self.finish_install(self.world.slack_api.grant_install(team_id, **grant), state, cookie)
+        return self.finish_install(
+            self.world.slack_api.installs.grant_install(team_id, **grant), state, cookie
+        )
 
 
 def serve(

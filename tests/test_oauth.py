@@ -123,7 +123,7 @@ def test_install_stores_the_installation_and_creates_the_workspace(
 
     assert answer.status == 200
     assert b"Thank you!" in answer.body
-    (issued,) = slack_api.issued_tokens(TEAM_A)
+    (issued,) = slack_api.installs.issued_tokens(TEAM_A)
     with engine.connect() as connection:
         rows = connection.execute(select(slack_installations)).mappings().all()
         assert connection.execute(select(slack_oauth_states)).all() == []  # the state was consumed
@@ -142,7 +142,7 @@ def test_install_stores_the_installation_and_creates_the_workspace(
 def test_forged_state_is_refused_and_the_code_never_exchanged(
     instance: Instance, slack_api: FakeSlackApi, engine: Engine
 ) -> None:
-    code = slack_api.grant_install(TEAM_A)
+    code = slack_api.installs.grant_install(TEAM_A)
     forged = "00000000-0000-0000-0000-000000000000"
 
     answer = instance.finish_install(code, forged, f"slack-app-oauth-state={forged}")
@@ -156,7 +156,7 @@ def test_forged_state_is_refused_and_the_code_never_exchanged(
 def test_state_without_the_browsers_cookie_is_refused(instance: Instance, slack_api: FakeSlackApi) -> None:
     state, _cookie = instance.start_install()
 
-    answer = instance.finish_install(slack_api.grant_install(TEAM_A), state, cookie=None)
+    answer = instance.finish_install(slack_api.installs.grant_install(TEAM_A), state, cookie=None)
 
     assert answer.status == 400
     assert slack_api.calls("oauth.v2.access") == []
@@ -167,7 +167,7 @@ def test_expired_state_is_refused(instance: Instance, slack_api: FakeSlackApi, e
     with engine.begin() as connection:
         connection.execute(update(slack_oauth_states).values(expire_at=datetime(2000, 1, 1)))
 
-    answer = instance.finish_install(slack_api.grant_install(TEAM_A), state, cookie)
+    answer = instance.finish_install(slack_api.installs.grant_install(TEAM_A), state, cookie)
 
     assert answer.status == 401
     assert slack_api.calls("oauth.v2.access") == []
@@ -175,9 +175,9 @@ def test_expired_state_is_refused(instance: Instance, slack_api: FakeSlackApi, e
 
 def test_state_is_used_once(instance: Instance, slack_api: FakeSlackApi) -> None:
     state, cookie = instance.start_install()
-    assert instance.finish_install(slack_api.grant_install(TEAM_A), state, cookie).status == 200
+    assert instance.finish_install(slack_api.installs.grant_install(TEAM_A), state, cookie).status == 200
 
-    replayed = instance.finish_install(slack_api.grant_install(TEAM_A), state, cookie)
+    replayed = instance.finish_install(slack_api.installs.grant_install(TEAM_A), state, cookie)
 
     assert replayed.status == 401
     assert len(slack_api.calls("oauth.v2.access")) == 1
@@ -192,7 +192,7 @@ def test_install_started_on_one_instance_finishes_on_another(
     other = serve(oauth_settings(slack_api), session_factory, slack_api, clock)
     try:
         state, cookie = instance.start_install()
-        answer = other.finish_install(slack_api.grant_install(TEAM_B), state, cookie)
+        answer = other.finish_install(slack_api.installs.grant_install(TEAM_B), state, cookie)
     finally:
         stop(other)
 
@@ -244,7 +244,7 @@ def test_two_workspaces_with_the_same_project_key_never_see_each_other(
     _import(session_factory, _workspace_file(tmp_path, TEAM_B, "Bravo pricing model", "U0BOB"))
     assert instance.install(TEAM_A, team_name="Alpha").status == 200
     assert instance.install(TEAM_B, team_name="Bravo").status == 200
-    (token_b,) = slack_api.issued_tokens(TEAM_B)
+    (token_b,) = slack_api.installs.issued_tokens(TEAM_B)
     slack_api.reset()
 
     status = instance.post(
@@ -294,7 +294,7 @@ def test_org_wide_install_serves_every_team_of_the_org(
         workspace = session.scalars(select(Workspace)).one()
     assert (workspace.slack_team_id, workspace.name) == ("E0GRID", "Grid Alliance")
     _import(session_factory, _workspace_file(tmp_path, "E0GRID", "Grid privacy sandbox", "U0CAROL"))
-    (org_token,) = slack_api.issued_tokens("E0GRID")
+    (org_token,) = slack_api.installs.issued_tokens("E0GRID")
     slack_api.reset()
 
     payloads = instance.world.payloads("T0GRIDSALES")
@@ -326,7 +326,7 @@ def test_reinstall_keeps_the_workspace_and_its_data(
         assert session.scalars(select(Workspace.slack_team_id)).all() == [TEAM_A]
         assert session.scalars(select(Project.name)).all() == ["Alpha consent study"]
     # The newest installation (and its token) is the one used.
-    first, second = slack_api.issued_tokens(TEAM_A)
+    first, second = slack_api.installs.issued_tokens(TEAM_A)
     assert instance.world.tokens.bot_token_for_team(TEAM_A) == second.token
 
 
@@ -360,7 +360,7 @@ def test_tokens_codes_and_client_secret_never_reach_the_log(
     try:
         _import(session_factory, _workspace_file(tmp_path, TEAM_A, "Alpha consent study", "U0ALICE"))
         state, cookie = served.start_install()
-        code = slack_api.grant_install(TEAM_A)
+        code = slack_api.installs.grant_install(TEAM_A)
         assert served.finish_install(code, state, cookie).status == 200
         # A request (authorize, rotation of the 60-second token) and a job's lookup.
         served.post(served.world.payloads(TEAM_A).slash_command("/project", "status pcm", user_id="U0ALICE"))
@@ -372,7 +372,7 @@ def test_tokens_codes_and_client_secret_never_reach_the_log(
     output = captured_log.getvalue()
     assert "rotated the Slack tokens of team T0ALPHA" in output
     secrets = [CLIENT_SECRET, code]
-    for issued in slack_api.issued_tokens():
+    for issued in slack_api.installs.issued_tokens():
         secrets += [issued.token, issued.token.split("-", 1)[1], issued.refresh_token or "-"]
     assert [secret for secret in secrets if secret in output] == []
 
@@ -386,7 +386,7 @@ def test_tokens_are_encrypted_at_rest(
 
     world.install_directly(TEAM_A)
 
-    (issued,) = slack_api.issued_tokens(TEAM_A)
+    (issued,) = slack_api.installs.issued_tokens(TEAM_A)
     assert issued.refresh_token
     with engine.connect() as connection:
         stored = [
@@ -497,14 +497,14 @@ def test_runtime_in_oauth_mode_serves_installs_and_shares_tokens_with_the_jobs(
 ) -> None:
     url = f"sqlite:///{tmp_path / 'liaison.db'}"
     upgrade_database(url)
-    slack_api.register_oauth_app(CLIENT_ID, CLIENT_SECRET)
+    slack_api.installs.register_app(CLIENT_ID, CLIENT_SECRET)
     runtime = build_runtime(oauth_settings(slack_api, database_url=url), load_model=False)
     try:
         assert runtime.app is not None and runtime.app.oauth_flow is not None
         statuses: list[str] = []
         environ = {"PATH_INFO": "/slack/install", "REQUEST_METHOD": "GET", "wsgi.input": io.BytesIO()}
         runtime(environ, lambda status, _headers: statuses.append(status))
-        code = slack_api.grant_install(TEAM_A)
+        code = slack_api.installs.grant_install(TEAM_A)
         installation = runtime.app.oauth_flow.run_installation(code)
         assert installation is not None
         runtime.app.oauth_flow.store_installation(BoltRequest(body=""), installation)
@@ -512,7 +512,7 @@ def test_runtime_in_oauth_mode_serves_installs_and_shares_tokens_with_the_jobs(
         assert statuses == ["302 Found"]
         notifier = runtime.services.notifier
         assert notifier is not None
-        assert notifier.client_for(TEAM_A).token == slack_api.issued_tokens(TEAM_A)[0].token
+        assert notifier.client_for(TEAM_A).token == slack_api.installs.issued_tokens(TEAM_A)[0].token
         with pytest.raises(NotInstalledError):
             notifier.client_for(TEAM_B)
     finally:
@@ -535,7 +535,7 @@ def test_cli_reencrypts_stored_tokens_with_the_first_key(
             clock,
         )
         world.install_directly(TEAM_A)
-        (issued,) = slack_api.issued_tokens(TEAM_A)
+        (issued,) = slack_api.installs.issued_tokens(TEAM_A)
         env = {
             "DATABASE_URL": url,
             "SLACK_CLIENT_ID": CLIENT_ID,

@@ -148,7 +148,7 @@ def test_reinstall_after_uninstall_plans_the_reminders_again(
 ) -> None:
     planned = _planned(session_factory)
     _event(instance, {"type": "app_uninstalled"})
-    slack_api.revoke_team(TEAM)
+    slack_api.installs.revoke_team(TEAM)
 
     instance.world.install_directly(TEAM)
 
@@ -159,7 +159,7 @@ def test_reinstall_after_uninstall_plans_the_reminders_again(
     report = run_reminder_tick(instance.world.services, now=BIDSHADE_2_DUE_REMINDER)
     assert report.sent == 1
     (post,) = slack_api.calls("chat.postMessage")
-    assert post.authorization == f"Bearer {slack_api.issued_tokens(TEAM)[-1].token}"
+    assert post.authorization == f"Bearer {slack_api.installs.issued_tokens(TEAM)[-1].token}"
 
 
 def test_due_reminder_of_a_workspace_without_installation_is_cancelled_not_retried(
@@ -207,7 +207,7 @@ def test_tokens_revoked_for_users_only_keeps_the_bot_working(
     _event(instance, {"type": "tokens_revoked", "tokens": {"oauth": ["U0INSTALLER"], "bot": []}})
 
     (installation,) = _rows(engine, slack_installations)
-    assert installation["bot_token"] == slack_api.issued_tokens(TEAM)[0].token
+    assert installation["bot_token"] == slack_api.installs.issued_tokens(TEAM)[0].token
     assert _planned(session_factory) == planned
     assert run_reminder_tick(instance.world.services, now=BIDSHADE_2_DUE_REMINDER).sent == 1
 

@@ -32,7 +32,7 @@ DAY = 12 * 3600
 
 
 def _later_tokens_live_long(slack_api: FakeSlackApi) -> None:
-    slack_api.register_oauth_app(CLIENT_ID, CLIENT_SECRET, token_expires_in=DAY)
+    slack_api.installs.register_app(CLIENT_ID, CLIENT_SECRET, token_expires_in=DAY)
 
 
 def _refreshes(slack_api: FakeSlackApi) -> int:
@@ -60,12 +60,12 @@ def world(
 def test_job_rotates_an_expiring_token_and_sends_with_the_new_one(
     world: OAuthWorld, slack_api: FakeSlackApi, engine: Engine
 ) -> None:
-    (old,) = slack_api.issued_tokens(TEAM)
+    (old,) = slack_api.installs.issued_tokens(TEAM)
 
     assert send_due_reminders(world.services, now=BIDSHADE_2_DUE_REMINDER) == 1
 
     assert _refreshes(slack_api) == 1
-    old, new = slack_api.issued_tokens(TEAM)
+    old, new = slack_api.installs.issued_tokens(TEAM)
     assert {c.authorization for c in slack_api.calls("chat.postMessage")} == {f"Bearer {new.token}"}
     # The fake refuses the old token from now on; the stored installation holds the new one.
     with pytest.raises(SlackApiError) as refused:
@@ -148,7 +148,7 @@ def test_processes_rotating_at_once_on_postgresql_refresh_once(
             engine.dispose()
 
     assert _refreshes(slack_api) == 1
-    _first, current = slack_api.issued_tokens(TEAM_A)
+    _first, current = slack_api.installs.issued_tokens(TEAM_A)
     assert tokens == [current.token] * 6
     assert current.error is None
 
@@ -179,6 +179,6 @@ def test_refresh_refused_because_another_process_used_it_recovers(
             engine.dispose()
 
     assert _refreshes(slack_api) == 2
-    _first, current = slack_api.issued_tokens(TEAM_A)
+    _first, current = slack_api.installs.issued_tokens(TEAM_A)
     assert results == {"slow": current.token, "fast": current.token}
     assert current.error is None

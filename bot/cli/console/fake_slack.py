@@ -10,12 +10,13 @@ Posted messages are kept per conversation (a user id means the app's DM, `D…`)
 Slack's pace of about one post per second per channel (`limit_channel_rate`) and fail a share of calls
 at random (`chaos`).
 
-For installs into several workspaces it plays Slack's OAuth side too (`register_oauth_app`; the
-state lives in `bot.cli.console.fake_slack_oauth`): it grants install codes (`grant_install`, what
-Slack's consent page would redirect with), exchanges them and refresh tokens in `oauth.v2.access` (bot
-tokens that expire when rotation is on), answers `auth.test` with each issued token's own team, and
-refuses tokens that were revoked (`revoke`, `token_revoked`), rotated away (`invalid_auth`) or expired
-(`token_expired`) on every method. Tokens it did not issue are answered as before, for the default team.
+For installs into several workspaces it plays Slack's OAuth side too, through its `installs`
+(`bot.cli.console.fake_slack_oauth`): after `installs.register_app` it grants install codes
+(`installs.grant_install`, what Slack's consent page would redirect with), exchanges them and refresh
+tokens in `oauth.v2.access` (bot tokens that expire when rotation is on), answers `auth.test` with each
+issued token's own team, and refuses tokens that were revoked (`installs.revoke`, `token_revoked`),
+rotated away (`invalid_auth`) or expired (`installs.expire`, `token_expired`) on every method. Tokens
+it did not issue are answered as before, for the default team.
 
 The HTTP plumbing (paths, body parsing, writing the answer) is `bot.cli.console.fake_slack_http`; this
 module decides how each call is answered.
@@ -33,7 +34,7 @@ from http.server import ThreadingHTTPServer
 from typing import Any
 
 from bot.cli.console.fake_slack_http import RESPONSE_URL_METHOD, WebApiReply, start_web_api_server
-from bot.cli.console.fake_slack_oauth import FakeSlackInstalls, IssuedToken
+from bot.cli.console.fake_slack_oauth import FakeSlackInstalls
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,8 @@ class FakeSlackApi:
         self._listeners: list[Callable[[RecordedCall], None]] = []
         self._condition = threading.Condition(self._lock)
         self._server: ThreadingHTTPServer | None = None
-        self._installs = FakeSlackInstalls()
+        # Slack's OAuth side: apps, install codes and the tokens issued (tests drive it directly).
+        self.installs = FakeSlackInstalls()
 
     # -- lifecycle -------------------------------------------------------------------------------
     def start(self) -> FakeSlackApi:
@@ -182,83 +184,6 @@ class FakeSlackApi:
         """Call `listener` for every successfully answered call (the console prints them)."""
         with self._lock:
             self._listeners.append(listener)
-
-    # -- OAuth (installs into several workspaces) -------------------------------------------------
-    def register_oauth_app(
-        self,
-        client_id: str,
-        client_secret: str,
-        *,
-        token_expires_in: int | None = None,
-        app_id: str = "A0LIAISON",
-        invalidate_on_refresh: bool = True,
-    ) -> None:
-        """Accept `oauth.v2.access` for this app.
-
-        Args:
-            client_id: The app's client id.
-            client_secret: Its secret (checked like Slack does, from HTTP Basic auth or the form).
-            token_expires_in: Seconds a bot token lives (token rotation on: refresh tokens are issued);
-                None issues tokens that never expire.
-            app_id: Reported in the exchange.
-            invalidate_on_refresh: Refuse a token once it was refreshed away (stricter than Slack, which
-                lets it live until it expires; it makes a test see which token a caller used).
-        """
-        self._installs.register_app(
-            client_id,
-            client_secret,
-            token_expires_in=token_expires_in,
-            app_id=app_id,
-            invalidate_on_refresh=invalidate_on_refresh,
-        )
-
-    def grant_install(
-        self,
-        team_id: str | None,
-        *,
-        team_name: str = "",
-        enterprise_id: str | None = None,
-        enterprise_name: str | None = None,
-        org_wide: bool = False,
-        installer: str = "U0INSTALLER",
-    ) -> str:
-        """What Slack's consent page does when an admin approves: a one-time code for `oauth.v2.access`.
-
-        Args:
-            team_id: The installing workspace (None for an org-wide install).
-            team_name: Its name.
-            enterprise_id: Its Enterprise Grid org, if any.
-            enterprise_name: The org's name.
-            org_wide: An org-wide install (`is_enterprise_install`).
-            installer: Who approved.
-
-        Returns:
-            The code the browser brings to the redirect URL.
-        """
-        return self._installs.grant_install(
-            team_id,
-            team_name=team_name,
-            enterprise_id=enterprise_id,
-            enterprise_name=enterprise_name,
-            org_wide=org_wide,
-            installer=installer,
-        )
-
-    def issued_tokens(self, team_id: str | None = None) -> list[IssuedToken]:
-        """Tokens issued so far (oldest first), optionally of one team or org."""
-        return self._installs.issued_tokens(team_id)
-
-    def revoke(self, token: str) -> None:
-        """Revoke a token (and its refresh token): Slack answers `token_revoked` from now on."""
-        self._installs.revoke(token)
-
-    def revoke_team(self, team_id: str) -> None:
-        """Revoke every token issued to a team (or org): what uninstalling does on Slack's side."""
-        self._installs.revoke_team(team_id)
-
-    def expire(self, token: str) -> None:
-        """Make a token expire now (`token_expired`)."""
-        self._installs.expire(token)
 
     def _add_fault(self, method: str, fault: _Fault) -> None:
         with self._lock:
@@ -437,8 +362,8 @@ class FakeSlackApi:
         self, method: str, params: dict[str, Any], authorization: str | None = None
     ) -> dict[str, Any]:
         if method == "oauth.v2.access":
-            return self._installs.access(params, authorization)
-        refused = self._installs.token_error(authorization)
+            return self.installs.access(params, authorization)
+        refused = self.installs.token_error(authorization)
         if refused is not None:
             return {"ok": False, "error": refused}
         with self._lock:
@@ -448,7 +373,7 @@ class FakeSlackApi:
             return {"ok": True, **override}
         ts = f"{int(time.time())}.{next(self._ts):06d}"
         if method == "auth.test":
-            issued = self._installs.auth_test(authorization)
+            issued = self.installs.auth_test(authorization)
             if issued is not None:
                 return issued
             return {

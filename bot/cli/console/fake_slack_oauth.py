@@ -74,7 +74,17 @@ class FakeSlackInstalls:
         app_id: str = "A0LIAISON",
         invalidate_on_refresh: bool = True,
     ) -> None:
-        """Accept `oauth.v2.access` for this app (see `FakeSlackApi.register_oauth_app`)."""
+        """Accept `oauth.v2.access` for this app.
+
+        Args:
+            client_id: The app's client id.
+            client_secret: Its secret (checked like Slack does, from HTTP Basic auth or the form).
+            token_expires_in: Seconds a bot token lives (token rotation on: refresh tokens are issued);
+                None issues tokens that never expire.
+            app_id: Reported in the exchange.
+            invalidate_on_refresh: Refuse a token once it was refreshed away (stricter than Slack, which
+                lets it live until it expires; it makes a test see which token a caller used).
+        """
         with self._lock:
             self._app = _OAuthApp(client_id, client_secret, app_id, token_expires_in, invalidate_on_refresh)
 
@@ -88,7 +98,19 @@ class FakeSlackInstalls:
         org_wide: bool = False,
         installer: str = "U0INSTALLER",
     ) -> str:
-        """A one-time code for `oauth.v2.access` (see `FakeSlackApi.grant_install`)."""
+        """What Slack's consent page does when an admin approves: a one-time code for `oauth.v2.access`.
+
+        Args:
+            team_id: The installing workspace (None for an org-wide install).
+            team_name: Its name.
+            enterprise_id: Its Enterprise Grid org, if any.
+            enterprise_name: The org's name.
+            org_wide: An org-wide install (`is_enterprise_install`).
+            installer: Who approved.
+
+        Returns:
+            The code the browser brings to the redirect URL.
+        """
         code = f"{int(time.time())}.{secrets.token_hex(8)}"
         grant = IssuedToken(
             token="",
