@@ -3,9 +3,9 @@
 Everything else about a command is derived from its entry here: the setting that renames it
 (`LIAISON_<KEY>_COMMAND`, read by `bot.settings`), its line in the Slack app manifest
 (`bot.slack.manifest`, hence `manifest.yml` and `liaison manifest`), its rows in `/liaison help`
-(`bot.slack.help`), and its Bolt registration (`handlers.commands` registers one listener per entry,
-found by key). A test checks that every entry has a listener and that the committed manifest equals the
-generated one.
+(`bot.slack.help`), and its Bolt registration (`handlers.commands` registers the entry's `listener`;
+the interpreter's by default, whose subcommand tables are in `bot.slack.commands`). Tests check that
+every listener kind has a function and that the committed manifest equals the generated one.
 
 Help rows are templates: `{cmd}` is this command's configured name, `{project}`, `{milestone}`, … any
 other command's, so renamed commands show their real names everywhere.
@@ -15,6 +15,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Listener(StrEnum):
+    """Which Bolt listener answers a command (handlers/commands.py maps each to its function)."""
+
+    # The command interpreter (bot.slack.commands): subcommands answered in one ephemeral reply.
+    INTERPRETER = "interpreter"
+    ASK = "ask"  # a question in plain language; may wait for the model
+    EXPERT = "expert"  # expert suggestions; may wait for the model
+    PROFILE = "profile"  # a profile, or its form
 
 
 @dataclass(frozen=True)
@@ -26,6 +37,7 @@ class SlashCommand:
     description: str
     usage_hint: str
     help: tuple[tuple[str, str], ...] = ()
+    listener: Listener = Listener.INTERPRETER
 
     @property
     def setting(self) -> str:
@@ -92,6 +104,7 @@ COMMANDS: tuple[SlashCommand, ...] = (
             ("@liaison who leads bid shading?", "in a channel or thread (answered in the thread), or DM me"),
             ("Ask Liaison about this", "message shortcut: answers that message, only you see it"),
         ),
+        listener=Listener.ASK,
     ),
     SlashCommand(
         key="expert",
@@ -104,6 +117,7 @@ COMMANDS: tuple[SlashCommand, ...] = (
             ("{cmd} project pcm all-disciplines", "include the disciplines already on the project"),
             ("Ask for an intro", "button on a suggestion: they accept or decline; accepted means a group DM"),
         ),
+        listener=Listener.EXPERT,
     ),
     SlashCommand(
         key="profile",
@@ -115,6 +129,7 @@ COMMANDS: tuple[SlashCommand, ...] = (
             ("{cmd} edit", "change it: expertise, publications, visibility, intro requests a week (a form)"),
             ("{cmd} @someone", "a colleague's profile"),
         ),
+        listener=Listener.PROFILE,
     ),
 )
 COMMANDS_BY_KEY: Mapping[str, SlashCommand] = {command.key: command for command in COMMANDS}

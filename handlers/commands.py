@@ -12,7 +12,7 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
-from bot.commands import COMMANDS
+from bot.commands import COMMANDS, Listener
 from bot.services import Services
 from bot.settings import Settings
 from bot.slack.answer_publisher import respond_answer
@@ -26,7 +26,7 @@ from handlers.profiles import handle_profile_command
 def register(app: App, settings: Settings) -> None:
     """Register every declared slash command's listener under the command's configured name."""
     for command in COMMANDS:
-        app.command(settings.commands[command.key])(LISTENERS[command.key])
+        app.command(settings.commands[command.key])(LISTENERS[command.listener])
 
 
 def handle_slash_command(
@@ -86,13 +86,10 @@ def handle_ask_command(
     respond_answer(respond, services, question)
 
 
-# The listener of each declared command, by key (tests/test_commands_registry.py checks they match).
-LISTENERS: dict[str, Callable[..., None]] = {
-    "project": handle_slash_command,
-    "milestone": handle_slash_command,
-    "blocker": handle_slash_command,
-    "help": handle_slash_command,
-    "ask": handle_ask_command,
-    "expert": handle_expert_command,
-    "profile": handle_profile_command,
+# The function of each kind of command listener (tests/test_commands_registry.py checks they match).
+LISTENERS: dict[Listener, Callable[..., None]] = {
+    Listener.INTERPRETER: handle_slash_command,
+    Listener.ASK: handle_ask_command,
+    Listener.EXPERT: handle_expert_command,
+    Listener.PROFILE: handle_profile_command,
 }

@@ -8,7 +8,7 @@ from slack_bolt import App
 
 from bot.app import create_app
 from bot.cli.console.payloads import SlackPayloads
-from bot.commands import COMMANDS, CommandNames
+from bot.commands import COMMANDS, CommandNames, Listener
 from bot.services import Services
 from bot.settings import Settings
 from bot.slack.client import build_web_client
@@ -21,8 +21,15 @@ from tests.fakes.slack_api import FakeSlackApi
 RENAMED = {"project": "/proj", "help": "/liaison-help", "expert": "/who-knows"}
 
 
-def test_every_declared_command_has_exactly_its_listener() -> None:
-    assert set(LISTENERS) == {command.key for command in COMMANDS}
+def test_every_kind_of_listener_has_its_function_and_every_command_a_kind() -> None:
+    assert set(LISTENERS) == set(Listener)
+    assert {command.listener for command in COMMANDS} == set(Listener)
+    assert {c.key for c in COMMANDS if c.listener is Listener.INTERPRETER} == {
+        "project",
+        "milestone",
+        "blocker",
+        "help",
+    }
 
 
 def test_every_declared_command_is_in_the_manifest_under_its_configured_name() -> None:
