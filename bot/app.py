@@ -17,6 +17,7 @@ from bot.services import Services
 from bot.settings import Settings
 from bot.slack.client import build_web_client
 from bot.slack.installations import InstallationTokens
+from bot.slack.replay import once_per_event
 from bot.slack.workspaces import OrgTeams
 from handlers import register_all
 
@@ -97,6 +98,7 @@ def create_app(
         **oauth,
     )
     app.use(_inject_services(services, installations))
+    app.use(once_per_event(services.session_factory, services.clock))
     if installations is not None:
         app.use(_record_org_teams(OrgTeams(services.session_factory), services))
     register_all(app, settings)

@@ -14,7 +14,6 @@ from bot.slack.answer_publisher import is_direct_message, post_answer
 from bot.slack.home_publisher import publish_homes
 from bot.slack.installations import InstallationKey, InstallationTokens
 from bot.slack.questions import Question
-from bot.slack.replay import claim_once
 from bot.slack.workspaces import forget_installation
 
 
@@ -55,12 +54,10 @@ def _from_a_bot(event: dict[str, Any], context: BoltContext) -> bool:
 def handle_app_mention(
     event: dict[str, Any], body: dict[str, Any], client: WebClient, context: BoltContext, services: Services
 ) -> None:
-    """@liaison in a channel or thread: answer in the thread, once per event despite Slack's retries."""
+    """@liaison in a channel or thread: answer in the thread (once: `bot.slack.replay.once_per_event`)."""
     # Events need no ack body: Bolt acknowledges them itself before (or, in tests, after) this runs.
     if _from_a_bot(event, context) or is_direct_message(event.get("channel")):
         return  # a mention inside a DM is answered as that DM's message
-    if not claim_once(services.session_factory, f"event:{body.get('event_id')}", services.clock.now()):
-        return
     post_answer(
         client,
         services,
@@ -73,11 +70,9 @@ def handle_app_mention(
 def handle_direct_message(
     event: dict[str, Any], body: dict[str, Any], client: WebClient, context: BoltContext, services: Services
 ) -> None:
-    """A message in Liaison's DM (`message.im`): answer it there, once per event."""
+    """A message in Liaison's DM (`message.im`): answer it there (once per event, like every event)."""
     if event.get("channel_type") != "im" or event.get("subtype") or _from_a_bot(event, context):
         return  # edits, deletions, joins and bot posts are not questions
-    if not claim_once(services.session_factory, f"event:{body.get('event_id')}", services.clock.now()):
-        return
     post_answer(
         client,
         services,

@@ -27,9 +27,9 @@ A request to `/slack/events` passes, in this order, and the cheap refusals come 
    action timestamps, and cannot change without breaking the signature) is claimed once in the
    database (`bot.slack.replay.claim_once`, shared by every instance); a repeat is acked with an empty
    200 and not acted on. Events retried by Slack (`X-Slack-Retry-Num`) are exempt here: their body is the same
-   by design, and the event handlers already drop repeats by `event_id` (the header is not signed, but
-   a replayed event that carries it gains nothing: events act once per `event_id`, or, like App Home
-   publishing, are idempotent). Events and synchronous requests (step 4) are claimed before the ack,
+   by design, and the app drops every repeated event by its `event_id` before any listener runs
+   (`bot.slack.replay.once_per_event`), so a replayed event that carries the (unsigned) header gains
+   nothing. Events and synchronous requests (step 4) are claimed before the ack,
    answering 503 when the database is out of reach (Slack retries events). Slash commands, clicks and
    shortcuts, which Slack never retries, are claimed after their ack, first thing on the listener pool;
    a database out of reach is then told to the user through `response_url` and the listener does not

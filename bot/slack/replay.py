@@ -7,11 +7,15 @@ The primary key makes the check atomic across threads and processes.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
+from slack_bolt.response import BoltResponse
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.clock import Clock
 from bot.models import ProcessedRequest
 
 
@@ -23,3 +27,25 @@ def claim_once(session_factory: sessionmaker[Session], key: str, now: datetime) 
     except IntegrityError:
         return False
     return True
+
+
+def once_per_event(session_factory: sessionmaker[Session], clock: Clock) -> Callable[..., BoltResponse]:
+    """A Bolt global middleware: every Events API delivery acts once per `event_id`.
+
+    Slack retries an event (with `X-Slack-Retry-Num`) when its ack was slow or lost, the first retry
+    possibly while the original still runs; a repeat is answered 200 without reaching any listener, for
+    every event type (App Home publishing, uninstalls and revoked tokens as much as questions). The
+    claim is in the database, so it holds across threads, processes and instances.
+
+    Args:
+        session_factory: Where the claims are recorded (`processed_request`).
+        clock: The current instant for the claim's record.
+    """
+
+    def drop_repeated_events(body: dict[str, Any], next: Callable[[], BoltResponse]) -> BoltResponse:
+        event_id = body.get("event_id") if body.get("type") == "event_callback" else None
+        if event_id and not claim_once(session_factory, f"event:{event_id}", clock.now()):
+            return BoltResponse(status=200, body="")
+        return next()
+
+    return drop_repeated_events

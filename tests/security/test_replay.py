@@ -2,7 +2,8 @@
 
 The WSGI layer claims the SHA-256 of each body once in the database (`processed_request`), so the
 check holds across threads and across instances sharing PostgreSQL. Slack's own event retries keep
-their `X-Slack-Retry-Num` route: they pass this layer and the event handlers drop them by `event_id`.
+their `X-Slack-Retry-Num` route: they pass this layer, and the app drops every repeated event by its
+`event_id` before any listener runs (`bot.slack.replay.once_per_event`).
 """
 
 from __future__ import annotations
@@ -98,9 +99,55 @@ def test_slack_event_retry_passes_and_is_deduplicated_by_event_id(
     answers = slack_api.calls("chat.postMessage") + slack_api.calls("chat.postEphemeral")
     assert len(answers) == 1
     outcomes = _outcomes(served)
-    # The retry reached Bolt (where the handler dropped it by event_id); the replay did not.
+    # The retry reached Bolt (which dropped it by event_id); the replay did not.
     assert outcomes[("event", "accepted")] == 2
     assert outcomes[("event", "replay")] == 1
+
+
+def test_app_home_opened_retried_twenty_times_publishes_once(
+    pool: ServerPool, services: Services, payloads: SlackPayloads, slack_api: FakeSlackApi, demo: None
+) -> None:
+    served = pool.start(services)
+    opened = {"type": "app_home_opened", "user": "U02ECBANE", "channel": "D0HOME", "tab": "home"}
+
+    first = served.post(payloads.event(opened, event_id="Ev0HOMEOPEN1"))
+    retries = [
+        served.post(payloads.event(opened, event_id="Ev0HOMEOPEN1", retry_num=1 + n % 3)) for n in range(20)
+    ]
+    other = served.post(payloads.event(opened, event_id="Ev0HOMEOPEN2"))  # a new opening: acted on
+
+    assert {reply.status for reply in [first, *retries, other]} == {200}
+    assert len(slack_api.calls("views.publish")) == 2
+
+
+@pytest.mark.parametrize(
+    "event", [{"type": "app_uninstalled"}, {"type": "tokens_revoked", "tokens": {"bot": ["U0LIAISONBOT"]}}]
+)
+def test_install_ending_events_act_once_per_event_id_despite_retry_headers(
+    pool: ServerPool,
+    services: Services,
+    payloads: SlackPayloads,
+    demo: None,
+    monkeypatch: pytest.MonkeyPatch,
+    event: dict[str, object],
+) -> None:
+    import handlers.events
+
+    forgotten: list[object] = []
+    real = handlers.events.forget_installation
+
+    def counting(*args: object, **kwargs: object) -> object:
+        forgotten.append(kwargs)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(handlers.events, "forget_installation", counting)
+    served = pool.start(services)
+
+    replies = [served.post(payloads.event(event, event_id="Ev0ENDING"))]
+    replies += [served.post(payloads.event(event, event_id="Ev0ENDING", retry_num=n)) for n in (1, 2, 3)]
+
+    assert {reply.status for reply in replies} == {200}
+    assert len(forgotten) == 1
 
 
 @pytest.fixture
