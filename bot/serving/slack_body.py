@@ -1,7 +1,8 @@
 """Reading a verified Slack request body: what kind of request it is, and where its user can be told.
 
 Slack sends JSON envelopes (events, `url_verification`) and form-encoded bodies (slash commands,
-`ssl_check`, and interactions, whose `payload` field holds JSON). These helpers never raise on a
+`ssl_check`, and interactions, whose `payload` field holds JSON). `malformed_reason` tells a body no
+Slack request looks like (refused with 400 before any listener); the other helpers never raise on a
 body they cannot make sense of: they answer "other" or None.
 """
 
@@ -28,7 +29,7 @@ def slack_kind(body: str) -> str:
     if stripped.startswith("{"):
         try:
             envelope = json.loads(stripped)
-        except ValueError:
+        except (ValueError, RecursionError):
             return "other"
         kind = envelope.get("type") if isinstance(envelope, dict) else None
         return {"event_callback": "event", "url_verification": "url_verification"}.get(str(kind), "other")
@@ -56,6 +57,36 @@ def _interaction_payload(form: dict[str, list[str]]) -> dict[str, Any] | None:
         return None
     try:
         payload = json.loads(form["payload"][0])
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: JSON nested thousands of levels deep
         return None
     return payload if isinstance(payload, dict) else None
+
+
+def malformed_reason(body: str) -> str | None:
+    """Why a (signed) body is no Slack request a listener can be given, or None when it may be.
+
+    Refused: a JSON envelope that does not parse (including JSON nested too deep to parse) or is not
+    an object; an interaction whose `payload` does not parse or is not an object; a form submission or
+    closing whose view carries no `state.values` object. Slack never sends these, but a signed body is
+    not proof of a well-formed one (a leaked secret, a buggy proxy), and each would otherwise fail
+    inside a listener as a server error.
+    """
+    stripped = body.lstrip()
+    if stripped.startswith(("{", "[")):
+        try:
+            envelope = json.loads(stripped)
+        except (ValueError, RecursionError):
+            return "the JSON body does not parse"
+        return None if isinstance(envelope, dict) else "the JSON body is not an object"
+    form = parse_qs(body, keep_blank_values=True)
+    if "payload" not in form:
+        return None
+    payload = _interaction_payload(form)
+    if payload is None:
+        return "the interaction payload is not a JSON object"
+    if payload.get("type") in ("view_submission", "view_closed"):
+        view = payload.get("view")
+        state = view.get("state") if isinstance(view, dict) else None
+        if not isinstance(state, dict) or not isinstance(state.get("values"), dict):
+            return "the view carries no state"
+    return None

@@ -77,7 +77,7 @@ from bot.serving.checks import RequestRefused, SignatureCheck, claim_first_deliv
 from bot.serving.logs import REQUEST_ID, first_line
 from bot.serving.metrics import Metrics
 from bot.serving.readiness import Readiness
-from bot.serving.slack_body import response_url, slack_kind
+from bot.serving.slack_body import malformed_reason, response_url, slack_kind
 
 if TYPE_CHECKING:
     from wsgiref.types import StartResponse, WSGIEnvironment
@@ -274,6 +274,9 @@ class LiaisonWsgiApp:
                 body = raw.decode("utf-8")
             except UnicodeDecodeError:
                 raise RequestRefused(400, "bad_request", "body is not UTF-8") from None
+            malformed = malformed_reason(body)
+            if malformed is not None:
+                raise RequestRefused(400, "bad_request", malformed)
             kind = slack_kind(body)
             query = environ.get("QUERY_STRING", "")
             if kind in FAST_ACK_KINDS and self.background is not None:
