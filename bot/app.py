@@ -16,6 +16,7 @@ from slack_sdk.errors import SlackApiError
 from bot.services import Services
 from bot.settings import Settings
 from bot.slack.client import build_web_client
+from bot.slack.input_hygiene import remove_control_characters
 from bot.slack.installations import InstallationTokens
 from bot.slack.replay import once_per_event
 from bot.slack.workspaces import OrgTeams
@@ -97,6 +98,7 @@ def create_app(
         raise_error_for_unhandled_request=True,
         **oauth,
     )
+    app.use(remove_control_characters)
     app.use(_inject_services(services, installations))
     app.use(once_per_event(services.session_factory, services.clock))
     if installations is not None:
