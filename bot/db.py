@@ -14,6 +14,10 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
+# How long opening a PostgreSQL connection may take (libpq `connect_timeout`, seconds; its least):
+# short enough that a user whose command cannot reach the database is told so within Slack's 3 s.
+CONNECT_TIMEOUT_SECONDS = 2
+
 # Stable constraint names so Alembic migrations (and batch mode on SQLite) can refer to them.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -72,6 +76,12 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         kwargs.setdefault("connect_args", {"check_same_thread": False, "timeout": 30})
     elif url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    if url.startswith("postgresql"):
+        # libpq waits forever for a server that accepts the connection and never answers (a stalled
+        # proxy, a blackholed network); every wait must end. Checkouts from a full pool end after
+        # SQLAlchemy's pool_timeout (30 s).
+        given = kwargs.get("connect_args", {})
+        kwargs["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT_SECONDS, **given}
     engine = create_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
