@@ -5,12 +5,13 @@ Nothing here runs at import time: the CLI and tests call `make_engine` and `make
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import DateTime, Engine, MetaData, TypeDecorator, create_engine, event
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
@@ -76,12 +77,15 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         kwargs.setdefault("connect_args", {"check_same_thread": False, "timeout": 30})
     elif url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    if url.startswith("postgresql"):
+    if url.startswith("postgresql+psycopg://") and not _connect_timeout_given(url, kwargs):
         # libpq waits forever for a server that accepts the connection and never answers (a stalled
-        # proxy, a blackholed network); every wait must end. Checkouts from a full pool end after
-        # SQLAlchemy's pool_timeout (30 s).
-        given = kwargs.get("connect_args", {})
-        kwargs["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT_SECONDS, **given}
+        # proxy, a blackholed network); every wait must end. A timeout in DATABASE_URL
+        # (`?connect_timeout=10`), in connect_args or in PGCONNECT_TIMEOUT wins. Checkouts from a full
+        # pool end after SQLAlchemy's pool_timeout (30 s).
+        kwargs["connect_args"] = {
+            **kwargs.get("connect_args", {}),
+            "connect_timeout": CONNECT_TIMEOUT_SECONDS,
+        }
     engine = create_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
@@ -100,3 +104,12 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     """A session factory whose objects stay readable after commit (handlers render after commit)."""
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def _connect_timeout_given(url: str, kwargs: dict[str, Any]) -> bool:
+    """Whether the URL, the connect_args or libpq's environment already set a connect timeout."""
+    return (
+        "connect_timeout" in make_url(url).query
+        or "connect_timeout" in kwargs.get("connect_args", {})
+        or bool(os.environ.get("PGCONNECT_TIMEOUT"))
+    )

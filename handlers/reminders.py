@@ -33,6 +33,7 @@ from bot.slack.reminder_blocks import (
     parse_move_metadata,
     parse_reminder_value,
 )
+from bot.slack.requesters import team_id_of
 
 _STALE = "That button is out of date."
 
@@ -49,7 +50,7 @@ def _click(body: dict[str, Any]) -> ReminderClick | None:
     parsed = parse_reminder_value(str(body["actions"][0].get("value") or ""))
     if parsed is None:
         return None
-    return ReminderClick(parsed[0], parsed[1], body["user"]["id"], (body.get("team") or {}).get("id"))
+    return ReminderClick(parsed[0], parsed[1], body["user"]["id"], team_id_of(body))
 
 
 def _message(body: dict[str, Any]) -> tuple[str | None, str | None]:
@@ -135,9 +136,7 @@ def handle_reminder_move_submission(
     if target is None:
         ack(response_action="errors", errors={ids.DUE_INPUT: OUT_OF_DATE})
         return
-    click = ReminderClick(
-        target.delivery_id, target.ref, body["user"]["id"], (body.get("team") or {}).get("id")
-    )
+    click = ReminderClick(target.delivery_id, target.ref, body["user"]["id"], team_id_of(body))
     result = submit_move(
         services.session_factory,
         services.settings,

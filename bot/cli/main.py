@@ -308,7 +308,6 @@ def serve(port: int | None) -> None:
         if socket_handler is not None:
             socket_handler.close()
         runtime.shutdown()
-    exit_now_if_torch_was_imported(0)
 
 
 @contextmanager
@@ -414,8 +413,6 @@ def demo(database_url: str | None, file: Path | None, as_user: str | None) -> No
         _repl(session.handle_line, lambda: f"{session.user_id}> ", interactive)
     finally:
         session.stop()
-    # The model may still be loading in its background thread (or loaded): see bot.serving.process_exit.
-    exit_now_if_torch_was_imported(0)
 
 
 def _repl(handle: Callable[[str], bool], prompt: Callable[[], str], interactive: bool) -> None:
@@ -499,8 +496,19 @@ def _redact(url: str) -> str:
 
 
 def run(argv: list[str] | None = None) -> Any:
-    """Entry point for `python -m bot`."""
-    return main.main(args=argv, prog_name="liaison")
+    """The `liaison` console script and `python -m bot`: the command group, then a clean exit.
+
+    After a command that finished cleanly, a process that imported torch (`serve` and `demo` load the
+    model in a background thread, which may still be loading) leaves without interpreter finalization,
+    which could abort in torch's C++ runtime (bot.serving.process_exit). In-process callers (tests with
+    click's runner) invoke `main` and are never cut short.
+    """
+    try:
+        return main.main(args=argv, prog_name="liaison")
+    except SystemExit as done:
+        if done.code in (0, None):
+            exit_now_if_torch_was_imported(0)
+        raise
 
 
 # `liaison experts evaluate FILE.json` (issue #4's evaluation of the production scoring code).

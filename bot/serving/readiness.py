@@ -77,6 +77,7 @@ class Readiness:
         return f"no answer within {self.probe_wait:g} s"
 
     def _run_probe(self) -> None:
+        state = "probe failed"  # whatever happens, this probe's answer replaces the last one
         try:
             with self.services.session_factory() as session:
                 session.execute(text("SELECT 1"))
@@ -84,5 +85,8 @@ class Readiness:
         except SQLAlchemyError as error:
             logger.warning("readiness: database unreachable: %s", first_line(error))
             state = "unreachable"
-        with self._probe_lock:
-            self._last_probe = (time.monotonic(), state)
+        except Exception:
+            logger.exception("readiness: the database probe failed")
+        finally:
+            with self._probe_lock:
+                self._last_probe = (time.monotonic(), state)
