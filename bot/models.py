@@ -454,6 +454,17 @@ def _installed_at() -> Column[datetime]:
     return Column("installed_at", DateTime, nullable=False, default=func.now())
 
 
+def _app_columns() -> list[Column[Any]]:
+    """The leading columns of slack_sdk's installations and bots tables: which app, in which org."""
+    return [
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("client_id", String(32), nullable=False),
+        Column("app_id", String(32), nullable=False),
+        Column("enterprise_id", String(32)),
+        Column("enterprise_name", String(200)),
+    ]
+
+
 def _bot_columns() -> list[Column[Any]]:
     """The columns slack_sdk's installations and bots tables share, in slack_sdk's order."""
     return [
@@ -469,11 +480,7 @@ def _bot_columns() -> list[Column[Any]]:
 slack_installations = Table(
     "slack_installations",
     Base.metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("client_id", String(32), nullable=False),
-    Column("app_id", String(32), nullable=False),
-    Column("enterprise_id", String(32)),
-    Column("enterprise_name", String(200)),
+    *_app_columns(),
     Column("enterprise_url", String(200)),
     Column("team_id", String(32)),
     Column("team_name", String(200)),
@@ -495,11 +502,7 @@ slack_installations = Table(
 slack_bots = Table(
     "slack_bots",
     Base.metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("client_id", String(32), nullable=False),
-    Column("app_id", String(32), nullable=False),
-    Column("enterprise_id", String(32)),
-    Column("enterprise_name", String(200)),
+    *_app_columns(),
     Column("team_id", String(32)),
     Column("team_name", String(200)),
     *_bot_columns(),
