@@ -106,6 +106,24 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
+def make_serving_engine(url: str, *, statement_timeout: int, pool_timeout: int) -> Engine:
+    """The engine of a serving process (`serve`, gunicorn, the console): every database wait bounded.
+
+    Args:
+        url: The database URL.
+        statement_timeout: Seconds one statement may run (PostgreSQL `statement_timeout`); SQLite waits
+            at most this long for a lock held by another connection.
+        pool_timeout: Seconds a request may wait for a connection from a full pool (PostgreSQL).
+
+    Returns:
+        The engine (connections to PostgreSQL also give up after `CONNECT_TIMEOUT_SECONDS`).
+    """
+    if url.startswith("sqlite"):
+        return make_engine(url, connect_args={"check_same_thread": False, "timeout": statement_timeout})
+    options = f"-c statement_timeout={statement_timeout * 1000}"
+    return make_engine(url, pool_timeout=pool_timeout, connect_args={"options": options})
+
+
 def _connect_timeout_given(url: str, kwargs: dict[str, Any]) -> bool:
     """Whether the URL, the connect_args or libpq's environment already set a connect timeout."""
     return (

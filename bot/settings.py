@@ -104,6 +104,9 @@ class Settings:
     reminder_grace_hours: int = 24
     reminder_retry_hours: int = 24
     reminder_lease_seconds: int = 60
+    # Bounds on every database wait of a serving process (docs/deployment.md, "A stalled database").
+    database_statement_timeout_seconds: int = 30
+    database_pool_timeout_seconds: int = 10
     reminder_batch_size: int = 1000
     reminder_workers: int = 16
     channel_posts_per_second: float = 1.0
@@ -264,6 +267,10 @@ class Settings:
             reminder_grace_hours=_int_setting(get, "LIAISON_REMINDER_GRACE_HOURS", 24, 0, 24 * 14),
             reminder_retry_hours=_int_setting(get, "LIAISON_REMINDER_RETRY_HOURS", 24, 1, 24 * 14),
             reminder_lease_seconds=_int_setting(get, "LIAISON_REMINDER_LEASE_SECONDS", 60, 10, 3600),
+            database_statement_timeout_seconds=_int_setting(
+                get, "LIAISON_DB_STATEMENT_TIMEOUT_SECONDS", 30, 1, 3600
+            ),
+            database_pool_timeout_seconds=_int_setting(get, "LIAISON_DB_POOL_TIMEOUT_SECONDS", 10, 1, 300),
             reminder_batch_size=_int_setting(get, "LIAISON_REMINDER_BATCH_SIZE", 1000, 1, 50_000),
             reminder_workers=_int_setting(get, "LIAISON_REMINDER_WORKERS", 16, 1, 256),
             channel_posts_per_second=_rate_setting(get, "LIAISON_CHANNEL_POSTS_PER_SECOND", 1.0),

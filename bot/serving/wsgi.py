@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from bot.clock import SystemClock
-from bot.db import make_engine, make_session_factory
+from bot.db import make_serving_engine, make_session_factory
 from bot.services import Services
 from bot.serving.logs import configure_logging, settings_secrets
 from bot.serving.metrics import Metrics
@@ -217,7 +217,11 @@ def build_runtime(
     from bot.slack.notifier import build_notifier
 
     role = settings.process_role
-    engine = make_engine(settings.database_url)
+    engine = make_serving_engine(
+        settings.database_url,
+        statement_timeout=settings.database_statement_timeout_seconds,
+        pool_timeout=settings.database_pool_timeout_seconds,
+    )
     if embedder is None and (settings.loads_model if load_model is None else load_model):
         # Loading starts in `Runtime.start()`: a process that fails to start (token, port) never
         # spends the ~10 s and ~450 MB on it.

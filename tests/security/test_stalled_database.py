@@ -14,12 +14,16 @@ import time
 from collections.abc import Iterator
 
 import pytest
+from sqlalchemy import Connection, text
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 
 from bot.cli.console.payloads import SlackPayloads
-from bot.db import make_engine, make_session_factory
+from bot.db import make_engine, make_serving_engine, make_session_factory
 from bot.services import Services
 from bot.serving.readiness import Readiness
 from bot.serving.web import DATABASE_UNREACHABLE
+from bot.settings import Settings, SettingsError
 from tests.fakes.driver import message_text
 from tests.fakes.slack_api import RESPONSE_URL_METHOD, FakeSlackApi
 from tests.security.served import ServerPool, http_request
@@ -108,3 +112,39 @@ def test_a_command_against_a_stalled_database_is_acked_and_the_user_told_within_
     assert ack.status == 200 and acked < 1.0
     assert told and told_after < 3.0
     assert message_text(slack_api.calls(RESPONSE_URL_METHOD)[0].params) == DATABASE_UNREACHABLE
+
+
+@pytest.mark.postgres
+def test_serving_engine_bounds_statements_and_pool_checkouts(postgres_url: str) -> None:
+    engine = make_serving_engine(postgres_url, statement_timeout=1, pool_timeout=1)
+    try:
+        started = time.monotonic()
+        with pytest.raises(OperationalError), engine.connect() as connection:
+            connection.execute(text("SELECT pg_sleep(5)"))
+        assert time.monotonic() - started < 3
+
+        held: list[Connection] = []
+        try:
+            started = time.monotonic()
+            with pytest.raises(SQLAlchemyTimeoutError):  # the pool runs dry, then a checkout waits 1 s
+                for _ in range(100):
+                    held.append(engine.connect())
+            assert time.monotonic() - started < 3
+        finally:
+            for connection in held:
+                connection.close()
+    finally:
+        engine.dispose()
+
+
+def test_database_timeouts_are_settings() -> None:
+    settings = Settings.from_env(
+        {"LIAISON_DB_STATEMENT_TIMEOUT_SECONDS": "7", "LIAISON_DB_POOL_TIMEOUT_SECONDS": "3"}
+    )
+    assert (settings.database_statement_timeout_seconds, settings.database_pool_timeout_seconds) == (7, 3)
+    assert (Settings().database_statement_timeout_seconds, Settings().database_pool_timeout_seconds) == (
+        30,
+        10,
+    )
+    with pytest.raises(SettingsError):
+        Settings.from_env({"LIAISON_DB_STATEMENT_TIMEOUT_SECONDS": "0"})
