@@ -96,3 +96,13 @@ def test_renamed_commands_are_answered_through_bolt_and_defaults_are_not(
     # The default name is no longer registered: no listener runs for it, so nothing is answered.
     unanswered = driver.send(payloads.slash_command("/project", "status bidshade", user_id="U02ECBANE"))
     assert unanswered.calls == []
+
+
+@pytest.mark.usefixtures("demo")
+def test_every_interpreter_command_but_help_has_subcommands(slack: SlackDriver) -> None:
+    # A command declared for the interpreter without a subcommand table would only ever show its help.
+    for command in COMMANDS:
+        if command.listener is not Listener.INTERPRETER or command.key == "help":
+            continue
+        text = slack.command("U02ECBANE", f"{command.default_name} no-such-verb").reply_text
+        assert f"is not a {command.default_name} command" in text, (command.key, text)
