@@ -69,7 +69,10 @@ COMMANDS: tuple[SlashCommand, ...] = (
         description="Milestones: list, next, overdue, add, done, move",
         usage_hint="next",
         help=(
-            ("{cmd} list [PROJECT]", "open milestones of a project, or of all your projects"),
+            (
+                "{cmd} list [PROJECT|all]",
+                "open milestones of a project, of your projects, or of all you can see",
+            ),
             ("{cmd} next", "what you own that is due in the next 14 days"),
             ("{cmd} overdue [all]", "overdue milestones on your projects (or everywhere)"),
             ("{cmd} add [PROJECT]", "new milestone (opens a form; project leads)"),

@@ -51,13 +51,21 @@ def find_milestone(session: Session, actor: Actor, ref: str) -> Milestone:
 
 
 def list_milestones(
-    session: Session, actor: Actor, project_query: str | None, now: datetime, *, include_done: bool = False
+    session: Session,
+    actor: Actor,
+    project_query: str | None,
+    now: datetime,
+    *,
+    include_done: bool = False,
+    everywhere: bool = False,
 ) -> list[MilestoneLine]:
-    """Milestones of one project, or of every project the actor is on, by due date."""
+    """Milestones of one project, of every project the actor is on, or (`everywhere`) of every project
+    the actor may see, by due date."""
     if project_query:
         projects = [find_project(session, actor, project_query)]
     else:
-        projects = [p for p in visible_projects(session, actor) if role_of(p, actor) is not None]
+        visible = visible_projects(session, actor)
+        projects = visible if everywhere else [p for p in visible if role_of(p, actor) is not None]
     milestones = [
         m for p in projects for m in p.milestones if include_done or m.status == MilestoneStatus.OPEN
     ]

@@ -334,10 +334,15 @@ _PROJECT: dict[str, Subcommand] = {
 
 
 def _milestone_list(call: _Call) -> CommandOutcome:
-    lines = list_milestones(call.session, call.actor, call.args or None, call.now)
-    scope = f"on {call.args}" if call.args else "on your projects"
-    if call.args and lines:
-        scope = f"on {lines[0].project_key}"
+    everywhere = call.args.strip().lower() == "all"  # as `/project list all` and `/milestone overdue all`
+    query = None if everywhere else (call.args or None)
+    lines = list_milestones(call.session, call.actor, query, call.now, everywhere=everywhere)
+    if everywhere:
+        scope = "on every project you can see"
+    elif query:
+        scope = f"on {lines[0].project_key}" if lines else f"on {query}"
+    else:
+        scope = "on your projects"
     return CommandOutcome(
         reply=kit.build_milestone_list_reply(
             f"Open milestones {scope}",

@@ -249,3 +249,17 @@ def test_blocker_add_needs_membership_and_text(slack: SlackDriver) -> None:
     assert "Usage" in slack.command(OSEI, "/blocker add fatigue").reply_text
     assert "Close the quotes" in slack.command(OSEI, '/blocker add "bid shading no logs').reply_text
     assert "is not a blocker id" in slack.command(OSEI, "/blocker resolve fatigue-1").reply_text
+
+
+def test_list_all_shows_every_visible_project_but_no_private_one_of_others(slack: SlackDriver) -> None:
+    mine = slack.command(OSEI, "/milestone list").reply_text
+    everywhere = slack.command(OSEI, "/milestone list all").reply_text
+
+    assert "No project matches" not in everywhere
+    assert "every project you can see" in everywhere
+    assert "pcm-2" in everywhere and "pcm-2" not in mine  # a public project Osei is not on
+    assert "bidshade-3" in everywhere and "fatigue-2" in everywhere  # and his own
+    assert "fairdelivery-" not in everywhere  # a private project he is not on stays invisible
+    assert (
+        "fairdelivery-" in slack.command("U01MLKOV", "/milestone list all").reply_text
+    )  # its member sees it
