@@ -245,6 +245,8 @@ def test_say_unknown_user_exits_1_asking_who(demo_db: str) -> None:
     assert result.exit_code == 1
     assert result.stdout == ""
     assert result.stderr.startswith("Who is “nobody at all”?")
+    assert "Did you mean: see :users" not in result.stderr  # a console command means nothing here
+    assert "`liaison export` lists everyone with their Slack id" in result.stderr
 
 
 def test_say_json_prints_web_api_calls(demo_db: str) -> None:

@@ -230,7 +230,11 @@ def test_as_switches_user_by_name(console: Console) -> None:
 def test_as_unknown_name_keeps_current_user(console: Console) -> None:
     console.type(":as zebedee")
 
-    assert console.errors == ["Who is “zebedee”? Did you mean: see :users"]
+    # One sentence that says what is wrong and where to look (issue 13, defect 7: it read
+    # "Did you mean: see :users").
+    assert console.errors == [
+        "Who is “zebedee”? Nobody in this workspace has that name or Slack id; `:users` lists everyone."
+    ]
     assert console.session.user_id == "U01MLKOV"
 
 

@@ -462,7 +462,7 @@ def say(as_user: str, json_output: bool, text: tuple[str, ...], database_url: st
                 err=True,
             )
             sys.exit(1)
-        if session.switch_user(as_user):
+        if session.switch_user(as_user, where_to_look="`liaison export` lists everyone with their Slack id"):
             session.handle_line(" ".join(text))
     finally:
         session.stop()

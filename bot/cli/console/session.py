@@ -320,15 +320,25 @@ class ConsoleSession:
         if self.switch_user(who):
             self._output(f"You are now @{self._name_of(self.user_id)} ({self.user_id}).")
 
-    def switch_user(self, who: str) -> bool:
-        """Act as the user with this Slack id or (fuzzy) name; says so and returns False if unclear."""
+    def switch_user(self, who: str, *, where_to_look: str = "`:users` lists everyone") -> bool:
+        """Act as the user with this Slack id or (fuzzy) name; says so and returns False if unclear.
+
+        Args:
+            who: A Slack user id or a name.
+            where_to_look: Where the people are listed, for when nobody is close to `who`.
+        """
         if who.upper() in self.people:
             self.user_id = who.upper()
             return True
         match = match_name(who, [Candidate(k, v) for k, v in self.people.items()])
         if match.kind not in (MatchKind.EXACT, MatchKind.CONFIDENT) or match.best is None:
-            options = ", ".join(f"{c.name} ({c.key})" for c in match.alternatives) or "see :users"
-            self._error(f"Who is “{who}”? Did you mean: {options}")
+            if match.alternatives:
+                options = ", ".join(f"{c.name} ({c.key})" for c in match.alternatives)
+                self._error(f"Who is “{who}”? Did you mean: {options}?")
+            else:
+                self._error(
+                    f"Who is “{who}”? Nobody in this workspace has that name or Slack id; {where_to_look}."
+                )
             return False
         self.user_id = match.best.key
         return True
