@@ -354,11 +354,16 @@ def build_milestone_list_reply(
     return Reply(text=text, blocks=blocks)
 
 
-def build_confirm_move_reply(line: MilestoneLine, local_text: str, payload: str) -> Reply:
-    """Ask before applying a relative date ("next friday"), echoing what it was understood as."""
+def build_confirm_move_reply(
+    line: MilestoneLine, local_text: str, payload: str, *, in_the_past: bool = False
+) -> Reply:
+    """Ask before applying a relative date ("next friday") or one in the past, echoing what it was
+    understood as."""
     message = f"Move `{line.ref}` *{truncate_escaped(line.title, 300)}* to *{escape(local_text)}*?"
+    if in_the_past:
+        message += "\n:warning: That is in the past: the milestone would be overdue at once."
     return Reply(
-        text=f"Move {line.ref} to {local_text}?",
+        text=f"Move {line.ref} to {local_text}?" + (" (in the past)" if in_the_past else ""),
         blocks=[
             section(message),
             actions(

@@ -428,13 +428,17 @@ def _milestone_move(call: _Call) -> CommandOutcome:
     except DateParseError as error:
         raise InvalidInput(str(error)) from None
     local_text = format_local(due.instant, call.actor.zone)
-    if due.relative:
+    in_the_past = due.instant < call.now
+    if due.relative or in_the_past:
         # Relative phrases are echoed back for confirmation; the button carries the instant, not the
-        # phrase, so "tomorrow" keeps the meaning it had when it was typed.
+        # phrase, so "tomorrow" keeps the meaning it had when it was typed. A date in the past (a typo
+        # of the year, mostly) would make the milestone overdue at once: asked first too.
         require_milestone_editor(milestone, call.actor, "move it")
         payload = json.dumps({"ref": ref.lower(), "instant": due.instant.isoformat(), "zone": due.zone})
         return CommandOutcome(
-            reply=kit.build_confirm_move_reply(milestone_line(milestone, call.now), local_text, payload)
+            reply=kit.build_confirm_move_reply(
+                milestone_line(milestone, call.now), local_text, payload, in_the_past=in_the_past
+            )
         )
     moved, previous = move_milestone(
         call.session, call.actor, ref, due, call.now, reminders=call.settings.reminder_policy

@@ -263,3 +263,25 @@ def test_list_all_shows_every_visible_project_but_no_private_one_of_others(slack
     assert (
         "fairdelivery-" in slack.command("U01MLKOV", "/milestone list all").reply_text
     )  # its member sees it
+
+
+def test_move_into_the_past_asks_first_then_applies_on_confirm(
+    slack: SlackDriver, session_factory: sessionmaker[Session]
+) -> None:
+    # Issue 13, defect 4: `move … 2025-01-01` (a typo of the year, mostly) made it "704 days overdue".
+    before = _milestone(session_factory, "bidshade", 3).due_at
+    ask = slack.command(OSEI, "/milestone move bidshade-3 2025-01-01")
+    assert "Move `bidshade-3`" in ask.reply_text and "in the past" in ask.reply_text
+    assert _milestone(session_factory, "bidshade", 3).due_at == before  # nothing yet
+    confirm = next(b for b in ask.buttons() if b["action_id"] == ids.CONFIRM_MOVE_ACTION)
+    done = slack.click(OSEI, confirm)
+    assert "Moved `bidshade-3`" in done.reply_text
+    assert _milestone(session_factory, "bidshade", 3).due_at.date() == datetime(2025, 1, 1, tzinfo=UTC).date()
+
+
+def test_move_to_a_future_date_applies_at_once(
+    slack: SlackDriver, session_factory: sessionmaker[Session]
+) -> None:
+    moved = slack.command(OSEI, "/milestone move bidshade-3 2027-01-15")
+    assert "Moved `bidshade-3`" in moved.reply_text and moved.buttons() == []
+    assert _milestone(session_factory, "bidshade", 3).due_at.date().isoformat() == "2027-01-15"
