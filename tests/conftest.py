@@ -202,6 +202,7 @@ def add_public_project(session_factory: sessionmaker[Session], *, key: str, name
 # hands whole files to three pytest-xdist workers in collection order (--dist loadfile), and a long file
 # handed out last would leave the other workers idle at the end.
 LONGEST_FILES = (
+    "tests/jobs/test_reminder_ticker_processes.py",
     "tests/jobs/test_reminder_concurrency.py",
     "tests/security/test_command_fuzz.py",
     "tests/jobs/test_reminder_tick.py",

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.domain.reminders import DeliveryKind
@@ -176,3 +177,24 @@ def release(session: Session, keys: list[str], at: datetime) -> None:
 def utc(*parts: int) -> datetime:
     """An aware UTC datetime."""
     return datetime(*parts, tzinfo=UTC)
+
+
+def count_with_status(session_factory: sessionmaker[Session], keys: list[str], status: DeliveryStatus) -> int:
+    """How many of the deliveries with these keys have `status`."""
+    with session_factory() as session:
+        return int(
+            session.scalar(
+                select(func.count())
+                .select_from(ReminderDelivery)
+                .where(ReminderDelivery.key.in_(keys), ReminderDelivery.status == status)
+            )
+            or 0
+        )
+
+
+def wait_until_sent(session_factory: sessionmaker[Session], keys: list[str], timeout: float) -> None:
+    """Wait until every delivery with these keys is sent; fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while (sent := count_with_status(session_factory, keys, DeliveryStatus.SENT)) < len(keys):
+        assert time.monotonic() < deadline, f"only {sent} sent"
+        time.sleep(0.05)

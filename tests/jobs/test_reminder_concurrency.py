@@ -1,21 +1,18 @@
-"""Exactly one post per delivery with several ticker processes on PostgreSQL, a ticker killed mid-run,
-and two tickers on one SQLite file; all against one fake Slack Web API over HTTP."""
+"""Exactly one post per delivery when a ticker is killed mid-run, with disjoint claims on PostgreSQL, and
+with two tickers on one SQLite file; all against one fake Slack Web API over HTTP. (Two and four ticker
+processes on PostgreSQL: test_reminder_ticker_processes.py.)"""
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import signal
 import threading
 import time
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import Engine, func, select
-from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import SystemClock
 from bot.db import make_engine, make_session_factory
@@ -26,87 +23,8 @@ from bot.services import Services
 from bot.slack.notifier import build_notifier
 from jobs.reminders import run_reminder_tick
 from tests.fakes.slack_api import FakeSlackApi
-from tests.jobs.reminder_support import posted_keys, release, seed_due_deliveries
-from tests.jobs.ticker_process import run_ticker, ticker_settings
-
-SPAWN = multiprocessing.get_context("spawn")
-ROUNDS = 20
-PER_ROUND = 500
-
-
-@pytest.fixture
-def pg_engine(postgres_url: str) -> Iterator[Engine]:
-    upgrade_database(postgres_url)
-    engine = make_engine(postgres_url)
-    yield engine
-    engine.dispose()
-
-
-def _count(session_factory: sessionmaker[Session], keys: list[str], status: DeliveryStatus) -> int:
-    with session_factory() as session:
-        return int(
-            session.scalar(
-                select(func.count())
-                .select_from(ReminderDelivery)
-                .where(ReminderDelivery.key.in_(keys), ReminderDelivery.status == status)
-            )
-            or 0
-        )
-
-
-def _wait_until_sent(session_factory: sessionmaker[Session], keys: list[str], timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while _count(session_factory, keys, DeliveryStatus.SENT) < len(keys):
-        assert time.monotonic() < deadline, f"only {_count(session_factory, keys, DeliveryStatus.SENT)} sent"
-        time.sleep(0.05)
-
-
-def _start(database_url: str, api_url: str, stop: Any, **overrides: Any) -> Any:
-    process = SPAWN.Process(target=run_ticker, args=(database_url, api_url, stop, overrides), daemon=True)
-    process.start()
-    return process
-
-
-@pytest.mark.postgres
-@pytest.mark.parametrize("tickers", [2, 4])
-def test_concurrent_ticker_processes_post_each_delivery_exactly_once(
-    tickers: int, postgres_url: str, pg_engine: Engine, slack_api: FakeSlackApi
-) -> None:
-    session_factory = make_session_factory(pg_engine)
-    later = SystemClock().now() + timedelta(days=365)
-    with session_factory.begin() as session:
-        rounds = [
-            seed_due_deliveries(session, count=PER_ROUND, channels=100, due=later, round_number=n)
-            for n in range(ROUNDS)
-        ]
-    stop = SPAWN.Event()
-    processes = [_start(postgres_url, slack_api.url, stop) for _ in range(tickers)]
-    all_keys: list[str] = []
-    try:
-        for keys in rounds:
-            with session_factory.begin() as session:
-                release(session, keys, SystemClock().now() - timedelta(seconds=1))
-            _wait_until_sent(session_factory, keys, timeout=60)
-            all_keys += keys
-    finally:
-        stop.set()
-        for process in processes:
-            process.join(timeout=20)
-
-    assert all(p.exitcode == 0 for p in processes)
-    counts = posted_keys(slack_api)
-    assert len(all_keys) == ROUNDS * PER_ROUND
-    assert {k: counts[k] for k in all_keys} == dict.fromkeys(all_keys, 1)
-    with session_factory() as session:
-        rows = session.execute(
-            select(
-                ReminderDelivery.claimed_by, ReminderDelivery.ambiguous_attempts, ReminderDelivery.slack_ts
-            )
-        ).all()
-    assert {ambiguous for _, ambiguous, _ in rows} == {0}
-    assert len({ts for _, _, ts in rows}) == len(rows)  # every row records its own message
-    # The work really was shared: every process claimed some of it.
-    assert len({claimed_by.split(":")[1] for claimed_by, _, _ in rows}) == tickers
+from tests.jobs.reminder_support import count_with_status, posted_keys, seed_due_deliveries, wait_until_sent
+from tests.jobs.ticker_process import SPAWN, start_ticker, ticker_settings
 
 
 @pytest.mark.postgres
@@ -122,7 +40,9 @@ def test_ticker_killed_mid_run_and_restarted_posts_everything_once(
             session, count=600, channels=200, due=SystemClock().now() - timedelta(seconds=1)
         )
     stop = SPAWN.Event()
-    victim = _start(postgres_url, slack_api.url, stop, reminder_lease_seconds=2, reminder_batch_size=200)
+    victim = start_ticker(
+        postgres_url, slack_api.url, stop, reminder_lease_seconds=2, reminder_batch_size=200
+    )
     deadline = time.monotonic() + 60
     while len(slack_api.messages()) < 150:
         assert time.monotonic() < deadline and victim.is_alive()
@@ -140,9 +60,11 @@ def test_ticker_killed_mid_run_and_restarted_posts_everything_once(
         )
     assert in_limbo, "the kill should have left claimed rows behind"
 
-    successor = _start(postgres_url, slack_api.url, stop, reminder_lease_seconds=2, reminder_batch_size=200)
+    successor = start_ticker(
+        postgres_url, slack_api.url, stop, reminder_lease_seconds=2, reminder_batch_size=200
+    )
     try:
-        _wait_until_sent(session_factory, keys, timeout=90)
+        wait_until_sent(session_factory, keys, timeout=90)
     finally:
         stop.set()
         successor.join(timeout=20)
@@ -213,7 +135,7 @@ def test_two_tickers_on_one_sqlite_file_post_each_delivery_once(
             clock=SystemClock(),
             notifier=build_notifier(settings, timeout=5),
         )
-        while _count(session_factory, keys, DeliveryStatus.SENT) < len(keys):
+        while count_with_status(session_factory, keys, DeliveryStatus.SENT) < len(keys):
             run_reminder_tick(services)
 
     threads = [threading.Thread(target=tick) for _ in range(2)]

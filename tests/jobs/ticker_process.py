@@ -7,6 +7,7 @@ share nothing with the test) and ticks on the real clock until told to stop.
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import time
 from typing import Any
 
@@ -16,6 +17,8 @@ from bot.services import Services
 from bot.settings import Settings
 from bot.slack.notifier import build_notifier
 from jobs.reminders import run_reminder_tick
+
+SPAWN = multiprocessing.get_context("spawn")
 
 
 def ticker_settings(database_url: str, api_url: str, **overrides: Any) -> Settings:
@@ -50,3 +53,10 @@ def run_ticker(database_url: str, api_url: str, stop: Any, overrides: dict[str, 
                 time.sleep(0.02)
     finally:
         engine.dispose()
+
+
+def start_ticker(database_url: str, api_url: str, stop: Any, **overrides: Any) -> Any:
+    """Start `run_ticker` in a spawned process (it shares nothing with the test)."""
+    process = SPAWN.Process(target=run_ticker, args=(database_url, api_url, stop, overrides), daemon=True)
+    process.start()
+    return process
