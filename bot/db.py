@@ -107,7 +107,7 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
 
 
 def make_serving_engine(url: str, *, statement_timeout: int, pool_timeout: int) -> Engine:
-    """The engine of a serving process (`serve`, gunicorn, the console): every database wait bounded.
+    """The engine of a serving process (`serve`, gunicorn): every database wait bounded.
 
     Args:
         url: The database URL.

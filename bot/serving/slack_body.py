@@ -1,9 +1,9 @@
 """Reading a verified Slack request body: what kind of request it is, and where its user can be told.
 
 Slack sends JSON envelopes (events, `url_verification`) and form-encoded bodies (slash commands,
-`ssl_check`, and interactions, whose `payload` field holds JSON). `malformed_reason` tells a body no
-Slack request looks like (refused with 400 before any listener); the other helpers never raise on a
-body they cannot make sense of: they answer "other" or None.
+`ssl_check`, and interactions, whose `payload` field holds JSON). `classify_body` tells, from one
+parse, what kind of request a body is and whether no Slack request looks like it (refused with 400
+before any listener); nothing here raises on a body it cannot make sense of.
 """
 
 from __future__ import annotations
@@ -18,28 +18,48 @@ _PAYLOAD_KINDS = frozenset(
 )
 
 
-def slack_kind(body: str) -> str:
-    """What a verified Slack request is, for metrics and logs (a small fixed set of values).
+def classify_body(body: str) -> tuple[str, str | None]:
+    """What a verified Slack request is, and why it cannot be given to a listener, from one parse.
 
     Returns:
-        `command`, an interaction payload type (`block_actions`, `view_submission`, …), `event`,
-        `url_verification`, `ssl_check` or `other`.
+        The kind, for metrics and logs (a small fixed set of values): `command`, an interaction payload
+        type (`block_actions`, `view_submission`, …), `event`, `url_verification`, `ssl_check` or
+        `other`; and the reason the body is malformed, or None when it may be dispatched. Refused: a
+        JSON envelope that does not parse (including JSON nested too deep to parse) or is not an
+        object; an interaction whose `payload` does not parse or is not an object; a form submission
+        or closing whose view carries no `state.values` object. Slack never sends these, but a signed
+        body is not proof of a well-formed one (a leaked secret, a buggy proxy), and each would
+        otherwise fail inside a listener as a server error.
     """
     stripped = body.lstrip()
-    if stripped.startswith("{"):
+    if stripped.startswith(("{", "[")):
         try:
             envelope = json.loads(stripped)
-        except (ValueError, RecursionError):
-            return "other"
-        kind = envelope.get("type") if isinstance(envelope, dict) else None
-        return {"event_callback": "event", "url_verification": "url_verification"}.get(str(kind), "other")
+        except (ValueError, RecursionError):  # RecursionError: JSON nested thousands of levels deep
+            return "other", "the JSON body does not parse"
+        if not isinstance(envelope, dict):
+            return "other", "the JSON body is not an object"
+        kind = {"event_callback": "event", "url_verification": "url_verification"}.get(
+            str(envelope.get("type")), "other"
+        )
+        return kind, None
     form = parse_qs(body, keep_blank_values=True)
+    problem = None
+    payload: dict[str, Any] = {}
+    if "payload" in form:
+        parsed = _interaction_payload(form)
+        if parsed is None:
+            problem = "the interaction payload is not a JSON object"
+        else:
+            payload = parsed
+            if payload.get("type") in ("view_submission", "view_closed") and not _has_state(payload):
+                problem = "the view carries no state"
     if "command" in form:
-        return "command"
+        return "command", problem
     if "ssl_check" in form:
-        return "ssl_check"
-    kind = (_interaction_payload(form) or {}).get("type")
-    return str(kind) if kind in _PAYLOAD_KINDS else "other"
+        return "ssl_check", problem
+    payload_type = payload.get("type")
+    return (str(payload_type) if payload_type in _PAYLOAD_KINDS else "other"), problem
 
 
 def response_url(body: str) -> str | None:
@@ -62,31 +82,7 @@ def _interaction_payload(form: dict[str, list[str]]) -> dict[str, Any] | None:
     return payload if isinstance(payload, dict) else None
 
 
-def malformed_reason(body: str) -> str | None:
-    """Why a (signed) body is no Slack request a listener can be given, or None when it may be.
-
-    Refused: a JSON envelope that does not parse (including JSON nested too deep to parse) or is not
-    an object; an interaction whose `payload` does not parse or is not an object; a form submission or
-    closing whose view carries no `state.values` object. Slack never sends these, but a signed body is
-    not proof of a well-formed one (a leaked secret, a buggy proxy), and each would otherwise fail
-    inside a listener as a server error.
-    """
-    stripped = body.lstrip()
-    if stripped.startswith(("{", "[")):
-        try:
-            envelope = json.loads(stripped)
-        except (ValueError, RecursionError):
-            return "the JSON body does not parse"
-        return None if isinstance(envelope, dict) else "the JSON body is not an object"
-    form = parse_qs(body, keep_blank_values=True)
-    if "payload" not in form:
-        return None
-    payload = _interaction_payload(form)
-    if payload is None:
-        return "the interaction payload is not a JSON object"
-    if payload.get("type") in ("view_submission", "view_closed"):
-        view = payload.get("view")
-        state = view.get("state") if isinstance(view, dict) else None
-        if not isinstance(state, dict) or not isinstance(state.get("values"), dict):
-            return "the view carries no state"
-    return None
+def _has_state(payload: dict[str, Any]) -> bool:
+    view = payload.get("view")
+    state = view.get("state") if isinstance(view, dict) else None
+    return isinstance(state, dict) and isinstance(state.get("values"), dict)

@@ -77,7 +77,7 @@ from bot.serving.checks import RequestRefused, SignatureCheck, claim_first_deliv
 from bot.serving.logs import REQUEST_ID, first_line
 from bot.serving.metrics import Metrics
 from bot.serving.readiness import Readiness
-from bot.serving.slack_body import malformed_reason, response_url, slack_kind
+from bot.serving.slack_body import classify_body, response_url
 
 if TYPE_CHECKING:
     from wsgiref.types import StartResponse, WSGIEnvironment
@@ -274,10 +274,9 @@ class LiaisonWsgiApp:
                 body = raw.decode("utf-8")
             except UnicodeDecodeError:
                 raise RequestRefused(400, "bad_request", "body is not UTF-8") from None
-            malformed = malformed_reason(body)
+            kind, malformed = classify_body(body)
             if malformed is not None:
                 raise RequestRefused(400, "bad_request", malformed)
-            kind = slack_kind(body)
             query = environ.get("QUERY_STRING", "")
             if kind in FAST_ACK_KINDS and self.background is not None:
                 claim_key = None
@@ -355,7 +354,7 @@ class LiaisonWsgiApp:
             body: The verified body.
             query: The query string.
             headers: The request's headers.
-            kind: What the request is (`slack_kind`).
+            kind: What the request is (`classify_body`).
             claim_key: The replay key to claim first; None when it was claimed before the ack.
             queued_at: When the ack queued it (`ack_priority`'s clock).
         """
