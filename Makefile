@@ -34,7 +34,7 @@ typecheck: $(STAMP)
 # tests/test_experts_real_model.py. Each test has its own databases (a fresh in-memory SQLite, or a
 # uuid-named PostgreSQL database), files and ports.
 pytest: $(STAMP)
-	$(BIN)/pytest -q -n 3 --dist loadfile
+	$(BIN)/pytest -q -n 4 --dist loadfile
 
 test: lint typecheck pytest
 

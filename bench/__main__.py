@@ -1,12 +1,13 @@
 """`python -m bench [NAME ...]` (or `make bench`): run the benchmarks, each of which updates its section
-of docs/benchmarks.md. Names: reminders, experts, questions, load (default: all, in that order)."""
+of docs/benchmarks.md. Names: reminders, experts, questions, command-cpu, load (default: all, in that
+order)."""
 
 from __future__ import annotations
 
 import runpy
 import sys
 
-BENCHMARKS = ("reminders", "experts", "questions", "load")
+BENCHMARKS = ("reminders", "experts", "questions", "command-cpu", "load")
 
 
 def main() -> None:
@@ -18,7 +19,7 @@ def main() -> None:
         print(f"== bench.{name}", flush=True)
         # Each module parses its own arguments; run it as if invoked with none.
         sys.argv = [f"bench.{name}"]
-        runpy.run_module(f"bench.{name}", run_name="__main__")
+        runpy.run_module(f"bench.{name.replace('-', '_')}", run_name="__main__")
 
 
 if __name__ == "__main__":

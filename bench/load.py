@@ -2,7 +2,8 @@
 
     python -m bench.load [--rate 50] [--duration 60] [--slices 6] [--burst 200] [--bursts 3]
                          [--server gunicorn|serve] [--database sqlite|postgresql://…] [--threads 8]
-                         [--workers 1] [--output PATH]
+                         [--workers 1] [--cpu-command "/project status bidshade" …] [--cpu-requests 300]
+                         [--output PATH]
 
 (`python -m bench load` runs it with the defaults.)
 
@@ -32,6 +33,9 @@ Measured:
    servers (Liaison, bare, bare, Liaison, …), so that a disturbance from outside (another process, CPU
    stolen by the hypervisor) falls on both rather than on whichever server ran at that moment.
 3. Bursts: `--burst` requests released at once, `--bursts` times per server, alternating.
+4. Server CPU per command (issue 16, item 6): `/project status bidshade` and `/milestone next`
+   (`--cpu-command`) each sent alone at `--rate`, `--cpu-requests` per server in two slices per server
+   (ABBA), as the issue's target is per command.
 
 For every request: the HTTP response time (the ack, which Slack wants within 3 s), status, errors and
 timeouts, and the time until its `respond()` reached the fake Slack. The client sends each request on a
@@ -39,8 +43,13 @@ new connection from a pool of pre-started threads (at least one per burst reques
 late each one started against its schedule, so a client bottleneck would show. Client, servers and
 fake share the machine's cores.
 
+Server CPU is the user + system time of the server's process tree (/proc/<pid>/stat of gunicorn's master
+and workers) read before and after each slice, summed over the slices and divided by their requests.
+
 The section (markdown) goes to stdout and replaces "## HTTP load (issue 6)" in docs/benchmarks.md, or
-to `--output`. Targets: p99 of Liaison / p99 of bare Bolt ≤ 1.5 in each phase; cold start < 3 s.
+to `--output`. Targets, each Liaison / bare Bolt measured in the same run: ack p99 ≤ 1.5 in each phase
+and cold start < 3 s (issue 6); the time to the user's answer (respond() reached the fake Slack) p99
+≤ 2 in each phase, and server CPU per command ≤ 2 (issue 16, item 6), printed as met or not met.
 """
 
 from __future__ import annotations
@@ -65,6 +74,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Executor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -83,7 +93,9 @@ VENV_BIN = Path(sys.executable).parent
 SIGNING_SECRET = "bench-load-signing-secret"
 BOT_TOKEN = "xoxb-bench-load-token"
 SLACK_BUDGET_SECONDS = 3.0
-P99_RATIO_TARGET = 1.5
+P99_RATIO_TARGET = 1.5  # ack p99, Liaison / bare Bolt (issue 6)
+ANSWER_P99_RATIO_TARGET = 2.0  # respond() p99, Liaison / bare Bolt (issue 16, item 6)
+CPU_RATIO_TARGET = 2.0  # server CPU per command, Liaison / bare Bolt (issue 16, item 6)
 COLD_START_TARGET_SECONDS = 3.0
 BARE_REPLY = "ok"
 BARE_APP = "bench.load:create_bare_bolt_app()"
@@ -96,6 +108,8 @@ MIX: tuple[tuple[str, str], ...] = (
     ("/project", "list all"),
     ("/blocker", "list pcm"),
 )
+# The commands whose server CPU is also measured alone (issue 16, item 6: "leaner commands").
+CPU_COMMANDS: tuple[tuple[str, str], ...] = (("/project", "status bidshade"), ("/milestone", "next"))
 # Demo users from different disciplines (and so with different projects and time zones).
 USERS: tuple[str, ...] = (
     "U02ECBANE",
@@ -222,8 +236,10 @@ class PreparedRequest:
     token: str
 
 
-def prepare_commands(payloads: Any, count: int, rng: random.Random) -> list[PreparedRequest]:
-    """`count` signed slash commands drawn from the mix, each with its own response_url and trigger id.
+def prepare_commands(
+    payloads: Any, count: int, rng: random.Random, mix: Sequence[tuple[str, str]] = MIX
+) -> list[PreparedRequest]:
+    """`count` signed slash commands drawn from `mix`, each with its own response_url and trigger id.
 
     Bodies are unique (the replay check would answer a repeat with an empty 200 without acting).
     Signing in advance keeps that work off the client during the measurement; signatures stay valid
@@ -233,10 +249,11 @@ def prepare_commands(payloads: Any, count: int, rng: random.Random) -> list[Prep
         payloads: A `bot.cli.console.payloads.SlackPayloads` whose response URLs point at the fake Slack.
         count: How many.
         rng: Chooses commands and users.
+        mix: (command, text) pairs to draw from; the benchmark's mix by default.
     """
     prepared = []
     for _ in range(count):
-        command, text = MIX[rng.randrange(len(MIX))]
+        command, text = mix[rng.randrange(len(mix))]
         signed = payloads.slash_command(command, text, user_id=USERS[rng.randrange(len(USERS))])
         response_url = parse_qs(signed.body)["response_url"][0]
         prepared.append(
@@ -629,12 +646,16 @@ def first_ack(server: Server, payloads: Any, timeout: float) -> float:
 WsgiApp = Callable[[WSGIEnvironment, StartResponse], Iterable[bytes]]
 
 
-def create_bare_bolt_app() -> WsgiApp:
+def create_bare_bolt_app(listener_executor: Executor | None = None) -> WsgiApp:
     """The baseline WSGI app: a minimal Bolt app whose command listeners ack and respond a fixed text.
 
     Configured from the same variables as Liaison (`SLACK_BOT_TOKEN`, `SLACK_SIGNING_SECRET`,
     `SLACK_API_URL`, `LIAISON_WEB_THREADS` for the listener pool). Bolt checks the signatures itself.
     `/healthz` answers 200, for the cold-start measurement; everything else goes to Bolt's WSGI adapter.
+
+    Args:
+        listener_executor: Bolt's listener pool (bench/command_cpu.py passes one it can drain); by
+            default a thread pool of `LIAISON_WEB_THREADS` threads.
     """
     from concurrent.futures import ThreadPoolExecutor
 
@@ -648,7 +669,8 @@ def create_bare_bolt_app() -> WsgiApp:
         signing_secret=env["SLACK_SIGNING_SECRET"],
         client=client,
         # As large as Liaison's (bot.serving.wsgi.ListenerExecutor); Bolt's default is 5 threads.
-        listener_executor=ThreadPoolExecutor(
+        listener_executor=listener_executor
+        or ThreadPoolExecutor(
             max_workers=int(env.get("LIAISON_WEB_THREADS", "8")), thread_name_prefix="bolt-listener"
         ),
     )
@@ -740,8 +762,37 @@ class PhaseResult:
     summaries: dict[str, Summary]
 
     def ratio(self) -> float:
-        """p99 of Liaison / p99 of bare Bolt."""
+        """Ack p99 of Liaison / ack p99 of bare Bolt."""
         return self.summaries["Liaison"].p99 / self.summaries["bare Bolt"].p99
+
+    def answer_ratio(self) -> float | None:
+        """respond() p99 of Liaison / of bare Bolt (the time to the user's answer); None if unknown."""
+        return _ratio_of(self.summaries["Liaison"].respond_p99, self.summaries["bare Bolt"].respond_p99)
+
+    def cpu_ratio(self) -> float | None:
+        """Server CPU per request of Liaison / of bare Bolt; None if unknown."""
+        return _ratio_of(
+            self.summaries["Liaison"].cpu_ms_per_request, self.summaries["bare Bolt"].cpu_ms_per_request
+        )
+
+
+@dataclass
+class CommandCpu:
+    """Server CPU per request of one command sent alone to each server (ms; None where unreadable)."""
+
+    command: str
+    requests: int
+    cpu_ms: dict[str, float | None]
+
+    def ratio(self) -> float | None:
+        """Liaison / bare Bolt."""
+        return _ratio_of(self.cpu_ms.get("Liaison"), self.cpu_ms.get("bare Bolt"))
+
+
+def _ratio_of(liaison: float | None, bare: float | None) -> float | None:
+    if liaison is None or bare is None or bare <= 0:
+        return None
+    return liaison / bare
 
 
 @dataclass
@@ -753,6 +804,7 @@ class RunResult:
     phases: list[PhaseResult]
     sanity: str
     server_errors: dict[str, int]
+    command_cpu: list[CommandCpu] = field(default_factory=list)
 
 
 def measure_cold_starts(
@@ -856,8 +908,8 @@ def run_phase(
 
 def run_load(
     args: argparse.Namespace, database_url: str, fake: FakeSlackProcess, payloads: Any, logs: Path
-) -> tuple[list[PhaseResult], str, dict[str, int]]:
-    """Warm both servers up, then the steady phase and the bursts, alternating servers."""
+) -> tuple[list[PhaseResult], list[CommandCpu], str, dict[str, int]]:
+    """Warm both servers up, then the steady phase, the bursts and the commands alone, alternating servers."""
     liaison_spec, bare_spec = server_specs(
         args.server,
         database_url=database_url,
@@ -923,6 +975,10 @@ def run_load(
                     [0.0] * args.burst,
                     record_of("burst", server),
                 )
+        command_cpu = [
+            measure_command_cpu(client, servers, fake, payloads, rng, command, args)
+            for command in args.cpu_command
+        ]
         rss = {server.spec.name: server.rss_mb() for server in servers}
     finally:
         client.close()
@@ -944,7 +1000,37 @@ def run_load(
             )
         phases.append(PhaseResult(phase, descriptions[phase], summaries))
     errors = {server.spec.name: _count_error_lines(server.log) for server in servers}
-    return phases, sanity, errors
+    return phases, command_cpu, sanity, errors
+
+
+def measure_command_cpu(
+    client: LoadClient,
+    servers: Sequence[Server],
+    fake: FakeSlackProcess,
+    payloads: Any,
+    rng: random.Random,
+    command: str,
+    args: argparse.Namespace,
+) -> CommandCpu:
+    """Server CPU per request of one command of the mix sent alone, at the steady rate, to each server.
+
+    `args.cpu_requests` requests per server, in two slices per server in ABBA order (as the steady
+    phase), so that a disturbance from outside lands on both.
+    """
+    pair = next((c, t) for c, t in MIX if f"{c} {t}" == command)
+    per_slice = max(1, args.cpu_requests // 2)
+    offsets = [i / args.rate for i in range(per_slice)]
+    records = {server.spec.name: PhaseRecord() for server in servers}
+    for n in range(2):
+        for server in servers if n % 2 == 0 else servers[::-1]:
+            print(f"   {command} alone {n + 1}/2: {server.spec.name}, {per_slice} requests", flush=True)
+            requests = prepare_commands(payloads, per_slice, rng, mix=(pair,))
+            run_phase(client, server, fake, "cpu", requests, offsets, records[server.spec.name])
+    return CommandCpu(
+        command=command,
+        requests=2 * per_slice,
+        cpu_ms={name: record.cpu_ms_per_request() for name, record in records.items()},
+    )
 
 
 def _check_liaison_answers(fake: FakeSlackProcess, server: Server, payloads: Any, rng: random.Random) -> str:
@@ -990,13 +1076,13 @@ def run_all(args: argparse.Namespace) -> list[RunResult]:
                     print(f"== {label}: cold starts", flush=True)
                     cold = measure_cold_starts(args, url, fake, payloads, logs) if args.cold_starts else []
                     print(f"== {label}: load", flush=True)
-                    phases, sanity, errors = run_load(args, url, fake, payloads, logs)
+                    phases, command_cpu, sanity, errors = run_load(args, url, fake, payloads, logs)
                     if args.keep_logs:
                         kept = Path(args.keep_logs)
                         kept.mkdir(parents=True, exist_ok=True)
                         for log in logs.glob("*.log"):
                             shutil.copy(log, kept / log.name)
-                results.append(RunResult(label, cold, phases, sanity, errors))
+                results.append(RunResult(label, cold, phases, sanity, errors, command_cpu))
     finally:
         fake.stop()
     return results
@@ -1011,14 +1097,26 @@ def _ms(seconds: float | None) -> str:
     return "∞" if math.isinf(seconds) else f"{1000 * seconds:.1f}"
 
 
+def _cpu_ms(value: float | None) -> str:
+    return "–" if value is None else f"{value:.2f}"
+
+
 def _percent(value: float | None) -> str:
     return "–" if value is None else f"{value:.1f}"
 
 
-def _ratio(ratio: float) -> str:
+def _ratio(ratio: float | None, target: float = P99_RATIO_TARGET) -> str:
+    if ratio is None:
+        return "unknown"
     # Two decimals, unless rounding would hide which side of the target the ratio is on (1.504 → "1.50").
     shown = f"{ratio:.2f}"
-    return shown if (float(shown) <= P99_RATIO_TARGET) == (ratio <= P99_RATIO_TARGET) else f"{ratio:.3f}"
+    return shown if (float(shown) <= target) == (ratio <= target) else f"{ratio:.3f}"
+
+
+def _target_line(label: str, ratio: float | None, target: float, caveat: str = "") -> str:
+    """`label` ratio = **r** (target ≤ t: met / not met), for a ratio that may be unknown."""
+    verdict = "unknown" if ratio is None else _verdict(ratio <= target and not caveat)
+    return f"{label} = **{_ratio(ratio, target)}** (target ≤ {target:g}: {verdict}{caveat})"
 
 
 def _verdict(ok: bool) -> str:
@@ -1110,10 +1208,39 @@ def render(results: list[RunResult], args: argparse.Namespace, command: str, loa
                 f"{P99_RATIO_TARGET}: {_verdict(ratio <= P99_RATIO_TARGET and not failed)}{caveat}); "
                 f"p50 ratio {p50_ratio:.2f}."
             )
+            lines.append(
+                f"- {phase.phase}: "
+                + _target_line(
+                    "answer (respond()) p99 ratio", phase.answer_ratio(), ANSWER_P99_RATIO_TARGET, caveat
+                )
+                + "; "
+                + _target_line("server CPU per request ratio", phase.cpu_ratio(), CPU_RATIO_TARGET)
+                + "."
+            )
             for name, summary in phase.summaries.items():
                 if summary.failures:
                     kinds = ", ".join(f"{kind} × {count}" for kind, count in sorted(summary.failures.items()))
                     lines.append(f"- {phase.phase}, {name}: failed requests: {kinds}.")
+        if result.command_cpu:
+            lines += [
+                "",
+                f"Server CPU per command, each command of the mix alone at {args.rate:g}/s (user + system "
+                "time of the server's processes per request, ms):",
+                "",
+                "| Command | Requests per server | Liaison | bare Bolt | Ratio | Target ≤ "
+                f"{CPU_RATIO_TARGET:g}× |",
+                "| --- | ---: | ---: | ---: | ---: | --- |",
+            ]
+            for alone in result.command_cpu:
+                alone_ratio = alone.ratio()
+                verdict = "unknown" if alone_ratio is None else _verdict(alone_ratio <= CPU_RATIO_TARGET)
+                cells = [_cpu_ms(alone.cpu_ms.get("Liaison")), _cpu_ms(alone.cpu_ms.get("bare Bolt"))]
+                lines.append(
+                    f"| `{alone.command}` | {alone.requests} | {' | '.join(cells)} | "
+                    f"{_ratio(alone_ratio, CPU_RATIO_TARGET)} | {verdict} |"
+                )
+            if not result.cold_starts:
+                lines.append("")  # before the sanity line (the cold-start block opens with one)
         if result.cold_starts:
             lines += [
                 "",
@@ -1156,11 +1283,17 @@ def _median_max(values: list[float]) -> str:
     return f"{statistics.median(values):.2f} ({max(values):.2f})"
 
 
-def write_section(path: Path, section: str) -> None:
-    """Replace this benchmark's section of `path` (other sections are kept), or append it."""
+def write_section(path: Path, section: str, heading: str = SECTION) -> None:
+    """Replace the section under `heading` of `path` (other sections are kept), or append it.
+
+    Args:
+        path: The results file (docs/benchmarks.md).
+        section: The new section, starting with its heading.
+        heading: The section's heading line; this benchmark's by default.
+    """
     existing = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    if SECTION in existing:
-        head, _, rest = existing.partition(SECTION)
+    if heading in existing:
+        head, _, rest = existing.partition(heading)
         following = rest.find("\n## ")
         tail = rest[following + 1 :] if following != -1 else ""
         existing = head.rstrip() + "\n\n" + section + ("\n" + tail if tail else "")
@@ -1190,6 +1323,17 @@ def main(argv: list[str] | None = None) -> None:
         help="'sqlite' (a temporary file; the default) or a PostgreSQL server URL (a throwaway database "
         "is created there); repeat to run against several",
     )
+    parser.add_argument(
+        "--cpu-command",
+        action="append",
+        choices=[f"{c} {t}" for c, t in MIX],
+        help="a command of the mix whose server CPU is also measured alone (repeatable; default: "
+        + ", ".join(f"{c} {t}" for c, t in CPU_COMMANDS)
+        + ")",
+    )
+    parser.add_argument(
+        "--cpu-requests", type=int, default=300, help="requests per server for each --cpu-command (0: skip)"
+    )
     parser.add_argument("--threads", type=int, default=8, help="LIAISON_WEB_THREADS for both servers")
     parser.add_argument("--workers", type=int, default=1, help="LIAISON_WEB_WORKERS for both servers")
     parser.add_argument("--cold-starts", type=int, default=3, help="spawns per cold-start variant (0: skip)")
@@ -1207,6 +1351,9 @@ def main(argv: list[str] | None = None) -> None:
         serve_bare()
         return
     args.database = args.database or ["sqlite"]
+    args.cpu_command = (
+        (args.cpu_command or [f"{c} {t}" for c, t in CPU_COMMANDS]) if args.cpu_requests > 0 else []
+    )
     before = "/".join(f"{x:.2f}" for x in os.getloadavg())
     results = run_all(args)
     after = "/".join(f"{x:.2f}" for x in os.getloadavg())

@@ -9,6 +9,8 @@ from typing import Any
 
 from slack_bolt import App, BoltContext
 from slack_bolt.error import BoltUnhandledRequestError
+from slack_bolt.middleware import Middleware
+from slack_bolt.request import BoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -16,7 +18,7 @@ from slack_sdk.errors import SlackApiError
 from bot.services import Services
 from bot.settings import Settings
 from bot.slack.client import build_web_client
-from bot.slack.input_hygiene import remove_control_characters
+from bot.slack.input_hygiene import RemoveControlCharacters
 from bot.slack.installations import InstallationTokens
 from bot.slack.replay import once_per_event
 from bot.slack.workspaces import OrgTeams
@@ -98,11 +100,13 @@ def create_app(
         raise_error_for_unhandled_request=True,
         **oauth,
     )
-    app.use(remove_control_characters)
-    app.use(_inject_services(services, installations))
+    # Global middlewares are `Middleware` subclasses, which Bolt calls as they are: a function
+    # middleware costs a build of its keyword arguments on every request.
+    app.use(RemoveControlCharacters())
+    app.use(_InjectServices(services, installations))
     app.use(once_per_event(services.session_factory, services.clock))
     if installations is not None:
-        app.use(_record_org_teams(OrgTeams(services.session_factory), services))
+        app.use(_RecordOrgTeams(OrgTeams(services.session_factory), services))
     register_all(app, settings)
     app.error(handle_listener_error)
     return app
@@ -127,26 +131,35 @@ def _bolt_logger() -> logging.Logger:
     return bolt_logger
 
 
-def _inject_services(services: Services, installations: InstallationTokens | None) -> Callable[..., Any]:
-    def inject_services(context: BoltContext, next: Callable[[], BoltResponse]) -> BoltResponse:
+class _InjectServices(Middleware):
+    def __init__(self, services: Services, installations: InstallationTokens | None) -> None:
+        self._services = services
+        self._installations = installations
+
+    def process(
+        self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]
+    ) -> BoltResponse | None:
         # Bolt passes context keys to listeners as keyword arguments, so handlers declare `services`
         # (and `installations`: the stored tokens in OAuth mode, None with SLACK_BOT_TOKEN).
-        context["services"] = services
-        context["installations"] = installations
+        req.context["services"] = self._services
+        req.context["installations"] = self._installations
         return next()
 
-    return inject_services
 
+class _RecordOrgTeams(Middleware):
+    def __init__(self, org_teams: OrgTeams, services: Services) -> None:
+        self._org_teams = org_teams
+        self._services = services
 
-def _record_org_teams(org_teams: OrgTeams, services: Services) -> Callable[..., Any]:
-    def record_org_team(context: BoltContext, next: Callable[[], BoltResponse]) -> BoltResponse:
+    def process(
+        self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]
+    ) -> BoltResponse | None:
         # An org-wide install serves every team of the org from one workspace; the handlers resolve
         # workspaces by team id, so the team is recorded before they run (once per team and process).
+        context = req.context
         if context.is_enterprise_install and context.enterprise_id and context.team_id:
-            org_teams.remember(context.enterprise_id, context.team_id, services.clock.now())
+            self._org_teams.remember(context.enterprise_id, context.team_id, self._services.clock.now())
         return next()
-
-    return record_org_team
 
 
 def handle_listener_error(

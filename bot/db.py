@@ -6,13 +6,15 @@ Nothing here runs at import time: the CLI and tests call `make_engine` and `make
 from __future__ import annotations
 
 import os
+from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, MetaData, TypeDecorator, create_engine, event
+from sqlalchemy import DateTime, Engine, MetaData, TypeDecorator, create_engine, event, text
 from sqlalchemy.engine import Dialect, make_url
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, ORMExecuteState, Session, SessionTransaction, sessionmaker
 from sqlalchemy.pool import StaticPool
 
 # How long opening a PostgreSQL connection may take (libpq `connect_timeout`, seconds; its least):
@@ -102,8 +104,68 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    """A session factory whose objects stay readable after commit (handlers render after commit)."""
-    return sessionmaker(engine, expire_on_commit=False)
+    """A session factory whose objects stay readable after commit (handlers render after commit).
+
+    Its sessions honour `EFFECT_CLAIM`: see `EffectClaim`.
+    """
+    factory = sessionmaker(engine, expire_on_commit=False)
+    event.listen(factory, "after_flush", _claim_effect_after_flush)
+    event.listen(factory, "do_orm_execute", _claim_effect_before_dml)
+    return factory
+
+
+@dataclass(frozen=True)
+class EffectClaim:
+    """The inbox request (`models.InboxRequest`) the current context works for, and which attempt this is.
+
+    A request recorded in the inbox is processed at least once: an instance killed while processing it
+    leaves it to another. So that a second attempt never writes what the first one committed, every
+    transaction that writes anything while a claim is set (`EFFECT_CLAIM`) also marks the request's row
+    as written by this attempt, in the same transaction; if another attempt already did, the transaction
+    fails with `EffectAlreadyApplied` and nothing of it is kept.
+
+    Attributes:
+        inbox_id: The `slack_inbox` row.
+        attempt: This attempt's identity (lease owner and attempt number).
+    """
+
+    inbox_id: int
+    attempt: str
+
+
+EFFECT_CLAIM: ContextVar[EffectClaim | None] = ContextVar("liaison_effect_claim", default=None)
+_CLAIMED_IN = "liaison_effect_claimed_in"
+# Plain SQL: bot.models imports this module, and the guard must not load the ORM mapping of the inbox.
+_MARK_EFFECT = text(
+    "UPDATE slack_inbox SET effect_owner = :attempt "
+    "WHERE id = :id AND (effect_owner IS NULL OR effect_owner = :attempt)"
+)
+
+
+class EffectAlreadyApplied(RuntimeError):
+    """Another attempt at the same inbox request already committed its effects; this one's are dropped."""
+
+
+def _claim_effect(session: Session) -> None:
+    claim = EFFECT_CLAIM.get()
+    if claim is None:
+        return
+    transaction: SessionTransaction | None = session.get_transaction()
+    if transaction is None or session.info.get(_CLAIMED_IN) is transaction:
+        return
+    result = session.connection().execute(_MARK_EFFECT, {"id": claim.inbox_id, "attempt": claim.attempt})
+    if getattr(result, "rowcount", 1) == 0:
+        raise EffectAlreadyApplied(f"inbox request {claim.inbox_id} was already applied by another attempt")
+    session.info[_CLAIMED_IN] = transaction
+
+
+def _claim_effect_after_flush(session: Session, _flush_context: Any) -> None:
+    _claim_effect(session)
+
+
+def _claim_effect_before_dml(state: ORMExecuteState) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        _claim_effect(state.session)
 
 
 def make_serving_engine(url: str, *, statement_timeout: int, pool_timeout: int) -> Engine:

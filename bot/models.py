@@ -275,6 +275,32 @@ class ProcessedRequest(Base):
     seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
 
 
+class InboxRequest(Base):
+    """A Slack request acked before its listener ran: recorded before the ack, processed at least once.
+
+    `bot.serving.inbox` writes the row before answering Slack and any instance may process it; the
+    lease says who is processing it until when, `effect_owner` which attempt committed its database
+    effects (`bot.db.EffectClaim`), so that a redone request never applies them twice.
+    """
+
+    __tablename__ = "slack_inbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The body's replay key (`bot.serving.checks.replay_key`): a second delivery of a body is a replay.
+    replay_key: Mapped[str] = mapped_column(String(100), unique=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    body: Mapped[str] = mapped_column(Text)
+    query: Mapped[str] = mapped_column(Text, default="")
+    headers: Mapped[str] = mapped_column(Text, default="{}")
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    lease_owner: Mapped[str | None] = mapped_column(String(100))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    effect_owner: Mapped[str | None] = mapped_column(String(120))
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    outcome: Mapped[str | None] = mapped_column(String(32))
+
+
 class DeliveryStatus(enum.StrEnum):
     """Where a planned delivery is in its life: planned → claimed → sent (or failed/expired/cancelled)."""
 
@@ -360,6 +386,13 @@ class ReminderDelivery(Base):
     acted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Migration 0007 (hence last). When the latest attempt that may have posted was given up on (a post
+    # left unanswered, or the expired lease of a claimer that died): the message is posted again only
+    # once a history lookup `LIAISON_REMINDER_LANDING_SECONDS` later does not find it
+    # (bot/reminders/reconciliation.py).
+    ambiguous_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Sent means found in the conversation's history: an unanswered attempt had posted it after all.
+    found_in_history: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class ProfileVector(Base):

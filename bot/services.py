@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock
@@ -29,3 +30,10 @@ class Services:
     embedder: Embedder | None = None
     # Expert ranking indexes of this process, one per workspace, reloaded when profiles change.
     expert_indexes: ExpertIndexCache = field(default_factory=ExpertIndexCache)
+
+    @property
+    def engine(self) -> Engine:
+        """The database engine the sessions are bound to."""
+        bind = self.session_factory.kw["bind"]
+        assert isinstance(bind, Engine)
+        return bind

@@ -104,6 +104,9 @@ class Settings:
     reminder_grace_hours: int = 24
     reminder_retry_hours: int = 24
     reminder_lease_seconds: int = 60
+    # How long after a reminder post went unanswered (timeout, dropped connection) Slack may still carry
+    # it out: it is posted again only if a history lookup this late does not find it.
+    reminder_landing_seconds: float = 60
     # Bounds on every database wait of a serving process (docs/deployment.md, "A stalled database").
     database_statement_timeout_seconds: int = 30
     database_pool_timeout_seconds: int = 10
@@ -126,7 +129,11 @@ class Settings:
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     web_workers: int = 1
     web_threads: int = 8
-    shutdown_seconds: int = 30
+    shutdown_seconds: int = 10
+    # The durable inbox (bot/serving/inbox.py): how long an instance holds a request it is processing
+    # (a dead instance's requests wait this long), and how many it keeps in memory.
+    inbox_lease_seconds: int = 60
+    inbox_queue_limit: int = 256
     log_format: LogFormat = LogFormat.TEXT
     # Installing into several workspaces over OAuth (docs/slack-app.md): on when both are set; tokens
     # then live per workspace in the database instead of SLACK_BOT_TOKEN.
@@ -267,6 +274,7 @@ class Settings:
             reminder_grace_hours=_int_setting(get, "LIAISON_REMINDER_GRACE_HOURS", 24, 0, 24 * 14),
             reminder_retry_hours=_int_setting(get, "LIAISON_REMINDER_RETRY_HOURS", 24, 1, 24 * 14),
             reminder_lease_seconds=_int_setting(get, "LIAISON_REMINDER_LEASE_SECONDS", 60, 10, 3600),
+            reminder_landing_seconds=_int_setting(get, "LIAISON_REMINDER_LANDING_SECONDS", 60, 1, 3600),
             database_statement_timeout_seconds=_int_setting(
                 get, "LIAISON_DB_STATEMENT_TIMEOUT_SECONDS", 30, 1, 3600
             ),
@@ -289,7 +297,9 @@ class Settings:
             ),
             web_workers=_int_setting(get, "LIAISON_WEB_WORKERS", 1, 1, 32),
             web_threads=_int_setting(get, "LIAISON_WEB_THREADS", 8, 1, 128),
-            shutdown_seconds=_int_setting(get, "LIAISON_SHUTDOWN_SECONDS", 30, 1, 600),
+            shutdown_seconds=_int_setting(get, "LIAISON_SHUTDOWN_SECONDS", 10, 1, 600),
+            inbox_lease_seconds=_int_setting(get, "LIAISON_INBOX_LEASE_SECONDS", 60, 2, 3600),
+            inbox_queue_limit=_int_setting(get, "LIAISON_INBOX_QUEUE_LIMIT", 256, 1, 100_000),
             log_format=_choice(get, "LOG_FORMAT", LogFormat, LogFormat.TEXT),
             slack_client_id=client_id if oauth else None,
             slack_client_secret=client_secret if oauth else None,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
@@ -16,8 +15,10 @@ from bot.slack.answer_publisher import respond_answer
 from bot.slack.blocks import Reply
 from bot.slack.commands import CommandOutcome, CommandRequest, execute_command, execute_confirmed_move
 from bot.slack.home_publisher import publish_homes
+from bot.slack.payload_values import loads_clean
+from bot.slack.private_replies import responder
 from bot.slack.questions import Question
-from bot.slack.requesters import team_id_of
+from bot.slack.requesters import requester_of, team_id_of
 from handlers.commands import deliver_outcome
 
 
@@ -35,12 +36,14 @@ def register(app: App, settings: Settings) -> None:
 
 
 def _request(body: dict[str, Any], command: str, text: str) -> CommandRequest:
+    requester = requester_of(body)
+    channel = body.get("channel")
     return CommandRequest(
         command=command,
         text=text,
-        user_id=body["user"]["id"],
-        team_id=team_id_of(body),
-        channel_id=(body.get("channel") or {}).get("id"),
+        user_id=requester.user_id,
+        team_id=requester.team_id,
+        channel_id=channel.get("id") if isinstance(channel, dict) else None,
     )
 
 
@@ -100,10 +103,10 @@ def _rerun_command_button(
 ) -> None:
     """Run the command a button carries as JSON `{"command", "text"}`, as the user who clicked it."""
     try:
-        choice = json.loads(_value(body))
+        choice = loads_clean(_value(body))
         command, text = str(choice["command"]), str(choice["text"])
     except (ValueError, KeyError, TypeError):
-        respond(text=stale, replace_original=False)
+        responder(body, respond, client)(text=stale, replace_original=False)
         return
     outcome = execute_command(
         services.session_factory, services.settings, services.clock.now(), _request(body, command, text)
@@ -155,10 +158,10 @@ def handle_confirm_move_action(
     _deliver(outcome, body, client, respond, services, replace_original=True)
 
 
-def handle_cancel_action(ack: Ack, respond: Respond) -> None:
+def handle_cancel_action(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
     """Cancel on a confirmation: replace it with a note that nothing changed."""
     ack()
-    respond(text="Cancelled; nothing was changed.", replace_original=True)
+    responder(body, respond, client)(text="Cancelled; nothing was changed.", replace_original=True)
 
 
 def handle_open_project_action(
@@ -182,7 +185,12 @@ def handle_home_refresh_action(ack: Ack, body: dict[str, Any], client: WebClient
 
 
 def handle_ask_choice_action(
-    ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext, services: Services
+    ack: Ack,
+    body: dict[str, Any],
+    client: WebClient,
+    respond: Respond,
+    context: BoltContext,
+    services: Services,
 ) -> None:
     """A "did you mean" reading under an answer: answer it for whoever clicked, privately."""
     ack()
@@ -195,7 +203,8 @@ def handle_ask_choice_action(
         bot_user_id=context.bot_user_id,
     )
     # Only an ephemeral original is replaced: a public one stays for everyone else in the channel.
-    respond_answer(respond, services, question, replace_original=bool(container.get("is_ephemeral")))
+    replace = bool(container.get("is_ephemeral"))
+    respond_answer(responder(body, respond, client), services, question, replace_original=replace)
 
 
 def handle_answer_source_action(

@@ -21,6 +21,7 @@ from bot.services import Services
 from bot.settings import Settings
 from bot.slack.blocks import Reply, build_error_reply
 from bot.slack.ids import PROFILE_EDIT_ACTION, PROFILE_MODAL, PROFILE_TITLE_INPUT
+from bot.slack.private_replies import Responder, responder
 from bot.slack.profile_blocks import (
     build_not_in_directory_reply,
     build_profile_help_reply,
@@ -67,7 +68,8 @@ def handle_profile_edit_action(
 ) -> None:
     """ "Edit profile" button: open the edit form of whoever clicked (the button's value is ignored)."""
     ack()
-    _open_edit_form(client, respond, services, requester_of(body), body.get("trigger_id"))
+    say = responder(body, respond, client)
+    _open_edit_form(client, say, services, requester_of(body), body.get("trigger_id"))
 
 
 def handle_profile_submission(
@@ -105,7 +107,7 @@ def _profile_reply(view: ProfileView, settings: Settings) -> Reply:
 
 
 def _open_edit_form(
-    client: WebClient, respond: Respond, services: Services, requester: Requester, trigger_id: str | None
+    client: WebClient, respond: Responder, services: Services, requester: Requester, trigger_id: str | None
 ) -> None:
     shown = _show(services, requester, None)
     if isinstance(shown, Reply):

@@ -1,7 +1,8 @@
 """Buttons on reminder messages (Done, Snooze, Move date) and the Move-date modal.
 
-Each listener reads the payload, asks `bot.reminders.actions` what the press does, and renders the
-result with `bot.slack.reminder_blocks`.
+Each listener reads the payload, asks `bot.reminders.actions` what the press does, renders the result
+with `bot.slack.reminder_blocks` in place of the message, and republishes the App Homes that show the
+milestone (as `/milestone done` does, with `bot.slack.home_publisher.publish_homes`).
 """
 
 from __future__ import annotations
@@ -26,14 +27,17 @@ from bot.services import Services
 from bot.settings import Settings
 from bot.slack import ids
 from bot.slack.blocks import Reply
+from bot.slack.home_publisher import publish_homes
+from bot.slack.payload_values import input_state, string_of
+from bot.slack.private_replies import responder
 from bot.slack.reminder_blocks import (
     MoveTarget,
     build_move_modal,
-    build_reminder_reply,
+    build_redrawn_reply,
     parse_move_metadata,
     parse_reminder_value,
 )
-from bot.slack.requesters import team_id_of
+from bot.slack.requesters import requester_of
 
 _STALE = "That button is out of date."
 
@@ -50,7 +54,8 @@ def _click(body: dict[str, Any]) -> ReminderClick | None:
     parsed = parse_reminder_value(str(body["actions"][0].get("value") or ""))
     if parsed is None:
         return None
-    return ReminderClick(parsed[0], parsed[1], body["user"]["id"], team_id_of(body))
+    requester = requester_of(body)
+    return ReminderClick(parsed[0], parsed[1], requester.user_id, requester.team_id)
 
 
 def _message(body: dict[str, Any]) -> tuple[str | None, str | None]:
@@ -61,21 +66,31 @@ def _message(body: dict[str, Any]) -> tuple[str | None, str | None]:
 
 
 def _redrawn(result: ClickResult) -> Reply | None:
-    """The reminder message as it should now read; None if it is gone."""
-    if result.reminder is None:
+    """The reminder message as it should now read (all of it, for a combined DM); None if it is gone."""
+    if result.message is None:
         return None
-    return build_reminder_reply(result.reminder, note=result.note, closed=result.closed)
+    return build_redrawn_reply(result.message, note=result.note, pressed=result.pressed)
 
 
-def _show(result: ClickResult, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
+def _show(
+    result: ClickResult, body: dict[str, Any], client: WebClient, respond: Respond, services: Services
+) -> None:
     update = _redrawn(result)
     if result.denial is not None or update is None:
-        respond(text=result.denial or _STALE, response_type="ephemeral", replace_original=False)
+        say = responder(body, respond, client)
+        say(text=result.denial or _STALE, response_type="ephemeral", replace_original=False)
         return
     channel, ts = _message(body)
     if channel and ts:
         # The original message shows who did what, for everyone who sees it.
         client.chat_update(channel=channel, ts=ts, **update.as_kwargs())
+    _refresh_homes(result, body, client, services)
+
+
+def _refresh_homes(result: ClickResult, body: dict[str, Any], client: WebClient, services: Services) -> None:
+    """Republish the App Homes showing the milestone, and the presser's own (an admin may not be on it)."""
+    requester = requester_of(body)
+    publish_homes(client, services, requester.team_id, {*result.refresh_homes, requester.user_id})
 
 
 def handle_reminder_done_action(
@@ -89,7 +104,7 @@ def handle_reminder_done_action(
         if click
         else ClickResult(denial=_STALE)
     )
-    _show(result, body, client, respond)
+    _show(result, body, client, respond, services)
 
 
 def handle_reminder_snooze_action(
@@ -100,12 +115,12 @@ def handle_reminder_snooze_action(
     click = _click(body)
     option = str(body["actions"][0]["action_id"]).removeprefix(ids.REMINDER_SNOOZE_ACTION_PREFIX)
     if click is None or option not in set(SnoozeOption):
-        _show(ClickResult(denial=_STALE), body, client, respond)
+        _show(ClickResult(denial=_STALE), body, client, respond, services)
         return
     result = press_snooze(
         services.session_factory, services.settings, services.clock.now(), click, SnoozeOption(option)
     )
-    _show(result, body, client, respond)
+    _show(result, body, client, respond, services)
 
 
 def handle_reminder_move_action(
@@ -114,12 +129,13 @@ def handle_reminder_move_action(
     """Move date… on a reminder: open the modal asking for the new date."""
     ack()
     click = _click(body)
+    say = responder(body, respond, client)
     if click is None:
-        respond(text=_STALE, response_type="ephemeral", replace_original=False)
+        say(text=_STALE, response_type="ephemeral", replace_original=False)
         return
     form = open_move(services.session_factory, services.settings, services.clock.now(), click)
     if form.reminder is None:
-        respond(text=form.denial or _STALE, response_type="ephemeral", replace_original=False)
+        say(text=form.denial or _STALE, response_type="ephemeral", replace_original=False)
         return
     channel, ts = _message(body)
     target = MoveTarget(click.delivery_id, click.ref, channel, ts)
@@ -136,13 +152,14 @@ def handle_reminder_move_submission(
     if target is None:
         ack(response_action="errors", errors={ids.DUE_INPUT: OUT_OF_DATE})
         return
-    click = ReminderClick(target.delivery_id, target.ref, body["user"]["id"], team_id_of(body))
+    requester = requester_of(body)
+    click = ReminderClick(target.delivery_id, target.ref, requester.user_id, requester.team_id)
     result = submit_move(
         services.session_factory,
         services.settings,
         services.clock.now(),
         click,
-        due_text=str(values.get(ids.DUE_INPUT, {}).get(ids.DUE_INPUT, {}).get("value") or ""),
+        due_text=string_of(input_state(values, ids.DUE_INPUT)) or "",
     )
     if result.denial is not None:
         ack(response_action="errors", errors={ids.DUE_INPUT: result.denial})
@@ -151,3 +168,4 @@ def handle_reminder_move_submission(
     update = _redrawn(result)
     if update is not None and target.channel and target.ts:
         client.chat_update(channel=target.channel, ts=target.ts, **update.as_kwargs())
+    _refresh_homes(result, body, client, services)

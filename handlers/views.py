@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from slack_bolt import Ack, App
@@ -12,6 +11,7 @@ from bot.services import Services
 from bot.settings import Settings
 from bot.slack import ids
 from bot.slack.home_publisher import publish_homes
+from bot.slack.payload_values import loads_clean
 from bot.slack.requesters import team_id_of
 from bot.slack.submissions import SubmissionResult, submit_milestone, submit_project
 
@@ -23,9 +23,10 @@ def register(app: App, settings: Settings) -> None:
 
 
 def _metadata(view: dict[str, Any]) -> dict[str, Any]:
+    """The modal's `private_metadata` object; {} for anything else (a forged or garbled submission)."""
     try:
-        data = json.loads(view.get("private_metadata") or "{}")
-    except ValueError:
+        data = loads_clean(view.get("private_metadata") or "{}")
+    except (ValueError, TypeError):
         return {}
     return data if isinstance(data, dict) else {}
 

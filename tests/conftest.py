@@ -29,7 +29,7 @@ from bot.workspace_file import import_workspace_file
 from tests.fakes.driver import SlackDriver
 from tests.fakes.slack_api import FakeSlackApi
 
-pytest_plugins = ["tests.pg"]
+pytest_plugins = ["tests.pg", "tests.served_processes"]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEMO_FILE = REPO_ROOT / "bot" / "data" / "adtech-alliance.yaml"
@@ -202,9 +202,13 @@ def add_public_project(session_factory: sessionmaker[Session], *, key: str, name
 # hands whole files to three pytest-xdist workers in collection order (--dist loadfile), and a long file
 # handed out last would leave the other workers idle at the end.
 LONGEST_FILES = (
+    # Mostly waiting (stalled Slack posts, leases running out): started first, they overlap the rest.
+    "tests/jobs/test_reminder_slow_slack.py",
+    "tests/test_inbox_crash.py",
     "tests/jobs/test_reminder_ticker_processes.py",
     "tests/jobs/test_reminder_concurrency.py",
     "tests/security/test_command_fuzz.py",
+    "tests/security/test_interaction_fuzz.py",
     "tests/jobs/test_reminder_tick.py",
     "tests/test_socket_mode.py",
     "tests/test_http_server.py",

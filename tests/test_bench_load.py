@@ -5,10 +5,13 @@ No timings are asserted here; the benchmark itself reports them as ratios measur
 
 from __future__ import annotations
 
+import argparse
 import random
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
+from urllib.parse import parse_qs
 
 import numpy as np
 import pytest
@@ -16,15 +19,20 @@ import pytest
 from bench.load import (
     BARE_REPLY,
     SECTION,
+    CommandCpu,
     LoadClient,
     PhaseRecord,
+    PhaseResult,
+    RunResult,
     Sample,
+    Summary,
     cpu_times,
     create_bare_bolt_app,
     get,
     percentile,
     post,
     prepare_commands,
+    render,
     summarize,
     write_section,
 )
@@ -186,3 +194,75 @@ def test_server_cpu_per_request_spans_every_slice_and_is_unknown_if_one_slice_is
     assert record.cpu_ms_per_request() == pytest.approx(1000 * 0.060 / 4)
     record.cpu.append(None)
     assert record.cpu_ms_per_request() is None
+
+
+def test_prepared_commands_can_be_drawn_from_one_command(payloads: SlackPayloads) -> None:
+    prepared = prepare_commands(payloads, 5, random.Random(4), mix=(("/milestone", "next"),))
+
+    assert {r.command for r in prepared} == {"/milestone next"}
+    assert {parse_qs(r.body.decode())["text"][0] for r in prepared} == {"next"}
+
+
+def test_write_section_replaces_the_section_under_another_heading(tmp_path: Path) -> None:
+    results = tmp_path / "benchmarks.md"
+    results.write_text(f"# Benchmarks\n\n{SECTION}\n\nload\n\n## CPU\n\nold\n", encoding="utf-8")
+
+    write_section(results, "## CPU\n\nnew\n", "## CPU")
+
+    text = results.read_text(encoding="utf-8")
+    assert "load" in text and "new" in text and "old" not in text
+
+
+def _summary(ack_p99: float, respond_p99: float | None, cpu_ms: float | None) -> Summary:
+    return replace(
+        summarize([_sample(ack_p99, 200, respond_p99)]),
+        cpu_ms_per_request=cpu_ms,
+    )
+
+
+def test_phase_ratios_of_the_answer_and_the_server_cpu() -> None:
+    phase = PhaseResult(
+        "steady",
+        "50/s",
+        {"Liaison": _summary(0.006, 0.012, 4.0), "bare Bolt": _summary(0.012, 0.004, 2.5)},
+    )
+
+    assert phase.ratio() == pytest.approx(0.5)
+    assert phase.answer_ratio() == pytest.approx(3.0)
+    assert phase.cpu_ratio() == pytest.approx(1.6)
+    unknown = PhaseResult(
+        "burst", "200", {"Liaison": _summary(0.1, None, None), "bare Bolt": _summary(0.1, 0.2, 2.0)}
+    )
+    assert unknown.answer_ratio() is None and unknown.cpu_ratio() is None
+    assert CommandCpu("/milestone next", 300, {"Liaison": 3.0, "bare Bolt": 2.0}).ratio() == pytest.approx(
+        1.5
+    )
+    assert CommandCpu("/milestone next", 300, {"Liaison": 3.0, "bare Bolt": None}).ratio() is None
+
+
+def test_the_report_says_which_targets_are_met() -> None:
+    phase = PhaseResult(
+        "steady",
+        "50/s for 60 s",
+        {"Liaison": _summary(0.006, 0.012, 4.0), "bare Bolt": _summary(0.012, 0.010, 2.5)},
+    )
+    result = RunResult(
+        database="SQLite (file, WAL)",
+        cold_starts=[],
+        phases=[phase],
+        sanity="fine",
+        server_errors={"Liaison": 0, "bare Bolt": 0},
+        command_cpu=[
+            CommandCpu("/project status bidshade", 300, {"Liaison": 5.0, "bare Bolt": 2.0}),
+            CommandCpu("/milestone next", 300, {"Liaison": 3.9, "bare Bolt": 2.0}),
+        ],
+    )
+    args = argparse.Namespace(server="gunicorn", workers=1, threads=8, rate=50.0, cold_starts=0)
+
+    text = render([result], args, "python -m bench.load", "0.1 → 0.2")
+
+    assert "ack p99 ratio Liaison / bare Bolt = **0.50** (target ≤ 1.5: met)" in text
+    assert "answer (respond()) p99 ratio = **1.20** (target ≤ 2: met)" in text
+    assert "server CPU per request ratio = **1.60** (target ≤ 2: met)" in text
+    assert "| `/project status bidshade` | 300 | 5.00 | 2.00 | 2.50 | **not met** |" in text
+    assert "| `/milestone next` | 300 | 3.90 | 2.00 | 1.95 | met |" in text

@@ -173,7 +173,7 @@ def test_serving_settings_default_to_one_process_that_does_everything() -> None:
     assert settings.process_role.serves_slack and settings.process_role.runs_scheduler
     assert settings.embeddings_enabled and settings.loads_model
     assert settings.max_body_bytes == 1024 * 1024
-    assert (settings.web_workers, settings.web_threads, settings.shutdown_seconds) == (1, 8, 30)
+    assert (settings.web_workers, settings.web_threads, settings.shutdown_seconds) == (1, 8, 10)
     assert settings.log_format is LogFormat.TEXT
 
 

@@ -33,11 +33,11 @@ from slack_sdk.socket_mode.builtin import SocketModeClient
 from slack_sdk.socket_mode.client import BaseSocketModeClient
 from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 
 from bot.cli.console.payloads import SlackPayloads
 from bot.db import make_engine, make_session_factory
-from bot.models import Milestone
+from bot.models import Blocker, InboxRequest, Milestone
 from tests.fakes.driver import milestone_form_submission, view_of
 from tests.fakes.slack_api import RESPONSE_URL_METHOD, FakeSlackApi, RecordedCall
 from tests.fakes.socket_mode import FakeSocketModeServer
@@ -269,6 +269,36 @@ def test_slash_command_envelope_is_acked_over_the_socket_and_answered_at_its_res
     assert opened.authorization == f"Bearer {APP_TOKEN}"
     assert returncode == 0, served.stderr.text
     assert "Traceback" not in served.stderr.text
+
+
+def test_a_slash_command_envelope_is_recorded_in_the_inbox_before_its_ack(
+    demo_db: str, tmp_path: Path
+) -> None:
+    with serve_over_socket_mode(demo_db, tmp_path) as served:
+        envelope_id, _ = served.slash_command(
+            "/blocker add pcm recorded over the socket", user_id="U11DEAHME"
+        )
+        served.socket_mode.wait_for_ack(envelope_id, timeout=15)
+        engine = make_engine(demo_db)
+        try:
+            with make_session_factory(engine)() as session:
+                recorded = session.scalars(select(InboxRequest).where(InboxRequest.kind == "command")).all()
+            assert served.api.wait_for(RESPONSE_URL_METHOD, timeout=15), served.stderr.text
+            assert _wait_until(lambda: _blockers(engine, "recorded over the socket") == 1, timeout=10)
+        finally:
+            engine.dispose()
+        returncode, _ = served.stop(timeout=30)
+
+    # Recorded when the ack arrived: a process killed now would leave it to another instance.
+    assert len(recorded) == 1
+    assert json.loads(recorded[0].headers)["x-liaison-transport"] == "socket_mode"
+    assert json.loads(recorded[0].body)["text"] == "add pcm recorded over the socket"
+    assert returncode == 0, served.stderr.text
+
+
+def _blockers(engine: Engine, text: str) -> int:
+    with make_session_factory(engine)() as session:
+        return len(session.scalars(select(Blocker).where(Blocker.text == text)).all())
 
 
 def _sigterm_while_responding(served: Served) -> tuple[int, float, float]:

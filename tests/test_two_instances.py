@@ -17,38 +17,32 @@ What it proves, end to end and across process boundaries (nothing here shares me
 
 from __future__ import annotations
 
-import os
 import re
-import signal
-import subprocess
-import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import parse_qs
 
 import pytest
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.app import APOLOGY
 from bot.cli.console.payloads import SignedBody, SlackPayloads
 from bot.clock import SystemClock
-from bot.db import make_engine, make_session_factory
-from bot.models import Blocker, DeliveryStatus, ReminderDelivery, Workspace
-from bot.schema import upgrade_database
-from bot.workspace_file import import_workspace_file
-from tests.conftest import DEMO_FILE, SIGNING_SECRET
+from bot.models import Blocker, DeliveryStatus, ReminderDelivery
 from tests.fakes.slack_api import RESPONSE_URL_METHOD, FakeSlackApi
 from tests.jobs.reminder_support import posted_keys, release, seed_due_deliveries
-from tests.security.served import http_request
+from tests.served_processes import (
+    Instance,
+    instance_environment,
+    running_instances,
+    wait_for,
+)
 
-LIAISON = Path(sys.executable).parent / "liaison"
 PCM_MEMBER = "U11DEAHME"  # a member of project pcm in the demo workspace
 BIDSHADE_LEAD = "U02ECBANE"
 ROUNDS = 4
@@ -62,67 +56,8 @@ SEND_GAP_SECONDS = 0.1
 # Slow posts make one process's tick outlast the other's tick interval (1 s), so both always claim
 # part of every round instead of whichever ticks first draining it alone.
 POST_DELAY_SECONDS = 0.05
-LISTENING = re.compile(r"listens on (http://127\.0\.0\.1:\d+)/slack/events")
 ERROR_LINE = re.compile(r"^\S+ \S+ (?:ERROR|CRITICAL) .*$|^Traceback.*$", re.MULTILINE)
-REQUESTS_TOTAL = re.compile(
-    r'^liaison_slack_requests_total\{kind="(\w+)",outcome="(\w+)"\} (\S+)$', re.MULTILINE
-)
 BLOCKER_RAISED = re.compile(r"^Blocker pcm-b(\d+) raised$")
-
-
-@dataclass
-class Instance:
-    """One running `liaison serve` process and where its output goes."""
-
-    name: str
-    process: subprocess.Popen[bytes]
-    log: Path
-    url: str = ""
-    terminated: bool = False
-
-    def output(self) -> str:
-        """Everything the process wrote so far (stdout and stderr)."""
-        return self.log.read_text(errors="replace")
-
-    def post(self, signed: SignedBody) -> int:
-        """Send a signed Slack request to `/slack/events`; returns the HTTP status of the ack."""
-        reply = http_request(
-            f"{self.url}/slack/events", data=signed.body.encode(), headers=signed.headers, timeout=10
-        )
-        return reply.status
-
-    def command_outcomes(self) -> Counter[str]:
-        """This process's `liaison_slack_requests_total` for slash commands, by outcome."""
-        text = http_request(f"{self.url}/metrics", timeout=5).body.decode()
-        outcomes: Counter[str] = Counter()
-        for kind, outcome, value in REQUESTS_TOTAL.findall(text):
-            if kind == "command":
-                outcomes[outcome] += int(float(value))
-        return outcomes
-
-    def terminate(self) -> None:
-        """Send SIGTERM, once.
-
-        A second one could land after the graceful stop restored the default handler, and kill the
-        process on its way out.
-        """
-        if not self.terminated and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            self.terminated = True
-
-    def stop(self, timeout: float = 30) -> int | None:
-        """SIGTERM (unless sent already) and wait for the exit; kill the process if it takes too long.
-
-        Returns:
-            The exit status, or None when the process had to be killed.
-        """
-        self.terminate()
-        try:
-            return self.process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-            return None
 
 
 @dataclass(frozen=True)
@@ -160,104 +95,7 @@ class Traffic:
 
     def wait_until_sent(self, count: int, timeout: float) -> None:
         """Wait until the senders have sent `count` commands."""
-        _wait_for(lambda: self.sent >= count, f"{count} commands to be sent", timeout)
-
-
-def _environment(database_url: str, api_url: str) -> dict[str, str]:
-    """One instance's environment: nothing inherited but PATH and HOME, as in a container."""
-    return {
-        "PATH": os.environ["PATH"],
-        "HOME": os.environ.get("HOME", "/tmp"),
-        "PYTHONUTF8": "1",
-        "DATABASE_URL": database_url,
-        "SLACK_BOT_TOKEN": "xoxb-two-instances-token",
-        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-        "SLACK_API_URL": api_url,
-        "LIAISON_HOST": "127.0.0.1",
-        "LIAISON_PROCESS_ROLE": "all",
-        "LIAISON_EMBEDDINGS": "false",
-        "LIAISON_REMINDER_TICK_SECONDS": "1",
-        "LIAISON_CHANNEL_POSTS_PER_SECOND": "100",
-        # Small batches: each ticker claims many times a second while a round lasts, so the two
-        # processes' claims really overlap (without SKIP LOCKED they would claim rows twice).
-        "LIAISON_REMINDER_BATCH_SIZE": "5",
-        "LIAISON_REMINDER_WORKERS": "4",
-        "LIAISON_SHUTDOWN_SECONDS": "20",
-        "LOG_LEVEL": "INFO",
-        "LOG_FORMAT": "text",
-    }
-
-
-def _wait_until_ready(instance: Instance, timeout: float = 60) -> None:
-    """Wait for the instance's port (printed on start) to answer `/readyz` with 200.
-
-    Raises:
-        AssertionError: The process exited or did not become ready in time.
-    """
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if instance.process.poll() is not None:
-            raise AssertionError(
-                f"{instance.name} exited with {instance.process.returncode}:\n{instance.output()[-3000:]}"
-            )
-        if not instance.url and (found := LISTENING.search(instance.output())):
-            instance.url = found.group(1)
-        if instance.url:
-            try:
-                if http_request(f"{instance.url}/readyz", timeout=2).status == 200:
-                    return
-            except OSError:
-                pass  # listening, not answering yet
-        time.sleep(0.05)
-    raise AssertionError(f"{instance.name} was not ready after {timeout:.0f} s:\n{instance.output()[-3000:]}")
-
-
-@contextmanager
-def running_instances(
-    count: int, env: dict[str, str], logs: Path, request: pytest.FixtureRequest
-) -> Iterator[list[Instance]]:
-    """Start `count` instances (on ports the OS picks) and wait until all are ready.
-
-    On the way out any instance still running is stopped, and every instance's output is attached
-    to the test report, where a failure shows it.
-    """
-    instances: list[Instance] = []
-    try:
-        for n in range(count):
-            name = f"instance-{'ab'[n]}"
-            log = logs / f"{name}.log"
-            with log.open("wb") as output:
-                # Not the repository as working directory: `liaison serve` would read a developer's .env.
-                process = subprocess.Popen(
-                    [str(LIAISON), "serve", "--port", "0"],
-                    env=env,
-                    cwd=logs,
-                    stdout=output,
-                    stderr=subprocess.STDOUT,
-                )
-            instances.append(Instance(name, process, log))
-        for instance in instances:
-            _wait_until_ready(instance)
-        yield instances
-    finally:
-        for instance in instances:
-            instance.stop()
-            request.node.add_report_section("call", f"output of {instance.name}", instance.output())
-
-
-@pytest.fixture
-def shared_database(postgres_url: str) -> Iterator[sessionmaker[Session]]:
-    """The shared database, migrated, with the demo alliance imported."""
-    upgrade_database(postgres_url)
-    engine: Engine = make_engine(postgres_url)
-    factory = make_session_factory(engine)
-    with factory.begin() as session:
-        # The instances run on the real clock, so the demo's dates are moved to today.
-        import_workspace_file(session, DEMO_FILE, today=SystemClock().now().date(), rebase_dates=True)
-        # The seeded load workspace below is a second workspace: commands then find theirs by team.
-        session.execute(update(Workspace).values(slack_team_id=FakeSlackApi.team_id))
-    yield factory
-    engine.dispose()
+        wait_for(lambda: self.sent >= count, f"{count} commands to be sent", timeout)
 
 
 def _count_sent(session_factory: sessionmaker[Session], keys: list[str]) -> int:
@@ -270,13 +108,6 @@ def _count_sent(session_factory: sessionmaker[Session], keys: list[str]) -> int:
             )
             or 0
         )
-
-
-def _wait_for(condition: Callable[[], bool], what: str, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out after {timeout:.0f} s waiting for {what}"
-        time.sleep(0.05)
 
 
 def _commands(payloads: SlackPayloads) -> list[Command]:
@@ -345,7 +176,9 @@ def test_two_instances_serve_commands_and_tick_reminders_with_no_duplicate_and_n
     traffic = Traffic()
     released: list[str] = []
 
-    with running_instances(2, _environment(postgres_url, slack_api.url), tmp_path, request) as instances:
+    with running_instances(
+        2, instance_environment(postgres_url, slack_api.url), tmp_path, request
+    ) as instances:
         senders = [
             threading.Thread(target=_send, args=(commands[j::SENDERS], instances, traffic), daemon=True)
             for j in range(SENDERS)
@@ -362,9 +195,9 @@ def test_two_instances_serve_commands_and_tick_reminders_with_no_duplicate_and_n
         for sender in senders:
             sender.join(timeout=60)
         assert not traffic.errors, traffic.errors
-        _wait_for(lambda: _count_sent(shared_database, released) == len(released), "every delivery", 60)
+        wait_for(lambda: _count_sent(shared_database, released) == len(released), "every delivery", 60)
         # Every send was claimed in the replay ledger (or dropped there) by one instance or the other.
-        _wait_for(
+        wait_for(
             lambda: sum(i.command_outcomes().total() for i in instances) >= sends, "the replay claims", 30
         )
         outcomes = [instance.command_outcomes() for instance in instances]

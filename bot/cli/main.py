@@ -11,6 +11,7 @@ import os
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -22,7 +23,7 @@ from dotenv import find_dotenv, load_dotenv
 
 from bot.cli.experts import experts
 from bot.cli.index import index_group
-from bot.serving.process_exit import exit_now_if_torch_was_imported
+from bot.serving.process_exit import exit_now, exit_now_if_torch_was_imported
 from bot.settings import Settings, SettingsError
 
 if TYPE_CHECKING:
@@ -146,7 +147,11 @@ def tokens_reencrypt(database_url: str | None) -> None:
 
 @main.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--rebase-dates", is_flag=True, help="Shift every date by (today - as_of).")
+@click.option(
+    "--rebase-dates",
+    is_flag=True,
+    help="Shift every date by the whole weeks nearest to (today - as_of), so weekdays stay weekdays.",
+)
 @database_option
 def import_command(file: Path, rebase_dates: bool, database_url: str | None) -> None:
     """Import (or re-import) a workspace YAML file; all or nothing."""
@@ -175,6 +180,8 @@ def import_command(file: Path, rebase_dates: bool, database_url: str | None) -> 
     except WorkspaceFileError as error:
         click.echo(f"Nothing was imported; fix these problems first:\n{error}", err=True)
         sys.exit(1)
+    for warning in report.warnings:
+        click.echo(f"Warning: {warning}", err=True)
     shifted = f", dates shifted by {report.shift_days} days" if report.shift_days else ""
     click.echo(
         f"Imported {file}: {report.people} people, {report.projects} projects, {report.milestones} "
@@ -288,6 +295,7 @@ def serve(port: int | None) -> None:
                 settings.slack_app_token,
                 listeners=runtime.listeners,
                 ack_priority=runtime.web.ack_priority,
+                intake=runtime.intake,
             )
             socket_handler.connect()
         else:
@@ -303,11 +311,15 @@ def serve(port: int | None) -> None:
             pass
         logger.info("stopping: finishing requests in flight")
         runtime.web.start_draining()
+        # One drain limit for everything: requests being acked, then the work after the acks.
+        deadline = time.monotonic() + settings.shutdown_seconds
         if server is not None and not stop_http_server(server, settings.shutdown_seconds):
             logger.warning("stopping: requests still running after %d s", settings.shutdown_seconds)
         if socket_handler is not None:
             socket_handler.close()
-        runtime.shutdown()
+        if not runtime.shutdown(timeout=max(deadline - time.monotonic(), 0.0)):
+            # Threads still run past the drain limit; what they held was handed back to the inbox.
+            exit_now(0)
 
 
 @contextmanager

@@ -276,7 +276,8 @@ def _validate(edit: ProfileEdit, person: Person) -> tuple[_Wanted, dict[str, str
         raw = edit.weekly_request_cap.strip()
         if not raw:
             cap = None
-        elif not raw.isdigit() or not 0 <= int(raw) <= MAX_WEEKLY_REQUEST_CAP:
+        # ASCII digits only: str.isdigit() also accepts "²", which int() refuses.
+        elif not (raw.isascii() and raw.isdigit()) or not 0 <= int(raw) <= MAX_WEEKLY_REQUEST_CAP:
             errors["weekly_request_cap"] = (
                 f"A whole number from 0 to {MAX_WEEKLY_REQUEST_CAP}, or empty for the workspace default."
             )

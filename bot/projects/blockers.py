@@ -6,13 +6,13 @@ import re
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
-from bot.access import Actor, can_see, is_lead, role_of, visible_projects
+from bot.access import Actor, can_see, is_lead, role_of
 from bot.errors import Forbidden, InvalidInput, NotFound
 from bot.models import Blocker, Project
-from bot.projects.project import find_project, next_number, person_for, record_audit
-from bot.projects.reports import BlockerLine, blocker_line
+from bot.projects.project import find_project, match_project, next_number, person_for, record_audit
+from bot.projects.reports import BlockerLine, open_blockers
 
 BLOCKER_REF_RE = re.compile(r"^([a-z][a-z0-9_]{0,39})-b(\d{1,6})$")
 MAX_BLOCKER_TEXT = 2000
@@ -43,14 +43,9 @@ def add_blocker(session: Session, actor: Actor, project_query: str, text: str, n
 
 
 def list_blockers(session: Session, actor: Actor, project_query: str | None) -> list[BlockerLine]:
-    """Open blockers of one project, or of every project the actor may see."""
-    load = (selectinload(Project.blockers).joinedload(Blocker.raised_by),)
-    projects: list[Project] = (
-        [find_project(session, actor, project_query, load=load)]
-        if project_query
-        else visible_projects(session, actor, load=load)
-    )
-    return [blocker_line(b) for p in projects for b in p.blockers if b.resolved_at is None]
+    """Open blockers of one project, or of every project the actor may see (by project key, number)."""
+    project_id = match_project(session, actor, project_query) if project_query else None
+    return open_blockers(session, actor, project_id)
 
 
 def resolve_blocker(session: Session, actor: Actor, ref: str, now: datetime) -> tuple[Blocker, bool]:

@@ -8,9 +8,9 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from bot.access import Actor
-from bot.projects.milestones import next_for_me, overdue
+from bot.projects.milestones import NEXT_WINDOW, overdue
 from bot.projects.project import list_projects
-from bot.projects.reports import MilestoneLine, ProjectLine
+from bot.projects.reports import MilestoneLine, ProjectLine, upcoming_milestones
 
 
 @dataclass(frozen=True)
@@ -38,4 +38,5 @@ def home_report(session: Session, actor: Actor, now: datetime) -> HomeReport:
         for m in overdue(session, actor, now)
         if (m.owner is not None and m.owner.slack_id == actor.slack_id) or m.project_key in led
     ]
-    return HomeReport(True, tuple(projects), tuple(next_for_me(session, actor, now)), tuple(late))
+    upcoming = upcoming_milestones(session, actor, now, now + NEXT_WINDOW)
+    return HomeReport(True, tuple(projects), tuple(upcoming), tuple(late))

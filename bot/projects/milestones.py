@@ -1,19 +1,22 @@
 """Milestone operations: list, next, overdue, add, complete, move.
 
 Milestones are referred to as `KEY-NUMBER` (e.g. `bidshade-2`); numbers are per project and never
-reused. Completing twice is a no-op, so a double click or a retried request has one effect.
+reused. Completing twice is a no-op, so a double click or a retried request has one effect. The new
+date of a move is read by `read_move_due`, the one reader `/milestone move` and the Move-date form
+share.
 """
 
 from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from bot.access import Actor, can_see, require_editor, require_milestone_editor, role_of, visible_projects
-from bot.domain.dates import ParsedDue
+from bot.domain.dates import ParsedDue, parse_due
 from bot.domain.reminders import ReminderPolicy
 from bot.errors import InvalidInput, NotFound
 from bot.models import Milestone, MilestoneStatus, Person, Project
@@ -193,6 +196,34 @@ def complete_milestone(session: Session, actor: Actor, ref: str, now: datetime) 
     # Same transaction: once done is committed, no reminder or escalation about it is still planned.
     cancel_for_milestone(session, milestone.id, now, "milestone done")
     return milestone, True
+
+
+def read_move_due(milestone: Milestone, text: str, *, now: datetime, zone: ZoneInfo) -> ParsedDue:
+    """Read the new due date of a move: what `/milestone move` and the Move-date form both accept.
+
+    Every form of `parse_due` is accepted, read in the mover's zone. A date without a time ("dec 20",
+    "tomorrow", "2026-12-20") keeps the milestone's time of day and time zone: moving a 12:00
+    Amsterdam deadline to another day leaves it at 12:00 in Amsterdam, whoever moves it and from
+    wherever. A time that is written is the mover's, in the mover's zone.
+
+    Args:
+        milestone: The milestone being moved.
+        text: The new date as typed.
+        now: The current instant.
+        zone: The mover's zone.
+
+    Returns:
+        The new due date.
+
+    Raises:
+        DateParseError: The text is not a date, or the kept time of day does not exist on the new
+            day (a daylight-saving gap); the message can be shown as is.
+    """
+    try:
+        milestone_zone = ZoneInfo(milestone.due_timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        milestone_zone = zone  # a zone name this system no longer knows: the mover's instead
+    return parse_due(text, now=now, zone=zone, keep_time_of=milestone.due_at.astimezone(milestone_zone))
 
 
 def move_milestone(

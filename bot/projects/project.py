@@ -11,18 +11,22 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import Select, func, select, update
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.interfaces import ORMOption
 
 from bot.access import (
     Actor,
+    Visibility,
+    bound_visible_condition,
     can_see,
+    read_rows,
     require_editor,
     role_of,
-    visible_condition,
-    visible_projects,
+    visibility_of,
+    visibility_params,
     with_roles_and_lead,
 )
 from bot.domain.matching import Candidate, MatchKind, match_name
@@ -32,20 +36,12 @@ from bot.models import (
     Blocker,
     Membership,
     Milestone,
-    MilestoneStatus,
     Person,
     Project,
     ProjectStatus,
     Role,
 )
-from bot.projects.reports import (
-    ProjectLine,
-    ProjectStatusReport,
-    blocker_line,
-    member_lines,
-    milestone_line,
-    project_line,
-)
+from bot.projects.reports import ProjectLine, ProjectStatusReport, project_lines, status_report
 
 PROJECT_KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 CHANNEL_ID_RE = re.compile(r"^[CG][A-Z0-9]{2,}$")
@@ -109,12 +105,54 @@ def next_number(session: Session, project: Project, numbered: type[Milestone] | 
     return (highest or 0) + 1
 
 
-def find_project(session: Session, actor: Actor, query: str, *, load: Sequence[ORMOption] = ()) -> Project:
-    """Resolve a key or (fuzzy) name among the projects the actor may see.
+def match_project(session: Session, actor: Actor, query: str) -> int:
+    """The id of the project a key or (fuzzy) name names, among the projects the actor may see.
 
-    Names are matched on the keys and names alone; only the project found is loaded, with its
-    memberships and lead (`with_roles_and_lead`, as `visible_projects` loads them) and whatever `load`
-    adds.
+    Names are matched on the keys and names alone (one query, loading nothing else).
+
+    Args:
+        session: The request's session.
+        actor: Who is asking.
+        query: A key or name, as typed.
+
+    Raises:
+        InvalidInput: Empty query.
+        Ambiguous: Several projects fit; `alternatives` lists them for "did you mean" buttons.
+        NotFound: Nothing fits; `alternatives` may hold near misses.
+    """
+    query = query.strip()
+    if not query:
+        raise InvalidInput("Which project? Give its key or name, e.g. `bidshade` or `bid shading`.")
+    candidates = read_rows(
+        session, _candidates_statement(visibility_of(actor)), visibility_params(actor)
+    ).all()
+    match = match_name(query, [Candidate(c.key, c.name) for c in candidates])
+    if match.kind in (MatchKind.EXACT, MatchKind.CONFIDENT) and match.best is not None:
+        return next(c.id for c in candidates if c.key == match.best.key)
+    if match.kind == MatchKind.AMBIGUOUS:
+        raise Ambiguous(f"More than one project matches “{query}”. Did you mean:", match.alternatives, query)
+    raise NotFound(
+        f"No project matches “{query}”." + (" Did you mean:" if match.alternatives else ""),
+        match.alternatives,
+        query,
+    )
+
+
+@cache
+def _candidates_statement(visibility: Visibility) -> Select[int, str, str]:
+    # Built once per process, run with the actor's ids bound (`visibility_params`).
+    return (
+        select(Project.id, Project.key, Project.name)
+        .where(bound_visible_condition(visibility))
+        .order_by(Project.key)
+    )
+
+
+def find_project(session: Session, actor: Actor, query: str, *, load: Sequence[ORMOption] = ()) -> Project:
+    """Resolve a key or (fuzzy) name among the projects the actor may see (`match_project`).
+
+    Only the project found is loaded, with its memberships and lead (`with_roles_and_lead`, as
+    `visible_projects` loads them) and whatever `load` adds.
 
     Args:
         session: The request's session.
@@ -128,55 +166,20 @@ def find_project(session: Session, actor: Actor, query: str, *, load: Sequence[O
         Ambiguous: Several projects fit; `alternatives` lists them for "did you mean" buttons.
         NotFound: Nothing fits; `alternatives` may hold near misses.
     """
-    query = query.strip()
-    if not query:
-        raise InvalidInput("Which project? Give its key or name, e.g. `bidshade` or `bid shading`.")
-    candidates = session.execute(
-        select(Project.id, Project.key, Project.name).where(visible_condition(actor)).order_by(Project.key)
-    ).all()
-    match = match_name(query, [Candidate(c.key, c.name) for c in candidates])
-    if match.kind in (MatchKind.EXACT, MatchKind.CONFIDENT) and match.best is not None:
-        project_id = next(c.id for c in candidates if c.key == match.best.key)
-        return session.scalars(
-            select(Project).where(Project.id == project_id).options(*with_roles_and_lead(), *load)
-        ).one()
-    if match.kind == MatchKind.AMBIGUOUS:
-        raise Ambiguous(f"More than one project matches “{query}”. Did you mean:", match.alternatives, query)
-    raise NotFound(
-        f"No project matches “{query}”." + (" Did you mean:" if match.alternatives else ""),
-        match.alternatives,
-        query,
-    )
+    project_id = match_project(session, actor, query)
+    return session.scalars(
+        select(Project).where(Project.id == project_id).options(*with_roles_and_lead(), *load)
+    ).one()
 
 
 def project_status(session: Session, actor: Actor, query: str, now: datetime) -> ProjectStatusReport:
     """Status, lead, members, next three milestones, overdue ones and open blockers."""
-    project = find_project(
-        session,
-        actor,
-        query,
-        load=(
-            selectinload(Project.memberships).joinedload(Membership.person),
-            selectinload(Project.milestones).joinedload(Milestone.owner),
-            selectinload(Project.blockers).joinedload(Blocker.raised_by),
-        ),
-    )
-    open_milestones = [m for m in project.milestones if m.status == MilestoneStatus.OPEN]
-    open_milestones.sort(key=lambda m: m.due_at)
-    return ProjectStatusReport(
-        project=project_line(project, role_of(project, actor)),
-        description=project.description,
-        members=member_lines(project),
-        next_milestones=tuple(milestone_line(m, now) for m in open_milestones if m.due_at >= now)[:3],
-        overdue=tuple(milestone_line(m, now) for m in open_milestones if m.due_at < now),
-        open_blockers=tuple(blocker_line(b) for b in project.blockers if b.resolved_at is None),
-    )
+    return status_report(session, actor, match_project(session, actor, query), now)
 
 
 def list_projects(session: Session, actor: Actor, *, mine: bool) -> list[ProjectLine]:
     """Projects the actor may see; with `mine`, only those they have a role on."""
-    lines = [project_line(p, role_of(p, actor)) for p in visible_projects(session, actor)]
-    return [line for line in lines if line.my_role is not None] if mine else lines
+    return project_lines(session, actor, mine=mine)
 
 
 @dataclass(frozen=True)
@@ -227,6 +230,11 @@ def _person(session: Session, actor: Actor, slack_id: str, *, create: bool = Fal
 
 def person_for(session: Session, actor: Actor) -> Person:
     """The actor's person record, created on first need (Slack users may be new to Liaison)."""
+    if actor.person_id is not None:
+        # `act_as` found it already: by primary key, from the session's identity map if loaded.
+        person = session.get(Person, actor.person_id)
+        if person is not None:
+            return person
     return _person(session, actor, actor.slack_id, create=True)
 
 

@@ -5,7 +5,11 @@ gets a denial and nothing changes. Every button is idempotent: Done twice is don
 Snooze of the same message replaces the first (one snoozed reminder per message), moving to the date
 the milestone already has changes nothing. The result carries the reminder as it now reads and a note
 saying who did what; the handler renders them (`bot.slack.reminder_blocks`) in place of the original
-message.
+message, and republishes the App Homes that show the milestone (as `/milestone done` does).
+
+The message is redrawn in its new state: done (by whom, without buttons), moved (the new due date, as
+upcoming, with only Done and Move date left), or still due (with a note of the snooze). A combined DM
+(`bot.reminders.combining`) is redrawn whole, each of its reminders as it now reads.
 """
 
 from __future__ import annotations
@@ -18,13 +22,14 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.access import Actor, load_actor, require_milestone_editor, resolve_workspace
-from bot.domain.dates import DateParseError, parse_due
+from bot.domain.dates import DateParseError
 from bot.domain.reminders import SnoozeOption, plan_snooze
 from bot.errors import UserFacingError
 from bot.models import Milestone, MilestoneStatus, ReminderDelivery
-from bot.projects.milestones import complete_milestone, find_milestone, move_milestone
+from bot.projects.milestones import complete_milestone, find_milestone, move_milestone, read_move_due
 from bot.projects.project import affected_users, person_for
-from bot.reminders.content import MilestoneReminder, load_reminder
+from bot.reminders.combining import load_message, message_deliveries
+from bot.reminders.content import Content, MilestoneReminder, load_reminder
 from bot.reminders.outcomes import record_action
 from bot.reminders.planning import plan_delivery
 from bot.reminders.policy import load_policy_book
@@ -74,14 +79,17 @@ class ReminderNote:
 
 @dataclass(frozen=True)
 class ClickResult:
-    """Either a denial (shown only to the clicker; nothing changed) or the reminder to redraw.
+    """Either a denial (shown only to the clicker; nothing changed) or the message to redraw.
 
     Attributes:
         denial: Why nothing happened (for the Move-date modal: what is wrong with the date).
-        reminder: The reminder as it now reads; None if it is gone (the message is left as it is).
+        reminder: The pressed reminder as it now reads; None if it is gone (the message is left as it is).
         note: Who did what, to show under it.
         closed: The milestone is done: its reminder no longer offers the buttons that change it.
-        refresh_homes: App Homes that show the milestone.
+        refresh_homes: App Homes that show the milestone (its project's people, owner and lead).
+        message: The whole message the button was on, as it now reads: `reminder` itself, or the
+            combined DM it is part of.
+        pressed: The delivery whose button was pressed (its reminder gets the note).
     """
 
     denial: str | None = None
@@ -89,6 +97,8 @@ class ClickResult:
     note: ReminderNote | None = None
     closed: bool = False
     refresh_homes: frozenset[str] = field(default_factory=frozenset)
+    message: Content | None = None
+    pressed: int | None = None
 
 
 @dataclass(frozen=True)
@@ -107,15 +117,13 @@ def press_done(
         with session_factory.begin() as session:
             actor, milestone = _authorise(session, settings, click, "mark it done")
             milestone, changed = complete_milestone(session, actor, click.ref, now)
-            record_action(session, click.delivery_id, actor.slack_id, "done", now)
+            _record_answer(session, click.delivery_id, actor.slack_id, "done", now)
             note = (
                 ReminderNote(NoteKind.DONE, actor.zone, actor=actor.slack_id, at=now)
                 if changed
                 else ReminderNote(NoteKind.ALREADY_DONE, actor.zone)
             )
-            return _redrawn(
-                session, settings, click, now, note, closed=True, homes=affected_users(milestone.project)
-            )
+            return _redrawn(session, settings, click, now, note, closed=True, homes=_homes(milestone))
     except UserFacingError as error:
         return ClickResult(denial=error.message)
 
@@ -139,6 +147,7 @@ def press_snooze(
                     now,
                     ReminderNote(NoteKind.ALREADY_DONE, actor.zone),
                     closed=True,
+                    homes=_homes(milestone),
                 )
             person = person_for(session, actor)
             policy = load_policy_book(session, actor.workspace_id, settings.reminder_policy).for_project(
@@ -156,9 +165,9 @@ def press_snooze(
                 now=now,
             )
             plan_delivery(session, actor.workspace_id, plan, now, restart_finished=True)
-            record_action(session, click.delivery_id, actor.slack_id, "snooze", now)
+            _record_answer(session, click.delivery_id, actor.slack_id, "snooze", now)
             note = ReminderNote(NoteKind.SNOOZED, actor.zone, actor=actor.slack_id, at=plan.send_at)
-            return _redrawn(session, settings, click, now, note)
+            return _redrawn(session, settings, click, now, note, homes=_homes(milestone))
     except UserFacingError as error:
         return ClickResult(denial=error.message)
 
@@ -192,7 +201,7 @@ def submit_move(
         with session_factory.begin() as session:
             actor, milestone = _authorise(session, settings, click, "move it")
             try:
-                due = parse_due(due_text, now=now, zone=actor.zone)
+                due = read_move_due(milestone, due_text, now=now, zone=actor.zone)
             except DateParseError as error:
                 return ClickResult(denial=str(error))
             if due.instant == milestone.due_at:
@@ -201,11 +210,11 @@ def submit_move(
                 _moved, previous = move_milestone(
                     session, actor, click.ref, due, now, reminders=settings.reminder_policy
                 )
-                record_action(session, click.delivery_id, actor.slack_id, "move", now)
+                _record_answer(session, click.delivery_id, actor.slack_id, "move", now)
                 note = ReminderNote(
                     NoteKind.MOVED, actor.zone, actor=actor.slack_id, at=due.instant, previous=previous
                 )
-            return _redrawn(session, settings, click, now, note, homes=affected_users(milestone.project))
+            return _redrawn(session, settings, click, now, note, homes=_homes(milestone))
     except UserFacingError as error:
         return ClickResult(denial=error.message)
 
@@ -237,7 +246,32 @@ def _redrawn(
     homes: set[str] | frozenset[str] = frozenset(),
 ) -> ClickResult:
     reminder = load_reminder(session, click.delivery_id, now, defaults=settings.reminder_policy)
-    return ClickResult(reminder=reminder, note=note, closed=closed, refresh_homes=frozenset(homes))
+    message = load_message(session, click.delivery_id, now, defaults=settings.reminder_policy)
+    return ClickResult(
+        reminder=reminder,
+        note=note,
+        closed=closed,
+        refresh_homes=frozenset(homes),
+        message=message if reminder is not None else None,
+        pressed=click.delivery_id,
+    )
+
+
+def _homes(milestone: Milestone) -> set[str]:
+    """Who has the milestone on their App Home: its project's people, and its owner and lead."""
+    people = [milestone.owner, milestone.project.lead]
+    return affected_users(milestone.project) | {p.slack_id for p in people if p is not None}
+
+
+def _record_answer(session: Session, delivery_id: int, actor: str, action: str, now: datetime) -> None:
+    """Note who answered a reminder, on every delivery about the same milestone that its message
+    settled (a combined DM shows one reminder per milestone), so none counts as ignored."""
+    delivery = session.get(ReminderDelivery, delivery_id)
+    if delivery is None:
+        return
+    for row in message_deliveries(session, delivery):
+        if row.id == delivery.id or row.milestone_id == delivery.milestone_id:
+            record_action(session, row.id, actor, action, now)
 
 
 def _in_zone(reminder: MilestoneReminder, actor: Actor) -> MilestoneReminder:

@@ -44,7 +44,11 @@ SETTING_WORDS = (
 
 @dataclass(frozen=True)
 class PolicyView:
-    """A policy as shown: the effective values, and which of them this scope sets itself."""
+    """A policy as shown: the effective values, and which of them this scope sets itself.
+
+    `scope` is plain text (a project key, or "the workspace"): the reply puts it inside its bold
+    title, and Slack cannot nest bold.
+    """
 
     scope: str
     effective: Sequence[tuple[str, str]]
@@ -108,7 +112,7 @@ def show_policy(
     book = load_policy_book(session, actor.workspace_id, defaults)
     row_overrides = book.projects.get(project.id) if project is not None else book.workspace
     return PolicyView(
-        scope=f"*{project.key}*" if project is not None else "the workspace",
+        scope=project.key if project is not None else "the workspace",
         effective=describe_policy(book.for_project(project.id if project else None)),
         set_here=_set_fields(row_overrides),
     )

@@ -8,19 +8,21 @@ Two rules keep delivery exactly-once:
   single UPDATE is atomic there too.
 - A row is settled only by the holder of its claim token while it is still claimed
   (`bot.reminders.outcomes`). A claimer whose lease ran out (crash, stall) loses the row to the next
-  claimer, which first looks in Slack for the message the lost attempt may have posted (`uncertain`).
+  claimer, which first looks in Slack for the message the lost attempt may have posted (`uncertain`),
+  and posts only once that message is proven absent (`bot.reminders.reconciliation`).
 
 Every function takes the caller's `session` (the caller commits) and `now`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import uuid4
 
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import and_, case, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.domain.reminders import RECURRING_KINDS, DeliveryKind
@@ -51,6 +53,7 @@ class Claim:
     uncertain: bool
     first_attempt_at: datetime
     slack_channel: str | None
+    ambiguous_at: datetime | None = None
 
 
 def expire_stale(session: Session, now: datetime, *, grace: timedelta, retry_window: timedelta) -> list[int]:
@@ -113,14 +116,22 @@ def _unlocked(session: Session, *criteria: Any) -> Any:
 
 
 def claim_due(
-    session: Session, now: datetime, *, limit: int, lease: timedelta, claimer: str, grace: timedelta
+    session: Session,
+    now: datetime,
+    *,
+    limit: int,
+    lease: timedelta,
+    claimer: str,
+    grace: timedelta,
+    recipients: Collection[int] | None = None,
 ) -> list[Claim]:
     """Claim up to `limit` due deliveries for this process, atomically.
 
     Due means planned with `not_before` reached (and, for a first attempt, within the grace window),
     or claimed by someone whose lease has run out. The claim sets a fresh token, the lease, counts the
     attempt, and marks a row taken over from an expired lease as `uncertain` (its earlier attempt may
-    have posted). Commit right after: the claim is what other processes see.
+    have posted), with that lease's expiry as its `ambiguous_at`: the dead claimer posted, if at all,
+    before then. Commit right after: the claim is what other processes see.
 
     Args:
         session: A fresh transaction.
@@ -129,6 +140,8 @@ def claim_due(
         lease: How long the claim holds without being extended.
         claimer: Who claims, for the record (host:pid).
         grace: Missed first attempts older than this are not claimed (`expire_stale` expires them).
+        recipients: Only deliveries to these people (the tick claims what else is due for the people
+            of a full batch, so that each gets one DM: `bot.reminders.combining`).
 
     Returns:
         The claimed deliveries, oldest first.
@@ -149,6 +162,8 @@ def claim_due(
         .order_by(D.c.not_before)
         .limit(limit)
     )
+    if recipients is not None:
+        due = due.where(D.c.recipient_id.in_(list(recipients)))
     if session.get_bind().dialect.name == "postgresql":
         # SKIP LOCKED: concurrent claimers take disjoint rows instead of queueing on each other.
         due = due.with_for_update(skip_locked=True)
@@ -165,6 +180,7 @@ def claim_due(
             # SET expressions see the row as it was: a row taken over from an expired lease may have
             # been posted by its previous claimer.
             uncertain=or_(D.c.uncertain, D.c.status == CLAIMED),
+            ambiguous_at=case((D.c.status == CLAIMED, D.c.lease_expires_at), else_=D.c.ambiguous_at),
             first_attempt_at=func.coalesce(D.c.first_attempt_at, as_instant(now)),
             updated_at=now,
         )
@@ -184,6 +200,7 @@ def claim_due(
             D.c.uncertain,
             D.c.first_attempt_at,
             D.c.slack_channel,
+            D.c.ambiguous_at,
         )
     )
     claims = [
@@ -204,6 +221,7 @@ def claim_due(
             uncertain=bool(row.uncertain),
             first_attempt_at=row.first_attempt_at,
             slack_channel=row.slack_channel,
+            ambiguous_at=row.ambiguous_at,
         )
         for row in result
     ]

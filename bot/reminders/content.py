@@ -3,22 +3,26 @@
 `compose` loads everything a batch of claimed deliveries needs in a few queries, checks each against
 the current state (a milestone done, moved or deleted since planning cancels its reminders; the
 current owner, lead and channel are the recipients) and returns frozen read models that the Block Kit
-builders in `bot.slack.reminder_blocks` render. Nothing here talks to Slack.
+builders in `bot.slack.reminder_blocks` render. One person's deliveries of a tick are merged into one
+`DirectMessage` by `bot.reminders.combining`. Nothing here talks to Slack.
 """
 
 from __future__ import annotations
 
+import enum
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import desc, func, select
 from sqlalchemy.orm import Session, aliased, selectinload
 
+from bot.domain.dates.formatting import DueText, describe_due
 from bot.domain.reminders import MILESTONE_KINDS, DeliveryKind, ReminderPolicy, format_clock
 from bot.models import (
+    AuditEntry,
     DeliveryStatus,
     Milestone,
     MilestoneStatus,
@@ -30,12 +34,21 @@ from bot.models import (
 )
 from bot.projects.reports import MilestoneLine, PersonRef, milestone_line, person_ref
 from bot.reminders.claims import Claim
+from bot.reminders.outcomes import ignored_count
 from bot.reminders.planning import person_zone
 from bot.reminders.policy import PolicyBook, load_policy_book
 
 DIGEST_HORIZON = timedelta(days=14)
 WAITING_HORIZON = timedelta(days=7)
 _LEAD_STEP = "T-"
+
+
+class ReminderState(enum.StrEnum):
+    """What a reminder message is about now: its due date as sent, a new due date, or nothing left to do."""
+
+    CURRENT = "current"  # the milestone is open and due when the reminder was planned for
+    MOVED = "moved"  # the milestone was moved since: the message shows the new due date, as upcoming
+    DONE = "done"  # the milestone is done: the message says by whom, without buttons
 
 
 @dataclass(frozen=True)
@@ -49,10 +62,12 @@ class MilestoneReminder:
         project_key: Its project's key (for the Open project button).
         lead: The project's lead.
         zone: The reader's zone (the recipient's, or the workspace's for a channel).
-        now: When it is composed.
+        now: When it is composed (the instant every time in it is relative to).
         lead_time: For a lead-time reminder, how long before the due time (e.g. "7d"; "0" at due).
         ignored: For an escalation, reminders the owner left unanswered (snoozes are answers).
         snooze_at: The local time "Snooze until tomorrow" means (the policy's reminder time).
+        state: Whether the milestone is still as the reminder was sent for (redrawn messages).
+        done_by: The Slack id of who marked it done (state DONE), if known.
     """
 
     delivery_id: int
@@ -65,11 +80,13 @@ class MilestoneReminder:
     lead_time: str | None = None
     ignored: int = 0
     snooze_at: str = "09:00"
+    state: ReminderState = ReminderState.CURRENT
+    done_by: str | None = None
 
     @property
-    def overdue_days(self) -> int:
-        """Whole days since the due time (0 before it)."""
-        return max((self.now - self.milestone.due_at) // timedelta(days=1), 0)
+    def due(self) -> DueText:
+        """The due time in the reader's zone and its distance from `now`: the one phrase the message uses."""
+        return describe_due(self.milestone.due_at, self.now, self.zone)
 
 
 @dataclass(frozen=True)
@@ -108,7 +125,30 @@ class FailureNotice:
     now: datetime
 
 
-Content = MilestoneReminder | ProjectDigest | WaitingDigest | FailureNotice
+@dataclass(frozen=True)
+class DirectMessage:
+    """Everything due for one person in one tick, as one DM (`bot.reminders.combining`).
+
+    Each milestone is mentioned once: a reminder about it (with its buttons) or, if there is none, a
+    line of the "waiting on you" list.
+
+    Attributes:
+        reminders: Milestone reminders, one per milestone.
+        waiting: The "waiting on you" list without the milestones of `reminders` (None if nothing is left).
+        failures: Delivery failures to report (to a project lead).
+        keys: The delivery keys the message settles (all carried in its metadata, so that an unanswered
+            post is found by any of them).
+        more: Reminders left out of `reminders` to keep within Slack's limits, shown as plain lines.
+    """
+
+    reminders: tuple[MilestoneReminder, ...]
+    waiting: WaitingDigest | None
+    failures: tuple[FailureNotice, ...]
+    keys: tuple[str, ...]
+    more: tuple[MilestoneReminder, ...] = ()
+
+
+Content = MilestoneReminder | ProjectDigest | WaitingDigest | FailureNotice | DirectMessage
 
 
 @dataclass(frozen=True)
@@ -304,7 +344,7 @@ def _compose_one(session: Session, claim: Claim, loaded: _Loaded, now: datetime)
         person = loaded.people.get(claim.recipient_id or -1)
         if person is None or person.waiting_digest_opt_out:
             return Composed(claim, cancel_reason="opted out")
-        digest = _waiting(session, person, workspace, now)
+        digest = waiting_digest(session, person, workspace, now)
         if not digest.items:
             return Composed(claim, cancel_reason="nothing waiting")
         return Composed(claim, person.slack_id, team_id, digest)
@@ -363,7 +403,12 @@ def _zone(name: str) -> ZoneInfo:
 def load_reminder(
     session: Session, delivery_id: int, now: datetime, *, defaults: ReminderPolicy
 ) -> MilestoneReminder | None:
-    """The reminder a delivery showed, as it reads now (to redraw it after a button was pressed)."""
+    """The reminder a delivery showed, as it reads now (to redraw it after a button was pressed).
+
+    Its `state` says whether the milestone is still due when the reminder was sent for (an escalation
+    then still counts the days overdue), was moved since (the message shows the new due date), or is
+    done (and by whom).
+    """
     delivery = session.get(ReminderDelivery, delivery_id)
     if delivery is None or delivery.milestone_id is None:
         return None
@@ -376,6 +421,13 @@ def load_reminder(
         reader = milestone.owner or reader
     zone = ZoneInfo(person_zone(reader, workspace.timezone))
     step = delivery.occurrence.split("@", 1)[0]
+    done = milestone.status == MilestoneStatus.DONE or milestone.project.status == ProjectStatus.DONE
+    if done:
+        state = ReminderState.DONE
+    elif delivery.basis_due_at is not None and delivery.basis_due_at != milestone.due_at:
+        state = ReminderState.MOVED
+    else:
+        state = ReminderState.CURRENT
     return MilestoneReminder(
         delivery_id=delivery.id,
         kind=delivery.kind,
@@ -385,9 +437,30 @@ def load_reminder(
         zone=zone,
         now=now,
         lead_time=step.removeprefix(_LEAD_STEP) if delivery.kind == DeliveryKind.LEAD_TIME else None,
+        ignored=(
+            ignored_count(session, milestone.id, delivery.basis_due_at)
+            if delivery.kind == DeliveryKind.ESCALATE_LEAD
+            else 0
+        ),
         snooze_at=format_clock(
             load_policy_book(session, workspace.id, defaults).for_project(milestone.project_id).local_time
         ),
+        state=state,
+        done_by=_done_by(session, milestone.id) if milestone.status == MilestoneStatus.DONE else None,
+    )
+
+
+def _done_by(session: Session, milestone_id: int) -> str | None:
+    """Who marked a milestone done, from the audit trail (a button, a command or the App Home alike)."""
+    return session.scalar(
+        select(AuditEntry.actor)
+        .where(
+            AuditEntry.entity == "milestone",
+            AuditEntry.entity_id == milestone_id,
+            AuditEntry.action == "done",
+        )
+        .order_by(desc(AuditEntry.at), desc(AuditEntry.id))
+        .limit(1)
     )
 
 
@@ -409,7 +482,8 @@ def _digest(project: Project, workspace: Workspace, now: datetime) -> ProjectDig
     )
 
 
-def _waiting(session: Session, person: Person, workspace: Workspace, now: datetime) -> WaitingDigest:
+def waiting_digest(session: Session, person: Person, workspace: Workspace, now: datetime) -> WaitingDigest:
+    """A person's "waiting on you" list as of `now`: their open milestones, overdue or due within a week."""
     milestones = session.scalars(
         select(Milestone)
         .join(Project)
@@ -436,9 +510,19 @@ def _failure(
     session: Session, claim: Claim, loaded: _Loaded, workspace: Workspace, now: datetime
 ) -> Composed:
     lead = loaded.people.get(claim.recipient_id or -1)
-    failed = session.get(ReminderDelivery, int(claim.occurrence.removeprefix("d") or 0))
-    if lead is None or failed is None:
+    notice = failure_notice(session, claim.occurrence, lead, workspace, now)
+    if lead is None or notice is None:
         return Composed(claim, cancel_reason="nothing to report")
+    return Composed(claim, lead.slack_id, workspace.slack_team_id, notice)
+
+
+def failure_notice(
+    session: Session, occurrence: str, lead: Person | None, workspace: Workspace, now: datetime
+) -> FailureNotice | None:
+    """What a failure report (occurrence `d{failed delivery id}`) tells `lead`; None if nothing to tell."""
+    failed = session.get(ReminderDelivery, int(occurrence.removeprefix("d") or 0))
+    if lead is None or failed is None:
+        return None
     target = failed.channel_id
     if failed.recipient_id is not None:
         recipient = session.get(Person, failed.recipient_id)
@@ -446,7 +530,7 @@ def _failure(
     elif target:
         target = f"<#{target}>"
     milestone = session.get(Milestone, failed.milestone_id) if failed.milestone_id else None
-    notice = FailureNotice(
+    return FailureNotice(
         what=_KIND_NAMES.get(failed.kind, str(failed.kind)),
         target=target or "nobody",
         error=failed.last_error or "unknown error",
@@ -454,7 +538,6 @@ def _failure(
         zone=ZoneInfo(person_zone(lead, workspace.timezone)),
         now=now,
     )
-    return Composed(claim, lead.slack_id, workspace.slack_team_id, notice)
 
 
 _KIND_NAMES = {

@@ -59,6 +59,8 @@ def refresh_planned(
             attempts=0,
             ambiguous_attempts=0,
             uncertain=False,
+            ambiguous_at=None,
+            found_in_history=False,
             last_error=None,
             claim_token=None,
             lease_expires_at=None,
@@ -113,6 +115,7 @@ def insert_planned(
             attempts=0,
             ambiguous_attempts=0,
             uncertain=False,
+            found_in_history=False,
             created_at=now,
             updated_at=now,
         )

@@ -43,6 +43,8 @@ class Outcome:
         ambiguous: The attempt may have reached Slack without an answer (timeout, dropped
             connection): the next attempt looks for the message first.
         reconciled: The message of an earlier, unanswered attempt was found in Slack.
+        unanswered_at: When this attempt's post was given up on (set with `ambiguous` on a retry):
+            it is not posted again before a lookup a landing window later has not found it.
     """
 
     delivery_id: int
@@ -53,6 +55,7 @@ class Outcome:
     not_before: datetime | None = None
     ambiguous: bool = False
     reconciled: bool = False
+    unanswered_at: datetime | None = None
 
 
 def record_outcomes(session: Session, token: str, outcomes: Sequence[Outcome], now: datetime) -> list[int]:
@@ -82,6 +85,8 @@ def record_outcomes(session: Session, token: str, outcomes: Sequence[Outcome], n
                 "b_not_before": outcome.not_before or now,
                 "b_ambiguous": 1 if outcome.ambiguous else 0,
                 "b_uncertain": outcome.ambiguous,
+                "b_unanswered_at": outcome.unanswered_at,
+                "b_found": outcome.reconciled,
             }
         )
     postgres = session.get_bind().dialect.name == "postgresql"
@@ -109,6 +114,8 @@ _OUTCOME_COLUMNS = (
     column("b_not_before", UTCDateTime()),
     column("b_ambiguous", Integer()),
     column("b_uncertain", Boolean()),
+    column("b_unanswered_at", UTCDateTime()),
+    column("b_found", Boolean()),
 )
 
 
@@ -123,13 +130,19 @@ def _outcome_values(status: DeliveryStatus, source: Any, now: Any) -> dict[str, 
     )
     if status == DeliveryStatus.SENT:
         values.update(
-            slack_ts=source["b_ts"], slack_channel=source["b_channel"], sent_at=now, last_error=None
+            slack_ts=source["b_ts"],
+            slack_channel=source["b_channel"],
+            sent_at=now,
+            last_error=None,
+            found_in_history=source["b_found"],
         )
     elif status == PLANNED:
         values.update(
             not_before=source["b_not_before"],
             last_error=source["b_error"],
             uncertain=or_(D.c.uncertain, source["b_uncertain"]),
+            # A retry that only looked (and did not post) keeps the time of the unanswered post.
+            ambiguous_at=func.coalesce(source["b_unanswered_at"], D.c.ambiguous_at),
         )
     else:
         values.update(last_error=source["b_error"])

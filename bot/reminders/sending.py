@@ -67,10 +67,13 @@ class Sender(Protocol):
     ) -> PostedMessage:
         """Deliver `content` to `target`, tagged with the delivery `key` so `find_reminder` finds it.
 
+        A combined DM (`bot.reminders.content.DirectMessage`) settles several deliveries: it must be
+        tagged with every key in `content.keys`, and `find_reminder` must find it by any of them.
+
         Args:
             target: A channel id, or a user id for the app's DM with that user.
             content: What the reminder says.
-            key: The delivery's unique key.
+            key: The delivery's unique key (a combined DM's first).
             team_id: The workspace it goes to.
 
         Returns:

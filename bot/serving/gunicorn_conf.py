@@ -26,7 +26,7 @@ from typing import Any
 from gunicorn.glogging import Logger as GunicornLogger
 
 from bot.serving.logs import RequestIdFilter, build_formatter, install_redaction, settings_secrets
-from bot.serving.process_exit import exit_now_if_torch_was_imported
+from bot.serving.process_exit import exit_now, exit_now_if_torch_was_imported
 from bot.settings import Settings, SettingsError
 
 
@@ -85,7 +85,9 @@ def worker_exit(server: Any, worker: Any) -> None:
     # The master calls this too, for a worker that was already gone; only the worker has an app.
     shutdown = getattr(getattr(worker, "wsgi", None), "shutdown", None)
     if callable(shutdown):
-        shutdown()
+        if shutdown() is False:
+            # Threads still run past the drain limit (their work was handed back): do not wait for them.
+            exit_now(0)
         _exit_without_finalizing_torch()
 
 

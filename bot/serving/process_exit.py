@@ -26,3 +26,19 @@ def exit_now_if_torch_was_imported(code: int = 0) -> None:
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)
+
+
+def exit_now(code: int = 0) -> None:
+    """Exit with `code` at once, without waiting for threads still running (a drain limit ran out).
+
+    Python joins the threads of every `ThreadPoolExecutor` at exit, so a listener stuck on a slow
+    Slack or database would keep a stopped process alive; what those threads held was handed back
+    before (`Runtime.shutdown`).
+
+    Args:
+        code: The exit status.
+    """
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

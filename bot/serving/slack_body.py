@@ -27,7 +27,9 @@ def classify_body(body: str) -> tuple[str, str | None]:
         `other`; and the reason the body is malformed, or None when it may be dispatched. Refused: a
         JSON envelope that does not parse (including JSON nested too deep to parse) or is not an
         object; an interaction whose `payload` does not parse or is not an object; a form submission
-        or closing whose view carries no `state.values` object. Slack never sends these, but a signed
+        or closing whose view carries no `state.values` object; an interaction without a
+        `user` object with a string `id`; a click whose `actions` is not a non-empty list of objects.
+        Slack never sends these, but a signed
         body is not proof of a well-formed one (a leaked secret, a buggy proxy), and each would
         otherwise fail inside a listener as a server error.
     """
@@ -52,8 +54,7 @@ def classify_body(body: str) -> tuple[str, str | None]:
             problem = "the interaction payload is not a JSON object"
         else:
             payload = parsed
-            if payload.get("type") in ("view_submission", "view_closed") and not _has_state(payload):
-                problem = "the view carries no state"
+            problem = _interaction_problem(payload)
     if "command" in form:
         return "command", problem
     if "ssl_check" in form:
@@ -86,3 +87,20 @@ def _has_state(payload: dict[str, Any]) -> bool:
     view = payload.get("view")
     state = view.get("state") if isinstance(view, dict) else None
     return isinstance(state, dict) and isinstance(state.get("values"), dict)
+
+
+def _interaction_problem(payload: dict[str, Any]) -> str | None:
+    """Why an interaction payload is not one Slack sends, or None (the shapes listeners rely on)."""
+    kind = payload.get("type")
+    if kind not in _PAYLOAD_KINDS:
+        return None
+    user = payload.get("user")
+    if not isinstance(user, dict) or not isinstance(user.get("id"), str):
+        return "the interaction has no user"
+    if kind in ("view_submission", "view_closed") and not _has_state(payload):
+        return "the view carries no state"
+    if kind == "block_actions":
+        actions = payload.get("actions")
+        if not isinstance(actions, list) or not actions or not all(isinstance(a, dict) for a in actions):
+            return "the click carries no actions"
+    return None

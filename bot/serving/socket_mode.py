@@ -11,6 +11,12 @@ rest (`view_submission` with its field errors, options, …) is dispatched on th
 answered with Bolt's response as before. Listener work waits while acks are being sent
 (`bot.serving.ack_priority`), as over HTTP (not for a form's listener, which mostly waits on Slack's API).
 
+As over HTTP, an envelope acked at once is first recorded in the durable inbox (`bot.serving.intake`),
+so that a process killed after the ack leaves it to another instance: the ack waits for the record
+(at most a second; an event's up to 2.5 s). When the database refuses it, a slash command's ack
+carries the ephemeral "nothing was done", a click is acked and its user told through `response_url`,
+and an event is not acked, so that Slack delivers it again.
+
 `close()` stops taking envelopes, lets the message workers finish (every envelope taken gets its ack
 over the still-open socket), and only then closes the connection. slack_sdk's own `close()` closes the
 socket first, so an envelope being dispatched at that moment lost its ack (a command the user saw
@@ -19,6 +25,8 @@ fail, an event Slack would deliver again). The runtime's shutdown then drains th
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 from concurrent.futures import Executor
 from time import monotonic
@@ -26,18 +34,31 @@ from typing import Any
 
 from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
-from slack_bolt.adapter.socket_mode.internals import run_bolt_app, send_response
+from slack_bolt.adapter.socket_mode.internals import build_headers, run_bolt_app, send_response
 from slack_sdk.socket_mode.builtin import SocketModeClient
 from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
 
 from bot.serving.ack_priority import AckPriority
+from bot.serving.checks import REPLAY_KEY_PREFIX
+from bot.serving.intake import DATABASE_UNREACHABLE, SOCKET_MODE, TRANSPORT_HEADER, Recorded, RecordedRequests
 
 logger = logging.getLogger(__name__)
 
 # Interaction payloads whose ack never carries content in Liaison
 # (bot.serving.web.FAST_ACK_KINDS, by envelope).
 _FAST_INTERACTIONS = frozenset({"block_actions", "shortcut", "message_action"})
+
+
+def envelope_kind(request: SocketModeRequest) -> str:
+    """The envelope's kind in `bot.serving.slack_body.classify_body`'s terms ("command", "event", …)."""
+    if request.type == "slash_commands":
+        return "command"
+    if request.type == "events_api":
+        return "event"
+    payload: Any = request.payload
+    kind = payload.get("type") if isinstance(payload, dict) else None
+    return kind if isinstance(kind, str) else request.type
 
 
 def acks_at_once(request: SocketModeRequest) -> bool:
@@ -59,6 +80,8 @@ class LiaisonSocketModeHandler(SocketModeHandler):
         app_token: The app-level token (`xapp-…`).
         listeners: Where envelopes acked at once are dispatched (the runtime's listener pool).
         ack_priority: Holds listener work back while acks are being sent.
+        intake: Where envelopes acked at once are recorded first (the runtime's inbox); None runs
+            them from memory (tests of the handler alone).
         **kwargs: Passed to `SocketModeHandler` (e.g. `concurrency`).
     """
 
@@ -69,11 +92,13 @@ class LiaisonSocketModeHandler(SocketModeHandler):
         *,
         listeners: Executor,
         ack_priority: AckPriority | None = None,
+        intake: RecordedRequests | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(app, app_token, **kwargs)
         self._listeners = listeners
         self.ack_priority = ack_priority or AckPriority()
+        self.intake = intake
 
     def handle(self, client: SocketModeClient, req: SocketModeRequest) -> None:  # type: ignore[override]
         """Ack at once and dispatch on the listener pool, or dispatch here and send Bolt's answer."""
@@ -83,8 +108,32 @@ class LiaisonSocketModeHandler(SocketModeHandler):
             send_response(client, req, run_bolt_app(self.app, req), started)
             return
         with self.ack_priority.acking():
+            if self.intake is not None:
+                self._record_then_ack(client, req, self.intake)
+                return
             client.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id))
             self._listeners.submit(self._dispatch_after_ack, req, self.ack_priority.now())
+
+    def _record_then_ack(
+        self, client: SocketModeClient, req: SocketModeRequest, intake: RecordedRequests
+    ) -> None:
+        kind = envelope_kind(req)
+        body = json.dumps(req.payload, sort_keys=True, separators=(",", ":"))
+        headers = {
+            TRANSPORT_HEADER: SOCKET_MODE,
+            **{k: str(v) for k, v in (build_headers(req) or {}).items()},
+        }
+        key = REPLAY_KEY_PREFIX + "socket:" + hashlib.sha256(body.encode("utf-8")).hexdigest()
+        recorded = intake.record(kind=kind, key=key, body=body, query="", headers=headers)
+        if recorded is Recorded.UNREACHABLE and kind == "command":
+            # The ack of a slash command may carry its answer: the user reads it at once.
+            payload = {"response_type": "ephemeral", "text": DATABASE_UNREACHABLE}
+            client.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id, payload=payload))
+        elif kind == "event" and recorded in (Recorded.UNREACHABLE, Recorded.PENDING):
+            # Unacked, Slack delivers the event again (a retry of a slow write that landed is a replay).
+            logger.warning("left a Socket Mode event unacked: its record could not be written")
+        else:
+            client.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id))
 
     def _dispatch_after_ack(self, req: SocketModeRequest, queued_at: float) -> None:
         self.ack_priority.wait_for_turn(queued_at)

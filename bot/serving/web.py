@@ -24,27 +24,25 @@ A request to `/slack/events` passes, in this order, and the cheap refusals come 
    edges. Bolt's own check is switched off behind this one (one clock, one answer);
 3. replay: Slack's signatures stay valid for five minutes and carry no nonce, so a captured request
    could be sent again. The SHA-256 of the body (which contains the trigger id, response URL and
-   action timestamps, and cannot change without breaking the signature) is claimed once in the
-   database (`bot.slack.replay.claim_once`, shared by every instance); a repeat is acked with an empty
-   200 and not acted on. Events retried by Slack (`X-Slack-Retry-Num`) are exempt here: their body is the same
-   by design, and the app drops every repeated event by its `event_id` before any listener runs
-   (`bot.slack.replay.once_per_event`), so a replayed event that carries the (unsigned) header gains
-   nothing. Events and synchronous requests (step 4) are claimed before the ack,
-   answering 503 when the database is out of reach (Slack retries events). Slash commands, clicks and
-   shortcuts, which Slack never retries, are claimed after their ack, first thing on the listener pool;
-   a database out of reach is then told to the user through `response_url` and the listener does not
-   run (fail closed);
+   action timestamps, and cannot change without breaking the signature) is recorded once in the
+   database, shared by every instance; a repeat is acked with an empty 200 and not acted on. Slack's
+   own retries of an event are repeats too (the same body), and the app also drops every repeated
+   event by its `event_id` before any listener runs (`bot.slack.replay.once_per_event`);
 4. Bolt, built by the runtime with `process_before_response` on: a dispatch runs the listener to its
    end in the dispatching thread. Requests whose ack never carries content in Liaison (slash
-   commands, `block_actions`, events, `shortcut` and `message_action`) are answered here with an empty
-   200 at once and dispatched on the runtime's listener pool (`ack()` there only records the ack: the
-   HTTP answer was already sent), so an ack waits for no listener thread and no other request's work,
-   which under a burst is what made acks slow (docs/benchmarks.md, "HTTP load"). Everything whose ack
-   can carry a body (`view_submission` errors, `view_closed`, `block_suggestion` options, the
-   `url_verification` challenge, `ssl_check` and anything unrecognised) is dispatched here and
-   answered with Bolt's ack once its listener has finished (Liaison's form handlers validate, save,
-   ack, then send one confirmation). The runtime drains the pool on a graceful shutdown, so work
-   dispatched after a fast ack finishes before the process exits;
+   commands, `block_actions`, events, `shortcut` and `message_action`) are recorded in the durable
+   inbox first (`bot.serving.inbox`: one insert, whose unique body hash is also step 3's check), then
+   answered with an empty 200 and run from the record on the runtime's listener pool (`ack()` there
+   only records the ack: the HTTP answer was already sent), so an ack waits for no listener thread
+   and no other request's work, and a process killed after the ack leaves the request to another
+   instance instead of losing it. A record the database refuses is answered at once: a command with
+   its ephemeral "cannot reach the database" answer in the ack, a click through its `response_url`,
+   an event with a 503 (Slack retries it); a record still unwritten after `ACK_WRITE_BUDGET_SECONDS`
+   is settled after the ack. Everything whose ack can carry a body (`view_submission` errors,
+   `view_closed`, `block_suggestion` options, the `url_verification` challenge, `ssl_check` and
+   anything unrecognised) is replay-checked in the ledger (`bot.slack.replay.claim_once`), dispatched
+   here and answered with Bolt's ack once its listener has finished (Liaison's form handlers validate,
+   save, ack, then send one confirmation; a form a crash cut off shows the user Slack's own error);
 5. acks first: steps 2-4 run inside `AckPriority.acking()` (a form's synchronous dispatch excepted:
    its listener mostly waits on Slack's API), and work on the listener pool waits until no request is
    being acked (at most 1.5 s), because acks and listeners share the interpreter lock and only the ack
@@ -68,16 +66,17 @@ from typing import TYPE_CHECKING, Any
 from slack_bolt import App
 from slack_bolt.request import BoltRequest
 from slack_bolt.response import BoltResponse
-from slack_sdk.webhook import WebhookClient
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.services import Services
 from bot.serving.ack_priority import AckPriority
 from bot.serving.checks import RequestRefused, SignatureCheck, claim_first_delivery, read_body, replay_key
+from bot.serving.inbox import Inbox, process_identity
+from bot.serving.intake import DATABASE_UNREACHABLE, Recorded, RecordedRequests
 from bot.serving.logs import REQUEST_ID, first_line
 from bot.serving.metrics import Metrics
 from bot.serving.readiness import Readiness
-from bot.serving.slack_body import classify_body, response_url
+from bot.serving.slack_body import classify_body
 
 if TYPE_CHECKING:
     from wsgiref.types import StartResponse, WSGIEnvironment
@@ -92,10 +91,6 @@ METRICS_PATH = "/metrics"
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._\-]{1,64}$")
 # Acked here with an empty 200 before Bolt sees them: their acks never carry content in Liaison.
 FAST_ACK_KINDS = frozenset({"command", "block_actions", "event", "shortcut", "message_action"})
-DATABASE_UNREACHABLE = (
-    ":warning: Liaison cannot reach its database right now, so nothing was done. "
-    "Please try again in a minute."
-)
 
 
 @dataclass(frozen=True)
@@ -123,6 +118,8 @@ class LiaisonWsgiApp:
         background: Where requests acked here are dispatched to Bolt (see `build_wsgi_app`).
         ack_priority: Holds work dispatched to `background` back while other requests are being acked;
             a fresh `AckPriority` by default.
+        intake: Where requests acked before their listener runs are recorded and run from (required
+            with `background`); see `bot.serving.intake`.
     """
 
     def __init__(
@@ -136,9 +133,12 @@ class LiaisonWsgiApp:
         metrics: Metrics | None = None,
         background: Executor | None = None,
         ack_priority: AckPriority | None = None,
+        intake: RecordedRequests | None = None,
     ) -> None:
         if bolt is not None and signature is None:
             raise ValueError("serving Slack over HTTP needs a signature check")
+        if bolt is not None and background is not None and intake is None:
+            raise ValueError("requests acked before their listener runs need an inbox")
         self.bolt = bolt
         self.services = services
         self.readiness = readiness
@@ -148,10 +148,21 @@ class LiaisonWsgiApp:
         # Where fast-acked requests go to Bolt; None dispatches every request here (tests, no runtime).
         self.background = background
         self.ack_priority = ack_priority or AckPriority()
+        self.intake = intake if bolt is not None else None
+
+    def start(self) -> None:
+        """Start taking recorded requests from the inbox (those this process did not ack itself)."""
+        if self.intake is not None:
+            self.intake.start()
 
     def start_draining(self) -> None:
         """Report not ready from now on, so load balancers stop sending new requests."""
         self.readiness.draining.set()
+
+    def stop_taking_work(self) -> None:
+        """Take no more requests from the inbox (a graceful stop; the ones held are handed back later)."""
+        if self.intake is not None:
+            self.intake.stop_taking_work()
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         """Handle one request (WSGI)."""
@@ -278,23 +289,8 @@ class LiaisonWsgiApp:
             if malformed is not None:
                 raise RequestRefused(400, "bad_request", malformed)
             query = environ.get("QUERY_STRING", "")
-            if kind in FAST_ACK_KINDS and self.background is not None:
-                claim_key = None
-                if kind == "event":
-                    # Events keep their replay check before the ack: on a 503 (database out of reach)
-                    # Slack retries them; Slack's own retries pass (see the module docstring).
-                    if "x-slack-retry-num" not in headers and not self._claim(raw):
-                        return self._replayed(kind)
-                    self.metrics.slack_requests.labels(kind, "accepted").inc()
-                else:
-                    # Commands, clicks and shortcuts are never retried by Slack, so a database out of
-                    # reach is better told to the user by `response_url` than as "dispatch_failed";
-                    # the claim runs after the ack, and the ack does no database work at all.
-                    claim_key = replay_key(raw)
-                self.background.submit(
-                    self._after_ack, body, query, headers, kind, claim_key, self.ack_priority.now()
-                )
-                return self._acked(kind, started, _Response(200))
+            if kind in FAST_ACK_KINDS and self.intake is not None:
+                return self._record_then_ack(raw, body, query, headers, kind, started)
             slack_retry = kind == "event" and "x-slack-retry-num" in headers
             if not slack_retry and not self._claim(raw):
                 return self._replayed(kind)
@@ -339,70 +335,29 @@ class LiaisonWsgiApp:
         self.metrics.slack_requests.labels(kind, "replay").inc()
         return _Response(200)
 
-    def _after_ack(
-        self,
-        body: str,
-        query: str,
-        headers: dict[str, str],
-        kind: str,
-        claim_key: str | None,
-        queued_at: float,
-    ) -> None:
-        """A request already acked, on the listener pool: its replay claim, then Bolt to the listener's end.
-
-        Args:
-            body: The verified body.
-            query: The query string.
-            headers: The request's headers.
-            kind: What the request is (`classify_body`).
-            claim_key: The replay key to claim first; None when it was claimed before the ack.
-            queued_at: When the ack queued it (`ack_priority`'s clock).
-        """
-        assert self.bolt is not None
-        self.ack_priority.wait_for_turn(queued_at)
-        if claim_key is not None:
-            try:
-                fresh = claim_first_delivery(self.services, claim_key)
-            except SQLAlchemyError as error:
-                logger.error(
-                    "cannot record a Slack %s request, the database is unreachable: %s",
-                    kind,
-                    first_line(error),
-                )
-                self.metrics.slack_requests.labels(kind, "error").inc()
-                _tell_database_unreachable(body)
-                return
-            if not fresh:
-                self._replayed(kind)
-                return
-            self.metrics.slack_requests.labels(kind, "accepted").inc()
-        try:
-            answer = self.bolt.dispatch(BoltRequest(body=body, query=query, headers=dict(headers)))
-        except Exception:
-            logger.exception("Bolt failed on a Slack %s request after its ack", kind)
-            self.metrics.slack_requests.labels(kind, "error").inc()
-            return
-        # Listener errors were logged by the app's error handler, an unhandled request by Bolt (a
-        # warning): Slack already has its 200, so there is nothing to answer, only to record.
-        if answer.status >= 500:
-            self.metrics.slack_requests.labels(kind, "error").inc()
+    def _record_then_ack(
+        self, raw: bytes, body: str, query: str, headers: dict[str, str], kind: str, started: float
+    ) -> _Response:
+        """Record the request in the inbox, then ack it; its listener runs from the record."""
+        assert self.intake is not None
+        # Liaison's own headers are set by Liaison only (`x-liaison-transport`), never by a client.
+        headers = {name: value for name, value in headers.items() if not name.startswith("x-liaison-")}
+        recorded = self.intake.record(kind=kind, key=replay_key(raw), body=body, query=query, headers=headers)
+        if recorded is Recorded.REPLAY:
+            return _Response(200)  # counted and logged by the intake
+        if recorded is Recorded.UNREACHABLE and kind == "command":
+            # A slash command's ack may carry its answer: the user reads it at once.
+            return self._acked(
+                kind, started, _json(200, {"response_type": "ephemeral", "text": DATABASE_UNREACHABLE})
+            )
+        if kind == "event" and recorded is not Recorded.ACCEPTED:
+            # Slack retries an event answered with a 5xx (a retry of a slow write that landed after all
+            # is then dropped as a replay).
+            return self._acked(kind, started, _json(503, {"error": "database unavailable"}))
+        return self._acked(kind, started, _Response(200))
 
     def _claim(self, raw: bytes) -> bool:
         return claim_first_delivery(self.services, replay_key(raw))
-
-
-def _tell_database_unreachable(body: str) -> None:
-    """Tell the user (through the request's `response_url`, when it has one) that nothing was done."""
-    url = response_url(body)
-    if url is None:
-        logger.error("a Slack request without a response_url was dropped: the database is unreachable")
-        return
-    try:
-        WebhookClient(url, timeout=5).send(
-            text=DATABASE_UNREACHABLE, response_type="ephemeral", replace_original=False
-        )
-    except OSError as error:
-        logger.warning("could not tell the user the database is unreachable: %s", type(error).__name__)
 
 
 def build_wsgi_app(
@@ -428,6 +383,11 @@ def build_wsgi_app(
     """
     settings = services.settings
     signature = SignatureCheck(settings.slack_signing_secret, clock=clock) if app is not None else None
+    metrics = metrics or Metrics()
+    ack_priority = AckPriority()
+    intake = None
+    if app is not None and background is not None:
+        intake = build_intake(app, services, background, ack_priority=ack_priority, metrics=metrics)
     return LiaisonWsgiApp(
         bolt=app,
         services=services,
@@ -436,6 +396,28 @@ def build_wsgi_app(
         max_body_bytes=settings.max_body_bytes,
         metrics=metrics,
         background=background,
+        ack_priority=ack_priority,
+        intake=intake,
+    )
+
+
+def build_intake(
+    app: App, services: Services, listeners: Executor, *, ack_priority: AckPriority, metrics: Metrics
+) -> RecordedRequests:
+    """The inbox of requests acked before their listener runs, for one process (HTTP or Socket Mode)."""
+    settings = services.settings
+    inbox = Inbox(
+        services.engine, services.clock, owner=process_identity(), lease_seconds=settings.inbox_lease_seconds
+    )
+    return RecordedRequests(
+        app,
+        inbox,
+        listeners,
+        ack_priority=ack_priority,
+        metrics=metrics,
+        queue_limit=settings.inbox_queue_limit,
+        # Each request thread may wait on one write, and stuck writes (a stalled database) keep theirs.
+        writers=2 * settings.web_threads,
     )
 
 

@@ -27,10 +27,11 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 from bot.clock import SystemClock
 from bot.db import make_serving_engine, make_session_factory
 from bot.services import Services
+from bot.serving.intake import RecordedRequests
 from bot.serving.logs import configure_logging, settings_secrets
 from bot.serving.metrics import Metrics
 from bot.serving.readiness import Readiness
-from bot.serving.web import LiaisonWsgiApp, build_wsgi_app
+from bot.serving.web import LiaisonWsgiApp, build_intake, build_wsgi_app
 from bot.settings import Settings, SettingsError
 
 if TYPE_CHECKING:
@@ -100,6 +101,8 @@ class Runtime:
     embedder: CachingEmbedder | None = None
     scheduler: BackgroundScheduler | None = None
     listeners: ListenerExecutor | None = None
+    # The inbox of requests acked before their listener runs (HTTP or Socket Mode).
+    intake: RecordedRequests | None = None
     _started: bool = field(default=False, init=False)
     _stopped: bool = field(default=False, init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
@@ -115,6 +118,8 @@ class Runtime:
                 return
             self._started = True
         self._reconnect_reinstalled_workspace()
+        if self.intake is not None:
+            self.intake.start()
         if self.embedder is not None:
             from bot.questions.answers.warm_up import start_warm_up
 
@@ -157,31 +162,64 @@ class Runtime:
             defaults=self.settings.reminder_policy,
         )
 
-    def shutdown(self, timeout: float | None = None) -> None:
-        """Stop gracefully: not ready, listener work finished, scheduler stopped, pool closed.
+    def shutdown(self, timeout: float | None = None) -> bool:
+        """Stop gracefully within the drain limit: not ready, work finished or handed back, pool closed.
 
-        Call after the server stopped taking requests. Safe to call twice.
+        Call after the server stopped taking requests. Requests taken from the inbox and not finished
+        within the limit (queued or still running) are handed back: their leases are released, so any
+        other instance takes them at once (their database effects are written once all the same,
+        `bot.serving.inbox`). Safe to call twice.
 
         Args:
-            timeout: Seconds to wait for listener work; `LIAISON_SHUTDOWN_SECONDS` by default.
+            timeout: The drain limit in seconds; `LIAISON_SHUTDOWN_SECONDS` by default.
+
+        Returns:
+            True when nothing was left running; False when listener or scheduler threads still run,
+            which the caller must not wait for at exit (`bot.serving.process_exit.exit_now`).
         """
         with self._lock:
             if self._stopped:
-                return
+                return True
             self._stopped = True
         self.web.start_draining()
+        if self.intake is not None:
+            self.intake.stop_taking_work()
         wait_seconds = self.settings.shutdown_seconds if timeout is None else timeout
         deadline = time.monotonic() + wait_seconds
+        clean = True
         if self.listeners is not None:
             if not self.listeners.drain(deadline - time.monotonic()):
-                logger.warning("shutdown: listener work still running after %.0f s; leaving it", wait_seconds)
-            self.listeners.shutdown(wait=False)
+                clean = False
+                logger.warning(
+                    "shutdown: listener work still running after %.0f s; handing it back", wait_seconds
+                )
+            self.listeners.shutdown(wait=False, cancel_futures=True)
+        if self.intake is not None:
+            handed = self.intake.hand_back()
+            if handed:
+                logger.info("shutdown: %d unfinished requests handed back to the other instances", handed)
         if self.scheduler is not None and self.scheduler.running:
-            # wait=True lets a running reminder tick finish its batch (claims are leased, so even a
-            # killed tick only delays those deliveries until the lease expires).
-            self.scheduler.shutdown(wait=True)
+            clean = _stop_scheduler(self.scheduler, deadline - time.monotonic()) and clean
         self.engine.dispose()
         logger.info("Liaison %s process stopped", self.settings.process_role.value)
+        return clean
+
+
+def _stop_scheduler(scheduler: BackgroundScheduler, seconds: float) -> bool:
+    """Stop the scheduler, letting a running reminder tick finish its batch for up to `seconds`.
+
+    Reminder claims are leased, so a tick cut off here only delays those deliveries until the lease
+    expires. True when the scheduler stopped in time.
+    """
+    stopper = threading.Thread(
+        target=scheduler.shutdown, kwargs={"wait": True}, name="scheduler-stop", daemon=True
+    )
+    stopper.start()
+    stopper.join(timeout=max(seconds, 0.5))
+    if stopper.is_alive():
+        logger.warning("shutdown: a reminder tick is still running; leaving it to its lease")
+        return False
+    return True
 
 
 def build_runtime(
@@ -288,6 +326,10 @@ def build_runtime(
         clock=signature_clock,
         background=listeners if http_slack else None,
     )
+    intake = web.intake
+    if app is not None and listeners is not None and not http_slack:
+        # Socket Mode: the socket handler records envelopes in the same inbox before acking them.
+        intake = build_intake(app, services, listeners, ack_priority=web.ack_priority, metrics=metrics)
     return Runtime(
         settings=settings,
         engine=engine,
@@ -298,6 +340,7 @@ def build_runtime(
         embedder=embedder,
         scheduler=scheduler,
         listeners=listeners,
+        intake=intake,
     )
 
 

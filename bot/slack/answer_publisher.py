@@ -11,12 +11,12 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from slack_bolt import Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.services import Services
 from bot.slack.answer_blocks import build_thinking_reply
+from bot.slack.private_replies import Responder
 from bot.slack.questions import Question, QuestionOutcome, answer_question
 
 logger = logging.getLogger(__name__)
@@ -91,7 +91,7 @@ def post_answer(
 
 
 def respond_answer(
-    respond: Respond,
+    respond: Responder,
     services: Services,
     question: Question,
     *,
@@ -101,7 +101,7 @@ def respond_answer(
     """Answer privately through `response_url` (/ask, the message shortcut, "did you mean" buttons).
 
     Args:
-        respond: Bolt's `respond` for the request.
+        respond: Bolt's `respond` for the request, or a `bot.slack.private_replies.DirectMessage`.
         services: Shared dependencies.
         question: The question.
         client: For reading the thread the question came from (the message shortcut).

@@ -26,17 +26,18 @@ from bot.access import (
     require_milestone_editor,
     visible_projects,
 )
-from bot.domain.dates import DateParseError, ParsedDue, format_local, parse_due
+from bot.domain.dates import DateParseError, ParsedDue, format_local
 from bot.errors import InvalidInput, NotFound, UserFacingError
 from bot.models import ProjectStatus
 from bot.projects.blockers import add_blocker, list_blockers, resolve_blocker
 from bot.projects.milestones import (
+    NEXT_WINDOW,
     complete_milestone,
     find_milestone,
     list_milestones,
     move_milestone,
-    next_for_me,
     overdue,
+    read_move_due,
 )
 from bot.projects.project import (
     STATUS_LABELS,
@@ -50,7 +51,7 @@ from bot.projects.project import (
     project_status,
     set_project_status,
 )
-from bot.projects.reports import member_lines, milestone_line, project_line
+from bot.projects.reports import member_lines, milestone_line, project_line, upcoming_milestones
 from bot.reminders.admin import change_policy, parse_policy_words, set_waiting_digest, show_policy
 from bot.settings import Settings
 from bot.slack import blocks as kit
@@ -356,7 +357,7 @@ def _milestone_list(call: _Call) -> CommandOutcome:
 
 
 def _milestone_next(call: _Call) -> CommandOutcome:
-    lines = next_for_me(call.session, call.actor, call.now)
+    lines = upcoming_milestones(call.session, call.actor, call.now, call.now + NEXT_WINDOW)
     return CommandOutcome(
         reply=kit.build_milestone_list_reply(
             "Yours in the next 14 days",
@@ -424,7 +425,7 @@ def _milestone_move(call: _Call) -> CommandOutcome:
         raise InvalidInput(f"Usage: `{usage}`")
     milestone = find_milestone(call.session, call.actor, ref)
     try:
-        due = parse_due(date_text, now=call.now, zone=call.actor.zone)
+        due = read_move_due(milestone, date_text, now=call.now, zone=call.actor.zone)
     except DateParseError as error:
         raise InvalidInput(str(error)) from None
     local_text = format_local(due.instant, call.actor.zone)

@@ -37,6 +37,7 @@ from bot.slack.ids import (
     INTRO_DECISION_BLOCK,
     INTRO_DECLINE_ACTION,
 )
+from bot.slack.payload_values import loads_clean
 
 MAX_BUTTON_VALUE = 2000
 # Texts quoted in a suggestion, kept short so five suggestions read at a glance.
@@ -80,7 +81,7 @@ def encode_ticket(ticket: IntroTicket) -> str:
 def decode_ticket(value: str) -> IntroTicket | None:
     """Read a button's value back; None if it is not one of ours (stale or forged)."""
     try:
-        data = json.loads(value)
+        data = loads_clean(value)
         expert = data["e"]
         project = data.get("p")
         subject = data.get("q") or ""
@@ -253,7 +254,8 @@ def _about_for_expert(intro: IntroView) -> str:
         return "a private project"
     if intro.is_project:
         name = truncate_escaped(intro.project_name or intro.subject, 200)
-        return f"their project *{name}* (`{intro.project_key}`)"
+        whose = "their project" if intro.requester_on_project else "the project"
+        return f"{whose} *{name}* (`{intro.project_key}`)"
     return f"“{truncate_escaped(intro.subject, MAX_SUBJECT)}”"
 
 

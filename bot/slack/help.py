@@ -37,8 +37,10 @@ def build_help_reply(names: CommandNames, *, focus: str | None = None) -> Reply:
         blocks.append(section(f"*{command}*\n" + "\n".join(f"• `{usage}` — {what}" for usage, what in rows)))
     blocks.append(
         context(
-            "Dates: `2026-12-04`, `2026-12-04 17:00`, `tomorrow 9:30`, `friday`, `next friday 5pm`, "
-            "`in 3 days`. Times are in your Slack time zone; a date alone means 17:00."
+            "Dates: `2026-12-04 17:00`, `dec 4`, `4 december 2026`, `tomorrow 9:30`, `friday`, "
+            "`next friday 5pm`, `in 3 days`, `eod`, `end of week`; not `12/4` (countries order day and "
+            "month differently). Times are in your Slack time zone; a new milestone's date alone means "
+            "17:00, a moved one keeps its time of day."
         )
     )
     text = "Liaison commands: " + "; ".join(usage for rows in shown.values() for usage, _ in rows)

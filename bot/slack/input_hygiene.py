@@ -13,6 +13,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from slack_bolt.middleware import Middleware
+from slack_bolt.request import BoltRequest
 from slack_bolt.response import BoltResponse
 
 # C0 controls except \t \n \r, and DEL.
@@ -47,7 +49,16 @@ def clean_strings_in_place(value: Any) -> None:
                 stack.append(item)
 
 
-def remove_control_characters(body: dict[str, Any], next: Callable[[], BoltResponse]) -> BoltResponse:
-    """Bolt global middleware: clean the request body (the listeners' `command`, `view`, `event`…)."""
-    clean_strings_in_place(body)
-    return next()
+class RemoveControlCharacters(Middleware):
+    """Bolt global middleware: clean the request body (the listeners' `command`, `view`, `event`…).
+
+    A `Middleware` subclass, which Bolt calls as it is: a function middleware would cost a build of its
+    keyword arguments on every request.
+    """
+
+    def process(
+        self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]
+    ) -> BoltResponse | None:
+        """Clean `req.body` in place, then go on."""
+        clean_strings_in_place(req.body)
+        return next()

@@ -16,6 +16,7 @@ from bot.models import Project, ProjectStatus, Role
 from bot.projects.project import ProjectDraft
 from bot.slack import ids
 from bot.slack.blocks import Block, context, escape, truncate
+from bot.slack.payload_values import input_state, selected_value, selected_values, string_of, strings_of
 
 MAX_INPUT = 3000
 MAX_OPTIONS = 100
@@ -155,7 +156,7 @@ def build_milestone_modal(projects: Sequence[Project], chosen: Project | None) -
             {
                 "type": "plain_text_input",
                 "max_length": 60,
-                "placeholder": plain_text("2026-12-04 17:00, or next friday 17:00"),
+                "placeholder": plain_text("dec 4, 2026-12-04 17:00 or next friday 5pm"),
             },
             hint="In your time zone. A date alone means 17:00.",
         )
@@ -166,36 +167,46 @@ def build_milestone_modal(projects: Sequence[Project], chosen: Project | None) -
     )
 
 
-def _value(values: dict[str, Any], block_id: str) -> dict[str, Any]:
-    return dict(values.get(block_id, {}).get(block_id, {}))
+def _text(values: Any, block_id: str) -> str:
+    """A text input's value; "" when it was left empty or is not a string (a forged submission)."""
+    return string_of(input_state(values, block_id)) or ""
+
+
+def _metadata_text(metadata: dict[str, Any], key: str) -> str:
+    value = metadata.get(key)
+    return value if isinstance(value, str) else ""
 
 
 def parse_project_submission(
     values: dict[str, Any], metadata: dict[str, Any], existing: Project | None
 ) -> ProjectDraft:
-    """Turn the project modal's `state.values` into a draft (validation happens in the domain)."""
-    key = metadata.get("key") or (_value(values, ids.KEY_INPUT).get("value") or "").strip().lower()
-    description_field = _value(values, ids.DESCRIPTION_INPUT)
-    if ids.DESCRIPTION_INPUT in values:
-        description = description_field.get("value") or ""
+    """Turn the project modal's `state.values` into a draft (validation happens in the domain).
+
+    Nothing here trusts the submission's shape (`bot.slack.payload_values`): a field of the wrong type
+    reads as empty, and the validation says so next to it.
+    """
+    key = _metadata_text(metadata, "key") or _text(values, ids.KEY_INPUT).strip().lower()
+    if input_state(values, ids.DESCRIPTION_INPUT) is not None:
+        description = _text(values, ids.DESCRIPTION_INPUT)
     else:
         description = existing.description if existing is not None else ""
-    status_option = _value(values, ids.STATUS_INPUT).get("selected_option") or {}
+    status_value = selected_value(input_state(values, ids.STATUS_INPUT)) or ProjectStatus.ON_TRACK.value
     try:
-        status = ProjectStatus(status_option.get("value", ProjectStatus.ON_TRACK.value))
+        status = ProjectStatus(status_value)
     except ValueError:
         # Only a forged or outdated form can send another value; say so next to the field.
         raise InvalidInput("Pick one of the listed statuses.") from None
-    private_options = _value(values, ids.PRIVATE_INPUT).get("selected_options") or []
     return ProjectDraft(
-        key=str(key),
-        name=(_value(values, ids.NAME_INPUT).get("value") or "").strip(),
+        key=key,
+        name=_text(values, ids.NAME_INPUT).strip(),
         description=description,
         status=status,
-        channel_id=_value(values, ids.CHANNEL_INPUT).get("selected_conversation") or None,
-        private=any(o.get("value") == "private" for o in private_options),
-        lead_slack_id=_value(values, ids.LEAD_INPUT).get("selected_user") or "",
-        member_slack_ids=tuple(_value(values, ids.MEMBERS_INPUT).get("selected_users") or ()),
+        channel_id=string_of(input_state(values, ids.CHANNEL_INPUT), "selected_conversation") or None,
+        private="private" in selected_values(input_state(values, ids.PRIVATE_INPUT)),
+        lead_slack_id=string_of(input_state(values, ids.LEAD_INPUT), "selected_user") or "",
+        member_slack_ids=tuple(
+            dict.fromkeys(strings_of(input_state(values, ids.MEMBERS_INPUT), "selected_users"))
+        ),
     )
 
 
@@ -210,13 +221,13 @@ class MilestoneSubmission:
 
 
 def parse_milestone_submission(values: dict[str, Any], metadata: dict[str, Any]) -> MilestoneSubmission:
-    """Turn the milestone modal's `state.values` into a submission."""
-    project = metadata.get("project") or (_value(values, ids.PROJECT_INPUT).get("selected_option") or {}).get(
-        "value", ""
+    """Turn the milestone modal's `state.values` into a submission (wrong shapes read as empty)."""
+    project = (
+        _metadata_text(metadata, "project") or selected_value(input_state(values, ids.PROJECT_INPUT)) or ""
     )
     return MilestoneSubmission(
-        project_key=str(project),
-        title=_value(values, ids.TITLE_INPUT).get("value") or "",
-        due_text=_value(values, ids.DUE_INPUT).get("value") or "",
-        owner_slack_id=_value(values, ids.OWNER_INPUT).get("selected_user") or None,
+        project_key=project,
+        title=_text(values, ids.TITLE_INPUT),
+        due_text=_text(values, ids.DUE_INPUT),
+        owner_slack_id=string_of(input_state(values, ids.OWNER_INPUT), "selected_user") or None,
     )

@@ -11,9 +11,10 @@ messages needs:
   again later), and ambiguous (no answer after the request was sent: Slack may have posted it). The
   error classes are the reminders package's (`bot.reminders.sending`), so the tick never sees Slack's.
 - `send_reminder` (`bot.reminders.sending.Sender`): renders a composed reminder as Block Kit
-  (`bot.slack.reminder_blocks`) and posts it.
+  (`bot.slack.reminder_blocks`) and posts it; a combined DM carries every delivery key it settles.
 - `find_reminder`: every reminder carries its delivery key in message metadata, so after an
-  ambiguous attempt the message can be looked for in the conversation's history before posting again.
+  ambiguous attempt the message can be looked for in the conversation's history before posting again
+  (when a miss proves the message absent is the tick's business: `bot.reminders.reconciliation`).
 - Per-workspace tokens (OAuth installs): each call goes out with the token of the workspace it is for,
   found (and rotated when due) by `bot.slack.installations.InstallationTokens`. A workspace where Liaison is
   not installed (any more) raises `NotInstalledError` without calling Slack, which the reminder tick
@@ -26,7 +27,7 @@ import http.client
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -36,7 +37,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackTokenRotationError
 from slack_sdk.web import SlackResponse
 
-from bot.reminders.content import Content
+from bot.reminders.content import Content, DirectMessage
 from bot.reminders.sending import (
     AmbiguousDeliveryError,
     DeliveryError,
@@ -87,6 +88,8 @@ PERMANENT_ERRORS = frozenset(
 HISTORY_UNAVAILABLE = frozenset(
     {"missing_scope", "not_allowed_token_type", "channel_not_found", "not_in_channel"}
 )
+# Pages of `conversations.history` searched for a reminder (200 messages each); a conversation with more
+# messages since the first attempt cannot prove a reminder absent.
 HISTORY_PAGES = 5
 _T = TypeVar("_T")
 
@@ -195,17 +198,26 @@ class SlackNotifier:
         Raises:
             DeliveryError: As for `post_reminder`.
         """
-        return self.post_reminder(target, build_content_reply(content), key=key, team_id=team_id)
+        keys = content.keys if isinstance(content, DirectMessage) else ()
+        return self.post_reminder(target, build_content_reply(content), key=key, keys=keys, team_id=team_id)
 
     def post_reminder(
-        self, channel: str, reply: Reply, *, key: str, team_id: str | None = None
+        self,
+        channel: str,
+        reply: Reply,
+        *,
+        key: str,
+        keys: Sequence[str] = (),
+        team_id: str | None = None,
     ) -> PostedMessage:
-        """Post a reminder message, tagged with its delivery key in message metadata.
+        """Post a reminder message, tagged with its delivery key(s) in message metadata.
 
         Args:
             channel: A channel id, or a user id for the app's DM with that user.
             reply: Text and blocks.
             key: The delivery key (what `find_reminder` looks for).
+            keys: Every delivery key a combined message settles (`bot.reminders.combining`), each of
+                which `find_reminder` finds it by.
             team_id: The Slack team, to pick its client.
 
         Returns:
@@ -217,11 +229,14 @@ class SlackNotifier:
             TransientDeliveryError: It was not posted; try again later.
         """
         client = self.client_for(team_id)
+        payload: dict[str, Any] = {"key": key}
+        if keys:
+            payload["keys"] = list(keys)
 
         def send() -> SlackResponse:
             return client.chat_postMessage(
                 channel=channel,
-                metadata={"event_type": REMINDER_EVENT_TYPE, "event_payload": {"key": key}},
+                metadata={"event_type": REMINDER_EVENT_TYPE, "event_payload": payload},
                 unfurl_links=False,
                 unfurl_media=False,
                 **reply.as_kwargs(),
@@ -259,7 +274,8 @@ class SlackNotifier:
 
         Raises:
             HistoryUnavailableError: Slack refused to show the history in a way that will not change
-                (a missing scope, a conversation Liaison is not in).
+                (a missing scope, a conversation Liaison is not in), or more was posted there since
+                `since` than is searched (`HISTORY_PAGES`).
             DeliveryError: The history could not be read this time.
         """
         client = self.client_for(team_id)
@@ -297,12 +313,13 @@ class SlackNotifier:
             for message in page.get("messages") or []:
                 metadata = message.get("metadata") or {}
                 payload = metadata.get("event_payload") or {}
-                if metadata.get("event_type") == REMINDER_EVENT_TYPE and payload.get("key") == key:
+                if metadata.get("event_type") == REMINDER_EVENT_TYPE and key in _keys_of(payload):
                     return PostedMessage(conversation, str(message["ts"]))
             cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
             if cursor is None:
-                break
-        return None
+                return None
+        # Not found in what was searched, but the rest was not: that proves nothing.
+        raise HistoryUnavailableError("history_too_long")
 
     def user_zone(self, user_id: str, *, team_id: str | None = None) -> str | None:
         """The IANA time zone on a user's Slack profile (`users.info` → `tz`), if any.
@@ -334,6 +351,15 @@ class SlackNotifier:
             raise TransientDeliveryError(f"connection failed: {error.reason}") from error
         except (TimeoutError, ConnectionError, http.client.HTTPException, OSError) as error:
             raise AmbiguousDeliveryError(f"no answer: {type(error).__name__}: {error}") from error
+
+
+def _keys_of(payload: dict[str, Any]) -> set[str]:
+    """The delivery keys a reminder message carries: its key, and every key of a combined DM."""
+    keys = payload.get("keys")
+    found = {str(k) for k in keys} if isinstance(keys, list) else set()
+    if payload.get("key"):
+        found.add(str(payload["key"]))
+    return found
 
 
 def _classify(error: SlackApiError) -> DeliveryError:

@@ -53,6 +53,7 @@ from bot.slack.ids import (
     VISIBILITY_INPUT,
 )
 from bot.slack.modals import input_block, option, plain_text
+from bot.slack.payload_values import input_state, loads_clean, selected_value, string_of
 
 # What one Slack text input holds; longer stored texts are not offered for editing (they would be
 # saved cut) and are kept as they are.
@@ -389,30 +390,28 @@ def build_profile_modal(view: ProfileView, *, default_cap: int) -> Block:
     }
 
 
-def _state(values: dict[str, Any], block_id: str) -> dict[str, Any] | None:
-    if block_id not in values:
-        return None
-    return dict(values[block_id].get(block_id) or {})
-
-
 def _text_value(values: dict[str, Any], block_id: str) -> str | None:
-    state = _state(values, block_id)
-    return None if state is None else str(state.get("value") or "")
+    """A text input's value: "" when emptied (Slack sends null), None when not sent as Slack sends it."""
+    state = input_state(values, block_id)
+    if state is None:
+        return None
+    value = state.get("value")
+    return "" if value is None else string_of(state)
 
 
 def parse_profile_submission(values: dict[str, Any]) -> ProfileEdit:
     """Turn the modal's `state.values` into an edit; an input missing from the form keeps its field.
 
     A radio group without a selection keeps the visibility (Slack always sends one for a required
-    group that starts selected). An empty number input means the workspace default.
+    group that starts selected). An empty number input means the workspace default. An input not
+    shaped as Slack sends it (a forged or garbled form) counts as not sent: its field is kept.
     """
-    sector_state = _state(values, SECTOR_INPUT)
+    sector_state = input_state(values, SECTOR_INPUT)
     sector: str | None = None
-    if sector_state is not None:
-        chosen = str((sector_state.get("selected_option") or {}).get("value") or NO_SECTOR)
+    if sector_state is not None and not _malformed_selection(sector_state):
+        chosen = selected_value(sector_state) or NO_SECTOR
         sector = "" if chosen == NO_SECTOR else chosen
-    visibility_state = _state(values, VISIBILITY_INPUT) or {}
-    visibility = (visibility_state.get("selected_option") or {}).get("value")
+    visibility = selected_value(input_state(values, VISIBILITY_INPUT))
     return ProfileEdit(
         title=_text_value(values, PROFILE_TITLE_INPUT),
         discipline=_text_value(values, DISCIPLINE_INPUT),
@@ -420,9 +419,15 @@ def parse_profile_submission(values: dict[str, Any]) -> ProfileEdit:
         sector=sector,
         expertise=_text_value(values, EXPERTISE_INPUT),
         publications=_text_value(values, PUBLICATIONS_INPUT),
-        visibility=str(visibility) if visibility else None,
+        visibility=visibility or None,
         weekly_request_cap=_text_value(values, CAP_INPUT),
     )
+
+
+def _malformed_selection(state: dict[str, Any]) -> bool:
+    """A `selected_option` that is there but is not an option with a string value."""
+    chosen = state.get("selected_option")
+    return chosen is not None and selected_value(state) is None
 
 
 def field_errors(errors: dict[str, str]) -> dict[str, str]:
@@ -434,8 +439,8 @@ def field_errors(errors: dict[str, str]) -> dict[str, str]:
 def opened_by(metadata: str) -> str | None:
     """The Slack id the modal was opened for, from its private_metadata (None if absent or garbled)."""
     try:
-        data = json.loads(metadata or "{}")
-    except ValueError:
+        data = loads_clean(metadata or "{}")
+    except (ValueError, TypeError):  # TypeError: metadata that is not a string (a forged form)
         return None
     value = data.get("opened_by") if isinstance(data, dict) else None
     return str(value) if value else None

@@ -9,9 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from functools import cache
+from typing import Any, cast
 
+from slack_bolt.middleware import Middleware
+from slack_bolt.request import BoltRequest
 from slack_bolt.response import BoltResponse
+from sqlalchemy import Insert, Table, insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -23,13 +27,19 @@ def claim_once(session_factory: sessionmaker[Session], key: str, now: datetime) 
     """Record `key`; True the first time it is seen, False for every repeat."""
     try:
         with session_factory.begin() as session:
-            session.add(ProcessedRequest(key=key[:200], seen_at=now))
+            # A plain INSERT: the ORM's unit of work would cost more than the insert (every request).
+            session.execute(_claim_statement(), {"key": key[:200], "seen_at": now})
     except IntegrityError:
         return False
     return True
 
 
-def once_per_event(session_factory: sessionmaker[Session], clock: Clock) -> Callable[..., BoltResponse]:
+@cache
+def _claim_statement() -> Insert:
+    return insert(cast(Table, ProcessedRequest.__table__))
+
+
+def once_per_event(session_factory: sessionmaker[Session], clock: Clock) -> Middleware:
     """A Bolt global middleware: every Events API delivery acts once per `event_id`.
 
     Slack retries an event (with `X-Slack-Retry-Num`) when its ack was slow or lost, the first retry
@@ -41,11 +51,21 @@ def once_per_event(session_factory: sessionmaker[Session], clock: Clock) -> Call
         session_factory: Where the claims are recorded (`processed_request`).
         clock: The current instant for the claim's record.
     """
+    return _DropRepeatedEvents(session_factory, clock)
 
-    def drop_repeated_events(body: dict[str, Any], next: Callable[[], BoltResponse]) -> BoltResponse:
+
+class _DropRepeatedEvents(Middleware):
+    # A `Middleware` subclass, which Bolt calls as it is: a function middleware would cost a build of
+    # its keyword arguments on every request, events or not.
+    def __init__(self, session_factory: sessionmaker[Session], clock: Clock) -> None:
+        self._session_factory = session_factory
+        self._clock = clock
+
+    def process(
+        self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]
+    ) -> BoltResponse | None:
+        body: dict[str, Any] = req.body
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
-        if event_id and not claim_once(session_factory, f"event:{event_id}", clock.now()):
+        if event_id and not claim_once(self._session_factory, f"event:{event_id}", self._clock.now()):
             return BoltResponse(status=200, body="")
         return next()
-
-    return drop_repeated_events

@@ -6,6 +6,7 @@ block id and the modal stays open with what the user typed.
 
 from __future__ import annotations
 
+from copy import deepcopy
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -22,6 +23,7 @@ from bot.projects.project import affected_users, create_project, edit_project, f
 from bot.settings import Settings
 from bot.slack import blocks as kit
 from bot.slack import ids
+from bot.slack.input_hygiene import clean_strings_in_place
 from bot.slack.modals import parse_milestone_submission, parse_project_submission
 
 _DRAFT_FIELD_TO_BLOCK = {
@@ -42,6 +44,17 @@ class SubmissionResult:
     refresh_homes: frozenset[str] = field(default_factory=frozenset)
 
 
+def _cleaned(metadata: dict[str, Any]) -> dict[str, Any]:
+    """A copy of the form's decoded private_metadata without control characters.
+
+    The app's middleware cleaned the metadata string, but a JSON escape such as `\\u0000` in it only
+    became NUL when it was decoded (PostgreSQL refuses NUL in text, so a forged key would fail the query).
+    """
+    copy = deepcopy(metadata)
+    clean_strings_in_place(copy)
+    return copy
+
+
 def submit_project(
     session_factory: sessionmaker[Session],
     settings: Settings,
@@ -53,6 +66,7 @@ def submit_project(
     metadata: dict[str, Any],
 ) -> SubmissionResult:
     """Create or edit a project from the project modal."""
+    metadata = _cleaned(metadata)
     editing = metadata.get("mode") == "edit"
     first_block = ids.NAME_INPUT if editing else ids.KEY_INPUT
     try:
@@ -103,6 +117,7 @@ def submit_milestone(
     metadata: dict[str, Any],
 ) -> SubmissionResult:
     """Add a milestone from the milestone modal."""
+    metadata = _cleaned(metadata)
     submission = parse_milestone_submission(values, metadata)
     project_block = ids.TITLE_INPUT if metadata.get("project") else ids.PROJECT_INPUT
     try:

@@ -5,7 +5,8 @@ split by direction:
 
 - `document`: the validated document model, the format's constants and `WorkspaceFileError`;
 - `field_reader` and `parse`: YAML text to a validated document, reporting every problem by line;
-- `importer`: a document into the database, as an idempotent upsert with optional date rebasing;
+- `importer`: a document into the database, as an idempotent upsert with optional date rebasing
+  (by whole weeks) and warnings for what imports but looks wrong;
 - `export`: a workspace from the database back to YAML that imports to the same data.
 """
 
@@ -23,7 +24,7 @@ from bot.workspace_file.document import (
     WorkspaceFileError,
 )
 from bot.workspace_file.export import export_workspace
-from bot.workspace_file.importer import ImportReport, import_workspace, import_workspace_file
+from bot.workspace_file.importer import ImportReport, import_workspace, import_workspace_file, rebase_shift
 from bot.workspace_file.parse import load_workspace_document, parse_workspace_document
 
 __all__ = [
@@ -42,4 +43,5 @@ __all__ = [
     "import_workspace_file",
     "load_workspace_document",
     "parse_workspace_document",
+    "rebase_shift",
 ]

@@ -214,9 +214,13 @@ class ProjectEntry:
 
 @dataclass(frozen=True)
 class WorkspaceDocument:
-    """A parsed and fully validated workspace file; `source` names it in later error messages."""
+    """A parsed and fully validated workspace file; `source` names it in later error messages.
+
+    `warnings` are what imports but looks wrong (a milestone owner who is not on the project), by line.
+    """
 
     source: str
     workspace: WorkspaceEntry
     people: tuple[PersonEntry, ...]
     projects: tuple[ProjectEntry, ...]
+    warnings: tuple[Problem, ...] = ()

@@ -25,8 +25,8 @@ __all__ = ["export_workspace"]
 _EXPORT_HEADER = """\
 # Liaison workspace file.
 #
-# Dates are written as of `as_of`. A loader may rebase them (shift every date by
-# today - as_of) so that the demo always has upcoming and overdue milestones.
+# Dates are written as of `as_of`. A loader may rebase them (shift every date by whole
+# weeks, the nearest to today - as_of) so the demo has upcoming and overdue milestones.
 # Times are "YYYY-MM-DD HH:MM": milestone times on the wall clock of the milestone's
 # `timezone`, all others in the workspace time zone.
 """

@@ -8,8 +8,14 @@ it lists. Milestones, blockers and people that the file does not mention are kep
 have been created in Slack.
 
 Rebasing: `as_of` is the date the file was written as of. With `rebase_dates`, every date and time
-is shifted by `today - as_of` whole days on the wall clock of its zone (a 17:00 deadline stays 17:00
-local even across a DST change), and the workspace's `as_of` becomes `today`.
+is shifted by the whole number of weeks nearest to `today - as_of` (`rebase_shift`), on the wall
+clock of its zone (a 17:00 deadline stays 17:00 local even across a DST change), and the workspace's
+`as_of` moves by as much, to within three days of `today`. Whole weeks keep every weekday: a Friday
+deadline stays on a Friday, and no weekday deadline lands on a weekend.
+
+Owners: a milestone's owner should be on its project (`/milestone add` refuses anyone else). A file
+whose owner is not (a member who left keeps the milestones they owned, and export writes them so)
+still imports, with a warning naming the milestone and the owner (`ImportReport.warnings`).
 """
 
 from __future__ import annotations
@@ -48,7 +54,7 @@ from bot.workspace_file.document import (
 )
 from bot.workspace_file.parse import load_workspace_document
 
-__all__ = ["ImportReport", "import_workspace", "import_workspace_file"]
+__all__ = ["ImportReport", "import_workspace", "import_workspace_file", "rebase_shift"]
 
 
 @dataclass(frozen=True)
@@ -60,7 +66,10 @@ class ImportReport:
         people: People listed in the file (likewise projects, milestones and blockers).
         created: Rows created (workspace, people, projects, milestones and blockers).
         updated: Existing rows whose content changed; 0 when the same file is imported again.
-        shift_days: Days every date was moved by (`today - as_of`), 0 when not rebasing.
+        shift_days: Days every date was moved by (whole weeks, see `rebase_shift`), 0 when not
+            rebasing.
+        warnings: What was imported but looks wrong (a milestone owner who is not on the project),
+            each starting with the file and line.
     """
 
     workspace_id: int
@@ -71,6 +80,7 @@ class ImportReport:
     created: int
     updated: int
     shift_days: int
+    warnings: tuple[str, ...] = ()
 
 
 def _assign(obj: object, **values: object) -> bool:
@@ -81,6 +91,22 @@ def _assign(obj: object, **values: object) -> bool:
             setattr(obj, name, value)
             changed = True
     return changed
+
+
+def rebase_shift(as_of: date, today: date) -> int:
+    """Days a rebased file's dates move: the whole number of weeks nearest to `today - as_of`.
+
+    Whole weeks keep weekdays, so Friday deadlines stay on Fridays and none lands on a weekend; the
+    file's "now" comes within three days of `today` (4 days rounds up, 3 days down).
+
+    Args:
+        as_of: The date the file was written as of.
+        today: The date to bring it to.
+
+    Returns:
+        The shift in days, a multiple of 7 (negative when `today` is before `as_of`).
+    """
+    return (today - as_of + timedelta(days=3)).days // 7 * 7
 
 
 def _shift(moment: datetime, days: int) -> datetime:
@@ -282,7 +308,8 @@ def import_workspace(
         session: Session inside a transaction the caller owns (`session.begin()`); never committed here.
         document: From `load_workspace_document` or `parse_workspace_document`.
         today: The date rebased files are moved to.
-        rebase_dates: Shift every date and time by `today - as_of` days (wall clock, in its zone).
+        rebase_dates: Shift every date and time by the whole weeks nearest to `today - as_of`
+            (wall clock, in its zone; see `rebase_shift`).
         actor: Who imported, for the audit entry.
         now: When, for the audit entry and reminder planning; defaults to the system clock.
         reminders: The settings' reminder defaults (`Settings.reminder_policy`); built-in if None.
@@ -299,7 +326,7 @@ def import_workspace(
             [Problem(document.workspace.line, "workspace: 'as_of' is required to rebase dates")],
             document.source,
         )
-    shift = (today - as_of).days if rebase_dates and as_of is not None else 0
+    shift = rebase_shift(as_of, today) if rebase_dates and as_of is not None else 0
     importer = _Importer(session, document, shift)
     workspace = importer.workspace()
     importer.people(workspace)
@@ -317,6 +344,7 @@ def import_workspace(
         created=importer.created,
         updated=importer.updated,
         shift_days=shift,
+        warnings=tuple(f"{document.source}:{w.line or 1}: {w.message}" for w in document.warnings),
     )
     session.add(
         AuditEntry(
@@ -353,7 +381,7 @@ def import_workspace_file(
         session: Session inside a transaction the caller owns.
         path: The YAML file.
         today: The date rebased files are moved to.
-        rebase_dates: Shift every date by `today - as_of` days.
+        rebase_dates: Shift every date by the whole weeks nearest to `today - as_of`.
         actor: Who imported, for the audit entry.
         now: When, for the audit entry and reminder planning; defaults to the system clock.
         reminders: The settings' reminder defaults.

@@ -52,7 +52,12 @@ __all__ = ["load_workspace_document", "parse_workspace_document"]
 
 
 class _DocumentParser(FieldReader):
-    """Reads the sections of a workspace file; `problems` holds everything wrong with it."""
+    """Reads the sections of a workspace file; `problems` holds everything wrong with it, `warnings`
+    what imports but looks wrong."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.warnings: list[Problem] = []
 
     # ---- people references ---------------------------------------------------------------------
 
@@ -166,6 +171,21 @@ class _DocumentParser(FieldReader):
         self.duplicates(blocker_items, "text", f"{fields.what}: blocker text")
         blockers = [self.blocker(item, people, workspace_zone) for item in blocker_items]
 
+        on_project = {*members, *(viewer for viewer, _ in viewers)} | ({lead} if lead else set())
+        for milestone in milestones:
+            if milestone is not None and milestone.owner is not None and milestone.owner not in on_project:
+                # `/milestone add` refuses such an owner, but a member who left keeps their
+                # milestones and export writes them so: a warning, not a problem, keeps that file
+                # importable.
+                self.warnings.append(
+                    Problem(
+                        milestone.line,
+                        f"{fields.what} milestone '{milestone.title}': owner '{milestone.owner}' is not "
+                        "a member or viewer of the project; imported anyway (add them to members, or "
+                        "change the owner)",
+                    )
+                )
+
         if key is None or name is None or status is None or lead is None or not has_members:
             return None
         return ProjectEntry(
@@ -257,6 +277,7 @@ class _DocumentParser(FieldReader):
             workspace=workspace,
             people=tuple(p for p in people if p is not None),
             projects=tuple(p for p in projects if p is not None),
+            warnings=tuple(sorted(self.warnings, key=lambda w: w.line or 0)),
         )
 
 

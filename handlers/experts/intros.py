@@ -23,15 +23,16 @@ from bot.slack.expert_blocks import (
     decode_ticket,
 )
 from bot.slack.intro_messenger import SlackIntroMessenger
+from bot.slack.private_replies import Responder, responder
 from bot.slack.requesters import requester_of
 from handlers.experts.payload import button_value, clicked_message, intro_id_of
 
 _STALE = "That button is out of date; run the command again."
 
 
-def _tell(respond: Respond, reply: Reply) -> None:
+def _tell(say: Responder, reply: Reply) -> None:
     # Never replace the message the button is on: the results (or the expert's DM) stay usable.
-    respond(response_type="ephemeral", replace_original=False, **reply.as_kwargs())
+    say(response_type="ephemeral", replace_original=False, **reply.as_kwargs())
 
 
 def _flow(client: WebClient, services: Services) -> IntroFlow:
@@ -44,17 +45,18 @@ def handle_expert_intro_action(
 ) -> None:
     """ "Ask for an intro" on a suggestion: record the request, DM the expert, confirm to the requester."""
     ack()
+    say = responder(body, respond, client)
     ticket = decode_ticket(button_value(body))
     if ticket is None:
-        _tell(respond, build_error_reply(_STALE))
+        _tell(say, build_error_reply(_STALE))
         return
     try:
         creation = _flow(client, services).ask(requester_of(body), ticket)
     except UserFacingError as error:
-        _tell(respond, build_error_reply(error.message))
+        _tell(say, build_error_reply(error.message))
         return
     reply = build_intro_sent_reply if creation.created else build_intro_repeat_reply
-    _tell(respond, reply(creation.intro))
+    _tell(say, reply(creation.intro))
 
 
 def handle_intro_accept_action(
@@ -76,16 +78,17 @@ def handle_intro_decline_action(
 def _decide(
     body: dict[str, Any], client: WebClient, respond: Respond, services: Services, *, accept: bool
 ) -> None:
+    say = responder(body, respond, client)
     intro_id = intro_id_of(body)
     if intro_id is None:
-        _tell(respond, build_error_reply(_STALE))
+        _tell(say, build_error_reply(_STALE))
         return
     flow = _flow(client, services)
     decide = flow.accept if accept else flow.decline
     try:
         decision = decide(requester_of(body), intro_id, clicked=clicked_message(body))
     except UserFacingError as error:
-        _tell(respond, build_error_reply(error.message))
+        _tell(say, build_error_reply(error.message))
         return
     if not decision.changed:
-        _tell(respond, build_already_decided_reply(decision.intro))
+        _tell(say, build_already_decided_reply(decision.intro))

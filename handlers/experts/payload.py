@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.experts.intros.messaging import MessageRef
+from bot.slack.payload_values import row_id
 
 
 def button_value(body: dict[str, Any]) -> str:
@@ -13,9 +14,8 @@ def button_value(body: dict[str, Any]) -> str:
 
 
 def intro_id_of(body: dict[str, Any]) -> int | None:
-    """The intro request id an Accept/Decline button carries, or None if it is not a number."""
-    value = button_value(body)
-    return int(value) if value.isdigit() else None
+    """The intro request id an Accept/Decline button carries, or None if it is not one (`row_id`)."""
+    return row_id(button_value(body))
 
 
 def clicked_message(body: dict[str, Any]) -> MessageRef:

@@ -25,6 +25,7 @@ from bot.slack.expert_blocks import (
     build_looking_reply,
 )
 from bot.slack.help import build_help_reply
+from bot.slack.private_replies import Responder, responder
 from bot.slack.requesters import requester_of
 from handlers.experts.payload import button_value
 
@@ -34,7 +35,7 @@ from handlers.experts.payload import button_value
 class _ResponseUrl:
     """Answers through `response_url`; the final answer replaces a "looking…" note if one was sent."""
 
-    def __init__(self, respond: Respond, *, replace_original: bool = False) -> None:
+    def __init__(self, respond: Responder, *, replace_original: bool = False) -> None:
         self._respond = respond
         self._replace = replace_original
 
@@ -114,11 +115,11 @@ def handle_expert_command(ack: Ack, command: dict[str, Any], respond: Respond, s
 
 
 def handle_expert_pick_project_action(
-    ack: Ack, body: dict[str, Any], respond: Respond, services: Services
+    ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, services: Services
 ) -> None:
     """A "did you mean" project under an `/expert` error: search again with that project."""
     ack()
-    delivery = _ResponseUrl(respond, replace_original=True)
+    delivery = _ResponseUrl(responder(body, respond, client), replace_original=True)
     _suggest(
         services,
         parse_expert_command(button_value(body)),

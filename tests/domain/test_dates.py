@@ -195,6 +195,181 @@ def test_in_n_days_or_weeks(text: str, expected: date) -> None:
         assert parsed.time_given is False
 
 
+# --- Month names, year-first numbers and the ends of days and weeks (issue 13, defect 9) -------------
+
+
+# Today is Fri 20 Nov 2026. A date whose year is taken from today, and is not this year's, is marked
+# relative: the command echoes it back for confirmation.
+@pytest.mark.parametrize(
+    ("text", "expected", "relative"),
+    [
+        ("dec 20", date(2026, 12, 20), False),
+        ("december 20", date(2026, 12, 20), False),
+        ("Dec 20th", date(2026, 12, 20), False),
+        ("dec. 20", date(2026, 12, 20), False),
+        ("20 dec", date(2026, 12, 20), False),
+        ("20th of December", date(2026, 12, 20), False),
+        ("20 december 2026", date(2026, 12, 20), False),
+        ("December 20, 2026", date(2026, 12, 20), False),
+        ("dec 1st", date(2026, 12, 1), False),
+        ("2nd jan", date(2027, 1, 2), True),
+        ("sept 3", date(2027, 9, 3), True),
+        ("may 5 2027", date(2027, 5, 5), False),
+        ("Fri 4 Dec 2026", date(2026, 12, 4), False),  # as the bot writes dates: a copied one reads back
+        ("friday dec 4", date(2026, 12, 4), False),
+        ("2026-12-20", date(2026, 12, 20), False),
+        ("2026-1-4", date(2026, 1, 4), False),
+        ("2026/12/20", date(2026, 12, 20), False),
+        ("2026.12.20", date(2026, 12, 20), False),
+        ("on dec 20", date(2026, 12, 20), False),
+        ("by 2026-12-20", date(2026, 12, 20), False),
+    ],
+)
+def test_absolute_date_forms_mean_one_day(text: str, expected: date, relative: bool) -> None:
+    parsed = _parse(text)
+    assert parsed.local.date() == expected
+    assert parsed.local.time() == time(17, 0) and parsed.time_given is False
+    assert parsed.relative is relative
+
+
+def test_month_day_without_year_is_the_next_such_day_from_today_on() -> None:
+    assert _parse("nov 20").local.date() == date(2026, 11, 20)  # today
+    assert _parse("nov 19").local.date() == date(2027, 11, 19)  # yesterday's is a year away
+    assert _parse("nov 19").relative is True
+    assert _parse("feb 29").local.date() == date(2028, 2, 29)  # the next that exists
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("dec 20 17:00", datetime(2026, 12, 20, 17, 0)),
+        ("dec 20 at 9am", datetime(2026, 12, 20, 9, 0)),
+        ("20 december 2026 noon", datetime(2026, 12, 20, 12, 0)),
+        ("Fri 4 Dec 2026, 17:00", datetime(2026, 12, 4, 17, 0)),
+        ("dec 20, 5:30pm", datetime(2026, 12, 20, 17, 30)),
+    ],
+)
+def test_month_names_take_a_time(text: str, expected: datetime) -> None:
+    parsed = _parse(text)
+    assert parsed.local.replace(tzinfo=None) == expected and parsed.time_given is True
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("yesterday", datetime(2026, 11, 19, 17, 0)),
+        ("eod", datetime(2026, 11, 20, 17, 0)),
+        ("EOD", datetime(2026, 11, 20, 17, 0)),
+        ("end of day", datetime(2026, 11, 20, 17, 0)),
+        ("end of the day", datetime(2026, 11, 20, 17, 0)),
+        ("by eod", datetime(2026, 11, 20, 17, 0)),
+        ("eod 15:00", datetime(2026, 11, 20, 15, 0)),
+        # NOW is a Friday: the end of the week is today.
+        ("eow", datetime(2026, 11, 20, 17, 0)),
+        ("end of week", datetime(2026, 11, 20, 17, 0)),
+        ("end of the week", datetime(2026, 11, 20, 17, 0)),
+        ("end of this week", datetime(2026, 11, 20, 17, 0)),
+        ("end of week 12:00", datetime(2026, 11, 20, 12, 0)),
+    ],
+)
+def test_yesterday_end_of_day_and_end_of_week(text: str, expected: datetime) -> None:
+    parsed = _parse(text)
+    assert parsed.local.replace(tzinfo=None) == expected
+    assert parsed.relative is True
+
+
+@pytest.mark.parametrize(
+    ("today", "friday"),
+    [
+        (date(2026, 11, 16), date(2026, 11, 20)),  # Monday
+        (date(2026, 11, 19), date(2026, 11, 20)),  # Thursday
+        (date(2026, 11, 21), date(2026, 11, 27)),  # Saturday: the coming week's
+        (date(2026, 11, 22), date(2026, 11, 27)),  # Sunday
+    ],
+)
+def test_end_of_week_is_this_working_weeks_friday(today: date, friday: date) -> None:
+    now = datetime.combine(today, time(9, 0), tzinfo=AMS).astimezone(UTC)
+    parsed = _parse("end of week", now=now)
+    assert parsed.local.replace(tzinfo=None) == datetime.combine(friday, time(17, 0))
+    # "End of day and end of week" name their time: a move does not keep the milestone's.
+    assert parsed.time_given is True
+
+
+@pytest.mark.parametrize(
+    ("text", "readings"),
+    [
+        ("12/20", ["2026-12-20 or dec 20"]),
+        ("20/12", ["2026-12-20 or dec 20"]),
+        ("20.12", ["2026-12-20 or dec 20"]),
+        ("12/4", ["2026-12-04 or dec 4", "2027-04-12 or apr 12"]),
+        ("04/12/2026", ["2026-04-12 or apr 12", "2026-12-04 or dec 4"]),
+        ("4-12-26 17:00", ["2026-04-12 or apr 12", "2026-12-04 or dec 4"]),
+        ("31/31", ["a date like 2026-12-04 or dec 4"]),
+        ("1/2/0000", ["a date like 2026-12-04 or dec 4"]),
+    ],
+)
+def test_day_and_month_in_numbers_are_refused_with_each_reading_spelled_out(
+    text: str, readings: list[str]
+) -> None:
+    message = str(_error(text))
+    assert "is not clear: day and month are written in either order" in message
+    for reading in readings:
+        assert reading in message
+    assert len(message) < 250
+
+
+# --- Keeping the time of day and zone of a moved date --------------------------------------------
+
+
+KOLKATA_DUE = datetime(2026, 12, 11, 21, 30, tzinfo=KOL)  # a milestone due 21:30 in Kolkata
+
+
+@pytest.mark.parametrize(
+    ("text", "expected_local"),
+    [
+        ("dec 20", datetime(2026, 12, 20, 21, 30)),
+        ("2026-12-20", datetime(2026, 12, 20, 21, 30)),
+        ("tomorrow", datetime(2026, 11, 21, 21, 30)),
+        ("next friday", datetime(2026, 11, 27, 21, 30)),
+        ("in 2 weeks", datetime(2026, 12, 4, 21, 30)),
+        ("yesterday", datetime(2026, 11, 19, 21, 30)),
+    ],
+)
+def test_a_date_without_time_keeps_the_given_time_of_day_and_zone(
+    text: str, expected_local: datetime
+) -> None:
+    # The mover is in New York; the day is theirs, the time of day and zone the milestone's.
+    parsed = parse_due(text, now=NOW, zone=NYC, keep_time_of=KOLKATA_DUE)
+    assert parsed.zone == "Asia/Kolkata" and parsed.local.tzinfo == KOL
+    assert parsed.local.replace(tzinfo=None) == expected_local
+    assert parsed.instant == parsed.local.astimezone(UTC) and parsed.time_given is False
+
+
+@pytest.mark.parametrize("text", ["dec 20 9:00", "2026-12-20T09:00", "eod", "end of week"])
+def test_a_date_with_a_time_is_read_in_the_askers_zone_even_when_keeping(text: str) -> None:
+    parsed = parse_due(text, now=NOW, zone=NYC, keep_time_of=KOLKATA_DUE)
+    assert parsed.zone == "America/New_York" and parsed.time_given is True
+
+
+def test_kept_time_of_day_is_given_in_its_own_zone_not_the_instants_tzinfo() -> None:
+    # The same instant given in UTC would keep 16:00 UTC: the zone comes with the instant.
+    in_utc = parse_due("dec 20", now=NOW, zone=NYC, keep_time_of=KOLKATA_DUE.astimezone(ZoneInfo("UTC")))
+    assert in_utc.zone == "UTC" and in_utc.local.replace(tzinfo=None) == datetime(2026, 12, 20, 16, 0)
+
+
+def test_kept_time_that_does_not_exist_on_the_new_day_is_refused() -> None:
+    due_at_0230 = datetime(2027, 3, 21, 2, 30, tzinfo=AMS)
+    with pytest.raises(DateParseError, match="does not exist in Europe/Amsterdam"):
+        parse_due("2027-03-28", now=NOW, zone=NYC, keep_time_of=due_at_0230)
+
+
+def test_keep_time_of_must_carry_a_zoneinfo() -> None:
+    with pytest.raises(ValueError, match="keep_time_of"):
+        parse_due("dec 20", now=NOW, zone=AMS, keep_time_of=datetime(2026, 12, 11, 16, 0))
+    with pytest.raises(ValueError, match="keep_time_of"):
+        parse_due("dec 20", now=NOW, zone=AMS, keep_time_of=datetime(2026, 12, 11, 16, 0, tzinfo=UTC))
+
+
 # --- Times -------------------------------------------------------------------------------------------
 
 
@@ -309,10 +484,22 @@ def test_today_with_a_past_time_is_returned_not_rejected() -> None:
         ("in 0 days", "N must be from 1 to 365"),
         ("in 366 days", "N must be from 1 to 365"),
         ("in 999999999999999999999 days", "N must be from 1 to 365"),
-        ("04/12/2026", "Please write dates as YYYY-MM-DD"),
-        ("12/4", "couldn't read"),
-        ("2026-1-4", "Please write dates as YYYY-MM-DD"),
-        ("4.12.2026 17:00", "Please write dates as YYYY-MM-DD"),
+        ("04/12/2026", "Write 2026-04-12 or apr 12 for one reading, 2026-12-04 or dec 4 for the other"),
+        ("12/4", "“12/4” is not clear: day and month are written in either order"),
+        ("4.12.2026 17:00", "2026-12-04 or dec 4"),
+        ("2026-13-4", "the month must be 01 to 12"),
+        ("2026-12-4-1", "couldn't read"),
+        ("dec 2026", "couldn't read"),
+        ("dec 32", "December 32 is not a date: December has at most 31 days"),
+        ("feb 30", "February has at most 29 days"),
+        ("apr 31 2027", "2027-04-31 is not a valid date: April 2027 has 30 days"),
+        ("29 feb 2027", "February 2027 has 28 days"),
+        ("dec 20 1999", "before the year 2000"),
+        ("sun 4 dec 2026", "Fri 4 Dec 2026 is a Friday, not a Sunday"),
+        ("decem 20", "couldn't read"),
+        ("end of month", "couldn't read"),
+        ("eod eod", "couldn't read “eod” as a time"),
+        ("by", "couldn't read “by” as a date"),
         ("２０２６-12-04", "couldn't read"),  # full-width digits are not ISO digits
         ("tomorrow ５pm", "as a time"),
     ],
@@ -324,7 +511,7 @@ def test_bad_input_is_rejected_with_a_useful_message(text: str, fragment: str) -
     assert len(message) < 250
 
 
-@pytest.mark.parametrize("text", ["soon", "", "04/12/2026", "next week"])
+@pytest.mark.parametrize("text", ["soon", "", "next week", "dec 2026"])
 def test_unreadable_date_message_lists_accepted_forms(text: str) -> None:
     message = str(_error(text))
     for form in ("2026-12-04", "tomorrow", "next friday", "in 3 days", "17:00", "5pm", "noon"):
@@ -658,3 +845,27 @@ def test_week_across_the_dst_change_ends_at_local_midnight() -> None:
 def test_the_date_phrase_is_removed_from_the_text() -> None:
     _, rest = find_date_range("what is due next week on pcm", now=NOW, zone=AMS)
     assert rest == "what is due on pcm"
+
+
+@pytest.mark.parametrize(
+    ("text", "start", "end", "label"),
+    [
+        ("what is due by dec 20", "2026-11-20 09:00", "2026-12-21 00:00", "by Sun 20 Dec"),
+        ("anything before 20 december 2026", "2026-11-20 09:00", "2026-12-20 00:00", "by Sun 20 Dec"),
+        ("due on december 20th", "2026-12-20 00:00", "2026-12-21 00:00", "on Sun 20 Dec"),
+        ("due until 2nd jan", "2026-11-20 09:00", "2027-01-03 00:00", "by Sat 2 Jan"),
+        ("due by may 5", "2026-11-20 09:00", "2027-05-06 00:00", "by Wed 5 May"),
+        ("due eod", "2026-11-20 09:00", "2026-11-21 00:00", "today"),
+        ("due by end of day", "2026-11-20 09:00", "2026-11-21 00:00", "today"),
+        ("due by end of week", "2026-11-20 09:00", "2026-11-23 00:00", "this week (to Sun 22 Nov)"),
+        ("anything eow", "2026-11-20 09:00", "2026-11-23 00:00", "this week (to Sun 22 Nov)"),
+    ],
+)
+def test_month_names_and_ends_of_days_in_questions(text: str, start: str, end: str, label: str) -> None:
+    assert _range(text) == (start, end, label)
+
+
+@pytest.mark.parametrize("text", ["due by feb 30", "who knows about 5 decks", "top 3 marketers"])
+def test_what_only_looks_like_a_month_day_is_no_range(text: str) -> None:
+    found, rest = find_date_range(text, now=NOW, zone=AMS)
+    assert found is None and rest == text

@@ -379,6 +379,16 @@ def test_project_request_names_the_public_project_to_the_expert(
     assert request.subject == "Privacy-preserving conversion measurement" and request.project_id is not None
 
 
+def test_a_request_about_a_project_the_requester_is_not_on_does_not_call_it_theirs(
+    slack: SlackDriver,
+) -> None:
+    outsider = "U02ECBANE"  # leads bidshade, is not on pcm (public)
+    dm = expert_dm(ask(slack, outsider, intro_button(slack, outsider, "/expert project pcm", DUBOIS)), DUBOIS)
+    text = message_text(dm)
+    assert "the project *Privacy-preserving conversion measurement* (`pcm`)" in text
+    assert "their project" not in text
+
+
 def test_private_project_is_not_revealed_to_a_non_member_expert(
     slack: SlackDriver, session_factory: sessionmaker[Session]
 ) -> None:

@@ -114,7 +114,8 @@ def test_move_with_absolute_date_applies_and_echoes_in_my_zone(
     [
         ("next friday 10:00", "Fri 27 Nov 2026, 10:00 GMT", datetime(2026, 11, 27, 10, 0, tzinfo=UTC)),
         # Issue 13, defect 4: a date in the past (a typo of the year, mostly) made it "704 days overdue".
-        ("2025-01-01", "in the past", datetime(2025, 1, 1, 17, 0, tzinfo=UTC)),
+        # A date alone keeps the milestone's time of day and zone (17:00 Amsterdam), not Osei's London.
+        ("2025-01-01", "in the past", datetime(2025, 1, 1, 16, 0, tzinfo=UTC)),
     ],
     ids=["relative", "in the past"],
 )

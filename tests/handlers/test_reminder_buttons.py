@@ -17,7 +17,7 @@ from bot.slack import ids
 from jobs.reminders import send_due_reminders
 from tests.fakes.driver import Exchange, SlackDriver, buttons_of, message_text, opened_view
 from tests.fakes.slack_api import FakeSlackApi
-from tests.jobs.reminder_support import deliveries, milestone, posted_keys, utc
+from tests.jobs.reminder_support import deliveries, keys_of, milestone, posted_keys, utc
 
 pytestmark = pytest.mark.usefixtures("demo")
 
@@ -66,8 +66,11 @@ def test_done_completes_the_milestone_and_marks_the_message(
 
     (update,) = exchange.of("chat.update")
     assert (update.params["channel"], update.params["ts"]) == (reminder["channel"], reminder["ts"])
-    assert f"<@{BANERJEE}> marked this done" in message_text(update.params)
-    assert [b["action_id"] for b in buttons_of(update.params["blocks"])] == [ids.OPEN_PROJECT_ACTION]
+    text = message_text(update.params)
+    title = "*Equilibrium shading model write-up*"
+    assert f":white_check_mark: `bidshade-2` {title} done by <@{BANERJEE}>" in text
+    assert "in 7 days" not in text  # the old due phrase is gone
+    assert buttons_of(update.params["blocks"]) == []  # nothing left to do
     assert milestone(session_factory, "bidshade", 2).status == MilestoneStatus.DONE
     m = milestone(session_factory, "bidshade", 2)
     assert {r.status for r in deliveries(session_factory, milestone_id=m.id)} <= {
@@ -75,7 +78,7 @@ def test_done_completes_the_milestone_and_marks_the_message(
         DeliveryStatus.CANCELLED,
     }
     # The message in the conversation now says who did what.
-    assert "marked this done" in message_text(slack_api.messages(reminder["channel"])[0])
+    assert f"done by <@{BANERJEE}>" in message_text(slack_api.messages(reminder["channel"])[0])
 
 
 def test_second_done_click_changes_nothing(
@@ -135,7 +138,7 @@ def test_snooze_plans_one_reminder_per_message_and_is_not_an_ignore(
     assert original.action == "snooze"
 
     send_due_reminders(services, now=utc(2026, 11, 23, 7, 0))
-    snoozed = [m for m in slack_api.messages() if m["metadata"]["event_payload"]["key"] == snooze.key]
+    snoozed = [m for m in slack_api.messages() if snooze.key in keys_of(m)]
     assert len(snoozed) == 1 and "Snoozed reminder" in message_text(snoozed[0])
 
 
@@ -206,7 +209,7 @@ def test_move_submitted_by_a_forged_user_is_refused(
 def test_remind_shows_the_effective_policy(slack: SlackDriver) -> None:
     text = slack.command(OSEI, "/milestone remind bidshade").reply_text
 
-    assert "Reminders for *bidshade*" in text and "`lead-times` 7d,1d,0" in text and "`at` 09:00" in text
+    assert "*Reminders for bidshade*" in text and "`lead-times` 7d,1d,0" in text and "`at` 09:00" in text
 
 
 def test_lead_changes_policy_and_reminders_are_replanned(

@@ -24,23 +24,26 @@ from bot.slack.notifier import REMINDER_EVENT_TYPE
 from tests.fakes.slack_api import FakeSlackApi
 
 
+def keys_of(message: dict[str, Any]) -> set[str]:
+    """The delivery keys a message settles: its key, and every key of a combined DM."""
+    metadata = message.get("metadata") or {}
+    if metadata.get("event_type") != REMINDER_EVENT_TYPE:
+        return set()
+    payload = metadata.get("event_payload") or {}
+    return {payload["key"], *payload.get("keys", [])}
+
+
 def posted_keys(slack_api: FakeSlackApi) -> Counter[str]:
     """How many accepted messages carry each delivery key (exactly-once means every count is 1)."""
     keys: Counter[str] = Counter()
     for message in slack_api.messages():
-        metadata = message.get("metadata") or {}
-        if metadata.get("event_type") == REMINDER_EVENT_TYPE:
-            keys[metadata["event_payload"]["key"]] += 1
+        keys.update(keys_of(message))
     return keys
 
 
 def message_for(slack_api: FakeSlackApi, key: str) -> dict[str, Any]:
     """The one accepted message of a delivery."""
-    found = [
-        m
-        for m in slack_api.messages()
-        if ((m.get("metadata") or {}).get("event_payload") or {}).get("key") == key
-    ]
+    found = [m for m in slack_api.messages() if key in keys_of(m)]
     assert len(found) == 1, (key, len(found))
     return found[0]
 

@@ -128,3 +128,34 @@ def test_capped_backoff_grows_with_jitter_and_stops_growing() -> None:
 
     assert [low.calculate_sleep_duration(n) for n in range(6)] == [0.25, 0.5, 1.0, 2.0, 4.0, 4.0]
     assert [high.calculate_sleep_duration(n) for n in range(6)] == [0.5, 1.0, 2.0, 4.0, 8.0, 8.0]
+
+
+def test_find_reminder_cannot_prove_absence_in_a_longer_history_than_it_searches(
+    slack_api: FakeSlackApi,
+) -> None:
+    # Every page says there is more: a miss in the pages searched proves nothing.
+    slack_api.respond("conversations.history", {"messages": [], "response_metadata": {"next_cursor": "more"}})
+
+    with pytest.raises(HistoryUnavailableError) as raised:
+        _notifier(slack_api).find_reminder("C1", key="k1", since=datetime.now(UTC))
+
+    assert raised.value.error == "history_too_long"
+    assert len(slack_api.calls("conversations.history")) == 5
+
+
+def test_a_stalled_post_lands_only_when_the_stall_ends_or_never(slack_api: FakeSlackApi) -> None:
+    notifier = _notifier(slack_api, timeout=1)
+    since = datetime.now(UTC) - timedelta(minutes=2)
+    slack_api.stall("chat.postMessage", 1.5, channel="C1")
+    slack_api.stall("chat.postMessage", 1.5, channel="C2", lands=False)
+
+    with pytest.raises(AmbiguousDeliveryError):
+        notifier.post_reminder("C1", REPLY, key="C1:k")
+    assert notifier.find_reminder("C1", key="C1:k", since=since) is None  # still stalling
+    with pytest.raises(AmbiguousDeliveryError):
+        notifier.post_reminder("C2", REPLY, key="C2:k")
+    time.sleep(0.8)
+
+    assert notifier.find_reminder("C1", key="C1:k", since=since) is not None
+    assert notifier.find_reminder("C2", key="C2:k", since=since) is None
+    assert [m["channel"] for m in slack_api.messages()] == ["C1"]

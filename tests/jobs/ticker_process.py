@@ -22,13 +22,18 @@ SPAWN = multiprocessing.get_context("spawn")
 
 
 def ticker_settings(database_url: str, api_url: str, **overrides: Any) -> Settings:
-    """Settings for a test ticker: fast pacing and small batches, so tickers really interleave."""
+    """Settings for a test ticker: fast pacing and small batches, so tickers really interleave.
+
+    The fake Slack carries posts out within a fraction of a second here, so a taken-over delivery need
+    not wait a production landing window (a minute) before it is proven absent and posted.
+    """
     values: dict[str, Any] = {
         "slack_bot_token": "xoxb-ticker",
         "slack_api_url": api_url,
         "database_url": database_url,
         "reminder_batch_size": 100,
         "reminder_lease_seconds": 5,
+        "reminder_landing_seconds": 2.0,
         "reminder_workers": 8,
         "channel_posts_per_second": 100.0,
     }

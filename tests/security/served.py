@@ -131,8 +131,14 @@ class ServerPool:
         readiness: Readiness | None = None,
         client: WebClient | None = None,
         with_bolt: bool = True,
+        poll_inbox: bool = False,
     ) -> Served:
-        """Serve `services` (settings, database) on a free port."""
+        """Serve `services` (settings, database) on a free port.
+
+        `poll_inbox` starts the inbox's poller, which takes requests this server did not run itself;
+        off by default, because the tests' in-memory SQLite database is one connection that the
+        poller would use while a listener does.
+        """
         settings = services.settings
         listeners = ListenerExecutor(4)
         app = (
@@ -152,6 +158,8 @@ class ServerPool:
         web = build_wsgi_app(
             app, services, readiness=readiness, metrics=Metrics(), clock=clock, background=listeners
         )
+        if poll_inbox:
+            web.start()
         server = make_http_server(web, "127.0.0.1", 0)
         thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         thread.start()
@@ -165,6 +173,7 @@ class ServerPool:
             served.server.shutdown()
             served.server.server_close()
             served.thread.join(timeout=5)
+            served.web.stop_taking_work()
             served.listeners.drain(5)
             served.listeners.shutdown(wait=False)
         self.running.clear()

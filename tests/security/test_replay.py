@@ -1,9 +1,10 @@
 """Replays: a captured, validly signed request sent again within the 300 s window must not act twice.
 
-The WSGI layer claims the SHA-256 of each body once in the database (`processed_request`), so the
-check holds across threads and across instances sharing PostgreSQL. Slack's own event retries keep
-their `X-Slack-Retry-Num` route: they pass this layer, and the app drops every repeated event by its
-`event_id` before any listener runs (`bot.slack.replay.once_per_event`).
+The WSGI layer records the SHA-256 of each body once in the database (the inbox, `slack_inbox`, for
+requests acked before their listener runs; `processed_request` for the others), so the check holds
+across threads and across instances sharing PostgreSQL. Slack's own event retries carry the same
+body and are dropped there too; behind it, the app drops every repeated event by its `event_id`
+before any listener runs (`bot.slack.replay.once_per_event`), whatever its body.
 """
 
 from __future__ import annotations
@@ -19,11 +20,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.cli.console.payloads import SlackPayloads
 from bot.db import make_engine, make_session_factory
-from bot.models import Blocker, ProcessedRequest
+from bot.models import Blocker, InboxRequest
 from bot.schema import upgrade_database
 from bot.services import Services
 from bot.serving.checks import REPLAY_KEY_PREFIX
-from bot.serving.web import DATABASE_UNREACHABLE
+from bot.serving.intake import DATABASE_UNREACHABLE
 from bot.workspace_file import import_workspace_file
 from tests.conftest import DEMO_FILE, DEMO_NOW
 from tests.fakes.slack_api import RESPONSE_URL_METHOD, FakeSlackApi
@@ -60,7 +61,9 @@ def test_replayed_command_is_acked_and_not_acted_on(
     assert len(slack_api.calls(RESPONSE_URL_METHOD)) == 1
     key = REPLAY_KEY_PREFIX + hashlib.sha256(signed.body.encode()).hexdigest()
     with services.session_factory() as session:
-        assert session.get(ProcessedRequest, key) is not None
+        recorded = session.scalars(select(InboxRequest).where(InboxRequest.replay_key == key)).one()
+    assert (recorded.kind, recorded.outcome) == ("command", "done")
+    assert recorded.effect_owner is not None  # the blocker's transaction marked it
     assert _outcomes(served)[("command", "replay")] == 1
 
 
@@ -77,7 +80,7 @@ def test_replayed_button_click_is_dropped(
     assert _outcomes(served)[("block_actions", "replay")] == 1
 
 
-def test_slack_event_retry_passes_and_is_deduplicated_by_event_id(
+def test_slack_event_retry_and_replay_are_dropped_by_the_inbox(
     pool: ServerPool, services: Services, payloads: SlackPayloads, slack_api: FakeSlackApi, demo: None
 ) -> None:
     served = pool.start(services)
@@ -99,9 +102,9 @@ def test_slack_event_retry_passes_and_is_deduplicated_by_event_id(
     answers = slack_api.calls("chat.postMessage") + slack_api.calls("chat.postEphemeral")
     assert len(answers) == 1
     outcomes = _outcomes(served)
-    # The retry reached Bolt (which dropped it by event_id); the replay did not.
-    assert outcomes[("event", "accepted")] == 2
-    assert outcomes[("event", "replay")] == 1
+    # Slack's retry carries the same body: it is a repeat for the inbox as much as the replay is.
+    assert outcomes[("event", "accepted")] == 1
+    assert outcomes[("event", "replay")] == 2
 
 
 def test_app_home_opened_retried_twenty_times_publishes_once(
@@ -162,24 +165,22 @@ def database_down(services: Services) -> Iterator[Services]:
     broken.dispose()
 
 
-def test_command_is_acked_and_the_user_told_when_the_replay_ledger_is_unreachable(
+def test_command_is_answered_in_its_ack_when_the_inbox_is_unreachable(
     pool: ServerPool, database_down: Services, payloads: SlackPayloads, slack_api: FakeSlackApi
 ) -> None:
     served = pool.start(database_down)
 
     reply = served.post(payloads.slash_command("/blocker", "add pcm waiting for the DPA", user_id=PCM_MEMBER))
 
-    # Slack never retries a command: the ack is immediate, and the user learns by response_url that
-    # nothing was done (fail closed: the listener did not run, so no other call reached Slack).
+    # Slack never retries a command: the ack itself tells the user that nothing was done (fail closed:
+    # the request could not be recorded, so the listener did not run and nothing reached Slack).
     assert reply.status == 200
-    calls = [call for call in slack_api.calls() if call.method != "auth.test"]  # auth.test: app start
-    assert [call.method for call in calls] == [RESPONSE_URL_METHOD]
-    assert calls[0].params["text"] == DATABASE_UNREACHABLE
-    assert calls[0].params["response_type"] == "ephemeral"
+    assert reply.json() == {"response_type": "ephemeral", "text": DATABASE_UNREACHABLE}
+    assert [call.method for call in slack_api.calls() if call.method != "auth.test"] == []  # auth.test: start
     assert _outcomes(served)[("command", "error")] == 1
 
 
-def test_event_is_refused_with_503_when_the_replay_ledger_is_unreachable(
+def test_event_is_refused_with_503_when_the_inbox_is_unreachable(
     pool: ServerPool, database_down: Services, payloads: SlackPayloads, slack_api: FakeSlackApi
 ) -> None:
     served = pool.start(database_down)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from datetime import UTC, date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
@@ -26,7 +27,9 @@ from bot.workspace_file import (
     WorkspaceFileError,
     import_workspace,
     import_workspace_file,
+    load_workspace_document,
     parse_workspace_document,
+    rebase_shift,
 )
 from tests.conftest import DEMO_FILE
 from tests.workspace_file.support import (
@@ -128,25 +131,65 @@ def test_milestone_due_stored_as_utc_instant_in_its_zone(session_factory: sessio
         assert open_one.status is MilestoneStatus.OPEN
 
 
-def test_rebase_shifts_every_date_by_days_since_as_of(session_factory: sessionmaker[Session]) -> None:
-    report = import_file(session_factory, DEMO_FILE, today=date(2026, 11, 23), rebase=True)
+def test_rebase_shifts_every_date_by_the_whole_weeks_nearest_today(
+    session_factory: sessionmaker[Session],
+) -> None:
+    # as_of is Fri 20 Nov 2026; Wed 25 Nov is 5 days later, so the nearest whole week: 7 days.
+    report = import_file(session_factory, DEMO_FILE, today=date(2026, 11, 25), rebase=True)
 
-    assert report.shift_days == 3
+    assert report.shift_days == 7
     with session_factory() as session:
         shading = find_milestone(session, "bidshade", "Equilibrium shading model write-up")
-        assert shading.due_at == datetime(2026, 11, 30, 11, 0, tzinfo=UTC)
+        assert shading.due_at == datetime(2026, 12, 4, 11, 0, tzinfo=UTC)
         workspace = session.get(Workspace, report.workspace_id)
-        assert workspace is not None and workspace.as_of == date(2026, 11, 23)
+        assert workspace is not None and workspace.as_of == date(2026, 11, 27)
+
+
+@pytest.mark.parametrize(
+    ("today", "shift"),
+    [
+        (date(2026, 11, 20), 0),
+        (date(2026, 11, 23), 0),  # 3 days: rounds down
+        (date(2026, 11, 24), 7),  # 4 days: rounds up
+        (date(2026, 11, 30), 7),
+        (date(2026, 12, 1), 14),
+        (date(2026, 11, 17), 0),
+        (date(2026, 11, 16), -7),
+        (date(2027, 6, 9), 203),
+    ],
+)
+def test_rebase_shift_is_whole_weeks(today: date, shift: int) -> None:
+    assert rebase_shift(AS_OF, today) == shift
+
+
+@pytest.mark.parametrize(
+    "today", [date(2026, 11, 23), date(2026, 12, 2), date(2027, 2, 13), date(2027, 8, 3)]
+)
+def test_rebase_never_moves_a_weekday_deadline_onto_a_weekend(
+    session_factory: sessionmaker[Session], today: date
+) -> None:
+    # Issue 13, defect 16: shifting by any number of days turned Friday deadlines into Sundays.
+    document = load_workspace_document(DEMO_FILE)
+    written = {(p.key, m.title): m.due.weekday() for p in document.projects for m in p.milestones}
+    assert any(weekday < 5 for weekday in written.values())
+
+    import_file(session_factory, DEMO_FILE, today=today, rebase=True)
+
+    with session_factory() as session:
+        for (key, title), weekday in written.items():
+            milestone = find_milestone(session, key, title)
+            assert milestone.due_at.astimezone(ZoneInfo(milestone.due_timezone)).weekday() == weekday
 
 
 def test_rebase_keeps_local_wall_clock_across_dst_change(session_factory: sessionmaker[Session]) -> None:
-    # 11 days moves 2026-10-15 17:00 CEST past the change on 2026-10-25 to 2026-10-26 17:00 CET.
+    # 11 days rounds to 14, which moves 2026-10-15 17:00 CEST past the change on 2026-10-25 to
+    # 2026-10-29 17:00 CET.
     report = import_file(session_factory, DEMO_FILE, today=date(2026, 12, 1), rebase=True)
 
-    assert report.shift_days == 11
+    assert report.shift_days == 14
     with session_factory() as session:
         study = find_milestone(session, "consentux", "Usability study with 40 participants")
-        assert study.due_at == datetime(2026, 10, 26, 16, 0, tzinfo=UTC)
+        assert study.due_at == datetime(2026, 10, 29, 16, 0, tzinfo=UTC)
 
 
 def test_import_without_rebase_keeps_dates(session_factory: sessionmaker[Session]) -> None:
@@ -303,14 +346,14 @@ def test_ambiguous_due_time_takes_first_occurrence(session_factory: sessionmaker
 
 
 def test_rebased_time_landing_in_dst_gap_moves_forward(session_factory: sessionmaker[Session]) -> None:
-    text = BASE.replace("due: 2026-11-27 12:00", "due: 2027-03-27 02:30")
+    text = BASE.replace("due: 2026-11-27 12:00", "due: 2027-03-21 02:30")
 
     with session_factory.begin() as session:
         report = import_workspace(
-            session, parse_workspace_document(text), today=date(2026, 11, 21), rebase_dates=True, now=NOW
+            session, parse_workspace_document(text), today=date(2026, 11, 27), rebase_dates=True, now=NOW
         )
 
-    assert report.shift_days == 1
+    assert report.shift_days == 7
     with session_factory() as session:
         # 2027-03-28 02:30 does not exist in Amsterdam; it becomes 03:30 CEST.
         assert find_milestone(session, "alpha", "First").due_at == datetime(2027, 3, 28, 1, 30, tzinfo=UTC)

@@ -3,7 +3,9 @@
 It listens on 127.0.0.1 with a random port, records every call (method, arguments, Authorization
 header), answers like Slack does for the methods Liaison uses, and injects faults on demand: Slack
 errors, 429 with `Retry-After`, 5xx, delays and dropped connections. `response_url` posts land here too
-(`/response/<token>`), recorded under the method name `response_url`.
+(`/response/<token>`), recorded under the method name `response_url`. A `stall` plays slow Slack: the
+call is carried out (a post lands in the conversation's history) only after the stall, whether or not
+the caller is still waiting, or, with `lands=False`, never; faults may be aimed at one conversation.
 
 Posted messages are kept per conversation (a user id means the app's DM, `D…`), so
 `conversations.history` can find them again; `chat.update` edits them. For load tests it can enforce
@@ -49,12 +51,15 @@ class RecordedCall:
 
 @dataclass
 class _Fault:
-    kind: str  # "error" | "status" | "rate_limit" | "delay" | "drop"
+    kind: str  # "error" | "status" | "rate_limit" | "delay" | "drop" | "stall"
     times: int
     error: str = ""
     status: int = 500
     retry_after: int = 1
     seconds: float = 0.0
+    lands: bool = True
+    # Only calls to this conversation (a user id means the app's DM with them); None: any call.
+    conversation: str | None = None
 
 
 @dataclass
@@ -165,6 +170,22 @@ class FakeSlackApi:
         """Close the connection without an answer for the next `times` calls."""
         self._add_fault(method, _Fault("drop", times))
 
+    def stall(
+        self, method: str, seconds: float, *, lands: bool = True, channel: str | None = None, times: int = 1
+    ) -> None:
+        """Hold the next `times` calls `seconds` before carrying them out, as an overloaded Slack does.
+
+        A stalled post lands in the conversation's history only when the stall ends (its `ts` is then),
+        even if the caller gave up waiting long before: a history lookup during the stall finds nothing.
+        With `lands=False` the call is never carried out and the connection is closed unanswered after
+        the stall. With `channel`, only calls for that conversation (a channel id, or a user id for the
+        app's DM with them) are stalled; others pass.
+        """
+        conversation = None if channel is None else _conversation(channel)
+        self._add_fault(
+            method, _Fault("stall", times, seconds=seconds, lands=lands, conversation=conversation)
+        )
+
     def chaos(self, method: str, *, server_error: float = 0.0, drop: float = 0.0, seed: int = 0) -> None:
         """Fail a share of `method` calls at random: HTTP 503, or a connection closed unanswered.
 
@@ -194,6 +215,13 @@ class FakeSlackApi:
         """Calls received so far (answered or not), optionally only those of `method`."""
         with self._lock:
             return [c for c in self._calls if method is None or c.method == method]
+
+    def calls_to(self, method: str, channel: str) -> list[RecordedCall]:
+        """Calls of `method` received so far for one conversation (a user id means the app's DM)."""
+        conversation = _conversation(channel)
+        return [
+            c for c in self.calls(method) if _conversation(str(c.params.get("channel", ""))) == conversation
+        ]
 
     def messages(self, channel: str | None = None) -> list[dict[str, Any]]:
         """Messages posted (and accepted) so far, oldest first; with `channel`, only those there.
@@ -240,12 +268,14 @@ class FakeSlackApi:
             What the HTTP server sends back.
         """
         call = self._record(method, params, authorization)
-        fault = self._take_fault(method)
+        fault = self._take_fault(method, params)
         if fault is not None:
             if fault.kind == "drop":
                 return WebApiReply(drop=True)
-            if fault.kind == "delay":
+            if fault.kind in ("delay", "stall"):
                 time.sleep(fault.seconds)
+                if not fault.lands:
+                    return WebApiReply(drop=True)
             elif fault.kind == "rate_limit":
                 return WebApiReply(
                     429,
@@ -271,15 +301,17 @@ class FakeSlackApi:
             self._condition.notify_all()
         return call
 
-    def _take_fault(self, method: str) -> _Fault | None:
+    def _take_fault(self, method: str, params: dict[str, Any]) -> _Fault | None:
+        conversation = _conversation(str(params.get("channel", "")))
         with self._lock:
-            queue = self._faults.get(method)
-            if not queue:
+            queue = self._faults.get(method) or []
+            index = next((i for i, f in enumerate(queue) if f.conversation in (None, conversation)), None)
+            if index is None:
                 return self._random_fault(method)
-            fault = queue[0]
+            fault = queue[index]
             fault.times -= 1
             if fault.times <= 0:
-                queue.pop(0)
+                del queue[index]
             return fault
 
     def _random_fault(self, method: str) -> _Fault | None:

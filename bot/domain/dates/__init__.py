@@ -1,12 +1,14 @@
 """How dates are written: strict due dates in commands, date ranges in questions, friendly formatting.
 
 One place knows the weekday and month names (and which spellings each reader accepts), the relative
-forms ("today", "tomorrow", "friday", "next friday", "in 3 days") and how they resolve against today:
-`bot.domain.dates.vocabulary`. Two readers share it:
+forms ("today", "tomorrow", "friday", "next friday", "in 3 days", "end of week") and how they, and a
+month and day without a year ("dec 20"), resolve against today: `bot.domain.dates.vocabulary`. Two
+readers share it:
 
 - `parse_due` (`bot.domain.dates.due`) reads a due date typed in a command or form. It never guesses:
   text that is not one of the documented forms raises `DateParseError` whose message can be shown to
-  the user as is.
+  the user as is; day and month both in numbers ("12/20") are refused with each reading spelled out.
+  Given `keep_time_of`, a date without a time keeps that instant's time of day and zone (a move).
 - `find_date_range` (`bot.domain.dates.ranges`) finds a range of days ("next week", "before
   Christmas", "by friday") in a question, leniently: words it does not understand are no range.
 

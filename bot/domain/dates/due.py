@@ -1,7 +1,10 @@
 """Strict parsing of due dates typed in Slack commands and forms.
 
 Parsing never guesses: text that is not one of the documented forms raises `DateParseError` whose
-message can be shown to the user as is. Wall-clock times are interpreted in the asker's time zone
+message can be shown to the user as is. Year-first numbers and month names are unambiguous; day and
+month both in numbers ("12/20", "20.12", "04/12/2026") are not, since countries order them
+differently, so they are refused with each possible reading written unambiguously ("write 2026-12-20
+or dec 20"). Wall-clock times are interpreted in the asker's time zone
 with one shared rule for daylight-saving changes (`resolve_wall_clock`), also used by the YAML
 importer and reminders. The words (weekday names, "in N days") come from
 `bot.domain.dates.vocabulary`, shared with the date ranges of questions.
@@ -16,11 +19,19 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.domain.dates.vocabulary import (
+    DAY_FIRST,
+    DUE_MONTHS,
     DUE_WEEKDAYS,
+    END_OF_DAY,
+    MONTH_FIRST,
+    MONTH_NAMES,
     UNIT_PATTERN,
+    WEEKDAY_NAMES,
     day_label,
     days_per,
+    end_of_week,
     month_label,
+    next_month_day,
     next_weekday,
     one_of,
 )
@@ -33,23 +44,43 @@ MIN_YEAR = 2000
 MAX_RELATIVE_COUNT = 365
 
 ACCEPTED_FORMS = (
-    "Use a date like 2026-12-04, today, tomorrow, friday, next friday or in 3 days, "
-    "optionally followed by a time like 17:00, 9:30, 5pm or noon."
+    "Use a date like 2026-12-04, dec 4, 4 december 2026, today, tomorrow, friday, next friday, in 3 days, "
+    "eod or end of week, optionally followed by a time like 17:00, 5pm or noon."
 )
 
 # re.ASCII keeps \s and [0-9] from matching other scripts' spaces and digits.
+_TIME_SUFFIX = r"(?:\s(?P<time>.+))?"
+# Year first, so unambiguous: 2026-12-04, 2026-1-4, 2026/12/04, 2026.12.04, and 2026-12-04T17:00.
 _ISO = re.compile(
-    r"(?P<y>[0-9]{4})-(?P<m>[0-9]{2})-(?P<d>[0-9]{2})(?:(?P<t>t)(?P<ttime>\S+)|\s(?P<time>.+))?", re.ASCII
-)
-_RELATIVE = re.compile(
-    r"(?:(?P<word>today|tomorrow)"
-    rf"|in\s(?P<count>[0-9]+)\s(?P<unit>{UNIT_PATTERN})"
-    rf"|(?:next\s)?(?P<weekday>{one_of(DUE_WEEKDAYS)}))"
-    r"(?:\s(?P<time>.+))?",
+    r"(?P<y>[0-9]{4})(?P<sep>[-/.])(?P<m>[0-9]{1,2})(?P=sep)(?P<d>[0-9]{1,2})"
+    r"(?:(?P<t>t)(?P<ttime>\S+)|\s(?P<time>.+))?",
     re.ASCII,
 )
-# Something date-like in another layout (2026-1-4, 04/12/2026): say which layout we want, never guess.
-_OTHER_NUMERIC_DATE = re.compile(r"[0-9]{1,4}[-/.][0-9]{1,2}[-/.][0-9]{1,4}(?:\s.*)?", re.ASCII)
+# A month by name: "dec 20", "december 20th 2026", "20 dec", "20th of december 2026", "fri 20 dec"
+# (the weekday, if given, must be that date's).
+_NAMED_PREFIX = rf"(?:(?P<named_weekday>{one_of(DUE_WEEKDAYS)})\s)?"
+_YEAR_SUFFIX = r"(?:\s(?P<year>[0-9]{4}))?"
+_NAMED_MONTH_DATES = tuple(
+    re.compile(_NAMED_PREFIX + order + _YEAR_SUFFIX + _TIME_SUFFIX, re.ASCII)
+    for order in (MONTH_FIRST, DAY_FIRST)
+)
+_RELATIVE = re.compile(
+    r"(?:(?P<word>today|tomorrow|yesterday)"
+    r"|(?P<eod>eod|end\sof\s(?:the\s)?day)"
+    r"|(?P<eow>eow|end\sof\s(?:the\s|this\s)?week)"
+    rf"|in\s(?P<count>[0-9]+)\s(?P<unit>{UNIT_PATTERN})"
+    rf"|(?:next\s)?(?P<weekday>{one_of(DUE_WEEKDAYS)}))" + _TIME_SUFFIX,
+    re.ASCII,
+)
+# Day and month in numbers, not year first (12/20, 20.12, 04/12/2026, 4-12-2026): countries write the
+# two in different orders, so these are refused with the unambiguous spellings of each reading.
+_AMBIGUOUS_NUMERIC_DATE = re.compile(
+    r"(?P<a>[0-9]{1,2})(?:[/.](?P<b>[0-9]{1,2})|(?P<sep>[-/.])(?P<b3>[0-9]{1,2})(?P=sep)(?P<y>[0-9]{2}|[0-9]{4}))"
+    r"(?:\s.*)?",
+    re.ASCII,
+)
+# A leading "by" or "on" adds nothing to a due date: "by friday", "on dec 20".
+_LEADING_WORD = re.compile(r"(?:by|on)\s(?=.)", re.ASCII)
 _TIME_24H = re.compile(r"(?P<h>[0-9]{1,2}):(?P<m>[0-9]{2})(?::(?P<s>[0-9]{2}))?", re.ASCII)
 _TIME_12H = re.compile(r"(?P<h>[0-9]{1,2})(?::(?P<m>[0-9]{2}))?\s?(?P<ampm>am|pm)", re.ASCII)
 
@@ -86,13 +117,30 @@ class ParsedDue:
     time_given: bool
 
 
-def parse_due(text: str, *, now: datetime, zone: ZoneInfo, default_time: time = time(17, 0)) -> ParsedDue:
+def parse_due(
+    text: str,
+    *,
+    now: datetime,
+    zone: ZoneInfo,
+    default_time: time = time(17, 0),
+    keep_time_of: datetime | None = None,
+) -> ParsedDue:
     """Parse a due date typed by a user.
 
-    Accepted forms (case-insensitive, surrounding and repeated whitespace ignored):
+    Accepted forms (case-insensitive; commas, surrounding and repeated whitespace and a leading
+    ``by`` or ``on`` ignored):
 
-    - ``2026-12-04``; ``2026-12-04 17:00``, ``2026-12-04T17:00``, each with optional seconds.
-    - ``today``, ``tomorrow``.
+    - Year first: ``2026-12-04`` (also ``2026-1-4``, ``2026/12/04``); ``2026-12-04 17:00``,
+      ``2026-12-04T17:00``, each with optional seconds.
+    - A month by name, full, three letters or ``sept``, before or after the day, the day optionally
+      with ``st``/``nd``/``rd``/``th``, the year optional: ``dec 20``, ``december 20th``, ``20 dec``,
+      ``20th of december``, ``20 december 2026``, ``dec 20, 2026``; optionally after the weekday,
+      which must then be right (``fri 4 dec 2026``, as the bot writes dates). Without a year it is
+      the first such day from today on ("dec 20" on 21 December is next year's, and since that is
+      resolved against today it counts as relative).
+    - ``today``, ``tomorrow``, ``yesterday``.
+    - ``eod`` / ``end of day`` (today at 17:00) and ``eow`` / ``end of week`` / ``end of the week``
+      (this week's Friday at 17:00; on a weekend, the coming Friday's). Both name their time.
     - A weekday, full or three letters (``friday``, ``fri``): the first such day strictly after today,
       so on a Friday ``friday`` means a week later. ``next friday`` means exactly the same (people use
       the two interchangeably, so we give them one meaning and confirm the date in the UI).
@@ -100,63 +148,145 @@ def parse_due(text: str, *, now: datetime, zone: ZoneInfo, default_time: time = 
     - Any of these optionally followed by a time, with an optional ``at``: ``17:00``, ``9:30``,
       ``17:00:30``, ``5pm``, ``5 pm``, ``5:30pm``, ``12am`` (midnight), ``12pm`` or ``noon``.
 
-    "Today" is the date in `zone` at `now`. Without a time, `default_time` is used. A time skipped by a
-    daylight-saving change is rejected and an ambiguous one (clocks going back) means its first
-    occurrence; see `resolve_wall_clock`. Dates before the year 2000 or more than five years after
-    `now` are rejected. Dates in the past are returned as is; deciding about them is the caller's job.
+    Day and month both in numbers, not year first (``12/20``, ``20.12``, ``04/12/2026``), are refused:
+    countries write the two in different orders, so the message spells each possible reading
+    unambiguously ("write 2026-12-20 or dec 20") instead of guessing.
+
+    "Today" is the date in `zone` at `now`. Without a time, the date takes `keep_time_of`'s wall-clock
+    time in `keep_time_of`'s zone when given (a moved milestone keeps its time of day and zone), else
+    `default_time` in `zone`. A time skipped by a daylight-saving change is rejected and an ambiguous
+    one (clocks going back) means its first occurrence; see `resolve_wall_clock`. Dates before the
+    year 2000 or more than five years after `now` are rejected. Dates in the past are returned as is;
+    deciding about them is the caller's job.
 
     Args:
         text: What the user typed.
         now: The current instant, timezone-aware.
         zone: The asker's time zone.
         default_time: Wall-clock time used when the text has none (naive).
+        keep_time_of: An instant whose time of day and zone (a `ZoneInfo`) a date without a time
+            takes instead of `default_time` in `zone`: the milestone's current due date, for a move.
 
     Returns:
         The parsed due date.
 
     Raises:
         DateParseError: The text is not an accepted form, names an invalid or out-of-range date or
-            time, or names a time that does not exist in `zone`.
-        ValueError: `now` is naive or `default_time` is aware (programming errors).
+            time, or names a time that does not exist in its zone.
+        ValueError: `now` is naive, `default_time` is aware, or `keep_time_of` is not in a `ZoneInfo`
+            zone (programming errors).
     """
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("now must be timezone-aware")
     if default_time.tzinfo is not None:
         raise ValueError("default_time must be a naive wall-clock time")
-    cleaned = " ".join(text.lower().split())
+    if keep_time_of is not None and not isinstance(keep_time_of.tzinfo, ZoneInfo):
+        raise ValueError("keep_time_of must be aware, in a ZoneInfo zone")
+    cleaned = " ".join(text.lower().replace(",", " ").split())
+    leading = _LEADING_WORD.match(cleaned)
+    if leading:
+        cleaned = cleaned[leading.end() :]
     if not cleaned:
         raise DateParseError(f"Please give a due date. {ACCEPTED_FORMS}")
     today = now.astimezone(zone).date()
 
-    clock: time | None
-    iso = _ISO.fullmatch(cleaned)
-    if iso:
-        day = calendar_date(iso.group("y"), iso.group("m"), iso.group("d"))
-        relative = False
-        if iso.group("t"):
-            # After a "T" only the ISO 24-hour form makes sense.
-            clock = _parse_time(iso.group("ttime"), allow_words=False)
-        else:
-            clock = _parse_time(iso.group("time")) if iso.group("time") else None
-    else:
-        rel = _RELATIVE.fullmatch(cleaned)
-        if rel is None and _OTHER_NUMERIC_DATE.fullmatch(cleaned):
-            raise DateParseError(f"Please write dates as YYYY-MM-DD, e.g. 2026-12-04. {ACCEPTED_FORMS}")
-        if rel is None:
-            raise DateParseError(f"I couldn't read {_quote(text)} as a date. {ACCEPTED_FORMS}")
-        day = _relative_date(rel, today)
-        relative = True
-        clock = _parse_time(rel.group("time")) if rel.group("time") else None
-
+    day, relative, clock = _read_date(cleaned, text, today)
     _check_range(day, today)
-    local = resolve_wall_clock(datetime.combine(day, clock or default_time), zone)
+    if clock is None and keep_time_of is not None:
+        kept_zone = keep_time_of.tzinfo
+        assert isinstance(kept_zone, ZoneInfo)  # checked above; narrows the type
+        kept = keep_time_of.astimezone(kept_zone)
+        local = resolve_wall_clock(datetime.combine(day, kept.time().replace(microsecond=0)), kept_zone)
+    else:
+        local = resolve_wall_clock(datetime.combine(day, clock or default_time), zone)
     return ParsedDue(
         instant=local.astimezone(UTC),
-        zone=zone.key,
+        zone=_zone_key(local),
         local=local,
         relative=relative,
         time_given=clock is not None,
     )
+
+
+def _read_date(cleaned: str, text: str, today: date) -> tuple[date, bool, time | None]:
+    """The day, whether it was resolved against today, and the time (None if none was written)."""
+    iso = _ISO.fullmatch(cleaned)
+    if iso:
+        day = calendar_date(iso.group("y"), iso.group("m").zfill(2), iso.group("d").zfill(2))
+        if iso.group("t"):
+            # After a "T" only the ISO 24-hour form makes sense.
+            return day, False, _parse_time(iso.group("ttime"), allow_words=False)
+        return day, False, _parse_time(iso.group("time")) if iso.group("time") else None
+    for pattern in _NAMED_MONTH_DATES:
+        named = pattern.fullmatch(cleaned)
+        if named:
+            day, relative = _named_month_date(named, today)
+            return day, relative, _parse_time(named.group("time")) if named.group("time") else None
+    rel = _RELATIVE.fullmatch(cleaned)
+    if rel:
+        day = _relative_date(rel, today)
+        if rel.group("time"):
+            return day, True, _parse_time(rel.group("time"))
+        # "eod" and "end of week" name the end of the working day.
+        return day, True, END_OF_DAY if rel.group("eod") or rel.group("eow") else None
+    ambiguous = _AMBIGUOUS_NUMERIC_DATE.fullmatch(cleaned)
+    if ambiguous:
+        raise DateParseError(_ambiguous_date_message(ambiguous, today))
+    raise DateParseError(f"I couldn't read {_quote(text)} as a date. {ACCEPTED_FORMS}")
+
+
+def _named_month_date(match: re.Match[str], today: date) -> tuple[date, bool]:
+    """The date of "dec 20 [2026]" / "20 december [2026]", and whether its year was inferred."""
+    month, day_of_month = DUE_MONTHS[match.group("month")], int(match.group("day"))
+    year_text = match.group("year")
+    if year_text is not None:
+        day = calendar_date(year_text, f"{month:02d}", f"{day_of_month:02d}")
+        inferred = False
+    else:
+        found = next_month_day(today, month, day_of_month)
+        if found is None:
+            longest = calendar.monthrange(2000, month)[1]  # 2000 is a leap year: February's longest
+            raise DateParseError(
+                f"{month_label(month)} {day_of_month} is not a date: {month_label(month)} has at most "
+                f"{longest} days."
+            )
+        day = found
+        inferred = day.year != today.year
+    named_weekday = match.group("named_weekday")
+    if named_weekday is not None and DUE_WEEKDAYS[named_weekday] != day.weekday():
+        raise DateParseError(
+            f"{day_label(day)} is a {WEEKDAY_NAMES[day.weekday()].title()}, "
+            f"not a {WEEKDAY_NAMES[DUE_WEEKDAYS[named_weekday]].title()}."
+        )
+    return day, inferred
+
+
+def _ambiguous_date_message(match: re.Match[str], today: date) -> str:
+    """Why "12/20" is refused, with each reading of it written unambiguously."""
+    first, second = int(match.group("a")), int(match.group("b") or match.group("b3"))
+    year_text = match.group("y")
+    year = None if year_text is None else int(year_text) + (2000 if len(year_text) == 2 else 0)
+    readings: list[str] = []
+    for month, day_of_month in ((first, second), (second, first)):
+        if year is None:
+            day = next_month_day(today, month, day_of_month)
+        elif (
+            year >= MIN_YEAR and 1 <= month <= 12 and 1 <= day_of_month <= calendar.monthrange(year, month)[1]
+        ):
+            day = date(year, month, day_of_month)
+        else:
+            day = None
+        spelled = None if day is None else f"{day.isoformat()} or {MONTH_NAMES[month - 1][:3]} {day.day}"
+        if spelled is not None and spelled not in readings:
+            readings.append(spelled)
+    written = _quote(match.group(0).split(" ")[0])
+    if not readings:
+        suggestion = "a date like 2026-12-04 or dec 4"
+    elif len(readings) == 1:
+        suggestion = readings[0]
+    else:
+        suggestion = f"{readings[0]} for one reading, {readings[1]} for the other"
+    return f"{written} is not clear: day and month are written in either order. Write {suggestion}."
 
 
 def resolve_wall_clock(local_naive: datetime, zone: ZoneInfo) -> datetime:
@@ -242,10 +372,14 @@ def calendar_date(year_text: str, month_text: str, day_text: str) -> date:
 def _relative_date(match: re.Match[str], today: date) -> date:
     """Resolve the date part of a relative form against `today` (in the asker's zone)."""
     word = match.group("word")
-    if word == "today":
+    if word == "today" or match.group("eod"):
         return today
     if word == "tomorrow":
         return today + timedelta(days=1)
+    if word == "yesterday":
+        return today - timedelta(days=1)
+    if match.group("eow"):
+        return end_of_week(today)
     weekday_text = match.group("weekday")
     if weekday_text is not None:
         return next_weekday(today, DUE_WEEKDAYS[weekday_text])
@@ -319,6 +453,13 @@ def _first_instant_with_offset(early: datetime, late: datetime, zone: ZoneInfo) 
         else:
             low = middle
     return high
+
+
+def _zone_key(moment: datetime) -> str:
+    """The IANA name of an aware datetime's ZoneInfo zone."""
+    zone = moment.tzinfo
+    assert isinstance(zone, ZoneInfo)  # every local time here is built in a ZoneInfo zone
+    return zone.key
 
 
 def _clock(moment: datetime) -> str:

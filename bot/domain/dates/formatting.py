@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
@@ -74,3 +75,42 @@ def format_relative(instant: datetime, now: datetime, *, zone: tzinfo | None = N
 def _relative_phrase(count: int, unit: str, future: bool) -> str:
     amount = f"{count} {unit}{'' if count == 1 else 's'}"
     return f"in {amount}" if future else f"{amount} overdue"
+
+
+@dataclass(frozen=True)
+class DueText:
+    """How a due time reads to one reader at one instant, computed once (`describe_due`).
+
+    Attributes:
+        local: The due time on the reader's wall clock, "Thu 10 Dec 2026, 17:00 CET".
+        relative: How far away it is, "in 4 days", "tomorrow", "now" or "2 days overdue".
+        overdue: Whether `relative` says it is overdue.
+    """
+
+    local: str
+    relative: str
+    overdue: bool
+
+    @property
+    def phrase(self) -> str:
+        """The one phrase a message uses: "due in 4 days (Thu 10 Dec 2026, 17:00 CET)" or
+        "2 days overdue (due Fri 4 Dec 2026, 17:00 CET)"; "overdue" is said at most once."""
+        if self.overdue:
+            return f"{self.relative} (due {self.local})"
+        return f"due {self.relative} ({self.local})"
+
+
+def describe_due(due_at: datetime, now: datetime, zone: ZoneInfo) -> DueText:
+    """Describe a due time for a reader in `zone` at `now`: the wall-clock time and the distance,
+    both from the same instant, so a message never says two different things about it.
+
+    Args:
+        due_at: The due instant, timezone-aware.
+        now: The instant the message is written for, timezone-aware.
+        zone: The reader's zone (its calendar counts the days).
+
+    Returns:
+        The texts; use `DueText.phrase`, or its parts, once per message.
+    """
+    relative = format_relative(due_at, now, zone=zone)
+    return DueText(local=format_local(due_at, zone), relative=relative, overdue=relative.endswith(" overdue"))

@@ -14,12 +14,15 @@ from zoneinfo import ZoneInfo
 
 from bot.domain.dates.due import DateParseError, calendar_date
 from bot.domain.dates.vocabulary import (
+    DAY_FIRST,
+    MONTH_FIRST,
     TEXT_MONTHS,
     TEXT_WEEKDAYS,
     UNIT_PATTERN,
     day_label,
     days_per,
     month_label,
+    next_month_day,
     next_weekday,
     one_of,
 )
@@ -44,6 +47,11 @@ _RANGE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (name, re.compile(pattern))
     for name, pattern in (
         ("iso", r"\b(?P<pre>before|by|until|till|on)? ?(?P<y>20\d\d) (?P<m>\d\d?) (?P<d>\d\d?)\b"),
+        # "by dec 20", "before 20 december 2026", "on december 20th" (the month by name, as in due dates).
+        *(
+            ("month_day", rf"\b(?P<pre>before|by|until|till|on)? ?{order}(?: (?P<year>20\d\d))?\b")
+            for order in (MONTH_FIRST, DAY_FIRST)
+        ),
         (
             "next_n",
             rf"\b(?:in|within|over|during)? ?(?:the )?(?:next|coming|following) (?P<n>{_NUMBER}|few|"
@@ -60,9 +68,12 @@ _RANGE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
             r"\b(?:before|by|until|till) (?:the )?(?:end of (?:the )?year|new year|year end|new years?)\b",
         ),
         ("this_year", r"\b(?:this|the rest of the) year\b"),
-        ("today", r"\b(?:today|tonight|this evening|this afternoon)\b"),
+        ("today", r"\b(?:today|tonight|this evening|this afternoon|eod|end of (?:the )?day)\b"),
         ("tomorrow", r"\btomorrow\b"),
-        ("this_week", r"\b(?:this|the current|the rest of the|rest of the|end of the|end of this) week\b"),
+        (
+            "this_week",
+            r"\b(?:(?:this|the current|the rest of the|rest of the|end of(?: the| this)?) week|eow)\b",
+        ),
         ("next_week", r"\b(?:next|the coming|the following|coming) week\b"),
         ("fortnight", r"\b(?:next|this|the coming) (?:two weeks|fortnight)\b"),
         ("this_month", r"\b(?:this|the current|the rest of the|rest of the) month\b"),
@@ -83,11 +94,13 @@ _RANGE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
 def find_date_range(text: str, *, now: datetime, zone: ZoneInfo) -> tuple[DateRange | None, str]:
     """Find a relative date range in a normalised question.
 
-    Understood: "today", "tomorrow", "this week" (to the end of Sunday), "next week" (Monday to
-    Sunday), "this month", "next month", "in the next N days/weeks", "within N days", "before
-    Christmas" (to 25 December, 00:00), "before the end of the year", "by friday" (to the end of the
-    day `next_weekday` gives, as in `parse_due`), "on friday", "in December", "by 2026-12-04" (written
-    "2026 12 04" once punctuation is gone), and "soon" (the next 14 days). Weeks start on Monday.
+    Understood: "today" (also "eod", "end of day"), "tomorrow", "this week" (to the end of Sunday;
+    also "end of week", "eow"), "next week" (Monday to Sunday), "this month", "next month", "in the
+    next N days/weeks", "within N days", "before Christmas" (to 25 December, 00:00), "before the end
+    of the year", "by friday" (to the end of the day `next_weekday` gives, as in `parse_due`), "on
+    friday", "in December", "by 2026-12-04" (written "2026 12 04" once punctuation is gone), "by dec
+    20" / "before 20 december 2026" / "on dec 20th" (without a year, the next such day from today on,
+    as in `parse_due`), and "soon" (the next 14 days). Weeks start on Monday.
 
     Args:
         text: The question, casefolded, punctuation turned into spaces and spaces collapsed (as
@@ -124,12 +137,17 @@ def _range_for(
             day = calendar_date(groups["y"], groups["m"], groups["d"])
         except DateParseError:
             return None
-        if pre == "on":
-            return DateRange(
-                _midnight(day, zone), _end_of_day(day, zone), f"on {day_label(day, with_year=False)}"
-            )
-        end = _midnight(day, zone) if pre == "before" else _end_of_day(day, zone)
-        return DateRange(now, end, f"by {day_label(day, with_year=False)}")
+        return _by_or_on_day(day, pre, now, zone)
+    if name == "month_day":
+        month, day_of_month = TEXT_MONTHS[groups["month"]], int(groups["day"])
+        if groups["year"] is None:
+            found = next_month_day(today, month, day_of_month)
+        else:
+            try:
+                found = calendar_date(groups["year"], f"{month:02d}", f"{day_of_month:02d}")
+            except DateParseError:
+                found = None
+        return None if found is None else _by_or_on_day(found, pre, now, zone)
     if name in ("next_n", "within_n", "in_n"):
         count = _count(groups["n"])
         unit = groups["unit"]
@@ -193,6 +211,16 @@ def _range_for(
     if name == "soon":
         return DateRange(now, now + SOON, "in the next 14 days")
     return None
+
+
+def _by_or_on_day(day: date, pre: str | None, now: datetime, zone: ZoneInfo) -> DateRange:
+    """The range of a named day: "on" it, "before" it, else "by" it (to its end)."""
+    if pre == "on":
+        return DateRange(
+            _midnight(day, zone), _end_of_day(day, zone), f"on {day_label(day, with_year=False)}"
+        )
+    end = _midnight(day, zone) if pre == "before" else _end_of_day(day, zone)
+    return DateRange(now, end, f"by {day_label(day, with_year=False)}")
 
 
 def _count(written: str) -> int:

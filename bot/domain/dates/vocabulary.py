@@ -1,15 +1,30 @@
 """How dates are written: weekday and month names, their accepted spellings, and relative days.
 
 Both date readers (`bot.domain.dates.due` for commands and forms, `bot.domain.dates.ranges` for
-questions) take their words from here, and resolve "friday" / "next friday" and "in N days/weeks" by
-the same rules, so a date means the same thing wherever it is typed. The English labels that dates
-are shown with ("Fri 4 Dec 2026") are built from the same names.
+questions) take their words from here, and resolve "friday" / "next friday", "in N days/weeks" and a
+month and day without a year ("dec 20": the next such day from today on, `next_month_day`) by the same
+rules, so a date means the same thing wherever it is typed. The English labels that dates are shown
+with ("Fri 4 Dec 2026") are built from the same names, and read back as a due date.
 """
 
 from __future__ import annotations
 
+import calendar
 from collections.abc import Iterable
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
+
+
+def one_of(words: Iterable[str]) -> str:
+    """A regex alternation of `words`, longest first so that "thurs" is tried before "thu".
+
+    Args:
+        words: Plain words (no regex syntax).
+
+    Returns:
+        The alternation, without a group around it.
+    """
+    return "|".join(sorted(words, key=len, reverse=True))
+
 
 WEEKDAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 MONTH_NAMES = (
@@ -42,27 +57,26 @@ TEXT_MONTHS = (
     | {name[:3]: i + 1 for i, name in enumerate(MONTH_NAMES)}
     | {"sept": 9}
 )
+# A due date names a month in full, by its first three letters or as "sept" (as running text does).
+DUE_MONTHS = TEXT_MONTHS
 # Every word a question may use to say when: a question reader keeps them out of names and typo fixes.
 DATE_WORDS = frozenset(
     """today tonight tomorrow week weeks month months year years day days end before by until till
-    within christmas xmas holidays new this following coming fortnight""".split()  # noqa: SIM905 (a word list reads better as text)
+    within christmas xmas holidays new this following coming fortnight eod eow""".split()  # noqa: SIM905 (a word list reads better as text)
 ).union(TEXT_WEEKDAYS, TEXT_MONTHS)
 
 # The units of "in N days" and "in N weeks" (questions also say "in the next N months").
 UNIT_PATTERN = r"days?|weeks?"
 _DAYS_PER_UNIT = {"day": 1, "week": 7, "month": 30}
 
-
-def one_of(words: Iterable[str]) -> str:
-    """A regex alternation of `words`, longest first so that "thurs" is tried before "thu".
-
-    Args:
-        words: Plain words (no regex syntax).
-
-    Returns:
-        The alternation, without a group around it.
-    """
-    return "|".join(sorted(words, key=len, reverse=True))
+# "End of day" and "end of week" are the end of the working day: 17:00, on Friday for the week.
+END_OF_DAY = time(17, 0)
+END_OF_WEEK_WEEKDAY = 4
+# A day of the month, as written after or before a month name: "20", "20th", "1st", "2nd", "3rd".
+DAY_OF_MONTH = r"(?P<day>[0-9]{1,2})(?:st|nd|rd|th)?"
+# "dec 20", "december 20th", "dec. 20" and "20 dec", "20th of december"; the year is matched apart.
+MONTH_FIRST = rf"(?P<month>{one_of(DUE_MONTHS)})\.?\s{DAY_OF_MONTH}"
+DAY_FIRST = rf"{DAY_OF_MONTH}\s(?:of\s)?(?P<month>{one_of(DUE_MONTHS)})\.?"
 
 
 def next_weekday(today: date, weekday: int) -> date:
@@ -79,6 +93,41 @@ def next_weekday(today: date, weekday: int) -> date:
         The date.
     """
     return today + timedelta(days=(weekday - today.weekday()) % 7 or 7)
+
+
+def end_of_week(today: date) -> date:
+    """The working week's last day, Friday: this week's, or on a weekend the coming one.
+
+    Args:
+        today: The asker's date.
+
+    Returns:
+        The date (today on a Friday).
+    """
+    return today + timedelta(days=(END_OF_WEEK_WEEKDAY - today.weekday()) % 7)
+
+
+def next_month_day(today: date, month: int, day: int) -> date | None:
+    """The first `month`/`day` on or after `today`, the meaning of a date written without a year.
+
+    "dec 20" on 20 December is today; on 21 December it is next year's. A day that a month has only
+    in leap years (29 February) is the next one that exists.
+
+    Args:
+        today: The asker's date.
+        month: 1 to 12.
+        day: The day of the month as written.
+
+    Returns:
+        The date, or None if `month` never has `day` (31 April, 30 February, day 0).
+    """
+    if not 1 <= month <= 12 or not 1 <= day <= calendar.monthrange(2000, month)[1]:
+        return None
+    year = today.year
+    while True:  # at most a leap cycle (eight years around a century not divisible by 400)
+        if day <= calendar.monthrange(year, month)[1] and date(year, month, day) >= today:
+            return date(year, month, day)
+        year += 1
 
 
 def days_per(unit: str) -> int:

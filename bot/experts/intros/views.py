@@ -66,6 +66,8 @@ class IntroView:
         expert_sees_project: Whether the expert may see the project (anyone for a public one; members
             and admins for a private one). When False, messages to the expert say "a private project"
             and nothing else about it.
+        requester_on_project: Whether the requester is on the project (a lead asking for help with
+            one of theirs, rather than anyone asking about a public project).
         reason: The expert's profile items that matched.
         created_at: When it was asked.
         decided_at: When the expert decided.
@@ -87,6 +89,7 @@ class IntroView:
     project_private: bool
     expert_sees_project: bool
     reason: tuple[str, ...]
+    requester_on_project: bool
     created_at: datetime
     decided_at: datetime | None
     expert_channel: str | None
@@ -183,6 +186,8 @@ def intro_view(session: Session, intro: IntroRequest, settings: Settings, now: d
         project_description=project.description if project is not None else None,
         project_private=bool(project is not None and project.private),
         expert_sees_project=expert_sees,
+        requester_on_project=project is not None
+        and any(membership.person_id == intro.requester_id for membership in project.memberships),
         reason=tuple(line for line in intro.reason.split("\n") if line),
         created_at=intro.created_at,
         decided_at=intro.decided_at,
