@@ -49,7 +49,9 @@ COMMANDS: tuple[SlashCommand, ...] = (
     SlashCommand(
         key="project",
         default_name="/project",
-        description="Projects: list, status, members, blockers, create, edit, join, leave, set-status",
+        description=(
+            "Projects: list, status, members, blockers, create, edit, join, leave, remove, set-status"
+        ),
         usage_hint="status bidshade",
         help=(
             ("{cmd} list [mine|all]", "projects you are on, or every project you can see"),
@@ -57,16 +59,21 @@ COMMANDS: tuple[SlashCommand, ...] = (
             ("{cmd} status bid shading", "names work too, even misspelt"),
             ("{cmd} members KEY", "who is on it, with their disciplines"),
             ("{cmd} blockers KEY", "open blockers"),
-            ("{cmd} create", "new project (opens a form)"),
+            ("{cmd} create", "new project (opens a form; you are on it, a lead you name is told)"),
             ("{cmd} edit KEY", "change name, description, lead, members (lead or admin)"),
-            ("{cmd} join KEY / {cmd} leave KEY", "join or leave a public project"),
+            ("{cmd} join KEY / {cmd} leave KEY", "join a public project, or leave a project"),
+            ("{cmd} leave KEY --to @someone", "leave, handing your open milestones to a member"),
+            (
+                "{cmd} remove @someone KEY [--to @other]",
+                "take someone off a project (lead or admin); their open milestones need a new owner",
+            ),
             ("{cmd} set-status KEY at_risk", "on_track, at_risk, blocked or done (lead or admin)"),
         ),
     ),
     SlashCommand(
         key="milestone",
         default_name="/milestone",
-        description="Milestones: list, next, overdue, add, done, move",
+        description="Milestones: list, next, overdue, add, done, move, assign",
         usage_hint="next",
         help=(
             (
@@ -79,6 +86,7 @@ COMMANDS: tuple[SlashCommand, ...] = (
             ("{cmd} done bidshade-2", "mark a milestone done (owner, lead or admin)"),
             ("{cmd} move bidshade-2 2026-12-04 17:00", "new due time, in your time zone"),
             ("{cmd} move bidshade-2 next friday", "relative dates are echoed back for you to confirm"),
+            ("{cmd} assign bidshade-2 @someone", "hand a milestone to a member (owner, lead or admin)"),
             ("{cmd} remind bidshade", "reminder policy; leads change it: `lead-times 7d,1d,0 at 09:00`"),
             ("{cmd} remind me off", "no daily “waiting on you” message for you (`on` to get it again)"),
         ),

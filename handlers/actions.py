@@ -19,7 +19,7 @@ from bot.slack.payload_values import loads_clean
 from bot.slack.private_replies import responder
 from bot.slack.questions import Question
 from bot.slack.requesters import requester_of, team_id_of
-from handlers.commands import deliver_outcome
+from handlers.commands import deliver_outcome, post_direct_messages
 
 
 def register(app: App, settings: Settings) -> None:
@@ -28,6 +28,7 @@ def register(app: App, settings: Settings) -> None:
     app.action(ids.MILESTONE_DONE_ACTION)(handle_milestone_done_action)
     app.action(ids.CONFIRM_MOVE_ACTION)(handle_confirm_move_action)
     app.action(ids.CANCEL_ACTION)(handle_cancel_action)
+    app.action(ids.HANDOVER_ACTION)(handle_handover_action)
     app.action(ids.OPEN_PROJECT_ACTION)(handle_open_project_action)
     app.action(ids.HOME_REFRESH_ACTION)(handle_home_refresh_action)
     # Answers carry several of these in one block, and Slack wants action ids unique within a block.
@@ -80,6 +81,7 @@ def _deliver(
         client.views_open(trigger_id=body["trigger_id"], view=outcome.modal)
     elif outcome.reply is not None and (outcome.is_error or not refresh_viewer):
         client.views_open(trigger_id=body["trigger_id"], view=_reply_modal(outcome.reply))
+    post_direct_messages(client, outcome.messages)
     publish_homes(client, services, team_id, {*outcome.refresh_homes, *([user_id] if refresh_viewer else [])})
 
 
@@ -156,6 +158,21 @@ def handle_confirm_move_action(
         _value(body),
     )
     _deliver(outcome, body, client, respond, services, replace_original=True)
+
+
+def handle_handover_action(
+    ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, services: Services
+) -> None:
+    """ "Hand them to <lead> and leave" (or "… and remove"): re-run the leave or remove with `--to`."""
+    ack()
+    _rerun_command_button(
+        body,
+        client,
+        respond,
+        services,
+        replace_original=True,
+        stale="That button is out of date; run the command again.",
+    )
 
 
 def handle_cancel_action(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:

@@ -6,21 +6,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from bot.commands import COMMANDS, Listener
 from bot.services import Services
 from bot.settings import Settings
 from bot.slack.answer_publisher import respond_answer
+from bot.slack.blocks import DirectMessage
 from bot.slack.commands import CommandOutcome, CommandRequest, execute_command
 from bot.slack.home_publisher import publish_homes
 from bot.slack.questions import Question
 from handlers.experts.suggestions import handle_expert_command
 from handlers.profiles import handle_profile_command
+
+logger = logging.getLogger(__name__)
 
 
 def register(app: App, settings: Settings) -> None:
@@ -67,8 +72,23 @@ def deliver_outcome(
         client.views_open(trigger_id=trigger_id, view=outcome.modal)
     if outcome.reply is not None:
         respond(response_type="ephemeral", replace_original=replace_original, **outcome.reply.as_kwargs())
+    post_direct_messages(client, outcome.messages)
     if outcome.refresh_homes:
         publish_homes(client, services, team_id, outcome.refresh_homes)
+
+
+def post_direct_messages(client: WebClient, messages: Iterable[DirectMessage]) -> None:
+    """Tell people about a change someone else made, in their DM with the app.
+
+    The change is committed already: a DM that fails is logged, and the others are still sent.
+    """
+    for message in messages:
+        try:
+            client.chat_postMessage(channel=message.user_id, **message.reply.as_kwargs())
+        except SlackApiError as error:
+            logger.warning("DM to %s failed: %s", message.user_id, error.response.get("error"))
+        except OSError as error:  # connection failures left after the client's retries
+            logger.warning("DM to %s failed: %s", message.user_id, error)
 
 
 def handle_ask_command(

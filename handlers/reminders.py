@@ -26,7 +26,7 @@ from bot.reminders.actions import (
 from bot.services import Services
 from bot.settings import Settings
 from bot.slack import ids
-from bot.slack.blocks import Reply
+from bot.slack.blocks import Reply, escape
 from bot.slack.home_publisher import publish_homes
 from bot.slack.payload_values import input_state, string_of
 from bot.slack.private_replies import responder
@@ -78,7 +78,8 @@ def _show(
     update = _redrawn(result)
     if result.denial is not None or update is None:
         say = responder(body, respond, client)
-        say(text=result.denial or _STALE, response_type="ephemeral", replace_original=False)
+        # A denial may quote what the button carried (a forged ref): escaped like all text we send.
+        say(text=escape(result.denial or _STALE), response_type="ephemeral", replace_original=False)
         return
     channel, ts = _message(body)
     if channel and ts:
@@ -135,7 +136,7 @@ def handle_reminder_move_action(
         return
     form = open_move(services.session_factory, services.settings, services.clock.now(), click)
     if form.reminder is None:
-        say(text=form.denial or _STALE, response_type="ephemeral", replace_original=False)
+        say(text=escape(form.denial or _STALE), response_type="ephemeral", replace_original=False)
         return
     channel, ts = _message(body)
     target = MoveTarget(click.delivery_id, click.ref, channel, ts)

@@ -14,6 +14,7 @@ from bot.slack.home_publisher import publish_homes
 from bot.slack.payload_values import loads_clean
 from bot.slack.requesters import team_id_of
 from bot.slack.submissions import SubmissionResult, submit_milestone, submit_project
+from handlers.commands import post_direct_messages
 
 
 def register(app: App, settings: Settings) -> None:
@@ -43,6 +44,7 @@ def _finish(
     if result.notice is not None:
         # Modals have no response_url; the confirmation goes to the app's DM with the user.
         client.chat_postMessage(channel=user_id, **result.notice.as_kwargs())
+    post_direct_messages(client, result.messages)
     publish_homes(client, services, team_id_of(body), {*result.refresh_homes, user_id})
 
 

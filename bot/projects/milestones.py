@@ -226,6 +226,11 @@ def read_move_due(milestone: Milestone, text: str, *, now: datetime, zone: ZoneI
     return parse_due(text, now=now, zone=zone, keep_time_of=milestone.due_at.astimezone(milestone_zone))
 
 
+def same_due(milestone: Milestone, due: ParsedDue) -> bool:
+    """Whether moving `milestone` to `due` would change nothing (same instant, same zone)."""
+    return milestone.due_at == due.instant and milestone.due_timezone == due.zone
+
+
 def move_milestone(
     session: Session,
     actor: Actor,
@@ -236,11 +241,15 @@ def move_milestone(
 ) -> tuple[Milestone, datetime]:
     """Change a milestone's due time (owner, lead or admin) and replan its reminders.
 
-    Returns (milestone, previous due). `reminders` are the settings' reminder defaults.
+    Returns (milestone, previous due). `reminders` are the settings' reminder defaults. A move to the
+    due time and zone it has already (a confirmation pressed twice) changes nothing: no audit entry,
+    no replanning; callers tell it with `same_due` beforehand.
     """
     milestone = find_milestone(session, actor, ref)
     require_milestone_editor(milestone, actor, "move it")
     previous = milestone.due_at
+    if same_due(milestone, due):
+        return milestone, previous
     milestone.due_at = due.instant
     milestone.due_timezone = due.zone
     record_audit(

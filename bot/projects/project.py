@@ -1,4 +1,4 @@
-"""Project operations: find, list, report, create, edit, join, leave, set status.
+"""Project operations: find, list, report, create, edit, join, set status (leaving: `ownership`).
 
 Every function takes the request's `session` (the caller commits) and the `Actor`; changes write an
 audit entry in the same transaction. Errors meant for the user are `UserFacingError`s.
@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import cache
 
@@ -36,11 +36,13 @@ from bot.models import (
     Blocker,
     Membership,
     Milestone,
+    MilestoneStatus,
     Person,
     Project,
     ProjectStatus,
     Role,
 )
+from bot.projects.people import is_slack_user_id, unknown_ids
 from bot.projects.reports import ProjectLine, ProjectStatusReport, project_lines, status_report
 
 PROJECT_KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
@@ -197,7 +199,11 @@ class ProjectDraft:
 
 
 def validate_draft(draft: ProjectDraft) -> dict[str, str]:
-    """Field-level problems of a draft, keyed by field name (empty when valid)."""
+    """Field-level problems of a draft, keyed by field name (empty when valid).
+
+    People are checked for their shape only (a Slack user id); whether Liaison knows them needs the
+    database (`draft_people_problems`).
+    """
     problems: dict[str, str] = {}
     if not PROJECT_KEY_RE.match(draft.key):
         problems["key"] = "Use 1–40 lowercase letters, digits or _, starting with a letter (e.g. `bidshade`)."
@@ -211,6 +217,67 @@ def validate_draft(draft: ProjectDraft) -> dict[str, str]:
         problems["channel"] = "Pick a channel."
     if not draft.lead_slack_id:
         problems["lead"] = "Pick a lead."
+    elif not is_slack_user_id(draft.lead_slack_id):
+        problems["lead"] = "Pick the lead from the list of people."
+    if any(not is_slack_user_id(member) for member in draft.member_slack_ids):
+        problems["members"] = "Pick the members from the list of people."
+    return problems
+
+
+def draft_people_problems(
+    session: Session, actor: Actor, draft: ProjectDraft, project: Project | None
+) -> dict[str, str]:
+    """Problems with the people of a (shape-checked) draft, keyed by field ("lead", "members").
+
+    Everyone named must be in the workspace's directory (the actor may name themselves: Slack vouches
+    for them); and a member the draft drops from `project` must not own open milestones there, which
+    would otherwise keep reminding someone about a project they may no longer see.
+
+    Args:
+        session: The request's session.
+        actor: Who submits the draft.
+        draft: The draft, valid by `validate_draft`.
+        project: The project being edited; None for a new one.
+    """
+    problems: dict[str, str] = {}
+    unknown = [
+        s
+        for s in unknown_ids(session, actor.workspace_id, [draft.lead_slack_id, *draft.member_slack_ids])
+        if s != actor.slack_id
+    ]
+    note = "People are added when they first use Liaison (any command) or by an import."
+    if draft.lead_slack_id in unknown:
+        problems["lead"] = f"{draft.lead_slack_id} is not in Liaison's directory yet. {note}"
+    members = [s for s in unknown if s != draft.lead_slack_id]
+    if members:
+        shown = ", ".join(members[:3]) + (f" and {len(members) - 3} more" if len(members) > 3 else "")
+        verb = "are" if len(members) > 1 else "is"
+        problems["members"] = f"{shown} {verb} not in Liaison's directory yet. {note}"
+    if project is not None:
+        kept = {draft.lead_slack_id, *draft.member_slack_ids}
+        owners = []
+        for membership in project.memberships:
+            person = membership.person
+            if person.slack_id in kept or membership.role == Role.VIEWER:
+                continue
+            owned = sorted(
+                (
+                    m
+                    for m in project.milestones
+                    if m.owner_id == person.id and m.status == MilestoneStatus.OPEN
+                ),
+                key=lambda m: m.number,
+            )
+            if owned:
+                refs = ", ".join(f"{project.key}-{m.number}" for m in owned[:5])
+                owners.append(f"{person.name} owns {refs}")
+        if owners:
+            handover = (
+                "; ".join(owners) + ". Keep them on the project, or hand their milestones over first "
+                "(`/milestone assign ID @someone`, or "
+                f"`/project remove @person {project.key} --to @someone`)."
+            )
+            problems["members"] = " ".join(p for p in (problems.get("members"), handover) if p)
     return problems
 
 
@@ -219,9 +286,10 @@ def _person(session: Session, actor: Actor, slack_id: str, *, create: bool = Fal
         select(Person).where(Person.workspace_id == actor.workspace_id, Person.slack_id == slack_id)
     ).first()
     if person is None:
-        if not create:
-            raise NotFound(f"{slack_id} is not in Liaison's directory yet.")
-        # People picked in a modal may be new to Liaison; their profile can be filled in later.
+        if not create or not is_slack_user_id(slack_id):
+            raise NotFound(f"{slack_id[:40]} is not in Liaison's directory yet.")
+        # Only the requester is ever added this way (Slack vouches for them); their profile can be
+        # filled in later.
         person = Person(workspace_id=actor.workspace_id, slack_id=slack_id, name=slack_id)
         session.add(person)
         session.flush()
@@ -244,16 +312,21 @@ def _apply_draft(session: Session, actor: Actor, project: Project, draft: Projec
     project.status = draft.status
     project.channel_id = draft.channel_id
     project.private = draft.private
-    lead = _person(session, actor, draft.lead_slack_id, create=True)
+    # Only people in the directory (`draft_people_problems`), and the actor, who is added if new.
+    lead = _person(session, actor, draft.lead_slack_id, create=draft.lead_slack_id == actor.slack_id)
     project.lead_id = lead.id
-    wanted = [draft.lead_slack_id, *[s for s in draft.member_slack_ids if s != draft.lead_slack_id]]
+    project.lead = lead
+    # A member picked twice (a forged form) is one membership.
+    wanted = list(dict.fromkeys([draft.lead_slack_id, *draft.member_slack_ids]))
     existing = {m.person.slack_id: m for m in project.memberships}
     for position, slack_id in enumerate(wanted):
         role = Role.LEAD if slack_id == draft.lead_slack_id else Role.MEMBER
         membership = existing.pop(slack_id, None)
         if membership is None:
             person = (
-                lead if slack_id == draft.lead_slack_id else _person(session, actor, slack_id, create=True)
+                lead
+                if slack_id == draft.lead_slack_id
+                else _person(session, actor, slack_id, create=slack_id == actor.slack_id)
             )
             project.memberships.append(Membership(person=person, role=role, position=position))
         else:
@@ -264,20 +337,46 @@ def _apply_draft(session: Session, actor: Actor, project: Project, draft: Projec
             project.memberships.remove(membership)
 
 
+def _raise_problems(problems: dict[str, str]) -> None:
+    if problems:
+        raise InvalidInput(" ".join(problems.values()))
+
+
+def free_key(session: Session, workspace_id: int, key: str) -> str:
+    """A key like `key` that no project of the workspace has (`key_2`, `key_3`, …)."""
+    taken = set(session.scalars(select(Project.key).where(Project.workspace_id == workspace_id)))
+    number = 2
+    while True:
+        suffix = f"_{number}"
+        candidate = key[: 40 - len(suffix)] + suffix
+        if candidate not in taken:
+            return candidate
+        number += 1
+
+
 def create_project(session: Session, actor: Actor, draft: ProjectDraft, now: datetime) -> Project:
-    """Create a project from a validated draft.
+    """Create a project from a validated draft; its creator is always on it (as a member at least).
 
     Raises:
-        InvalidInput: The key is taken (including by a private project the actor cannot see, which
-            is reported without revealing anything about it).
+        InvalidInput: A problem with the draft; or the key is taken, which is said the same way
+            whether or not the actor may see the project that has it (a free key is suggested).
     """
-    if problems := validate_draft(draft):
-        raise InvalidInput(" ".join(problems.values()))
+    _raise_problems(validate_draft(draft))
     taken = session.scalars(
         select(Project.id).where(Project.workspace_id == actor.workspace_id, Project.key == draft.key)
     ).first()
     if taken is not None:
-        raise InvalidInput(f"The key `{draft.key}` is already taken; choose another.")
+        # Never "taken by …", and never different for a private project: keys of private projects
+        # are not revealed to people who may not see them.
+        suggestion = free_key(session, actor.workspace_id, draft.key)
+        raise InvalidInput(
+            f"The key `{draft.key}` is not available; `{suggestion}` is free, or choose another."
+        )
+    _raise_problems(draft_people_problems(session, actor, draft, None))
+    person_for(session, actor)
+    if actor.slack_id != draft.lead_slack_id and actor.slack_id not in draft.member_slack_ids:
+        # A project its creator cannot see would vanish for them (a private one, at once).
+        draft = replace(draft, member_slack_ids=(*draft.member_slack_ids, actor.slack_id))
     project = Project(
         workspace_id=actor.workspace_id,
         key=draft.key,
@@ -293,20 +392,48 @@ def create_project(session: Session, actor: Actor, draft: ProjectDraft, now: dat
     return project
 
 
-def edit_project(session: Session, actor: Actor, key: str, draft: ProjectDraft, now: datetime) -> Project:
-    """Apply an edit modal's draft to the project `key` (lead or admin only)."""
-    if problems := validate_draft(draft):
-        raise InvalidInput(" ".join(problems.values()))
+def _snapshot(project: Project) -> tuple[object, ...]:
+    members = sorted((m.person_id, m.role.value, m.position) for m in project.memberships)
+    return (
+        project.name,
+        project.description,
+        project.status,
+        project.channel_id,
+        project.private,
+        project.lead_id,
+        tuple(members),
+    )
+
+
+def edit_project(
+    session: Session, actor: Actor, key: str, draft: ProjectDraft, now: datetime
+) -> tuple[Project, bool]:
+    """Apply an edit modal's draft to the project `key` (lead or admin only).
+
+    Returns:
+        The project, and whether anything changed (a form saved as it was writes no audit entry).
+
+    Raises:
+        NotFound: No such project the actor may see.
+        Forbidden: The actor is neither its lead nor an admin.
+        InvalidInput: A problem with the draft (`validate_draft`, `draft_people_problems`).
+    """
+    _raise_problems(validate_draft(draft))
     project = session.scalars(
         select(Project).where(Project.workspace_id == actor.workspace_id, Project.key == key)
     ).first()
     if project is None or not can_see(project, actor):
         raise NotFound(f"No project `{key}`.")
     require_editor(project, actor, "edit it")
+    _raise_problems(draft_people_problems(session, actor, draft, project))
     before = {"name": project.name, "status": project.status.value, "private": project.private}
+    snapshot = _snapshot(project)
     _apply_draft(session, actor, project, draft)
+    session.flush()
+    if _snapshot(project) == snapshot:
+        return project, False
     record_audit(session, actor, "edit", "project", project.id, now, key=key, before=before)
-    return project
+    return project, True
 
 
 def project_for_edit(session: Session, actor: Actor, query: str) -> Project:
@@ -330,24 +457,6 @@ def join_project(session: Session, actor: Actor, query: str, now: datetime) -> t
     return project, True
 
 
-def leave_project(session: Session, actor: Actor, query: str, now: datetime) -> tuple[Project, bool]:
-    """Leave a project; the lead must hand over first. Returns (project, whether anything changed)."""
-    project = find_project(session, actor, query)
-    role = role_of(project, actor)
-    if role is None:
-        return project, False
-    if role == Role.LEAD or project.lead_id == actor.person_id:
-        raise Forbidden(
-            f"You lead *{project.key}*: make someone else lead (`/project edit {project.key}`) "
-            "before leaving."
-        )
-    for membership in list(project.memberships):
-        if membership.person_id == actor.person_id:
-            project.memberships.remove(membership)
-    record_audit(session, actor, "leave", "project", project.id, now, key=project.key)
-    return project, True
-
-
 def parse_status(text: str) -> ProjectStatus:
     """Parse a status word ("on track", "at-risk", "blocked", "done").
 
@@ -366,10 +475,15 @@ def parse_status(text: str) -> ProjectStatus:
 def set_project_status(
     session: Session, actor: Actor, query: str, status: ProjectStatus, now: datetime
 ) -> tuple[Project, ProjectStatus]:
-    """Change a project's status (lead or admin); returns the project and its previous status."""
+    """Change a project's status (lead or admin); returns the project and its previous status.
+
+    Setting the status it already has changes nothing (no audit entry): the caller compares the two.
+    """
     project = find_project(session, actor, query)
     require_editor(project, actor, "change its status")
     previous = project.status
+    if previous == status:
+        return project, previous
     project.status = status
     record_audit(
         session,

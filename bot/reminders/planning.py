@@ -40,15 +40,23 @@ def person_zone(person: Person | None, workspace_zone: str) -> str:
 
 
 def milestone_facts(milestone: Milestone, workspace_zone: str) -> MilestoneFacts:
-    """What planning needs from a milestone, its owner, its project's lead and channel."""
+    """What planning needs from a milestone, its owner, its project's lead and channel.
+
+    An owner who may not see the project (a private one they are not on: imported so, say) is
+    treated as no owner: nobody is reminded about a project they cannot see, and its escalations
+    still reach the lead.
+    """
     project = milestone.project
+    owner_id = milestone.owner_id
+    if owner_id is not None and project.private and all(m.person_id != owner_id for m in project.memberships):
+        owner_id = None
     return MilestoneFacts(
         milestone_id=milestone.id,
         project_id=project.id,
         due_at=milestone.due_at,
         due_zone=milestone.due_timezone,
         is_open=milestone.status == MilestoneStatus.OPEN and project.status != ProjectStatus.DONE,
-        owner_id=milestone.owner_id,
+        owner_id=owner_id,
         owner_zone=person_zone(milestone.owner, workspace_zone),
         lead_id=project.lead_id,
         lead_zone=person_zone(project.lead, workspace_zone),

@@ -130,6 +130,14 @@ class Reply:
         return {"text": truncate_escaped(self.text, MAX_FALLBACK_TEXT), "blocks": cap_blocks(self.blocks)}
 
 
+@dataclass(frozen=True)
+class DirectMessage:
+    """A message to one person's DM with the app (someone told about a change another person made)."""
+
+    user_id: str
+    reply: Reply
+
+
 def cap_blocks(blocks: list[Block], limit: int = MAX_BLOCKS) -> list[Block]:
     """Keep a message within Slack's block limit, saying how much was left out."""
     if len(blocks) <= limit:
@@ -290,13 +298,13 @@ def build_project_status_reply(
     if report.overdue:
         blocks.append(section(f"*Overdue* ({len(report.overdue)})"))
         blocks += milestone_blocks(report.overdue[:15], zone, now, done_button_for=viewer)
-    blocks.append(
-        section(
-            f"*Open blockers* ({len(report.open_blockers)})"
-            if report.open_blockers
-            else "*Open blockers*: none."
-        )
-    )
+    if report.open_blockers:
+        blockers = f"*Open blockers* ({len(report.open_blockers)})"
+    elif p.status == ProjectStatus.BLOCKED:
+        blockers = "*Open blockers*: none recorded, though the status is blocked."
+    else:
+        blockers = "*Open blockers*: none."
+    blocks.append(section(blockers))
     blocks += [section(_blocker_text(b)) for b in report.open_blockers[:10]]
     blocks.append(zone_note(zone))
     text = (
@@ -325,8 +333,28 @@ def _blocker_text(line: BlockerLine) -> str:
     )
 
 
-def build_blockers_reply(lines: Sequence[BlockerLine], scope: str) -> Reply:
-    """`/blocker list` and `/project blockers`."""
+def build_blockers_reply(
+    lines: Sequence[BlockerLine], scope: str, *, blocked_hint: str | None = None
+) -> Reply:
+    """`/blocker list` and `/project blockers`.
+
+    Args:
+        lines: The open blockers.
+        scope: "on KEY", "in your visible projects"…
+        blocked_hint: For one project whose status is blocked: what to do about a blocked project
+            without recorded blockers (mrkdwn, escaped); said instead of celebrating "no blockers".
+    """
+    if not lines and blocked_hint is not None:
+        message = f"No blockers are recorded {scope}, but its status is blocked."
+        return Reply(
+            text=message,
+            blocks=[
+                section(
+                    f":red_circle: No blockers are recorded {escape(scope)}, but its status is *blocked*."
+                )
+            ]
+            + [context(blocked_hint)],
+        )
     if not lines:
         return Reply(
             text=f"No open blockers {scope}.", blocks=[section(f":tada: No open blockers {escape(scope)}.")]
@@ -375,3 +403,44 @@ def build_confirm_move_reply(
             ),
         ],
     )
+
+
+def _milestone_refs(lines: Sequence[MilestoneLine], zone: ZoneInfo, now: datetime) -> str:
+    return "\n".join(
+        f"• `{line.ref}` *{truncate_escaped(line.title, 200)}* — {when(line.due_at, zone, now)}"
+        for line in lines[:20]
+    ) + (f"\n…and {len(lines) - 20} more" if len(lines) > 20 else "")
+
+
+def build_handover_reply(
+    *,
+    intro: str,
+    pending: Sequence[MilestoneLine],
+    zone: ZoneInfo,
+    now: datetime,
+    hand_to: PersonRef | None,
+    confirm_label: str,
+    confirm_value: str | None,
+    usage: str,
+) -> Reply:
+    """Ask for a new owner before someone leaves (or is removed from) a project they own milestones on.
+
+    Args:
+        intro: The question's first sentence (mrkdwn, escaped).
+        pending: The open milestones that need a new owner.
+        zone: The asker's zone.
+        now: The current instant.
+        hand_to: The suggested new owner (the lead), or None when there is none to suggest.
+        confirm_label: The label of the button that hands everything to `hand_to` and goes ahead.
+        confirm_value: Its value (the command to re-run, JSON); None for no button.
+        usage: How to name someone else instead (escaped).
+    """
+    blocks: list[Block] = [section(f"{intro}\n{_milestone_refs(pending, zone, now)}")]
+    elements = []
+    if hand_to is not None and confirm_value is not None and len(confirm_value) <= MAX_BUTTON_VALUE:
+        elements.append(button(confirm_label, ids.HANDOVER_ACTION, confirm_value, style="primary"))
+    elements.append(button("Cancel", ids.CANCEL_ACTION, "handover"))
+    blocks.append(actions(elements, block_id=ids.HANDOVER_BLOCK))
+    blocks.append(context(usage))
+    refs = ", ".join(line.ref for line in pending[:20])
+    return Reply(text=f"{len(pending)} open milestones need a new owner first: {refs}", blocks=blocks)

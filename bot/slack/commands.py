@@ -7,13 +7,11 @@ function and lets "did you mean" buttons re-run a command with the chosen projec
 
 from __future__ import annotations
 
-import json
 import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -26,7 +24,7 @@ from bot.access import (
     require_milestone_editor,
     visible_projects,
 )
-from bot.domain.dates import DateParseError, ParsedDue, format_local
+from bot.domain.dates import DateParseError, format_local
 from bot.errors import InvalidInput, NotFound, UserFacingError
 from bot.models import ProjectStatus
 from bot.projects.blockers import add_blocker, list_blockers, resolve_blocker
@@ -38,25 +36,41 @@ from bot.projects.milestones import (
     move_milestone,
     overdue,
     read_move_due,
+    same_due,
 )
+from bot.projects.ownership import Departure, assign_milestone, leave_project, remove_member
 from bot.projects.project import (
     STATUS_LABELS,
     affected_users,
     find_project,
     join_project,
-    leave_project,
     list_projects,
     parse_status,
     project_for_edit,
     project_status,
     set_project_status,
 )
-from bot.projects.reports import member_lines, milestone_line, project_line, upcoming_milestones
+from bot.projects.reports import (
+    MilestoneLine,
+    member_lines,
+    milestone_line,
+    project_line,
+    upcoming_milestones,
+)
 from bot.reminders.admin import change_policy, parse_policy_words, set_waiting_digest, show_policy
 from bot.settings import Settings
 from bot.slack import blocks as kit
+from bot.slack.handover import (
+    assignment_messages,
+    assignment_reply,
+    departure_messages,
+    departure_reply,
+    split_new_owner,
+    split_person_and_project,
+)
 from bot.slack.help import build_help_reply
 from bot.slack.modals import build_milestone_modal, build_project_modal
+from bot.slack.move_button import encode_move_button, read_move_button
 from bot.slack.reminder_blocks import build_policy_reply
 
 
@@ -79,6 +93,8 @@ class CommandOutcome:
     modal: dict[str, Any] | None = None
     refresh_homes: frozenset[str] = field(default_factory=frozenset)
     is_error: bool = False
+    # People told about a change someone else made (a milestone handed to them, a member who left).
+    messages: tuple[kit.DirectMessage, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -157,6 +173,9 @@ def execute_command(
         return CommandOutcome(reply=kit.build_error_reply(error.message), is_error=True)
 
 
+STALE_BUTTON = "That button is out of date; run the command again."
+
+
 def execute_confirmed_move(
     session_factory: sessionmaker[Session],
     settings: Settings,
@@ -166,38 +185,51 @@ def execute_confirmed_move(
 ) -> CommandOutcome:
     """Apply a move the user confirmed with the button that `/milestone move … next friday` offered.
 
-    The button carries the instant that was echoed, so the move means what the user saw.
+    The button carries the instant that was echoed, so the move means what the user saw. A button
+    whose value Liaison could not have written is refused as out of date; one pressed again after its
+    move was made changes nothing and says so.
     """
-    try:
-        data = json.loads(payload)
-        instant = datetime.fromisoformat(data["instant"])
-        zone = ZoneInfo(data["zone"])
-        ref = str(data["ref"])
-    except (ValueError, KeyError, TypeError, ZoneInfoNotFoundError):
-        return CommandOutcome(
-            reply=kit.build_error_reply("That button is out of date; run the command again."), is_error=True
-        )
-    due = ParsedDue(
-        instant=instant, zone=zone.key, local=instant.astimezone(zone), relative=False, time_given=True
-    )
+    read = read_move_button(payload, now)
+    if read is None:
+        return CommandOutcome(reply=kit.build_error_reply(STALE_BUTTON), is_error=True)
+    ref, due = read
     try:
         with session_factory.begin() as session:
             actor = act_as(session, settings, Requester(user_id=request.user_id, team_id=request.team_id))
+            milestone = find_milestone(session, actor, ref)
+            require_milestone_editor(milestone, actor, "move it")
+            local_text = format_local(due.instant, actor.zone)
+            if same_due(milestone, due):
+                return _already_due(milestone_line(milestone, now), local_text)
             moved, previous = move_milestone(
                 session, actor, ref, due, now, reminders=settings.reminder_policy
             )
-            line = milestone_line(moved, now)
-            local_text = format_local(due.instant, actor.zone)
-            message = (
-                f":spiral_calendar_pad: Moved `{line.ref}` *{kit.escape(line.title)}* to *{local_text}* "
-                f"(was {format_local(previous, actor.zone)})."
-            )
-            return CommandOutcome(
-                reply=kit.Reply(text=f"Moved {line.ref} to {local_text}", blocks=[kit.section(message)]),
-                refresh_homes=frozenset(affected_users(moved.project)),
+            return _moved(
+                milestone_line(moved, now), local_text, previous, actor, affected_users(moved.project)
             )
     except UserFacingError as error:
         return CommandOutcome(reply=kit.build_error_reply(error.message), is_error=True)
+
+
+def _moved(
+    line: MilestoneLine, local_text: str, previous: datetime, actor: Actor, affected: set[str]
+) -> CommandOutcome:
+    message = (
+        f":spiral_calendar_pad: Moved `{line.ref}` *{kit.escape(line.title)}* to *{local_text}* "
+        f"(was {format_local(previous, actor.zone)})."
+    )
+    return CommandOutcome(
+        reply=kit.Reply(text=f"Moved {line.ref} to {local_text}", blocks=[kit.section(message)]),
+        refresh_homes=frozenset(affected),
+    )
+
+
+def _already_due(line: MilestoneLine, local_text: str) -> CommandOutcome:
+    """A move to the date a milestone has already: nothing changed, nothing to republish."""
+    message = f"`{line.ref}` *{kit.escape(line.title)}* is already due *{local_text}*; nothing changed."
+    return CommandOutcome(
+        reply=kit.Reply(text=f"{line.ref} is already due {local_text}", blocks=[kit.section(message)])
+    )
 
 
 def _retry_template(text: str, query: str) -> str:
@@ -247,11 +279,20 @@ def _project_blockers(call: _Call) -> CommandOutcome:
     project = find_project(
         call.session, call.actor, _require(call.args, f"{call.request.command} blockers PROJECT")
     )
-    return CommandOutcome(
-        reply=kit.build_blockers_reply(
-            list_blockers(call.session, call.actor, project.key), f"on {project.key}"
+    return _blockers_of(call, project.key, project.status)
+
+
+def _blockers_of(call: _Call, key: str, status: ProjectStatus) -> CommandOutcome:
+    """The open blockers of one project; a blocked project without any says so, and what to do."""
+    lines = list_blockers(call.session, call.actor, key)
+    hint = None
+    if status == ProjectStatus.BLOCKED:
+        names = call.settings.commands
+        hint = (
+            f"Record what blocks it with `{names.blocker} add {key} …`, or set its status with "
+            f"`{names.project} set-status {key} on_track`."
         )
-    )
+    return CommandOutcome(reply=kit.build_blockers_reply(lines, f"on {key}", blocked_hint=hint))
 
 
 def _project_create(call: _Call) -> CommandOutcome:
@@ -269,16 +310,49 @@ def _project_join(call: _Call) -> CommandOutcome:
     project, changed = join_project(
         call.session, call.actor, _require(call.args, f"{call.request.command} join PROJECT"), call.now
     )
-    template = "You joined *{name}* (`{key}`)." if changed else "You are already on *{name}* (`{key}`)."
-    return _notice(template, frozenset({call.actor.slack_id}), name=project.name, key=project.key)
+    if not changed:
+        return _notice(
+            "You are already on *{name}* (`{key}`).", frozenset(), name=project.name, key=project.key
+        )
+    return _notice(
+        "You joined *{name}* (`{key}`).", frozenset({call.actor.slack_id}), name=project.name, key=project.key
+    )
 
 
 def _project_leave(call: _Call) -> CommandOutcome:
-    project, changed = leave_project(
-        call.session, call.actor, _require(call.args, f"{call.request.command} leave PROJECT"), call.now
+    usage = f"{call.request.command} leave PROJECT [--to @someone]"
+    query, to = split_new_owner(_require(call.args, usage))
+    if not query:
+        raise InvalidInput(f"Usage: `{usage}`")
+    departure = leave_project(
+        call.session, call.actor, query, call.now, to=to, reminders=call.settings.reminder_policy
     )
-    template = "You left *{name}* (`{key}`)." if changed else "You were not on *{name}* (`{key}`)."
-    return _notice(template, frozenset({call.actor.slack_id}), name=project.name, key=project.key)
+    return _departure_outcome(call, departure, removing=False)
+
+
+def _project_remove(call: _Call) -> CommandOutcome:
+    usage = f"{call.request.command} remove @person PROJECT [--to @someone]"
+    rest, to = split_new_owner(_require(call.args, usage))
+    person, query = split_person_and_project(rest, usage)
+    departure = remove_member(
+        call.session, call.actor, person, query, call.now, to=to, reminders=call.settings.reminder_policy
+    )
+    return _departure_outcome(call, departure, removing=True)
+
+
+def _departure_outcome(call: _Call, departure: Departure, *, removing: bool) -> CommandOutcome:
+    reply = departure_reply(
+        departure,
+        actor_id=call.actor.slack_id,
+        command=call.request.command,
+        removing=removing,
+        zone=call.actor.zone,
+        now=call.now,
+    )
+    messages = departure_messages(
+        departure, removing=removing, fallback_zone=call.settings.zone, now=call.now
+    )
+    return CommandOutcome(reply=reply, refresh_homes=departure.affected, messages=messages)
 
 
 def _project_set_status(call: _Call) -> CommandOutcome:
@@ -300,6 +374,14 @@ def _project_set_status(call: _Call) -> CommandOutcome:
         parse_status(words[-1])  # raises with the list of valid statuses
         raise InvalidInput(f"Usage: `{usage}`")
     project, previous = set_project_status(call.session, call.actor, query, status, call.now)
+    if previous == status:
+        return _notice(
+            "*{name}* (`{key}`) is already {status}; nothing changed.",
+            frozenset(),
+            name=project.name,
+            key=project.key,
+            status=STATUS_LABELS[status],
+        )
     return _notice(
         "*{name}* (`{key}`) is now {status} (was {previous}).",
         frozenset(affected_users(project)),
@@ -327,6 +409,7 @@ _PROJECT: dict[str, Subcommand] = {
     "edit": _project_edit,
     "join": _project_join,
     "leave": _project_leave,
+    "remove": _project_remove,
     "set-status": _project_set_status,
 }
 
@@ -411,7 +494,7 @@ def _milestone_done(call: _Call) -> CommandOutcome:
     message = f":white_check_mark: {verb}: `{line.ref}` *{kit.escape(line.title)}*."
     return CommandOutcome(
         reply=kit.Reply(text=f"{verb}: {line.ref} {line.title}", blocks=[kit.section(message)]),
-        refresh_homes=frozenset(affected_users(milestone.project)),
+        refresh_homes=frozenset(affected_users(milestone.project)) if changed else frozenset(),
     )
 
 
@@ -435,23 +518,34 @@ def _milestone_move(call: _Call) -> CommandOutcome:
         # phrase, so "tomorrow" keeps the meaning it had when it was typed. A date in the past (a typo
         # of the year, mostly) would make the milestone overdue at once: asked first too.
         require_milestone_editor(milestone, call.actor, "move it")
-        payload = json.dumps({"ref": ref.lower(), "instant": due.instant.isoformat(), "zone": due.zone})
+        payload = encode_move_button(ref.lower(), due)
         return CommandOutcome(
             reply=kit.build_confirm_move_reply(
                 milestone_line(milestone, call.now), local_text, payload, in_the_past=in_the_past
             )
         )
+    require_milestone_editor(milestone, call.actor, "move it")
+    if same_due(milestone, due):
+        return _already_due(milestone_line(milestone, call.now), local_text)
     moved, previous = move_milestone(
         call.session, call.actor, ref, due, call.now, reminders=call.settings.reminder_policy
     )
-    line = milestone_line(moved, call.now)
-    message = (
-        f":spiral_calendar_pad: Moved `{line.ref}` *{kit.escape(line.title)}* to *{local_text}* "
-        f"(was {format_local(previous, call.actor.zone)})."
+    return _moved(
+        milestone_line(moved, call.now), local_text, previous, call.actor, affected_users(moved.project)
     )
+
+
+def _milestone_assign(call: _Call) -> CommandOutcome:
+    usage = f"{call.request.command} assign ID @person"
+    ref, _, person = _require(call.args, usage).partition(" ")
+    if not person.strip():
+        raise InvalidInput(f"Usage: `{usage}`")
+    assignment = assign_milestone(
+        call.session, call.actor, ref, person, call.now, reminders=call.settings.reminder_policy
+    )
+    messages = assignment_messages(assignment, fallback_zone=call.settings.zone, now=call.now)
     return CommandOutcome(
-        reply=kit.Reply(text=f"Moved {line.ref} to {local_text}", blocks=[kit.section(message)]),
-        refresh_homes=frozenset(affected_users(moved.project)),
+        reply=assignment_reply(assignment), refresh_homes=assignment.affected, messages=messages
     )
 
 
@@ -494,6 +588,7 @@ _MILESTONE: dict[str, Subcommand] = {
     "add": _milestone_add,
     "done": _milestone_done,
     "move": _milestone_move,
+    "assign": _milestone_assign,
     "remind": _milestone_remind,
 }
 
@@ -535,6 +630,9 @@ def _blocker_add(call: _Call) -> CommandOutcome:
 
 
 def _blocker_list(call: _Call) -> CommandOutcome:
+    if call.args:
+        project = find_project(call.session, call.actor, call.args)
+        return _blockers_of(call, project.key, project.status)
     lines = list_blockers(call.session, call.actor, call.args or None)
     scope = f"on {call.args}" if call.args else "in your visible projects"
     if call.args and lines:
@@ -549,7 +647,7 @@ def _blocker_resolve(call: _Call) -> CommandOutcome:
     message = f":white_check_mark: {verb}: `{ref.lower()}` {kit.escape(blocker.text)}"
     return CommandOutcome(
         reply=kit.Reply(text=f"{verb} {ref}", blocks=[kit.section(message)]),
-        refresh_homes=frozenset(affected_users(blocker.project)),
+        refresh_homes=frozenset(affected_users(blocker.project)) if changed else frozenset(),
     )
 
 

@@ -5,8 +5,12 @@ from __future__ import annotations
 # Buttons
 PICK_PROJECT_ACTION = "pick_project"  # "did you mean" choices (":N" appended); value = JSON {command, text}
 MILESTONE_DONE_ACTION = "milestone_done"  # value = milestone ref
-CONFIRM_MOVE_ACTION = "confirm_move"  # value = JSON {"ref", "due", "zone"}
+CONFIRM_MOVE_ACTION = "confirm_move"  # value = JSON {"ref", "instant", "zone"}
 CANCEL_ACTION = "cancel"
+# "Hand them to <lead> and leave/remove": value = JSON {command, text}, the `/project leave|remove … --to`
+# command it re-runs as the clicker.
+HANDOVER_ACTION = "handover"
+HANDOVER_BLOCK = "handover_actions"
 OPEN_PROJECT_ACTION = "open_project"  # value = project key
 HOME_REFRESH_ACTION = "home_refresh"
 # Reminder messages: value = JSON {"d": delivery id, "m": milestone ref}. Action ids must differ within

@@ -70,7 +70,7 @@ def _modal(title: str, callback_id: str, blocks: list[Block], metadata: dict[str
 
 
 def build_project_modal(project: Project | None) -> Block:
-    """The create (project is None) or edit modal for a project."""
+    """The create (project is None) or edit modal for a project (whoever creates one is on it)."""
     status_options = [option(label, status.value) for status, label in STATUS_OPTION_TEXT.items()]
     blocks: list[Block] = []
     if project is None:
@@ -121,13 +121,21 @@ def build_project_modal(project: Project | None) -> Block:
     lead: dict[str, Any] = {"type": "users_select"}
     if project is not None and project.lead is not None:
         lead["initial_user"] = project.lead.slack_id
-    blocks.append(input_block(ids.LEAD_INPUT, "Lead", lead))
+    lead_hint = (
+        "Someone else you name as lead is told by a DM. People must have used Liaison before."
+        if project is None
+        else "A new lead is told by a DM. People must have used Liaison before."
+    )
+    blocks.append(input_block(ids.LEAD_INPUT, "Lead", lead, hint=lead_hint))
     members: dict[str, Any] = {"type": "multi_users_select"}
     if project is not None:
         members["initial_users"] = [m.person.slack_id for m in project.memberships if m.role == Role.MEMBER][
             :100
         ]
-    blocks.append(input_block(ids.MEMBERS_INPUT, "Members", members, optional=True))
+    members_hint = (
+        "You are a member of the project you create, whoever leads it." if project is None else None
+    )
+    blocks.append(input_block(ids.MEMBERS_INPUT, "Members", members, optional=True, hint=members_hint))
     metadata = {"mode": "create"} if project is None else {"mode": "edit", "key": project.key}
     return _modal(
         "New project" if project is None else "Edit project",

@@ -14,12 +14,19 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.access import Requester, act_as
+from bot.access import Requester, act_as, can_see, require_editor
 from bot.domain.dates import DateParseError, format_local, parse_due
 from bot.errors import Forbidden, InvalidInput, NotFound, UserFacingError
 from bot.models import Project
 from bot.projects.milestones import add_milestone
-from bot.projects.project import affected_users, create_project, edit_project, find_project, validate_draft
+from bot.projects.project import (
+    affected_users,
+    create_project,
+    draft_people_problems,
+    edit_project,
+    find_project,
+    validate_draft,
+)
 from bot.settings import Settings
 from bot.slack import blocks as kit
 from bot.slack import ids
@@ -32,6 +39,7 @@ _DRAFT_FIELD_TO_BLOCK = {
     "description": ids.DESCRIPTION_INPUT,
     "channel": ids.CHANNEL_INPUT,
     "lead": ids.LEAD_INPUT,
+    "members": ids.MEMBERS_INPUT,
 }
 
 
@@ -42,6 +50,8 @@ class SubmissionResult:
     errors: dict[str, str] = field(default_factory=dict)
     notice: kit.Reply | None = None
     refresh_homes: frozenset[str] = field(default_factory=frozenset)
+    # Others told about the change (a lead named by someone else).
+    messages: tuple[kit.DirectMessage, ...] = ()
 
 
 def _cleaned(metadata: dict[str, Any]) -> dict[str, Any]:
@@ -83,15 +93,24 @@ def submit_project(
                 draft = parse_project_submission(values, metadata, existing)
             except InvalidInput as error:
                 return SubmissionResult(errors={ids.STATUS_INPUT: error.message})
-            if problems := validate_draft(draft):
+            if editing:
+                # Permission first: the people checks below name members and their milestones.
+                if existing is None or not can_see(existing, actor):
+                    raise NotFound(f"No project `{kit.truncate(draft.key, 40)}`.")
+                require_editor(existing, actor, "edit it")
+            problems = validate_draft(draft) or draft_people_problems(session, actor, draft, existing)
+            if problems:
                 return SubmissionResult(
                     errors={_DRAFT_FIELD_TO_BLOCK.get(k, first_block): v for k, v in problems.items()}
                 )
+            previous_lead = existing.lead.slack_id if existing is not None and existing.lead else None
             if editing:
-                project = edit_project(session, actor, draft.key, draft, now)
-                template = "Saved *{name}* (`{key}`)."
+                project, changed = edit_project(session, actor, draft.key, draft, now)
+                template = (
+                    "Saved *{name}* (`{key}`)." if changed else "Nothing changed in *{name}* (`{key}`)."
+                )
             else:
-                project = create_project(session, actor, draft, now)
+                project, changed = create_project(session, actor, draft, now), True
                 template = (
                     "Created *{name}* (`{key}`). Add milestones with `"
                     + settings.commands.milestone
@@ -101,9 +120,28 @@ def submit_project(
                 text=template.format(name=project.name, key=project.key),
                 blocks=[kit.section(template.format(name=kit.escape(project.name), key=project.key))],
             )
-            return SubmissionResult(notice=notice, refresh_homes=frozenset(affected_users(project)))
+            messages: tuple[kit.DirectMessage, ...] = ()
+            lead = project.lead
+            if lead is not None and lead.slack_id not in (actor.slack_id, previous_lead):
+                messages = (_lead_named(actor.slack_id, lead.slack_id, project.name, project.key, settings),)
+            return SubmissionResult(
+                notice=notice,
+                refresh_homes=frozenset(affected_users(project)) if changed else frozenset(),
+                messages=messages,
+            )
     except UserFacingError as error:
         return SubmissionResult(errors={first_block: error.message})
+
+
+def _lead_named(by: str, lead: str, name: str, key: str, settings: Settings) -> kit.DirectMessage:
+    """The DM that tells someone another person made them a project's lead."""
+    command = settings.commands.project
+    message = (
+        f":wave: <@{by}> made you the lead of *{kit.escape(name)}* (`{key}`). See it with "
+        f"`{command} status {key}`; if that is a mistake, change the lead with `{command} edit {key}`."
+    )
+    text = f"You are now the lead of {name} ({key}), named by someone else."
+    return kit.DirectMessage(lead, kit.Reply(text=text, blocks=[kit.section(message)]))
 
 
 def submit_milestone(

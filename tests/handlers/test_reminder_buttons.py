@@ -3,6 +3,7 @@ the fake Slack Web API, on reminders the real tick posted."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -107,6 +108,27 @@ def test_forged_user_is_denied_and_nothing_changes(
         assert "Only the lead of *bidshade*" in exchange.reply["text"]
     assert milestone(session_factory, "bidshade", 2).status == MilestoneStatus.OPEN
     assert deliveries(session_factory, kind=DeliveryKind.SNOOZE) == []
+
+
+def test_a_forged_ref_in_a_reminder_button_is_quoted_escaped(
+    slack: SlackDriver, reminder: dict[str, Any]
+) -> None:
+    # Found by the interaction fuzz: the denial quotes the ref the button carried.
+    button = next(b for b in buttons_of(reminder["blocks"]) if b["action_id"] == ids.REMINDER_MOVE_ACTION)
+    forged = {**json.loads(button["value"]), "m": "pcm <!channel> <!date^1800000000^{date}|x>"}
+    for action in (ids.REMINDER_MOVE_ACTION, ids.REMINDER_DONE_ACTION):
+        exchange = slack.send(
+            slack.payloads.block_action(
+                user_id=BANERJEE,
+                action_id=action,
+                value=json.dumps(forged),
+                block_id=ids.REMINDER_ACTIONS_BLOCK,
+                channel_id=reminder["channel"],
+                message_ts=reminder["ts"],
+            )
+        )
+        text = exchange.reply["text"]
+        assert "<!" not in text and "&lt;!channel&gt;" in text, text
 
 
 def test_admin_may_press_done(

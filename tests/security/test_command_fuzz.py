@@ -87,8 +87,19 @@ WORDS += ["at", "09:00", "quiet", "20:00-08:00", "digest", "mon", "help", "?", "
 DATES = ["tomorrow", "friday", "next friday 5pm", "in 3 days", "2026-12-04", "2026-12-04 17:00"]
 DATES += ["2026-03-29 02:30", "2026-02-30", "yesterday", "9999-12-31", "0000-01-01", "2026-11-20T25:00"]
 VERBS = {
-    "/project": ["list", "status", "members", "blockers", "create", "edit", "join", "leave", "set-status"],
-    "/milestone": ["list", "next", "overdue", "add", "done", "move", "remind"],
+    "/project": [
+        "list",
+        "status",
+        "members",
+        "blockers",
+        "create",
+        "edit",
+        "join",
+        "leave",
+        "remove",
+        "set-status",
+    ],
+    "/milestone": ["list", "next", "overdue", "add", "done", "move", "assign", "remind"],
     "/blocker": ["add", "list", "resolve"],
     "/liaison": ["help", ""],
     "/ask": ["what", "who", "when", "is", "show", "list", "which", "how"],
