@@ -68,6 +68,12 @@ COMMANDS: tuple[SlashCommand, ...] = (
                 "take someone off a project (lead or admin); their open milestones need a new owner",
             ),
             ("{cmd} set-status KEY at_risk", "on_track, at_risk, blocked or done (lead or admin)"),
+            (
+                "{cmd} subscribe KEY [C0123ABCD] [status,blockers,milestones,members]",
+                "post the project's changes in a channel, this one unless named (lead or admin; "
+                "its own channel gets them all by default; a private project's go nowhere else)",
+            ),
+            ("{cmd} unsubscribe KEY [C0123ABCD]", "stop posting them there (in its own channel: mute it)"),
         ),
     ),
     SlashCommand(
@@ -103,8 +109,19 @@ COMMANDS: tuple[SlashCommand, ...] = (
             ("{cmd} resolve pcm-b1", "resolve (whoever raised it, the lead or an admin)"),
         ),
     ),
-    # The help command itself has no rows: `/liaison help` lists the others.
-    SlashCommand(key="help", default_name="/liaison", description="What Liaison can do", usage_hint="help"),
+    # `/liaison help` (or anything else) lists every command; its one subcommand is the personal opt-out.
+    SlashCommand(
+        key="help",
+        default_name="/liaison",
+        description="What Liaison can do",
+        usage_hint="help",
+        help=(
+            (
+                "{cmd} notifications off",
+                "no DMs when someone else moves a milestone of yours or adds one for you (`on` again)",
+            ),
+        ),
+    ),
     SlashCommand(
         key="ask",
         default_name="/ask",

@@ -145,6 +145,12 @@ class Person(Base):
     )
     # Intro requests a week this person accepts being asked; NULL: the workspace default (settings).
     weekly_request_cap: Mapped[int | None] = mapped_column(Integer)
+    # Migration 0008 (hence last). The person's last day (students and interns leave); the day after,
+    # in the workspace's zone, their open milestones go to each project's lead and their memberships
+    # end (bot/projects/end_dates.py). NULL: no end date.
+    until: Mapped[date | None] = mapped_column(Date)
+    # The end date whose handover notice went to the leads (sent once per person and end date).
+    handover_notice_until: Mapped[date | None] = mapped_column(Date)
 
     publications: Mapped[list[Publication]] = relationship(
         back_populates="person", cascade="all, delete-orphan", order_by="Publication.position"
@@ -393,6 +399,93 @@ class ReminderDelivery(Base):
     ambiguous_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Sent means found in the conversation's history: an unanswered attempt had posted it after all.
     found_in_history: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+
+class FeedSubscription(Base):
+    """A channel that gets a project's change feed (bot/feed, docs/feed.md), and which kinds of changes.
+
+    A project's own channel gets every kind without a row; a row for it changes the kinds, and an empty
+    `kinds` mutes it (`/project unsubscribe` there). Other channels need a row (public projects only).
+    """
+
+    __tablename__ = "feed_subscription"
+    __table_args__ = (UniqueConstraint("project_id", "channel_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"), index=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("project.id", ondelete="CASCADE"))
+    channel_id: Mapped[str] = mapped_column(String(32))
+    # Comma-separated `bot.feed.kinds.FeedKind` values; "" means muted.
+    kinds: Mapped[str] = mapped_column(String(80))
+    updated_by: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class FeedOptOut(Base):
+    """Someone who turned personal change notifications off (`/liaison notifications off`)."""
+
+    __tablename__ = "feed_opt_out"
+
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), primary_key=True)
+    since: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class FeedIntake(Base):
+    """An audit entry the change feed has turned into feed items (or found nothing to post about).
+
+    Inserted with ON CONFLICT DO NOTHING by whichever process takes the entry first, in the transaction
+    that writes its items, so each entry is taken once however many processes run the feed job.
+    """
+
+    __tablename__ = "feed_intake"
+
+    audit_entry_id: Mapped[int] = mapped_column(
+        ForeignKey("audit_entry.id", ondelete="CASCADE"), primary_key=True
+    )
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class FeedItem(Base):
+    """The feed's delivery ledger: one row per (audit entry, target), claimed and settled like a reminder.
+
+    A target is a channel (`channel_id`) or a person's DM (`recipient_id`). The items of one target (and
+    project, for a channel) claimed together go out as one post, whose message metadata carries every
+    item's `key`, so a post whose answer was lost is looked up rather than posted twice.
+    """
+
+    __tablename__ = "feed_item"
+    __table_args__ = (
+        Index("ix_feed_item_status_not_before", "status", "not_before"),
+        Index("ix_feed_item_project_id_channel_id", "project_id", "channel_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"), index=True)
+    key: Mapped[str] = mapped_column(String(120), unique=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("project.id", ondelete="CASCADE"))
+    audit_entry_id: Mapped[int] = mapped_column(ForeignKey("audit_entry.id", ondelete="CASCADE"), index=True)
+    # "channel" or "dm".
+    target: Mapped[str] = mapped_column(String(16))
+    channel_id: Mapped[str | None] = mapped_column(String(32))
+    recipient_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    # When the change was made (the audit entry's time).
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    not_before: Mapped[datetime] = mapped_column(UTCDateTime())
+    status: Mapped[DeliveryStatus] = mapped_column(_enum(DeliveryStatus, "delivery_status"))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    uncertain: Mapped[bool] = mapped_column(Boolean, default=False)
+    claim_token: Mapped[str | None] = mapped_column(String(36))
+    claimed_by: Mapped[str | None] = mapped_column(String(80))
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    first_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    ambiguous_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    slack_channel: Mapped[str | None] = mapped_column(String(32))
+    slack_ts: Mapped[str | None] = mapped_column(String(32))
+    found_in_history: Mapped[bool] = mapped_column(Boolean, default=False)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class ProfileVector(Base):

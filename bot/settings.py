@@ -107,6 +107,10 @@ class Settings:
     # How long after a reminder post went unanswered (timeout, dropped connection) Slack may still carry
     # it out: it is posted again only if a history lookup this late does not find it.
     reminder_landing_seconds: float = 60
+    # The change feed (bot/feed, docs/feed.md): seconds between feed ticks, and how long after a post to a
+    # channel about a project further changes of that project wait, to go out together as one post.
+    feed_seconds: int = 5
+    feed_batch_seconds: int = 60
     # Bounds on every database wait of a serving process (docs/deployment.md, "A stalled database").
     database_statement_timeout_seconds: int = 30
     database_pool_timeout_seconds: int = 10
@@ -123,6 +127,8 @@ class Settings:
     uninstall_purges_data: bool = False
     expert_suggestions: int = 5
     expert_weekly_request_cap: int = 3
+    # Days before a person's end date (`until`) when the leads of their projects are told.
+    handover_notice_days: int = 14
     # Process layout and HTTP serving (docs/deployment.md).
     process_role: ProcessRole = ProcessRole.ALL
     embeddings_enabled: bool = True
@@ -275,6 +281,8 @@ class Settings:
             reminder_retry_hours=_int_setting(get, "LIAISON_REMINDER_RETRY_HOURS", 24, 1, 24 * 14),
             reminder_lease_seconds=_int_setting(get, "LIAISON_REMINDER_LEASE_SECONDS", 60, 10, 3600),
             reminder_landing_seconds=_int_setting(get, "LIAISON_REMINDER_LANDING_SECONDS", 60, 1, 3600),
+            feed_seconds=_int_setting(get, "LIAISON_FEED_SECONDS", 5, 1, 3600),
+            feed_batch_seconds=_int_setting(get, "LIAISON_FEED_BATCH_SECONDS", 60, 0, 3600),
             database_statement_timeout_seconds=_int_setting(
                 get, "LIAISON_DB_STATEMENT_TIMEOUT_SECONDS", 30, 1, 3600
             ),
@@ -288,6 +296,7 @@ class Settings:
             uninstall_purges_data=_uninstall_data(get("LIAISON_UNINSTALL_DATA")),
             expert_suggestions=_int_setting(get, "LIAISON_EXPERT_SUGGESTIONS", 5, 1, 10),
             expert_weekly_request_cap=_int_setting(get, "LIAISON_EXPERT_WEEKLY_REQUEST_CAP", 3, 0, 100),
+            handover_notice_days=_int_setting(get, "LIAISON_HANDOVER_NOTICE_DAYS", 14, 1, 180),
             process_role=role,
             embeddings_enabled=_bool_setting(get, "LIAISON_EMBEDDINGS", True),
             # 1 KiB is less than any real Slack request; 16 MiB is far more than any (modal states

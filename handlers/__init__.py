@@ -5,7 +5,7 @@ from __future__ import annotations
 from slack_bolt import App
 
 from bot.settings import Settings
-from handlers import actions, commands, events, experts, profiles, reminders, shortcuts, views
+from handlers import actions, commands, events, experts, lead_view, profiles, reminders, shortcuts, views
 
 
 def register_all(app: App, settings: Settings) -> None:
@@ -18,3 +18,4 @@ def register_all(app: App, settings: Settings) -> None:
     reminders.register(app, settings)
     profiles.register(app, settings)
     experts.register(app, settings)
+    lead_view.register(app, settings)

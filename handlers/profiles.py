@@ -15,12 +15,19 @@ from slack_sdk import WebClient
 
 from bot.access import Requester
 from bot.errors import InvalidInput, UserFacingError
-from bot.experts.profile_edits import EditResult, ProfileEditError, save_own_profile
+from bot.experts.profile_edits import EditResult, ProfileEditError, save_end_date, save_own_profile
 from bot.experts.profiles import NotInDirectory, ProfileView, show_profile
 from bot.services import Services
 from bot.settings import Settings
 from bot.slack.blocks import Reply, build_error_reply
-from bot.slack.ids import PROFILE_EDIT_ACTION, PROFILE_MODAL, PROFILE_TITLE_INPUT
+from bot.slack.ids import (
+    PROFILE_EDIT_ACTION,
+    PROFILE_MODAL,
+    PROFILE_TITLE_INPUT,
+    PROFILE_UNTIL_ACTION,
+    PROFILE_UNTIL_MODAL,
+    UNTIL_INPUT,
+)
 from bot.slack.private_replies import Responder, responder
 from bot.slack.profile_blocks import (
     build_not_in_directory_reply,
@@ -28,10 +35,13 @@ from bot.slack.profile_blocks import (
     build_profile_modal,
     build_profile_reply,
     build_profile_saved_reply,
+    build_until_modal,
+    build_until_saved_reply,
     field_errors,
     opened_by,
     parse_profile_submission,
     parse_profile_text,
+    parse_until_submission,
 )
 from bot.slack.requesters import requester_of
 
@@ -40,6 +50,8 @@ def register(app: App, settings: Settings) -> None:
     """Register the profiles listeners."""
     app.action(PROFILE_EDIT_ACTION)(handle_profile_edit_action)
     app.view(PROFILE_MODAL)(handle_profile_submission)
+    app.action(PROFILE_UNTIL_ACTION)(handle_profile_until_action)
+    app.view(PROFILE_UNTIL_MODAL)(handle_profile_until_submission)
 
 
 def handle_profile_command(
@@ -85,6 +97,46 @@ def handle_profile_submission(
     ack()
     reply = build_profile_saved_reply(outcome, services.settings.commands.profile)
     client.chat_postMessage(channel=requester.user_id, **reply.as_kwargs())
+
+
+def handle_profile_until_action(
+    ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, services: Services
+) -> None:
+    """ "Set last day…" on someone's profile (admins): open the form for their last day."""
+    ack()
+    say = responder(body, respond, client)
+    shown = _show(services, requester_of(body), str(body["actions"][0].get("value") or ""))
+    if isinstance(shown, Reply):
+        say(response_type="ephemeral", replace_original=False, **shown.as_kwargs())
+    elif not (shown.own or shown.admin_view):
+        denial = build_error_reply("Only the person themself or an admin can set someone's last day.")
+        say(response_type="ephemeral", replace_original=False, **denial.as_kwargs())
+    elif body.get("trigger_id"):
+        client.views_open(trigger_id=body["trigger_id"], view=build_until_modal(shown))
+
+
+def handle_profile_until_submission(
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, services: Services
+) -> None:
+    """ "Set last day" form submitted: re-check who may, save, close, confirm by DM (and tell the person)."""
+    parsed = parse_until_submission(view)
+    if parsed is None:
+        ack(response_action="errors", errors={UNTIL_INPUT: "This form is out of date; open it again."})
+        return
+    requester = requester_of(body)
+    try:
+        change = save_end_date(
+            services.session_factory, services.settings, requester, parsed[0], parsed[1], services.clock.now()
+        )
+    except UserFacingError as error:
+        ack(response_action="errors", errors={UNTIL_INPUT: error.message})
+        return
+    ack()
+    reply = build_until_saved_reply(change)
+    client.chat_postMessage(channel=requester.user_id, **reply.as_kwargs())
+    if change.changed and change.slack_id != requester.user_id:
+        told = build_until_saved_reply(change, by=requester.user_id)
+        client.chat_postMessage(channel=change.slack_id, **told.as_kwargs())
 
 
 # -- helpers ---------------------------------------------------------------------------------------

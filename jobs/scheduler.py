@@ -11,6 +11,8 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from bot.clock import SystemClock
 from bot.services import Services
 from jobs.expert_index import refresh_expert_indexes
+from jobs.feed import send_feed
+from jobs.handover import register_handover_job
 from jobs.housekeeping import purge_processed_requests
 from jobs.reminders import plan_reminders, refresh_time_zones, send_due_reminders
 
@@ -19,6 +21,7 @@ REMINDER_TICK_JOB_ID = "milestone-reminders"
 REMINDER_PLANNING_JOB_ID = "reminder-planning"
 TIME_ZONE_JOB_ID = "time-zone-refresh"
 EXPERT_INDEX_JOB_ID = "expert-index-refresh"
+FEED_JOB_ID = "change-feed"
 REMINDER_PLANNING_MINUTES = 10
 EXPERT_INDEX_REFRESH_SECONDS = 60
 
@@ -88,6 +91,20 @@ def build_scheduler(services: Services) -> BackgroundScheduler:
         coalesce=True,
         max_instances=1,
         misfire_grace_time=EXPERT_INDEX_REFRESH_SECONDS,
+        kwargs={"services": services},
+    )
+    register_handover_job(scheduler, services)  # people's last days: notices, then the handover
+    # The change feed (docs/feed.md): like the reminder tick, it catches up whatever is due when it runs.
+    feed_tick = services.settings.feed_seconds
+    scheduler.add_job(
+        send_feed,
+        "interval",
+        seconds=feed_tick,
+        id=FEED_JOB_ID,
+        replace_existing=True,
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=max(60, 4 * feed_tick),
         kwargs={"services": services},
     )
     return scheduler

@@ -26,6 +26,7 @@ FEATURES = (
     "bot.questions",
     "bot.experts",
     "bot.workspace_file",
+    "bot.feed",
     "bot.domain",
 )
 SLACK_LIBRARIES = ("slack_bolt", "slack_sdk")

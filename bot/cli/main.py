@@ -1,4 +1,4 @@
-"""The `liaison` command line: serve, doctor, demo, say, import, export, db upgrade, manifest.
+"""The `liaison` command line: serve, doctor, demo, say, import, export, report, db upgrade, manifest.
 
 `.env` is read here and only here (`load_dotenv(override=False)`: real environment variables win).
 """
@@ -23,6 +23,7 @@ from dotenv import find_dotenv, load_dotenv
 
 from bot.cli.experts import experts
 from bot.cli.index import index_group
+from bot.cli.report import report_command
 from bot.serving.process_exit import exit_now, exit_now_if_torch_was_imported
 from bot.settings import Settings, SettingsError
 
@@ -527,3 +528,5 @@ def run(argv: list[str] | None = None) -> Any:
 main.add_command(experts)
 # `liaison index rebuild|status`: the stored profile vectors behind expert suggestions.
 main.add_command(index_group)
+# `liaison report [--csv]`: every project's health, one row each.
+main.add_command(report_command)

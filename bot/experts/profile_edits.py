@@ -3,7 +3,11 @@
 An edit always acts on the actor's own person record, is validated as a whole (nothing is saved when
 any field is wrong; problems come back keyed by field), writes an audit entry and bumps the
 workspace's profiles version in the same transaction when — and only when — something changed, so
-other processes reload the expert index (vectors are re-embedded lazily there, not here).
+other processes reload the expert index (vectors are re-embedded lazily there, not here); a change of
+the last day alone (`until`) is audited but leaves the index be.
+
+The last day (`until`) is also set by an admin for someone else (`set_end_date`, the "Set last day"
+form on their profile); see bot/projects/end_dates.py for what it sets off.
 
 Publications are edited as one text, one title per line: blank lines are ignored and a leading bullet
 (`•`, `-`, `*`) is dropped. A title that was already listed keeps its abstract (titles are compared
@@ -13,15 +17,17 @@ ignoring case and runs of spaces), wherever it moves in the list; a new title ha
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import String
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.access import Actor, Requester, act_as
-from bot.errors import InvalidInput
+from bot.domain.dates import DateParseError, parse_due
+from bot.errors import Forbidden, InvalidInput
 from bot.experts.profile_version import bump_profiles_version
-from bot.experts.profiles import ProfileView, own_person, profile_view
+from bot.experts.profiles import ProfileView, find_person, own_person, profile_view
 from bot.models import MAX_WEEKLY_REQUEST_CAP, ExpertVisibility, Person, Publication, Sector
 from bot.projects.project import record_audit
 from bot.settings import Settings
@@ -51,6 +57,7 @@ FIELDS = (
     "publications",
     "visibility",
     "weekly_request_cap",
+    "until",
 )
 _BULLETS = ("•", "-", "*", "–", "—")
 
@@ -80,6 +87,7 @@ class ProfileEdit:
         publications: One title per line, or None to keep them (too long for Slack to edit).
         visibility: "listed" or "hidden", or None to keep it.
         weekly_request_cap: A whole number 0-100, "" for the workspace default, or None to keep it.
+        until: The last day (`2026-12-18`, `dec 18`, `in 3 weeks`…), "" for none, or None to keep it.
     """
 
     title: str | None = None
@@ -90,6 +98,7 @@ class ProfileEdit:
     publications: str | None = None
     visibility: str | None = None
     weekly_request_cap: str | None = None
+    until: str | None = None
 
 
 @dataclass(frozen=True)
@@ -122,7 +131,7 @@ def edit_own_profile(session: Session, actor: Actor, edit: ProfileEdit, now: dat
         ProfileEditError: Some field is invalid; nothing was changed.
     """
     person = own_person(session, actor)
-    wanted, errors = _validate(edit, person)
+    wanted, errors = _validate(edit, person, now, actor.zone)
     if errors:
         raise ProfileEditError(errors)
     changed = _apply(person, wanted)
@@ -142,7 +151,8 @@ def edit_own_profile(session: Session, actor: Actor, edit: ProfileEdit, now: dat
             changed=list(changed),
             **before_after,
         )
-        bump_profiles_version(session, actor.workspace_id)
+        if set(changed) - {"until"}:  # the last day is not matched against: no index reload
+            bump_profiles_version(session, actor.workspace_id)
         session.flush()
     return EditResult(changed=changed, profile=profile_view(person, actor))
 
@@ -180,12 +190,110 @@ def save_own_profile(
         return edit_own_profile(session, act_as(session, settings, requester), edit, now)
 
 
+# -- the last day ----------------------------------------------------------------------------------
+
+
+def read_until(text: str, current: date | None, *, now: datetime, zone: ZoneInfo) -> date | None:
+    """Read a last day as typed in a form: any date `/milestone move` accepts, or empty for none.
+
+    The day is taken in `zone` (a time, if written, is ignored). A day in the past is refused, unless
+    it is the one already stored (a form saved unchanged).
+
+    Args:
+        text: What was typed (`2026-12-18`, `dec 18`, `in 3 weeks`, …), or "" to clear it.
+        current: The stored last day.
+        now: The current instant.
+        zone: The typist's zone.
+
+    Raises:
+        InvalidInput: Not a date, or one in the past; the message can be shown as is.
+    """
+    typed = " ".join(text.split())
+    if not typed:
+        return None
+    if current is not None and typed == current.isoformat():
+        return current
+    try:
+        day = parse_due(typed, now=now, zone=zone).local.date()
+    except DateParseError as error:
+        raise InvalidInput(str(error)) from None
+    if day < now.astimezone(zone).date() and day != current:
+        raise InvalidInput(f"{day.isoformat()} is in the past; a last day is today or later.")
+    return day
+
+
+@dataclass(frozen=True)
+class EndDateChange:
+    """Someone's last day, set by an admin or themselves (`changed` is False when it was already so)."""
+
+    slack_id: str
+    name: str
+    until: date | None
+    previous: date | None
+    changed: bool
+
+
+def set_end_date(session: Session, actor: Actor, person_text: str, text: str, now: datetime) -> EndDateChange:
+    """Set (or clear, with "") a person's last day: they or an admin may. Audited when it changes.
+
+    Args:
+        session: The request's session; the caller commits.
+        actor: Who sets it.
+        person_text: Whose: a Slack id or a name.
+        text: The day as typed, or "" for none.
+        now: When (UTC), for the audit entry and to read relative dates.
+
+    Raises:
+        NotFound: Nobody (or several people) fit `person_text`.
+        Forbidden: The actor is neither that person nor an admin.
+        InvalidInput: Not a date, or one in the past.
+    """
+    person = find_person(session, actor, person_text)
+    if person.id != actor.person_id and not actor.is_admin:
+        raise Forbidden("Only the person themself or an admin can set someone's last day.")
+    until = read_until(text, person.until, now=now, zone=actor.zone)
+    previous = person.until
+    changed = until != previous
+    if changed:
+        person.until = until
+        record_audit(
+            session,
+            actor,
+            "set_until",
+            "person",
+            person.id,
+            now,
+            person=person.slack_id,
+            before=previous,
+            after=until,
+        )
+        session.flush()
+    return EndDateChange(person.slack_id, person.name, until, previous, changed)
+
+
+def save_end_date(
+    session_factory: sessionmaker[Session],
+    settings: Settings,
+    requester: Requester,
+    person: str,
+    text: str,
+    now: datetime,
+) -> EndDateChange:
+    """`set_end_date` in a transaction of its own, as the requester (the admin's "Set last day" form).
+
+    Raises:
+        UserFacingError: As `set_end_date`, or no workspace for the requester's team.
+    """
+    with session_factory.begin() as session:
+        return set_end_date(session, act_as(session, settings, requester), person, text, now)
+
+
 # -- internals -------------------------------------------------------------------------------------
 
 
 # Fields whose old and new values go into the audit entry; the long texts are only named there.
 _SHORT_FIELDS = frozenset(
-    {"title", "discipline", "organisation", "sector", "visibility", "weekly_request_cap"}
+    {"title", "discipline", "organisation", "sector", "visibility", "weekly_request_cap", "until"}
 )
 
 
@@ -199,6 +307,7 @@ class _Wanted:
     publications: tuple[tuple[str, str | None], ...]  # (title, abstract), in order
     visibility: ExpertVisibility
     weekly_request_cap: int | None
+    until: date | None
     before: dict[str, object]
     after: dict[str, object]
 
@@ -232,7 +341,9 @@ def parse_publication_titles(text: str) -> list[str]:
     return titles
 
 
-def _validate(edit: ProfileEdit, person: Person) -> tuple[_Wanted, dict[str, str]]:
+def _validate(
+    edit: ProfileEdit, person: Person, now: datetime, zone: ZoneInfo
+) -> tuple[_Wanted, dict[str, str]]:
     errors: dict[str, str] = {}
     title = _short_text(edit.title, person.title, MAX_TITLE, "title", errors, "title")
     discipline = _short_text(
@@ -284,6 +395,13 @@ def _validate(edit: ProfileEdit, person: Person) -> tuple[_Wanted, dict[str, str
         else:
             cap = int(raw)
 
+    until = person.until
+    if edit.until is not None:
+        try:
+            until = read_until(edit.until, person.until, now=now, zone=zone)
+        except InvalidInput as error:
+            errors["until"] = error.message
+
     before: dict[str, object] = {
         "title": person.title,
         "discipline": person.discipline,
@@ -293,6 +411,7 @@ def _validate(edit: ProfileEdit, person: Person) -> tuple[_Wanted, dict[str, str
         "publications": tuple((p.title, p.abstract) for p in person.publications),
         "visibility": person.expert_visibility,
         "weekly_request_cap": person.weekly_request_cap,
+        "until": person.until,
     }
     after: dict[str, object] = {
         "title": title,
@@ -303,6 +422,7 @@ def _validate(edit: ProfileEdit, person: Person) -> tuple[_Wanted, dict[str, str
         "publications": publications,
         "visibility": visibility,
         "weekly_request_cap": cap,
+        "until": until,
     }
     wanted = _Wanted(
         title=title,
@@ -313,6 +433,7 @@ def _validate(edit: ProfileEdit, person: Person) -> tuple[_Wanted, dict[str, str
         publications=publications,
         visibility=visibility,
         weekly_request_cap=cap,
+        until=until,
         before=before,
         after=after,
     )
@@ -352,6 +473,7 @@ def _apply(person: Person, wanted: _Wanted) -> tuple[str, ...]:
     person.expertise = wanted.expertise
     person.expert_visibility = wanted.visibility
     person.weekly_request_cap = wanted.weekly_request_cap
+    person.until = wanted.until
     if "publications" in changed:
         # Rows keep their positions (updated in place, extras removed, new ones appended), as the
         # import does: the (person, position) key is never held by two rows during the flush.

@@ -4,12 +4,14 @@ Who sees what: everyone sees a person's name, title, discipline, organisation an
 expertise text and the publications are shown to others only when the person is LISTED; a HIDDEN
 profile's texts are shown to nobody but its owner — admins included, because "hidden" promises that
 nobody else reads them (an admin still has the database and `liaison export`). The visibility and
-the weekly request cap are shown only to the owner. Edits are `bot.experts.profile_edits`.
+the weekly request cap are shown only to the owner; the last day (`until`), if any, to everyone. Edits
+are `bot.experts.profile_edits`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
@@ -56,6 +58,10 @@ class ProfileView:
     expertise: str | None = None
     publications: tuple[PublicationLine, ...] = ()
     weekly_request_cap: int | None = None
+    # Their last day (students, interns), shown to everyone: colleagues plan around it.
+    until: date | None = None
+    # The viewer is an admin looking at someone else's profile: they may set its last day.
+    admin_view: bool = False
 
 
 def own_profile(session: Session, actor: Actor) -> ProfileView:
@@ -166,4 +172,6 @@ def profile_view(person: Person, actor: Actor) -> ProfileView:
             else ()
         ),
         weekly_request_cap=person.weekly_request_cap if own else None,
+        until=person.until,
+        admin_view=actor.is_admin and not own,
     )

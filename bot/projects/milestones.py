@@ -178,6 +178,7 @@ def add_milestone(
         number=number,
         title=title,
         due=due.instant.isoformat(),
+        owner=owner.slack_id if owner is not None else None,
     )
     # Reminders are planned in the same transaction, so a milestone never exists without them.
     replan_milestone(session, milestone, now, defaults=reminders)

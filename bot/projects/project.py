@@ -427,12 +427,27 @@ def edit_project(
     require_editor(project, actor, "edit it")
     _raise_problems(draft_people_problems(session, actor, draft, project))
     before = {"name": project.name, "status": project.status.value, "private": project.private}
+    members_before = {m.person.slack_id for m in project.memberships}
     snapshot = _snapshot(project)
     _apply_draft(session, actor, project, draft)
     session.flush()
     if _snapshot(project) == snapshot:
         return project, False
-    record_audit(session, actor, "edit", "project", project.id, now, key=key, before=before)
+    members_after = {m.person.slack_id for m in project.memberships}
+    after = {"name": project.name, "status": project.status.value, "private": project.private}
+    record_audit(
+        session,
+        actor,
+        "edit",
+        "project",
+        project.id,
+        now,
+        key=key,
+        before=before,
+        after=after,
+        added=sorted(members_after - members_before),
+        removed=sorted(members_before - members_after),
+    )
     return project, True
 
 

@@ -13,11 +13,11 @@ cost several times more than the query itself; the issue's "leaner commands" mea
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Integer, Row, Select, and_, bindparam, func, select
+from sqlalchemy import Integer, Row, Select, and_, bindparam, case, func, select
 from sqlalchemy.orm import Session
 
 from bot.access import (
@@ -47,6 +47,7 @@ class MemberLine:
     role: Role
     discipline: str | None
     organisation: str | None
+    until: date | None = None  # their last day, if they leave (students, interns)
 
 
 @dataclass(frozen=True)
@@ -165,7 +166,11 @@ def member_lines(project: Project) -> tuple[MemberLine, ...]:
     ordered = sorted(project.memberships, key=lambda m: (m.role != Role.LEAD, m.position, m.person.name))
     return tuple(
         MemberLine(
-            PersonRef(m.person.slack_id, m.person.name), m.role, m.person.discipline, m.person.organisation
+            PersonRef(m.person.slack_id, m.person.name),
+            m.role,
+            m.person.discipline,
+            m.person.organisation,
+            m.person.until,
         )
         for m in ordered
     )
@@ -207,7 +212,8 @@ def status_report(session: Session, actor: Actor, project_id: int, now: datetime
         project=line,
         description=project.description,
         members=tuple(
-            MemberLine(PersonRef(m.slack_id, m.name), m.role, m.discipline, m.organisation) for m in ordered
+            MemberLine(PersonRef(m.slack_id, m.name), m.role, m.discipline, m.organisation, m.until)
+            for m in ordered
         ),
         next_milestones=tuple(m for m in milestones if not m.overdue)[:3],
         overdue=tuple(m for m in milestones if m.overdue),
@@ -361,6 +367,7 @@ def _members_statement() -> _Statement:
             Person.name,
             Person.discipline,
             Person.organisation,
+            Person.until,
         )
         .join(Person, Membership.person_id == Person.id)
         .where(Membership.project_id == _project_id())
@@ -452,3 +459,117 @@ def _upcoming_statement(visibility: Visibility) -> _Statement:
         )
         .order_by(Milestone.due_at, Milestone.id)
     )
+
+
+# -- the alliance overview (App Home for admins, `liaison report`) ---------------------------------
+
+
+@dataclass(frozen=True)
+class ProjectSummary:
+    """One project's health in a line: what the admins' overview and `liaison report` show.
+
+    Attributes:
+        next_due: The next open milestone that is not overdue, if any.
+        members: Members and the lead (viewers not counted).
+    """
+
+    key: str
+    name: str
+    status: ProjectStatus
+    private: bool
+    lead: PersonRef | None
+    members: int
+    open_milestones: int
+    overdue: int
+    next_due: MilestoneLine | None
+    open_blockers: int
+
+
+def project_summaries(session: Session, workspace_id: int, now: datetime) -> list[ProjectSummary]:
+    """Every project of a workspace, private ones included (for admins and the CLI), by key.
+
+    Five queries whatever the number of projects: the projects with their leads, then member,
+    milestone and blocker counts, then each project's next milestone.
+
+    Args:
+        session: Any session; only reads.
+        workspace_id: The workspace.
+        now: What "overdue" and "next" are measured from.
+    """
+    projects = session.execute(
+        select(
+            Project.id,
+            Project.key,
+            Project.name,
+            Project.status,
+            Project.private,
+            Person.slack_id,
+            Person.name,
+        )
+        .outerjoin(Person, Project.lead_id == Person.id)
+        .where(Project.workspace_id == workspace_id)
+        .order_by(Project.key)
+    ).all()
+    in_workspace = select(Project.id).where(Project.workspace_id == workspace_id)
+    members = {
+        project_id: int(count)
+        for project_id, count in session.execute(
+            select(Membership.project_id, func.count())
+            .where(Membership.project_id.in_(in_workspace), Membership.role != Role.VIEWER)
+            .group_by(Membership.project_id)
+        )
+    }
+    open_milestone = and_(Milestone.project_id.in_(in_workspace), Milestone.status == MilestoneStatus.OPEN)
+    late = func.sum(case((Milestone.due_at < now, 1), else_=0))
+    milestones = {
+        row[0]: (int(row[1]), int(row[2] or 0))
+        for row in session.execute(
+            select(Milestone.project_id, func.count(), late)
+            .where(open_milestone)
+            .group_by(Milestone.project_id)
+        )
+    }
+    blockers = {
+        project_id: int(count)
+        for project_id, count in session.execute(
+            select(Blocker.project_id, func.count())
+            .where(Blocker.project_id.in_(in_workspace), Blocker.resolved_at.is_(None))
+            .group_by(Blocker.project_id)
+        )
+    }
+    first = (
+        select(Milestone.project_id, func.min(Milestone.due_at).label("due_at"))
+        .where(open_milestone, Milestone.due_at >= now)
+        .group_by(Milestone.project_id)
+        .subquery()
+    )
+    # Milestones due at the same instant: the lowest number, as the project's list orders them.
+    upcoming = session.execute(
+        select(Milestone.project_id, *_milestone_columns())
+        .join(first, and_(Milestone.project_id == first.c.project_id, Milestone.due_at == first.c.due_at))
+        .outerjoin(Person, Milestone.owner_id == Person.id)
+        .where(Milestone.status == MilestoneStatus.OPEN)
+        .order_by(Milestone.project_id, Milestone.number)
+    )
+    next_rows: dict[int, Row[Any]] = {}
+    for row in upcoming:
+        next_rows.setdefault(row.project_id, row)
+    summaries = []
+    for project_id, key, name, status, private, lead_slack_id, lead_name in projects:
+        counts = milestones.get(project_id, (0, 0))
+        following = next_rows.get(project_id)
+        summaries.append(
+            ProjectSummary(
+                key=key,
+                name=name,
+                status=status,
+                private=private,
+                lead=_ref(lead_slack_id, lead_name),
+                members=members.get(project_id, 0),
+                open_milestones=counts[0],
+                overdue=counts[1],
+                next_due=_milestone_line(key, name, following, now) if following is not None else None,
+                open_blockers=blockers.get(project_id, 0),
+            )
+        )
+    return summaries

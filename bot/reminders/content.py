@@ -13,7 +13,7 @@ import enum
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import desc, func, select
@@ -168,6 +168,7 @@ class _Who:
     slack_id: str
     name: str
     timezone: str | None
+    until: date | None = None  # their last day (`Person.until`)
 
     @property
     def ref(self) -> PersonRef:
@@ -266,6 +267,8 @@ def _load(session: Session, claims: Sequence[Claim]) -> _Loaded:
                 lead.slack_id,
                 lead.name,
                 lead.timezone,
+                owner.until,
+                lead.until,
             )
             .join(Project, Milestone.project_id == Project.id)
             .outerjoin(owner, Milestone.owner_id == owner.id)
@@ -286,8 +289,8 @@ def _load(session: Session, claims: Sequence[Claim]) -> _Loaded:
                 project_name=r[9],
                 channel_id=r[10],
                 project_done=r[11] == ProjectStatus.DONE,
-                owner=_Who(r[12], r[13], r[14], r[15]) if r[12] is not None else None,
-                lead=_Who(r[16], r[17], r[18], r[19]) if r[16] is not None else None,
+                owner=_Who(r[12], r[13], r[14], r[15], r[20]) if r[12] is not None else None,
+                lead=_Who(r[16], r[17], r[18], r[19], r[21]) if r[16] is not None else None,
             )
     person_ids = {c.recipient_id for c in claims if c.recipient_id is not None}
     if person_ids:
@@ -344,6 +347,8 @@ def _compose_one(session: Session, claim: Claim, loaded: _Loaded, now: datetime)
         person = loaded.people.get(claim.recipient_id or -1)
         if person is None or person.waiting_digest_opt_out:
             return Composed(claim, cancel_reason="opted out")
+        if _left(person.until, workspace, now):
+            return Composed(claim, cancel_reason="past their last day")
         digest = waiting_digest(session, person, workspace, now)
         if not digest.items:
             return Composed(claim, cancel_reason="nothing waiting")
@@ -367,12 +372,17 @@ def _milestone_reminder(claim: Claim, loaded: _Loaded, workspace: Workspace, now
         reader = milestone.owner
     elif claim.kind == DeliveryKind.SNOOZE:
         person = loaded.people.get(claim.recipient_id or -1)
-        reader = _Who(person.id, person.slack_id, person.name, person.timezone) if person else None
+        reader = (
+            _Who(person.id, person.slack_id, person.name, person.timezone, person.until) if person else None
+        )
     elif claim.kind == DeliveryKind.ESCALATE_LEAD:
         owner_id = milestone.owner.id if milestone.owner else None
         reader = milestone.lead if milestone.lead and milestone.lead.id != owner_id else None
     else:
         reader = None
+    if reader is not None and _left(reader.until, workspace, now):
+        # Nobody is reminded after their last day; the handover job gives their milestones to the lead.
+        return Composed(claim, cancel_reason="past their last day")
     target = reader.slack_id if reader is not None else None
     if claim.kind == DeliveryKind.ESCALATE_CHANNEL:
         target = milestone.channel_id
@@ -398,6 +408,11 @@ def _milestone_reminder(claim: Claim, loaded: _Loaded, workspace: Workspace, now
 @functools.cache
 def _zone(name: str) -> ZoneInfo:
     return ZoneInfo(name)
+
+
+def _left(until: date | None, workspace: Workspace, now: datetime) -> bool:
+    """Whether someone whose last day is `until` has left by `now`, on the workspace's calendar."""
+    return until is not None and now.astimezone(_zone(workspace.timezone)).date() > until
 
 
 def load_reminder(
@@ -511,7 +526,7 @@ def _failure(
 ) -> Composed:
     lead = loaded.people.get(claim.recipient_id or -1)
     notice = failure_notice(session, claim.occurrence, lead, workspace, now)
-    if lead is None or notice is None:
+    if lead is None or notice is None or _left(lead.until, workspace, now):
         return Composed(claim, cancel_reason="nothing to report")
     return Composed(claim, lead.slack_id, workspace.slack_team_id, notice)
 

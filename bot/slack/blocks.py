@@ -16,6 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.domain.dates import format_local, format_relative
+from bot.domain.dates.vocabulary import day_label
 from bot.domain.matching import Candidate
 from bot.models import MilestoneStatus, ProjectStatus, Role
 from bot.projects.reports import (
@@ -267,7 +268,10 @@ def build_project_list_reply(lines: Sequence[ProjectLine], *, mine: bool, comman
 
 def _member_text(member: MemberLine) -> str:
     role = "lead · " if member.role == Role.LEAD else ("viewer · " if member.role == Role.VIEWER else "")
-    details = " · ".join(escape(x) for x in (member.discipline, member.organisation) if x)
+    parts = [escape(x) for x in (member.discipline, member.organisation) if x]
+    if member.until is not None:
+        parts.append(f":wave: last day {day_label(member.until)}")
+    details = " · ".join(parts)
     return f"{mention(member.person)} — {role}{details}" if details or role else mention(member.person)
 
 

@@ -60,6 +60,7 @@ from bot.projects.reports import (
 from bot.reminders.admin import change_policy, parse_policy_words, set_waiting_digest, show_policy
 from bot.settings import Settings
 from bot.slack import blocks as kit
+from bot.slack.feed_commands import run_feed_command
 from bot.slack.handover import (
     assignment_messages,
     assignment_reply,
@@ -108,6 +109,7 @@ class _Call:
 
 
 Subcommand = Callable[[_Call], CommandOutcome]
+_HELP_WORDS = ("", "help", "-h", "--help", "?")
 
 
 def run_command(
@@ -132,13 +134,16 @@ def run_command(
         names.project: _PROJECT,
         names.milestone: _MILESTONE,
         names.blocker: _BLOCKER,
+        names.help: {"notifications": _feed_command},
     }
     verb, _, args = request.text.strip().partition(" ")
     verb = verb.lower()
-    subcommands = table.get(request.command)
-    if subcommands is None or verb in ("", "help", "-h", "--help", "?"):
-        return CommandOutcome(reply=build_help_reply(names, focus=request.command))
+    subcommands = table.get(request.command, {})
     handler = subcommands.get(verb)
+    if handler is None and (not subcommands or verb in _HELP_WORDS or request.command == names.help):
+        # `/liaison` with anything but its own subcommand shows the help of every command.
+        focus = None if request.command == names.help else request.command
+        return CommandOutcome(reply=build_help_reply(names, focus=focus))
     if handler is None:
         usage = ", ".join(f"`{v}`" for v in subcommands)
         raise InvalidInput(
@@ -400,6 +405,22 @@ def _notice(template: str, refresh: frozenset[str], **parts: str) -> CommandOutc
     )
 
 
+def _feed_command(call: _Call) -> CommandOutcome:
+    """`/project subscribe|unsubscribe …`, `/liaison notifications on|off` (bot.slack.feed_commands)."""
+    verb = call.request.text.strip().partition(" ")[0].lower()
+    request = call.request
+    reply = run_feed_command(
+        call.session,
+        call.actor,
+        call.now,
+        verb=verb,
+        command=request.command,
+        channel_id=request.channel_id,
+        args=call.args,
+    )
+    return CommandOutcome(reply=reply)
+
+
 _PROJECT: dict[str, Subcommand] = {
     "list": _project_list,
     "status": _project_status,
@@ -411,6 +432,8 @@ _PROJECT: dict[str, Subcommand] = {
     "leave": _project_leave,
     "remove": _project_remove,
     "set-status": _project_set_status,
+    "subscribe": _feed_command,
+    "unsubscribe": _feed_command,
 }
 
 

@@ -41,12 +41,14 @@ def publish_homes(client: WebClient, services: Services, team_id: str | None, us
                     admins=services.settings.admins,
                     fallback_zone=services.settings.default_timezone,
                 )
+                settings = services.settings
                 view = build_home_view(
-                    home_report(session, actor, now),
+                    home_report(session, actor, now, notice_days=settings.handover_notice_days),
                     actor.zone,
                     now,
                     user_id,
-                    services.settings.commands.project,
+                    settings.commands.project,
+                    settings.commands.milestone,
                 )
             client.views_publish(user_id=user_id, view=view)
             published += 1

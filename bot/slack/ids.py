@@ -19,11 +19,17 @@ REMINDER_DONE_ACTION = "reminder_done"
 REMINDER_SNOOZE_ACTION_PREFIX = "reminder_snooze_"  # + bot.domain.reminders.SnoozeOption value
 REMINDER_MOVE_ACTION = "reminder_move"
 REMINDER_ACTIONS_BLOCK = "reminder_actions"
+# The lead view of the App Home (bot/slack/home.py) and the handover notice before someone's last day.
+HOME_MOVE_ACTION = "home_move"  # "Move date…" on a milestone: value = milestone ref; opens HOME_MOVE_MODAL
+BLOCKER_RESOLVE_ACTION = "blocker_resolve"  # "Resolve": value = blocker ref (`pcm-b1`)
+# "Hand them to me": value = JSON {"person": leaver's Slack id, "project": key}; the clicker takes over.
+TAKE_OVER_ACTION = "take_over"
 
 # Modals
 PROJECT_MODAL = "project_modal"  # private_metadata = JSON {"mode": "create"|"edit", "key"}
 MILESTONE_MODAL = "milestone_modal"  # private_metadata = JSON {"project": key or ""}
 REMINDER_MOVE_MODAL = "reminder_move_modal"  # private_metadata = JSON {"d", "m", "c", "ts"}
+HOME_MOVE_MODAL = "home_move_modal"  # private_metadata = JSON {"ref"}
 
 # Input blocks (block_id == action_id, so state.values[b][b])
 KEY_INPUT = "key"
@@ -66,3 +72,7 @@ EXPERTISE_INPUT = "expertise"
 PUBLICATIONS_INPUT = "publications"
 VISIBILITY_INPUT = "visibility"
 CAP_INPUT = "weekly_request_cap"
+UNTIL_INPUT = "until"  # the last day, in the profile form and in the admin's "Set last day" form
+# An admin's "Set last day…" on someone's profile: value = their Slack id (re-checked on submission).
+PROFILE_UNTIL_ACTION = "profile_until"
+PROFILE_UNTIL_MODAL = "profile_until_modal"  # private_metadata = JSON {"person": Slack id}

@@ -209,6 +209,7 @@ class SlackNotifier:
         key: str,
         keys: Sequence[str] = (),
         team_id: str | None = None,
+        event_type: str = REMINDER_EVENT_TYPE,
     ) -> PostedMessage:
         """Post a reminder message, tagged with its delivery key(s) in message metadata.
 
@@ -219,6 +220,7 @@ class SlackNotifier:
             keys: Every delivery key a combined message settles (`bot.reminders.combining`), each of
                 which `find_reminder` finds it by.
             team_id: The Slack team, to pick its client.
+            event_type: The metadata's event type (the change feed tags its posts with its own).
 
         Returns:
             Where it was posted.
@@ -236,7 +238,7 @@ class SlackNotifier:
         def send() -> SlackResponse:
             return client.chat_postMessage(
                 channel=channel,
-                metadata={"event_type": REMINDER_EVENT_TYPE, "event_payload": payload},
+                metadata={"event_type": event_type, "event_payload": payload},
                 unfurl_links=False,
                 unfurl_media=False,
                 **reply.as_kwargs(),
@@ -259,7 +261,13 @@ class SlackNotifier:
         return str(response.get("ts") or ts)
 
     def find_reminder(
-        self, channel: str, *, key: str, since: datetime, team_id: str | None = None
+        self,
+        channel: str,
+        *,
+        key: str,
+        since: datetime,
+        team_id: str | None = None,
+        event_type: str = REMINDER_EVENT_TYPE,
     ) -> PostedMessage | None:
         """Look for a reminder with this delivery key posted since `since` (before resending it).
 
@@ -268,6 +276,7 @@ class SlackNotifier:
             key: Its delivery key.
             since: The first attempt's time (give some margin).
             team_id: The Slack team.
+            event_type: The metadata's event type it was posted with.
 
         Returns:
             The message if found, else None.
@@ -280,14 +289,14 @@ class SlackNotifier:
         """
         client = self.client_for(team_id)
         try:
-            return self._find_in_history(client, channel, key=key, since=since)
+            return self._find_in_history(client, channel, key=key, since=since, event_type=event_type)
         except DeliveryError as error:
             if isinstance(error, PermanentDeliveryError) or error.error in HISTORY_UNAVAILABLE:
                 raise HistoryUnavailableError(error.error) from error
             raise
 
     def _find_in_history(
-        self, client: WebClient, channel: str, *, key: str, since: datetime
+        self, client: WebClient, channel: str, *, key: str, since: datetime, event_type: str
     ) -> PostedMessage | None:
         conversation = channel
         if channel.startswith(("U", "W")):
@@ -313,7 +322,7 @@ class SlackNotifier:
             for message in page.get("messages") or []:
                 metadata = message.get("metadata") or {}
                 payload = metadata.get("event_payload") or {}
-                if metadata.get("event_type") == REMINDER_EVENT_TYPE and key in _keys_of(payload):
+                if metadata.get("event_type") == event_type and key in _keys_of(payload):
                     return PostedMessage(conversation, str(message["ts"]))
             cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
             if cursor is None:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.commands import CommandNames
+from bot.domain.dates.vocabulary import day_label
 from bot.errors import InvalidInput
 from bot.experts.profile_edits import (
     FIELDS,
@@ -22,6 +23,7 @@ from bot.experts.profile_edits import (
     MAX_ORGANISATION,
     MAX_TITLE,
     EditResult,
+    EndDateChange,
     ProfileEdit,
 )
 from bot.experts.profiles import ProfileView
@@ -48,8 +50,11 @@ from bot.slack.ids import (
     PROFILE_EDIT_ACTION,
     PROFILE_MODAL,
     PROFILE_TITLE_INPUT,
+    PROFILE_UNTIL_ACTION,
+    PROFILE_UNTIL_MODAL,
     PUBLICATIONS_INPUT,
     SECTOR_INPUT,
+    UNTIL_INPUT,
     VISIBILITY_INPUT,
 )
 from bot.slack.modals import input_block, option, plain_text
@@ -69,7 +74,10 @@ FIELD_LABELS = {
     "publications": "publications",
     "visibility": "visibility",
     "weekly_request_cap": "weekly request cap",
+    "until": "last day",
 }
+# A last day is typed like a due date (`2026-12-18`, `dec 18`); this is plenty.
+MAX_UNTIL_INPUT = 40
 _HELP_VERBS = ("help", "-h", "--help", "?")
 _MENTION_RE = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
 _SLACK_ID_RE = re.compile(r"^[UW][A-Z0-9]{2,}$")
@@ -138,7 +146,7 @@ def build_profile_help_reply(command: str) -> Reply:
     """`/profile help`."""
     rows = [
         (command, "your profile, with an Edit button"),
-        (f"{command} edit", "edit your title, discipline, expertise, publications and settings (a form)"),
+        (f"{command} edit", "edit your title, discipline, expertise, publications, settings and last day"),
         (f"{command} @someone", "a colleague's profile (also `show NAME`)"),
         (f"{command} help", "this help"),
     ]
@@ -220,6 +228,9 @@ def build_profile_reply(view: ProfileView, *, default_cap: int, command: str) ->
     blocks: list[Block] = [header(view.name)]
     if summary:
         blocks.append(section(truncate_escaped(summary, MAX_SECTION_TEXT)))
+    if view.until is not None:
+        whose = "Your" if view.own else f"{escape(view.name)}'s"
+        blocks.append(context(f":wave: {whose} last day on the alliance: *{day_label(view.until)}*."))
     if not view.texts_shown:
         blocks.append(section(f":lock: {escape(view.name)} keeps their profile private."))
     else:
@@ -245,6 +256,13 @@ def build_profile_reply(view: ProfileView, *, default_cap: int, command: str) ->
         blocks.append(context(f"Only you see this. `{command} help` for more."))
         text = f"Your profile: {summary}" if summary else "Your profile"
     else:
+        if view.admin_view:
+            blocks.append(
+                actions(
+                    [button("Set last day…", PROFILE_UNTIL_ACTION, view.slack_id)],
+                    block_id=PROFILE_ACTIONS_BLOCK,
+                )
+            )
         text = f"Profile of {view.name}" + (f": {summary}" if summary else "")
         if not view.texts_shown:
             text += f". {view.name} keeps their profile private."
@@ -376,6 +394,7 @@ def build_profile_modal(view: ProfileView, *, default_cap: int) -> Block:
             hint=f"How many introductions you accept a week. Empty: the workspace default ({default_cap}). "
             "0: none.",
         ),
+        _until_input(view),
     ]
     return {
         "type": "modal",
@@ -421,6 +440,7 @@ def parse_profile_submission(values: dict[str, Any]) -> ProfileEdit:
         publications=_text_value(values, PUBLICATIONS_INPUT),
         visibility=visibility or None,
         weekly_request_cap=_text_value(values, CAP_INPUT),
+        until=_text_value(values, UNTIL_INPUT),
     )
 
 
@@ -444,3 +464,75 @@ def opened_by(metadata: str) -> str | None:
         return None
     value = data.get("opened_by") if isinstance(data, dict) else None
     return str(value) if value else None
+
+
+# -- the last day ----------------------------------------------------------------------------------
+
+
+def _until_input(view: ProfileView) -> Block:
+    return _text_input(
+        UNTIL_INPUT,
+        "Last day",
+        view.until.isoformat() if view.until is not None else None,
+        MAX_UNTIL_INPUT,
+        placeholder="e.g. 2027-01-29 (students, interns)",
+        hint="Your last day on the alliance, if you leave; empty if you don't. Leads are told two weeks "
+        "ahead, and your open milestones go to them the day after.",
+    )
+
+
+def build_until_modal(view: ProfileView) -> Block:
+    """An admin's form for someone's last day (`view` is that person's profile)."""
+    return {
+        "type": "modal",
+        "callback_id": PROFILE_UNTIL_MODAL,
+        "title": plain_text("Last day"),
+        "submit": plain_text("Save"),
+        "close": plain_text("Cancel"),
+        "blocks": [
+            context(f"Last day of *{escape(view.name)}* on the alliance; empty if they are not leaving."),
+            _text_input(
+                UNTIL_INPUT,
+                "Last day",
+                view.until.isoformat() if view.until is not None else None,
+                MAX_UNTIL_INPUT,
+                placeholder="e.g. 2027-01-29",
+                hint="The leads of their projects are told ahead; their open milestones go to them the "
+                "day after.",
+            ),
+        ],
+        # Whose last day: re-checked on submission (only that person or an admin may set it).
+        "private_metadata": json.dumps({"person": view.slack_id}),
+    }
+
+
+def parse_until_submission(view: dict[str, Any]) -> tuple[str, str] | None:
+    """(whose Slack id, the typed day) from the "Set last day" form; None when it is not one of ours."""
+    try:
+        data = loads_clean(view.get("private_metadata") or "{}")
+    except (ValueError, TypeError):
+        return None
+    person = data.get("person") if isinstance(data, dict) else None
+    if not isinstance(person, str) or not _SLACK_ID_RE.match(person):
+        return None
+    typed = _text_value((view.get("state") or {}).get("values") or {}, UNTIL_INPUT)
+    return person, typed or ""
+
+
+def build_until_saved_reply(change: EndDateChange, *, by: str | None = None) -> Reply:
+    """The confirmation after an admin's "Set last day" form was saved (in the admin's DM); with `by`
+    (the admin's Slack id), the note to the person whose last day it is."""
+    name = escape(change.name)
+    if by is not None:
+        day = f"*{day_label(change.until)}*" if change.until is not None else "not set any more"
+        message = f":wave: <@{by}> set your last day on the alliance: {day}. See it with your profile."
+        return Reply(text=f"Your last day on the alliance: {day.replace('*', '')}", blocks=[section(message)])
+    if not change.changed:
+        message = f"Nothing changed: {name}'s last day is still " + (
+            f"*{day_label(change.until)}*." if change.until is not None else "not set."
+        )
+    elif change.until is None:
+        message = f":white_check_mark: {name} has no last day any more."
+    else:
+        message = f":white_check_mark: {name}'s last day is now *{day_label(change.until)}*."
+    return Reply(text=message.replace("*", "").replace(":white_check_mark: ", ""), blocks=[section(message)])

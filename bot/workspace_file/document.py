@@ -1,9 +1,9 @@
 """The workspace file's document model: the validated entries, the format's constants and its errors.
 
 The file has three sections: `workspace` (name, timezone, `as_of`, optional `slack_team_id`), `people`
-and `projects` (each with members, milestones and, optionally, viewers and blockers). `parse` turns
-YAML text into a `WorkspaceDocument`, `importer` writes one to the database and `export` writes the
-database back as YAML.
+(each optionally with `until`, their last day) and `projects` (each with members, milestones and,
+optionally, viewers and blockers). `parse` turns YAML text into a `WorkspaceDocument`, `importer`
+writes one to the database and `export` writes the database back as YAML.
 
 Times are written `YYYY-MM-DD HH:MM` on a wall clock:
 
@@ -77,7 +77,7 @@ DEFAULT_DUE_HOUR = 17
 WORKSPACE_KEYS = ("name", "timezone", "as_of", "slack_team_id")
 PERSON_KEYS = (
     *("slack_id", "name", "title", "discipline", "sector"),
-    *("organisation", "timezone", "expertise", "publications"),
+    *("organisation", "timezone", "until", "expertise", "publications"),
     *("expert_visibility", "weekly_request_cap"),
 )
 PUBLICATION_KEYS = ("title", "abstract")
@@ -167,6 +167,8 @@ class PersonEntry:
     line: int
     expert_visibility: ExpertVisibility = ExpertVisibility.LISTED
     weekly_request_cap: int | None = None
+    # The person's last day (students and interns leave); rebased like every other date.
+    until: date | None = None
 
 
 @dataclass(frozen=True)

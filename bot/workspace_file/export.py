@@ -149,6 +149,8 @@ def export_workspace(session: Session, workspace_id: int) -> str:
         out.field(4, "sector", person.sector.value if person.sector is not None else None)
         out.field(4, "organisation", person.organisation)
         out.field(4, "timezone", person.timezone)
+        if person.until is not None:
+            out.lines.append(f"    until: {person.until.isoformat()}")
         out.field(4, "expertise", person.expertise)
         if person.publications:
             out.lines.append("    publications:")

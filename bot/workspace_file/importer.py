@@ -8,10 +8,10 @@ it lists. Milestones, blockers and people that the file does not mention are kep
 have been created in Slack.
 
 Rebasing: `as_of` is the date the file was written as of. With `rebase_dates`, every date and time
-is shifted by the whole number of weeks nearest to `today - as_of` (`rebase_shift`), on the wall
-clock of its zone (a 17:00 deadline stays 17:00 local even across a DST change), and the workspace's
-`as_of` moves by as much, to within three days of `today`. Whole weeks keep every weekday: a Friday
-deadline stays on a Friday, and no weekday deadline lands on a weekend.
+(people's `until` included) is shifted by the whole number of weeks nearest to `today - as_of`
+(`rebase_shift`), on the wall clock of its zone (a 17:00 deadline stays 17:00 local even across a DST
+change), and the workspace's `as_of` moves by as much, to within three days of `today`. Whole weeks
+keep every weekday: a Friday deadline stays on a Friday, and no weekday deadline lands on a weekend.
 
 Owners: a milestone's owner should be on its project (`/milestone add` refuses anyone else). A file
 whose owner is not (a member who left keeps the milestones they owned, and export writes them so)
@@ -178,6 +178,7 @@ class _Importer:
                 expertise=entry.expertise,
                 expert_visibility=entry.expert_visibility,
                 weekly_request_cap=entry.weekly_request_cap,
+                until=entry.until + timedelta(days=self.shift) if entry.until is not None else None,
             )
             changed |= self.publications(person, entry.publications)
             self.count(created, changed)

@@ -136,6 +136,7 @@ class _DocumentParser(FieldReader):
             expert_visibility=self.choice(fields, "expert_visibility", ExpertVisibility)
             or ExpertVisibility.LISTED,
             weekly_request_cap=self.integer(fields, "weekly_request_cap", low=0, high=MAX_WEEKLY_REQUEST_CAP),
+            until=self.calendar_date(fields, "until"),
         )
         return entry if slack_id is not None and name is not None else None
 

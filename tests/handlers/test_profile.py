@@ -153,7 +153,9 @@ def test_hidden_colleague_texts_never_reach_slack(
     sent = _everything_sent(exchange)
     for secret in DUBOIS_SECRETS:
         assert secret not in sent, secret
-    assert not exchange.buttons()
+    # Nobody may edit it; an admin may only set its last day (tests/handlers/test_profile_until.py).
+    expected = [ids.PROFILE_UNTIL_ACTION] if viewer == ADMIN else []
+    assert [b["action_id"] for b in exchange.buttons()] == expected
 
 
 def test_hidden_profile_is_shown_in_full_to_its_owner(

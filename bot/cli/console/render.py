@@ -15,6 +15,7 @@ from typing import Any
 
 from bot.cli.console.fake_slack import RecordedCall
 from bot.cli.console.fake_slack_http import RESPONSE_URL_METHOD
+from bot.slack.feed_blocks import FEED_EVENT_TYPE
 
 SILENT_METHODS = {"auth.test", "users.info", "conversations.open", "conversations.info"}
 # Slack's angle-bracket markup: <@U1>, <#C1|name>, <!here>, <!date^…|fallback>, <https://x|label>.
@@ -86,7 +87,8 @@ class CallRenderer:
             channel = str(params.get("channel", ""))
             where = f"DM to @{self._name_of(channel)}" if channel.startswith(("U", "D")) else f"#{channel}"
             thread = " (in thread)" if params.get("thread_ts") else ""
-            return self._message(f"Liaison → {where}{thread}", params, "message", channel_id=channel)
+            feed = " (change feed)" if _event_type(params) == FEED_EVENT_TYPE else ""
+            return self._message(f"Liaison → {where}{thread}{feed}", params, "message", channel_id=channel)
         if method == "chat.postEphemeral":
             who = self._name_of(str(params.get("user", "")))
             return self._message(
@@ -222,6 +224,17 @@ class CallRenderer:
                     + _input_hint(block.get("element") or {})
                 )
         return "\n".join(lines)
+
+
+def _event_type(params: dict[str, Any]) -> str | None:
+    """The message metadata's event type of a post (form-encoded calls carry the metadata as JSON)."""
+    metadata = params.get("metadata")
+    if isinstance(metadata, str):
+        try:
+            metadata = json.loads(metadata)
+        except ValueError:
+            return None
+    return str(metadata.get("event_type")) if isinstance(metadata, dict) else None
 
 
 def _input_hint(element: dict[str, Any]) -> str:

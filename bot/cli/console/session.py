@@ -33,6 +33,7 @@ from bot.services import Services
 from bot.settings import Settings
 from bot.slack.client import build_web_client
 from bot.slack.notifier import build_notifier
+from jobs.feed import run_feed_tick
 from jobs.reminders import plan_reminders, run_reminder_tick
 from jobs.scheduler import build_scheduler
 
@@ -260,6 +261,7 @@ class ConsoleSession:
         assert self._app is not None
         before = len(self.fake.calls())
         response = self._app.dispatch(signed.to_bolt_request())
+        self._run_feed()
         calls = self.fake.calls()[before:]
         if response.status >= 400:
             detail = f" {response.body}" if response.body else ""
@@ -269,6 +271,17 @@ class ConsoleSession:
             self._print_ack(response.body)
         self._print(calls)
         return ConsoleResult(calls, response.status, response.body or "")
+
+    def _run_feed(self) -> None:
+        """Post the change feed right after a request, so its channel posts and DMs follow the answer.
+
+        With the scheduler (the demo) the feed batches as in production: a project's further changes
+        within `LIAISON_FEED_BATCH_SECONDS` of a post to a channel wait for the scheduler's feed job.
+        Without it (`liaison say`, one request per process) nothing would post them later, so they go
+        at once.
+        """
+        assert self._services is not None
+        run_feed_tick(self._services, batching=self._with_scheduler)
 
     def _print_ack(self, body: str) -> None:
         try:
@@ -454,6 +467,7 @@ class ConsoleSession:
                 before = len(self.fake.calls())
                 plan_reminders(self._services, now=now)
                 run_reminder_tick(self._services, now=now)
+                run_feed_tick(self._services, now=now)  # e.g. DMs held back by quiet hours
                 calls = self.fake.calls()[before:]
                 if any(c.method == "chat.postMessage" for c in calls):
                     self._output(f"⏰ {now:%a %d %b %Y %H:%M} UTC (simulated)")

@@ -1,0 +1,308 @@
+"""What an audit entry means for the feed: its project and kinds, the lines a post shows, who is told.
+
+The feed reads the audit log (`bot.models.AuditEntry`) that every change writes in its own transaction.
+An entry's `detail` is the JSON its write site recorded (`bot.projects.project.record_audit`); what the
+detail does not say (a milestone's title, a blocker's text) is read from the row as it is when the
+post is composed. An entry whose row is gone (or whose action the feed does not show) yields nothing.
+
+| entity | actions | kind |
+| --- | --- | --- |
+| project | set_status; edit (status changed) | status |
+| project | join, leave, remove; edit (members added or taken off) | members |
+| milestone | add, move, done, assign | milestones |
+| blocker | add, resolve | blockers |
+
+Personal notifications (DMs): a milestone moved by someone other than its owner, and a milestone added
+with someone else as its owner, tell the owner. `/milestone assign` and handovers already DM the new
+owner when they happen (`bot.slack.handover`), so `assign` entries are not sent again.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy.orm import Session
+
+from bot.domain.dates import format_local
+from bot.feed.kinds import FeedKind
+from bot.feed.messages import FeedLine, Segment, code, person, strong, text
+from bot.models import AuditEntry, Blocker, Milestone, Project, ProjectStatus
+from bot.projects.project import STATUS_LABELS
+
+# The audit entities the feed reads; entries of others (profiles, intros, imports) are never taken.
+FEED_ENTITIES = ("project", "milestone", "blocker")
+MAX_TEXT = 300
+Names = Callable[[str], str]
+
+_PROJECT_KINDS = {
+    "set_status": FeedKind.STATUS,
+    "join": FeedKind.MEMBERS,
+    "leave": FeedKind.MEMBERS,
+    "remove": FeedKind.MEMBERS,
+}
+_MILESTONE_ACTIONS = ("add", "move", "done", "assign")
+_BLOCKER_ACTIONS = ("add", "resolve")
+
+
+@dataclass(frozen=True)
+class Change:
+    """An audit entry the feed shows.
+
+    Attributes:
+        entry_id: The audit entry.
+        workspace_id: Its workspace.
+        project_id: The project changed.
+        entity: "project", "milestone" or "blocker".
+        entity_id: The row changed.
+        action: What was done ("move", "add", …).
+        actor: Who did it (Slack id).
+        at: When.
+        kinds: The kinds of change it is (an edit may be both status and members).
+        detail: The entry's detail.
+    """
+
+    entry_id: int
+    workspace_id: int
+    project_id: int
+    entity: str
+    entity_id: int | None
+    action: str
+    actor: str
+    at: datetime
+    kinds: frozenset[FeedKind]
+    detail: dict[str, Any]
+
+
+def read_change(session: Session, entry: AuditEntry) -> Change | None:
+    """The feed's reading of an audit entry; None if the feed does not show it (or its row is gone)."""
+    detail = _detail(entry.detail)
+    kinds = _kinds(entry.entity, entry.action, detail)
+    if not kinds or entry.entity_id is None:
+        return None
+    project_id = _project_id(session, entry.entity, entry.entity_id)
+    if project_id is None:
+        return None
+    return Change(
+        entry_id=entry.id,
+        workspace_id=entry.workspace_id,
+        project_id=project_id,
+        entity=entry.entity,
+        entity_id=entry.entity_id,
+        action=entry.action,
+        actor=entry.actor,
+        at=entry.at,
+        kinds=kinds,
+        detail=detail,
+    )
+
+
+def _detail(raw: str) -> dict[str, Any]:
+    try:
+        value = json.loads(raw) if raw else {}
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _kinds(entity: str, action: str, detail: dict[str, Any]) -> frozenset[FeedKind]:
+    if entity == "project":
+        if action == "edit":
+            found = set()
+            if _status_change(detail) is not None:
+                found.add(FeedKind.STATUS)
+            if detail.get("added") or detail.get("removed"):
+                found.add(FeedKind.MEMBERS)
+            return frozenset(found)
+        kind = _PROJECT_KINDS.get(action)
+        return frozenset({kind}) if kind else frozenset()
+    if entity == "milestone" and action in _MILESTONE_ACTIONS:
+        return frozenset({FeedKind.MILESTONES})
+    if entity == "blocker" and action in _BLOCKER_ACTIONS:
+        return frozenset({FeedKind.BLOCKERS})
+    return frozenset()
+
+
+def _status_change(detail: dict[str, Any]) -> tuple[str, str] | None:
+    """(before, after) statuses of an edit entry, if the edit changed the status."""
+    before, after = detail.get("before"), detail.get("after")
+    if not isinstance(before, dict) or not isinstance(after, dict):
+        return None
+    old, new = before.get("status"), after.get("status")
+    return (str(old), str(new)) if old and new and old != new else None
+
+
+def _project_id(session: Session, entity: str, entity_id: int) -> int | None:
+    if entity == "project":
+        return entity_id if session.get(Project, entity_id) is not None else None
+    row: Milestone | Blocker | None = (
+        session.get(Milestone, entity_id) if entity == "milestone" else session.get(Blocker, entity_id)
+    )
+    return row.project_id if row is not None else None
+
+
+def personal_recipients(session: Session, change: Change) -> list[int]:
+    """The people (person ids) a change is told to personally: the owner of a milestone moved by
+    someone else, or added with them as owner by someone else."""
+    if change.entity != "milestone" or change.entity_id is None:
+        return []
+    milestone = session.get(Milestone, change.entity_id)
+    owner = milestone.owner if milestone is not None else None
+    if owner is None or owner.slack_id == change.actor:
+        return []
+    if change.action == "move" or (change.action == "add" and change.detail.get("owner") == owner.slack_id):
+        return [owner.id]
+    return []
+
+
+def describe(session: Session, change: Change, zone: ZoneInfo, names: Names) -> list[FeedLine]:
+    """The lines a channel post shows for a change (times in `zone`, the workspace's)."""
+    actor = person(change.actor, names(change.actor))
+    if change.entity == "project":
+        return _project_lines(change, actor, names)
+    if change.entity == "blocker":
+        blocker = session.get(Blocker, change.entity_id)
+        if blocker is None:
+            return []
+        ref = code(f"{blocker.project.key}-b{blocker.number}")
+        verb = " raised blocker " if change.action == "add" else " resolved blocker "
+        icon = ":no_entry:" if change.action == "add" else ":white_check_mark:"
+        return [
+            FeedLine(icon, (actor, text(verb), ref, text(": "), text(_cut(blocker.text))), FeedKind.BLOCKERS)
+        ]
+    milestone = session.get(Milestone, change.entity_id)
+    if milestone is None:
+        return []
+    what = (code(f"{milestone.project.key}-{milestone.number}"), text(" "), strong(_cut(milestone.title)))
+    detail = change.detail
+    segments: tuple[Segment, ...]
+    icon = ":spiral_calendar_pad:"
+    if change.action == "add":
+        segments = (actor, text(" added "), *what, text(f", due {_when(detail.get('due'), zone)}"))
+        owner = detail.get("owner")
+        if owner:
+            segments += (text(", owner "), person(str(owner), names(str(owner))))
+    elif change.action == "move":
+        moved = f" to {_when(detail.get('after'), zone)} (was {_when(detail.get('before'), zone)})"
+        segments = (actor, text(" moved "), *what, text(moved))
+    elif change.action == "done":
+        icon = ":white_check_mark:"
+        segments = (actor, text(" marked "), *what, text(" done"))
+    else:  # assign
+        icon = ":bust_in_silhouette:"
+        new = str(detail.get("after") or "")
+        segments = (actor, text(" handed "), *what, text(" to "), person(new, names(new)))
+        old = detail.get("before")
+        if old:
+            segments += (text(" (was "), person(str(old), names(str(old))), text(")"))
+    return [FeedLine(icon, segments, FeedKind.MILESTONES)]
+
+
+def _project_lines(change: Change, actor: Segment, names: Names) -> list[FeedLine]:
+    detail = change.detail
+    lines: list[FeedLine] = []
+    segments: tuple[Segment, ...]
+    statuses = None
+    if change.action == "set_status":
+        statuses = (str(detail.get("before", "")), str(detail.get("after", "")))
+    elif change.action == "edit":
+        statuses = _status_change(detail)
+    if statuses is not None:
+        before, after = (_status_label(s) for s in statuses)
+        segments = (actor, text(" set the status to "), strong(after), text(f" (was {before})"))
+        lines.append(FeedLine(":traffic_light:", segments, FeedKind.STATUS))
+    people = _people(detail.get("added"), names)
+    if people:
+        lines.append(
+            FeedLine(":wave:", (actor, text(" added "), *people, text(" to the project")), FeedKind.MEMBERS)
+        )
+    people = _people(detail.get("removed"), names)
+    if people:
+        lines.append(
+            FeedLine(":door:", (actor, text(" took "), *people, text(" off the project")), FeedKind.MEMBERS)
+        )
+    if change.action == "join":
+        lines.append(FeedLine(":wave:", (actor, text(" joined the project")), FeedKind.MEMBERS))
+    elif change.action in ("leave", "remove"):
+        gone = str(detail.get("person") or change.actor)
+        segments = (
+            (actor, text(" left the project"))
+            if change.action == "leave"
+            else (actor, text(" took "), person(gone, names(gone)), text(" off the project"))
+        )
+        handed = [str(ref) for ref in detail.get("handed") or []]
+        to = detail.get("to")
+        if handed and to:
+            refs = tuple(s for ref in handed[:10] for s in (code(ref), text(", ")))[:-1]
+            more = text(f" and {len(handed) - 10} more") if len(handed) > 10 else text("")
+            segments += (text(", handing "), *refs, more, text(" to "), person(str(to), names(str(to))))
+        lines.append(FeedLine(":door:", segments, FeedKind.MEMBERS))
+    return lines
+
+
+def describe_personal(
+    session: Session, change: Change, recipient_id: int, zone: ZoneInfo, names: Names
+) -> FeedLine | None:
+    """The line of a personal notification (times in the recipient's `zone`); None if it no longer
+    applies (the milestone is gone, or no longer the recipient's: handed over while the DM waited)."""
+    milestone = session.get(Milestone, change.entity_id) if change.entity == "milestone" else None
+    if milestone is None or milestone.owner_id != recipient_id:
+        return None
+    project = milestone.project
+    actor = person(change.actor, names(change.actor))
+    what = (code(f"{project.key}-{milestone.number}"), text(" "), strong(_cut(milestone.title)))
+    on = (text(" on "), strong(project.name))
+    if change.action == "move":
+        detail = change.detail
+        moved = f" to {_when(detail.get('after'), zone)} (was {_when(detail.get('before'), zone)})"
+        return FeedLine(
+            ":spiral_calendar_pad:", (actor, text(" moved your milestone "), *what, *on, text(moved))
+        )
+    if change.action == "add":
+        due = _when(change.detail.get("due"), zone)
+        return FeedLine(
+            ":spiral_calendar_pad:",
+            (actor, text(" added "), *what, *on, text(f" with you as its owner, due {due}")),
+        )
+    return None
+
+
+def _people(slack_ids: object, names: Names) -> tuple[Segment, ...]:
+    if not isinstance(slack_ids, list) or not slack_ids:
+        return ()
+    shown = [str(s) for s in slack_ids]
+    return tuple(s for sid in shown for s in (person(sid, names(sid)), text(", ")))[:-1]
+
+
+def _status_label(value: str) -> str:
+    try:
+        return STATUS_LABELS[ProjectStatus(value)]
+    except ValueError:
+        return value
+
+
+def _when(value: object, zone: ZoneInfo) -> str:
+    """An ISO instant from an audit detail, on `zone`'s wall clock."""
+    try:
+        instant = datetime.fromisoformat(str(value))
+    except ValueError:
+        return "an unknown date"
+    if instant.tzinfo is None:
+        return "an unknown date"
+    return format_local(instant, zone)
+
+
+def _cut(value: str) -> str:
+    return value if len(value) <= MAX_TEXT else value[: MAX_TEXT - 1].rstrip() + "…"
+
+
+def zone_named(name: str) -> ZoneInfo:
+    """The zone called `name`, or UTC for a name this system does not know."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
