@@ -211,12 +211,26 @@ def is_lead(project: Project, actor: Actor) -> bool:
     )
 
 
-def require_editor(project: Project, actor: Actor, action: str) -> None:
-    """Allow only the lead or an admin.
+def require_active(project: Project) -> None:
+    """Refuse any change to an archived project, saying how to restore it.
 
     Raises:
-        Forbidden: With a message naming the lead.
+        Forbidden: The project is archived.
     """
+    if project.archived_at is not None:
+        raise Forbidden(
+            f"*{project.key}* is archived, so it is read-only. Its lead or an admin can bring it back "
+            f"with `/project restore {project.key}`."
+        )
+
+
+def require_editor(project: Project, actor: Actor, action: str) -> None:
+    """Allow only the lead or an admin, on a project that is not archived.
+
+    Raises:
+        Forbidden: With a message naming the lead (or saying the project is archived).
+    """
+    require_active(project)
     if actor.is_admin or is_lead(project, actor):
         return
     lead = project.lead.name if project.lead else "its lead"
@@ -229,6 +243,7 @@ def require_milestone_editor(milestone: Milestone, actor: Actor, action: str) ->
     Raises:
         Forbidden: Naming who may do it.
     """
+    require_active(milestone.project)
     if actor.person_id is not None and milestone.owner_id == actor.person_id:
         return
     require_editor(milestone.project, actor, f"{action} (or the milestone's owner)")
@@ -239,8 +254,11 @@ def visible_condition(actor: Actor) -> ColumnElement[bool]:
 
     For queries that must not load every project (questions over large workspaces); the same rule
     as `visible_projects`, which uses it. Hot queries use the bound form (`bound_visible_condition`).
+    Archived projects are left out (questions do not answer about them).
     """
-    condition: ColumnElement[bool] = Project.workspace_id == actor.workspace_id
+    condition: ColumnElement[bool] = and_(
+        Project.workspace_id == actor.workspace_id, Project.archived_at.is_(None)
+    )
     if actor.is_admin:
         return condition
     if actor.person_id is None:
@@ -297,16 +315,19 @@ def with_roles_and_lead() -> tuple[ORMOption, ...]:
 
 
 @cache
-def _visible_projects_statement(visibility: Visibility) -> Select[Project]:
-    return (
+def _visible_projects_statement(visibility: Visibility, include_archived: bool) -> Select[Project]:
+    statement = (
         select(Project)
         .where(bound_visible_condition(visibility))
         .options(*with_roles_and_lead())
         .order_by(Project.key)
     )
+    return statement if include_archived else statement.where(Project.archived_at.is_(None))
 
 
-def visible_projects(session: Session, actor: Actor, *, load: Sequence[ORMOption] = ()) -> list[Project]:
+def visible_projects(
+    session: Session, actor: Actor, *, load: Sequence[ORMOption] = (), include_archived: bool = False
+) -> list[Project]:
     """The projects of the actor's workspace they may see, by key, with their memberships and lead.
 
     Callers list projects with the actor's role and the lead, so both are loaded (`with_roles_and_lead`).
@@ -315,8 +336,9 @@ def visible_projects(session: Session, actor: Actor, *, load: Sequence[ORMOption
         session: The request's session.
         actor: Who is asking.
         load: Further loader options, for callers that read more of every project (its blockers, say).
+        include_archived: Archived projects too (hidden by default: lists, Home, answers).
     """
-    statement = _visible_projects_statement(visibility_of(actor))
+    statement = _visible_projects_statement(visibility_of(actor), include_archived)
     if load:
         statement = statement.options(*load)
     return list(session.scalars(statement, visibility_params(actor)))

@@ -50,11 +50,15 @@ COMMANDS: tuple[SlashCommand, ...] = (
         key="project",
         default_name="/project",
         description=(
-            "Projects: list, status, members, blockers, create, edit, join, leave, remove, set-status"
+            "Projects: list, status, members, blockers, create, edit, join, leave, remove, set-status, "
+            "archive…"
         ),
         usage_hint="status bidshade",
         help=(
-            ("{cmd} list [mine|all]", "projects you are on, or every project you can see"),
+            (
+                "{cmd} list [mine|all|archived]",
+                "projects you are on, every project you can see (archived ones too), or the archived ones",
+            ),
             ("{cmd} status bidshade", "status, lead, members, next milestones, overdue, blockers"),
             ("{cmd} status bid shading", "names work too, even misspelt"),
             ("{cmd} members KEY", "who is on it, with their disciplines"),
@@ -74,12 +78,16 @@ COMMANDS: tuple[SlashCommand, ...] = (
                 "its own channel gets them all by default; a private project's go nowhere else)",
             ),
             ("{cmd} unsubscribe KEY [C0123ABCD]", "stop posting them there (in its own channel: mute it)"),
+            (
+                "{cmd} archive KEY / {cmd} restore KEY",
+                "archive: read-only, hidden from lists, no reminders; restore brings it back (lead or admin)",
+            ),
         ),
     ),
     SlashCommand(
         key="milestone",
         default_name="/milestone",
-        description="Milestones: list, next, overdue, add, done, move, assign",
+        description="Milestones: list, next, overdue, add, done, move, assign, delete",
         usage_hint="next",
         help=(
             (
@@ -95,18 +103,20 @@ COMMANDS: tuple[SlashCommand, ...] = (
             ("{cmd} assign bidshade-2 @someone", "hand a milestone to a member (owner, lead or admin)"),
             ("{cmd} remind bidshade", "reminder policy; leads change it: `lead-times 7d,1d,0 at 09:00`"),
             ("{cmd} remind me off", "no daily “waiting on you” message for you (`on` to get it again)"),
+            ("{cmd} delete bidshade-2", "delete a milestone, with an Undo button (owner, lead or admin)"),
         ),
     ),
     SlashCommand(
         key="blocker",
         default_name="/blocker",
-        description="Blockers: add, list, resolve",
+        description="Blockers: add, list, resolve, delete",
         usage_hint="add pcm waiting for legal",
         help=(
             ("{cmd} add pcm waiting for the legal memo", "raise a blocker on a project you are on"),
             ('{cmd} add "bid shading" no auction logs', "quote a multi-word project name"),
             ("{cmd} list [PROJECT]", "open blockers"),
             ("{cmd} resolve pcm-b1", "resolve (whoever raised it, the lead or an admin)"),
+            ("{cmd} delete pcm-b1", "delete, with an Undo button (whoever raised it, the lead or an admin)"),
         ),
     ),
     # `/liaison help` (or anything else) lists every command; its one subcommand is the personal opt-out.

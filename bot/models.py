@@ -24,10 +24,11 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    event,
     false,
     func,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column, relationship, with_loader_criteria
 
 from bot.db import Base, UTCDateTime
 from bot.domain.reminders import DeliveryKind
@@ -187,6 +188,8 @@ class Project(Base):
     channel_id: Mapped[str | None] = mapped_column(String(32))
     private: Mapped[bool] = mapped_column(Boolean, default=False)
     lead_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"), index=True)
+    # Archived: read-only, hidden from lists, Home and answers, no reminders (`bot.projects.lifecycle`).
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     lead: Mapped[Person | None] = relationship(foreign_keys=[lead_id])
     memberships: Mapped[list[Membership]] = relationship(
@@ -232,9 +235,27 @@ class Milestone(Base):
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"), index=True)
     status: Mapped[MilestoneStatus] = mapped_column(_enum(MilestoneStatus, "milestone_status"))
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Soft-deleted (`/milestone delete`, undone by its Undo button): hidden from every ORM query.
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Richer records: what the milestone is, and its links (a JSON list of http(s) URLs).
+    description: Mapped[str | None] = mapped_column(Text)
+    links: Mapped[str | None] = mapped_column(Text)
 
     project: Mapped[Project] = relationship(back_populates="milestones")
     owner: Mapped[Person | None] = relationship()
+
+
+class MilestoneDependency(Base):
+    """A milestone that comes after another (`depends_on`): "pcm-3 after pcm-2". Never a cycle."""
+
+    __tablename__ = "milestone_dependency"
+
+    milestone_id: Mapped[int] = mapped_column(
+        ForeignKey("milestone.id", ondelete="CASCADE"), primary_key=True
+    )
+    depends_on_id: Mapped[int] = mapped_column(
+        ForeignKey("milestone.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
 
 
 class Blocker(Base):
@@ -251,10 +272,34 @@ class Blocker(Base):
     raised_at: Mapped[datetime] = mapped_column(UTCDateTime())
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
+    # Soft-deleted (`/blocker delete`, undone by its Undo button): hidden from every ORM query.
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The milestone it holds up, if any (`/blocker add KEY text --on 2`).
+    milestone_id: Mapped[int | None] = mapped_column(
+        ForeignKey("milestone.id", ondelete="SET NULL"), index=True
+    )
 
     project: Mapped[Project] = relationship(back_populates="blockers")
     raised_by: Mapped[Person | None] = relationship(foreign_keys=[raised_by_id])
     resolved_by: Mapped[Person | None] = relationship(foreign_keys=[resolved_by_id])
+    held_up: Mapped[Milestone | None] = relationship(foreign_keys=[milestone_id], viewonly=True)
+
+
+INCLUDE_DELETED = "include_deleted"
+"""Execution option (`.execution_options(include_deleted=True)`) that lets a query see soft-deleted rows."""
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _hide_deleted(execute_state: ORMExecuteState) -> None:
+    # Soft-deleted milestones and blockers keep their rows (numbers stay taken, Undo is exact) but every
+    # ORM select hides them, relationship loads included, unless INCLUDE_DELETED; refreshes are left alone.
+    options = execute_state.execution_options
+    if not execute_state.is_select or execute_state.is_column_load or options.get(INCLUDE_DELETED):
+        return
+    execute_state.statement = execute_state.statement.options(
+        with_loader_criteria(Milestone, lambda cls: cls.deleted_at.is_(None), include_aliases=True),
+        with_loader_criteria(Blocker, lambda cls: cls.deleted_at.is_(None), include_aliases=True),
+    )
 
 
 class AuditEntry(Base):

@@ -12,6 +12,7 @@ from bot.services import Services
 from bot.settings import Settings
 from bot.slack import ids
 from bot.slack.answer_publisher import respond_answer
+from bot.slack.archive_commands import execute_undo_delete
 from bot.slack.blocks import Reply
 from bot.slack.commands import CommandOutcome, CommandRequest, execute_command, execute_confirmed_move
 from bot.slack.home_publisher import publish_homes
@@ -31,6 +32,8 @@ def register(app: App, settings: Settings) -> None:
     app.action(ids.HANDOVER_ACTION)(handle_handover_action)
     app.action(ids.OPEN_PROJECT_ACTION)(handle_open_project_action)
     app.action(ids.HOME_REFRESH_ACTION)(handle_home_refresh_action)
+    app.action(ids.UNDO_MILESTONE_DELETE_ACTION)(handle_undo_delete_action)
+    app.action(ids.UNDO_BLOCKER_DELETE_ACTION)(handle_undo_delete_action)
     # Answers carry several of these in one block, and Slack wants action ids unique within a block.
     app.action(re.compile(rf"^{ids.ASK_CHOICE_ACTION}(:\d+)?$"))(handle_ask_choice_action)
     app.action(re.compile(rf"^{ids.ANSWER_SOURCE_ACTION}(:\d+)?$"))(handle_answer_source_action)
@@ -193,6 +196,24 @@ def handle_open_project_action(
         _request(body, services.settings.commands.project, f"status {_value(body)}"),
     )
     _deliver(outcome, body, client, respond, services, replace_original=False)
+
+
+def handle_undo_delete_action(
+    ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, services: Services
+) -> None:
+    """Undo under "Deleted …": restore the milestone or blocker, as whoever clicked (checked again)."""
+    ack()
+    done = execute_undo_delete(
+        services.session_factory,
+        services.settings,
+        services.clock.now(),
+        requester_of(body),
+        action_id=str(body["actions"][0].get("action_id") or ""),
+        value=_value(body),
+    )
+    outcome = CommandOutcome(reply=done.reply, refresh_homes=done.refresh_homes, is_error=done.is_error)
+    # A failed undo leaves the message (and its button) as it was; a done one replaces it.
+    _deliver(outcome, body, client, respond, services, replace_original=not done.is_error)
 
 
 def handle_home_refresh_action(ack: Ack, body: dict[str, Any], client: WebClient, services: Services) -> None:

@@ -153,8 +153,16 @@ def tokens_reencrypt(database_url: str | None) -> None:
     is_flag=True,
     help="Shift every date by the whole weeks nearest to (today - as_of), so weekdays stay weekdays.",
 )
+@click.option(
+    "--prune",
+    is_flag=True,
+    help="Remove what the file no longer lists: archive missing projects, delete milestones and blockers.",
+)
+@click.option("--dry-run", is_flag=True, help="Print what the import would change, and change nothing.")
 @database_option
-def import_command(file: Path, rebase_dates: bool, database_url: str | None) -> None:
+def import_command(
+    file: Path, rebase_dates: bool, prune: bool, dry_run: bool, database_url: str | None
+) -> None:
     """Import (or re-import) a workspace YAML file; all or nothing."""
     from bot.db import make_engine, make_session_factory
     from bot.schema import upgrade_database
@@ -165,17 +173,23 @@ def import_command(file: Path, rebase_dates: bool, database_url: str | None) -> 
         # Validate the whole file before the database is created or migrated: a bad file writes nothing.
         document = load_workspace_document(file)
         with _database_errors(settings.database_url):
-            upgrade_database(settings.database_url)
+            if not dry_run:
+                upgrade_database(settings.database_url)
             engine = make_engine(settings.database_url)
             try:
-                with make_session_factory(engine).begin() as session:
+                # A dry run imports in a transaction it rolls back: the plan is exactly what an
+                # import would do, and the database is left as it was.
+                with make_session_factory(engine)() as session, session.begin() as transaction:
                     report = import_workspace(
                         session,
                         document,
                         today=date.today(),
                         rebase_dates=rebase_dates,
                         reminders=settings.reminder_policy,
+                        prune=prune,
                     )
+                    if dry_run:
+                        transaction.rollback()
             finally:
                 engine.dispose()
     except WorkspaceFileError as error:
@@ -183,11 +197,17 @@ def import_command(file: Path, rebase_dates: bool, database_url: str | None) -> 
         sys.exit(1)
     for warning in report.warnings:
         click.echo(f"Warning: {warning}", err=True)
+    if dry_run:
+        click.echo(f"Dry run of {file}: nothing was changed. The import would:")
+        for line in report.plan or ("change nothing",):
+            click.echo(f"  {line}")
+        return
     shifted = f", dates shifted by {report.shift_days} days" if report.shift_days else ""
+    removed = f", {report.removed} removed" if prune else ""
     click.echo(
         f"Imported {file}: {report.people} people, {report.projects} projects, {report.milestones} "
         f"milestones, {report.blockers} blockers ({report.created} created, {report.updated} updated"
-        f"{shifted}) into {_redact(settings.database_url)}"
+        f"{removed}{shifted}) into {_redact(settings.database_url)}"
     )
 
 

@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 from bot.domain.dates import format_local
 from bot.feed.kinds import FeedKind
 from bot.feed.messages import FeedLine, Segment, code, person, strong, text
-from bot.models import AuditEntry, Blocker, Milestone, Project, ProjectStatus
+from bot.models import INCLUDE_DELETED, AuditEntry, Blocker, Milestone, Project, ProjectStatus
 from bot.projects.project import STATUS_LABELS
 
 # The audit entities the feed reads; entries of others (profiles, intros, imports) are never taken.
@@ -44,9 +44,19 @@ _PROJECT_KINDS = {
     "join": FeedKind.MEMBERS,
     "leave": FeedKind.MEMBERS,
     "remove": FeedKind.MEMBERS,
+    "archive": FeedKind.STATUS,
+    "restore": FeedKind.STATUS,
 }
-_MILESTONE_ACTIONS = ("add", "move", "done", "assign")
-_BLOCKER_ACTIONS = ("add", "resolve")
+_MILESTONE_ACTIONS = ("add", "move", "done", "assign", "delete", "restore")
+_BLOCKER_ACTIONS = ("add", "resolve", "delete", "restore")
+# Deleted milestones and blockers are hidden from ORM queries (bot.models); the feed still tells of them.
+_WITH_DELETED = {INCLUDE_DELETED: True}
+_BLOCKER_VERBS = {
+    "add": (":no_entry:", " raised blocker "),
+    "resolve": (":white_check_mark:", " resolved blocker "),
+    "delete": (":wastebasket:", " deleted blocker "),
+    "restore": (":leftwards_arrow_with_hook:", " restored blocker "),
+}
 
 
 @dataclass(frozen=True)
@@ -140,7 +150,9 @@ def _project_id(session: Session, entity: str, entity_id: int) -> int | None:
     if entity == "project":
         return entity_id if session.get(Project, entity_id) is not None else None
     row: Milestone | Blocker | None = (
-        session.get(Milestone, entity_id) if entity == "milestone" else session.get(Blocker, entity_id)
+        session.get(Milestone, entity_id, execution_options=_WITH_DELETED)
+        if entity == "milestone"
+        else session.get(Blocker, entity_id, execution_options=_WITH_DELETED)
     )
     return row.project_id if row is not None else None
 
@@ -150,7 +162,7 @@ def personal_recipients(session: Session, change: Change) -> list[int]:
     someone else, or added with them as owner by someone else."""
     if change.entity != "milestone" or change.entity_id is None:
         return []
-    milestone = session.get(Milestone, change.entity_id)
+    milestone = session.get(Milestone, change.entity_id, execution_options=_WITH_DELETED)
     owner = milestone.owner if milestone is not None else None
     if owner is None or owner.slack_id == change.actor:
         return []
@@ -165,16 +177,15 @@ def describe(session: Session, change: Change, zone: ZoneInfo, names: Names) -> 
     if change.entity == "project":
         return _project_lines(change, actor, names)
     if change.entity == "blocker":
-        blocker = session.get(Blocker, change.entity_id)
+        blocker = session.get(Blocker, change.entity_id, execution_options=_WITH_DELETED)
         if blocker is None:
             return []
         ref = code(f"{blocker.project.key}-b{blocker.number}")
-        verb = " raised blocker " if change.action == "add" else " resolved blocker "
-        icon = ":no_entry:" if change.action == "add" else ":white_check_mark:"
+        icon, verb = _BLOCKER_VERBS.get(change.action, _BLOCKER_VERBS["resolve"])
         return [
             FeedLine(icon, (actor, text(verb), ref, text(": "), text(_cut(blocker.text))), FeedKind.BLOCKERS)
         ]
-    milestone = session.get(Milestone, change.entity_id)
+    milestone = session.get(Milestone, change.entity_id, execution_options=_WITH_DELETED)
     if milestone is None:
         return []
     what = (code(f"{milestone.project.key}-{milestone.number}"), text(" "), strong(_cut(milestone.title)))
@@ -192,6 +203,12 @@ def describe(session: Session, change: Change, zone: ZoneInfo, names: Names) -> 
     elif change.action == "done":
         icon = ":white_check_mark:"
         segments = (actor, text(" marked "), *what, text(" done"))
+    elif change.action == "delete":
+        icon = ":wastebasket:"
+        segments = (actor, text(" deleted "), *what)
+    elif change.action == "restore":
+        icon = ":leftwards_arrow_with_hook:"
+        segments = (actor, text(" restored "), *what, text(" (its deletion undone)"))
     else:  # assign
         icon = ":bust_in_silhouette:"
         new = str(detail.get("after") or "")
@@ -225,6 +242,12 @@ def _project_lines(change: Change, actor: Segment, names: Names) -> list[FeedLin
         lines.append(
             FeedLine(":door:", (actor, text(" took "), *people, text(" off the project")), FeedKind.MEMBERS)
         )
+    if change.action == "archive":
+        segments = (actor, text(" archived the project: read-only, no reminders"))
+        lines.append(FeedLine(":file_cabinet:", segments, FeedKind.STATUS))
+    elif change.action == "restore":
+        segments = (actor, text(" restored the project from the archive"))
+        lines.append(FeedLine(":outbox_tray:", segments, FeedKind.STATUS))
     if change.action == "join":
         lines.append(FeedLine(":wave:", (actor, text(" joined the project")), FeedKind.MEMBERS))
     elif change.action in ("leave", "remove"):

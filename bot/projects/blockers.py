@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.access import Actor, can_see, is_lead, role_of
+from bot.access import Actor, can_see, is_lead, require_active, role_of
 from bot.errors import Forbidden, InvalidInput, NotFound
 from bot.models import Blocker, Project
 from bot.projects.project import find_project, match_project, next_number, person_for, record_audit
@@ -21,6 +21,7 @@ MAX_BLOCKER_TEXT = 2000
 def add_blocker(session: Session, actor: Actor, project_query: str, text: str, now: datetime) -> Blocker:
     """Raise a blocker on a project the actor is on (or any, for admins)."""
     project = find_project(session, actor, project_query)
+    require_active(project)
     if role_of(project, actor) is None and not actor.is_admin:
         raise Forbidden(
             f"Only members of *{project.key}* can raise blockers on it "
@@ -48,8 +49,13 @@ def list_blockers(session: Session, actor: Actor, project_query: str | None) -> 
     return open_blockers(session, actor, project_id)
 
 
-def resolve_blocker(session: Session, actor: Actor, ref: str, now: datetime) -> tuple[Blocker, bool]:
-    """Resolve a blocker (who raised it, the lead, or an admin). Returns (blocker, whether it changed)."""
+def find_blocker(session: Session, actor: Actor, ref: str) -> Blocker:
+    """Resolve `KEY-bNUMBER` among the (not deleted) blockers of projects the actor may see.
+
+    Raises:
+        InvalidInput: Not of the form KEY-bNUMBER.
+        NotFound: No such blocker (or its project is private to the actor).
+    """
     match = BLOCKER_REF_RE.match(ref.strip().lower())
     if match is None:
         raise InvalidInput(
@@ -66,9 +72,25 @@ def resolve_blocker(session: Session, actor: Actor, ref: str, now: datetime) -> 
     ).first()
     if blocker is None or not can_see(blocker.project, actor):
         raise NotFound(f"No blocker `{ref.strip()}`.")
+    return blocker
+
+
+def require_blocker_editor(blocker: Blocker, actor: Actor, action: str) -> None:
+    """Allow whoever raised the blocker, the project lead or an admin, on a project not archived.
+
+    Raises:
+        Forbidden: The project is archived, or the actor may not.
+    """
+    require_active(blocker.project)
     raised_by_actor = actor.person_id is not None and blocker.raised_by_id == actor.person_id
     if not (raised_by_actor or actor.is_admin or is_lead(blocker.project, actor)):
-        raise Forbidden("Only whoever raised a blocker, the project lead or an admin can resolve it.")
+        raise Forbidden(f"Only whoever raised a blocker, the project lead or an admin can {action}.")
+
+
+def resolve_blocker(session: Session, actor: Actor, ref: str, now: datetime) -> tuple[Blocker, bool]:
+    """Resolve a blocker (who raised it, the lead, or an admin). Returns (blocker, whether it changed)."""
+    blocker = find_blocker(session, actor, ref)
+    require_blocker_editor(blocker, actor, "resolve it")
     if blocker.resolved_at is not None:
         return blocker, False
     blocker.resolved_at = now

@@ -121,6 +121,7 @@ def lead_view(session: Session, actor: Actor, now: datetime, *, notice_days: int
             Project.workspace_id == actor.workspace_id,
             Project.lead_id == actor.person_id,
             Project.status != ProjectStatus.DONE,
+            Project.archived_at.is_(None),
         )
         .order_by(Project.key)
     ).all()

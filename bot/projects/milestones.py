@@ -19,9 +19,9 @@ from bot.access import Actor, can_see, require_editor, require_milestone_editor,
 from bot.domain.dates import ParsedDue, parse_due
 from bot.domain.reminders import ReminderPolicy
 from bot.errors import InvalidInput, NotFound
-from bot.models import Milestone, MilestoneStatus, Person, Project
+from bot.models import INCLUDE_DELETED, Milestone, MilestoneStatus, Person, Project
 from bot.projects.project import find_project, next_number, record_audit
-from bot.projects.reports import MilestoneLine, milestone_line
+from bot.projects.reports import MilestoneLine, milestone_line, with_dependencies
 from bot.reminders.planning import cancel_for_milestone, replan_milestone
 
 MILESTONE_REF_RE = re.compile(r"^([a-z][a-z0-9_]{0,39})-(\d{1,6})$")
@@ -73,7 +73,7 @@ def list_milestones(
         m for p in projects for m in p.milestones if include_done or m.status == MilestoneStatus.OPEN
     ]
     milestones.sort(key=lambda m: (m.due_at, m.project.key, m.number))
-    return [milestone_line(m, now) for m in milestones]
+    return with_dependencies(session, [milestone_line(m, now) for m in milestones])
 
 
 def next_for_me(session: Session, actor: Actor, now: datetime) -> list[MilestoneLine]:
@@ -150,6 +150,19 @@ def add_milestone(
     title = validate_title(title)
     if any(m.title.lower() == title.lower() for m in project.milestones):
         raise InvalidInput(f"*{project.key}* already has a milestone called “{title}”.")
+    deleted = session.scalars(
+        select(Milestone.number)
+        .where(
+            Milestone.project_id == project.id, Milestone.deleted_at.is_not(None), Milestone.title == title
+        )
+        .execution_options(**{INCLUDE_DELETED: True})
+    ).first()
+    if deleted is not None:
+        # The title stays taken while the deleted milestone may still be restored (its Undo button).
+        raise InvalidInput(
+            f"A deleted milestone of *{project.key}* (`{project.key}-{deleted}`) is called “{title}”; "
+            "choose another title."
+        )
     owner: Person | None = None
     if owner_slack_id:
         owner = next((m.person for m in project.memberships if m.person.slack_id == owner_slack_id), None)

@@ -16,7 +16,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from bot.access import Actor, require_editor, require_milestone_editor
+from bot.access import Actor, require_active, require_editor, require_milestone_editor
 from bot.domain.reminders import ReminderPolicy
 from bot.errors import Forbidden, InvalidInput
 from bot.models import Milestone, MilestoneStatus, Person, Project, Role
@@ -160,6 +160,7 @@ def leave_project(
         InvalidInput: `to` names someone who is not a member, or the actor.
     """
     project = find_project(session, actor, query)
+    require_active(project)
     person = session.get(Person, actor.person_id) if actor.person_id is not None else None
     if person is None:
         return Departure(project.key, project.name, PersonRef(actor.slack_id, actor.slack_id), None, False)

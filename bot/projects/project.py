@@ -23,6 +23,7 @@ from bot.access import (
     bound_visible_condition,
     can_see,
     read_rows,
+    require_active,
     require_editor,
     role_of,
     visibility_of,
@@ -32,6 +33,7 @@ from bot.access import (
 from bot.domain.matching import Candidate, MatchKind, match_name
 from bot.errors import Ambiguous, Forbidden, InvalidInput, NotFound
 from bot.models import (
+    INCLUDE_DELETED,
     AuditEntry,
     Blocker,
     Membership,
@@ -103,7 +105,12 @@ def next_number(session: Session, project: Project, numbered: type[Milestone] | 
             .values(id=Project.id)
             .execution_options(synchronize_session=False)
         )
-    highest = session.scalar(select(func.max(numbered.number)).where(numbered.project_id == project.id))
+    # Deleted rows keep their numbers (refs stay stable, Undo restores them): never reused.
+    highest = session.scalar(
+        select(func.max(numbered.number))
+        .where(numbered.project_id == project.id)
+        .execution_options(**{INCLUDE_DELETED: True})
+    )
     return (highest or 0) + 1
 
 
@@ -179,9 +186,14 @@ def project_status(session: Session, actor: Actor, query: str, now: datetime) ->
     return status_report(session, actor, match_project(session, actor, query), now)
 
 
-def list_projects(session: Session, actor: Actor, *, mine: bool) -> list[ProjectLine]:
-    """Projects the actor may see; with `mine`, only those they have a role on."""
-    return project_lines(session, actor, mine=mine)
+def list_projects(
+    session: Session, actor: Actor, *, mine: bool, archived: bool | None = False
+) -> list[ProjectLine]:
+    """Projects the actor may see; with `mine`, only those they have a role on.
+
+    `archived`: False leaves archived projects out (the default), True lists only them, None both.
+    """
+    return project_lines(session, actor, mine=mine, archived=archived)
 
 
 @dataclass(frozen=True)
@@ -461,6 +473,7 @@ def project_for_edit(session: Session, actor: Actor, query: str) -> Project:
 def join_project(session: Session, actor: Actor, query: str, now: datetime) -> tuple[Project, bool]:
     """Join a public project as a member; returns (project, whether anything changed)."""
     project = find_project(session, actor, query)
+    require_active(project)
     if role_of(project, actor) is not None:
         return project, False
     if project.private and not actor.is_admin:

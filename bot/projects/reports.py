@@ -12,13 +12,14 @@ cost several times more than the query itself; the issue's "leaner commands" mea
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from functools import cache
 from typing import Any
 
 from sqlalchemy import Integer, Row, Select, and_, bindparam, case, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from bot.access import (
     Actor,
@@ -29,6 +30,7 @@ from bot.access import (
     visibility_params,
 )
 from bot.models import Blocker, Membership, Milestone, MilestoneStatus, Person, Project, ProjectStatus, Role
+from bot.projects.milestone_details import dependency_refs, loads_links
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,12 @@ class MilestoneLine:
     status: MilestoneStatus
     done_at: datetime | None
     overdue: bool
+    # Richer records (docs/workspace-format.md): the row id, what it is, its links and the refs of the
+    # milestones it comes after (`after`, filled by `with_dependencies`).
+    id: int | None = None
+    description: str | None = None
+    links: tuple[str, ...] = ()
+    after: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -76,6 +84,7 @@ class BlockerLine:
     raised_by: PersonRef | None
     raised_at: datetime
     resolved_at: datetime | None
+    milestone: str | None = None  # the ref of the milestone it holds up
 
 
 @dataclass(frozen=True)
@@ -90,6 +99,7 @@ class ProjectLine:
     channel_id: str | None
     my_role: Role | None
     member_count: int
+    archived: bool = False
 
 
 @dataclass(frozen=True)
@@ -132,7 +142,16 @@ def milestone_line(milestone: Milestone, now: datetime) -> MilestoneLine:
         status=milestone.status,
         done_at=milestone.done_at,
         overdue=milestone.status == MilestoneStatus.OPEN and milestone.due_at < now,
+        id=milestone.id,
+        description=milestone.description,
+        links=loads_links(milestone.links),
     )
+
+
+def with_dependencies(session: Session, lines: Sequence[MilestoneLine]) -> list[MilestoneLine]:
+    """The lines with `after` filled in: the refs of the milestones each comes after. One query."""
+    refs = dependency_refs(session, (line.id for line in lines if line.id is not None))
+    return [replace(line, after=refs[line.id]) if line.id in refs else line for line in lines]
 
 
 def blocker_line(blocker: Blocker) -> BlockerLine:
@@ -144,6 +163,7 @@ def blocker_line(blocker: Blocker) -> BlockerLine:
         raised_by=person_ref(blocker.raised_by),
         raised_at=blocker.raised_at,
         resolved_at=blocker.resolved_at,
+        milestone=f"{blocker.project.key}-{blocker.held_up.number}" if blocker.held_up is not None else None,
     )
 
 
@@ -186,8 +206,9 @@ def _ref(slack_id: str | None, name: str | None) -> PersonRef | None:
 def status_report(session: Session, actor: Actor, project_id: int, now: datetime) -> ProjectStatusReport:
     """What `/project status` shows of a project the actor may see (found by `match_project`).
 
-    Four queries, whatever the project's size: the project with its lead, its members, its open
-    milestones with their owners and its open blockers with who raised them.
+    Five queries, whatever the project's size: the project with its lead, its members, its open
+    milestones with their owners, what the shown ones come after and its open blockers with who
+    raised them.
     """
     bound = {"project_id": project_id}
     project = read_rows(session, _project_statement(), bound).one()
@@ -202,12 +223,17 @@ def status_report(session: Session, actor: Actor, project_id: int, now: datetime
         channel_id=project.channel_id,
         my_role=my_role if actor.person_id is not None else None,
         member_count=sum(1 for m in members if m.role != Role.VIEWER),
+        archived=project.archived_at is not None,
     )
     ordered = sorted(members, key=lambda m: (m.role != Role.LEAD, m.position, m.name))
     milestones = [
         _milestone_line(project.key, project.name, row, now)
         for row in read_rows(session, _open_milestones_statement(), bound)
     ]
+    # The next three and every overdue one, with what each comes after (one query for all).
+    shown = with_dependencies(
+        session, [m for m in milestones if not m.overdue][:3] + [m for m in milestones if m.overdue]
+    )
     return ProjectStatusReport(
         project=line,
         description=project.description,
@@ -215,8 +241,8 @@ def status_report(session: Session, actor: Actor, project_id: int, now: datetime
             MemberLine(PersonRef(m.slack_id, m.name), m.role, m.discipline, m.organisation, m.until)
             for m in ordered
         ),
-        next_milestones=tuple(m for m in milestones if not m.overdue)[:3],
-        overdue=tuple(m for m in milestones if m.overdue),
+        next_milestones=tuple(m for m in shown if not m.overdue),
+        overdue=tuple(m for m in shown if m.overdue),
         open_blockers=tuple(
             _blocker_line(project.key, row)
             for row in read_rows(session, _project_blockers_statement(), bound)
@@ -224,10 +250,13 @@ def status_report(session: Session, actor: Actor, project_id: int, now: datetime
     )
 
 
-def project_lines(session: Session, actor: Actor, *, mine: bool) -> list[ProjectLine]:
+def project_lines(
+    session: Session, actor: Actor, *, mine: bool, archived: bool | None = False
+) -> list[ProjectLine]:
     """`/project list`: the projects the actor may see (with `mine`, those they have a role on), by key.
 
-    One query: each project with its lead, its member count and the actor's role.
+    One query: each project with its lead, its member count and the actor's role. `archived`: False
+    leaves archived projects out (the default), True lists only them, None lists both.
     """
     visibility = visibility_of(actor)
     rows = read_rows(session, _project_lines_statement(visibility), visibility_params(actor))
@@ -241,8 +270,10 @@ def project_lines(session: Session, actor: Actor, *, mine: bool) -> list[Project
             channel_id=row.channel_id,
             my_role=row.my_role,
             member_count=row.member_count,
+            archived=row.archived_at is not None,
         )
         for row in rows
+        if archived is None or (row.archived_at is not None) == archived
     ]
     return [line for line in lines if line.my_role is not None] if mine else lines
 
@@ -290,6 +321,9 @@ def _milestone_line(key: str, name: str, row: Row[Any], now: datetime) -> Milest
         status=row.status,
         done_at=row.done_at,
         overdue=row.status == MilestoneStatus.OPEN and row.due_at < now,
+        id=row.id,
+        description=row.description,
+        links=loads_links(row.links),
     )
 
 
@@ -301,6 +335,7 @@ def _blocker_line(key: str, row: Row[Any]) -> BlockerLine:
         raised_by=_ref(row.raised_by_slack_id, row.raised_by_name),
         raised_at=row.raised_at,
         resolved_at=row.resolved_at,
+        milestone=f"{key}-{row.milestone_number}" if row.milestone_number is not None else None,
     )
 
 
@@ -324,6 +359,9 @@ def _milestone_columns() -> tuple[Any, ...]:
         Milestone.done_at,
         Person.slack_id.label("owner_slack_id"),
         Person.name.label("owner_name"),
+        Milestone.id,
+        Milestone.description,
+        Milestone.links,
     )
 
 
@@ -335,6 +373,19 @@ def _blocker_columns() -> tuple[Any, ...]:
         Blocker.resolved_at,
         Person.slack_id.label("raised_by_slack_id"),
         Person.name.label("raised_by_name"),
+        _blocker_milestone_number(),
+    )
+
+
+def _blocker_milestone_number() -> Any:
+    # The number of the (live) milestone a blocker holds up; NULL when none.
+    held_up = aliased(Milestone)
+    return (
+        select(held_up.number)
+        .where(held_up.id == Blocker.milestone_id, held_up.deleted_at.is_(None))
+        .correlate(Blocker)
+        .scalar_subquery()
+        .label("milestone_number")
     )
 
 
@@ -348,6 +399,7 @@ def _project_statement() -> _Statement:
             Project.private,
             Project.channel_id,
             Project.description,
+            Project.archived_at,
             Person.slack_id.label("lead_slack_id"),
             Person.name.label("lead_name"),
         )
@@ -380,7 +432,11 @@ def _open_milestones_statement() -> _Statement:
     return (
         select(*_milestone_columns())
         .outerjoin(Person, Milestone.owner_id == Person.id)
-        .where(Milestone.project_id == _project_id(), Milestone.status == MilestoneStatus.OPEN)
+        .where(
+            Milestone.project_id == _project_id(),
+            Milestone.status == MilestoneStatus.OPEN,
+            Milestone.deleted_at.is_(None),
+        )
         .order_by(Milestone.due_at, Milestone.number)
     )
 
@@ -390,7 +446,9 @@ def _project_blockers_statement() -> _Statement:
     return (
         select(*_blocker_columns())
         .outerjoin(Person, Blocker.raised_by_id == Person.id)
-        .where(Blocker.project_id == _project_id(), Blocker.resolved_at.is_(None))
+        .where(
+            Blocker.project_id == _project_id(), Blocker.resolved_at.is_(None), Blocker.deleted_at.is_(None)
+        )
         .order_by(Blocker.number)
     )
 
@@ -398,12 +456,17 @@ def _project_blockers_statement() -> _Statement:
 @cache
 def _blockers_statement(visibility: Visibility | None) -> _Statement:
     """Open blockers with their project's key: of one project (`visibility` None), or of every visible one."""
-    where = Blocker.project_id == _project_id() if visibility is None else bound_visible_condition(visibility)
+    # Every visible project's: archived ones are left out (read-only, hidden from lists and Home).
+    where = (
+        Blocker.project_id == _project_id()
+        if visibility is None
+        else and_(bound_visible_condition(visibility), Project.archived_at.is_(None))
+    )
     return (
         select(Project.key.label("project_key"), *_blocker_columns())
         .join(Project, Blocker.project_id == Project.id)
         .outerjoin(Person, Blocker.raised_by_id == Person.id)
-        .where(where, Blocker.resolved_at.is_(None))
+        .where(where, Blocker.resolved_at.is_(None), Blocker.deleted_at.is_(None))
         .order_by(Project.key, Blocker.number)
     )
 
@@ -435,6 +498,7 @@ def _project_lines_statement(visibility: Visibility) -> _Statement:
             Person.name.label("lead_name"),
             member_count.label("member_count"),
             my_role.label("my_role"),
+            Project.archived_at,
         )
         .outerjoin(Person, Project.lead_id == Person.id)
         .where(bound_visible_condition(visibility))
@@ -450,6 +514,8 @@ def _upcoming_statement(visibility: Visibility) -> _Statement:
         .outerjoin(Person, Milestone.owner_id == Person.id)
         .where(
             bound_visible_condition(visibility),
+            Project.archived_at.is_(None),
+            Milestone.deleted_at.is_(None),
             and_(
                 Milestone.owner_id == bindparam("person_id", type_=Integer),
                 Milestone.status == MilestoneStatus.OPEN,
@@ -507,7 +573,7 @@ def project_summaries(session: Session, workspace_id: int, now: datetime) -> lis
             Person.name,
         )
         .outerjoin(Person, Project.lead_id == Person.id)
-        .where(Project.workspace_id == workspace_id)
+        .where(Project.workspace_id == workspace_id, Project.archived_at.is_(None))
         .order_by(Project.key)
     ).all()
     in_workspace = select(Project.id).where(Project.workspace_id == workspace_id)

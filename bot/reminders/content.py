@@ -269,6 +269,7 @@ def _load(session: Session, claims: Sequence[Claim]) -> _Loaded:
                 lead.timezone,
                 owner.until,
                 lead.until,
+                Project.archived_at,
             )
             .join(Project, Milestone.project_id == Project.id)
             .outerjoin(owner, Milestone.owner_id == owner.id)
@@ -288,7 +289,8 @@ def _load(session: Session, claims: Sequence[Claim]) -> _Loaded:
                 project_key=r[8],
                 project_name=r[9],
                 channel_id=r[10],
-                project_done=r[11] == ProjectStatus.DONE,
+                # An archived project is read-only and reminds nobody, as a finished one.
+                project_done=r[11] == ProjectStatus.DONE or r[22] is not None,
                 owner=_Who(r[12], r[13], r[14], r[15], r[20]) if r[12] is not None else None,
                 lead=_Who(r[16], r[17], r[18], r[19], r[21]) if r[16] is not None else None,
             )
@@ -342,6 +344,8 @@ def _compose_one(session: Session, claim: Claim, loaded: _Loaded, now: datetime)
         project = loaded.projects.get(claim.project_id or -1)
         if project is None or not project.channel_id or project.status == ProjectStatus.DONE:
             return Composed(claim, cancel_reason="no project channel any more")
+        if project.archived_at is not None:
+            return Composed(claim, cancel_reason="project archived")
         return Composed(claim, project.channel_id, team_id, _digest(project, workspace, now))
     if claim.kind == DeliveryKind.WAITING:
         person = loaded.people.get(claim.recipient_id or -1)
@@ -505,6 +509,7 @@ def waiting_digest(session: Session, person: Person, workspace: Workspace, now: 
         .where(
             Project.workspace_id == workspace.id,
             Project.status != ProjectStatus.DONE,
+            Project.archived_at.is_(None),
             Milestone.owner_id == person.id,
             Milestone.status == MilestoneStatus.OPEN,
             Milestone.due_at <= now + WAITING_HORIZON,

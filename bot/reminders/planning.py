@@ -90,6 +90,12 @@ def replan_milestone(
         book: The workspace's policies, when the caller replans many milestones.
     """
     project = milestone.project
+    if project.archived_at is not None or milestone.deleted_at is not None:
+        # Archived projects and deleted milestones get nothing; restoring or undoing replans.
+        cancel_for_milestone(
+            session, milestone.id, now, "archived" if milestone.deleted_at is None else "deleted"
+        )
+        return
     workspace = session.get(Workspace, project.workspace_id)
     assert workspace is not None
     if not workspace.connected:
@@ -240,7 +246,7 @@ def plan_recurring(
                     policy=book.for_project(project.id),
                     now=now,
                 )
-                if project.status != ProjectStatus.DONE
+                if project.status != ProjectStatus.DONE and project.archived_at is None
                 else None
             )
         policy = book.for_project(None)
@@ -250,6 +256,7 @@ def plan_recurring(
                 .join(Project)
                 .where(
                     Project.workspace_id == workspace.id,
+                    Project.archived_at.is_(None),
                     Milestone.status == MilestoneStatus.OPEN,
                     Milestone.owner_id.is_not(None),
                 )

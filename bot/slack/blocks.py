@@ -11,8 +11,9 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from bot.domain.dates import format_local, format_relative
@@ -171,10 +172,30 @@ def milestone_text(line: MilestoneLine, zone: ZoneInfo, now: datetime, *, with_p
         if line.status == MilestoneStatus.DONE and line.done_at
         else when(line.due_at, zone, now)
     )
-    return (
+    after = " · after " + ", ".join(f"`{escape(ref)}`" for ref in line.after) if line.after else ""
+    text = (
         f"{mark} `{line.ref}` *{truncate_escaped(line.title, 300)}*{project}\n"
-        f"      {due} · owner {mention(line.owner)}"
+        f"      {due} · owner {mention(line.owner)}{after}"
     )
+    if line.description:
+        text += f"\n      {truncate_escaped(' '.join(line.description.split()), 300)}"
+    if line.links:
+        text += "\n      " + " · ".join(link_text(url) for url in line.links[:5])
+    return text
+
+
+def link_text(url: str) -> str:
+    """A stored (validated http(s)) link as a mrkdwn link labelled with its host, escaped."""
+    host = urlsplit(url).netloc or url
+    return f"<{escape(url)}|{truncate_escaped(host, 60)}>"
+
+
+def age_text(raised_at: datetime, now: datetime) -> str:
+    """How long ago something happened: "today", "1 day ago", "5 days ago"."""
+    days = (now - raised_at) // timedelta(days=1)
+    if days <= 0:
+        return "today"
+    return f"{days} day ago" if days == 1 else f"{days} days ago"
 
 
 def milestone_blocks(
@@ -245,13 +266,13 @@ def build_project_list_reply(lines: Sequence[ProjectLine], *, mine: bool, comman
             f"You are not on any project yet. See all with `{command} list all`, join with "
             f"`{command} join KEY`."
             if mine
-            else "No projects yet."
+            else "None to show."
         )
         return Reply(text=f"{title}: none. {hint}", blocks=[section(escape(title) + ": none.\n" + hint)])
     blocks: list[Block] = [header(f"{title} ({len(lines)})")]
     for line in lines:
         role = f" · you: {line.my_role.value}" if line.my_role else ""
-        lock = " :lock:" if line.private else ""
+        lock = (" :lock:" if line.private else "") + (" · archived" if line.archived else "")
         blocks.append(
             section(
                 f"*{truncate_escaped(line.name, 200)}* `{line.key}`{lock}\n"
@@ -286,6 +307,7 @@ def build_project_status_reply(
             f"{STATUS_EMOJI[p.status]} · lead {mention(p.lead)}"
             + (f" · <#{p.channel_id}>" if p.channel_id else "")
             + (" · :lock: private" if p.private else "")
+            + (" · :file_cabinet: archived (read-only)" if p.archived else "")
         ),
     ]
     if report.description:
@@ -309,7 +331,7 @@ def build_project_status_reply(
     else:
         blockers = "*Open blockers*: none."
     blocks.append(section(blockers))
-    blocks += [section(_blocker_text(b)) for b in report.open_blockers[:10]]
+    blocks += [section(_blocker_text(b, now)) for b in report.open_blockers[:10]]
     blocks.append(zone_note(zone))
     text = (
         f"{p.name} ({p.key}): {p.status.value}; {len(report.next_milestones)} upcoming, "
@@ -330,15 +352,21 @@ def build_members_reply(project: ProjectLine, members: Sequence[MemberLine]) -> 
     return Reply(text=f"{project.key} members: " + ", ".join(m.person.name for m in members), blocks=blocks)
 
 
-def _blocker_text(line: BlockerLine) -> str:
+def _blocker_text(line: BlockerLine, now: datetime | None = None) -> str:
+    age = f" {age_text(line.raised_at, now)}" if now is not None else ""
+    on = f" · holds up `{escape(line.milestone)}`" if line.milestone else ""
     return (
         f":no_entry: `{line.ref}` {truncate_escaped(line.text, 2500)}\n"
-        f"      raised by {mention(line.raised_by)}"
+        f"      raised{age} by {mention(line.raised_by)}{on}"
     )
 
 
 def build_blockers_reply(
-    lines: Sequence[BlockerLine], scope: str, *, blocked_hint: str | None = None
+    lines: Sequence[BlockerLine],
+    scope: str,
+    *,
+    blocked_hint: str | None = None,
+    now: datetime | None = None,
 ) -> Reply:
     """`/blocker list` and `/project blockers`.
 
@@ -347,6 +375,7 @@ def build_blockers_reply(
         scope: "on KEY", "in your visible projects"…
         blocked_hint: For one project whose status is blocked: what to do about a blocked project
             without recorded blockers (mrkdwn, escaped); said instead of celebrating "no blockers".
+        now: The current instant, to show each blocker's age ("raised 5 days ago").
     """
     if not lines and blocked_hint is not None:
         message = f"No blockers are recorded {scope}, but its status is blocked."
@@ -363,7 +392,7 @@ def build_blockers_reply(
         return Reply(
             text=f"No open blockers {scope}.", blocks=[section(f":tada: No open blockers {escape(scope)}.")]
         )
-    blocks = [header(f"Open blockers {scope}"), *[section(_blocker_text(b)) for b in lines]]
+    blocks = [header(f"Open blockers {scope}"), *[section(_blocker_text(b, now)) for b in lines]]
     return Reply(
         text=f"{len(lines)} open blockers {scope}: " + "; ".join(b.ref for b in lines), blocks=blocks
     )

@@ -26,8 +26,8 @@ from bot.access import (
 )
 from bot.domain.dates import DateParseError, format_local
 from bot.errors import InvalidInput, NotFound, UserFacingError
-from bot.models import ProjectStatus
-from bot.projects.blockers import add_blocker, list_blockers, resolve_blocker
+from bot.models import Milestone, ProjectStatus
+from bot.projects.blockers import list_blockers, resolve_blocker
 from bot.projects.milestones import (
     NEXT_WINDOW,
     complete_milestone,
@@ -60,6 +60,8 @@ from bot.projects.reports import (
 from bot.reminders.admin import change_policy, parse_policy_words, set_waiting_digest, show_policy
 from bot.settings import Settings
 from bot.slack import blocks as kit
+from bot.slack import milestone_details as details
+from bot.slack.archive_commands import run_lifecycle_command
 from bot.slack.feed_commands import run_feed_command
 from bot.slack.handover import (
     assignment_messages,
@@ -209,24 +211,16 @@ def execute_confirmed_move(
             moved, previous = move_milestone(
                 session, actor, ref, due, now, reminders=settings.reminder_policy
             )
-            return _moved(
-                milestone_line(moved, now), local_text, previous, actor, affected_users(moved.project)
-            )
+            return _moved(session, moved, local_text, previous, actor, now)
     except UserFacingError as error:
         return CommandOutcome(reply=kit.build_error_reply(error.message), is_error=True)
 
 
 def _moved(
-    line: MilestoneLine, local_text: str, previous: datetime, actor: Actor, affected: set[str]
+    session: Session, moved: Milestone, local_text: str, previous: datetime, actor: Actor, now: datetime
 ) -> CommandOutcome:
-    message = (
-        f":spiral_calendar_pad: Moved `{line.ref}` *{kit.escape(line.title)}* to *{local_text}* "
-        f"(was {format_local(previous, actor.zone)})."
-    )
-    return CommandOutcome(
-        reply=kit.Reply(text=f"Moved {line.ref} to {local_text}", blocks=[kit.section(message)]),
-        refresh_homes=frozenset(affected),
-    )
+    reply = details.build_moved_reply(session, moved, local_text, previous, actor.zone, now)
+    return CommandOutcome(reply=reply, refresh_homes=frozenset(affected_users(moved.project)))
 
 
 def _already_due(line: MilestoneLine, local_text: str) -> CommandOutcome:
@@ -257,9 +251,10 @@ def _require(args: str, usage: str) -> str:
 
 def _project_list(call: _Call) -> CommandOutcome:
     scope = call.args.lower() or "mine"
-    if scope not in ("mine", "all"):
-        raise InvalidInput(f"Usage: `{call.request.command} list [mine|all]`")
-    lines = list_projects(call.session, call.actor, mine=scope == "mine")
+    if scope not in ("mine", "all", "archived"):
+        raise InvalidInput(f"Usage: `{call.request.command} list [mine|all|archived]`")
+    archived = {"mine": False, "all": None, "archived": True}[scope]  # all: archived ones too, marked
+    lines = list_projects(call.session, call.actor, mine=scope == "mine", archived=archived)
     return CommandOutcome(
         reply=kit.build_project_list_reply(lines, mine=scope == "mine", command=call.request.command)
     )
@@ -297,7 +292,7 @@ def _blockers_of(call: _Call, key: str, status: ProjectStatus) -> CommandOutcome
             f"Record what blocks it with `{names.blocker} add {key} …`, or set its status with "
             f"`{names.project} set-status {key} on_track`."
         )
-    return CommandOutcome(reply=kit.build_blockers_reply(lines, f"on {key}", blocked_hint=hint))
+    return CommandOutcome(reply=kit.build_blockers_reply(lines, f"on {key}", blocked_hint=hint, now=call.now))
 
 
 def _project_create(call: _Call) -> CommandOutcome:
@@ -421,6 +416,13 @@ def _feed_command(call: _Call) -> CommandOutcome:
     return CommandOutcome(reply=reply)
 
 
+def _lifecycle_command(call: _Call) -> CommandOutcome:
+    """`/project archive|restore`, `/milestone delete`, `/blocker delete` (bot.slack.archive_commands)."""
+    c = call
+    done = run_lifecycle_command(c.session, c.actor, c.settings, c.now, c.request.command, c.request.text)
+    return CommandOutcome(reply=done.reply, refresh_homes=done.refresh_homes)
+
+
 _PROJECT: dict[str, Subcommand] = {
     "list": _project_list,
     "status": _project_status,
@@ -434,6 +436,8 @@ _PROJECT: dict[str, Subcommand] = {
     "set-status": _project_set_status,
     "subscribe": _feed_command,
     "unsubscribe": _feed_command,
+    "archive": _lifecycle_command,
+    "restore": _lifecycle_command,
 }
 
 
@@ -553,9 +557,7 @@ def _milestone_move(call: _Call) -> CommandOutcome:
     moved, previous = move_milestone(
         call.session, call.actor, ref, due, call.now, reminders=call.settings.reminder_policy
     )
-    return _moved(
-        milestone_line(moved, call.now), local_text, previous, call.actor, affected_users(moved.project)
-    )
+    return _moved(call.session, moved, local_text, previous, call.actor, call.now)
 
 
 def _milestone_assign(call: _Call) -> CommandOutcome:
@@ -613,6 +615,7 @@ _MILESTONE: dict[str, Subcommand] = {
     "move": _milestone_move,
     "assign": _milestone_assign,
     "remind": _milestone_remind,
+    "delete": _lifecycle_command,
 }
 
 
@@ -640,16 +643,8 @@ def _blocker_add(call: _Call) -> CommandOutcome:
     project_query, text = _split_project(_require(call.args, usage))
     if not text:
         raise InvalidInput(f"Usage: `{usage}`")
-    blocker = add_blocker(call.session, call.actor, project_query, text, call.now)
-    ref = f"{blocker.project.key}-b{blocker.number}"
-    message = (
-        f":no_entry: Blocker `{ref}` raised on *{kit.escape(blocker.project.name)}*: "
-        f"{kit.escape(blocker.text)}"
-    )
-    return CommandOutcome(
-        reply=kit.Reply(text=f"Blocker {ref} raised", blocks=[kit.section(message)]),
-        refresh_homes=frozenset(affected_users(blocker.project)),
-    )
+    blocker, reply = details.raise_blocker(call.session, call.actor, project_query, text, call.now)
+    return CommandOutcome(reply=reply, refresh_homes=frozenset(affected_users(blocker.project)))
 
 
 def _blocker_list(call: _Call) -> CommandOutcome:
@@ -660,7 +655,7 @@ def _blocker_list(call: _Call) -> CommandOutcome:
     scope = f"on {call.args}" if call.args else "in your visible projects"
     if call.args and lines:
         scope = f"on {lines[0].project_key}"
-    return CommandOutcome(reply=kit.build_blockers_reply(lines, scope))
+    return CommandOutcome(reply=kit.build_blockers_reply(lines, scope, now=call.now))
 
 
 def _blocker_resolve(call: _Call) -> CommandOutcome:
@@ -678,6 +673,7 @@ _BLOCKER: dict[str, Subcommand] = {
     "add": _blocker_add,
     "list": _blocker_list,
     "resolve": _blocker_resolve,
+    "delete": _lifecycle_command,
 }
 
 SUBCOMMANDS: dict[str, tuple[str, ...]] = {

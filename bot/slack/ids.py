@@ -76,3 +76,8 @@ UNTIL_INPUT = "until"  # the last day, in the profile form and in the admin's "S
 # An admin's "Set last day…" on someone's profile: value = their Slack id (re-checked on submission).
 PROFILE_UNTIL_ACTION = "profile_until"
 PROFILE_UNTIL_MODAL = "profile_until_modal"  # private_metadata = JSON {"person": Slack id}
+
+# Undo under "Deleted …" (`/milestone delete`, `/blocker delete`): value = the row's id; the clicker's
+# permissions are checked again, and a second click says it was restored already.
+UNDO_MILESTONE_DELETE_ACTION = "undo_milestone_delete"
+UNDO_BLOCKER_DELETE_ACTION = "undo_blocker_delete"

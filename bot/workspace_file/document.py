@@ -42,6 +42,10 @@ __all__ = [
     "DEFAULT_DUE_HOUR",
     "MILESTONE_KEYS",
     "PERSON_KEYS",
+    "POLICY_BOOL_KEYS",
+    "POLICY_INT_KEYS",
+    "POLICY_KEYS",
+    "POLICY_TEXT_KEYS",
     "PROJECT_KEYS",
     "PROJECT_KEY_RE",
     "PUBLICATION_KEYS",
@@ -53,6 +57,7 @@ __all__ = [
     "BlockerEntry",
     "MilestoneEntry",
     "PersonEntry",
+    "PolicyEntry",
     "Problem",
     "ProjectEntry",
     "PublicationEntry",
@@ -74,19 +79,30 @@ DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 DEFAULT_DUE_HOUR = 17
 
 # Keys each mapping may have, in the order export writes them.
-WORKSPACE_KEYS = ("name", "timezone", "as_of", "slack_team_id")
+WORKSPACE_KEYS = ("name", "timezone", "as_of", "slack_team_id", "reminders")
 PERSON_KEYS = (
     *("slack_id", "name", "title", "discipline", "sector"),
     *("organisation", "timezone", "until", "expertise", "publications"),
-    *("expert_visibility", "weekly_request_cap"),
+    *("expert_visibility", "weekly_request_cap", "notifications", "waiting_digest"),
 )
 PUBLICATION_KEYS = ("title", "abstract")
 PROJECT_KEYS = (
     *("key", "name", "description", "status", "channel", "lead"),
-    *("members", "viewers", "private", "milestones", "blockers"),
+    *("members", "viewers", "private", "archived", "reminders", "milestones", "blockers"),
 )
-MILESTONE_KEYS = ("title", "due", "timezone", "owner", "status", "done_at")
-BLOCKER_KEYS = ("text", "raised_by", "raised_at", "resolved_at", "resolved_by")
+MILESTONE_KEYS = (
+    *("title", "id", "due", "timezone", "owner", "status", "done_at"),
+    *("description", "links", "depends_on"),
+)
+BLOCKER_KEYS = ("text", "id", "milestone", "raised_by", "raised_at", "resolved_at", "resolved_by")
+# The reminder policy columns a `reminders` mapping may set (as `/milestone remind` stores them).
+POLICY_TEXT_KEYS = ("lead_times", "local_time", "quiet_hours", "digest")
+POLICY_BOOL_KEYS = ("skip_weekends", "waiting_digest")
+POLICY_INT_KEYS = ("escalate_lead_days", "escalate_channel_days")
+POLICY_KEYS = (
+    *("lead_times", "local_time", "quiet_hours", "skip_weekends"),
+    *("escalate_lead_days", "escalate_channel_days", "digest", "waiting_digest"),
+)
 
 
 def format_utc_offset(offset: timedelta | None) -> str:
@@ -132,6 +148,14 @@ class WorkspaceFileError(Exception):
 
 
 @dataclass(frozen=True)
+class PolicyEntry:
+    """A `reminders` mapping: the reminder policy a workspace or project sets; None inherits."""
+
+    values: tuple[tuple[str, str | bool | int | None], ...]
+    line: int
+
+
+@dataclass(frozen=True)
 class WorkspaceEntry:
     """The `workspace` section. `timezone` is a valid IANA zone name."""
 
@@ -140,6 +164,7 @@ class WorkspaceEntry:
     as_of: date | None
     slack_team_id: str | None
     line: int
+    reminders: PolicyEntry | None = None
 
 
 @dataclass(frozen=True)
@@ -169,6 +194,10 @@ class PersonEntry:
     weekly_request_cap: int | None = None
     # The person's last day (students and interns leave); rebased like every other date.
     until: date | None = None
+    # Personal opt-outs: change notifications (`/liaison notifications off`) and the waiting digest;
+    # None (not written) keeps what the person chose in Slack.
+    notifications: bool | None = None
+    waiting_digest: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -182,6 +211,12 @@ class MilestoneEntry:
     status: MilestoneStatus
     done_at: datetime | None
     line: int
+    # The milestone's number in its project (`id: 2` is `pcm-2`): the same id with a new title is a rename.
+    id: int | None = None
+    description: str | None = None
+    links: tuple[str, ...] = ()
+    # The milestones it comes after, as (project key, id): `depends_on: [2, other-3]`.
+    depends_on: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -194,6 +229,10 @@ class BlockerEntry:
     resolved_at: datetime | None
     resolved_by: str | None
     line: int
+    # The blocker's number in its project (`id: 2` is `pcm-b2`): the same id with new text is an edit.
+    id: int | None = None
+    # The id of the milestone of the same project that it holds up (`milestone: 2`).
+    milestone: int | None = None
 
 
 @dataclass(frozen=True)
@@ -212,6 +251,9 @@ class ProjectEntry:
     milestones: tuple[MilestoneEntry, ...]
     blockers: tuple[BlockerEntry, ...]
     line: int
+    reminders: PolicyEntry | None = None
+    # Archived projects (read-only, hidden from lists) are exported with `archived: true`.
+    archived: bool = False
 
 
 @dataclass(frozen=True)

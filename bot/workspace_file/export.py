@@ -17,8 +17,18 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.models import ExpertVisibility, MilestoneStatus, Person, Project, Role, Workspace
-from bot.workspace_file.document import format_utc_offset
+from bot.models import (
+    ExpertVisibility,
+    FeedOptOut,
+    MilestoneStatus,
+    Person,
+    Project,
+    ReminderPolicySetting,
+    Role,
+    Workspace,
+)
+from bot.projects.milestone_details import dependency_refs, loads_links
+from bot.workspace_file.document import POLICY_KEYS, format_utc_offset
 
 __all__ = ["export_workspace"]
 
@@ -90,6 +100,20 @@ class _Writer:
             return None
         return [" " * indent + line for line in lines]
 
+    def policy(self, indent: int, row: ReminderPolicySetting | None) -> None:
+        """A `reminders` mapping with the rules `row` sets (none when it sets nothing)."""
+        if row is None:
+            return
+        values = [(key, getattr(row, key)) for key in POLICY_KEYS if getattr(row, key) is not None]
+        if not values:
+            return
+        self.lines.append(f"{' ' * indent}reminders:")
+        for key, value in values:
+            if isinstance(value, bool) or not isinstance(value, int):
+                self.field(indent + 2, key, value)
+            else:
+                self.lines.append(f"{' ' * (indent + 2)}{key}: {value}")
+
     def flow_list(self, indent: int, key: str, values: Sequence[str]) -> None:
         self.lines.append(f"{' ' * indent}{key}: [{', '.join(_flow_scalar(v) for v in values)}]")
 
@@ -125,6 +149,14 @@ def export_workspace(session: Session, workspace_id: int) -> str:
         session.scalars(select(Project).where(Project.workspace_id == workspace_id).order_by(Project.id))
     )
     slack_ids = {person.id: person.slack_id for person in people}
+    policies = {
+        row.scope: row
+        for row in session.scalars(
+            select(ReminderPolicySetting).where(ReminderPolicySetting.workspace_id == workspace_id)
+        )
+    }
+    after = dependency_refs(session, [m.id for project in projects for m in project.milestones])
+    opted_out = set(session.scalars(select(FeedOptOut.person_id).where(FeedOptOut.person_id.in_(slack_ids))))
 
     def ref(person_id: int | None) -> str | None:
         return slack_ids.get(person_id) if person_id is not None else None
@@ -137,6 +169,7 @@ def export_workspace(session: Session, workspace_id: int) -> str:
     if workspace.as_of is not None:
         out.lines.append(f"  as_of: {workspace.as_of.isoformat()}")
     out.field(2, "slack_team_id", workspace.slack_team_id)
+    out.policy(2, policies.get("workspace"))
 
     out.lines += ["", "people:" if people else "people: []"]
     for index, person in enumerate(people):
@@ -161,6 +194,11 @@ def export_workspace(session: Session, workspace_id: int) -> str:
             out.field(4, "expert_visibility", person.expert_visibility.value)
         if person.weekly_request_cap is not None:
             out.lines.append(f"    weekly_request_cap: {person.weekly_request_cap}")
+        # Opt-outs only: a file that leaves them out keeps what people chose in Slack.
+        if person.id in opted_out:
+            out.lines.append("    notifications: off")
+        if person.waiting_digest_opt_out:
+            out.lines.append("    waiting_digest: off")
 
     out.lines += ["", "projects:" if projects else "projects: []"]
     for index, project in enumerate(projects):
@@ -180,11 +218,15 @@ def export_workspace(session: Session, workspace_id: int) -> str:
             out.flow_list(4, "viewers", [v for v in viewers if v is not None])
         if project.private:
             out.field(4, "private", True)
+        if project.archived_at is not None:
+            out.field(4, "archived", True)
+        out.policy(4, policies.get(f"project:{project.id}"))
         if project.milestones:
             out.lines.append("    milestones:")
         for milestone in project.milestones:
             zone = milestone.due_timezone
             out.field(8, "title", milestone.title, first=True)
+            out.lines.append(f"        id: {milestone.number}")
             out.field(8, "due", _format_wall_time(milestone.due_at, zone))
             out.field(8, "timezone", zone if zone != workspace.timezone else None)
             out.field(8, "owner", ref(milestone.owner_id))
@@ -193,10 +235,22 @@ def export_workspace(session: Session, workspace_id: int) -> str:
             )
             if milestone.done_at is not None:
                 out.field(8, "done_at", _format_wall_time(milestone.done_at, zone))
+            out.field(8, "description", milestone.description)
+            if links := loads_links(milestone.links):
+                out.lines.append("        links:")
+                out.lines.extend(f"          - {_scalar(link)}" for link in links)
+            if refs := after.get(milestone.id):
+                same = f"{project.key}-"
+                written = [ref.removeprefix(same) if ref.startswith(same) else ref for ref in refs]
+                out.lines.append(f"        depends_on: [{', '.join(written)}]")
         if project.blockers:
             out.lines.append("    blockers:")
+        numbers = {m.id: m.number for m in project.milestones}
         for blocker in project.blockers:
             out.field(8, "text", blocker.text, first=True)
+            out.lines.append(f"        id: {blocker.number}")
+            if blocker.milestone_id in numbers:
+                out.lines.append(f"        milestone: {numbers[blocker.milestone_id]}")
             out.field(8, "raised_by", ref(blocker.raised_by_id))
             out.field(8, "raised_at", _format_wall_time(blocker.raised_at, workspace.timezone))
             if blocker.resolved_at is not None:

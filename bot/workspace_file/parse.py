@@ -8,6 +8,7 @@ references to people the file does not list, duplicates and times that are malfo
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import yaml
@@ -22,13 +23,18 @@ from bot.models import (
     Project,
     ProjectStatus,
     Publication,
+    ReminderPolicySetting,
     Sector,
     Workspace,
 )
+from bot.projects.milestone_details import MAX_LINKS, find_cycle, link_problem
 from bot.workspace_file.document import (
     BLOCKER_KEYS,
     MILESTONE_KEYS,
     PERSON_KEYS,
+    POLICY_BOOL_KEYS,
+    POLICY_INT_KEYS,
+    POLICY_KEYS,
     PROJECT_KEY_RE,
     PROJECT_KEYS,
     PUBLICATION_KEYS,
@@ -39,6 +45,7 @@ from bot.workspace_file.document import (
     BlockerEntry,
     MilestoneEntry,
     PersonEntry,
+    PolicyEntry,
     Problem,
     ProjectEntry,
     PublicationEntry,
@@ -47,6 +54,8 @@ from bot.workspace_file.document import (
     WorkspaceFileError,
 )
 from bot.workspace_file.field_reader import FieldReader, Fields, column_limit
+
+_MILESTONE_REF_RE = re.compile(r"^([a-z][a-z0-9_]{0,39})-([0-9]{1,7})$")
 
 __all__ = ["load_workspace_document", "parse_workspace_document"]
 
@@ -58,6 +67,9 @@ class _DocumentParser(FieldReader):
     def __init__(self) -> None:
         super().__init__()
         self.warnings: list[Problem] = []
+        # Milestone ids written per project key, and every dependency with the line it is written on.
+        self.milestone_ids: dict[str, set[int]] = {}
+        self.dependencies: list[tuple[str, int | None, str, int, int]] = []
 
     # ---- people references ---------------------------------------------------------------------
 
@@ -88,6 +100,45 @@ class _DocumentParser(FieldReader):
             refs.append((slack_id, node))
         return refs
 
+    # ---- optional parts ------------------------------------------------------------------------
+
+    def policy(self, fields: Fields) -> PolicyEntry | None:
+        """The optional `reminders` mapping: reminder policy columns as `/milestone remind` stores them."""
+        node = fields.get("reminders")
+        if node is None:
+            return None
+        policy = self.mapping(node, f"{fields.what} reminders", POLICY_KEYS)
+        if policy is None:
+            return None
+        values: list[tuple[str, str | bool | int | None]] = []
+        for key in POLICY_KEYS:
+            if policy.get(key) is None:
+                continue
+            if key in POLICY_BOOL_KEYS:
+                values.append((key, self.boolean(policy, key)))
+            elif key in POLICY_INT_KEYS:
+                values.append((key, self.integer(policy, key, low=0, high=365)))
+            else:
+                values.append(
+                    (key, self.text(policy, key, max_length=column_limit(ReminderPolicySetting, key)))
+                )
+        return PolicyEntry(values=tuple(values), line=policy.line)
+
+    def entry_id(self, fields: Fields, label: str, seen: dict[int, int]) -> int | None:
+        """The optional `id` (the number within the project); a repeated id is reported."""
+        number = self.integer(fields, "id", low=1, high=1_000_000)
+        if number is not None:
+            node = fields.values["id"]
+            if number in seen:
+                self.problem(node, f"{label} id {number} is used twice (first at line {seen[number]})")
+            else:
+                seen[number] = node.start_mark.line + 1
+        return number
+
+    def opt_in(self, fields: Fields, key: str) -> bool | None:
+        """A personal setting written `on` or `off`; None when not written (keep what they chose)."""
+        return None if fields.get(key) is None else self.boolean(fields, key)
+
     # ---- sections ------------------------------------------------------------------------------
 
     def workspace(self, fields: Fields) -> WorkspaceEntry | None:
@@ -100,9 +151,12 @@ class _DocumentParser(FieldReader):
             max_length=column_limit(Workspace, "slack_team_id"),
             pattern=SLACK_TEAM_ID_RE,
         )
+        reminders = self.policy(fields)
         if name is None or zone is None:
             return None
-        return WorkspaceEntry(name=name, timezone=zone, as_of=as_of, slack_team_id=team, line=fields.line)
+        return WorkspaceEntry(
+            name=name, timezone=zone, as_of=as_of, slack_team_id=team, line=fields.line, reminders=reminders
+        )
 
     def person(self, fields: Fields) -> PersonEntry | None:
         slack_id = self.text(
@@ -137,6 +191,8 @@ class _DocumentParser(FieldReader):
             or ExpertVisibility.LISTED,
             weekly_request_cap=self.integer(fields, "weekly_request_cap", low=0, high=MAX_WEEKLY_REQUEST_CAP),
             until=self.calendar_date(fields, "until"),
+            notifications=self.opt_in(fields, "notifications"),
+            waiting_digest=self.opt_in(fields, "waiting_digest"),
         )
         return entry if slack_id is not None and name is not None else None
 
@@ -164,13 +220,32 @@ class _DocumentParser(FieldReader):
             if viewer in members:
                 self.problem(node, f"{fields.what}: '{viewer}' is a member; list them only once")
         private = self.boolean(fields, "private")
+        reminders = self.policy(fields)
+        archived = self.boolean(fields, "archived")
 
         milestone_items = self.items(fields, "milestones", f"{fields.what} milestone", MILESTONE_KEYS)
         self.duplicates(milestone_items, "title", f"{fields.what}: milestone title")
-        milestones = [self.milestone(item, people, workspace_zone) for item in milestone_items]
+        milestone_ids: dict[int, int] = {}
+        milestones = [
+            self.milestone(item, people, workspace_zone, milestone_ids, key) for item in milestone_items
+        ]
+        if key is not None:
+            self.milestone_ids[key] = set(milestone_ids)
         blocker_items = self.items(fields, "blockers", f"{fields.what} blocker", BLOCKER_KEYS)
         self.duplicates(blocker_items, "text", f"{fields.what}: blocker text")
-        blockers = [self.blocker(item, people, workspace_zone) for item in blocker_items]
+        blocker_ids: dict[int, int] = {}
+        blockers = [self.blocker(item, people, workspace_zone, blocker_ids) for item in blocker_items]
+        for blocker, item in zip(blockers, blocker_items, strict=True):
+            if (
+                blocker is not None
+                and blocker.milestone is not None
+                and blocker.milestone not in milestone_ids
+            ):
+                self.problem(
+                    item.values["milestone"],
+                    f"{item.what}: milestone {blocker.milestone} is not the id of a milestone "
+                    "of this project",
+                )
 
         on_project = {*members, *(viewer for viewer, _ in viewers)} | ({lead} if lead else set())
         for milestone in milestones:
@@ -202,14 +277,22 @@ class _DocumentParser(FieldReader):
             milestones=tuple(m for m in milestones if m is not None),
             blockers=tuple(b for b in blockers if b is not None),
             line=fields.line,
+            reminders=reminders,
+            archived=archived,
         )
 
     def milestone(
-        self, fields: Fields, people: set[str], workspace_zone: str | None
+        self,
+        fields: Fields,
+        people: set[str],
+        workspace_zone: str | None,
+        ids: dict[int, int],
+        project_key: str | None = None,
     ) -> MilestoneEntry | None:
         title = self.text(fields, "title", required=True, max_length=column_limit(Milestone, "title"))
         if title is not None:
             fields.what = f"{fields.what} '{title}'"
+        number = self.entry_id(fields, f"{fields.what}:", ids)
         zone = self.zone(fields, "timezone") if fields.get("timezone") is not None else workspace_zone
         due = self.wall_time(fields, "due", zone, required=True, date_only_ok=True)
         owner = self.person_field(fields, "owner", people)
@@ -217,6 +300,9 @@ class _DocumentParser(FieldReader):
         done_at = self.wall_time(fields, "done_at", zone)
         if fields.get("done_at") is not None and status is not MilestoneStatus.DONE:
             self.problem(fields.values["done_at"], f"{fields.what}: done_at needs status: done")
+        description = self.text(fields, "description")
+        links = self.links(fields)
+        depends_on = self.depends_on(fields, project_key, number)
         if title is None or due is None or zone is None:
             return None
         return MilestoneEntry(
@@ -227,10 +313,81 @@ class _DocumentParser(FieldReader):
             status=status or MilestoneStatus.OPEN,
             done_at=done_at,
             line=fields.line,
+            id=number,
+            description=description,
+            links=links,
+            depends_on=depends_on,
         )
 
-    def blocker(self, fields: Fields, people: set[str], workspace_zone: str | None) -> BlockerEntry | None:
+    def links(self, fields: Fields) -> tuple[str, ...]:
+        nodes = self.sequence(fields, "links")
+        if len(nodes) > MAX_LINKS:
+            self.problem(
+                fields.values["links"], f"{fields.what}: at most {MAX_LINKS} links, not {len(nodes)}"
+            )
+        links: list[str] = []
+        for node in nodes[:MAX_LINKS]:
+            url = self.scalar_text(node, f"{fields.what} link")
+            if url is None:
+                continue
+            if (problem := link_problem(url)) is not None:
+                self.problem(node, f"{fields.what}: {problem}")
+            elif url not in links:
+                links.append(url)
+        return tuple(links)
+
+    def depends_on(
+        self, fields: Fields, project_key: str | None, number: int | None
+    ) -> tuple[tuple[str, int], ...]:
+        refs: list[tuple[str, int]] = []
+        for node in self.sequence(fields, "depends_on"):
+            ref: tuple[str, int] | None = None
+            if isinstance(node, yaml.ScalarNode) and node.tag.endswith(":int") and node.value.isdigit():
+                ref = (project_key, int(node.value)) if project_key is not None else None
+            elif isinstance(node, yaml.ScalarNode) and (match := _MILESTONE_REF_RE.match(node.value)):
+                ref = (match.group(1), int(match.group(2)))
+            else:
+                self.problem(
+                    node,
+                    f"{fields.what} depends_on: write the id of a milestone of this project (2) or "
+                    f"PROJECT-ID (pcm-2), not '{getattr(node, 'value', node.tag)}'",
+                )
+            if ref is not None and ref not in refs:
+                refs.append(ref)
+                line = node.start_mark.line + 1
+                self.dependencies.append((project_key or "", number, ref[0], ref[1], line))
+        return tuple(refs)
+
+    def check_dependencies(self) -> None:
+        """Every `depends_on` names a milestone id the file writes, and they form no cycle."""
+        edges: dict[str, set[str]] = {}
+        first_line: dict[str, int] = {}
+        for key, number, on_key, on_number, line in self.dependencies:
+            if on_number not in self.milestone_ids.get(on_key, set()):
+                self.problem(
+                    line,
+                    f"project '{key}': depends_on '{on_key}-{on_number}' is not a milestone id in this file "
+                    "(give that milestone `id: …`)",
+                )
+                continue
+            if number is None:
+                self.problem(line, f"project '{key}': a milestone with depends_on needs an id of its own")
+                continue
+            node = f"{key}-{number}"
+            edges.setdefault(node, set()).add(f"{on_key}-{on_number}")
+            first_line.setdefault(node, line)
+        cycle = find_cycle(edges)
+        if cycle is not None:
+            self.problem(
+                first_line[cycle[0]], "milestones depend on each other in a cycle: " + " → ".join(cycle)
+            )
+
+    def blocker(
+        self, fields: Fields, people: set[str], workspace_zone: str | None, ids: dict[int, int]
+    ) -> BlockerEntry | None:
         text = self.text(fields, "text", required=True, max_length=column_limit(Blocker, "text"))
+        number = self.entry_id(fields, f"{fields.what}:", ids)
+        milestone = self.integer(fields, "milestone", low=1, high=1_000_000)
         raised_by = self.person_field(fields, "raised_by", people, required=True)
         raised_at = self.wall_time(fields, "raised_at", workspace_zone, required=True)
         resolved_at = self.wall_time(fields, "resolved_at", workspace_zone)
@@ -248,6 +405,8 @@ class _DocumentParser(FieldReader):
             resolved_at=resolved_at,
             resolved_by=resolved_by,
             line=fields.line,
+            id=number,
+            milestone=milestone,
         )
 
     def document(self, root: yaml.Node, source: str) -> WorkspaceDocument | None:
@@ -270,6 +429,7 @@ class _DocumentParser(FieldReader):
         self.duplicates(project_items, "key", "project key")
         zone = workspace.timezone if workspace is not None else None
         projects = [self.project(item, known, zone) for item in project_items]
+        self.check_dependencies()
 
         if self.problems or workspace is None:
             return None

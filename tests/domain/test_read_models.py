@@ -42,6 +42,7 @@ from bot.projects.reports import (
     project_lines,
     status_report,
     upcoming_milestones,
+    with_dependencies,
 )
 from bot.schema import upgrade_database
 from bot.settings import Settings
@@ -78,12 +79,13 @@ def _status_from_objects(session: Session, actor: Actor, key: str, now: datetime
     open_milestones = sorted(
         (m for m in project.milestones if m.status == MilestoneStatus.OPEN), key=lambda m: m.due_at
     )
+    lines = [milestone_line(m, now) for m in open_milestones]
     return ProjectStatusReport(
         project=project_line(project, role_of(project, actor)),
         description=project.description,
         members=member_lines(project),
-        next_milestones=tuple(milestone_line(m, now) for m in open_milestones if m.due_at >= now)[:3],
-        overdue=tuple(milestone_line(m, now) for m in open_milestones if m.due_at < now),
+        next_milestones=tuple(with_dependencies(session, [line for line in lines if not line.overdue][:3])),
+        overdue=tuple(with_dependencies(session, [line for line in lines if line.overdue])),
         open_blockers=tuple(blocker_line(b) for b in project.blockers if b.resolved_at is None),
     )
 

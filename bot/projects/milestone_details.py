@@ -1,0 +1,168 @@
+"""Richer milestones: a description, links, the milestones one comes after, and blockers on a milestone.
+
+Links are http(s) URLs stored as a JSON list (`Milestone.links`); they are validated here and escaped
+where they are shown. A dependency (`MilestoneDependency`) says a milestone comes after another of any
+project in the workspace; dependencies never form a cycle. Moving a milestone later can put the ones
+that come after it before it: `dependants_due_before` names them, so the move's reply can say so.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Collection, Iterable, Mapping, Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, aliased
+
+from bot.access import Actor
+from bot.errors import InvalidInput
+from bot.models import Blocker, Milestone, MilestoneDependency, MilestoneStatus, Project
+
+__all__ = [
+    "MAX_LINKS",
+    "MAX_LINK_LENGTH",
+    "dependants_due_before",
+    "dependency_refs",
+    "dumps_links",
+    "find_cycle",
+    "link_blocker",
+    "link_problem",
+    "loads_links",
+]
+
+MAX_LINKS = 10
+MAX_LINK_LENGTH = 500
+# No whitespace, and nothing that would end a Slack link (`<url|label>`) early.
+_LINK_RE = re.compile(r"^https?://[^\s<>|\"'`]+$", re.IGNORECASE)
+
+
+def link_problem(url: str) -> str | None:
+    """What is wrong with a link, or None for an http(s) URL Slack can show.
+
+    Args:
+        url: The link as written.
+
+    Returns:
+        A sentence naming the problem, or None.
+    """
+    if len(url) > MAX_LINK_LENGTH:
+        return f"link is {len(url)} characters long; at most {MAX_LINK_LENGTH} fit"
+    if not _LINK_RE.match(url):
+        return f"link '{url[:80]}' is not an http(s) URL (https://…, without spaces)"
+    return None
+
+
+def dumps_links(links: Sequence[str]) -> str | None:
+    """The stored form of a milestone's links (None for none)."""
+    return json.dumps(list(links)) if links else None
+
+
+def loads_links(stored: str | None) -> tuple[str, ...]:
+    """A milestone's links from their stored form; anything unreadable or invalid is left out."""
+    if not stored:
+        return ()
+    try:
+        value = json.loads(stored)
+    except ValueError:
+        return ()
+    if not isinstance(value, list):
+        return ()
+    return tuple(v for v in value if isinstance(v, str) and link_problem(v) is None)
+
+
+def find_cycle(edges: Mapping[str, Collection[str]]) -> list[str] | None:
+    """A cycle in "comes after" edges (node → the nodes it depends on), or None.
+
+    Args:
+        edges: Each node's dependencies.
+
+    Returns:
+        The nodes of one cycle in order, starting and ending with the same node, or None.
+    """
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    path: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        path.append(node)
+        for after in sorted(edges.get(node, ())):
+            if state.get(after) == 1:
+                return [*path[path.index(after) :], after]
+            if after not in state and (cycle := visit(after)) is not None:
+                return cycle
+        path.pop()
+        state[node] = 2
+        return None
+
+    for node in sorted(edges):
+        if node not in state and (cycle := visit(node)) is not None:
+            return cycle
+    return None
+
+
+def dependency_refs(session: Session, milestone_ids: Iterable[int]) -> dict[int, tuple[str, ...]]:
+    """The refs (`pcm-2`) of the milestones each of `milestone_ids` comes after, in ref order. One query."""
+    ids = sorted(set(milestone_ids))
+    if not ids:
+        return {}
+    before = aliased(Milestone)
+    rows = session.execute(
+        select(MilestoneDependency.milestone_id, Project.key, before.number)
+        .join(before, MilestoneDependency.depends_on_id == before.id)
+        .join(Project, before.project_id == Project.id)
+        .where(MilestoneDependency.milestone_id.in_(ids), before.deleted_at.is_(None))
+        .order_by(MilestoneDependency.milestone_id, Project.key, before.number)
+    )
+    refs: dict[int, list[str]] = {}
+    for milestone_id, key, number in rows:
+        refs.setdefault(milestone_id, []).append(f"{key}-{number}")
+    return {milestone_id: tuple(found) for milestone_id, found in refs.items()}
+
+
+def dependants_due_before(session: Session, milestone: Milestone) -> list[Milestone]:
+    """Open milestones that come after `milestone` but are due before it (after a move, say)."""
+    return list(
+        session.scalars(
+            select(Milestone)
+            .join(MilestoneDependency, MilestoneDependency.milestone_id == Milestone.id)
+            .where(
+                MilestoneDependency.depends_on_id == milestone.id,
+                Milestone.due_at < milestone.due_at,
+                Milestone.status == MilestoneStatus.OPEN,
+            )
+            .order_by(Milestone.due_at, Milestone.id)
+        )
+    )
+
+
+def link_blocker(session: Session, actor: Actor, blocker: Blocker, ref: str) -> Milestone:
+    """Link a blocker to the milestone it holds up: `ref` is a number (`2`) or a ref of its project.
+
+    Args:
+        session: The request's session.
+        actor: Who raised the blocker.
+        blocker: The blocker, of a project the actor may see.
+        ref: `2`, `pcm-2`.
+
+    Returns:
+        The milestone.
+
+    Raises:
+        InvalidInput: If the project has no such milestone.
+    """
+    del actor  # the blocker's project was found with the actor's visibility; the milestone is in it
+    key = blocker.project.key
+    text = ref.strip().lower()
+    number_text = text.removeprefix(f"{key}-")
+    if not number_text.isdigit():
+        raise InvalidInput(f"`--on` takes a milestone of {key}, such as `2` or `{key}-2`; not “{ref}”.")
+    milestone = session.scalars(
+        select(Milestone).where(
+            Milestone.project_id == blocker.project_id, Milestone.number == int(number_text)
+        )
+    ).first()
+    if milestone is None:
+        raise InvalidInput(f"No milestone `{key}-{int(number_text)}`. See them with `/milestone list {key}`.")
+    blocker.milestone_id = milestone.id
+    return milestone

@@ -1,0 +1,102 @@
+"""Richer milestones through signed requests → Bolt → fake Slack: dependencies, descriptions and links
+in lists, blockers linked with `--on` and their age, and the note a move adds about dependants."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.models import Blocker, Milestone, Person, Project
+from tests.conftest import DEMO_NOW
+from tests.fakes.driver import SlackDriver
+
+pytestmark = pytest.mark.usefixtures("demo")
+
+WONG = "U06CRWONG"  # leads pcm; in the demo file pcm-3 comes after pcm-2, pcm-4 after pcm-3
+AHMED = "U11DEAHME"  # member of pcm, owns pcm-3
+
+
+def test_milestone_list_shows_dependencies_description_and_escaped_links(
+    slack: SlackDriver, session_factory: sessionmaker[Session]
+) -> None:
+    with session_factory.begin() as session:
+        milestone = session.scalars(
+            select(Milestone).join(Project).where(Project.key == "pcm", Milestone.number == 4)
+        ).one()
+        milestone.links = '["https://example.org/a?x=1&y=<2>"]'
+
+    text = slack.command(WONG, "/milestone list pcm").reply_text
+
+    assert "`pcm-3` *Prototype PSI-sum over clean-room data*" in text
+    assert "after `pcm-2`" in text and "after `pcm-3`" in text
+    assert "Private set intersection with a sum over matched conversions" in text
+    assert "<https://eprint.iacr.org/2017/738|eprint.iacr.org>" in text
+    # Stored links are re-validated when read: one with `<` is not shown at all, never unescaped.
+    assert "<2>" not in text
+
+
+def test_project_status_shows_dependencies_and_blocker_age(
+    slack: SlackDriver, session_factory: sessionmaker[Session]
+) -> None:
+    with session_factory.begin() as session:
+        project = session.scalars(select(Project).where(Project.key == "pcm")).one()
+        wong = session.scalars(select(Person).where(Person.slack_id == WONG)).one()
+        session.add(
+            Blocker(
+                project=project,
+                number=1,
+                text="Clean room vendor contract unsigned",
+                raised_by_id=wong.id,
+                raised_at=DEMO_NOW - timedelta(days=5, hours=1),
+            )
+        )
+
+    status = slack.command(WONG, "/project status pcm").reply_text
+
+    assert "after `pcm-2`" in status
+    assert "raised 5 days ago by" in status
+    assert "raised 5 days ago by" in slack.command(WONG, "/blocker list pcm").reply_text
+
+
+def test_blocker_add_on_links_it_to_a_milestone(
+    slack: SlackDriver, session_factory: sessionmaker[Session]
+) -> None:
+    added = slack.command(AHMED, "/blocker add pcm waiting for clean-room credentials --on 3")
+
+    assert "Blocker `pcm-b1` raised" in added.reply_text
+    assert "(holds up `pcm-3`)" in added.reply_text
+    with session_factory() as session:
+        blocker = session.scalars(select(Blocker)).one()
+        milestone = session.get(Milestone, blocker.milestone_id)
+        assert blocker.text == "waiting for clean-room credentials"
+        assert milestone is not None and milestone.number == 3
+    status = slack.command(WONG, "/project status pcm").reply_text
+    assert "raised today by" in status and "holds up `pcm-3`" in status
+
+
+def test_blocker_add_on_an_unknown_milestone_raises_nothing(
+    slack: SlackDriver, session_factory: sessionmaker[Session]
+) -> None:
+    reply = slack.command(AHMED, "/blocker add pcm no credentials --on pcm-99").reply_text
+
+    assert "No milestone `pcm-99`" in reply
+    with session_factory() as session:
+        assert session.scalars(select(Blocker)).all() == []
+
+
+def test_moving_a_milestone_past_its_dependants_names_them(slack: SlackDriver) -> None:
+    reply = slack.command(WONG, "/milestone move pcm-2 2026-12-10 17:00").reply_text
+
+    assert "Moved `pcm-2`" in reply
+    assert "come after `pcm-2` but are now due before it" in reply
+    assert "`pcm-3` *Prototype PSI-sum over clean-room data*" in reply
+    assert "pcm-4" not in reply  # it comes after pcm-3, and is still due after pcm-2
+
+
+def test_moving_a_milestone_without_dependants_adds_no_note(slack: SlackDriver) -> None:
+    reply = slack.command(WONG, "/milestone move pcm-4 2026-12-22 17:00").reply_text
+
+    assert "Moved `pcm-4`" in reply and "now due before it" not in reply
