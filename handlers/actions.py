@@ -16,6 +16,7 @@ from bot.slack.archive_commands import execute_undo_delete
 from bot.slack.blocks import Reply
 from bot.slack.commands import CommandOutcome, CommandRequest, execute_command, execute_confirmed_move
 from bot.slack.home_publisher import publish_homes
+from bot.slack.milestone_details import execute_move_dependants
 from bot.slack.payload_values import loads_clean
 from bot.slack.private_replies import responder
 from bot.slack.questions import Question
@@ -33,6 +34,7 @@ def register(app: App, settings: Settings) -> None:
     app.action(ids.OPEN_PROJECT_ACTION)(handle_open_project_action)
     app.action(ids.HOME_REFRESH_ACTION)(handle_home_refresh_action)
     app.action(ids.UNDO_MILESTONE_DELETE_ACTION)(handle_undo_delete_action)
+    app.action(ids.MOVE_DEPENDANTS_ACTION)(handle_move_dependants_action)
     app.action(ids.UNDO_BLOCKER_DELETE_ACTION)(handle_undo_delete_action)
     # Answers carry several of these in one block, and Slack wants action ids unique within a block.
     app.action(re.compile(rf"^{ids.ASK_CHOICE_ACTION}(:\d+)?$"))(handle_ask_choice_action)
@@ -214,6 +216,19 @@ def handle_undo_delete_action(
     outcome = CommandOutcome(reply=done.reply, refresh_homes=done.refresh_homes, is_error=done.is_error)
     # A failed undo leaves the message (and its button) as it was; a done one replaces it.
     _deliver(outcome, body, client, respond, services, replace_original=not done.is_error)
+
+
+def handle_move_dependants_action(
+    ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, services: Services
+) -> None:
+    """ "Move them too" under a move: the dependants now due before it move by the same shift."""
+    ack()
+    reply, homes, failed = execute_move_dependants(
+        services.session_factory, services.settings, services.clock.now(), requester_of(body), _value(body)
+    )
+    outcome = CommandOutcome(reply=reply, refresh_homes=homes, is_error=failed)
+    # Done, the offer is answered and goes; refused, it stays for another try.
+    _deliver(outcome, body, client, respond, services, replace_original=not failed)
 
 
 def handle_home_refresh_action(ack: Ack, body: dict[str, Any], client: WebClient, services: Services) -> None:

@@ -81,3 +81,5 @@ PROFILE_UNTIL_MODAL = "profile_until_modal"  # private_metadata = JSON {"person"
 # permissions are checked again, and a second click says it was restored already.
 UNDO_MILESTONE_DELETE_ACTION = "undo_milestone_delete"
 UNDO_BLOCKER_DELETE_ACTION = "undo_blocker_delete"
+# "Move them too" under a move whose dependants are now due before the moved milestone.
+MOVE_DEPENDANTS_ACTION = "move_dependants"

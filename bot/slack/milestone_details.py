@@ -6,20 +6,32 @@ Kept out of the command interpreter (`bot.slack.commands`), which only calls the
 
 from __future__ import annotations
 
+import json
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
-from bot.access import Actor
+from bot.access import Actor, Requester, act_as
 from bot.domain.dates import format_local
+from bot.errors import UserFacingError
 from bot.models import Blocker, Milestone
 from bot.projects.blockers import add_blocker
+from bot.projects.dependants import move_dependants
 from bot.projects.milestone_details import dependants_due_before, link_blocker
+from bot.settings import Settings
 from bot.slack import blocks as kit
+from bot.slack import ids
+from bot.slack.payload_values import loads_clean, row_id
 
-__all__ = ["build_moved_reply", "raise_blocker", "split_on_option", "with_dependants_note"]
+__all__ = [
+    "build_moved_reply",
+    "execute_move_dependants",
+    "raise_blocker",
+    "split_on_option",
+    "with_dependants_note",
+]
 
 # `--on 2`, `--on pcm-2`, `--on=2`, anywhere in the blocker's text (the last one counts).
 _ON_OPTION_RE = re.compile(r"(?:^|\s)--on(?:=|\s+)(\S+)(?=\s|$)")
@@ -43,7 +55,13 @@ def split_on_option(text: str) -> tuple[str, str | None]:
 
 
 def with_dependants_note(
-    reply: kit.Reply, session: Session, milestone: Milestone, zone: ZoneInfo, now: datetime
+    reply: kit.Reply,
+    session: Session,
+    milestone: Milestone,
+    zone: ZoneInfo,
+    now: datetime,
+    *,
+    previous: datetime | None = None,
 ) -> kit.Reply:
     """A move's reply, plus the milestones that come after `milestone` but are now due before it.
 
@@ -53,6 +71,8 @@ def with_dependants_note(
         milestone: The moved milestone, with its new due time.
         zone: The viewer's zone.
         now: The current instant.
+        previous: Its due time before the move: with it, a "Move them too" button offers to move them
+            by the same shift.
 
     Returns:
         The reply, unchanged when no dependant falls before the milestone.
@@ -67,14 +87,71 @@ def with_dependants_note(
         for d in dependants[:10]
     ]
     ref = f"{milestone.project.key}-{milestone.number}"
+    offer = "move them by the same shift, or" if previous is not None else "move them with"
     note = (
-        f":link: These come after `{ref}` but are now due before it; move them with "
+        f":link: These come after `{ref}` but are now due before it; {offer} "
         f"`/milestone move ID DATE`:\n" + "\n".join(lines)
     )
     refs = ", ".join(f"{d.project.key}-{d.number}" for d in dependants)
-    return kit.Reply(
-        text=f"{reply.text}; now due before it: {refs}", blocks=[*reply.blocks, kit.section(note)]
-    )
+    blocks = [*reply.blocks, kit.section(note)]
+    if previous is not None:
+        value = json.dumps(
+            {
+                "m": milestone.id,
+                "to": milestone.due_at.isoformat(),
+                "s": int((milestone.due_at - previous).total_seconds()),
+                "d": [d.id for d in dependants[:10]],
+            },
+            separators=(",", ":"),
+        )
+        blocks.append(kit.actions([kit.button("Move them too", ids.MOVE_DEPENDANTS_ACTION, value)]))
+    return kit.Reply(text=f"{reply.text}; now due before it: {refs}", blocks=blocks)
+
+
+def execute_move_dependants(
+    session_factory: sessionmaker[Session],
+    settings: Settings,
+    now: datetime,
+    requester: Requester,
+    value: str,
+) -> tuple[kit.Reply, frozenset[str], bool]:
+    """ "Move them too": move a moved milestone's dependants by its shift, as whoever clicked.
+
+    Returns:
+        The reply, whose App Homes to republish, and whether it is an error (the message then stays).
+    """
+    try:
+        data = loads_clean(value)
+        milestone_id = row_id(data.get("m")) if isinstance(data, dict) else None
+        expected = datetime.fromisoformat(data["to"]) if milestone_id is not None else None
+        shift = timedelta(seconds=int(data["s"]))
+        dependant_ids = [i for i in (row_id(d) for d in data["d"]) if i is not None]
+    except (ValueError, TypeError, KeyError, OverflowError, AttributeError):
+        expected = None
+    if expected is None or expected.tzinfo is None or abs(shift) > timedelta(days=3660):
+        return kit.build_error_reply("That button is out of date."), frozenset(), True
+    try:
+        with session_factory.begin() as session:
+            actor = act_as(session, settings, requester)
+            result = move_dependants(
+                session,
+                actor,
+                milestone_id or 0,
+                shift=shift,
+                expected_due=expected,
+                dependant_ids=dependant_ids,
+                now=now,
+                reminders=settings.reminder_policy,
+            )
+            zone = actor.zone
+    except UserFacingError as error:
+        return kit.build_error_reply(error.message), frozenset(), True
+    lines = [f"• Moved `{ref}` to {format_local(due, zone)}" for ref, due in result.moved]
+    lines += [f"• Left `{ref}` where it is: {kit.escape(reason)}" for ref, reason in result.skipped]
+    if not lines:
+        lines = ["Nothing to move: none of them is due before it any more."]
+    text = f"Moved {len(result.moved)} dependants" if result.moved else "No dependant moved"
+    return kit.Reply(text=text, blocks=[kit.section("\n".join(lines))]), result.affected, False
 
 
 def build_moved_reply(
@@ -97,7 +174,7 @@ def build_moved_reply(
         f"(was {format_local(previous, zone)})."
     )
     reply = kit.Reply(text=f"Moved {ref} to {local_text}", blocks=[kit.section(message)])
-    return with_dependants_note(reply, session, moved, zone, now)
+    return with_dependants_note(reply, session, moved, zone, now, previous=previous)
 
 
 def raise_blocker(

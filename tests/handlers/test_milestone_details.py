@@ -100,3 +100,47 @@ def test_moving_a_milestone_without_dependants_adds_no_note(slack: SlackDriver) 
     reply = slack.command(WONG, "/milestone move pcm-4 2026-12-22 17:00").reply_text
 
     assert "Moved `pcm-4`" in reply and "now due before it" not in reply
+
+
+def _due(session_factory: sessionmaker[Session], number: int) -> object:
+    with session_factory() as session:
+        return session.scalars(
+            select(Milestone.due_at).join(Project).where(Project.key == "pcm", Milestone.number == number)
+        ).one()
+
+
+def test_move_them_too_moves_the_dependants_by_the_same_shift_once(
+    slack: SlackDriver, session_factory: sessionmaker[Session]
+) -> None:
+    pcm2_before, pcm3_before = _due(session_factory, 2), _due(session_factory, 3)
+    move = slack.command(WONG, "/milestone move pcm-2 2026-12-10 17:00")
+    (offer,) = [b for b in move.buttons() if b["action_id"] == "move_dependants"]
+    shift = _due(session_factory, 2) - pcm2_before  # type: ignore[operator]
+
+    moved = slack.click(WONG, offer)
+    again = slack.click(WONG, offer)  # a double click: nothing is due before it any more
+
+    assert "Moved `pcm-3` to" in moved.reply_text
+    assert _due(session_factory, 3) == pcm3_before + shift  # type: ignore[operator]
+    assert "Nothing to move" in again.reply_text
+    assert _due(session_factory, 3) == pcm3_before + shift  # type: ignore[operator]
+
+
+def test_move_them_too_after_another_move_or_by_someone_who_may_not_moves_nothing(
+    slack: SlackDriver, session_factory: sessionmaker[Session]
+) -> None:
+    (offer,) = [
+        b
+        for b in slack.command(WONG, "/milestone move pcm-2 2026-12-10 17:00").buttons()
+        if b["action_id"] == "move_dependants"
+    ]
+    pcm3 = _due(session_factory, 3)
+    outsider = slack.click("U02ECBANE", offer)  # not on pcm (public): may see, may not move
+    slack.command(WONG, "/milestone move pcm-2 2026-12-11 17:00")
+    stale = slack.click(WONG, offer)
+    forged = slack.click(WONG, {**offer, "value": '{"m": 1, "to": "2026-12-10T16:00", "s": 1e30, "d": [1]}'})
+
+    assert "Left `pcm-3` where it is" in outsider.reply_text
+    assert "moved again since" in stale.reply_text
+    assert "out of date" in forged.reply_text
+    assert _due(session_factory, 3) == pcm3
