@@ -159,7 +159,13 @@ def _project_id(session: Session, entity: str, entity_id: int) -> int | None:
 
 def personal_recipients(session: Session, change: Change) -> list[int]:
     """The people (person ids) a change is told to personally: the owner of a milestone moved by
-    someone else, or added with them as owner by someone else."""
+    someone else, or added with them as owner by someone else, or held up by a blocker someone else
+    raised on it (`/blocker add … --on ID`)."""
+    if change.entity == "blocker" and change.action == "add" and change.entity_id is not None:
+        blocker = session.get(Blocker, change.entity_id, execution_options=_WITH_DELETED)
+        held_up = blocker.held_up if blocker is not None else None
+        owner = held_up.owner if held_up is not None else None
+        return [owner.id] if owner is not None and owner.slack_id != change.actor else []
     if change.entity != "milestone" or change.entity_id is None:
         return []
     milestone = session.get(Milestone, change.entity_id, execution_options=_WITH_DELETED)
@@ -272,6 +278,8 @@ def describe_personal(
 ) -> FeedLine | None:
     """The line of a personal notification (times in the recipient's `zone`); None if it no longer
     applies (the milestone is gone, or no longer the recipient's: handed over while the DM waited)."""
+    if change.entity == "blocker":
+        return _blocker_on_your_milestone(session, change, recipient_id, names)
     milestone = session.get(Milestone, change.entity_id) if change.entity == "milestone" else None
     if milestone is None or milestone.owner_id != recipient_id:
         return None
@@ -292,6 +300,28 @@ def describe_personal(
             (actor, text(" added "), *what, *on, text(f" with you as its owner, due {due}")),
         )
     return None
+
+
+def _blocker_on_your_milestone(
+    session: Session, change: Change, recipient_id: int, names: Names
+) -> FeedLine | None:
+    blocker = session.get(Blocker, change.entity_id)
+    milestone = blocker.held_up if blocker is not None and blocker.resolved_at is None else None
+    if blocker is None or milestone is None or milestone.owner_id != recipient_id:
+        return None
+    project = milestone.project
+    segments = (
+        person(change.actor, names(change.actor)),
+        text(" raised "),
+        code(f"{project.key}-b{blocker.number}"),
+        text(" on your milestone "),
+        code(f"{project.key}-{milestone.number}"),
+        text(" "),
+        strong(_cut(milestone.title)),
+        text(": "),
+        text(_cut(blocker.text)),
+    )
+    return FeedLine(":no_entry:", segments)
 
 
 def _people(slack_ids: object, names: Names) -> tuple[Segment, ...]:

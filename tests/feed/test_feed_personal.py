@@ -1,5 +1,5 @@
 """Personal notifications by DM: your milestone moved by someone else, a milestone added with you as
-its owner; never for your own changes, never twice for `/milestone assign`; the opt-out; quiet hours."""
+its owner, a blocker raised on your milestone; never for your own changes, never twice for `/milestone assign`; the opt-out; quiet hours."""
 
 from __future__ import annotations
 
@@ -48,6 +48,18 @@ def test_moving_your_own_milestone_sends_you_nothing(
     feed()
     assert feed_messages(slack_api, OSEI) == []
     assert "<@U01MLOSEI> moved `bidshade-3`" in texts(feed_messages(slack_api, BIDSHADE_CHANNEL))[0]
+
+
+def test_the_owner_is_told_of_a_blocker_someone_else_raises_on_their_milestone(
+    slack: SlackDriver, slack_api: FakeSlackApi, feed: FeedRunner
+) -> None:
+    slack.command(BANERJEE, "/blocker add bidshade <!channel> replay logs missing --on 3")
+    slack.command(OSEI, "/blocker add bidshade my own note --on 3")  # Osei's own: nothing to tell him
+    feed()
+
+    (dm,) = texts(feed_messages(slack_api, OSEI))
+    assert "<@U02ECBANE> raised `bidshade-b1` on your milestone `bidshade-3`" in dm
+    assert "&lt;!channel&gt; replay logs missing" in dm and "<!channel>" not in dm
 
 
 def test_the_opt_out_is_respected_and_can_be_undone(
