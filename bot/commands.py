@@ -87,7 +87,7 @@ COMMANDS: tuple[SlashCommand, ...] = (
     SlashCommand(
         key="milestone",
         default_name="/milestone",
-        description="Milestones: list, next, overdue, add, done, move, assign, delete",
+        description="Milestones: list, show, next, overdue, add, done, move, assign, describe, link, after…",
         usage_hint="next",
         help=(
             (
@@ -104,6 +104,16 @@ COMMANDS: tuple[SlashCommand, ...] = (
             ("{cmd} remind bidshade", "reminder policy; leads change it: `lead-times 7d,1d,0 at 09:00`"),
             ("{cmd} remind me off", "no daily “waiting on you” message for you (`on` to get it again)"),
             ("{cmd} delete bidshade-2", "delete a milestone, with an Undo button (owner, lead or admin)"),
+            (
+                "{cmd} show bidshade-2",
+                "one milestone in full: description, links, what it comes after and before, its blockers",
+            ),
+            ("{cmd} describe bidshade-2 what it is…", "set its description (no text clears it)"),
+            ("{cmd} link bidshade-2 https://… / {cmd} unlink bidshade-2 https://…", "add or remove a link"),
+            (
+                "{cmd} after bidshade-3 bidshade-2 / {cmd} not-after bidshade-3 bidshade-2",
+                "bidshade-3 comes after bidshade-2, or no longer (owner, lead or admin; no cycles)",
+            ),
         ),
     ),
     SlashCommand(

@@ -9,7 +9,8 @@ post is composed. An entry whose row is gone (or whose action the feed does not 
 | --- | --- | --- |
 | project | set_status; edit (status changed) | status |
 | project | join, leave, remove; edit (members added or taken off) | members |
-| milestone | add, move, done, assign | milestones |
+| milestone | add, move, done, assign, delete, restore | milestones |
+| milestone | describe, link, unlink, after, not_after (its record: `/milestone describe` …) | milestones |
 | blocker | add, resolve | blockers |
 
 Personal notifications (DMs): a milestone moved by someone other than its owner, and a milestone added
@@ -47,7 +48,19 @@ _PROJECT_KINDS = {
     "archive": FeedKind.STATUS,
     "restore": FeedKind.STATUS,
 }
-_MILESTONE_ACTIONS = ("add", "move", "done", "assign", "delete", "restore")
+_MILESTONE_ACTIONS = (
+    "add",
+    "move",
+    "done",
+    "assign",
+    "delete",
+    "restore",
+    "describe",
+    "link",
+    "unlink",
+    "after",
+    "not_after",
+)
 _BLOCKER_ACTIONS = ("add", "resolve", "delete", "restore")
 # Deleted milestones and blockers are hidden from ORM queries (bot.models); the feed still tells of them.
 _WITH_DELETED = {INCLUDE_DELETED: True}
@@ -215,14 +228,48 @@ def describe(session: Session, change: Change, zone: ZoneInfo, names: Names) -> 
     elif change.action == "restore":
         icon = ":leftwards_arrow_with_hook:"
         segments = (actor, text(" restored "), *what, text(" (its deletion undone)"))
-    else:  # assign
+    elif change.action in _DETAIL_ACTIONS:
+        icon, segments = _detail_segments(session, change, actor, what)
+    elif change.action == "assign":
         icon = ":bust_in_silhouette:"
         new = str(detail.get("after") or "")
         segments = (actor, text(" handed "), *what, text(" to "), person(new, names(new)))
         old = detail.get("before")
         if old:
             segments += (text(" (was "), person(str(old), names(str(old))), text(")"))
+    else:  # an action this version does not know how to tell: say nothing rather than something wrong
+        return []
     return [FeedLine(icon, segments, FeedKind.MILESTONES)]
+
+
+_DETAIL_ACTIONS = ("describe", "link", "unlink", "after", "not_after")
+
+
+def _detail_segments(
+    session: Session, change: Change, actor: Segment, what: tuple[Segment, ...]
+) -> tuple[str, tuple[Segment, ...]]:
+    """A milestone's description, links or dependencies changed (`/milestone describe|link|after…`)."""
+    detail = change.detail
+    if change.action == "describe":
+        verb = " cleared the description of " if detail.get("cleared") else " updated the description of "
+        return ":memo:", (actor, text(verb), *what)
+    if change.action in ("link", "unlink"):
+        verb = " linked " if change.action == "link" else " removed a link from "
+        return ":link:", (actor, text(verb), *what, text(": "), text(_cut(str(detail.get("url") or ""))))
+    other_id = detail.get("other_id")
+    other = (
+        session.get(Milestone, other_id, execution_options=_WITH_DELETED)
+        if isinstance(other_id, int)
+        else None
+    )
+    milestone = session.get(Milestone, change.entity_id, execution_options=_WITH_DELETED)
+    # A private project's milestone is not named in another project's feed.
+    hidden = other is None or (
+        other.project.private and milestone is not None and other.project_id != milestone.project_id
+    )
+    named = text("a milestone of another project") if hidden else code(str(detail.get("other") or ""))
+    relation = " to come after " if change.action == "after" else " to no longer come after "
+    return ":link:", (actor, text(" set "), *what, text(relation), named)
 
 
 def _project_lines(change: Change, actor: Segment, names: Names) -> list[FeedLine]:

@@ -423,6 +423,13 @@ def _lifecycle_command(call: _Call) -> CommandOutcome:
     return CommandOutcome(reply=done.reply, refresh_homes=done.refresh_homes)
 
 
+def _detail_command(call: _Call) -> CommandOutcome:
+    """`/milestone show|describe|link|unlink|after|not-after` (bot.slack.milestone_details)."""
+    c = call
+    reply, refresh = details.run_detail_command(c.session, c.actor, c.now, c.request.command, c.request.text)
+    return CommandOutcome(reply=reply, refresh_homes=refresh)
+
+
 _PROJECT: dict[str, Subcommand] = {
     "list": _project_list,
     "status": _project_status,
@@ -616,6 +623,7 @@ _MILESTONE: dict[str, Subcommand] = {
     "assign": _milestone_assign,
     "remind": _milestone_remind,
     "delete": _lifecycle_command,
+    **dict.fromkeys(details.DETAIL_VERBS, _detail_command),
 }
 
 

@@ -1,5 +1,6 @@
-"""The Slack side of richer milestones: `/blocker add KEY text --on ID`, and the note a move adds when
-milestones that come after the moved one are now due before it.
+"""The Slack side of richer milestones: `/blocker add KEY text --on ID`, the note a move adds when
+milestones that come after the moved one are now due before it, and the `/milestone` subcommands that
+edit and show a milestone's record (`describe`, `link`, `unlink`, `after`, `not-after`, `show`).
 
 Kept out of the command interpreter (`bot.slack.commands`), which only calls these.
 """
@@ -15,20 +16,35 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.access import Actor, Requester, act_as
 from bot.domain.dates import format_local
-from bot.errors import UserFacingError
-from bot.models import Blocker, Milestone
+from bot.errors import InvalidInput, UserFacingError
+from bot.models import Blocker, Milestone, MilestoneStatus
 from bot.projects.blockers import add_blocker
 from bot.projects.dependants import move_dependants
 from bot.projects.milestone_details import dependants_due_before, link_blocker
+from bot.projects.milestone_edits import (
+    Edited,
+    MilestoneDetail,
+    add_dependency,
+    add_link,
+    milestone_detail,
+    remove_dependency,
+    remove_link,
+    set_description,
+)
+from bot.projects.project import affected_users
+from bot.projects.reports import MilestoneLine
 from bot.settings import Settings
 from bot.slack import blocks as kit
 from bot.slack import ids
 from bot.slack.payload_values import loads_clean, row_id
 
 __all__ = [
+    "DETAIL_VERBS",
+    "build_milestone_detail_reply",
     "build_moved_reply",
     "execute_move_dependants",
     "raise_blocker",
+    "run_detail_command",
     "split_on_option",
     "with_dependants_note",
 ]
@@ -201,3 +217,145 @@ def raise_blocker(
     if held_up is not None:
         message += f" (holds up `{blocker.project.key}-{held_up.number}`)"
     return blocker, kit.Reply(text=f"Blocker {ref} raised", blocks=[kit.section(message)])
+
+
+# -- /milestone describe|link|unlink|after|not-after|show ------------------------------------------
+
+DETAIL_VERBS = ("show", "describe", "link", "unlink", "after", "not-after")
+_USAGES = {
+    "show": "show ID",
+    "describe": "describe ID text… (no text clears it)",
+    "link": "link ID https://…",
+    "unlink": "unlink ID https://…",
+    "after": "after ID OTHER (ID comes after OTHER)",
+    "not-after": "not-after ID OTHER",
+}
+
+
+def _unwrap_url(word: str) -> str:
+    """A URL as typed, or as Slack wraps it when it formats links (`<https://…>`, `<https://…|label>`)."""
+    if word.startswith("<") and word.endswith(">"):
+        return word[1:-1].split("|", 1)[0]
+    return word
+
+
+def run_detail_command(
+    session: Session, actor: Actor, now: datetime, command: str, text: str
+) -> tuple[kit.Reply, frozenset[str]]:
+    """Carry out `show`, `describe`, `link`, `unlink`, `after` or `not-after` of `/milestone`.
+
+    Args:
+        session: The request's session (the caller commits).
+        actor: Who typed it.
+        now: The current instant.
+        command: The command's configured name (`/milestone`).
+        text: The command's text: the verb, then its arguments.
+
+    Returns:
+        The reply, and whose App Homes to republish (none when nothing changed).
+
+    Raises:
+        UserFacingError: Bad input, an unknown or invisible milestone, a refused permission.
+    """
+    verb, _, args = text.strip().partition(" ")
+    verb = verb.lower()
+    parts = args.strip().split(None, 1)
+    usage = f"Usage: `{command} {_USAGES[verb]}`"
+    if not parts:
+        raise InvalidInput(usage)
+    ref, rest = parts[0], parts[1].strip() if len(parts) > 1 else ""
+    if verb == "show":
+        return build_milestone_detail_reply(
+            milestone_detail(session, actor, ref, now), actor, now
+        ), frozenset()
+    if verb == "describe":
+        edited = set_description(session, actor, ref, rest, now)
+        done = "Cleared the description of" if edited.milestone.description is None else "Described"
+        already = "already has that description" if rest else "already has no description"
+        return _edited_reply(edited, done, already)
+    if len(rest.split()) != 1:
+        raise InvalidInput(usage)
+    if verb in ("link", "unlink"):
+        url = _unwrap_url(rest)
+        if verb == "link":
+            edited = add_link(session, actor, ref, url, now)
+            return _edited_reply(edited, "Linked", "already has that link", url=url)
+        edited = remove_link(session, actor, ref, url, now)
+        return _edited_reply(edited, "Removed a link from", "already has no such link", url=url)
+    if verb == "after":
+        edited = add_dependency(session, actor, ref, rest, now)
+        return _edited_reply(edited, "now comes after", "already comes after")
+    edited = remove_dependency(session, actor, ref, rest, now)
+    return _edited_reply(edited, "no longer comes after", "already does not come after")
+
+
+def _edited_reply(
+    edited: Edited, done: str, already: str, *, url: str = ""
+) -> tuple[kit.Reply, frozenset[str]]:
+    """The reply to an edit: `done` says what changed (after the milestone for a dependency), `already`
+    what was so before a no-op."""
+    milestone, other = edited.milestone, edited.other
+    ref = f"{milestone.project.key}-{milestone.number}"
+    what = f"`{ref}` *{kit.truncate_escaped(milestone.title, 200)}*"
+    suffix = f" `{other.project.key}-{other.number}`" if other is not None else ""
+    suffix += f": {kit.escape(url)}" if url else ""
+    plain_suffix = f" {other.project.key}-{other.number}" if other is not None else ""
+    if not edited.changed:
+        message = f"{what} {already}{suffix}; nothing changed."
+        return kit.Reply(text=f"{ref} {already}{plain_suffix}", blocks=[kit.section(message)]), frozenset()
+    if other is not None:
+        message, plain = f":link: {what} {done}{suffix}.", f"{ref} {done}{plain_suffix}"
+    else:
+        message, plain = f":memo: {done} {what}{suffix}.", f"{done} {ref}"
+    refresh = frozenset(affected_users(milestone.project))
+    return kit.Reply(text=plain, blocks=[kit.section(message)]), refresh
+
+
+def _related(lines: tuple[MilestoneLine, ...], zone: ZoneInfo, now: datetime) -> str:
+    return "\n".join(
+        f"• `{line.ref}` *{kit.truncate_escaped(line.title, 200)}*, "
+        + ("done" if line.status == MilestoneStatus.DONE else f"due {kit.when(line.due_at, zone, now)}")
+        for line in lines[:15]
+    ) + (f"\n…and {len(lines) - 15} more" if len(lines) > 15 else "")
+
+
+def build_milestone_detail_reply(detail: MilestoneDetail, actor: Actor, now: datetime) -> kit.Reply:
+    """`/milestone show ID`: one milestone in full, times in the viewer's zone, user text escaped.
+
+    Args:
+        detail: The milestone and what surrounds it, as the viewer may see it.
+        actor: The viewer (for the zone).
+        now: The current instant.
+    """
+    line, zone = detail.line, actor.zone
+    if line.status == MilestoneStatus.DONE:
+        status = f":white_check_mark: done {format_local(line.done_at, zone)}" if line.done_at else "done"
+    else:
+        status = ":warning: overdue" if line.overdue else ":spiral_calendar_pad: open"
+    blocks = [
+        kit.section(
+            f"`{line.ref}` *{kit.truncate_escaped(line.title, 300)}*\n"
+            f"Project: *{kit.truncate_escaped(line.project_name, 200)}* (`{line.project_key}`)\n"
+            f"Due: {kit.when(line.due_at, zone, now)}\nOwner: {kit.mention(line.owner)}\nStatus: {status}"
+        ),
+        kit.section(
+            "*Description*\n" + kit.truncate_escaped(line.description, 2900)
+            if line.description
+            else "_No description._"
+        ),
+    ]
+    if line.links:
+        blocks.append(kit.section("*Links*\n" + "\n".join(f"• {kit.link_text(url)}" for url in line.links)))
+    if detail.after:
+        blocks.append(kit.section("*Comes after*\n" + _related(detail.after, zone, now)))
+    if detail.dependants:
+        blocks.append(kit.section("*Comes before*\n" + _related(detail.dependants, zone, now)))
+    if detail.blockers:
+        held = "\n".join(
+            f"• `{b.ref}` {kit.truncate_escaped(b.text, 300)} (raised {kit.age_text(b.raised_at, now)} "
+            f"by {kit.mention(b.raised_by)})"
+            for b in detail.blockers[:15]
+        )
+        blocks.append(kit.section("*Held up by*\n" + held))
+    blocks.append(kit.zone_note(zone))
+    return kit.Reply(text=f"{line.ref} {line.title}", blocks=blocks)

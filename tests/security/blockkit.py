@@ -16,6 +16,8 @@ import re
 from collections.abc import Collection, Iterator
 from typing import Any
 
+from bot.projects.milestone_details import link_problem
+
 # Limits from Slack's Block Kit reference (docs.slack.dev/reference/block-kit).
 MESSAGE_BLOCKS = 50
 VIEW_BLOCKS = 100
@@ -100,7 +102,9 @@ def mrkdwn_texts(payload: dict[str, Any]) -> Iterator[str]:
 def mention_violations(
     texts: Collection[str] | Iterator[str], *, users: Collection[str], channels: Collection[str]
 ) -> list[str]:
-    """Control sequences (`<…>`) in mrkdwn that are not mentions of known people or channels."""
+    """Control sequences (`<…>`) in mrkdwn that are not mentions of known people or channels, nor links
+    to an http(s) URL that Liaison's own link check accepts (`bot.projects.milestone_details.link_problem`:
+    a milestone's links are shown as `<url|host>`)."""
     problems: list[str] = []
     for text in texts:
         for match in _TOKEN.finditer(text):
@@ -114,6 +118,9 @@ def mention_violations(
             if inner.startswith("@") and inner[1:] in users:
                 continue
             if inner.startswith("#") and inner[1:] in channels:
+                continue
+            url, _, label = inner.partition("|")
+            if link_problem(url) is None and "<" not in label and ">" not in label:
                 continue
             problems.append(f"unescaped control sequence {whole[:80]!r}")
     return problems
