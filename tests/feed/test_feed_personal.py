@@ -1,5 +1,6 @@
 """Personal notifications by DM: your milestone moved by someone else, a milestone added with you as
-its owner, a blocker raised on your milestone; never for your own changes, never twice for `/milestone assign`; the opt-out; quiet hours."""
+its owner, a blocker raised on your milestone; never for your own changes, never twice for
+`/milestone assign`; the opt-out; quiet hours."""
 
 from __future__ import annotations
 
