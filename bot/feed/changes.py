@@ -172,8 +172,8 @@ def _project_id(session: Session, entity: str, entity_id: int) -> int | None:
 
 def personal_recipients(session: Session, change: Change) -> list[int]:
     """The people (person ids) a change is told to personally: the owner of a milestone moved by
-    someone else, or added with them as owner by someone else, or held up by a blocker someone else
-    raised on it (`/blocker add … --on ID`)."""
+    someone else, added with them as owner or handed to them (`/milestone assign`) by someone else, or
+    held up by a blocker someone else raised on it (`/blocker add … --on ID`)."""
     if change.entity == "blocker" and change.action == "add" and change.entity_id is not None:
         blocker = session.get(Blocker, change.entity_id, execution_options=_WITH_DELETED)
         held_up = blocker.held_up if blocker is not None else None
@@ -187,6 +187,9 @@ def personal_recipients(session: Session, change: Change) -> list[int]:
         return []
     if change.action == "move" or (change.action == "add" and change.detail.get("owner") == owner.slack_id):
         return [owner.id]
+    if change.action == "assign" and change.detail.get("after") == owner.slack_id:
+        # A handover within a departure is told by the departure's one DM (bot.slack.handover).
+        return [] if change.detail.get("part_of") else [owner.id]
     return []
 
 
@@ -346,6 +349,9 @@ def describe_personal(
             ":spiral_calendar_pad:",
             (actor, text(" added "), *what, *on, text(f" with you as its owner, due {due}")),
         )
+    if change.action == "assign":
+        due = format_local(milestone.due_at, zone)
+        return FeedLine(":inbox_tray:", (actor, text(" handed you "), *what, *on, text(f", due {due}")))
     return None
 
 

@@ -222,7 +222,7 @@ def _depart(
     new_owner = _new_owner(session, actor, project, to, leaving=person) if owned and to is not None else None
     for milestone in owned:
         assert new_owner is not None
-        _reassign(session, actor, milestone, new_owner, now, reminders=reminders)
+        _reassign(session, actor, milestone, new_owner, now, reminders=reminders, part_of=action)
     project.memberships.remove(membership)
     record_audit(
         session,
@@ -279,11 +279,17 @@ def _reassign(
     now: datetime,
     *,
     reminders: ReminderPolicy | None,
+    part_of: str | None = None,
 ) -> None:
-    """Give `milestone` to `owner`, audited, and move its pending reminders to them."""
+    """Give `milestone` to `owner`, audited, and move its pending reminders to them.
+
+    `part_of` names the departure ("leave", "remove") it belongs to: its new owner is then told once
+    about them all, by the departure's own DM, rather than once per milestone by the change feed.
+    """
     previous = milestone.owner
     milestone.owner_id = owner.id
     milestone.owner = owner
+    extra = {"part_of": part_of} if part_of is not None else {}
     record_audit(
         session,
         actor,
@@ -294,6 +300,7 @@ def _reassign(
         ref=milestone_ref(milestone),
         before=previous.slack_id if previous is not None else None,
         after=owner.slack_id,
+        **extra,
     )
     # Same transaction: the reminders planned for the old owner go to the new one, on their clock.
     replan_milestone(session, milestone, now, defaults=reminders)

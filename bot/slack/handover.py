@@ -198,17 +198,15 @@ def assignment_reply(assignment: Assignment) -> kit.Reply:
 def assignment_messages(
     assignment: Assignment, *, fallback_zone: ZoneInfo, now: datetime
 ) -> tuple[kit.DirectMessage, ...]:
-    """DMs about a milestone handed over: the new owner is told, and so is the previous one."""
+    """DMs about a milestone handed over: the previous owner is told here. The new owner is told by the
+    change feed (bot/feed), which respects their quiet hours and their opt-out."""
     if not assignment.changed:
         return ()
     line, owner, previous, by = assignment.milestone, assignment.owner, assignment.previous, assignment.by
     people = (owner, previous, by)
     title = f"`{line.ref}` *{kit.truncate_escaped(line.title, 300)}* on *{kit.escape(line.project_name)}*"
     messages: list[kit.DirectMessage] = []
-    if owner.slack_id != by.slack_id:
-        due = kit.when(line.due_at, zone_of(assignment.owner_timezone, fallback_zone), now)
-        message = f":inbox_tray: {kit.mention(by)} handed you {title}, due {due}."
-        messages.append(kit.DirectMessage(owner.slack_id, _reply(message, people)))
+    del fallback_zone, now  # the previous owner's note has no time in it
     if previous is not None and previous.slack_id not in (by.slack_id, owner.slack_id):
         message = f"{kit.mention(by)} handed {title} to {kit.mention(owner)}."
         messages.append(kit.DirectMessage(previous.slack_id, _reply(message, people)))

@@ -153,11 +153,32 @@ def test_a_milestone_you_add_for_yourself_sends_you_nothing(
     assert feed_messages(slack_api, BANERJEE) == []
 
 
-def test_milestone_assign_is_told_once_by_its_own_dm_not_again_by_the_feed(
+def test_milestone_assign_tells_the_new_owner_once_through_the_feed(
     slack: SlackDriver, slack_api: FakeSlackApi, feed: FeedRunner
 ) -> None:
     slack.command(BANERJEE, f"/milestone assign bidshade-3 {MORALES}")
     feed()
-    assert len(slack_api.messages(MORALES)) == 1  # `/milestone assign`'s own DM
-    assert feed_messages(slack_api, MORALES) == [] and feed_messages(slack_api, OSEI) == []
+    feed()
+    (dm,) = texts(feed_messages(slack_api, MORALES))
+    assert "<@U02ECBANE> handed you `bidshade-3` *Offline replay comparison of shading policies*" in dm
+    assert len(slack_api.messages(MORALES)) == 1  # nothing else: `/milestone assign` sends no DM of its own
+    assert feed_messages(slack_api, OSEI) == []  # the previous owner's note is `/milestone assign`'s own
     assert len(feed_messages(slack_api, BIDSHADE_CHANNEL)) == 1
+
+
+def test_an_opted_out_new_owner_is_not_told_of_an_assignment(
+    slack: SlackDriver, slack_api: FakeSlackApi, feed: FeedRunner
+) -> None:
+    slack.command(MORALES, "/liaison notifications off")
+    slack.command(BANERJEE, f"/milestone assign bidshade-3 {MORALES}")
+    feed()
+    assert feed_messages(slack_api, MORALES) == []
+
+
+def test_a_departure_tells_the_new_owner_once_not_per_milestone(
+    slack: SlackDriver, slack_api: FakeSlackApi, feed: FeedRunner
+) -> None:
+    slack.command(OSEI, f"/project leave bidshade --to {MORALES}")
+    feed()
+    assert feed_messages(slack_api, MORALES) == []  # the departure's own DM lists them all
+    assert len(slack_api.messages(MORALES)) == 1
