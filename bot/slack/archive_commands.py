@@ -25,6 +25,7 @@ from bot.projects.project import affected_users
 from bot.settings import Settings
 from bot.slack import blocks as kit
 from bot.slack import ids
+from bot.slack.payload_values import row_id
 
 ARCHIVE_VERBS = ("archive", "restore")
 
@@ -97,13 +98,13 @@ def run_lifecycle_command(
         message = (
             f":wastebasket: Deleted `{ref}` *{kit.escape(milestone.title)}*; its reminders are cancelled."
         )
-        action, row_id, project = ids.UNDO_MILESTONE_DELETE_ACTION, milestone.id, milestone.project
+        action, deleted_id, project = ids.UNDO_MILESTONE_DELETE_ACTION, milestone.id, milestone.project
     else:
         blocker = delete_blocker(session, actor, target, now)
         ref = f"{blocker.project.key}-b{blocker.number}"
         message = f":wastebasket: Deleted blocker `{ref}`: {kit.escape(blocker.text)}"
-        action, row_id, project = ids.UNDO_BLOCKER_DELETE_ACTION, blocker.id, blocker.project
-    blocks = [kit.section(message), kit.actions([kit.button("Undo", action, str(row_id))])]
+        action, deleted_id, project = ids.UNDO_BLOCKER_DELETE_ACTION, blocker.id, blocker.project
+    blocks = [kit.section(message), kit.actions([kit.button("Undo", action, str(deleted_id))])]
     return LifecycleReply(kit.Reply(text=f"Deleted {ref}", blocks=blocks), frozenset(affected_users(project)))
 
 
@@ -121,7 +122,9 @@ def execute_undo_delete(
     A value Liaison could not have written is refused as out of date; a click on an Undo whose row is
     back already (a double click, a stale message) changes nothing and says "already restored".
     """
-    if not value.isdigit():
+    # Digits Liaison wrote; not "²" or "٣" (digits to `str.isdigit`) or ids past PostgreSQL's integer.
+    number = row_id(value)
+    if number is None:
         return LifecycleReply(kit.build_error_reply("That button is out of date."), is_error=True)
     try:
         with session_factory.begin() as session:
@@ -129,10 +132,10 @@ def execute_undo_delete(
             restored: Restored
             if action_id == ids.UNDO_MILESTONE_DELETE_ACTION:
                 restored = undo_milestone_delete(
-                    session, actor, int(value), now, reminders=settings.reminder_policy
+                    session, actor, number, now, reminders=settings.reminder_policy
                 )
             else:
-                restored = undo_blocker_delete(session, actor, int(value), now)
+                restored = undo_blocker_delete(session, actor, number, now)
     except UserFacingError as error:
         return LifecycleReply(kit.build_error_reply(error.message), is_error=True)
     what = f"`{restored.ref}` {kit.escape(restored.title)}"

@@ -4,12 +4,14 @@ The slash-command fuzz (test_command_fuzz.py) extended to what people click and 
 collected from the product itself: every action, callback and shortcut id in `bot.slack.ids` (a test
 below fails when one is added without being fuzzed here) and the modals Liaison really opens (built by
 the same code the listeners call: `/project create|edit`, `/milestone add`, the profile form, the
-Move-date form of a planned reminder), whose input blocks give the `state.values` a submission carries.
+Move-date form of a planned reminder and of the App Home, an admin's "Set last day" form), whose input
+blocks give the `state.values` a submission carries.
 
-Inputs mix real ids (milestone refs such as `pcm-2`, project keys, people's Slack ids, reminder
-delivery ids) with hostile text (Slack markup such as `<!channel>` and `<@U…>`, C0/C1 control
-characters and NUL, bidi marks, strings far past every limit) and wrong shapes (numbers, lists and
-objects where Slack sends strings, missing blocks and actions).
+Inputs mix real ids (milestone refs such as `pcm-2`, blocker refs such as `pcm-b1`, project keys,
+people's Slack ids, reminder delivery ids, milestone and blocker row ids and due instants) with hostile
+text (Slack markup such as `<!channel>` and `<@U…>`, C0/C1 control characters and NUL, bidi marks,
+strings far past every limit) and wrong shapes (numbers, lists and objects where Slack sends strings,
+missing blocks and actions).
 
 * Over signed HTTP, into the real server (`tests.security.served`) in front of the demo workspace on
   PostgreSQL: `block_actions` (buttons, selects, overflow menus, date pickers; on messages, the App Home
@@ -20,9 +22,11 @@ objects where Slack sends strings, missing blocks and actions).
   without the error handler's apology (which means a listener raised).
 * Directly, for volume (together with the HTTP cases, over 10,000): the functions the form and
   reminder-button listeners call (`submit_project`, `submit_milestone`, `save_own_profile`,
-  `submit_move`, `press_done`/`press_snooze`/`open_move`, `execute_confirmed_move`) on the same
-  PostgreSQL database, what they render checked the same way; and, cheaper, the parsing and validation
-  in front of them (`parse_*_submission`, `validate_draft`, `parse_due`, the button value readers).
+  `submit_move`, `press_done`/`press_snooze`/`open_move`, `execute_confirmed_move`, the Undo and
+  "Move them too" buttons, "Hand them to me", the App Home's Move-date and the "Set last day" forms)
+  on the same PostgreSQL database, what they render checked the same way; and, cheaper, the parsing
+  and validation in front of them (`parse_*_submission`, `validate_draft`, `parse_due`, the button
+  value readers).
 
 Every input family is sent everywhere (people pickers get forged and overlong ids and repeats, the
 "Move it" button naive instants, instants at the ends of the calendar and JSON nested too deep to
@@ -53,7 +57,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.access import Requester
+from bot.access import Requester, act_as
 from bot.app import APOLOGY
 from bot.cli.console.payloads import SignedBody, SlackPayloads
 from bot.clock import SystemClock
@@ -62,21 +66,45 @@ from bot.domain.reminders import SnoozeOption
 from bot.errors import InvalidInput, UserFacingError
 from bot.experts.embeddings.cache import CachingEmbedder
 from bot.experts.embeddings.hashing import HashingEmbedder
-from bot.experts.profile_edits import ProfileEditError, parse_publication_titles, save_own_profile
+from bot.experts.profile_edits import (
+    ProfileEditError,
+    parse_publication_titles,
+    save_end_date,
+    save_own_profile,
+)
 from bot.experts.profiles import show_profile
-from bot.models import Milestone, Person, Project, ReminderDelivery
+from bot.models import Blocker, Milestone, MilestoneStatus, Person, Project, ReminderDelivery
+from bot.projects.end_dates import take_over_milestones
+from bot.projects.home import milestone_to_move, move_from_home
 from bot.projects.project import validate_draft
 from bot.reminders.actions import ClickResult, ReminderClick, open_move, press_done, press_snooze, submit_move
 from bot.services import Services
 from bot.settings import Settings
 from bot.slack import ids
+from bot.slack.archive_commands import execute_undo_delete
 from bot.slack.commands import CommandRequest, execute_command, execute_confirmed_move
+from bot.slack.end_date_blocks import (
+    build_take_over_reply,
+    encode_take_over,
+    read_take_over,
+    take_over_messages,
+)
 from bot.slack.expert_blocks import decode_ticket
+from bot.slack.home import build_home_move_modal, read_home_move_metadata
 from bot.slack.input_hygiene import clean_strings_in_place, without_control_characters
+from bot.slack.milestone_details import execute_move_dependants
 from bot.slack.modals import parse_milestone_submission, parse_project_submission
 from bot.slack.notifier import build_notifier
 from bot.slack.payload_values import input_state, loads_clean, row_id, string_of
-from bot.slack.profile_blocks import build_profile_modal, field_errors, opened_by, parse_profile_submission
+from bot.slack.profile_blocks import (
+    build_profile_modal,
+    build_until_modal,
+    build_until_saved_reply,
+    field_errors,
+    opened_by,
+    parse_profile_submission,
+    parse_until_submission,
+)
 from bot.slack.reminder_blocks import (
     MoveTarget,
     build_move_modal,
@@ -147,12 +175,19 @@ BUTTON_VALUES: dict[str, str] = {
     ids.EXPERT_HOME_ACTION: "key",
     ids.EXPERT_PICK_PROJECT_ACTION: "expert",
     ids.PROFILE_EDIT_ACTION: "text",
+    ids.PROFILE_UNTIL_ACTION: "person",
+    ids.HOME_MOVE_ACTION: "ref",
+    ids.BLOCKER_RESOLVE_ACTION: "blocker",
+    ids.UNDO_MILESTONE_DELETE_ACTION: "row",
+    ids.UNDO_BLOCKER_DELETE_ACTION: "row",
+    ids.TAKE_OVER_ACTION: "take_over",
+    ids.MOVE_DEPENDANTS_ACTION: "dependants",
 }
 SUFFIXED = {ids.PICK_PROJECT_ACTION, ids.ASK_CHOICE_ACTION, ids.ANSWER_SOURCE_ACTION}
 SUFFIXED |= {ids.EXPERT_PICK_PROJECT_ACTION}
 # How often each button is fuzzed over HTTP. Questions cost the most per call (entity matching grows
 # with the text), expert searches next; the cheap buttons get more.
-BUTTON_WEIGHTS = {action: 6 for action in BUTTON_VALUES}
+BUTTON_WEIGHTS = {action: 5 for action in BUTTON_VALUES}
 BUTTON_WEIGHTS |= {ids.ASK_CHOICE_ACTION: 2, ids.EXPERT_HOME_ACTION: 3, ids.EXPERT_PICK_PROJECT_ACTION: 3}
 BUTTON_WEIGHTS |= {ids.MILESTONE_DONE_ACTION: 9, ids.CONFIRM_MOVE_ACTION: 9, ids.REMINDER_MOVE_ACTION: 8}
 # Forms fuzzed with well-typed (still hostile) values only; every form reads its state with
@@ -161,7 +196,16 @@ TYPED_ONLY_FORMS: frozenset[str] = frozenset()
 # Forms whose listeners cannot take any metadata or a payload without a user; none now (a payload
 # without a user object is refused with 400 before any listener, bot.serving.slack_body).
 FRAGILE_HANDLER_FORMS: frozenset[str] = frozenset()
-MODALS = (ids.PROJECT_MODAL, ids.MILESTONE_MODAL, ids.REMINDER_MOVE_MODAL, ids.PROFILE_MODAL)
+MODALS = (
+    ids.PROJECT_MODAL,
+    ids.MILESTONE_MODAL,
+    ids.REMINDER_MOVE_MODAL,
+    ids.PROFILE_MODAL,
+    ids.HOME_MOVE_MODAL,
+    ids.PROFILE_UNTIL_MODAL,
+)
+# How often each form is submitted over HTTP (in the order of MODALS).
+MODAL_WEIGHTS = (30, 26, 12, 16, 9, 7)
 SHORTCUTS = (ids.ASK_SHORTCUT,)
 
 
@@ -186,6 +230,12 @@ class Directory:
     people: list[str]
     keys: list[str]
     refs: list[str]
+    # Row ids of milestones and blockers (what Undo and "Move them too" carry), and blocker refs.
+    milestone_ids: list[int]
+    # Each milestone's due instant when the fuzz started (what a "Move them too" button carries).
+    dues: dict[int, str]
+    blocker_ids: list[int]
+    blockers: list[str]
     # (delivery id, milestone ref, a Slack id allowed to act on it)
     deliveries: list[tuple[int, str, str]]
     forms: dict[str, list[Form]]
@@ -193,7 +243,7 @@ class Directory:
     @property
     def names(self) -> list[str]:
         """Real ids to mix into text."""
-        return self.keys + self.refs + self.people + [f"{k}-b1" for k in self.keys]
+        return self.keys + self.refs + self.people + self.blockers + [f"{k}-b1" for k in self.keys]
 
     def mention_problems(self, texts: list[str]) -> list[str]:
         """Mentions of anyone or any channel not in the directory *now*.
@@ -257,6 +307,11 @@ def collect_directory(services: Services) -> Directory:
         refs = [
             f"{m.project.key}-{m.number}" for m in session.scalars(select(Milestone).order_by(Milestone.id))
         ]
+        dues = {m.id: m.due_at.isoformat() for m in session.scalars(select(Milestone).order_by(Milestone.id))}
+        milestone_ids = list(dues)
+        blocker_rows = list(session.scalars(select(Blocker).order_by(Blocker.id)))
+        blocker_ids = [b.id for b in blocker_rows]
+        blockers = [f"{b.project.key}-b{b.number}" for b in blocker_rows]
         deliveries = []
         for delivery in session.scalars(select(ReminderDelivery).order_by(ReminderDelivery.id)):
             milestone = session.get(Milestone, delivery.milestone_id) if delivery.milestone_id else None
@@ -282,6 +337,22 @@ def collect_directory(services: Services) -> Directory:
         assert move.reminder is not None, move.denial
         target = MoveTarget(delivery_id, ref, "C1BIDSHADE", "1.000001")
         forms[ids.REMINDER_MOVE_MODAL].append(_form(f"move {ref}", build_move_modal(move.reminder, target)))
+    with services.session_factory() as session:
+        lead = act_as(session, services.settings, Requester(LEAD, TEAM))
+        open_ones = session.scalars(
+            select(Milestone).where(Milestone.status == MilestoneStatus.OPEN).order_by(Milestone.id)
+        )
+        movable = [f"{m.project.key}-{m.number}" for m in open_ones if m.project.key == "bidshade"]
+        lines = [milestone_to_move(session, lead, ref, now) for ref in movable[:2]]
+        zone = lead.zone
+    assert lines, "the lead of bidshade may move its milestones"
+    for line in lines:
+        forms[ids.HOME_MOVE_MODAL].append(
+            _form(f"home move {line.ref}", build_home_move_modal(line, zone, now))
+        )
+    for person in (LEAD, people[-1]):
+        shown = show_profile(services.session_factory, services.settings, Requester(ADMIN, TEAM), person)
+        forms[ids.PROFILE_UNTIL_MODAL].append(_form(f"last day of {person}", build_until_modal(shown)))
     for variants in forms.values():
         for form in variants:
             assert form.inputs, form.name
@@ -293,6 +364,10 @@ def collect_directory(services: Services) -> Directory:
         people=people,
         keys=keys,
         refs=refs,
+        milestone_ids=milestone_ids,
+        dues=dues,
+        blocker_ids=blocker_ids,
+        blockers=blockers,
         deliveries=deliveries,
         forms=forms,
     )
@@ -469,7 +544,61 @@ class Fuzz:
             return str(self.number()) if self.chance(0.8) else self.text()
         if kind == "expert":
             return self.rng.choice(["project ", "", "all "]) + self.key()
+        if kind == "person":
+            return self.user_string()
+        if kind == "blocker":
+            return self.blocker()
+        if kind == "row":
+            return self.row()
+        if kind == "take_over":
+            person, project = self.user_value(), self.key() if self.chance(0.8) else self.wrong()
+            if self.chance(0.7) and isinstance(person, str) and isinstance(project, str):
+                return encode_take_over(person, project)
+            return self.json_or_junk({"person": person, "project": project})
+        if kind == "dependants":
+            return self.json_or_junk(self.dependants())
         return self.text()
+
+    def blocker(self) -> str:
+        roll = self.rng.random()
+        if roll < 0.55 and self.d.blockers:
+            return self.rng.choice(self.d.blockers)
+        if roll < 0.7:
+            key = self.rng.choice(self.d.keys)
+            return f"{key}-b{self.rng.choice(['0', '-1', '999', str(2**31), str(10**30), '²', '1.5', ''])}"
+        return self.ref() if self.chance(0.3) else self.text()
+
+    def instant(self) -> str:
+        return self.rng.choice(INSTANTS) if self.chance(0.85) else self.text()
+
+    def row(self) -> Any:
+        """A row id as Undo carries it (digits), real or forged."""
+        roll = self.rng.random()
+        if roll < 0.5:
+            return str(self.rng.choice(self.d.milestone_ids + self.d.blocker_ids))
+        if roll < 0.85:
+            return str(self.number())
+        return self.text()
+
+    def dependants(self) -> dict[str, Any]:
+        """What "Move them too" carries: {"m": milestone id, "to": instant, "s": shift seconds, "d": ids}."""
+        real = self.d.milestone_ids
+        milestone = self.rng.choice(real)
+        data: dict[str, Any] = {
+            "m": milestone if self.chance(0.7) else self.number(),
+            # Mostly where the milestone was moved to (the button's check), else anywhere.
+            "to": self.d.dues[milestone] if self.chance(0.5) else self.instant(),
+            "s": self.rng.choice([86_400, -86_400, 3_600, 0, 7 * 86_400, 3_660 * 86_400, -3_660 * 86_400])
+            if self.chance(0.7)
+            else self.number(),
+            "d": [
+                self.rng.choice(real) if self.chance(0.7) else self.number()
+                for _ in range(self.rng.randint(0, 4))
+            ],
+        }
+        if self.chance(0.1):
+            data[self.rng.choice(list(data))] = self.wrong()
+        return data
 
     def field(self, element: dict[str, Any], *, typed: bool) -> dict[str, Any]:
         """What Slack puts in `state.values[block][action]` for this element, fuzzed.
@@ -528,6 +657,8 @@ class Fuzz:
             if self.chance(0.06):
                 continue  # a block the form did not send (an older form, a forged one)
             entry = self.field(element, typed=typed)
+            if block_id in (ids.DUE_INPUT, ids.UNTIL_INPUT) and "value" in entry and self.chance(0.3):
+                entry["value"] = self.rng.choice(DATES + ["2027-01-29", "jan 29", ""])  # a date as typed
             if not typed and self.chance(0.06):
                 values[block_id] = self.rng.choice([self.wrong(), {block_id: self.wrong()}, {"other": entry}])
             else:
@@ -705,12 +836,15 @@ class Interactions:
 
     def view_submission(self) -> Case:
         f = self.f
-        callback_id = f.rng.choices(MODALS, [35, 30, 15, 20])[0]
+        callback_id = f.rng.choices(MODALS, MODAL_WEIGHTS)[0]
         form = f.rng.choice(f.d.forms[callback_id])
         user = f.user()
         if callback_id == ids.REMINDER_MOVE_MODAL and f.chance(0.6):
             parsed = parse_move_metadata(form.private_metadata)
             user = next((a for d, _r, a in f.d.deliveries if parsed and d == parsed.delivery_id), user)
+        elif callback_id in (ids.HOME_MOVE_MODAL, ids.PROFILE_UNTIL_MODAL) and f.chance(0.5):
+            # Mostly by someone allowed to: the lead moving its milestone, an admin setting a last day.
+            user = LEAD if callback_id == ids.HOME_MOVE_MODAL else ADMIN
         values = f.state_values(form, typed=f.chance(0.5))
         metadata = f.metadata(form)
         payload = self.envelope("view_submission", user)
@@ -1294,6 +1428,113 @@ class Direct:
 
         return lambda: f"confirm_move by {user}: value={_short(value)}", check
 
+    def undo(self) -> tuple[Describe, Check]:
+        action = self.f.rng.choice([ids.UNDO_MILESTONE_DELETE_ACTION, ids.UNDO_BLOCKER_DELETE_ACTION])
+        value = self.f.button_value("row")
+        user = LEAD if self.f.chance(0.4) else self.f.user()
+
+        def check() -> list[str]:
+            # As handlers.actions reads it: the value as a string.
+            done = execute_undo_delete(
+                self.s.session_factory,
+                self.s.settings,
+                self.s.clock.now(),
+                Requester(user, TEAM),
+                action_id=action,
+                value=str(value or ""),
+            )
+            return problems_of(done.reply.as_kwargs(), self.d, view=False)
+
+        return lambda: f"{action} by {user}: value={_short(value)}", check
+
+    def dependants(self) -> tuple[Describe, Check]:
+        value = self.f.button_value("dependants")
+        user = LEAD if self.f.chance(0.5) else self.f.user()
+
+        def check() -> list[str]:
+            now = self.s.clock.now()
+            reply, _homes, _failed = execute_move_dependants(
+                self.s.session_factory, self.s.settings, now, Requester(user, TEAM), str(value or "")
+            )
+            return problems_of(reply.as_kwargs(), self.d, view=False)
+
+        return lambda: f"move dependants by {user}: value={_short(value)}", check
+
+    def take_over(self) -> tuple[Describe, Check]:
+        value = self.f.button_value("take_over")
+        user = LEAD if self.f.chance(0.4) else self.f.user()
+
+        def check() -> list[str]:
+            target = read_take_over(str(value or ""))  # as handlers.lead_view reads it
+            if target is None:
+                return []
+            now = self.s.clock.now()
+            try:
+                with self.s.session_factory.begin() as session:
+                    actor = act_as(session, self.s.settings, Requester(user, TEAM))
+                    taken = take_over_milestones(
+                        session, actor, target[0], target[1], now, reminders=self.s.settings.reminder_policy
+                    )
+                    zone = actor.zone
+            except UserFacingError as error:
+                return [] if error.message.strip() else ["empty error message"]
+            problems = problems_of(build_take_over_reply(taken, zone, now).as_kwargs(), self.d, view=False)
+            by = next((a.by for a in taken.assignments), None)
+            for message in take_over_messages(taken, by) if by is not None else ():
+                problems += problems_of(message.reply.as_kwargs(), self.d, view=False)
+            return problems
+
+        return lambda: f"take over by {user}: value={_short(value)}", check
+
+    def home_move(self) -> tuple[Describe, Check]:
+        form = self.f.rng.choice(self.d.forms[ids.HOME_MOVE_MODAL])
+        raw, _data = self._metadata(form)
+        values = self._values(form)
+        user = LEAD if self.f.chance(0.6) else self.f.user()
+
+        def check() -> list[str]:
+            # As handlers.lead_view does: the metadata's ref, the typed date, moved as the submitter.
+            ref = read_home_move_metadata(raw)
+            if ref is None:
+                return []
+            text = string_of(input_state(values, ids.DUE_INPUT)) or ""
+            try:
+                with self.s.session_factory.begin() as session:
+                    actor = act_as(session, self.s.settings, Requester(user, TEAM))
+                    now = self.s.clock.now()
+                    move_from_home(session, actor, ref, text, now, reminders=self.s.settings.reminder_policy)
+            except UserFacingError as error:
+                return _error_problems({ids.DUE_INPUT: error.message}, frozenset(form.inputs))
+            return []
+
+        return lambda: f"{form.name} by {user}: metadata={_short(raw)} values={_short(values)}", check
+
+    def until(self) -> tuple[Describe, Check]:
+        form = self.f.rng.choice(self.d.forms[ids.PROFILE_UNTIL_MODAL])
+        raw, _data = self._metadata(form)
+        values = self._values(form)
+        user = ADMIN if self.f.chance(0.6) else self.f.user()
+
+        def check() -> list[str]:
+            # As handlers.profiles does: parse the form, save, confirm to the admin and the person.
+            parsed = parse_until_submission({"private_metadata": raw, "state": {"values": values}})
+            if parsed is None:
+                return []
+            try:
+                change = save_end_date(
+                    self.s.session_factory,
+                    self.s.settings,
+                    Requester(user, TEAM),
+                    *parsed,
+                    self.s.clock.now(),
+                )
+            except UserFacingError as error:
+                return _error_problems({ids.UNTIL_INPUT: error.message}, frozenset(form.inputs))
+            replies = [build_until_saved_reply(change), build_until_saved_reply(change, by=user)]
+            return [p for reply in replies for p in problems_of(reply.as_kwargs(), self.d, view=False)]
+
+        return lambda: f"{form.name} by {user}: metadata={_short(raw)} values={_short(values)}", check
+
 
 def _body_in(trace: TracebackType | None) -> dict[str, Any] | None:
     """The Slack request body a failed listener (or Bolt) was working on, from its traceback's frames."""
@@ -1395,8 +1636,27 @@ class Parsers:
 
         return lambda: f"parse move: metadata={_short(raw)} values={_short(values)}", check
 
+    def forms(self) -> tuple[Describe, Check]:
+        """The App Home's Move-date form and the admin's "Set last day" form, as their listeners read them."""
+        form = self.f.rng.choice(self.d.forms[ids.HOME_MOVE_MODAL] + self.d.forms[ids.PROFILE_UNTIL_MODAL])
+        raw, _data = self.direct._metadata(form)
+        values = self.direct._values(form)
+
+        def check() -> list[str]:
+            if form.callback_id == ids.HOME_MOVE_MODAL:
+                ref = read_home_move_metadata(raw)
+                ok = ref is None or (isinstance(ref, str) and "\x00" not in ref)
+                return ([] if ok else [f"not a ref: {ref!r}"]) + self._due(
+                    string_of(input_state(values, ids.DUE_INPUT)) or ""
+                )
+            parsed = parse_until_submission({"private_metadata": raw, "state": {"values": values}})
+            ok = parsed is None or all(isinstance(p, str) and "\x00" not in p for p in parsed)
+            return [] if ok else [f"not (person, day): {parsed!r}"]
+
+        return lambda: f"parse {form.name}: metadata={_short(raw)} values={_short(values)}", check
+
     def buttons(self) -> tuple[Describe, Check]:
-        kind = self.f.rng.choice(["reminder", "ticket", "intro", "command"])
+        kind = self.f.rng.choice(["reminder", "ticket", "intro", "command", "take_over", "row"])
         value = self.f.button_value(kind)
         text = value if isinstance(value, str) else json.dumps(value)
 
@@ -1407,9 +1667,12 @@ class Parsers:
             elif kind == "ticket":
                 ticket = decode_ticket(text)
                 ok = ticket is None or "\x00" not in ticket.subject + ticket.expert_slack_id
-            elif kind == "intro":
+            elif kind in ("intro", "row"):
                 number = row_id(text)
                 ok = number is None or 0 < number < 2**31
+            elif kind == "take_over":
+                target = read_take_over(text)
+                ok = target is None or "\x00" not in target[0] + target[1]
             else:  # as handlers.actions reads a command button
                 try:
                     choice = loads_clean(text)
@@ -1428,9 +1691,9 @@ def _cleaned(metadata: dict[str, Any]) -> dict[str, Any]:
 
 
 # Full submissions and clicks on PostgreSQL, and the cheap parsing in front of them.
-DIRECT_WEIGHTS = {"project": 26, "milestone": 24, "profile": 20, "move": 10, "reminder_button": 12}
-DIRECT_WEIGHTS |= {"confirm_move": 8}
-PARSE_WEIGHTS = {"project": 25, "milestone": 20, "profile": 25, "move": 10, "buttons": 20}
+DIRECT_WEIGHTS = {"project": 22, "milestone": 20, "profile": 16, "move": 8, "reminder_button": 10}
+DIRECT_WEIGHTS |= {"confirm_move": 7, "undo": 4, "dependants": 4, "take_over": 3, "home_move": 4, "until": 2}
+PARSE_WEIGHTS = {"project": 23, "milestone": 18, "profile": 22, "move": 9, "forms": 8, "buttons": 20}
 
 
 def _run(
