@@ -30,7 +30,7 @@ The section (markdown) goes to stdout and replaces "## Server CPU per command (i
 docs/benchmarks.md, or goes to `--output`.
 
 `--profile "/project status bidshade"` instead runs Liaison's path for that command under cProfile, in
-thread CPU time (the request thread, and every task of the listener and inbox-writer pools under a
+thread CPU time (the request thread, and every task of the listener pool and every inbox write under a
 profiler of its own, merged), and prints the top functions.
 """
 
@@ -312,12 +312,14 @@ def profile(args: argparse.Namespace) -> str:
             requests = prepare(payloads, command, args.requests, users)
             # CPU time of each thread, not wall time: waits (the respond() post, fsync) are not work.
             profilers = [cProfile.Profile(time.thread_time)]
-            # The listener pool, and the inbox's writer pool where there is one (`bot.serving.intake`).
-            pools = [runtime.listeners, getattr(getattr(runtime, "intake", None), "_writes", None)]
+            intake = getattr(runtime, "intake", None)
             with ExitStack() as profiled:
-                for pool in pools:
-                    if pool is not None:
-                        profiled.enter_context(_profiled_tasks(pool, profilers))
+                # The listener pool's tasks, and the inbox's writes on their own threads
+                # (`bot.serving.intake.RecordWriter`, the poller's finish marks).
+                profiled.enter_context(_profiled_tasks(runtime.listeners, profilers))
+                if intake is not None:
+                    for name in ("record_many", "write_finished"):
+                        profiled.enter_context(_profiled_calls(intake.inbox, name, profilers))
                 started = time.process_time()
                 profilers[0].enable()
                 measure(liaison, requests)
@@ -332,6 +334,27 @@ def profile(args: argparse.Namespace) -> str:
         return out.getvalue()
     finally:
         fake.stop()
+
+
+@contextmanager
+def _profiled_calls(owner: Any, name: str, profilers: list[cProfile.Profile]) -> Iterator[None]:
+    """Run every call of `owner.name` meanwhile under a profiler of its own, added to `profilers`."""
+    original = getattr(owner, name)
+
+    def profiled(*args: Any, **kwargs: Any) -> Any:
+        profiler = cProfile.Profile(time.thread_time)
+        profiler.enable()
+        try:
+            return original(*args, **kwargs)
+        finally:
+            profiler.disable()
+            profilers.append(profiler)
+
+    setattr(owner, name, profiled)
+    try:
+        yield
+    finally:
+        delattr(owner, name)  # the method of the class again
 
 
 @contextmanager

@@ -46,10 +46,12 @@ fake share the machine's cores.
 Server CPU is the user + system time of the server's process tree (/proc/<pid>/stat of gunicorn's master
 and workers) read before and after each slice, summed over the slices and divided by their requests.
 
-The section (markdown) goes to stdout and replaces "## HTTP load (issue 6)" in docs/benchmarks.md, or
-to `--output`. Targets, each Liaison / bare Bolt measured in the same run: ack p99 ≤ 1.5 in each phase
-and cold start < 3 s (issue 6); the time to the user's answer (respond() reached the fake Slack) p99
-≤ 2 in each phase, and server CPU per command ≤ 2 (issue 16, item 6), printed as met or not met.
+The section (markdown) goes to stdout and replaces "## Commands: CPU and answer time (issue 16)" in
+docs/benchmarks.md (the earlier "## HTTP load (issue 6)" stays there as history), or goes to `--output`.
+Targets, each Liaison / bare Bolt measured in the same run: ack p99 ≤ 1.5 in each phase and cold start
+< 3 s (issue 6); the time to the user's answer (respond() reached the fake Slack) p99 ≤ 2 in each
+phase, and server CPU per command ≤ 2 (issue 16, item 6); each database's part opens with a table of
+them, each marked met or not met.
 """
 
 from __future__ import annotations
@@ -88,7 +90,7 @@ from wsgiref.types import StartResponse, WSGIEnvironment
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "docs" / "benchmarks.md"
-SECTION = "## HTTP load (issue 6)"
+SECTION = "## Commands: CPU and answer time (issue 16)"
 VENV_BIN = Path(sys.executable).parent
 SIGNING_SECRET = "bench-load-signing-secret"
 BOT_TOKEN = "xoxb-bench-load-token"
@@ -1128,8 +1130,9 @@ EXPLANATION = (
     "",
     "- Bare Bolt acks from its listener: with `process_before_response` off, Bolt runs the listener on its "
     "pool and polls every 10 ms until the listener has called `ack()`, a floor of about 10 ms. Liaison's "
-    "HTTP layer acks commands itself once the body cap and signature checks pass, and runs the listener "
-    '(replay claim first) on its pool afterwards (docs/deployment.md, "What happens to a request").',
+    "HTTP layer acks commands itself once the body cap and signature checks pass and the request is "
+    "recorded in the durable inbox (one insert, committed), and runs the listener from that record on its "
+    'pool afterwards (docs/deployment.md, "What happens to a request").',
     "- One gunicorn worker's threads share one interpreter lock, so listener work (queries, Block Kit) "
     "slows the acks still to come. Liaison holds listener work back while requests are being acked, and "
     "after a burst until 25 ms pass without one (`bot.serving.ack_priority`, at most 1.5 s): "
@@ -1138,7 +1141,10 @@ EXPLANATION = (
     "its ack.",
     "- Server CPU: user + system time of the server's processes (gunicorn master and worker) from the "
     "start of the phase until every respond() arrived, per request. Server RSS: of the same processes, "
-    "after the load.",
+    "after the load. Bare Bolt's command is an `ack()` and a fixed `respond()`; Liaison's also records "
+    "the request durably before the ack (a committed insert: an fsync on SQLite), runs the command (a "
+    "read transaction, Block Kit) and posts a larger answer. `python -m bench.command_cpu` splits it in "
+    "one process, without the HTTP server.",
     "- Client lag p99: how much later than scheduled the client began sending; small against the acks "
     "means the client was not the bottleneck.",
     "- CPU steal: the share of the machine's CPU time the hypervisor gave to other guests while the "
@@ -1175,9 +1181,8 @@ def render(results: list[RunResult], args: argparse.Namespace, command: str, loa
         "",
     ]
     for result in results:
+        lines += [f"### {result.database}", "", *_target_table(result), ""]
         lines += [
-            f"### {result.database}",
-            "",
             "Ack = HTTP response time of the signed command (Slack's budget: 3 s). respond() = request sent "
             "→ the answer reached the fake Slack. Times in ms.",
             "",
@@ -1275,6 +1280,59 @@ def render(results: list[RunResult], args: argparse.Namespace, command: str, loa
         "",
     ]
     return "\n".join(lines)
+
+
+def _target_table(result: RunResult) -> list[str]:
+    """The run's targets, Liaison against bare Bolt, each met or not (issue 16, item 6, and issue 6)."""
+    rows: list[tuple[str, float | None, float | None, float, bool]] = []
+    for alone in result.command_cpu:
+        label = f"Server CPU per command, `{alone.command}` alone (ms)"
+        rows.append(
+            (label, alone.cpu_ms.get("Liaison"), alone.cpu_ms.get("bare Bolt"), CPU_RATIO_TARGET, False)
+        )
+    phases = {phase.phase: phase for phase in result.phases}
+    for name, label in (("steady", "steady"), ("burst", "bursts")):
+        phase = phases.get(name)
+        if phase is None:
+            continue
+        liaison, bare = phase.summaries["Liaison"], phase.summaries["bare Bolt"]
+        failed = liaison.failed > 0
+        rows.append(
+            (
+                f"Answer (respond()) p99, {label} (ms)",
+                _scaled(liaison.respond_p99),
+                _scaled(bare.respond_p99),
+                ANSWER_P99_RATIO_TARGET,
+                failed,
+            )
+        )
+        rows.append(
+            (f"Ack p99, {label} (ms)", _scaled(liaison.p99), _scaled(bare.p99), P99_RATIO_TARGET, failed)
+        )
+    lines = [
+        "| Target (Liaison / bare Bolt, this run) | Liaison | bare Bolt | Ratio | Target | Verdict |",
+        "| --- | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for label, liaison_value, bare_value, target, failed in rows:
+        ratio = _ratio_of(liaison_value, bare_value)
+        verdict = "unknown" if ratio is None else _verdict(ratio <= target and not failed)
+        lines.append(
+            f"| {label} | {_cpu_ms(liaison_value)} | {_cpu_ms(bare_value)} | {_ratio(ratio, target)} "
+            f"| ≤ {target:g} | {verdict}{' (requests failed)' if failed else ''} |"
+        )
+    cold = next((c for c in result.cold_starts if c.label == "Liaison web role, model off"), None)
+    if cold is not None and cold.first_ack:
+        worst = max(cold.first_ack)
+        lines.append(
+            f"| Cold start, web role without the model, spawn → first acked command, worst (s) | {worst:.2f} "
+            f"| – | – | < {COLD_START_TARGET_SECONDS:g} s | {_verdict(worst < COLD_START_TARGET_SECONDS)} |"
+        )
+    return lines
+
+
+def _scaled(seconds: float | None) -> float | None:
+    """Seconds as milliseconds (None and infinity kept)."""
+    return None if seconds is None else 1000 * seconds
 
 
 def _median_max(values: list[float]) -> str:

@@ -19,6 +19,7 @@ import pytest
 from bench.load import (
     BARE_REPLY,
     SECTION,
+    ColdStart,
     CommandCpu,
     LoadClient,
     PhaseRecord,
@@ -266,3 +267,41 @@ def test_the_report_says_which_targets_are_met() -> None:
     assert "server CPU per request ratio = **1.60** (target ≤ 2: met)" in text
     assert "| `/project status bidshade` | 300 | 5.00 | 2.00 | 2.50 | **not met** |" in text
     assert "| `/milestone next` | 300 | 3.90 | 2.00 | 1.95 | met |" in text
+
+
+def test_the_report_opens_each_database_with_its_targets() -> None:
+    phases = [
+        PhaseResult(
+            "steady",
+            "50/s for 60 s",
+            {"Liaison": _summary(0.006, 0.012, 4.0), "bare Bolt": _summary(0.012, 0.010, 2.5)},
+        ),
+        PhaseResult(
+            "burst",
+            "200 at once",
+            {"Liaison": _summary(0.3, 1.2, 4.0), "bare Bolt": _summary(0.25, 0.4, 2.0)},
+        ),
+    ]
+    cold = ColdStart("Liaison web role, model off", healthz=[1.0], first_ack=[1.1, 1.3])
+    result = RunResult(
+        database="PostgreSQL",
+        cold_starts=[cold],
+        phases=phases,
+        sanity="fine",
+        server_errors={"Liaison": 0, "bare Bolt": 0},
+        command_cpu=[CommandCpu("/milestone next", 300, {"Liaison": 3.9, "bare Bolt": 2.0})],
+    )
+    args = argparse.Namespace(server="gunicorn", workers=1, threads=8, rate=50.0, cold_starts=1)
+
+    text = render([result], args, "python -m bench.load", "0.1 → 0.2")
+
+    assert text.startswith(SECTION)
+    table = text[text.index("### PostgreSQL") : text.index("Ack = HTTP response time")]
+    assert (
+        "| Server CPU per command, `/milestone next` alone (ms) | 3.90 | 2.00 | 1.95 | ≤ 2 | met |" in table
+    )
+    assert "| Answer (respond()) p99, steady (ms) | 12.00 | 10.00 | 1.20 | ≤ 2 | met |" in table
+    assert "| Ack p99, steady (ms) | 6.00 | 12.00 | 0.50 | ≤ 1.5 | met |" in table
+    assert "| Answer (respond()) p99, bursts (ms) | 1200.00 | 400.00 | 3.00 | ≤ 2 | **not met** |" in table
+    assert "| Ack p99, bursts (ms) | 300.00 | 250.00 | 1.20 | ≤ 1.5 | met |" in table
+    assert "spawn → first acked command, worst (s) | 1.30 | – | – | < 3 s | met |" in table

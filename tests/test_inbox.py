@@ -9,11 +9,14 @@ until there is room.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
+import threading
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.cli.console.payloads import SlackPayloads
@@ -22,7 +25,9 @@ from bot.db import EFFECT_CLAIM, EffectAlreadyApplied, EffectClaim, make_engine,
 from bot.models import AuditEntry, Blocker, InboxRequest, Workspace
 from bot.schema import upgrade_database
 from bot.services import Services
-from bot.serving.inbox import Inbox
+from bot.serving.inbox import Inbox, InboxItem, NewRequest
+from bot.serving.inbox_sql import HeldConnection
+from bot.serving.intake import RecordWriter
 from bot.settings import Settings
 from tests.fakes.slack_api import RESPONSE_URL_METHOD, FakeSlackApi
 from tests.security.served import ServerPool
@@ -190,3 +195,142 @@ def test_a_full_queue_leaves_requests_in_the_inbox_until_there_is_room(
     assert answered
     assert sorted(texts) == [f"queued blocker {n}" for n in range(8)]
     assert peak <= 2
+
+
+def _finished(engine: Engine, row_id: int) -> tuple[str | None, datetime | None]:
+    with engine.connect() as connection:
+        row = connection.execute(
+            select(InboxRequest.outcome, InboxRequest.finished_at).where(InboxRequest.id == row_id)
+        ).one()
+    return row.outcome, row.finished_at
+
+
+def test_a_finish_mark_is_written_with_the_next_record_or_when_asked(database: Engine) -> None:
+    inbox = _inbox(database, FixedClock(NOW), "a")
+    first, second = _record(inbox, "first"), _record(inbox, "second")
+    assert isinstance(first, InboxItem) and isinstance(second, InboxItem)
+
+    inbox.finish_later(first, "done")
+    assert _finished(database, first.id) == (None, None) and inbox.unwritten() == 1
+    # The next record writes it, in the same statement or transaction.
+    _record(inbox, "third")
+    assert _finished(database, first.id)[0] == "done" and inbox.unwritten() == 0
+    # A replay writes nothing of its own, and still the marks waiting.
+    inbox.finish_later(second, "error")
+    assert _record(inbox, "third") is None
+    assert _finished(database, second.id)[0] == "error"
+    # Without a record, the poller (or a graceful stop) writes them.
+    fourth = _record(inbox, "fourth")
+    assert isinstance(fourth, InboxItem)
+    inbox.finish_later(fourth, "done")
+    assert inbox.write_finished() == 1 and inbox.write_finished() == 0
+    assert _finished(database, fourth.id)[0] == "done"
+    assert inbox.waiting() == 1  # "third"
+
+
+def test_a_request_taken_over_by_another_instance_is_not_marked_finished_by_the_first(
+    database: Engine,
+) -> None:
+    clock = FixedClock(NOW)
+    a, b = _inbox(database, clock, "a"), _inbox(database, clock, "b")
+    item = _record(a, "slow")
+    assert isinstance(item, InboxItem)
+    # A's request outlives its lease; B takes it over and runs it.
+    clock.advance(timedelta(seconds=31))
+    assert [taken.attempt for taken in b.take(10)] == ["b#2"]
+
+    a.finish(item, "done")
+
+    assert _finished(database, item.id) == (None, None)
+    assert b.waiting() == 1
+
+
+def test_many_requests_are_recorded_in_one_statement_and_a_repeated_body_once(database: Engine) -> None:
+    inbox = _inbox(database, FixedClock(NOW), "a")
+    _record(inbox, "old")
+
+    def new(key: str, leased: bool = True) -> NewRequest:
+        return NewRequest(key, "command", f"text={key}", "", {"x-slack-signature": "v0=x"}, leased)
+
+    items = inbox.record_many([new("k1"), new("old"), new("k2", leased=False), new("k1")])
+
+    assert [item is None for item in items] == [False, True, False, True]
+    assert [item.body for item in items if item is not None] == ["text=k1", "text=k2"]
+    assert inbox.waiting() == 3
+    # The unleased one is left for whoever polls; the leased one is this process's.
+    assert [taken.body for taken in _inbox(database, FixedClock(NOW), "b").take(10)] == ["text=k2"]
+
+
+def test_the_record_writer_writes_what_queued_meanwhile_in_one_batch(database: Engine) -> None:
+    inbox = _inbox(database, FixedClock(NOW), "a")
+    batches: list[int] = []
+    writing, gate = threading.Event(), threading.Event()
+    record_many = inbox.record_many
+
+    def slow_record_many(requests: Sequence[NewRequest], **options: Any) -> list[InboxItem | None]:
+        batches.append(len(requests))
+        writing.set()
+        gate.wait(5)  # the first batch is being written while the others arrive
+        return record_many(requests, **options)
+
+    def new(n: int) -> NewRequest:
+        return NewRequest(f"k{n}", "command", "text=x", "", {}, True)
+
+    inbox.record_many = slow_record_many  # type: ignore[method-assign]
+    writer = RecordWriter(inbox, threads=1)
+    try:
+        futures = [writer.submit(new(0))]
+        assert writing.wait(5)
+        futures += [writer.submit(new(n)) for n in range(1, 5)]
+        gate.set()
+        items = [future.result(timeout=5) for future in futures]
+    finally:
+        writer.shutdown()
+
+    assert all(item is not None for item in items)
+    assert batches == [1, 4]
+
+
+def test_the_record_writer_hands_a_database_error_to_every_request_of_the_batch(tmp_path: object) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path}/empty.db")  # no slack_inbox table
+    writer = RecordWriter(_inbox(engine, FixedClock(NOW), "a"))
+    try:
+        futures = [writer.submit(NewRequest(f"k{n}", "command", "text=x", "", {}, True)) for n in range(3)]
+        for future in futures:
+            with pytest.raises(SQLAlchemyError) as raised:
+                future.result(timeout=5)
+            # Request bodies are never part of the error (it is logged).
+            assert "text=x" not in str(raised.value)
+    finally:
+        writer.shutdown()
+        engine.dispose()
+    with pytest.raises(RuntimeError):
+        writer.submit(NewRequest("late", "command", "text=x", "", {}, True))
+
+
+@pytest.mark.postgres
+def test_a_writer_connection_the_server_closed_is_replaced_for_the_next_write(postgres_url: str) -> None:
+    upgrade_database(postgres_url)
+    engine = make_engine(postgres_url)
+    inbox = _inbox(engine, FixedClock(NOW), "a")
+    held = HeldConnection(engine)
+    try:
+
+        def record(key: str) -> InboxItem | None:
+            return inbox.record_many([NewRequest(key, "command", "text=x", "", {}, True)], connection=held)[0]
+
+        assert record("before") is not None
+        with engine.connect() as admin:  # the server ends the writer's session (a restart, a proxy)
+            admin.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            )
+        with pytest.raises(SQLAlchemyError):
+            record("lost")
+        assert record("after") is not None
+        assert inbox.waiting() == 2
+    finally:
+        held.close()
+        engine.dispose()

@@ -58,7 +58,13 @@ class AckPriority:
         self.max_wait_seconds = max_wait_seconds
         self.burst_gap_seconds = burst_gap_seconds
         self._clock = clock
-        self._changed = threading.Condition(threading.Lock())
+        lock = threading.Lock()
+        # Two conditions on one lock: tasks waiting for the acks in progress to end are woken when
+        # they do; tasks sitting out a burst's quiet period wake on their own timer. An ack ending
+        # within a burst only moves the quiet period later, so waking those tasks for it (a few
+        # thread switches per ack, hundreds in a burst) would only send them back to sleep.
+        self._acks_over = threading.Condition(lock)
+        self._quiet = threading.Condition(lock)
         self._acking = 0
         self._last_ack_end = -float("inf")
         self._previous_ack_end = -float("inf")
@@ -66,16 +72,18 @@ class AckPriority:
     @contextmanager
     def acking(self) -> Iterator[None]:
         """Mark the enclosed block as acknowledging a request (background work holds back)."""
-        with self._changed:
+        with self._acks_over:
             self._acking += 1
         try:
             yield
         finally:
-            with self._changed:
+            with self._acks_over:
                 self._acking -= 1
                 self._previous_ack_end, self._last_ack_end = self._last_ack_end, self._clock()
                 if self._acking == 0:
-                    self._changed.notify_all()
+                    self._acks_over.notify_all()
+                    if self._last_ack_end - self._previous_ack_end >= self.burst_gap_seconds:
+                        self._quiet.notify_all()  # not a burst (any more): the quiet period is over
 
     def wait_for_turn(self, queued_at: float) -> float:
         """Block until no ack is running and the quiet period has passed, or the wait is over.
@@ -89,7 +97,7 @@ class AckPriority:
         """
         started = self._clock()
         deadline = queued_at + self.max_wait_seconds
-        with self._changed:
+        with self._acks_over:
             while True:
                 now = self._clock()
                 if now >= deadline:
@@ -99,9 +107,9 @@ class AckPriority:
                     quiet_at = self._last_ack_end + self.quiet_seconds if in_burst else now
                     if now >= quiet_at:
                         break
-                    self._changed.wait(min(quiet_at, deadline) - now)
+                    self._quiet.wait(min(quiet_at, deadline) - now)
                 else:
-                    self._changed.wait(deadline - now)
+                    self._acks_over.wait(deadline - now)
         return self._clock() - started
 
     def now(self) -> float:

@@ -17,14 +17,25 @@ written once all the same: while it is processed, `bot.db.EFFECT_CLAIM` names th
 and the first transaction that writes anything marks the row with the attempt in the same transaction
 (`bot.db.EffectClaim`); a later attempt that finds the mark of another skips the request. What Slack
 was told (an answer at `response_url`, a published App Home) may be repeated: docs/deployment.md,
-"What survives a crash".
+"What survives a fault".
 
 The same row's unique `replay_key` (the body's hash, `bot.serving.checks.replay_key`) is the replay
 check of these requests: a body delivered twice (a replay within the signature's five minutes, or
 Slack's retry of an event) is acked and dropped.
 
-Everything here uses Core statements on the engine, never an ORM session, so that the effect guard
-does not mistake the inbox's own bookkeeping for a request's effects.
+A processed request is marked finished without a transaction of its own: the mark waits in memory
+(`Inbox.finish_later`) and is written in the transaction of the next record (every ack writes one
+anyway), or by the poller's next round (`InboxWorker.poll_once`, at most `poll_seconds` later), and
+before a graceful stop hands anything back. A database commit is the dearest step of a request (an
+fsync on SQLite, round trips on PostgreSQL: bench/command_cpu.py), and this halves their number. A
+process killed before the mark was written leaves the request to be run again after its lease, as
+for any request it had not finished: its database effects are guarded (above), and only what Slack
+was told may be repeated (docs/deployment.md, "What survives a fault").
+
+Nothing here uses an ORM session, so that the effect guard does not mistake the inbox's own
+bookkeeping for a request's effects. The statements every request costs (its record, with the finish
+marks waiting) are the driver's own SQL (`bot.serving.inbox_sql`); the rest (polling, leases,
+pruning) uses Core statements.
 """
 
 from __future__ import annotations
@@ -36,18 +47,18 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Executor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Engine, Table, and_, bindparam, delete, func, insert, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Engine, Table, and_, delete, func, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.clock import Clock
 from bot.models import InboxRequest
+from bot.serving.inbox_sql import HeldConnection, InboxSql, driver_cursor
 from bot.serving.logs import first_line
 
 logger = logging.getLogger(__name__)
@@ -72,6 +83,8 @@ class InboxItem:
         attempt: This attempt's identity: the lease owner and the attempt number.
         effect_owner: The attempt that already committed the request's effects, if one did.
         queued_at: When this process's ack queued it (`AckPriority`'s clock); None when polled.
+        parsed: The body as the ack parsed it (`bot.serving.slack_body.ParsedBody.payload`), so that
+            it is not parsed again for Bolt; None when polled (it is parsed from `body` then).
     """
 
     id: int
@@ -83,6 +96,7 @@ class InboxItem:
     attempt: str
     effect_owner: str | None = None
     queued_at: float | None = None
+    parsed: dict[str, Any] | None = field(default=None, compare=False, repr=False)
 
 
 def process_identity() -> str:
@@ -97,6 +111,32 @@ def kept_headers(headers: dict[str, str]) -> dict[str, str]:
         for name, value in headers.items()
         if name in _KEPT_HEADERS or name.startswith(("x-slack-", "x-liaison-"))
     }
+
+
+@dataclass(frozen=True)
+class NewRequest:
+    """A request to record (`Inbox.record_many`).
+
+    Attributes:
+        key: The body's replay key.
+        kind: What the request is.
+        body: The verified body.
+        query: The query string.
+        headers: The request's headers (only `kept_headers` are stored).
+        leased: Lease it to this process (it goes onto this process's queue); False leaves it for
+            whichever instance polls first.
+    """
+
+    key: str
+    kind: str
+    body: str
+    query: str
+    headers: dict[str, str]
+    leased: bool
+
+
+# A finish mark not written yet: the row, its outcome, when it finished, and when (monotonic).
+_Mark = tuple[int, str, datetime, float]
 
 
 class Inbox:
@@ -126,60 +166,161 @@ class Inbox:
         self.owner = owner
         self.lease = timedelta(seconds=lease_seconds)
         self.keep_finished = keep_finished
-        # Built once: statement building costs more CPU than the insert itself (bench/command_cpu.py).
-        self._record = _insert_ignoring_duplicates(engine).returning(_T.c.id)
-        self._finish = (
-            update(_T)
-            .where(_T.c.id == bindparam("row_id"), _T.c.finished_at.is_(None))
-            .values(finished_at=bindparam("done_at"), outcome=bindparam("how"), lease_until=None)
-        )
+        self._sql = InboxSql(engine)
+        # Instants as the column type binds them (naive UTC; a string in SQLite's format).
+        self._db_time = cast(Callable[[datetime], Any], _T.c.received_at.type.bind_processor(engine.dialect))
+        self._unwritten: list[_Mark] = []
+        self._unwritten_lock = threading.Lock()
 
     def record(
         self, *, key: str, kind: str, body: str, query: str, headers: dict[str, str], leased: bool
     ) -> InboxItem | None:
-        """Record a request before its ack.
-
-        Args:
-            key: The body's replay key.
-            kind: What the request is.
-            body: The verified body.
-            query: The query string.
-            headers: The request's headers (only `kept_headers` are stored).
-            leased: Lease it to this process (it goes onto this process's queue); False leaves it for
-                whichever instance polls first.
+        """Record one request before its ack (`record_many` of one).
 
         Returns:
             The recorded request, or None when the body was recorded before (a replay).
 
         Raises:
-            sqlalchemy.exc.SQLAlchemyError: The database is out of reach.
+            sqlalchemy.exc.SQLAlchemyError: The database is out of reach (nothing was written).
+        """
+        return self.record_many([NewRequest(key, kind, body, query, headers, leased)])[0]
+
+    def record_many(
+        self, requests: Sequence[NewRequest], *, connection: HeldConnection | None = None
+    ) -> list[InboxItem | None]:
+        """Record requests before their acks, in one statement, with the finish marks waiting.
+
+        Args:
+            requests: What to record (at least one).
+            connection: The caller's own connection (a writer thread's); else one from the pool.
+
+        Returns:
+            Each request's record, in order; None for a body recorded before (a replay, or the same
+            body twice in `requests`: the first one is recorded).
+
+        Raises:
+            sqlalchemy.exc.SQLAlchemyError: The database is out of reach (nothing was written).
         """
         now = self.clock.now()
-        stored_headers = kept_headers(headers)
-        values: dict[str, Any] = {
-            "replay_key": key,
-            "kind": kind,
-            "body": body,
-            "query": query,
-            "headers": json.dumps(stored_headers),
-            "received_at": now,
-            "attempts": 1 if leased else 0,
-            "lease_owner": self.owner if leased else None,
-            "lease_until": now + self.lease if leased else None,
+        received_at = self._db_time(now)
+        lease_until = self._db_time(now + self.lease)
+        stored = [kept_headers(request.headers) for request in requests]
+        values: dict[str, Any] = {}
+        for n, (request, headers) in enumerate(zip(requests, stored, strict=True)):
+            values[f"replay_key_{n}"] = request.key
+            values[f"kind_{n}"] = request.kind
+            values[f"body_{n}"] = request.body
+            values[f"query_{n}"] = request.query
+            values[f"headers_{n}"] = json.dumps(headers)
+            values[f"received_at_{n}"] = received_at
+            values[f"attempts_{n}"] = 1 if request.leased else 0
+            values[f"lease_owner_{n}"] = self.owner if request.leased else None
+            values[f"lease_until_{n}"] = lease_until if request.leased else None
+        marks = self._take_unwritten()
+        try:
+            with connection.cursor() if connection else driver_cursor(self.engine, autocommit=True) as cursor:
+                if marks and self._sql.postgres:
+                    statement = self._sql.record(len(requests), with_finish=True)
+                    cursor.execute(statement, {**values, **self._finish_params(marks)})
+                else:
+                    if marks:  # SQLite: the marks, then the records, in one transaction
+                        cursor.executemany(self._sql.finish_one, self._finish_rows(marks))
+                    cursor.execute(self._sql.record(len(requests)), values)
+                ids = {key: row_id for row_id, key in cursor.fetchall()}
+        except SQLAlchemyError:
+            self._keep_unwritten(marks)
+            raise
+        items: list[InboxItem | None] = []
+        for request, headers in zip(requests, stored, strict=True):
+            row_id = ids.pop(request.key, None)
+            items.append(
+                None
+                if row_id is None
+                else InboxItem(
+                    id=row_id,
+                    kind=request.kind,
+                    body=request.body,
+                    query=request.query,
+                    headers=headers,
+                    received_at=now,
+                    attempt=f"{self.owner}#1",
+                )
+            )
+        return items
+
+    def finish(self, item: InboxItem, outcome: str) -> None:
+        """Mark a request processed now, in a transaction of its own (with the marks waiting).
+
+        Args:
+            item: The request, leased to this process.
+            outcome: "done", "already applied", "expired" or "error".
+        """
+        self._write_marks([*self._take_unwritten(), (item.id, outcome, self.clock.now(), time.monotonic())])
+
+    def finish_later(self, item: InboxItem, outcome: str) -> None:
+        """Mark a request processed with the next record or `write_finished` (see the module's docstring)."""
+        with self._unwritten_lock:
+            self._unwritten.append((item.id, outcome, self.clock.now(), time.monotonic()))
+
+    def write_finished(self) -> int:
+        """Write the finish marks still waiting; how many were written (0 when none waited).
+
+        Raises:
+            sqlalchemy.exc.SQLAlchemyError: The database is out of reach (the marks wait for the next try).
+        """
+        marks = self._take_unwritten()
+        if marks:
+            self._write_marks(marks)
+        return len(marks)
+
+    def unwritten(self) -> int:
+        """How many finish marks wait to be written."""
+        with self._unwritten_lock:
+            return len(self._unwritten)
+
+    def _take_unwritten(self) -> list[_Mark]:
+        with self._unwritten_lock:
+            marks, self._unwritten = self._unwritten, []
+        return marks
+
+    def _keep_unwritten(self, marks: list[_Mark]) -> None:
+        """Put marks whose write failed back, for the next try; those older than a lease are dropped:
+        their requests' leases have run out, so they may run again anyway (their effects are guarded)."""
+        if not marks:
+            return
+        oldest_kept = time.monotonic() - self.lease.total_seconds()
+        kept = [mark for mark in marks if mark[3] >= oldest_kept]
+        if len(kept) < len(marks):
+            logger.warning(
+                "%d inbox requests could not be marked finished and may run again", len(marks) - len(kept)
+            )
+        with self._unwritten_lock:
+            self._unwritten[:0] = kept
+
+    def _write_marks(self, marks: list[_Mark]) -> None:
+        try:
+            with driver_cursor(self.engine, autocommit=True) as cursor:
+                if self._sql.finish_many is not None:
+                    cursor.execute(self._sql.finish_many, self._finish_params(marks))
+                else:
+                    cursor.executemany(self._sql.finish_one, self._finish_rows(marks))
+        except SQLAlchemyError:
+            self._keep_unwritten(marks)
+            raise
+
+    def _finish_rows(self, marks: Sequence[_Mark]) -> list[dict[str, Any]]:
+        return [
+            {"id": row_id, "how": outcome, "done_at": self._db_time(at), "owner": self.owner}
+            for row_id, outcome, at, _ in marks
+        ]
+
+    def _finish_params(self, marks: Sequence[_Mark]) -> dict[str, Any]:
+        return {
+            "done_ids": [row_id for row_id, _, _, _ in marks],
+            "done_how": [outcome for _, outcome, _, _ in marks],
+            "done_at": self._db_time(marks[-1][2]),
+            "owner": self.owner,
         }
-        with self.engine.begin() as connection:
-            row_id = connection.execute(self._record, values).scalar()
-        if row_id is None:
-            return None
-        return InboxItem(
-            id=row_id,
-            kind=kind,
-            body=body,
-            query=query,
-            headers=stored_headers,
-            received_at=now,
-            attempt=f"{self.owner}#1",
-        )
 
     def take(self, limit: int) -> list[InboxItem]:
         """Lease up to `limit` requests nobody holds (unleased, or their lease ran out), oldest first."""
@@ -236,11 +377,6 @@ class Inbox:
                 .values(lease_until=self.clock.now() + self.lease)
             )
 
-    def finish(self, item: InboxItem, outcome: str) -> None:
-        """Mark a request processed (`outcome`: "done", "already applied", "expired", "error")."""
-        with self.engine.begin() as connection:
-            connection.execute(self._finish, {"row_id": item.id, "done_at": self.clock.now(), "how": outcome})
-
     def release(self, ids: Iterable[int]) -> int:
         """Hand requests back unfinished (a graceful stop): any instance may take them at once."""
         wanted = list(ids)
@@ -265,15 +401,6 @@ class Inbox:
         """How many recorded requests are not finished (for metrics and tests)."""
         with self.engine.connect() as connection:
             return int(connection.scalar(select(func.count()).where(_T.c.finished_at.is_(None))) or 0)
-
-
-def _insert_ignoring_duplicates(engine: Engine) -> Any:
-    """`INSERT … ON CONFLICT DO NOTHING` for the engine's dialect (both supported back ends have it)."""
-    if engine.dialect.name == "postgresql":
-        return postgresql.insert(_T).on_conflict_do_nothing(index_elements=[_T.c.replay_key])
-    if engine.dialect.name == "sqlite":
-        return sqlite.insert(_T).on_conflict_do_nothing(index_elements=[_T.c.replay_key])
-    return insert(_T)  # pragma: no cover - other back ends are not supported
 
 
 def _aware(value: datetime) -> datetime:
@@ -362,7 +489,13 @@ class InboxWorker:
             self._thread.join(timeout=5)
 
     def hand_back(self) -> int:
-        """Release the leases of every request still held (call after the pool stopped running them)."""
+        """Write the finish marks still waiting, then release the leases of every request still held
+        (call after the pool stopped running them)."""
+        try:
+            self.inbox.write_finished()
+        except SQLAlchemyError as error:
+            # Their requests run again once their leases run out; their effects are guarded.
+            logger.warning("could not mark the finished inbox requests: %s", first_line(error))
         with self._lock:
             ids = list(self._held)
         return self._release_quietly(ids)
@@ -386,18 +519,21 @@ class InboxWorker:
         except Exception:
             logger.exception("processing an inbox request (%s) failed", item.kind)
         finally:
-            try:
-                self.inbox.finish(item, outcome)
-            except SQLAlchemyError as error:
-                # The lease runs out and the request runs again; its effects are guarded.
-                logger.warning("could not mark an inbox request finished: %s", first_line(error))
+            # Written with the next record or the next poll (see the module's docstring).
+            self.inbox.finish_later(item, outcome)
             with self._lock:
                 self._held.pop(item.id, None)
             if self._backlog.is_set():
                 self._wake.set()
 
     def poll_once(self) -> int:
-        """Renew leases due for renewal, prune now and then, and take what there is room for."""
+        """Write the finish marks waiting, renew leases due for renewal, prune now and then, and take
+        what there is room for."""
+        try:
+            self.inbox.write_finished()
+        except SQLAlchemyError as error:
+            # They wait for the next record or round.
+            logger.warning("could not mark the finished inbox requests: %s", first_line(error))
         now = time.monotonic()
         if now - self._last_renewal >= self.inbox.lease.total_seconds() / 3:
             self._last_renewal = now

@@ -16,8 +16,9 @@ import json
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Sequence
-from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from concurrent.futures import Executor, Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import replace
 from typing import Any
@@ -29,10 +30,11 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.db import EFFECT_CLAIM, EffectClaim
 from bot.serving.ack_priority import AckPriority
-from bot.serving.inbox import Inbox, InboxItem, InboxWorker
+from bot.serving.inbox import Inbox, InboxItem, InboxWorker, NewRequest
+from bot.serving.inbox_sql import HeldConnection
 from bot.serving.logs import REQUEST_ID, first_line
 from bot.serving.metrics import Metrics
-from bot.serving.slack_body import response_url
+from bot.serving.slack_body import parse_body, response_url
 
 logger = logging.getLogger(__name__)
 
@@ -101,7 +103,7 @@ class RecordedRequests:
         self.ack_priority = ack_priority
         self.metrics = metrics
         self.worker = InboxWorker(inbox, listeners, self.process, capacity=queue_limit)
-        self._writes = ThreadPoolExecutor(max_workers=writers, thread_name_prefix="inbox-write")
+        self._writes = RecordWriter(inbox)
         self._write_slots = threading.BoundedSemaphore(writers)
 
     def start(self) -> None:
@@ -111,13 +113,22 @@ class RecordedRequests:
     def stop_taking_work(self) -> None:
         """Take no more requests from the inbox (a graceful stop; those held are handed back later)."""
         self.worker.stop_polling()
-        self._writes.shutdown(wait=False)
+        self._writes.shutdown()
 
     def hand_back(self) -> int:
         """Release every request still held, for another instance; the number released."""
         return self.worker.hand_back()
 
-    def record(self, *, kind: str, key: str, body: str, query: str, headers: dict[str, str]) -> Recorded:
+    def record(
+        self,
+        *,
+        kind: str,
+        key: str,
+        body: str,
+        query: str,
+        headers: dict[str, str],
+        parsed: dict[str, Any] | None = None,
+    ) -> Recorded:
         """Record a request before its ack, within the ack's budget; what follows the ack is arranged here.
 
         Args:
@@ -126,6 +137,8 @@ class RecordedRequests:
             body: The body Bolt will be given (Socket Mode: the payload as JSON).
             query: The query string.
             headers: The request's headers.
+            parsed: The body as the caller parsed it (`bot.serving.slack_body.ParsedBody.payload`, a Socket
+                Mode payload): given to Bolt as it is when the request runs from memory.
         """
         leased = self.worker.has_room()
         budget = EVENT_WRITE_BUDGET_SECONDS if kind == "event" else ACK_WRITE_BUDGET_SECONDS
@@ -134,9 +147,7 @@ class RecordedRequests:
             # Every writer is stuck on the database: nothing more is sent its way.
             logger.error("cannot record a Slack %s request: every inbox write waits on the database", kind)
             return self._unrecorded(kind, body, headers)
-        write = self._writes.submit(
-            self.inbox.record, key=key, kind=kind, body=body, query=query, headers=headers, leased=leased
-        )
+        write = self._writes.submit(NewRequest(key, kind, body, query, headers, leased))
         write.add_done_callback(lambda _done: self._write_slots.release())
         queued_at = self.ack_priority.now()
         try:
@@ -157,13 +168,13 @@ class RecordedRequests:
             return Recorded.REPLAY
         self._count(kind, "accepted")
         if leased:
-            self.worker.submit(replace(item, queued_at=queued_at))
+            self.worker.submit(replace(item, queued_at=queued_at, parsed=parsed))
         else:
             self.worker.notify_waiting()
         return Recorded.ACCEPTED
 
     def _count(self, kind: str, outcome: str) -> None:
-        self.metrics.slack_requests.labels(kind, outcome).inc()
+        self.metrics.count_slack_request(kind, outcome)
 
     def _unrecorded(self, kind: str, body: str, headers: dict[str, str]) -> Recorded:
         """Nothing was recorded, so nothing will be done: a click's user is told through its `response_url`
@@ -239,13 +250,90 @@ class RecordedRequests:
         return "done"
 
 
+class RecordWriter:
+    """Writes the records acks wait for, in batches: what queued up while a write ran goes in one statement.
+
+    Under steady traffic each record is written alone, as soon as it is submitted. In a burst, the
+    requests being acked at once (one per server thread) would otherwise be a transaction each: on
+    SQLite each a commit (an fsync) behind one write lock, the others sleeping in its busy handler; on
+    PostgreSQL each a round trip and a commit. A batch is one statement, so a burst costs a few commits.
+    Two threads write: one batch may be written while the next one gathers, and a connection stuck
+    mid-statement does not hold up every ack. How many writes may wait on the database at once is
+    `RecordedRequests`' concern (its write slots), as before.
+
+    Args:
+        inbox: The table.
+        threads: Writer threads.
+        max_batch: The most records in one statement.
+    """
+
+    def __init__(self, inbox: Inbox, *, threads: int = 2, max_batch: int = 64) -> None:
+        self.inbox = inbox
+        self.max_batch = max_batch
+        self._queue: deque[tuple[NewRequest, Future[InboxItem | None]]] = deque()
+        self._ready = threading.Condition(threading.Lock())
+        self._closed = False
+        self._threads = [
+            threading.Thread(target=self._write_batches, name=f"inbox-write-{n}", daemon=True)
+            for n in range(threads)
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    def submit(self, request: NewRequest) -> Future[InboxItem | None]:
+        """Queue a record; its future holds the recorded request (None for a replay) or the error."""
+        future: Future[InboxItem | None] = Future()
+        with self._ready:
+            if self._closed:
+                raise RuntimeError("the inbox writer is shut down")
+            self._queue.append((request, future))
+            self._ready.notify()
+        return future
+
+    def shutdown(self) -> None:
+        """Take no more records; those queued are still written."""
+        with self._ready:
+            self._closed = True
+            self._ready.notify_all()
+
+    def _write_batches(self) -> None:
+        connection = HeldConnection(self.inbox.engine)
+        try:
+            while True:
+                with self._ready:
+                    while not self._queue and not self._closed:
+                        self._ready.wait()
+                    if not self._queue:
+                        return
+                    batch = [self._queue.popleft() for _ in range(min(len(self._queue), self.max_batch))]
+                try:
+                    items = self.inbox.record_many([request for request, _ in batch], connection=connection)
+                except Exception as error:  # each waiting ack decides what a failure means for it
+                    for _, future in batch:
+                        future.set_exception(error)
+                else:
+                    for (_, future), item in zip(batch, items, strict=True):
+                        future.set_result(item)
+        finally:
+            connection.close()
+
+
 def _bolt_request(item: InboxItem) -> BoltRequest:
+    """The request as Bolt takes it, with the body parsed once (by the ack, or here for a polled one).
+
+    Bolt parses a body it is given as text itself, differently from `bot.serving.slack_body` in corner
+    cases (a slash command whose text contains "payload" reaches it as an empty body); given the parsed
+    body, it takes it as it is. It accepts a parsed body only in its Socket Mode form, which changes
+    nothing else here: its own signature check, the one thing the mode decides, is off behind ours.
+    """
     headers: dict[str, str | Sequence[str]] = {
         name: value for name, value in item.headers.items() if name != TRANSPORT_HEADER
     }
-    if item.headers.get(TRANSPORT_HEADER) == SOCKET_MODE:
-        return BoltRequest(mode=SOCKET_MODE, body=json.loads(item.body), headers=headers or None)
-    return BoltRequest(body=item.body, query=item.query, headers=headers)
+    body = item.parsed
+    if body is None:
+        socket_mode = item.headers.get(TRANSPORT_HEADER) == SOCKET_MODE
+        body = json.loads(item.body) if socket_mode else parse_body(item.body).payload
+    return BoltRequest(mode=SOCKET_MODE, body=body, query=item.query or None, headers=headers or None)
 
 
 def _response_url(body: str, headers: dict[str, str]) -> str | None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -70,6 +70,34 @@ class Metrics:
         self.in_flight = Gauge(
             "liaison_http_in_flight_requests", "HTTP requests being handled now.", registry=self.registry
         )
+        # Each labelled child, once looked up: prometheus_client's `labels()` validates and locks on
+        # every call, which costs more than the increment (a few per request). The label values come
+        # from small fixed sets (route, status, kind, outcome), so these stay small.
+        self._children: dict[tuple[str, ...], Any] = {}
+
+    def count_http_request(self, route: str, status: int) -> None:
+        """Count an HTTP answer (`liaison_http_requests_total`)."""
+        key = ("http", route, str(status))
+        child = self._children.get(key)
+        if child is None:
+            child = self._children.setdefault(key, self.http_requests.labels(route, str(status)))
+        child.inc()
+
+    def count_slack_request(self, kind: str, outcome: str) -> None:
+        """Count a request to /slack/events by kind and outcome (`liaison_slack_requests_total`)."""
+        key = ("slack", kind, outcome)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children.setdefault(key, self.slack_requests.labels(kind, outcome))
+        child.inc()
+
+    def observe_ack(self, kind: str, seconds: float) -> None:
+        """Record how long a Slack request of `kind` waited for its answer (`liaison_slack_ack_seconds`)."""
+        key = ("ack", kind)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children.setdefault(key, self.slack_ack_seconds.labels(kind))
+        child.observe(seconds)
 
     def watch_model(self, is_ready: Callable[[], bool]) -> None:
         """Export `liaison_model_ready` (1 once the embedding model is loaded in this process)."""

@@ -1,14 +1,17 @@
 """Reading a verified Slack request body: what kind of request it is, and where its user can be told.
 
 Slack sends JSON envelopes (events, `url_verification`) and form-encoded bodies (slash commands,
-`ssl_check`, and interactions, whose `payload` field holds JSON). `classify_body` tells, from one
-parse, what kind of request a body is and whether no Slack request looks like it (refused with 400
-before any listener); nothing here raises on a body it cannot make sense of.
+`ssl_check`, and interactions, whose `payload` field holds JSON). `parse_body` tells, from one parse,
+what kind of request a body is, whether no Slack request looks like it (refused with 400 before any
+listener), and what its listeners are given: the parsed body travels with the request to Bolt
+(`bot.serving.intake`), so a body is parsed once, and what was checked is what listeners read. Nothing
+here raises on a body it cannot make sense of.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -16,6 +19,65 @@ from urllib.parse import parse_qs
 _PAYLOAD_KINDS = frozenset(
     {"block_actions", "view_submission", "view_closed", "shortcut", "message_action", "block_suggestion"}
 )
+
+
+@dataclass(frozen=True)
+class ParsedBody:
+    """A request body, parsed once.
+
+    Attributes:
+        kind: What the request is (see `classify_body`).
+        problem: Why it cannot be given to a listener, or None.
+        payload: What Bolt's listeners read as `body`: a JSON envelope, an interaction's `payload`, or a
+            form's fields (the last value of a repeated field, as Bolt reads them); empty when the
+            body does not parse.
+    """
+
+    kind: str
+    problem: str | None
+    payload: dict[str, Any] = field(default_factory=dict, repr=False)
+
+
+def parse_body(body: str) -> ParsedBody:
+    """Parse a verified Slack request body: its kind, whether it is malformed, and its payload.
+
+    Args:
+        body: The body, decoded.
+
+    Returns:
+        The parsed body; `classify_body` describes the kinds and the refusals.
+    """
+    stripped = body.lstrip()
+    if stripped.startswith(("{", "[")):
+        try:
+            envelope = json.loads(stripped)
+        except (ValueError, RecursionError):  # RecursionError: JSON nested thousands of levels deep
+            return ParsedBody("other", "the JSON body does not parse")
+        if not isinstance(envelope, dict):
+            return ParsedBody("other", "the JSON body is not an object")
+        kind = {"event_callback": "event", "url_verification": "url_verification"}.get(
+            str(envelope.get("type")), "other"
+        )
+        return ParsedBody(kind, None, envelope)
+    form = parse_qs(body, keep_blank_values=True)
+    problem = None
+    payload: dict[str, Any] | None = None
+    if "payload" in form:
+        payload = _interaction_payload(form)
+        problem = (
+            "the interaction payload is not a JSON object"
+            if payload is None
+            else _interaction_problem(payload)
+        )
+    # An interaction's listeners read its payload; a form's, its fields (a repeated field's last value,
+    # as Bolt reads forms).
+    fields = payload if payload is not None else {name: values[-1] for name, values in form.items()}
+    if "command" in form:
+        return ParsedBody("command", problem, fields)
+    if "ssl_check" in form:
+        return ParsedBody("ssl_check", problem, fields)
+    payload_type = fields.get("type") if payload is not None else None
+    return ParsedBody(str(payload_type) if payload_type in _PAYLOAD_KINDS else "other", problem, fields)
 
 
 def classify_body(body: str) -> tuple[str, str | None]:
@@ -33,34 +95,8 @@ def classify_body(body: str) -> tuple[str, str | None]:
         body is not proof of a well-formed one (a leaked secret, a buggy proxy), and each would
         otherwise fail inside a listener as a server error.
     """
-    stripped = body.lstrip()
-    if stripped.startswith(("{", "[")):
-        try:
-            envelope = json.loads(stripped)
-        except (ValueError, RecursionError):  # RecursionError: JSON nested thousands of levels deep
-            return "other", "the JSON body does not parse"
-        if not isinstance(envelope, dict):
-            return "other", "the JSON body is not an object"
-        kind = {"event_callback": "event", "url_verification": "url_verification"}.get(
-            str(envelope.get("type")), "other"
-        )
-        return kind, None
-    form = parse_qs(body, keep_blank_values=True)
-    problem = None
-    payload: dict[str, Any] = {}
-    if "payload" in form:
-        parsed = _interaction_payload(form)
-        if parsed is None:
-            problem = "the interaction payload is not a JSON object"
-        else:
-            payload = parsed
-            problem = _interaction_problem(payload)
-    if "command" in form:
-        return "command", problem
-    if "ssl_check" in form:
-        return "ssl_check", problem
-    payload_type = payload.get("type")
-    return (str(payload_type) if payload_type in _PAYLOAD_KINDS else "other"), problem
+    parsed = parse_body(body)
+    return parsed.kind, parsed.problem
 
 
 def response_url(body: str) -> str | None:

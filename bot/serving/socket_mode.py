@@ -124,7 +124,15 @@ class LiaisonSocketModeHandler(SocketModeHandler):
             **{k: str(v) for k, v in (build_headers(req) or {}).items()},
         }
         key = REPLAY_KEY_PREFIX + "socket:" + hashlib.sha256(body.encode("utf-8")).hexdigest()
-        recorded = intake.record(kind=kind, key=key, body=body, query="", headers=headers)
+        envelope_payload: Any = req.payload
+        recorded = intake.record(
+            kind=kind,
+            key=key,
+            body=body,
+            query="",
+            headers=headers,
+            parsed=envelope_payload if isinstance(envelope_payload, dict) else None,
+        )
         if recorded is Recorded.UNREACHABLE and kind == "command":
             # The ack of a slash command may carry its answer: the user reads it at once.
             payload = {"response_type": "ephemeral", "text": DATABASE_UNREACHABLE}

@@ -76,7 +76,7 @@ from bot.serving.intake import DATABASE_UNREACHABLE, Recorded, RecordedRequests
 from bot.serving.logs import REQUEST_ID, first_line
 from bot.serving.metrics import Metrics
 from bot.serving.readiness import Readiness
-from bot.serving.slack_body import classify_body
+from bot.serving.slack_body import parse_body
 
 if TYPE_CHECKING:
     from wsgiref.types import StartResponse, WSGIEnvironment
@@ -200,7 +200,7 @@ class LiaisonWsgiApp:
         finally:
             self.metrics.in_flight.dec()
             REQUEST_ID.reset(token)
-        self.metrics.http_requests.labels(route, str(response.status)).inc()
+        self.metrics.count_http_request(route, response.status)
         body = b"" if environ.get("REQUEST_METHOD") == "HEAD" else response.body
         headers = [
             *response.headers,
@@ -285,12 +285,13 @@ class LiaisonWsgiApp:
                 body = raw.decode("utf-8")
             except UnicodeDecodeError:
                 raise RequestRefused(400, "bad_request", "body is not UTF-8") from None
-            kind, malformed = classify_body(body)
-            if malformed is not None:
-                raise RequestRefused(400, "bad_request", malformed)
+            parsed = parse_body(body)
+            kind = parsed.kind
+            if parsed.problem is not None:
+                raise RequestRefused(400, "bad_request", parsed.problem)
             query = environ.get("QUERY_STRING", "")
             if kind in FAST_ACK_KINDS and self.intake is not None:
-                return self._record_then_ack(raw, body, query, headers, kind, started)
+                return self._record_then_ack(raw, body, query, headers, parsed.payload, kind, started)
             slack_retry = kind == "event" and "x-slack-retry-num" in headers
             if not slack_retry and not self._claim(raw):
                 return self._replayed(kind)
@@ -303,7 +304,7 @@ class LiaisonWsgiApp:
             except Exception:
                 # Bolt hands listener errors to the app's error handler; this is a failure around them.
                 logger.exception("Bolt failed on a Slack %s request", kind)
-                self.metrics.slack_requests.labels(kind, "error").inc()
+                self.metrics.count_slack_request(kind, "error")
                 return _json(500, {"error": "internal error"})
         except RequestRefused as refused:
             return self._refused(kind, refused)
@@ -311,38 +312,47 @@ class LiaisonWsgiApp:
             # The replay ledger is out of reach; so is everything a listener would do. Slack retries
             # events on a 5xx; a user sees "failed with the error dispatch_failed" and can try again.
             logger.error("cannot record a Slack request, the database is unreachable: %s", first_line(error))
-            self.metrics.slack_requests.labels(kind, "error").inc()
+            self.metrics.count_slack_request(kind, "error")
             return _json(503, {"error": "database unavailable"})
         response = _from_bolt(answer)
         outcome = "accepted" if response.status < 500 else "error"
-        self.metrics.slack_requests.labels(kind, outcome).inc()
+        self.metrics.count_slack_request(kind, outcome)
         return self._acked(kind, started, response)
 
     def _refused(self, kind: str, refused: RequestRefused) -> _Response:
         logger.info("refused a Slack request with %d: %s", refused.status, refused)
-        self.metrics.slack_requests.labels(kind, refused.outcome).inc()
+        self.metrics.count_slack_request(kind, refused.outcome)
         error = "invalid request" if refused.status == 401 else str(refused)
         return _json(refused.status, {"error": error})
 
     def _acked(self, kind: str, started: float, response: _Response) -> _Response:
         elapsed = time.monotonic() - started
-        self.metrics.slack_ack_seconds.labels(kind).observe(elapsed)
+        self.metrics.observe_ack(kind, elapsed)
         logger.info("slack %s answered %d in %.1f ms", kind, response.status, elapsed * 1000)
         return response
 
     def _replayed(self, kind: str) -> _Response:
         logger.warning("dropped a replayed Slack request (%s)", kind)
-        self.metrics.slack_requests.labels(kind, "replay").inc()
+        self.metrics.count_slack_request(kind, "replay")
         return _Response(200)
 
     def _record_then_ack(
-        self, raw: bytes, body: str, query: str, headers: dict[str, str], kind: str, started: float
+        self,
+        raw: bytes,
+        body: str,
+        query: str,
+        headers: dict[str, str],
+        payload: dict[str, Any],
+        kind: str,
+        started: float,
     ) -> _Response:
         """Record the request in the inbox, then ack it; its listener runs from the record."""
         assert self.intake is not None
         # Liaison's own headers are set by Liaison only (`x-liaison-transport`), never by a client.
         headers = {name: value for name, value in headers.items() if not name.startswith("x-liaison-")}
-        recorded = self.intake.record(kind=kind, key=replay_key(raw), body=body, query=query, headers=headers)
+        recorded = self.intake.record(
+            kind=kind, key=replay_key(raw), body=body, query=query, headers=headers, parsed=payload
+        )
         if recorded is Recorded.REPLAY:
             return _Response(200)  # counted and logged by the intake
         if recorded is Recorded.UNREACHABLE and kind == "command":

@@ -1,0 +1,241 @@
+"""The inbox statements every request costs, in the driver's own SQL, run on a pooled connection.
+
+Each acked request costs the inbox (`bot.serving.inbox`) one record before its ack and one finish
+mark after its listener. Through SQLAlchemy's Core, building, compiling and executing those two small
+statements cost more CPU than the database work itself (bench/command_cpu.py), so they are written
+here once per dialect and executed with the driver's cursor on a connection of the engine's pool
+(which keeps the engine's connect and statement timeouts). Everything else of the inbox (polling,
+leases, pruning) uses Core statements.
+
+Driver errors are raised as SQLAlchemy's (`DBAPIError` subclasses) with their parameters hidden (they
+hold request bodies), and a connection the error broke is invalidated, as SQLAlchemy itself would.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from functools import cache
+from typing import Any, cast
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
+
+# The columns a record writes (the others start NULL), in the order of its VALUES.
+RECORD_COLUMNS = (
+    "replay_key",
+    "kind",
+    "body",
+    "query",
+    "headers",
+    "received_at",
+    "attempts",
+    "lease_owner",
+    "lease_until",
+)
+
+
+# Mark finished requests given as arrays of ids and outcomes (PostgreSQL: one statement for any number).
+_FINISH_MANY = (
+    "UPDATE slack_inbox SET finished_at = %(done_at)s, outcome = done.how, lease_until = NULL "
+    "FROM unnest(%(done_ids)s::bigint[], %(done_how)s::text[]) AS done(id, how) "
+    "WHERE slack_inbox.id = done.id AND slack_inbox.lease_owner = %(owner)s "
+    "AND slack_inbox.finished_at IS NULL"
+)
+
+
+class InboxSql:
+    """The statements for one database, with named parameters in its driver's style.
+
+    Attributes:
+        postgres: PostgreSQL (psycopg); else SQLite (the standard library's driver).
+        finish_one: Mark one request finished (executed for many at once), if this process still holds
+            its lease: a request another instance took over is not marked by this one.
+        finish_many: PostgreSQL: the same for the arrays `done_ids` and `done_how` in one statement.
+
+    Args:
+        engine: The database (PostgreSQL or SQLite).
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        if engine.dialect.name not in ("postgresql", "sqlite"):
+            raise ValueError(f"the inbox needs PostgreSQL or SQLite, not {engine.dialect.name}")
+        self.postgres = engine.dialect.name == "postgresql"
+        self.finish_one = (
+            f"UPDATE slack_inbox SET finished_at = {_param(self.postgres, 'done_at')}, "
+            f"outcome = {_param(self.postgres, 'how')}, lease_until = NULL "
+            f"WHERE id = {_param(self.postgres, 'id')} AND lease_owner = {_param(self.postgres, 'owner')} "
+            "AND finished_at IS NULL"
+        )
+        self.finish_many = _FINISH_MANY if self.postgres else None
+
+    def record(self, count: int, *, with_finish: bool = False) -> str:
+        """Insert `count` requests (parameters `<column>_<n>`, n from 0) unless their replay key is
+        recorded (`ON CONFLICT DO NOTHING`, which both back ends have), returning `id, replay_key` of
+        those inserted. `with_finish` (PostgreSQL): `finish_many` runs in the same statement."""
+        return _record_statement(self.postgres, count, with_finish)
+
+
+def _param(postgres: bool, name: str) -> str:
+    return f"%({name})s" if postgres else f":{name}"
+
+
+@cache
+def _record_statement(postgres: bool, count: int, with_finish: bool) -> str:
+    columns = ", ".join('"query"' if c == "query" else c for c in RECORD_COLUMNS)  # a keyword in SQLite
+    rows = ", ".join(
+        "(" + ", ".join(_param(postgres, f"{c}_{n}") for c in RECORD_COLUMNS) + ")" for n in range(count)
+    )
+    statement = (
+        f"INSERT INTO slack_inbox ({columns}) VALUES {rows} "
+        "ON CONFLICT (replay_key) DO NOTHING RETURNING id, replay_key"
+    )
+    if not with_finish:
+        return statement
+    if not postgres:
+        raise ValueError("SQLite has no UPDATE inside an INSERT")
+    # A data-modifying WITH runs to completion whatever the main statement does.
+    return f"WITH finished AS ({_FINISH_MANY}) {statement}"
+
+
+@contextmanager
+def driver_cursor(engine: Engine, *, autocommit: bool) -> Iterator[Any]:
+    """A driver cursor on a connection of the engine's pool, committed when the block ends.
+
+    Args:
+        engine: The database.
+        autocommit: The block runs one statement, which PostgreSQL then runs without BEGIN and COMMIT
+            (two round trips fewer). SQLite's driver begins a transaction before the first write either
+            way, so a block of several statements is one transaction there.
+
+    Raises:
+        sqlalchemy.exc.DBAPIError: The driver failed (nothing of the block was committed).
+    """
+    dbapi_error: type[Exception] = engine.dialect.loaded_dbapi.Error
+    try:
+        connection = engine.raw_connection()
+    except dbapi_error as error:
+        raise _wrapped(engine, error, invalidated=False) from error
+    cursor = None
+    try:
+        driver: Any = connection.driver_connection
+        switch = autocommit and engine.dialect.name == "postgresql" and driver is not None
+        if switch:
+            driver.autocommit = True
+        try:
+            cursor = connection.cursor()
+            yield cursor
+            if not switch:
+                connection.commit()
+        finally:
+            if switch:
+                with suppress(dbapi_error):
+                    driver.autocommit = False
+    except dbapi_error as error:
+        invalidated = engine.dialect.is_disconnect(cast(Any, error), connection.dbapi_connection, cursor)
+        if invalidated:
+            connection.invalidate(error)
+        raise _wrapped(engine, error, invalidated=invalidated) from error
+    finally:
+        if cursor is not None:
+            with suppress(dbapi_error):
+                cursor.close()
+        connection.close()  # back to the pool, rolled back if anything was left open
+
+
+def _wrapped(engine: Engine, error: Exception, *, invalidated: bool) -> BaseException:
+    return DBAPIError.instance(
+        None,
+        None,
+        error,
+        engine.dialect.loaded_dbapi.Error,
+        hide_parameters=True,
+        connection_invalidated=invalidated,
+        dialect=engine.dialect,
+    )
+
+
+class HeldConnection:
+    """A connection of the engine's pool that one writer thread keeps between its writes.
+
+    Checking a connection out of SQLAlchemy's pool and back in (with its reset) costs about as much CPU
+    as the insert it would carry, and the writer threads (`bot.serving.intake.RecordWriter`) write for
+    every ack. On PostgreSQL the connection stays in autocommit: every write of theirs is one statement.
+    A driver error that broke the connection drops it (the next write checks out a new one), as the
+    pool would; after any other failure it is rolled back and kept.
+
+    Args:
+        engine: The database.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._postgres = engine.dialect.name == "postgresql"
+        self._dbapi_error: type[Exception] = engine.dialect.loaded_dbapi.Error
+        self._connection: Any = None
+
+    @contextmanager
+    def cursor(self) -> Iterator[Any]:
+        """A cursor whose block is committed when it ends (one transaction on SQLite).
+
+        Raises:
+            sqlalchemy.exc.DBAPIError: The driver failed (nothing of the block was committed).
+        """
+        connection = self._connection
+        if connection is None:
+            try:
+                connection = self.engine.raw_connection()
+            except self._dbapi_error as error:
+                raise _wrapped(self.engine, error, invalidated=False) from error
+            if self._postgres:
+                driver: Any = connection.driver_connection
+                try:
+                    driver.autocommit = True
+                except self._dbapi_error as error:
+                    self._discard(connection, error)
+                    raise _wrapped(self.engine, error, invalidated=True) from error
+            self._connection = connection
+        cursor = None
+        try:
+            cursor = connection.cursor()
+            yield cursor
+            if not self._postgres:
+                connection.commit()
+        except self._dbapi_error as error:
+            invalidated = self.engine.dialect.is_disconnect(
+                cast(Any, error), connection.dbapi_connection, cursor
+            )
+            if invalidated:
+                self._discard(connection, error)
+            else:
+                self._roll_back(connection)
+            raise _wrapped(self.engine, error, invalidated=invalidated) from error
+        except BaseException:
+            self._roll_back(connection)
+            raise
+        finally:
+            if cursor is not None:
+                with suppress(self._dbapi_error):
+                    cursor.close()
+
+    def close(self) -> None:
+        """Give the connection back to the pool (out of autocommit)."""
+        connection, self._connection = self._connection, None
+        if connection is None:
+            return
+        with suppress(self._dbapi_error):
+            if self._postgres:
+                driver: Any = connection.driver_connection
+                driver.autocommit = False
+            connection.close()
+
+    def _roll_back(self, connection: Any) -> None:
+        try:
+            connection.rollback()
+        except self._dbapi_error as error:
+            self._discard(connection, error)
+
+    def _discard(self, connection: Any, error: BaseException) -> None:
+        self._connection = None
+        with suppress(self._dbapi_error):
+            connection.invalidate(error)
