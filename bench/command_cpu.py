@@ -3,6 +3,7 @@
     python -m bench.command_cpu [--requests 300] [--database sqlite|postgresql://…] [--repeats 3]
                                 [--command "/project status bidshade" …] [--no-write | --output PATH]
                                 [--profile COMMAND] [--profile-lines 40] [--sort tottime]
+                                [--by-thread COMMAND]
 
 (`python -m bench command-cpu` runs it with the defaults.)
 
@@ -29,9 +30,11 @@ outside disturbance; the report gives the median per command.
 The section (markdown) goes to stdout and replaces "## Server CPU per command (issue 16)" in
 docs/benchmarks.md, or goes to `--output`.
 
-`--profile "/project status bidshade"` instead runs Liaison's path for that command under cProfile, in
-thread CPU time (the request thread, and every task of the listener pool and every inbox write under a
-profiler of its own, merged), and prints the top functions.
+`--by-thread "/milestone next"` instead splits both servers' CPU per request by thread (the request
+thread, the listener pool, Liaison's inbox writers). `--profile "/project status bidshade"` instead
+runs Liaison's path for that command under cProfile, in thread CPU time (the request thread, and every
+task of the listener pool and every inbox write under a profiler of its own, merged), and prints the
+top functions.
 """
 
 from __future__ import annotations
@@ -336,6 +339,63 @@ def profile(args: argparse.Namespace) -> str:
         fake.stop()
 
 
+def by_thread(args: argparse.Namespace) -> str:
+    """Each server's CPU per request for one command, split by thread (Linux: /proc/self/task), as text.
+
+    The request thread is this one ("MainThread"; it also drains the pool between requests); Liaison's
+    listener pool ("bolt-listener"), its inbox writers ("inbox-write") and poller; bare Bolt's pool.
+    """
+    from bot.cli.console.payloads import SlackPayloads
+
+    command = args.by_thread
+    fake = FakeSlackProcess()
+    out = io.StringIO()
+    try:
+        payloads = SlackPayloads(
+            SIGNING_SECRET, team_id="T0LIAISON", response_url_base=fake.response_url_base
+        )
+        users = itertools.cycle(USERS)
+        with (
+            tempfile.TemporaryDirectory(prefix="liaison-cpu-") as tmp,
+            demo_database(args.database, Path(tmp)) as url,
+            targets(url, fake.api_url, show_logs=args.show_logs) as (liaison, bare, _runtime),
+        ):
+            for n in range(args.repeats):
+                for target in (liaison, bare) if n % 2 == 0 else (bare, liaison):
+                    measure(target, prepare(payloads, command, 30, users))
+                    requests = prepare(payloads, command, args.requests, users)
+                    before = _thread_cpu()
+                    seconds = measure(target, requests)
+                    after = _thread_cpu()
+                    out.write(f"{target.name}, {command}: {1000 * seconds:.2f} ms per request\n")
+                    spent: dict[str, float] = {}
+                    for thread, cpu in after.items():
+                        group = thread[1].rstrip("0123456789_-")
+                        spent[group] = spent.get(group, 0.0) + cpu - before.get(thread, 0.0)
+                    for group, cpu in sorted(spent.items(), key=lambda item: -item[1]):
+                        if cpu > 0:
+                            out.write(f"  {group:<16} {1000 * cpu / len(requests):.2f} ms\n")
+        return out.getvalue()
+    finally:
+        fake.stop()
+
+
+def _thread_cpu() -> dict[tuple[int, str], float]:
+    """CPU seconds (user + system) of each live thread of this process, by (native id, name)."""
+    import threading
+
+    ticks = os.sysconf("SC_CLK_TCK")
+    spent = {}
+    for thread in threading.enumerate():
+        try:
+            stat = Path(f"/proc/self/task/{thread.native_id}/stat").read_text()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        spent[(thread.native_id or 0, thread.name)] = (int(fields[11]) + int(fields[12])) / ticks
+    return spent
+
+
 @contextmanager
 def _profiled_calls(owner: Any, name: str, profilers: list[cProfile.Profile]) -> Iterator[None]:
     """Run every call of `owner.name` meanwhile under a profiler of its own, added to `profilers`."""
@@ -436,6 +496,9 @@ def main(argv: list[str] | None = None) -> None:
         help=f"a command of the load mix (repeatable; default: {', '.join(DEFAULT_COMMANDS)})",
     )
     parser.add_argument("--profile", metavar="COMMAND", help="profile Liaison on this command instead")
+    parser.add_argument(
+        "--by-thread", metavar="COMMAND", help="split both servers' CPU for this command by thread instead"
+    )
     parser.add_argument("--profile-lines", type=int, default=40)
     parser.add_argument("--sort", default="tottime", help="pstats sort key (tottime, cumulative, …)")
     parser.add_argument("--show-logs", action="store_true", help="servers' log lines to stderr")
@@ -448,6 +511,9 @@ def main(argv: list[str] | None = None) -> None:
     args.command = args.command or list(DEFAULT_COMMANDS)
     if args.profile:
         print(profile(args))
+        return
+    if args.by_thread:
+        print(by_thread(args))
         return
     section = render(run(args), args, " ".join(["python -m bench.command_cpu", *argv]))
     print(section)
