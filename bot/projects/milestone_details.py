@@ -101,12 +101,17 @@ def find_cycle(edges: Mapping[str, Collection[str]]) -> list[str] | None:
     return None
 
 
+# Built once: a new alias per call gives every query a new cache key, so SQLAlchemy compiled the
+# statement again on every `/project status` (bench/command_cpu.py: 2.9 → 1.6 ms for that command).
+_BEFORE = aliased(Milestone, name="depends_on")
+
+
 def dependency_refs(session: Session, milestone_ids: Iterable[int]) -> dict[int, tuple[str, ...]]:
     """The refs (`pcm-2`) of the milestones each of `milestone_ids` comes after, in ref order. One query."""
     ids = sorted(set(milestone_ids))
     if not ids:
         return {}
-    before = aliased(Milestone)
+    before = _BEFORE
     rows = session.execute(
         select(MilestoneDependency.milestone_id, Project.key, before.number)
         .join(before, MilestoneDependency.depends_on_id == before.id)
