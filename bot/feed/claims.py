@@ -23,11 +23,11 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 from uuid import uuid4
 
-from sqlalchemy import Table, and_, case, exists, func, literal, or_, select, update
+from sqlalchemy import Table, and_, exists, literal, or_, select, update
 from sqlalchemy.orm import Session
 
-from bot.db import UTCDateTime
 from bot.models import DeliveryStatus, FeedItem
+from bot.reminders.delivery_table import as_instant, claim_assignments
 
 ITEMS = cast(Table, FeedItem.__table__)
 _EARLIER = ITEMS.alias("earlier")
@@ -72,10 +72,6 @@ class FeedOutcome:
     ambiguous: bool = False
     found: bool = False
     unanswered_at: datetime | None = None
-
-
-def _instant(moment: datetime) -> Any:
-    return literal(moment, type_=UTCDateTime())
 
 
 def expire_stale(session: Session, now: datetime) -> int:
@@ -153,21 +149,7 @@ def claim_due(
     result = session.execute(
         update(ITEMS)
         .where(ITEMS.c.id.in_(select(picked.c.id)))
-        .values(
-            status=CLAIMED,
-            claim_token=token,
-            claimed_by=claimer[:80],
-            lease_expires_at=now + lease,
-            attempts=ITEMS.c.attempts + 1,
-            # SET expressions see the row as it was: one taken over from an expired lease may have
-            # been posted by its previous claimer, before that lease expired.
-            uncertain=or_(ITEMS.c.uncertain, ITEMS.c.status == CLAIMED),
-            ambiguous_at=case(
-                (ITEMS.c.status == CLAIMED, ITEMS.c.lease_expires_at), else_=ITEMS.c.ambiguous_at
-            ),
-            first_attempt_at=func.coalesce(ITEMS.c.first_attempt_at, _instant(now)),
-            updated_at=now,
-        )
+        .values(claim_assignments(ITEMS, token=token, claimer=claimer, now=now, lease=lease))
         .returning(
             ITEMS.c.id,
             ITEMS.c.key,
@@ -242,7 +224,7 @@ def record_outcomes(
                 not_before=outcome.not_before or now,
                 last_error=outcome.error,
                 uncertain=or_(ITEMS.c.uncertain, literal(outcome.ambiguous)),
-                ambiguous_at=_instant(outcome.unanswered_at)
+                ambiguous_at=as_instant(outcome.unanswered_at)
                 if outcome.unanswered_at
                 else ITEMS.c.ambiguous_at,
             )

@@ -22,12 +22,12 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import uuid4
 
-from sqlalchemy import and_, case, exists, func, or_, select, update
+from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.domain.reminders import RECURRING_KINDS, DeliveryKind
 from bot.models import DeliveryStatus
-from bot.reminders.delivery_table import CLAIMED, PLANNED, as_instant
+from bot.reminders.delivery_table import CLAIMED, PLANNED, claim_assignments
 from bot.reminders.delivery_table import DELIVERIES as D
 
 _NEWER = D.alias("newer")
@@ -171,19 +171,7 @@ def claim_due(
     result = session.execute(
         update(D)
         .where(D.c.id.in_(select(picked.c.id)))
-        .values(
-            status=CLAIMED,
-            claim_token=token,
-            claimed_by=claimer[:80],
-            lease_expires_at=now + lease,
-            attempts=D.c.attempts + 1,
-            # SET expressions see the row as it was: a row taken over from an expired lease may have
-            # been posted by its previous claimer.
-            uncertain=or_(D.c.uncertain, D.c.status == CLAIMED),
-            ambiguous_at=case((D.c.status == CLAIMED, D.c.lease_expires_at), else_=D.c.ambiguous_at),
-            first_attempt_at=func.coalesce(D.c.first_attempt_at, as_instant(now)),
-            updated_at=now,
-        )
+        .values(claim_assignments(D, token=token, claimer=claimer, now=now, lease=lease))
         .returning(
             D.c.id,
             D.c.key,

@@ -9,10 +9,10 @@ takes the caller's `session` (the caller commits) and `now`.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, case, insert, literal, update
+from sqlalchemy import Table, case, func, insert, literal, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -24,6 +24,37 @@ from bot.models import DeliveryStatus, ReminderDelivery
 DELIVERIES = cast(Table, ReminderDelivery.__table__)
 PLANNED = DeliveryStatus.PLANNED
 CLAIMED = DeliveryStatus.CLAIMED
+
+
+def claim_assignments(
+    table: Table, *, token: str, claimer: str, now: datetime, lease: timedelta
+) -> dict[str, Any]:
+    """The SET clause that claims rows of a leased delivery ledger (reminders, the change feed).
+
+    Both ledgers share these columns: the claim token and claimer, the lease, the attempt count, and
+    whether an earlier claimer may already have posted (a row taken over from an expired lease).
+
+    Args:
+        table: The ledger's Core table.
+        token: This claim's token (only its holder may settle the rows).
+        claimer: Who claims (process name), cut to the column's 80 characters.
+        now: The current instant.
+        lease: How long the claim holds.
+    """
+    c = table.c
+    return {
+        "status": CLAIMED,
+        "claim_token": token,
+        "claimed_by": claimer[:80],
+        "lease_expires_at": now + lease,
+        "attempts": c.attempts + 1,
+        # SET expressions see the row as it was: a row taken over from an expired lease may have been
+        # posted by its previous claimer, before that lease expired.
+        "uncertain": or_(c.uncertain, c.status == CLAIMED),
+        "ambiguous_at": case((c.status == CLAIMED, c.lease_expires_at), else_=c.ambiguous_at),
+        "first_attempt_at": func.coalesce(c.first_attempt_at, as_instant(now)),
+        "updated_at": now,
+    }
 
 
 def as_instant(moment: datetime) -> Any:
