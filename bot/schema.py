@@ -18,8 +18,12 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 from sqlalchemy.pool import NullPool
 
+# Importing these registers every table on Base.metadata: the core's and the ones features own.
 import bot
-import bot.models  # registers every table on Base.metadata
+import bot.checkins.tables
+import bot.conversations.tables
+import bot.models
+import bot.proposals.tables
 from bot.db import Base, make_engine
 
 MIGRATIONS_DIR = Path(bot.__file__).resolve().parent.parent / "migrations"

@@ -27,6 +27,9 @@ FEATURES = (
     "bot.experts",
     "bot.workspace_file",
     "bot.feed",
+    "bot.conversations",
+    "bot.proposals",
+    "bot.checkins",
     "bot.domain",
 )
 SLACK_LIBRARIES = ("slack_bolt", "slack_sdk")

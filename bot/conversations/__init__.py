@@ -1,0 +1,1 @@
+"""Conversations: what Liaison remembers of a thread or DM so follow-ups resolve (issue 14)."""

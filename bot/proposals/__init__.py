@@ -1,0 +1,1 @@
+"""Changes asked for in plain language, held until the asker confirms them (issue 14)."""
