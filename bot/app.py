@@ -21,11 +21,13 @@ from bot.slack.client import build_web_client
 from bot.slack.input_hygiene import RemoveControlCharacters
 from bot.slack.installations import InstallationTokens
 from bot.slack.replay import once_per_event
+from bot.slack.response_url import PooledRespond, ResponseUrlPoster
 from bot.slack.workspaces import OrgTeams
 from handlers import register_all
 
 logger = logging.getLogger(__name__)
 
+RESPONSE_USER_AGENT = "Liaison Slack bot (response_url poster)"
 APOLOGY = ":warning: Sorry, something went wrong on our side and nothing was changed. Please try again."
 
 
@@ -103,7 +105,8 @@ def create_app(
     # Global middlewares are `Middleware` subclasses, which Bolt calls as they are: a function
     # middleware costs a build of its keyword arguments on every request.
     app.use(RemoveControlCharacters())
-    app.use(_InjectServices(services, installations))
+    poster = ResponseUrlPoster(ssl=web_client.ssl, user_agent=RESPONSE_USER_AGENT)
+    app.use(_InjectServices(services, installations, poster))
     app.use(once_per_event(services.session_factory, services.clock))
     if installations is not None:
         app.use(_RecordOrgTeams(OrgTeams(services.session_factory), services))
@@ -132,17 +135,24 @@ def _bolt_logger() -> logging.Logger:
 
 
 class _InjectServices(Middleware):
-    def __init__(self, services: Services, installations: InstallationTokens | None) -> None:
+    def __init__(
+        self, services: Services, installations: InstallationTokens | None, poster: ResponseUrlPoster
+    ) -> None:
         self._services = services
         self._installations = installations
+        self._poster = poster
 
     def process(
         self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]
     ) -> BoltResponse | None:
         # Bolt passes context keys to listeners as keyword arguments, so handlers declare `services`
         # (and `installations`: the stored tokens in OAuth mode, None with SLACK_BOT_TOKEN).
-        req.context["services"] = self._services
-        req.context["installations"] = self._installations
+        context = req.context
+        context["services"] = self._services
+        context["installations"] = self._installations
+        if context.response_url:
+            # Answers go out over kept-alive connections instead of one new connection each.
+            context["respond"] = PooledRespond(response_url=context.response_url, poster=self._poster)
         return next()
 
 
