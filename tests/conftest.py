@@ -20,7 +20,6 @@ from bot.clock import FixedClock
 from bot.db import Base, make_engine, make_session_factory
 from bot.experts.embeddings.sentence_transformers import SentenceTransformerEmbedder
 from bot.models import Project, ProjectStatus
-from bot.schema import upgrade_database
 from bot.services import Services
 from bot.settings import Settings
 from bot.slack.client import build_web_client
@@ -28,6 +27,7 @@ from bot.slack.notifier import build_notifier
 from bot.workspace_file import import_workspace_file
 from tests.fakes.driver import SlackDriver
 from tests.fakes.slack_api import FakeSlackApi
+from tests.migrated import migrate_from_template
 
 pytest_plugins = ["tests.pg", "tests.served_processes"]
 
@@ -164,7 +164,7 @@ def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """
     path = tmp_path_factory.mktemp("demo-template") / "demo.db"
     url = f"sqlite:///{path}"
-    upgrade_database(url)
+    migrate_from_template(url)
     engine = make_engine(url)
     try:
         with make_session_factory(engine).begin() as session:

@@ -28,7 +28,7 @@ def server_url() -> str:
     return os.environ.get("LIAISON_TEST_POSTGRES_URL", DEFAULT_SERVER_URL)
 
 
-def _admin_engine(url: str) -> Engine:
+def admin_engine(url: str) -> Engine:
     # CREATE/DROP DATABASE cannot run inside a transaction. The timeout keeps an unreachable host from
     # hanging the run.
     return make_engine(
@@ -50,7 +50,7 @@ def postgres_url() -> Iterator[str]:
     """A URL (`postgresql://…/liaison_t_<hex>`) of a new empty database, dropped after the test."""
     url = server_url()
     name = f"{DATABASE_PREFIX}{uuid.uuid4().hex[:16]}"
-    admin = _admin_engine(url)
+    admin = admin_engine(url)
     try:
         try:
             with admin.connect() as connection:

@@ -27,10 +27,10 @@ from bot.cli.console.payloads import SignedBody
 from bot.clock import SystemClock
 from bot.db import make_engine, make_session_factory
 from bot.models import Workspace
-from bot.schema import upgrade_database
 from bot.workspace_file import import_workspace_file
 from tests.conftest import DEMO_FILE, SIGNING_SECRET
 from tests.fakes.slack_api import FakeSlackApi
+from tests.migrated import migrate_from_template
 from tests.security.served import http_request
 
 LIAISON = Path(sys.executable).parent / "liaison"
@@ -180,7 +180,7 @@ def running_instances(
 @pytest.fixture
 def shared_database(postgres_url: str) -> Iterator[sessionmaker[Session]]:
     """The shared database, migrated, with the demo alliance imported."""
-    upgrade_database(postgres_url)
+    migrate_from_template(postgres_url)
     engine: Engine = make_engine(postgres_url)
     factory = make_session_factory(engine)
     with factory.begin() as session:

@@ -29,9 +29,9 @@ from bot.experts.profile_items import ItemText, content_hash, profile_items
 from bot.experts.profile_version import bump_profiles_version
 from bot.experts.vector_sync import SyncReport, index_status, sync_profile_vectors
 from bot.models import ExpertVisibility, Person, ProfileVector, Publication, Workspace
-from bot.schema import upgrade_database
 from bot.workspace_file import import_workspace_file
 from tests.conftest import DEMO_FILE, DEMO_NOW
+from tests.migrated import migrate_from_template
 
 SPAWN = multiprocessing.get_context("spawn")
 LATER = DEMO_NOW + timedelta(hours=1)
@@ -665,7 +665,7 @@ def _sync_in_process(url: str, start: Any, results: Any) -> None:
 
 @pytest.fixture
 def pg_factory(postgres_url: str) -> Iterator[sessionmaker[Session]]:
-    upgrade_database(postgres_url)
+    migrate_from_template(postgres_url)
     engine = make_engine(postgres_url)
     factory = make_session_factory(engine)
     with factory.begin() as session:

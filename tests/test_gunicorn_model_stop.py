@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.schema import upgrade_database
 from tests.fakes.slack_api import FakeSlackApi
+from tests.migrated import migrate_from_template
 
 GUNICORN = Path(sys.executable).parent / "gunicorn"
 
@@ -44,7 +44,7 @@ def _status(url: str) -> int:
 @pytest.mark.slow
 def test_web_worker_with_the_model_stops_without_abort(tmp_path: Path, slack_api: FakeSlackApi) -> None:
     url = f"sqlite:///{tmp_path / 'liaison.db'}"
-    upgrade_database(url)
+    migrate_from_template(url)
     port = _free_port()
     env = {
         **os.environ,

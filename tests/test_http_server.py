@@ -33,7 +33,6 @@ from bot.cli.console.payloads import SlackPayloads
 from bot.db import make_engine, make_session_factory
 from bot.experts.embeddings.protocol import EmbedderLoadError
 from bot.models import DeliveryStatus, ReminderDelivery
-from bot.schema import upgrade_database
 from bot.services import Services
 from bot.serving.ack_priority import AckPriority
 from bot.serving.logs import REQUEST_ID, configure_logging, current_request_id
@@ -46,6 +45,7 @@ from bot.workspace_file import import_workspace_file
 from tests.conftest import DEMO_FILE
 from tests.fakes.driver import milestone_form_submission, view_of
 from tests.fakes.slack_api import RESPONSE_URL_METHOD, FakeSlackApi
+from tests.migrated import migrate_from_template
 from tests.security.served import Served, ServerPool, http_request
 
 GUNICORN = Path(sys.executable).parent / "gunicorn"
@@ -529,7 +529,7 @@ def test_listener_executor_drain_waits_for_running_work_with_a_limit() -> None:
 def demo_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("gunicorn") / "demo.db"
     url = f"sqlite:///{path}"
-    upgrade_database(url)
+    migrate_from_template(url)
     engine = make_engine(url)
     with make_session_factory(engine).begin() as session:
         import_workspace_file(session, DEMO_FILE, today=date.today(), rebase_dates=True)

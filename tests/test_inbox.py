@@ -30,6 +30,7 @@ from bot.serving.inbox_sql import HeldConnection
 from bot.serving.intake import RecordWriter
 from bot.settings import Settings
 from tests.fakes.slack_api import RESPONSE_URL_METHOD, FakeSlackApi
+from tests.migrated import migrate_from_template
 from tests.security.served import ServerPool
 
 NOW = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
@@ -43,7 +44,7 @@ def database(request: pytest.FixtureRequest, tmp_path: object) -> Iterator[Engin
         url = f"sqlite:///{tmp_path}/inbox.db"
     else:
         url = request.getfixturevalue("postgres_url")
-    upgrade_database(url)
+    migrate_from_template(url)
     engine = make_engine(url)
     yield engine
     engine.dispose()

@@ -18,9 +18,9 @@ from bot.cli.index import index_group
 from bot.db import make_engine, make_session_factory
 from bot.experts.profile_version import bump_profiles_version
 from bot.models import Person, ProfileVector, Workspace
-from bot.schema import upgrade_database
 from bot.workspace_file import import_workspace_file
 from tests.conftest import DEMO_FILE, DEMO_NOW
+from tests.migrated import migrate_from_template
 
 
 @click.group()
@@ -42,7 +42,7 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 @pytest.fixture
 def database_url(tmp_path: Path) -> str:
     url = f"sqlite:///{tmp_path / 'liaison.db'}"
-    upgrade_database(url)
+    migrate_from_template(url)
     engine = make_engine(url)
     with make_session_factory(engine).begin() as session:
         import_workspace_file(session, DEMO_FILE, today=DEMO_NOW.date(), now=DEMO_NOW)

@@ -25,10 +25,10 @@ from bot.models import Blocker, Milestone, Project
 from bot.projects.blockers import add_blocker
 from bot.projects.milestones import add_milestone
 from bot.projects.project import find_project
-from bot.schema import upgrade_database
 from bot.workspace_file import import_workspace_file
 from tests.concurrency import release_together
 from tests.conftest import DEMO_FILE, DEMO_NOW
+from tests.migrated import migrate_from_template
 
 THREADS = 8
 PCM_MEMBER = "U11DEAHME"
@@ -41,7 +41,7 @@ def session_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[
         url = f"sqlite:///{tmp_path / 'liaison.db'}"
     else:
         url = request.getfixturevalue("postgres_url")
-    upgrade_database(url)
+    migrate_from_template(url)
     engine = make_engine(url, pool_size=THREADS + 2) if request.param == "postgresql" else make_engine(url)
     factory = make_session_factory(engine)
     with factory.begin() as session:

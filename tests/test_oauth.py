@@ -46,6 +46,7 @@ from bot.workspace_file import import_workspace_file
 from tests.conftest import DEMO_NOW
 from tests.fakes.driver import message_text
 from tests.fakes.slack_api import RESPONSE_URL_METHOD, FakeSlackApi
+from tests.migrated import migrate_from_template
 from tests.oauth_support import (
     CLIENT_ID,
     CLIENT_SECRET,
@@ -496,7 +497,7 @@ def test_runtime_in_oauth_mode_serves_installs_and_shares_tokens_with_the_jobs(
     slack_api: FakeSlackApi, tmp_path: Path
 ) -> None:
     url = f"sqlite:///{tmp_path / 'liaison.db'}"
-    upgrade_database(url)
+    migrate_from_template(url)
     slack_api.installs.register_app(CLIENT_ID, CLIENT_SECRET)
     runtime = build_runtime(oauth_settings(slack_api, database_url=url), load_model=False)
     try:

@@ -44,9 +44,9 @@ from bot.projects.reports import (
     upcoming_milestones,
     with_dependencies,
 )
-from bot.schema import upgrade_database
 from bot.settings import Settings
 from tests.conftest import DEMO_NOW
+from tests.migrated import migrate_from_template
 from tests.statements import recorded_statements
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -172,7 +172,7 @@ def empty_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[se
         if request.param == "sqlite"
         else request.getfixturevalue("postgres_url")
     )
-    upgrade_database(url)
+    migrate_from_template(url)
     engine = make_engine(url)
     yield make_session_factory(engine)
     engine.dispose()

@@ -18,7 +18,7 @@ from bot.access import resolve_workspace
 from bot.db import make_engine, make_session_factory
 from bot.errors import NotSetUp
 from bot.models import Workspace, WorkspaceTeam
-from bot.schema import upgrade_database
+from tests.migrated import migrate_from_template
 from tests.statements import recorded_statements
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -31,7 +31,7 @@ def session_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[
         if request.param == "sqlite"
         else request.getfixturevalue("postgres_url")
     )
-    upgrade_database(url)
+    migrate_from_template(url)
     engine = make_engine(url)
     yield make_session_factory(engine)
     engine.dispose()

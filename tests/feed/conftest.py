@@ -12,13 +12,13 @@ from sqlalchemy import Engine
 from bot.clock import FixedClock
 from bot.db import make_engine
 from bot.feed.dispatch import FeedReport
-from bot.schema import upgrade_database
 from bot.services import Services
 from bot.slack.feed_blocks import FEED_EVENT_TYPE
 from bot.slack.notifier import build_notifier
 from jobs.feed import run_feed_tick
 from tests.fakes.driver import message_text
 from tests.fakes.slack_api import FakeSlackApi
+from tests.migrated import migrate_from_template
 
 BANERJEE = "U02ECBANE"  # leads bidshade (channel C1BIDSHADE), owns bidshade-2
 OSEI = "U01MLOSEI"  # member of bidshade, owns bidshade-3; Europe/London
@@ -76,7 +76,7 @@ def feed_keys(message: dict[str, Any]) -> list[str]:
 @pytest.fixture
 def pg_engine(postgres_url: str) -> Iterator[Engine]:
     """A migrated, empty PostgreSQL database of this test."""
-    upgrade_database(postgres_url)
+    migrate_from_template(postgres_url)
     engine = make_engine(postgres_url)
     yield engine
     engine.dispose()

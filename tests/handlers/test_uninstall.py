@@ -28,7 +28,6 @@ from bot.models import (
 from bot.reminders.dispatch import NOT_INSTALLED
 from bot.reminders.outcomes import plan_failure_reports
 from bot.reminders.planning import replan_milestone, replan_workspace
-from bot.schema import upgrade_database
 from bot.serving.wsgi import Runtime, build_runtime
 from bot.settings import Settings
 from bot.slack.installations import InstallationKey
@@ -39,6 +38,7 @@ from tests.conftest import DEMO_FILE
 from tests.fakes.driver import SlackDriver
 from tests.fakes.slack_api import FakeSlackApi
 from tests.jobs.reminder_support import deliveries, utc
+from tests.migrated import migrate_from_template
 from tests.oauth_support import Instance, oauth_settings, serve, stop
 
 TEAM = FakeSlackApi.team_id  # the demo data's team
@@ -326,7 +326,7 @@ def test_single_workspace_mode_reconnects_at_start_once_its_token_works(
     token_works: bool, slack_api: FakeSlackApi, tmp_path: Path
 ) -> None:
     url = f"sqlite:///{tmp_path / 'liaison.db'}"
-    upgrade_database(url)
+    migrate_from_template(url)
     engine = make_engine(url)
     factory = make_session_factory(engine)
     now = SystemClock().now()

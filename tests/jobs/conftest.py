@@ -8,13 +8,13 @@ import pytest
 from sqlalchemy import Engine
 
 from bot.db import make_engine
-from bot.schema import upgrade_database
+from tests.migrated import migrate_from_template
 
 
 @pytest.fixture
 def pg_engine(postgres_url: str) -> Iterator[Engine]:
     """A migrated, empty PostgreSQL database of this test."""
-    upgrade_database(postgres_url)
+    migrate_from_template(postgres_url)
     engine = make_engine(postgres_url)
     yield engine
     engine.dispose()

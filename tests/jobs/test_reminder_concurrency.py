@@ -18,13 +18,13 @@ from bot.clock import SystemClock
 from bot.db import make_engine, make_session_factory
 from bot.models import DeliveryStatus, ReminderDelivery
 from bot.reminders.claims import claim_due
-from bot.schema import upgrade_database
 from bot.services import Services
 from bot.slack.notifier import build_notifier
 from jobs.reminders import run_reminder_tick
 from tests.fakes.slack_api import FakeSlackApi
 from tests.jobs.reminder_support import count_with_status, posted_keys, seed_due_deliveries, wait_until_sent
 from tests.jobs.ticker_process import SPAWN, start_ticker, ticker_settings
+from tests.migrated import migrate_from_template
 
 
 @pytest.mark.postgres
@@ -119,7 +119,7 @@ def test_two_tickers_on_one_sqlite_file_post_each_delivery_once(
     tmp_path: Path, slack_api: FakeSlackApi
 ) -> None:
     url = f"sqlite:///{tmp_path / 'liaison.db'}"
-    upgrade_database(url)
+    migrate_from_template(url)
     engine = make_engine(url)
     session_factory = make_session_factory(engine)
     with session_factory.begin() as session:

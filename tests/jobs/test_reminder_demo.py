@@ -8,15 +8,15 @@ from pathlib import Path
 
 from bot.cli.console.session import ConsoleSession
 from bot.db import make_engine, make_session_factory
-from bot.schema import upgrade_database
 from bot.settings import Settings
 from bot.workspace_file import import_workspace_file
 from tests.conftest import DEMO_FILE
+from tests.migrated import migrate_from_template
 
 
 def test_clock_forward_shows_reminders_escalations_and_digests_once(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'demo.db'}"
-    upgrade_database(url)
+    migrate_from_template(url)
     engine = make_engine(url)
     with make_session_factory(engine).begin() as session:
         import_workspace_file(session, DEMO_FILE, today=date.today(), rebase_dates=True)

@@ -17,13 +17,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.cli.console.payloads import SlackPayloads
 from bot.db import make_engine, make_session_factory
 from bot.models import Blocker, Milestone, Project
-from bot.schema import upgrade_database
 from bot.services import Services
 from bot.slack.input_hygiene import clean_strings_in_place, without_control_characters
 from bot.workspace_file import import_workspace_file
 from tests.conftest import DEMO_FILE, DEMO_NOW
 from tests.fakes.driver import message_text, milestone_form_submission, view_of
 from tests.fakes.slack_api import RESPONSE_URL_METHOD, FakeSlackApi
+from tests.migrated import migrate_from_template
 from tests.security.served import ServerPool
 
 LEAD = "U02ECBANE"  # leads bidshade
@@ -39,7 +39,7 @@ def test_control_characters_are_removed_but_tab_and_newline_stay() -> None:
 
 @pytest.fixture
 def on_postgres(postgres_url: str, services: Services) -> Iterator[Services]:
-    upgrade_database(postgres_url)
+    migrate_from_template(postgres_url)
     engine = make_engine(postgres_url)
     factory = make_session_factory(engine)
     with factory.begin() as session:

@@ -21,13 +21,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.cli.console.payloads import SlackPayloads
 from bot.db import make_engine, make_session_factory
 from bot.models import Blocker, InboxRequest
-from bot.schema import upgrade_database
 from bot.services import Services
 from bot.serving.checks import REPLAY_KEY_PREFIX
 from bot.serving.intake import DATABASE_UNREACHABLE
 from bot.workspace_file import import_workspace_file
 from tests.conftest import DEMO_FILE, DEMO_NOW
 from tests.fakes.slack_api import RESPONSE_URL_METHOD, FakeSlackApi
+from tests.migrated import migrate_from_template
 from tests.security.served import Served, ServerPool
 
 PCM_MEMBER = "U11DEAHME"
@@ -206,7 +206,7 @@ def test_event_is_refused_with_503_when_the_inbox_is_unreachable(
 
 @pytest.fixture
 def shared_postgres(postgres_url: str) -> Iterator[sessionmaker[Session]]:
-    upgrade_database(postgres_url)
+    migrate_from_template(postgres_url)
     engine = make_engine(postgres_url)
     factory = make_session_factory(engine)
     with factory.begin() as session:

@@ -1,0 +1,90 @@
+"""Migrated databases from a template, for tests that need an empty database at the head revision.
+
+Running every migration costs Alembic's start-up and 14 revisions of DDL, and some forty tests need a
+migrated database. Each pytest process migrates one template per kind of database once and copies
+it: PostgreSQL's CREATE DATABASE … TEMPLATE, a file copy for SQLite. tests/test_migrations.py keeps
+running the migrations themselves.
+"""
+
+from __future__ import annotations
+
+import atexit
+import hashlib
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from sqlalchemy import make_url, text
+from sqlalchemy.exc import OperationalError
+
+from bot.schema import MIGRATIONS_DIR, upgrade_database
+
+_templates: dict[str, str] = {}
+
+
+def _migrations_fingerprint() -> str:
+    digest = hashlib.sha256()
+    for path in sorted(MIGRATIONS_DIR.glob("versions/*.py")):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:10]
+
+
+def migrate_from_template(url: str) -> None:
+    """Bring a new empty database to the head revision, as `upgrade_database(url)` would, by copying
+    a template this process migrated once.
+
+    Args:
+        url: A `postgresql://` URL of an empty database no one is connected to (from `postgres_url`),
+            or a `sqlite:///path` file URL whose file does not exist yet or is empty.
+    """
+    # Imported here: tests.pg is a pytest plugin, which pytest must import first (to rewrite its asserts).
+    from tests.pg import DATABASE_PREFIX, admin_engine, server_url
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        path = Path(parsed.database or "")
+        if parsed.database in (None, "", ":memory:") or (path.exists() and path.stat().st_size > 0):
+            upgrade_database(url)  # in memory, or not empty: nothing to copy over
+            return
+        template = _templates.get("sqlite")
+        if template is None:
+            folder = Path(tempfile.mkdtemp(prefix="liaison-template-"))
+            atexit.register(shutil.rmtree, folder, True)
+            template = str(folder / "migrated.db")
+            upgrade_database(f"sqlite:///{template}")
+            _templates["sqlite"] = template
+        shutil.copyfile(template, path)
+        return
+    server = parsed.set(database=make_url(server_url()).database).render_as_string(hide_password=False)
+    template = _templates.get(server)
+    admin = admin_engine(server)
+    try:
+        if template is None:
+            worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+            template = f"{DATABASE_PREFIX}template_{_migrations_fingerprint()}_{worker}_{os.getpid()}"
+            with admin.connect() as connection:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{template}"'))
+                connection.execute(text(f'CREATE DATABASE "{template}"'))
+            upgrade_database(parsed.set(database=template).render_as_string(hide_password=False))
+            _templates[server] = template
+            atexit.register(_drop_database, server, template)
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
+            connection.execute(text(f'CREATE DATABASE "{parsed.database}" TEMPLATE "{template}"'))
+    finally:
+        admin.dispose()
+
+
+def _drop_database(server: str, name: str) -> None:
+    from tests.pg import admin_engine
+
+    admin = admin_engine(server)
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    except OperationalError:
+        pass  # the server went away first; the name carries the pid, so nothing reuses it
+    finally:
+        admin.dispose()
