@@ -79,6 +79,11 @@ COMMANDS: tuple[SlashCommand, ...] = (
             ),
             ("{cmd} unsubscribe KEY [C0123ABCD]", "stop posting them there (in its own channel: mute it)"),
             (
+                "{cmd} checkins KEY on|off|schedule mon 10:00 [cutoff tue 10:00]",
+                "weekly check-ins: members asked by DM at their own time, one summary in the channel "
+                "(lead or admin; `{cmd} checkins KEY` shows them)",
+            ),
+            (
                 "{cmd} archive KEY / {cmd} restore KEY",
                 "archive: read-only, hidden from lists, no reminders; restore brings it back (lead or admin)",
             ),

@@ -35,7 +35,9 @@ def handle_app_home_opened(
     publish_homes(client, services, body.get("team_id"), [event["user"]])
 
 
-def _question(event: dict[str, Any], body: dict[str, Any], context: BoltContext) -> Question:
+def _question(
+    event: dict[str, Any], body: dict[str, Any], context: BoltContext, *, conversation_ts: str
+) -> Question:
     return Question(
         text=str(event.get("text") or ""),
         user_id=str(event["user"]),
@@ -43,6 +45,8 @@ def _question(event: dict[str, Any], body: dict[str, Any], context: BoltContext)
         channel_id=event.get("channel"),
         thread_ts=event.get("thread_ts"),
         bot_user_id=context.bot_user_id,
+        # Follow-ups ("and who owns it?") resolve against the asker's last answer in this thread or DM.
+        conversation_ts=conversation_ts,
     )
 
 
@@ -58,11 +62,12 @@ def handle_app_mention(
     # Events need no ack body: Bolt acknowledges them itself before (or, in tests, after) this runs.
     if _from_a_bot(event, context) or is_direct_message(event.get("channel")):
         return  # a mention inside a DM is answered as that DM's message
+    thread_ts = str(event.get("thread_ts") or event.get("ts") or "")
     post_answer(
         client,
         services,
-        _question(event, body, context),
-        reply_thread_ts=event.get("thread_ts") or event.get("ts"),
+        _question(event, body, context, conversation_ts=thread_ts),
+        reply_thread_ts=thread_ts or None,
         message_ts=event.get("ts"),
     )
 
@@ -76,7 +81,8 @@ def handle_direct_message(
     post_answer(
         client,
         services,
-        _question(event, body, context),
+        # The DM's top level is one conversation (""); each thread in it is another.
+        _question(event, body, context, conversation_ts=str(event.get("thread_ts") or "")),
         reply_thread_ts=event.get("thread_ts"),
         message_ts=event.get("ts"),
     )

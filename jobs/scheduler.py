@@ -10,6 +10,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from bot.clock import SystemClock
 from bot.services import Services
+from jobs.checkins import register_checkin_job
 from jobs.expert_index import refresh_expert_indexes
 from jobs.feed import send_feed
 from jobs.handover import register_handover_job
@@ -94,6 +95,7 @@ def build_scheduler(services: Services) -> BackgroundScheduler:
         kwargs={"services": services},
     )
     register_handover_job(scheduler, services)  # people's last days: notices, then the handover
+    register_checkin_job(scheduler, services)  # weekly check-ins (docs/checkins.md)
     # The change feed (docs/feed.md): like the reminder tick, it catches up whatever is due when it runs.
     feed_tick = services.settings.feed_seconds
     scheduler.add_job(

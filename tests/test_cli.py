@@ -292,6 +292,90 @@ def test_say_json_keeps_errors_off_stdout(demo_db: str) -> None:
     assert result.stderr == "Unknown console command :bogus. Type :help.\n"
 
 
+def test_say_dm_is_a_message_im_answered_in_the_dm(demo_db: str) -> None:
+    result = _invoke(["say", "--as", "ingrid", "--dm", "what is overdue on pcm?"], demo_db)
+
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert re.fullmatch(r"── Liaison → DM to @Prof\. Ingrid Banerjee · ts \d+\.\d{6}", lines[0]), lines[0]
+    assert "pcm-2" in result.stdout and "uplift-1" not in result.stdout
+
+
+def test_say_in_channel_then_thread_follow_up(demo_db: str) -> None:
+    first = _invoke(["say", "--as", "ingrid", "--in", "pcm", "what's overdue in this project?"], demo_db)
+
+    assert first.exit_code == 0, first.output
+    header = first.stdout.splitlines()[0]
+    match = re.fullmatch(r"── Liaison → #C1PCM \(in thread (\d+\.\d{6})\) · #pcm", header)
+    assert match, header
+    assert "pcm-2" in first.stdout and "uplift-1" not in first.stdout  # "this project" is pcm
+
+    thread = match.group(1)
+    follow_up = _invoke(
+        ["say", "--as", "ingrid", "--in", "C1PCM", "--thread", thread, "and who owns it?"], demo_db
+    )
+
+    assert follow_up.exit_code == 0, follow_up.output
+    assert follow_up.stdout.splitlines()[0] == f"── Liaison → #C1PCM (in thread {thread}) · #pcm"
+    assert "@Priya Rao" in follow_up.stdout
+
+
+def test_say_assistant_starts_a_thread_and_answers_in_it(demo_db: str) -> None:
+    result = _invoke(
+        ["say", "--as", "ingrid", "--assistant", "--in", "bidshade", "what's next here?"], demo_db
+    )
+
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    match = re.search(
+        r"^── You are in assistant thread (\d+\.\d{6}), looking at #bidshade ", out, re.MULTILINE
+    )
+    assert match, out
+    thread = match.group(1)
+    greeting = out.index(f"── Liaison → DM to @Prof. Ingrid Banerjee (assistant thread {thread})")
+    answer = out.rindex(f"── Liaison → DM to @Prof. Ingrid Banerjee (assistant thread {thread})")
+    assert match.start() < greeting < answer
+    assert "Next milestones on Bid shading for first-price auctions" in out[answer:]
+
+
+def test_say_assistant_json_prints_only_web_api_calls(demo_db: str) -> None:
+    result = _invoke(["say", "--json", "--as", "ingrid", "--assistant", "what is overdue on pcm?"], demo_db)
+
+    assert result.exit_code == 0, result.output
+    calls = [json.loads(line) for line in result.stdout.splitlines()]
+    methods = [c["method"] for c in calls]
+    assert "assistant.threads.setSuggestedPrompts" in methods
+    posts = [c["args"] for c in calls if c["method"] == "chat.postMessage"]
+    assert len(posts) == 2 and posts[0]["thread_ts"] == posts[1]["thread_ts"]
+    assert posts[1]["channel"] == "D02ECBANE"
+
+
+def test_say_dm_with_in_is_a_usage_error(demo_db: str) -> None:
+    result = _invoke(["say", "--as", "ingrid", "--dm", "--in", "pcm", "hello"], demo_db)
+
+    assert result.exit_code == 2
+    assert "--dm goes alone" in result.stderr
+
+
+def test_say_in_a_private_project_nobody_may_see_exits_1(demo_db: str) -> None:
+    result = _invoke(["say", "--as", "ingrid", "--in", "fairdelivery", "what's next here?"], demo_db)
+
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr.startswith("No project “fairdelivery” that you can see.")
+
+
+def test_say_model_flag_without_the_model_installed_exits_1(demo_db: str, tmp_path: Path) -> None:
+    missing = tmp_path / "no-model"
+
+    result = _invoke(
+        ["say", "--model", "--as", "ingrid", "/expert pricing"], demo_db, EMBEDDING_MODEL=str(missing)
+    )
+
+    assert result.exit_code == 1
+    assert result.stderr == f"The embedding model {missing} is not installed.\n"
+
+
 # -- serve ------------------------------------------------------------------------------------------
 
 

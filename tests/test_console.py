@@ -53,6 +53,12 @@ def test_demo_transcript_from_stdin(tmp_path: Path) -> None:
         ':submit key=again name="Sent twice"',
         "/project status newproj",
         ":clock +1d",
+        ":in pcm",
+        "what's overdue in this project?",
+        ":dm",
+        "what is overdue on pcm?",
+        # Waits for the model the demo loads in the background: its progress bar would show by now.
+        "/expert pricing of attention",
         ":quit",
         "/project status newproj",
     ]
@@ -72,7 +78,7 @@ def test_demo_transcript_from_stdin(tmp_path: Path) -> None:
         cwd=tmp_path,
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=240,
     )
 
     assert result.returncode == 0, result.stderr
@@ -80,11 +86,17 @@ def test_demo_transcript_from_stdin(tmp_path: Path) -> None:
     steps = _split_transcript(out)
     # The console starts as the first person in the file and echoes each line after its prompt.
     assert "You are @Lena Kovalenko (U01MLKOV)." in out
+    prompts = [
+        "U01MLKOV> ",
+        "U01MLKOV> ",
+        *["U02ECBANE> "] * 4,
+        *["U01MLOSEI> "] * 8,
+        "U01MLOSEI #pcm> ",
+        "U01MLOSEI #pcm> ",
+        *["U01MLOSEI DM> "] * 3,
+    ]
     assert [prompt for prompt, _ in steps] == [
-        f"{user}> {line}"
-        for user, line in zip(
-            ["U01MLKOV", "U01MLKOV", *["U02ECBANE"] * 4, *["U01MLOSEI"] * 8], lines[:-1], strict=True
-        )
+        f"{prompt}{line}" for prompt, line in zip(prompts, lines[:-1], strict=True)
     ]
     answers = [answer for _, answer in steps]
     # Mentions are rendered as @Name, never as Slack markup.
@@ -107,13 +119,21 @@ def test_demo_transcript_from_stdin(tmp_path: Path) -> None:
     assert "   NEW PROJECT (NEWPROJ)" in answers[11]
     assert "lead @Kwame Osei" in answers[11]
     assert answers[12].startswith("Clock moved to ")
+    assert answers[13] == "You are in #pcm."
+    assert answers[14].startswith("── Liaison → #C1PCM (in thread ")
+    assert "pcm-2" in answers[14] and "uplift-1" not in answers[14]
+    assert answers[15] == "You are in DM with Liaison."
+    assert answers[16].startswith("── Liaison → DM to @Kwame Osei · ts ")
+    assert "EXPERTS FOR “PRICING OF ATTENTION”" in answers[17]
+    # The model loaded while the prompt waited, without drawing its progress bar over it.
+    assert "Loading weights" not in result.stderr + out
     # Nothing after :quit is read.
-    assert out.rstrip().endswith("U01MLOSEI> :quit")
+    assert out.rstrip().endswith("U01MLOSEI DM> :quit")
 
 
 def _split_transcript(out: str) -> list[tuple[str, str]]:
     """(prompt line, everything printed until the next prompt) for each input line."""
-    parts = re.split(r"^(U[A-Z0-9]+> .*)$", out, flags=re.MULTILINE)
+    parts = re.split(r"^(U[A-Z0-9]+(?: [^>\n]+)?> .*)$", out, flags=re.MULTILINE)
     return [(parts[i], parts[i + 1].strip("\n")) for i in range(1, len(parts), 2)]
 
 
@@ -287,7 +307,9 @@ def test_submit_creates_project_and_closes_form(console: Console, database_url: 
 
     text = console.type(':submit key=newproj name="New project" lead=U01MLOSEI status=at_risk')
 
-    assert "── Liaison → DM to @Kwame Osei\n   Created *New project* (`newproj`)." in text
+    assert re.search(
+        r"── Liaison → DM to @Kwame Osei · ts \d+\.\d{6}\n   Created \*New project\* \(`newproj`\)\.", text
+    )
     assert "New project" in _project_names(database_url)
     console.type(':submit key=twice name="Twice"')
     assert console.errors == ["No form is open."]
@@ -354,9 +376,10 @@ def test_private_project_is_hidden_from_non_member(console: Console) -> None:
 def test_mention_is_answered_in_thread(console: Console) -> None:
     text = console.type("@liaison what is overdue?")
 
-    assert text.startswith("── Liaison → #C0CONSOLE (in thread)\n")
     call = console.session.fake.calls("chat.postMessage")[-1]
-    assert call.params["thread_ts"]
+    (mention,) = [m for m in console.session.fake.messages("C0CONSOLE") if m["user"] == "U01MLKOV"]
+    assert call.params["thread_ts"] == mention["ts"]
+    assert text.startswith(f"── Liaison → #C0CONSOLE (in thread {mention['ts']})\n")
 
 
 def test_clock_moves_simulated_time(console: Console) -> None:
@@ -449,7 +472,7 @@ def test_renderer_numbers_buttons_across_messages() -> None:
     )
 
     assert first == "── Liaison → #C1\n   [1: Go]"
-    assert second == "── Liaison → only @Kwame Osei sees this\n   [2: Go]"
+    assert second == "── Liaison → only @Kwame Osei sees this, in #C1\n   [2: Go]"
     assert [b.number for b in renderer.state.buttons] == [1, 2]
 
 

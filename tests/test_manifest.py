@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.cli.main import main
 from bot.commands import CommandNames
+from bot.conversations.tables import AssistantThread
 from bot.models import DeliveryStatus, ReminderDelivery
 from bot.settings import Settings
 from bot.slack.manifest import BOT_EVENTS, build_manifest
@@ -27,6 +28,8 @@ EVENT_SCOPES = {
     "app_mention": "app_mentions:read",
     "message.im": "im:history",
     "app_home_opened": None,
+    "assistant_thread_started": "assistant:write",
+    "assistant_thread_context_changed": "assistant:write",
     "app_uninstalled": None,
     "tokens_revoked": None,
 }
@@ -133,8 +136,34 @@ def test_every_manifest_command_is_answered_by_the_app(slack: SlackDriver, setti
         assert len(exchange.of(RESPONSE_URL_METHOD)) + len(exchange.of("views.open")) == 1, entry["command"]
 
 
+def test_manifest_enables_the_assistant_surface() -> None:
+    manifest = _parse(build_manifest(CommandNames()))
+
+    view = manifest["features"]["assistant_view"]
+    assert 0 < len(view["assistant_description"]) <= 200
+    assert 0 < len(view["suggested_prompts"]) <= 4
+    assert all(set(p) == {"title", "message"} for p in view["suggested_prompts"])
+    assert "assistant:write" in manifest["oauth_config"]["scopes"]["bot"]
+    # The assistant's messages are `message.im` events: the DM path and the assistant share them.
+    assert {"assistant_thread_started", "assistant_thread_context_changed", "message.im"} <= set(BOT_EVENTS)
+
+
 @pytest.mark.usefixtures("demo")
-def test_every_manifest_event_is_handled_by_the_app(slack: SlackDriver) -> None:
+def test_every_manifest_event_is_handled_by_the_app(
+    slack: SlackDriver, session_factory: sessionmaker[Session]
+) -> None:
+    def assistant_thread(kind: str, channel_in_view: str) -> dict[str, Any]:
+        return {
+            "type": kind,
+            "assistant_thread": {
+                "user_id": "U02ECBANE",
+                "context": {"channel_id": channel_in_view, "team_id": "T0LIAISON", "enterprise_id": None},
+                "channel_id": "D02ECBANE",
+                "thread_ts": "1.000003",
+            },
+            "event_ts": "1.000004",
+        }
+
     events = {
         "app_home_opened": {
             "type": "app_home_opened",
@@ -157,16 +186,26 @@ def test_every_manifest_event_is_handled_by_the_app(slack: SlackDriver) -> None:
             "text": "what is overdue?",
             "ts": "1.000002",
         },
+        "assistant_thread_started": assistant_thread("assistant_thread_started", "C1PCM"),
+        "assistant_thread_context_changed": assistant_thread("assistant_thread_context_changed", "C1UPLIFT"),
     }
 
+    def context_stored() -> bool:
+        with session_factory() as session:
+            return session.scalar(select(AssistantThread.context_channel_id)) == "C1UPLIFT"
+
     # Unhandled events are acknowledged with 200 (so Slack does not retry them); "handled" means the
-    # bot answered: a published Home or a posted message.
+    # bot answered: a published Home or a posted message (or, for the channel an assistant thread's
+    # person looks at, that it was stored).
     answered = {}
     conversational = [name for name in BOT_EVENTS if name not in LIFECYCLE_EVENTS]
     for name in conversational:
         exchange = slack.event(events[name])
         assert exchange.status == 200, name
-        answered[name] = bool(exchange.of("views.publish") or exchange.of("chat.postMessage"))
+        if name == "assistant_thread_context_changed":
+            answered[name] = context_stored()
+        else:
+            answered[name] = bool(exchange.of("views.publish") or exchange.of("chat.postMessage"))
 
     assert answered == dict.fromkeys(conversational, True)
 

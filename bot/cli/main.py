@@ -372,15 +372,16 @@ def doctor() -> None:
         sys.exit(1)
 
 
-def _background_embedder(settings: Settings) -> CachingEmbedder:
+def _background_embedder(settings: Settings) -> CachingEmbedder | None:
     """The sentence-embedding model for questions, loading in a background thread from now on.
 
     Loading takes ~10 s on two cores; until it is done, questions the rules understand are answered at
-    once and the others wait for it (off the request path).
+    once and the others wait for it (off the request path). Its progress bar is kept off the prompt.
+    None when the model is not installed.
     """
-    from bot.serving.wsgi import start_embedder
+    from bot.cli.console.model import console_embedder
 
-    return start_embedder(settings)
+    return console_embedder(settings, load_now=True)
 
 
 def _prepare_demo_database(database_url: str, file: Path, reminders: ReminderPolicy | None = None) -> None:
@@ -443,7 +444,7 @@ def demo(database_url: str | None, file: Path | None, as_user: str | None) -> No
         if as_user:
             session.switch_user(as_user)  # an unclear name is reported; the first person stays
         click.echo(f"You are @{session.people.get(session.user_id, session.user_id)} ({session.user_id}).")
-        _repl(session.handle_line, lambda: f"{session.user_id}> ", interactive)
+        _repl(session.handle_line, session.prompt, interactive)
     finally:
         session.stop()
 
@@ -465,16 +466,64 @@ def _repl(handle: Callable[[str], bool], prompt: Callable[[], str], interactive:
 
 @main.command()
 @click.option("--as", "as_user", required=True, help="The Slack user id (or name) who types the text.")
+@click.option("--dm", is_flag=True, help="Write it in Liaison's DM (a message.im event).")
+@click.option(
+    "--in",
+    "in_channel",
+    metavar="CHANNEL",
+    default=None,
+    help="Say it in this channel (an id, or a project's key or name) as an @mention, so "
+    '"this project" means it. With --assistant: the channel the user is looking at.',
+)
+@click.option(
+    "--thread", "thread_ts", metavar="TS", default=None, help="Reply in this thread (its ts, as printed)."
+)
+@click.option(
+    "--assistant",
+    is_flag=True,
+    help="Write it in an assistant thread (Slack's AI-app view): a new one (assistant_thread_started "
+    "first), or the one --thread names.",
+)
+@click.option(
+    "--model",
+    "load_model",
+    is_flag=True,
+    help="Load the embedding model before answering (otherwise it loads only when the text needs it).",
+)
 @click.option("--json", "json_output", is_flag=True, help="Print the Slack Web API calls as JSON lines.")
 @click.argument("text", nargs=-1, required=True)
 @database_option
-def say(as_user: str, json_output: bool, text: tuple[str, ...], database_url: str | None) -> None:
+def say(
+    as_user: str,
+    dm: bool,
+    in_channel: str | None,
+    thread_ts: str | None,
+    assistant: bool,
+    load_model: bool,
+    json_output: bool,
+    text: tuple[str, ...],
+    database_url: str | None,
+) -> None:
     """Send one message as a user (e.g. "/project status bidshade") and print what the bot posted."""
+    from bot.cli.console.model import console_embedder
     from bot.cli.console.session import ConsoleSession
+    from bot.experts.embeddings.protocol import EmbedderLoadError
     from bot.schema import upgrade_database
 
+    if dm and (in_channel or assistant):
+        raise click.UsageError("--dm goes alone: --in names a channel, --assistant an assistant thread.")
     settings = _settings(database_url)
     _configure_logging("ERROR")
+    embedder = console_embedder(settings, load_now=load_model)
+    if load_model:
+        if embedder is None:
+            click.echo(f"The embedding model {settings.embedding_model} is not installed.", err=True)
+            sys.exit(1)
+        try:
+            embedder.wait_ready(None)
+        except EmbedderLoadError as error:
+            click.echo(f"Cannot load the embedding model: {error}", err=True)
+            sys.exit(1)
     outputs: list[str] = []
     errors: list[str] = []
     session = ConsoleSession(
@@ -483,6 +532,7 @@ def say(as_user: str, json_output: bool, text: tuple[str, ...], database_url: st
         error_output=errors.append,
         json_output=json_output,
         with_scheduler=False,
+        embedder=embedder,
     )
     with _database_errors(settings.database_url):
         upgrade_database(settings.database_url)
@@ -495,7 +545,9 @@ def say(as_user: str, json_output: bool, text: tuple[str, ...], database_url: st
                 err=True,
             )
             sys.exit(1)
-        if session.switch_user(as_user, where_to_look="`liaison export` lists everyone with their Slack id"):
+        if session.switch_user(
+            as_user, where_to_look="`liaison export` lists everyone with their Slack id"
+        ) and session.go_to(dm=dm, channel=in_channel, thread_ts=thread_ts, assistant=assistant):
             session.handle_line(" ".join(text))
     finally:
         session.stop()

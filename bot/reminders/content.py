@@ -12,13 +12,14 @@ from __future__ import annotations
 import enum
 import functools
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import desc, func, select
 from sqlalchemy.orm import Session, aliased, selectinload
 
+from bot.checkins.content import CheckinSummary, latest_summary
 from bot.domain.dates.formatting import DueText, describe_due
 from bot.domain.reminders import MILESTONE_KINDS, DeliveryKind, ReminderPolicy, format_clock
 from bot.models import (
@@ -51,6 +52,11 @@ class ReminderState(enum.StrEnum):
     DONE = "done"  # the milestone is done: the message says by whom, without buttons
 
 
+# The occurrence of a reminder someone asked for in conversation (a snooze delivery, keyed "p<proposal id>"
+# by bot.proposals): its message says so instead of "Snoozed reminder".
+ASKED_FOR_OCCURRENCE_PREFIX = "p"
+
+
 @dataclass(frozen=True)
 class MilestoneReminder:
     """A reminder about one milestone: lead time, snooze, or an escalation step.
@@ -68,6 +74,7 @@ class MilestoneReminder:
         snooze_at: The local time "Snooze until tomorrow" means (the policy's reminder time).
         state: Whether the milestone is still as the reminder was sent for (redrawn messages).
         done_by: The Slack id of who marked it done (state DONE), if known.
+        asked_for: A reminder the reader asked for ("remind me about pcm-2 tomorrow at 9"), not a snooze.
     """
 
     delivery_id: int
@@ -82,6 +89,7 @@ class MilestoneReminder:
     snooze_at: str = "09:00"
     state: ReminderState = ReminderState.CURRENT
     done_by: str | None = None
+    asked_for: bool = False
 
     @property
     def due(self) -> DueText:
@@ -101,6 +109,7 @@ class ProjectDigest:
     open_blockers: int
     zone: ZoneInfo
     now: datetime
+    checkin: CheckinSummary | None = None  # the latest weekly check-in's summary (bot/checkins)
 
 
 @dataclass(frozen=True)
@@ -346,7 +355,8 @@ def _compose_one(session: Session, claim: Claim, loaded: _Loaded, now: datetime)
             return Composed(claim, cancel_reason="no project channel any more")
         if project.archived_at is not None:
             return Composed(claim, cancel_reason="project archived")
-        return Composed(claim, project.channel_id, team_id, _digest(project, workspace, now))
+        weekly = replace(_digest(project, workspace, now), checkin=latest_summary(session, project.id, now))
+        return Composed(claim, project.channel_id, team_id, weekly)
     if claim.kind == DeliveryKind.WAITING:
         person = loaded.people.get(claim.recipient_id or -1)
         if person is None or person.waiting_digest_opt_out:
@@ -405,6 +415,7 @@ def _milestone_reminder(claim: Claim, loaded: _Loaded, workspace: Workspace, now
         lead_time=step.removeprefix(_LEAD_STEP) if claim.kind == DeliveryKind.LEAD_TIME else None,
         ignored=loaded.ignored.get((milestone.id, claim.basis_due_at), 0),
         snooze_at=format_clock(loaded.books[workspace.id].for_project(milestone.project_id).local_time),
+        asked_for=claim.kind == DeliveryKind.SNOOZE and step.startswith(ASKED_FOR_OCCURRENCE_PREFIX),
     )
     return Composed(claim, target, workspace.slack_team_id, content)
 
@@ -456,6 +467,7 @@ def load_reminder(
         zone=zone,
         now=now,
         lead_time=step.removeprefix(_LEAD_STEP) if delivery.kind == DeliveryKind.LEAD_TIME else None,
+        asked_for=delivery.kind == DeliveryKind.SNOOZE and step.startswith(ASKED_FOR_OCCURRENCE_PREFIX),
         ignored=(
             ignored_count(session, milestone.id, delivery.basis_due_at)
             if delivery.kind == DeliveryKind.ESCALATE_LEAD

@@ -17,6 +17,7 @@ from slack_sdk.errors import SlackApiError
 from bot.services import Services
 from bot.slack.answer_blocks import build_thinking_reply
 from bot.slack.private_replies import Responder
+from bot.slack.proposals import answer_change_request
 from bot.slack.questions import Question, QuestionOutcome, answer_question
 
 logger = logging.getLogger(__name__)
@@ -68,6 +69,10 @@ def post_answer(
     Returns:
         What was answered.
     """
+    # "mark pcm-2 done" and the like: proposed with Confirm / Cancel, never answered as a question.
+    proposed = answer_change_request(client, services, question, reply_thread_ts=reply_thread_ts)
+    if proposed is not None:
+        return proposed
     channel = question.channel_id or question.user_id
     private_conversation = is_direct_message(channel)
 

@@ -62,6 +62,7 @@ from bot.settings import Settings
 from bot.slack import blocks as kit
 from bot.slack import milestone_details as details
 from bot.slack.archive_commands import run_lifecycle_command
+from bot.slack.checkin_commands import run_checkins_command as run_checkins
 from bot.slack.feed_commands import run_feed_command
 from bot.slack.handover import (
     assignment_messages,
@@ -402,8 +403,7 @@ def _notice(template: str, refresh: frozenset[str], **parts: str) -> CommandOutc
 
 def _feed_command(call: _Call) -> CommandOutcome:
     """`/project subscribe|unsubscribe …`, `/liaison notifications on|off` (bot.slack.feed_commands)."""
-    verb = call.request.text.strip().partition(" ")[0].lower()
-    request = call.request
+    verb, request = call.request.text.strip().partition(" ")[0].lower(), call.request
     reply = run_feed_command(
         call.session,
         call.actor,
@@ -413,6 +413,12 @@ def _feed_command(call: _Call) -> CommandOutcome:
         channel_id=request.channel_id,
         args=call.args,
     )
+    return CommandOutcome(reply=reply)
+
+
+def _checkins_command(call: _Call) -> CommandOutcome:
+    """`/project checkins KEY [on|off|schedule …]` (bot.slack.checkin_commands)."""
+    reply = run_checkins(call.session, call.actor, call.now, command=call.request.command, args=call.args)
     return CommandOutcome(reply=reply)
 
 
@@ -445,6 +451,7 @@ _PROJECT: dict[str, Subcommand] = {
     "unsubscribe": _feed_command,
     "archive": _lifecycle_command,
     "restore": _lifecycle_command,
+    "checkins": _checkins_command,
 }
 
 

@@ -83,3 +83,18 @@ UNDO_MILESTONE_DELETE_ACTION = "undo_milestone_delete"
 UNDO_BLOCKER_DELETE_ACTION = "undo_blocker_delete"
 # "Move them too" under a move whose dependants are now due before the moved milestone.
 MOVE_DEPENDANTS_ACTION = "move_dependants"
+# Changes asked for in plain language ("mark pcm-2 done"), held until the asker confirms them
+# (bot/proposals): value = the stored proposal's random token; only its asker may press them.
+PROPOSAL_CONFIRM_ACTION = "proposal_confirm"
+PROPOSAL_CANCEL_ACTION = "proposal_cancel"
+PROPOSAL_BLOCK = "proposal_actions"
+
+# Weekly check-ins (bot/checkins, docs/checkins.md). Button values and the form's private_metadata are the
+# check-in question's row id; whoever clicks or submits must be the person it asked (re-checked).
+CHECKIN_ANSWER_ACTION = "checkin_answer"  # "Answer" under the question DM: opens the form
+CHECKIN_BLOCKER_ACTION = "checkin_blocker"  # "Record as a blocker" under the saved answers
+CHECKIN_ACTIONS_BLOCK = "checkin_actions"
+CHECKIN_MODAL = "checkin_modal"
+CHECKIN_DONE_INPUT = "checkin_done"
+CHECKIN_NEXT_INPUT = "checkin_next"
+CHECKIN_BLOCKING_INPUT = "checkin_blocking"

@@ -17,6 +17,7 @@ from bot.slack.ids import ASK_SHORTCUT
 
 BOT_SCOPES = [
     "app_mentions:read",  # @liaison questions
+    "assistant:write",  # the assistant surface: thread status, titles, suggested prompts
     "channels:history",  # read the thread a question was asked in
     "chat:write",  # replies, reminders, digests
     "chat:write.public",  # digests to a project channel the bot was not invited to
@@ -29,7 +30,27 @@ BOT_SCOPES = [
     "users:read",  # users' time zones for local-time reminders
 ]
 # The last two end an install: its tokens are deleted and its reminders stopped (bot/slack/workspaces.py).
-BOT_EVENTS = ["app_home_opened", "app_mention", "message.im", "app_uninstalled", "tokens_revoked"]
+BOT_EVENTS = [
+    "app_home_opened",
+    "app_mention",
+    "message.im",  # DMs, and the messages of assistant threads
+    "assistant_thread_started",  # the assistant pane opened: greeting and suggested prompts
+    "assistant_thread_context_changed",  # the channel in view, for "this project"
+    "app_uninstalled",
+    "tokens_revoked",
+]
+# The assistant surface (Slack's AI-app split view). Workspaces that do not enable it keep the DM and
+# @mention paths; these prompts show before a thread starts, the person's own come with the greeting.
+ASSISTANT_VIEW = {
+    "assistant_description": (
+        "Answers questions about the alliance's projects from the records: deadlines, owners, leads, "
+        "blockers, experts. Follow up in the thread."
+    ),
+    "suggested_prompts": [
+        {"title": "What is overdue for me?", "message": "What is overdue for me?"},
+        {"title": "What is due next week?", "message": "What is due next week?"},
+    ],
+}
 
 SHORTCUTS = [
     {
@@ -83,6 +104,7 @@ def build_manifest(commands: CommandNames, *, request_url: str | None = None) ->
                 "messages_tab_read_only_enabled": False,
             },
             "bot_user": {"display_name": "liaison", "always_online": True},
+            "assistant_view": ASSISTANT_VIEW,
             "slash_commands": slash_commands,
             "shortcuts": SHORTCUTS,
         },

@@ -14,13 +14,15 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.access import Actor, Requester, act_as
+from bot.conversations.followups import resolve_follow_up
+from bot.conversations.memory import ConversationKey, Turn, load_turn, save_turn, turn_of
 from bot.errors import UserFacingError
 from bot.experts.embeddings.cache import CachingEmbedder
 from bot.experts.embeddings.protocol import EmbedderLoadError
 from bot.questions.answers.core import Answer
 from bot.questions.answers.directory import load_directory
 from bot.questions.answers.dispatch import build_answer
-from bot.questions.interpret import Interpretation, index_directory, interpret, projects_named
+from bot.questions.interpret import DirectoryIndex, Interpretation, index_directory, interpret, projects_named
 from bot.questions.llm import LlmPhraser
 from bot.questions.search import intent_similarity
 from bot.services import Services
@@ -48,6 +50,10 @@ class Question:
         channel_id: Where (a project's channel makes that project the default subject).
         thread_ts: The thread it was asked in, if any (its earlier messages may name the subject).
         bot_user_id: Liaison's own user id, stripped from the text.
+        conversation_ts: The conversation whose earlier answers follow-ups resolve against: the
+            thread's ts, or "" for the top level of a DM. None (e.g. /ask) remembers nothing.
+        context_channel_id: The channel the asker is looking at, when the question was asked
+            elsewhere (an assistant thread): its project is "this project".
     """
 
     text: str
@@ -56,6 +62,8 @@ class Question:
     channel_id: str | None = None
     thread_ts: str | None = None
     bot_user_id: str | None = None
+    conversation_ts: str | None = None
+    context_channel_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -88,6 +96,10 @@ def answer_question(
 ) -> QuestionOutcome:
     """Answer a question for its asker.
 
+    With `question.conversation_ts` set, the asker's previous answer in that conversation (a day at
+    most, from the database) resolves follow-ups ("and who owns it?", `bot.conversations.followups`),
+    and this answer is remembered in its place.
+
     Args:
         services: Settings, database, clock and (optionally) the embedder.
         question: The question.
@@ -106,9 +118,32 @@ def answer_question(
         return QuestionOutcome(reply=build_error_reply(message), private=False)
     embedder = _embedder(services)
     ready = embedder is not None and embedder.ready
-    outcome = _answer(services, question, embedder if ready else None, read_thread)
-    if embedder is None or ready or outcome.interpretation is None or outcome.interpretation.confident:
-        return outcome
+    outcome, memo = _answer(services, question, embedder if ready else None, read_thread)
+    if not (embedder is None or ready or outcome.interpretation is None or outcome.interpretation.confident):
+        outcome, memo = _answer_with_model(services, question, embedder, read_thread, on_wait, outcome, memo)
+    if memo is not None:
+        # Remembered once, after the final answer: a second reading (with the model) must resolve
+        # against the same previous turn as the first.
+        with services.session_factory.begin() as session:
+            save_turn(session, memo.key, memo.turn, services.clock.now())
+    return outcome
+
+
+@dataclass(frozen=True)
+class _Memo:
+    key: ConversationKey
+    turn: Turn
+
+
+def _answer_with_model(
+    services: Services,
+    question: Question,
+    embedder: CachingEmbedder,
+    read_thread: ThreadReader | None,
+    on_wait: Callable[[], None] | None,
+    outcome: QuestionOutcome,
+    memo: _Memo | None,
+) -> tuple[QuestionOutcome, _Memo | None]:
     # Rules were unsure and the model is still loading: wait for it (we are past the ack).
     try:
         loaded = embedder.wait_ready(QUIET_WAIT)
@@ -118,9 +153,9 @@ def answer_question(
             loaded = embedder.wait_ready(MODEL_WAIT)
     except EmbedderLoadError:
         logger.exception("embedding model failed to load; answering with rules alone")
-        return outcome
+        return outcome, memo
     if not loaded:
-        return outcome
+        return outcome, memo
     return _answer(services, question, embedder, read_thread)
 
 
@@ -129,23 +164,27 @@ def _answer(
     question: Question,
     embedder: CachingEmbedder | None,
     read_thread: ThreadReader | None,
-) -> QuestionOutcome:
+) -> tuple[QuestionOutcome, _Memo | None]:
     settings = services.settings
     now = services.clock.now()
     similarity = intent_similarity(embedder) if embedder is not None else None
+    channel_id = question.context_channel_id or question.channel_id
     try:
         with services.session_factory() as session:
             actor = act_as(session, settings, Requester(user_id=question.user_id, team_id=question.team_id))
             directory = load_directory(session, actor)
             index = index_directory(directory)
+            key = _conversation_key(question, actor)
+            previous = load_turn(session, key, now) if key is not None else None
+            remembered = _remembered_projects(previous, index)
 
-            def understand(context: Sequence[str] = ()) -> Interpretation:
+            def understand(text: str = question.text, context: Sequence[str] = ()) -> Interpretation:
                 return interpret(
-                    question.text,
+                    text,
                     index,
                     now=now,
                     zone=actor.zone,
-                    channel_id=question.channel_id,
+                    channel_id=channel_id,
                     context_projects=context,
                     bot_user_id=question.bot_user_id,
                     similarity=similarity,
@@ -155,14 +194,32 @@ def _answer(
             wants_context = interpretation.needs_project or (
                 interpretation.refers_to_context and not interpretation.entities.projects
             )
-            if wants_context and read_thread is not None and question.thread_ts:
-                context = [key for text in read_thread() for key in projects_named(text, index)]
+            if wants_context:
+                # The thread's subject first (what was said there), then the previous answer's.
+                context = []
+                if read_thread is not None and question.thread_ts:
+                    context = [k for text in read_thread() for k in projects_named(text, index)]
+                context = list(dict.fromkeys([*context, *remembered]))
                 if context:
-                    interpretation = understand(context)
+                    interpretation = understand(context=context)
+            if previous is not None:
+                follow_up = resolve_follow_up(
+                    question.text,
+                    interpretation,
+                    previous,
+                    index,
+                    lambda text: understand(text, [*remembered, *interpretation.entities.projects]),
+                    bot_user_id=question.bot_user_id,
+                    channel_project=index.project_of_channel(channel_id),
+                )
+                if follow_up is not None and follow_up.interpretation is None:
+                    return QuestionOutcome(reply=build_error_reply(follow_up.message), private=False), None
+                if follow_up is not None and follow_up.interpretation is not None:
+                    interpretation = follow_up.interpretation
             answer = build_answer(session, actor, interpretation, now, directory=directory, embedder=embedder)
     except UserFacingError as error:
         # "Not set up" and the like name no project: they may be shown where the question was asked.
-        return QuestionOutcome(reply=build_error_reply(error.message), private=False)
+        return QuestionOutcome(reply=build_error_reply(error.message), private=False), None
     phrased = _phrase(services, question, answer, actor, now)
     reply = build_answer_reply(
         answer,
@@ -172,7 +229,28 @@ def _answer(
         phrased=phrased,
         phrased_by=_llm_model(services) if phrased else None,
     )
-    return QuestionOutcome(reply=reply, private=answer.private, answer=answer, interpretation=interpretation)
+    outcome = QuestionOutcome(
+        reply=reply, private=answer.private, answer=answer, interpretation=interpretation
+    )
+    turn = turn_of(interpretation, answer)
+    # An answer that names nothing ("hello", "thanks") leaves the previous one to refer to.
+    return outcome, (_Memo(key, turn) if key is not None and turn.refers_to_something else None)
+
+
+def _conversation_key(question: Question, actor: Actor) -> ConversationKey | None:
+    if question.conversation_ts is None or not question.channel_id:
+        return None
+    channel = question.channel_id
+    return ConversationKey(actor.workspace_id, channel, question.conversation_ts, question.user_id)
+
+
+def _remembered_projects(previous: Turn | None, index: DirectoryIndex) -> list[str]:
+    """The previous answer's projects, as the default subject of a question that names none."""
+    if previous is None:
+        return []
+    keys = [*previous.projects, *(r.project_key for r in previous.records)]
+    # Checked again: the asker may have left a private project since.
+    return [k for k in dict.fromkeys(keys) if index.has_project(k)]
 
 
 def _llm_model(services: Services) -> str | None:

@@ -45,6 +45,7 @@ from bot.slack.blocks import (
     truncate,
     truncate_escaped,
 )
+from bot.slack.checkin_blocks import build_checkin_digest_block
 from bot.slack.payload_values import loads_clean, row_id
 
 # Ten lines of at most ~250 characters keep a digest section under Slack's 3,000.
@@ -164,6 +165,11 @@ def _headline(r: MilestoneReminder) -> tuple[str, str]:
             f":rotating_light: `{m.ref}` *{title}* {_is_due(due, bold=True)}. "
             f"Owner {mention(m.owner)}, lead {mention(r.lead)}.",
             f"Late milestone: {m.ref} {m.title}",
+        )
+    if r.kind == DeliveryKind.SNOOZE and r.asked_for:
+        return (
+            f":alarm_clock: Reminder you asked for: `{m.ref}` *{title}* {_is_due(due)}.",
+            f"Reminder: {m.ref} {m.title}",
         )
     if r.kind == DeliveryKind.SNOOZE:
         return (
@@ -326,6 +332,8 @@ def build_digest_reply(d: ProjectDigest) -> Reply:
         )
     if not d.overdue and not d.upcoming:
         blocks.append(section("Nothing is overdue and nothing is due in the next 14 days."))
+    if d.checkin is not None:
+        blocks.append(build_checkin_digest_block(d.checkin))
     blockers = f"{d.open_blockers} open blocker{'s' if d.open_blockers != 1 else ''}"
     blocks.append(context(f"Lead {mention(d.lead)} · {blockers} · times in {escape(d.zone.key)}"))
     blocks.append(

@@ -88,7 +88,7 @@ PERSON_KEYS = (
 PUBLICATION_KEYS = ("title", "abstract")
 PROJECT_KEYS = (
     *("key", "name", "description", "status", "channel", "lead"),
-    *("members", "viewers", "private", "archived", "reminders", "milestones", "blockers"),
+    *("members", "viewers", "private", "archived", "reminders", "milestones", "blockers", "checkins"),
 )
 MILESTONE_KEYS = (
     *("title", "id", "due", "timezone", "owner", "status", "done_at"),
@@ -254,6 +254,8 @@ class ProjectEntry:
     reminders: PolicyEntry | None = None
     # Archived projects (read-only, hidden from lists) are exported with `archived: true`.
     archived: bool = False
+    # Weekly check-ins (docs/checkins.md): `mon 10:00 cutoff tue 10:00` or `off`; None: left as they are.
+    checkins: str | None = None
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.checkins.admin import schedule_texts
 from bot.models import (
     ExpertVisibility,
     FeedOptOut,
@@ -156,6 +157,7 @@ def export_workspace(session: Session, workspace_id: int) -> str:
         )
     }
     after = dependency_refs(session, [m.id for project in projects for m in project.milestones])
+    checkins = schedule_texts(session, workspace_id)
     opted_out = set(session.scalars(select(FeedOptOut.person_id).where(FeedOptOut.person_id.in_(slack_ids))))
 
     def ref(person_id: int | None) -> str | None:
@@ -220,6 +222,7 @@ def export_workspace(session: Session, workspace_id: int) -> str:
             out.field(4, "private", True)
         if project.archived_at is not None:
             out.field(4, "archived", True)
+        out.field(4, "checkins", checkins.get(project.id))
         out.policy(4, policies.get(f"project:{project.id}"))
         if project.milestones:
             out.lines.append("    milestones:")

@@ -31,6 +31,7 @@ from typing import TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.checkins.admin import import_schedule
 from bot.clock import SystemClock
 from bot.domain.reminders import ReminderPolicy
 from bot.experts.profile_version import bump_profiles_version
@@ -322,6 +323,8 @@ class _Importer:
             self.policy(
                 workspace.id, f"project:{project.id}", project.id, entry.reminders, f"project {entry.key}"
             )
+            if import_schedule(self.session, project, entry.checkins, self.now):
+                self.plan.append(f"update project {entry.key}: checkins {entry.checkins}")
             self.milestones(project, entry.milestones)
             self.blockers(project, entry.blockers)
         if self.prune:

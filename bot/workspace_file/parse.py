@@ -13,6 +13,7 @@ from pathlib import Path
 
 import yaml
 
+from bot.checkins.schedule import ScheduleError, format_schedule, parse_schedule
 from bot.models import (
     MAX_WEEKLY_REQUEST_CAP,
     Blocker,
@@ -222,6 +223,16 @@ class _DocumentParser(FieldReader):
         private = self.boolean(fields, "private")
         reminders = self.policy(fields)
         archived = self.boolean(fields, "archived")
+        given = fields.get("checkins")
+        if isinstance(given, yaml.ScalarNode) and given.tag.endswith(":bool"):  # YAML 1.1 reads on/off so
+            checkins: str | None = "on" if self.boolean(fields, "checkins") else "off"
+        else:
+            checkins = self.text(fields, "checkins")
+        if checkins is not None and checkins.strip().lower() != "off":
+            try:
+                checkins = format_schedule(*parse_schedule(checkins))
+            except ScheduleError as error:
+                self.problem(fields.values["checkins"], f"{fields.what}: checkins: {error}")
 
         milestone_items = self.items(fields, "milestones", f"{fields.what} milestone", MILESTONE_KEYS)
         self.duplicates(milestone_items, "title", f"{fields.what}: milestone title")
@@ -278,6 +289,7 @@ class _DocumentParser(FieldReader):
             blockers=tuple(b for b in blockers if b is not None),
             line=fields.line,
             reminders=reminders,
+            checkins=checkins,
             archived=archived,
         )
 

@@ -52,6 +52,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlparse
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
@@ -59,6 +60,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.access import Requester, act_as
 from bot.app import APOLOGY
+from bot.checkins.answers import AnswerForm
 from bot.cli.console.payloads import SignedBody, SlackPayloads
 from bot.clock import SystemClock
 from bot.domain.dates import DateParseError, parse_due
@@ -82,6 +84,7 @@ from bot.services import Services
 from bot.settings import Settings
 from bot.slack import ids
 from bot.slack.archive_commands import execute_undo_delete
+from bot.slack.checkin_blocks import build_answer_modal
 from bot.slack.commands import CommandRequest, execute_command, execute_confirmed_move
 from bot.slack.end_date_blocks import (
     build_take_over_reply,
@@ -182,6 +185,12 @@ BUTTON_VALUES: dict[str, str] = {
     ids.UNDO_BLOCKER_DELETE_ACTION: "row",
     ids.TAKE_OVER_ACTION: "take_over",
     ids.MOVE_DEPENDANTS_ACTION: "dependants",
+    # Confirm / Cancel of a change asked for in plain language: value = a proposal token (random text).
+    ids.PROPOSAL_CONFIRM_ACTION: "text",
+    ids.PROPOSAL_CANCEL_ACTION: "text",
+    # Weekly check-ins: value = the question's row id (only the person asked may use it).
+    ids.CHECKIN_ANSWER_ACTION: "row",
+    ids.CHECKIN_BLOCKER_ACTION: "row",
 }
 SUFFIXED = {ids.PICK_PROJECT_ACTION, ids.ASK_CHOICE_ACTION, ids.ANSWER_SOURCE_ACTION}
 SUFFIXED |= {ids.EXPERT_PICK_PROJECT_ACTION}
@@ -203,9 +212,10 @@ MODALS = (
     ids.PROFILE_MODAL,
     ids.HOME_MOVE_MODAL,
     ids.PROFILE_UNTIL_MODAL,
+    ids.CHECKIN_MODAL,
 )
 # How often each form is submitted over HTTP (in the order of MODALS).
-MODAL_WEIGHTS = (30, 26, 12, 16, 9, 7)
+MODAL_WEIGHTS = (30, 26, 12, 16, 9, 7, 6)
 SHORTCUTS = (ids.ASK_SHORTCUT,)
 
 
@@ -353,6 +363,10 @@ def collect_directory(services: Services) -> Directory:
     for person in (LEAD, people[-1]):
         shown = show_profile(services.session_factory, services.settings, Requester(ADMIN, TEAM), person)
         forms[ids.PROFILE_UNTIL_MODAL].append(_form(f"last day of {person}", build_until_modal(shown)))
+    # A check-in form as the Answer button opens it (the demo has no check-in rows: a submission is refused
+    # as not the submitter's, with a field error).
+    checkin = AnswerForm(1, "bidshade", "Bid shading", now, ZoneInfo("Asia/Seoul"), "", "", "")
+    forms[ids.CHECKIN_MODAL].append(_form("check-in", build_answer_modal(checkin)))
     for variants in forms.values():
         for form in variants:
             assert form.inputs, form.name

@@ -8,7 +8,11 @@ call is carried out (a post lands in the conversation's history) only after the 
 the caller is still waiting, or, with `lands=False`, never; faults may be aimed at one conversation.
 
 Posted messages are kept per conversation (a user id means the app's DM, `D…`), so
-`conversations.history` can find them again; `chat.update` edits them. For load tests it can enforce
+`conversations.history` and `conversations.replies` can find them again; `chat.update` edits them.
+The console adds what its user types too (`post_user_message`), so a thread reads as it would in
+Slack. `conversations.open` with several users opens a group DM (`G…`; `group_members` names them).
+Message timestamps are real time in microseconds, strictly increasing, so they are unique even across
+processes (`liaison say` runs one per line). For load tests it can enforce
 Slack's pace of about one post per second per channel (`limit_channel_rate`) and fail a share of calls
 at random (`chaos`).
 
@@ -26,12 +30,13 @@ module decides how each call is answered.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import random
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from http.server import ThreadingHTTPServer
 from typing import Any
 
@@ -47,6 +52,8 @@ class RecordedCall:
     params: dict[str, Any]
     authorization: str | None
     at: float
+    # The answer, once the call was answered as Slack would (a post's `ts` and `channel`).
+    reply: dict[str, Any] | None = None
 
 
 @dataclass
@@ -88,6 +95,8 @@ class FakeSlackApi:
         self._replies: dict[str, dict[str, Any]] = {}
         self._directory = _Directory()
         self._ts = itertools.count(1)
+        self._last_ts_us = 0
+        self._groups: dict[str, tuple[str, ...]] = {}
         self._messages: dict[str, list[dict[str, Any]]] = {}
         self._chaos: dict[str, _Chaos] = {}
         self._channel_interval: float | None = None
@@ -235,6 +244,38 @@ class FakeSlackApi:
             found = [dict(m) for items in self._messages.values() for m in items]
         return sorted(found, key=lambda m: _ts_key(m["ts"]))
 
+    def group_members(self, channel: str) -> tuple[str, ...]:
+        """The people of a group DM opened with `conversations.open` (empty for any other id)."""
+        with self._lock:
+            return self._groups.get(channel, ())
+
+    def post_user_message(
+        self,
+        channel: str,
+        user: str,
+        text: str,
+        *,
+        thread_ts: str | None = None,
+        subtype: str | None = None,
+        ts: str | None = None,
+    ) -> str:
+        """Add a message a person posted (not a Web API call: Slack's own client sends it) and return its
+        ts, so `conversations.replies` and `conversations.history` find it as Slack's would.
+
+        Args:
+            channel: The conversation (a user id means the app's DM with them).
+            user: Who posted it.
+            text: Its text.
+            thread_ts: The thread it is a reply in.
+            subtype: Slack's message subtype (`assistant_app_thread` for an assistant thread's root).
+            ts: Its ts, for a message posted before this fake started (a thread `liaison say` continues).
+        """
+        ts = ts or self._next_ts()
+        self._store(
+            _conversation(channel), ts, {"text": text, "thread_ts": thread_ts}, user=user, subtype=subtype
+        )
+        return ts
+
     def reset(self) -> None:
         """Forget recorded calls, posted messages and pending faults."""
         with self._lock:
@@ -289,6 +330,8 @@ class FakeSlackApi:
         if self._channel_rate_limited(method, params):
             return WebApiReply(429, {"ok": False, "error": "ratelimited"}, headers={"Retry-After": "1"})
         answer = None if method == RESPONSE_URL_METHOD else self._answer(method, params, authorization)
+        if answer is not None:
+            call = self._answered(call, answer)
         # Listeners run before the reply is sent, so the console prints a post before the
         # caller (and thus the prompt) moves on.
         self._notify(call)
@@ -300,6 +343,15 @@ class FakeSlackApi:
             self._calls.append(call)
             self._condition.notify_all()
         return call
+
+    def _answered(self, call: RecordedCall, answer: dict[str, Any]) -> RecordedCall:
+        answered = replace(call, reply=answer)
+        with self._lock:
+            for index in range(len(self._calls) - 1, -1, -1):
+                if self._calls[index] is call:
+                    self._calls[index] = answered
+                    break
+        return answered
 
     def _take_fault(self, method: str, params: dict[str, Any]) -> _Fault | None:
         conversation = _conversation(str(params.get("channel", "")))
@@ -340,26 +392,75 @@ class FakeSlackApi:
             self._channel_last_post[channel] = now
             return False
 
-    def _store(self, channel: str, ts: str, params: dict[str, Any]) -> None:
+    def _next_ts(self) -> str:
+        """A message ts: now, in microseconds, and later than every ts handed out before."""
         with self._lock:
-            self._messages.setdefault(channel, []).append(
-                {
-                    "channel": channel,
-                    "ts": ts,
-                    "text": params.get("text"),
-                    "blocks": params.get("blocks"),
-                    "metadata": params.get("metadata"),
-                    "at": time.time(),
-                }
-            )
+            self._last_ts_us = max(int(time.time() * 1_000_000), self._last_ts_us + 1)
+            micros = self._last_ts_us
+        return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
+
+    def _store(
+        self,
+        channel: str,
+        ts: str,
+        params: dict[str, Any],
+        *,
+        user: str | None = None,
+        subtype: str | None = None,
+    ) -> None:
+        message: dict[str, Any] = {
+            "channel": channel,
+            "ts": ts,
+            "text": params.get("text"),
+            "blocks": params.get("blocks"),
+            "metadata": params.get("metadata"),
+            "at": time.time(),
+            # Like Slack: the bot's posts carry its user and bot ids; a person's only their user id.
+            "user": user or self.bot_user_id,
+        }
+        if user is None:
+            message["bot_id"] = self.bot_id
+        if params.get("thread_ts"):
+            message["thread_ts"] = str(params["thread_ts"])
+        if subtype:
+            message["subtype"] = subtype
+        with self._lock:
+            self._messages.setdefault(channel, []).append(message)
 
     def _edit(self, channel: str, ts: str, params: dict[str, Any]) -> bool:
         with self._lock:
             for message in self._messages.get(channel, []):
                 if message["ts"] == ts:
                     message.update(text=params.get("text"), blocks=params.get("blocks"))
+                    if params.get("metadata"):
+                        message["metadata"] = params["metadata"]
                     return True
         return False
+
+    def _thread_replies(self, params: dict[str, Any]) -> dict[str, Any]:
+        """A thread, oldest first: its parent, then the replies (`oldest` and `limit` as Slack reads them)."""
+        channel = _conversation(str(params.get("channel", "")))
+        parent = str(params.get("ts", ""))
+        oldest = _ts_key(str(params.get("oldest") or "0"))
+        limit = int(params.get("limit") or 1000)
+        with_metadata = str(params.get("include_all_metadata", "")).lower() in ("1", "true")
+        with self._lock:
+            stored = [dict(m) for m in self._messages.get(channel, [])]
+        if not any(m["ts"] == parent for m in stored):
+            return {"ok": False, "error": "thread_not_found"}
+        thread = [
+            m
+            for m in stored
+            if (m["ts"] == parent or m.get("thread_ts") == parent) and _ts_key(m["ts"]) >= oldest
+        ]
+        thread.sort(key=lambda m: _ts_key(m["ts"]))
+        for message in thread:
+            message["type"] = "message"
+            message.pop("at", None)
+            message.pop("channel", None)
+            if not with_metadata or not message.get("metadata"):
+                message.pop("metadata", None)
+        return {"ok": True, "messages": thread[:limit], "has_more": len(thread) > limit}
 
     def _history(self, params: dict[str, Any]) -> dict[str, Any]:
         channel = _conversation(str(params.get("channel", "")))
@@ -403,7 +504,7 @@ class FakeSlackApi:
             users = dict(self._directory.users)
         if override is not None:
             return {"ok": True, **override}
-        ts = f"{int(time.time())}.{next(self._ts):06d}"
+        ts = self._next_ts()
         if method == "auth.test":
             issued = self.installs.auth_test(authorization)
             if issued is not None:
@@ -435,8 +536,17 @@ class FakeSlackApi:
             return {"ok": True, "channel": params.get("channel"), "ts": params.get("ts")}
         if method == "conversations.history":
             return self._history(params)
+        if method == "conversations.replies":
+            return self._thread_replies(params)
         if method == "conversations.open":
-            user = str(params.get("users", "")).split(",")[0]
+            people = tuple(sorted({u for u in str(params.get("users", "")).split(",") if u}))
+            if len(people) > 1:
+                # Several people: Slack opens (or finds) their group DM, an mpim with a G… id.
+                group = "G" + hashlib.sha1(",".join(people).encode()).hexdigest()[:10].upper()
+                with self._lock:
+                    self._groups[group] = people
+                return {"ok": True, "channel": {"id": group, "is_mpim": True}}
+            user = people[0] if people else ""
             return {"ok": True, "channel": {"id": "D" + user.removeprefix("U")}}
         if method in ("views.open", "views.publish", "views.update", "views.push"):
             return {"ok": True, "view": {"id": f"V{next(self._ts):08d}", "hash": ts}}

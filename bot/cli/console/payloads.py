@@ -47,6 +47,8 @@ class SlackPayloads:
         self._response_url_base = response_url_base.rstrip("/")
         self._clock = clock
         self._counter = itertools.count(1)
+        # response_url token → the conversation it answers in (the console says where replies went).
+        self.response_channels: dict[str, str] = {}
 
     def sign(self, body: str, content_type: str, *, timestamp: int | None = None) -> SignedBody:
         """Sign `body` exactly as Slack does (HMAC-SHA256 over `v0:{ts}:{body}`)."""
@@ -62,9 +64,12 @@ class SlackPayloads:
             },
         )
 
-    def next_response_url(self) -> str:
-        """A fresh `response_url` pointing at the fake Slack API."""
-        return f"{self._response_url_base}/r{next(self._counter)}"
+    def next_response_url(self, channel_id: str | None = None) -> str:
+        """A fresh `response_url` pointing at the fake Slack API, answering in `channel_id`."""
+        token = f"r{next(self._counter)}"
+        if channel_id:
+            self.response_channels[token] = channel_id
+        return f"{self._response_url_base}/{token}"
 
     def slash_command(
         self, command: str, text: str, *, user_id: str, channel_id: str = "C0GENERAL", user_name: str = ""
@@ -82,7 +87,7 @@ class SlackPayloads:
             "command": command,
             "text": text,
             "api_app_id": "A0LIAISON",
-            "response_url": self.next_response_url(),
+            "response_url": self.next_response_url(channel_id),
             "trigger_id": f"{n}.{int(self._clock())}.trigger",
         }
         return self.sign(urlencode(form), "application/x-www-form-urlencoded")
@@ -129,7 +134,7 @@ class SlackPayloads:
                 "is_ephemeral": message_ts is None,
             }
             payload["message"] = {"ts": message_ts or "1.000001", "text": ""}
-            payload["response_url"] = response_url or self.next_response_url()
+            payload["response_url"] = response_url or self.next_response_url(channel_id)
         return self.sign(urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded")
 
     def view_submission(

@@ -10,23 +10,38 @@ from __future__ import annotations
 import json
 import re
 import shlex
-import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from slack_bolt import App
 from sqlalchemy import Engine, select
 
 from bot.app import create_app
+from bot.cli.console.conversation import (
+    CONSOLE_CHANNEL,
+    Place,
+    Surface,
+    app_mention,
+    assistant_thread_event,
+    default_place,
+    describe_place,
+    direct_message,
+    dm_channel,
+    is_thread_ts,
+    resolve_channel,
+)
 from bot.cli.console.fake_slack import FakeSlackApi, RecordedCall
+from bot.cli.console.forms import form_problems, form_values, response_action, with_user_ids
+from bot.cli.console.help import CONSOLE_HELP
 from bot.cli.console.payloads import SignedBody, SlackPayloads
-from bot.cli.console.render import CallRenderer, ClickTarget
+from bot.cli.console.render import CallRenderer, ClickTarget, Destinations
+from bot.cli.console.simulated_time import live_through, parse_clock_step
 from bot.clock import SimulatedClock
 from bot.db import make_engine, make_session_factory
 from bot.domain.matching import Candidate, MatchKind, match_name
+from bot.errors import UserFacingError
 from bot.experts.embeddings.protocol import Embedder
 from bot.models import Person, Project
 from bot.services import Services
@@ -34,26 +49,10 @@ from bot.settings import Settings
 from bot.slack.client import build_web_client
 from bot.slack.notifier import build_notifier
 from jobs.feed import run_feed_tick
-from jobs.reminders import plan_reminders, run_reminder_tick
 from jobs.scheduler import build_scheduler
 
 CONSOLE_SIGNING_SECRET = "liaison-console-signing-secret"
-_CLOCK_RE = re.compile(r"^([+-]?)(\d+)([mhdw])$")
 _SLACK_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
-_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
-
-CONSOLE_HELP = """\
-Type what a Slack user would:
-  /project status bidshade      any slash command (/project, /milestone, /blocker, /liaison)
-  @liaison what is overdue?     an @mention in the project's channel
-Console commands:
-  :as U02ECBANE | :as kwame     act as another user (Slack id or name)
-  :users                        list the people in the workspace
-  :click N                      press button [N] from the output above
-  :submit field=value …         submit the open form (quote values with spaces; people by id or name)
-  :home                         open your App Home tab
-  :clock +3d                    move the simulated clock (m, h, d, w) and let the scheduler run
-  :quit                         leave"""
 
 
 @dataclass
@@ -92,8 +91,22 @@ class ConsoleSession:
         self.clock = SimulatedClock()
         self._scheduler: BackgroundScheduler | None = None
         self._names: dict[str, str] = {}
-        self._renderer = CallRenderer(self._name_of, viewer=lambda: self.user_id)
+        # Project channels by id → "#key" (the fake Slack has no channel names of its own).
+        self._channel_names: dict[str, str] = {}
+        self._assistant_threads: set[tuple[str, str]] = set()
+        self._renderer = CallRenderer(
+            self._name_of,
+            viewer=lambda: self.user_id,
+            destinations=Destinations(
+                channel_name=self._channel_names.get,
+                group_members=self.fake.group_members,
+                is_assistant_thread=lambda channel, ts: (channel, ts) in self._assistant_threads,
+                response_channel=self._response_channel,
+            ),
+        )
         self.user_id = ""
+        self.place: Place = default_place()
+        self._announced = False  # an assistant event already said where the user is now
         self._app: App | None = None
         self._payloads: SlackPayloads | None = None
         self._services: Services | None = None
@@ -174,12 +187,13 @@ class ConsoleSession:
             for person in people:
                 self._names[person.slack_id] = person.name
                 self.fake.add_user(person.slack_id, name=person.name, tz=person.timezone)
-            channels = session.scalars(
-                select(Project.channel_id).where(Project.channel_id.is_not(None))
+            channels = session.execute(
+                select(Project.channel_id, Project.key).where(Project.channel_id.is_not(None))
             ).all()
-        for channel in channels:
+        for channel, key in channels:
             if channel:
                 self._names.setdefault(channel, channel)
+                self._channel_names[channel] = f"#{key}"
         if people and not self.user_id:
             self.user_id = people[0].slack_id
 
@@ -214,13 +228,18 @@ class ConsoleSession:
                         {
                             "type": "app_home_opened",
                             "user": self.user_id,
-                            "channel": "D" + self.user_id[1:],
+                            "channel": dm_channel(self.user_id),
                             "tab": "home",
                             "event_ts": f"{self.clock.now().timestamp():.6f}",
                         }
                     )
                 ),
                 "clock": self._advance_clock,
+                "dm": lambda arg: self._moved(self.enter_dm(arg or None)),
+                "in": lambda arg: self._moved(self.enter_channel(arg)),
+                "thread": lambda arg: self._moved(self.enter_thread(arg)),
+                "assistant": lambda arg: self._moved(self.open_assistant(arg or None)),
+                "where": lambda _: self._output(f"You are in {self.where()}."),
             }.get(verb)
             if action is None:
                 self._error(f"Unknown console command :{verb}. Type :help.")
@@ -229,28 +248,223 @@ class ConsoleSession:
             return True
         if line.startswith("/"):
             command, _, text = line.partition(" ")
+            # Slash commands run from the conversation (never a thread: Slack does not allow them there).
             self.send(
                 self._payload().slash_command(
-                    command, text.strip(), user_id=self.user_id, channel_id="C0CONSOLE"
+                    command, text.strip(), user_id=self.user_id, channel_id=self.place.channel_id
                 )
             )
             return True
-        if line.lower().startswith("@liaison"):
-            text = line[len("@liaison") :].strip()
-            self.send(
-                self._payload().event(
-                    {
-                        "type": "app_mention",
-                        "user": self.user_id,
-                        "channel": "C0CONSOLE",
-                        "text": f"<@{FakeSlackApi.bot_user_id}> {text}",
-                        "ts": f"{self.clock.now().timestamp():.6f}",
-                    }
-                )
+        mention = line.lower().startswith("@liaison")
+        text = line[len("@liaison") :].strip() if mention else line
+        if self.place.surface is Surface.CHANNEL and not (mention or self.place.chosen):
+            self._error(
+                "Start with / for a slash command, @liaison for a mention, or : for the console (:help)."
             )
             return True
-        self._error("Start with / for a slash command, @liaison for a mention, or : for the console (:help).")
+        self.post_message(text, mention=mention)
         return True
+
+    # -- where the user speaks -------------------------------------------------------------------
+    def post_message(self, text: str, *, mention: bool = False) -> ConsoleResult:
+        """Post `text` where the user is, and deliver the event Slack would send Liaison for it.
+
+        In a channel Liaison hears only mentions, so the message is an `app_mention` there; in the DM
+        and in assistant threads it is a `message.im` event (in the thread, if any).
+
+        Args:
+            text: What the user typed (without `@liaison`).
+            mention: The user wrote `@liaison` (kept in the text of a DM, as Slack would).
+        """
+        place, bot = self.place, FakeSlackApi.bot_user_id
+        if place.surface is Surface.CHANNEL:
+            mentioned = f"<@{bot}> {text}"
+            ts = self.fake.post_user_message(
+                place.channel_id, self.user_id, mentioned, thread_ts=place.thread_ts
+            )
+            event = app_mention(self.user_id, place, text, ts, bot)
+        else:
+            body = f"<@{bot}> {text}" if mention else text
+            ts = self.fake.post_user_message(place.channel_id, self.user_id, body, thread_ts=place.thread_ts)
+            event = direct_message(self.user_id, place, body, ts)
+        return self.send(self._payload().event(event))
+
+    def go_to(
+        self,
+        *,
+        dm: bool = False,
+        channel: str | None = None,
+        thread_ts: str | None = None,
+        assistant: bool = False,
+    ) -> bool:
+        """Choose where the next message goes, as `liaison say`'s options do; says why and returns False
+        when it cannot.
+
+        Args:
+            dm: Liaison's DM.
+            channel: A channel (id, project key or name); with `assistant`, the one the user looks at.
+            thread_ts: A thread in that conversation (with `assistant`: the assistant thread to continue).
+            assistant: An assistant thread: a new one unless `thread_ts` names one.
+        """
+        if assistant:
+            if thread_ts is None:
+                return self.open_assistant(channel)
+            # Continuing a thread while looking at another channel: Slack says so first.
+            return self.open_assistant(thread_ts=thread_ts) and (
+                channel is None or self.enter_channel(channel)
+            )
+        if dm:
+            return self.enter_dm(thread_ts)
+        if channel and not self.enter_channel(channel):
+            return False
+        return thread_ts is None or self.enter_thread(thread_ts)
+
+    def where(self) -> str:
+        """Where the user speaks, in words (`#pcm`, `DM with Liaison, thread …`)."""
+        return describe_place(self.place, self._channel_label)
+
+    def prompt(self) -> str:
+        """The console prompt: the user, and where they are unless in the console's own channel."""
+        place = self.place
+        if place == default_place():
+            return f"{self.user_id}> "
+        where = {Surface.DM: "DM", Surface.ASSISTANT: "assistant"}.get(place.surface) or self._channel_label(
+            place.channel_id
+        )
+        thread = f" thread {place.thread_ts}" if place.thread_ts else ""
+        return f"{self.user_id} {where}{thread}> "
+
+    def enter_dm(self, thread_ts: str | None = None) -> bool:
+        """Speak in Liaison's DM from now on (in thread `thread_ts`, if given)."""
+        if thread_ts is not None and not self._valid_ts(thread_ts):
+            return False
+        self.place = Place(Surface.DM, dm_channel(self.user_id), thread_ts=thread_ts)
+        return True
+
+    def enter_channel(self, target: str) -> bool:
+        """Speak in a channel (a channel id or a project's key or name); none: the console's channel.
+
+        In an assistant thread, the thread stays and the channel becomes the one the user is looking
+        at: Slack then sends `assistant_thread_context_changed`.
+        """
+        if not target:
+            self.place = default_place()
+            return True
+        channel = self._resolve_channel(target)
+        if channel is None:
+            return False
+        if self.place.surface is Surface.ASSISTANT:
+            self.place = replace(self.place, context_channel_id=channel)
+            self._assistant_event("assistant_thread_context_changed")
+        else:
+            self.place = Place(Surface.CHANNEL, channel, chosen=True)
+        return True
+
+    def enter_thread(self, arg: str) -> bool:
+        """Follow up in thread `arg` (a ts) of the current conversation; empty: its latest thread; `off`:
+        back to the top level."""
+        if arg.lower() in ("off", "-", "none"):
+            if self.place.surface is Surface.ASSISTANT:
+                self._error("An assistant thread is always a thread: :dm or :in CHANNEL leaves it.")
+                return False
+            self.place = self.place.in_thread(None)
+            return True
+        if not arg:
+            latest = self._latest_thread()
+            if latest is None:
+                self._error("Nothing was posted here yet; give a thread's ts: :thread 1733480000.000100")
+                return False
+            arg = latest
+        if not self._valid_ts(arg):
+            return False
+        if not self._known_message(self.place.channel_id, arg):
+            # A thread from before this process (`liaison say --thread`): its parent exists in Slack.
+            self.fake.post_user_message(self.place.channel_id, self.user_id, "", ts=arg)
+        # Following up in a channel's thread is talking to Liaison: a plain line is a mention there.
+        self.place = replace(self.place.in_thread(arg), chosen=True)
+        if self.place.surface is Surface.ASSISTANT:
+            self._assistant_threads.add((self.place.channel_id, arg))
+        return True
+
+    def open_assistant(self, looking_at: str | None = None, *, thread_ts: str | None = None) -> bool:
+        """Open an assistant thread in the AI-app view, as Slack does: a new thread in Liaison's DM and
+        `assistant_thread_started` with the channel the user is looking at.
+
+        Args:
+            looking_at: The channel the user is looking at (id or project); None: the channel they are
+                in, if any.
+            thread_ts: Continue this existing assistant thread instead (no event: it was started before).
+        """
+        context = self.place.context_channel_id
+        if self.place.surface is Surface.CHANNEL:
+            context = None if self.place.channel_id == CONSOLE_CHANNEL else self.place.channel_id
+        if looking_at:
+            context = self._resolve_channel(looking_at)
+            if context is None:
+                return False
+        if thread_ts is not None and not self._valid_ts(thread_ts):
+            return False
+        channel = dm_channel(self.user_id)
+        started = thread_ts is None
+        if thread_ts is None or not self._known_message(channel, thread_ts):
+            # Slack posts the thread's root message (subtype assistant_app_thread) itself; a thread
+            # from before this process (`liaison say --thread`) gets its root back.
+            thread_ts = self.fake.post_user_message(
+                channel, FakeSlackApi.bot_user_id, "New chat", subtype="assistant_app_thread", ts=thread_ts
+            )
+        self.place = Place(Surface.ASSISTANT, channel, thread_ts=thread_ts, context_channel_id=context)
+        self._assistant_threads.add((channel, thread_ts))
+        if started:
+            self._assistant_event("assistant_thread_started")
+        return True
+
+    def _assistant_event(self, kind: str) -> None:
+        if not self._json:
+            self._output(f"── You are in {self.where()} (Slack sends Liaison {kind})")
+            self._announced = True
+        event = assistant_thread_event(
+            kind, self.user_id, self.place, FakeSlackApi.team_id, f"{self.clock.now().timestamp():.6f}"
+        )
+        self.send(self._payload().event(event))
+
+    def _moved(self, done: bool) -> None:
+        if done and not self._announced:
+            self._output(f"You are in {self.where()}.")
+        self._announced = False
+
+    def _valid_ts(self, ts: str) -> bool:
+        if is_thread_ts(ts):
+            return True
+        self._error(f"“{ts}” is not a message ts (like 1733480000.000100; posts print theirs).")
+        return False
+
+    def _resolve_channel(self, target: str) -> str | None:
+        assert self._services is not None
+        try:
+            with self._services.session_factory() as session:
+                return resolve_channel(session, self._services.settings, self.user_id, target)
+        except UserFacingError as error:
+            self._error(error.message)
+            return None
+
+    def _known_message(self, channel: str, ts: str) -> bool:
+        return any(m["ts"] == ts for m in self.fake.messages(channel))
+
+    def _latest_thread(self) -> str | None:
+        """The thread of the latest message in the current conversation (a top-level post's own ts)."""
+        messages = self.fake.messages(self.place.channel_id)
+        if not messages:
+            return None
+        latest = messages[-1]
+        return str(latest.get("thread_ts") or latest["ts"])
+
+    def _channel_label(self, channel_id: str | None) -> str:
+        if not channel_id:
+            return "no channel"
+        return self._channel_names.get(channel_id) or f"#{channel_id}"
+
+    def _response_channel(self, token: str) -> str | None:
+        return None if self._payloads is None else self._payloads.response_channels.get(token)
 
     def _payload(self) -> SlackPayloads:
         assert self._payloads is not None, "console not started"
@@ -284,26 +498,9 @@ class ConsoleSession:
         run_feed_tick(self._services, batching=self._with_scheduler)
 
     def _print_ack(self, body: str) -> None:
-        try:
-            data = json.loads(body)
-        except ValueError:
-            self._output(f"── Liaison: {body}")
-            return
-        if not isinstance(data, dict):
-            return
-        action = data.get("response_action")
-        if action == "errors":
-            self._output(
-                "── The form was not accepted:\n"
-                + "\n".join(f"   {field}: {message}" for field, message in data.get("errors", {}).items())
-            )
-        elif action in ("update", "push") and isinstance(data.get("view"), dict):
-            # The ack replaces (or stacks) the form in place; show it like a views.update.
-            text = self._renderer.render(
-                RecordedCall("views." + action, {"view": data["view"]}, None, time.time())
-            )
-            if text:
-                self._output(text)
+        text = self._renderer.render_ack(body)
+        if text:
+            self._output(text)
 
     def _print(self, calls: list[RecordedCall]) -> None:
         if self._with_scheduler:
@@ -341,7 +538,7 @@ class ConsoleSession:
             where_to_look: Where the people are listed, for when nobody is close to `who`.
         """
         if who.upper() in self.people:
-            self.user_id = who.upper()
+            self._become(who.upper())
             return True
         match = match_name(who, [Candidate(k, v) for k, v in self.people.items()])
         if match.kind not in (MatchKind.EXACT, MatchKind.CONFIDENT) or match.best is None:
@@ -353,8 +550,15 @@ class ConsoleSession:
                     f"Who is “{who}”? Nobody in this workspace has that name or Slack id; {where_to_look}."
                 )
             return False
-        self.user_id = match.best.key
+        self._become(match.best.key)
         return True
+
+    def _become(self, user_id: str) -> None:
+        changed = user_id != self.user_id
+        self.user_id = user_id
+        if changed and self.place.surface is not Surface.CHANNEL:
+            # Nobody can write in someone else's DM with Liaison: the new user starts in their own.
+            self.place = Place(Surface.DM, dm_channel(user_id))
 
     def resolve_user(self, who: str) -> str | None:
         """The Slack id for an id or (fuzzy) name, as a users_select would pick it; None if unclear."""
@@ -377,6 +581,13 @@ class ConsoleSession:
         except (ValueError, IndexError):
             self._error(f"No button [{arg}] on screen." if buttons else "No buttons on screen.")
             return
+        if target.surface == "prompt" and target.channel_id and target.message_ts:
+            # A suggested prompt is not a button: Slack posts its message as the user in the thread.
+            if (target.channel_id, target.message_ts) != (self.place.channel_id, self.place.thread_ts):
+                self.open_assistant(thread_ts=target.message_ts)
+            self._output(f"── You → {target.value}")
+            self.post_message(target.value)
+            return
         self.send(self._click_payload(target))
 
     def _click_payload(self, target: ClickTarget) -> SignedBody:
@@ -397,7 +608,7 @@ class ConsoleSession:
             action_id=target.action_id,
             value=target.value,
             block_id=target.block_id,
-            channel_id=target.channel_id or "C0CONSOLE",
+            channel_id=target.channel_id or CONSOLE_CHANNEL,
             message_ts=target.message_ts,
             response_url=response_url,
         )
@@ -417,7 +628,7 @@ class ConsoleSession:
             # Slack's own inputs cannot send these, so the form is not sent at all.
             self._error("Not sent: " + "; ".join(problems))
             return
-        values = form_values(modal, _with_user_ids(modal, fields, self.resolve_user))
+        values = form_values(modal, with_user_ids(modal, fields, self.resolve_user))
         result = self.send(
             self._payload().view_submission(
                 user_id=self.user_id,
@@ -426,157 +637,35 @@ class ConsoleSession:
                 private_metadata=modal.get("private_metadata", ""),
             )
         )
-        accepted = result.status == 200 and _response_action(result.body) not in ("errors", "update", "push")
+        accepted = result.status == 200 and response_action(result.body) not in ("errors", "update", "push")
         if accepted and self._renderer.state.open_modal is modal:
             # Slack closes a form once its submission is acknowledged; it cannot be sent twice.
             self._renderer.state.open_modal = None
 
     def _advance_clock(self, arg: str) -> None:
-        match = _CLOCK_RE.match(arg.replace(" ", ""))
-        if match is None:
+        delta = parse_clock_step(arg)
+        if delta is None:
             self._output(
                 f"Now: {self.clock.now():%a %d %b %Y %H:%M} UTC. Move it with :clock +3d (m, h, d, w)."
             )
             return
-        sign = -1 if match.group(1) == "-" else 1
-        delta = timedelta(**{_UNITS[match.group(3)]: sign * int(match.group(2))})
-        stepping = sign > 0 and self._scheduler is not None
+        stepping = delta > timedelta(0) and self._scheduler is not None
         now = self.clock.now() + delta if stepping else self.clock.advance(delta)
         self._output(f"Clock moved to {now:%a %d %b %Y %H:%M} UTC.")
         if stepping:
             # Reminders, escalations and digests due on the way are shown as they fire.
-            self._live_through(delta)
+            assert self._services is not None
+            self._stepping = True
+            try:
+                live_through(self._services, self.clock, self.fake, delta, self._print_step)
+            finally:
+                self._stepping = False
         if self._scheduler is not None:
             # Jobs read the simulated clock; wake them now instead of at their next real-time tick.
             for job in self._scheduler.get_jobs():
                 job.modify(next_run_time=datetime.now(UTC))
 
-    def _live_through(self, delta: timedelta) -> None:
-        """Move the clock forward in steps (an hour, or 1/100 of a long jump), running the reminder
-        jobs at each, so reminders, escalations and digests fire in order (a single jump would look
-        like downtime: anything more than the grace window late would expire unseen)."""
-        assert self._services is not None
-        step = max(timedelta(hours=1), delta / 100)
-        remaining = delta
-        self._stepping = True
-        try:
-            while remaining > timedelta(0):
-                move = min(step, remaining)
-                remaining -= move
-                now = self.clock.advance(move)
-                before = len(self.fake.calls())
-                plan_reminders(self._services, now=now)
-                run_reminder_tick(self._services, now=now)
-                run_feed_tick(self._services, now=now)  # e.g. DMs held back by quiet hours
-                calls = self.fake.calls()[before:]
-                if any(c.method == "chat.postMessage" for c in calls):
-                    self._output(f"⏰ {now:%a %d %b %Y %H:%M} UTC (simulated)")
-                    for call in calls:
-                        self._emit(call)
-        finally:
-            self._stepping = False
-
-
-def _response_action(body: str) -> str | None:
-    try:
-        data = json.loads(body) if body else None
-    except ValueError:
-        return None
-    return data.get("response_action") if isinstance(data, dict) else None
-
-
-def _inputs(modal: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {b["block_id"]: b["element"] for b in modal.get("blocks", []) if b.get("type") == "input"}
-
-
-def form_problems(
-    modal: dict[str, Any], fields: dict[str, str], resolve_user: Callable[[str], str | None]
-) -> list[str]:
-    """What is wrong with `field=value` pairs for a modal: unknown fields, options it does not offer,
-    people that cannot be told apart. Empty when the submission can be sent."""
-    inputs = _inputs(modal)
-    problems: list[str] = []
-    for name, raw in fields.items():
-        element = inputs.get(name)
-        if element is None:
-            problems.append(f"this form has no field {name!r} (fields: {', '.join(inputs)})")
-            continue
-        kind = element.get("type")
-        offered = [o["value"] for o in element.get("options", [])]
-        chosen = [v for v in raw.split(",") if v] if kind == "checkboxes" else [raw]
-        if (
-            kind in ("static_select", "checkboxes", "radio_buttons")
-            and raw
-            and any(v not in offered for v in chosen)
-        ):
-            problems.append(f"{name} must be one of: {', '.join(offered)}")
-        elif kind in ("users_select", "multi_users_select"):
-            people = [v for v in raw.split(",") if v] if kind == "multi_users_select" else [raw]
-            unknown = [p for p in people if p and resolve_user(p) is None]
-            if unknown:
-                problems.append(
-                    f"{name}: who is {', '.join(repr(p) for p in unknown)}? (:users lists everyone)"
-                )
-    return problems
-
-
-def _with_user_ids(
-    modal: dict[str, Any], fields: dict[str, str], resolve_user: Callable[[str], str | None]
-) -> dict[str, str]:
-    inputs = _inputs(modal)
-    resolved = dict(fields)
-    for name, raw in fields.items():
-        kind = inputs.get(name, {}).get("type")
-        if kind == "users_select" and raw:
-            resolved[name] = resolve_user(raw) or raw
-        elif kind == "multi_users_select":
-            resolved[name] = ",".join(resolve_user(v) or v for v in raw.split(",") if v)
-    return resolved
-
-
-def form_values(modal: dict[str, Any], fields: dict[str, str]) -> dict[str, dict[str, dict[str, Any]]]:
-    """Build a modal's `state.values` from `field=value` pairs, by each input's element type."""
-    values: dict[str, dict[str, dict[str, Any]]] = {}
-    for block in modal.get("blocks", []):
-        if block.get("type") != "input":
-            continue
-        block_id = block["block_id"]
-        element = block["element"]
-        kind = element.get("type")
-        raw = fields.get(block_id)
-        state: dict[str, Any] = {"type": kind}
-        if kind == "plain_text_input":
-            state["value"] = raw if raw is not None else element.get("initial_value")
-        elif kind == "static_select":
-            option = next(
-                (o for o in element.get("options", []) if raw is not None and o["value"] == raw), None
-            )
-            state["selected_option"] = option or (
-                element.get("initial_option")
-                if raw is None
-                else {"value": raw, "text": {"type": "plain_text", "text": raw}}
-            )
-        elif kind == "users_select":
-            state["selected_user"] = raw if raw is not None else element.get("initial_user")
-        elif kind == "multi_users_select":
-            state["selected_users"] = (
-                [u for u in raw.split(",") if u] if raw is not None else element.get("initial_users", [])
-            )
-        elif kind == "conversations_select":
-            state["selected_conversation"] = raw if raw is not None else element.get("initial_conversation")
-        elif kind == "number_input":
-            state["value"] = raw if raw is not None else element.get("initial_value")
-        elif kind == "radio_buttons":
-            option = next(
-                (o for o in element.get("options", []) if raw is not None and o["value"] == raw), None
-            )
-            state["selected_option"] = option or element.get("initial_option")
-        elif kind == "checkboxes":
-            chosen = (
-                {v for v in (raw or "").split(",") if v}
-                if raw is not None
-                else {o["value"] for o in element.get("initial_options", [])}
-            )
-            state["selected_options"] = [o for o in element.get("options", []) if o["value"] in chosen]
-        values[block_id] = {block_id: state}
-    return values
+    def _print_step(self, now: datetime, calls: list[RecordedCall]) -> None:
+        self._output(f"⏰ {now:%a %d %b %Y %H:%M} UTC (simulated)")
+        for call in calls:
+            self._emit(call)

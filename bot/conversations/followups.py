@@ -1,0 +1,391 @@
+"""Follow-ups: a short question read against the previous answer of the same conversation.
+
+"and who owns it?", "when is that due?", "what about pcm?", "the second one", "the private one":
+each names no record of its own but points at one the previous answer named (`Turn`). The record is
+put into the question in place of the pointing words and the question is read again
+(`reinterpret`), so the answer comes from the same answerers as any question; when the words left say
+nothing more ("and the second one?"), the record's default question is asked (a milestone's due date
+and owner, a project's status).
+
+Privacy: a follow-up only ever resolves against the asker's own previous answer, and every record is
+checked again against what the asker may see now (`DirectoryIndex`): a record of a project they
+left is "not one I can show", never named. This module is pure: no database, no clock.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from bot.conversations.memory import Record, Turn
+from bot.questions.interpret import CONFIDENT, DirectoryIndex, Entities, Intent, Interpretation
+
+Reinterpret = Callable[[str], Interpretation]
+
+_ORDINALS = {
+    "first": 1,
+    "1st": 1,
+    "second": 2,
+    "2nd": 2,
+    "third": 3,
+    "3rd": 3,
+    "fourth": 4,
+    "4th": 4,
+    "fifth": 5,
+    "5th": 5,
+    "sixth": 6,
+    "6th": 6,
+    "seventh": 7,
+    "7th": 7,
+    "eighth": 8,
+    "8th": 8,
+    "ninth": 9,
+    "9th": 9,
+    "tenth": 10,
+    "10th": 10,
+    "last": -1,
+}
+_NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8}
+# A bare ordinal counts only at the end ("who owns the second?"): "last week" is a date, not a pick.
+_ORDINAL = re.compile(
+    r"\b(?:the )?(" + "|".join(_ORDINALS) + r")"
+    r"(?: (?:one|item|milestone|project|blocker|option|choice)s?\b|$)"
+)
+_NUMBERED = re.compile(
+    r"\b(?:number|no\.?|option|choice|item) ?(\d{1,2}|" + "|".join(_NUMBERS) + r")\b|(?:^|\s)#(\d{1,2})\b"
+)
+_PRIVATE = re.compile(r"\b(?:the )?private (?:one|project|item)s?\b")
+# "it", "that", "this one"; "this project" / "that milestone" too. Plurals ("them") are not one record.
+_PRONOUN = re.compile(
+    r"\b(?:(?:this|that) (?:one|project|milestone|item|blocker|deliverable)|its|it|"
+    r"(?:that|this)(?! (?:week|month|year|quarter|sprint|morning|afternoon|evening|weekend|time)))\b"
+)
+_WHAT_ABOUT = re.compile(
+    r"^(?:and |but |so |ok |okay )?(?:what|how) about (.+)$|^(?:and |also )?same for (.+)$"
+)
+_AND = re.compile(r"^(?:and|also|plus) (.+)$")
+# Words that add nothing to a pointing phrase: "and the second one?" asks about the record itself.
+_FILLER = frozenset(
+    {"and", "but", "so", "ok", "okay", "then", "also", "plus", "please", "what", "about", "how", "the", "one"}
+)
+
+# Intents that a project, a person or a milestone can take the place of the previous subject in.
+_PROJECT_INTENTS = frozenset(
+    {
+        Intent.PROJECT_STATUS,
+        Intent.LEAD,
+        Intent.MEMBERS,
+        Intent.NEXT_MILESTONE,
+        Intent.OVERDUE,
+        Intent.BLOCKED,
+    }
+)
+_PERSON_INTENTS = frozenset(
+    {Intent.NEXT_MILESTONE, Intent.OVERDUE, Intent.WAITING_ON, Intent.PERSON_PROJECTS}
+)
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """How a follow-up was resolved: an interpretation to answer, or a sentence to say instead.
+
+    Attributes:
+        interpretation: What to answer (None when `message` is set).
+        message: A plain sentence when the pointer leads nowhere ("my last answer listed 2 records").
+    """
+
+    interpretation: Interpretation | None = None
+    message: str = ""
+
+
+def resolve_follow_up(
+    text: str,
+    fresh: Interpretation,
+    previous: Turn,
+    index: DirectoryIndex,
+    reinterpret: Reinterpret,
+    *,
+    bot_user_id: str | None = None,
+    channel_project: str | None = None,
+) -> FollowUp | None:
+    """Read a question against the previous answer, if it points at it.
+
+    Args:
+        text: The question as typed (Slack markup included).
+        fresh: The question read on its own.
+        previous: The conversation's previous turn (the asker's own).
+        index: What the asker may see now.
+        reinterpret: Reads a question (rewritten with a record in place of the pointer).
+        bot_user_id: Liaison's user id, dropped from the text.
+        channel_project: The project of the channel the question was asked in (or that the asker
+            is looking at): "this project" then means that one, not the previous answer's.
+
+    Returns:
+        The resolution, or None when the question is not a follow-up (answer `fresh`).
+    """
+    plain = _plain(text, bot_user_id)
+    if not plain:
+        return None
+    swapped = _swap_subject(plain, previous, index, reinterpret)
+    if swapped is not None:
+        return swapped
+    own_subject = _names_own_subject(fresh)
+    found = _position(plain)
+    # "the first one" alone is a pick even though "first" is also a word of a project's name.
+    if found is not None and (not own_subject or _only_pointer(plain, found[1])):
+        picked = _pick_by_position(found, previous, index, reinterpret)
+        if picked is not None:
+            return picked
+    private = _PRIVATE.search(plain)
+    if private is not None and (not own_subject or _only_pointer(plain, private)):
+        return _pick_private(plain, private, previous, index, reinterpret)
+    if own_subject:
+        return None
+    return _resolve_pronoun(plain, previous, index, reinterpret, channel_project)
+
+
+def _remaining(plain: str, pointer: re.Match[str]) -> list[str]:
+    """The words of the question besides the pointing phrase and filler."""
+    rest = f"{plain[: pointer.start()]} {plain[pointer.end() :]}"
+    return [w for w in rest.split() if w not in _FILLER]
+
+
+def _only_pointer(plain: str, pointer: re.Match[str]) -> bool:
+    return not _remaining(plain, pointer)
+
+
+def _names_own_subject(fresh: Interpretation) -> bool:
+    """Whether the question names its subject itself ("what about pcm?" does: it is handled apart)."""
+    named = fresh.entities
+    return bool(
+        named.milestones
+        or named.people
+        or named.me
+        or named.date_range  # "what is due this week and who owns it?" is about the week
+        or (named.projects and not named.from_context)
+    )
+
+
+def _plain(text: str, bot_user_id: str | None) -> str:
+    if bot_user_id:
+        text = re.sub(rf"<@{re.escape(bot_user_id)}(\|[^>]*)?>", " ", text)
+    # Lower case, except Slack's `<@U…>` and `<#C…>` markup: ids are case-sensitive.
+    text = re.sub(r"<[^>]*>|[^<]+", lambda m: m[0] if m[0].startswith("<") else m[0].casefold(), text)
+    text = text.replace("’", "'")
+    text = re.sub(r"[?!.,;:]+(\s|$)", r" ", text)
+    return " ".join(text.split())
+
+
+# -- "the second one", "number 2", "the last one" ----------------------------------------------------
+
+
+def _position(plain: str) -> tuple[int, re.Match[str]] | None:
+    match = _ORDINAL.search(plain)
+    if match is not None:
+        return _ORDINALS[match.group(1)], match
+    match = _NUMBERED.search(plain)
+    if match is not None:
+        raw = match.group(1) or match.group(2)
+        return (int(raw) if raw.isdigit() else _NUMBERS[raw]), match
+    return None
+
+
+def _pick_by_position(
+    found: tuple[int, re.Match[str]], previous: Turn, index: DirectoryIndex, reinterpret: Reinterpret
+) -> FollowUp | None:
+    position, match = found
+    plain = match.string
+    if previous.choices:
+        # The previous answer asked "did you mean …": the second one is its second button.
+        choices = previous.choices
+        if not 1 <= abs(position) <= len(choices) or position == 0:
+            return FollowUp(message=_out_of_range(len(choices), "choice"))
+        question = choices[position - 1] if position > 0 else choices[-1]
+        return FollowUp(interpretation=_confident(reinterpret(question)))
+    records = _listed(previous.records)
+    if not records:
+        return None
+    if position == 0 or abs(position) > len(records):
+        return FollowUp(message=_out_of_range(len(records), records[0].kind))
+    record = records[position - 1] if position > 0 else records[-1]
+    return _ask_about(record, plain, match, index, reinterpret)
+
+
+def _listed(records: tuple[Record, ...]) -> list[Record]:
+    """The records an answer enumerated, in order.
+
+    An answer about a project cites the project and then lists its milestones or blockers: the list
+    is those (of the most frequent kind); an answer naming only projects lists the projects.
+    """
+    items = [r for r in records if r.kind != "project"] or list(records)
+    if not items:
+        return []
+    counts = Counter(r.kind for r in items)
+    kind = max(counts, key=lambda k: (counts[k], -next(i for i, r in enumerate(items) if r.kind == k)))
+    return [r for r in items if r.kind == kind]
+
+
+def _out_of_range(count: int, kind: str) -> str:
+    noun = {"milestone": "milestone", "project": "project", "blocker": "blocker", "choice": "choice"}.get(
+        kind, "record"
+    )
+    plural = "" if count == 1 else "s"
+    return (
+        f"My last answer listed {count} {noun}{plural}; say which by its number "
+        f"(e.g. “the first one”) or by its name."
+    )
+
+
+# -- "the private one" -----------------------------------------------------------------------------
+
+
+def _pick_private(
+    plain: str, pointer: re.Match[str], previous: Turn, index: DirectoryIndex, reinterpret: Reinterpret
+) -> FollowUp:
+    private_keys = {p.key for p in index.directory.projects if p.private}
+    # Only records the asker may see now count; a private project they cannot see is never hinted at,
+    # and the message is the same whether or not one exists.
+    candidates = [r for r in previous.records if r.project_key in private_keys and _visible(r, index)]
+    projects = {r.project_key for r in candidates}
+    if len(projects) != 1:
+        return FollowUp(
+            message="I can't tell which record you mean from my last answer; ask about it by its name or key."
+        )
+    key = projects.pop()
+    return _ask_about(Record("project", key, key), plain, pointer, index, reinterpret)
+
+
+# -- "what about pcm?", "and Marek?" --------------------------------------------------------------------
+
+
+def _swap_subject(
+    plain: str, previous: Turn, index: DirectoryIndex, reinterpret: Reinterpret
+) -> FollowUp | None:
+    match = _WHAT_ABOUT.match(plain)
+    rest = (match.group(1) or match.group(2)) if match else None
+    if rest is None:
+        short = _AND.match(plain)
+        if short is None or len(short.group(1).split()) > 3:
+            return None
+        rest = short.group(1)
+    if _position(rest) is not None or _PRIVATE.search(rest):
+        return None  # "and the first one?" points into the previous answer; it names nothing new
+    try:
+        intent = Intent(previous.intent)
+    except ValueError:
+        return None
+    named = reinterpret(rest).entities
+    if named.from_context:
+        named = replace(named, projects=())
+    entities: Entities | None = None
+    if named.milestones:
+        # "what about pcm-3?" asks about that milestone, whatever was asked before.
+        intent = Intent.WHEN_MILESTONE
+        entities = Entities(milestones=named.milestones[:1])
+    elif named.projects and (intent in _PROJECT_INTENTS or intent == Intent.WHEN_MILESTONE):
+        if intent == Intent.WHEN_MILESTONE:
+            intent = Intent.NEXT_MILESTONE  # "when is pcm-2 due?" … "what about fatigue?"
+        entities = Entities(projects=named.projects[:1])
+    elif named.people and intent in _PERSON_INTENTS:
+        entities = Entities(people=named.people[:1])
+    if entities is None:
+        return None
+    return FollowUp(interpretation=Interpretation(intent, entities, 1.0, text=plain))
+
+
+# -- "and who owns it?", "when is that due?" -------------------------------------------------------
+
+
+def _resolve_pronoun(
+    plain: str,
+    previous: Turn,
+    index: DirectoryIndex,
+    reinterpret: Reinterpret,
+    channel_project: str | None,
+) -> FollowUp | None:
+    match = _PRONOUN.search(plain)
+    if match is None:
+        return None
+    if channel_project is not None and match[0].startswith("this"):
+        return None  # "this project" in (or beside) a project's channel is that channel's project
+    record = _focus(previous)
+    if record is None or not _visible(record, index):
+        return None
+    return _ask_about(record, plain, match, index, reinterpret)
+
+
+def _focus(previous: Turn) -> Record | None:
+    """The one record "it" can mean: the milestone or project the previous answer was about."""
+    milestones = [r for r in previous.records if r.kind == "milestone"]
+    if len(previous.milestones) == 1:
+        ref = previous.milestones[0]
+        return next((r for r in milestones if r.ref == ref), Record("milestone", ref, ref.rsplit("-", 1)[0]))
+    if len(milestones) == 1:
+        return milestones[0]
+    if len(previous.projects) == 1:
+        return Record("project", previous.projects[0], previous.projects[0])
+    projects = [r for r in previous.records if r.kind == "project"]
+    return projects[0] if len(projects) == 1 else None
+
+
+# -- asking about one record -------------------------------------------------------------------------
+
+
+def _visible(record: Record, index: DirectoryIndex) -> bool:
+    if record.kind == "milestone":
+        return index.milestone(record.ref) is not None
+    return index.has_project(record.project_key)
+
+
+def _ask_about(
+    record: Record, plain: str, pointer: re.Match[str], index: DirectoryIndex, reinterpret: Reinterpret
+) -> FollowUp:
+    if not _visible(record, index):
+        return FollowUp(message="That record is not one I can show you any more.")
+    before, after = plain[: pointer.start()], plain[pointer.end() :]
+    if _remaining(plain, pointer):
+        # The question says what it wants of the record: put the record in and read it again.
+        if record.kind == "milestone":
+            reading = reinterpret(f"{before}{record.ref}{after}")
+            if reading.intent == Intent.WHEN_MILESTONE and record.ref in reading.entities.milestones:
+                return FollowUp(interpretation=_confident(reading))
+            # "who leads it?" about pcm-2 asks about its project; "who owns it?" about the milestone.
+            reading = reinterpret(f"{before}{record.project_key}{after}")
+            if reading.intent in _PROJECT_LEVEL and _names_project(reading, record.project_key):
+                return FollowUp(interpretation=_confident(reading))
+        else:
+            reading = reinterpret(f"{before}{record.project_key}{after}")
+            if reading.intent in _PROJECT_INTENTS and _names_project(reading, record.project_key):
+                return FollowUp(interpretation=_confident(reading))
+    return FollowUp(interpretation=_default_question(record))
+
+
+# Questions about a milestone's project rather than the milestone itself.
+_PROJECT_LEVEL = frozenset({Intent.LEAD, Intent.MEMBERS, Intent.BLOCKED})
+
+
+def _names_project(reading: Interpretation, key: str) -> bool:
+    entities = reading.entities
+    return key in entities.projects and not entities.from_context
+
+
+def _default_question(record: Record) -> Interpretation:
+    if record.kind == "milestone":
+        return Interpretation(Intent.WHEN_MILESTONE, Entities(milestones=(record.ref,)), 1.0)
+    if record.kind == "blocker":
+        return Interpretation(Intent.BLOCKED, Entities(projects=(record.project_key,)), 1.0)
+    return Interpretation(Intent.PROJECT_STATUS, Entities(projects=(record.project_key,)), 1.0)
+
+
+def _confident(reading: Interpretation) -> Interpretation:
+    """A reading the follow-up settled: answer it rather than ask "did you mean" again."""
+    if reading.confident or not _has_subject(reading):
+        return reading
+    return replace(reading, confidence=max(reading.confidence, CONFIDENT), alternatives=())
+
+
+def _has_subject(reading: Interpretation) -> bool:
+    entities = reading.entities
+    return bool(entities.milestones or entities.projects or entities.people)

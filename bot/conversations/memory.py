@@ -1,0 +1,312 @@
+"""Reading and writing what a conversation remembers (the tables in `bot.conversations.tables`).
+
+Everything is in the database, keyed by workspace, conversation and person, so that any instance can
+answer the next message of a conversation. Rows are upserted on their unique key: two instances
+answering the same person at once leave one row (the last answer), never an error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from bot.conversations.tables import AssistantThread, ConversationTurn
+from bot.questions.answers.core import Answer
+from bot.questions.interpret import Interpretation
+
+# Follow-ups resolve against an answer for a day; after that "it" means nothing any more.
+TURN_LIFETIME = timedelta(days=1)
+# An assistant thread's context (the channel in view) is kept while the thread is used.
+ASSISTANT_THREAD_LIFETIME = timedelta(days=30)
+
+
+@dataclass(frozen=True)
+class ConversationKey:
+    """One person in one conversation.
+
+    Attributes:
+        workspace_id: The workspace.
+        channel_id: The DM or channel.
+        thread_ts: The thread; "" for the top level of a DM.
+        user_id: The person asking.
+    """
+
+    workspace_id: int
+    channel_id: str
+    thread_ts: str
+    user_id: str
+
+
+@dataclass(frozen=True)
+class Record:
+    """A record an answer named: a project (key), milestone (`key-N`) or blocker (`key-bN`)."""
+
+    kind: str
+    ref: str
+    project_key: str
+
+
+@dataclass(frozen=True)
+class Turn:
+    """What a follow-up can refer to: the previous question's reading and its answer's records.
+
+    Attributes:
+        intent: The intent answered (a `bot.questions.interpret.Intent` value).
+        projects: Project keys the question was about.
+        people: Slack ids it was about.
+        milestones: Milestone refs it was about.
+        me: Whether it was about the asker.
+        records: The records the answer named, in the order shown.
+        choices: The "did you mean" questions offered, in order (when the answer was unsure).
+    """
+
+    intent: str
+    projects: tuple[str, ...] = ()
+    people: tuple[str, ...] = ()
+    milestones: tuple[str, ...] = ()
+    me: bool = False
+    records: tuple[Record, ...] = ()
+    choices: tuple[str, ...] = ()
+
+    @property
+    def refers_to_something(self) -> bool:
+        """Whether a follow-up could point at anything in this turn."""
+        return bool(
+            self.projects or self.people or self.milestones or self.me or self.records or self.choices
+        )
+
+    def to_state(self) -> dict[str, Any]:
+        """The turn as JSON-ready data (without the intent, which has its own column)."""
+        return {
+            "projects": list(self.projects),
+            "people": list(self.people),
+            "milestones": list(self.milestones),
+            "me": self.me,
+            "records": [[r.kind, r.ref, r.project_key] for r in self.records],
+            "choices": list(self.choices),
+        }
+
+    @classmethod
+    def from_state(cls, intent: str, state: dict[str, Any]) -> Turn:
+        """Read a turn back from its stored form; unknown or malformed parts are dropped."""
+
+        def strings(name: str) -> tuple[str, ...]:
+            value = state.get(name)
+            return tuple(str(v) for v in value) if isinstance(value, list) else ()
+
+        records = []
+        for item in state.get("records") or []:
+            if isinstance(item, list) and len(item) == 3:
+                records.append(Record(str(item[0]), str(item[1]), str(item[2])))
+        return cls(
+            intent=intent,
+            projects=strings("projects"),
+            people=strings("people"),
+            milestones=strings("milestones"),
+            me=bool(state.get("me")),
+            records=tuple(records),
+            choices=strings("choices"),
+        )
+
+
+def turn_of(interpretation: Interpretation, answer: Answer) -> Turn:
+    """The turn to remember after answering.
+
+    Args:
+        interpretation: How the question was read.
+        answer: What was answered.
+
+    Returns:
+        The turn.
+    """
+    entities = interpretation.entities
+    return Turn(
+        intent=str(answer.intent),
+        projects=entities.projects,
+        people=entities.people,
+        milestones=entities.milestones,
+        me=entities.me,
+        records=tuple(Record(s.kind, s.ref, s.project_key) for s in answer.sources),
+        choices=tuple(c.question for c in answer.choices),
+    )
+
+
+def load_turn(session: Session, key: ConversationKey, now: datetime) -> Turn | None:
+    """The last turn of a conversation, if it is less than `TURN_LIFETIME` old.
+
+    Args:
+        session: The request's session.
+        key: The conversation and person.
+        now: The current instant.
+
+    Returns:
+        The turn, or None.
+    """
+    row = session.execute(
+        select(ConversationTurn.intent, ConversationTurn.state).where(
+            ConversationTurn.workspace_id == key.workspace_id,
+            ConversationTurn.channel_id == key.channel_id,
+            ConversationTurn.thread_ts == key.thread_ts,
+            ConversationTurn.user_id == key.user_id,
+            ConversationTurn.updated_at > now - TURN_LIFETIME,
+        )
+    ).first()
+    if row is None or not isinstance(row.state, dict):
+        return None
+    return Turn.from_state(row.intent, row.state)
+
+
+def save_turn(session: Session, key: ConversationKey, turn: Turn, now: datetime) -> None:
+    """Remember a turn (replacing the conversation's previous one) and forget the workspace's expired ones.
+
+    Args:
+        session: A session in a transaction (the caller commits).
+        key: The conversation and person.
+        turn: What to remember.
+        now: The current instant.
+    """
+    values = {
+        "workspace_id": key.workspace_id,
+        "channel_id": key.channel_id,
+        "thread_ts": key.thread_ts,
+        "user_id": key.user_id,
+        "intent": turn.intent,
+        "state": turn.to_state(),
+        "updated_at": now,
+    }
+    _upsert(
+        session,
+        ConversationTurn,
+        values,
+        ["workspace_id", "channel_id", "thread_ts", "user_id"],
+        ("intent", "state", "updated_at"),
+    )
+    session.execute(
+        delete(ConversationTurn).where(
+            ConversationTurn.workspace_id == key.workspace_id,
+            ConversationTurn.updated_at <= now - TURN_LIFETIME,
+        )
+    )
+
+
+@dataclass(frozen=True)
+class AssistantThreadState:
+    """An assistant thread as remembered: who opened it, the channel in view, whether it has a title."""
+
+    user_id: str
+    context_channel_id: str | None
+    titled: bool
+
+
+def remember_assistant_thread(
+    session: Session,
+    workspace_id: int,
+    channel_id: str,
+    thread_ts: str,
+    *,
+    user_id: str,
+    context_channel_id: str | None,
+    now: datetime,
+) -> None:
+    """Record an assistant thread (started) or its new context (the person looked at another channel).
+
+    Args:
+        session: A session in a transaction (the caller commits).
+        workspace_id: The workspace.
+        channel_id: The assistant DM.
+        thread_ts: The thread.
+        user_id: The person in the thread.
+        context_channel_id: The channel in view, or None.
+        now: The current instant.
+    """
+    values = {
+        "workspace_id": workspace_id,
+        "channel_id": channel_id,
+        "thread_ts": thread_ts,
+        "user_id": user_id,
+        "context_channel_id": context_channel_id,
+        "titled": False,
+        "updated_at": now,
+    }
+    _upsert(
+        session,
+        AssistantThread,
+        values,
+        ["workspace_id", "channel_id", "thread_ts"],
+        ("context_channel_id", "updated_at"),
+    )
+    session.execute(
+        delete(AssistantThread).where(
+            AssistantThread.workspace_id == workspace_id,
+            AssistantThread.updated_at <= now - ASSISTANT_THREAD_LIFETIME,
+        )
+    )
+
+
+def load_assistant_thread(
+    session: Session, workspace_id: int, channel_id: str, thread_ts: str
+) -> AssistantThreadState | None:
+    """An assistant thread Liaison knows (None: a plain DM thread, or one started before the upgrade)."""
+    row = session.execute(
+        select(AssistantThread.user_id, AssistantThread.context_channel_id, AssistantThread.titled).where(
+            AssistantThread.workspace_id == workspace_id,
+            AssistantThread.channel_id == channel_id,
+            AssistantThread.thread_ts == thread_ts,
+        )
+    ).first()
+    if row is None:
+        return None
+    return AssistantThreadState(row.user_id, row.context_channel_id, bool(row.titled))
+
+
+def mark_assistant_thread_titled(
+    session: Session, workspace_id: int, channel_id: str, thread_ts: str, now: datetime
+) -> bool:
+    """Note that the thread got its title; True only for the one caller that set the mark.
+
+    The update is conditional, so two instances answering the thread's first two messages at once
+    title it once.
+    """
+    result = session.execute(
+        update(AssistantThread)
+        .where(
+            AssistantThread.workspace_id == workspace_id,
+            AssistantThread.channel_id == channel_id,
+            AssistantThread.thread_ts == thread_ts,
+            AssistantThread.titled.is_(False),
+        )
+        .values(titled=True, updated_at=now)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+def _upsert(
+    session: Session,
+    table: type[ConversationTurn] | type[AssistantThread],
+    values: dict[str, Any],
+    key_columns: list[str],
+    updated: Sequence[str],
+) -> None:
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        pg_insert = postgresql.insert(table).values(values)
+        session.execute(
+            pg_insert.on_conflict_do_update(
+                index_elements=key_columns, set_={c: pg_insert.excluded[c] for c in updated}
+            )
+        )
+    elif dialect == "sqlite":
+        lite_insert = sqlite.insert(table).values(values)
+        session.execute(
+            lite_insert.on_conflict_do_update(
+                index_elements=key_columns, set_={c: lite_insert.excluded[c] for c in updated}
+            )
+        )
+    else:  # pragma: no cover - Liaison runs on SQLite and PostgreSQL only
+        raise NotImplementedError(dialect)

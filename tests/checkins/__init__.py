@@ -1,0 +1,1 @@
+"""Tests of the weekly check-ins (bot/checkins, docs/checkins.md)."""

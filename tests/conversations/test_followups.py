@@ -1,0 +1,337 @@
+"""Follow-ups with context, as multi-turn transcripts through the real Bolt path (DMs, @mention threads).
+
+"and who owns it?", "when is that due?", "what about pcm?", "the second one" resolve against the
+asker's previous answer in the same conversation, kept in the database for a day; "the private one"
+never reveals a private project the asker cannot see.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from slack_bolt import App
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.app import create_app
+from bot.cli.console.payloads import SlackPayloads
+from bot.clock import FixedClock
+from bot.conversations.tables import ConversationTurn
+from bot.experts.embeddings.hashing import HashingEmbedder
+from bot.models import Membership, Person, Project
+from bot.services import Services
+from bot.settings import Settings
+from bot.slack.client import build_web_client
+from tests.conversations.transcripts import (
+    BANERJEE,
+    KOVALENKO,
+    OSEI,
+    PRIVATE_WORDS,
+    RAO,
+    ChannelThread,
+    DirectMessages,
+    dm_channel,
+    posts,
+    said,
+)
+from tests.fakes.driver import SlackDriver
+from tests.fakes.slack_api import FakeSlackApi
+
+pytestmark = pytest.mark.usefixtures("demo")
+
+
+@pytest.fixture(autouse=True)
+def _hashing_embedder(services: Services) -> None:
+    services.embedder = HashingEmbedder()
+
+
+def _no_private_words(text: str) -> None:
+    for word in PRIVATE_WORDS:
+        assert word not in text, word
+
+
+# -- DMs --------------------------------------------------------------------------------------------
+
+
+def test_dm_follow_ups_resolve_it_that_and_what_about(slack: SlackDriver) -> None:
+    dm = DirectMessages(slack, OSEI)
+
+    assert "pcm-2" in said(dm.say("when is pcm-2 due?"))
+
+    owner = said(dm.say("and who owns it?"))
+    assert "pcm-2" in owner and "<@U03MSRAO>" in owner  # Priya Rao owns the legal memo
+
+    other = said(dm.say("what about pcm-3?"))
+    assert "pcm-3" in other and "<@U11DEAHME>" in other and "pcm-2" not in other
+
+    lead = said(dm.say("who leads it?"))  # pcm-3's project
+    assert "<@U06CRWONG>" in lead and "led by" in lead
+
+
+def test_dm_when_is_that_due_after_a_list_of_one(slack: SlackDriver) -> None:
+    dm = DirectMessages(slack, BANERJEE)
+
+    waiting = said(dm.say("what is waiting on me?"))
+    assert "bidshade-2" in waiting
+
+    due = said(dm.say("when is that due?"))
+    assert "bidshade-2" in due and "Fri 27 Nov 2026" in due
+
+
+def test_dm_the_second_one_picks_from_the_previous_list(slack: SlackDriver) -> None:
+    dm = DirectMessages(slack, RAO)
+
+    listed = said(dm.say("what is overdue for me?"))
+    first, second = (
+        ("uplift-1", "pcm-2") if listed.index("uplift-1") < listed.index("pcm-2") else ("pcm-2", "uplift-1")
+    )
+
+    picked = said(dm.say("the second one"))
+    assert second in picked and first not in picked
+    assert "<@U03MSRAO>" in picked  # the milestone's own answer: due date and owner
+
+    again = said(dm.say("and the first one?"))
+    # The previous answer is now the second one's: its only milestone is the first of its list.
+    assert second in again
+
+
+def test_dm_what_about_keeps_the_question_and_swaps_the_project(slack: SlackDriver) -> None:
+    dm = DirectMessages(slack, BANERJEE)
+
+    assert "pcm-2" in said(dm.say("what is overdue on pcm?"))
+
+    uplift = said(dm.say("what about uplift?"))
+    assert "uplift-1" in uplift and "overdue" in uplift and "pcm-2" not in uplift
+
+
+def test_dm_the_second_one_answers_a_did_you_mean(slack: SlackDriver) -> None:
+    dm = DirectMessages(slack, BANERJEE)
+
+    unsure = said(dm.say("when is the replay due?"))
+    assert "bidshade-1" in unsure and "bidshade-3" in unsure
+
+    picked = said(dm.say("the second one"))
+    assert "bidshade-3" in picked and "Fri 11 Dec 2026" in picked and "not sure" not in picked
+
+
+def test_dm_a_position_past_the_list_says_how_many_there_were(slack: SlackDriver) -> None:
+    dm = DirectMessages(slack, BANERJEE)
+    dm.say("when is the replay due?")
+
+    reply = said(dm.say("the fifth one"))
+
+    assert "listed 2 choices" in reply
+
+
+def test_dm_without_a_previous_answer_it_is_not_guessed(slack: SlackDriver) -> None:
+    reply = said(DirectMessages(slack, OSEI).say("and who owns it?"))
+
+    assert "pcm-2" not in reply and "bidshade-3" not in reply
+
+
+def test_dm_thread_and_dm_top_level_are_separate_conversations(slack: SlackDriver) -> None:
+    DirectMessages(slack, OSEI).say("when is pcm-2 due?")
+
+    in_thread = said(DirectMessages(slack, OSEI, thread_ts="1780000000.000100").say("and who owns it?"))
+
+    assert "pcm-2" not in in_thread
+
+
+# -- privacy -----------------------------------------------------------------------------------------
+
+
+def test_the_private_one_never_reveals_a_project_the_asker_cannot_see(slack: SlackDriver) -> None:
+    dm = DirectMessages(slack, OSEI)
+    listed = said(dm.say("list all projects"))
+    assert "Bid shading" in listed
+    _no_private_words(listed)
+
+    for follow_up in ("and the private one?", "the private one", "who leads the private project?"):
+        reply = said(dm.say(follow_up))
+        _no_private_words(reply)
+
+
+def test_the_private_one_is_the_members_own_private_project(slack: SlackDriver) -> None:
+    dm = DirectMessages(slack, KOVALENKO)
+    assert "Fairness audit of ad delivery" in said(dm.say("list all projects"))
+
+    private = said(dm.say("the private one"))
+    assert "Fairness audit of ad delivery" in private and "fairdelivery-1" in private
+
+    members = said(dm.say("who is on it?"))
+    assert "has 2 members" in members and "<@U12ETSTEI>" in members
+
+
+def test_a_follow_up_after_leaving_the_private_project_reveals_nothing(
+    slack: SlackDriver, session_factory: sessionmaker[Session]
+) -> None:
+    dm = DirectMessages(slack, KOVALENKO)
+    assert "fairdelivery-1" in said(dm.say("when is fairdelivery-1 due?"))
+    with session_factory.begin() as session:
+        project = session.scalars(select(Project).where(Project.key == "fairdelivery")).one()
+        person = session.scalars(select(Person).where(Person.slack_id == KOVALENKO)).one()
+        session.delete(session.get(Membership, (project.id, person.id)))
+
+    for follow_up in ("and who owns it?", "when is that due?", "the first one", "who leads it?"):
+        _no_private_words(said(dm.say(follow_up)))
+
+
+def test_another_person_in_the_thread_never_gets_the_askers_records(slack: SlackDriver) -> None:
+    thread = ChannelThread(slack)
+    listed = thread.mention(KOVALENKO, "list all projects")
+    # Naming a private project, the answer went to Kovalenko alone.
+    assert [c.method for c in posts(listed.calls)] == ["chat.postEphemeral"]
+    assert "Fairness audit" in said(listed)
+
+    for follow_up in ("and the private one?", "the private one", "the fourth one", "who is on it?"):
+        _no_private_words(said(thread.mention(OSEI, follow_up)))
+
+    mine = thread.mention(KOVALENKO, "the private one")
+    assert [c.method for c in posts(mine.calls)] == ["chat.postEphemeral"]
+    assert mine.of("chat.postEphemeral")[0].params["user"] == KOVALENKO
+    assert "fairdelivery-1" in said(mine)
+
+
+# -- @mention threads -----------------------------------------------------------------------------------
+
+
+def test_mention_thread_follow_ups_answer_in_the_thread(slack: SlackDriver) -> None:
+    thread = ChannelThread(slack)
+    lead = thread.mention(OSEI, "who leads pcm?")
+    assert "<@U06CRWONG>" in said(lead)
+
+    overdue = thread.mention(OSEI, "and what is overdue on it?")
+    post = overdue.of("chat.postMessage")[0]
+    assert post.params["thread_ts"] == thread.thread_ts
+    assert "pcm-2" in said(overdue)
+
+    owner = thread.mention(OSEI, "who owns it?")
+    assert "pcm-2" in said(owner) and "<@U03MSRAO>" in said(owner)
+
+
+def test_follow_ups_are_kept_per_person_and_conversation(
+    slack: SlackDriver, session_factory: sessionmaker[Session]
+) -> None:
+    thread = ChannelThread(slack)
+    thread.mention(OSEI, "when is pcm-2 due?")
+    thread.mention(BANERJEE, "when is bidshade-3 due?")
+    DirectMessages(slack, OSEI).say("when is fatigue-2 due?")
+
+    with session_factory() as session:
+        rows = session.execute(
+            select(ConversationTurn.channel_id, ConversationTurn.thread_ts, ConversationTurn.user_id)
+        ).all()
+    assert sorted(rows) == sorted(
+        [
+            ("C0GENERAL", thread.thread_ts, OSEI),
+            ("C0GENERAL", thread.thread_ts, BANERJEE),
+            (dm_channel(OSEI), "", OSEI),
+        ]
+    )
+    assert "pcm-2" in said(thread.mention(OSEI, "who owns it?"))
+    assert "bidshade-3" in said(thread.mention(BANERJEE, "who owns it?"))
+
+
+# -- expiry and several instances --------------------------------------------------------------------
+
+
+def test_follow_ups_resolve_for_a_day_then_expire(slack: SlackDriver, clock: FixedClock) -> None:
+    dm = DirectMessages(slack, OSEI)
+    start = clock.now()
+    dm.say("when is pcm-2 due?")
+
+    clock.set(start + timedelta(hours=23))
+    assert "pcm-2" in said(dm.say("who owns it?"))  # and this answer is remembered from now on
+
+    clock.set(start + timedelta(hours=23) + timedelta(days=1, seconds=1))
+    assert "pcm-2" not in said(dm.say("who owns it?"))
+
+
+def test_expired_turns_are_deleted_when_the_next_is_saved(
+    slack: SlackDriver, clock: FixedClock, session_factory: sessionmaker[Session]
+) -> None:
+    start = clock.now()
+    DirectMessages(slack, OSEI).say("when is pcm-2 due?")
+    clock.set(start + timedelta(days=2))
+
+    DirectMessages(slack, BANERJEE).say("when is bidshade-3 due?")
+
+    with session_factory() as session:
+        users = session.scalars(select(ConversationTurn.user_id)).all()
+    assert users == [BANERJEE]
+
+
+def test_a_follow_up_is_resolved_by_another_instance(
+    slack: SlackDriver,
+    settings: Settings,
+    services: Services,
+    payloads: SlackPayloads,
+    slack_api: FakeSlackApi,
+) -> None:
+    DirectMessages(slack, OSEI).say("when is pcm-2 due?")
+    # A second app over the same database: nothing of the conversation lives in the first one.
+    other: App = create_app(
+        settings, services, client=build_web_client(settings, timeout=5), process_before_response=True
+    )
+
+    reply = said(DirectMessages(SlackDriver(other, payloads, slack_api), OSEI).say("and who owns it?"))
+
+    assert "pcm-2" in reply and "<@U03MSRAO>" in reply
+
+
+def test_a_repeated_event_is_remembered_once(
+    slack: SlackDriver, session_factory: sessionmaker[Session]
+) -> None:
+    event = {
+        "type": "message",
+        "channel_type": "im",
+        "user": OSEI,
+        "channel": dm_channel(OSEI),
+        "text": "when is pcm-2 due?",
+        "ts": "1790999999.000100",
+    }
+    slack.event(event, event_id="Ev0FOLLOWUP1")
+    slack.event(event, event_id="Ev0FOLLOWUP1", retry_num=1)
+
+    with session_factory() as session:
+        assert len(session.scalars(select(ConversationTurn)).all()) == 1
+
+
+@pytest.mark.parametrize("pick", ["#2", "number 2", "the 2nd one", "the last one", "and the second?"])
+def test_ways_of_saying_the_second_of_two(slack: SlackDriver, pick: str) -> None:
+    dm = DirectMessages(slack, BANERJEE)
+    dm.say("when is the replay due?")  # did you mean bidshade-1 or bidshade-3?
+
+    picked = said(dm.say(pick))
+
+    assert "bidshade-3" in picked and "bidshade-1" not in picked
+
+
+@pytest.mark.parametrize("swap", ["same for uplift", "and uplift?", "how about uplift?"])
+def test_ways_of_asking_the_same_about_another_project(slack: SlackDriver, swap: str) -> None:
+    dm = DirectMessages(slack, BANERJEE)
+    dm.say("what is overdue on pcm?")
+
+    reply = said(dm.say(swap))
+
+    assert "uplift-1" in reply and "pcm-2" not in reply
+
+
+def test_this_month_is_a_date_not_a_pointer(slack: SlackDriver) -> None:
+    dm = DirectMessages(slack, OSEI)
+    dm.say("when is pcm-2 due?")
+
+    reply = said(dm.say("what is due this month?"))
+
+    assert "due this month" in reply and "fatigue-1" in reply and "pcm-2" not in reply
+
+
+def test_an_answer_naming_nothing_keeps_the_previous_one_to_refer_to(slack: SlackDriver) -> None:
+    dm = DirectMessages(slack, OSEI)
+    dm.say("when is pcm-2 due?")
+    assert "pcm-2" not in said(dm.say("thanks"))
+
+    owner = said(dm.say("and who owns it?"))
+
+    assert "pcm-2" in owner and "<@U03MSRAO>" in owner
