@@ -20,10 +20,14 @@ from sqlalchemy.pool import NullPool
 
 # Importing these registers every table on Base.metadata: the core's and the ones features own.
 import bot
+import bot.agreements.tables
+import bot.calendar.tables
 import bot.checkins.tables
 import bot.conversations.tables
+import bot.experts.sources.tables
 import bot.models
 import bot.proposals.tables
+import bot.publications.tables
 from bot.db import Base, make_engine
 
 MIGRATIONS_DIR = Path(bot.__file__).resolve().parent.parent / "migrations"

@@ -30,6 +30,9 @@ FEATURES = (
     "bot.conversations",
     "bot.proposals",
     "bot.checkins",
+    "bot.agreements",
+    "bot.publications",
+    "bot.calendar",
     "bot.domain",
 )
 SLACK_LIBRARIES = ("slack_bolt", "slack_sdk")

@@ -1,0 +1,1 @@
+"""Agreements register: NDAs, data-use and research agreements, their terms and dates (issue 17)."""
