@@ -389,3 +389,45 @@ def _confident(reading: Interpretation) -> Interpretation:
 def _has_subject(reading: Interpretation) -> bool:
     entities = reading.entities
     return bool(entities.milestones or entities.projects or entities.people)
+
+
+# -- pointing at a record in a change request ("mark it done") ---------------------------------------
+
+_POINTER_IN_TEXT = (
+    re.compile(_ORDINAL.pattern, re.IGNORECASE),
+    re.compile(_NUMBERED.pattern, re.IGNORECASE),
+    re.compile(_PRONOUN.pattern, re.IGNORECASE),
+)
+
+
+def point_at_record(text: str, previous: Turn, index: DirectoryIndex) -> tuple[str, Record] | None:
+    """The record a pointer in a change request means, and the text with the pointer replaced by its ref.
+
+    "mark it done" after an answer about `pcm-3`, "move the second one to friday" after a list: the
+    pointer is resolved against the previous answer as a question's follow-up would be ("the second
+    one" is the second listed record; "it" the one record the answer was about), and only to a record
+    the asker can still see.
+
+    Args:
+        text: The message as written (its punctuation matters to the change request's reader).
+        previous: The asker's previous turn in this conversation.
+        index: What the asker can see now.
+
+    Returns:
+        `(rewritten text, record)`, or None when nothing in the text points at one visible record.
+    """
+    ordinal, numbered, pronoun = _POINTER_IN_TEXT
+    record: Record | None = None
+    match = ordinal.search(text) or numbered.search(text)
+    if match is not None:
+        found = _position(_plain(match[0], None))
+        records = _listed(previous.records)
+        if found is None or not records or found[0] == 0 or abs(found[0]) > len(records):
+            return None
+        record = records[found[0] - 1] if found[0] > 0 else records[-1]
+    else:
+        match = pronoun.search(text)
+        record = _focus(previous) if match is not None else None
+    if match is None or record is None or not _visible(record, index):
+        return None
+    return f"{text[: match.start()]}{record.ref}{text[match.end() :]}", record

@@ -14,6 +14,7 @@ to the asker alone); a refusal in a channel only ever to the asker.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -21,22 +22,51 @@ from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
 from bot.access import Requester, act_as
+from bot.conversations.followups import point_at_record
+from bot.conversations.memory import load_turn
 from bot.domain.dates import format_local
 from bot.errors import UserFacingError
 from bot.projects.people import is_slack_user_id
 from bot.projects.project import affected_users
 from bot.proposals.decisions import Decision, Verdict, cancel_proposal, confirm_proposal
 from bot.proposals.offers import describe_refusal, make_offer
-from bot.proposals.requests import ChangeKind, read_change_request
+from bot.proposals.requests import ChangeKind, ChangeRequest, read_change_request
+from bot.questions.answers.directory import load_directory
+from bot.questions.interpret import index_directory
 from bot.services import Services
 from bot.slack import blocks as kit
 from bot.slack import proposal_blocks as pb
 from bot.slack.commands import CommandOutcome
 from bot.slack.handover import assignment_messages, assignment_reply
 from bot.slack.milestone_details import build_moved_reply
-from bot.slack.questions import Question, QuestionOutcome
+from bot.slack.questions import Question, QuestionOutcome, conversation_key
 
 logger = logging.getLogger(__name__)
+
+# A word that may point at a record of the previous answer; without one there is nothing to look up.
+_MAY_POINT = re.compile(
+    r"\b(?:it|its|that|this|one|first|second|third|last|number|no|#)\b|#\d", re.IGNORECASE
+)
+
+
+def _pointed_change_request(services: Services, question: Question) -> ChangeRequest | None:
+    """A change request that points at a record of the previous answer: "mark it done", "move the
+    second one to friday" (`bot.conversations.followups.point_at_record`)."""
+    if not _MAY_POINT.search(question.text):
+        return None  # most messages: no database read
+    now = services.clock.now()
+    with services.session_factory() as session:
+        actor = act_as(
+            session, services.settings, Requester(user_id=question.user_id, team_id=question.team_id)
+        )
+        key = conversation_key(question, actor)
+        previous = load_turn(session, key, now) if key is not None else None
+        if previous is None:
+            return None
+        pointed = point_at_record(question.text, previous, index_directory(load_directory(session, actor)))
+    if pointed is None:
+        return None
+    return read_change_request(pointed[0], bot_user_id=question.bot_user_id)
 
 
 def answer_change_request(
@@ -55,6 +85,8 @@ def answer_change_request(
         (nothing was posted; answer it as a question).
     """
     request = read_change_request(question.text, bot_user_id=question.bot_user_id)
+    if request is None:
+        request = _pointed_change_request(services, question)
     if request is None:
         return None
     settings = services.settings

@@ -174,7 +174,7 @@ def _answer(
             actor = act_as(session, settings, Requester(user_id=question.user_id, team_id=question.team_id))
             directory = load_directory(session, actor)
             index = index_directory(directory)
-            key = _conversation_key(question, actor)
+            key = conversation_key(question, actor)
             previous = load_turn(session, key, now) if key is not None else None
             remembered = _remembered_projects(previous, index)
 
@@ -237,7 +237,8 @@ def _answer(
     return outcome, (_Memo(key, turn) if key is not None and turn.refers_to_something else None)
 
 
-def _conversation_key(question: Question, actor: Actor) -> ConversationKey | None:
+def conversation_key(question: Question, actor: Actor) -> ConversationKey | None:
+    """Where the asker's previous turn is kept: their thread or DM (None where nothing is remembered)."""
     if question.conversation_ts is None or not question.channel_id:
         return None
     channel = question.channel_id

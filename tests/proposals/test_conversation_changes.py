@@ -524,3 +524,36 @@ def test_proposals_are_stored_with_who_asked_and_a_snapshot(
     )
     snapshot = json.loads(proposal.snapshot)
     assert snapshot["owner"] == OSEI and snapshot["status"] == "open"
+
+
+# -- pointing at the previous answer's records ("mark it done") ---------------------------------------
+
+
+def test_it_in_a_change_request_means_the_record_of_the_previous_answer(
+    slack: SlackDriver, session_factory: sessionmaker[Session]
+) -> None:
+    _ask(slack, RAO, "when is pcm-2 due?")
+    post = _ask(slack, RAO, "mark it done")
+
+    assert "Mark pcm-2 done?" in message_text(post.params)
+    slack.click(RAO, _buttons(post)[ids.PROPOSAL_CONFIRM_ACTION])
+    assert _milestone(session_factory, "pcm-2").status == MilestoneStatus.DONE
+
+
+def test_the_second_one_in_a_change_request_is_the_second_listed_record(
+    slack: SlackDriver, session_factory: sessionmaker[Session]
+) -> None:
+    listed = _ask(slack, WONG, "what's next for pcm?")
+    refs = [r for r in ("pcm-2", "pcm-3", "pcm-4") if r in message_text(listed.params)]
+    assert len(refs) >= 2
+
+    post = _ask(slack, WONG, "mark the second one done")
+
+    assert f"Mark {refs[1]} done?" in message_text(post.params)
+    assert set(_buttons(post)) == {ids.PROPOSAL_CONFIRM_ACTION, ids.PROPOSAL_CANCEL_ACTION}
+
+
+def test_it_with_nothing_said_before_is_not_a_change_request(slack: SlackDriver) -> None:
+    post = _ask(slack, RAO, "mark it done")
+
+    assert ids.PROPOSAL_CONFIRM_ACTION not in _buttons(post)
