@@ -206,6 +206,17 @@ def thread_question(
     )
 
 
+# Titles that come before a name in the directory ("Prof. Ingrid Banerjee", "Dr. Mei Wong").
+_TITLES = frozenset({"prof", "professor", "dr", "doctor", "mr", "mrs", "ms", "mx", "sir", "dame"})
+
+
+def greeting_name(name: str | None) -> str | None:
+    """The name to greet someone by: the first word of their name that is not a title ("Ingrid")."""
+    words = (name or "").split()
+    given = next((w for w in words if w.rstrip(".").casefold() not in _TITLES), None)
+    return given
+
+
 def build_greeting(name: str | None) -> Reply:
     """The first message of an assistant thread.
 
@@ -215,7 +226,8 @@ def build_greeting(name: str | None) -> Reply:
     Returns:
         The message.
     """
-    hello = f"Hi {name.split()[0]}!" if name else "Hi!"
+    given = greeting_name(name)
+    hello = f"Hi {given}!" if given else "Hi!"
     text = (
         f"{hello} Ask me about the alliance's projects: what is due or overdue, who leads or owns "
         "what, what is blocked, who knows about a topic. Follow up in this thread (“and who owns "

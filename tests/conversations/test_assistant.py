@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.conversations.tables import AssistantThread
 from bot.experts.embeddings.hashing import HashingEmbedder
 from bot.services import Services
-from bot.slack.assistant import MAX_TITLE, THINKING_STATUS
+from bot.slack.assistant import MAX_TITLE, THINKING_STATUS, greeting_name
 from tests.conversations.transcripts import (
     KOVALENKO,
     OSEI,
@@ -338,3 +338,17 @@ def test_malformed_assistant_events_are_acknowledged_and_ignored(
     assert exchange.status == 200 and not posts(exchange.calls)
     with session_factory() as session:
         assert session.scalars(select(AssistantThread)).all() == []
+
+
+@pytest.mark.parametrize(
+    ("name", "greeted"),
+    [
+        ("Prof. Ingrid Banerjee", "Ingrid"),
+        ("Dr. Mei Wong", "Mei"),
+        ("Priya Rao", "Priya"),
+        ("Dr.", None),
+        (None, None),
+    ],
+)
+def test_the_greeting_uses_the_given_name_not_a_title(name: str | None, greeted: str | None) -> None:
+    assert greeting_name(name) == greeted
