@@ -28,13 +28,15 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-# Three workers on two cores: a third of the suite waits on processes, sockets and timers, so a third
-# worker keeps both cores busy (measured: 6m19s serial, 3m39s with -n 2, about 3m with -n 3). Files stay
-# whole on one worker (--dist loadfile): the real model loads once, in the worker that gets
-# tests/test_experts_real_model.py. Each test has its own databases (a fresh in-memory SQLite, or a
-# uuid-named PostgreSQL database), files and ports.
+# Four workers on two cores: much of the suite waits on processes, sockets, stalls and timers, so the
+# extra workers keep both cores busy. Files stay whole on one worker (--dist loadfile): the real model
+# loads once, in the worker that gets tests/test_experts_real_model.py. --no-loadscope-reorder keeps the
+# collection order, which puts the longest files first (LONGEST_FILES in tests/conftest.py); without it
+# pytest-xdist hands out the files with the most tests first, and the long process and stall tests
+# (few tests each) came last and ran alone at the end. Each test has its own databases (a fresh
+# in-memory SQLite, or a uuid-named PostgreSQL database), files and ports.
 pytest: $(STAMP)
-	$(BIN)/pytest -q -n 4 --dist loadfile
+	$(BIN)/pytest -q -n 4 --dist loadfile --no-loadscope-reorder
 
 test: lint typecheck pytest
 

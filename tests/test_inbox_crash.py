@@ -105,6 +105,11 @@ def environment(postgres_url: str, slack_api: FakeSlackApi) -> Iterator[dict[str
         "LIAISON_INBOX_LEASE_SECONDS": str(LEASE_SECONDS),
         "LIAISON_SHUTDOWN_SECONDS": str(DRAIN_SECONDS),
         "LIAISON_WEB_THREADS": "4",
+        # Web processes, as the recommended layout runs them (docs/deployment.md): they take Slack's
+        # requests and take over each other's inbox, which is all these tests are about. The
+        # scheduler of role `all` (reminders, check-ins, feeds, ...) would only compete with the
+        # listeners for CPU here.
+        "LIAISON_PROCESS_ROLE": "web",
     }
 
 

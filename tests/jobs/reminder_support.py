@@ -139,7 +139,7 @@ def seed_due_deliveries(
             for i in range(count)
         ],
     ).all()
-    keys = [f"m{mid}:lead_time:T-1d@load{round_number}" for mid in milestone_ids]
+    keys = [f"m{mid}:lead_time:{round_occurrence(round_number)}" for mid in milestone_ids]
     session.execute(
         insert(ReminderDelivery),
         [
@@ -148,7 +148,7 @@ def seed_due_deliveries(
                 "key": key,
                 "series": f"m{mid}:lead_time",
                 "kind": DeliveryKind.LEAD_TIME,
-                "occurrence": f"T-1d@load{round_number}",
+                "occurrence": round_occurrence(round_number),
                 "milestone_id": mid,
                 "project_id": projects[i % channels],
                 "recipient_id": people[i % channels],
@@ -168,6 +168,46 @@ def seed_due_deliveries(
         ],
     )
     return keys
+
+
+def round_occurrence(round_number: int) -> str:
+    """The occurrence every delivery of one round of `seed_due_deliveries` has (one value per round)."""
+    return f"T-1d@load{round_number}"
+
+
+def release_round(session: Session, round_number: int, at: datetime) -> None:
+    """Make the deliveries of one seeded round due at `at`: `release` by the round's occurrence.
+
+    One bound value instead of the round's hundreds of keys, which SQLAlchemy and psycopg would
+    render and split on every call.
+    """
+    session.execute(
+        update(ReminderDelivery)
+        .where(ReminderDelivery.occurrence == round_occurrence(round_number))
+        .values(send_at=at, not_before=at)
+    )
+
+
+def wait_until_round_sent(
+    session_factory: sessionmaker[Session], round_number: int, count: int, timeout: float
+) -> None:
+    """`wait_until_sent` for the `count` deliveries of one seeded round, polled by their occurrence."""
+    query = (
+        select(func.count())
+        .select_from(ReminderDelivery)
+        .where(
+            ReminderDelivery.occurrence == round_occurrence(round_number),
+            ReminderDelivery.status == DeliveryStatus.SENT,
+        )
+    )
+    deadline = time.monotonic() + timeout
+    while True:
+        with session_factory() as session:
+            sent = int(session.scalar(query) or 0)
+        if sent >= count:
+            return
+        assert time.monotonic() < deadline, f"only {sent} of {count} sent"
+        time.sleep(0.05)
 
 
 def release(session: Session, keys: list[str], at: datetime) -> None:

@@ -17,7 +17,13 @@ from bot.clock import SystemClock
 from bot.db import make_session_factory
 from bot.models import ReminderDelivery
 from tests.fakes.slack_api import FakeSlackApi
-from tests.jobs.reminder_support import keys_of, posted_keys, release, seed_due_deliveries, wait_until_sent
+from tests.jobs.reminder_support import (
+    keys_of,
+    posted_keys,
+    release_round,
+    seed_due_deliveries,
+    wait_until_round_sent,
+)
 from tests.jobs.ticker_process import SPAWN, start_ticker
 
 PER_ROUND = 500
@@ -39,10 +45,10 @@ def test_concurrent_ticker_processes_post_each_delivery_exactly_once(
     processes = [start_ticker(postgres_url, slack_api.url, stop) for _ in range(tickers)]
     all_keys: list[str] = []
     try:
-        for keys in rounds:
+        for round_number, keys in enumerate(rounds):
             with session_factory.begin() as session:
-                release(session, keys, SystemClock().now() - timedelta(seconds=1))
-            wait_until_sent(session_factory, keys, timeout=60)
+                release_round(session, round_number, SystemClock().now() - timedelta(seconds=1))
+            wait_until_round_sent(session_factory, round_number, len(keys), timeout=60)
             all_keys += keys
     finally:
         stop.set()
