@@ -26,6 +26,8 @@ class Listener(StrEnum):
     ASK = "ask"  # a question in plain language; may wait for the model
     EXPERT = "expert"  # expert suggestions; may wait for the model
     PROFILE = "profile"  # a profile, or its form
+    AGREEMENT = "agreement"  # the agreements register (its own transaction; the add form)
+    PAPER = "paper"  # joint papers and venues (its own transaction; the add form; DMs)
 
 
 @dataclass(frozen=True)
@@ -145,6 +147,11 @@ COMMANDS: tuple[SlashCommand, ...] = (
                 "{cmd} notifications off",
                 "no DMs when someone else moves a milestone of yours or adds one for you (`on` again)",
             ),
+            (
+                "{cmd} calendar [PROJECT]",
+                "your private calendar feed (or a project's, for members) to subscribe to in Google "
+                "Calendar or Outlook; *Reset address* makes a new one",
+            ),
         ),
     ),
     SlashCommand(
@@ -181,8 +188,45 @@ COMMANDS: tuple[SlashCommand, ...] = (
             ("{cmd}", "your profile, as colleagues and expert suggestions see it"),
             ("{cmd} edit", "change it: expertise, publications, visibility, intro requests a week (a form)"),
             ("{cmd} @someone", "a colleague's profile"),
+            ("{cmd} link orcid 0000-…", "list your works from your ORCID record; hide any of them"),
+            ("{cmd} unlink orcid", "remove that link and its works"),
         ),
         listener=Listener.PROFILE,
+    ),
+    SlashCommand(
+        key="agreement",
+        default_name="/agreement",
+        description="Agreements: list, status, add, set-status, require",
+        usage_hint="list pcm",
+        help=(
+            ("{cmd} list [PROJECT]", "NDAs, data-use and research agreements you can see"),
+            ("{cmd} status dua-7", "one agreement: parties, dates, review window, data restriction, history"),
+            ("{cmd} add", "record an agreement (a form; project leads and admins)"),
+            ("{cmd} set-status dua-7 signed [2026-12-01]", "move it on; signing tells waiting milestones"),
+            ("{cmd} require pcm-3 dua-7", "a milestone waits on an agreement until it is signed"),
+        ),
+        listener=Listener.AGREEMENT,
+    ),
+    SlashCommand(
+        key="paper",
+        default_name="/paper",
+        description="Joint papers: list, status, add, set-status, venue, venues…",
+        usage_hint="list fatigue",
+        help=(
+            ("{cmd} list [PROJECT]", "joint papers and funding proposals, with venue and deadline"),
+            ("{cmd} status fatigue-p1", "authors, venue, partners' review window, planned milestones"),
+            ("{cmd} add [PROJECT]", "new paper (a form): milestones planned back from the deadline"),
+            (
+                "{cmd} set-status fatigue-p1 drafting",
+                "idea, drafting, internal_review, partner_review, submitted…",
+            ),
+            ("{cmd} venue fatigue-p1 adcon27", "target a venue; its milestones are replanned"),
+            (
+                "{cmd} venues / {cmd} venue-add / {cmd} venue-move",
+                "venues and funding calls (leads add them)",
+            ),
+        ),
+        listener=Listener.PAPER,
     ),
 )
 COMMANDS_BY_KEY: Mapping[str, SlashCommand] = {command.key: command for command in COMMANDS}

@@ -107,6 +107,10 @@ class Settings:
     # How long after a reminder post went unanswered (timeout, dropped connection) Slack may still carry
     # it out: it is posted again only if a history lookup this late does not find it.
     reminder_landing_seconds: float = 60
+    # Agreements (bot/agreements, docs/agreements.md): days before expiry the owner is reminded, and
+    # days in one non-final status before the owner is nudged (0: never).
+    agreement_expiry_days: tuple[int, ...] = (60, 30, 7)
+    agreement_stale_days: int = 21
     # The change feed (bot/feed, docs/feed.md): seconds between feed ticks, and how long after a post to a
     # channel about a project further changes of that project wait, to go out together as one post.
     feed_seconds: int = 5
@@ -121,6 +125,14 @@ class Settings:
     llm_base_url: str | None = None
     llm_model: str | None = None
     llm_api_key: str | None = None
+    # Expert profiles from ORCID and OpenAlex (bot/experts/sources, docs/profiles.md): the APIs' base URLs
+    # (tests and the demo point them at a local fake), the contact address sent in the User-Agent, the
+    # per-request timeout, and the weekly refresh of linked profiles (off by default).
+    orcid_api_url: str = "https://pub.orcid.org"
+    openalex_api_url: str = "https://api.openalex.org"
+    scholarly_contact: str | None = None
+    scholarly_timeout_seconds: int = 10
+    profile_refresh_enabled: bool = False
     # Expert suggestions: how many a query returns, and the intro requests a week a person accepts
     # unless their profile says otherwise.
     # On app_uninstalled: keep the workspace's data (an admin may reinstall) or delete all of it.
@@ -129,6 +141,10 @@ class Settings:
     expert_weekly_request_cap: int = 3
     # Days before a person's end date (`until`) when the leads of their projects are told.
     handover_notice_days: int = 14
+    # Joint papers (docs/publications.md): days kept free between "draft complete" and the partners'
+    # review, and each organisation's internal sign-off window before a funding call's deadline.
+    paper_buffer_days: int = 7
+    signoff_days: tuple[tuple[str, int], ...] = ()
     # Process layout and HTTP serving (docs/deployment.md).
     process_role: ProcessRole = ProcessRole.ALL
     embeddings_enabled: bool = True
@@ -147,6 +163,8 @@ class Settings:
     slack_client_secret: str | None = None
     # Fernet keys for the stored tokens: the first encrypts, every one decrypts (key rotation).
     token_encryption_keys: tuple[str, ...] = ()
+    # Derives calendar feed URLs (bot/calendar/tokens.py); unset: the signing secret, else the client secret.
+    calendar_secret: str | None = None
 
     @property
     def oauth_enabled(self) -> bool:
@@ -281,6 +299,8 @@ class Settings:
             reminder_retry_hours=_int_setting(get, "LIAISON_REMINDER_RETRY_HOURS", 24, 1, 24 * 14),
             reminder_lease_seconds=_int_setting(get, "LIAISON_REMINDER_LEASE_SECONDS", 60, 10, 3600),
             reminder_landing_seconds=_int_setting(get, "LIAISON_REMINDER_LANDING_SECONDS", 60, 1, 3600),
+            agreement_expiry_days=_days_list(get, "LIAISON_AGREEMENT_EXPIRY_DAYS", (60, 30, 7)),
+            agreement_stale_days=_int_setting(get, "LIAISON_AGREEMENT_STALE_DAYS", 21, 0, 365),
             feed_seconds=_int_setting(get, "LIAISON_FEED_SECONDS", 5, 1, 3600),
             feed_batch_seconds=_int_setting(get, "LIAISON_FEED_BATCH_SECONDS", 60, 0, 3600),
             database_statement_timeout_seconds=_int_setting(
@@ -293,10 +313,17 @@ class Settings:
             llm_base_url=llm_base_url.rstrip("/") if llm_base_url else None,
             llm_model=llm_model,
             llm_api_key=get("LIAISON_LLM_API_KEY"),
+            orcid_api_url=_scholarly_url(get, "LIAISON_ORCID_API_URL", "https://pub.orcid.org"),
+            openalex_api_url=_scholarly_url(get, "LIAISON_OPENALEX_API_URL", "https://api.openalex.org"),
+            scholarly_contact=get("LIAISON_SCHOLARLY_CONTACT"),
+            scholarly_timeout_seconds=_int_setting(get, "LIAISON_SCHOLARLY_TIMEOUT_SECONDS", 10, 1, 120),
+            profile_refresh_enabled=_bool_setting(get, "LIAISON_PROFILE_REFRESH", False),
             uninstall_purges_data=_uninstall_data(get("LIAISON_UNINSTALL_DATA")),
             expert_suggestions=_int_setting(get, "LIAISON_EXPERT_SUGGESTIONS", 5, 1, 10),
             expert_weekly_request_cap=_int_setting(get, "LIAISON_EXPERT_WEEKLY_REQUEST_CAP", 3, 0, 100),
             handover_notice_days=_int_setting(get, "LIAISON_HANDOVER_NOTICE_DAYS", 14, 1, 180),
+            paper_buffer_days=_int_setting(get, "LIAISON_PAPER_BUFFER_DAYS", 7, 0, 90),
+            signoff_days=_signoff_days(get("LIAISON_SIGNOFF_DAYS")),
             process_role=role,
             embeddings_enabled=_bool_setting(get, "LIAISON_EMBEDDINGS", True),
             # 1 KiB is less than any real Slack request; 16 MiB is far more than any (modal states
@@ -313,6 +340,7 @@ class Settings:
             slack_client_id=client_id if oauth else None,
             slack_client_secret=client_secret if oauth else None,
             token_encryption_keys=encryption_keys,
+            calendar_secret=get("LIAISON_CALENDAR_SECRET"),
         )
 
 
@@ -409,6 +437,33 @@ def _check_distinct(commands: CommandNames) -> None:
         seen[value] = command.setting
 
 
+def _signoff_days(raw: str | None) -> tuple[tuple[str, int], ...]:
+    """`Brightbid Ads=10; University of Leiden=14`: each organisation's sign-off window in days."""
+    windows: dict[str, int] = {}
+    for item in (raw or "").split(";"):
+        if not item.strip():
+            continue
+        name, _, days = item.rpartition("=")
+        if not name.strip() or not days.strip().isdigit() or not 0 < int(days) <= 180:
+            raise SettingsError(
+                "LIAISON_SIGNOFF_DAYS must read like `Brightbid Ads=10; University of Leiden=14` "
+                f"(1 to 180 days each), got {item.strip()!r}"
+            )
+        windows[" ".join(name.split())] = int(days)
+    return tuple(sorted(windows.items()))
+
+
+def _days_list(get: _Getter, name: str, default: tuple[int, ...]) -> tuple[int, ...]:
+    """Comma-separated whole days (1 to 365), e.g. `60,30,7`; largest first."""
+    raw = get(name)
+    if raw is None:
+        return default
+    words = [word.strip() for word in raw.split(",") if word.strip()]
+    if not words or not all(word.isdigit() and 0 < int(word) <= 365 for word in words):
+        raise SettingsError(f"{name} must read like `60,30,7` (1 to 365 days each), got {raw!r}")
+    return tuple(sorted({int(word) for word in words}, reverse=True))
+
+
 def _int_setting(get: _Getter, name: str, default: int, low: int, high: int) -> int:
     raw = get(name)
     if raw is None:
@@ -454,6 +509,13 @@ def _reminder_policy(get: _Getter) -> ReminderPolicy:
         digest_time=parsed("LIAISON_DIGEST_TIME", parse_clock, defaults.digest_time),
         waiting_digest=_bool_setting(get, "LIAISON_WAITING_DIGEST", defaults.waiting_digest),
     )
+
+
+def _scholarly_url(get: _Getter, name: str, default: str) -> str:
+    url = get(name) or default
+    if not _is_web_url(url, ("http", "https")):
+        raise SettingsError(f"{name} is not an http(s) URL: {url!r}")
+    return url.rstrip("/")
 
 
 def _bool_setting(get: _Getter, name: str, default: bool) -> bool:

@@ -7,12 +7,15 @@ from slack_bolt import App
 from bot.settings import Settings
 from handlers import (
     actions,
+    agreements,
     assistant,
+    calendar,
     checkins,
     commands,
     events,
     experts,
     lead_view,
+    papers,
     profiles,
     proposals,
     reminders,
@@ -38,3 +41,6 @@ def register_all(app: App, settings: Settings) -> None:
     experts.register(app, settings)
     lead_view.register(app, settings)
     proposals.register(app, settings)
+    agreements.register(app, settings)
+    calendar.register(app, settings)
+    papers.register(app, settings)

@@ -9,22 +9,23 @@ from __future__ import annotations
 import inspect
 import logging
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from bot.commands import COMMANDS, Listener
 from bot.services import Services
 from bot.settings import Settings
 from bot.slack.answer_publisher import respond_answer
-from bot.slack.blocks import DirectMessage
 from bot.slack.commands import CommandOutcome, CommandRequest, execute_command
+from bot.slack.direct_messages import post_direct_messages
 from bot.slack.home_publisher import publish_homes
 from bot.slack.questions import Question
+from handlers.agreements import handle_agreement_command
 from handlers.experts.suggestions import handle_expert_command
+from handlers.papers import handle_paper_command
 from handlers.profiles import handle_profile_command
 
 logger = logging.getLogger(__name__)
@@ -112,20 +113,6 @@ def deliver_outcome(
         publish_homes(client, services, team_id, outcome.refresh_homes)
 
 
-def post_direct_messages(client: WebClient, messages: Iterable[DirectMessage]) -> None:
-    """Tell people about a change someone else made, in their DM with the app.
-
-    The change is committed already: a DM that fails is logged, and the others are still sent.
-    """
-    for message in messages:
-        try:
-            client.chat_postMessage(channel=message.user_id, **message.reply.as_kwargs())
-        except SlackApiError as error:
-            logger.warning("DM to %s failed: %s", message.user_id, error.response.get("error"))
-        except OSError as error:  # connection failures left after the client's retries
-            logger.warning("DM to %s failed: %s", message.user_id, error)
-
-
 def handle_ask_command(
     ack: Ack, command: dict[str, Any], respond: Respond, context: BoltContext, services: Services
 ) -> None:
@@ -147,4 +134,6 @@ LISTENERS: dict[Listener, Callable[..., None]] = {
     Listener.ASK: handle_ask_command,
     Listener.EXPERT: handle_expert_command,
     Listener.PROFILE: handle_profile_command,
+    Listener.AGREEMENT: handle_agreement_command,
+    Listener.PAPER: handle_paper_command,
 }

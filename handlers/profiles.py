@@ -14,20 +14,25 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from bot.access import Requester
-from bot.errors import InvalidInput, UserFacingError
+from bot.errors import InvalidInput, NotFound, UserFacingError
 from bot.experts.profile_edits import EditResult, ProfileEditError, save_end_date, save_own_profile
 from bot.experts.profiles import NotInDirectory, ProfileView, show_profile
+from bot.experts.sources.http_client import SourceFetchError
+from bot.experts.sources.service import link_and_fetch, set_hidden, sources_of, unlink
 from bot.services import Services
 from bot.settings import Settings
-from bot.slack.blocks import Reply, build_error_reply
+from bot.slack.blocks import Reply, build_error_reply, cap_blocks
 from bot.slack.ids import (
     PROFILE_EDIT_ACTION,
     PROFILE_MODAL,
     PROFILE_TITLE_INPUT,
     PROFILE_UNTIL_ACTION,
     PROFILE_UNTIL_MODAL,
+    PROFILE_WORK_HIDE_ACTION,
+    PROFILE_WORK_SHOW_ACTION,
     UNTIL_INPUT,
 )
+from bot.slack.payload_values import row_id
 from bot.slack.private_replies import Responder, responder
 from bot.slack.profile_blocks import (
     build_not_in_directory_reply,
@@ -43,6 +48,12 @@ from bot.slack.profile_blocks import (
     parse_profile_text,
     parse_until_submission,
 )
+from bot.slack.profile_source_blocks import (
+    build_fetch_failed_reply,
+    build_linked_reply,
+    build_sources_blocks,
+    build_unlinked_reply,
+)
 from bot.slack.requesters import requester_of
 
 
@@ -52,12 +63,14 @@ def register(app: App, settings: Settings) -> None:
     app.view(PROFILE_MODAL)(handle_profile_submission)
     app.action(PROFILE_UNTIL_ACTION)(handle_profile_until_action)
     app.view(PROFILE_UNTIL_MODAL)(handle_profile_until_submission)
+    app.action(PROFILE_WORK_HIDE_ACTION)(handle_profile_work_action)
+    app.action(PROFILE_WORK_SHOW_ACTION)(handle_profile_work_action)
 
 
 def handle_profile_command(
     ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient, services: Services
 ) -> None:
-    """`/profile [edit | help | @someone | show NAME]`: ack at once, then answer or open the form."""
+    """`/profile [edit | help | @someone | show NAME | link orcid ID | unlink orcid]`: ack, then answer."""
     ack()
     name, requester = command["command"], requester_of(command)
     try:
@@ -65,13 +78,17 @@ def handle_profile_command(
     except InvalidInput as error:
         respond(response_type="ephemeral", **build_error_reply(error.message).as_kwargs())
         return
-    if parsed.verb == "help":
+    if parsed.verb in ("link", "unlink"):
+        reply = _link(
+            services, requester, parsed.verb, parsed.source, parsed.external_id, parsed.target or None
+        )
+        respond(response_type="ephemeral", **reply.as_kwargs())
+    elif parsed.verb == "help":
         respond(response_type="ephemeral", **build_profile_help_reply(name).as_kwargs())
     elif parsed.verb == "edit":
         _open_edit_form(client, respond, services, requester, command.get("trigger_id"))
     else:
-        shown = _show(services, requester, parsed.target if parsed.verb == "show" else None)
-        reply = shown if isinstance(shown, Reply) else _profile_reply(shown, services.settings)
+        reply = _profile(services, requester, parsed.target if parsed.verb == "show" else None)
         respond(response_type="ephemeral", **reply.as_kwargs())
 
 
@@ -139,6 +156,33 @@ def handle_profile_until_submission(
         client.chat_postMessage(channel=change.slack_id, **told.as_kwargs())
 
 
+def handle_profile_work_action(
+    ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient, services: Services
+) -> None:
+    """Hide / Show on a fetched work under /profile: owner or admin only; the profile is redrawn."""
+    ack()
+    say = responder(body, respond, client)
+    action = body["actions"][0]
+    requester = requester_of(body)
+    work_id = row_id(action.get("value"))
+    try:
+        if work_id is None:
+            raise NotFound("That work is no longer on the profile.")
+        owner = set_hidden(
+            services.session_factory,
+            services.settings,
+            requester,
+            work_id,
+            hidden=action.get("action_id") == PROFILE_WORK_HIDE_ACTION,
+        )
+    except UserFacingError as error:
+        reply = build_error_reply(error.message)
+        say(response_type="ephemeral", replace_original=False, **reply.as_kwargs())
+        return
+    target = None if owner == requester.user_id else owner
+    say(response_type="ephemeral", replace_original=True, **_profile(services, requester, target).as_kwargs())
+
+
 # -- helpers ---------------------------------------------------------------------------------------
 
 
@@ -156,6 +200,46 @@ def _profile_reply(view: ProfileView, settings: Settings) -> Reply:
     return build_profile_reply(
         view, default_cap=settings.expert_weekly_request_cap, command=settings.commands.profile
     )
+
+
+def _profile(services: Services, requester: Requester, target: str | None) -> Reply:
+    """A profile reply with its linked records and fetched works (Hide buttons for the owner)."""
+    shown = _show(services, requester, target)
+    if isinstance(shown, Reply):
+        return shown
+    reply = _profile_reply(shown, services.settings)
+    if not shown.texts_shown:
+        return reply
+    sources = sources_of(services.session_factory, services.settings, requester, shown.slack_id)
+    extra = build_sources_blocks(sources, own=shown.own, command=services.settings.commands.profile)
+    # After the publications, before the owner's settings note and Edit button.
+    at = next(
+        (
+            i + 1
+            for i, b in enumerate(reply.blocks)
+            if str((b.get("text") or {}).get("text", "")).startswith("*Publications")
+        ),
+        len(reply.blocks),
+    )
+    return Reply(text=reply.text, blocks=cap_blocks([*reply.blocks[:at], *extra, *reply.blocks[at:]]))
+
+
+def _link(
+    services: Services, requester: Requester, verb: str, source: str, raw_id: str, target: str | None
+) -> Reply:
+    """`/profile link|unlink SOURCE …`: the change (fetching over the network), then its reply."""
+    settings, now = services.settings, services.clock.now()
+    try:
+        if verb == "unlink":
+            name, removed = unlink(services.session_factory, settings, requester, source, target, now)
+            return build_unlinked_reply(source, name, removed, own=target is None)
+        outcome = link_and_fetch(services.session_factory, settings, requester, source, raw_id, target, now)
+    except SourceFetchError as error:
+        return build_fetch_failed_reply(source, error.message)
+    except UserFacingError as error:
+        return build_error_reply(error.message)
+    view = sources_of(services.session_factory, settings, requester, outcome.slack_id)
+    return build_linked_reply(outcome, view, command=settings.commands.profile)
 
 
 def _open_edit_form(

@@ -10,11 +10,11 @@ from slack_sdk import WebClient
 from bot.services import Services
 from bot.settings import Settings
 from bot.slack import ids
+from bot.slack.direct_messages import post_direct_messages
 from bot.slack.home_publisher import publish_homes
 from bot.slack.payload_values import loads_clean
 from bot.slack.requesters import team_id_of
 from bot.slack.submissions import SubmissionResult, submit_milestone, submit_project
-from handlers.commands import post_direct_messages
 
 
 def register(app: App, settings: Settings) -> None:

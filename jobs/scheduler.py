@@ -10,11 +10,13 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from bot.clock import SystemClock
 from bot.services import Services
+from jobs.agreements import register_agreement_job
 from jobs.checkins import register_checkin_job
 from jobs.expert_index import refresh_expert_indexes
 from jobs.feed import send_feed
 from jobs.handover import register_handover_job
 from jobs.housekeeping import purge_processed_requests
+from jobs.profile_refresh import register_profile_refresh_job
 from jobs.reminders import plan_reminders, refresh_time_zones, send_due_reminders
 
 HOUSEKEEPING_JOB_ID = "housekeeping"
@@ -96,6 +98,8 @@ def build_scheduler(services: Services) -> BackgroundScheduler:
     )
     register_handover_job(scheduler, services)  # people's last days: notices, then the handover
     register_checkin_job(scheduler, services)  # weekly check-ins (docs/checkins.md)
+    register_agreement_job(scheduler, services)  # agreement expiry and stale-status reminders
+    register_profile_refresh_job(scheduler, services)  # linked ORCID/OpenAlex profiles, if on
     # The change feed (docs/feed.md): like the reminder tick, it catches up whatever is due when it runs.
     feed_tick = services.settings.feed_seconds
     scheduler.add_job(

@@ -13,7 +13,9 @@ from click.testing import CliRunner
 
 from bot.cli.experts import experts
 from bot.domain.experts.aggregation import AGGREGATIONS, DEFAULT_AGGREGATION, parse_aggregation
+from bot.domain.experts.lexical import DEFAULT_LEXICAL_WEIGHT
 from bot.domain.experts.ranking import score_people
+from bot.domain.experts.sentences import SENTENCE_WEIGHT
 from bot.experts.embeddings.hashing import HashingEmbedder
 from bot.experts.evaluation import (
     EvaluationFileError,
@@ -26,10 +28,12 @@ from bot.experts.evaluation import (
     parse_evaluation_set,
     query_folds,
     score_evaluation_set,
-    suggestion_quality,
+    with_hygiene,
 )
+from bot.experts.suggestion_quality import suggestion_quality
 
 DEV_SET = Path(__file__).resolve().parent / "data" / "experts_dev.json"
+LONG_DEV_SET = DEV_SET.with_name("experts_dev_long.json")
 
 
 def ratings(*rows: tuple[str, str, float]) -> list[Rating]:
@@ -189,6 +193,11 @@ def test_first_document_is_the_expertise_paragraph(tmp_path: Path) -> None:
         (lambda d: d["people"].append(dict(d["people"][0])), "duplicate person"),
         (lambda d: d["queries"][0].update(text=" "), "text"),
         (lambda d: d.pop("queries"), "queries must be a list"),
+        (lambda d: d["people"][0].update(documents=[{"title": "x"}]), "expertise paragraph"),
+        (lambda d: d["people"][0]["documents"].append({"abstract": "no title"}), "title"),
+        (lambda d: d["people"][0]["documents"].append({"title": "t", "year": "2020"}), "year"),
+        (lambda d: d["people"][0]["documents"].append({"title": "t", "doi": 10}), "doi"),
+        (lambda d: d["people"][0]["documents"].append(3), "string or an object"),
     ],
 )
 def test_malformed_files_are_rejected_with_the_location(change: Any, message: str) -> None:
@@ -196,6 +205,70 @@ def test_malformed_files_are_rejected_with_the_location(change: Any, message: st
     change(data)
     with pytest.raises(EvaluationFileError, match=message):
         parse_evaluation_set(data, source="set.json")
+
+
+def test_works_as_objects_get_production_hygiene_and_can_be_compared_without_it() -> None:
+    data = tiny_set()
+    data["people"][0]["documents"] = [
+        "auction theory",
+        {"title": "Is bid shading optimal?", "abstract": "We test it.", "year": 2024, "doi": "10.1/X"},
+        {"title": "Is Bid Shading Optimal", "year": 2024, "doi": "https://doi.org/10.1/x"},
+        {"title": "Reserve prices.", "abstract": "Old work.", "year": 2001},
+    ]
+    parsed = parse_evaluation_set(data)
+    assert parsed.documents["ana"] == (
+        "auction theory",
+        "Is bid shading optimal? We test it.",
+        "Reserve prices. Old work.",
+    )
+    assert parsed.years["ana"] == (None, 2024, 2001)
+    assert with_hygiene(parsed, max_works=1).documents["ana"] == (
+        "auction theory",
+        "Is bid shading optimal? We test it.",
+    )
+    assert with_hygiene(parsed, hygiene=False).documents["ana"] == (
+        "auction theory",
+        "Is bid shading optimal?. We test it.",
+        "Is Bid Shading Optimal",
+        "Reserve prices.. Old work.",
+    )
+
+
+def test_recency_weighting_discounts_old_works_only() -> None:
+    data = tiny_set()
+    data["people"][0]["documents"] = [
+        "economics",
+        {"title": "bid shading for first-price auctions", "year": 2004},
+        {"title": "eye tracking attention to ads", "year": 2024},
+    ]
+    embedded = embed_evaluation_set(parse_evaluation_set(data), HashingEmbedder())
+    plain = score_evaluation_set(embedded, DEFAULT_AGGREGATION)
+    recent = score_evaluation_set(embedded, DEFAULT_AGGREGATION, recency_half_life=5)
+    assert recent.aggregation == "topk:3+recency:5"
+    # ana's 2004 paper (on q1) counts 1/16, her 2024 one (on q2) in full: q1 loses ground to q2.
+    assert recent.predictions[("ana", "q1")] < plain.predictions[("ana", "q1")]
+    assert (recent.predictions[("ana", "q1")] - recent.predictions[("ana", "q2")]) < (
+        plain.predictions[("ana", "q1")] - plain.predictions[("ana", "q2")]
+    )
+    # ben has no dated works.
+    assert recent.predictions[("ben", "q1")] == plain.predictions[("ben", "q1")]
+
+
+def test_long_dev_set_has_long_profiles_cross_discipline_needs_and_full_ratings() -> None:
+    data = load_evaluation_set(LONG_DEV_SET)
+    raw_works = [len(works) for works in data.works.values()]
+    assert len(data.documents) == 16 and min(raw_works) >= 5 and max(raw_works) >= 10
+    assert len(data.ratings) == len(data.documents) * len(data.queries), "everyone rated for every need"
+    # Duplicates (same DOI, or the same title) are in the file and dropped by hygiene.
+    assert sum(raw_works) > sum(len(texts) - 1 for texts in data.documents.values())
+    by_person: dict[str, set[float]] = {}
+    for rating in data.ratings:
+        by_person.setdefault(rating.person, set()).add(rating.expertise)
+    assert all(len(levels) >= 3 for levels in by_person.values())
+    consent = {r.person: r.expertise for r in data.ratings if r.query == "q01"}
+    assert consent["L1"] > consent["H1"] > consent["C1"] and consent["L2"] > consent["H1"]
+    pacing = {r.person: r.expertise for r in data.ratings if r.query == "q05"}
+    assert pacing["O1"] > pacing["H2"] and pacing["O1"] > pacing["V1"]
 
 
 def test_query_folds_partition_the_queries() -> None:
@@ -251,7 +324,8 @@ def test_cli_evaluates_the_dev_set_with_the_fake_embedder() -> None:
     assert "embedder hashing-v1" in result.output
     for aggregation in AGGREGATIONS:
         assert aggregation.name in result.output
-    assert f"{DEFAULT_AGGREGATION.name} *" in result.output
+    default = f"{DEFAULT_AGGREGATION.name}+lex:{DEFAULT_LEXICAL_WEIGHT:g}+sent:{SENTENCE_WEIGHT:g}"
+    assert f"{default} *" in result.output
     assert "fold 2 loss" in result.output
     assert "mean held-out loss" in result.output
     assert "vs default [95% CI]" in result.output
@@ -259,7 +333,13 @@ def test_cli_evaluates_the_dev_set_with_the_fake_embedder() -> None:
 
 def test_cli_single_aggregation_prints_one_row() -> None:
     result = CliRunner().invoke(
-        experts, ["evaluate", str(DEV_SET), "--aggregation", "lse:0.1", "--fake-embedder"]
+        experts,
+        [
+            "evaluate",
+            str(DEV_SET),
+            *("--aggregation", "lse:0.1", "--lexical-weight", "0", "--sentence-weight", "0"),
+            "--fake-embedder",
+        ],
     )
     assert result.exit_code == 0, result.output
     rows = [line for line in result.output.splitlines() if line.startswith("lse:0.1")]
@@ -267,6 +347,98 @@ def test_cli_single_aggregation_prints_one_row() -> None:
     loss = float(rows[0].split()[1])
     expected = evaluate(DEV_SET, HashingEmbedder(), parse_aggregation("lse:0.1")).loss
     assert loss == pytest.approx(expected, abs=5e-4)
+
+
+def test_cli_lexical_weights_are_rows_scored_like_the_library() -> None:
+    result = CliRunner().invoke(
+        experts,
+        ["evaluate", str(DEV_SET), "--lexical-weight", "0,0.5", "--sentence-weight", "0", "--fake-embedder"],
+    )
+    assert result.exit_code == 0, result.output
+    hybrid = [line for line in result.output.splitlines() if line.startswith("topk:3+lex:0.5")]
+    plain = [line for line in result.output.splitlines() if line.startswith("topk:3 ")]
+    assert len(hybrid) == len(plain) == 1
+    expected = evaluate(DEV_SET, HashingEmbedder(), DEFAULT_AGGREGATION, lexical_weight=0.5).loss
+    assert float(hybrid[0].split()[2 if "*" in hybrid[0] else 1]) == pytest.approx(expected, abs=5e-4)
+    # The words the hashing embedder shares with the lexical index still leave room for TF-IDF to help.
+    assert expected < evaluate(DEV_SET, HashingEmbedder(), DEFAULT_AGGREGATION).loss
+
+
+def test_cli_evaluates_several_files_with_the_mean_as_json(tmp_path: Path) -> None:
+    raw = json.loads(DEV_SET.read_text(encoding="utf-8"))
+    half = dict(raw, ratings=raw["ratings"][: len(raw["ratings"]) // 2])
+    second = tmp_path / "half.json"
+    second.write_text(json.dumps(half), encoding="utf-8")
+    scores = tmp_path / "scores.csv"
+    result = CliRunner().invoke(
+        experts,
+        [
+            "evaluate",
+            str(DEV_SET),
+            str(second),
+            "--fake-embedder",
+            "--lexical-weight",
+            "0,0.5",
+            "--sentence-weight",
+            "0",
+            "--json",
+            "--dump-scores",
+            str(scores),
+            "--folds",
+            "2",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert [entry["file"] for entry in report["files"]] == [str(DEV_SET), str(second)]
+    losses = {
+        entry["file"]: {row["configuration"]: row["loss"] for row in entry["results"]}
+        for entry in report["files"]
+    }
+    for configuration in ("topk:3", "topk:3+lex:0.5"):
+        mean = (losses[str(DEV_SET)][configuration] + losses[str(second)][configuration]) / 2
+        assert report["mean_loss"][configuration] == pytest.approx(mean, abs=1e-6)
+    assert report["default"] == f"topk:3+lex:{DEFAULT_LEXICAL_WEIGHT:g}+sent:{SENTENCE_WEIGHT:g}"
+    assert len(report["files"][0]["results"][0]["fold_losses"]) == 2
+    assert len(report["files"][0]["cross_validation"]) == 2
+    # Progress goes to stderr, so stdout is clean JSON.
+    assert "embedded 241/241 texts" in result.stderr  # 239 documents and queries, 2 sentences of one
+    lines = scores.read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "file,configuration,person,query,expertise,score"
+    assert len(lines) == 1 + 2 * (536 + len(half["ratings"]))
+    # The dumped scores give back the printed loss.
+    rows = [line.split(",") for line in lines[1:]]
+    dev_plain = [row for row in rows if row[0] == str(DEV_SET) and row[1] == "topk:3"]
+    loss = pairwise_loss(
+        [Rating(row[2], row[3], float(row[4])) for row in dev_plain],
+        {(row[2], row[3]): float(row[5]) for row in dev_plain},
+    ).loss
+    assert loss == pytest.approx(losses[str(DEV_SET)]["topk:3"], abs=1e-5)
+
+
+def test_cli_names_the_valid_models_and_takes_the_bundled_name_in_any_case(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    result = CliRunner().invoke(experts, ["evaluate", str(DEV_SET), "--model", "mini-lm-typo"])
+    assert result.exit_code == 2
+    assert "all-MiniLM-L6-v2" in result.output and "local sentence-transformers" in result.output
+    assert "directory not found" not in result.output
+    chosen: list[str] = []
+
+    def fake_model(name: str) -> HashingEmbedder:
+        chosen.append(name)
+        return HashingEmbedder()
+
+    monkeypatch.setattr("bot.cli.experts.SentenceTransformerEmbedder", fake_model)
+    result = CliRunner().invoke(experts, ["evaluate", str(DEV_SET), "--model", "all-minilm-l6-v2"])
+    assert result.exit_code == 0, result.output
+    assert chosen == ["all-MiniLM-L6-v2"]
+
+
+def test_cli_help_has_no_doubled_percent_sign() -> None:
+    result = CliRunner().invoke(experts, ["evaluate", "--help"])
+    assert result.exit_code == 0
+    assert "%%" not in result.output and "--dump-scores" in result.output and "--json" in result.output
 
 
 def test_cli_rejects_an_unknown_aggregation_and_a_bad_file(tmp_path: Path) -> None:

@@ -71,7 +71,17 @@ def test_cli_manifest_uses_configured_command_names() -> None:
 
     assert result.exit_code == 0, result.stderr
     commands = [c["command"] for c in _parse(result.stdout)["features"]["slash_commands"]]
-    assert commands == ["/proj", "/milestone", "/blocker", "/coordinator", "/ask", "/expert", "/profile"]
+    assert commands == [
+        "/proj",
+        "/milestone",
+        "/blocker",
+        "/coordinator",
+        "/ask",
+        "/expert",
+        "/profile",
+        "/agreement",
+        "/paper",
+    ]
 
 
 def test_manifest_without_public_url_uses_socket_mode() -> None:

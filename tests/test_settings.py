@@ -66,6 +66,8 @@ def test_defaults_apply_when_environment_is_empty() -> None:
         "ask": "/ask",
         "expert": "/expert",
         "profile": "/profile",
+        "agreement": "/agreement",
+        "paper": "/paper",
     }
     assert settings.public_url is None
 

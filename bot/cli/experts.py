@@ -6,14 +6,20 @@ Mounted into the main CLI with ``main.add_command(experts)``; also runnable on i
 
 from __future__ import annotations
 
+import csv
+import json
 import math
+from dataclasses import dataclass
 from pathlib import Path
 
 import click
 
 from bot.domain.experts.aggregation import AGGREGATIONS, DEFAULT_AGGREGATION, Aggregation, parse_aggregation
 from bot.domain.experts.diversity import DEFAULT_DIVERSITY_LAMBDA
+from bot.domain.experts.hygiene import MAX_WORKS
+from bot.domain.experts.lexical import DEFAULT_LEXICAL_WEIGHT
 from bot.domain.experts.ranking import DEFAULT_TOP_K
+from bot.domain.experts.sentences import SENTENCE_WEIGHT
 from bot.experts.embeddings.calibration import DEFAULT_MODEL_NAME
 from bot.experts.embeddings.hashing import HashingEmbedder
 from bot.experts.embeddings.protocol import Embedder, EmbedderLoadError
@@ -24,12 +30,17 @@ from bot.experts.evaluation import (
     EvaluationResult,
     EvaluationSet,
     bootstrap_loss_difference,
+    configuration_name,
     embed_evaluation_set,
     load_evaluation_set,
     query_folds,
     score_evaluation_set,
-    suggestion_quality,
+    with_hygiene,
 )
+from bot.experts.suggestion_quality import suggestion_quality
+
+# (aggregation, lexical weight, recency half-life in years, sentence weight): one configuration.
+Config = tuple[Aggregation, float, float, float]
 
 
 @click.group()
@@ -38,7 +49,9 @@ def experts() -> None:
 
 
 @experts.command("evaluate")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
 @click.option(
     "--aggregation",
     "aggregation_name",
@@ -46,6 +59,14 @@ def experts() -> None:
     show_default=True,
     help="How a person's item similarities combine (max, mean, topk:2, softmax:0.05, lse:0.05, "
     "max+mean:0.5), or 'all' to compare the standard set.",
+)
+@click.option(
+    "--lexical-weight",
+    "lexical_weights",
+    default=f"{DEFAULT_LEXICAL_WEIGHT:g}",
+    show_default=True,
+    help="Weight of the TF-IDF cosine added to each item's embedding similarity (the hybrid ranking); "
+    "comma-separated to compare several, 0 for the embedding alone.",
 )
 @click.option(
     "--fake-embedder",
@@ -57,73 +78,320 @@ def experts() -> None:
     envvar="EMBEDDING_MODEL",
     default=DEFAULT_MODEL_NAME,
     show_default=True,
-    help="Embedding model: the bundled all-MiniLM-L6-v2 or a local sentence-transformers directory.",
+    help=f"Embedding model: {DEFAULT_MODEL_NAME} (bundled; any letter case) or the path of a local "
+    "sentence-transformers model directory.",
 )
 @click.option(
     "--bootstrap",
     type=click.IntRange(min=0),
     default=0,
-    help="Add the loss difference to the production default with a 95%% interval from N paired "
+    help="Add the loss difference to the production default with a 95 percent interval from N paired "
     "bootstrap resamples of people (0: off).",
 )
 @click.option(
     "--folds",
     type=click.IntRange(min=0),
     default=0,
-    help="Also split the queries into N folds: per-fold losses, and the aggregation picked on the other "
-    "folds scored on each held-out fold (0: off).",
+    help="Also split the queries into N folds: per-fold losses, and the configuration picked on the "
+    "other folds scored on each held-out fold (0: off).",
+)
+@click.option(
+    "--sentence-weight",
+    "sentence_weights",
+    default=f"{SENTENCE_WEIGHT:g}",
+    show_default=True,
+    help="For needs of several sentences, the weight of an item's best single-sentence cosine in its "
+    "similarity (sentence-level matching); comma-separated to compare, 0 for the whole text only.",
+)
+@click.option(
+    "--recency-half-life",
+    "half_lives",
+    default="0",
+    show_default=True,
+    help="Evaluate recency weighting: a publication's similarity halves every N years before the file's "
+    "latest year (comma-separated to compare; 0: off, as in production).",
+)
+@click.option(
+    "--max-works",
+    type=click.IntRange(min=0),
+    default=MAX_WORKS,
+    show_default=True,
+    help="Publications kept per person, most recent first, after dropping duplicates (0: all).",
+)
+@click.option(
+    "--no-hygiene",
+    is_flag=True,
+    help="Embed profiles as before profile hygiene (every work, duplicates included, title and abstract "
+    "joined with '. ' whatever the title ends in), for comparison.",
+)
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print the results as one JSON object instead of tables."
+)
+@click.option(
+    "--dump-scores",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Write every rated (person, query) score of every configuration to this CSV file "
+    "(file, configuration, person, query, expertise, score), to score with other tools.",
 )
 def evaluate_command(
-    file: Path, aggregation_name: str, fake_embedder: bool, model: str, bootstrap: int, folds: int
+    files: tuple[Path, ...],
+    aggregation_name: str,
+    lexical_weights: str,
+    fake_embedder: bool,
+    model: str,
+    bootstrap: int,
+    folds: int,
+    sentence_weights: str,
+    half_lives: str,
+    max_works: int,
+    no_hygiene: bool,
+    as_json: bool,
+    dump_scores: Path | None,
 ) -> None:
-    """Score FILE's rated (person, query) pairs and print the pairwise loss (lower is better)."""
+    """Score each FILE's rated (person, query) pairs and print the pairwise loss (lower is better).
+
+    With several files, also the mean loss over them per configuration. The file format is in
+    docs/experts.md (Evaluating the ranking).
+    """
     if aggregation_name.strip().lower() == "all":
         aggregations = list(AGGREGATIONS)
     else:
         aggregations = [_aggregation(aggregation_name)]
-    data = _load(file)
-    if folds == 1 or folds > len(data.queries):
-        raise click.BadParameter(f"use 0 or 2 to {len(data.queries)} folds", param_hint="--folds")
-    embedded = _embed(data, fake_embedder=fake_embedder, model=model)
-
-    results = [score_evaluation_set(embedded, aggregation) for aggregation in aggregations]
-    baseline = score_evaluation_set(embedded, DEFAULT_AGGREGATION) if bootstrap else None
-    fold_sets = query_folds(data, folds) if folds else ()
-    fold_results = [
-        [score_evaluation_set(embedded, aggregation, query_ids=fold) for fold in fold_sets]
+    configs = [
+        (aggregation, weight, half_life, sentence_weight)
         for aggregation in aggregations
+        for weight in _weights(lexical_weights, "--lexical-weight")
+        for sentence_weight in _weights(sentence_weights, "--sentence-weight")
+        for half_life in _weights(half_lives, "--recency-half-life")
     ]
+    default: Config = (DEFAULT_AGGREGATION, DEFAULT_LEXICAL_WEIGHT, 0.0, SENTENCE_WEIGHT)
+    datasets = [
+        (file, with_hygiene(_load(file), hygiene=not no_hygiene, max_works=max_works)) for file in files
+    ]
+    for file, data in datasets:
+        if folds == 1 or folds > len(data.queries):
+            raise click.BadParameter(f"{file}: use 0 or 2 to {len(data.queries)} folds", param_hint="--folds")
+    embedder = _embedder(model, fake_embedder=fake_embedder)
+    reports = []
+    for file, data in datasets:
+        embedded = _embed(data, embedder, label=str(file))
+        reports.append(_evaluate_file(file, embedded, configs, default, bootstrap=bootstrap, folds=folds))
+    if dump_scores is not None:
+        _dump_scores(dump_scores, reports)
+    if as_json:
+        click.echo(json.dumps(_json_report(reports, configs, default), indent=2))
+        return
+    for report in reports:
+        _echo_report(report, default)
+    if len(reports) > 1:
+        _echo_means(reports, configs, default)
 
+
+@dataclass(frozen=True)
+class _Row:
+    """One configuration's results on one file."""
+
+    name: str
+    config: Config
+    result: EvaluationResult
+    fold_losses: tuple[float, ...]
+    versus_default: tuple[float, float, float] | None
+
+
+@dataclass(frozen=True)
+class _FileReport:
+    file: Path
+    data: EvaluationSet
+    model_name: str
+    rows: tuple[_Row, ...]
+    cross_validation: tuple[tuple[str, float, float], ...]
+
+
+def _config_name(config: Config) -> str:
+    return configuration_name(*config)
+
+
+def _evaluate_file(
+    file: Path,
+    embedded: EmbeddedEvaluationSet,
+    configs: list[Config],
+    default: Config,
+    *,
+    bootstrap: int,
+    folds: int,
+) -> _FileReport:
+    def score(config: Config, query_ids: frozenset[str] | None = None) -> EvaluationResult:
+        return score_evaluation_set(
+            embedded,
+            config[0],
+            query_ids=query_ids,
+            lexical_weight=config[1],
+            recency_half_life=config[2],
+            sentence_weight=config[3],
+        )
+
+    baseline = score(default) if bootstrap else None
+    fold_sets = query_folds(embedded.data, folds) if folds else ()
+    rows = []
+    for config in configs:
+        result = score(config)
+        versus = (
+            bootstrap_loss_difference(result, baseline, resamples=bootstrap) if baseline is not None else None
+        )
+        fold_losses = tuple(score(config, fold).loss for fold in fold_sets)
+        rows.append(_Row(_config_name(config), config, result, fold_losses, versus))
+    cross_validation = []
+    if fold_sets and len(configs) > 1:
+        # Pick the configuration on all folds but one, score the pick on the held-out fold.
+        for held_out, fold in enumerate(fold_sets):
+            training_queries = frozenset(embedded.data.queries) - fold
+            training = [score(config, training_queries).loss for config in configs]
+            pick = min(range(len(configs)), key=lambda choice: training[choice])
+            cross_validation.append((rows[pick].name, training[pick], rows[pick].fold_losses[held_out]))
+    return _FileReport(file, embedded.data, embedded.model_name, tuple(rows), tuple(cross_validation))
+
+
+def _echo_report(report: _FileReport, default: Config) -> None:
+    data = report.data
     click.echo(
-        f"{file}: {len(data.documents)} people, {len(data.queries)} queries, {len(data.ratings)} ratings; "
-        f"embedder {embedded.model_name}"
+        f"{report.file}: {len(data.documents)} people, {len(data.queries)} queries, {len(data.ratings)} "
+        f"ratings; embedder {report.model_name}"
     )
     click.echo("Pairwise loss (Stelmakh et al. 2023): 0 = perfect, 0.5 = constant scores.")
     click.echo("")
-    header = f"{'aggregation':<16} {'loss':>7} {'easy acc':>9} {'hard acc':>9} {'pairs':>6}"
-    header += "".join(f" {f'fold {i + 1} loss':>12}" for i in range(len(fold_sets)))
-    if baseline is not None:
+    n_folds = len(report.rows[0].fold_losses)
+    with_bootstrap = report.rows[0].versus_default is not None
+    width = max(22, *(len(row.name) + 2 for row in report.rows))
+    header = f"{'configuration':<{width}} {'loss':>7} {'easy acc':>9} {'hard acc':>9} {'pairs':>6}"
+    header += "".join(f" {f'fold {i + 1} loss':>12}" for i in range(n_folds))
+    if with_bootstrap:
         header += f" {'vs default [95% CI]':>28}"
     click.echo(header)
     click.echo("-" * len(header))
-    for aggregation, result, per_fold in zip(aggregations, results, fold_results, strict=True):
-        marker = " *" if aggregation == DEFAULT_AGGREGATION else ""
-        row = (
-            f"{result.aggregation + marker:<16} {_number(result.loss):>7} {_number(result.easy_accuracy):>9} "
+    for row in report.rows:
+        marker = " *" if row.config == default else ""
+        result = row.result
+        line = (
+            f"{row.name + marker:<{width}} {_number(result.loss):>7} {_number(result.easy_accuracy):>9} "
             f"{_number(result.hard_accuracy):>9} {result.n_pairs:>6}"
         )
-        row += "".join(f" {_number(fold.loss):>12}" for fold in per_fold)
-        if baseline is not None:
-            difference, low, high = bootstrap_loss_difference(result, baseline, resamples=bootstrap)
-            row += f" {f'{difference:+.3f} [{low:+.3f}, {high:+.3f}]':>28}"
-        click.echo(row)
+        line += "".join(f" {_number(loss):>12}" for loss in row.fold_losses)
+        if row.versus_default is not None:
+            difference, low, high = row.versus_default
+            line += f" {f'{difference:+.3f} [{low:+.3f}, {high:+.3f}]':>28}"
+        click.echo(line)
     click.echo("")
+    first = report.rows[0].result
     click.echo(
-        f"* = production default. {results[0].n_easy} easy pairs (one rating >= 4, the other <= 2), "
-        f"{results[0].n_hard} hard pairs (both >= 4)."
+        f"* = production default ({_config_name(default)}). {first.n_easy} easy pairs (one rating >= 4, "
+        f"the other <= 2), {first.n_hard} hard pairs (both >= 4)."
     )
-    if fold_sets and len(aggregations) > 1:
-        _echo_cross_validation(embedded, aggregations, fold_sets, fold_results)
+    if report.cross_validation:
+        click.echo("")
+        click.echo(
+            "Cross-validation by query (pick the lowest loss on the other folds, score on the held-out one):"
+        )
+        for fold, (name, training, held_out) in enumerate(report.cross_validation):
+            click.echo(
+                f"  fold {fold + 1}: picked {name} (loss {_number(training)} on the other folds), "
+                f"held-out loss {_number(held_out)}"
+            )
+        mean = sum(held_out for _, _, held_out in report.cross_validation) / len(report.cross_validation)
+        click.echo(f"  mean held-out loss: {_number(mean)}")
+    click.echo("")
+
+
+def _mean_losses(reports: list[_FileReport]) -> list[float]:
+    return [
+        sum(report.rows[i].result.loss for report in reports) / len(reports)
+        for i in range(len(reports[0].rows))
+    ]
+
+
+def _echo_means(reports: list[_FileReport], configs: list[Config], default: Config) -> None:
+    click.echo(f"Mean loss over {len(reports)} files (each file weighs the same):")
+    width = max(22, *(len(_config_name(config)) + 2 for config in configs))
+    for config, mean in zip(configs, _mean_losses(reports), strict=True):
+        marker = " *" if config == default else ""
+        click.echo(f"  {_config_name(config) + marker:<{width}} {_number(mean):>7}")
+
+
+def _json_report(reports: list[_FileReport], configs: list[Config], default: Config) -> dict[str, object]:
+    def number(value: float) -> float | None:
+        return None if math.isnan(value) else round(value, 6)
+
+    return {
+        "model": reports[0].model_name,
+        "default": _config_name(default),
+        "files": [
+            {
+                "file": str(report.file),
+                "people": len(report.data.documents),
+                "queries": len(report.data.queries),
+                "ratings": len(report.data.ratings),
+                "results": [
+                    {
+                        "configuration": row.name,
+                        "aggregation": row.config[0].name,
+                        "lexical_weight": row.config[1],
+                        "recency_half_life": row.config[2],
+                        "sentence_weight": row.config[3],
+                        "loss": number(row.result.loss),
+                        "easy_accuracy": number(row.result.easy_accuracy),
+                        "hard_accuracy": number(row.result.hard_accuracy),
+                        "pairs": row.result.n_pairs,
+                        "easy_pairs": row.result.n_easy,
+                        "hard_pairs": row.result.n_hard,
+                        "fold_losses": [number(loss) for loss in row.fold_losses],
+                        "versus_default": (
+                            None
+                            if row.versus_default is None
+                            else dict(
+                                zip(
+                                    ("difference", "low", "high"),
+                                    map(number, row.versus_default),
+                                    strict=True,
+                                )
+                            )
+                        ),
+                    }
+                    for row in report.rows
+                ],
+                "cross_validation": [
+                    {"picked": name, "training_loss": number(training), "held_out_loss": number(held_out)}
+                    for name, training, held_out in report.cross_validation
+                ],
+            }
+            for report in reports
+        ],
+        "mean_loss": {
+            _config_name(config): number(mean)
+            for config, mean in zip(configs, _mean_losses(reports), strict=True)
+        },
+    }
+
+
+def _dump_scores(path: Path, reports: list[_FileReport]) -> None:
+    try:
+        with path.open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["file", "configuration", "person", "query", "expertise", "score"])
+            for report in reports:
+                for row in report.rows:
+                    for rating in report.data.ratings:
+                        score = row.result.predictions[(rating.person, rating.query)]
+                        writer.writerow(
+                            [
+                                report.file,
+                                row.name,
+                                rating.person,
+                                rating.query,
+                                f"{rating.expertise:g}",
+                                f"{score:.6f}",
+                            ]
+                        )
+    except OSError as error:
+        raise click.ClickException(f"cannot write {path}: {error}") from error
 
 
 @experts.command("diversity")
@@ -156,10 +424,11 @@ def diversity_command(
     if not weights or not all(0.0 <= weight <= 1.0 for weight in weights):
         raise click.BadParameter("give weights between 0 and 1", param_hint="--lambdas")
     data = _load(file)
-    embedded = _embed(data, fake_embedder=fake_embedder, model=model)
+    embedded = _embed(data, _embedder(model, fake_embedder=fake_embedder), label=str(file))
     click.echo(
         f"{file}: top {top_k} suggestions for each of {len(data.queries)} queries; "
-        f"embedder {embedded.model_name}, aggregation {aggregation.name}"
+        f"embedder {embedded.model_name}, aggregation {aggregation.name}, lexical weight "
+        f"{DEFAULT_LEXICAL_WEIGHT:g}"
     )
     click.echo(
         "Mean rating counts an unrated suggestion as 1; disciplines = distinct disciplines per query; "
@@ -170,7 +439,9 @@ def diversity_command(
     click.echo(header)
     click.echo("-" * len(header))
     for weight in weights:
-        quality = suggestion_quality(embedded, aggregation, weight, top_k=top_k)
+        quality = suggestion_quality(
+            embedded, aggregation, weight, top_k=top_k, lexical_weight=DEFAULT_LEXICAL_WEIGHT
+        )
         marker = " *" if weight == DEFAULT_DIVERSITY_LAMBDA else ""
         click.echo(
             f"{weight:>7g} {quality.mean_rating:>12.2f} {quality.strong_share:>11.1%} "
@@ -194,40 +465,41 @@ def _load(file: Path) -> EvaluationSet:
         raise click.ClickException(str(error)) from error
 
 
-def _embed(data: EvaluationSet, *, fake_embedder: bool, model: str) -> EmbeddedEvaluationSet:
-    embedder: Embedder = HashingEmbedder() if fake_embedder else SentenceTransformerEmbedder(model)
+def _weights(text: str, option: str) -> list[float]:
     try:
-        return embed_evaluation_set(data, embedder)
+        weights = [float(part) for part in text.split(",") if part.strip()]
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint=option) from error
+    if not weights or not all(0.0 <= weight <= 100.0 and math.isfinite(weight) for weight in weights):
+        raise click.BadParameter("give numbers from 0 to 100", param_hint=option)
+    return list(dict.fromkeys(weights))
+
+
+def _embedder(model: str, *, fake_embedder: bool) -> Embedder:
+    """The embedder to evaluate with; a clear error for a model that is neither bundled nor on disk."""
+    if fake_embedder:
+        return HashingEmbedder()
+    if model.strip().casefold() == DEFAULT_MODEL_NAME.casefold():
+        return SentenceTransformerEmbedder(DEFAULT_MODEL_NAME)
+    if Path(model).expanduser().is_dir():
+        return SentenceTransformerEmbedder(model)
+    raise click.BadParameter(
+        f"unknown model {model!r}: the valid choices are {DEFAULT_MODEL_NAME} (bundled, any letter case) "
+        "or the path of a local sentence-transformers model directory",
+        param_hint="--model",
+    )
+
+
+def _embed(data: EvaluationSet, embedder: Embedder, *, label: str) -> EmbeddedEvaluationSet:
+    """Embed a set, with progress on stderr (stdout stays a clean table or JSON)."""
+
+    def progress(done: int, total: int) -> None:
+        click.echo(f"\r{label}: embedded {done}/{total} texts", err=True, nl=done == total)
+
+    try:
+        return embed_evaluation_set(data, embedder, progress=progress)
     except EmbedderLoadError as error:
         raise click.ClickException(str(error)) from error
-
-
-def _echo_cross_validation(
-    embedded: EmbeddedEvaluationSet,
-    aggregations: list[Aggregation],
-    fold_sets: tuple[frozenset[str], ...],
-    fold_results: list[list[EvaluationResult]],
-) -> None:
-    """Pick the aggregation on all folds but one, score the pick on the held-out fold."""
-    click.echo("")
-    click.echo(
-        "Cross-validation by query (pick the lowest loss on the other folds, score on the held-out one):"
-    )
-    held_out_losses = []
-    for held_out, fold in enumerate(fold_sets):
-        training_queries = frozenset(embedded.data.queries) - fold
-        training = [
-            score_evaluation_set(embedded, aggregation, query_ids=training_queries)
-            for aggregation in aggregations
-        ]
-        pick = min(range(len(aggregations)), key=lambda choice: training[choice].loss)
-        loss = fold_results[pick][held_out].loss
-        held_out_losses.append(loss)
-        click.echo(
-            f"  fold {held_out + 1}: picked {aggregations[pick].name} (loss {_number(training[pick].loss)} "
-            f"on the other folds), held-out loss {_number(loss)}"
-        )
-    click.echo(f"  mean held-out loss: {_number(sum(held_out_losses) / len(fold_sets))}")
 
 
 def _number(value: float) -> str:

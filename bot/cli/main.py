@@ -21,8 +21,10 @@ from typing import TYPE_CHECKING, Any
 import click
 from dotenv import find_dotenv, load_dotenv
 
+from bot.cli.calendar import calendar_group
 from bot.cli.experts import experts
 from bot.cli.index import index_group
+from bot.cli.profiles import profiles_group
 from bot.cli.report import report_command
 from bot.serving.process_exit import exit_now, exit_now_if_torch_was_imported
 from bot.settings import Settings, SettingsError
@@ -600,5 +602,9 @@ def run(argv: list[str] | None = None) -> Any:
 main.add_command(experts)
 # `liaison index rebuild|status`: the stored profile vectors behind expert suggestions.
 main.add_command(index_group)
+# `liaison profiles fetch --orcid …|import-bibtex FILE|refresh`: profiles from ORCID, OpenAlex, files.
+main.add_command(profiles_group)
 # `liaison report [--csv]`: every project's health, one row each.
 main.add_command(report_command)
+# `liaison calendar export --person U…`: a calendar feed as an .ics file (docs/calendar.md).
+main.add_command(calendar_group)

@@ -160,7 +160,8 @@ def _names_own_subject(fresh: Interpretation) -> bool:
     """Whether the question names its subject itself ("what about pcm?" does: it is handled apart)."""
     named = fresh.entities
     return bool(
-        named.milestones
+        fresh.unknown_name  # "who leads zorbulon?" is about zorbulon, even if nothing is called so
+        or named.milestones
         or named.people
         or named.me
         or named.date_range  # "what is due this week and who owns it?" is about the week

@@ -27,9 +27,9 @@ person's name and discipline, a query's topic) are allowed and ignored.
 from __future__ import annotations
 
 import json
-from collections import Counter, defaultdict
-from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections import defaultdict
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from itertools import combinations
 from pathlib import Path
 from typing import Any
@@ -37,9 +37,11 @@ from typing import Any
 import numpy as np
 
 from bot.domain.experts.aggregation import Aggregation
-from bot.domain.experts.index import build_expert_index
-from bot.domain.experts.profiles import EXPERTISE, PUBLICATION, ExpertProfile, ProfileItem
-from bot.domain.experts.ranking import DEFAULT_TOP_K, rank_indexed_experts, score_people
+from bot.domain.experts.hygiene import MAX_WORKS, Work, select_works, work_text
+from bot.domain.experts.lexical import LexicalIndex, build_lexical_index
+from bot.domain.experts.profiles import EXPERTISE, PUBLICATION, ProfileItem
+from bot.domain.experts.ranking import score_people
+from bot.domain.experts.sentences import sentence_boost, split_sentences
 from bot.experts.embeddings.protocol import Embedder
 
 MIN_EXPERTISE = 1.0
@@ -74,12 +76,47 @@ class EvaluationSet:
         ratings: All ratings, in file order.
         disciplines: Person id to discipline, from the optional ``discipline`` key ("" if absent); only
             `suggestion_quality` uses it.
+        works: Person id to their publications as given (strings become title-only works), before
+            profile hygiene; `with_hygiene` rebuilds `documents` from them.
+        years: Per person, the year of each of `documents` (None: the expertise paragraph, or unknown).
     """
 
     documents: Mapping[str, tuple[str, ...]]
     queries: Mapping[str, str]
     ratings: tuple[Rating, ...]
     disciplines: Mapping[str, str] = field(default_factory=dict, compare=False)
+    works: Mapping[str, tuple[Work, ...]] = field(default_factory=dict, compare=False, repr=False)
+    years: Mapping[str, tuple[int | None, ...]] = field(default_factory=dict, compare=False, repr=False)
+
+
+def with_hygiene(data: EvaluationSet, *, hygiene: bool = True, max_works: int = MAX_WORKS) -> EvaluationSet:
+    """`data` with each person's documents rebuilt from their works, as the bot would build them.
+
+    Args:
+        data: A parsed set.
+        hygiene: True: production's profile hygiene (`bot.domain.experts.hygiene`: duplicates dropped,
+            the `max_works` most recent kept, no doubled punctuation). False: the behaviour before it,
+            for comparison: every work, title and abstract joined with ". " whatever the title ends in.
+        max_works: Works kept per person with `hygiene` (0: all).
+
+    Returns:
+        The same set with `documents` and `years` rebuilt (the expertise paragraph stays first).
+    """
+    documents: dict[str, tuple[str, ...]] = {}
+    years: dict[str, tuple[int | None, ...]] = {}
+    for person_id, texts in data.documents.items():
+        works = data.works.get(person_id, ())
+        if hygiene:
+            kept = select_works(works, limit=max_works or len(works))
+            publication_texts = [work_text(work.title, work.abstract) for work in kept]
+        else:
+            kept = [work for work in works if work.title.strip()]
+            publication_texts = [
+                f"{work.title}. {work.abstract}" if work.abstract else work.title for work in kept
+            ]
+        documents[person_id] = (texts[0], *publication_texts)
+        years[person_id] = (None, *(work.year for work in kept))
+    return replace(data, documents=documents, years=years)
 
 
 @dataclass(frozen=True)
@@ -122,6 +159,7 @@ class EvaluationResult:
         n_hard: See `PairwiseLoss`.
         n_ratings: Ratings used.
         per_person: See `PairwiseLoss`.
+        predictions: ``(person, query)`` to the score used, for every rating counted.
     """
 
     aggregation: str
@@ -134,6 +172,7 @@ class EvaluationResult:
     n_hard: int
     n_ratings: int
     per_person: Mapping[str, tuple[float, float]] = field(default_factory=dict, compare=False, repr=False)
+    predictions: Mapping[tuple[str, str], float] = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass(frozen=True, eq=False)
@@ -145,12 +184,21 @@ class EmbeddedEvaluationSet:
         model_name: The embedder's model name.
         items: One `ProfileItem` per document.
         query_vectors: Query id to vector.
+        sentence_vectors: For queries of several sentences, their sentences' vectors (one row each).
     """
 
     data: EvaluationSet
     model_name: str
     items: tuple[ProfileItem, ...]
     query_vectors: Mapping[str, np.ndarray]
+    sentence_vectors: Mapping[str, np.ndarray] = field(default_factory=dict)
+    _lexical: list[LexicalIndex] = field(default_factory=list, repr=False)
+
+    def lexical_index(self) -> LexicalIndex:
+        """The TF-IDF index of every document (built once, on first use)."""
+        if not self._lexical:
+            self._lexical.append(build_lexical_index([item.text for item in self.items]))
+        return self._lexical[0]
 
 
 def pairwise_loss(ratings: Sequence[Rating], predictions: Mapping[tuple[str, str], float]) -> PairwiseLoss:
@@ -268,20 +316,24 @@ def parse_evaluation_set(raw: Any, *, source: str = "evaluation set") -> Evaluat
     if not isinstance(raw, dict):
         raise EvaluationFileError(f"{source}: expected an object with people, queries and ratings")
     documents: dict[str, tuple[str, ...]] = {}
+    works: dict[str, tuple[Work, ...]] = {}
     disciplines: dict[str, str] = {}
     for i, person in enumerate(_list(raw, "people", source)):
         where = f"{source}: people[{i}]"
         person_id = _text(person, "id", where)
         texts = person.get("documents")
-        if (
-            not isinstance(texts, list)
-            or not texts
-            or not all(isinstance(t, str) and t.strip() for t in texts)
-        ):
-            raise EvaluationFileError(f"{where}: documents must be a non-empty list of non-empty strings")
+        if not isinstance(texts, list) or not texts or not isinstance(texts[0], str) or not texts[0].strip():
+            raise EvaluationFileError(
+                f"{where}: documents must be a non-empty list starting with the expertise paragraph "
+                "(a string)"
+            )
         if person_id in documents:
             raise EvaluationFileError(f"{where}: duplicate person id {person_id!r}")
-        documents[person_id] = tuple(texts)
+        documents[person_id] = (texts[0],)
+        works[person_id] = tuple(
+            _work(entry, position, f"{where}.documents[{position + 1}]")
+            for position, entry in enumerate(texts[1:])
+        )
         discipline = person.get("discipline", "")
         if not isinstance(discipline, str):
             raise EvaluationFileError(f"{where}: discipline must be a string")
@@ -313,17 +365,48 @@ def parse_evaluation_set(raw: Any, *, source: str = "evaluation set") -> Evaluat
             raise EvaluationFileError(f"{where}: {person_id!r} rated {query_id!r} twice")
         seen.add((person_id, query_id))
         ratings.append(Rating(person_id, query_id, float(expertise)))
-    return EvaluationSet(
-        documents=documents, queries=queries, ratings=tuple(ratings), disciplines=disciplines
+    parsed = EvaluationSet(
+        documents=documents, queries=queries, ratings=tuple(ratings), disciplines=disciplines, works=works
     )
+    return with_hygiene(parsed)
 
 
-def embed_evaluation_set(data: EvaluationSet, embedder: Embedder) -> EmbeddedEvaluationSet:
+def _work(entry: Any, position: int, where: str) -> Work:
+    """A publication: a non-empty string (its whole text), or an object with a title and optionally
+    an abstract, a year and a DOI."""
+    if isinstance(entry, str):
+        if not entry.strip():
+            raise EvaluationFileError(f"{where}: a document must be a non-empty string or an object")
+        return Work(position, entry)
+    if not isinstance(entry, dict):
+        raise EvaluationFileError(f"{where}: a document must be a non-empty string or an object")
+    title = _text(entry, "title", where)
+    abstract, year, doi = entry.get("abstract"), entry.get("year"), entry.get("doi")
+    if abstract is not None and not isinstance(abstract, str):
+        raise EvaluationFileError(f"{where}: abstract must be a string")
+    if year is not None and (isinstance(year, bool) or not isinstance(year, int)):
+        raise EvaluationFileError(f"{where}: year must be a whole number")
+    if doi is not None and not isinstance(doi, str):
+        raise EvaluationFileError(f"{where}: doi must be a string")
+    return Work(position, title, abstract, year, doi)
+
+
+# Texts embedded per call by `embed_evaluation_set`, so progress can be reported between calls.
+EMBED_CHUNK = 64
+
+
+def embed_evaluation_set(
+    data: EvaluationSet,
+    embedder: Embedder,
+    *,
+    progress: Callable[[int, int], None] | None = None,
+) -> EmbeddedEvaluationSet:
     """Embed every document and query once.
 
     Args:
         data: The parsed set.
         embedder: Any embedder; the same one production uses to measure production.
+        progress: Called with (texts embedded so far, texts in all) after each chunk of EMBED_CHUNK.
 
     Returns:
         The embedded set.
@@ -332,7 +415,26 @@ def embed_evaluation_set(data: EvaluationSet, embedder: Embedder) -> EmbeddedEva
         (person_id, position) for person_id, texts in data.documents.items() for position in range(len(texts))
     ]
     texts = [data.documents[person_id][position] for person_id, position in owners]
-    document_vectors = embedder.embed(texts)
+    query_ids = list(data.queries)
+    sentences = {query_id: split_sentences(data.queries[query_id]) for query_id in query_ids}
+    sentences = {query_id: parts for query_id, parts in sentences.items() if len(parts) > 1}
+    everything = [
+        *texts,
+        *(data.queries[query_id] for query_id in query_ids),
+        *(part for parts in sentences.values() for part in parts),
+    ]
+    chunks = []
+    for start in range(0, len(everything), EMBED_CHUNK):
+        chunks.append(np.asarray(embedder.embed(everything[start : start + EMBED_CHUNK]), dtype=np.float32))
+        if progress is not None:
+            progress(min(start + EMBED_CHUNK, len(everything)), len(everything))
+    vectors = np.concatenate(chunks) if chunks else np.zeros((0, 0), dtype=np.float32)
+    document_vectors = vectors[: len(texts)]
+    query_vectors = vectors[len(texts) : len(texts) + len(query_ids)]
+    sentence_rows = iter(range(len(texts) + len(query_ids), len(vectors)))
+    sentence_vectors = {
+        query_id: vectors[[next(sentence_rows) for _ in parts]] for query_id, parts in sentences.items()
+    }
     items = tuple(
         ProfileItem(
             person_id=person_id,
@@ -342,13 +444,12 @@ def embed_evaluation_set(data: EvaluationSet, embedder: Embedder) -> EmbeddedEva
         )
         for (person_id, position), text, vector in zip(owners, texts, document_vectors, strict=True)
     )
-    query_ids = list(data.queries)
-    query_vectors = embedder.embed([data.queries[query_id] for query_id in query_ids])
     return EmbeddedEvaluationSet(
         data=data,
         model_name=embedder.model_name,
         items=items,
         query_vectors=dict(zip(query_ids, query_vectors, strict=True)),
+        sentence_vectors=sentence_vectors,
     )
 
 
@@ -357,6 +458,9 @@ def score_evaluation_set(
     aggregation: Aggregation,
     *,
     query_ids: Collection[str] | None = None,
+    lexical_weight: float = 0.0,
+    recency_half_life: float = 0.0,
+    sentence_weight: float = 0.0,
 ) -> EvaluationResult:
     """Score every rated pair with `score_people` and compute the pairwise loss.
 
@@ -364,6 +468,14 @@ def score_evaluation_set(
         embedded: From `embed_evaluation_set`.
         aggregation: The aggregation to evaluate.
         query_ids: If given, only ratings of these queries count (for cross-validation by query).
+        lexical_weight: Weight of the items' TF-IDF cosine added to their embedding similarity (the
+            hybrid ranking, `bot.domain.experts.lexical`; inverse document frequencies over the whole
+            file's documents, as production takes them over the whole directory); 0: embedding alone.
+        recency_half_life: If > 0, a publication's similarity is multiplied by
+            ``0.5 ** ((latest year in the file - its year) / recency_half_life)`` (an evaluated option,
+            not shipped: docs/benchmarks.md); the expertise paragraph and undated works keep theirs.
+        sentence_weight: For a query of several sentences, the weight of an item's best sentence
+            cosine in its similarity (`bot.domain.experts.sentences`); 0: the whole text only.
 
     Returns:
         The result.
@@ -372,20 +484,39 @@ def score_evaluation_set(
     rated_people: dict[str, set[str]] = defaultdict(set)
     for rating in ratings:
         rated_people[rating.query].add(rating.person)
-    items_by_person: dict[str, list[ProfileItem]] = defaultdict(list)
-    for item in embedded.items:
-        items_by_person[item.person_id].append(item)
+    rows_by_person: dict[str, list[int]] = defaultdict(list)
+    for row, item in enumerate(embedded.items):
+        rows_by_person[item.person_id].append(row)
+    lexical = embedded.lexical_index() if lexical_weight else None
+    decay = _recency_factors(embedded, recency_half_life)
     predictions: dict[tuple[str, str], float] = {}
     for query_id, people in rated_people.items():
+        rows = [row for person in sorted(people) for row in rows_by_person[person]]
+        boost = None
+        if lexical is not None:
+            boost = lexical_weight * lexical.similarities(embedded.data.queries[query_id])[rows]
+        if sentence_weight and query_id in embedded.sentence_vectors:
+            query = embedded.query_vectors[query_id] / np.linalg.norm(embedded.query_vectors[query_id])
+            by_sentence = sentence_boost(
+                np.stack([embedded.items[row].vector for row in rows]),
+                query,
+                embedded.sentence_vectors[query_id],
+                sentence_weight,
+            )
+            boost = by_sentence if boost is None else boost + by_sentence
+        if decay is not None:
+            # Recency scales an item's whole similarity: factor * (dense + lexical), as a boost.
+            query = embedded.query_vectors[query_id] / np.linalg.norm(embedded.query_vectors[query_id])
+            dense = np.stack([embedded.items[row].vector for row in rows]) @ query
+            factors = decay[rows]
+            boost = (factors - 1.0) * dense + (0.0 if boost is None else factors * boost)
         scores = score_people(
-            embedded.query_vectors[query_id],
-            [item for person in sorted(people) for item in items_by_person[person]],
-            aggregation,
+            embedded.query_vectors[query_id], [embedded.items[row] for row in rows], aggregation, boost
         )
         predictions.update({(person, query_id): scores[person].score for person in people})
     result = pairwise_loss(ratings, predictions)
     return EvaluationResult(
-        aggregation=aggregation.name,
+        aggregation=configuration_name(aggregation, lexical_weight, recency_half_life, sentence_weight),
         model_name=embedded.model_name,
         loss=result.loss,
         easy_accuracy=result.easy_accuracy,
@@ -395,16 +526,51 @@ def score_evaluation_set(
         n_hard=result.n_hard,
         n_ratings=len(ratings),
         per_person=result.per_person,
+        predictions=predictions,
     )
 
 
-def evaluate(file: Path, embedder: Embedder, aggregation: Aggregation) -> EvaluationResult:
+def configuration_name(
+    aggregation: Aggregation,
+    lexical_weight: float,
+    recency_half_life: float = 0.0,
+    sentence_weight: float = 0.0,
+) -> str:
+    """E.g. ``"topk:3"``, ``"topk:3+lex:0.5"`` or ``"topk:3+lex:0.5+sent:0.5+recency:5"``."""
+    name = aggregation.name
+    if lexical_weight:
+        name += f"+lex:{lexical_weight:g}"
+    if sentence_weight:
+        name += f"+sent:{sentence_weight:g}"
+    if recency_half_life:
+        name += f"+recency:{recency_half_life:g}"
+    return name
+
+
+def _recency_factors(embedded: EmbeddedEvaluationSet, half_life: float) -> np.ndarray | None:
+    """Per item of `embedded`, its recency factor (see `score_evaluation_set`); None when off."""
+    if half_life <= 0:
+        return None
+    years = [year for person_years in embedded.data.years.values() for year in person_years]
+    dated = [year for year in years if year is not None]
+    if not dated:
+        return None
+    latest = max(dated)
+    return np.array(
+        [1.0 if year is None else 0.5 ** ((latest - year) / half_life) for year in years], dtype=np.float32
+    )
+
+
+def evaluate(
+    file: Path, embedder: Embedder, aggregation: Aggregation, *, lexical_weight: float = 0.0
+) -> EvaluationResult:
     """Evaluate one aggregation on an evaluation file.
 
     Args:
         file: The JSON evaluation file.
         embedder: The embedder to evaluate with.
         aggregation: The aggregation to evaluate.
+        lexical_weight: See `score_evaluation_set`.
 
     Returns:
         The result.
@@ -412,80 +578,8 @@ def evaluate(file: Path, embedder: Embedder, aggregation: Aggregation) -> Evalua
     Raises:
         EvaluationFileError: The file is malformed.
     """
-    return score_evaluation_set(embed_evaluation_set(load_evaluation_set(file), embedder), aggregation)
-
-
-@dataclass(frozen=True)
-class SuggestionQuality:
-    """What `rank_experts` would suggest for every query of an evaluation set.
-
-    Ratings are incomplete, so an unrated suggestion is counted as expertise 1 (the dev set rates
-    everyone with relevant expertise for a query; a person left unrated was judged unrelated).
-
-    Attributes:
-        diversity_lambda: The MMR weight used.
-        mean_rating: Mean self-rated expertise of the suggestions, unrated counted as 1.
-        strong_share: Share of suggestions rated 4 or 5.
-        mean_disciplines: Mean number of distinct disciplines among each query's suggestions.
-        most_from_one_discipline: The largest number of one query's suggestions sharing a discipline.
-        n_queries: Queries ranked.
-    """
-
-    diversity_lambda: float
-    mean_rating: float
-    strong_share: float
-    mean_disciplines: float
-    most_from_one_discipline: int
-    n_queries: int
-
-
-def suggestion_quality(
-    embedded: EmbeddedEvaluationSet,
-    aggregation: Aggregation,
-    diversity_lambda: float,
-    *,
-    top_k: int = DEFAULT_TOP_K,
-) -> SuggestionQuality:
-    """Rank everyone for every query with `rank_experts` and rate the top `top_k`.
-
-    This checks the diversity trade-off (the pairwise loss cannot: it compares queries within one
-    person, never people).
-
-    Args:
-        embedded: From `embed_evaluation_set`.
-        aggregation: How item similarities combine.
-        diversity_lambda: MMR weight.
-        top_k: Suggestions per query.
-
-    Returns:
-        The averages over queries.
-    """
-    expertise = {(rating.person, rating.query): rating.expertise for rating in embedded.data.ratings}
-    profiles = [
-        ExpertProfile(
-            person_id=person_id, name=person_id, discipline=embedded.data.disciplines.get(person_id, "")
-        )
-        for person_id in embedded.data.documents
-    ]
-    index = build_expert_index(profiles, embedded.items)
-    ratings: list[float] = []
-    discipline_counts: list[int] = []
-    largest_groups: list[int] = []
-    for query_id, vector in embedded.query_vectors.items():
-        matches = rank_indexed_experts(
-            vector, index, top_k=top_k, diversity_lambda=diversity_lambda, aggregation=aggregation
-        )
-        ratings.extend(expertise.get((match.person.person_id, query_id), MIN_EXPERTISE) for match in matches)
-        disciplines = Counter(match.person.discipline for match in matches)
-        discipline_counts.append(len(disciplines))
-        largest_groups.append(max(disciplines.values(), default=0))
-    return SuggestionQuality(
-        diversity_lambda=diversity_lambda,
-        mean_rating=float(np.mean(ratings)),
-        strong_share=float(np.mean([rating >= EASY_HIGH for rating in ratings])),
-        mean_disciplines=float(np.mean(discipline_counts)),
-        most_from_one_discipline=max(largest_groups, default=0),
-        n_queries=len(embedded.query_vectors),
+    return score_evaluation_set(
+        embed_evaluation_set(load_evaluation_set(file), embedder), aggregation, lexical_weight=lexical_weight
     )
 
 

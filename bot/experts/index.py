@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.domain.experts.index import ExpertIndex, build_expert_index, empty_expert_index
 from bot.domain.experts.keywords import KeywordIndex
+from bot.domain.experts.lexical import LexicalIndex, build_lexical_index
 from bot.domain.experts.profiles import ExpertProfile, ProfileItem
 from bot.experts.embeddings.protocol import Embedder
 from bot.experts.embeddings.storage import bytes_to_vector
@@ -63,6 +64,8 @@ class WorkspaceExpertIndex:
         stamp: The database state the index was built from (see `ExpertIndexCache`).
         missing: Items of listed people left out for want of a current vector (0 after a sync,
             unless a profile changed while it ran).
+        lexical: TF-IDF vectors of the embedded texts of `index.items`, row for row (the lexical half
+            of the hybrid ranking); None without vectors.
     """
 
     index: ExpertIndex
@@ -71,6 +74,7 @@ class WorkspaceExpertIndex:
     model_name: str | None
     stamp: tuple[object, ...]
     missing: int = 0
+    lexical: LexicalIndex | None = None
 
     @property
     def profiles(self) -> tuple[ExpertProfile, ...]:
@@ -174,6 +178,8 @@ def _assemble(
 ) -> WorkspaceExpertIndex:
     profiles: list[ExpertProfile] = []
     items: list[ProfileItem] = []
+    # What the model read for each of `items`: the lexical index is built over the same texts.
+    embedded_texts: dict[int, str] = {}
     indexed: dict[str, IndexedPerson] = {}
     missing = 0
     for person in people:
@@ -184,6 +190,7 @@ def _assemble(
                 missing += 1
                 continue
             found.append(ProfileItem(person.slack_id, item.kind, item.label, vector))
+            embedded_texts[id(found[-1])] = item.text
         if not found:
             continue
         indexed[person.slack_id] = _indexed_person(person)
@@ -199,6 +206,7 @@ def _assemble(
         kept_people = {item.person_id for item in items}
         profiles = [p for p in profiles if p.person_id in kept_people]
         indexed = {k: v for k, v in indexed.items() if k in kept_people}
+    # `build_expert_index` keeps the items' order (grouped by person, as they already are here).
     return WorkspaceExpertIndex(
         index=build_expert_index(profiles, items) if items else empty_expert_index(),
         people=indexed,
@@ -206,6 +214,7 @@ def _assemble(
         model_name=model_name,
         stamp=stamp,
         missing=missing,
+        lexical=build_lexical_index([embedded_texts[id(item)] for item in items]) if items else None,
     )
 
 

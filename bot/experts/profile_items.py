@@ -12,9 +12,11 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
+from bot.domain.experts.hygiene import Work, select_works, work_text
 from bot.domain.experts.profiles import EXPERTISE, PUBLICATION
+from bot.experts.sources.tables import ProfileSourceLink, SourceWork
 from bot.models import ExpertVisibility, Person, Publication, Sector
 
 # The item key of the expertise paragraph; publications are keyed by position ("publication:3").
@@ -61,22 +63,30 @@ def profile_items(person: Person) -> list[ItemText]:
     Returns:
         The expertise paragraph (if any), then each publication with a title.
     """
-    return item_texts(person.expertise, [(p.position, p.title, p.abstract) for p in person.publications])
+    session = object_session(person)
+    works, hints = _fetched(session, person.workspace_id, [person.id]) if session else ({}, {})
+    own = [Work(p.position, p.title, p.abstract) for p in person.publications]
+    return item_texts(person.expertise or hints.get(person.id), own + works.get(person.id, []))
 
 
-def item_texts(expertise: str | None, publications: Iterable[tuple[int, str, str | None]]) -> list[ItemText]:
-    """The items of an expertise text and ``(position, title, abstract)`` publications (`profile_items`)."""
+def item_texts(
+    expertise: str | None, publications: Iterable[tuple[int, str, str | None] | Work]
+) -> list[ItemText]:
+    """The items of an expertise text and ``(position, title, abstract)`` publications (`profile_items`).
+
+    Profile hygiene (`bot.domain.experts.hygiene`): duplicates (same DOI or title) count once, only
+    the MAX_WORKS most recent works are embedded, and title and abstract join without doubled
+    punctuation. A `Work` may carry a year and a DOI; a plain tuple has neither.
+    """
     items = []
     if expertise and expertise.strip():
         text = " ".join(expertise.split())
         items.append(ItemText(EXPERTISE_KEY, EXPERTISE, text, text))
-    for position, raw_title, raw_abstract in publications:
-        title = " ".join(raw_title.split())
-        if not title:
-            continue
-        abstract = " ".join((raw_abstract or "").split())
-        text = f"{title}. {abstract}" if abstract else title
-        items.append(ItemText(f"publication:{position}", PUBLICATION, title, text))
+    works = [entry if isinstance(entry, Work) else Work(*entry) for entry in publications]
+    for work in select_works(works):
+        title = " ".join(work.title.split())
+        text = work_text(title, work.abstract)
+        items.append(ItemText(f"publication:{work.position}", PUBLICATION, title, text))
     return items
 
 
@@ -135,7 +145,54 @@ def read_profiles(
     publications: dict[int, list[tuple[int, str, str | None]]] = {}
     for person_id, position, title, abstract in session.execute(publications_query):
         publications.setdefault(person_id, []).append((position, title, abstract))
+    works, hints = _fetched(session, workspace_id, person_ids)
     return [
-        ProfileRow(*row[:9], items=item_texts(row[9], publications.get(row[0], ())))
+        ProfileRow(
+            *row[:9],
+            items=item_texts(
+                row[9] or hints.get(row[0]), [*publications.get(row[0], ()), *works.get(row[0], ())]
+            ),
+        )
         for row in session.execute(people_query)
     ]
+
+
+# Works fetched from ORCID/OpenAlex or uploaded (bot/experts/sources) are keyed past any publication's
+# position ("publication:<FETCHED_POSITIONS + row id>"); hidden ones are not embedded. A source's
+# expertise hint (biography, keywords, topics) stands in for an expertise the person has not written.
+FETCHED_POSITIONS = 1_000_000
+
+
+def _fetched(
+    session: Session, workspace_id: int, person_ids: Collection[int] | None
+) -> tuple[dict[int, list[Work]], dict[int, str]]:
+    works_query = (
+        select(
+            SourceWork.person_id,
+            SourceWork.id,
+            SourceWork.title,
+            SourceWork.abstract,
+            SourceWork.year,
+            SourceWork.doi,
+        )
+        .join(Person, SourceWork.person_id == Person.id)
+        .where(Person.workspace_id == workspace_id, SourceWork.hidden.is_(False))
+        .order_by(SourceWork.person_id, SourceWork.id)
+    )
+    hints_query = (
+        select(ProfileSourceLink.person_id, ProfileSourceLink.expertise)
+        .join(Person, ProfileSourceLink.person_id == Person.id)
+        .where(Person.workspace_id == workspace_id, ProfileSourceLink.expertise.is_not(None))
+        .order_by(ProfileSourceLink.source.desc())  # ORCID's own words before OpenAlex's topics
+    )
+    if person_ids is not None:
+        works_query = works_query.where(SourceWork.person_id.in_(person_ids))
+        hints_query = hints_query.where(ProfileSourceLink.person_id.in_(person_ids))
+    works: dict[int, list[Work]] = {}
+    for person_id, row_id, title, abstract, year, doi in session.execute(works_query):
+        works.setdefault(person_id, []).append(Work(FETCHED_POSITIONS + row_id, title, abstract, year, doi))
+    hints: dict[int, str] = {}
+    for person_id, expertise in session.execute(hints_query):
+        if expertise:
+            hints.setdefault(person_id, expertise)
+    return works, hints

@@ -4,22 +4,24 @@
 `find_experts` (through `rank_search`) for `/expert`, `rank_topic` for questions. So both rank with
 the same texts, aggregation, relevance floor and diversity, and say the same thing about a topic.
 
-- **Meaning.** A person's score is the mean of their three best profile items' cosine similarities to
-  the need (`bot.domain.experts`), picked with a little diversity so five suggestions are not five
-  people of one discipline.
+- **Meaning and words.** A person's score is the mean of their three best profile items' similarities
+  to the need, each item's being its embedding cosine plus LEXICAL_WEIGHT times its TF-IDF cosine
+  (`bot.domain.experts.lexical`: rare exact terms count), picked with a little diversity so five
+  suggestions are not five people of one discipline (`bot.domain.experts`).
 - **Words.** A profile text holding most of a short need's words (typos and word forms allowed) is a
   keyword match (`bot.domain.experts.keywords`): it adds to the person's score and lets them through
   the floor, so exact technical terms ("Kafka", "GDPR") stay on top. Without a model (a question
   answered by rules alone) keywords are all the ranking has.
-- **Floor.** People scoring below `relevance_floor(model)` (`bot.experts.embeddings.calibration`) are
-  not suggested, so a need nobody in the directory fits says "nobody matched" instead of listing
-  whoever is least far off.
+- **Floor.** People scoring below `calibrated_floor(embedder)` by meaning (`bot.experts.embeddings.floor`:
+  measured for the loaded model on first use, not looked up by its name) are not suggested, so a
+  need nobody in the directory fits says "nobody matched" instead of listing whoever is least far off.
 - **Caps.** People at their weekly intro-request cap (`bot.experts.intros.caps`) are ranked after
   everyone else and say when they can be asked again; people with a cap of 0 say they take no requests.
 - **Hidden profiles** are never in an index at all, so neither they nor their texts can appear.
-- **Explanations.** Discipline, organisation and sector; the one or two profile items that matched
-  best; and for a project, the project text (a description sentence, an open milestone title or an
-  open blocker) most similar to the person's best item.
+- **Explanations.** Discipline, organisation and sector; the one or two profile items closest in
+  meaning; and for a project, the project sentence (a description sentence, an open milestone title
+  or an open blocker) this person matches in particular (`bot.domain.experts.explanations`), so
+  different people quote different sentences.
 
 No Slack imports: `bot/slack/expert_blocks.py` renders, `handlers/experts/` delivers.
 """
@@ -35,11 +37,14 @@ import numpy as np
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.access import Requester, act_as
+from bot.domain.experts.explanations import matched_sentences
 from bot.domain.experts.index import with_over_cap
+from bot.domain.experts.lexical import DEFAULT_LEXICAL_WEIGHT
 from bot.domain.experts.profiles import ExpertMatch
 from bot.domain.experts.ranking import rank_by_keywords, rank_indexed_experts
+from bot.domain.experts.sentences import RERANK_POOL, sentence_rerank_index
 from bot.errors import UserFacingError
-from bot.experts.embeddings.calibration import relevance_floor
+from bot.experts.embeddings.floor import calibrated_floor
 from bot.experts.embeddings.protocol import Embedder, EmbedderLoadError, is_ready
 from bot.experts.expert_command import ExpertCommand
 from bot.experts.index import (
@@ -59,6 +64,8 @@ QUIET_WAIT = 1.5
 MODEL_WAIT = 60.0
 # A plain-language answer names this many people; `/expert` lists `settings.expert_suggestions`.
 TOPIC_EXPERTS = 3
+# Weight of the lexical (TF-IDF) cosine in the hybrid score (chosen on the dev folds, docs/benchmarks.md).
+LEXICAL_WEIGHT = DEFAULT_LEXICAL_WEIGHT
 
 
 @dataclass(frozen=True)
@@ -69,10 +76,12 @@ class Need:
         text: The need as typed (or a project's text); keyword matches are looked for in it.
         vector: Its embedding by the index's model; None ranks by keywords alone.
         top_k: Suggestions wanted.
-        floor: The relevance floor on the score from meaning (`relevance_floor` of the model).
+        floor: The relevance floor on the score from meaning (`calibrated_floor` of the embedder).
         exclude_people: Slack ids never suggested.
         exclude_disciplines: Disciplines never suggested (case-insensitive).
         over_cap: Slack ids at their weekly cap: ranked after everyone else.
+        sentences: For a long need (a project), the vectors of its sentences: matched sentence by
+            sentence as well as as a whole; None (or one row) for a short need.
     """
 
     text: str
@@ -82,6 +91,7 @@ class Need:
     exclude_people: frozenset[str] = frozenset()
     exclude_disciplines: tuple[str, ...] = ()
     over_cap: frozenset[str] = frozenset()
+    sentences: np.ndarray | None = None
 
 
 def rank_people(workspace_index: WorkspaceExpertIndex, need: Need) -> list[ExpertMatch]:
@@ -107,9 +117,34 @@ def rank_people(workspace_index: WorkspaceExpertIndex, need: Need) -> list[Exper
             exclude_person_ids=need.exclude_people,
             exclude_disciplines=need.exclude_disciplines,
         )
+    boost = None
+    if workspace_index.lexical is not None and LEXICAL_WEIGHT:
+        # Hybrid scoring: each item's TF-IDF cosine with the need, added to its embedding similarity.
+        boost = LEXICAL_WEIGHT * workspace_index.lexical.similarities(need.text)
+    index = with_over_cap(workspace_index.index, need.over_cap)
+    if need.sentences is not None and len(need.sentences) > 1:
+        # A long need: the whole text retrieves a pool (floor, exclusions and caps applied), and
+        # sentence-level similarities re-rank it (`bot.domain.experts.sentences`).
+        pool = rank_indexed_experts(
+            need.vector,
+            index,
+            item_boost=boost,
+            top_k=RERANK_POOL,
+            exclude_person_ids=need.exclude_people,
+            exclude_disciplines=need.exclude_disciplines,
+            diversity_lambda=0.0,
+            min_score=need.floor,
+            keyword_matches=keyword_matches,
+        )
+        if not pool:
+            return []
+        index, boost = sentence_rerank_index(
+            index, [match.person.person_id for match in pool], need.vector, need.sentences, boost
+        )
     return rank_indexed_experts(
         need.vector,
-        with_over_cap(workspace_index.index, need.over_cap),
+        index,
+        item_boost=boost,
         top_k=need.top_k,
         exclude_person_ids=need.exclude_people,
         exclude_disciplines=need.exclude_disciplines,
@@ -184,7 +219,7 @@ def rank_search(
         now: For the weekly caps (and vectors written by a sync).
         top_k: Suggestions wanted.
         default_cap: The workspace's weekly cap for people without their own.
-        min_score: The relevance floor; None: `relevance_floor` of the model.
+        min_score: The relevance floor; None: `calibrated_floor` of the embedder.
 
     Returns:
         Up to `top_k` suggestions, best first, people at their cap last.
@@ -205,20 +240,23 @@ def rank_search(
         text=search.query_text,
         vector=query_vector,
         top_k=top_k,
-        floor=relevance_floor(embedder.model_name) if min_score is None else min_score,
+        floor=calibrated_floor(embedder) if min_score is None else min_score,
         exclude_people=search.exclude_people,
         exclude_disciplines=search.exclude_disciplines,
         over_cap=frozenset(slack_id for slack_id, status in statuses.items() if status.over_cap),
+        sentences=segment_vectors if len(segments) > 1 else None,
     )
     suggestions = []
-    for match in rank_people(workspace_index, need):
+    matches = rank_people(workspace_index, need)
+    # The project sentence each person matches in particular: "you need X; they wrote Y".
+    quoted = matched_sentences(
+        segment_vectors,
+        [np.array([m.item.vector for m in match.matched_items], dtype=np.float32) for match in matches],
+    )
+    for match, sentence in zip(matches, quoted, strict=True):
         person = people[match.person.person_id]
         status = statuses[person.slack_id]
-        project_text = None
-        if len(segments) and match.matched_items:
-            # The project text closest to the item that made them relevant: "you need X; they wrote Y".
-            closeness = segment_vectors @ np.asarray(match.matched_items[0].item.vector, dtype=np.float32)
-            project_text = segments[int(np.argmax(closeness))]
+        project_text = segments[sentence] if sentence is not None else None
         suggestions.append(
             Suggestion(
                 slack_id=person.slack_id,
@@ -287,7 +325,7 @@ def rank_topic(
     else:
         workspace_index = embed_expert_index(session, embedder, workspace_id)
         vector = embedder.embed([topic])[0]
-        need = Need(text=topic, vector=vector, top_k=top_k, floor=relevance_floor(embedder.model_name))
+        need = Need(text=topic, vector=vector, top_k=top_k, floor=calibrated_floor(embedder))
     experts = []
     for match in rank_people(workspace_index, need):
         person = workspace_index.people[match.person.person_id]

@@ -11,6 +11,7 @@ post is composed. An entry whose row is gone (or whose action the feed does not 
 | project | join, leave, remove; edit (members added or taken off) | members |
 | milestone | add, move, done, assign, delete, restore | milestones |
 | milestone | describe, link, unlink, after, not_after (its record: `/milestone describe` …) | milestones |
+| milestone | agreement_signed (an agreement it waited on is signed: its owner is told too) | milestones |
 | blocker | add, resolve | blockers |
 
 Personal notifications (DMs): a milestone moved by someone other than its owner, and a milestone added
@@ -60,6 +61,7 @@ _MILESTONE_ACTIONS = (
     "unlink",
     "after",
     "not_after",
+    "agreement_signed",  # an agreement it waited on was signed (bot.agreements.records.set_status)
 )
 _BLOCKER_ACTIONS = ("add", "resolve", "delete", "restore")
 # Deleted milestones and blockers are hidden from ORM queries (bot.models); the feed still tells of them.
@@ -185,7 +187,9 @@ def personal_recipients(session: Session, change: Change) -> list[int]:
     owner = milestone.owner if milestone is not None else None
     if owner is None or owner.slack_id == change.actor:
         return []
-    if change.action == "move" or (change.action == "add" and change.detail.get("owner") == owner.slack_id):
+    if change.action in ("move", "agreement_signed") or (
+        change.action == "add" and change.detail.get("owner") == owner.slack_id
+    ):
         return [owner.id]
     if change.action == "assign" and change.detail.get("after") == owner.slack_id:
         # A handover within a departure is told by the departure's one DM (bot.slack.handover).
@@ -240,6 +244,17 @@ def describe(session: Session, change: Change, zone: ZoneInfo, names: Names) -> 
         old = detail.get("before")
         if old:
             segments += (text(" (was "), person(str(old), names(str(old))), text(")"))
+    elif change.action == "agreement_signed":
+        icon = ":handshake:"
+        signed = code(str(detail.get("agreement") or ""))
+        segments = (
+            actor,
+            text(" recorded "),
+            signed,
+            text(" as signed: "),
+            *what,
+            text(" no longer waits on it"),
+        )
     else:  # an action this version does not know how to tell: say nothing rather than something wrong
         return []
     return [FeedLine(icon, segments, FeedKind.MILESTONES)]
@@ -349,6 +364,10 @@ def describe_personal(
             ":spiral_calendar_pad:",
             (actor, text(" added "), *what, *on, text(f" with you as its owner, due {due}")),
         )
+    if change.action == "agreement_signed":
+        signed = code(str(change.detail.get("agreement") or ""))
+        segments = (actor, text(" recorded "), signed, text(" as signed: your milestone "), *what, *on)
+        return FeedLine(":handshake:", (*segments, text(" no longer waits on it")))
     if change.action == "assign":
         due = format_local(milestone.due_at, zone)
         return FeedLine(":inbox_tray:", (actor, text(" handed you "), *what, *on, text(f", due {due}")))

@@ -30,6 +30,7 @@ from bot.access import (
     visibility_params,
     with_roles_and_lead,
 )
+from bot.agreements.joining import needs_approval, request_join
 from bot.domain.matching import Candidate, MatchKind, match_name
 from bot.errors import Ambiguous, Forbidden, InvalidInput, NotFound
 from bot.models import (
@@ -479,6 +480,11 @@ def join_project(session: Session, actor: Actor, query: str, now: datetime) -> t
     if project.private and not actor.is_admin:
         raise Forbidden(f"*{project.key}* is private: ask its lead to add you.")
     person = person_for(session, actor)
+    # Data its agreements restrict to other organisations: the lead approves (bot.agreements.joining);
+    # the caller finds the pending request (`pending_request`) and tells the requester why.
+    if not actor.is_admin and needs_approval(session, project, person, now):
+        request_join(session, project, person, now)
+        return project, False
     position = max((m.position for m in project.memberships), default=-1) + 1
     project.memberships.append(Membership(person=person, role=Role.MEMBER, position=position))
     record_audit(session, actor, "join", "project", project.id, now, key=project.key)

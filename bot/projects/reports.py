@@ -29,6 +29,7 @@ from bot.access import (
     visibility_of,
     visibility_params,
 )
+from bot.agreements.waiting import WaitingOn, agreements_waited_on
 from bot.models import Blocker, Membership, Milestone, MilestoneStatus, Person, Project, ProjectStatus, Role
 from bot.projects.milestone_details import dependency_refs, loads_links
 
@@ -72,6 +73,8 @@ class MilestoneLine:
     description: str | None = None
     links: tuple[str, ...] = ()
     after: tuple[str, ...] = ()
+    # Unsigned agreements it requires (`/agreement require`), filled by `with_dependencies` too.
+    waiting_on: tuple[WaitingOn, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -149,9 +152,16 @@ def milestone_line(milestone: Milestone, now: datetime) -> MilestoneLine:
 
 
 def with_dependencies(session: Session, lines: Sequence[MilestoneLine]) -> list[MilestoneLine]:
-    """The lines with `after` filled in: the refs of the milestones each comes after. One query."""
+    """The lines with `after` (the refs of the milestones each comes after) and `waiting_on` (the unsigned
+    agreements each requires) filled in. Two queries."""
     refs = dependency_refs(session, (line.id for line in lines if line.id is not None))
-    return [replace(line, after=refs[line.id]) if line.id in refs else line for line in lines]
+    waits = agreements_waited_on(session, (line.id for line in lines if line.id is not None))
+    return [
+        replace(line, after=refs.get(line.id, line.after), waiting_on=waits.get(line.id, ()))
+        if line.id in refs or line.id in waits
+        else line
+        for line in lines
+    ]
 
 
 def blocker_line(blocker: Blocker) -> BlockerLine:

@@ -28,6 +28,8 @@ _LINGER_SECONDS = 2.0
 _LINGER_BYTES = 1024 * 1024
 _LINGER_CHUNK_BYTES = 64 * 1024
 _QUERY_RE = re.compile(r"\?[^\s\"]*")
+# A calendar feed's path is its secret (docs/calendar.md).
+_CALENDAR_TOKEN_RE = re.compile(r"/calendar/[^\s\"?]+")
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -36,8 +38,10 @@ class _QuietHandler(WSGIRequestHandler):
     timeout = 30
 
     def log_message(self, format: str, *args: Any) -> None:
-        # Never a query string: the OAuth redirect's carries the install code and state.
-        logger.debug("http: %s", _QUERY_RE.sub("?…", format % args))
+        # Never a query string (the OAuth redirect's carries the install code and state), nor a
+        # calendar feed's token.
+        line = _CALENDAR_TOKEN_RE.sub("/calendar/…", _QUERY_RE.sub("?…", format % args))
+        logger.debug("http: %s", line)
 
 
 class GracefulWSGIServer(WSGIServer):

@@ -3,7 +3,8 @@
 Routes: `POST /slack/events` (Bolt), `GET /healthz` (liveness: the process answers), `GET /readyz`
 (readiness, `bot.serving.readiness`: database reachable, embedding model loaded where this process
 needs it, not shutting down) and `GET /metrics` (Prometheus); with OAuth installs (`SLACK_CLIENT_ID`),
-also `GET /slack/install` and `GET /slack/oauth_redirect`. The same application runs under gunicorn
+also `GET /slack/install` and `GET /slack/oauth_redirect`; `GET|HEAD /calendar/<token>.ics` serves calendar
+feeds (`bot.serving.calendar_route`, docs/calendar.md). The same application runs under gunicorn
 (`bot.serving.wsgi`) and in `liaison serve`'s threaded server (`bot.serving.http_server`), so both
 paths share every check below.
 
@@ -70,6 +71,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.services import Services
 from bot.serving.ack_priority import AckPriority
+from bot.serving.calendar_route import CALENDAR_PREFIX, serve_calendar
 from bot.serving.checks import RequestRefused, SignatureCheck, claim_first_delivery, read_body, replay_key
 from bot.serving.inbox import Inbox, process_identity
 from bot.serving.intake import DATABASE_UNREACHABLE, Recorded, RecordedRequests
@@ -182,6 +184,9 @@ class LiaisonWsgiApp:
             elif path in (HEALTH_PATH, READY_PATH, METRICS_PATH) and method not in ("GET", "HEAD"):
                 route = path.strip("/")
                 response = _Response(405, b"", (("Allow", "GET, HEAD"),))
+            elif path.startswith(CALENDAR_PREFIX):
+                route = "calendar"  # the path is a secret: never in a log line or a metric label
+                response = _Response(*serve_calendar(self.services, environ, method, path))
             elif path == HEALTH_PATH:
                 route = "healthz"
                 response = _json(200, {"status": "ok"})

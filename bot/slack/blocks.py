@@ -11,11 +11,12 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
+from bot.agreements.waiting import WaitingOn
 from bot.domain.dates import format_local, format_relative
 from bot.domain.dates.vocabulary import day_label
 from bot.domain.matching import Candidate
@@ -177,11 +178,20 @@ def milestone_text(line: MilestoneLine, zone: ZoneInfo, now: datetime, *, with_p
         f"{mark} `{line.ref}` *{truncate_escaped(line.title, 300)}*{project}\n"
         f"      {due} · owner {mention(line.owner)}{after}"
     )
+    for wait in line.waiting_on[:3]:  # unsigned agreements it requires (bot.agreements)
+        text += f"\n      :hourglass_flowing_sand: {waiting_text(wait, now.astimezone(zone).date())}"
     if line.description:
         text += f"\n      {truncate_escaped(' '.join(line.description.split()), 300)}"
     if line.links:
         text += "\n      " + " · ".join(link_text(url) for url in line.links[:5])
     return text
+
+
+def waiting_text(wait: WaitingOn, today: date) -> str:
+    """ "waiting on `dua-7` (legal review, 23 days in this status)"; keys are validated, labels escaped."""
+    days = wait.days_in_status(today)
+    unit = "day" if days == 1 else "days"
+    return f"waiting on `{escape(wait.key)}` ({escape(wait.status)}, {days} {unit} in this status)"
 
 
 def link_text(url: str) -> str:

@@ -61,7 +61,9 @@ from bot.reminders.admin import change_policy, parse_policy_words, set_waiting_d
 from bot.settings import Settings
 from bot.slack import blocks as kit
 from bot.slack import milestone_details as details
+from bot.slack.agreement_joins import join_request_outcome
 from bot.slack.archive_commands import run_lifecycle_command
+from bot.slack.calendar_commands import calendar_subcommand as _calendar
 from bot.slack.checkin_commands import run_checkins_command as run_checkins
 from bot.slack.feed_commands import run_feed_command
 from bot.slack.handover import (
@@ -137,7 +139,7 @@ def run_command(
         names.project: _PROJECT,
         names.milestone: _MILESTONE,
         names.blocker: _BLOCKER,
-        names.help: {"notifications": _feed_command},
+        names.help: {"notifications": _feed_command, "calendar": lambda c: CommandOutcome(_calendar(c))},
     }
     verb, _, args = request.text.strip().partition(" ")
     verb = verb.lower()
@@ -312,7 +314,7 @@ def _project_join(call: _Call) -> CommandOutcome:
         call.session, call.actor, _require(call.args, f"{call.request.command} join PROJECT"), call.now
     )
     if not changed:
-        return _notice(
+        return join_request_outcome(call.session, call.actor, project, call.now, CommandOutcome) or _notice(
             "You are already on *{name}* (`{key}`).", frozenset(), name=project.name, key=project.key
         )
     return _notice(

@@ -9,9 +9,11 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.access import load_actor, resolve_workspace
+from bot.agreements.records import my_agreements
 from bot.errors import NotSetUp
 from bot.projects.home import home_report
 from bot.services import Services
+from bot.slack.agreement_blocks import with_agreements
 from bot.slack.home import build_home_view
 
 logger = logging.getLogger(__name__)
@@ -50,6 +52,8 @@ def publish_homes(client: WebClient, services: Services, team_id: str | None, us
                     settings.commands.project,
                     settings.commands.milestone,
                 )
+                today = now.astimezone(actor.zone).date()
+                view = with_agreements(view, my_agreements(session, actor), today)  # bot.agreements
             client.views_publish(user_id=user_id, view=view)
             published += 1
         except SlackApiError as error:

@@ -76,6 +76,10 @@ UNTIL_INPUT = "until"  # the last day, in the profile form and in the admin's "S
 # An admin's "Set last day…" on someone's profile: value = their Slack id (re-checked on submission).
 PROFILE_UNTIL_ACTION = "profile_until"
 PROFILE_UNTIL_MODAL = "profile_until_modal"  # private_metadata = JSON {"person": Slack id}
+# Works fetched from ORCID/OpenAlex or uploaded (bot/experts/sources), listed under /profile: value = the
+# work's row id; only its owner (or an admin) may hide or show it (re-checked on every click).
+PROFILE_WORK_HIDE_ACTION = "profile_work_hide"
+PROFILE_WORK_SHOW_ACTION = "profile_work_show"
 
 # Undo under "Deleted …" (`/milestone delete`, `/blocker delete`): value = the row's id; the clicker's
 # permissions are checked again, and a second click says it was restored already.
@@ -98,3 +102,39 @@ CHECKIN_MODAL = "checkin_modal"
 CHECKIN_DONE_INPUT = "checkin_done"
 CHECKIN_NEXT_INPUT = "checkin_next"
 CHECKIN_BLOCKING_INPUT = "checkin_blocking"
+
+# The agreements register (bot/agreements, docs/agreements.md). The add form's private_metadata is
+# JSON {"opened_by": Slack id}; the submitter is checked again. Join approval buttons carry the join
+# request's row id; only the project's lead or an admin may decide (re-checked).
+AGREEMENT_MODAL = "agreement_modal"
+AGREEMENT_KIND_INPUT = "agreement_kind"
+AGREEMENT_TITLE_INPUT = "agreement_title"
+AGREEMENT_PARTIES_INPUT = "agreement_parties"
+AGREEMENT_PROJECTS_INPUT = "agreement_projects"
+AGREEMENT_OWNER_INPUT = "agreement_owner"
+AGREEMENT_STATUS_INPUT = "agreement_status"
+AGREEMENT_EFFECTIVE_INPUT = "agreement_effective"
+AGREEMENT_EXPIRES_INPUT = "agreement_expires"
+AGREEMENT_URL_INPUT = "agreement_url"
+AGREEMENT_REVIEW_INPUT = "agreement_review_days"
+AGREEMENT_RESTRICTED_INPUT = "agreement_restricted"
+AGREEMENT_NOTES_INPUT = "agreement_notes"
+JOIN_APPROVE_ACTION = "join_approve"
+JOIN_DECLINE_ACTION = "join_decline"
+JOIN_DECISION_BLOCK = "join_decision"
+
+# Calendar feeds (bot/calendar, docs/calendar.md): "Reset address" under `/liaison calendar [PROJECT]`.
+# value = "@me" (the clicker's own feed) or a project key; only the clicker's own feed is ever reset.
+CALENDAR_RESET_ACTION = "calendar_reset"
+CALENDAR_ACTIONS_BLOCK = "calendar_actions"
+
+# Joint papers (bot/publications, docs/publications.md): the `/paper add` form. Its private_metadata is
+# JSON {"opened_by": Slack id}; the submitter is checked again (must be on the chosen project).
+PAPER_MODAL = "paper_modal"
+PAPER_PROJECT_INPUT = "paper_project"
+PAPER_TITLE_INPUT = "paper_title"
+PAPER_PEOPLE_INPUT = "paper_people"
+PAPER_EXTERNAL_INPUT = "paper_external"
+PAPER_VENUE_INPUT = "paper_venue"
+PAPER_STATUS_INPUT = "paper_status"
+PAPER_LINKS_INPUT = "paper_links"

@@ -346,6 +346,9 @@ def build_milestone_detail_reply(detail: MilestoneDetail, actor: Actor, now: dat
     ]
     if line.links:
         blocks.append(kit.section("*Links*\n" + "\n".join(f"• {kit.link_text(url)}" for url in line.links)))
+    if line.waiting_on:  # unsigned agreements it requires (bot.agreements)
+        waits = (f"• {kit.waiting_text(wait, now.astimezone(zone).date())}" for wait in line.waiting_on)
+        blocks.append(kit.section("*Waiting on*\n" + "\n".join(waits)))
     if detail.after:
         blocks.append(kit.section("*Comes after*\n" + _related(detail.after, zone, now)))
     if detail.dependants:

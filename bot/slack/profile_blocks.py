@@ -97,6 +97,9 @@ class ProfileCommand:
 
     verb: str
     target: str = ""
+    # For "link" / "unlink": the source ("orcid", "openalex") and, for "link", the id as typed.
+    source: str = ""
+    external_id: str = ""
 
 
 def parse_profile_text(text: str, command: str) -> ProfileCommand:
@@ -121,9 +124,30 @@ def parse_profile_text(text: str, command: str) -> ProfileCommand:
         return ProfileCommand("edit")
     if verb == "show":
         return ProfileCommand("show", _target(rest)) if rest else ProfileCommand("own")
+    if verb in ("link", "unlink"):
+        return _link_command(verb, rest, command)
     if stripped.startswith(("<@", "@")) or _SLACK_ID_RE.match(stripped):
         return ProfileCommand("show", _target(stripped))
     raise InvalidInput(f"“{truncate(verb, 40)}” is not a {command} command. {usage_line(command)}")
+
+
+def _link_command(verb: str, rest: str, command: str) -> ProfileCommand:
+    """`link orcid ID [@someone]`, `link openalex ID [@someone]`, `unlink orcid [@someone]`."""
+    words = rest.split()
+    usage = f"`{command} link orcid 0000-0002-1825-0097` or `{command} unlink orcid` (admins add `@someone`)."
+    if not words or words[0].lower() not in ("orcid", "openalex"):
+        raise InvalidInput(f"Link what? {usage}")
+    wanted = 2 if verb == "link" else 1
+    # A trailing mention names whose record (admins); only a word beyond the id counts, since an
+    # OpenAlex id such as `W123…` looks like a Slack user id.
+    target = _target(words.pop()) if len(words) == wanted + 1 and _is_person(words[-1]) else ""
+    if len(words) != wanted:
+        raise InvalidInput(f"Not quite: {usage}")
+    return ProfileCommand(verb, target, words[0].lower(), words[1] if verb == "link" else "")
+
+
+def _is_person(word: str) -> bool:
+    return word.startswith(("<@", "@")) or bool(_SLACK_ID_RE.match(word))
 
 
 def _target(text: str) -> str:
@@ -148,6 +172,8 @@ def build_profile_help_reply(command: str) -> Reply:
         (command, "your profile, with an Edit button"),
         (f"{command} edit", "edit your title, discipline, expertise, publications, settings and last day"),
         (f"{command} @someone", "a colleague's profile (also `show NAME`)"),
+        (f"{command} link orcid 0000-…", "list your works from ORCID (and OpenAlex); `link openalex A…` too"),
+        (f"{command} unlink orcid", "remove the link and the works it brought"),
         (f"{command} help", "this help"),
     ]
     lines = "\n".join(f"• `{usage}` — {what}" for usage, what in rows)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.access import Actor, Requester, act_as
+from bot.agreements.questions import answer_agreement_question
 from bot.conversations.followups import resolve_follow_up
 from bot.conversations.memory import ConversationKey, Turn, load_turn, save_turn, turn_of
 from bot.errors import UserFacingError
@@ -26,6 +27,7 @@ from bot.questions.interpret import DirectoryIndex, Interpretation, index_direct
 from bot.questions.llm import LlmPhraser
 from bot.questions.search import intent_similarity
 from bot.services import Services
+from bot.slack.agreement_blocks import build_agreement_answer
 from bot.slack.answer_blocks import answer_plain_text, build_answer_reply
 from bot.slack.blocks import Reply, build_error_reply
 
@@ -172,6 +174,10 @@ def _answer(
     try:
         with services.session_factory() as session:
             actor = act_as(session, settings, Requester(user_id=question.user_id, team_id=question.team_id))
+            # Agreements (bot.agreements.questions) are recognised before the general interpreter.
+            if (agreements := answer_agreement_question(session, actor, question.text, now)) is not None:
+                reply = build_agreement_answer(agreements, now.astimezone(actor.zone).date())
+                return QuestionOutcome(reply=reply, private=agreements.private), None
             directory = load_directory(session, actor)
             index = index_directory(directory)
             key = conversation_key(question, actor)
@@ -191,8 +197,11 @@ def _answer(
                 )
 
             interpretation = understand()
-            wants_context = interpretation.needs_project or (
-                interpretation.refers_to_context and not interpretation.entities.projects
+            # A question that names a project nobody can see ("who leads zorbulon?") is answered as
+            # such, not about the thread's or the previous answer's project.
+            wants_context = not interpretation.unknown_name and (
+                interpretation.needs_project
+                or (interpretation.refers_to_context and not interpretation.entities.projects)
             )
             if wants_context:
                 # The thread's subject first (what was said there), then the previous answer's.

@@ -34,7 +34,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from bot.agreements.entries import AgreementEntry
 from bot.models import ExpertVisibility, MilestoneStatus, ProjectStatus, Sector
+from bot.publications.entries import PaperEntry, VenueEntry
 
 __all__ = [
     "BLOCKER_KEYS",
@@ -84,6 +86,7 @@ PERSON_KEYS = (
     *("slack_id", "name", "title", "discipline", "sector"),
     *("organisation", "timezone", "until", "expertise", "publications"),
     *("expert_visibility", "weekly_request_cap", "notifications", "waiting_digest"),
+    "orcid",
 )
 PUBLICATION_KEYS = ("title", "abstract")
 PROJECT_KEYS = (
@@ -198,6 +201,9 @@ class PersonEntry:
     # None (not written) keeps what the person chose in Slack.
     notifications: bool | None = None
     waiting_digest: bool | None = None
+    # Their ORCID iD (docs/profiles.md): linked on import, its works fetched by the refresh (or
+    # `liaison profiles fetch`); None (not written) keeps whatever link they made in Slack.
+    orcid: str | None = None
 
 
 @dataclass(frozen=True)
@@ -270,3 +276,8 @@ class WorkspaceDocument:
     people: tuple[PersonEntry, ...]
     projects: tuple[ProjectEntry, ...]
     warnings: tuple[Problem, ...] = ()
+    # The optional `agreements:` section (bot/workspace_file/agreements.py); None: the file has none.
+    agreements: tuple[AgreementEntry, ...] | None = None
+    # The optional `venues:` and `papers:` sections (bot/workspace_file/publications.py); None: absent.
+    venues: tuple[VenueEntry, ...] | None = None
+    papers: tuple[PaperEntry, ...] | None = None

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.checkins.admin import schedule_texts
+from bot.experts.sources.store import linked_orcids
 from bot.models import (
     ExpertVisibility,
     FeedOptOut,
@@ -29,7 +30,9 @@ from bot.models import (
     Workspace,
 )
 from bot.projects.milestone_details import dependency_refs, loads_links
+from bot.workspace_file.agreements import export_agreements
 from bot.workspace_file.document import POLICY_KEYS, format_utc_offset
+from bot.workspace_file.publications import export_publications, planned_milestone_ids
 
 __all__ = ["export_workspace"]
 
@@ -158,7 +161,9 @@ def export_workspace(session: Session, workspace_id: int) -> str:
     }
     after = dependency_refs(session, [m.id for project in projects for m in project.milestones])
     checkins = schedule_texts(session, workspace_id)
+    planned = planned_milestone_ids(session, workspace_id)
     opted_out = set(session.scalars(select(FeedOptOut.person_id).where(FeedOptOut.person_id.in_(slack_ids))))
+    orcids = linked_orcids(session, slack_ids)
 
     def ref(person_id: int | None) -> str | None:
         return slack_ids.get(person_id) if person_id is not None else None
@@ -201,6 +206,7 @@ def export_workspace(session: Session, workspace_id: int) -> str:
             out.lines.append("    notifications: off")
         if person.waiting_digest_opt_out:
             out.lines.append("    waiting_digest: off")
+        out.field(4, "orcid", orcids.get(person.id))
 
     out.lines += ["", "projects:" if projects else "projects: []"]
     for index, project in enumerate(projects):
@@ -224,9 +230,10 @@ def export_workspace(session: Session, workspace_id: int) -> str:
             out.field(4, "archived", True)
         out.field(4, "checkins", checkins.get(project.id))
         out.policy(4, policies.get(f"project:{project.id}"))
-        if project.milestones:
+        listed = [m for m in project.milestones if m.id not in planned]  # papers' plans: `papers:`
+        if listed:
             out.lines.append("    milestones:")
-        for milestone in project.milestones:
+        for milestone in listed:
             zone = milestone.due_timezone
             out.field(8, "title", milestone.title, first=True)
             out.lines.append(f"        id: {milestone.number}")
@@ -259,4 +266,6 @@ def export_workspace(session: Session, workspace_id: int) -> str:
             if blocker.resolved_at is not None:
                 out.field(8, "resolved_at", _format_wall_time(blocker.resolved_at, workspace.timezone))
             out.field(8, "resolved_by", ref(blocker.resolved_by_id))
+    out.lines += export_agreements(session, workspace_id)  # the optional `agreements:` section
+    out.lines += export_publications(session, workspace_id)  # the optional `venues:` and `papers:`
     return out.text()

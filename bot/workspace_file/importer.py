@@ -35,6 +35,7 @@ from bot.checkins.admin import import_schedule
 from bot.clock import SystemClock
 from bot.domain.reminders import ReminderPolicy
 from bot.experts.profile_version import bump_profiles_version
+from bot.experts.sources.store import link_record
 from bot.models import (
     INCLUDE_DELETED,
     AuditEntry,
@@ -51,7 +52,9 @@ from bot.models import (
     Workspace,
 )
 from bot.projects.milestone_details import dumps_links
+from bot.publications.replan import PlanningDefaults
 from bot.reminders.planning import replan_workspace
+from bot.workspace_file.agreements import import_agreements
 from bot.workspace_file.document import (
     POLICY_KEYS,
     BlockerEntry,
@@ -64,6 +67,7 @@ from bot.workspace_file.document import (
     WorkspaceFileError,
 )
 from bot.workspace_file.parse import load_workspace_document
+from bot.workspace_file.publications import import_publications
 
 __all__ = ["ImportReport", "import_workspace", "import_workspace_file", "rebase_shift"]
 
@@ -260,6 +264,10 @@ class _Importer:
 
     def opt_outs(self) -> None:
         for entry in self.document.people:
+            if entry.orcid is not None and link_record(
+                self.session, self.person_ids[entry.slack_id], "orcid", entry.orcid, self.now
+            ):
+                self.plan.append(f"update person {entry.slack_id}: orcid {entry.orcid}")
             if entry.notifications is None:
                 continue
             person_id = self.person_ids[entry.slack_id]
@@ -528,6 +536,31 @@ def import_workspace(
     importer.people(workspace)
     importer.projects(workspace)
     importer.dependencies()
+    # Agreements (optional section) are listed in the plan, not in the counts of core records.
+    import_agreements(
+        session,
+        workspace.id,
+        document.agreements,
+        shift=shift,
+        today=today,
+        milestones=importer.by_file_id,
+        prune=prune,
+        now=at,
+        plan=importer.plan,
+    )
+    # Venues and papers (optional sections), after the agreements: papers are back-planned from their
+    # review windows. Listed in the plan too.
+    import_publications(
+        session,
+        workspace.id,
+        document.venues,
+        document.papers,
+        shift=shift,
+        prune=prune,
+        now=at,
+        defaults=PlanningDefaults(reminders=reminders),
+        plan=importer.plan,
+    )
     # Same transaction: moved, reassigned or completed milestones get their reminders replanned.
     session.flush()
     replan_workspace(session, workspace.id, at, defaults=reminders or ReminderPolicy())

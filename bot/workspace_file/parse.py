@@ -14,6 +14,8 @@ from pathlib import Path
 import yaml
 
 from bot.checkins.schedule import ScheduleError, format_schedule, parse_schedule
+from bot.errors import InvalidInput
+from bot.experts.sources.records import parse_orcid
 from bot.models import (
     MAX_WEEKLY_REQUEST_CAP,
     Blocker,
@@ -29,6 +31,7 @@ from bot.models import (
     Workspace,
 )
 from bot.projects.milestone_details import MAX_LINKS, find_cycle, link_problem
+from bot.workspace_file.agreements import read_agreements
 from bot.workspace_file.document import (
     BLOCKER_KEYS,
     MILESTONE_KEYS,
@@ -55,6 +58,7 @@ from bot.workspace_file.document import (
     WorkspaceFileError,
 )
 from bot.workspace_file.field_reader import FieldReader, Fields, column_limit
+from bot.workspace_file.publications import read_papers, read_venues
 
 _MILESTONE_REF_RE = re.compile(r"^([a-z][a-z0-9_]{0,39})-([0-9]{1,7})$")
 
@@ -140,6 +144,18 @@ class _DocumentParser(FieldReader):
         """A personal setting written `on` or `off`; None when not written (keep what they chose)."""
         return None if fields.get(key) is None else self.boolean(fields, key)
 
+    def orcid(self, fields: Fields) -> str | None:
+        """An ORCID iD, normalised, with its check character verified; None when absent or invalid."""
+        node = self.value(fields, "orcid", False)
+        value = self.scalar_text(node, f"{fields.what} orcid", max_length=60) if node is not None else None
+        if node is None or value is None:
+            return None
+        try:
+            return parse_orcid(value)
+        except InvalidInput as error:
+            self.problem(node, f"{fields.what} orcid: {error.message}")
+            return None
+
     # ---- sections ------------------------------------------------------------------------------
 
     def workspace(self, fields: Fields) -> WorkspaceEntry | None:
@@ -194,6 +210,7 @@ class _DocumentParser(FieldReader):
             until=self.calendar_date(fields, "until"),
             notifications=self.opt_in(fields, "notifications"),
             waiting_digest=self.opt_in(fields, "waiting_digest"),
+            orcid=self.orcid(fields),
         )
         return entry if slack_id is not None and name is not None else None
 
@@ -422,7 +439,9 @@ class _DocumentParser(FieldReader):
         )
 
     def document(self, root: yaml.Node, source: str) -> WorkspaceDocument | None:
-        fields = self.mapping(root, "file", ("workspace", "people", "projects"))
+        fields = self.mapping(
+            root, "file", ("workspace", "people", "projects", "agreements", "venues", "papers")
+        )
         if fields is None:
             return None
         workspace_node = self.value(fields, "workspace", True)
@@ -438,10 +457,13 @@ class _DocumentParser(FieldReader):
         people = [self.person(item) for item in person_items]
 
         project_items = self.items(fields, "projects", "project", PROJECT_KEYS)
-        self.duplicates(project_items, "key", "project key")
+        project_keys = self.duplicates(project_items, "key", "project key")
         zone = workspace.timezone if workspace is not None else None
         projects = [self.project(item, known, zone) for item in project_items]
         self.check_dependencies()
+        agreements = read_agreements(self, fields, known, project_keys, self.milestone_ids)
+        venues = read_venues(self, fields)
+        papers = read_papers(self, fields, known, project_keys, {v.key for v in venues or ()})
 
         if self.problems or workspace is None:
             return None
@@ -451,6 +473,9 @@ class _DocumentParser(FieldReader):
             people=tuple(p for p in people if p is not None),
             projects=tuple(p for p in projects if p is not None),
             warnings=tuple(sorted(self.warnings, key=lambda w: w.line or 0)),
+            agreements=agreements,
+            venues=venues,
+            papers=papers,
         )
 
 

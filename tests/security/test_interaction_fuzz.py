@@ -83,6 +83,7 @@ from bot.reminders.actions import ClickResult, ReminderClick, open_move, press_d
 from bot.services import Services
 from bot.settings import Settings
 from bot.slack import ids
+from bot.slack.agreement_commands import execute_agreement_command
 from bot.slack.archive_commands import execute_undo_delete
 from bot.slack.checkin_blocks import build_answer_modal
 from bot.slack.commands import CommandRequest, execute_command, execute_confirmed_move
@@ -98,6 +99,7 @@ from bot.slack.input_hygiene import clean_strings_in_place, without_control_char
 from bot.slack.milestone_details import execute_move_dependants
 from bot.slack.modals import parse_milestone_submission, parse_project_submission
 from bot.slack.notifier import build_notifier
+from bot.slack.paper_commands import execute_paper_command
 from bot.slack.payload_values import input_state, loads_clean, row_id, string_of
 from bot.slack.profile_blocks import (
     build_profile_modal,
@@ -191,6 +193,14 @@ BUTTON_VALUES: dict[str, str] = {
     # Weekly check-ins: value = the question's row id (only the person asked may use it).
     ids.CHECKIN_ANSWER_ACTION: "row",
     ids.CHECKIN_BLOCKER_ACTION: "row",
+    # Calendar feeds: value = "@me" (the clicker's own feed) or a project key (their feed of it).
+    ids.CALENDAR_RESET_ACTION: "key",
+    # Hide / Show a work fetched from ORCID or OpenAlex: value = the work's row id (owner or admin only).
+    ids.PROFILE_WORK_HIDE_ACTION: "row",
+    ids.PROFILE_WORK_SHOW_ACTION: "row",
+    # Approve / Decline a join to a project with restricted data: value = the join request's row id.
+    ids.JOIN_APPROVE_ACTION: "row",
+    ids.JOIN_DECLINE_ACTION: "row",
 }
 SUFFIXED = {ids.PICK_PROJECT_ACTION, ids.ASK_CHOICE_ACTION, ids.ANSWER_SOURCE_ACTION}
 SUFFIXED |= {ids.EXPERT_PICK_PROJECT_ACTION}
@@ -213,9 +223,11 @@ MODALS = (
     ids.HOME_MOVE_MODAL,
     ids.PROFILE_UNTIL_MODAL,
     ids.CHECKIN_MODAL,
+    ids.AGREEMENT_MODAL,
+    ids.PAPER_MODAL,
 )
 # How often each form is submitted over HTTP (in the order of MODALS).
-MODAL_WEIGHTS = (30, 26, 12, 16, 9, 7, 6)
+MODAL_WEIGHTS = (30, 26, 12, 16, 9, 7, 6, 6, 6)
 SHORTCUTS = (ids.ASK_SHORTCUT,)
 
 
@@ -367,6 +379,16 @@ def collect_directory(services: Services) -> Directory:
     # as not the submitter's, with a field error).
     checkin = AnswerForm(1, "bidshade", "Bid shading", now, ZoneInfo("Asia/Seoul"), "", "", "")
     forms[ids.CHECKIN_MODAL].append(_form("check-in", build_answer_modal(checkin)))
+    agreement = execute_agreement_command(
+        services.session_factory, services.settings, now, CommandRequest("/agreement", "add", LEAD, TEAM)
+    )
+    assert agreement.modal is not None, agreement.reply
+    forms[ids.AGREEMENT_MODAL].append(_form("agreement add", agreement.modal))
+    paper = execute_paper_command(
+        services.session_factory, services.settings, now, Requester(LEAD, TEAM), "/paper", "add bidshade"
+    )
+    assert paper.modal is not None, paper.reply
+    forms[ids.PAPER_MODAL].append(_form("paper add", paper.modal))
     for variants in forms.values():
         for form in variants:
             assert form.inputs, form.name

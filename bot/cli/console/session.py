@@ -32,6 +32,7 @@ from bot.cli.console.conversation import (
     is_thread_ts,
     resolve_channel,
 )
+from bot.cli.console.fake_scholarly import FakeScholarlyApi, fetch_new_links
 from bot.cli.console.fake_slack import FakeSlackApi, RecordedCall
 from bot.cli.console.forms import form_problems, form_values, response_action, with_user_ids
 from bot.cli.console.help import CONSOLE_HELP
@@ -88,6 +89,8 @@ class ConsoleSession:
         self._with_scheduler = with_scheduler
         self._base_settings = settings
         self.fake = FakeSlackApi()
+        # ORCID and OpenAlex for `/profile link orcid …`: the console never reaches the real APIs.
+        self.scholarly = FakeScholarlyApi()
         self.clock = SimulatedClock()
         self._scheduler: BackgroundScheduler | None = None
         self._names: dict[str, str] = {}
@@ -118,6 +121,7 @@ class ConsoleSession:
     def start(self) -> None:
         """Start the fake API, build the app (Bolt's `auth.test` goes to the fake) and the scheduler."""
         self.fake.start()
+        self.scholarly.start()
         try:
             self._start()
         except BaseException:
@@ -141,6 +145,8 @@ class ConsoleSession:
             llm_base_url=self._base_settings.llm_base_url,
             llm_model=self._base_settings.llm_model,
             llm_api_key=self._base_settings.llm_api_key,
+            orcid_api_url=self.scholarly.url,
+            openalex_api_url=self.scholarly.url,
         )
         self._engine = make_engine(settings.database_url)
         self._services = Services(
@@ -151,6 +157,7 @@ class ConsoleSession:
             notifier=build_notifier(settings),
         )
         self._load_directory()
+        fetch_new_links(self._services)  # the demo's linked ORCID record, from the fake
         # process_before_response: dispatch returns once the listener is done, so output is in order.
         self._app = create_app(
             settings, self._services, client=build_web_client(settings), process_before_response=True
@@ -176,6 +183,7 @@ class ConsoleSession:
             self._scheduler.shutdown(wait=True)
             self._scheduler = None
         self.fake.stop()
+        self.scholarly.stop()
         if self._engine is not None:
             self._engine.dispose()
             self._engine = None

@@ -8,6 +8,10 @@ vector. Everything here is numpy: no database, no Slack, no model.
 - `index`: the item matrix, laid out once per directory (`ExpertIndex`).
 - `half_precision`: the float16 first pass of large indexes.
 - `diversity`: maximal marginal relevance, so five suggestions are not five people of one discipline.
+- `lexical`: TF-IDF cosines of a need with every item (the word half of the hybrid score).
+- `sentences`: sentence-level matching of long needs (a project's sentences) and its re-rank.
+- `explanations`: which project sentence each suggested person is quoted against.
+- `hygiene`: which works a profile embeds (20 most recent, no duplicates) and how a work becomes text.
 - `ranking`: scoring and ranking a query against an index.
 """
 

@@ -44,6 +44,7 @@ def score_people(
     query_vec: np.ndarray,
     items: Sequence[ProfileItem],
     aggregation: Aggregation = DEFAULT_AGGREGATION,
+    item_boost: np.ndarray | None = None,
 ) -> dict[str, PersonScore]:
     """Score every person who has items against a query.
 
@@ -53,6 +54,9 @@ def score_people(
         query_vec: The query embedding (normalised here, so any non-zero length works).
         items: Profile items of any number of people, in any order.
         aggregation: How item similarities combine.
+        item_boost: Per item of `items` (same order), added to its similarity before aggregating:
+            the weighted lexical cosine of the hybrid ranking (`bot.domain.experts.lexical`). The best
+            items reported stay those closest in meaning.
 
     Returns:
         Person id to score, in order of first appearance in `items`.
@@ -62,7 +66,12 @@ def score_people(
     grouping = group_items(items, order=None)
     query = _unit_query(query_vec, grouping.matrix.shape[1])
     table = similarity_table(grouping.matrix @ query, grouping.layout)
-    scores = aggregate(table, grouping.counts, aggregation)
+    fused = table
+    if item_boost is not None:
+        boost = _padded(_grouped(np.asarray(item_boost, dtype=np.float32), items))
+        fused = table + boost[grouping.layout]
+    scores = aggregate(fused, grouping.counts, aggregation)
+    # The items that explain a score are those closest in meaning, as in `rank_indexed_experts`.
     best = _best_item_rows(table, grouping.layout, np.arange(len(grouping.person_ids)))
     return {
         person_id: PersonScore(
@@ -73,6 +82,16 @@ def score_people(
         )
         for position, person_id in enumerate(grouping.person_ids)
     }
+
+
+def _grouped(values: np.ndarray, items: Sequence[ProfileItem]) -> np.ndarray:
+    """`values` (one per item of `items`) in the order `group_items` puts the items: by person in
+    order of first appearance, each person's items in input order."""
+    first: dict[str, int] = {}
+    rank = np.fromiter(
+        (first.setdefault(item.person_id, len(first)) for item in items), dtype=np.int64, count=len(items)
+    )
+    return values[np.lexsort((np.arange(len(items)), rank))]
 
 
 def rank_experts(
@@ -87,6 +106,7 @@ def rank_experts(
     aggregation: Aggregation = DEFAULT_AGGREGATION,
     min_score: float | None = None,
     keyword_matches: Mapping[str, KeywordMatch] | None = None,
+    item_boost: np.ndarray | None = None,
 ) -> list[ExpertMatch]:
     """Suggest experts for a query, building the index on the fly.
 
@@ -104,10 +124,13 @@ def rank_experts(
         aggregation: See `rank_indexed_experts`.
         min_score: See `rank_indexed_experts`.
         keyword_matches: See `rank_indexed_experts`.
+        item_boost: Per item of `items`, see `rank_indexed_experts`.
 
     Returns:
         Suggestions, best first.
     """
+    if item_boost is not None:
+        item_boost = _grouped(np.asarray(item_boost, dtype=np.float32), items)
     return rank_indexed_experts(
         query_vec,
         build_expert_index(profiles, items),
@@ -118,6 +141,7 @@ def rank_experts(
         aggregation=aggregation,
         min_score=min_score,
         keyword_matches=keyword_matches,
+        item_boost=item_boost,
     )
 
 
@@ -132,6 +156,7 @@ def rank_indexed_experts(
     aggregation: Aggregation = DEFAULT_AGGREGATION,
     min_score: float | None = None,
     keyword_matches: Mapping[str, KeywordMatch] | None = None,
+    item_boost: np.ndarray | None = None,
 ) -> list[ExpertMatch]:
     """Suggest up to `top_k` experts for a query.
 
@@ -166,6 +191,9 @@ def rank_indexed_experts(
         min_score: If set, people scoring below it are not suggested (keyword matches excepted).
         keyword_matches: The query's words on people's profiles, by person id
             (`bot.domain.experts.keywords.KeywordIndex.matches`); None: meaning alone.
+        item_boost: Per item row of `index`, added to its similarity before aggregating (the weighted
+            lexical cosine of the hybrid ranking, >= 0); None: embedding similarity alone. The
+            relevance floor (`min_score`) and the matched items go by meaning alone.
 
     Returns:
         Suggestions, best first.
@@ -200,17 +228,38 @@ def rank_indexed_experts(
     if index.half_precision is not None and aggregation.kind is not AggregationKind.SOFTMAX and bonus is None:
         tiers = (eligible & ~index.over_cap, eligible & index.over_cap)
         scored = _score_candidates(
-            index, query, aggregation, tiers, pool_size(top_k, diversity_lambda), index.half_precision
+            index,
+            query,
+            aggregation,
+            tiers,
+            pool_size(top_k, diversity_lambda),
+            index.half_precision,
+            item_boost,
+            min_score,
         )
     if scored is None:
+        # `table` is by meaning alone (the floor and the explanations use it), `scores` add the boost.
         table = similarity_table(index.matrix @ query, index.layout)
-        scores = aggregate(table, index.counts, aggregation)
         layout, columns = index.layout, None
     else:
-        table, scores, layout, columns = scored
+        table, layout, columns = scored
+    fused = table if item_boost is None else table + _padded(item_boost)[layout]
+    people = np.arange(len(index)) if columns is None else columns
+    scores = np.full(len(index), -np.inf)
+    scores[people] = aggregate(fused, index.counts[people], aggregation)
+    if columns is not None:
         eligible &= scores > -np.inf
     if min_score is not None:
+        # The floor is on meaning: shared words alone ("knitting patterns" and "dark patterns") must not
+        # lift anyone over it; a keyword match (most of a short need's words) still does.
         passes = scores >= min_score
+        if item_boost is not None:
+            # A boost only adds, so only people whose boosted score passes can pass by meaning.
+            slots = np.flatnonzero(passes[people])
+            passes[:] = False
+            passes[people[slots]] = (
+                aggregate(table[:, slots], index.counts[people[slots]], aggregation) >= min_score
+            )
         eligible &= passes if bonus is None else passes | (bonus > 0)
     if bonus is not None:
         scores = scores + bonus
@@ -312,7 +361,9 @@ def _score_candidates(
     tiers: Sequence[np.ndarray],
     pool_size: int,
     half: HalfPrecisionMatrix,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+    item_boost: np.ndarray | None = None,
+    min_score: float | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """Exact scores of everyone who might be among the best `pool_size` of a tier.
 
     Every item similarity from `half` is within `half.error` of the float32 one, and every aggregation
@@ -323,17 +374,39 @@ def _score_candidates(
     approximate score ``>= t - 2e``: re-scoring those people in float32 finds the exact pool. A
     smaller pool (fewer people wanted, a `min_score`) is a prefix of it.
 
+    With an `item_boost` (exact, added to both passes alike, so it moves no bound) the pool is chosen
+    by boosted score, while `min_score` applies to meaning alone: people whose approximate score by
+    meaning is more than the margin under it fail the floor for sure and are left out of the tiers
+    before the pool is chosen, so the pool is that of the people who may pass.
+
     Returns:
-        ``(table, scores, layout, columns)``: the exact similarity table of the candidates, per person
-        the exact score or -inf if not a candidate, and the candidates' `index.layout` columns and
-        positions (ascending), one per column of the table.
+        ``(table, layout, columns)``: the exact similarity table (by meaning, without the boost) of the
+        candidates, and the candidates' `index.layout` columns and positions (ascending), one per
+        column of the table.
         None when so many people are within the margin (near-duplicate profiles) that one exact pass
         over everyone is cheaper.
     """
-    approximate = aggregate(
-        similarity_table(half.similarities(query), index.layout), index.counts, aggregation
-    )
+    approximate_similarities = half.similarities(query)
     margin = 2.0 * half.error + _AGGREGATION_ROUNDING
+    if item_boost is None:
+        approximate = aggregate(
+            similarity_table(approximate_similarities, index.layout), index.counts, aggregation
+        )
+    else:
+        approximate = aggregate(
+            similarity_table(approximate_similarities + item_boost, index.layout), index.counts, aggregation
+        )
+        if min_score is not None:
+            # Meaning is at most the boosted score: only people near or above the floor by that need it.
+            maybe = np.flatnonzero(approximate >= min_score - margin)
+            by_meaning = aggregate(
+                similarity_table(approximate_similarities, index.layout[:, maybe]),
+                index.counts[maybe],
+                aggregation,
+            )
+            possible = np.zeros(len(index), dtype=bool)
+            possible[maybe] = by_meaning >= min_score - margin
+            tiers = [tier & possible for tier in tiers]
     chosen = []
     for tier in tiers:
         members = np.flatnonzero(tier)
@@ -349,9 +422,12 @@ def _score_candidates(
     valid = layout < len(index.items)
     table = np.full(layout.shape, -np.inf, dtype=np.float32)
     table[valid] = index.matrix[layout[valid]] @ query
-    scores = np.full(len(index), -np.inf)
-    scores[columns] = aggregate(table, index.counts[columns], aggregation)
-    return table, scores, layout, columns
+    return table, layout, columns
+
+
+def _padded(item_boost: np.ndarray) -> np.ndarray:
+    """`item_boost` with a 0 for the padding row number of `ExpertIndex.layout` (one past the end)."""
+    return np.append(np.asarray(item_boost, dtype=np.float32), np.float32(0.0))
 
 
 # Slack for the aggregation's own rounding (float32 table, float64 sums) in `_score_candidates`.

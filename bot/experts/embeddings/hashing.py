@@ -26,6 +26,10 @@ class HashingEmbedder:
     """
 
     model_name = HASHING_MODEL_NAME
+    # Declared, not measured (`bot.experts.embeddings.floor`): word counts cannot tell topics apart
+    # (stop words are shared by everything), so no calibration means anything; 0.1 drops people who
+    # share almost no words with a need, which keeps the tests' "nobody matched" path honest.
+    relevance_floor = 0.1
 
     def __init__(self, dimension: int = 384):
         if dimension < 2:

@@ -129,13 +129,17 @@ class AnswerBuilder:
             Source("milestone", milestone_ref(milestone), milestone.title, project.key), project.private
         )
 
-    def milestone_segments(self, milestone: Milestone, now: datetime, *, with_project: bool) -> Line:
+    def milestone_segments(
+        self, milestone: Milestone, now: datetime, *, with_project: bool, flag_overdue: bool = False
+    ) -> Line:
         """A cited milestone as segments: ref, title, (project), due or done, owner.
 
         Args:
             milestone: The milestone, with its project and owner loaded.
             now: The current instant.
             with_project: Whether to name the project (answers across several projects).
+            flag_overdue: Say "overdue" of an open milestone past its due time (in lists that mix
+                overdue and upcoming ones).
 
         Returns:
             The segments, to put in a line.
@@ -149,6 +153,8 @@ class AnswerBuilder:
                 " — done",
                 *((" ", When(milestone.done_at, relative=False)) if milestone.done_at else ()),
             ]
+        elif flag_overdue and milestone.due_at < now:
+            parts += [" — overdue, was due ", When(milestone.due_at)]
         else:
             parts += [" — due ", When(milestone.due_at)]
         if milestone.owner is not None:

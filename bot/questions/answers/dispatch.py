@@ -31,7 +31,15 @@ from bot.questions.answers.people import (
     answer_person_projects,
 )
 from bot.questions.answers.projects import answer_list_projects, answer_status
-from bot.questions.interpret import Directory, Intent, Interpretation, Reading, canonical_question, describe
+from bot.questions.interpret import (
+    NEEDS_PROJECT,
+    Directory,
+    Intent,
+    Interpretation,
+    Reading,
+    canonical_question,
+    describe,
+)
 
 
 def build_answer(
@@ -57,9 +65,24 @@ def build_answer(
         The answer.
     """
     private_keys = {p.key for p in directory.projects if p.private}
+    if not interpretation.confident and len(interpretation.alternatives) == 1:
+        # A question back with one option is a question that has an answer: give it (with the
+        # "I read this as" note below, since the reading was not certain).
+        interpretation = _take_reading(interpretation, interpretation.alternatives[0])
     if not interpretation.confident and interpretation.alternatives:
         return _unsure(interpretation, private_keys)
     if interpretation.needs_project:
+        single = _single_project(session, actor, interpretation)
+        if single is not None:
+            key, head = single
+            chosen = replace(
+                interpretation,
+                entities=replace(interpretation.entities, projects=(key,)),
+                needs_project=False,
+                unknown_name="",
+            )
+            answer = build_answer(session, actor, chosen, now, directory=directory, embedder=embedder)
+            return replace(answer, lines=((head,), *answer.lines))
         return _which_project(session, actor, interpretation, private_keys)
     intent = interpretation.intent
     entities = interpretation.entities
@@ -82,6 +105,42 @@ def build_answer(
         )
         answer = replace(answer, lines=(*answer.lines, note))
     return answer
+
+
+def _take_reading(interpretation: Interpretation, reading: Reading) -> Interpretation:
+    """The interpretation as if `reading` had been read from the start (still not confident)."""
+    return replace(
+        interpretation,
+        intent=reading.intent,
+        entities=reading.entities,
+        alternatives=(),
+        needs_project=reading.intent in NEEDS_PROJECT and not reading.entities.projects,
+        unknown_name="",
+    )
+
+
+def _single_project(session: Session, actor: Actor, interpretation: Interpretation) -> tuple[str, str] | None:
+    """The one project a question without one can only mean, and the line saying so; else None.
+
+    An unknown name with a single near miss among the visible projects, or no name at all from
+    someone on one project only (or in a workspace of one project).
+    """
+    projects = visible_projects(session, actor)
+    name = interpretation.unknown_name
+    if name:
+        match = match_name(name, [Candidate(p.key, p.name) for p in projects])
+        options = list(match.alternatives)
+        if len(options) != 1:
+            return None
+        return options[0].key, (
+            f"I don't know a project called “{name}”; I took it to mean {options[0].name} ({options[0].key}):"
+        )
+    mine = [p for p in projects if role_of(p, actor) is not None]
+    if len(mine) == 1:
+        return mine[0].key, f"Answering for your one project, {mine[0].key}:"
+    if not mine and len(projects) == 1:
+        return projects[0].key, f"Answering for the only project, {projects[0].key}:"
+    return None
 
 
 def _choices(readings: Iterable[Reading]) -> tuple[Choice, ...]:

@@ -8,7 +8,8 @@ from typing import Any
 
 from sqlalchemy import Select
 
-from bot.models import MilestoneStatus, Person, Project
+from bot.agreements.waiting import agreements_waited_on
+from bot.models import Milestone, MilestoneStatus, Person, Project
 from bot.projects.milestones import find_milestone
 from bot.questions.answers.core import (
     MAX_ITEMS,
@@ -72,6 +73,9 @@ def _resolve_scope(
         return _Scope(
             visible_project_ids(request.actor), mine if is_me else theirs.format(name=owner.name), owner
         )
+    if e.own_projects:
+        own = projects_of(request.session, request.actor, request.actor.person_id)
+        return _Scope(own, "on your projects")
     return None
 
 
@@ -106,6 +110,12 @@ def answer_next(request: AnswerRequest) -> Answer:
     if window is None and e.projects:
         # "What's next for bidshade": the next few of that project, whatever their date.
         milestones = milestones[:3]
+    overdue: list[Milestone] = []
+    if window is None and (e.projects or owner is not None or scope == "on your projects"):
+        # What is still open past its due time comes before anything new: leaving it out of
+        # "what's next for pcm" would hide the most pressing item.
+        overdue = open_milestones(request.session, projects, end=request.now, owner_id=owner_id)
+        milestones = overdue + milestones
     when_text = f" {window.label}" if window else ""
     if owner is not None and owner.id == request.actor.person_id:
         subject = "You have"
@@ -127,15 +137,21 @@ def answer_next(request: AnswerRequest) -> Answer:
                 )
         return b.build()
     count = counted(len(milestones), "milestone")
+    late = f", {len(overdue)} of them overdue" if overdue else ""
     if subject:
-        b.line(f"{subject} {count} due{when_text}:")
+        b.line(f"{subject} {count} due{when_text}{late}:")
     elif window is not None:
         b.line(f"{count} due{when_text}" + (f" {scope}" if scope else "") + ":")
     else:
-        b.line("Next milestones" + (f" {scope}" if scope else "") + ":")
+        b.line("Next milestones" + (f" {scope}" if scope else "") + f"{late}:")
     many_projects = len({m.project_id for m in milestones}) > 1 or not e.projects
     for milestone in milestones[:MAX_ITEMS]:
-        b.line("• ", *b.milestone_segments(milestone, request.now, with_project=many_projects))
+        b.line(
+            "• ",
+            *b.milestone_segments(
+                milestone, request.now, with_project=many_projects, flag_overdue=bool(overdue)
+            ),
+        )
     b.more(len(milestones), MAX_ITEMS)
     return b.build()
 
@@ -201,5 +217,10 @@ def answer_when(request: AnswerRequest) -> Answer:
             parts += [" is due ", When(milestone.due_at)]
         if milestone.owner is not None:
             parts += [" · owner ", person_segment(milestone.owner)]
+        for wait in agreements_waited_on(request.session, [milestone.id]).get(
+            milestone.id, ()
+        ):  # bot.agreements
+            days = wait.days_in_status(request.now.astimezone(request.actor.zone).date())
+            parts.append(f" · waiting on {wait.key} ({wait.status}, {days} days in this status)")
         b.line(*parts)
     return b.build()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from bot.models import Membership, Person, Project, Role
-from bot.projects.project import STATUS_LABELS, find_project
+from bot.projects.project import STATUS_LABELS
 from bot.questions.answers.core import (
     MAX_ITEMS,
     Answer,
@@ -15,7 +15,13 @@ from bot.questions.answers.core import (
     counted,
     person_segment,
 )
-from bot.questions.answers.lookups import not_in_directory, projects_of, projects_where, subject_person
+from bot.questions.answers.lookups import (
+    find_named_project,
+    not_in_directory,
+    projects_of,
+    projects_where,
+    subject_person,
+)
 from bot.questions.interpret import Intent
 
 
@@ -37,7 +43,7 @@ def answer_lead(request: AnswerRequest) -> Answer:
         The answer.
     """
     b = AnswerBuilder(Intent.LEAD)
-    project = find_project(request.session, request.actor, request.entities.projects[0])
+    project = find_named_project(request.session, request.actor, request.entities.projects[0])
     source = b.project(project)
     if project.lead is None:
         b.line(project.name, " (", source, ") has no lead recorded.")
@@ -64,7 +70,7 @@ def answer_members(request: AnswerRequest) -> Answer:
         The answer.
     """
     b = AnswerBuilder(Intent.MEMBERS)
-    project = find_project(request.session, request.actor, request.entities.projects[0])
+    project = find_named_project(request.session, request.actor, request.entities.projects[0])
     source = b.project(project)
     members = sorted(project.memberships, key=lambda m: (m.role != Role.LEAD, m.position, m.person.name))
     active = [m for m in members if m.role != Role.VIEWER]

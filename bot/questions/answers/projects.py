@@ -6,7 +6,7 @@ from datetime import datetime
 
 from bot.access import visible_projects
 from bot.models import MilestoneStatus, Project
-from bot.projects.project import STATUS_LABELS, find_project
+from bot.projects.project import STATUS_LABELS
 from bot.questions.answers.core import (
     MAX_ITEMS,
     Answer,
@@ -16,6 +16,7 @@ from bot.questions.answers.core import (
     counted,
     person_segment,
 )
+from bot.questions.answers.lookups import find_named_project
 from bot.questions.interpret import Intent
 
 
@@ -30,7 +31,7 @@ def answer_status(request: AnswerRequest) -> Answer:
     """
     b = AnswerBuilder(Intent.PROJECT_STATUS)
     for key in request.entities.projects[:3]:
-        _status_of(b, find_project(request.session, request.actor, key), request.now)
+        _status_of(b, find_named_project(request.session, request.actor, key), request.now)
     return b.build()
 
 

@@ -25,7 +25,7 @@ from bot.questions.interpret.entities import DirectoryIndex, index_directory
 from bot.questions.interpret.exemplars import INTENT_EXEMPLARS, rank_intents
 from bot.questions.interpret.intents import CONFIDENT, NEEDS_PROJECT, Intent, SimilarityFn
 from bot.questions.interpret.interpretation import Entities, Interpretation, Reading
-from bot.questions.interpret.interpreter import interpret, projects_named
+from bot.questions.interpret.interpreter import interpret, projects_named, question_topic
 from bot.questions.interpret.readings import canonical_question, describe
 
 __all__ = [
@@ -47,5 +47,6 @@ __all__ = [
     "index_directory",
     "interpret",
     "projects_named",
+    "question_topic",
     "rank_intents",
 ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -34,9 +34,15 @@ class MilestoneName:
 
 @dataclass(frozen=True)
 class Directory:
-    """The names a question can refer to. Only what the asker may see belongs in here."""
+    """The names a question can refer to. Only what the asker may see belongs in here.
+
+    `shared`, when given, is the part of it every asker of the workspace sees (the public projects,
+    their milestones, the people): its name index is built once and shared by every view (see
+    `bot.questions.interpret.entities.DirectoryIndex`). It takes no part in comparisons.
+    """
 
     projects: tuple[ProjectName, ...] = ()
     people: tuple[PersonName, ...] = ()
     milestones: tuple[MilestoneName, ...] = ()
     disciplines: tuple[str, ...] = ()
+    shared: Directory | None = field(default=None, compare=False, repr=False)

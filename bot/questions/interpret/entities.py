@@ -7,19 +7,24 @@ from a word index so that 10,000 milestone titles cost milliseconds.
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterable, Sequence
+import threading
+from collections import Counter, OrderedDict
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
 from rapidfuzz import fuzz, process
 
 from bot.domain.matching import Candidate, MatchKind, fold, match_name
-from bot.questions.interpret.directory import Directory, MilestoneName
+from bot.questions.interpret.directory import Directory, MilestoneName, ProjectName
 from bot.questions.interpret.vocabulary import FUNCTION_WORDS, is_content
 
 # Names fuzzily scored per phrase (see `NameIndex.shortlist`).
 MAX_SHORTLIST = 40
+# Question words whose candidates a name index keeps (see `NameIndex._word_hits`; a common word's set
+# can hold thousands of candidates), and phrases whose match it keeps (small tuples).
+MAX_CACHED_WORDS = 512
+MAX_CACHED_PHRASES = 4096
 
 # Role nouns → a word of the discipline they belong to ("economists" → "economics").
 _ROLE_NOUNS = {
@@ -83,6 +88,7 @@ class NameIndex:
 
     def __init__(self, candidates: Sequence[Candidate]) -> None:
         self.candidates = list(candidates)
+        self.words: frozenset[str] = frozenset()
         self._by_word: dict[str, set[int]] = {}
         # Keys typed exactly ("proj0597", a Slack id): opaque keys are not in the word index.
         self._by_key = {fold(c.key).replace(" ", ""): i for i, c in enumerate(self.candidates)}
@@ -94,14 +100,12 @@ class NameIndex:
                 if word not in FUNCTION_WORDS or len(words) == 1:
                     self._by_word.setdefault(word, set()).add(index)
         self._vocab = sorted(self._by_word)
+        self.words = frozenset(self._by_word)  # every word of every candidate
+        self._hits: dict[str, set[int]] = {}
+        self._matches: dict[tuple[str, ...], tuple[MatchKind, tuple[Candidate, ...]]] = {}
         self._by_prefix: dict[str, list[str]] = {}
         for word in self._vocab:
             self._by_prefix.setdefault(word[:3], []).append(word)
-
-    @property
-    def words(self) -> frozenset[str]:
-        """Every word of every candidate."""
-        return frozenset(self._by_word)
 
     def shortlist(self, words: Sequence[str]) -> list[Candidate]:
         """Candidates with a word equal to, starting with, or a small edit away from one of `words`.
@@ -116,34 +120,94 @@ class NameIndex:
         for word in words:
             if word in FUNCTION_WORDS:
                 continue
-            hits: set[int] = set(self._by_word.get(word, ()))
-            if len(word) >= 3:
-                for other in self._by_prefix.get(word[:3], ()):
-                    if other.startswith(word) or word.startswith(other):
-                        hits |= self._by_word[other]
-            if len(word) >= 4:
-                for other, _, _ in process.extract(
-                    word, self._vocab, scorer=fuzz.ratio, score_cutoff=75, limit=20
-                ):
-                    hits |= self._by_word[other]
-            counts.update(hits)
+            counts.update(self._word_hits(word))
         ranked = sorted(counts, key=lambda i: (-counts[i], i))[:MAX_SHORTLIST]
         return [self.candidates[i] for i in sorted(ranked)]
 
+    def _word_hits(self, word: str) -> set[int]:
+        """Candidates with a word equal to, starting with, or a small edit away from `word`.
+
+        Kept per word: a question's words recur in many of its spans, and the fuzzy pass over a
+        large vocabulary is the costly part.
+        """
+        found = self._hits.get(word)
+        if found is not None:
+            return found
+        hits: set[int] = set(self._by_word.get(word, ()))
+        if len(word) >= 3:
+            for other in self._by_prefix.get(word[:3], ()):
+                if other.startswith(word) or word.startswith(other):
+                    hits |= self._by_word[other]
+        if len(word) >= 4:
+            for other, _, _ in process.extract(
+                word, self._vocab, scorer=fuzz.ratio, score_cutoff=75, limit=20
+            ):
+                hits |= self._by_word[other]
+        if len(self._hits) >= MAX_CACHED_WORDS:
+            self._hits.clear()
+        self._hits[word] = hits
+        return hits
+
     def match(self, phrase_words: Sequence[str]) -> tuple[MatchKind, tuple[Candidate, ...]]:
         """`match_name` of the phrase against the shortlist; (kind, best-or-alternatives)."""
-        shortlist = self.shortlist(phrase_words)
-        if not shortlist:
-            return MatchKind.NONE, ()
-        found = match_name(" ".join(phrase_words), shortlist)
-        if found.best is not None:
-            if _covers(phrase_words, found.best):
-                return found.kind, (found.best,)
-            return MatchKind.NONE, ()
-        alternatives = tuple(c for c in found.alternatives if _covers(phrase_words, c))
-        if found.kind == MatchKind.AMBIGUOUS and len(alternatives) == 1:
-            return MatchKind.CONFIDENT, alternatives
-        return (found.kind if alternatives else MatchKind.NONE), alternatives
+        return _remembered(self._matches, phrase_words, self.shortlist)
+
+
+def _remembered(
+    memo: dict[tuple[str, ...], tuple[MatchKind, tuple[Candidate, ...]]],
+    phrase_words: Sequence[str],
+    shortlist: Callable[[Sequence[str]], list[Candidate]],
+) -> tuple[MatchKind, tuple[Candidate, ...]]:
+    """The match of a phrase, kept per index: phrases recur across questions ("online advertising")
+    and fuzzy scoring them costs about a millisecond each."""
+    key = tuple(phrase_words)
+    found = memo.get(key)
+    if found is None:
+        found = _match(phrase_words, shortlist(phrase_words))
+        if len(memo) >= MAX_CACHED_PHRASES:
+            memo.clear()
+        memo[key] = found
+    return found
+
+
+class UnionNameIndex:
+    """Two name indexes read as one: the part every asker sees, built once, and the asker's own part.
+
+    A workspace's public projects and their milestones are the same in every asker's view; only the
+    private projects an asker is on differ. Indexing 10,000 public titles once, not once per view,
+    keeps a new asker's first question as fast as the next one.
+    """
+
+    def __init__(self, shared: NameIndex | UnionNameIndex, own: NameIndex) -> None:
+        self.shared = shared
+        self.own = own
+        self.candidates: list[Candidate] = [*shared.candidates, *own.candidates]
+        self.words: frozenset[str] = shared.words | own.words
+        self._matches: dict[tuple[str, ...], tuple[MatchKind, tuple[Candidate, ...]]] = {}
+
+    def shortlist(self, words: Sequence[str]) -> list[Candidate]:
+        """Each part's shortlist (see `NameIndex.shortlist`), the shared part's first."""
+        return [*self.shared.shortlist(words), *self.own.shortlist(words)]
+
+    def match(self, phrase_words: Sequence[str]) -> tuple[MatchKind, tuple[Candidate, ...]]:
+        """`match_name` of the phrase against both shortlists."""
+        return _remembered(self._matches, phrase_words, self.shortlist)
+
+
+def _match(
+    phrase_words: Sequence[str], shortlist: Sequence[Candidate]
+) -> tuple[MatchKind, tuple[Candidate, ...]]:
+    if not shortlist:
+        return MatchKind.NONE, ()
+    found = match_name(" ".join(phrase_words), shortlist)
+    if found.best is not None:
+        if _covers(phrase_words, found.best):
+            return found.kind, (found.best,)
+        return MatchKind.NONE, ()
+    alternatives = tuple(c for c in found.alternatives if _covers(phrase_words, c))
+    if found.kind == MatchKind.AMBIGUOUS and len(alternatives) == 1:
+        return MatchKind.CONFIDENT, alternatives
+    return (found.kind if alternatives else MatchKind.NONE), alternatives
 
 
 def _covers(phrase_words: Sequence[str], candidate: Candidate) -> bool:
@@ -173,28 +237,50 @@ def _covers(phrase_words: Sequence[str], candidate: Candidate) -> bool:
 
 @dataclass
 class DirectoryIndex:
-    """A `Directory` with a `NameIndex` per kind of name, built once per directory."""
+    """A `Directory` with a `NameIndex` per kind of name, built once per directory.
+
+    A directory that names its `shared` part (what every asker of the workspace sees) reuses that
+    part's index and indexes only the rest (the asker's private projects and their milestones).
+    """
 
     directory: Directory
-    projects: NameIndex = field(init=False)
-    people: NameIndex = field(init=False)
-    milestones: NameIndex = field(init=False)
-    disciplines: NameIndex = field(init=False)
+    projects: NameIndex | UnionNameIndex = field(init=False)
+    people: NameIndex | UnionNameIndex = field(init=False)
+    milestones: NameIndex | UnionNameIndex = field(init=False)
+    disciplines: NameIndex | UnionNameIndex = field(init=False)
     name_words: frozenset[str] = field(init=False)
+    _people_ids: set[str] = field(init=False, repr=False)
+    _project_keys: set[str] = field(init=False, repr=False)
+    _milestone_refs: dict[str, MilestoneName] = field(init=False, repr=False)
+    _by_channel: dict[str, str] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         d = self.directory
-        self.projects = NameIndex([Candidate(p.key, p.name) for p in d.projects])
-        self.people = NameIndex([Candidate(p.slack_id, p.name) for p in d.people])
-        self.milestones = NameIndex([Candidate(m.ref, m.title) for m in d.milestones])
-        self.disciplines = NameIndex([Candidate(x, x) for x in d.disciplines])
+        shared = d.shared
+        if shared is not None and shared is not d and shared.people == d.people:
+            base = index_directory(shared)
+            own_projects = [p for p in d.projects if p.key not in base._project_keys]
+            own_keys = {p.key for p in own_projects}
+            own_milestones = [m for m in d.milestones if m.project_key in own_keys]
+            self.projects = UnionNameIndex(base.projects, _project_index(own_projects))
+            self.milestones = UnionNameIndex(base.milestones, _milestone_index(own_milestones))
+            self.people, self.disciplines = base.people, base.disciplines
+            self._people_ids = base._people_ids
+            self._project_keys = base._project_keys | own_keys
+            self._milestone_refs = base._milestone_refs | {m.ref: m for m in own_milestones}
+            self._by_channel = base._by_channel | {p.channel_id: p.key for p in own_projects if p.channel_id}
+        else:
+            self.projects = _project_index(d.projects)
+            self.people = NameIndex([Candidate(p.slack_id, p.name) for p in d.people])
+            self.milestones = _milestone_index(d.milestones)
+            self.disciplines = NameIndex([Candidate(x, x) for x in d.disciplines])
+            self._people_ids = {p.slack_id for p in d.people}
+            self._project_keys = {p.key for p in d.projects}
+            self._milestone_refs = {m.ref: m for m in d.milestones}
+            self._by_channel = {p.channel_id: p.key for p in d.projects if p.channel_id}
         self.name_words = (
             self.projects.words | self.people.words | self.milestones.words | self.disciplines.words
         )
-        self._project_keys = {p.key for p in d.projects}
-        self._people_ids = {p.slack_id for p in d.people}
-        self._milestone_refs = {m.ref: m for m in d.milestones}
-        self._by_channel = {p.channel_id: p.key for p in d.projects if p.channel_id}
 
     def project_of_channel(self, channel_id: str | None) -> str | None:
         """The visible project whose channel this is."""
@@ -213,13 +299,43 @@ class DirectoryIndex:
         return key in self._project_keys
 
 
-@lru_cache(maxsize=8)
+def _project_index(projects: Sequence[ProjectName]) -> NameIndex:
+    return NameIndex([Candidate(p.key, p.name) for p in projects])
+
+
+def _milestone_index(milestones: Sequence[MilestoneName]) -> NameIndex:
+    return NameIndex([Candidate(m.ref, m.title) for m in milestones])
+
+
+# Directories recently indexed, by identity: `bot.questions.answers.directory` hands out the same
+# object while nothing changed, and hashing 10,000 names to find it by value costs milliseconds.
+MAX_RECENT_INDEXES = 16
+_recent: OrderedDict[int, tuple[Directory, DirectoryIndex]] = OrderedDict()
+_recent_lock = threading.Lock()
+
+
 def index_directory(directory: Directory) -> DirectoryIndex:
     """The `DirectoryIndex` of a directory, built once per distinct directory (per asker's view).
 
     Building it for 10,000 milestone titles takes a few hundred milliseconds; the same snapshot
-    (unchanged data, same visibility) is asked about again and again.
+    (unchanged data, same visibility) is asked about again and again. Recent directories are found
+    by identity; others by value.
     """
+    with _recent_lock:
+        recent = _recent.get(id(directory))
+        if recent is not None and recent[0] is directory:
+            _recent.move_to_end(id(directory))
+            return recent[1]
+    index = _index_by_value(directory)
+    with _recent_lock:
+        _recent[id(directory)] = (directory, index)
+        while len(_recent) > MAX_RECENT_INDEXES:
+            _recent.popitem(last=False)
+    return index
+
+
+@lru_cache(maxsize=8)
+def _index_by_value(directory: Directory) -> DirectoryIndex:
     return DirectoryIndex(directory)
 
 
@@ -286,8 +402,33 @@ def find_entities(
             if any(candidate.start < t.end and t.start < candidate.end for t in taken):
                 continue
             taken.append(candidate)
-        found += taken
+        found += _merge_adjacent(taken)
     return found
+
+
+def _merge_adjacent(matches: list[EntityMatch]) -> list[EntityMatch]:
+    """Join neighbouring sure matches of one record into one span ("creative" + "fatigue").
+
+    An exact key ("fatigue") is taken before the longer span around it, which would leave the name
+    in two one-word pieces; each piece is then no longer than a milestone title sharing one of its
+    words, and the intent's preferred kind would win a tie it should not be in.
+    """
+    ordered = sorted(matches, key=lambda m: m.start)
+    merged: list[EntityMatch] = []
+    for match in ordered:
+        last = merged[-1] if merged else None
+        if (
+            last is not None
+            and last.sure
+            and match.sure
+            and last.end == match.start
+            and last.keys == match.keys
+        ):
+            best = min(last.match_kind, match.match_kind, key=lambda k: _KIND_ORDER[k])
+            merged[-1] = EntityMatch(match.kind, last.start, match.end, best, match.keys)
+        else:
+            merged.append(match)
+    return merged
 
 
 _JOINERS = frozenset({"of", "for", "and", "in", "on", "with", "to", "the", "a", "an", "at", "by"})
@@ -346,7 +487,15 @@ def resolve_overlaps(matches: list[EntityMatch], preferred: Sequence[str]) -> li
     """
     order = {kind: i for i, kind in enumerate(preferred)}
     ranked = sorted(
-        matches, key=lambda m: (_KIND_ORDER[m.match_kind] > 1, -m.length, order.get(m.kind, 9), m.start)
+        matches,
+        key=lambda m: (
+            _KIND_ORDER[m.match_kind] > 1,
+            -m.length,
+            # An exact name or key beats a fuzzy hit on a word of another record's title.
+            _KIND_ORDER[m.match_kind],
+            order.get(m.kind, 9),
+            m.start,
+        ),
     )
     kept: list[EntityMatch] = []
     for candidate in ranked:

@@ -73,6 +73,14 @@ _RULES: tuple[tuple[Intent, str, float], ...] = (
     ),
     (Intent.OVERDUE, r"\b(overdue|past due|behind schedule|missed|slipped|slipping|delayed)\b", 2.5),
     (Intent.OVERDUE, r"\b(late|behind)\b", 2.0),
+    (
+        Intent.OVERDUE,
+        r"\b((did|have|has) (we|i|they|he|she|you|\w+) miss|"
+        r"miss(ed)? (the |a |any |our )?(deadlines?|dates?)|"
+        r"let slip|fallen behind|running late|past (the |its |their )?(deadline|due date)|"
+        r"drop(ped)? the ball|falling behind)\b",
+        2.5,
+    ),
     (Intent.OVERDUE, r"\bnot (done|finished|delivered) (yet|on time)\b", 1.5),
     (Intent.BLOCKED, r"\b(blocked|blocking|blockers?|stuck|impediments?|obstacles?)\b", 2.5),
     (Intent.BLOCKED, r"\b(held up|holding (up|back)|in the way)\b", 2.0),
@@ -85,18 +93,35 @@ _RULES: tuple[tuple[Intent, str, float], ...] = (
         r"(do|does) \w+( \w+)? (need|have) to (do|deliver|finish)|(do|does) \w+( \w+)? owe)\b",
         3.0,
     ),
+    # Idioms for what someone owns and has open: "what is Kwame on the hook for", "what's left for me".
+    (
+        Intent.WAITING_ON,
+        r"\b(on the hook( for)?|accountable for|answerable for|(got|have|has) on (my|his|her|their) "
+        r"(plate|desk|list)|on (my|his|her|their) (desk|list|radar)|(left|remaining) for \w+( \w+)? to "
+        r"(do|deliver|finish)|(my|his|her|their) (open|outstanding) (items|tasks|work|milestones|stuff)|"
+        r"(what|anything) (is )?(still )?(open|outstanding) (for|on) (me|him|her|them|someone)|"
+        r"what should i (be )?(work|working) on|what (is|are) (still )?(open|outstanding) for|"
+        r"on \w+( \w+)? s (plate|desk|list|radar|todo)|(do|does) \w+( \w+)? (still )?have (open|outstanding|"
+        r"pending|left)|(outstanding|pending) (items? |tasks? |work |stuff )?(for|with|on) \w+|"
+        r"(items?|tasks?|work|stuff) (still )?open for)\b",
+        3.0,
+    ),
     (Intent.WAITING_ON, r"\b(my|his|her|their) (tasks|work|deliverables|deadlines|milestones)\b", 2.0),
     (
         Intent.LEAD,
         r"\b(who (leads|is leading|runs|is running|heads|manages|is managing|is in charge|"
         r"coordinates|is the lead|is the leader|is the pi|is responsible for)|"
-        r"lead(er)? (of|for|on)|in charge of|principal investigator|pi (of|for|on)|whose project)\b",
+        r"lead(er)? (of|for|on)|in charge of|principal investigator|pi (of|for|on)|whose project|"
+        r"who owns (the )?(project|\w+ project)|"
+        r"who is the (main |key )?(contact|point of contact|owner) (for|of|on)|"
+        r"(main|key) contact (for|of|on))\b",
         3.0,
     ),
     (Intent.LEAD, r"\b(leads?|leader|leading|heads)\b", 1.5),
     (
         Intent.MEMBERS,
-        r"\b(who (is|are) (on|in|part of|involved (in|with)|working on|staffed on|contributing to)|"
+        r"\b(who (is|are) (on|in(?! charge)|part of|involved (in|with)|working on|staffed on|"
+        r"contributing to)|"
         r"who works? on|who else is on|members? of|team (of|on|for|behind)|people (on|in|working on)|"
         r"(is|are) on the team|who is involved)\b",
         3.0,
@@ -108,6 +133,12 @@ _RULES: tuple[tuple[Intent, str, float], ...] = (
         r"which projects? (is|are|am|does|do|did|has|have)|what projects (is|are|am|does|do|has|have)|"
         r"projects? (of|for|by) |my projects|(his|her|their) projects|what is \w+( \w+)? on|"
         r"(is|are|am) (\w+ )?(\w+ )?(on|in) (any|which|what)|where (is|does) \w+ work|who is)\b",
+        2.5,
+    ),
+    (
+        Intent.PERSON_PROJECTS,
+        r"\b(what (is|has|have|am) \w+( \w+)? (been )?up to|what keeps \w+( \w+)? busy|"
+        r"what (is|are) \w+( \w+)? s projects|(what|which) projects (has|have) \w+( \w+)? got)\b",
         2.5,
     ),
     (
@@ -126,10 +157,28 @@ _RULES: tuple[tuple[Intent, str, float], ...] = (
         r"knows (a lot )?about|knowledgeable|familiar with|someone who knows|who to (ask|talk to))\b",
         3.0,
     ),
+    # Asking around: "anyone here done eye tracking studies?", "has anybody worked on attention metrics?"
+    (
+        Intent.EXPERTS,
+        r"\b((has|have|did) (anyone|anybody|someone|somebody|any of you|people)( here| around)?"
+        r"( ever| already| previously)? (done|did|worked|work|used|tried|run|ran|studied|researched|"
+        r"published|experience|dealt|looked into)|"
+        r"(anyone|anybody|someone|somebody)( here| around| else)?( who)?( ever| already)? "
+        r"(done|did|has done|have done|worked|working|work|works|used|tried|studied|studies|researched|"
+        r"published|ran|run|dealt|with (experience|expertise|a background|background|knowledge)|"
+        r"experienced|good (at|with)|(has|have) (experience|expertise|a background|background)|"
+        r"(can|could) (help|advise)|(knows?|knowing) (about|anything|something|how))|"
+        r"(is|are) there (anyone|anybody|someone|somebody|people|experts?)|"
+        r"who (here )?(has|have) (done|worked|experience|expertise|a background|background|published|"
+        r"studied|researched|run|used)|who (here )?(did|does|do|is doing|has been doing) (research|work) on|"
+        r"who is (good|strong|experienced|skilled) (at|in|with)|who can i (ask|talk to|go to)|"
+        r"(point|refer) me to (someone|somebody|an expert|anyone)|who would know|go to person)\b",
+        3.0,
+    ),
     (
         Intent.WHEN_MILESTONE,
-        r"\b(when (is|are|will|does|do|should)|due date (of|for)|deadline (of|for)|"
-        r"what date is|by when|when\b.*\bdue)\b",
+        r"\b(when (is|are|will|does|do|should)|due date (of|for|on)|deadline (of|for|on)|"
+        r"what date is|by when|when\b.*\bdue|due (by )?when|when due)\b",
         2.0,
     ),
     (
@@ -138,7 +187,12 @@ _RULES: tuple[tuple[Intent, str, float], ...] = (
         r"what is planned|what s planned|plan for)\b",
         1.5,
     ),
-    (Intent.NEXT_MILESTONE, r"\b(what is next|what comes next|next milestones?|next steps?|due soon)\b", 2.5),
+    (
+        Intent.NEXT_MILESTONE,
+        r"\b(what is next|what comes next|next milestones?|next steps?|due soon|next (deadlines?|due dates?|"
+        r"deliver(y|ables?)|thing|big thing|up)|what is due next|up next|on deck|in the pipeline)\b",
+        2.5,
+    ),
     (
         Intent.NEXT_MILESTONE,
         r"\b(has|have|needs?|need) to be (done|finished|delivered|ready|submitted)\b"
@@ -236,7 +290,30 @@ def adjust_for_entities(
         add(Intent.NEXT_MILESTONE, 1.0 if rules else 2.0)
     if Intent.PERSON_PROJECTS in rules and not has_person and not me and not re.search(r"\bwho is\b", text):
         rules.pop(Intent.PERSON_PROJECTS)
+    if (
+        has_milestone
+        and not has_project
+        and re.search(
+            r"\bwho (owns|is responsible for|is the owner of|is doing|is working on|has|handles|"
+            r"is handling)\b",
+            text,
+        )
+    ):
+        # "who owns pcm-2": the milestone's answer names its owner.
+        add(Intent.WHEN_MILESTONE, 3.5)
+        rules.pop(Intent.LEAD, None)
+    if (
+        Intent.PERSON_PROJECTS in rules
+        and re.search(r"\b(on|in|for|across|of) (my|our) projects?\b", text)
+        and any(i in rules for i in (Intent.OVERDUE, Intent.NEXT_MILESTONE, Intent.BLOCKED))
+    ):
+        rules.pop(Intent.PERSON_PROJECTS)  # "what's overdue on my projects": the projects are a scope
+    if Intent.EXPERTS in rules and Intent.PERSON_PROJECTS in rules and not has_person and not me:
+        rules.pop(Intent.PERSON_PROJECTS)  # "who is our go-to person for kafka"
     if has_person and not has_project:
+        if Intent.PROJECT_STATUS in rules and Intent.PERSON_PROJECTS not in rules:
+            # "tell me about Kwame", "how is Priya doing": a person's status is what they are on.
+            add(Intent.PERSON_PROJECTS, rules.pop(Intent.PROJECT_STATUS))
         if Intent.EXPERTS in rules and re.search(r"\bwho (works|has worked) on\b", text):
             rules.pop(Intent.EXPERTS)
         if Intent.MEMBERS in rules and not re.search(r"\bmembers? of\b", text):
@@ -277,7 +354,7 @@ def adjust_for_entities(
     if (
         Intent.LEAD in rules
         and Intent.MEMBERS in rules
-        and re.search(r"\bwho (leads|is leading|runs)\b", text)
+        and re.search(r"\bwho (leads|is leading|runs|is in charge)\b", text)
     ):
         rules[Intent.MEMBERS] -= 1.5
     if Intent.WAITING_ON in rules and Intent.PERSON_PROJECTS in rules and "working on" not in text:

@@ -10,7 +10,11 @@ from bot.questions.interpret.intents import CONFIDENT, Intent
 
 @dataclass(frozen=True)
 class Entities:
-    """What a question is about. Projects are keys, people Slack ids, milestones refs."""
+    """What a question is about. Projects are keys, people Slack ids, milestones refs.
+
+    `me`: the asker is the subject ("what do I owe"); `own_projects`: the asker's projects are
+    ("what's next on my projects"), not the milestones they own.
+    """
 
     projects: tuple[str, ...] = ()
     people: tuple[str, ...] = ()
@@ -20,6 +24,7 @@ class Entities:
     topic: str = ""
     me: bool = False
     from_context: bool = False
+    own_projects: bool = False
 
 
 @dataclass(frozen=True)

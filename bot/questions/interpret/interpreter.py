@@ -34,6 +34,7 @@ from bot.questions.interpret.vocabulary import FUNCTION_WORDS, INTENT_WORDS, is_
 _PRONOUN_ME = re.compile(r"\b(me|my|mine|myself|i|am i|i am)\b")
 # "tell me about…" asks for something; it does not make the asker the subject.
 _ME_AS_ADDRESSEE = re.compile(r"\b(tell|show|give|let|help|remind|send|get|find) me\b")
+_OWN_PROJECTS = re.compile(r"\b(my|our) (projects?|teams?)\b")
 _CONTEXT_WORDS = re.compile(r"\b(this|that|the|our) (project|channel|one|team)\b|\b(here|it)\b")
 
 
@@ -119,6 +120,11 @@ def interpret(
             projects = [chosen]
             from_context = True
 
+    own_projects = (
+        intent in _PERSON_SCOPED and not projects and not people_ids and bool(_OWN_PROJECTS.search(normal))
+    )
+    if own_projects:
+        me = False
     entities = Entities(
         projects=tuple(projects),
         people=tuple(people_ids),
@@ -128,6 +134,7 @@ def interpret(
         topic=_topic(words) if intent in (Intent.EXPERTS, Intent.SEARCH) else "",
         me=me,
         from_context=from_context,
+        own_projects=own_projects,
     )
 
     alternatives: tuple[Reading, ...] = ()
@@ -216,6 +223,15 @@ def _topic(words: Sequence[str]) -> str:
     tail = cut.group(2) if cut else text
     kept = [w for w in tail.split() if w not in FUNCTION_WORDS and w not in INTENT_WORDS]
     return " ".join(kept)
+
+
+def question_topic(masked_question: str) -> str:
+    """The topic an expert question or a search would look for in a (masked) question's words.
+
+    `bot.questions.search` embeds it together with the question, so that a search asks the model
+    once rather than twice.
+    """
+    return _topic(masked_question.split())
 
 
 def projects_named(text: str, index: DirectoryIndex) -> list[str]:

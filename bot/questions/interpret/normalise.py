@@ -34,8 +34,40 @@ _CONTRACTIONS = (
     (r"\bhows\b", "how is"),
     (r"\bwhens\b", "when is"),
     (r"\bim\b", "i am"),
+    # Spans the date reader does not name: "the week ahead" is the next seven days.
+    (r"\b(the )?(week|7 days) ahead\b", "the next 7 days"),
+    (r"\b(the )?(fortnight|two weeks|2 weeks) ahead\b", "the next 14 days"),
+    (r"\b(the )?month ahead\b", "the next 30 days"),
 )
 _CONTRACTION_RES = tuple((re.compile(p), r) for p, r in _CONTRACTIONS)
+
+# Chat shorthand and typos of short question words, too short for the edit-distance correction
+# (which would turn any four-letter word into some other one).
+_SHORT_FORMS = {
+    "wich": "which",
+    "whcih": "which",
+    "wat": "what",
+    "wht": "what",
+    "waht": "what",
+    "wen": "when",
+    "whn": "when",
+    "hw": "how",
+    "nxt": "next",
+    "stuk": "stuck",
+    "lat": "late",
+    "pls": "please",
+    "plz": "please",
+    "abt": "about",
+    "u": "you",
+    "r": "are",
+    "ur": "your",
+    "teh": "the",
+    "thx": "thanks",
+    "ty": "thanks",
+    "anyon": "anyone",
+    "ppl": "people",
+    "proj": "project",
+}
 
 # Typo targets: an unknown word within a small edit of one of these is read as it.
 _CORRECTABLE = sorted(
@@ -105,6 +137,8 @@ def prepare_text(text: str, bot_user_id: str | None, name_words: frozenset[str])
 
 def _correct(word: str, name_words: frozenset[str]) -> str:
     """Fix a typo in a word of the intent or date vocabulary ("overdeu" → "overdue")."""
+    if word in _SHORT_FORMS and word not in name_words:
+        return _SHORT_FORMS[word]
     if len(word) < 5 or word in name_words or word in INTENT_WORDS or word in DATE_WORDS:
         return word
     if word in FUNCTION_WORDS or word.isdigit():

@@ -120,8 +120,8 @@ def intent_readings(
         index: The directory, for labels.
 
     Returns:
-        Up to MAX_READINGS readings; none for a search, for an intent that needs a missing project,
-        or for expert suggestions without a topic.
+        Up to MAX_READINGS readings; none for a search, for an intent that needs a missing project
+        or milestone, or for expert suggestions without a topic.
     """
     readings: list[Reading] = []
     for intent in ranked:
@@ -129,6 +129,8 @@ def intent_readings(
             continue
         if intent in NEEDS_PROJECT and not entities.projects:
             continue
+        if intent == Intent.WHEN_MILESTONE and not entities.milestones:
+            continue  # "When a milestone is due" without one answers nothing
         candidate = replace(entities, topic=entities.topic if intent == Intent.EXPERTS else "")
         if intent == Intent.EXPERTS and not candidate.topic:
             continue

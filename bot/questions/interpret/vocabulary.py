@@ -16,7 +16,10 @@ FUNCTION_WORDS = frozenset(
     us was we were what whats when where which while who whom whose why will with would you your yours
     any anything anyone anybody some something someone all about also just now currently right
     know knows kind sort much many one ones thing things still yet ever happening happened like
-    give show list find see check look need needs want wants say said going go make made""".split()  # noqa: SIM905 (a word list reads better as text)
+    give show list find see check look need needs want wants say said going go make made
+    here around anybody somebody already previously worked tried used dealt ran hook radar desk left
+    remaining accountable answerable outstanding guys folks up these days lately looking looks
+    coming along pending ball ahead contact""".split()  # noqa: SIM905 (a word list reads better as text)
 )
 # Words that say what is asked, not what about; kept out of names.
 INTENT_WORDS = frozenset(
@@ -33,7 +36,7 @@ INTENT_WORDS = frozenset(
     ready finished complete completed delivered deliver delivering finish doing
     project projects
     expert experts expertise knowledgeable specialist specialists understands experience experienced
-    help helpful ask talk contact advice advise
+    help helpful ask talk contact advice advise familiar
     when who which what how many count number hi hello hey thanks thank
     liaison bot""".split()  # noqa: SIM905 (a word list reads better as text)
 )

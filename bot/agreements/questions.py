@@ -1,0 +1,114 @@
+"""Plain-language questions about agreements ("is the data agreement for uplift signed?", "which
+agreements expire this quarter?", "status of dua-1").
+
+Recognised before the general question interpreter (`bot.slack.questions`): a question is about
+agreements when it names an agreement word (agreement, NDA, contract, DUA…) or the key of an agreement
+the asker may see. The answer follows the register's privacy rules (`bot.agreements.records`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.access import Actor, visible_projects
+from bot.agreements.records import AgreementView, covered_projects, may_see, view_of
+from bot.agreements.tables import Agreement, AgreementKind
+
+_WORDS = re.compile(
+    r"\b(agreements?|ndas?|contracts?|duas?|dsas?|mous?|data[- ]use|data[- ]sharing|non[- ]disclosure)\b",
+    re.I,
+)
+_KEY = re.compile(r"\b([a-z][a-z0-9_]{0,19}-[0-9]{1,7})\b")
+_EXPIRY = re.compile(r"\b(expir\w*|run(s|ning)? out|lapse\w*|renew\w*)\b", re.I)
+_KIND_WORDS: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = (
+    (re.compile(r"\b(nda|ndas|non[- ]disclosure)\b", re.I), (AgreementKind.NDA.value,)),
+    (
+        re.compile(r"\b(data|dua|duas|dsa|dsas)\b", re.I),
+        (AgreementKind.DATA_USE.value, AgreementKind.DATA_SHARING.value),
+    ),
+    (re.compile(r"\bresearch\b", re.I), (AgreementKind.RESEARCH.value,)),
+    (re.compile(r"\bconsortium\b", re.I), (AgreementKind.CONSORTIUM.value,)),
+    (re.compile(r"\b(ip|licen[cs]e)\b", re.I), (AgreementKind.IP_LICENCE.value,)),
+    (re.compile(r"\b(mou|mous|memorandum)\b", re.I), (AgreementKind.MOU.value,)),
+)
+
+
+@dataclass(frozen=True)
+class AgreementAnswer:
+    """What to tell the asker: a heading and the agreements it is about."""
+
+    heading: str
+    agreements: tuple[AgreementView, ...]
+    expiring_until: date | None  # set for "which expire …" questions
+    private: bool  # it names an agreement of a private project: show it to the asker only
+
+
+def _period_end(text: str, today: date) -> tuple[date, str]:
+    lowered = text.lower()
+    if "quarter" in lowered:
+        first_month = 3 * ((today.month - 1) // 3) + 1
+        nxt = date(today.year + (first_month + 3 > 12), (first_month + 2) % 12 + 1, 1)
+        return nxt - timedelta(days=1), "this quarter"
+    if "month" in lowered:
+        nxt = date(today.year + (today.month == 12), today.month % 12 + 1, 1)
+        return nxt - timedelta(days=1), "this month"
+    if "year" in lowered:
+        return date(today.year, 12, 31), "this year"
+    if "week" in lowered:
+        return today + timedelta(days=6 - today.weekday()), "this week"
+    return today + timedelta(days=90), "in the next 90 days"
+
+
+def answer_agreement_question(
+    session: Session, actor: Actor, text: str, now: datetime
+) -> AgreementAnswer | None:
+    """The answer to a question about agreements, or None when the question is not about them."""
+    keys = {match.lower() for match in _KEY.findall(text.lower())}
+    about = _WORDS.search(text) is not None
+    if not keys and not about:
+        return None  # the common case: no query at all
+    stmt = select(Agreement).where(Agreement.workspace_id == actor.workspace_id).order_by(Agreement.key)
+    if not about:
+        stmt = stmt.where(Agreement.key.in_(sorted(keys)))
+    visible: list[tuple[Agreement, AgreementView]] = []
+    for agreement in session.scalars(stmt):
+        projects = covered_projects(session, agreement)
+        if may_see(projects, actor):
+            visible.append((agreement, view_of(session, actor, agreement, projects)))
+    named = [view for _, view in visible if view.key in keys]
+    if not named and not about:
+        return None
+    today = now.astimezone(actor.zone).date()
+    private_keys = {p.key for p in visible_projects(session, actor) if p.private}
+
+    def answer(heading: str, views: list[AgreementView], until: date | None = None) -> AgreementAnswer:
+        private = any(ref.key in private_keys for view in views for ref in view.projects)
+        return AgreementAnswer(heading, tuple(views), until, private)
+
+    if named:
+        return answer("", named)
+    views = [view for _, view in visible]
+    lowered = text.lower()
+    projects = [
+        p
+        for p in visible_projects(session, actor)
+        if re.search(rf"\b{re.escape(p.key)}\b", lowered) or p.name.lower() in lowered
+    ]
+    if projects:
+        wanted = {p.key for p in projects}
+        views = [v for v in views if wanted & {ref.key for ref in v.projects}]
+    for pattern, kinds in _KIND_WORDS:
+        if pattern.search(text):
+            views = [v for v in views if v.kind in kinds]
+            break
+    where = f" for {', '.join(p.name for p in projects)}" if projects else ""
+    if _EXPIRY.search(text):
+        until, label = _period_end(text, today)
+        expiring = [v for v in views if v.expires_on is not None and today <= v.expires_on <= until]
+        return answer(f"Agreements{where} expiring {label} (by {until.isoformat()})", expiring, until)
+    return answer(f"Agreements{where}", views)

@@ -1,0 +1,71 @@
+"""Which agreements milestones wait on: read by the milestone read models (`bot.projects.reports`).
+
+Kept apart from `bot.agreements.records` (which uses `bot.projects`) so that the projects' read models
+can ask without an import cycle.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.agreements.tables import Agreement, AgreementStatus, MilestoneAgreement
+
+STATUS_LABELS: dict[str, str] = {
+    AgreementStatus.DRAFT: "draft",
+    AgreementStatus.NEGOTIATION: "negotiation",
+    AgreementStatus.LEGAL_REVIEW: "legal review",
+    AgreementStatus.SIGNED: "signed",
+    AgreementStatus.EXPIRED: "expired",
+    AgreementStatus.TERMINATED: "terminated",
+}
+
+
+@dataclass(frozen=True)
+class WaitingOn:
+    """An unsigned agreement a milestone needs: its key, status label and the day that status began."""
+
+    key: str
+    status: str
+    since: date
+
+    def days_in_status(self, today: date) -> int:
+        """Whole days the agreement has been in its status on `today` (never negative)."""
+        return max(0, (today - self.since).days)
+
+
+def status_label(status: str) -> str:
+    """The words for a stored status ("legal review" for `legal_review`)."""
+    return STATUS_LABELS.get(status, status.replace("_", " "))
+
+
+def agreements_waited_on(session: Session, milestone_ids: Iterable[int]) -> dict[int, tuple[WaitingOn, ...]]:
+    """The unsigned agreements each milestone requires, by milestone id (ordered by key). One query.
+
+    Args:
+        session: The caller's session.
+        milestone_ids: The milestones asked about.
+
+    Returns:
+        Only milestones that wait on something appear.
+    """
+    ids = sorted(set(milestone_ids))
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(MilestoneAgreement.milestone_id, Agreement.key, Agreement.status, Agreement.status_since)
+        .join(Agreement, Agreement.id == MilestoneAgreement.agreement_id)
+        .where(
+            MilestoneAgreement.milestone_id.in_(ids),
+            Agreement.status != AgreementStatus.SIGNED.value,
+        )
+        .order_by(MilestoneAgreement.milestone_id, Agreement.key)
+    ).all()
+    found: dict[int, list[WaitingOn]] = {}
+    for milestone_id, key, status, since in rows:
+        found.setdefault(milestone_id, []).append(WaitingOn(key, status_label(status), since))
+    return {milestone_id: tuple(waits) for milestone_id, waits in found.items()}
