@@ -12,9 +12,11 @@ from bot.access import load_actor, resolve_workspace
 from bot.agreements.records import my_agreements
 from bot.errors import NotSetUp
 from bot.projects.home import home_report
+from bot.publications.questions import my_papers
 from bot.services import Services
 from bot.slack.agreement_blocks import with_agreements
 from bot.slack.home import build_home_view
+from bot.slack.paper_blocks import with_papers
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +56,7 @@ def publish_homes(client: WebClient, services: Services, team_id: str | None, us
                 )
                 today = now.astimezone(actor.zone).date()
                 view = with_agreements(view, my_agreements(session, actor), today)  # bot.agreements
+                view = with_papers(view, my_papers(session, actor, now), actor.zone, now)  # bot.publications
             client.views_publish(user_id=user_id, view=view)
             published += 1
         except SlackApiError as error:

@@ -14,14 +14,25 @@ from zoneinfo import ZoneInfo
 
 from bot.domain.dates import format_local, format_relative
 from bot.domain.dates.vocabulary import day_label
-from bot.models import Project
+from bot.models import Milestone, Project
 from bot.publications.deadlines import AOE, Deadline, zone_of
-from bot.publications.papers import PaperStatus, author_names
+from bot.publications.papers import SENT, PaperStatus, author_names
+from bot.publications.questions import PaperAnswer, PaperDates
 from bot.publications.replan import LateReview, Replanned, paper_ref
 from bot.publications.tables import Paper, Venue
 from bot.publications.venues import VenueKind, deadline_of, is_funding_call
 from bot.slack import ids
-from bot.slack.blocks import Block, DirectMessage, Reply, context, escape, header, link_text, section
+from bot.slack.blocks import (
+    Block,
+    DirectMessage,
+    Reply,
+    context,
+    escape,
+    header,
+    link_text,
+    section,
+    truncate_escaped,
+)
 from bot.slack.modals import input_block, option, plain_text
 
 STATUS_TEXT = {
@@ -277,3 +288,71 @@ def build_paper_modal(
         "blocks": blocks,
         "private_metadata": json.dumps({"opened_by": opened_by}),
     }
+
+
+# -- plain-language answers and App Home (bot.publications.questions) ------------------------------
+
+MAX_ANSWER_PAPERS = 10
+MAX_HOME_PAPERS = 8
+
+
+def _when(milestone: Milestone, zone_name: str | None, viewer: ZoneInfo, now: datetime) -> str:
+    at = (
+        on_clocks(milestone.due_at, zone_name, viewer)
+        if zone_name
+        else format_local(milestone.due_at, viewer)
+    )
+    return f"{at}, {format_relative(milestone.due_at, now)}"
+
+
+def paper_dates_text(dates: PaperDates, viewer: ZoneInfo, now: datetime) -> str:
+    """One paper with its venue, deadline, partner review start and next planned milestone (mrkdwn)."""
+    paper = dates.paper
+    lines = [_paper_line(paper, viewer, now)]
+    zone_name = paper.venue.deadline_zone if paper.venue is not None else None
+    if dates.review_start is not None:
+        lines.append(f"Partner review starts {_when(dates.review_start, zone_name, viewer, now)}")
+    elif dates.missed_review is not None and zone_name:
+        start = on_clocks(dates.missed_review, zone_name, viewer)
+        lines.append(f":rotating_light: Partner review should have started on {start}: it no longer fits.")
+    step = dates.next_step
+    if step is not None and step is not dates.review_start:
+        lines.append(f"Next: {truncate_escaped(step.title, 200)} — {_when(step, zone_name, viewer, now)}")
+    elif step is None and paper.venue is not None and paper.status not in SENT:
+        lines.append("No open planned milestone.")
+    return "\n".join(lines)
+
+
+def build_paper_answer(answer: PaperAnswer, viewer: ZoneInfo, now: datetime) -> Reply:
+    """The answer to a plain-language question about papers (`/ask`, a DM, a mention)."""
+    blocks: list[Block] = []
+    if answer.heading and answer.papers:
+        blocks.append(section(f"*{escape(answer.heading)}*"))
+    blocks += [section(paper_dates_text(d, viewer, now)) for d in answer.papers[:MAX_ANSWER_PAPERS]]
+    more = len(answer.papers) - MAX_ANSWER_PAPERS
+    if more > 0:
+        blocks.append(context(f"…and {more} more: `/paper list`"))
+    if answer.missing:
+        refs = ", ".join(f"`{escape(ref)}`" for ref in answer.missing[:10])
+        blocks.append(section(f"No paper {refs} that you can see. See them with `/paper list`."))
+    if not answer.papers and not answer.missing:
+        heading = answer.heading or "Papers"
+        blocks.append(section(f"{escape(heading)}: none that you can see."))
+    first = answer.papers[0].paper if answer.papers else None
+    text = answer.heading or (f"{paper_ref(first)}: {first.title}" if first else "No such paper")
+    return Reply(text=text, blocks=blocks)
+
+
+def with_papers(view: Block, papers: Sequence[PaperDates], viewer: ZoneInfo, now: datetime) -> Block:
+    """The App Home view with "Your papers" (those the viewer authors) appended, within 100 blocks."""
+    if not papers:
+        return view
+    extra: list[Block] = [header("Your papers")]
+    extra += [section(paper_dates_text(d, viewer, now)) for d in papers[:MAX_HOME_PAPERS]]
+    if len(papers) > MAX_HOME_PAPERS:
+        extra.append(context(f"…and {len(papers) - MAX_HOME_PAPERS} more: `/paper list`"))
+    blocks = list(view.get("blocks") or [])
+    room = 100 - len(blocks)
+    if room < 2:
+        return view
+    return {**view, "blocks": blocks + extra[:room]}

@@ -20,6 +20,7 @@ from bot.conversations.memory import ConversationKey, Turn, load_turn, save_turn
 from bot.errors import UserFacingError
 from bot.experts.embeddings.cache import CachingEmbedder
 from bot.experts.embeddings.protocol import EmbedderLoadError
+from bot.publications.questions import answer_paper_question
 from bot.questions.answers.core import Answer
 from bot.questions.answers.directory import load_directory
 from bot.questions.answers.dispatch import build_answer
@@ -30,6 +31,7 @@ from bot.services import Services
 from bot.slack.agreement_blocks import build_agreement_answer
 from bot.slack.answer_blocks import answer_plain_text, build_answer_reply
 from bot.slack.blocks import Reply, build_error_reply
+from bot.slack.paper_blocks import build_paper_answer
 
 logger = logging.getLogger(__name__)
 
@@ -178,6 +180,10 @@ def _answer(
             if (agreements := answer_agreement_question(session, actor, question.text, now)) is not None:
                 reply = build_agreement_answer(agreements, now.astimezone(actor.zone).date())
                 return QuestionOutcome(reply=reply, private=agreements.private), None
+            # Joint papers (bot.publications.questions) likewise: "paper(s)" or a paper id (`fatigue-p1`).
+            if (papers := answer_paper_question(session, actor, question.text, now)) is not None:
+                reply = build_paper_answer(papers, actor.zone, now)
+                return QuestionOutcome(reply=reply, private=papers.private), None
             directory = load_directory(session, actor)
             index = index_directory(directory)
             key = conversation_key(question, actor)

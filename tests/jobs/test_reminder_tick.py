@@ -476,5 +476,5 @@ def test_the_running_scheduler_ticks_and_sends_once(services: Services, slack_ap
     # One milestone reminder, once; the scheduler's other jobs (agreements' notices, say) may post
     # too, but nothing twice.
     assert list(posted_keys(slack_api).values()) == [1]
-    texts = [str(m.get("text")) for m in slack_api.messages()]
-    assert len(texts) == len(set(texts))
+    sent = [(str(m.get("channel")), str(m.get("text"))) for m in slack_api.messages()]
+    assert len(sent) == len(set(sent)), sent

@@ -1,0 +1,180 @@
+"""Plain-language questions about joint papers ("what papers is Ingrid on?", "when is the fatigue paper
+due?", "deadline for fatigue-p1?", "papers on fatigue?") and the papers shown on App Home.
+
+Recognised before the general question interpreter (`bot.slack.questions`), after agreements: a question
+is about papers when it says "paper(s)" or names a paper (`fatigue-p1`); anything else falls through
+without a query. Papers follow their project's privacy: a private project's papers are never shown to
+non-members, and a paper they cannot see is answered exactly as one that does not exist.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.access import Actor, can_see, visible_projects
+from bot.models import Milestone, MilestoneStatus, Person, Project
+from bot.publications.papers import PAPER_REF_RE, list_papers
+from bot.publications.planning import REVIEW
+from bot.publications.replan import BEFORE_REVIEW
+from bot.publications.tables import Paper, PaperAuthor
+
+_WORDS = re.compile(r"\bpapers?\b", re.I)
+_REF = re.compile(r"\b([a-z][a-z0-9_]{0,39}-p\d{1,6})\b")
+# Words of a name that say nothing about who it is ("Prof. Ingrid Banerjee" is Ingrid Banerjee).
+_NAME_NOISE = frozenset(
+    {"prof", "professor", "dr", "mr", "mrs", "ms", "mx", "sir", "dame", "van", "von", "de"}
+)
+_MIN_NAME_WORD = 3
+_FAR = datetime.max.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class PaperDates:
+    """One paper and the dates asked about: its review start and its next open planned milestone."""
+
+    paper: Paper
+    review_start: Milestone | None  # the open "partner review starts" milestone of its plan
+    next_step: Milestone | None  # the earliest open milestone of its plan
+    missed_review: datetime | None  # when partner review should have started, if that passed undone
+
+
+@dataclass(frozen=True)
+class PaperAnswer:
+    """What to tell the asker about papers.
+
+    Attributes:
+        heading: What the list is ("Papers of Ingrid Banerjee"), or "" for papers named by id.
+        papers: The papers, soonest deadline first.
+        missing: Paper ids named that the asker cannot see (or that do not exist: told the same way).
+        private: It shows a paper of a private project: answer the asker only.
+    """
+
+    heading: str
+    papers: tuple[PaperDates, ...]
+    missing: tuple[str, ...]
+    private: bool
+
+
+def _open(milestone: Milestone | None) -> bool:
+    return milestone is not None and milestone.deleted_at is None and milestone.status == MilestoneStatus.OPEN
+
+
+def dates_of(paper: Paper, now: datetime) -> PaperDates:
+    """The paper with its open review-start milestone and its earliest open planned milestone."""
+    planned = sorted(
+        (link for link in paper.plan if _open(link.milestone)),
+        key=lambda link: link.milestone.due_at if link.milestone is not None else now,
+    )
+    review = next((link.milestone for link in planned if link.step == REVIEW), None)
+    # The replan records a review start it found already past (`late_notice_for`); it is still news
+    # while the paper has not reached review.
+    missed = paper.late_notice_for if review is None and paper.status in BEFORE_REVIEW else None
+    return PaperDates(paper, review, planned[0].milestone if planned else None, missed)
+
+
+def _name_words(person: Person) -> set[str]:
+    words = {w.strip(".,'’").lower() for w in person.name.split() if not w.endswith(".")}
+    return {w for w in words if len(w) >= _MIN_NAME_WORD and w not in _NAME_NOISE}
+
+
+def _people_named(session: Session, actor: Actor, lowered: str) -> list[Person]:
+    words = set(re.findall(r"[a-zà-ÿ][a-zà-ÿ'’-]*", lowered))
+    words |= {w.removesuffix("'s").removesuffix("’s") for w in words}
+    people = session.scalars(
+        select(Person).where(Person.workspace_id == actor.workspace_id).order_by(Person.name)
+    )
+    return [p for p in people if _name_words(p) & words]
+
+
+def _projects_named(session: Session, actor: Actor, lowered: str) -> list[Project]:
+    return [
+        p
+        for p in visible_projects(session, actor)
+        if re.search(rf"\b{re.escape(p.key)}\b", lowered) or p.name.lower() in lowered
+    ]
+
+
+def _authored_by(session: Session, actor: Actor, people: list[Person]) -> list[Paper]:
+    ids = [p.id for p in people]
+    papers = session.scalars(
+        select(Paper).join(PaperAuthor).where(PaperAuthor.person_id.in_(ids)).order_by(Paper.id)
+    ).unique()
+    return [p for p in papers if p.project.workspace_id == actor.workspace_id and can_see(p.project, actor)]
+
+
+def _by_deadline(papers: list[Paper]) -> list[Paper]:
+    def order(paper: Paper) -> tuple[bool, datetime, str, int]:
+        deadline = paper.venue.deadline_at if paper.venue is not None else None
+        return (deadline is None, deadline or _FAR, paper.project.key, paper.number)
+
+    return sorted({p.id: p for p in papers}.values(), key=order)
+
+
+def _find_refs(session: Session, actor: Actor, refs: list[str]) -> tuple[list[Paper], list[str]]:
+    found: list[Paper] = []
+    missing: list[str] = []
+    for ref in refs:
+        match = PAPER_REF_RE.match(ref)
+        assert match is not None  # _REF only finds shapes PAPER_REF_RE accepts
+        paper = session.scalars(
+            select(Paper)
+            .join(Project)
+            .where(
+                Project.workspace_id == actor.workspace_id,
+                Project.key == match.group(1),
+                Paper.number == int(match.group(2)),
+            )
+        ).first()
+        if paper is None or not can_see(paper.project, actor):
+            missing.append(ref)  # a private project's paper is told exactly as a paper that does not exist
+        else:
+            found.append(paper)
+    return found, missing
+
+
+def answer_paper_question(session: Session, actor: Actor, text: str, now: datetime) -> PaperAnswer | None:
+    """The answer to a question about joint papers, or None when the question is not about them."""
+    lowered = text.lower()
+    refs = list(dict.fromkeys(_REF.findall(lowered)))
+    if not refs and _WORDS.search(text) is None:
+        return None  # the common case: no query at all
+
+    def answer(heading: str, papers: list[Paper], missing: tuple[str, ...] = ()) -> PaperAnswer:
+        ordered = _by_deadline(papers)
+        private = any(p.project.private for p in ordered)
+        return PaperAnswer(heading, tuple(dates_of(p, now) for p in ordered), tuple(missing), private)
+
+    if refs:
+        found, missing = _find_refs(session, actor, refs)
+        return answer("", found, tuple(missing))
+    projects = _projects_named(session, actor, lowered)
+    people = _people_named(session, actor, lowered)
+    if people:
+        papers = _authored_by(session, actor, people)
+        if projects:
+            wanted = {p.id for p in projects}
+            papers = [p for p in papers if p.project_id in wanted]
+        names = ", ".join(p.name for p in people)
+        return answer(f"Papers of {names}", papers)
+    if projects:
+        wanted = {p.id for p in projects}
+        papers = list(session.scalars(select(Paper).where(Paper.project_id.in_(wanted))))
+        return answer(f"Papers of {', '.join(p.name for p in projects)}", papers)
+    # No one and no project the asker can see is named (an unknown or a private one: told alike).
+    return answer("Papers of your projects and those you author", list_papers(session, actor, None))
+
+
+def my_papers(session: Session, actor: Actor, now: datetime) -> list[PaperDates]:
+    """The papers the actor authors (on projects they can see), soonest deadline first, for App Home."""
+    if actor.person_id is None:
+        return []
+    papers = session.scalars(
+        select(Paper).join(PaperAuthor).where(PaperAuthor.person_id == actor.person_id)
+    ).unique()
+    visible = [p for p in papers if can_see(p.project, actor)]
+    return [dates_of(p, now) for p in _by_deadline(visible)]

@@ -1,0 +1,159 @@
+"""Plain-language questions about joint papers (`/ask`, DMs, mentions) through Bolt, with privacy rules.
+
+The demo alliance has `fatigue-p1` (AdSys 2027, 12 Feb 2027 23:59 AoE, partner review from 13 Jan) by
+Kwame Osei, Hannah Müller, Isabelle Bell and Ana Lima, and `fatigue-p2` (CAMW 2026) by Bell and Müller.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from bot.experts.embeddings.hashing import HashingEmbedder
+from bot.services import Services
+from tests.fakes.driver import SlackDriver, message_text
+from tests.publications.conftest import BANERJEE, BELL, KOVALENKO, MUELLER, OSEI, STEIN, AddPaper
+
+pytestmark = pytest.mark.usefixtures("demo")
+
+P1 = "When creatives wear out"
+P2 = "Attention decay as a fatigue signal"
+PRIVATE = "Auditing delivery skew in lookalike audiences"
+
+
+@pytest.fixture(autouse=True)
+def _hashing_embedder(services: Services) -> None:
+    services.embedder = HashingEmbedder()
+
+
+@pytest.fixture
+def private_paper(demo: None, add_paper: AddPaper) -> None:
+    """A paper of the private project fairdelivery (Stein leads, Kovalenko is a member)."""
+    added = add_paper(STEIN, "fairdelivery", title=PRIVATE, people=[STEIN, KOVALENKO], venue="adsys27")
+    assert "fairdelivery-p1" in message_text(added.of("chat.postMessage")[0].params)
+
+
+def _ask(slack: SlackDriver, user: str, text: str) -> str:
+    return slack.command(user, f"/ask {text}").reply_text
+
+
+def _dm(slack: SlackDriver, user: str, text: str) -> str:
+    event: dict[str, Any] = {
+        "type": "message",
+        "channel_type": "im",
+        "user": user,
+        "channel": "D" + user[1:],
+        "text": text,
+        "ts": "1790000001.000100",
+    }
+    posts = slack.event(event).of("chat.postMessage")
+    return "\n".join(message_text(p.params) for p in posts)
+
+
+# -- a paper's dates ---------------------------------------------------------------------------------
+
+
+def test_when_partner_review_for_the_fatigue_paper_starts(slack: SlackDriver) -> None:
+    reply = _dm(slack, OSEI, "when does partner review for the fatigue paper have to start?")
+
+    assert "Papers of Creative fatigue in video ads" in reply
+    assert "Partner review starts Wed 13 Jan 2027, 23:59 AoE" in reply and "for you" in reply
+    assert "`fatigue-p1`" in reply and "`fatigue-p2`" in reply
+    # Soonest deadline first: the CAMW paper (15 Dec) before the AdSys one (12 Feb).
+    assert reply.index("`fatigue-p2`") < reply.index("`fatigue-p1`")
+    # The workshop paper's 30-day review should have started on 15 November: said, not hidden.
+    late = reply[reply.index("`fatigue-p2`") : reply.index("`fatigue-p1`")]
+    assert "Partner review should have started on Sun 15 Nov 2026, 23:59 AoE" in late
+
+
+@pytest.mark.parametrize("question", ["when is the fatigue paper due?", "deadline for the fatigue papers?"])
+def test_when_the_fatigue_paper_is_due(slack: SlackDriver, question: str) -> None:
+    reply = _ask(slack, BELL, question)
+
+    assert "deadline Fri 12 Feb 2027, 23:59 AoE" in reply and "deadline Tue 15 Dec 2026, 23:59 AoE" in reply
+    assert "Next: Draft complete" in reply
+
+
+def test_deadline_for_a_paper_by_its_id(slack: SlackDriver) -> None:
+    reply = _ask(slack, OSEI, "deadline for fatigue-p1?")
+
+    assert "`fatigue-p1`" in reply and P1 in reply and "`adsys27`" in reply
+    assert "deadline Fri 12 Feb 2027, 23:59 AoE" in reply and "Partner review starts" in reply
+    assert "fatigue-p2" not in reply
+
+
+def test_an_unknown_paper_id_is_said_plainly(slack: SlackDriver) -> None:
+    reply = _ask(slack, OSEI, "deadline for fatigue-p9?")
+
+    assert "No paper `fatigue-p9` that you can see" in reply
+
+
+# -- papers of a person, of a project --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "question", ["which papers does Kwame author?", "what papers is Kwame on?", "Kwame's papers"]
+)
+def test_papers_of_a_person(slack: SlackDriver, question: str) -> None:
+    reply = _ask(slack, BANERJEE, question)
+
+    assert "Papers of Kwame Osei" in reply and "`fatigue-p1`" in reply and P1 in reply
+    assert "fatigue-p2" not in reply  # Osei is not among its authors
+
+
+def test_papers_of_ingrid_once_she_authors_one(slack: SlackDriver, add_paper: AddPaper) -> None:
+    assert "none that you can see" in _ask(slack, OSEI, "what papers is Ingrid on?")
+    add_paper(BANERJEE, "bidshade", title="Shading bids in first-price auctions", people=[BANERJEE])
+
+    reply = _ask(slack, OSEI, "what papers is Ingrid on?")
+
+    assert "Papers of Prof. Ingrid Banerjee" in reply and "`bidshade-p1`" in reply
+    assert "(no venue yet)" in reply and "fatigue" not in reply
+
+
+def test_papers_on_a_project(slack: SlackDriver) -> None:
+    reply = _ask(slack, MUELLER, "papers on fatigue?")
+
+    assert "`fatigue-p1`" in reply and "`fatigue-p2`" in reply and P2 in reply
+
+
+# -- privacy ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("private_paper")
+def test_members_see_their_private_projects_papers(slack: SlackDriver) -> None:
+    by_id = _ask(slack, KOVALENKO, "when is fairdelivery-p1 due?")
+    by_person = _ask(slack, STEIN, "what papers is Kovalenko on?")
+
+    assert PRIVATE in by_id and "deadline Fri 12 Feb 2027" in by_id
+    assert PRIVATE in by_person
+
+
+@pytest.mark.usefixtures("private_paper")
+def test_private_papers_are_answered_as_unknown_ones(slack: SlackDriver) -> None:
+    by_id = _ask(slack, OSEI, "when is fairdelivery-p1 due?")
+    unknown_id = _ask(slack, OSEI, "when is zorbulon-p1 due?")
+    by_project = _ask(slack, BANERJEE, "papers on fairdelivery?")
+    unknown_project = _ask(slack, BANERJEE, "papers on zorbulon?")
+    by_person = _ask(slack, OSEI, "what papers is Kovalenko on?")
+    in_a_dm = _dm(slack, OSEI, "Stein's papers")
+
+    assert by_id.replace("fairdelivery", "zorbulon") == unknown_id
+    assert "No paper `fairdelivery-p1` that you can see" in by_id
+    assert by_project == unknown_project
+    for reply in (by_id, by_project, by_person, in_a_dm):
+        assert PRIVATE not in reply and "Auditing" not in reply and "lookalike" not in reply
+    assert "none that you can see" in by_person
+
+
+# -- other questions fall through ------------------------------------------------------------------
+
+
+def test_questions_not_about_papers_are_untouched(slack: SlackDriver) -> None:
+    overdue = _ask(slack, OSEI, "what is overdue on fatigue?")
+    lead = _ask(slack, OSEI, "who leads fatigue?")
+
+    for reply in (overdue, lead):
+        assert "Papers of" not in reply and "`fatigue-p1`" not in reply
+    assert "Müller" in lead
