@@ -113,7 +113,9 @@ def _plans(
         if owner is not None:
             plans.append(_Plan(f"stale-{base}", owner, nudge))
         if policy.escalate_lead_days > 0:
-            escalate = nudge + timedelta(days=policy.escalate_lead_days)
+            # The owner gets the nudge first and the days to act on it, even when the agreement had
+            # stalled long before it was first planned (an import, a new install).
+            escalate = max(nudge, today) + timedelta(days=policy.escalate_lead_days)
             # A lead who owns the agreement was nudged already.
             others = sorted(set(leads) - {owner})
             plans += [_Plan(f"stale-lead-{base}-{lead}", lead, escalate) for lead in others]

@@ -68,7 +68,12 @@ def test_a_stale_agreement_escalates_to_the_lead(services: Services, slack_api: 
     send_agreement_notices(services, now=DEMO_NOW)
     assert _to(slack_api, NAKAMURA) == []
 
+    # dua-1 had stalled for 23 days when reminders were first planned: its owner is nudged at once and
+    # gets the policy's two days to act before the lead hears (not an hour later, the same morning).
     send_agreement_notices(services, now=datetime(2026, 11, 20, 9, 0, tzinfo=UTC))  # 09:00 in Edinburgh
+    assert _to(slack_api, NAKAMURA) == []
+
+    send_agreement_notices(services, now=datetime(2026, 11, 23, 9, 0, tzinfo=UTC))  # Sunday 22nd skipped
 
     (escalation,) = _to(slack_api, NAKAMURA)
     assert "`dua-1`" in escalation and "its owner <@U03MSRAO> was reminded" in escalation
@@ -80,7 +85,7 @@ def test_signing_cancels_the_pending_escalation(
     send_agreement_notices(services, now=DEMO_NOW)
     slack.command(NAKAMURA, "/agreement set-status dua-1 signed")
 
-    send_agreement_notices(services, now=datetime(2026, 11, 20, 9, 0, tzinfo=UTC))
+    send_agreement_notices(services, now=datetime(2026, 11, 23, 9, 0, tzinfo=UTC))
 
     assert _to(slack_api, NAKAMURA) == []
     with session_factory() as session:
