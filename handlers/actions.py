@@ -15,14 +15,13 @@ from bot.slack.answer_publisher import respond_answer
 from bot.slack.archive_commands import execute_undo_delete
 from bot.slack.blocks import Reply
 from bot.slack.commands import CommandOutcome, CommandRequest, execute_command, execute_confirmed_move
-from bot.slack.direct_messages import post_direct_messages
 from bot.slack.home_publisher import publish_homes
 from bot.slack.milestone_details import execute_move_dependants
+from bot.slack.outcome_delivery import deliver_outcome, post_direct_messages
 from bot.slack.payload_values import loads_clean
 from bot.slack.private_replies import responder
 from bot.slack.questions import Question
 from bot.slack.requesters import requester_of, team_id_of
-from handlers.commands import deliver_outcome
 
 
 def register(app: App, settings: Settings) -> None:

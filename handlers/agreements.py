@@ -20,7 +20,7 @@ from bot.slack.agreement_commands import execute_agreement_command, submit_agree
 from bot.slack.agreement_joins import decide_join_request
 from bot.slack.blocks import DirectMessage, Reply
 from bot.slack.commands import CommandRequest
-from bot.slack.direct_messages import post_direct_messages
+from bot.slack.outcome_delivery import deliver_outcome
 from bot.slack.payload_values import row_id
 from bot.slack.requesters import requester_of
 
@@ -49,12 +49,14 @@ def handle_agreement_command(
     outcome = execute_agreement_command(
         services.session_factory, services.settings, services.clock.now(), request
     )
-    trigger_id = command.get("trigger_id")
-    if outcome.modal is not None and trigger_id:
-        client.views_open(trigger_id=trigger_id, view=outcome.modal)
-    if outcome.reply is not None:
-        respond(response_type="ephemeral", **outcome.reply.as_kwargs())
-    post_direct_messages(client, outcome.messages)  # papers whose partner review no longer fits
+    deliver_outcome(
+        outcome,
+        client=client,
+        respond=respond,
+        services=services,
+        trigger_id=command.get("trigger_id"),
+        team_id=command.get("team_id"),
+    )
 
 
 def handle_agreement_submission(

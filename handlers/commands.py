@@ -19,9 +19,8 @@ from bot.commands import COMMANDS, Listener
 from bot.services import Services
 from bot.settings import Settings
 from bot.slack.answer_publisher import respond_answer
-from bot.slack.commands import CommandOutcome, CommandRequest, execute_command
-from bot.slack.direct_messages import post_direct_messages
-from bot.slack.home_publisher import publish_homes
+from bot.slack.commands import CommandRequest, execute_command
+from bot.slack.outcome_delivery import deliver_outcome
 from bot.slack.questions import Question
 from handlers.agreements import handle_agreement_command
 from handlers.experts.suggestions import handle_expert_command
@@ -91,26 +90,6 @@ def handle_slash_command(
         trigger_id=command.get("trigger_id"),
         team_id=command.get("team_id"),
     )
-
-
-def deliver_outcome(
-    outcome: CommandOutcome,
-    *,
-    client: WebClient,
-    respond: Respond,
-    services: Services,
-    trigger_id: str | None,
-    team_id: str | None,
-    replace_original: bool = False,
-) -> None:
-    """Carry out a command's outcome: open its modal, send its reply, republish affected homes."""
-    if outcome.modal is not None and trigger_id:
-        client.views_open(trigger_id=trigger_id, view=outcome.modal)
-    if outcome.reply is not None:
-        respond(response_type="ephemeral", replace_original=replace_original, **outcome.reply.as_kwargs())
-    post_direct_messages(client, outcome.messages)
-    if outcome.refresh_homes:
-        publish_homes(client, services, team_id, outcome.refresh_homes)
 
 
 def handle_ask_command(

@@ -28,14 +28,13 @@ from bot.settings import Settings
 from bot.slack import ids
 from bot.slack.blocks import Reply, build_error_reply
 from bot.slack.commands import CommandOutcome, CommandRequest, execute_command
-from bot.slack.direct_messages import post_direct_messages
 from bot.slack.end_date_blocks import build_take_over_reply, read_take_over, take_over_messages
 from bot.slack.home import build_home_move_modal, build_reply_modal, read_home_move_metadata
 from bot.slack.home_publisher import publish_homes
+from bot.slack.outcome_delivery import deliver_outcome, post_direct_messages
 from bot.slack.payload_values import input_state, string_of
 from bot.slack.private_replies import responder
 from bot.slack.requesters import requester_of
-from handlers.commands import deliver_outcome
 
 _STALE = "That button is out of date; open the App Home again."
 

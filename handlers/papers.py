@@ -7,22 +7,17 @@ lead and the paper's authors once the change is committed.
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterable
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from bot.services import Services
 from bot.settings import Settings
-from bot.slack.blocks import DirectMessage
 from bot.slack.ids import PAPER_MODAL
+from bot.slack.outcome_delivery import post_direct_messages
 from bot.slack.paper_commands import execute_paper_command, submit_paper_form
 from bot.slack.requesters import requester_of
-
-logger = logging.getLogger(__name__)
 
 
 def register(app: App, settings: Settings) -> None:
@@ -71,17 +66,3 @@ def handle_paper_submission(
     if result.reply is not None:
         client.chat_postMessage(channel=requester.user_id, **result.reply.as_kwargs())
     post_direct_messages(client, result.messages)
-
-
-def post_direct_messages(client: WebClient, messages: Iterable[DirectMessage]) -> None:
-    """DM each person their notice; the change is committed, so a failed DM is logged, not raised.
-
-    (`handlers.commands` has the same loop; importing it here would make the two modules a cycle.)
-    """
-    for message in messages:
-        try:
-            client.chat_postMessage(channel=message.user_id, **message.reply.as_kwargs())
-        except SlackApiError as error:
-            logger.warning("DM to %s failed: %s", message.user_id, error.response.get("error"))
-        except OSError as error:  # connection failures left after the client's retries
-            logger.warning("DM to %s failed: %s", message.user_id, error)

@@ -10,8 +10,8 @@ from slack_sdk import WebClient
 from bot.services import Services
 from bot.settings import Settings
 from bot.slack import ids
-from bot.slack.direct_messages import post_direct_messages
 from bot.slack.home_publisher import publish_homes
+from bot.slack.outcome_delivery import post_direct_messages
 from bot.slack.private_replies import responder
 from bot.slack.proposals import execute_decision
 from bot.slack.requesters import requester_of, team_id_of

@@ -10,8 +10,8 @@ from slack_sdk import WebClient
 from bot.services import Services
 from bot.settings import Settings
 from bot.slack import ids
-from bot.slack.direct_messages import post_direct_messages
 from bot.slack.home_publisher import publish_homes
+from bot.slack.outcome_delivery import post_direct_messages
 from bot.slack.payload_values import loads_clean
 from bot.slack.requesters import team_id_of
 from bot.slack.submissions import SubmissionResult, submit_milestone, submit_project
