@@ -401,6 +401,15 @@ _POINTER_IN_TEXT = (
 )
 
 
+def pointer_in(text: str) -> re.Match[str] | None:
+    """Where a message points at a record of the previous answer ("the second one", "#2", "it"), if it does.
+
+    Text only: what the pointer means needs the previous turn (`point_at_record`).
+    """
+    ordinal, numbered, pronoun = _POINTER_IN_TEXT
+    return ordinal.search(text) or numbered.search(text) or pronoun.search(text)
+
+
 def point_at_record(text: str, previous: Turn, index: DirectoryIndex) -> tuple[str, Record] | None:
     """The record a pointer in a change request means, and the text with the pointer replaced by its ref.
 
@@ -417,18 +426,18 @@ def point_at_record(text: str, previous: Turn, index: DirectoryIndex) -> tuple[s
     Returns:
         `(rewritten text, record)`, or None when nothing in the text points at one visible record.
     """
-    ordinal, numbered, pronoun = _POINTER_IN_TEXT
-    record: Record | None = None
-    match = ordinal.search(text) or numbered.search(text)
-    if match is not None:
+    match = pointer_in(text)
+    if match is None:
+        return None
+    record: Record | None
+    if match.re is _POINTER_IN_TEXT[2]:  # "it", "that one": the one record the answer was about
+        record = _focus(previous)
+    else:  # "the second one", "#2": by position in what the answer listed
         found = _position(_plain(match[0], None))
         records = _listed(previous.records)
         if found is None or not records or found[0] == 0 or abs(found[0]) > len(records):
             return None
         record = records[found[0] - 1] if found[0] > 0 else records[-1]
-    else:
-        match = pronoun.search(text)
-        record = _focus(previous) if match is not None else None
-    if match is None or record is None or not _visible(record, index):
+    if record is None or not _visible(record, index):
         return None
     return f"{text[: match.start()]}{record.ref}{text[match.end() :]}", record

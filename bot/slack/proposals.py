@@ -14,7 +14,6 @@ to the asker alone); a refusal in a channel only ever to the asker.
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -22,7 +21,7 @@ from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
 from bot.access import Requester, act_as
-from bot.conversations.followups import point_at_record
+from bot.conversations.followups import point_at_record, pointer_in
 from bot.conversations.memory import load_turn
 from bot.domain.dates import format_local
 from bot.errors import UserFacingError
@@ -43,17 +42,20 @@ from bot.slack.questions import Question, QuestionOutcome, conversation_key
 
 logger = logging.getLogger(__name__)
 
-# A word that may point at a record of the previous answer; without one there is nothing to look up.
-_MAY_POINT = re.compile(
-    r"\b(?:it|its|that|this|one|first|second|third|last|number|no|#)\b|#\d", re.IGNORECASE
-)
+# A stand-in record ref: it reads as a ref wherever a milestone's would (`bot.proposals.requests`).
+_ANY_REF = "x-1"
 
 
 def _pointed_change_request(services: Services, question: Question) -> ChangeRequest | None:
     """A change request that points at a record of the previous answer: "mark it done", "move the
     second one to friday" (`bot.conversations.followups.point_at_record`)."""
-    if not _MAY_POINT.search(question.text):
-        return None  # most messages: no database read
+    text = question.text
+    pointer = pointer_in(text)
+    # Only a message that reads as a change request once the pointer is a record is worth the
+    # conversation's lookup ("what's next for this project?" is a question): most messages read nothing.
+    probe = None if pointer is None else f"{text[: pointer.start()]}{_ANY_REF}{text[pointer.end() :]}"
+    if probe is None or read_change_request(probe, bot_user_id=question.bot_user_id) is None:
+        return None
     now = services.clock.now()
     with services.session_factory() as session:
         actor = act_as(

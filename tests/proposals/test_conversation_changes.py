@@ -557,3 +557,19 @@ def test_it_with_nothing_said_before_is_not_a_change_request(slack: SlackDriver)
     post = _ask(slack, RAO, "mark it done")
 
     assert ids.PROPOSAL_CONFIRM_ACTION not in _buttons(post)
+
+
+def test_a_question_with_a_pointing_word_costs_no_conversation_lookup_here(
+    slack: SlackDriver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # "that" and "it" point only in a change request: a question goes straight to the answerer, which
+    # reads the conversation itself.
+    def no_lookup(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a question made the change-request check read the conversation")
+
+    monkeypatch.setattr("bot.slack.proposals.load_turn", no_lookup)
+    _ask(slack, WONG, "what's next for pcm?")
+    post = _ask(slack, WONG, "who owns that one?")
+
+    assert "owner" in message_text(post.params)
+    assert ids.PROPOSAL_CONFIRM_ACTION not in _buttons(post)
