@@ -9,10 +9,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
+from bot.access import read_rows
 from bot.agreements.tables import Agreement, AgreementStatus, MilestoneAgreement
 
 STATUS_LABELS: dict[str, str] = {
@@ -43,6 +45,21 @@ def status_label(status: str) -> str:
     return STATUS_LABELS.get(status, status.replace("_", " "))
 
 
+@cache
+def _waited_on_statement() -> Select[int, str, str, date]:
+    # Built once per process with the ids as an expanding parameter, and read as rows: `/project
+    # status` asks on every call (the same treatment as `bot.projects.milestone_details.dependency_refs`).
+    return (
+        select(MilestoneAgreement.milestone_id, Agreement.key, Agreement.status, Agreement.status_since)
+        .join(Agreement, Agreement.id == MilestoneAgreement.agreement_id)
+        .where(
+            MilestoneAgreement.milestone_id.in_(bindparam("milestone_ids", expanding=True)),
+            Agreement.status != AgreementStatus.SIGNED.value,
+        )
+        .order_by(MilestoneAgreement.milestone_id, Agreement.key)
+    )
+
+
 def agreements_waited_on(session: Session, milestone_ids: Iterable[int]) -> dict[int, tuple[WaitingOn, ...]]:
     """The unsigned agreements each milestone requires, by milestone id (ordered by key). One query.
 
@@ -56,16 +73,10 @@ def agreements_waited_on(session: Session, milestone_ids: Iterable[int]) -> dict
     ids = sorted(set(milestone_ids))
     if not ids:
         return {}
-    rows = session.execute(
-        select(MilestoneAgreement.milestone_id, Agreement.key, Agreement.status, Agreement.status_since)
-        .join(Agreement, Agreement.id == MilestoneAgreement.agreement_id)
-        .where(
-            MilestoneAgreement.milestone_id.in_(ids),
-            Agreement.status != AgreementStatus.SIGNED.value,
-        )
-        .order_by(MilestoneAgreement.milestone_id, Agreement.key)
-    ).all()
+    rows = read_rows(session, _waited_on_statement(), {"milestone_ids": ids})
     found: dict[int, list[WaitingOn]] = {}
-    for milestone_id, key, status, since in rows:
-        found.setdefault(milestone_id, []).append(WaitingOn(key, status_label(status), since))
+    for row in rows:
+        found.setdefault(row.milestone_id, []).append(
+            WaitingOn(row.key, status_label(row.status), row.status_since)
+        )
     return {milestone_id: tuple(waits) for milestone_id, waits in found.items()}
