@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import sqlite3
 import time
 from datetime import timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import FixedClock
+from bot.db import make_engine, make_session_factory
 from bot.domain.reminders import DeliveryKind
 from bot.models import DeliveryStatus, Milestone, MilestoneStatus, Person, ReminderDelivery
 from bot.reminders.claims import claim_due
@@ -461,7 +464,22 @@ def test_time_zone_change_on_slack_profile_replans_to_the_new_local_time(
     assert refresh_time_zones(services, now=DEMO_NOW) == 0  # unchanged profiles change nothing
 
 
-def test_the_running_scheduler_ticks_and_sends_once(services: Services, slack_api: FakeSlackApi) -> None:
+def test_the_running_scheduler_ticks_and_sends_once(
+    services: Services, engine: Engine, slack_api: FakeSlackApi, tmp_path: Path
+) -> None:
+    # The scheduler runs its jobs (reminders, feed, check-ins, agreements…) on several threads at once.
+    # The in-memory test database is one connection shared by every thread, which concurrent jobs
+    # would interleave their transactions on; production's SQLite is a file with a connection per
+    # thread, so this test runs on a file copy of the demo database.
+    path = tmp_path / "liaison.db"
+    with engine.connect() as connection:
+        source = connection.connection.driver_connection
+        assert isinstance(source, sqlite3.Connection)
+        with sqlite3.connect(path) as target:
+            source.backup(target)
+        target.close()
+    file_engine = make_engine(f"sqlite:///{path}")
+    services.session_factory = make_session_factory(file_engine)
     services.settings = dataclasses.replace(services.settings, reminder_tick_seconds=1)
     assert isinstance(services.clock, FixedClock)
     services.clock.set(T7_BIDSHADE_2)
@@ -472,6 +490,7 @@ def test_the_running_scheduler_ticks_and_sends_once(services: Services, slack_ap
         time.sleep(2.5)  # a few more ticks: nothing is sent twice
     finally:
         scheduler.shutdown(wait=True)
+        file_engine.dispose()
 
     # One milestone reminder, once; the scheduler's other jobs (agreements' notices, say) may post
     # too, but nothing twice.
