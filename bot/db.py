@@ -12,7 +12,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, MetaData, TypeDecorator, create_engine, event, text
+from sqlalchemy import (
+    DateTime,
+    Engine,
+    MetaData,
+    Table,
+    TypeDecorator,
+    create_engine,
+    event,
+    text,
+)
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.orm import DeclarativeBase, ORMExecuteState, Session, SessionTransaction, sessionmaker
 from sqlalchemy.pool import StaticPool
@@ -197,3 +207,33 @@ def _connect_timeout_given(url: str, kwargs: dict[str, Any]) -> bool:
         or "connect_timeout" in kwargs.get("connect_args", {})
         or bool(os.environ.get("PGCONNECT_TIMEOUT"))
     )
+
+
+def upsert_insert(session: Session, table: Table) -> postgresql.Insert | sqlite.Insert:
+    """An INSERT for `table` in the session's dialect, with `on_conflict_do_nothing`: PostgreSQL's or
+    SQLite's (the two databases Liaison runs on)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
+
+
+def insert_ignoring_conflicts(
+    session: Session,
+    table: Table,
+    rows: Any,
+    *,
+    index_elements: list[str] | None = None,
+) -> None:
+    """Insert `rows` (a dict or a list of them), skipping those whose unique key is already taken.
+
+    For rows that several processes (or a double click) may write at the same moment: the unique key
+    keeps one row and no transaction fails.
+
+    Args:
+        session: The caller's session (its transaction).
+        table: The table.
+        rows: One row or several, as column → value dicts.
+        index_elements: The unique key's columns; None: any unique constraint.
+    """
+    statement = upsert_insert(session, table).on_conflict_do_nothing(index_elements=index_elements)
+    session.execute(statement, rows)

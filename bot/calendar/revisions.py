@@ -18,11 +18,11 @@ from datetime import datetime
 from typing import cast
 
 from sqlalchemy import Table, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bot.calendar.items import CalendarItem
 from bot.calendar.tables import CalendarEntry
+from bot.db import insert_ignoring_conflicts
 
 _CHUNK = 500
 
@@ -82,7 +82,7 @@ def observe(
             }
             for uid in new
         ]
-        _insert_ignoring_conflicts(session, rows)
+        insert_ignoring_conflicts(session, cast(Table, CalendarEntry.__table__), rows)
         known |= _entries(session, workspace_id, new)
     revisions: dict[str, Revision] = {}
     for uid, item in wanted.items():
@@ -107,13 +107,6 @@ def _entries(session: Session, workspace_id: int, uids: Sequence[str]) -> dict[s
         )
         found |= {entry.uid: entry for entry in session.scalars(statement)}
     return found
-
-
-def _insert_ignoring_conflicts(session: Session, rows: list[dict[str, object]]) -> None:
-    # Another fetch of a feed with the same new event may insert it first: keep theirs.
-    table = cast(Table, CalendarEntry.__table__)
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    session.execute(dialect.insert(table).on_conflict_do_nothing(), rows)
 
 
 def _sha256(value: object) -> str:

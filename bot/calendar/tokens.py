@@ -15,16 +15,15 @@ import hashlib
 import hmac
 import re
 import secrets
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
 
 from sqlalchemy import Table, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bot.calendar.tables import PERSON_SCOPE, CalendarFeed, project_scope
+from bot.db import insert_ignoring_conflicts
 from bot.errors import InvalidInput
 from bot.settings import Settings
 
@@ -107,7 +106,7 @@ def ensure_feed(
             "created_at": now,
         }
         # Two `/liaison calendar` at once: one insert wins, both then show its URL.
-        _insert_ignoring_conflict(session, row)
+        insert_ignoring_conflicts(session, cast(Table, CalendarFeed.__table__), row)
         feed = _feed_of(session, person_id, scope)
         assert feed is not None
     token = derive_token(key, feed.salt)
@@ -154,11 +153,3 @@ def _feed_of(session: Session, person_id: int, scope: str) -> CalendarFeed | Non
     return session.scalars(
         select(CalendarFeed).where(CalendarFeed.person_id == person_id, CalendarFeed.scope == scope)
     ).first()
-
-
-def _insert_ignoring_conflict(session: Session, row: Mapping[str, object]) -> None:
-    table = cast(Table, CalendarFeed.__table__)
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(postgresql.insert(table).on_conflict_do_nothing(), row)
-    else:
-        session.execute(sqlite.insert(table).on_conflict_do_nothing(), row)

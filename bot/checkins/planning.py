@@ -18,16 +18,16 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Table, select, tuple_
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
 
 from bot.checkins.admin import schedule_times
 from bot.checkins.schedule import ask_instant, candidate_days, cutoff_instant, week_of
 from bot.checkins.tables import CheckinAsk, CheckinRound, CheckinSchedule
+from bot.db import insert_ignoring_conflicts
 from bot.domain.reminders import ReminderPolicy, next_allowed
 from bot.models import DeliveryStatus, Membership, Project, Workspace
 from bot.reminders.planning import person_zone
@@ -95,7 +95,9 @@ def plan_checkins(session: Session, now: datetime, *, defaults: ReminderPolicy) 
     )
     missing = [r for r in wanted if (r["project_id"], r["week"]) not in existing]
     if missing:
-        _insert_ignoring(session, CheckinRound.__table__, missing, ["project_id", "week"])
+        insert_ignoring_conflicts(
+            session, cast(Table, CheckinRound.__table__), missing, index_elements=["project_id", "week"]
+        )
     return _plan_asks(session, now, [p.id for _, p, _ in schedules], defaults)
 
 
@@ -171,14 +173,7 @@ def _plan_asks(session: Session, now: datetime, project_ids: Sequence[int], defa
                 )
             )
     if rows:
-        _insert_ignoring(session, CheckinAsk.__table__, rows, ["round_id", "person_id"])
+        insert_ignoring_conflicts(
+            session, cast(Table, CheckinAsk.__table__), rows, index_elements=["round_id", "person_id"]
+        )
     return len(rows)
-
-
-def _insert_ignoring(session: Session, table: Any, rows: list[dict[str, Any]], keys: list[str]) -> None:
-    """Insert rows, skipping those whose unique key another process inserted first."""
-    core: Table = table
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(postgresql.insert(core).on_conflict_do_nothing(index_elements=keys), rows)
-    else:
-        session.execute(sqlite.insert(core).on_conflict_do_nothing(index_elements=keys), rows)

@@ -19,9 +19,9 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import Table, exists, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from bot.db import insert_ignoring_conflicts, upsert_insert
 from bot.domain.reminders import ReminderPolicy, next_allowed
 from bot.feed.changes import FEED_ENTITIES, Change, personal_recipients, read_change, zone_named
 from bot.feed.subscriptions import channel_targets, may_see, opted_out
@@ -63,8 +63,7 @@ def take_new_entries(
         .order_by(AUDIT.c.id)
         .limit(limit)
     )
-    dialect = session.get_bind().dialect.name
-    upsert = postgresql.insert(INTAKE) if dialect == "postgresql" else sqlite.insert(INTAKE)
+    upsert = upsert_insert(session, INTAKE)
     taken = list(
         session.scalars(
             upsert.from_select(["audit_entry_id", "at"], candidates)
@@ -78,8 +77,7 @@ def take_new_entries(
     planner = _Planner(session, defaults, now)
     rows = [row for entry in entries for row in planner.items(entry)]
     if rows:
-        items = postgresql.insert(ITEMS) if dialect == "postgresql" else sqlite.insert(ITEMS)
-        session.execute(items.on_conflict_do_nothing(index_elements=["key"]), rows)
+        insert_ignoring_conflicts(session, ITEMS, rows, index_elements=["key"])
     return len(taken)
 
 

@@ -12,11 +12,10 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, case, func, insert, literal, or_, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Table, case, func, literal, or_, update
 from sqlalchemy.orm import Session
 
-from bot.db import UTCDateTime
+from bot.db import UTCDateTime, insert_ignoring_conflicts
 from bot.domain.reminders import PlannedDelivery
 from bot.models import DeliveryStatus, ReminderDelivery
 
@@ -156,10 +155,4 @@ def insert_planned(
         return
     # ON CONFLICT DO NOTHING: another transaction (a second process's planner, a double click) may
     # plan the same key at the same moment; the unique key keeps one row and neither fails.
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        session.execute(postgresql.insert(DELIVERIES).on_conflict_do_nothing(index_elements=["key"]), rows)
-    elif dialect == "sqlite":
-        session.execute(sqlite.insert(DELIVERIES).on_conflict_do_nothing(index_elements=["key"]), rows)
-    else:  # pragma: no cover - only SQLite and PostgreSQL are supported
-        session.execute(insert(DELIVERIES), rows)
+    insert_ignoring_conflicts(session, DELIVERIES, rows, index_elements=["key"])

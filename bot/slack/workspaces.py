@@ -29,11 +29,11 @@ from datetime import datetime
 from typing import cast
 
 from slack_sdk.oauth.installation_store import Installation
-from sqlalchemy import Table, delete, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Table, delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.access import resolve_workspace
+from bot.db import insert_ignoring_conflicts
 from bot.domain.reminders import ReminderPolicy
 from bot.errors import NotSetUp
 from bot.models import DeliveryStatus, ReminderDelivery, Workspace, WorkspaceTeam
@@ -277,12 +277,4 @@ def _insert_team(
     }
     table = cast(Table, WorkspaceTeam.__table__)
     # ON CONFLICT DO NOTHING: two instances may see the team's first requests at the same moment.
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        session.execute(
-            postgresql.insert(table).on_conflict_do_nothing(index_elements=["slack_team_id"]), row
-        )
-    elif dialect == "sqlite":
-        session.execute(sqlite.insert(table).on_conflict_do_nothing(index_elements=["slack_team_id"]), row)
-    else:  # pragma: no cover - only SQLite and PostgreSQL are supported
-        session.execute(insert(table), row)
+    insert_ignoring_conflicts(session, table, row, index_elements=["slack_team_id"])
