@@ -13,6 +13,7 @@ from click.testing import CliRunner
 
 from bot.cli.experts import experts
 from bot.domain.experts.aggregation import AGGREGATIONS, DEFAULT_AGGREGATION, parse_aggregation
+from bot.domain.experts.generality import GENERALITY_WEIGHT
 from bot.domain.experts.lexical import DEFAULT_LEXICAL_WEIGHT
 from bot.domain.experts.ranking import score_people
 from bot.domain.experts.sentences import SENTENCE_WEIGHT
@@ -20,6 +21,7 @@ from bot.experts.embeddings.hashing import HashingEmbedder
 from bot.experts.evaluation import (
     EvaluationFileError,
     Rating,
+    across_people_loss,
     bootstrap_loss_difference,
     embed_evaluation_set,
     evaluate,
@@ -324,7 +326,10 @@ def test_cli_evaluates_the_dev_set_with_the_fake_embedder() -> None:
     assert "embedder hashing-v1" in result.output
     for aggregation in AGGREGATIONS:
         assert aggregation.name in result.output
-    default = f"{DEFAULT_AGGREGATION.name}+lex:{DEFAULT_LEXICAL_WEIGHT:g}+sent:{SENTENCE_WEIGHT:g}"
+    default = (
+        f"{DEFAULT_AGGREGATION.name}+lex:{DEFAULT_LEXICAL_WEIGHT:g}+sent:{SENTENCE_WEIGHT:g}"
+        f"+gen:{GENERALITY_WEIGHT:g}"
+    )
     assert f"{default} *" in result.output
     assert "fold 2 loss" in result.output
     assert "mean held-out loss" in result.output
@@ -352,7 +357,12 @@ def test_cli_single_aggregation_prints_one_row() -> None:
 def test_cli_lexical_weights_are_rows_scored_like_the_library() -> None:
     result = CliRunner().invoke(
         experts,
-        ["evaluate", str(DEV_SET), "--lexical-weight", "0,0.5", "--sentence-weight", "0", "--fake-embedder"],
+        [
+            "evaluate",
+            str(DEV_SET),
+            *("--lexical-weight", "0,0.5", "--sentence-weight", "0", "--generality-weight", "0"),
+            "--fake-embedder",
+        ],
     )
     assert result.exit_code == 0, result.output
     hybrid = [line for line in result.output.splitlines() if line.startswith("topk:3+lex:0.5")]
@@ -381,6 +391,8 @@ def test_cli_evaluates_several_files_with_the_mean_as_json(tmp_path: Path) -> No
             "0,0.5",
             "--sentence-weight",
             "0",
+            "--generality-weight",
+            "0",
             "--json",
             "--dump-scores",
             str(scores),
@@ -398,7 +410,9 @@ def test_cli_evaluates_several_files_with_the_mean_as_json(tmp_path: Path) -> No
     for configuration in ("topk:3", "topk:3+lex:0.5"):
         mean = (losses[str(DEV_SET)][configuration] + losses[str(second)][configuration]) / 2
         assert report["mean_loss"][configuration] == pytest.approx(mean, abs=1e-6)
-    assert report["default"] == f"topk:3+lex:{DEFAULT_LEXICAL_WEIGHT:g}+sent:{SENTENCE_WEIGHT:g}"
+    assert report["default"] == (
+        f"topk:3+lex:{DEFAULT_LEXICAL_WEIGHT:g}+sent:{SENTENCE_WEIGHT:g}+gen:{GENERALITY_WEIGHT:g}"
+    )
     assert len(report["files"][0]["results"][0]["fold_losses"]) == 2
     assert len(report["files"][0]["cross_validation"]) == 2
     # Progress goes to stderr, so stdout is clean JSON.
@@ -483,3 +497,48 @@ def test_evaluate_is_mounted_in_the_liaison_cli() -> None:
     result = CliRunner().invoke(main, ["experts", "evaluate", str(DEV_SET), "--fake-embedder"])
     assert result.exit_code == 0, result.output
     assert "Pairwise loss" in result.output and "536 ratings" in result.output
+
+
+def test_across_people_loss_orders_people_for_one_query() -> None:
+    ratings = [Rating("ana", "q1", 5), Rating("ben", "q1", 2), Rating("ana", "q2", 1), Rating("ben", "q2", 4)]
+    right = {("ana", "q1"): 0.9, ("ben", "q1"): 0.1, ("ana", "q2"): 0.2, ("ben", "q2"): 0.3}
+    assert across_people_loss(ratings, right).loss == 0.0
+    # Ben is scored above Ana for q1, where she rated herself higher: one of two pairs wrong, weight 3 of 6.
+    wrong = {**right, ("ben", "q1"): 0.95}
+    loss = across_people_loss(ratings, wrong)
+    assert loss.loss == pytest.approx(3 / 6)
+    assert sorted(loss.per_person) == ["q1", "q2"]  # resampled by query
+    # A constant per person (what the generality discount adds) moves it, never the pairwise loss.
+    shifted = {
+        (person, query): score + (1.0 if person == "ben" else 0.0) for (person, query), score in right.items()
+    }
+    assert pairwise_loss(ratings, shifted).loss == pairwise_loss(ratings, right).loss
+    assert across_people_loss(ratings, shifted).loss > 0
+
+
+def test_cli_generality_weight_moves_only_the_across_people_loss(tmp_path: Path) -> None:
+    scores = tmp_path / "scores.csv"
+    result = CliRunner().invoke(
+        experts,
+        [
+            "evaluate",
+            str(DEV_SET),
+            *("--generality-weight", "0,0.5", "--sentence-weight", "0", "--fake-embedder", "--json"),
+            *("--dump-scores", str(scores)),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    rows = {row["configuration"]: row for row in json.loads(result.stdout)["files"][0]["results"]}
+    plain, discounted = rows["topk:3+lex:0.5"], rows["topk:3+lex:0.5+gen:0.5"]
+    assert plain["loss"] == discounted["loss"]
+    assert plain["across_loss"] != discounted["across_loss"]
+    assert plain["across_pairs"] == discounted["across_pairs"] > 0
+    # The printed across-people loss is the one the dumped scores give.
+    lines = [line.split(",") for line in scores.read_text(encoding="utf-8").splitlines()[1:]]
+    for name, row in rows.items():
+        mine = [line for line in lines if line[1] == name]
+        loss = across_people_loss(
+            [Rating(line[2], line[3], float(line[4])) for line in mine],
+            {(line[2], line[3]): float(line[5]) for line in mine},
+        ).loss
+        assert loss == pytest.approx(row["across_loss"], abs=1e-5)

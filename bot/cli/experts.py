@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +17,7 @@ import click
 
 from bot.domain.experts.aggregation import AGGREGATIONS, DEFAULT_AGGREGATION, Aggregation, parse_aggregation
 from bot.domain.experts.diversity import DEFAULT_DIVERSITY_LAMBDA
+from bot.domain.experts.generality import GENERALITY_WEIGHT
 from bot.domain.experts.hygiene import MAX_WORKS
 from bot.domain.experts.lexical import DEFAULT_LEXICAL_WEIGHT
 from bot.domain.experts.ranking import DEFAULT_TOP_K
@@ -40,7 +42,8 @@ from bot.experts.evaluation import (
 from bot.experts.suggestion_quality import suggestion_quality
 
 # (aggregation, lexical weight, recency half-life in years, sentence weight): one configuration.
-Config = tuple[Aggregation, float, float, float]
+# (aggregation, lexical weight, recency half-life, sentence weight, generality weight)
+Config = tuple[Aggregation, float, float, float, float]
 
 
 @click.group()
@@ -104,6 +107,14 @@ def experts() -> None:
     "similarity (sentence-level matching); comma-separated to compare, 0 for the whole text only.",
 )
 @click.option(
+    "--generality-weight",
+    "generality_weights",
+    default=f"{GENERALITY_WEIGHT:g}",
+    show_default=True,
+    help="Weight of the discount for profiles close to everyone's work (the ranking's generality "
+    "discount); comma-separated to compare, 0 for none. It moves only the across-people loss.",
+)
+@click.option(
     "--recency-half-life",
     "half_lives",
     default="0",
@@ -142,6 +153,7 @@ def evaluate_command(
     bootstrap: int,
     folds: int,
     sentence_weights: str,
+    generality_weights: str,
     half_lives: str,
     max_works: int,
     no_hygiene: bool,
@@ -150,21 +162,23 @@ def evaluate_command(
 ) -> None:
     """Score each FILE's rated (person, query) pairs and print the pairwise loss (lower is better).
 
-    With several files, also the mean loss over them per configuration. The file format is in
-    docs/experts.md (Evaluating the ranking).
+    Each configuration also gets the across-people loss: the same loss over pairs of people rated
+    for one query, which is how a suggestion list is ordered. With several files, also the mean losses
+    over them per configuration. The file format is in docs/experts.md (Evaluating the ranking).
     """
     if aggregation_name.strip().lower() == "all":
         aggregations = list(AGGREGATIONS)
     else:
         aggregations = [_aggregation(aggregation_name)]
     configs = [
-        (aggregation, weight, half_life, sentence_weight)
+        (aggregation, weight, half_life, sentence_weight, generality_weight)
         for aggregation in aggregations
         for weight in _weights(lexical_weights, "--lexical-weight")
         for sentence_weight in _weights(sentence_weights, "--sentence-weight")
+        for generality_weight in _weights(generality_weights, "--generality-weight")
         for half_life in _weights(half_lives, "--recency-half-life")
     ]
-    default: Config = (DEFAULT_AGGREGATION, DEFAULT_LEXICAL_WEIGHT, 0.0, SENTENCE_WEIGHT)
+    default: Config = (DEFAULT_AGGREGATION, DEFAULT_LEXICAL_WEIGHT, 0.0, SENTENCE_WEIGHT, GENERALITY_WEIGHT)
     datasets = [
         (file, with_hygiene(_load(file), hygiene=not no_hygiene, max_works=max_works)) for file in files
     ]
@@ -196,6 +210,7 @@ class _Row:
     result: EvaluationResult
     fold_losses: tuple[float, ...]
     versus_default: tuple[float, float, float] | None
+    across_versus_default: tuple[float, float, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -205,6 +220,7 @@ class _FileReport:
     model_name: str
     rows: tuple[_Row, ...]
     cross_validation: tuple[tuple[str, float, float], ...]
+    across_cross_validation: tuple[tuple[str, float, float], ...] = ()
 
 
 def _config_name(config: Config) -> str:
@@ -228,6 +244,7 @@ def _evaluate_file(
             lexical_weight=config[1],
             recency_half_life=config[2],
             sentence_weight=config[3],
+            generality_weight=config[4],
         )
 
     baseline = score(default) if bootstrap else None
@@ -238,17 +255,42 @@ def _evaluate_file(
         versus = (
             bootstrap_loss_difference(result, baseline, resamples=bootstrap) if baseline is not None else None
         )
+        across_versus = (
+            bootstrap_loss_difference(result.across, baseline.across, resamples=bootstrap)
+            if baseline is not None and result.across is not None and baseline.across is not None
+            else None
+        )
         fold_losses = tuple(score(config, fold).loss for fold in fold_sets)
-        rows.append(_Row(_config_name(config), config, result, fold_losses, versus))
-    cross_validation = []
+        rows.append(_Row(_config_name(config), config, result, fold_losses, versus, across_versus))
+    cross_validation: list[tuple[str, float, float]] = []
+    across_cross_validation: list[tuple[str, float, float]] = []
     if fold_sets and len(configs) > 1:
-        # Pick the configuration on all folds but one, score the pick on the held-out fold.
-        for held_out, fold in enumerate(fold_sets):
+        # Pick the configuration on all folds but one, score the pick on the held-out fold; once by
+        # the pairwise loss, once by the across-people loss.
+        for fold in fold_sets:
             training_queries = frozenset(embedded.data.queries) - fold
-            training = [score(config, training_queries).loss for config in configs]
-            pick = min(range(len(configs)), key=lambda choice: training[choice])
-            cross_validation.append((rows[pick].name, training[pick], rows[pick].fold_losses[held_out]))
-    return _FileReport(file, embedded.data, embedded.model_name, tuple(rows), tuple(cross_validation))
+            trained = [score(config, training_queries) for config in configs]
+            held = [score(config, fold) for config in configs]
+            for picks, measure in ((cross_validation, _loss), (across_cross_validation, _across_loss)):
+                losses = [measure(result) for result in trained]
+                pick = min(range(len(configs)), key=lambda choice: losses[choice])
+                picks.append((rows[pick].name, losses[pick], measure(held[pick])))
+    return _FileReport(
+        file,
+        embedded.data,
+        embedded.model_name,
+        tuple(rows),
+        tuple(cross_validation),
+        tuple(across_cross_validation),
+    )
+
+
+def _loss(result: EvaluationResult) -> float:
+    return result.loss
+
+
+def _across_loss(result: EvaluationResult) -> float:
+    return result.across.loss if result.across is not None else float("nan")
 
 
 def _echo_report(report: _FileReport, default: Config) -> None:
@@ -266,6 +308,9 @@ def _echo_report(report: _FileReport, default: Config) -> None:
     header += "".join(f" {f'fold {i + 1} loss':>12}" for i in range(n_folds))
     if with_bootstrap:
         header += f" {'vs default [95% CI]':>28}"
+    header += f" {'across':>7} {'pairs':>6}"
+    if with_bootstrap:
+        header += f" {'across vs default [95% CI]':>28}"
     click.echo(header)
     click.echo("-" * len(header))
     for row in report.rows:
@@ -279,12 +324,18 @@ def _echo_report(report: _FileReport, default: Config) -> None:
         if row.versus_default is not None:
             difference, low, high = row.versus_default
             line += f" {f'{difference:+.3f} [{low:+.3f}, {high:+.3f}]':>28}"
+        across = result.across
+        line += f" {_number(_across_loss(result)):>7} {across.n_pairs if across is not None else 0:>6}"
+        if row.across_versus_default is not None:
+            difference, low, high = row.across_versus_default
+            line += f" {f'{difference:+.3f} [{low:+.3f}, {high:+.3f}]':>28}"
         click.echo(line)
     click.echo("")
     first = report.rows[0].result
     click.echo(
         f"* = production default ({_config_name(default)}). {first.n_easy} easy pairs (one rating >= 4, "
-        f"the other <= 2), {first.n_hard} hard pairs (both >= 4)."
+        f"the other <= 2), {first.n_hard} hard pairs (both >= 4). across = the same loss over pairs of "
+        "people rated for one query (the order of a suggestion list); its interval resamples queries."
     )
     if report.cross_validation:
         click.echo("")
@@ -298,22 +349,36 @@ def _echo_report(report: _FileReport, default: Config) -> None:
             )
         mean = sum(held_out for _, _, held_out in report.cross_validation) / len(report.cross_validation)
         click.echo(f"  mean held-out loss: {_number(mean)}")
+        click.echo("The same, picking by the across-people loss:")
+        for fold, (name, training, held_out) in enumerate(report.across_cross_validation):
+            click.echo(
+                f"  fold {fold + 1}: picked {name} (across {_number(training)} on the other folds), "
+                f"held-out across {_number(held_out)}"
+            )
+        mean = sum(held_out for _, _, held_out in report.across_cross_validation) / len(
+            report.across_cross_validation
+        )
+        click.echo(f"  mean held-out across-people loss: {_number(mean)}")
     click.echo("")
 
 
-def _mean_losses(reports: list[_FileReport]) -> list[float]:
+def _mean_losses(
+    reports: list[_FileReport], measure: Callable[[EvaluationResult], float] = _loss
+) -> list[float]:
     return [
-        sum(report.rows[i].result.loss for report in reports) / len(reports)
+        sum(measure(report.rows[i].result) for report in reports) / len(reports)
         for i in range(len(reports[0].rows))
     ]
 
 
 def _echo_means(reports: list[_FileReport], configs: list[Config], default: Config) -> None:
-    click.echo(f"Mean loss over {len(reports)} files (each file weighs the same):")
+    click.echo(f"Mean over {len(reports)} files (each file weighs the same):")
     width = max(22, *(len(_config_name(config)) + 2 for config in configs))
-    for config, mean in zip(configs, _mean_losses(reports), strict=True):
+    click.echo(f"  {'configuration':<{width}} {'loss':>7} {'across':>7}")
+    means = zip(configs, _mean_losses(reports), _mean_losses(reports, _across_loss), strict=True)
+    for config, mean, across in means:
         marker = " *" if config == default else ""
-        click.echo(f"  {_config_name(config) + marker:<{width}} {_number(mean):>7}")
+        click.echo(f"  {_config_name(config) + marker:<{width}} {_number(mean):>7} {_number(across):>7}")
 
 
 def _json_report(reports: list[_FileReport], configs: list[Config], default: Config) -> dict[str, object]:
@@ -336,6 +401,7 @@ def _json_report(reports: list[_FileReport], configs: list[Config], default: Con
                         "lexical_weight": row.config[1],
                         "recency_half_life": row.config[2],
                         "sentence_weight": row.config[3],
+                        "generality_weight": row.config[4],
                         "loss": number(row.result.loss),
                         "easy_accuracy": number(row.result.easy_accuracy),
                         "hard_accuracy": number(row.result.hard_accuracy),
@@ -343,6 +409,19 @@ def _json_report(reports: list[_FileReport], configs: list[Config], default: Con
                         "easy_pairs": row.result.n_easy,
                         "hard_pairs": row.result.n_hard,
                         "fold_losses": [number(loss) for loss in row.fold_losses],
+                        "across_loss": number(_across_loss(row.result)),
+                        "across_pairs": row.result.across.n_pairs if row.result.across is not None else 0,
+                        "across_versus_default": (
+                            None
+                            if row.across_versus_default is None
+                            else dict(
+                                zip(
+                                    ("difference", "low", "high"),
+                                    map(number, row.across_versus_default),
+                                    strict=True,
+                                )
+                            )
+                        ),
                         "versus_default": (
                             None
                             if row.versus_default is None
@@ -361,12 +440,20 @@ def _json_report(reports: list[_FileReport], configs: list[Config], default: Con
                     {"picked": name, "training_loss": number(training), "held_out_loss": number(held_out)}
                     for name, training, held_out in report.cross_validation
                 ],
+                "across_cross_validation": [
+                    {"picked": name, "training_loss": number(training), "held_out_loss": number(held_out)}
+                    for name, training, held_out in report.across_cross_validation
+                ],
             }
             for report in reports
         ],
         "mean_loss": {
             _config_name(config): number(mean)
             for config, mean in zip(configs, _mean_losses(reports), strict=True)
+        },
+        "mean_across_loss": {
+            _config_name(config): number(mean)
+            for config, mean in zip(configs, _mean_losses(reports, _across_loss), strict=True)
         },
     }
 

@@ -8,8 +8,12 @@ queries the same way. A wrong order costs the rating difference, a tie half of i
     loss = sum(cost * |e1 - e2|) / sum(|e1 - e2|)    (0 = perfect, 0.5 = constant scores)
 
 Only comparisons within one person count, so a model is not rewarded for ranking "generally strong"
-people high; what matters is whether it knows which needs a person fits best. That is the question the
-bot answers when it decides whom to suggest for a need.
+people high; what matters is whether it knows which needs a person fits best. The ranking also has to
+order *people* for one need, which that loss cannot see (a per-person constant changes nothing in it),
+so `across_people_loss` is the same loss with the roles swapped: for each query, every pair of its
+rated people with different ratings. Files where everyone is rated for every need
+(tests/data/experts_dev_long.json) measure it best; the generality discount
+(`bot.domain.experts.generality`) is chosen on it.
 
 Scores come from `bot.domain.experts.ranking.score_people`, the scoring ranking uses, so what we
 measure is what we ship.
@@ -37,7 +41,9 @@ from typing import Any
 import numpy as np
 
 from bot.domain.experts.aggregation import Aggregation
+from bot.domain.experts.generality import profile_generality
 from bot.domain.experts.hygiene import MAX_WORKS, Work, select_works, work_text
+from bot.domain.experts.index import group_items
 from bot.domain.experts.lexical import LexicalIndex, build_lexical_index
 from bot.domain.experts.profiles import EXPERTISE, PUBLICATION, ProfileItem
 from bot.domain.experts.ranking import score_people
@@ -160,6 +166,8 @@ class EvaluationResult:
         n_ratings: Ratings used.
         per_person: See `PairwiseLoss`.
         predictions: ``(person, query)`` to the score used, for every rating counted.
+        across: The across-people loss of the same predictions (`across_people_loss`): its
+            `per_person` is keyed by query.
     """
 
     aggregation: str
@@ -173,6 +181,7 @@ class EvaluationResult:
     n_ratings: int
     per_person: Mapping[str, tuple[float, float]] = field(default_factory=dict, compare=False, repr=False)
     predictions: Mapping[tuple[str, str], float] = field(default_factory=dict, compare=False, repr=False)
+    across: PairwiseLoss | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True, eq=False)
@@ -193,12 +202,22 @@ class EmbeddedEvaluationSet:
     query_vectors: Mapping[str, np.ndarray]
     sentence_vectors: Mapping[str, np.ndarray] = field(default_factory=dict)
     _lexical: list[LexicalIndex] = field(default_factory=list, repr=False)
+    _generality: dict[str, float] = field(default_factory=dict, repr=False)
 
     def lexical_index(self) -> LexicalIndex:
         """The TF-IDF index of every document (built once, on first use)."""
         if not self._lexical:
             self._lexical.append(build_lexical_index([item.text for item in self.items]))
         return self._lexical[0]
+
+    def generality(self) -> Mapping[str, float]:
+        """Person id to profile generality over the whole file's documents (built once), as the
+        ranking measures it over the whole directory."""
+        if not self._generality and self.items:
+            grouping = group_items(self.items, order=None)
+            values = profile_generality(grouping.matrix, grouping.counts)
+            self._generality.update(zip(grouping.person_ids, map(float, values), strict=True))
+        return self._generality
 
 
 def pairwise_loss(ratings: Sequence[Rating], predictions: Mapping[tuple[str, str], float]) -> PairwiseLoss:
@@ -254,6 +273,26 @@ def pairwise_loss(ratings: Sequence[Rating], predictions: Mapping[tuple[str, str
         n_hard=n_hard,
         per_person=per_person,
     )
+
+
+def across_people_loss(
+    ratings: Sequence[Rating], predictions: Mapping[tuple[str, str], float]
+) -> PairwiseLoss:
+    """The pairwise loss with people and queries swapped: for each query, its rated people in pairs.
+
+    This is how well the scores order people for one need, which is what a suggestion list shows;
+    easy and hard pairs are defined by the ratings as in `pairwise_loss`. Its `per_person` is keyed by
+    query, so `bootstrap_loss_difference` resamples queries.
+
+    Args:
+        ratings: Ratings to test.
+        predictions: ``(person, query)`` to predicted score, for every rating.
+
+    Returns:
+        The loss and accuracies over pairs of people.
+    """
+    swapped = [Rating(person=r.query, query=r.person, expertise=r.expertise) for r in ratings]
+    return pairwise_loss(swapped, {(query, person): score for (person, query), score in predictions.items()})
 
 
 def bootstrap_loss_difference(
@@ -461,6 +500,7 @@ def score_evaluation_set(
     lexical_weight: float = 0.0,
     recency_half_life: float = 0.0,
     sentence_weight: float = 0.0,
+    generality_weight: float = 0.0,
 ) -> EvaluationResult:
     """Score every rated pair with `score_people` and compute the pairwise loss.
 
@@ -476,6 +516,9 @@ def score_evaluation_set(
             not shipped: docs/benchmarks.md); the expertise paragraph and undated works keep theirs.
         sentence_weight: For a query of several sentences, the weight of an item's best sentence
             cosine in its similarity (`bot.domain.experts.sentences`); 0: the whole text only.
+        generality_weight: Subtract this times a person's profile generality over the whole file
+            (`bot.domain.experts.generality`) from their scores, as the ranking does; it moves only the
+            across-people loss.
 
     Returns:
         The result.
@@ -514,9 +557,17 @@ def score_evaluation_set(
             embedded.query_vectors[query_id], [embedded.items[row] for row in rows], aggregation, boost
         )
         predictions.update({(person, query_id): scores[person].score for person in people})
+    if generality_weight:
+        generality = embedded.generality()
+        predictions = {
+            (person, query): score - generality_weight * generality[person]
+            for (person, query), score in predictions.items()
+        }
     result = pairwise_loss(ratings, predictions)
     return EvaluationResult(
-        aggregation=configuration_name(aggregation, lexical_weight, recency_half_life, sentence_weight),
+        aggregation=configuration_name(
+            aggregation, lexical_weight, recency_half_life, sentence_weight, generality_weight
+        ),
         model_name=embedded.model_name,
         loss=result.loss,
         easy_accuracy=result.easy_accuracy,
@@ -527,6 +578,7 @@ def score_evaluation_set(
         n_ratings=len(ratings),
         per_person=result.per_person,
         predictions=predictions,
+        across=across_people_loss(ratings, predictions),
     )
 
 
@@ -535,13 +587,16 @@ def configuration_name(
     lexical_weight: float,
     recency_half_life: float = 0.0,
     sentence_weight: float = 0.0,
+    generality_weight: float = 0.0,
 ) -> str:
-    """E.g. ``"topk:3"``, ``"topk:3+lex:0.5"`` or ``"topk:3+lex:0.5+sent:0.5+recency:5"``."""
+    """E.g. ``"topk:3"``, ``"topk:3+lex:0.5"`` or ``"topk:3+lex:0.5+sent:0.5+gen:0.5+recency:5"``."""
     name = aggregation.name
     if lexical_weight:
         name += f"+lex:{lexical_weight:g}"
     if sentence_weight:
         name += f"+sent:{sentence_weight:g}"
+    if generality_weight:
+        name += f"+gen:{generality_weight:g}"
     if recency_half_life:
         name += f"+recency:{recency_half_life:g}"
     return name

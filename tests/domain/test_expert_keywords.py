@@ -107,7 +107,15 @@ ITEMS = [_item("near", 0.5), _item("words", 0.1), _item("far", 0.05)]
 
 def test_a_keyword_match_passes_the_floor_and_adds_its_bonus() -> None:
     matches = {"words": KeywordMatch(1.0, "the exact words"), "far": KeywordMatch(0.5, "some words")}
-    ranked = rank_experts(QUERY, PROFILES, ITEMS, min_score=0.3, keyword_matches=matches, diversity_lambda=0)
+    ranked = rank_experts(
+        QUERY,
+        PROFILES,
+        ITEMS,
+        min_score=0.3,
+        keyword_matches=matches,
+        diversity_lambda=0,
+        generality_weight=0,
+    )
     assert [m.person.person_id for m in ranked] == ["words", "near"]  # "far" is a weak match: below the floor
     assert ranked[0].score == pytest.approx(0.1 + KEYWORD_WEIGHT, abs=1e-6)
     assert ranked[0].keyword_text == "the exact words" and ranked[1].keyword_text is None
@@ -139,3 +147,31 @@ def test_keywords_alone_rank_strong_matches_by_share_then_name_with_caps_and_exc
         "c"
     ]
     assert rank_by_keywords(profiles, matches, top_k=1, exclude_person_ids={"a"})[0].person.person_id == "b"
+
+
+def test_a_headline_word_counts_in_every_text_of_its_person() -> None:
+    index = KeywordIndex(
+        {
+            "dubois": ["Consent fatigue and the legality of cookie walls under the GDPR"],
+            "okonkwo": ["Dark patterns in cookie consent banners", "Usability studies of consent dialogs"],
+        },
+        headlines={
+            "dubois": "Professor of Information Law · Privacy law & policy",
+            "okonkwo": "HCI Researcher · Human-computer interaction",
+        },
+    )
+    found = index.matches("consent law")
+    # "consent" in her paper, "law" in her discipline: the paper is the match that explains her.
+    assert found["dubois"].strong
+    assert found["dubois"].share == pytest.approx(1.0)
+    assert found["dubois"].text.startswith("Consent fatigue")
+    # Consent without law is half the query: not a keyword match.
+    assert found["okonkwo"].share == pytest.approx(0.5)
+    assert not found["okonkwo"].strong
+    # A headline alone is a text of its own.
+    assert (
+        index.matches("information law")["dubois"].text
+        == "Professor of Information Law · Privacy law & policy"
+    )
+    # People with a headline and no texts still count.
+    assert KeywordIndex({}, headlines={"x": "Privacy law"}).matches("privacy law")["x"].share == 1.0

@@ -21,6 +21,7 @@ from bot.domain.experts.aggregation import (
     parse_aggregation,
 )
 from bot.domain.experts.diversity import DISCIPLINE_REDUNDANCY_WEIGHT
+from bot.domain.experts.generality import GENERALITY_NEIGHBOURS, GENERALITY_WEIGHT
 from bot.domain.experts.index import build_expert_index, with_over_cap
 from bot.domain.experts.profiles import OVER_CAP_NOTE, ExpertMatch, ExpertProfile, ProfileItem
 from bot.domain.experts.ranking import SECOND_MATCH_MARGIN, rank_experts, rank_indexed_experts, score_people
@@ -173,7 +174,7 @@ def directory() -> tuple[list[ExpertProfile], list[ProfileItem]]:
 
 def test_rank_orders_by_score_without_diversity() -> None:
     profiles, items = directory()
-    matches = rank_experts(QUERY, profiles, items, diversity_lambda=0.0)
+    matches = rank_experts(QUERY, profiles, items, diversity_lambda=0.0, generality_weight=0.0)
     assert ids(matches) == ["ana", "ben", "cho", "dev", "eli"]
     assert [m.score for m in matches] == pytest.approx([0.9, 0.8, 0.7, 0.6, 0.5], abs=1e-6)
     assert all(m.note is None for m in matches)
@@ -266,8 +267,10 @@ def test_mmr_brings_another_discipline_into_the_top_three() -> None:
         item("stat", 0.6, direction=2)
     ]
     profiles = [*economists, statistician]
-    plain = rank_experts(QUERY, profiles, items, top_k=3, diversity_lambda=0.0)
-    diverse = rank_experts(QUERY, profiles, items, top_k=3, diversity_lambda=0.1)
+    # Without the generality discount, which would also favour the one statistician among four
+    # near-identical economists (tested on its own below).
+    plain = rank_experts(QUERY, profiles, items, top_k=3, diversity_lambda=0.0, generality_weight=0.0)
+    diverse = rank_experts(QUERY, profiles, items, top_k=3, diversity_lambda=0.1, generality_weight=0.0)
     assert ids(plain) == ["econ0", "econ1", "econ2"]
     assert ids(diverse) == ["econ0", "stat", "econ1"]
     # The reported score is relevance, not the MMR value.
@@ -392,6 +395,19 @@ def test_vectorised_scores_equal_naive_loop(seed: int, aggregation: Aggregation)
         assert scores[person_id].best_items[0].similarity == pytest.approx(max(similarities), abs=1e-5)
 
 
+def naive_generality(person: str, items: Sequence[ProfileItem]) -> float:
+    """The documented generality, one person at a time: the mean cosine of the centroid of their unit
+    item vectors to the GENERALITY_NEIGHBOURS closest items of everyone else."""
+    units = [i.vector.astype(np.float64) / np.linalg.norm(i.vector) for i in items]
+    own = [u for u, i in zip(units, items, strict=True) if i.person_id == person]
+    centroid = np.sum(own, axis=0) / np.linalg.norm(np.sum(own, axis=0))
+    others = sorted(
+        (float(centroid @ u) for u, i in zip(units, items, strict=True) if i.person_id != person),
+        reverse=True,
+    )
+    return float(np.mean(others[:GENERALITY_NEIGHBOURS])) if others else 0.0
+
+
 def naive_rank(
     query: np.ndarray,
     profiles: Sequence[ExpertProfile],
@@ -405,11 +421,14 @@ def naive_rank(
 ) -> list[str]:
     """The documented ranking rules, one person at a time."""
     similarities = naive_similarities(query, items)
-    scores = {p: naive_score(s, aggregation) for p, s in similarities.items()}
     vectors: dict[str, list[np.ndarray]] = {}
     for profile_item in items:
         vectors.setdefault(profile_item.person_id, []).append(profile_item.vector.astype(np.float64))
     centroids = {p: np.sum(v, axis=0) / np.linalg.norm(np.sum(v, axis=0)) for p, v in vectors.items()}
+    scores = {
+        p: naive_score(s, aggregation) - GENERALITY_WEIGHT * naive_generality(p, items)
+        for p, s in similarities.items()
+    }
     by_id = {p.person_id: p for p in profiles}
     order = {p.person_id: i for i, p in enumerate(profiles)}
 
@@ -463,7 +482,10 @@ def test_vectorised_ranking_equals_naive_loop(seed: int, diversity_lambda: float
     assert ids(fast) == naive_rank(query, profiles, items, **options)  # type: ignore[arg-type]
     naive = naive_similarities(query, items)
     for match in fast:
-        assert match.score == pytest.approx(naive_score(naive[match.person.person_id], aggregation), abs=1e-5)
+        person = match.person.person_id
+        discount = GENERALITY_WEIGHT * naive_generality(person, items)
+        expected = naive_score(naive[person], aggregation) - discount
+        assert match.score == pytest.approx(expected, abs=1e-5)
         assert (match.note == OVER_CAP_NOTE) is match.person.over_cap
 
 

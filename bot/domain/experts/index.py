@@ -7,10 +7,11 @@ and a query costs one pass over it. Large indexes also keep a float16 copy (`Hal
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from bot.domain.experts.generality import profile_generality
 from bot.domain.experts.half_precision import (
     HALF_PRECISION_MIN_ITEMS,
     HalfPrecisionMatrix,
@@ -42,6 +43,8 @@ class ExpertIndex:
         positions: Person id to position in `profiles`.
         half_precision: A float16 copy of `matrix` for the first pass of ranking, kept for indexes of
             at least HALF_PRECISION_MIN_ITEMS items when torch is installed; None otherwise.
+        generality: Per person, how close their profile is to everyone else's work
+            (`bot.domain.experts.generality`); the ranking discounts it.
     """
 
     profiles: tuple[ExpertProfile, ...]
@@ -55,6 +58,7 @@ class ExpertIndex:
     disciplines: tuple[str, ...]
     positions: dict[str, int]
     half_precision: HalfPrecisionMatrix | None = None
+    generality: np.ndarray = field(default_factory=lambda: frozen_array(np.zeros(0, dtype=np.float32)))
 
     @property
     def dimension(self) -> int:
@@ -81,6 +85,7 @@ def build_expert_index(
     items: Sequence[ProfileItem],
     *,
     half_precision_min_items: int = HALF_PRECISION_MIN_ITEMS,
+    generality: np.ndarray | None = None,
 ) -> ExpertIndex:
     """Lay out profiles and items for fast ranking.
 
@@ -130,6 +135,11 @@ def build_expert_index(
         positions={profile.person_id: position for position, profile in enumerate(kept)},
         half_precision=(
             half_precision_copy(grouping.matrix) if len(grouping.items) >= half_precision_min_items else None
+        ),
+        generality=frozen_array(
+            profile_generality(grouping.matrix, grouping.counts)
+            if generality is None
+            else np.asarray(generality, dtype=np.float32).copy()
         ),
     )
 
@@ -181,6 +191,7 @@ def empty_expert_index() -> ExpertIndex:
         discipline_codes=frozen_array(np.zeros(0, dtype=np.int64)),
         disciplines=(),
         positions={},
+        generality=frozen_array(np.zeros(0, dtype=np.float32)),
     )
 
 

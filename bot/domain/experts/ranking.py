@@ -20,6 +20,7 @@ from bot.domain.experts.aggregation import (
     similarity_table,
 )
 from bot.domain.experts.diversity import DEFAULT_DIVERSITY_LAMBDA, mmr_order, pool_size
+from bot.domain.experts.generality import GENERALITY_WEIGHT
 from bot.domain.experts.half_precision import HalfPrecisionMatrix
 from bot.domain.experts.index import ExpertIndex, build_expert_index, group_items
 from bot.domain.experts.keywords import KeywordMatch
@@ -107,6 +108,7 @@ def rank_experts(
     min_score: float | None = None,
     keyword_matches: Mapping[str, KeywordMatch] | None = None,
     item_boost: np.ndarray | None = None,
+    generality_weight: float = GENERALITY_WEIGHT,
 ) -> list[ExpertMatch]:
     """Suggest experts for a query, building the index on the fly.
 
@@ -125,6 +127,7 @@ def rank_experts(
         min_score: See `rank_indexed_experts`.
         keyword_matches: See `rank_indexed_experts`.
         item_boost: Per item of `items`, see `rank_indexed_experts`.
+        generality_weight: See `rank_indexed_experts`.
 
     Returns:
         Suggestions, best first.
@@ -142,6 +145,7 @@ def rank_experts(
         min_score=min_score,
         keyword_matches=keyword_matches,
         item_boost=item_boost,
+        generality_weight=generality_weight,
     )
 
 
@@ -157,6 +161,7 @@ def rank_indexed_experts(
     min_score: float | None = None,
     keyword_matches: Mapping[str, KeywordMatch] | None = None,
     item_boost: np.ndarray | None = None,
+    generality_weight: float = GENERALITY_WEIGHT,
 ) -> list[ExpertMatch]:
     """Suggest up to `top_k` experts for a query.
 
@@ -166,7 +171,9 @@ def rank_indexed_experts(
        members), people whose discipline is in `exclude_disciplines` (case-insensitive; e.g. the
        project's disciplines, to find someone from outside), or people scoring below `min_score`
        unless their profile is a keyword match for the query (`KeywordMatch.strong`).
-    2. A keyword match adds its `KeywordMatch.bonus` to the person's score.
+    2. A person's score is discounted by `generality_weight` times their profile's generality
+       (`bot.domain.experts.generality`: how close it is to everyone else's work), after the floor;
+       a keyword match adds its `KeywordMatch.bonus`.
     3. Everyone else who is not over their cap comes first, ordered by MMR; people over their cap
        come after all of them (also by MMR) and carry OVER_CAP_NOTE.
     4. MMR: repeatedly pick the candidate maximising ``(1 - diversity_lambda) * score -
@@ -194,6 +201,7 @@ def rank_indexed_experts(
         item_boost: Per item row of `index`, added to its similarity before aggregating (the weighted
             lexical cosine of the hybrid ranking, >= 0); None: embedding similarity alone. The
             relevance floor (`min_score`) and the matched items go by meaning alone.
+        generality_weight: Weight of the generality discount in the order (0: none).
 
     Returns:
         Suggestions, best first.
@@ -219,6 +227,11 @@ def rank_indexed_experts(
         eligible &= ~np.isin(index.discipline_codes, excluded_codes)
 
     bonus = _keyword_bonus(index, keyword_matches or {})
+    discount = (
+        generality_weight * index.generality.astype(np.float64)
+        if generality_weight and index.generality.size == len(index)
+        else None
+    )
 
     # `table` holds exact similarities, one column per person in `columns` (everyone, or the candidates
     # the half-precision pass kept), laid out by `layout`; `scores` is exact for them, -inf for others.
@@ -236,6 +249,7 @@ def rank_indexed_experts(
             index.half_precision,
             item_boost,
             min_score,
+            discount,
         )
     if scored is None:
         # `table` is by meaning alone (the floor and the explanations use it), `scores` add the boost.
@@ -261,6 +275,8 @@ def rank_indexed_experts(
                 aggregate(table[:, slots], index.counts[people[slots]], aggregation) >= min_score
             )
         eligible &= passes if bonus is None else passes | (bonus > 0)
+    if discount is not None:
+        scores = scores - discount
     if bonus is not None:
         scores = scores + bonus
 
@@ -363,6 +379,7 @@ def _score_candidates(
     half: HalfPrecisionMatrix,
     item_boost: np.ndarray | None = None,
     min_score: float | None = None,
+    discount: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """Exact scores of everyone who might be among the best `pool_size` of a tier.
 
@@ -377,7 +394,9 @@ def _score_candidates(
     With an `item_boost` (exact, added to both passes alike, so it moves no bound) the pool is chosen
     by boosted score, while `min_score` applies to meaning alone: people whose approximate score by
     meaning is more than the margin under it fail the floor for sure and are left out of the tiers
-    before the pool is chosen, so the pool is that of the people who may pass.
+    before the pool is chosen, so the pool is that of the people who may pass. A per-person
+    `discount` (exact, subtracted in both passes) moves no bound either: the pool is chosen by the
+    discounted score, as the ranking orders.
 
     Returns:
         ``(table, layout, columns)``: the exact similarity table (by meaning, without the boost) of the
@@ -407,6 +426,8 @@ def _score_candidates(
             possible = np.zeros(len(index), dtype=bool)
             possible[maybe] = by_meaning >= min_score - margin
             tiers = [tier & possible for tier in tiers]
+    if discount is not None:
+        approximate = approximate - discount
     chosen = []
     for tier in tiers:
         members = np.flatnonzero(tier)

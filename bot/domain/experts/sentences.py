@@ -83,7 +83,12 @@ def sentence_rerank_index(
     positions = np.array([index.positions[person_id] for person_id in person_ids], dtype=np.int64)
     slots = index.layout[:, positions].T  # person by person, items in index order
     rows = slots[slots < len(index.items)]
-    sub = build_expert_index([index.profiles[p] for p in positions], [index.items[r] for r in rows])
+    # The people keep the generality measured against the whole directory, not against each other.
+    sub = build_expert_index(
+        [index.profiles[p] for p in positions],
+        [index.items[r] for r in rows],
+        generality=index.generality[positions],
+    )
     unit_whole = np.asarray(whole, dtype=np.float32) / np.float32(np.linalg.norm(whole))
     unit_sentences = np.asarray(sentences, dtype=np.float32)
     unit_sentences = unit_sentences / np.linalg.norm(unit_sentences, axis=1, keepdims=True)
