@@ -236,13 +236,14 @@ def _expert_profile(person: IndexedPerson) -> ExpertProfile:
 
 
 def _keyword_index(people: Sequence[ProfileRow], indexed: dict[str, IndexedPerson]) -> KeywordIndex:
-    """The keyword texts of the people in `indexed`: what their matches show, then their discipline."""
+    """The keyword texts of the people in `indexed` (what their matches show), with their title and
+    discipline as the headline that qualifies each text."""
+    kept = [person for person in people if person.slack_id in indexed]
     return KeywordIndex(
-        {
-            person.slack_id: [*(item.label for item in person.items), *filter(None, [person.discipline])]
-            for person in people
-            if person.slack_id in indexed
-        }
+        {person.slack_id: [item.label for item in person.items] for person in kept},
+        headlines={
+            person.slack_id: " · ".join(filter(None, [person.title, person.discipline])) for person in kept
+        },
     )
 
 

@@ -6,6 +6,11 @@ when one of the text's words is within a small edit of it (rapidfuzz ratio >= 80
 for words of five letters or more, starts with its first five letters (word forms: "differential" in
 "differentially"). A text's share is the mean over the query's words of how well each was found.
 
+A person's headline (title and discipline) qualifies each of their texts: a query word found in the
+headline counts as found in every text of theirs. So "consent law" finds a privacy lawyer's paper on
+consent (with "law" in their discipline), while an HCI researcher's paper on consent banners holds only
+half of it: the literal reading of a short query is who works on that topic *in that field*.
+
 `KeywordIndex` folds and indexes a directory's texts once, so a query costs one fuzzy pass over the
 distinct words of the directory (in C) plus the texts that contain the words it matched.
 """
@@ -100,15 +105,25 @@ class KeywordIndex:
     meaning (projects' texts) never pays for it. Thread-safe: an index is shared by every request.
 
     Args:
-        texts: Person id to their texts (profile items' labels, discipline), in the order in which a
-            tie between two texts goes to the earlier one.
+        texts: Person id to their texts (profile items' labels), in the order in which a tie between
+            two texts goes to the earlier one.
+        headlines: Person id to their headline (title, discipline): its words count as found in every
+            text of theirs, and it is a text of its own (the match shown when it alone holds the words).
     """
 
-    def __init__(self, texts: Mapping[str, Sequence[str]]) -> None:
-        # Per text id: (person id, text); text ids follow the order the texts were given in.
-        self._owners: list[tuple[str, str]] = [
-            (person_id, text) for person_id, person_texts in texts.items() for text in person_texts
-        ]
+    def __init__(
+        self, texts: Mapping[str, Sequence[str]], headlines: Mapping[str, str] | None = None
+    ) -> None:
+        # Per text id: (person id, text); text ids follow the order the texts were given in, each
+        # person's headline after their texts.
+        self._owners: list[tuple[str, str]] = []
+        self._headline_ids: dict[str, int] = {}
+        headlines = headlines or {}
+        for person_id in dict.fromkeys([*texts, *headlines]):
+            self._owners.extend((person_id, text) for text in texts.get(person_id, ()))
+            if headlines.get(person_id):
+                self._headline_ids[person_id] = len(self._owners)
+                self._owners.append((person_id, headlines[person_id]))
         self._lock = threading.Lock()
         self._vocabulary: list[str] | None = None
         self._postings: list[list[int]] = []  # per vocabulary word: ids of the texts containing it
@@ -168,7 +183,11 @@ class KeywordIndex:
         # Text ids follow the order texts were given in, so the first best text of a person wins ties.
         for text_id in sorted(found):
             person_id, text = self._owners[text_id]
-            share = sum(found[text_id]) / 100.0 / len(words)
+            row = found[text_id]
+            headline = found.get(self._headline_ids.get(person_id, -1))
+            if headline is not None:
+                row = [max(in_text, in_headline) for in_text, in_headline in zip(row, headline, strict=True)]
+            share = sum(row) / 100.0 / len(words)
             current = best.get(person_id)
             if current is None or share > current.share:
                 best[person_id] = KeywordMatch(share, text)
