@@ -30,6 +30,7 @@ OSEI = "U01MLOSEI"
 RAO = "U03MSRAO"
 DUBOIS = "U05PLDUBO"
 NOVAK = "U05PLNOVA"
+OKONKWO = "U10HCOKON"
 PCM_MEMBERS = {"U06CRWONG", "U11DEAHME", "U07STGARC", RAO}
 
 
@@ -85,6 +86,15 @@ def test_consent_law_for_cookie_walls_has_dubois_in_the_top_two(slack: SlackDriv
         "_Consent fatigue and the legality of cookie walls under the GDPR_"
         in block_of(reply, DUBOIS)["text"]["text"]
     )
+
+
+def test_consent_law_puts_the_two_privacy_lawyers_above_the_hci_researcher(slack: SlackDriver) -> None:
+    # Issue 15's tail case: "law" is in the lawyers' title and discipline, "consent" in their papers;
+    # the HCI researcher's consent-banner paper holds only "consent".
+    for query in ("consent law", "Consent law"):
+        ids = suggested(slack.command(OSEI, f"/expert {query}").reply)
+        assert set(ids[:2]) == {DUBOIS, NOVAK}, ids
+        assert OKONKWO in ids[2:], ids
 
 
 def test_off_topic_query_matches_nobody(slack: SlackDriver) -> None:
