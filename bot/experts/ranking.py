@@ -303,11 +303,13 @@ def rank_topic(
     topic: str,
     *,
     top_k: int = TOPIC_EXPERTS,
+    exclude_disciplines: tuple[str, ...] = (),
 ) -> list[TopicExpert]:
     """Who knows about `topic`: `rank_people` over the workspace, for a question asked in plain words.
 
-    Nobody is left out but hidden profiles (never in an index) and nobody is at a cap: a question
-    names people, it does not ask them for anything.
+    Nobody is left out but hidden profiles (never in an index) and people of `exclude_disciplines`
+    ("who outside our disciplines…"), and nobody is at a cap: a question names people, it does not
+    ask them for anything.
 
     Args:
         session: The question's session (read only).
@@ -315,17 +317,25 @@ def rank_topic(
         workspace_id: The asker's workspace.
         topic: What the asker wants to know about.
         top_k: How many people to name.
+        exclude_disciplines: Disciplines whose people are never named (case-insensitive), as
+            `/expert <project>` leaves out the project's own.
 
     Returns:
         Up to `top_k` people, best first.
     """
     if embedder is None:
         workspace_index = keyword_expert_index(session, workspace_id)
-        need = Need(text=topic, vector=None, top_k=top_k, floor=0.0)
+        need = Need(text=topic, vector=None, top_k=top_k, floor=0.0, exclude_disciplines=exclude_disciplines)
     else:
         workspace_index = embed_expert_index(session, embedder, workspace_id)
         vector = embedder.embed([topic])[0]
-        need = Need(text=topic, vector=vector, top_k=top_k, floor=calibrated_floor(embedder))
+        need = Need(
+            text=topic,
+            vector=vector,
+            top_k=top_k,
+            floor=calibrated_floor(embedder),
+            exclude_disciplines=exclude_disciplines,
+        )
     experts = []
     for match in rank_people(workspace_index, need):
         person = workspace_index.people[match.person.person_id]

@@ -23,7 +23,8 @@ from sqlalchemy.orm import Session, selectinload
 from bot.access import Actor
 from bot.experts.expert_command import ExpertCommand, ExpertMode
 from bot.experts.intros.views import MAX_SUBJECT
-from bot.models import Membership, MilestoneStatus, Project, Role
+from bot.models import Membership, MilestoneStatus, Project
+from bot.projects.people import working_disciplines
 from bot.projects.project import find_project
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
@@ -135,14 +136,8 @@ def prepare_search(session: Session, actor: Actor, command: ExpertCommand) -> Pr
         )
     ).one()
     people = {m.person.slack_id for m in project.memberships}
-    working = [m.person for m in project.memberships if m.role != Role.VIEWER]
     if project.lead is not None:
         people.add(project.lead.slack_id)
-        working.append(project.lead)
-    disciplines: dict[str, str] = {}
-    for person in working:
-        if person.discipline and person.discipline.strip():
-            disciplines.setdefault(person.discipline.strip().casefold(), person.discipline.strip())
     segments = project_segments(project)
     query_text = ". ".join(part.rstrip(".") for part in [project.name, *segments] if part) + "."
     return PreparedSearch(
@@ -155,6 +150,6 @@ def prepare_search(session: Session, actor: Actor, command: ExpertCommand) -> Pr
         exclude_people=frozenset({actor.slack_id, *people}),
         exclude_disciplines=()
         if command.all_disciplines
-        else tuple(sorted(disciplines.values(), key=str.casefold)),
+        else tuple(sorted(working_disciplines(project), key=str.casefold)),
         all_disciplines=command.all_disciplines,
     )

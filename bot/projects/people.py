@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from bot.access import Actor
 from bot.domain.matching import Candidate, MatchKind, match_name
 from bot.errors import InvalidInput, NotFound
-from bot.models import Person
+from bot.models import Person, Project, Role
 
 # What Slack's user ids look like (users start with U, Enterprise Grid users with W); `person.slack_id`
 # holds at most 32 characters.
@@ -92,3 +92,25 @@ def resolve_person(
     hint = f" Did you mean {names}?" if names else ""
     shown = query if len(query) <= 60 else query[:59] + "…"
     raise NotFound(f"Nobody called “{shown}” is in Liaison's directory.{hint}")
+
+
+def working_disciplines(project: Project) -> tuple[str, ...]:
+    """The disciplines of the people working on a project: its lead first, then members in order.
+
+    Viewers are left out: they follow a project without working on it, so their discipline is not one
+    the project has. `/expert <project>` and "who outside our disciplines…" leave these out.
+
+    Args:
+        project: With its lead and memberships (and their people) loaded.
+
+    Returns:
+        Disciplines as written on profiles, each once (case-insensitive), blank ones dropped.
+    """
+    people = [project.lead] if project.lead is not None else []
+    members = sorted(project.memberships, key=lambda m: m.position)
+    people += [m.person for m in members if m.role != Role.VIEWER]
+    disciplines: dict[str, str] = {}
+    for person in people:
+        if person is not None and person.discipline and person.discipline.strip():
+            disciplines.setdefault(person.discipline.strip().casefold(), person.discipline.strip())
+    return tuple(disciplines.values())

@@ -5,6 +5,11 @@ per-model relevance floor, diversity and keyword matches, over the asker's works
 are never in its index, so they are never offered, nor are their texts quoted. Without a model (rules
 alone) the ranker matches keywords only.
 
+"Who outside our disciplines can help with …?" leaves out disciplines (`left_out`): the ones the
+question names ("not an economist"), and for "our" the disciplines of the project in context (the
+channel's or the conversation's), else of the asker's one active project, else the asker's own. The
+answer names what it left out, and says so plainly when nobody outside them fits.
+
 Two names are used elsewhere: `keyword_score` / `KEYWORD_FLOOR` (the keyword fallback of
 `fallback_search`, the ranker's keyword rule applied to one record text) and `profile_texts` (the
 texts `warm_up` embeds ahead of time, which are the ones the ranker embeds).
@@ -12,10 +17,18 @@ texts `warm_up` embeds ahead of time, which are the ones the ranker embeds).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
+
+from bot.access import role_of, visible_condition, visible_projects
 from bot.domain.experts.keywords import KEYWORD_MATCH, keyword_share
 from bot.experts.profile_items import profile_items
-from bot.experts.ranking import rank_topic
-from bot.models import Person
+from bot.experts.ranking import TOPIC_EXPERTS, rank_topic
+from bot.models import Membership, Person, Project, ProjectStatus, Role
+from bot.projects.people import working_disciplines
 from bot.projects.reports import PersonRef
 from bot.questions.answers.core import Answer, AnswerBuilder, AnswerRequest, Segment
 from bot.questions.interpret import Intent
@@ -53,8 +66,41 @@ def answer_experts(request: AnswerRequest) -> Answer:
         return Answer(
             Intent.EXPERTS, (("Who knows about what? Ask e.g. “who knows about auction theory?”",),)
         )
-    experts = rank_topic(request.session, request.embedder, request.actor.workspace_id, topic)
-    if not experts:
+    excluded: tuple[str, ...] = ()
+    if request.entities.outside:
+        leaving = left_out(request)
+        excluded = leaving.disciplines
+        if leaving.private_key is not None:
+            # Disciplines of a private project's people are for its members only.
+            b.private_keys.add(leaving.private_key)
+        if not excluded:
+            b.line(
+                "I don't know which disciplines are yours: you are on no single project here and your "
+                "profile names no discipline, so I left nobody out."
+            )
+    wanted = TOPIC_EXPERTS + 1 if request.entities.outside else TOPIC_EXPERTS
+    experts = rank_topic(
+        request.session,
+        request.embedder,
+        request.actor.workspace_id,
+        topic,
+        top_k=wanted,
+        exclude_disciplines=excluded,
+    )
+    if request.entities.outside:
+        # The asker is one of "us", whatever their profile says.
+        experts = [e for e in experts if e.slack_id != request.actor.slack_id]
+    experts = experts[:TOPIC_EXPERTS]
+    if excluded:
+        fields = _listing(_field_label(d) for d in excluded)
+        if not experts:
+            b.line(
+                f"Nobody outside {fields} has a profile that fits “{topic}”. "
+                f"Ask “who knows about {topic}?” to include those fields."
+            )
+            return b.build()
+        b.line(f"Outside {fields}:")
+    elif not experts:
         b.line(f"I couldn't find anyone whose profile mentions “{topic}”.")
         return b.build()
     b.line(f"People who know about “{topic}”:")
@@ -67,6 +113,92 @@ def answer_experts(request: AnswerRequest) -> Answer:
             line.append(f": “{_shorten(expert.reason, MAX_REASON)}”")
         b.line(*line)
     return b.build()
+
+
+@dataclass(frozen=True)
+class LeftOut:
+    """The disciplines an "outside our disciplines" question leaves out.
+
+    Attributes:
+        disciplines: As written on profiles, in the order first met (the lead's first); none when
+            the asker's own disciplines are unknown.
+        private_key: The private project whose people's disciplines these are, if any.
+    """
+
+    disciplines: tuple[str, ...]
+    private_key: str | None = None
+
+
+def left_out(request: AnswerRequest) -> LeftOut:
+    """The disciplines to leave out of an expert question that asks for other disciplines.
+
+    Those the question names ("not an economist"), and for "our disciplines" (`Entities.outside_own`)
+    those of the people working on the project in context (the channel's or the conversation's, put
+    in `entities.projects` by the interpreter), else on the asker's one active project (not done, not
+    archived, as a lead or member), else the asker's own discipline.
+
+    Args:
+        request: The question.
+
+    Returns:
+        The disciplines, without repeats (case-insensitive).
+    """
+    entities = request.entities
+    found = list(entities.outside_disciplines)
+    private_key = None
+    if entities.outside_own:
+        project = _context_project(request) if entities.projects else _only_active_project(request)
+        if project is not None:
+            found += working_disciplines(project)
+            private_key = project.key if project.private else None
+        elif request.actor.person_id is not None:
+            person = request.session.get(Person, request.actor.person_id)
+            if person is not None and person.discipline:
+                found.append(person.discipline)
+    unique: dict[str, str] = {}
+    for discipline in found:
+        if discipline.strip():
+            unique.setdefault(discipline.strip().casefold(), discipline.strip())
+    return LeftOut(tuple(unique.values()), private_key)
+
+
+def _context_project(request: AnswerRequest) -> Project | None:
+    """The project in context, if the asker may still see it (with its people)."""
+    return request.session.scalars(
+        select(Project)
+        .where(visible_condition(request.actor), Project.key == request.entities.projects[0])
+        .options(selectinload(Project.memberships).joinedload(Membership.person), joinedload(Project.lead))
+    ).one_or_none()
+
+
+def _only_active_project(request: AnswerRequest) -> Project | None:
+    """The asker's one active project (lead or member, not done), or None if not exactly one."""
+    actor = request.actor
+    if actor.person_id is None:
+        return None
+    projects = visible_projects(
+        request.session, actor, load=(selectinload(Project.memberships).joinedload(Membership.person),)
+    )
+    active = [
+        p
+        for p in projects
+        if p.status != ProjectStatus.DONE
+        and (p.lead_id == actor.person_id or role_of(p, actor) in (Role.LEAD, Role.MEMBER))
+    ]
+    return active[0] if len(active) == 1 else None
+
+
+def _field_label(discipline: str) -> str:
+    """A discipline inside a sentence: "Machine learning" → "machine learning" (acronyms kept)."""
+    if len(discipline) > 1 and discipline[0].isupper() and not discipline[1].isupper():
+        return discipline[0].lower() + discipline[1:]
+    return discipline
+
+
+def _listing(items: Iterable[str]) -> str:
+    """ "a", "a and b", "a, b and c"."""
+    names = list(items)
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def _shorten(text: str, limit: int) -> str:

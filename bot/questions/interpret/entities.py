@@ -503,3 +503,26 @@ def resolve_overlaps(matches: list[EntityMatch], preferred: Sequence[str]) -> li
             continue
         kept.append(candidate)
     return sorted(kept, key=lambda m: m.start)
+
+
+def match_discipline(words: Sequence[str], index: DirectoryIndex) -> str | None:
+    """The discipline these words name on their own ("economist", "privacy law"), if exactly one.
+
+    Unlike `find_entities`, the words are not weighed against the words around them: the caller has
+    already cut out the phrase that must be a discipline (what follows "not an" in "who else, not an
+    economist, …").
+
+    Args:
+        words: Normalised words, role nouns allowed.
+        index: The directory.
+
+    Returns:
+        The discipline as the directory writes it, or None.
+    """
+    phrase = " ".join(_ROLE_NOUNS.get(w, w) for w in words).split()
+    if not phrase or not index.disciplines.candidates or not all(is_content(w) for w in phrase):
+        return None
+    kind, keys = index.disciplines.match(phrase)
+    if kind not in (MatchKind.EXACT, MatchKind.CONFIDENT) or not keys:
+        return None
+    return keys[0].key

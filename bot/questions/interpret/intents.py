@@ -175,6 +175,14 @@ _RULES: tuple[tuple[Intent, str, float], ...] = (
         r"(point|refer) me to (someone|somebody|an expert|anyone)|who would know|go to person)\b",
         3.0,
     ),
+    # Words between "who" and the asking verb: "who in the alliance can help with consent law?",
+    # "who outside our disciplines knows about bid shading?".
+    (
+        Intent.EXPERTS,
+        r"\bwho( \w+){1,6}? ((can|could|would|might) (help|advise|assist)|knows about|"
+        r"(is|are) (an )?experts?|has (expertise|experience)|to (ask|talk to|consult) (about|on|for))\b",
+        3.0,
+    ),
     (
         Intent.WHEN_MILESTONE,
         r"\b(when (is|are|will|does|do|should)|due date (of|for|on)|deadline (of|for|on)|"

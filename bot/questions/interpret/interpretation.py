@@ -14,6 +14,11 @@ class Entities:
 
     `me`: the asker is the subject ("what do I owe"); `own_projects`: the asker's projects are
     ("what's next on my projects"), not the milestones they own.
+
+    An expert question may ask for people from other disciplines: `outside_own` ("who outside our
+    disciplines…", "from another field") leaves out the disciplines of the project in context (then
+    in `projects`, with `from_context`), else of the asker's one active project, else the asker's
+    own; `outside_disciplines` are disciplines it names to leave out ("who else, not an economist…").
     """
 
     projects: tuple[str, ...] = ()
@@ -25,6 +30,13 @@ class Entities:
     me: bool = False
     from_context: bool = False
     own_projects: bool = False
+    outside_own: bool = False
+    outside_disciplines: tuple[str, ...] = ()
+
+    @property
+    def outside(self) -> bool:
+        """Whether the question asks for people outside some disciplines."""
+        return self.outside_own or bool(self.outside_disciplines)
 
 
 @dataclass(frozen=True)

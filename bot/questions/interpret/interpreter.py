@@ -28,6 +28,7 @@ from bot.questions.interpret.intents import (
 )
 from bot.questions.interpret.interpretation import Entities, Interpretation, Reading
 from bot.questions.interpret.normalise import prepare_text
+from bot.questions.interpret.outside import ASKS_FOR_PEOPLE, Outside, find_outside
 from bot.questions.interpret.readings import entity_readings, intent_readings
 from bot.questions.interpret.vocabulary import FUNCTION_WORDS, INTENT_WORDS, is_content
 
@@ -86,7 +87,16 @@ def interpret(
         by_kind[match.kind].append(match)
 
     adjust_for_entities(rules, by_kind, refs, people, me, date_range, normal)
+    outside = find_outside(words, index)
+    if outside.asked and ASKS_FOR_PEOPLE.search(normal):
+        # "who outside our disciplines can help with consent law?": people from other fields are
+        # asked for, whatever project or field the topic's words resemble.
+        rules[Intent.EXPERTS] = rules.get(Intent.EXPERTS, 0.0) + 3.0
+        for other in _NOT_WITH_OUTSIDE:
+            rules.pop(other, None)
     intent, confidence, used_similarity, ranked = decide(rules, words, matches, similarity)
+    if intent != Intent.EXPERTS:
+        outside = Outside()
 
     preferred = _PREFERRED_KINDS.get(intent, ("project", "person", "discipline", "milestone"))
     kept = resolve_overlaps([m for m in matches if m.kind in preferred], preferred)
@@ -120,6 +130,18 @@ def interpret(
             projects = [chosen]
             from_context = True
 
+    if outside.own and not projects:
+        # "our disciplines" are those of the project in context: the linked channel's, this
+        # channel's, or the thread's (as for "this project"); else the answer looks at the asker.
+        context = [index.project_of_channel(c) for c in prepared.channels] + [
+            index.project_of_channel(channel_id),
+            *[k for k in context_projects if index.has_project(k)],
+        ]
+        chosen = next((k for k in context if k), None)
+        if chosen is not None:
+            projects = [chosen]
+            from_context = True
+
     own_projects = (
         intent in _PERSON_SCOPED and not projects and not people_ids and bool(_OWN_PROJECTS.search(normal))
     )
@@ -131,10 +153,12 @@ def interpret(
         milestones=tuple(milestones),
         disciplines=tuple(disciplines),
         date_range=date_range,
-        topic=_topic(words) if intent in (Intent.EXPERTS, Intent.SEARCH) else "",
+        topic=_topic(_without(words, outside.spans)) if intent in (Intent.EXPERTS, Intent.SEARCH) else "",
         me=me,
         from_context=from_context,
         own_projects=own_projects,
+        outside_own=outside.own,
+        outside_disciplines=outside.disciplines,
     )
 
     alternatives: tuple[Reading, ...] = ()
@@ -163,7 +187,8 @@ def interpret(
         unknown_name=unknown,
         needs_project=needs_project,
         used_similarity=used_similarity,
-        refers_to_context=bool(_CONTEXT_WORDS.search(normal)),
+        # "our disciplines" refers to the project in context as "this project" does.
+        refers_to_context=bool(_CONTEXT_WORDS.search(normal)) or outside.own,
         text=normal,
     )
 
@@ -201,6 +226,15 @@ _USES_CONTEXT = frozenset(
     }
 )
 _PERSON_SCOPED = frozenset({Intent.NEXT_MILESTONE, Intent.OVERDUE})
+# Readings that only a project or field named in the topic suggests, once a question asks for people
+# from other disciplines ("outside the team's disciplines" says "team", not "who is on the team").
+_NOT_WITH_OUTSIDE = (
+    Intent.PROJECT_STATUS,
+    Intent.PERSON_PROJECTS,
+    Intent.MEMBERS,
+    Intent.DISCIPLINE_PROJECTS,
+    Intent.LIST_PROJECTS,
+)
 
 
 def _has_entity_for(intent: Intent, entities: Entities) -> bool:
@@ -211,6 +245,11 @@ def _has_entity_for(intent: Intent, entities: Entities) -> bool:
         or ("milestone" in kinds and bool(entities.milestones))
         or ("discipline" in kinds and bool(entities.disciplines))
     )
+
+
+def _without(words: Sequence[str], spans: Sequence[tuple[int, int]]) -> list[str]:
+    """The words outside the given (start, end) spans."""
+    return [w for i, w in enumerate(words) if not any(start <= i < end for start, end in spans)]
 
 
 def _topic(words: Sequence[str]) -> str:

@@ -50,7 +50,11 @@ def canonical_question(intent: Intent, entities: Entities) -> str:
         field_name = entities.disciplines[0] if entities.disciplines else ""
         return f"which projects involve {field_name}"
     if intent == Intent.EXPERTS:
-        return f"who knows about {entities.topic}" if entities.topic else "who knows about"
+        # "who outside our disciplines, not privacy law & policy, knows about …" reads back as itself.
+        outside = " outside our disciplines" if entities.outside_own else ""
+        if entities.outside_disciplines:
+            outside += "," + ",".join(f" not {d}" for d in entities.outside_disciplines) + ","
+        return f"who{outside} knows about {entities.topic}".rstrip()
     if intent == Intent.LIST_PROJECTS:
         return "list all projects"
     if intent == Intent.HELP:
