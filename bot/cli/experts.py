@@ -385,6 +385,14 @@ def _json_report(reports: list[_FileReport], configs: list[Config], default: Con
     def number(value: float) -> float | None:
         return None if math.isnan(value) else round(value, 6)
 
+    def interval(versus: tuple[float, float, float] | None) -> dict[str, float | None] | None:
+        """A difference to the default with its interval, as ``{difference, low, high}``."""
+        return (
+            None
+            if versus is None
+            else dict(zip(("difference", "low", "high"), map(number, versus), strict=True))
+        )
+
     return {
         "model": reports[0].model_name,
         "default": _config_name(default),
@@ -411,28 +419,8 @@ def _json_report(reports: list[_FileReport], configs: list[Config], default: Con
                         "fold_losses": [number(loss) for loss in row.fold_losses],
                         "across_loss": number(_across_loss(row.result)),
                         "across_pairs": row.result.across.n_pairs if row.result.across is not None else 0,
-                        "across_versus_default": (
-                            None
-                            if row.across_versus_default is None
-                            else dict(
-                                zip(
-                                    ("difference", "low", "high"),
-                                    map(number, row.across_versus_default),
-                                    strict=True,
-                                )
-                            )
-                        ),
-                        "versus_default": (
-                            None
-                            if row.versus_default is None
-                            else dict(
-                                zip(
-                                    ("difference", "low", "high"),
-                                    map(number, row.versus_default),
-                                    strict=True,
-                                )
-                            )
-                        ),
+                        "across_versus_default": interval(row.across_versus_default),
+                        "versus_default": interval(row.versus_default),
                     }
                     for row in report.rows
                 ],
