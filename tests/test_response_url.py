@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from bot.slack import response_url
 from bot.slack.response_url import PooledRespond, ResponseUrlPoster
 
 
@@ -75,6 +76,27 @@ def test_answers_from_one_thread_share_one_connection(hooks: _Hooks) -> None:
         assert (response.status_code, response.body) == (200, "ok")
     assert [post["text"] for post in hooks.posts] == ["answer 0", "answer 1", "answer 2"]
     assert hooks.posts[0] == {"text": "answer 0", "response_type": "ephemeral"}
+    assert hooks.connections == 1
+
+
+def test_every_answer_is_read_with_quick_acknowledgements(
+    hooks: _Hooks, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each answer, on a new or a kept connection, is read after the request went out, with the
+    # connected socket set to acknowledge at once (a server that sends headers and body apart would
+    # otherwise hold the body back until a delayed acknowledgement of the headers, up to 40 ms).
+    sent_before: list[bool] = []
+    original = response_url._ack_at_once
+
+    def recording(connection: Any) -> None:
+        sent_before.append(connection.sock is not None)
+        original(connection)
+
+    monkeypatch.setattr(response_url, "_ack_at_once", recording)
+    poster = ResponseUrlPoster(timeout=5)
+    for n in range(3):
+        assert PooledRespond(response_url=hooks.url, poster=poster)(text=f"answer {n}").status_code == 200
+    assert sent_before == [True, True, True]
     assert hooks.connections == 1
 
 
