@@ -136,7 +136,7 @@ def targets(
 ) -> Iterator[tuple[Target, Target, Any]]:
     """Liaison's runtime and bare Bolt, both in this process; Liaison's runtime as the third item."""
     from bot.serving.logs import configure_logging, settings_secrets
-    from bot.serving.wsgi import ListenerExecutor, build_runtime
+    from bot.serving.wsgi import ListenerExecutor, build_runtime, settle_after_start
     from bot.settings import Settings
 
     env = settings_env(database_url, api_url)
@@ -172,6 +172,7 @@ def targets(
                 else:
                     os.environ[key] = value
         stack.callback(bare_pool.shutdown, False)
+        settle_after_start()  # as `create_wsgi_app` does, for both servers' start-up objects
         yield liaison, bare, runtime
 
 

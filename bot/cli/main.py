@@ -279,7 +279,7 @@ def serve(port: int | None) -> None:
 
     from bot.schema import upgrade_database
     from bot.serving.http_server import make_http_server, stop_http_server
-    from bot.serving.wsgi import build_runtime
+    from bot.serving.wsgi import build_runtime, settle_after_start
 
     settings = _settings(require_slack=True)
     _configure_logging(settings.log_level, settings)
@@ -306,6 +306,7 @@ def serve(port: int | None) -> None:
             sys.exit(1)
     with _stop_signals() as stop:
         runtime.start()
+        settle_after_start()
         socket_handler = None
         if socket_mode:
             from bot.serving.socket_mode import LiaisonSocketModeHandler
