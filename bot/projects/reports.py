@@ -19,6 +19,7 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import Integer, Row, Select, and_, bindparam, case, func, select
+from sqlalchemy.exc import NoResultFound
 from sqlalchemy.orm import Session, aliased
 
 from bot.access import (
@@ -216,17 +217,21 @@ def _ref(slack_id: str | None, name: str | None) -> PersonRef | None:
 def status_report(session: Session, actor: Actor, project_id: int, now: datetime) -> ProjectStatusReport:
     """What `/project status` shows of a project the actor may see (found by `match_project`).
 
-    Five queries, whatever the project's size: the project with its lead, its members, its open
-    milestones with their owners, what the shown ones come after and its open blockers with who
-    raised them.
+    Five queries, whatever the project's size: the project with its lead and its members, its open
+    milestones with their owners, what the shown ones come after and the agreements they wait on (two)
+    and its open blockers with who raised them.
     """
     bound = {"project_id": project_id}
-    project = read_rows(session, _project_statement(), bound).one()
-    members = read_rows(session, _members_statement(), bound).all()
+    # One row per member, each with the project's columns (one row without a member if it has none).
+    rows = read_rows(session, _project_and_members_statement(), bound).all()
+    if not rows:
+        raise NoResultFound(f"no project {project_id}")  # as `.one()` would: the caller just found it
+    project = rows[0]
+    members = [row for row in rows if row.person_id is not None]
     my_role = next((m.role for m in members if m.person_id == actor.person_id), None)
     line = ProjectLine(
         key=project.key,
-        name=project.name,
+        name=project.project_name,
         status=project.status,
         private=project.private,
         lead=_ref(project.lead_slack_id, project.lead_name),
@@ -237,7 +242,7 @@ def status_report(session: Session, actor: Actor, project_id: int, now: datetime
     )
     ordered = sorted(members, key=lambda m: (m.role != Role.LEAD, m.position, m.name))
     milestones = [
-        _milestone_line(project.key, project.name, row, now)
+        _milestone_line(project.key, project.project_name, row, now)
         for row in read_rows(session, _open_milestones_statement(), bound)
     ]
     # The next three and every overdue one, with what each comes after (one query for all).
@@ -317,6 +322,13 @@ def open_blockers(session: Session, actor: Actor, project_id: int | None) -> lis
         visibility = visibility_of(actor)
         rows = read_rows(session, _blockers_statement(visibility), visibility_params(actor))
     return [_blocker_line(row.project_key, row) for row in rows]
+
+
+def project_key_and_status(session: Session, project_id: int) -> tuple[str, ProjectStatus]:
+    """The key and status of a project found by `match_project` (one query, no ORM objects): what
+    `/blocker list PROJECT` shows of the project besides its blockers (`open_blockers`)."""
+    row = read_rows(session, _key_and_status_statement(), {"project_id": project_id}).one()
+    return row.key, row.status
 
 
 def _milestone_line(key: str, name: str, row: Row[Any], now: datetime) -> MilestoneLine:
@@ -400,28 +412,21 @@ def _blocker_milestone_number() -> Any:
 
 
 @cache
-def _project_statement() -> _Statement:
+def _project_and_members_statement() -> _Statement:
+    # The project with its lead, joined to its members: one statement instead of two (each statement
+    # costs more in SQLAlchemy than in the database). The member's name keeps the label `name`.
+    lead = aliased(Person)
     return (
         select(
             Project.key,
-            Project.name,
+            Project.name.label("project_name"),
             Project.status,
             Project.private,
             Project.channel_id,
             Project.description,
             Project.archived_at,
-            Person.slack_id.label("lead_slack_id"),
-            Person.name.label("lead_name"),
-        )
-        .outerjoin(Person, Project.lead_id == Person.id)
-        .where(Project.id == _project_id())
-    )
-
-
-@cache
-def _members_statement() -> _Statement:
-    return (
-        select(
+            lead.slack_id.label("lead_slack_id"),
+            lead.name.label("lead_name"),
             Membership.person_id,
             Membership.role,
             Membership.position,
@@ -431,9 +436,17 @@ def _members_statement() -> _Statement:
             Person.organisation,
             Person.until,
         )
-        .join(Person, Membership.person_id == Person.id)
-        .where(Membership.project_id == _project_id())
+        .select_from(Project)
+        .outerjoin(lead, Project.lead_id == lead.id)
+        .outerjoin(Membership, Membership.project_id == Project.id)
+        .outerjoin(Person, Membership.person_id == Person.id)
+        .where(Project.id == _project_id())
     )
+
+
+@cache
+def _key_and_status_statement() -> _Statement:
+    return select(Project.key, Project.status).where(Project.id == _project_id())
 
 
 @cache

@@ -45,6 +45,7 @@ from bot.projects.project import (
     find_project,
     join_project,
     list_projects,
+    match_project,
     parse_status,
     project_for_edit,
     project_status,
@@ -54,6 +55,8 @@ from bot.projects.reports import (
     MilestoneLine,
     member_lines,
     milestone_line,
+    open_blockers,
+    project_key_and_status,
     project_line,
     upcoming_milestones,
 )
@@ -279,15 +282,14 @@ def _project_members(call: _Call) -> CommandOutcome:
 
 
 def _project_blockers(call: _Call) -> CommandOutcome:
-    project = find_project(
-        call.session, call.actor, _require(call.args, f"{call.request.command} blockers PROJECT")
-    )
-    return _blockers_of(call, project.key, project.status)
+    return _blockers_of(call, _require(call.args, f"{call.request.command} blockers PROJECT"))
 
 
-def _blockers_of(call: _Call, key: str, status: ProjectStatus) -> CommandOutcome:
-    """The open blockers of one project; a blocked project without any says so, and what to do."""
-    lines = list_blockers(call.session, call.actor, key)
+def _blockers_of(call: _Call, query: str) -> CommandOutcome:
+    """The open blockers of one project (read as rows); a blocked one without any says what to do."""
+    project_id = match_project(call.session, call.actor, query)
+    key, status = project_key_and_status(call.session, project_id)
+    lines = open_blockers(call.session, call.actor, project_id)
     hint = None
     if status == ProjectStatus.BLOCKED:
         names = call.settings.commands
@@ -666,13 +668,9 @@ def _blocker_add(call: _Call) -> CommandOutcome:
 
 def _blocker_list(call: _Call) -> CommandOutcome:
     if call.args:
-        project = find_project(call.session, call.actor, call.args)
-        return _blockers_of(call, project.key, project.status)
-    lines = list_blockers(call.session, call.actor, call.args or None)
-    scope = f"on {call.args}" if call.args else "in your visible projects"
-    if call.args and lines:
-        scope = f"on {lines[0].project_key}"
-    return CommandOutcome(reply=kit.build_blockers_reply(lines, scope, now=call.now))
+        return _blockers_of(call, call.args)
+    lines = list_blockers(call.session, call.actor, None)
+    return CommandOutcome(reply=kit.build_blockers_reply(lines, "in your visible projects", now=call.now))
 
 
 def _blocker_resolve(call: _Call) -> CommandOutcome:

@@ -38,6 +38,7 @@ from bot.projects.reports import (
     member_lines,
     milestone_line,
     open_blockers,
+    project_key_and_status,
     project_line,
     project_lines,
     status_report,
@@ -160,6 +161,15 @@ def test_open_blockers_match_the_orm_snapshots(session_factory: sessionmaker[Ses
                 assert open_blockers(session, actor, project.id) == expected
             seen += len(every)
     assert seen > 0
+
+
+@pytest.mark.usefixtures("demo")
+def test_project_key_and_status_match_the_project(session_factory: sessionmaker[Session]) -> None:
+    with session_factory() as session:
+        projects = session.scalars(select(Project)).all()
+        assert projects
+        for project in projects:
+            assert project_key_and_status(session, project.id) == (project.key, project.status)
 
 
 # -- the actor in one query -------------------------------------------------------------------------
