@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
@@ -12,6 +13,7 @@ import pytest
 
 from bot.domain.experts import aggregation as aggregation_module
 from bot.domain.experts import half_precision as half_precision_module
+from bot.domain.experts import index as index_module
 from bot.domain.experts import ranking as ranking_module
 from bot.domain.experts.aggregation import (
     AGGREGATIONS,
@@ -656,3 +658,44 @@ def test_near_duplicate_profiles_fall_back_to_one_exact_pass(monkeypatch: pytest
         rank_indexed_experts(query, build_expert_index(profiles, items)), rank_indexed_experts(query, index)
     )
     assert results == [None]
+
+
+class _TimedHalf(half_precision_module.HalfPrecisionMatrix):
+    """A float16 copy whose product takes as long as `delay` says (the machine's speed, simulated)."""
+
+    delay = 0.0
+
+    def similarities(self, query: np.ndarray) -> np.ndarray:
+        time.sleep(self.delay)
+        return np.zeros(3, dtype=np.float16)
+
+
+def test_the_float16_copy_is_kept_only_where_it_measures_faster(monkeypatch: pytest.MonkeyPatch) -> None:
+    matrix = np.eye(3, dtype=np.float32)
+    slow, fast = _TimedHalf(tensor=None, error=0.0), _TimedHalf(tensor=None, error=0.0)
+    slow.delay = 0.05  # far slower than a 3 x 3 float32 product
+    assert not half_precision_module.half_precision_pays(matrix, slow, rounds=2)
+    monkeypatch.setattr(half_precision_module, "HALF_PRECISION_MIN_GAIN", 1e6)  # any speed will do
+    assert half_precision_module.half_precision_pays(matrix, fast, rounds=2)
+
+
+def test_a_production_size_index_drops_a_float16_copy_that_is_slower(monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = np.random.default_rng(15)
+    profiles, items = random_directory(rng, people=40)
+    made: list[object] = []
+
+    def copy(matrix: np.ndarray) -> half_precision_module.HalfPrecisionMatrix:
+        made.append(matrix)
+        return half_precision_module.HalfPrecisionMatrix(tensor=None, error=0.0)
+
+    monkeypatch.setattr(index_module, "half_precision_copy", copy)
+    monkeypatch.setattr(index_module, "HALF_PRECISION_MIN_ITEMS", 10)
+    monkeypatch.setattr(index_module, "half_precision_pays", lambda matrix, half: False)
+    assert build_expert_index(profiles, items, half_precision_min_items=10).half_precision is None
+    monkeypatch.setattr(index_module, "half_precision_pays", lambda matrix, half: True)
+    assert build_expert_index(profiles, items, half_precision_min_items=10).half_precision is not None
+    # Below production size (tests, small directories asking for a copy) nothing is timed.
+    monkeypatch.setattr(index_module, "HALF_PRECISION_MIN_ITEMS", 10**9)
+    monkeypatch.setattr(index_module, "half_precision_pays", lambda matrix, half: False)
+    assert build_expert_index(profiles, items, half_precision_min_items=10).half_precision is not None
+    assert len(made) == 3

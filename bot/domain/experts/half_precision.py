@@ -10,17 +10,22 @@ import importlib
 import math
 import os
 import sys
+import time
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-# Indexes with at least this many items (20k people x 5) also keep a float16 copy of the item matrix
-# for the first pass (`HalfPrecisionMatrix`). The pass reads the whole matrix and is memory-bound: at
-# 500k items torch's float16 product takes ~18 ms against ~42 ms for numpy's float32 one. Measured on
-# the whole ranking: 12 -> 9 ms at 20k people, 29 -> 13 ms at 40k, but only ~1 ms of 6-7 at 10k,
-# which does not pay for holding half the matrix again in memory.
+# Indexes with at least this many items (20k people x 5) may also keep a float16 copy of the item
+# matrix for the first pass (`HalfPrecisionMatrix`). Where torch's float16 product is memory-bound it
+# reads half the bytes: at 500k items ~18 ms against ~42 ms for numpy's float32 one (whole ranking:
+# 12 -> 9 ms at 20k people, 29 -> 13 ms at 40k, ~1 ms of 6-7 at 10k, which does not pay for the
+# memory). Where the CPU converts float16 in software it is compute-bound and slower: 37 ms against
+# 27 ms on the same VM with torch 2.13.0 (docs/benchmarks.md). So the copy is kept only when a timing
+# at build shows it faster (`half_precision_pays`).
 HALF_PRECISION_MIN_ITEMS = 100_000
+# The float16 product must take at most this share of the float32 one's time for the copy to be kept.
+HALF_PRECISION_MIN_GAIN = 0.8
 
 
 @dataclass(frozen=True, eq=False)
@@ -66,6 +71,33 @@ def half_precision_copy(matrix: np.ndarray) -> HalfPrecisionMatrix | None:
         tensor=torch.from_numpy(matrix.astype(np.float16)),
         error=_half_precision_error(matrix.shape[1], max_norm),
     )
+
+
+def half_precision_pays(matrix: np.ndarray, half: HalfPrecisionMatrix, *, rounds: int = 3) -> bool:
+    """Whether the float16 first pass is faster than a float32 product on this machine, measured.
+
+    Each product is timed `rounds` times, alternately, with one unit query, and the best of each is
+    compared: a few of them cost ~0.2 s at 500k items, once per index build.
+
+    Args:
+        matrix: The float32 item matrix.
+        half: Its float16 copy.
+        rounds: Timings of each.
+
+    Returns:
+        True when the float16 product takes at most HALF_PRECISION_MIN_GAIN of the float32 one's time.
+    """
+    query = np.zeros(matrix.shape[1], dtype=np.float32)
+    query[0] = 1.0
+    best_full = best_half = math.inf
+    for _ in range(rounds):
+        started = time.perf_counter()
+        matrix @ query
+        best_full = min(best_full, time.perf_counter() - started)
+        started = time.perf_counter()
+        half.similarities(query)
+        best_half = min(best_half, time.perf_counter() - started)
+    return best_half <= HALF_PRECISION_MIN_GAIN * best_full
 
 
 def _half_precision_error(dimension: int, max_norm: float) -> float:

@@ -16,6 +16,7 @@ from bot.domain.experts.half_precision import (
     HALF_PRECISION_MIN_ITEMS,
     HalfPrecisionMatrix,
     half_precision_copy,
+    half_precision_pays,
 )
 from bot.domain.experts.profiles import ExpertProfile, ProfileItem
 
@@ -42,7 +43,8 @@ class ExpertIndex:
         disciplines: Distinct casefolded disciplines.
         positions: Person id to position in `profiles`.
         half_precision: A float16 copy of `matrix` for the first pass of ranking, kept for indexes of
-            at least HALF_PRECISION_MIN_ITEMS items when torch is installed; None otherwise.
+            at least HALF_PRECISION_MIN_ITEMS items when torch is installed and its product measures
+            faster than the float32 one on this machine; None otherwise.
         generality: Per person, how close their profile is to everyone else's work
             (`bot.domain.experts.generality`); the ranking discounts it.
     """
@@ -94,8 +96,9 @@ def build_expert_index(
             at ranking time). People without items cannot be scored and are left out.
         items: Their embedded profile items, in any order.
         half_precision_min_items: From this many items on, also keep a float16 copy of the matrix
-            for ranking (`HalfPrecisionMatrix`; needs torch, else ranking stays float32 only). Costs
-            half the matrix's memory again.
+            for ranking (`HalfPrecisionMatrix`; needs torch, else ranking stays float32 only); from
+            HALF_PRECISION_MIN_ITEMS on only if it measures faster (`half_precision_pays`). Costs half
+            the matrix's memory again.
 
     Returns:
         The index.
@@ -133,15 +136,25 @@ def build_expert_index(
         discipline_codes=frozen_array(np.array(codes, dtype=np.int64)),
         disciplines=tuple(disciplines),
         positions={profile.person_id: position for position, profile in enumerate(kept)},
-        half_precision=(
-            half_precision_copy(grouping.matrix) if len(grouping.items) >= half_precision_min_items else None
-        ),
+        half_precision=_half_precision(grouping.matrix, half_precision_min_items),
         generality=frozen_array(
             profile_generality(grouping.matrix, grouping.counts)
             if generality is None
             else np.asarray(generality, dtype=np.float32).copy()
         ),
     )
+
+
+def _half_precision(matrix: np.ndarray, min_items: int) -> HalfPrecisionMatrix | None:
+    """The float16 copy for an index of `matrix`: from `min_items` rows on, and at production sizes
+    (HALF_PRECISION_MIN_ITEMS) only where it measures faster than the float32 product."""
+    if matrix.shape[0] < min_items:
+        return None
+    half = half_precision_copy(matrix)
+    production_size = matrix.shape[0] >= HALF_PRECISION_MIN_ITEMS
+    if half is not None and production_size and not half_precision_pays(matrix, half):
+        return None
+    return half
 
 
 def with_over_cap(index: ExpertIndex, person_ids: Collection[str]) -> ExpertIndex:
