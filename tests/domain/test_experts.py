@@ -531,16 +531,18 @@ def assert_same_suggestions(expected: Sequence[ExpertMatch], actual: Sequence[Ex
             assert got_item.similarity == pytest.approx(want_item.similarity, abs=1e-6)
 
 
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
 @pytest.mark.parametrize("make_directory", [random_directory, clustered_directory])
 def test_half_precision_ranking_equals_exact_ranking(
     make_directory: Callable[..., tuple[list[ExpertProfile], list[ProfileItem]]],
+    dtype: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     pytest.importorskip("torch")
     rng = np.random.default_rng(11)
     profiles, items = make_directory(rng, people=3000, dimension=32)
     exact = build_expert_index(profiles, items)
-    fast = build_expert_index(profiles, items, half_precision_min_items=1000)
+    fast = build_expert_index(profiles, items, half_precision_min_items=1000, half_precision_dtype=dtype)
     assert exact.half_precision is None
     assert fast.half_precision is not None
     assert fast.matrix.dtype == np.float32  # the exact matrix stays, for re-scoring
@@ -572,11 +574,12 @@ def test_half_precision_ranking_equals_exact_ranking(
     assert rescored.count(True) >= 40
 
 
-def test_half_precision_pass_is_needed_and_rescoring_fixes_its_order() -> None:
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+def test_half_precision_pass_is_needed_and_rescoring_fixes_its_order(dtype: str) -> None:
     pytest.importorskip("torch")
     rng = np.random.default_rng(12)
     profiles, items = clustered_directory(rng, people=3000, dimension=32, spread=0.003)
-    index = build_expert_index(profiles, items, half_precision_min_items=0)
+    index = build_expert_index(profiles, items, half_precision_min_items=0, half_precision_dtype=dtype)
     assert index.half_precision is not None
     exact_index = build_expert_index(profiles, items)  # the same for every query: built once
     differs = 0
@@ -602,8 +605,9 @@ def test_half_precision_pass_is_needed_and_rescoring_fixes_its_order() -> None:
     assert differs >= 10
 
 
+@pytest.mark.parametrize(("dtype", "bound"), [("float16", 1.53e-3), ("bfloat16", 1.2e-2)])
 @pytest.mark.parametrize("norm", [1.0, 3.0])
-def test_half_precision_error_bound_holds_for_hard_vectors(norm: float) -> None:
+def test_half_precision_error_bound_holds_for_hard_vectors(norm: float, dtype: str, bound: float) -> None:
     pytest.importorskip("torch")
     rng = np.random.default_rng(13)
     dimension = 384
@@ -611,9 +615,9 @@ def test_half_precision_error_bound_holds_for_hard_vectors(norm: float) -> None:
     rows[:500, 100:] *= 1e-6  # components in float16's subnormal range
     rows[500:1000] = np.abs(rows[500:1000])  # all positive: rounding errors do not cancel
     rows *= norm / np.linalg.norm(rows, axis=1, keepdims=True)
-    half = half_precision_module.half_precision_copy(rows)
+    half = half_precision_module.half_precision_copy(rows, dtype)
     assert half is not None
-    assert half.error == pytest.approx(norm * 1.53e-3, rel=0.01)
+    assert half.error == pytest.approx(norm * bound, rel=0.01)
     worst = 0.0
     for k in range(0, 2000, 50):
         query = rows[k] / np.linalg.norm(rows[k])  # similarity up to `norm`: the largest rounding
@@ -670,7 +674,7 @@ class _TimedHalf(half_precision_module.HalfPrecisionMatrix):
         return np.zeros(3, dtype=np.float16)
 
 
-def test_the_float16_copy_is_kept_only_where_it_measures_faster(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_16_bit_copy_is_kept_only_where_it_measures_faster(monkeypatch: pytest.MonkeyPatch) -> None:
     matrix = np.eye(3, dtype=np.float32)
     slow, fast = _TimedHalf(tensor=None, error=0.0), _TimedHalf(tensor=None, error=0.0)
     slow.delay = 0.05  # far slower than a 3 x 3 float32 product
@@ -679,13 +683,13 @@ def test_the_float16_copy_is_kept_only_where_it_measures_faster(monkeypatch: pyt
     assert half_precision_module.half_precision_pays(matrix, fast, rounds=2)
 
 
-def test_a_production_size_index_drops_a_float16_copy_that_is_slower(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_production_size_index_drops_a_16_bit_copy_that_is_slower(monkeypatch: pytest.MonkeyPatch) -> None:
     rng = np.random.default_rng(15)
     profiles, items = random_directory(rng, people=40)
-    made: list[object] = []
+    made: list[str] = []
 
-    def copy(matrix: np.ndarray) -> half_precision_module.HalfPrecisionMatrix:
-        made.append(matrix)
+    def copy(matrix: np.ndarray, dtype: str) -> half_precision_module.HalfPrecisionMatrix:
+        made.append(dtype)
         return half_precision_module.HalfPrecisionMatrix(tensor=None, error=0.0)
 
     monkeypatch.setattr(index_module, "half_precision_copy", copy)
@@ -698,4 +702,5 @@ def test_a_production_size_index_drops_a_float16_copy_that_is_slower(monkeypatch
     monkeypatch.setattr(index_module, "HALF_PRECISION_MIN_ITEMS", 10**9)
     monkeypatch.setattr(index_module, "half_precision_pays", lambda matrix, half: False)
     assert build_expert_index(profiles, items, half_precision_min_items=10).half_precision is not None
-    assert len(made) == 3
+    # Both formats tried when neither paid, bfloat16 kept at once when it did, float16 for tests.
+    assert made == ["bfloat16", "float16", "bfloat16", "float16"]

@@ -1,7 +1,10 @@
-"""A float16 copy of a large index's item matrix, for a first ranking pass that reads half the bytes.
+"""A 16-bit copy of a large index's item matrix, for a first ranking pass that reads half the bytes.
 
 torch is imported only when an index is large enough to keep such a copy; ranking re-scores the best
 candidates in float32 (`bot.domain.experts.ranking`), so suggestions and scores are the exact pass's.
+The copy is bfloat16 or float16, whichever measures faster than the float32 product on the machine
+(`half_precision_pays`): CPUs with AVX-512 BF16 multiply bfloat16 in hardware, while torch may
+convert float16 in software.
 """
 
 from __future__ import annotations
@@ -24,8 +27,16 @@ import numpy as np
 # 27 ms on the same VM with torch 2.13.0 (docs/benchmarks.md). So the copy is kept only when a timing
 # at build shows it faster (`half_precision_pays`).
 HALF_PRECISION_MIN_ITEMS = 100_000
-# The float16 product must take at most this share of the float32 one's time for the copy to be kept.
-HALF_PRECISION_MIN_GAIN = 0.8
+# The 16-bit product must take at most this share of the float32 one's time for the copy to be kept.
+HALF_PRECISION_MIN_GAIN = 0.9
+# The 16-bit formats tried at production size, in order; the first that pays is kept.
+HALF_PRECISION_DTYPES = ("bfloat16", "float16")
+# Seconds before each timing of `half_precision_pays`, for the other library's threads to go idle.
+_PAUSE = 0.25
+# Rows converted to bfloat16 at a time.
+_CONVERT_ROWS = 65_536
+# Unit roundoff (half the spacing of numbers in [1, 2)) and half the smallest subnormal, per format.
+_ROUNDING = {"float16": (2.0**-11, 2.0**-25), "bfloat16": (2.0**-8, 2.0**-134)}
 
 
 @dataclass(frozen=True, eq=False)
@@ -41,43 +52,63 @@ class HalfPrecisionMatrix:
     use it; softmax falls back to the exact pass.
 
     Attributes:
-        tensor: ``(items, dimension)`` float16 torch tensor on the CPU, row i is ``items[i]``; never
-            written.
+        tensor: ``(items, dimension)`` float16 or bfloat16 torch tensor on the CPU, row i is
+            ``items[i]``; never written.
         error: Bound on ``|approximate - float32 similarity|`` for any item and unit query
-            (`_half_precision_error`); about 1.5e-3 for unit vectors of dimension 384.
+            (`_half_precision_error`); for unit vectors of dimension 384 about 1.5e-3 in float16 and
+            1.2e-2 in bfloat16 (8 bits of mantissa against 11).
     """
 
     tensor: Any
     error: float
 
     def similarities(self, query: np.ndarray) -> np.ndarray:
-        """Approximate similarities of every item to a unit `query`, as a float16 array."""
+        """Approximate similarities of every item to a unit `query` (float16 or float32 array)."""
         torch = _import_torch()
         assert torch is not None  # a HalfPrecisionMatrix exists only if torch imported
-        return self.tensor.mv(torch.from_numpy(query.astype(np.float16))).numpy()
+        product = self.tensor.mv(torch.from_numpy(np.asarray(query, dtype=np.float32)).to(self.tensor.dtype))
+        # numpy has no bfloat16: its results are widened (exactly) to float32.
+        return (product if product.dtype == torch.float16 else product.float()).numpy()
 
 
-def half_precision_copy(matrix: np.ndarray) -> HalfPrecisionMatrix | None:
-    """A float16 copy of `matrix` with its error bound; None without torch or for huge components."""
+def half_precision_copy(matrix: np.ndarray, dtype: str = "float16") -> HalfPrecisionMatrix | None:
+    """A 16-bit copy of `matrix` with its error bound; None without torch or for huge components.
+
+    Args:
+        matrix: The float32 item matrix.
+        dtype: "float16" or "bfloat16".
+    """
     torch = _import_torch()
     if torch is None or matrix.size == 0:
         return None
     lowest, highest = float(matrix.min()), float(matrix.max())
     if not (math.isfinite(lowest) and math.isfinite(highest) and max(-lowest, highest) <= 60_000.0):
-        return None  # float16 overflows past 65,504
+        return None  # float16 overflows past 65,504 (bfloat16 has float32's range: kept alike)
     # Row by row so no float64 temporary of the whole matrix is made.
     max_norm = float(np.sqrt(np.einsum("ij,ij->i", matrix, matrix).max()))
+    if dtype == "float16":
+        tensor = torch.from_numpy(matrix.astype(np.float16))
+    else:
+        # numpy has no bfloat16, so torch converts; chunk by chunk, from writable copies (torch will not
+        # wrap a read-only array), so no float32 copy of the whole matrix is made.
+        tensor = torch.empty(matrix.shape, dtype=torch.bfloat16)
+        for start in range(0, matrix.shape[0], _CONVERT_ROWS):
+            rows = slice(start, start + _CONVERT_ROWS)
+            tensor[rows] = torch.from_numpy(np.array(matrix[rows]))
+    unit, tiny = _ROUNDING[dtype]
     return HalfPrecisionMatrix(
-        tensor=torch.from_numpy(matrix.astype(np.float16)),
-        error=_half_precision_error(matrix.shape[1], max_norm),
+        tensor=tensor, error=_half_precision_error(matrix.shape[1], max_norm, unit=unit, tiny=tiny)
     )
 
 
-def half_precision_pays(matrix: np.ndarray, half: HalfPrecisionMatrix, *, rounds: int = 3) -> bool:
+def half_precision_pays(matrix: np.ndarray, half: HalfPrecisionMatrix, *, rounds: int = 2) -> bool:
     """Whether the float16 first pass is faster than a float32 product on this machine, measured.
 
     Each product is timed `rounds` times, alternately, with one unit query, and the best of each is
-    compared: a few of them cost ~0.2 s at 500k items, once per index build.
+    compared. Each timing follows a short pause, as requests do: right after numpy's float32 product
+    its BLAS threads still spin for a while and take the cores from torch's (a bfloat16 product of
+    500k items measured 37-39 ms 50 ms after one, 20-22 ms after 0.3 s). About 1 s per format tried,
+    once per index build of production size.
 
     Args:
         matrix: The float32 item matrix.
@@ -85,32 +116,36 @@ def half_precision_pays(matrix: np.ndarray, half: HalfPrecisionMatrix, *, rounds
         rounds: Timings of each.
 
     Returns:
-        True when the float16 product takes at most HALF_PRECISION_MIN_GAIN of the float32 one's time.
+        True when the 16-bit product takes at most HALF_PRECISION_MIN_GAIN of the float32 one's time.
     """
     query = np.zeros(matrix.shape[1], dtype=np.float32)
     query[0] = 1.0
     best_full = best_half = math.inf
     for _ in range(rounds):
+        time.sleep(_PAUSE)
         started = time.perf_counter()
         matrix @ query
         best_full = min(best_full, time.perf_counter() - started)
+        time.sleep(_PAUSE)
         started = time.perf_counter()
         half.similarities(query)
         best_half = min(best_half, time.perf_counter() - started)
     return best_half <= HALF_PRECISION_MIN_GAIN * best_full
 
 
-def _half_precision_error(dimension: int, max_norm: float) -> float:
-    """Bound on |float16-pass similarity - float32 similarity| for rows of norm <= `max_norm`.
+def _half_precision_error(
+    dimension: int, max_norm: float, *, unit: float = 2.0**-11, tiny: float = 2.0**-25
+) -> float:
+    """Bound on |16-bit-pass similarity - float32 similarity| for rows of norm <= `max_norm`.
 
-    The float16 pass rounds each row element and the query to float16 (relative error <= u = 2^-11
-    each, or an absolute 2^-25 below float16's normal range), multiplies exactly and sums in float32
-    (torch's CPU kernel widens float16 to float32; error <= d * 2^-24 * max_norm), and rounds the
-    result to float16 (<= u * max_norm). The float32 pass has its own summation error (the same
-    d * 2^-24 * max_norm). For unit vectors of dimension 384 the bound is about 1.5e-3; the worst
-    errors measured are a fifth of it (rounding the result when a similarity is close to 1).
+    The 16-bit pass rounds each row element and the query to the format (relative error <= u each:
+    2^-11 in float16, 2^-8 in bfloat16; or an absolute `tiny` below the normal range), multiplies
+    exactly and sums in float32 (torch's CPU kernels widen to float32; error <= d * 2^-24 * max_norm),
+    and rounds the result to the format (<= u * max_norm). The float32 pass has its own summation
+    error (the same d * 2^-24 * max_norm). For unit vectors of dimension 384 the bound is about 1.5e-3
+    in float16 and 1.2e-2 in bfloat16; the worst errors measured are a fifth of it (rounding the
+    result when a similarity is close to 1).
     """
-    unit, tiny = 2.0**-11, 2.0**-25
     rounding = (3 * unit + 3 * unit**2 + unit**3) * max_norm
     subnormal = tiny * (1 + unit) * (1 + max_norm) * math.sqrt(dimension) + tiny**2 * dimension + tiny
     summation = 2 * dimension * 2.0**-24 * (1 + unit) ** 2 * max_norm

@@ -13,6 +13,7 @@ import numpy as np
 
 from bot.domain.experts.generality import profile_generality
 from bot.domain.experts.half_precision import (
+    HALF_PRECISION_DTYPES,
     HALF_PRECISION_MIN_ITEMS,
     HalfPrecisionMatrix,
     half_precision_copy,
@@ -88,6 +89,7 @@ def build_expert_index(
     *,
     half_precision_min_items: int = HALF_PRECISION_MIN_ITEMS,
     generality: np.ndarray | None = None,
+    half_precision_dtype: str | None = None,
 ) -> ExpertIndex:
     """Lay out profiles and items for fast ranking.
 
@@ -99,6 +101,8 @@ def build_expert_index(
             for ranking (`HalfPrecisionMatrix`; needs torch, else ranking stays float32 only); from
             HALF_PRECISION_MIN_ITEMS on only if it measures faster (`half_precision_pays`). Costs half
             the matrix's memory again.
+        half_precision_dtype: "float16" or "bfloat16" to force the copy's format (tests); None:
+            chosen by measurement at production size.
 
     Returns:
         The index.
@@ -136,7 +140,7 @@ def build_expert_index(
         discipline_codes=frozen_array(np.array(codes, dtype=np.int64)),
         disciplines=tuple(disciplines),
         positions={profile.person_id: position for position, profile in enumerate(kept)},
-        half_precision=_half_precision(grouping.matrix, half_precision_min_items),
+        half_precision=_half_precision(grouping.matrix, half_precision_min_items, half_precision_dtype),
         generality=frozen_array(
             profile_generality(grouping.matrix, grouping.counts)
             if generality is None
@@ -145,16 +149,19 @@ def build_expert_index(
     )
 
 
-def _half_precision(matrix: np.ndarray, min_items: int) -> HalfPrecisionMatrix | None:
-    """The float16 copy for an index of `matrix`: from `min_items` rows on, and at production sizes
-    (HALF_PRECISION_MIN_ITEMS) only where it measures faster than the float32 product."""
+def _half_precision(matrix: np.ndarray, min_items: int, dtype: str | None) -> HalfPrecisionMatrix | None:
+    """The 16-bit copy for an index of `matrix`, from `min_items` rows on: in `dtype` if given, else
+    at production sizes (HALF_PRECISION_MIN_ITEMS) the first of HALF_PRECISION_DTYPES that measures
+    faster than the float32 product (none if neither does), and float16 below them (tests)."""
     if matrix.shape[0] < min_items:
         return None
-    half = half_precision_copy(matrix)
-    production_size = matrix.shape[0] >= HALF_PRECISION_MIN_ITEMS
-    if half is not None and production_size and not half_precision_pays(matrix, half):
-        return None
-    return half
+    if dtype is not None or matrix.shape[0] < HALF_PRECISION_MIN_ITEMS:
+        return half_precision_copy(matrix, dtype or "float16")
+    for candidate in HALF_PRECISION_DTYPES:
+        half = half_precision_copy(matrix, candidate)
+        if half is not None and half_precision_pays(matrix, half):
+            return half
+    return None
 
 
 def with_over_cap(index: ExpertIndex, person_ids: Collection[str]) -> ExpertIndex:
