@@ -22,6 +22,7 @@ from slack_sdk.oauth.installation_store import Installation
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.app import create_app
+from bot.cli.console.fake_slack_http import FAKE_POLL_INTERVAL
 from bot.cli.console.payloads import SignedBody, SlackPayloads
 from bot.clock import Clock
 from bot.services import Services
@@ -214,7 +215,9 @@ def serve(
     )
     web = build_wsgi_app(world.app, world.services, metrics=Metrics(), clock=time.time)
     server = make_http_server(web, "127.0.0.1", 0)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": FAKE_POLL_INTERVAL}, daemon=True
+    )
     thread.start()
     return Instance(world, server, thread, listeners)
 

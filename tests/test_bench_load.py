@@ -37,6 +37,7 @@ from bench.load import (
     summarize,
     write_section,
 )
+from bot.cli.console.fake_slack_http import FAKE_POLL_INTERVAL
 from bot.cli.console.payloads import SlackPayloads
 from bot.services import Services
 from bot.serving.http_server import GracefulWSGIServer, make_http_server
@@ -126,7 +127,9 @@ def bare_bolt(monkeypatch: pytest.MonkeyPatch, slack_api: FakeSlackApi) -> Itera
     monkeypatch.setenv("SLACK_API_URL", slack_api.url)
     monkeypatch.setenv("LIAISON_WEB_THREADS", "2")
     server: GracefulWSGIServer = make_http_server(create_bare_bolt_app(), "127.0.0.1", 0)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": FAKE_POLL_INTERVAL}, daemon=True
+    )
     thread.start()
     yield server.server_port
     server.shutdown()

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from bot.cli.console.fake_slack_http import FAKE_POLL_INTERVAL
 from bot.slack import response_url
 from bot.slack.response_url import PooledRespond, ResponseUrlPoster
 
@@ -60,7 +61,9 @@ class _Handler(BaseHTTPRequestHandler):
 @pytest.fixture
 def hooks() -> Iterator[_Hooks]:
     server = _Hooks()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": FAKE_POLL_INTERVAL}, daemon=True
+    )
     thread.start()
     yield server
     server.shutdown()

@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 import numpy as np
 import pytest
 
+from bot.cli.console.fake_slack_http import FAKE_POLL_INTERVAL
 from bot.experts.embeddings.hashing import HashingEmbedder
 from bot.services import Services
 from bot.slack import answer_publisher, ids
@@ -415,7 +416,9 @@ class FakeLlm:
                 self.wfile.write(data.encode())
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": FAKE_POLL_INTERVAL}, daemon=True
+        ).start()
 
     @property
     def url(self) -> str:

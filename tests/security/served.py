@@ -19,6 +19,7 @@ from typing import Any
 from slack_sdk import WebClient
 
 from bot.app import create_app
+from bot.cli.console.fake_slack_http import FAKE_POLL_INTERVAL
 from bot.cli.console.payloads import SignedBody
 from bot.services import Services
 from bot.serving.http_server import GracefulWSGIServer, make_http_server
@@ -161,7 +162,9 @@ class ServerPool:
         if poll_inbox:
             web.start()
         server = make_http_server(web, "127.0.0.1", 0)
-        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": FAKE_POLL_INTERVAL}, daemon=True
+        )
         thread.start()
         served = Served(f"http://127.0.0.1:{server.server_port}", web, listeners, server, thread)
         self.running.append(served)

@@ -28,6 +28,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from sqlalchemy import select
 
+from bot.cli.console.fake_slack_http import FAKE_POLL_INTERVAL
 from bot.experts.sources.http_client import SourceFetchError
 from bot.experts.sources.service import fetch_into
 from bot.experts.sources.tables import ProfileSourceLink
@@ -199,7 +200,12 @@ class FakeScholarlyApi:
         self._faults: list[_Fault] = []
         self._lock = threading.Lock()
         self._server = _Server(("127.0.0.1", port), _handler_for(self))
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True, name="fake-scholarly")
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": FAKE_POLL_INTERVAL},  # a fast `stop()`, as the fake Slack's
+            daemon=True,
+            name="fake-scholarly",
+        )
 
     @property
     def url(self) -> str:

@@ -18,6 +18,9 @@ from urllib.parse import parse_qsl
 
 # `response_url` posts are handled (and recorded) as calls of a method of this name.
 RESPONSE_URL_METHOD = "response_url"
+# Seconds between the fakes' checks for `shutdown()` (socketserver's default is 0.5): every test
+# starts and stops a fake, and a stop waits for the next check. Polling this often costs ~0.1% CPU.
+FAKE_POLL_INTERVAL = 0.005
 
 
 @dataclass(frozen=True)
@@ -67,9 +70,13 @@ def start_web_api_server(calls: WebApiCalls) -> ThreadingHTTPServer:
     Stop it with `shutdown()`, then `server_close()`.
     """
     server = _Server(("127.0.0.1", 0), _make_handler(calls))
-    # A short poll interval keeps `shutdown()` (and so every test using the fake) fast.
+    # A short poll interval keeps `shutdown()` (and so every test using the fake) fast: it waits for
+    # the serving loop's next poll (50 ms a test at 0.05, across two thousand tests).
     thread = threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-slack", daemon=True
+        target=server.serve_forever,
+        kwargs={"poll_interval": FAKE_POLL_INTERVAL},
+        name="fake-slack",
+        daemon=True,
     )
     thread.start()
     return server
