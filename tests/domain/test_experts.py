@@ -694,8 +694,12 @@ def test_a_production_size_index_drops_a_16_bit_copy_that_is_slower(monkeypatch:
 
     monkeypatch.setattr(index_module, "half_precision_copy", copy)
     monkeypatch.setattr(index_module, "HALF_PRECISION_MIN_ITEMS", 10)
+    monkeypatch.setattr(index_module, "_PAYS_BY_FORMAT", {})
     monkeypatch.setattr(index_module, "half_precision_pays", lambda matrix, half: False)
     assert build_expert_index(profiles, items, half_precision_min_items=10).half_precision is None
+    # Measured once per process: a format that did not pay is not copied or timed again.
+    assert build_expert_index(profiles, items, half_precision_min_items=10).half_precision is None
+    monkeypatch.setattr(index_module, "_PAYS_BY_FORMAT", {})
     monkeypatch.setattr(index_module, "half_precision_pays", lambda matrix, half: True)
     assert build_expert_index(profiles, items, half_precision_min_items=10).half_precision is not None
     # Below production size (tests, small directories asking for a copy) nothing is timed.

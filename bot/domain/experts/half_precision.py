@@ -108,7 +108,7 @@ def half_precision_pays(matrix: np.ndarray, half: HalfPrecisionMatrix, *, rounds
     compared. Each timing follows a short pause, as requests do: right after numpy's float32 product
     its BLAS threads still spin for a while and take the cores from torch's (a bfloat16 product of
     500k items measured 37-39 ms 50 ms after one, 20-22 ms after 0.3 s). About 1 s per format tried,
-    once per index build of production size.
+    once per process (`bot.domain.experts.index` keeps the verdict).
 
     Args:
         matrix: The float32 item matrix.
