@@ -708,3 +708,39 @@ def test_a_production_size_index_drops_a_16_bit_copy_that_is_slower(monkeypatch:
     assert build_expert_index(profiles, items, half_precision_min_items=10).half_precision is not None
     # Both formats tried when neither paid, bfloat16 kept at once when it did, float16 for tests.
     assert made == ["bfloat16", "float16", "bfloat16", "float16"]
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+@pytest.mark.parametrize("boosted", [False, True])
+def test_half_precision_keeps_people_over_the_floor_whom_the_discount_ranks_low(
+    dtype: str, boosted: bool
+) -> None:
+    # Three generic people pass the floor; three hundred specific ones fall just under it but, with
+    # their smaller generality discount, rank above the three. The first pass must not let the ones
+    # who fail the floor fill the pool and push out the ones who pass (found in review).
+    pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    people, dimension = 5300, 16
+    query = np.eye(dimension, dtype=np.float32)[0]
+    profiles = [ExpertProfile(f"p{i}", f"p{i}", "x") for i in range(people)]
+    items, generality = [], np.zeros(people, np.float32)
+    for i in range(people):
+        if i < 3:
+            similarity, generality[i] = 0.85, 0.9
+        elif i < 303:
+            similarity, generality[i] = rng.uniform(0.785, 0.7995), 0.1
+        else:
+            similarity, generality[i] = rng.uniform(0.0, 0.3), 0.5
+        vector = np.zeros(dimension, np.float32)
+        vector[0], vector[1 + i % (dimension - 1)] = similarity, np.sqrt(1 - similarity**2)
+        items.append(ProfileItem(f"p{i}", "publication", f"t{i}", vector))
+    boost = np.zeros(people, np.float32) if boosted else None
+    exact = build_expert_index(profiles, items, generality=generality)
+    fast = build_expert_index(
+        profiles, items, generality=generality, half_precision_min_items=1, half_precision_dtype=dtype
+    )
+    options: dict[str, Any] = {"top_k": 5, "min_score": 0.8, "item_boost": boost}
+    assert ids(rank_indexed_experts(query, exact, **options)) == ["p0", "p1", "p2"]
+    assert_same_suggestions(
+        rank_indexed_experts(query, exact, **options), rank_indexed_experts(query, fast, **options)
+    )

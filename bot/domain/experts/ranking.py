@@ -386,17 +386,17 @@ def _score_candidates(
     Every item similarity from `half` is within `half.error` of the float32 one, and every aggregation
     but softmax moves a score by at most the largest change of its inputs, so approximate and exact
     scores differ by at most ``e = half.error`` (plus rounding in the aggregation). If the
-    `pool_size`-th best approximate score in a tier is ``t``, at least `pool_size` people score
-    ``>= t - e`` exactly, so everyone in the exact top `pool_size` scores at least that and has an
-    approximate score ``>= t - 2e``: re-scoring those people in float32 finds the exact pool. A
-    smaller pool (fewer people wanted, a `min_score`) is a prefix of it.
+    `pool_size`-th best approximate score among a tier's people who are eligible for sure is ``t``,
+    at least `pool_size` eligible people score ``>= t - e`` exactly, so everyone in the exact top
+    `pool_size` scores at least that and has an approximate score ``>= t - 2e``: re-scoring those
+    people in float32 finds the exact pool. A smaller pool (fewer people wanted) is a prefix of it.
 
-    With an `item_boost` (exact, added to both passes alike, so it moves no bound) the pool is chosen
-    by boosted score, while `min_score` applies to meaning alone: people whose approximate score by
-    meaning is more than the margin under it fail the floor for sure and are left out of the tiers
-    before the pool is chosen, so the pool is that of the people who may pass. A per-person
-    `discount` (exact, subtracted in both passes) moves no bound either: the pool is chosen by the
-    discounted score, as the ranking orders.
+    An `item_boost` and a per-person `discount` are exact and the same in both passes, so they move no
+    bound: the pool is chosen by the boosted, discounted score, as the ranking orders. `min_score`
+    applies to meaning alone, so it does not follow that order: people whose approximate meaning is
+    more than the margin under the floor fail it for sure and are left out, and ``t`` is taken only
+    among those more than the margin over it (who pass for sure). When fewer than `pool_size` pass
+    for sure, everyone who may pass is re-scored.
 
     Returns:
         ``(table, layout, columns)``: the exact similarity table (by meaning, without the boost) of the
@@ -411,6 +411,7 @@ def _score_candidates(
         approximate = aggregate(
             similarity_table(approximate_similarities, index.layout), index.counts, aggregation
         )
+        by_meaning = approximate
     else:
         approximate = aggregate(
             similarity_table(approximate_similarities + item_boost, index.layout), index.counts, aggregation
@@ -418,23 +419,30 @@ def _score_candidates(
         if min_score is not None:
             # Meaning is at most the boosted score: only people near or above the floor by that need it.
             maybe = np.flatnonzero(approximate >= min_score - margin)
-            by_meaning = aggregate(
+            by_meaning = np.full(len(index), -np.inf)
+            by_meaning[maybe] = aggregate(
                 similarity_table(approximate_similarities, index.layout[:, maybe]),
                 index.counts[maybe],
                 aggregation,
             )
-            possible = np.zeros(len(index), dtype=bool)
-            possible[maybe] = by_meaning >= min_score - margin
-            tiers = [tier & possible for tier in tiers]
+    # Who may pass the floor (by meaning, within the margin) and who passes it for sure.
+    certain = np.ones(len(index), dtype=bool)
+    if min_score is not None:
+        tiers = [tier & (by_meaning >= min_score - margin) for tier in tiers]
+        certain = by_meaning >= min_score + margin
     if discount is not None:
         approximate = approximate - discount
     chosen = []
     for tier in tiers:
         members = np.flatnonzero(tier)
-        if members.size > pool_size:
-            values = approximate[members]
-            threshold = np.partition(values, members.size - pool_size)[members.size - pool_size]
-            members = members[values >= threshold - margin]
+        # The threshold comes from people who pass the floor for sure: someone who may fail it must not
+        # push out someone who passes (the ranking orders by the discounted, boosted score, not by
+        # meaning, so those who pass are not a prefix of that order).
+        sure = np.flatnonzero(tier & certain)
+        if sure.size >= pool_size and members.size > pool_size:
+            values = approximate[sure]
+            threshold = np.partition(values, sure.size - pool_size)[sure.size - pool_size]
+            members = members[approximate[members] >= threshold - margin]
         chosen.append(members)
     columns = np.sort(np.concatenate(chosen))
     if columns.size * 4 > len(index):
