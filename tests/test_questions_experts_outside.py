@@ -146,6 +146,26 @@ def test_who_can_help_with_a_topic_like_a_project_is_an_expert_question(
     assert found.entities.topic == topic and not found.entities.outside
 
 
+@pytest.mark.parametrize(
+    ("text", "topic"),
+    [
+        # The same words inside a topic say something else (found in review): the topic keeps them.
+        ("who knows about interdisciplinary research methods?", "interdisciplinary research methods"),
+        ("who can help with multidisciplinary team management", "multidisciplinary"),
+        ("who can help with transfer learning from another domain", "transfer learning another domain"),
+        ("who knows about data from other domains", "data other domains"),
+    ],
+)
+def test_other_fields_inside_a_topic_leave_nothing_out(
+    session_factory: sessionmaker[Session], settings: Settings, text: str, topic: str
+) -> None:
+    found = _interpret(session_factory, settings, QuestionCase("x", BANERJEE, text))
+
+    assert found.intent == Intent.EXPERTS
+    assert not found.entities.outside
+    assert topic in found.entities.topic
+
+
 @pytest.mark.parametrize("case", _family(), ids=lambda case: case.id)
 def test_the_canonical_question_of_each_reading_reads_back_the_same(
     session_factory: sessionmaker[Session], settings: Settings, case: QuestionCase
@@ -311,3 +331,23 @@ def test_a_private_projects_disciplines_are_shown_to_the_asker_only(slack: Slack
     assert exchange.status == 200 and len(posts) == 1 and not exchange.of("chat.postMessage")
     text = _text(posts[0].params)
     assert "Outside ethics & fairness and machine learning" in text
+
+
+@pytest.mark.usefixtures("_embedder")
+def test_a_teammate_without_a_discipline_is_not_suggested_as_outside(
+    slack: SlackDriver, session_factory: sessionmaker[Session]
+) -> None:
+    # Pieter Jansen works on bidshade, Banerjee's project; with no discipline on his profile nothing
+    # but his being on the team keeps him out of "outside our disciplines" (found in review).
+    with session_factory.begin() as session:
+        session.execute(update(Person).where(Person.slack_id == "U11DEJANS").values(discipline=None))
+
+    outside = _text(
+        _answer(_dm(slack, BANERJEE, "who outside our disciplines can help with kafka pipelines?"))
+    )
+    anyone = _text(
+        _answer(_dm(slack, BANERJEE, "who can help with kafka pipelines?", ts="1790000009.000100"))
+    )
+
+    assert "<@U11DEJANS>" in anyone
+    assert "<@U11DEJANS>" not in outside

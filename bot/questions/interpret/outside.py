@@ -27,10 +27,37 @@ _WHOSE = (
 _OUTSIDE_OWN = re.compile(
     rf"\b((from |in )?(outside|beyond) (of )?{_WHOSE} ({_FIELD}|team|group|bubble)"
     rf"|(not|none) (from|in|of) {_WHOSE} ({_FIELD}|team|group)"
-    rf"|(from|in|of|with) (an?other|other|different|a different|outside|other people s) {_FIELD}"
-    rf"|(an?other|other|different) {_FIELD} than (ours|mine|our own|my own)"
-    rf"|(cross|inter|multi) ?disciplinary)\b"
+    rf"|(an?other|other|different) {_FIELD} than (ours|mine|our own|my own))\b"
 )
+# "someone from another field": only right after a word for people, since inside a topic the same words
+# say something else ("transfer learning from another domain", "data from other domains").
+_FROM_OTHER = re.compile(
+    rf"\b(from|in|of|with) (an?other|other|different|a different|outside|other people s) {_FIELD}\b"
+)
+_PEOPLE = frozenset(
+    {
+        "who",
+        "whom",
+        "anyone",
+        "anybody",
+        "someone",
+        "somebody",
+        "people",
+        "person",
+        "experts",
+        "expert",
+        "specialists",
+        "colleagues",
+        "researchers",
+        "folks",
+        "one",
+        "ones",
+        "here",
+        "else",
+    }
+)
+# How many words may stand between the word for people and "from another field" ("anyone here from …").
+_PEOPLE_REACH = 2
 # Words after which a discipline is one to leave out: "not an economist", "outside privacy law",
 # "other than statisticians", "non-economists", "except lawyers", "apart from economics".
 _EXCLUDING = frozenset({"not", "non", "except", "excluding", "besides", "outside", "beyond"})
@@ -79,11 +106,14 @@ def find_outside(words: Sequence[str], index: DirectoryIndex) -> Outside:
     starts = [0]
     for word in words[:-1]:
         starts.append(starts[-1] + len(word) + 1)
-    for match in _OUTSIDE_OWN.finditer(text):
-        first = starts.index(match.start()) if match.start() in starts else None
-        if first is None:
-            continue
-        spans.append((first, first + len(match.group(0).split())))
+    for pattern in (_OUTSIDE_OWN, _FROM_OTHER):
+        for match in pattern.finditer(text):
+            first = starts.index(match.start()) if match.start() in starts else None
+            if first is None:
+                continue
+            if pattern is _FROM_OTHER and not _PEOPLE & set(words[max(0, first - 1 - _PEOPLE_REACH) : first]):
+                continue
+            spans.append((first, first + len(match.group(0).split())))
     own = bool(spans)
     named: list[str] = []
     for position, word in enumerate(words):
