@@ -304,6 +304,7 @@ def rank_topic(
     *,
     top_k: int = TOPIC_EXPERTS,
     exclude_disciplines: tuple[str, ...] = (),
+    exclude_people: frozenset[str] = frozenset(),
 ) -> list[TopicExpert]:
     """Who knows about `topic`: `rank_people` over the workspace, for a question asked in plain words.
 
@@ -319,13 +320,21 @@ def rank_topic(
         top_k: How many people to name.
         exclude_disciplines: Disciplines whose people are never named (case-insensitive), as
             `/expert <project>` leaves out the project's own.
+        exclude_people: Slack ids never named (the asker and their team, for "outside our …").
 
     Returns:
         Up to `top_k` people, best first.
     """
     if embedder is None:
         workspace_index = keyword_expert_index(session, workspace_id)
-        need = Need(text=topic, vector=None, top_k=top_k, floor=0.0, exclude_disciplines=exclude_disciplines)
+        need = Need(
+            text=topic,
+            vector=None,
+            top_k=top_k,
+            floor=0.0,
+            exclude_people=exclude_people,
+            exclude_disciplines=exclude_disciplines,
+        )
     else:
         workspace_index = embed_expert_index(session, embedder, workspace_id)
         vector = embedder.embed([topic])[0]
@@ -334,6 +343,7 @@ def rank_topic(
             vector=vector,
             top_k=top_k,
             floor=calibrated_floor(embedder),
+            exclude_people=exclude_people,
             exclude_disciplines=exclude_disciplines,
         )
     experts = []

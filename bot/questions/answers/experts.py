@@ -26,7 +26,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from bot.access import role_of, visible_condition, visible_projects
 from bot.domain.experts.keywords import KEYWORD_MATCH, keyword_share
 from bot.experts.profile_items import profile_items
-from bot.experts.ranking import TOPIC_EXPERTS, rank_topic
+from bot.experts.ranking import rank_topic
 from bot.models import Membership, Person, Project, ProjectStatus, Role
 from bot.projects.people import working_disciplines
 from bot.projects.reports import PersonRef
@@ -67,30 +67,28 @@ def answer_experts(request: AnswerRequest) -> Answer:
             Intent.EXPERTS, (("Who knows about what? Ask e.g. “who knows about auction theory?”",),)
         )
     excluded: tuple[str, ...] = ()
+    team: frozenset[str] = frozenset()
     if request.entities.outside:
         leaving = left_out(request)
         excluded = leaving.disciplines
+        # The asker and their project's people are "us", whatever their profiles say.
+        team = leaving.people | {request.actor.slack_id}
         if leaving.private_key is not None:
             # Disciplines of a private project's people are for its members only.
             b.private_keys.add(leaving.private_key)
         if not excluded:
             b.line(
-                "I don't know which disciplines are yours: you are on no single project here and your "
-                "profile names no discipline, so I left nobody out."
+                "I don't know which disciplines are yours: neither your profile nor a single project of "
+                "yours names one, so I left no discipline out."
             )
-    wanted = TOPIC_EXPERTS + 1 if request.entities.outside else TOPIC_EXPERTS
     experts = rank_topic(
         request.session,
         request.embedder,
         request.actor.workspace_id,
         topic,
-        top_k=wanted,
         exclude_disciplines=excluded,
+        exclude_people=team,
     )
-    if request.entities.outside:
-        # The asker is one of "us", whatever their profile says.
-        experts = [e for e in experts if e.slack_id != request.actor.slack_id]
-    experts = experts[:TOPIC_EXPERTS]
     if excluded:
         fields = _listing(_field_label(d) for d in excluded)
         if not experts:
@@ -123,10 +121,12 @@ class LeftOut:
         disciplines: As written on profiles, in the order first met (the lead's first); none when
             the asker's own disciplines are unknown.
         private_key: The private project whose people's disciplines these are, if any.
+        people: Slack ids of that project's people (lead, members, viewers): never suggested.
     """
 
     disciplines: tuple[str, ...]
     private_key: str | None = None
+    people: frozenset[str] = frozenset()
 
 
 def left_out(request: AnswerRequest) -> LeftOut:
@@ -135,7 +135,8 @@ def left_out(request: AnswerRequest) -> LeftOut:
     Those the question names ("not an economist"), and for "our disciplines" (`Entities.outside_own`)
     those of the people working on the project in context (the channel's or the conversation's, put
     in `entities.projects` by the interpreter), else on the asker's one active project (not done, not
-    archived, as a lead or member), else the asker's own discipline.
+    archived, as a lead or member), else (or when that project's people name none) the asker's own
+    discipline.
 
     Args:
         request: The question.
@@ -146,12 +147,18 @@ def left_out(request: AnswerRequest) -> LeftOut:
     entities = request.entities
     found = list(entities.outside_disciplines)
     private_key = None
+    people: frozenset[str] = frozenset()
     if entities.outside_own:
         project = _context_project(request) if entities.projects else _only_active_project(request)
+        team = working_disciplines(project) if project is not None else ()
         if project is not None:
-            found += working_disciplines(project)
+            found += team
             private_key = project.key if project.private else None
-        elif request.actor.person_id is not None:
+            people = frozenset(
+                [m.person.slack_id for m in project.memberships]
+                + ([project.lead.slack_id] if project.lead is not None else [])
+            )
+        if not team and request.actor.person_id is not None:
             person = request.session.get(Person, request.actor.person_id)
             if person is not None and person.discipline:
                 found.append(person.discipline)
@@ -159,7 +166,7 @@ def left_out(request: AnswerRequest) -> LeftOut:
     for discipline in found:
         if discipline.strip():
             unique.setdefault(discipline.strip().casefold(), discipline.strip())
-    return LeftOut(tuple(unique.values()), private_key)
+    return LeftOut(tuple(unique.values()), private_key, people)
 
 
 def _context_project(request: AnswerRequest) -> Project | None:
