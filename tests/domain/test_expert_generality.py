@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bot.domain.experts.generality import GENERALITY_WEIGHT, profile_generality
+from bot.domain.experts.generality import GENERALITY_NEIGHBOURS, GENERALITY_WEIGHT, profile_generality
 from bot.domain.experts.index import build_expert_index
 from bot.domain.experts.profiles import ExpertProfile, ProfileItem
 from bot.domain.experts.ranking import rank_experts, rank_indexed_experts
@@ -102,3 +102,19 @@ def test_a_sentence_sub_index_keeps_the_directory_generality() -> None:
     )
     ranked = rank_indexed_experts(unit(AXES[2]), sub, diversity_lambda=0)
     assert {m.person.person_id for m in ranked} == {"general", "s2"}
+
+
+def test_each_person_averages_their_own_neighbours_however_uneven_the_profiles() -> None:
+    # One person with many items must not shrink everyone's neighbourhood to what they have in reach
+    # (found in review): the others still average their GENERALITY_NEIGHBOURS closest items.
+    rng = np.random.default_rng(3)
+    counts = np.array([1, 60, 3])
+    matrix = rng.standard_normal((int(counts.sum()), 8)).astype(np.float32)
+    generality = profile_generality(matrix, counts)
+    units = matrix / np.linalg.norm(matrix, axis=1, keepdims=True)
+    owner = np.repeat(np.arange(3), counts)
+    for person in range(3):
+        centroid = units[owner == person].sum(axis=0)
+        centroid /= np.linalg.norm(centroid)
+        others = np.sort(units[owner != person] @ centroid)[::-1][:GENERALITY_NEIGHBOURS]
+        assert generality[person] == pytest.approx(float(others.mean()), abs=1e-5)
