@@ -87,32 +87,3 @@ def profile_generality(
         totals = np.where(found, nearest, 0.0).sum(axis=1)
         generality[block] = totals / np.maximum(found.sum(axis=1), 1)
     return generality
-    lengths = np.maximum(np.linalg.norm(matrix, axis=1), np.float32(1e-12))
-    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
-    # Centroids slot by slot (every person's first item, then every second one, ...): one gather of
-    # the directory in all, where `np.add.reduceat` over rows took seconds at 100k people.
-    centroids = np.zeros((people, matrix.shape[1]), dtype=np.float32)
-    for slot in range(int(counts.max())):
-        having = np.flatnonzero(counts > slot)
-        rows = starts[having] + slot
-        centroids[having] += matrix[rows] / lengths[rows, None]
-    centroids /= np.maximum(np.linalg.norm(centroids, axis=1, keepdims=True), np.float32(1e-12))
-    owner = np.repeat(np.arange(people), counts)
-    rows = np.arange(matrix.shape[0])
-    if rows.size > reference_items:
-        rows = np.unique(np.linspace(0, rows.size - 1, reference_items).astype(np.int64))
-    reference = np.ascontiguousarray((matrix[rows] / lengths[rows, None]).T)
-    reference_owner = owner[rows]
-    for start in range(0, people, _BLOCK):
-        block = np.arange(start, min(start + _BLOCK, people))
-        similarities = centroids[block] @ reference
-        own = reference_owner[None, :] == block[:, None]
-        similarities[own] = -np.inf
-        # Everyone but the person: at least one item when the stride kept anyone else's.
-        available = rows.size - own.sum(axis=1)
-        k = int(min(neighbours, max(int(available.min()), 1)))
-        # The k largest per row (partitioning at the far end is several times faster than the near one).
-        nearest = np.partition(similarities, rows.size - k, axis=1)[:, rows.size - k :]
-        nearest[~np.isfinite(nearest)] = 0.0
-        generality[block] = nearest.mean(axis=1)
-    return generality
