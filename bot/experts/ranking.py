@@ -327,25 +327,18 @@ def rank_topic(
     """
     if embedder is None:
         workspace_index = keyword_expert_index(session, workspace_id)
-        need = Need(
-            text=topic,
-            vector=None,
-            top_k=top_k,
-            floor=0.0,
-            exclude_people=exclude_people,
-            exclude_disciplines=exclude_disciplines,
-        )
+        vector, floor = None, 0.0
     else:
         workspace_index = embed_expert_index(session, embedder, workspace_id)
-        vector = embedder.embed([topic])[0]
-        need = Need(
-            text=topic,
-            vector=vector,
-            top_k=top_k,
-            floor=calibrated_floor(embedder),
-            exclude_people=exclude_people,
-            exclude_disciplines=exclude_disciplines,
-        )
+        vector, floor = embedder.embed([topic])[0], calibrated_floor(embedder)
+    need = Need(
+        text=topic,
+        vector=vector,
+        top_k=top_k,
+        floor=floor,
+        exclude_people=exclude_people,
+        exclude_disciplines=exclude_disciplines,
+    )
     experts = []
     for match in rank_people(workspace_index, need):
         person = workspace_index.people[match.person.person_id]
