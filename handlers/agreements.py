@@ -19,8 +19,7 @@ from bot.slack import ids
 from bot.slack.agreement_commands import execute_agreement_command, submit_agreement
 from bot.slack.agreement_joins import decide_join_request
 from bot.slack.blocks import DirectMessage, Reply
-from bot.slack.commands import CommandRequest
-from bot.slack.outcome_delivery import deliver_outcome
+from bot.slack.outcome_delivery import run_slash_command
 from bot.slack.payload_values import row_id
 from bot.slack.requesters import requester_of
 
@@ -39,24 +38,7 @@ def handle_agreement_command(
 ) -> None:
     """`/agreement …`: ack at once, run it in one transaction, answer ephemerally or open the form."""
     ack()
-    request = CommandRequest(
-        command=command["command"],
-        text=command.get("text") or "",
-        user_id=command["user_id"],
-        team_id=command.get("team_id"),
-        channel_id=command.get("channel_id"),
-    )
-    outcome = execute_agreement_command(
-        services.session_factory, services.settings, services.clock.now(), request
-    )
-    deliver_outcome(
-        outcome,
-        client=client,
-        respond=respond,
-        services=services,
-        trigger_id=command.get("trigger_id"),
-        team_id=command.get("team_id"),
-    )
+    run_slash_command(execute_agreement_command, command, client=client, respond=respond, services=services)
 
 
 def handle_agreement_submission(

@@ -19,8 +19,8 @@ from bot.commands import COMMANDS, Listener
 from bot.services import Services
 from bot.settings import Settings
 from bot.slack.answer_publisher import respond_answer
-from bot.slack.commands import CommandRequest, execute_command
-from bot.slack.outcome_delivery import deliver_outcome
+from bot.slack.commands import execute_command
+from bot.slack.outcome_delivery import run_slash_command
 from bot.slack.questions import Question
 from handlers.agreements import handle_agreement_command
 from handlers.experts.suggestions import handle_expert_command
@@ -74,22 +74,7 @@ def handle_slash_command(
 ) -> None:
     """Any Liaison slash command: ack at once, then interpret, answer ephemerally, refresh homes."""
     ack()
-    request = CommandRequest(
-        command=command["command"],
-        text=command.get("text") or "",
-        user_id=command["user_id"],
-        team_id=command.get("team_id"),
-        channel_id=command.get("channel_id"),
-    )
-    outcome = execute_command(services.session_factory, services.settings, services.clock.now(), request)
-    deliver_outcome(
-        outcome,
-        client=client,
-        respond=respond,
-        services=services,
-        trigger_id=command.get("trigger_id"),
-        team_id=command.get("team_id"),
-    )
+    run_slash_command(execute_command, command, client=client, respond=respond, services=services)
 
 
 def handle_ask_command(

@@ -4,16 +4,23 @@ and the App Homes it changed. Every slash command listener ends here."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import Any
 
 from slack_bolt import Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from sqlalchemy.orm import Session, sessionmaker
 
 from bot.services import Services
+from bot.settings import Settings
 from bot.slack.blocks import DirectMessage
-from bot.slack.commands import CommandOutcome
+from bot.slack.commands import CommandOutcome, CommandRequest
 from bot.slack.home_publisher import publish_homes
+
+# Runs one slash command in its own transaction: `execute_command`, `execute_agreement_command`.
+CommandExecutor = Callable[[sessionmaker[Session], Settings, datetime, CommandRequest], CommandOutcome]
 
 logger = logging.getLogger(__name__)
 
@@ -50,3 +57,38 @@ def deliver_outcome(
     post_direct_messages(client, outcome.messages)
     if outcome.refresh_homes:
         publish_homes(client, services, team_id, outcome.refresh_homes)
+
+
+def run_slash_command(
+    execute: CommandExecutor,
+    command: dict[str, Any],
+    *,
+    client: WebClient,
+    respond: Respond,
+    services: Services,
+) -> None:
+    """Run a slash command's payload with `execute` and carry out its outcome (`deliver_outcome`).
+
+    Args:
+        execute: The command family's executor (one transaction per command).
+        command: The payload Bolt passes as `command`.
+        client: The Web API client.
+        respond: Bolt's `respond` for the command's response_url.
+        services: The app's services.
+    """
+    request = CommandRequest(
+        command=command["command"],
+        text=command.get("text") or "",
+        user_id=command["user_id"],
+        team_id=command.get("team_id"),
+        channel_id=command.get("channel_id"),
+    )
+    outcome = execute(services.session_factory, services.settings, services.clock.now(), request)
+    deliver_outcome(
+        outcome,
+        client=client,
+        respond=respond,
+        services=services,
+        trigger_id=command.get("trigger_id"),
+        team_id=command.get("team_id"),
+    )
