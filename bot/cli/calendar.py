@@ -7,14 +7,13 @@ feed. Mounted into the main CLI with ``main.add_command(calendar_group)``.
 
 from __future__ import annotations
 
-import os
 import sys
 from datetime import datetime
 
 import click
 
+from bot.cli.configuration import settings_or_exit
 from bot.clock import SystemClock
-from bot.settings import Settings, SettingsError
 
 
 @click.group("calendar")
@@ -46,14 +45,7 @@ def export_command(
 
     if (person_id is None) == (project_key is None):
         raise click.UsageError("Give exactly one of --person U… or --project KEY.")
-    env = dict(os.environ)
-    if database_url:
-        env["DATABASE_URL"] = database_url
-    try:
-        settings = Settings.from_env(env)
-    except SettingsError as error:
-        click.echo(f"Configuration error: {error}", err=True)
-        sys.exit(2)
+    settings = settings_or_exit(database_url)
     try:
         upgrade_database(settings.database_url)
         engine = make_engine(settings.database_url)

@@ -11,7 +11,6 @@ from `.env` (as has the stand-alone entry point below).
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from collections.abc import Iterator
@@ -22,8 +21,9 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from bot.cli.configuration import settings_or_exit
 from bot.experts.vector_sync import SYNC_BATCH
-from bot.settings import Settings, SettingsError
+from bot.settings import Settings
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
@@ -89,7 +89,7 @@ def rebuild_command(
     from bot.experts.profile_version import bump_profiles_version
     from bot.experts.vector_sync import index_status, sync_profile_vectors
 
-    settings = _settings(database_url)
+    settings = settings_or_exit(database_url)
     embedder = _embedder(settings, fake=fake_embedder)
     with _database(settings) as session_factory:
         with session_factory() as session:
@@ -131,7 +131,7 @@ def status_command(selector: str | None, fake_embedder: bool, database_url: str 
     """Per workspace: profile items, and how many have a current, stale or no vector (loads no model)."""
     from bot.experts.vector_sync import index_status
 
-    settings = _settings(database_url)
+    settings = settings_or_exit(database_url)
     model_name = _model_name(settings, fake=fake_embedder)
     with _database(settings) as session_factory, session_factory() as session:
         workspaces = _select_workspaces(session, selector, settings.database_url)
@@ -150,17 +150,6 @@ def status_command(selector: str | None, fake_embedder: bool, database_url: str 
                 "A running bot on this model embeds stale and missing items within a minute; "
                 "`liaison index rebuild` does it now."
             )
-
-
-def _settings(database_url: str | None) -> Settings:
-    env = dict(os.environ)
-    if database_url:
-        env["DATABASE_URL"] = database_url
-    try:
-        return Settings.from_env(env)
-    except SettingsError as error:
-        click.echo(f"Configuration error: {error}", err=True)
-        sys.exit(2)
 
 
 def _model_name(settings: Settings, *, fake: bool) -> str:

@@ -22,12 +22,13 @@ import click
 from dotenv import find_dotenv, load_dotenv
 
 from bot.cli.calendar import calendar_group
+from bot.cli.configuration import settings_or_exit
 from bot.cli.experts import experts
 from bot.cli.index import index_group
 from bot.cli.profiles import profiles_group
 from bot.cli.report import report_command
 from bot.serving.process_exit import exit_now, exit_now_if_torch_was_imported
-from bot.settings import Settings, SettingsError
+from bot.settings import Settings
 
 if TYPE_CHECKING:
     from bot.domain.reminders import ReminderPolicy
@@ -44,17 +45,6 @@ def demo_file() -> Path:
     always shows the shipped one, so it never depends on what lies beside a checkout.
     """
     return PACKAGED_DEMO_FILE
-
-
-def _settings(database_url: str | None = None, *, require_slack: bool = False) -> Settings:
-    env = dict(os.environ)
-    if database_url:
-        env["DATABASE_URL"] = database_url
-    try:
-        return Settings.from_env(env, require_slack=require_slack)
-    except SettingsError as error:
-        click.echo(f"Configuration error: {error}", err=True)
-        sys.exit(2)
 
 
 def _configure_logging(level: str, settings: Settings | None = None) -> None:
@@ -109,7 +99,7 @@ def db_upgrade(database_url: str | None) -> None:
     """Migrate the database to the latest schema."""
     from bot.schema import upgrade_database
 
-    settings = _settings(database_url)
+    settings = settings_or_exit(database_url)
     with _database_errors(settings.database_url):
         upgrade_database(settings.database_url)
     click.echo(f"Database is up to date: {_redact(settings.database_url)}")
@@ -131,7 +121,7 @@ def tokens_reencrypt(database_url: str | None) -> None:
     from bot.db import make_engine
     from bot.slack.installations import LiaisonInstallationStore, TokenCipher
 
-    settings = _settings(database_url)
+    settings = settings_or_exit(database_url)
     if not settings.slack_client_id or not settings.token_encryption_keys:
         raise click.ClickException(
             "tokens reencrypt needs SLACK_CLIENT_ID and LIAISON_TOKEN_ENCRYPTION_KEY (OAuth installs)"
@@ -170,7 +160,7 @@ def import_command(
     from bot.schema import upgrade_database
     from bot.workspace_file import WorkspaceFileError, import_workspace, load_workspace_document
 
-    settings = _settings(database_url)
+    settings = settings_or_exit(database_url)
     try:
         # Validate the whole file before the database is created or migrated: a bad file writes nothing.
         document = load_workspace_document(file)
@@ -232,7 +222,7 @@ def export_command(output: Path | None, workspace: str | None, database_url: str
     from bot.schema import upgrade_database
     from bot.workspace_file import export_workspace
 
-    settings = _settings(database_url)
+    settings = settings_or_exit(database_url)
     with _database_errors(settings.database_url):
         upgrade_database(settings.database_url)
         engine = make_engine(settings.database_url)
@@ -281,7 +271,7 @@ def serve(port: int | None) -> None:
     from bot.serving.http_server import make_http_server, stop_http_server
     from bot.serving.wsgi import build_runtime, settle_after_start
 
-    settings = _settings(require_slack=True)
+    settings = settings_or_exit(require_slack=True)
     _configure_logging(settings.log_level, settings)
     with _database_errors(settings.database_url):
         upgrade_database(settings.database_url)
@@ -430,7 +420,7 @@ def demo(database_url: str | None, file: Path | None, as_user: str | None) -> No
 
     workspace_file = file or demo_file()
     # Settings first: a malformed variable is reported before anything is created or written.
-    settings = _settings(database_url or "sqlite://")
+    settings = settings_or_exit(database_url or "sqlite://")
     if database_url is None:
         temporary = Path(tempfile.mkdtemp(prefix="liaison-demo-")) / "demo.db"
         settings = dataclasses.replace(settings, database_url=f"sqlite:///{temporary}")
@@ -518,7 +508,7 @@ def say(
 
     if dm and (in_channel or assistant):
         raise click.UsageError("--dm goes alone: --in names a channel, --assistant an assistant thread.")
-    settings = _settings(database_url)
+    settings = settings_or_exit(database_url)
     _configure_logging("ERROR")
     embedder = console_embedder(settings, load_now=load_model)
     if load_model:
@@ -571,7 +561,7 @@ def manifest() -> None:
     """Print the Slack app manifest for the configured command names and URL."""
     from bot.slack.manifest import build_manifest
 
-    settings = _settings()
+    settings = settings_or_exit()
     click.echo(build_manifest(settings.commands, request_url=settings.public_url), nl=False)
 
 

@@ -20,12 +20,12 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from bot.cli.configuration import settings_or_exit
 from bot.cli.index import (
     _database,
     _embedder,
     _load,
     _progress,
-    _settings,
     database_option,
     fake_embedder_option,
 )
@@ -85,7 +85,7 @@ def fetch_command(
         external_id = parse_external_id(source, str(orcid or openalex))
     except InvalidInput as error:
         raise click.BadParameter(error.message, param_hint=f"--{source}") from None
-    settings = _settings(database_url)
+    settings = settings_or_exit(database_url)
     with _database(settings) as session_factory:
         person_id, workspace_id, name = _person(session_factory, slack_id, selector)
         click.echo(f"Fetching {SOURCE_NAMES[source]} record {external_id} for {name}…")
@@ -164,7 +164,7 @@ def refresh_command(older_than_days: int, database_url: str | None) -> None:
     """Re-read every linked record fetched longer ago than --older-than-days (the weekly job's work)."""
     from bot.experts.sources.service import refresh_links
 
-    settings = _settings(database_url)
+    settings = settings_or_exit(database_url)
     with _database(settings) as session_factory:
         report = refresh_links(
             session_factory, settings, datetime.now(UTC), max_age=timedelta(days=older_than_days)
@@ -193,7 +193,7 @@ def _import_file(
         sys.exit(1)
     for problem in upload.problems:
         click.echo(f"{file.name}: {problem}; skipped", err=True)
-    settings = _settings(database_url)
+    settings = settings_or_exit(database_url)
     with _database(settings) as session_factory:
         person_id, workspace_id, name = _person(session_factory, slack_id, selector)
         report = write_fetched(session_factory, person_id, upload.profile, datetime.now(UTC), linked_by="cli")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import sys
 from collections.abc import Sequence
 from datetime import datetime
@@ -19,8 +18,8 @@ from zoneinfo import ZoneInfo
 
 import click
 
+from bot.cli.configuration import settings_or_exit
 from bot.clock import SystemClock
-from bot.settings import Settings, SettingsError
 
 if TYPE_CHECKING:
     from bot.projects.reports import ProjectSummary
@@ -60,14 +59,7 @@ def report_command(as_csv: bool, workspace: str | None, database_url: str | None
     from bot.projects.reports import project_summaries
     from bot.schema import upgrade_database
 
-    env = dict(os.environ)
-    if database_url:
-        env["DATABASE_URL"] = database_url
-    try:
-        settings = Settings.from_env(env)
-    except SettingsError as error:
-        click.echo(f"Configuration error: {error}", err=True)
-        sys.exit(2)
+    settings = settings_or_exit(database_url)
     now = _now()
     try:
         upgrade_database(settings.database_url)
