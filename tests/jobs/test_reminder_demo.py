@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from datetime import date
 from pathlib import Path
 
@@ -12,6 +13,20 @@ from bot.settings import Settings
 from bot.workspace_file import import_workspace_file
 from tests.conftest import DEMO_FILE
 from tests.migrated import migrate_from_template
+
+
+def _settled_count(console: ConsoleSession, *, quiet: float = 1.0, limit: float = 20.0) -> int:
+    """How many messages the fake Slack holds once none has arrived for `quiet` seconds (at most
+    `limit` seconds of waiting)."""
+    deadline = time.monotonic() + limit
+    count = len(console.fake.messages())
+    quiet_since = time.monotonic()
+    while time.monotonic() < deadline and time.monotonic() - quiet_since < quiet:
+        time.sleep(0.05)
+        now_count = len(console.fake.messages())
+        if now_count != count:
+            count, quiet_since = now_count, time.monotonic()
+    return count
 
 
 def test_clock_forward_shows_reminders_escalations_and_digests_once(tmp_path: Path) -> None:
@@ -26,10 +41,12 @@ def test_clock_forward_shows_reminders_escalations_and_digests_once(tmp_path: Pa
     console.start()
     try:
         console.handle_line(":clock +8d")
+        # The clock move also wakes the scheduler's jobs, which post on their own threads: count once
+        # they are done, or a late post of this move would pass for a second one of the next.
+        posted = _settled_count(console)
         text = "\n".join(output)
-        posted = len(console.fake.messages())
         console.handle_line(":clock +1m")  # nothing that already fired fires again
-        again = len(console.fake.messages())
+        again = _settled_count(console)
     finally:
         console.stop()
 
