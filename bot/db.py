@@ -6,16 +6,22 @@ Nothing here runs at import time: the CLI and tests call `make_engine` and `make
 from __future__ import annotations
 
 import os
+import threading
+from collections import OrderedDict, namedtuple
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
+    Connection,
     DateTime,
     Engine,
+    Executable,
     MetaData,
+    Numeric,
     Table,
     TypeDecorator,
     create_engine,
@@ -23,9 +29,11 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.engine import Compiled, Dialect, make_url
+from sqlalchemy.exc import MultipleResultsFound, NoResultFound
 from sqlalchemy.orm import DeclarativeBase, ORMExecuteState, Session, SessionTransaction, sessionmaker
 from sqlalchemy.pool import StaticPool
+from sqlalchemy.sql.compiler import SQLCompiler
 
 # How long opening a PostgreSQL connection may take (libpq `connect_timeout`, seconds; its least):
 # short enough that a user whose command cannot reach the database is told so within Slack's 3 s.
@@ -237,3 +245,227 @@ def insert_ignoring_conflicts(
     """
     statement = upsert_insert(session, table).on_conflict_do_nothing(index_elements=index_elements)
     session.execute(statement, rows)
+
+
+# -- reads in the driver's own SQL --------------------------------------------------------------------
+
+# Prepared reads kept per process (statement, dialect); the statements every command runs are built
+# once, so this only bounds what a caller building statements per call could grow.
+_PREPARED_READS_LIMIT = 512
+# IN-list lengths rendered per statement (beyond them, SQLAlchemy renders the SQL on each call).
+_EXPANSIONS_LIMIT = 64
+
+
+class ReadRows:
+    """The rows of a read (`run_read`), fetched at once: iterate them, or take `all`, `one`, `first`,
+    `one_or_none`. Each row is a named tuple (attribute access by the selected column's key, as a
+    SQLAlchemy `Row`)."""
+
+    __slots__ = ("_rows",)
+
+    def __init__(self, rows: list[Any]) -> None:
+        self._rows = rows
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._rows)
+
+    def all(self) -> list[Any]:
+        """Every row."""
+        return self._rows
+
+    def first(self) -> Any | None:
+        """The first row, or None."""
+        return self._rows[0] if self._rows else None
+
+    def one(self) -> Any:
+        """The only row.
+
+        Raises:
+            sqlalchemy.exc.NoResultFound: No row.
+            sqlalchemy.exc.MultipleResultsFound: More than one.
+        """
+        if len(self._rows) == 1:
+            return self._rows[0]
+        if not self._rows:
+            raise NoResultFound("No row was found when one was required")
+        raise MultipleResultsFound("Multiple rows were found when exactly one was required")
+
+    def one_or_none(self) -> Any | None:
+        """The only row, or None when there is none.
+
+        Raises:
+            sqlalchemy.exc.MultipleResultsFound: More than one.
+        """
+        return self.one() if self._rows else None
+
+
+# A statement's SQL for given IN-list lengths: the SQL, its parameter order, each list's parameter names.
+_Expansion = tuple[str, tuple[str, ...] | None, Mapping[str, Sequence[str]]]
+
+
+@dataclass(frozen=True, slots=True)
+class _PreparedRead:
+    """A SELECT compiled once for a dialect, with what executing it takes besides the driver."""
+
+    statement: Executable  # held so that the cache key (its id) stays its own
+    dialect: Dialect
+    compiled: Compiled
+    expanding_names: tuple[str, ...]  # IN lists: SQLAlchemy renders the SQL for their lengths
+    sql: str
+    positional: tuple[str, ...] | None  # parameter names in order (qmark), or None (named)
+    defaults: dict[str, Any]  # values the statement itself binds (literals in its conditions)
+    bind_processors: tuple[tuple[str, Callable[[Any], Any]], ...]
+    bind_processor_by_name: dict[str, Callable[[Any], Any]]
+    row_type: Callable[[Iterable[Any]], Any]  # a named tuple's `_make`
+    result_processors: tuple[tuple[int, Callable[[Any], Any]], ...]
+    expansions: dict[tuple[int, ...], tuple[str, tuple[str, ...] | None, Mapping[str, Sequence[str]]]] = (
+        field(default_factory=dict)
+    )
+
+    @property
+    def expanding(self) -> bool:
+        return bool(self.expanding_names)
+
+
+_prepared_reads: OrderedDict[tuple[int, int], _PreparedRead | None] = OrderedDict()
+_prepared_reads_lock = threading.Lock()
+
+
+def run_read(connection: Connection, statement: Executable, params: Mapping[str, Any]) -> ReadRows:
+    """Run a SELECT of columns on `connection` with the driver's cursor, its SQL compiled once.
+
+    `Connection.execute` compiles from a cache, builds an execution context, reads the cursor's
+    description and builds a result's metadata on every call: for the small reads each command makes,
+    more CPU than the database's work (about 0.1 ms a statement). Here the statement is compiled once per
+    dialect; each call binds the parameters (with the column types' processors), runs the SQL on the
+    connection's driver connection (its transaction), and converts the rows with the same result
+    processors SQLAlchemy would use. Driver errors are handled as SQLAlchemy handles them (wrapped in
+    `DBAPIError`, a broken connection invalidated).
+
+    Statements this cannot run exactly as SQLAlchemy would (text, types that read the driver's column
+    description, keys that are not identifiers) and connections with cursor-execution event listeners
+    (tests that count statements) go through `Connection.execute`.
+
+    Args:
+        connection: The connection (usually a session's, in its transaction).
+        statement: A SELECT of columns, built once per process with bound parameters.
+        params: The bound parameters by key.
+    """
+    if connection.dispatch.before_cursor_execute or connection.dispatch.after_cursor_execute:
+        return ReadRows(list(connection.execute(statement, params)))
+    prepared = _prepared_read(statement, connection.dialect)
+    if prepared is None:
+        return ReadRows(list(connection.execute(statement, params)))
+    values = {**prepared.defaults, **params}
+    if prepared.expanding:
+        sql, positional, expansion = _expanded(prepared, values)
+        for name, names in expansion.items():
+            items = values.pop(name)
+            process = prepared.bind_processor_by_name.get(name)
+            for expanded_name, item in zip(names, items, strict=True):
+                values[expanded_name] = process(item) if process is not None else item
+        for name, process in prepared.bind_processors:
+            if name not in expansion:
+                values[name] = process(values[name])
+    else:
+        sql, positional = prepared.sql, prepared.positional
+        for name, process in prepared.bind_processors:
+            values[name] = process(values[name])
+    arguments: Any = tuple(values[name] for name in positional) if positional is not None else values
+    driver_connection = connection.connection.dbapi_connection
+    assert driver_connection is not None  # a connection in use has one; SQLAlchemy's raises otherwise
+    cursor = None
+    try:
+        cursor = driver_connection.cursor()
+        cursor.execute(sql, arguments)
+        fetched = cursor.fetchall()
+        cursor.close()
+    except Exception as error:  # SQLAlchemy's handler decides: wrap, invalidate, raise
+        connection._handle_dbapi_exception(error, sql, arguments, cursor, None)  # always raises
+    make = prepared.row_type
+    processors = prepared.result_processors
+    if not processors:
+        return ReadRows([make(row) for row in fetched])
+    rows = []
+    for row in fetched:
+        columns = list(row)
+        for index, process in processors:
+            columns[index] = process(columns[index])
+        rows.append(make(columns))
+    return ReadRows(rows)
+
+
+def _expanded(prepared: _PreparedRead, values: Mapping[str, Any]) -> _Expansion:
+    """The SQL of a statement with IN lists for these lists' lengths (rendered once per lengths by
+    SQLAlchemy), its parameter order, and each list's parameter names."""
+    shape = tuple(len(values[name]) for name in prepared.expanding_names)
+    with _prepared_reads_lock:
+        found = prepared.expansions.get(shape)
+    if found is None:
+        state = cast(Any, prepared.compiled).construct_expanded_state(values, escape_names=False)
+        positional = tuple(state.positiontup) if state.positiontup is not None else None
+        found = (state.statement, positional, dict(state.parameter_expansion))
+        with _prepared_reads_lock:
+            if len(prepared.expansions) < _EXPANSIONS_LIMIT:
+                prepared.expansions[shape] = found
+    return found
+
+
+def _prepared_read(statement: Executable, dialect: Dialect) -> _PreparedRead | None:
+    key = (id(statement), id(dialect))
+    with _prepared_reads_lock:
+        if key in _prepared_reads:
+            prepared = _prepared_reads[key]
+            if prepared is None or (prepared.statement is statement and prepared.dialect is dialect):
+                _prepared_reads.move_to_end(key)
+                return prepared
+    prepared = _prepare_read(statement, dialect)
+    with _prepared_reads_lock:
+        # A statement that cannot be prepared is remembered as None only while it is alive (by `key`);
+        # an id reused by a new object is checked against the prepared one above.
+        _prepared_reads[key] = prepared
+        while len(_prepared_reads) > _PREPARED_READS_LIMIT:
+            _prepared_reads.popitem(last=False)
+    return prepared
+
+
+def _prepare_read(statement: Executable, dialect: Dialect) -> _PreparedRead | None:
+    """Compile `statement` for `dialect`, or None when `run_read` must leave it to SQLAlchemy."""
+    compiled = cast(Any, statement).compile(dialect=dialect)
+    result_columns = getattr(compiled, "_result_columns", None)
+    if not isinstance(compiled, SQLCompiler) or not result_columns or compiled.literal_execute_params:
+        return None
+    keys = tuple(column.keyname for column in result_columns)
+    if len(set(keys)) != len(keys) or not all(key.isidentifier() and not key.startswith("_") for key in keys):
+        return None
+    result_processors = []
+    for index, column in enumerate(result_columns):
+        type_ = column.type
+        if isinstance(type_._type_affinity, type) and issubclass(type_._type_affinity, Numeric):
+            return None  # Numeric's processors read the driver's column type
+        process = type_._cached_result_processor(dialect, None)
+        if process is not None:
+            result_processors.append((index, process))
+    binds_by_name = {name: bind for bind, name in compiled.bind_names.items()}
+    if any(bind.key != name for name, bind in binds_by_name.items() if bind.required):
+        return None  # a caller's key renamed in the SQL: leave the mapping to SQLAlchemy
+    defaults = {name: bind.effective_value for name, bind in binds_by_name.items() if not bind.required}
+    positional = tuple(compiled.positiontup) if compiled.positiontup is not None else None
+    bind_processors = []
+    for name, process in compiled._bind_processors.items():
+        if not callable(process):
+            return None  # a tuple type's processors, one per element
+        bind_processors.append((name, process))
+    return _PreparedRead(
+        statement=statement,
+        dialect=dialect,
+        compiled=compiled,
+        expanding_names=tuple(compiled.bind_names[bind] for bind in compiled.post_compile_params),
+        sql=compiled.string,
+        positional=positional,
+        defaults=defaults,
+        bind_processors=tuple(bind_processors),
+        bind_processor_by_name=dict(bind_processors),
+        row_type=cast(Any, namedtuple("ReadRow", keys))._make,
+        result_processors=tuple(result_processors),
+    )
