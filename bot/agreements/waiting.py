@@ -10,8 +10,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
+from typing import Any
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import Integer, Select, bindparam, null, select, text
 from sqlalchemy.orm import Session
 
 from bot.access import read_rows
@@ -45,19 +46,36 @@ def status_label(status: str) -> str:
     return STATUS_LABELS.get(status, status.replace("_", " "))
 
 
-@cache
-def _waited_on_statement() -> Select[int, str, str, date]:
-    # Built once per process with the ids as an expanding parameter, and read as rows: `/project
-    # status` asks on every call (the same treatment as `bot.projects.milestone_details.dependency_refs`).
+def waited_on_select() -> Select[int, str, int, str, date]:
+    """The unsigned agreements the milestones `milestone_ids` (an expanding parameter) require, as rows
+    `milestone_id, key, status, since` with `number` NULL: the columns of
+    `bot.projects.milestone_details.dependency_refs_select`, so that both can be read in one statement."""
     return (
-        select(MilestoneAgreement.milestone_id, Agreement.key, Agreement.status, Agreement.status_since)
+        select(
+            MilestoneAgreement.milestone_id.label("milestone_id"),
+            Agreement.key.label("key"),
+            null().cast(Integer).label("number"),
+            Agreement.status.label("status"),
+            Agreement.status_since.label("since"),
+        )
         .join(Agreement, Agreement.id == MilestoneAgreement.agreement_id)
         .where(
             MilestoneAgreement.milestone_id.in_(bindparam("milestone_ids", expanding=True)),
             Agreement.status != AgreementStatus.SIGNED.value,
         )
-        .order_by(MilestoneAgreement.milestone_id, Agreement.key)
     )
+
+
+def waiting_on(row: Any) -> WaitingOn:
+    """A row of `waited_on_select` as shown."""
+    return WaitingOn(row.key, status_label(row.status), row.since)
+
+
+@cache
+def _waited_on_statement() -> Select[int, str, int, str, date]:
+    # Built once per process with the ids as an expanding parameter, and read as rows: `/project
+    # status` asks on every call (the same treatment as `bot.projects.milestone_details.dependency_refs`).
+    return waited_on_select().order_by(text("milestone_id"), text("key"))
 
 
 def agreements_waited_on(session: Session, milestone_ids: Iterable[int]) -> dict[int, tuple[WaitingOn, ...]]:
@@ -76,7 +94,5 @@ def agreements_waited_on(session: Session, milestone_ids: Iterable[int]) -> dict
     rows = read_rows(session, _waited_on_statement(), {"milestone_ids": ids})
     found: dict[int, list[WaitingOn]] = {}
     for row in rows:
-        found.setdefault(row.milestone_id, []).append(
-            WaitingOn(row.key, status_label(row.status), row.status_since)
-        )
+        found.setdefault(row.milestone_id, []).append(waiting_on(row))
     return {milestone_id: tuple(waits) for milestone_id, waits in found.items()}

@@ -11,9 +11,10 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
+from datetime import date
 from functools import cache
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import Date, Select, String, bindparam, null, select, text
 from sqlalchemy.orm import Session, aliased
 
 from bot.access import Actor, read_rows
@@ -102,21 +103,33 @@ def find_cycle(edges: Mapping[str, Collection[str]]) -> list[str] | None:
     return None
 
 
-@cache
-def _dependency_refs_statement() -> Select[int, str, int]:
-    # Built once per process, with the ids as an expanding parameter: building the statement (and,
-    # with a new alias per call, compiling it) cost more than running it (bench/command_cpu.py).
+def dependency_refs_select() -> Select[int, str, int, str, date]:
+    """The milestones that the milestones `milestone_ids` (an expanding parameter) come after, as rows
+    `milestone_id, key, number` (of the one come after) with `status` and `since` NULL: the columns of
+    `bot.agreements.waiting.waited_on_select`, so that both can be read in one statement."""
     before = aliased(Milestone, name="depends_on")
     return (
-        select(MilestoneDependency.milestone_id, Project.key, before.number)
+        select(
+            MilestoneDependency.milestone_id.label("milestone_id"),
+            Project.key.label("key"),
+            before.number.label("number"),
+            null().cast(String(16)).label("status"),
+            null().cast(Date).label("since"),
+        )
         .join(before, MilestoneDependency.depends_on_id == before.id)
         .join(Project, before.project_id == Project.id)
         .where(
             MilestoneDependency.milestone_id.in_(bindparam("milestone_ids", expanding=True)),
             before.deleted_at.is_(None),
         )
-        .order_by(MilestoneDependency.milestone_id, Project.key, before.number)
     )
+
+
+@cache
+def _dependency_refs_statement() -> Select[int, str, int, str, date]:
+    # Built once per process, with the ids as an expanding parameter: building the statement (and,
+    # with a new alias per call, compiling it) cost more than running it (bench/command_cpu.py).
+    return dependency_refs_select().order_by(text("milestone_id"), text("key"), text("number"))
 
 
 def dependency_refs(session: Session, milestone_ids: Iterable[int]) -> dict[int, tuple[str, ...]]:

@@ -18,7 +18,7 @@ from datetime import date, datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Integer, Row, Select, and_, bindparam, case, func, select
+from sqlalchemy import Integer, Row, Select, and_, bindparam, case, func, select, text, union_all
 from sqlalchemy.exc import NoResultFound
 from sqlalchemy.orm import Session, aliased
 
@@ -30,9 +30,9 @@ from bot.access import (
     visibility_of,
     visibility_params,
 )
-from bot.agreements.waiting import WaitingOn, agreements_waited_on
+from bot.agreements.waiting import WaitingOn, waited_on_select, waiting_on
 from bot.models import Blocker, Membership, Milestone, MilestoneStatus, Person, Project, ProjectStatus, Role
-from bot.projects.milestone_details import dependency_refs, loads_links
+from bot.projects.milestone_details import dependency_refs_select, loads_links
 
 
 @dataclass(frozen=True)
@@ -154,11 +154,19 @@ def milestone_line(milestone: Milestone, now: datetime) -> MilestoneLine:
 
 def with_dependencies(session: Session, lines: Sequence[MilestoneLine]) -> list[MilestoneLine]:
     """The lines with `after` (the refs of the milestones each comes after) and `waiting_on` (the unsigned
-    agreements each requires) filled in. Two queries."""
-    refs = dependency_refs(session, (line.id for line in lines if line.id is not None))
-    waits = agreements_waited_on(session, (line.id for line in lines if line.id is not None))
+    agreements each requires) filled in. One query."""
+    ids = sorted({line.id for line in lines if line.id is not None})
+    if not ids:
+        return list(lines)
+    refs: dict[int, list[str]] = {}
+    waits: dict[int, list[WaitingOn]] = {}
+    for row in read_rows(session, _after_and_waiting_statement(), {"milestone_ids": ids}):
+        if row.number is not None:
+            refs.setdefault(row.milestone_id, []).append(f"{row.key}-{row.number}")
+        else:
+            waits.setdefault(row.milestone_id, []).append(waiting_on(row))
     return [
-        replace(line, after=refs.get(line.id, line.after), waiting_on=waits.get(line.id, ()))
+        replace(line, after=tuple(refs.get(line.id, line.after)), waiting_on=tuple(waits.get(line.id, ())))
         if line.id in refs or line.id in waits
         else line
         for line in lines
@@ -408,6 +416,15 @@ def _blocker_milestone_number() -> Any:
         .correlate(Blocker)
         .scalar_subquery()
         .label("milestone_number")
+    )
+
+
+@cache
+def _after_and_waiting_statement() -> Any:
+    # What milestones come after and the agreements they wait on, in one statement (one round trip
+    # fewer for every command that lists milestones); `number` is set on the rows of the first kind.
+    return union_all(dependency_refs_select(), waited_on_select()).order_by(
+        text("milestone_id"), text("key"), text("number")
     )
 
 
