@@ -9,6 +9,7 @@ import os
 import threading
 from collections import OrderedDict, namedtuple
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -131,9 +132,43 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     Its sessions honour `EFFECT_CLAIM`: see `EffectClaim`.
     """
     factory = sessionmaker(engine, expire_on_commit=False)
+    event.listen(factory, "before_flush", _refuse_writes_when_read_only)
     event.listen(factory, "after_flush", _claim_effect_after_flush)
     event.listen(factory, "do_orm_execute", _claim_effect_before_dml)
     return factory
+
+
+# `Session.info` key of a session that must not write (`read_only_session`).
+_READ_ONLY = "liaison_read_only"
+
+
+class ReadOnlyViolation(RuntimeError):
+    """A session opened to only read (`read_only_session`) was asked to write."""
+
+
+@contextmanager
+def read_only_session(session_factory: sessionmaker[Session]) -> Iterator[Session]:
+    """A session for work that only reads (the read-only slash commands): it refuses every write.
+
+    On PostgreSQL its connection runs in autocommit: no BEGIN and COMMIT round trips around the reads.
+    Each statement then reads what was committed when it started, exactly as it does inside a READ
+    COMMITTED transaction (PostgreSQL's default, which Liaison uses), so the reads see the same data;
+    only row locks (`FOR UPDATE`), which reads do not take, would differ. SQLite is left as it is.
+
+    Raises:
+        ReadOnlyViolation: The block flushed ORM changes or ran an INSERT, UPDATE or DELETE through
+            the session (nothing is written).
+    """
+    with session_factory() as session:
+        session.info[_READ_ONLY] = True
+        if session.get_bind().dialect.name == "postgresql":
+            session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        yield session
+
+
+def _refuse_writes_when_read_only(session: Session, _flush_context: Any, _instances: Any) -> None:
+    if session.info.get(_READ_ONLY) and (session.new or session.dirty or session.deleted):
+        raise ReadOnlyViolation("a read-only session was asked to write")
 
 
 @dataclass(frozen=True)
@@ -187,6 +222,8 @@ def _claim_effect_after_flush(session: Session, _flush_context: Any) -> None:
 
 def _claim_effect_before_dml(state: ORMExecuteState) -> None:
     if state.is_insert or state.is_update or state.is_delete:
+        if state.session.info.get(_READ_ONLY):
+            raise ReadOnlyViolation("a read-only session was asked to write")
         _claim_effect(state.session)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import pytest
@@ -87,12 +88,12 @@ def _both_ways(
         return result
 
     bot.db._prepared_reads.clear()
-    bot.db._prepare_read = spy  # type: ignore[assignment]
+    bot.db._prepare_read = spy
     try:
         with session_factory() as session:
             fast = read(session)
     finally:
-        bot.db._prepare_read = original  # type: ignore[assignment]
+        bot.db._prepare_read = original
     with recorded_statements(engine) as statements, session_factory() as session:
         reference = read(session)
     return fast, reference, len(statements), sum(1 for p in prepared if p is not None)
@@ -106,31 +107,32 @@ def _reads(session: Session, settings: Settings) -> Iterator[tuple[str, Read]]:
     for user in [*people, "UNKNOWN1", "U0ADMIN"]:
         requester = Requester(user_id=user, team_id="T0LIAISON")
         actor = act_as(session, settings, requester)
-        yield f"act_as {user}", lambda s, r=requester: act_as(s, settings, r)
-        yield (
-            f"project_lines {user}",
-            lambda s, a=actor: (
-                project_lines(s, a, mine=False),
-                project_lines(s, a, mine=True, archived=None),
-            ),
-        )
+        yield f"act_as {user}", partial(act_as, settings=settings, requester=requester)
+        yield f"project_lines {user}", partial(_project_lists, actor=actor)
         yield (
             f"upcoming {user}",
-            lambda s, a=actor: upcoming_milestones(
-                s, a, DEMO_NOW - timedelta(days=30), DEMO_NOW + timedelta(days=60)
+            partial(
+                upcoming_milestones,
+                actor=actor,
+                start=DEMO_NOW - timedelta(days=30),
+                end=DEMO_NOW + timedelta(days=60),
             ),
         )
-        yield f"blockers {user}", lambda s, a=actor: open_blockers(s, a, None)
+        yield f"blockers {user}", partial(open_blockers, actor=actor, project_id=None)
         for query in ("bidshade", "bid shading", "pcm", "consent"):
-            yield f"match {query} {user}", lambda s, a=actor, q=query: _match_or_error(s, a, q)
+            yield f"match {query} {user}", partial(_match_or_error, actor=actor, query=query)
     admin = act_as(session, settings, Requester(user_id="U0ADMIN", team_id="T0LIAISON"))
     for project_id in project_ids:
-        yield f"status {project_id}", lambda s, p=project_id: status_report(s, admin, p, DEMO_NOW)
-        yield f"blockers of {project_id}", lambda s, p=project_id: open_blockers(s, admin, p)
-        yield f"key and status {project_id}", lambda s, p=project_id: project_key_and_status(s, p)
+        yield f"status {project_id}", partial(status_report, actor=admin, project_id=project_id, now=DEMO_NOW)
+        yield f"blockers of {project_id}", partial(open_blockers, actor=admin, project_id=project_id)
+        yield f"key and status {project_id}", partial(project_key_and_status, project_id=project_id)
     for ids in (milestone_ids[:1], milestone_ids[:3], milestone_ids):
-        yield f"dependencies {len(ids)}", lambda s, i=ids: dependency_refs(s, i)
-        yield f"agreements {len(ids)}", lambda s, i=ids: agreements_waited_on(s, i)
+        yield f"dependencies {len(ids)}", partial(dependency_refs, milestone_ids=ids)
+        yield f"agreements {len(ids)}", partial(agreements_waited_on, milestone_ids=ids)
+
+
+def _project_lists(session: Session, actor: Actor) -> object:
+    return project_lines(session, actor, mine=False), project_lines(session, actor, mine=True, archived=None)
 
 
 def _match_or_error(session: Session, actor: Actor, query: str) -> object:
@@ -258,7 +260,8 @@ def test_one_first_and_errors(demo_engine: Engine, typed_table: Table) -> None:
         assert run_read(connection, by_id, {"id": 2}).one().id == 2
         assert run_read(connection, by_id, {"id": 9}).one_or_none() is None
         assert run_read(connection, by_id, {"id": 9}).first() is None
-        assert run_read(connection, every, {}).first().id == 1
+        first = run_read(connection, every, {}).first()
+        assert first is not None and first.id == 1
         with pytest.raises(NoResultFound):
             run_read(connection, by_id, {"id": 9}).one()
         with pytest.raises(MultipleResultsFound):

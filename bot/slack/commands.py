@@ -80,6 +80,7 @@ from bot.slack.handover import (
 from bot.slack.help import build_help_reply
 from bot.slack.modals import build_milestone_modal, build_project_modal
 from bot.slack.move_button import encode_move_button, read_move_button
+from bot.slack.read_only import command_session
 from bot.slack.reminder_blocks import build_policy_reply
 
 
@@ -170,7 +171,7 @@ def execute_command(
     project name was unclear); nothing is half-written.
     """
     try:
-        with session_factory.begin() as session:
+        with command_session(session_factory, settings, request.command, request.text) as session:
             return run_command(session, settings, now, request)
     except NotFound as error:
         return CommandOutcome(

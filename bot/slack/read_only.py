@@ -1,0 +1,44 @@
+"""Slash subcommands that only read, and the session each command runs in.
+
+A subcommand listed here never writes: it runs in `bot.db.read_only_session` (no transaction round
+trips on PostgreSQL; a write raises `ReadOnlyViolation` instead of happening). Every other subcommand
+runs in a transaction, committed on success.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from contextlib import AbstractContextManager
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.db import read_only_session
+from bot.settings import Settings
+
+# By command key (`bot.commands.COMMANDS`): the verbs whose handler only reads.
+READ_ONLY_SUBCOMMANDS: Mapping[str, frozenset[str]] = {
+    "project": frozenset({"list", "status", "members", "blockers"}),
+    "milestone": frozenset({"list", "next", "overdue"}),
+    "blocker": frozenset({"list"}),
+}
+
+
+def reads_only(settings: Settings, command: str, text: str) -> bool:
+    """Whether the slash command `command` (its configured name) with `text` only reads."""
+    verb = text.strip().partition(" ")[0].lower()
+    return any(
+        settings.commands[key] == command and verb in verbs for key, verbs in READ_ONLY_SUBCOMMANDS.items()
+    )
+
+
+def command_session(
+    session_factory: sessionmaker[Session], settings: Settings, command: str, text: str
+) -> AbstractContextManager[Session]:
+    """The session a slash command runs in: read-only for the subcommands above, else a transaction
+    (`session_factory.begin()`: committed when the block ends normally, rolled back on an error)."""
+    if reads_only(settings, command, text):
+        return read_only_session(session_factory)
+    return session_factory.begin()
+
+
+__all__ = ["READ_ONLY_SUBCOMMANDS", "command_session", "reads_only"]

@@ -1,0 +1,121 @@
+"""Read-only subcommands run in a session that cannot write (and, on PostgreSQL, without a transaction).
+
+`bot.slack.read_only.READ_ONLY_SUBCOMMANDS` lists the subcommands whose handler only reads; they run in
+`bot.db.read_only_session`. A subcommand listed by mistake would fail with `ReadOnlyViolation` rather
+than write: every listed one is run here for several demo users, on SQLite and PostgreSQL, with and
+without arguments, and must answer without it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Engine, func, insert, select, text, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.db import ReadOnlyViolation, make_engine, make_session_factory, read_only_session
+from bot.models import Blocker, Person, Project
+from bot.settings import Settings
+from bot.slack.commands import CommandRequest, execute_command
+from bot.slack.read_only import READ_ONLY_SUBCOMMANDS, reads_only
+from bot.workspace_file import import_workspace_file
+from tests.conftest import DEMO_FILE, DEMO_NOW
+from tests.migrated import migrate_from_template
+
+USERS = ("U02ECBANE", "U11DEAHME", "U0ADMIN", "UNOBODY01")  # a lead, a member, an admin, a stranger
+ARGUMENTS = ("", "bidshade", "pcm", "all", "mine", "archived", "nosuchproject")
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def demo_factory(request: pytest.FixtureRequest, tmp_path: object) -> Iterator[sessionmaker[Session]]:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path}/read-only.db"
+    else:
+        url = request.getfixturevalue("postgres_url")
+    migrate_from_template(url)
+    engine: Engine = make_engine(url)
+    factory = make_session_factory(engine)
+    with factory.begin() as session:
+        import_workspace_file(session, DEMO_FILE, today=DEMO_NOW.date(), now=DEMO_NOW)
+    yield factory
+    engine.dispose()
+
+
+def test_every_read_only_subcommand_answers_without_writing(
+    demo_factory: sessionmaker[Session], settings: Settings
+) -> None:
+    answered = 0
+    for key, verbs in READ_ONLY_SUBCOMMANDS.items():
+        for verb in sorted(verbs):
+            for argument in ARGUMENTS:
+                text = f"{verb} {argument}".strip()
+                assert reads_only(settings, settings.commands[key], text)
+                for user in USERS:
+                    request = CommandRequest(settings.commands[key], text, user, "T0LIAISON", "C0GENERAL")
+                    outcome = execute_command(demo_factory, settings, DEMO_NOW, request)  # raises if it wrote
+                    assert outcome.reply is not None
+                    answered += not outcome.is_error
+    assert answered > 100
+
+
+def test_commands_that_change_something_are_not_read_only(settings: Settings) -> None:
+    names = settings.commands
+    for command, words in (
+        (names.project, "create x"),
+        (names.project, "set-status pcm blocked"),
+        (names.milestone, "done pcm-1"),
+        (names.milestone, "remind pcm"),
+        (names.blocker, "add pcm waiting"),
+        (names.blocker, "resolve pcm-b1"),
+        (names.help, "notifications off"),
+        ("/unknown", "list"),
+    ):
+        assert not reads_only(settings, command, words), (command, words)
+    assert reads_only(settings, names.project, "STATUS  pcm")
+
+
+def test_a_read_only_session_refuses_writes_and_writes_nothing(demo_factory: sessionmaker[Session]) -> None:
+    with demo_factory() as session:
+        blockers_before = session.scalar(select(func.count()).select_from(Blocker))
+        name_before = session.scalar(select(Project.name).where(Project.key == "pcm"))
+    with pytest.raises(ReadOnlyViolation), read_only_session(demo_factory) as session:
+        project = session.scalars(select(Project).where(Project.key == "pcm")).one()
+        project.name = "renamed"
+        session.flush()
+    with pytest.raises(ReadOnlyViolation), read_only_session(demo_factory) as session:
+        session.execute(update(Project).where(Project.key == "pcm").values(name="renamed"))
+    with pytest.raises(ReadOnlyViolation), read_only_session(demo_factory) as session:
+        person_id = session.scalar(select(Person.id).limit(1))
+        project_id = session.scalar(select(Project.id).where(Project.key == "pcm"))
+        session.execute(
+            insert(Blocker).values(project_id=project_id, number=99, text="x", raised_by_id=person_id)
+        )
+    with demo_factory() as session:
+        assert session.scalar(select(Project.name).where(Project.key == "pcm")) == name_before
+        assert session.scalar(select(func.count()).select_from(Blocker)) == blockers_before
+
+
+@pytest.mark.postgres
+def test_on_postgresql_reads_run_in_autocommit_and_the_pool_gets_a_transactional_connection_back(
+    postgres_url: str,
+) -> None:
+    engine = make_engine(postgres_url, pool_size=1, max_overflow=0)  # one connection: the same one reused
+    factory = make_session_factory(engine)
+    try:
+        with engine.begin() as connection:
+            connection.execute(text("CREATE TABLE scratch (id integer)"))
+        with read_only_session(factory) as session:
+            driver = session.connection().connection.dbapi_connection
+            assert driver is not None and driver.autocommit
+            assert session.scalar(text("SELECT count(*) FROM scratch")) == 0
+        # The next session gets the same connection back, in a transaction: a failed block leaves nothing.
+        with pytest.raises(RuntimeError, match="roll it back"), factory.begin() as session:
+            driver = session.connection().connection.dbapi_connection
+            assert driver is not None and not driver.autocommit
+            session.execute(text("INSERT INTO scratch VALUES (1)"))
+            raise RuntimeError("roll it back")
+        with factory() as session:
+            assert session.scalar(text("SELECT count(*) FROM scratch")) == 0
+    finally:
+        engine.dispose()
