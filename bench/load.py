@@ -1142,8 +1142,8 @@ EXPLANATION = (
     "- Server CPU: user + system time of the server's processes (gunicorn master and worker) from the "
     "start of the phase until every respond() arrived, per request. Server RSS: of the same processes, "
     "after the load. Bare Bolt's command is an `ack()` and a fixed `respond()`; Liaison's also records "
-    "the request durably before the ack (a committed insert: an fsync on SQLite), runs the command (a "
-    "read transaction, Block Kit) and posts a larger answer. `python -m bench.command_cpu` splits it in "
+    "the request durably before the ack (a committed insert), runs the command (its reads, Block "
+    "Kit) and posts a larger answer. `python -m bench.command_cpu` splits it in "
     "one process, without the HTTP server.",
     "- Client lag p99: how much later than scheduled the client began sending; small against the acks "
     "means the client was not the bottleneck.",
