@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 
 from bot.access import Actor, can_see, require_editor, require_milestone_editor, role_of, visible_projects
 from bot.domain.dates import ParsedDue, parse_due
@@ -74,26 +74,6 @@ def list_milestones(
     ]
     milestones.sort(key=lambda m: (m.due_at, m.project.key, m.number))
     return with_dependencies(session, [milestone_line(m, now) for m in milestones])
-
-
-def next_for_me(session: Session, actor: Actor, now: datetime) -> list[MilestoneLine]:
-    """Open milestones the actor owns, due within the next 14 days (overdue ones are listed separately)."""
-    if actor.person_id is None:
-        return []
-    milestones = session.scalars(
-        select(Milestone)
-        .join(Project)
-        .where(
-            Project.workspace_id == actor.workspace_id,
-            Milestone.owner_id == actor.person_id,
-            Milestone.status == MilestoneStatus.OPEN,
-            Milestone.due_at >= now,
-            Milestone.due_at <= now + NEXT_WINDOW,
-        )
-        .options(joinedload(Milestone.project).selectinload(Project.memberships), joinedload(Milestone.owner))
-        .order_by(Milestone.due_at)
-    )
-    return [milestone_line(m, now) for m in milestones if can_see(m.project, actor)]
 
 
 def overdue(

@@ -17,8 +17,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.access import Actor, load_actor, resolve_workspace
 from bot.models import Blocker, Membership, Milestone, MilestoneStatus, Person, Project, Role
 from bot.projects.blockers import list_blockers
-from bot.projects.milestones import next_for_me
+from bot.projects.milestones import NEXT_WINDOW
 from bot.projects.project import project_status
+from bot.projects.reports import upcoming_milestones
 from tests.conftest import DEMO_NOW
 from tests.statements import recorded_statements
 
@@ -85,7 +86,10 @@ def _grow(session_factory: sessionmaker[Session], key: str, extra: int) -> None:
         ),
         pytest.param(lambda session, actor: list_blockers(session, actor, "bidshade"), id="blockers-of-one"),
         pytest.param(lambda session, actor: list_blockers(session, actor, None), id="blockers-of-all"),
-        pytest.param(lambda session, actor: next_for_me(session, actor, DEMO_NOW), id="milestone-next"),
+        pytest.param(
+            lambda session, actor: upcoming_milestones(session, actor, DEMO_NOW, DEMO_NOW + NEXT_WINDOW),
+            id="milestone-next",
+        ),
     ],
 )
 def test_queries_do_not_grow_with_the_projects(
@@ -105,7 +109,7 @@ def test_status_shows_the_grown_project(session_factory: sessionmaker[Session], 
         actor = _lead(session)
         report = project_status(session, actor, "bidshade", DEMO_NOW)
         blockers = list_blockers(session, actor, None)
-        mine = next_for_me(session, actor, DEMO_NOW)
+        mine = upcoming_milestones(session, actor, DEMO_NOW, DEMO_NOW + NEXT_WINDOW)
     assert {f"Grow {n}" for n in range(6)} <= {m.person.name for m in report.members}
     assert {f"Grown blocker {n}" for n in range(6)} <= {b.text for b in report.open_blockers}
     assert {f"Grown blocker {n}" for n in range(6)} <= {b.text for b in blockers}
