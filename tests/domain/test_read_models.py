@@ -3,8 +3,9 @@
 `/project status`, `/project list`, `/milestone next` and `/blocker list` build their replies straight
 from rows (`bot.projects.reports`), and every request resolves its actor in one query (`act_as`);
 these tests compare each with the ORM-object route it replaced (`find_project` and `visible_projects`
-with `project_line`, `member_lines`, `milestone_line`, `blocker_line`; `next_for_me`;
-`resolve_workspace` and `load_actor`), for every person of the demo workspace, an admin and a stranger.
+with `project_line`, `member_lines`, `milestone_line`, `blocker_line`; `_next_from_objects`, the
+query `/milestone next` ran before; `resolve_workspace` and `load_actor`), for every person of the
+demo workspace, an admin and a stranger.
 """
 
 from __future__ import annotations
