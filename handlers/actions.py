@@ -26,11 +26,11 @@ from bot.slack.requesters import requester_of, team_id_of
 
 def register(app: App, settings: Settings) -> None:
     """Register the button listeners."""
-    app.action(re.compile(rf"^{ids.PICK_PROJECT_ACTION}(:\d+)?$"))(handle_pick_project_action)
+    app.action(re.compile(rf"^{ids.PICK_PROJECT_ACTION}(:\d+)?$"))(handle_rerun_command_action)
     app.action(ids.MILESTONE_DONE_ACTION)(handle_milestone_done_action)
     app.action(ids.CONFIRM_MOVE_ACTION)(handle_confirm_move_action)
     app.action(ids.CANCEL_ACTION)(handle_cancel_action)
-    app.action(ids.HANDOVER_ACTION)(handle_handover_action)
+    app.action(ids.HANDOVER_ACTION)(handle_rerun_command_action)
     app.action(ids.OPEN_PROJECT_ACTION)(handle_open_project_action)
     app.action(ids.HOME_REFRESH_ACTION)(handle_home_refresh_action)
     app.action(ids.UNDO_MILESTONE_DELETE_ACTION)(handle_undo_delete_action)
@@ -121,10 +121,12 @@ def _rerun_command_button(
     _deliver(outcome, body, client, respond, services, replace_original=replace_original)
 
 
-def handle_pick_project_action(
+def handle_rerun_command_action(
     ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, services: Services
 ) -> None:
-    """A "did you mean" button: re-run the original command with the chosen project."""
+    """A button that carries a command to re-run for whoever clicks: "did you mean" (the original
+    command with the chosen project), "Hand them to <lead> and leave" (or "… and remove": the leave or
+    remove again, with `--to`)."""
     ack()
     _rerun_command_button(
         body,
@@ -163,21 +165,6 @@ def handle_confirm_move_action(
         _value(body),
     )
     _deliver(outcome, body, client, respond, services, replace_original=True)
-
-
-def handle_handover_action(
-    ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, services: Services
-) -> None:
-    """ "Hand them to <lead> and leave" (or "… and remove"): re-run the leave or remove with `--to`."""
-    ack()
-    _rerun_command_button(
-        body,
-        client,
-        respond,
-        services,
-        replace_original=True,
-        stale="That button is out of date; run the command again.",
-    )
 
 
 def handle_cancel_action(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
