@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+import time
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -25,7 +27,7 @@ from bot.db import EFFECT_CLAIM, EffectAlreadyApplied, EffectClaim, make_engine,
 from bot.models import AuditEntry, Blocker, InboxRequest, Workspace
 from bot.schema import upgrade_database
 from bot.services import Services
-from bot.serving.inbox import Inbox, InboxItem, NewRequest
+from bot.serving.inbox import Inbox, InboxItem, InboxWorker, NewRequest
 from bot.serving.inbox_sql import HeldConnection
 from bot.serving.intake import RecordWriter
 from bot.settings import Settings
@@ -206,27 +208,42 @@ def _finished(engine: Engine, row_id: int) -> tuple[str | None, datetime | None]
     return row.outcome, row.finished_at
 
 
-def test_a_finish_mark_is_written_with_the_next_record_or_when_asked(database: Engine) -> None:
+def test_finish_marks_wait_in_memory_and_are_written_together_off_the_ack_path(database: Engine) -> None:
     inbox = _inbox(database, FixedClock(NOW), "a")
     first, second = _record(inbox, "first"), _record(inbox, "second")
     assert isinstance(first, InboxItem) and isinstance(second, InboxItem)
 
     inbox.finish_later(first, "done")
-    assert _finished(database, first.id) == (None, None) and inbox.unwritten() == 1
-    # The next record writes it, in the same statement or transaction.
-    _record(inbox, "third")
-    assert _finished(database, first.id)[0] == "done" and inbox.unwritten() == 0
-    # A replay writes nothing of its own, and still the marks waiting.
     inbox.finish_later(second, "error")
-    assert _record(inbox, "third") is None
-    assert _finished(database, second.id)[0] == "error"
-    # Without a record, the poller (or a graceful stop) writes them.
-    fourth = _record(inbox, "fourth")
-    assert isinstance(fourth, InboxItem)
-    inbox.finish_later(fourth, "done")
-    assert inbox.write_finished() == 1 and inbox.write_finished() == 0
-    assert _finished(database, fourth.id)[0] == "done"
+    assert _finished(database, first.id) == (None, None) and inbox.unwritten() == 2
+    # A record (an ack) does not write them: acks never wait for other requests' marks.
+    assert isinstance(_record(inbox, "third"), InboxItem)
+    assert _finished(database, first.id) == (None, None) and inbox.unwritten() == 2
+    # `write_finished` (the poller, every `mark_seconds`; a graceful stop) writes them in one go.
+    assert inbox.write_finished() == 2 and inbox.write_finished() == 0
+    assert _finished(database, first.id)[0] == "done" and _finished(database, second.id)[0] == "error"
     assert inbox.waiting() == 1  # "third"
+
+
+def test_the_poller_writes_the_finish_marks_within_a_fraction_of_a_second(database: Engine) -> None:
+    inbox = _inbox(database, FixedClock(NOW), "a")
+    pool = ThreadPoolExecutor(1)
+    worker = InboxWorker(inbox, pool, lambda _item: "done", capacity=4, poll_seconds=30)
+    item = _record(inbox, "finished")
+    assert isinstance(item, InboxItem)
+    worker.start()
+    try:
+        time.sleep(0.1)  # the first full round is over; the next one is 30 s away
+        inbox.finish_later(item, "done")
+        started = time.monotonic()
+        while _finished(database, item.id)[0] is None and time.monotonic() - started < 5:
+            time.sleep(0.02)
+        took = time.monotonic() - started
+    finally:
+        worker.stop_polling()
+        pool.shutdown()
+    assert _finished(database, item.id)[0] == "done"
+    assert took < 2 * worker.mark_seconds + 0.5  # written by a mark round, not the next full round
 
 
 def test_a_request_taken_over_by_another_instance_is_not_marked_finished_by_the_first(

@@ -24,13 +24,14 @@ check of these requests: a body delivered twice (a replay within the signature's
 Slack's retry of an event) is acked and dropped.
 
 A processed request is marked finished without a transaction of its own: the mark waits in memory
-(`Inbox.finish_later`) and is written in the transaction of the next record (every ack writes one
-anyway), or by the poller's next round (`InboxWorker.poll_once`, at most `poll_seconds` later), and
-before a graceful stop hands anything back. A database commit is the dearest step of a request (an
-fsync on SQLite, round trips on PostgreSQL: bench/command_cpu.py), and this halves their number. A
-process killed before the mark was written leaves the request to be run again after its lease, as
-for any request it had not finished: its database effects are guarded (above), and only what Slack
-was told may be repeated (docs/deployment.md, "What survives a fault").
+(`Inbox.finish_later`) and the poller thread writes the marks waiting every `mark_seconds` (0.2 s;
+one statement for all of them), and before a graceful stop hands anything back. A commit per request
+would be the dearest step of a cheap one (round trips on PostgreSQL, a WAL write on SQLite:
+bench/command_cpu.py), and the ack path does none: the marks used to ride along with the next
+request's record, which made every ack wait for the previous request's update (docs/benchmarks.md,
+issue 16's fourth pass). A process killed before the mark was written leaves the request to be run
+again after its lease, as for any request it had not finished: its database effects are guarded
+(above), and only what Slack was told may be repeated (docs/deployment.md, "What survives a fault").
 
 Nothing here uses an ORM session, so that the effect guard does not mistake the inbox's own
 bookkeeping for a request's effects. The statements every request costs (its record, with the finish
@@ -188,7 +189,7 @@ class Inbox:
     def record_many(
         self, requests: Sequence[NewRequest], *, connection: HeldConnection | None = None
     ) -> list[InboxItem | None]:
-        """Record requests before their acks, in one statement, with the finish marks waiting.
+        """Record requests before their acks, in one statement.
 
         Args:
             requests: What to record (at least one).
@@ -216,20 +217,9 @@ class Inbox:
             values[f"attempts_{n}"] = 1 if request.leased else 0
             values[f"lease_owner_{n}"] = self.owner if request.leased else None
             values[f"lease_until_{n}"] = lease_until if request.leased else None
-        marks = self._take_unwritten()
-        try:
-            with connection.cursor() if connection else driver_cursor(self.engine, autocommit=True) as cursor:
-                if marks and self._sql.postgres:
-                    statement = self._sql.record(len(requests), with_finish=True)
-                    cursor.execute(statement, {**values, **self._finish_params(marks)})
-                else:
-                    if marks:  # SQLite: the marks, then the records, in one transaction
-                        cursor.executemany(self._sql.finish_one, self._finish_rows(marks))
-                    cursor.execute(self._sql.record(len(requests)), values)
-                ids = {key: row_id for row_id, key in cursor.fetchall()}
-        except SQLAlchemyError:
-            self._keep_unwritten(marks)
-            raise
+        with connection.cursor() if connection else driver_cursor(self.engine, autocommit=True) as cursor:
+            cursor.execute(self._sql.record(len(requests)), values)
+            ids = {key: row_id for row_id, key in cursor.fetchall()}
         items: list[InboxItem | None] = []
         for request, headers in zip(requests, stored, strict=True):
             row_id = ids.pop(request.key, None)
@@ -258,7 +248,7 @@ class Inbox:
         self._write_marks([*self._take_unwritten(), (item.id, outcome, self.clock.now(), time.monotonic())])
 
     def finish_later(self, item: InboxItem, outcome: str) -> None:
-        """Mark a request processed with the next record or `write_finished` (see the module's docstring)."""
+        """Mark a request processed with the next `write_finished` (see the module's docstring)."""
         with self._unwritten_lock:
             self._unwritten.append((item.id, outcome, self.clock.now(), time.monotonic()))
 
@@ -417,6 +407,7 @@ class InboxWorker:
         process: Runs one request to its end and says how it ended (the outcome `Inbox.finish` records).
         capacity: Requests queued or running in this process at most; more wait in the table.
         poll_seconds: How often to look for requests nobody holds.
+        mark_seconds: How often the finish marks waiting are written (see the module's docstring).
         expire_after: Requests older than this are not run any more (a command's `response_url`
             lasts 30 minutes; an event this old is news nobody waits for).
     """
@@ -429,6 +420,7 @@ class InboxWorker:
         *,
         capacity: int,
         poll_seconds: float = 1.0,
+        mark_seconds: float = 0.2,
         expire_after: timedelta = timedelta(minutes=25),
     ) -> None:
         self.inbox = inbox
@@ -436,6 +428,7 @@ class InboxWorker:
         self.process = process
         self.capacity = capacity
         self.poll_seconds = poll_seconds
+        self.mark_seconds = min(mark_seconds, poll_seconds)
         self.expire_after = expire_after
         self._lock = threading.Lock()
         self._held: dict[int, InboxItem] = {}
@@ -529,11 +522,7 @@ class InboxWorker:
     def poll_once(self) -> int:
         """Write the finish marks waiting, renew leases due for renewal, prune now and then, and take
         what there is room for."""
-        try:
-            self.inbox.write_finished()
-        except SQLAlchemyError as error:
-            # They wait for the next record or round.
-            logger.warning("could not mark the finished inbox requests: %s", first_line(error))
+        self._write_marks_quietly()
         now = time.monotonic()
         if now - self._last_renewal >= self.inbox.lease.total_seconds() / 3:
             self._last_renewal = now
@@ -557,13 +546,26 @@ class InboxWorker:
         return len(taken)
 
     def _poll_loop(self) -> None:
+        next_poll = 0.0  # a full round at once
         while not self._stop.is_set():
-            try:
-                taken = self.poll_once()
-            except SQLAlchemyError as error:
-                logger.warning("the inbox could not be polled: %s", first_line(error))
-                taken = 0
-            if taken and self.has_room():
-                continue  # there may be more waiting
-            self._wake.wait(self.poll_seconds)
-            self._wake.clear()
+            if time.monotonic() >= next_poll:
+                try:
+                    taken = self.poll_once()
+                except SQLAlchemyError as error:
+                    logger.warning("the inbox could not be polled: %s", first_line(error))
+                    taken = 0
+                if taken and self.has_room():
+                    continue  # there may be more waiting
+                next_poll = time.monotonic() + self.poll_seconds
+            else:
+                self._write_marks_quietly()
+            if self._wake.wait(max(0.0, min(self.mark_seconds, next_poll - time.monotonic()))):
+                self._wake.clear()
+                next_poll = 0.0  # woken: a full round now
+
+    def _write_marks_quietly(self) -> None:
+        try:
+            self.inbox.write_finished()
+        except SQLAlchemyError as error:
+            # They wait for the next try.
+            logger.warning("could not mark the finished inbox requests: %s", first_line(error))

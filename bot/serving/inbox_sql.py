@@ -69,11 +69,11 @@ class InboxSql:
         )
         self.finish_many = _FINISH_MANY if self.postgres else None
 
-    def record(self, count: int, *, with_finish: bool = False) -> str:
+    def record(self, count: int) -> str:
         """Insert `count` requests (parameters `<column>_<n>`, n from 0) unless their replay key is
         recorded (`ON CONFLICT DO NOTHING`, which both back ends have), returning `id, replay_key` of
-        those inserted. `with_finish` (PostgreSQL): `finish_many` runs in the same statement."""
-        return _record_statement(self.postgres, count, with_finish)
+        those inserted."""
+        return _record_statement(self.postgres, count)
 
 
 def _param(postgres: bool, name: str) -> str:
@@ -81,21 +81,15 @@ def _param(postgres: bool, name: str) -> str:
 
 
 @cache
-def _record_statement(postgres: bool, count: int, with_finish: bool) -> str:
+def _record_statement(postgres: bool, count: int) -> str:
     columns = ", ".join('"query"' if c == "query" else c for c in RECORD_COLUMNS)  # a keyword in SQLite
     rows = ", ".join(
         "(" + ", ".join(_param(postgres, f"{c}_{n}") for c in RECORD_COLUMNS) + ")" for n in range(count)
     )
-    statement = (
+    return (
         f"INSERT INTO slack_inbox ({columns}) VALUES {rows} "
         "ON CONFLICT (replay_key) DO NOTHING RETURNING id, replay_key"
     )
-    if not with_finish:
-        return statement
-    if not postgres:
-        raise ValueError("SQLite has no UPDATE inside an INSERT")
-    # A data-modifying WITH runs to completion whatever the main statement does.
-    return f"WITH finished AS ({_FINISH_MANY}) {statement}"
 
 
 @contextmanager
