@@ -60,6 +60,8 @@ def test_replayed_command_is_acked_and_not_acted_on(
     assert _blockers(services.session_factory) == 1
     assert len(slack_api.calls(RESPONSE_URL_METHOD)) == 1
     key = REPLAY_KEY_PREFIX + hashlib.sha256(signed.body.encode()).hexdigest()
+    # The finish mark is written by the inbox poller's next mark round (this server runs no poller).
+    assert served.web.intake is not None and served.web.intake.inbox.write_finished() == 1
     with services.session_factory() as session:
         recorded = session.scalars(select(InboxRequest).where(InboxRequest.replay_key == key)).one()
     assert (recorded.kind, recorded.outcome) == ("command", "done")
