@@ -355,12 +355,11 @@ class _PreparedRead:
     bind_processor_by_name: dict[str, Callable[[Any], Any]]
     row_type: Callable[[Iterable[Any]], Any]  # a named tuple's `_make`
     result_processors: tuple[tuple[int, Callable[[Any], Any]], ...]
-    expansions: dict[tuple[int, ...], tuple[str, tuple[str, ...] | None, Mapping[str, Sequence[str]]]] = (
-        field(default_factory=dict)
-    )
+    expansions: dict[tuple[int, ...], _Expansion] = field(default_factory=dict)  # by the lists' lengths
 
     @property
     def expanding(self) -> bool:
+        """Whether the statement has IN lists (its SQL depends on their lengths)."""
         return bool(self.expanding_names)
 
 
