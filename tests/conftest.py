@@ -27,7 +27,7 @@ from bot.slack.notifier import build_notifier
 from bot.workspace_file import import_workspace_file
 from tests.fakes.driver import SlackDriver
 from tests.fakes.slack_api import FakeSlackApi
-from tests.migrated import migrate_from_template
+from tests.migrated import DATABASE_KINDS, migrate_from_template, migrated_database
 
 pytest_plugins = ["tests.pg", "tests.served_processes"]
 
@@ -156,6 +156,16 @@ def demo(engine: Engine, demo_memory_template: sqlite3.Connection) -> None:
         target = connection.connection.driver_connection
         assert isinstance(target, sqlite3.Connection)
         demo_memory_template.backup(target)
+
+
+@pytest.fixture(params=DATABASE_KINDS)
+def demo_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """The demo alliance (planned as of DEMO_NOW) in a migrated database of each kind Liaison runs on."""
+    engine = make_engine(migrated_database(request, tmp_path))
+    with make_session_factory(engine).begin() as session:
+        import_workspace_file(session, DEMO_FILE, today=DEMO_NOW.date(), now=DEMO_NOW)
+    yield engine
+    engine.dispose()
 
 
 @pytest.fixture(scope="session")

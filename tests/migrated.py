@@ -15,12 +15,28 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import pytest
 from sqlalchemy import make_url, text
 from sqlalchemy.exc import OperationalError
 
 from bot.schema import MIGRATIONS_DIR, upgrade_database
 
 _templates: dict[str, str] = {}
+
+# The databases Liaison runs on, as a fixture's `params` (those needing PostgreSQL are marked).
+DATABASE_KINDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+def migrated_database(request: pytest.FixtureRequest, folder: Path) -> str:
+    """The URL of a new database at the head revision, of the kind a fixture parametrized with
+    `DATABASE_KINDS` is at (`request.param`): a SQLite file in `folder`, or a fresh PostgreSQL
+    database (`postgres_url`)."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{folder / 'liaison.db'}"
+    else:
+        url = request.getfixturevalue("postgres_url")
+    migrate_from_template(url)
+    return url
 
 
 def _migrations_fingerprint() -> str:

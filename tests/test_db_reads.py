@@ -49,27 +49,8 @@ from bot.projects.reports import (
     upcoming_milestones,
 )
 from bot.settings import Settings
-from bot.workspace_file import import_workspace_file
-from tests.conftest import DEMO_FILE, DEMO_NOW
-from tests.migrated import migrate_from_template
+from tests.conftest import DEMO_NOW
 from tests.statements import recorded_statements
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def demo_engine(request: pytest.FixtureRequest, tmp_path: object) -> Iterator[Engine]:
-    """The demo workspace in a migrated database of each supported kind."""
-    url = (
-        f"sqlite:///{tmp_path}/reads.db"
-        if request.param == "sqlite"
-        else request.getfixturevalue("postgres_url")
-    )
-    migrate_from_template(url)
-    engine = make_engine(url)
-    with make_session_factory(engine).begin() as session:
-        import_workspace_file(session, DEMO_FILE, today=DEMO_NOW.date(), now=DEMO_NOW)
-    yield engine
-    engine.dispose()
-
 
 Read = Callable[[Session], Any]
 

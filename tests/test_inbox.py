@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -32,22 +33,17 @@ from bot.serving.inbox_sql import HeldConnection
 from bot.serving.intake import RecordWriter
 from bot.settings import Settings
 from tests.fakes.slack_api import RESPONSE_URL_METHOD, FakeSlackApi
-from tests.migrated import migrate_from_template
+from tests.migrated import DATABASE_KINDS, migrated_database
 from tests.security.served import ServerPool
 
 NOW = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
 PCM_MEMBER = "U11DEAHME"
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def database(request: pytest.FixtureRequest, tmp_path: object) -> Iterator[Engine]:
+@pytest.fixture(params=DATABASE_KINDS)
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     """A migrated, empty database of each supported kind."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path}/inbox.db"
-    else:
-        url = request.getfixturevalue("postgres_url")
-    migrate_from_template(url)
-    engine = make_engine(url)
+    engine = make_engine(migrated_database(request, tmp_path))
     yield engine
     engine.dispose()
 

@@ -28,20 +28,16 @@ from bot.projects.project import find_project
 from bot.workspace_file import import_workspace_file
 from tests.concurrency import release_together
 from tests.conftest import DEMO_FILE, DEMO_NOW
-from tests.migrated import migrate_from_template
+from tests.migrated import DATABASE_KINDS, migrated_database
 
 THREADS = 8
 PCM_MEMBER = "U11DEAHME"
 ADMIN = "U0ADMIN"
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+@pytest.fixture(params=DATABASE_KINDS)
 def session_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[sessionmaker[Session]]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'liaison.db'}"
-    else:
-        url = request.getfixturevalue("postgres_url")
-    migrate_from_template(url)
+    url = migrated_database(request, tmp_path)
     engine = make_engine(url, pool_size=THREADS + 2) if request.param == "postgresql" else make_engine(url)
     factory = make_session_factory(engine)
     with factory.begin() as session:

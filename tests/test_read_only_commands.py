@@ -8,8 +8,6 @@ without arguments, and must answer without it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from sqlalchemy import Engine, func, insert, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -19,27 +17,15 @@ from bot.models import Blocker, Person, Project
 from bot.settings import Settings
 from bot.slack.commands import CommandRequest, execute_command
 from bot.slack.read_only import READ_ONLY_SUBCOMMANDS, reads_only
-from bot.workspace_file import import_workspace_file
-from tests.conftest import DEMO_FILE, DEMO_NOW
-from tests.migrated import migrate_from_template
+from tests.conftest import DEMO_NOW
 
 USERS = ("U02ECBANE", "U11DEAHME", "U0ADMIN", "UNOBODY01")  # a lead, a member, an admin, a stranger
 ARGUMENTS = ("", "bidshade", "pcm", "all", "mine", "archived", "nosuchproject")
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def demo_factory(request: pytest.FixtureRequest, tmp_path: object) -> Iterator[sessionmaker[Session]]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path}/read-only.db"
-    else:
-        url = request.getfixturevalue("postgres_url")
-    migrate_from_template(url)
-    engine: Engine = make_engine(url)
-    factory = make_session_factory(engine)
-    with factory.begin() as session:
-        import_workspace_file(session, DEMO_FILE, today=DEMO_NOW.date(), now=DEMO_NOW)
-    yield factory
-    engine.dispose()
+@pytest.fixture
+def demo_factory(demo_engine: Engine) -> sessionmaker[Session]:
+    return make_session_factory(demo_engine)
 
 
 def test_every_read_only_subcommand_answers_without_writing(

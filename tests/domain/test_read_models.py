@@ -58,7 +58,7 @@ from bot.projects.reports import (
 )
 from bot.settings import Settings
 from tests.conftest import DEMO_NOW
-from tests.migrated import migrate_from_template
+from tests.migrated import DATABASE_KINDS, migrated_database
 from tests.statements import recorded_statements
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -207,15 +207,9 @@ def test_project_key_and_status_match_the_project(session_factory: sessionmaker[
 # -- the actor in one query -------------------------------------------------------------------------
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+@pytest.fixture(params=DATABASE_KINDS)
 def empty_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[sessionmaker[Session]]:
-    url = (
-        f"sqlite:///{tmp_path / 'liaison.db'}"
-        if request.param == "sqlite"
-        else request.getfixturevalue("postgres_url")
-    )
-    migrate_from_template(url)
-    engine = make_engine(url)
+    engine = make_engine(migrated_database(request, tmp_path))
     yield make_session_factory(engine)
     engine.dispose()
 

@@ -18,21 +18,15 @@ from bot.access import resolve_workspace
 from bot.db import make_engine, make_session_factory
 from bot.errors import NotSetUp
 from bot.models import Workspace, WorkspaceTeam
-from tests.migrated import migrate_from_template
+from tests.migrated import DATABASE_KINDS, migrated_database
 from tests.statements import recorded_statements
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+@pytest.fixture(params=DATABASE_KINDS)
 def session_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[sessionmaker[Session]]:
-    url = (
-        f"sqlite:///{tmp_path / 'liaison.db'}"
-        if request.param == "sqlite"
-        else request.getfixturevalue("postgres_url")
-    )
-    migrate_from_template(url)
-    engine = make_engine(url)
+    engine = make_engine(migrated_database(request, tmp_path))
     yield make_session_factory(engine)
     engine.dispose()
 
