@@ -151,7 +151,7 @@ def test_who_can_help_with_a_topic_like_a_project_is_an_expert_question(
     [
         # The same words inside a topic say something else (found in review): the topic keeps them.
         ("who knows about interdisciplinary research methods?", "interdisciplinary research methods"),
-        ("who can help with multidisciplinary team management", "multidisciplinary"),
+        ("who can help with multidisciplinary team management", "multidisciplinary management"),
         ("who can help with transfer learning from another domain", "transfer learning another domain"),
         ("who knows about data from other domains", "data other domains"),
     ],
@@ -162,7 +162,7 @@ def test_other_fields_inside_a_topic_leave_nothing_out(
     found = _interpret(session_factory, settings, QuestionCase("x", BANERJEE, text))
 
     assert found.intent == Intent.EXPERTS
-    assert not found.entities.outside
+    assert found.entities.topic == topic and not found.entities.outside
     assert topic in found.entities.topic
 
 
