@@ -348,3 +348,77 @@ def test_a_writer_connection_the_server_closed_is_replaced_for_the_next_write(po
     finally:
         held.close()
         engine.dispose()
+
+
+def _sqlite_file_size(engine: Engine) -> int:
+    database = engine.url.database
+    assert database is not None
+    return Path(database).stat().st_size
+
+
+def _autocheckpoint(engine: Engine) -> int:
+    connection = engine.raw_connection()
+    try:
+        return int(connection.driver_connection.execute("PRAGMA wal_autocheckpoint").fetchone()[0])
+    finally:
+        connection.close()
+
+
+def test_sqlite_records_are_checkpointed_by_the_poller_never_inside_an_acks_write(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'inbox.db'}"
+    upgrade_database(url)
+    engine = make_engine(url)
+    inbox = _inbox(engine, FixedClock(NOW), "a")
+    held = HeldConnection(engine)
+    body = "text=" + "x" * 3000  # a few pages each: 600 records are far past SQLite's 1,000-page threshold
+    try:
+        before = _sqlite_file_size(engine)
+        for n in range(600):
+            inbox.record_many([NewRequest(f"k{n}", "command", body, "", {}, True)], connection=held)
+        # Every page is still in the WAL: no record's commit copied it into the database file.
+        assert _sqlite_file_size(engine) == before
+
+        assert inbox.checkpoint() is True
+        assert _sqlite_file_size(engine) > before + 600 * 3000
+        assert inbox.checkpoint() is False  # nothing written since
+        assert _count_rows(engine) == 600
+    finally:
+        held.close()
+    # The connection goes back to the pool checkpointing as every other one does.
+    assert _autocheckpoint(engine) == 1000
+    engine.dispose()
+
+
+def test_sqlite_the_pollers_mark_round_checkpoints_what_the_writers_wrote(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'inbox.db'}"
+    upgrade_database(url)
+    engine = make_engine(url)
+    inbox = _inbox(engine, FixedClock(NOW), "a")
+    pool = ThreadPoolExecutor(1)
+    worker = InboxWorker(inbox, pool, lambda _item: "done", capacity=4, poll_seconds=30)
+    writer = RecordWriter(inbox)
+    before = _sqlite_file_size(engine)
+    try:
+        worker.start()
+        time.sleep(0.1)  # the first full round is over; from now on only mark rounds
+        futures = [
+            writer.submit(NewRequest(f"k{n}", "command", "text=" + "y" * 3000, "", {}, False))
+            for n in range(50)
+        ]
+        for future in futures:
+            future.result(timeout=5)
+        started = time.monotonic()
+        while _sqlite_file_size(engine) < before + 50 * 3000 and time.monotonic() - started < 5:
+            time.sleep(0.02)
+        took = time.monotonic() - started
+    finally:
+        writer.shutdown()
+        worker.stop_polling()
+        pool.shutdown()
+        engine.dispose()
+    assert took < 2 * worker.mark_seconds + 0.5
+
+
+def _count_rows(engine: Engine) -> int:
+    with engine.connect() as connection:
+        return int(connection.execute(select(func.count()).select_from(InboxRequest)).scalar_one())
