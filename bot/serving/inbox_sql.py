@@ -227,10 +227,10 @@ class HeldConnection:
         if connection is None:
             return
         with suppress(self._dbapi_error):
-            driver: Any = connection.driver_connection
-            if self._postgres:
+            driver: Any = connection.driver_connection  # None once the pool invalidated it
+            if driver is not None and self._postgres:
                 driver.autocommit = False
-            else:
+            elif driver is not None:
                 driver.execute(f"PRAGMA wal_autocheckpoint={SQLITE_AUTOCHECKPOINT_PAGES}")
             connection.close()
 
