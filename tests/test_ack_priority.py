@@ -120,3 +120,19 @@ def test_many_waiters_are_all_released() -> None:
         assert done.wait(5)
         thread.join(5)
     assert time.monotonic() - started < 10
+
+
+def test_a_request_is_alone_when_no_other_ack_runs_or_just_ended() -> None:
+    now = [100.0]
+    priority = AckPriority(burst_gap_seconds=0.010, clock=lambda: now[0])
+
+    with priority.acking():
+        assert priority.alone()  # the first request: nothing else
+        with priority.acking():
+            assert not priority.alone()  # two acks at once: a burst has begun
+    now[0] += 0.005
+    with priority.acking():
+        assert not priority.alone()  # an ack ended 5 ms ago: within the burst gap
+    now[0] += 0.020
+    with priority.acking():
+        assert priority.alone()  # steady traffic: the last ack ended 20 ms ago

@@ -422,3 +422,22 @@ def test_sqlite_the_pollers_mark_round_checkpoints_what_the_writers_wrote(tmp_pa
 def _count_rows(engine: Engine) -> int:
     with engine.connect() as connection:
         return int(connection.execute(select(func.count()).select_from(InboxRequest)).scalar_one())
+
+
+def test_room_reserved_for_a_request_running_before_its_record_counts_until_given_back(
+    database: Engine,
+) -> None:
+    inbox = _inbox(database, FixedClock(NOW), "a")
+    with ThreadPoolExecutor(1) as pool:
+        worker = InboxWorker(inbox, pool, lambda _item: "done", capacity=2)
+
+    assert worker.reserve() and worker.reserve()
+    assert not worker.has_room() and not worker.reserve() and worker.held() == 2
+    worker.unreserve()  # a replay: nothing was recorded
+    item = _record(inbox, "recorded")
+    assert isinstance(item, InboxItem)
+    worker.adopt(item)  # recorded while it ran: held like any other request
+    assert worker.held() == 1 and worker.has_room()
+    worker.finished(item, "done")
+    assert worker.held() == 0
+    assert inbox.write_finished() == 1 and _finished(database, item.id)[0] == "done"

@@ -112,6 +112,12 @@ class AckPriority:
                     self._acks_over.wait(deadline - now)
         return self._clock() - started
 
+    def alone(self) -> bool:
+        """Whether the request being acked (inside `acking`) is the only one: no other ack is running and
+        none ended within the burst gap, so listener work started now delays no other ack."""
+        with self._acks_over:
+            return self._acking <= 1 and self._clock() - self._last_ack_end >= self.burst_gap_seconds
+
     def now(self) -> float:
         """The current time on this instance's clock (to stamp a task when it is queued)."""
         return self._clock()

@@ -466,6 +466,8 @@ class InboxWorker:
         self.expire_after = expire_after
         self._lock = threading.Lock()
         self._held: dict[int, InboxItem] = {}
+        # Requests running before their record was written (`reserve`): room they take, ids not yet known.
+        self._reserved = 0
         self._wake = threading.Event()
         # Set while requests may be waiting in the table for room here: a finished request then
         # wakes the poller at once instead of at its next round.
@@ -478,12 +480,35 @@ class InboxWorker:
     def has_room(self) -> bool:
         """Whether one more request may be queued in memory now."""
         with self._lock:
-            return len(self._held) < self.capacity
+            return len(self._held) + self._reserved < self.capacity
 
     def held(self) -> int:
         """Requests queued or running in this process."""
         with self._lock:
-            return len(self._held)
+            return len(self._held) + self._reserved
+
+    def reserve(self) -> bool:
+        """Take room for a request that starts running before its record is written; False when full.
+
+        The caller then either `adopt`s the request once it is recorded, or `unreserve`s the room.
+        """
+        with self._lock:
+            if len(self._held) + self._reserved >= self.capacity:
+                return False
+            self._reserved += 1
+            return True
+
+    def unreserve(self) -> None:
+        """Give back the room of a reserved request that was not recorded (a replay, a failed write)."""
+        with self._lock:
+            self._reserved -= 1
+
+    def adopt(self, item: InboxItem) -> None:
+        """Hold a reserved request, now recorded, that is already running (its lease is renewed and handed
+        back like any other); `finished` ends it."""
+        with self._lock:
+            self._reserved -= 1
+            self._held[item.id] = item
 
     def submit(self, item: InboxItem) -> None:
         """Queue a request leased to this process."""
@@ -546,12 +571,15 @@ class InboxWorker:
         except Exception:
             logger.exception("processing an inbox request (%s) failed", item.kind)
         finally:
-            # Written with the next record or the next poll (see the module's docstring).
-            self.inbox.finish_later(item, outcome)
-            with self._lock:
-                self._held.pop(item.id, None)
-            if self._backlog.is_set():
-                self._wake.set()
+            self.finished(item, outcome)
+
+    def finished(self, item: InboxItem, outcome: str) -> None:
+        """A held request ran to its end: its finish mark waits for the poller's next mark round."""
+        self.inbox.finish_later(item, outcome)
+        with self._lock:
+            self._held.pop(item.id, None)
+        if self._backlog.is_set():
+            self._wake.set()
 
     def poll_once(self) -> int:
         """Write the finish marks waiting, renew leases due for renewal, prune now and then, and take

@@ -17,7 +17,7 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import replace
@@ -35,6 +35,7 @@ from bot.serving.inbox_sql import HeldConnection
 from bot.serving.logs import REQUEST_ID, first_line
 from bot.serving.metrics import Metrics
 from bot.serving.slack_body import parse_body, response_url
+from bot.slack.response_url import ANSWER_HOLD
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +46,10 @@ ACK_WRITE_BUDGET_SECONDS = 1.0
 EVENT_WRITE_BUDGET_SECONDS = 2.5
 # After the ack, how much longer a slow record is waited for before the user hears that it waits.
 SLOW_WRITE_NOTICE_SECONDS = 1.5
+# How long a command answered while its record is written waits for the ack's verdict on the record
+# (which comes within ACK_WRITE_BUDGET_SECONDS); past this it gives up, and the request, if recorded
+# after all, is run again from its record.
+EARLY_VERDICT_SECONDS = ACK_WRITE_BUDGET_SECONDS + 4.0
 # A header stored with Socket Mode requests: their body is the envelope's payload as JSON.
 TRANSPORT_HEADER = "x-liaison-transport"
 SOCKET_MODE = "socket_mode"
@@ -72,8 +77,54 @@ class Recorded(enum.Enum):
     PENDING = "pending"  # not written yet: settled after the ack (the user is told what happens)
 
 
+class _EarlyAnswer:
+    """A read-only command running while its record is written: the ack's verdict on the record decides
+    whether its answer is posted, and exactly one of the two sides ends up running the request.
+
+    The ack thread calls `decide` with the recorded request (or None: a replay, a failed or late
+    write); the listener waits for it (`verdict`) before its answer is posted and when it ends. If the
+    listener gives up first (the process was too slow to say within EARLY_VERDICT_SECONDS), `decide`
+    returns False and the ack runs the request from its record as usual.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._decided = threading.Event()
+        self._item: InboxItem | None = None
+        self._abandoned = False
+
+    def decide(self, item: InboxItem | None) -> bool:
+        """The ack's verdict (the first one counts); False when the listener gave up waiting for it."""
+        with self._lock:
+            if self._abandoned:
+                return False
+            if not self._decided.is_set():
+                self._item = item
+                self._decided.set()
+            return True
+
+    def verdict(self) -> InboxItem | None:
+        """Wait for the ack's verdict: the recorded request, or None (nothing may be posted)."""
+        if not self._decided.wait(EARLY_VERDICT_SECONDS):
+            with self._lock:
+                if not self._decided.is_set():
+                    self._abandoned = True
+                    return None
+        return self._item
+
+    def recorded(self) -> bool:
+        """`bot.slack.response_url.ANSWER_HOLD`: whether the answer may be posted."""
+        return self.verdict() is not None
+
+
 class RecordedRequests:
     """The inbox as both transports use it: record before the ack, run from the record after it.
+
+    A read-only slash command (`answers_early`) arriving alone (`AckPriority.alone`, so no other ack
+    waits for it) starts on the listener pool while its record is written: its reads and Block Kit
+    overlap the insert's round trip, and its answer is posted once the record is committed (never for
+    a replay or a request whose record failed). It writes nothing, so it needs no effect claim; in a
+    burst, commands run from their record after the acks, as every other request does.
 
     Args:
         bolt: The Bolt app, built with `process_before_response` (a dispatch runs the listener to its end).
@@ -84,6 +135,9 @@ class RecordedRequests:
         queue_limit: Requests this process keeps in memory; more wait in the inbox.
         writers: Inbox writes that may wait on the database at once; past that, requests are refused as
             if the database were unreachable rather than tying up the threads that ack.
+        answers_early: Whether a slash command (its parsed payload) only reads, so that it may run while
+            its record is written; None: never (a database of one shared connection cannot read while
+            it writes).
     """
 
     def __init__(
@@ -96,6 +150,7 @@ class RecordedRequests:
         metrics: Metrics,
         queue_limit: int,
         writers: int,
+        answers_early: Callable[[dict[str, Any]], bool] | None = None,
     ) -> None:
         self.bolt = bolt
         self.inbox = inbox
@@ -105,6 +160,7 @@ class RecordedRequests:
         self.worker = InboxWorker(inbox, listeners, self.process, capacity=queue_limit)
         self._writes = RecordWriter(inbox)
         self._write_slots = threading.BoundedSemaphore(writers)
+        self._answers_early = answers_early
 
     def start(self) -> None:
         """Start taking requests from the inbox that this process did not ack itself."""
@@ -150,28 +206,80 @@ class RecordedRequests:
         write = self._writes.submit(NewRequest(key, kind, body, query, headers, leased))
         write.add_done_callback(lambda _done: self._write_slots.release())
         queued_at = self.ack_priority.now()
+        early = self._answer_early(kind, body, query, headers, parsed) if leased else None
+        item: InboxItem | None = None
         try:
-            item = write.result(timeout=max(deadline - time.monotonic(), 0.0))
-        except FutureTimeout:
-            # It may still land. Slack is answered now; the write is settled on the listener pool.
-            logger.warning("recording a Slack %s request is slow; answering Slack first", kind)
-            self.listeners.submit(self._settle_slow_write, write, kind, body, headers, leased)
-            return Recorded.PENDING
-        except SQLAlchemyError as error:
-            logger.error(
-                "cannot record a Slack %s request, the database is unreachable: %s", kind, first_line(error)
-            )
-            return self._unrecorded(kind, body, headers)
-        if item is None:
-            self._count(kind, "replay")
-            logger.warning("dropped a replayed Slack request (%s)", kind)
-            return Recorded.REPLAY
-        self._count(kind, "accepted")
-        if leased:
-            self.worker.submit(replace(item, queued_at=queued_at, parsed=parsed))
-        else:
-            self.worker.notify_waiting()
-        return Recorded.ACCEPTED
+            try:
+                item = write.result(timeout=max(deadline - time.monotonic(), 0.0))
+            except FutureTimeout:
+                # It may still land. Slack is answered now; the write is settled on the listener pool.
+                logger.warning("recording a Slack %s request is slow; answering Slack first", kind)
+                self.listeners.submit(self._settle_slow_write, write, kind, body, headers, leased)
+                return Recorded.PENDING
+            except SQLAlchemyError as error:
+                logger.error(
+                    "cannot record a Slack %s request, the database is unreachable: %s",
+                    kind,
+                    first_line(error),
+                )
+                return self._unrecorded(kind, body, headers)
+            if item is None:
+                self._count(kind, "replay")
+                logger.warning("dropped a replayed Slack request (%s)", kind)
+                return Recorded.REPLAY
+            self._count(kind, "accepted")
+            if early is not None and early.decide(item):
+                return Recorded.ACCEPTED  # it is running already
+            if leased:
+                self.worker.submit(replace(item, queued_at=queued_at, parsed=parsed))
+            else:
+                self.worker.notify_waiting()
+            return Recorded.ACCEPTED
+        finally:
+            if early is not None:
+                early.decide(item)  # the same verdict again, or None when it was not recorded (or raised)
+
+    def _answer_early(
+        self, kind: str, body: str, query: str, headers: dict[str, str], parsed: dict[str, Any] | None
+    ) -> _EarlyAnswer | None:
+        """Start a read-only command that arrived alone while its record is written (see the class)."""
+        if (
+            self._answers_early is None
+            or kind != "command"
+            or parsed is None
+            or not self._answers_early(parsed)
+            or not self.ack_priority.alone()
+            or not self.worker.reserve()
+        ):
+            return None
+        early = _EarlyAnswer()
+        try:
+            self.listeners.submit(self._run_early, early, _bolt_request(body, query, headers, parsed))
+        except RuntimeError:  # the pool is shutting down: the request runs from its record, if at all
+            self.worker.unreserve()
+            return None
+        return early
+
+    def _run_early(self, early: _EarlyAnswer, request: BoltRequest) -> None:
+        """Run a command before its record is written; its answer waits for the record (`ANSWER_HOLD`)."""
+        outcome = "error"
+        # The pool runs this in a copy of the ack's context: its log lines carry the request's id.
+        hold = ANSWER_HOLD.set(early.recorded)
+        try:
+            answer = self.bolt.dispatch(request)
+            outcome = "error" if answer.status >= 500 else "done"
+        except Exception:
+            logger.exception("Bolt failed on a Slack command answered while it was recorded")
+        finally:
+            ANSWER_HOLD.reset(hold)
+            item = early.verdict()
+            if item is None:
+                self.worker.unreserve()
+            else:
+                self.worker.adopt(item)
+                if outcome == "error":
+                    self._count(item.kind, "error")
+                self.worker.finished(item, outcome)
 
     def _count(self, kind: str, outcome: str) -> None:
         self.metrics.count_slack_request(kind, outcome)
@@ -234,7 +342,7 @@ class RecordedRequests:
         request_id = REQUEST_ID.set(item.headers.get("x-request-id") or REQUEST_ID.get())
         claim = EFFECT_CLAIM.set(EffectClaim(item.id, item.attempt))
         try:
-            answer = self.bolt.dispatch(_bolt_request(item))
+            answer = self.bolt.dispatch(_bolt_request(item.body, item.query, item.headers, item.parsed))
         except Exception:
             logger.exception("Bolt failed on a Slack %s request after its ack", item.kind)
             self._count(item.kind, "error")
@@ -318,7 +426,9 @@ class RecordWriter:
             connection.close()
 
 
-def _bolt_request(item: InboxItem) -> BoltRequest:
+def _bolt_request(
+    body: str, query: str, headers: dict[str, str], parsed: dict[str, Any] | None
+) -> BoltRequest:
     """The request as Bolt takes it, with the body parsed once (by the ack, or here for a polled one).
 
     Bolt parses a body it is given as text itself, differently from `bot.serving.slack_body` in corner
@@ -326,14 +436,14 @@ def _bolt_request(item: InboxItem) -> BoltRequest:
     body, it takes it as it is. It accepts a parsed body only in its Socket Mode form, which changes
     nothing else here: its own signature check, the one thing the mode decides, is off behind ours.
     """
-    headers: dict[str, str | Sequence[str]] = {
-        name: value for name, value in item.headers.items() if name != TRANSPORT_HEADER
+    bolt_headers: dict[str, str | Sequence[str]] = {
+        name: value for name, value in headers.items() if name != TRANSPORT_HEADER
     }
-    body = item.parsed
-    if body is None:
-        socket_mode = item.headers.get(TRANSPORT_HEADER) == SOCKET_MODE
-        body = json.loads(item.body) if socket_mode else parse_body(item.body).payload
-    return BoltRequest(mode=SOCKET_MODE, body=body, query=item.query or None, headers=headers or None)
+    payload = parsed
+    if payload is None:
+        socket_mode = headers.get(TRANSPORT_HEADER) == SOCKET_MODE
+        payload = json.loads(body) if socket_mode else parse_body(body).payload
+    return BoltRequest(mode=SOCKET_MODE, body=payload, query=query or None, headers=bolt_headers or None)
 
 
 def _response_url(body: str, headers: dict[str, str]) -> str | None:

@@ -68,6 +68,7 @@ from slack_bolt import App
 from slack_bolt.request import BoltRequest
 from slack_bolt.response import BoltResponse
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.pool import SingletonThreadPool, StaticPool
 
 from bot.services import Services
 from bot.serving.ack_priority import AckPriority
@@ -79,6 +80,7 @@ from bot.serving.logs import REQUEST_ID, first_line
 from bot.serving.metrics import Metrics
 from bot.serving.readiness import Readiness
 from bot.serving.slack_body import parse_body
+from bot.slack.read_only import reads_only
 
 if TYPE_CHECKING:
     from wsgiref.types import StartResponse, WSGIEnvironment
@@ -433,6 +435,12 @@ def build_intake(
         queue_limit=settings.inbox_queue_limit,
         # Each request thread may wait on one write, and stuck writes (a stalled database) keep theirs.
         writers=2 * settings.web_threads,
+        # A pool of one shared connection (an in-memory SQLite database) cannot read while it writes.
+        answers_early=None
+        if isinstance(services.engine.pool, StaticPool | SingletonThreadPool)
+        else lambda payload: reads_only(
+            settings, str(payload.get("command", "")), str(payload.get("text", ""))
+        ),
     )
 
 

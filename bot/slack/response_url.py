@@ -4,7 +4,8 @@ Bolt's own `respond` builds a webhook client and opens a new connection for ever
 production a TCP and TLS handshake to hooks.slack.com per reply), which made the answer the dearest
 step of a cheap command after the command itself (docs/benchmarks.md, issue 16). `ResponseUrlPoster`
 keeps one HTTP/1.1 connection per listener thread and host, and `PooledRespond` is a drop-in `Respond`
-that posts through it; `bot.app` puts one in every request's context that has a `response_url`.
+that posts through it; `bot.app` puts one in every request's context that has a `response_url`. An
+answer may be held until its request is recorded (`ANSWER_HOLD`).
 
 A kept connection the other side has closed while it sat idle is noticed before it is reused (it reads
 as end-of-file), and a post that fails on a reused connection before any answer came back is sent once
@@ -21,7 +22,8 @@ import select
 import socket
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from contextvars import ContextVar
 from ssl import SSLContext
 from typing import Any
 from urllib.parse import urlsplit
@@ -179,6 +181,13 @@ def _closed_by_peer(connection: http.client.HTTPConnection) -> bool:
     return bool(readable)
 
 
+# Set around a listener that runs before its request is recorded (`bot.serving.intake`, read-only
+# commands answered while their record is written): called before an answer is posted, it waits for the
+# record and says whether the answer may go. False (a replay, a record that failed or is late) posts
+# nothing: such a request either did nothing or is run again from its record.
+ANSWER_HOLD: ContextVar[Callable[[], bool] | None] = ContextVar("answer_hold", default=None)
+
+
 class PooledRespond(Respond):
     """Bolt's `respond`, posting through a `ResponseUrlPoster` (same arguments, same return value)."""
 
@@ -216,6 +225,9 @@ class PooledRespond(Respond):
                 metadata=metadata,
             )
         assert self.response_url is not None  # set in __init__
+        hold = ANSWER_HOLD.get()
+        if hold is not None and not hold():
+            return WebhookResponse(url=self.response_url, status_code=204, body="", headers={})
         return self._poster.post(self.response_url, message)
 
 

@@ -1,0 +1,208 @@
+"""Read-only commands answered while their record is written (issue 16, item 6; bot/serving/intake.py).
+
+A read-only slash command that arrives alone starts on the listener pool while its inbox record is
+being written, so its reads overlap the insert's round trip; its answer is posted only once the record
+is committed. Through a real HTTP server and signed requests, on a file SQLite database and on
+PostgreSQL (an in-memory database of one shared connection never answers early), with the inbox's
+write slowed or broken on purpose: the command starts before its record is committed, and is answered
+exactly once, or not at all when its record failed or was a replay; a command that writes never starts
+before its record.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+import pytest
+from slack_bolt.request import BoltRequest
+from slack_bolt.response import BoltResponse
+from sqlalchemy import Engine, select
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from bot.cli.console.payloads import SlackPayloads
+from bot.clock import FixedClock
+from bot.db import make_session_factory
+from bot.models import InboxRequest
+from bot.services import Services
+from bot.serving.inbox import InboxItem, NewRequest
+from bot.serving.intake import ACK_WRITE_BUDGET_SECONDS, DATABASE_UNREACHABLE, RecordedRequests
+from bot.settings import Settings
+from bot.slack.notifier import build_notifier
+from tests.conftest import DEMO_NOW
+from tests.fakes.slack_api import RESPONSE_URL_METHOD, FakeSlackApi
+from tests.security.served import Served, ServerPool
+
+PCM_MEMBER = "U11DEAHME"
+
+
+@pytest.fixture
+def pool() -> Iterator[ServerPool]:
+    servers = ServerPool()
+    yield servers
+    servers.stop_all()
+
+
+@pytest.fixture
+def served(pool: ServerPool, settings: Settings, demo_engine: Engine) -> Served:
+    """A server in front of the demo workspace in a database of each kind (a pool of connections)."""
+    services = Services(
+        settings=settings,
+        session_factory=make_session_factory(demo_engine),
+        clock=FixedClock(DEMO_NOW),
+        notifier=build_notifier(settings, timeout=5),
+    )
+    return pool.start(services)
+
+
+class Timeline:
+    """When the inbox's writes ended and Bolt's dispatches began (wall clock), with the write slowed or
+    broken on purpose."""
+
+    def __init__(self, intake: RecordedRequests, *, delay: float = 0.0, fail: bool = False) -> None:
+        self.writes_ended: list[float] = []
+        self.dispatches: list[float] = []
+        self._lock = threading.Lock()
+        record_many = intake.inbox.record_many
+        dispatch = intake.bolt.dispatch
+
+        def slow_record_many(requests: Sequence[NewRequest], **kwargs: Any) -> list[InboxItem | None]:
+            time.sleep(delay)
+            try:
+                if fail:
+                    raise OperationalError("INSERT INTO slack_inbox", {}, Exception("the database went away"))
+                return record_many(requests, **kwargs)
+            finally:
+                with self._lock:
+                    self.writes_ended.append(time.time())
+
+        def timed_dispatch(request: BoltRequest) -> BoltResponse:
+            with self._lock:
+                self.dispatches.append(time.time())
+            return dispatch(request)
+
+        intake.inbox.record_many = slow_record_many  # type: ignore[method-assign]
+        intake.bolt.dispatch = timed_dispatch  # type: ignore[method-assign,assignment]
+
+
+def _intake(served: Served) -> RecordedRequests:
+    assert served.web.intake is not None
+    return served.web.intake
+
+
+def _answers(slack_api: FakeSlackApi) -> list[Any]:
+    return slack_api.calls(RESPONSE_URL_METHOD)
+
+
+def _wait_for(condition: Callable[[], bool], timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+
+def _outcomes(engine: Engine) -> list[str | None]:
+    with Session(engine) as session:
+        return list(session.scalars(select(InboxRequest.outcome).order_by(InboxRequest.id)))
+
+
+def test_a_read_only_command_starts_while_recorded_and_is_answered_once_after_the_commit(
+    served: Served, payloads: SlackPayloads, slack_api: FakeSlackApi, demo_engine: Engine
+) -> None:
+    timeline = Timeline(_intake(served), delay=0.3)
+
+    reply = served.post(payloads.slash_command("/project", "status pcm", user_id=PCM_MEMBER))
+
+    assert reply.status == 200
+    answers = _answers(slack_api)
+    assert len(answers) == 1
+    assert "pcm" in str(answers[0].params).lower()
+    [write_ended] = timeline.writes_ended
+    [dispatched] = timeline.dispatches
+    assert dispatched < write_ended - 0.2  # it ran during the (slowed) write…
+    assert answers[0].at >= write_ended  # …and was posted only once the record was committed
+    assert _intake(served).worker.held() == 0  # its room is given back
+    assert _intake(served).inbox.write_finished() == 1
+    assert _outcomes(demo_engine) == ["done"]
+
+
+def test_a_replayed_read_only_command_is_answered_once(
+    served: Served, payloads: SlackPayloads, slack_api: FakeSlackApi, demo_engine: Engine
+) -> None:
+    signed = payloads.slash_command("/milestone", "next", user_id=PCM_MEMBER)
+    timeline = Timeline(_intake(served))
+
+    first = served.post(signed)
+    time.sleep(0.05)  # past the burst gap: the replay arrives alone, so it starts early too
+    replay = served.post(signed)
+
+    assert (first.status, replay.status) == (200, 200)
+    assert len(timeline.dispatches) == 2  # the replay started too, as it arrived alone…
+    assert len(_answers(slack_api)) == 1  # …and its answer was dropped: the record said "replay"
+    assert _intake(served).worker.held() == 0
+    assert len(_outcomes(demo_engine)) == 1
+
+
+def test_a_read_only_command_whose_record_fails_is_told_so_and_not_answered(
+    served: Served, payloads: SlackPayloads, slack_api: FakeSlackApi, demo_engine: Engine
+) -> None:
+    timeline = Timeline(_intake(served), fail=True)
+
+    reply = served.post(payloads.slash_command("/project", "status pcm", user_id=PCM_MEMBER))
+
+    assert reply.status == 200 and DATABASE_UNREACHABLE in reply.body.decode()
+    assert len(timeline.dispatches) == 1
+    assert _answers(slack_api) == []  # nothing was recorded, so nothing is answered
+    assert _intake(served).worker.held() == 0
+    assert _outcomes(demo_engine) == []
+
+
+def test_a_read_only_command_recorded_late_is_answered_once_from_its_record(
+    served: Served, payloads: SlackPayloads, slack_api: FakeSlackApi, demo_engine: Engine
+) -> None:
+    timeline = Timeline(_intake(served), delay=ACK_WRITE_BUDGET_SECONDS + 0.3)
+
+    reply = served.post(payloads.slash_command("/project", "status pcm", user_id=PCM_MEMBER), settle=False)
+    assert reply.status == 200 and reply.body == b""  # acked within the budget, before the write landed
+    _wait_for(lambda: len(_answers(slack_api)) >= 1 and _intake(served).worker.held() == 0)
+    served.settle()
+
+    # The early run's answer was dropped (the ack did not see the record in time); the run from the
+    # record, once it landed, answered.
+    assert len(timeline.dispatches) == 2
+    assert len(_answers(slack_api)) == 1
+    assert _answers(slack_api)[0].at >= timeline.writes_ended[0]
+    assert _intake(served).inbox.write_finished() == 1
+    assert _outcomes(demo_engine) == ["done"]
+
+
+def test_a_command_that_writes_never_starts_before_its_record(
+    served: Served, payloads: SlackPayloads, slack_api: FakeSlackApi, demo_engine: Engine
+) -> None:
+    timeline = Timeline(_intake(served), delay=0.2)
+
+    served.post(payloads.slash_command("/blocker", "add pcm waiting for the data room", user_id=PCM_MEMBER))
+
+    [write_ended] = timeline.writes_ended
+    [dispatched] = timeline.dispatches
+    assert dispatched >= write_ended
+    assert len(_answers(slack_api)) == 1
+    with Session(demo_engine) as session:
+        recorded = session.scalars(select(InboxRequest)).one()
+    assert recorded.effect_owner is not None  # its effect was claimed by the attempt named in the record
+
+
+def test_an_in_memory_database_never_answers_early(
+    pool: ServerPool, services: Services, payloads: SlackPayloads, slack_api: FakeSlackApi, demo: None
+) -> None:
+    served = pool.start(services)  # `sqlite://`: one connection shared by every thread
+    timeline = Timeline(_intake(served), delay=0.2)
+
+    served.post(payloads.slash_command("/project", "status pcm", user_id=PCM_MEMBER))
+
+    [write_ended] = timeline.writes_ended
+    [dispatched] = timeline.dispatches
+    assert dispatched >= write_ended
+    assert len(_answers(slack_api)) == 1
