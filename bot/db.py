@@ -33,7 +33,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Compiled, Dialect, make_url
 from sqlalchemy.exc import MultipleResultsFound, NoResultFound
 from sqlalchemy.orm import DeclarativeBase, ORMExecuteState, Session, SessionTransaction, sessionmaker
-from sqlalchemy.pool import StaticPool
+from sqlalchemy.pool import SingletonThreadPool, StaticPool
 from sqlalchemy.sql.compiler import SQLCompiler
 
 # How long opening a PostgreSQL connection may take (libpq `connect_timeout`, seconds; its least):
@@ -111,6 +111,13 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
+
+
+def shares_one_connection(engine: Engine) -> bool:
+    """Whether every thread uses the same connection (an in-memory SQLite database: `StaticPool` or
+    `SingletonThreadPool`), which must then only be used the way the pool hands it out, never read while
+    another thread writes on it."""
+    return isinstance(engine.pool, StaticPool | SingletonThreadPool)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

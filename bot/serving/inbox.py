@@ -62,6 +62,7 @@ from sqlalchemy import Engine, Table, and_, delete, func, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.clock import Clock
+from bot.db import shares_one_connection
 from bot.models import InboxRequest
 from bot.serving.inbox_sql import HeldConnection, InboxSql, driver_cursor
 from bot.serving.logs import first_line
@@ -176,7 +177,9 @@ class Inbox:
         self._db_time = cast(Callable[[datetime], Any], _T.c.received_at.type.bind_processor(engine.dialect))
         self._unwritten: list[_Mark] = []
         self._unwritten_lock = threading.Lock()
-        # SQLite: records written on the writers' connections since the last checkpoint (see `checkpoint`).
+        # SQLite: records written on the writers' connections since the last checkpoint (see `checkpoint`);
+        # never for a database of one shared connection (in memory: no WAL).
+        self._checkpoints = engine.dialect.name == "sqlite" and not shares_one_connection(engine)
         self._uncheckpointed = False
 
     def record(
@@ -226,7 +229,7 @@ class Inbox:
         with connection.cursor() if connection else driver_cursor(self.engine, autocommit=True) as cursor:
             cursor.execute(self._sql.record(len(requests)), values)
             ids = {key: row_id for row_id, key in cursor.fetchall()}
-        if connection is not None:
+        if connection is not None and self._checkpoints:
             self._uncheckpointed = True
         items: list[InboxItem | None] = []
         for request, headers in zip(requests, stored, strict=True):
@@ -285,7 +288,7 @@ class Inbox:
         Raises:
             sqlalchemy.exc.SQLAlchemyError: The database is out of reach (the next call tries again).
         """
-        if self._sql.postgres or not self._uncheckpointed:
+        if not self._uncheckpointed:
             return False
         self._uncheckpointed = False  # before, so that a record written meanwhile asks for the next one
         try:

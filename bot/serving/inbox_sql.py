@@ -21,6 +21,8 @@ from typing import Any, cast
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
+from bot.db import shares_one_connection
+
 # The columns a record writes (the others start NULL), in the order of its VALUES.
 RECORD_COLUMNS = (
     "replay_key",
@@ -168,6 +170,9 @@ class HeldConnection:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._postgres = engine.dialect.name == "postgresql"
+        # A WAL file to keep checkpoints out of: not an in-memory database, whose one connection every
+        # thread shares and which has no WAL anyway (a statement here could run while another thread's).
+        self._checkpoints_elsewhere = not self._postgres and not shares_one_connection(engine)
         self._dbapi_error: type[Exception] = engine.dialect.loaded_dbapi.Error
         self._connection: Any = None
 
@@ -188,7 +193,7 @@ class HeldConnection:
             try:
                 if self._postgres:
                     driver.autocommit = True
-                else:
+                elif self._checkpoints_elsewhere:
                     # A commit that finds the WAL past SQLite's threshold (1,000 pages, a few hundred
                     # records) copies it into the database file before returning: 2-4 ms, paid by
                     # whichever ack waited on that record. The inbox poller checkpoints instead
@@ -230,7 +235,7 @@ class HeldConnection:
             driver: Any = connection.driver_connection  # None once the pool invalidated it
             if driver is not None and self._postgres:
                 driver.autocommit = False
-            elif driver is not None:
+            elif driver is not None and self._checkpoints_elsewhere:
                 driver.execute(f"PRAGMA wal_autocheckpoint={SQLITE_AUTOCHECKPOINT_PAGES}")
             connection.close()
 

@@ -68,8 +68,8 @@ from slack_bolt import App
 from slack_bolt.request import BoltRequest
 from slack_bolt.response import BoltResponse
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.pool import SingletonThreadPool, StaticPool
 
+from bot.db import shares_one_connection
 from bot.services import Services
 from bot.serving.ack_priority import AckPriority
 from bot.serving.calendar_route import CALENDAR_PREFIX, serve_calendar
@@ -437,7 +437,7 @@ def build_intake(
         writers=2 * settings.web_threads,
         # A pool of one shared connection (an in-memory SQLite database) cannot read while it writes.
         answers_early=None
-        if isinstance(services.engine.pool, StaticPool | SingletonThreadPool)
+        if shares_one_connection(services.engine)
         else lambda payload: reads_only(
             settings, str(payload.get("command", "")), str(payload.get("text", ""))
         ),
