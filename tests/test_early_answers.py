@@ -178,6 +178,30 @@ def test_a_read_only_command_recorded_late_is_answered_once_from_its_record(
     assert _outcomes(demo_engine) == ["done"]
 
 
+def test_a_command_whose_listener_gave_up_waiting_for_the_record_is_answered_once_from_it(
+    served: Served,
+    payloads: SlackPayloads,
+    slack_api: FakeSlackApi,
+    demo_engine: Engine,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The early run waits this long for the ack's verdict; the write takes longer (but lands within
+    # the ack's budget, so the ack accepts it): the early run posts nothing, the record's run answers.
+    monkeypatch.setattr("bot.serving.intake.EARLY_VERDICT_SECONDS", 0.1)
+    timeline = Timeline(_intake(served), delay=0.4)
+
+    reply = served.post(payloads.slash_command("/project", "status pcm", user_id=PCM_MEMBER), settle=False)
+    assert reply.status == 200 and reply.body == b""
+    _wait_for(lambda: len(_answers(slack_api)) >= 1 and _intake(served).worker.held() == 0)
+    served.settle()
+
+    assert len(timeline.dispatches) == 2
+    assert len(_answers(slack_api)) == 1
+    assert _answers(slack_api)[0].at >= timeline.writes_ended[0]
+    assert _intake(served).inbox.write_finished() == 1
+    assert _outcomes(demo_engine) == ["done"]
+
+
 def test_a_command_that_writes_never_starts_before_its_record(
     served: Served, payloads: SlackPayloads, slack_api: FakeSlackApi, demo_engine: Engine
 ) -> None:

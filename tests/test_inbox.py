@@ -367,7 +367,7 @@ def _autocheckpoint(engine: Engine) -> int:
 def test_sqlite_records_are_checkpointed_by_the_poller_never_inside_an_acks_write(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'inbox.db'}"
     upgrade_database(url)
-    engine = make_engine(url)
+    engine = make_engine(url, pool_use_lifo=True)  # the next checkout gets the last connection returned
     inbox = _inbox(engine, FixedClock(NOW), "a")
     held = HeldConnection(engine)
     body = "text=" + "x" * 3000  # a few pages each: 600 records are far past SQLite's 1,000-page threshold
@@ -384,7 +384,7 @@ def test_sqlite_records_are_checkpointed_by_the_poller_never_inside_an_acks_writ
         assert _count_rows(engine) == 600
     finally:
         held.close()
-    # The connection goes back to the pool checkpointing as every other one does.
+    # The writer's connection goes back to the pool checkpointing as every other one does.
     assert _autocheckpoint(engine) == 1000
     engine.dispose()
 
@@ -433,6 +433,8 @@ def test_room_reserved_for_a_request_running_before_its_record_counts_until_give
 
     assert worker.reserve() and worker.reserve()
     assert not worker.has_room() and not worker.reserve() and worker.held() == 2
+    _record(inbox, "waiting for room", leased=False)
+    assert worker.poll_once() == 0  # reserved room is no room for the poller either
     worker.unreserve()  # a replay: nothing was recorded
     item = _record(inbox, "recorded")
     assert isinstance(item, InboxItem)

@@ -505,6 +505,8 @@ class InboxWorker:
         """Give back the room of a reserved request that was not recorded (a replay, a failed write)."""
         with self._lock:
             self._reserved -= 1
+        if self._backlog.is_set():
+            self._wake.set()
 
     def adopt(self, item: InboxItem) -> None:
         """Hold a reserved request, now recorded, that is already running (its lease is renewed and handed
@@ -598,7 +600,7 @@ class InboxWorker:
             self._last_prune = now
             self.inbox.prune()
         with self._lock:
-            room = self.capacity - len(self._held)
+            room = self.capacity - len(self._held) - self._reserved
         if room <= 0 or self._stop.is_set():
             return 0
         taken = self.inbox.take(room)

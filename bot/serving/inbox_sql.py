@@ -173,6 +173,7 @@ class HeldConnection:
         # A WAL file to keep checkpoints out of: not an in-memory database, whose one connection every
         # thread shares and which has no WAL anyway (a statement here could run while another thread's).
         self._checkpoints_elsewhere = not self._postgres and not shares_one_connection(engine)
+        self._autocheckpoint_pages = SQLITE_AUTOCHECKPOINT_PAGES  # what the connection had, restored on close
         self._dbapi_error: type[Exception] = engine.dialect.loaded_dbapi.Error
         self._connection: Any = None
 
@@ -194,6 +195,9 @@ class HeldConnection:
                 if self._postgres:
                     driver.autocommit = True
                 elif self._checkpoints_elsewhere:
+                    # What to restore on close (SQLite's default if it was already off: a leftover).
+                    current = int(driver.execute("PRAGMA wal_autocheckpoint").fetchone()[0])
+                    self._autocheckpoint_pages = current or SQLITE_AUTOCHECKPOINT_PAGES
                     # A commit that finds the WAL past SQLite's threshold (1,000 pages, a few hundred
                     # records) copies it into the database file before returning: 2-4 ms, paid by
                     # whichever ack waited on that record. The inbox poller checkpoints instead
@@ -231,13 +235,16 @@ class HeldConnection:
         connection, self._connection = self._connection, None
         if connection is None:
             return
-        with suppress(self._dbapi_error):
-            driver: Any = connection.driver_connection  # None once the pool invalidated it
-            if driver is not None and self._postgres:
-                driver.autocommit = False
-            elif driver is not None and self._checkpoints_elsewhere:
-                driver.execute(f"PRAGMA wal_autocheckpoint={SQLITE_AUTOCHECKPOINT_PAGES}")
-            connection.close()
+        try:
+            with suppress(self._dbapi_error):
+                driver: Any = connection.driver_connection  # None once the pool invalidated it
+                if driver is not None and self._postgres:
+                    driver.autocommit = False
+                elif driver is not None and self._checkpoints_elsewhere:
+                    driver.execute(f"PRAGMA wal_autocheckpoint={self._autocheckpoint_pages}")
+        finally:
+            with suppress(self._dbapi_error):
+                connection.close()
 
     def _roll_back(self, connection: Any) -> None:
         try:

@@ -84,7 +84,10 @@ class _EarlyAnswer:
     The ack thread calls `decide` with the recorded request (or None: a replay, a failed or late
     write); the listener waits for it (`verdict`) before its answer is posted and when it ends. If the
     listener gives up first (the process was too slow to say within EARLY_VERDICT_SECONDS), `decide`
-    returns False and the ack runs the request from its record as usual.
+    returns False and the ack runs the request from its record as usual. The ack thread also keeps
+    the inbox worker's books (the room reserved, then the request held), so that a request is held —
+    its lease renewed, handed back on a graceful stop — from the moment it is recorded, whether or not
+    the listener has started.
     """
 
     def __init__(self) -> None:
@@ -108,8 +111,8 @@ class _EarlyAnswer:
         if not self._decided.wait(EARLY_VERDICT_SECONDS):
             with self._lock:
                 if not self._decided.is_set():
-                    self._abandoned = True
-                    return None
+                    self._abandoned = True  # the verdict is None from now on, for every later call
+                    self._decided.set()
         return self._item
 
     def recorded(self) -> bool:
@@ -206,9 +209,11 @@ class RecordedRequests:
         write = self._writes.submit(NewRequest(key, kind, body, query, headers, leased))
         write.add_done_callback(lambda _done: self._write_slots.release())
         queued_at = self.ack_priority.now()
-        early = self._answer_early(kind, body, query, headers, parsed) if leased else None
+        early: _EarlyAnswer | None = None
         item: InboxItem | None = None
         try:
+            if leased:
+                early = self._answer_early(kind, body, query, headers, parsed)
             try:
                 item = write.result(timeout=max(deadline - time.monotonic(), 0.0))
             except FutureTimeout:
@@ -228,16 +233,22 @@ class RecordedRequests:
                 logger.warning("dropped a replayed Slack request (%s)", kind)
                 return Recorded.REPLAY
             self._count(kind, "accepted")
-            if early is not None and early.decide(item):
-                return Recorded.ACCEPTED  # it is running already
+            if early is not None:
+                running, early = early, None
+                # Held before the listener may end (`finished` lets go of it); if the listener gave up
+                # waiting, the request runs from its record below, held all the same.
+                self.worker.adopt(item)
+                if running.decide(item):
+                    return Recorded.ACCEPTED  # it is running already
             if leased:
                 self.worker.submit(replace(item, queued_at=queued_at, parsed=parsed))
             else:
                 self.worker.notify_waiting()
             return Recorded.ACCEPTED
         finally:
-            if early is not None:
-                early.decide(item)  # the same verdict again, or None when it was not recorded (or raised)
+            if early is not None:  # not recorded (a replay, a failed or late write, an error): no answer
+                early.decide(None)
+                self.worker.unreserve()
 
     def _answer_early(
         self, kind: str, body: str, query: str, headers: dict[str, str], parsed: dict[str, Any] | None
@@ -249,12 +260,14 @@ class RecordedRequests:
             or parsed is None
             or not self._answers_early(parsed)
             or not self.ack_priority.alone()
-            or not self.worker.reserve()
         ):
+            return None
+        request = _bolt_request(body, query, headers, parsed)
+        if not self.worker.reserve():
             return None
         early = _EarlyAnswer()
         try:
-            self.listeners.submit(self._run_early, early, _bolt_request(body, query, headers, parsed))
+            self.listeners.submit(self._run_early, early, request)
         except RuntimeError:  # the pool is shutting down: the request runs from its record, if at all
             self.worker.unreserve()
             return None
@@ -272,14 +285,13 @@ class RecordedRequests:
             logger.exception("Bolt failed on a Slack command answered while it was recorded")
         finally:
             ANSWER_HOLD.reset(hold)
-            item = early.verdict()
-            if item is None:
-                self.worker.unreserve()
-            else:
-                self.worker.adopt(item)
-                if outcome == "error":
-                    self._count(item.kind, "error")
-                self.worker.finished(item, outcome)
+            item = early.verdict()  # at once when the answer was posted: it waited for the verdict
+            if item is not None:  # recorded, and held by the ack thread (`record`)
+                try:
+                    if outcome == "error":
+                        self._count(item.kind, "error")
+                finally:
+                    self.worker.finished(item, outcome)
 
     def _count(self, kind: str, outcome: str) -> None:
         self.metrics.count_slack_request(kind, outcome)
