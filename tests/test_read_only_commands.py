@@ -41,6 +41,9 @@ def test_every_read_only_subcommand_answers_without_writing(
                     request = CommandRequest(settings.commands[key], text, user, "T0LIAISON", "C0GENERAL")
                     outcome = execute_command(demo_factory, settings, DEMO_NOW, request)  # raises if it wrote
                     assert outcome.reply is not None
+                    # Only a reply: it may be answered while its request is recorded, and only the reply
+                    # waits for the record (bot.slack.response_url.ANSWER_HOLD), not a modal, DM or Home.
+                    assert outcome.modal is None and not outcome.messages and not outcome.refresh_homes
                     answered += not outcome.is_error
     assert answered > 100
 

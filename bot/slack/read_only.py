@@ -2,7 +2,9 @@
 
 A subcommand listed here never writes: it runs in `bot.db.read_only_session` (no transaction round
 trips on PostgreSQL; a write raises `ReadOnlyViolation` instead of happening). Every other subcommand
-runs in a transaction, committed on success.
+runs in a transaction, committed on success. A subcommand listed here must also do nothing in Slack but
+reply: it may run while its request is still being recorded (`bot.serving.intake`), and only its reply
+waits for the record (`bot.slack.response_url.ANSWER_HOLD`); tests/test_read_only_commands.py checks it.
 """
 
 from __future__ import annotations
