@@ -46,10 +46,16 @@ def status_label(status: str) -> str:
     return STATUS_LABELS.get(status, status.replace("_", " "))
 
 
-def waited_on_select() -> Select[int, str, int, str, date]:
+def waited_on_select(milestone_ids: Any = None) -> Select[int, str, int, str, date]:
     """The unsigned agreements the milestones `milestone_ids` (an expanding parameter) require, as rows
     `milestone_id, key, status, since` with `number` NULL: the columns of
-    `bot.projects.milestone_details.dependency_refs_select`, so that both can be read in one statement."""
+    `bot.projects.milestone_details.dependency_refs_select`, so that both can be read in one statement.
+
+    Args:
+        milestone_ids: What the milestone ids are taken from instead (a subquery, say).
+    """
+    if milestone_ids is None:
+        milestone_ids = bindparam("milestone_ids", expanding=True)
     return (
         select(
             MilestoneAgreement.milestone_id.label("milestone_id"),
@@ -60,7 +66,7 @@ def waited_on_select() -> Select[int, str, int, str, date]:
         )
         .join(Agreement, Agreement.id == MilestoneAgreement.agreement_id)
         .where(
-            MilestoneAgreement.milestone_id.in_(bindparam("milestone_ids", expanding=True)),
+            MilestoneAgreement.milestone_id.in_(milestone_ids),
             Agreement.status != AgreementStatus.SIGNED.value,
         )
     )
@@ -68,7 +74,12 @@ def waited_on_select() -> Select[int, str, int, str, date]:
 
 def waiting_on(row: Any) -> WaitingOn:
     """A row of `waited_on_select` as shown."""
-    return WaitingOn(row.key, status_label(row.status), row.since)
+    return waiting_on_values(row.key, row.status, row.since)
+
+
+def waiting_on_values(key: str, status: str, since: date) -> WaitingOn:
+    """An agreement waited on as shown, from its key, stored status and the day that status began."""
+    return WaitingOn(key, status_label(status), since)
 
 
 @cache

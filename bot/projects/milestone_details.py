@@ -13,6 +13,7 @@ import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import date
 from functools import cache
+from typing import Any
 
 from sqlalchemy import Date, Select, String, bindparam, null, select, text
 from sqlalchemy.orm import Session, aliased
@@ -103,10 +104,16 @@ def find_cycle(edges: Mapping[str, Collection[str]]) -> list[str] | None:
     return None
 
 
-def dependency_refs_select() -> Select[int, str, int, str, date]:
+def dependency_refs_select(milestone_ids: Any = None) -> Select[int, str, int, str, date]:
     """The milestones that the milestones `milestone_ids` (an expanding parameter) come after, as rows
     `milestone_id, key, number` (of the one come after) with `status` and `since` NULL: the columns of
-    `bot.agreements.waiting.waited_on_select`, so that both can be read in one statement."""
+    `bot.agreements.waiting.waited_on_select`, so that both can be read in one statement.
+
+    Args:
+        milestone_ids: What the milestone ids are taken from instead (a subquery, say).
+    """
+    if milestone_ids is None:
+        milestone_ids = bindparam("milestone_ids", expanding=True)
     before = aliased(Milestone, name="depends_on")
     return (
         select(
@@ -119,7 +126,7 @@ def dependency_refs_select() -> Select[int, str, int, str, date]:
         .join(before, MilestoneDependency.depends_on_id == before.id)
         .join(Project, before.project_id == Project.id)
         .where(
-            MilestoneDependency.milestone_id.in_(bindparam("milestone_ids", expanding=True)),
+            MilestoneDependency.milestone_id.in_(milestone_ids),
             before.deleted_at.is_(None),
         )
     )

@@ -13,7 +13,7 @@ cost several times more than the query itself; the issue's "leaner commands" mea
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from functools import cache
 from typing import Any
@@ -30,7 +30,7 @@ from bot.access import (
     visibility_of,
     visibility_params,
 )
-from bot.agreements.waiting import WaitingOn, waited_on_select, waiting_on
+from bot.agreements.waiting import WaitingOn, waited_on_select, waiting_on_values
 from bot.models import Blocker, Membership, Milestone, MilestoneStatus, Person, Project, ProjectStatus, Role
 from bot.projects.milestone_details import dependency_refs_select, loads_links
 
@@ -158,19 +158,38 @@ def with_dependencies(session: Session, lines: Sequence[MilestoneLine]) -> list[
     ids = sorted({line.id for line in lines if line.id is not None})
     if not ids:
         return list(lines)
-    refs: dict[int, list[str]] = {}
-    waits: dict[int, list[WaitingOn]] = {}
+    found = _Dependencies()
     for row in read_rows(session, _after_and_waiting_statement(), {"milestone_ids": ids}):
-        if row.number is not None:
-            refs.setdefault(row.milestone_id, []).append(f"{row.key}-{row.number}")
+        found.add(row.milestone_id, row.key, row.number, row.status, row.since)
+    return found.fill(lines)
+
+
+@dataclass
+class _Dependencies:
+    """What milestones come after (refs) and the agreements they wait on, by milestone id, as read."""
+
+    refs: dict[int, list[str]] = field(default_factory=dict)
+    waits: dict[int, list[WaitingOn]] = field(default_factory=dict)
+
+    def add(self, milestone_id: int, key: str, number: int | None, status: str | None, since: Any) -> None:
+        """One row of `_after_and_waiting_statement`'s columns (`number` set: a milestone come after)."""
+        if number is not None:
+            self.refs.setdefault(milestone_id, []).append(f"{key}-{number}")
         else:
-            waits.setdefault(row.milestone_id, []).append(waiting_on(row))
-    return [
-        replace(line, after=tuple(refs.get(line.id, line.after)), waiting_on=tuple(waits.get(line.id, ())))
-        if line.id in refs or line.id in waits
-        else line
-        for line in lines
-    ]
+            self.waits.setdefault(milestone_id, []).append(waiting_on_values(key, status or "", since))
+
+    def fill(self, lines: Sequence[MilestoneLine]) -> list[MilestoneLine]:
+        """The lines with `after` and `waiting_on` set from what was read."""
+        return [
+            replace(
+                line,
+                after=tuple(self.refs.get(line.id, line.after)),
+                waiting_on=tuple(self.waits.get(line.id, ())),
+            )
+            if line.id in self.refs or line.id in self.waits
+            else line
+            for line in lines
+        ]
 
 
 def blocker_line(blocker: Blocker) -> BlockerLine:
@@ -249,14 +268,18 @@ def status_report(session: Session, actor: Actor, project_id: int, now: datetime
         archived=project.archived_at is not None,
     )
     ordered = sorted(members, key=lambda m: (m.role != Role.LEAD, m.position, m.name))
-    milestones = [
-        _milestone_line(project.key, project.project_name, row, now)
-        for row in read_rows(session, _open_milestones_statement(), bound)
-    ]
-    # The next three and every overdue one, with what each comes after (one query for all).
-    shown = with_dependencies(
-        session, [m for m in milestones if not m.overdue][:3] + [m for m in milestones if m.overdue]
-    )
+    # Open milestones, each with what it comes after and waits on (a row per dependency, one statement).
+    milestones: list[MilestoneLine] = []
+    found = _Dependencies()
+    for row in read_rows(session, _open_milestones_and_dependencies_statement(), bound):
+        if not milestones or milestones[-1].id != row.id:
+            milestones.append(_milestone_line(project.key, project.project_name, row, now))
+        if row.dependency_key is not None:
+            found.add(
+                row.id, row.dependency_key, row.dependency_number, row.dependency_status, row.dependency_since
+            )
+    # The next three and every overdue one.
+    shown = found.fill([m for m in milestones if not m.overdue][:3] + [m for m in milestones if m.overdue])
     return ProjectStatusReport(
         project=line,
         description=project.description,
@@ -467,17 +490,35 @@ def _key_and_status_statement() -> _Statement:
 
 
 @cache
-def _open_milestones_statement() -> _Statement:
-    # By due time; milestones due at the same instant by number, as the project's list orders them.
+def _open_milestones_and_dependencies_statement() -> _Statement:
+    # The project's open milestones by due time (those due at the same instant by number, as the
+    # project's list orders them), joined to `_after_and_waiting_statement`'s rows for the same
+    # milestones: `/project status` reads both in one round trip. A milestone with several dependencies
+    # comes once per dependency (its rows together, in the dependencies' order), one without, once.
+    open_ids = select(Milestone.id).where(
+        Milestone.project_id == _project_id(),
+        Milestone.status == MilestoneStatus.OPEN,
+        Milestone.deleted_at.is_(None),
+    )
+    dependency = union_all(dependency_refs_select(open_ids), waited_on_select(open_ids)).subquery(
+        "dependency"
+    )
     return (
-        select(*_milestone_columns())
+        select(
+            *_milestone_columns(),
+            dependency.c.key.label("dependency_key"),
+            dependency.c.number.label("dependency_number"),
+            dependency.c.status.label("dependency_status"),
+            dependency.c.since.label("dependency_since"),
+        )
         .outerjoin(Person, Milestone.owner_id == Person.id)
+        .outerjoin(dependency, dependency.c.milestone_id == Milestone.id)
         .where(
             Milestone.project_id == _project_id(),
             Milestone.status == MilestoneStatus.OPEN,
             Milestone.deleted_at.is_(None),
         )
-        .order_by(Milestone.due_at, Milestone.number)
+        .order_by(Milestone.due_at, Milestone.number, dependency.c.key, dependency.c.number)
     )
 
 
