@@ -22,7 +22,7 @@ from bot.cli.configuration import settings_or_exit
 from bot.clock import SystemClock
 
 if TYPE_CHECKING:
-    from bot.projects.reports import ProjectSummary
+    from bot.projects.overview import ProjectSummary
 
 CSV_COLUMNS = (
     "key",
@@ -56,7 +56,7 @@ def report_command(as_csv: bool, workspace: str | None, database_url: str | None
 
     from bot.db import make_engine, make_session_factory
     from bot.models import Workspace
-    from bot.projects.reports import project_summaries
+    from bot.projects.overview import project_summaries
     from bot.schema import upgrade_database
 
     settings = settings_or_exit(database_url)

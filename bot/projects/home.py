@@ -29,15 +29,14 @@ from bot.projects.milestones import (
     read_move_due,
     same_due,
 )
+from bot.projects.overview import ProjectSummary, project_summaries
 from bot.projects.project import affected_users, list_projects
 from bot.projects.reports import (
     BlockerLine,
     MilestoneLine,
     ProjectLine,
-    ProjectSummary,
     milestone_line,
     open_blockers,
-    project_summaries,
     upcoming_milestones,
 )
 

@@ -18,7 +18,7 @@ from datetime import date, datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Integer, Row, Select, and_, bindparam, case, func, select, text, union_all
+from sqlalchemy import Integer, Row, Select, and_, bindparam, func, select, text, union_all
 from sqlalchemy.exc import NoResultFound
 from sqlalchemy.orm import Session, aliased
 
@@ -237,7 +237,7 @@ def member_lines(project: Project) -> tuple[MemberLine, ...]:
 # -- straight from rows ---------------------------------------------------------------------------
 
 
-def _ref(slack_id: str | None, name: str | None) -> PersonRef | None:
+def person_ref_of(slack_id: str | None, name: str | None) -> PersonRef | None:
     return PersonRef(slack_id, name) if slack_id is not None and name is not None else None
 
 
@@ -261,7 +261,7 @@ def status_report(session: Session, actor: Actor, project_id: int, now: datetime
         name=project.project_name,
         status=project.status,
         private=project.private,
-        lead=_ref(project.lead_slack_id, project.lead_name),
+        lead=person_ref_of(project.lead_slack_id, project.lead_name),
         channel_id=project.channel_id,
         my_role=my_role if actor.person_id is not None else None,
         member_count=sum(1 for m in members if m.role != Role.VIEWER),
@@ -273,7 +273,7 @@ def status_report(session: Session, actor: Actor, project_id: int, now: datetime
     found = _Dependencies()
     for row in read_rows(session, _open_milestones_and_dependencies_statement(), bound):
         if not milestones or milestones[-1].id != row.id:
-            milestones.append(_milestone_line(project.key, project.project_name, row, now))
+            milestones.append(milestone_line_of_row(project.key, project.project_name, row, now))
         if row.dependency_key is not None:
             found.add(
                 row.id, row.dependency_key, row.dependency_number, row.dependency_status, row.dependency_since
@@ -312,7 +312,7 @@ def project_lines(
             name=row.name,
             status=row.status,
             private=row.private,
-            lead=_ref(row.lead_slack_id, row.lead_name),
+            lead=person_ref_of(row.lead_slack_id, row.lead_name),
             channel_id=row.channel_id,
             my_role=row.my_role,
             member_count=row.member_count,
@@ -341,7 +341,7 @@ def upcoming_milestones(
     rows = read_rows(
         session, _upcoming_statement(visibility), {**visibility_params(actor), "start": start, "end": end}
     )
-    return [_milestone_line(row.project_key, row.project_name, row, start) for row in rows]
+    return [milestone_line_of_row(row.project_key, row.project_name, row, start) for row in rows]
 
 
 def open_blockers(session: Session, actor: Actor, project_id: int | None) -> list[BlockerLine]:
@@ -362,7 +362,7 @@ def project_key_and_status(session: Session, project_id: int) -> tuple[str, Proj
     return row.key, row.status
 
 
-def _milestone_line(key: str, name: str, row: Row[Any], now: datetime) -> MilestoneLine:
+def milestone_line_of_row(key: str, name: str, row: Row[Any], now: datetime) -> MilestoneLine:
     return MilestoneLine(
         ref=f"{key}-{row.number}",
         project_key=key,
@@ -370,7 +370,7 @@ def _milestone_line(key: str, name: str, row: Row[Any], now: datetime) -> Milest
         title=row.title,
         due_at=row.due_at,
         due_zone=row.due_timezone,
-        owner=_ref(row.owner_slack_id, row.owner_name),
+        owner=person_ref_of(row.owner_slack_id, row.owner_name),
         status=row.status,
         done_at=row.done_at,
         overdue=row.status == MilestoneStatus.OPEN and row.due_at < now,
@@ -385,7 +385,7 @@ def _blocker_line(key: str, row: Row[Any]) -> BlockerLine:
         ref=f"{key}-b{row.number}",
         project_key=key,
         text=row.text,
-        raised_by=_ref(row.raised_by_slack_id, row.raised_by_name),
+        raised_by=person_ref_of(row.raised_by_slack_id, row.raised_by_name),
         raised_at=row.raised_at,
         resolved_at=row.resolved_at,
         milestone=f"{key}-{row.milestone_number}" if row.milestone_number is not None else None,
@@ -402,7 +402,7 @@ def _project_id() -> Any:
     return bindparam("project_id", type_=Integer)
 
 
-def _milestone_columns() -> tuple[Any, ...]:
+def milestone_columns() -> tuple[Any, ...]:
     return (
         Milestone.number,
         Milestone.title,
@@ -505,7 +505,7 @@ def _open_milestones_and_dependencies_statement() -> _Statement:
     )
     return (
         select(
-            *_milestone_columns(),
+            *milestone_columns(),
             dependency.c.key.label("dependency_key"),
             dependency.c.number.label("dependency_number"),
             dependency.c.status.label("dependency_status"),
@@ -590,7 +590,7 @@ def _project_lines_statement(visibility: Visibility) -> _Statement:
 @cache
 def _upcoming_statement(visibility: Visibility) -> _Statement:
     return (
-        select(Project.key.label("project_key"), Project.name.label("project_name"), *_milestone_columns())
+        select(Project.key.label("project_key"), Project.name.label("project_name"), *milestone_columns())
         .join(Project, Milestone.project_id == Project.id)
         .outerjoin(Person, Milestone.owner_id == Person.id)
         .where(
@@ -606,117 +606,3 @@ def _upcoming_statement(visibility: Visibility) -> _Statement:
         )
         .order_by(Milestone.due_at, Milestone.id)
     )
-
-
-# -- the alliance overview (App Home for admins, `liaison report`) ---------------------------------
-
-
-@dataclass(frozen=True)
-class ProjectSummary:
-    """One project's health in a line: what the admins' overview and `liaison report` show.
-
-    Attributes:
-        next_due: The next open milestone that is not overdue, if any.
-        members: Members and the lead (viewers not counted).
-    """
-
-    key: str
-    name: str
-    status: ProjectStatus
-    private: bool
-    lead: PersonRef | None
-    members: int
-    open_milestones: int
-    overdue: int
-    next_due: MilestoneLine | None
-    open_blockers: int
-
-
-def project_summaries(session: Session, workspace_id: int, now: datetime) -> list[ProjectSummary]:
-    """Every project of a workspace, private ones included (for admins and the CLI), by key.
-
-    Five queries whatever the number of projects: the projects with their leads, then member,
-    milestone and blocker counts, then each project's next milestone.
-
-    Args:
-        session: Any session; only reads.
-        workspace_id: The workspace.
-        now: What "overdue" and "next" are measured from.
-    """
-    projects = session.execute(
-        select(
-            Project.id,
-            Project.key,
-            Project.name,
-            Project.status,
-            Project.private,
-            Person.slack_id,
-            Person.name,
-        )
-        .outerjoin(Person, Project.lead_id == Person.id)
-        .where(Project.workspace_id == workspace_id, Project.archived_at.is_(None))
-        .order_by(Project.key)
-    ).all()
-    in_workspace = select(Project.id).where(Project.workspace_id == workspace_id)
-    members = {
-        project_id: int(count)
-        for project_id, count in session.execute(
-            select(Membership.project_id, func.count())
-            .where(Membership.project_id.in_(in_workspace), Membership.role != Role.VIEWER)
-            .group_by(Membership.project_id)
-        )
-    }
-    open_milestone = and_(Milestone.project_id.in_(in_workspace), Milestone.status == MilestoneStatus.OPEN)
-    late = func.sum(case((Milestone.due_at < now, 1), else_=0))
-    milestones = {
-        row[0]: (int(row[1]), int(row[2] or 0))
-        for row in session.execute(
-            select(Milestone.project_id, func.count(), late)
-            .where(open_milestone)
-            .group_by(Milestone.project_id)
-        )
-    }
-    blockers = {
-        project_id: int(count)
-        for project_id, count in session.execute(
-            select(Blocker.project_id, func.count())
-            .where(Blocker.project_id.in_(in_workspace), Blocker.resolved_at.is_(None))
-            .group_by(Blocker.project_id)
-        )
-    }
-    first = (
-        select(Milestone.project_id, func.min(Milestone.due_at).label("due_at"))
-        .where(open_milestone, Milestone.due_at >= now)
-        .group_by(Milestone.project_id)
-        .subquery()
-    )
-    # Milestones due at the same instant: the lowest number, as the project's list orders them.
-    upcoming = session.execute(
-        select(Milestone.project_id, *_milestone_columns())
-        .join(first, and_(Milestone.project_id == first.c.project_id, Milestone.due_at == first.c.due_at))
-        .outerjoin(Person, Milestone.owner_id == Person.id)
-        .where(Milestone.status == MilestoneStatus.OPEN)
-        .order_by(Milestone.project_id, Milestone.number)
-    )
-    next_rows: dict[int, Row[Any]] = {}
-    for row in upcoming:
-        next_rows.setdefault(row.project_id, row)
-    summaries = []
-    for project_id, key, name, status, private, lead_slack_id, lead_name in projects:
-        counts = milestones.get(project_id, (0, 0))
-        following = next_rows.get(project_id)
-        summaries.append(
-            ProjectSummary(
-                key=key,
-                name=name,
-                status=status,
-                private=private,
-                lead=_ref(lead_slack_id, lead_name),
-                members=members.get(project_id, 0),
-                open_milestones=counts[0],
-                overdue=counts[1],
-                next_due=_milestone_line(key, name, following, now) if following is not None else None,
-                open_blockers=blockers.get(project_id, 0),
-            )
-        )
-    return summaries

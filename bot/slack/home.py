@@ -19,7 +19,8 @@ from bot.domain.dates import format_relative
 from bot.domain.dates.vocabulary import day_label
 from bot.projects.end_dates import LeaverLine
 from bot.projects.home import AT_RISK_WINDOW, HomeReport, LeadView
-from bot.projects.reports import BlockerLine, MilestoneLine, ProjectSummary
+from bot.projects.overview import ProjectSummary
+from bot.projects.reports import BlockerLine, MilestoneLine
 from bot.slack import ids
 from bot.slack.blocks import (
     STATUS_EMOJI,
