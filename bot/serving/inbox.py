@@ -62,7 +62,6 @@ from sqlalchemy import Engine, Table, and_, delete, func, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.clock import Clock
-from bot.db import shares_one_connection
 from bot.models import InboxRequest
 from bot.serving.inbox_sql import HeldConnection, InboxSql, driver_cursor
 from bot.serving.logs import first_line
@@ -177,9 +176,7 @@ class Inbox:
         self._db_time = cast(Callable[[datetime], Any], _T.c.received_at.type.bind_processor(engine.dialect))
         self._unwritten: list[_Mark] = []
         self._unwritten_lock = threading.Lock()
-        # SQLite: records written on the writers' connections since the last checkpoint (see `checkpoint`);
-        # never for a database of one shared connection (in memory: no WAL).
-        self._checkpoints = engine.dialect.name == "sqlite" and not shares_one_connection(engine)
+        # SQLite: records written since the last checkpoint on connections that leave it to `checkpoint`.
         self._uncheckpointed = False
 
     def record(
@@ -229,7 +226,7 @@ class Inbox:
         with connection.cursor() if connection else driver_cursor(self.engine, autocommit=True) as cursor:
             cursor.execute(self._sql.record(len(requests)), values)
             ids = {key: row_id for row_id, key in cursor.fetchall()}
-        if connection is not None and self._checkpoints:
+        if connection is not None and connection.defers_checkpoints:
             self._uncheckpointed = True
         items: list[InboxItem | None] = []
         for request, headers in zip(requests, stored, strict=True):

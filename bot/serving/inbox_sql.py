@@ -163,6 +163,10 @@ class HeldConnection:
     A driver error that broke the connection drops it (the next write checks out a new one), as the
     pool would; after any other failure it is rolled back and kept.
 
+    Attributes:
+        defers_checkpoints: SQLite: the connection does not checkpoint the WAL itself (`Inbox.checkpoint`
+            does, off the ack path).
+
     Args:
         engine: The database.
     """
@@ -170,9 +174,10 @@ class HeldConnection:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._postgres = engine.dialect.name == "postgresql"
-        # A WAL file to keep checkpoints out of: not an in-memory database, whose one connection every
-        # thread shares and which has no WAL anyway (a statement here could run while another thread's).
-        self._checkpoints_elsewhere = not self._postgres and not shares_one_connection(engine)
+        # Whether this connection leaves SQLite's checkpoints to `Inbox.checkpoint`: a database file, not
+        # an in-memory one, whose one connection every thread shares and which has no WAL anyway (a
+        # statement here could run while another thread's).
+        self.defers_checkpoints = not self._postgres and not shares_one_connection(engine)
         self._autocheckpoint_pages = SQLITE_AUTOCHECKPOINT_PAGES  # what the connection had, restored on close
         self._dbapi_error: type[Exception] = engine.dialect.loaded_dbapi.Error
         self._connection: Any = None
@@ -194,7 +199,7 @@ class HeldConnection:
             try:
                 if self._postgres:
                     driver.autocommit = True
-                elif self._checkpoints_elsewhere:
+                elif self.defers_checkpoints:
                     # What to restore on close (SQLite's default if it was already off: a leftover).
                     current = int(driver.execute("PRAGMA wal_autocheckpoint").fetchone()[0])
                     self._autocheckpoint_pages = current or SQLITE_AUTOCHECKPOINT_PAGES
@@ -240,7 +245,7 @@ class HeldConnection:
                 driver: Any = connection.driver_connection  # None once the pool invalidated it
                 if driver is not None and self._postgres:
                     driver.autocommit = False
-                elif driver is not None and self._checkpoints_elsewhere:
+                elif driver is not None and self.defers_checkpoints:
                     driver.execute(f"PRAGMA wal_autocheckpoint={self._autocheckpoint_pages}")
         finally:
             with suppress(self._dbapi_error):
