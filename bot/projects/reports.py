@@ -244,9 +244,9 @@ def person_ref_of(slack_id: str | None, name: str | None) -> PersonRef | None:
 def status_report(session: Session, actor: Actor, project_id: int, now: datetime) -> ProjectStatusReport:
     """What `/project status` shows of a project the actor may see (found by `match_project`).
 
-    Four queries, whatever the project's size: the project with its lead and its members, its open
-    milestones with their owners, what the shown ones come after and the agreements they wait on (one,
-    `with_dependencies`) and its open blockers with who raised them.
+    Three queries, whatever the project's size: the project with its lead and its members, its open
+    milestones with their owners, what they come after and the agreements they wait on, and its open
+    blockers with who raised them.
     """
     bound = {"project_id": project_id}
     # One row per member, each with the project's columns (one row without a member if it has none).
