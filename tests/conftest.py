@@ -28,6 +28,7 @@ from bot.workspace_file import import_workspace_file
 from tests.fakes.driver import SlackDriver
 from tests.fakes.slack_api import FakeSlackApi
 from tests.migrated import DATABASE_KINDS, migrate_from_template, migrated_database
+from tests.security.served import ServerPool
 
 pytest_plugins = ["tests.pg", "tests.served_processes"]
 
@@ -50,6 +51,14 @@ def _no_slack_env(monkeypatch: pytest.MonkeyPatch) -> None:
 def slack_api() -> Iterator[FakeSlackApi]:
     with FakeSlackApi() as api:
         yield api
+
+
+@pytest.fixture
+def pool() -> Iterator[ServerPool]:
+    """Real HTTP servers in front of `bot.serving.web` (`ServerPool.start`), all stopped after the test."""
+    servers = ServerPool()
+    yield servers
+    servers.stop_all()
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import pytest
@@ -37,13 +37,6 @@ from tests.fakes.slack_api import RESPONSE_URL_METHOD, FakeSlackApi
 from tests.security.served import Served, ServerPool
 
 PCM_MEMBER = "U11DEAHME"
-
-
-@pytest.fixture
-def pool() -> Iterator[ServerPool]:
-    servers = ServerPool()
-    yield servers
-    servers.stop_all()
 
 
 @pytest.fixture

@@ -53,13 +53,6 @@ GUNICORN = Path(sys.executable).parent / "gunicorn"
 
 
 @pytest.fixture
-def pool() -> Iterator[ServerPool]:
-    servers = ServerPool()
-    yield servers
-    servers.stop_all()
-
-
-@pytest.fixture
 def served(pool: ServerPool, services: Services, demo: None) -> Served:
     return pool.start(services)
 

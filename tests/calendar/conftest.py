@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from bot.cli.console.payloads import SlackPayloads
@@ -11,13 +9,6 @@ from bot.services import Services
 from tests.calendar.support import Feeds
 from tests.fakes.slack_api import FakeSlackApi
 from tests.security.served import Served, ServerPool
-
-
-@pytest.fixture
-def pool() -> Iterator[ServerPool]:
-    servers = ServerPool()
-    yield servers
-    servers.stop_all()
 
 
 @pytest.fixture
