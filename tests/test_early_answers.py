@@ -101,6 +101,23 @@ def _outcomes(engine: Engine) -> list[str | None]:
         return list(session.scalars(select(InboxRequest.outcome).order_by(InboxRequest.id)))
 
 
+def _assert_answered_once_from_the_record(
+    served: Served, payloads: SlackPayloads, slack_api: FakeSlackApi, demo_engine: Engine, timeline: Timeline
+) -> None:
+    """`/project status pcm` is acked at once with an empty body, started early and run again from its
+    record, and answered once, after the record was committed; its finish mark says "done"."""
+    reply = served.post(payloads.slash_command("/project", "status pcm", user_id=PCM_MEMBER), settle=False)
+    assert reply.status == 200 and reply.body == b""
+    _wait_for(lambda: len(_answers(slack_api)) >= 1 and _intake(served).worker.held() == 0)
+    served.settle()
+
+    assert len(timeline.dispatches) == 2
+    assert len(_answers(slack_api)) == 1
+    assert _answers(slack_api)[0].at >= timeline.writes_ended[0]
+    assert _intake(served).inbox.write_finished() == 1
+    assert _outcomes(demo_engine) == ["done"]
+
+
 def test_a_read_only_command_starts_while_recorded_and_is_answered_once_after_the_commit(
     served: Served, payloads: SlackPayloads, slack_api: FakeSlackApi, demo_engine: Engine
 ) -> None:
@@ -157,18 +174,9 @@ def test_a_read_only_command_recorded_late_is_answered_once_from_its_record(
 ) -> None:
     timeline = Timeline(_intake(served), delay=ACK_WRITE_BUDGET_SECONDS + 0.3)
 
-    reply = served.post(payloads.slash_command("/project", "status pcm", user_id=PCM_MEMBER), settle=False)
-    assert reply.status == 200 and reply.body == b""  # acked within the budget, before the write landed
-    _wait_for(lambda: len(_answers(slack_api)) >= 1 and _intake(served).worker.held() == 0)
-    served.settle()
-
-    # The early run's answer was dropped (the ack did not see the record in time); the run from the
-    # record, once it landed, answered.
-    assert len(timeline.dispatches) == 2
-    assert len(_answers(slack_api)) == 1
-    assert _answers(slack_api)[0].at >= timeline.writes_ended[0]
-    assert _intake(served).inbox.write_finished() == 1
-    assert _outcomes(demo_engine) == ["done"]
+    # Acked within the budget, before the write landed; the early run's answer was dropped (the ack did
+    # not see the record in time), and the run from the record, once it landed, answered.
+    _assert_answered_once_from_the_record(served, payloads, slack_api, demo_engine, timeline)
 
 
 def test_a_command_whose_listener_gave_up_waiting_for_the_record_is_answered_once_from_it(
@@ -183,16 +191,7 @@ def test_a_command_whose_listener_gave_up_waiting_for_the_record_is_answered_onc
     monkeypatch.setattr("bot.serving.intake.EARLY_VERDICT_SECONDS", 0.1)
     timeline = Timeline(_intake(served), delay=0.4)
 
-    reply = served.post(payloads.slash_command("/project", "status pcm", user_id=PCM_MEMBER), settle=False)
-    assert reply.status == 200 and reply.body == b""
-    _wait_for(lambda: len(_answers(slack_api)) >= 1 and _intake(served).worker.held() == 0)
-    served.settle()
-
-    assert len(timeline.dispatches) == 2
-    assert len(_answers(slack_api)) == 1
-    assert _answers(slack_api)[0].at >= timeline.writes_ended[0]
-    assert _intake(served).inbox.write_finished() == 1
-    assert _outcomes(demo_engine) == ["done"]
+    _assert_answered_once_from_the_record(served, payloads, slack_api, demo_engine, timeline)
 
 
 def test_a_command_that_writes_never_starts_before_its_record(
