@@ -72,11 +72,6 @@ def waited_on_select(milestone_ids: Any = None) -> Select[int, str, int, str, da
     )
 
 
-def waiting_on(row: Any) -> WaitingOn:
-    """A row of `waited_on_select` as shown."""
-    return waiting_on_values(row.key, row.status, row.since)
-
-
 def waiting_on_values(key: str, status: str, since: date) -> WaitingOn:
     """An agreement waited on as shown, from its key, stored status and the day that status began."""
     return WaitingOn(key, status_label(status), since)
@@ -105,5 +100,5 @@ def agreements_waited_on(session: Session, milestone_ids: Iterable[int]) -> dict
     rows = read_rows(session, _waited_on_statement(), {"milestone_ids": ids})
     found: dict[int, list[WaitingOn]] = {}
     for row in rows:
-        found.setdefault(row.milestone_id, []).append(waiting_on(row))
+        found.setdefault(row.milestone_id, []).append(waiting_on_values(row.key, row.status, row.since))
     return {milestone_id: tuple(waits) for milestone_id, waits in found.items()}
