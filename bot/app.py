@@ -69,7 +69,7 @@ def create_app(
     """
     web_client = client or build_web_client(settings)
     socket_mode_only = bool(settings.slack_app_token) and not settings.slack_signing_secret
-    bolt_logger = _bolt_logger()
+    bolt_logger = _bolt_logger(settings.log_level)
     oauth: dict[str, Any] = {}
     if settings.oauth_enabled:
         from bot.slack.oauth import (
@@ -127,8 +127,11 @@ class _EnvTokenWarningFilter(logging.Filter):
         return "will be unused" not in record.getMessage()
 
 
-def _bolt_logger() -> logging.Logger:
+def _bolt_logger(level: str) -> logging.Logger:
     bolt_logger = logging.getLogger("liaison.bolt")
+    # Bolt tests its logger's own `level` attribute, not the effective level, before building a debug
+    # line for every middleware and listener it passes: a logger left at NOTSET builds ten per request.
+    bolt_logger.setLevel(level)
     if not any(isinstance(f, _EnvTokenWarningFilter) for f in bolt_logger.filters):
         bolt_logger.addFilter(_EnvTokenWarningFilter())
     return bolt_logger
