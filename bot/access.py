@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -38,14 +38,30 @@ from bot.settings import Settings
 
 
 @dataclass(frozen=True)
+class VisibleProject:
+    """A project the actor may see, as the project match needs it (`bot.projects.project.match_project`)."""
+
+    id: int
+    key: str
+    name: str
+
+
+@dataclass(frozen=True)
 class Actor:
-    """The person behind a request, resolved once per request."""
+    """The person behind a request, resolved once per request.
+
+    Attributes:
+        visible_projects: The keys and names of the projects the actor may see, by key, when they were
+            read with the actor (`act_as(..., with_visible_projects=True)`, for requests that do not
+            write); None otherwise, and the project match reads them itself.
+    """
 
     slack_id: str
     workspace_id: int
     person_id: int | None
     is_admin: bool
     zone: ZoneInfo
+    visible_projects: tuple[VisibleProject, ...] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -84,29 +100,51 @@ NOT_SET_UP = (
 )
 
 
-def act_as(session: Session, settings: Settings, requester: Requester) -> Actor:
+def act_as(
+    session: Session, settings: Settings, requester: Requester, *, with_visible_projects: bool = False
+) -> Actor:
     """Resolve the requester's workspace, person, admin right and time zone (one query).
 
     The same rules as `resolve_workspace` then `load_actor`, read in one round trip: every request
     starts here.
 
+    Args:
+        session: The request's session.
+        settings: For the admins and the fallback zone.
+        requester: Who is asking.
+        with_visible_projects: Also read the projects the actor may see (`Actor.visible_projects`), in
+            the same statement: for a request that names a project and writes nothing, which then
+            matches the name without a read of its own.
+
     Raises:
         NotSetUp: No workspace data for the requester's team.
     """
-    rows = read_rows(
-        session,
-        _actor_statement(bool(requester.team_id)),
-        {"team_id": requester.team_id, "user_id": requester.user_id},
-    ).all()
-    if not rows or not (rows[0].rank < 2 or len(rows) == 1):
+    is_admin = requester.user_id in settings.admins
+    statement = (
+        _actor_with_projects_statement(bool(requester.team_id), is_admin)
+        if with_visible_projects
+        else _actor_statement(bool(requester.team_id))
+    )
+    rows = read_rows(session, statement, {"team_id": requester.team_id, "user_id": requester.user_id}).all()
+    # At most two workspaces (the best, and a second one that makes an unbound best ambiguous), each
+    # on as many rows as it has visible projects when those are read too.
+    if not rows or not (rows[0].rank < 2 or rows[-1].workspace_id == rows[0].workspace_id):
         raise NotSetUp(NOT_SET_UP)
     row = rows[0]
+    visible = None
+    if with_visible_projects:
+        visible = tuple(
+            VisibleProject(r.project_id, r.project_key, r.project_name)
+            for r in rows
+            if r.workspace_id == row.workspace_id and r.project_id is not None
+        )
     return Actor(
         slack_id=requester.user_id,
         workspace_id=row.workspace_id,
         person_id=row.person_id,
-        is_admin=requester.user_id in settings.admins,
+        is_admin=is_admin,
         zone=ZoneInfo(row.person_timezone or row.workspace_timezone or settings.default_timezone),
+        visible_projects=visible,
     )
 
 
@@ -152,6 +190,32 @@ def _actor_statement(team_given: bool) -> Select[int, str, int, int, str | None]
         .where(matches)
         .order_by(*order)
         .limit(2)
+    )
+
+
+@cache
+def _actor_with_projects_statement(team_given: bool, is_admin: bool) -> Select[Any]:
+    # `_actor_statement`'s workspaces (at most two) with the projects of each that the person may see:
+    # the rule of `bound_visible_condition`, with the person read in the same statement (no person:
+    # no memberships, so the public projects, as `Visibility.PUBLIC`).
+    actor = _actor_statement(team_given).subquery("actor")
+    in_workspace = Project.workspace_id == actor.c.workspace_id
+    member_of = select(Membership.project_id).where(Membership.person_id == actor.c.person_id)
+    visible = (
+        in_workspace
+        if is_admin
+        else and_(in_workspace, or_(Project.private.is_(False), Project.id.in_(member_of)))
+    )
+    return (
+        select(
+            *actor.c,
+            Project.id.label("project_id"),
+            Project.key.label("project_key"),
+            Project.name.label("project_name"),
+        )
+        .select_from(actor)
+        .outerjoin(Project, visible)
+        .order_by(actor.c.rank, actor.c.workspace_id, Project.key)
     )
 
 

@@ -89,6 +89,10 @@ def _reads(session: Session, settings: Settings) -> Iterator[tuple[str, Read]]:
         requester = Requester(user_id=user, team_id="T0LIAISON")
         actor = act_as(session, settings, requester)
         yield f"act_as {user}", partial(act_as, settings=settings, requester=requester)
+        yield (
+            f"act_as with projects {user}",
+            partial(_actor_with_projects, settings=settings, requester=requester),
+        )
         yield f"project_lines {user}", partial(_project_lists, actor=actor)
         yield (
             f"upcoming {user}",
@@ -110,6 +114,11 @@ def _reads(session: Session, settings: Settings) -> Iterator[tuple[str, Read]]:
     for ids in (milestone_ids[:1], milestone_ids[:3], milestone_ids):
         yield f"dependencies {len(ids)}", partial(dependency_refs, milestone_ids=ids)
         yield f"agreements {len(ids)}", partial(agreements_waited_on, milestone_ids=ids)
+
+
+def _actor_with_projects(session: Session, settings: Settings, requester: Requester) -> object:
+    actor = act_as(session, settings, requester, with_visible_projects=True)
+    return actor, actor.visible_projects
 
 
 def _project_lists(session: Session, actor: Actor) -> object:

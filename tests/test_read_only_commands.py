@@ -12,12 +12,14 @@ import pytest
 from sqlalchemy import Engine, func, insert, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
+import bot.slack.commands
 from bot.db import ReadOnlyViolation, make_engine, make_session_factory, read_only_session
 from bot.models import Blocker, Person, Project
 from bot.settings import Settings
 from bot.slack.commands import CommandRequest, execute_command
-from bot.slack.read_only import READ_ONLY_SUBCOMMANDS, reads_only
+from bot.slack.read_only import READ_ONLY_SUBCOMMANDS, names_a_project, reads_only
 from tests.conftest import DEMO_NOW
+from tests.statements import recorded_statements
 
 USERS = ("U02ECBANE", "U11DEAHME", "U0ADMIN", "UNOBODY01")  # a lead, a member, an admin, a stranger
 ARGUMENTS = ("", "bidshade", "pcm", "all", "mine", "archived", "nosuchproject")
@@ -46,6 +48,38 @@ def test_every_read_only_subcommand_answers_without_writing(
                     assert outcome.modal is None and not outcome.messages and not outcome.refresh_homes
                     answered += not outcome.is_error
     assert answered > 100
+
+
+def test_project_names_matched_on_projects_read_with_the_actor_give_the_same_answers(
+    demo_factory: sessionmaker[Session],
+    demo_engine: Engine,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A read-only command naming a project reads the projects its author may see with the author
+    # (`bot.access.act_as`), one statement fewer; every answer must be the one the separate reads give.
+    requests = [
+        CommandRequest(settings.commands[key], f"{verb} {argument}".strip(), user, "T0LIAISON", "C0GENERAL")
+        for key, verbs in READ_ONLY_SUBCOMMANDS.items()
+        for verb in sorted(verbs)
+        for argument in (*ARGUMENTS, "bid shading", "Privacy")
+        for user in USERS
+    ]
+    prefetched = [r for r in requests if names_a_project(settings, r.command, r.text)]
+    assert all(reads_only(settings, r.command, r.text) for r in prefetched)  # never for a writing command
+    assert {r.text.split()[0] for r in prefetched} == {"status", "members", "blockers", "list"}
+
+    def answers() -> tuple[list[object], int]:
+        with recorded_statements(demo_engine) as statements:
+            replies = [execute_command(demo_factory, settings, DEMO_NOW, r).reply for r in prefetched]
+        return replies, len(statements)
+
+    together, together_statements = answers()
+    monkeypatch.setattr(bot.slack.commands, "names_a_project", lambda *_: False)
+    alone, alone_statements = answers()
+    assert together == alone
+    assert sum(1 for reply in alone if reply is not None and "No project matches" not in str(reply)) > 50
+    assert together_statements == alone_statements - len(prefetched)
 
 
 def test_commands_that_change_something_are_not_read_only(settings: Settings) -> None:

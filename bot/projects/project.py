@@ -20,6 +20,7 @@ from sqlalchemy.orm.interfaces import ORMOption
 from bot.access import (
     Actor,
     Visibility,
+    VisibleProject,
     bound_visible_condition,
     can_see,
     read_rows,
@@ -118,7 +119,8 @@ def next_number(session: Session, project: Project, numbered: type[Milestone] | 
 def match_project(session: Session, actor: Actor, query: str) -> int:
     """The id of the project a key or (fuzzy) name names, among the projects the actor may see.
 
-    Names are matched on the keys and names alone (one query, loading nothing else).
+    Names are matched on the keys and names alone: those read with the actor (`Actor.visible_projects`),
+    else read here (one query, loading nothing else).
 
     Args:
         session: The request's session.
@@ -133,9 +135,10 @@ def match_project(session: Session, actor: Actor, query: str) -> int:
     query = query.strip()
     if not query:
         raise InvalidInput("Which project? Give its key or name, e.g. `bidshade` or `bid shading`.")
-    candidates = read_rows(
-        session, _candidates_statement(visibility_of(actor)), visibility_params(actor)
-    ).all()
+    candidates: Sequence[VisibleProject] | None = actor.visible_projects
+    if candidates is None:
+        rows = read_rows(session, _candidates_statement(visibility_of(actor)), visibility_params(actor))
+        candidates = [VisibleProject(row.id, row.key, row.name) for row in rows]
     match = match_name(query, [Candidate(c.key, c.name) for c in candidates])
     if match.kind in (MatchKind.EXACT, MatchKind.CONFIDENT) and match.best is not None:
         return next(c.id for c in candidates if c.key == match.best.key)

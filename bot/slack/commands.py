@@ -80,7 +80,7 @@ from bot.slack.handover import (
 from bot.slack.help import build_help_reply
 from bot.slack.modals import build_milestone_modal, build_project_modal
 from bot.slack.move_button import encode_move_button, read_move_button
-from bot.slack.read_only import command_session
+from bot.slack.read_only import command_session, names_a_project
 from bot.slack.reminder_blocks import build_policy_reply
 
 
@@ -158,7 +158,9 @@ def run_command(
         raise InvalidInput(
             f"“{verb}” is not a {request.command} command. Try {usage}, or `{request.command} help`."
         )
-    actor = act_as(session, settings, Requester(user_id=request.user_id, team_id=request.team_id))
+    requester = Requester(user_id=request.user_id, team_id=request.team_id)
+    with_projects = names_a_project(settings, request.command, request.text)
+    actor = act_as(session, settings, requester, with_visible_projects=with_projects)
     return handler(_Call(session, actor, settings, now, request, args.strip()))
 
 
@@ -187,9 +189,6 @@ def execute_command(
         return CommandOutcome(reply=kit.build_error_reply(error.message), is_error=True)
 
 
-STALE_BUTTON = "That button is out of date; run the command again."
-
-
 def execute_confirmed_move(
     session_factory: sessionmaker[Session],
     settings: Settings,
@@ -205,7 +204,8 @@ def execute_confirmed_move(
     """
     read = read_move_button(payload, now)
     if read is None:
-        return CommandOutcome(reply=kit.build_error_reply(STALE_BUTTON), is_error=True)
+        stale = "That button is out of date; run the command again."
+        return CommandOutcome(reply=kit.build_error_reply(stale), is_error=True)
     ref, due = read
     try:
         with session_factory.begin() as session:

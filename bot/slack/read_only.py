@@ -25,11 +25,31 @@ READ_ONLY_SUBCOMMANDS: Mapping[str, frozenset[str]] = {
 }
 
 
+# Of those, the verbs whose argument, when there is one (and is not "all"), names a project: their actor
+# is read with the projects the person may see (`bot.access.act_as`), and the match reads nothing more.
+_NAMING_A_PROJECT: Mapping[str, frozenset[str]] = {
+    "project": frozenset({"status", "members", "blockers"}),
+    "milestone": frozenset({"list"}),
+    "blocker": frozenset({"list"}),
+}
+
+
 def reads_only(settings: Settings, command: str, text: str) -> bool:
     """Whether the slash command `command` (its configured name) with `text` only reads."""
     verb = text.strip().partition(" ")[0].lower()
     return any(
         settings.commands[key] == command and verb in verbs for key, verbs in READ_ONLY_SUBCOMMANDS.items()
+    )
+
+
+def names_a_project(settings: Settings, command: str, text: str) -> bool:
+    """Whether the slash command only reads and its argument names a project (`/project status pcm`)."""
+    verb, _, argument = text.strip().partition(" ")
+    if not argument.strip() or argument.strip().lower() == "all":
+        return False
+    verb = verb.lower()
+    return any(
+        settings.commands[key] == command and verb in verbs for key, verbs in _NAMING_A_PROJECT.items()
     )
 
 
@@ -43,4 +63,4 @@ def command_session(
     return session_factory.begin()
 
 
-__all__ = ["READ_ONLY_SUBCOMMANDS", "command_session", "reads_only"]
+__all__ = ["READ_ONLY_SUBCOMMANDS", "command_session", "names_a_project", "reads_only"]
