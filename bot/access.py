@@ -33,17 +33,28 @@ from sqlalchemy.orm.interfaces import ORMOption
 
 from bot.db import ReadRows, run_read
 from bot.errors import Forbidden, NotSetUp
-from bot.models import Membership, Milestone, Person, Project, Role, Workspace, WorkspaceTeam
+from bot.models import (
+    Membership,
+    Milestone,
+    Person,
+    Project,
+    ProjectStatus,
+    Role,
+    Workspace,
+    WorkspaceTeam,
+)
 from bot.settings import Settings
 
 
 @dataclass(frozen=True)
 class VisibleProject:
-    """A project the actor may see, as the project match needs it (`bot.projects.project.match_project`)."""
+    """A project the actor may see, as the project match needs it (`bot.projects.project.match_project`),
+    with its status (`/blocker list PROJECT` shows it)."""
 
     id: int
     key: str
     name: str
+    status: ProjectStatus
 
 
 @dataclass(frozen=True)
@@ -134,7 +145,7 @@ def act_as(
     visible = None
     if with_visible_projects:
         visible = tuple(
-            VisibleProject(r.project_id, r.project_key, r.project_name)
+            VisibleProject(r.project_id, r.project_key, r.project_name, r.project_status)
             for r in rows
             if r.workspace_id == row.workspace_id and r.project_id is not None
         )
@@ -212,6 +223,7 @@ def _actor_with_projects_statement(team_given: bool, is_admin: bool) -> Select[A
             Project.id.label("project_id"),
             Project.key.label("project_key"),
             Project.name.label("project_name"),
+            Project.status.label("project_status"),
         )
         .select_from(actor)
         .outerjoin(Project, visible)

@@ -42,7 +42,7 @@ def _projects_read_alone(
 ) -> tuple[VisibleProject, ...]:
     actor = act_as(session, settings, actor_requester)
     rows = session.execute(
-        select(Project.id, Project.key, Project.name)
+        select(Project.id, Project.key, Project.name, Project.status)
         .where(bound_visible_condition(visibility_of(actor)))
         .order_by(Project.key),
         visibility_params(actor),

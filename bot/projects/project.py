@@ -138,7 +138,7 @@ def match_project(session: Session, actor: Actor, query: str) -> int:
     candidates: Sequence[VisibleProject] | None = actor.visible_projects
     if candidates is None:
         rows = read_rows(session, _candidates_statement(visibility_of(actor)), visibility_params(actor))
-        candidates = [VisibleProject(row.id, row.key, row.name) for row in rows]
+        candidates = [VisibleProject(row.id, row.key, row.name, row.status) for row in rows]
     match = match_name(query, [Candidate(c.key, c.name) for c in candidates])
     if match.kind in (MatchKind.EXACT, MatchKind.CONFIDENT) and match.best is not None:
         return next(c.id for c in candidates if c.key == match.best.key)
@@ -152,10 +152,10 @@ def match_project(session: Session, actor: Actor, query: str) -> int:
 
 
 @cache
-def _candidates_statement(visibility: Visibility) -> Select[int, str, str]:
+def _candidates_statement(visibility: Visibility) -> Select[int, str, str, ProjectStatus]:
     # Built once per process, run with the actor's ids bound (`visibility_params`).
     return (
-        select(Project.id, Project.key, Project.name)
+        select(Project.id, Project.key, Project.name, Project.status)
         .where(bound_visible_condition(visibility))
         .order_by(Project.key)
     )

@@ -355,9 +355,15 @@ def open_blockers(session: Session, actor: Actor, project_id: int | None) -> lis
     return [_blocker_line(row.project_key, row) for row in rows]
 
 
-def project_key_and_status(session: Session, project_id: int) -> tuple[str, ProjectStatus]:
-    """The key and status of a project found by `match_project` (one query, no ORM objects): what
-    `/blocker list PROJECT` shows of the project besides its blockers (`open_blockers`)."""
+def project_key_and_status(
+    session: Session, project_id: int, actor: Actor | None = None
+) -> tuple[str, ProjectStatus]:
+    """The key and status of a project found by `match_project`: what `/blocker list PROJECT` shows of
+    the project besides its blockers (`open_blockers`). Taken from what was read with the actor
+    (`Actor.visible_projects`) when it was, else read (one query, no ORM objects)."""
+    for project in (actor.visible_projects if actor is not None else None) or ():
+        if project.id == project_id:
+            return project.key, project.status
     row = read_rows(session, _key_and_status_statement(), {"project_id": project_id}).one()
     return row.key, row.status
 

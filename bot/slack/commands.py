@@ -289,7 +289,7 @@ def _project_blockers(call: _Call) -> CommandOutcome:
 def _blockers_of(call: _Call, query: str) -> CommandOutcome:
     """The open blockers of one project (read as rows); a blocked one without any says what to do."""
     project_id = match_project(call.session, call.actor, query)
-    key, status = project_key_and_status(call.session, project_id)
+    key, status = project_key_and_status(call.session, project_id, call.actor)
     lines = open_blockers(call.session, call.actor, project_id)
     hint = None
     if status == ProjectStatus.BLOCKED:
