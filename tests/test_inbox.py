@@ -242,6 +242,85 @@ def test_the_poller_writes_the_finish_marks_within_a_fraction_of_a_second(databa
     assert took < 2 * worker.mark_seconds + 0.5  # written by a mark round, not the next full round
 
 
+def _mark_written_after(database: Engine, item: InboxItem, *, within: float) -> float | None:
+    """Seconds until the request's finish mark is in the table, or None if not within `within`."""
+    started = time.monotonic()
+    while time.monotonic() - started < within:
+        if _finished(database, item.id)[0] is not None:
+            return time.monotonic() - started
+        time.sleep(0.01)
+    return None
+
+
+@pytest.mark.parametrize("busy", ["reserved", "held", "acking"])
+def test_a_mark_round_waits_for_no_request_to_be_in_flight(database: Engine, busy: str) -> None:
+    # A round's statements beside a request in flight add their time to its answer: the round waits
+    # for a quiet moment (a request reserved, held, or being acked) and runs as soon as there is one.
+    inbox = _inbox(database, FixedClock(NOW), "a")
+    acking = threading.Event()
+    with ThreadPoolExecutor(1) as pool:
+        worker = InboxWorker(
+            inbox,
+            pool,
+            lambda _item: "done",
+            capacity=4,
+            poll_seconds=30,
+            mark_seconds=0.05,
+            acks_running=acking.is_set,
+            quiet_wait_seconds=30,
+        )
+        finished = _record(inbox, "finished")
+        in_flight = _record(inbox, "in flight")
+        assert isinstance(finished, InboxItem) and isinstance(in_flight, InboxItem)
+        worker.start()
+        try:
+            time.sleep(0.1)  # the first full round is over; from now on mark rounds every 0.05 s
+            if busy == "reserved":
+                assert worker.reserve()
+            elif busy == "held":
+                assert worker.reserve()
+                worker.adopt(in_flight)
+            else:
+                acking.set()
+            time.sleep(0.05)  # a round that found nobody in flight just before is over
+            inbox.finish_later(finished, "done")
+            assert _mark_written_after(database, finished, within=0.5) is None  # held back
+            if busy == "reserved":
+                worker.unreserve()
+            elif busy == "held":
+                worker.finished(in_flight, "done")
+            else:
+                acking.clear()
+            took = _mark_written_after(database, finished, within=5)
+        finally:
+            worker.stop_polling()
+    assert took is not None and took < 1  # at once, not after the 30 s the wait may last
+
+
+def test_a_mark_round_waits_for_a_quiet_moment_only_so_long(database: Engine) -> None:
+    # In a burst there is no quiet moment: the marks are written when the wait is over all the same.
+    inbox = _inbox(database, FixedClock(NOW), "a")
+    with ThreadPoolExecutor(1) as pool:
+        worker = InboxWorker(
+            inbox, pool, lambda _item: "done", capacity=4, poll_seconds=30, quiet_wait_seconds=0.3
+        )
+        item = _record(inbox, "finished")
+        assert isinstance(item, InboxItem)
+        worker.start()
+        try:
+            time.sleep(0.1)
+            assert worker.reserve()  # never let go of in this test
+            time.sleep(0.05)  # a round that found nobody in flight just before is over
+            inbox.finish_later(item, "done")
+            took = _mark_written_after(database, item, within=5)
+            started = time.monotonic()
+        finally:
+            worker.stop_polling()
+        stopped = time.monotonic() - started
+    assert took is not None and 0.2 < took < 2
+    assert stopped < 1  # a stop does not wait for the quiet moment either
+
+
 def test_a_request_taken_over_by_another_instance_is_not_marked_finished_by_the_first(
     database: Engine,
 ) -> None:

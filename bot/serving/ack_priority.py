@@ -112,6 +112,11 @@ class AckPriority:
                     self._acks_over.wait(deadline - now)
         return self._clock() - started
 
+    def acking_now(self) -> bool:
+        """Whether a request is being acked at this moment (inside `acking`)."""
+        with self._acks_over:
+            return self._acking > 0
+
     def alone(self) -> bool:
         """Whether the request being acked (inside `acking`) is the only one: no other ack is running and
         none ended within the burst gap, so listener work started now delays no other ack."""

@@ -160,7 +160,9 @@ class RecordedRequests:
         self.listeners = listeners
         self.ack_priority = ack_priority
         self.metrics = metrics
-        self.worker = InboxWorker(inbox, listeners, self.process, capacity=queue_limit)
+        self.worker = InboxWorker(
+            inbox, listeners, self.process, capacity=queue_limit, acks_running=ack_priority.acking_now
+        )
         self._writes = RecordWriter(inbox)
         self._write_slots = threading.BoundedSemaphore(writers)
         self._answers_early = answers_early
