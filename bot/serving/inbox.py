@@ -25,7 +25,8 @@ Slack's retry of an event) is acked and dropped.
 
 A processed request is marked finished without a transaction of its own: the mark waits in memory
 (`Inbox.finish_later`) and the poller thread writes the marks waiting every `mark_seconds` (0.2 s;
-one statement for all of them), and before a graceful stop hands anything back. A commit per request
+one statement for all of them, in a moment when no request is in flight here, 0.1 s later at most:
+`InboxWorker._wait_for_a_quiet_moment`), and before a graceful stop hands anything back. A commit per request
 would be the dearest step of a cheap one (round trips on PostgreSQL, a WAL write on SQLite:
 bench/command_cpu.py), and the ack path does none: the marks used to ride along with the next
 request's record, which made every ack wait for the previous request's update (docs/benchmarks.md,
