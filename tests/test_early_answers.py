@@ -2,11 +2,11 @@
 
 A read-only slash command that arrives alone starts on the listener pool while its inbox record is
 being written, so its reads overlap the insert's round trip; its answer is posted only once the record
-is committed. Through a real HTTP server and signed requests, on a file SQLite database and on
-PostgreSQL (an in-memory database of one shared connection never answers early), with the inbox's
-write slowed or broken on purpose: the command starts before its record is committed, and is answered
-exactly once, or not at all when its record failed or was a replay; a command that writes never starts
-before its record.
+is committed. Through a real HTTP server and signed requests (and once over Socket Mode, with the fake
+Socket Mode server), on a file SQLite database and on PostgreSQL (an in-memory database of one shared
+connection never answers early), with the inbox's write slowed or broken on purpose: the command starts
+before its record is committed, and is answered exactly once, or not at all when its record failed or
+was a replay; a command that writes never starts before its record.
 """
 
 from __future__ import annotations
@@ -15,10 +15,12 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
+from urllib.parse import parse_qsl
 
 import pytest
 from slack_bolt.request import BoltRequest
 from slack_bolt.response import BoltResponse
+from slack_sdk import WebClient
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
@@ -30,10 +32,13 @@ from bot.models import InboxRequest
 from bot.services import Services
 from bot.serving.inbox import InboxItem, NewRequest
 from bot.serving.intake import ACK_WRITE_BUDGET_SECONDS, DATABASE_UNREACHABLE, RecordedRequests
+from bot.serving.socket_mode import LiaisonSocketModeHandler
+from bot.serving.wsgi import build_runtime
 from bot.settings import Settings
 from bot.slack.notifier import build_notifier
 from tests.conftest import DEMO_NOW
 from tests.fakes.slack_api import RESPONSE_URL_METHOD, FakeSlackApi
+from tests.fakes.socket_mode import FakeSocketModeServer
 from tests.security.served import Served, ServerPool
 
 PCM_MEMBER = "U11DEAHME"
@@ -222,3 +227,55 @@ def test_an_in_memory_database_never_answers_early(
     [dispatched] = timeline.dispatches
     assert dispatched >= write_ended
     assert len(_answers(slack_api)) == 1
+
+
+def test_over_socket_mode_a_read_only_command_starts_while_recorded_and_is_answered_once_after_the_commit(
+    demo_db: str, slack_api: FakeSlackApi
+) -> None:
+    # Socket Mode records its envelopes through the same intake, with the payload as parsed: a read-only
+    # command on a database with a pool of connections (a SQLite file) runs during its record's write.
+    settings = Settings.from_env(
+        {
+            "DATABASE_URL": demo_db,
+            "SLACK_BOT_TOKEN": "xoxb-socket-mode",
+            "SLACK_APP_TOKEN": "xapp-1-A0LIAISON-1-socketmode",
+            "SLACK_API_URL": slack_api.url,
+            "LIAISON_EMBEDDINGS": "false",
+        }
+    )
+    with FakeSocketModeServer(app_id="A0LIAISON") as socket_mode:
+        slack_api.respond("apps.connections.open", {"url": socket_mode.url})
+        runtime = build_runtime(settings, client=WebClient(base_url=slack_api.url, token="xoxb-socket-mode"))
+        assert runtime.app is not None and runtime.listeners is not None and runtime.intake is not None
+        timeline = Timeline(runtime.intake, delay=0.3)
+        runtime.start()
+        handler = LiaisonSocketModeHandler(
+            runtime.app,
+            "xapp-1-A0LIAISON-1-socketmode",
+            listeners=runtime.listeners,
+            ack_priority=runtime.web.ack_priority,
+            intake=runtime.intake,
+        )
+        try:
+            handler.connect()
+            socket_mode.wait_for_connection(timeout=30)
+            signed = SlackPayloads(
+                "unused-in-socket-mode",
+                team_id=FakeSlackApi.team_id,
+                response_url_base=f"http://127.0.0.1:{slack_api.port}/response",
+            ).slash_command("/project", "status pcm", user_id=PCM_MEMBER)
+            envelope_id = socket_mode.send_slash_command(dict(parse_qsl(signed.body, keep_blank_values=True)))
+            ack = socket_mode.wait_for_ack(envelope_id, timeout=15)
+            _wait_for(lambda: len(_answers(slack_api)) >= 1 and runtime.intake.worker.held() == 0)
+        finally:
+            handler.close()
+            runtime.shutdown(5)
+
+    assert ack.payload is None
+    answers = _answers(slack_api)
+    assert len(answers) == 1
+    assert "pcm" in str(answers[0].params).lower()
+    [write_ended] = timeline.writes_ended
+    [dispatched] = timeline.dispatches
+    assert dispatched < write_ended - 0.2  # it ran during the (slowed) write…
+    assert answers[0].at >= write_ended  # …and was posted only once the record was committed
