@@ -1,6 +1,7 @@
-"""`/project status` reads its milestones with what they come after and wait on in one statement
-(`bot.projects.reports.status_report`); the milestone lists read them with `with_dependencies`. Both
-must say the same, for every project of the demo alliance, on SQLite and PostgreSQL."""
+"""`/project status` reads its milestones with what they come after and wait on in one statement, and
+its members and open blockers in another (`bot.projects.reports.status_report`); the milestone lists
+read the dependencies with `with_dependencies`, `/blocker list` the blockers with `open_blockers`. Each
+must say the same as the other, for every project of the demo alliance, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ from sqlalchemy import Engine, select
 
 from bot.access import Actor
 from bot.db import make_session_factory
-from bot.models import Project
-from bot.projects.reports import status_report, with_dependencies
+from bot.models import Blocker, Project
+from bot.projects.reports import open_blockers, status_report, with_dependencies
 from tests.conftest import DEMO_NOW
 
 
@@ -33,3 +34,46 @@ def test_status_shows_what_each_milestone_comes_after_and_waits_on_as_the_lists_
     assert any(line.after for line in shown_any)
     assert any(line.waiting_on for line in shown_any)
     assert len(projects) >= 5
+
+
+def test_status_shows_the_open_blockers_the_blocker_list_shows(demo_engine: Engine) -> None:
+    # `/project status` reads its blockers with the project and its members in one statement
+    # (`_project_members_and_blockers_statement`); they must be the project's `/blocker list`.
+    with make_session_factory(demo_engine)() as session:
+        projects = list(session.scalars(select(Project).order_by(Project.key)))
+        # Open blockers raised by a member (one holding up a milestone), one by nobody known, and a
+        # resolved one, which no list shows.
+        project = next(p for p in projects if p.memberships and p.milestones)
+        raiser = project.memberships[0].person_id
+        milestone = project.milestones[0].id
+        session.add_all(
+            [
+                Blocker(
+                    project_id=project.id,
+                    number=91,
+                    text="Waiting on data access",
+                    raised_by_id=raiser,
+                    raised_at=DEMO_NOW,
+                    milestone_id=milestone,
+                ),
+                Blocker(project_id=project.id, number=92, text="No budget yet", raised_at=DEMO_NOW),
+                Blocker(
+                    project_id=project.id,
+                    number=93,
+                    text="Sorted",
+                    raised_by_id=raiser,
+                    raised_at=DEMO_NOW,
+                    resolved_at=DEMO_NOW,
+                ),
+            ]
+        )
+        session.flush()
+        shown = 0
+        for project in projects:
+            admin = Actor("U0ADMIN", project.workspace_id, None, is_admin=True, zone=ZoneInfo("UTC"))
+            report = status_report(session, admin, project.id, DEMO_NOW)
+            assert list(report.open_blockers) == open_blockers(session, admin, project.id), project.key
+            members = {m.person.slack_id for m in report.members}
+            assert members == {m.person.slack_id for m in project.memberships}, project.key
+            shown += len(report.open_blockers)
+    assert shown >= 2  # not vacuous: the demo has open blockers

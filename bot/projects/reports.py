@@ -18,7 +18,20 @@ from datetime import date, datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Integer, Row, Select, and_, bindparam, func, select, text, union_all
+from sqlalchemy import (
+    Integer,
+    Row,
+    Select,
+    and_,
+    bindparam,
+    cast,
+    func,
+    literal,
+    null,
+    select,
+    text,
+    union_all,
+)
 from sqlalchemy.exc import NoResultFound
 from sqlalchemy.orm import Session, aliased
 
@@ -244,17 +257,19 @@ def person_ref_of(slack_id: str | None, name: str | None) -> PersonRef | None:
 def status_report(session: Session, actor: Actor, project_id: int, now: datetime) -> ProjectStatusReport:
     """What `/project status` shows of a project the actor may see (found by `match_project`).
 
-    Three queries, whatever the project's size: the project with its lead and its members, its open
-    milestones with their owners, what they come after and the agreements they wait on, and its open
-    blockers with who raised them.
+    Two queries, whatever the project's size: the project with its lead, its members and its open
+    blockers with who raised them; its open milestones with their owners, what they come after and the
+    agreements they wait on.
     """
     bound = {"project_id": project_id}
-    # One row per member, each with the project's columns (one row without a member if it has none).
-    rows = read_rows(session, _project_and_members_statement(), bound).all()
-    if not rows:
+    # One row per member, each with the project's columns (one row without a member if it has none),
+    # then one per open blocker.
+    rows = read_rows(session, _project_members_and_blockers_statement(), bound).all()
+    project_rows = [row for row in rows if row.part == _MEMBER_ROW]
+    if not project_rows:
         raise NoResultFound(f"no project {project_id}")  # as `.one()` would: the caller just found it
-    project = rows[0]
-    members = [row for row in rows if row.person_id is not None]
+    project = project_rows[0]
+    members = [row for row in project_rows if row.person_id is not None]
     my_role = next((m.role for m in members if m.person_id == actor.person_id), None)
     line = ProjectLine(
         key=project.key,
@@ -289,10 +304,7 @@ def status_report(session: Session, actor: Actor, project_id: int, now: datetime
         ),
         next_milestones=tuple(m for m in shown if not m.overdue),
         overdue=tuple(m for m in shown if m.overdue),
-        open_blockers=tuple(
-            _blocker_line(project.key, row)
-            for row in read_rows(session, _project_blockers_statement(), bound)
-        ),
+        open_blockers=tuple(_blocker_line(project.key, row) for row in rows if row.part == _BLOCKER_ROW),
     )
 
 
@@ -457,30 +469,42 @@ def _after_and_waiting_statement() -> Any:
     )
 
 
+# `part` of a row of `_project_members_and_blockers_statement`.
+_MEMBER_ROW = "member"
+_BLOCKER_ROW = "blocker"
+
+
 @cache
-def _project_and_members_statement() -> _Statement:
-    # The project with its lead, joined to its members: one statement instead of two (each statement
-    # costs more in SQLAlchemy than in the database). The member's name keeps the label `name`.
+def _project_members_and_blockers_statement() -> Any:
+    # `/project status` reads the project with its lead and members (a row per member, each with the
+    # project's columns) and its open blockers (a row per blocker, by number) in one round trip: two
+    # SELECTs of the same columns, each leaving the other's as typed NULLs (`part` tells them apart).
     lead = aliased(Person)
-    return (
+    project_columns = (
+        Project.key,
+        Project.name.label("project_name"),
+        Project.status,
+        Project.private,
+        Project.channel_id,
+        Project.description,
+        Project.archived_at,
+        lead.slack_id.label("lead_slack_id"),
+        lead.name.label("lead_name"),
+        Membership.person_id,
+        Membership.role,
+        Membership.position,
+        Person.slack_id,
+        Person.name,
+        Person.discipline,
+        Person.organisation,
+        Person.until,
+    )
+    blocker_columns = _blocker_columns()
+    members = (
         select(
-            Project.key,
-            Project.name.label("project_name"),
-            Project.status,
-            Project.private,
-            Project.channel_id,
-            Project.description,
-            Project.archived_at,
-            lead.slack_id.label("lead_slack_id"),
-            lead.name.label("lead_name"),
-            Membership.person_id,
-            Membership.role,
-            Membership.position,
-            Person.slack_id,
-            Person.name,
-            Person.discipline,
-            Person.organisation,
-            Person.until,
+            literal(_MEMBER_ROW).label("part"),
+            *project_columns,
+            *(_typed_null(column) for column in blocker_columns),
         )
         .select_from(Project)
         .outerjoin(lead, Project.lead_id == lead.id)
@@ -488,6 +512,25 @@ def _project_and_members_statement() -> _Statement:
         .outerjoin(Person, Membership.person_id == Person.id)
         .where(Project.id == _project_id())
     )
+    blockers = (
+        select(
+            literal(_BLOCKER_ROW).label("part"),
+            *(_typed_null(column) for column in project_columns),
+            *blocker_columns,
+        )
+        .select_from(Blocker)
+        .outerjoin(Person, Blocker.raised_by_id == Person.id)
+        .where(
+            Blocker.project_id == _project_id(), Blocker.resolved_at.is_(None), Blocker.deleted_at.is_(None)
+        )
+    )
+    merged: Any = union_all(members, blockers)
+    return merged.order_by(merged.selected_columns.part, merged.selected_columns.number)
+
+
+def _typed_null(column: Any) -> Any:
+    """NULL of `column`'s type under its name: the other SELECT's columns in a UNION ALL."""
+    return cast(null(), column.type).label(column.key)
 
 
 @cache
@@ -525,18 +568,6 @@ def _open_milestones_and_dependencies_statement() -> _Statement:
             Milestone.deleted_at.is_(None),
         )
         .order_by(Milestone.due_at, Milestone.number, dependency.c.key, dependency.c.number)
-    )
-
-
-@cache
-def _project_blockers_statement() -> _Statement:
-    return (
-        select(*_blocker_columns())
-        .outerjoin(Person, Blocker.raised_by_id == Person.id)
-        .where(
-            Blocker.project_id == _project_id(), Blocker.resolved_at.is_(None), Blocker.deleted_at.is_(None)
-        )
-        .order_by(Blocker.number)
     )
 
 
