@@ -136,3 +136,19 @@ def test_a_request_is_alone_when_no_other_ack_runs_or_just_ended() -> None:
     now[0] += 0.020
     with priority.acking():
         assert priority.alone()  # steady traffic: the last ack ended 20 ms ago
+
+
+def test_waiting_for_no_acks_ends_when_the_last_ack_does() -> None:
+    # The inbox poller's rounds wait for this (bot.serving.inbox, `_wait_for_a_quiet_moment`).
+    priority = AckPriority()
+    assert priority.wait_for_no_acks(0)
+    ended = threading.Event()
+    waited: list[bool] = []
+    with priority.acking():
+        assert not priority.wait_for_no_acks(0) and not priority.wait_for_no_acks(0.05)
+        waiter = threading.Thread(target=lambda: (waited.append(priority.wait_for_no_acks(10)), ended.set()))
+        waiter.start()
+        time.sleep(0.05)
+        assert not ended.is_set()
+    assert ended.wait(5) and waited == [True]
+    waiter.join(5)

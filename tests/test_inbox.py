@@ -252,45 +252,73 @@ def _mark_written_after(database: Engine, item: InboxItem, *, within: float) -> 
     return None
 
 
+class _Rounds:
+    """Tells when the worker's poller enters a round's wait for a quiet moment (and when it did last)."""
+
+    def __init__(self, worker: InboxWorker) -> None:
+        self.entered = threading.Event()
+        self.entered_at = 0.0
+        wait = worker._wait_for_a_quiet_moment
+
+        def spied() -> None:
+            self.entered_at = time.monotonic()
+            self.entered.set()
+            wait()
+
+        worker._wait_for_a_quiet_moment = spied  # type: ignore[method-assign]
+
+    def next_one(self) -> None:
+        """Block until a round starts after this call (so it sees what was set up before it)."""
+        self.entered.clear()
+        assert self.entered.wait(5), "the poller started no round"
+
+
+def _quiet_worker(
+    inbox: Inbox, pool: ThreadPoolExecutor, *, quiet: float, no_acks: threading.Event | None = None
+) -> InboxWorker:
+    return InboxWorker(
+        inbox,
+        pool,
+        lambda _item: "done",
+        capacity=4,
+        poll_seconds=30,
+        mark_seconds=0.05,
+        wait_for_no_acks=no_acks.wait if no_acks is not None else (lambda _timeout: True),
+        quiet_wait_seconds=quiet,
+    )
+
+
 @pytest.mark.parametrize("busy", ["reserved", "held", "acking"])
 def test_a_mark_round_waits_for_no_request_to_be_in_flight(database: Engine, busy: str) -> None:
     # A round's statements beside a request in flight add their time to its answer: the round waits
     # for a quiet moment (a request reserved, held, or being acked) and runs as soon as there is one.
     inbox = _inbox(database, FixedClock(NOW), "a")
-    acking = threading.Event()
+    no_acks = threading.Event()
+    no_acks.set()
     with ThreadPoolExecutor(1) as pool:
-        worker = InboxWorker(
-            inbox,
-            pool,
-            lambda _item: "done",
-            capacity=4,
-            poll_seconds=30,
-            mark_seconds=0.05,
-            acks_running=acking.is_set,
-            quiet_wait_seconds=30,
-        )
+        worker = _quiet_worker(inbox, pool, quiet=30, no_acks=no_acks)
+        rounds = _Rounds(worker)
         finished = _record(inbox, "finished")
         in_flight = _record(inbox, "in flight")
         assert isinstance(finished, InboxItem) and isinstance(in_flight, InboxItem)
         worker.start()
         try:
-            time.sleep(0.1)  # the first full round is over; from now on mark rounds every 0.05 s
             if busy == "reserved":
                 assert worker.reserve()
             elif busy == "held":
                 assert worker.reserve()
                 worker.adopt(in_flight)
             else:
-                acking.set()
-            time.sleep(0.05)  # a round that found nobody in flight just before is over
+                no_acks.clear()  # an ack in progress
+            rounds.next_one()  # waiting now, and no other round runs meanwhile
             inbox.finish_later(finished, "done")
-            assert _mark_written_after(database, finished, within=0.5) is None  # held back
+            assert _mark_written_after(database, finished, within=0.3) is None  # held back
             if busy == "reserved":
                 worker.unreserve()
             elif busy == "held":
                 worker.finished(in_flight, "done")
             else:
-                acking.clear()
+                no_acks.set()
             took = _mark_written_after(database, finished, within=5)
         finally:
             worker.stop_polling()
@@ -301,24 +329,45 @@ def test_a_mark_round_waits_for_a_quiet_moment_only_so_long(database: Engine) ->
     # In a burst there is no quiet moment: the marks are written when the wait is over all the same.
     inbox = _inbox(database, FixedClock(NOW), "a")
     with ThreadPoolExecutor(1) as pool:
-        worker = InboxWorker(
-            inbox, pool, lambda _item: "done", capacity=4, poll_seconds=30, quiet_wait_seconds=0.3
-        )
+        worker = _quiet_worker(inbox, pool, quiet=0.3)
+        rounds = _Rounds(worker)
         item = _record(inbox, "finished")
         assert isinstance(item, InboxItem)
         worker.start()
         try:
-            time.sleep(0.1)
             assert worker.reserve()  # never let go of in this test
-            time.sleep(0.05)  # a round that found nobody in flight just before is over
+            rounds.next_one()
             inbox.finish_later(item, "done")
-            took = _mark_written_after(database, item, within=5)
-            started = time.monotonic()
+            assert _mark_written_after(database, item, within=5) is not None
+            written_at = time.monotonic()
         finally:
             worker.stop_polling()
-        stopped = time.monotonic() - started
-    assert took is not None and 0.2 < took < 2
-    assert stopped < 1  # a stop does not wait for the quiet moment either
+    assert written_at >= rounds.entered_at + 0.3  # after the whole wait
+
+
+def test_a_stop_or_requests_waiting_in_the_table_end_the_wait_for_a_quiet_moment(database: Engine) -> None:
+    # Requests left in the table for want of room go before the quiet moment (the marks are written
+    # and the poll runs at once), and a stop does not wait for it either.
+    inbox = _inbox(database, FixedClock(NOW), "a")
+    with ThreadPoolExecutor(1) as pool:
+        worker = _quiet_worker(inbox, pool, quiet=30)
+        rounds = _Rounds(worker)
+        item = _record(inbox, "finished")
+        assert isinstance(item, InboxItem)
+        worker.start()
+        try:
+            assert worker.reserve()  # never let go of in this test
+            rounds.next_one()
+            inbox.finish_later(item, "done")
+            worker.notify_waiting()  # a request was left in the table
+            took = _mark_written_after(database, item, within=5)
+            rounds.next_one()  # a later round, waiting again for the reserved request
+        finally:
+            started = time.monotonic()
+            worker.stop_polling()
+            stopped = time.monotonic() - started
+    assert took is not None and took < 1
+    assert stopped < 2  # not the 30 s of the wait
 
 
 def test_a_request_taken_over_by_another_instance_is_not_marked_finished_by_the_first(

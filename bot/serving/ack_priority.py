@@ -112,10 +112,14 @@ class AckPriority:
                     self._acks_over.wait(deadline - now)
         return self._clock() - started
 
-    def acking_now(self) -> bool:
-        """Whether a request is being acked at this moment (inside `acking`)."""
+    def wait_for_no_acks(self, timeout: float) -> bool:
+        """Wait up to `timeout` seconds until no request is being acked; whether none is.
+
+        Args:
+            timeout: The longest wait, in seconds (0: only look).
+        """
         with self._acks_over:
-            return self._acking > 0
+            return self._acks_over.wait_for(lambda: self._acking == 0, timeout)
 
     def alone(self) -> bool:
         """Whether the request being acked (inside `acking`) is the only one: no other ack is running and

@@ -432,11 +432,6 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
-# How often a round waiting for a quiet moment looks again while only an ack is in progress (one that
-# has not reserved or recorded its request yet takes a fraction of a millisecond).
-ACK_RECHECK_SECONDS = 0.001
-
-
 class InboxWorker:
     """Runs inbox requests on the listener pool, at most `capacity` in memory, and polls for the rest.
 
@@ -450,7 +445,8 @@ class InboxWorker:
             (see the module's docstring).
         expire_after: Requests older than this are not run any more (a command's `response_url`
             lasts 30 minutes; an event this old is news nobody waits for).
-        acks_running: Whether a request is being acked in this process (`AckPriority.acking_now`).
+        wait_for_no_acks: Waits, up to the seconds given, until no request is being acked in this process,
+            and says whether none is (`AckPriority.wait_for_no_acks`).
         quiet_wait_seconds: How long a round may wait for no request to be in flight here (see
             `_wait_for_a_quiet_moment`).
     """
@@ -465,7 +461,7 @@ class InboxWorker:
         poll_seconds: float = 1.0,
         mark_seconds: float = 0.2,
         expire_after: timedelta = timedelta(minutes=25),
-        acks_running: Callable[[], bool] = lambda: False,
+        wait_for_no_acks: Callable[[float], bool] = lambda _timeout: True,
         quiet_wait_seconds: float = 0.1,
     ) -> None:
         self.inbox = inbox
@@ -476,9 +472,10 @@ class InboxWorker:
         self.mark_seconds = min(mark_seconds, poll_seconds)
         self.expire_after = expire_after
         self.quiet_wait_seconds = quiet_wait_seconds
-        self._acks_running = acks_running
+        self._wait_for_no_acks = wait_for_no_acks
         self._lock = threading.Lock()
-        # Notified when the last request held or reserved here is let go of (`_wait_for_a_quiet_moment`).
+        # Notified when the last request held or reserved here is let go of, when requests wait in the
+        # table, and on a stop (`_wait_for_a_quiet_moment`).
         self._idle = threading.Condition(self._lock)
         self._held: dict[int, InboxItem] = {}
         # Requests running before their record was written (`reserve`): room they take, ids not yet known.
@@ -543,6 +540,8 @@ class InboxWorker:
     def notify_waiting(self) -> None:
         """A request was left in the table (the queue was full): poll as soon as there is room."""
         self._backlog.set()
+        with self._idle:
+            self._idle.notify_all()  # a round waiting for a quiet moment goes ahead
 
     def start(self) -> None:
         """Start polling (one daemon thread)."""
@@ -656,26 +655,27 @@ class InboxWorker:
         the database for a fraction of a millisecond each, five times a second: run beside a request,
         they add their time to its answer, which puts that request among the slowest in a hundred. Under
         steady traffic the process is idle most of the time, so a round waits for such a moment; in a
-        burst there is none, and the round goes ahead when the wait is over.
+        burst there is none, and the round goes ahead when the wait is over. Requests waiting in the
+        table for room (the backlog) and a stop do not wait.
         """
         deadline = time.monotonic() + self.quiet_wait_seconds
-        with self._idle:
-            while not self._stop.is_set():
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    return
+        while not self._stop.is_set() and not self._backlog.is_set():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return
+            with self._idle:
                 if self._held or self._reserved:
-                    self._idle.wait(remaining)  # `_notify_if_idle` wakes it
-                elif self._acks_running():
-                    # An ack's first steps (before its request is reserved or held) notify nothing: look
-                    # again shortly.
-                    self._idle.wait(min(remaining, ACK_RECHECK_SECONDS))
-                else:
-                    return
+                    self._idle.wait(remaining)  # `_notify_if_idle`, `notify_waiting` or a stop wakes it
+                    continue
+            if self._wait_for_no_acks(0.0):
+                return
+            # An ack in progress, before its request is reserved or held: wait for it to end, then look
+            # at the requests here again.
+            self._wait_for_no_acks(remaining)
 
     def _notify_if_idle(self) -> None:
         # Called with the lock held.
-        if not self._held and not self._reserved:
+        if (not self._held and not self._reserved) or self._backlog.is_set():
             self._idle.notify_all()
 
     def _write_marks_quietly(self) -> None:

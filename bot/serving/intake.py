@@ -161,7 +161,11 @@ class RecordedRequests:
         self.ack_priority = ack_priority
         self.metrics = metrics
         self.worker = InboxWorker(
-            inbox, listeners, self.process, capacity=queue_limit, acks_running=ack_priority.acking_now
+            inbox,
+            listeners,
+            self.process,
+            capacity=queue_limit,
+            wait_for_no_acks=ack_priority.wait_for_no_acks,
         )
         self._writes = RecordWriter(inbox)
         self._write_slots = threading.BoundedSemaphore(writers)
