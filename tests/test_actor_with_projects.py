@@ -9,12 +9,13 @@ the same workspace resolution for every arrangement of bound, org-wide and unbou
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.access import (
@@ -27,7 +28,7 @@ from bot.access import (
 )
 from bot.db import make_engine, make_session_factory
 from bot.errors import NotFound, NotSetUp
-from bot.models import Membership, Person, Project, ProjectStatus, Workspace, WorkspaceTeam
+from bot.models import Membership, Person, Project, ProjectStatus, Role, Workspace, WorkspaceTeam
 from bot.projects.project import match_project
 from bot.settings import Settings
 from tests.conftest import DEMO_NOW
@@ -192,3 +193,97 @@ def test_a_workspace_without_projects_serves_with_none_visible(
     with session_factory() as session:
         actor = act_as(session, settings, Requester("U1", "T1"), with_visible_projects=True)
     assert actor.visible_projects == ()
+
+
+def _clear(session: Session) -> None:
+    for model in (Membership, Project, Person, WorkspaceTeam, Workspace):
+        session.execute(delete(model))
+
+
+def _random_alliance(session: Session, rnd: random.Random) -> None:
+    """One to four workspaces (bound to a team, org-wide for others, or unbound), the same Slack users as
+    people in several of them, public, private and archived projects, and memberships across them."""
+    workspaces: list[Workspace] = []
+    bound: set[str] = set()
+    served: set[str] = set()
+    for n in range(rnd.randint(1, 4)):
+        team = rnd.choice(["T1", "T2", "T3", None, None])
+        team = None if team in bound else team
+        if team is not None:
+            bound.add(team)
+        workspace = Workspace(name=f"w{n}", timezone="UTC", slack_team_id=team)
+        session.add(workspace)
+        session.flush()
+        workspaces.append(workspace)
+        for org_team in rnd.sample(["T1", "T2", "T3"], rnd.randint(0, 2)):
+            if org_team not in served:
+                served.add(org_team)
+                session.add(
+                    WorkspaceTeam(
+                        workspace_id=workspace.id,
+                        slack_team_id=org_team,
+                        slack_enterprise_id="E1",
+                        created_at=DEMO_NOW,
+                    )
+                )
+    people = [
+        Person(workspace_id=w.id, slack_id=user, name=user)
+        for w in workspaces
+        for user in ("U1", "U2", "U0ADMIN")
+        if rnd.random() < 0.6
+    ]
+    session.add_all(people)
+    projects = [
+        Project(
+            workspace_id=w.id,
+            key=f"p{w.id}x{n}",
+            name=f"project {n}",
+            description="",
+            status=rnd.choice(list(ProjectStatus)),
+            private=rnd.random() < 0.6,
+            archived_at=DEMO_NOW if rnd.random() < 0.2 else None,
+        )
+        for w in workspaces
+        for n in range(rnd.randint(0, 4))
+    ]
+    session.add_all(projects)
+    session.flush()
+    session.add_all(
+        Membership(project_id=project.id, person_id=person.id, role=Role.MEMBER)
+        for project in projects
+        for person in people
+        if rnd.random() < 0.3
+    )
+    session.flush()
+
+
+def test_random_alliances_give_the_same_actor_and_projects_both_ways(
+    session_factory: sessionmaker[Session], settings: Settings
+) -> None:
+    # Every requester (members, a person in several workspaces, an admin, a stranger) and team (bound,
+    # org-wide, unbound, none) of random alliances: the same "not set up", actor and projects.
+    settings = replace(settings, admins=frozenset({"U0ADMIN"}))
+    compared = 0
+    with session_factory() as session:
+        for seed in range(25):
+            _clear(session)
+            _random_alliance(session, random.Random(seed))
+            for user in ("U1", "U2", "U0ADMIN", "UNKNOWN1"):
+                for team in ("T1", "T2", "T3", None):
+                    requester = Requester(user, team)
+                    answers = []
+                    for with_projects in (False, True):
+                        try:
+                            answers.append(
+                                act_as(session, settings, requester, with_visible_projects=with_projects)
+                            )
+                        except NotSetUp:
+                            answers.append(None)
+                    alone, together = answers
+                    assert (alone is None) == (together is None), (seed, user, team)
+                    if alone is not None and together is not None:
+                        assert together == alone, (seed, user, team)
+                        assert together.visible_projects == _projects_read_alone(session, requester, settings)
+                        compared += 1
+            session.rollback()
+    assert compared > 100

@@ -45,7 +45,7 @@ def reads_only(settings: Settings, command: str, text: str) -> bool:
 def names_a_project(settings: Settings, command: str, text: str) -> bool:
     """Whether the slash command only reads and its argument names a project (`/project status pcm`)."""
     verb, _, argument = text.strip().partition(" ")
-    if not argument.strip() or argument.strip().lower() == "all":
+    if not argument.strip() or argument.strip().lower() == "all" or not reads_only(settings, command, text):
         return False
     verb = verb.lower()
     return any(
