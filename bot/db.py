@@ -107,6 +107,13 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             **kwargs.get("connect_args", {}),
             "connect_timeout": CONNECT_TIMEOUT_SECONDS,
         }
+    if "poolclass" not in kwargs:
+        # The connection used last goes out first. Under light traffic a request then finds a connection
+        # whose database side is still warm (on PostgreSQL its backend process, on SQLite its page
+        # cache), where first-in-first-out hands out the one idle the longest: after a burst had opened
+        # ten, every request woke a backend idle for ten requests' time (docs/benchmarks.md, sixth
+        # pass). Connections left idle past a burst may be closed by the server; the pool replaces them.
+        kwargs.setdefault("pool_use_lifo", True)
     engine = create_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
