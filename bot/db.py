@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections import OrderedDict, namedtuple
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -31,9 +32,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Compiled, Dialect, make_url
-from sqlalchemy.exc import MultipleResultsFound, NoResultFound
+from sqlalchemy.exc import DisconnectionError, MultipleResultsFound, NoResultFound
 from sqlalchemy.orm import DeclarativeBase, ORMExecuteState, Session, SessionTransaction, sessionmaker
-from sqlalchemy.pool import SingletonThreadPool, StaticPool
+from sqlalchemy.pool import NullPool, SingletonThreadPool, StaticPool
 from sqlalchemy.sql.compiler import SQLCompiler
 
 # How long opening a PostgreSQL connection may take (libpq `connect_timeout`, seconds; its least):
@@ -117,7 +118,38 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     engine = create_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+    elif not isinstance(engine.pool, NullPool):
+        event.listen(engine, "checkin", _note_checkin)
+        event.listen(engine, "checkout", _check_long_idle_connection)
     return engine
+
+
+# A pooled PostgreSQL connection idle for longer than this is checked with `SELECT 1` before it is handed
+# out. The pool hands out the connection used last first, so under light traffic the others may sit idle
+# for a long time, and a server, a proxy or a load balancer may have closed them meanwhile (idle timeouts
+# of a few minutes are common); a request would then fail on a dead connection. The one in use stays
+# unchecked, so the check costs a round trip only after such a pause.
+IDLE_CHECK_SECONDS = 30.0
+_CHECKED_IN_AT = "liaison_checked_in_at"
+
+
+def _note_checkin(_dbapi_connection: Any, record: Any) -> None:
+    record.info[_CHECKED_IN_AT] = time.monotonic()
+
+
+def _check_long_idle_connection(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    checked_in_at = record.info.get(_CHECKED_IN_AT)
+    if checked_in_at is None or time.monotonic() - checked_in_at < IDLE_CHECK_SECONDS:
+        return
+    autocommit = dbapi_connection.autocommit
+    try:
+        dbapi_connection.autocommit = True  # the check opens no transaction
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        dbapi_connection.autocommit = autocommit
+    except Exception as error:
+        # The pool discards this connection and checks out another (a new one if need be).
+        raise DisconnectionError(f"a pooled connection was closed while idle: {error}") from error
 
 
 def shares_one_connection(engine: Engine) -> bool:
