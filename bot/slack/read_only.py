@@ -36,21 +36,23 @@ _NAMING_A_PROJECT: Mapping[str, frozenset[str]] = {
 
 def reads_only(settings: Settings, command: str, text: str) -> bool:
     """Whether the slash command `command` (its configured name) with `text` only reads."""
-    verb = text.strip().partition(" ")[0].lower()
-    return any(
-        settings.commands[key] == command and verb in verbs for key, verbs in READ_ONLY_SUBCOMMANDS.items()
-    )
+    return _listed(READ_ONLY_SUBCOMMANDS, settings, command, text.strip().partition(" ")[0])
 
 
 def names_a_project(settings: Settings, command: str, text: str) -> bool:
     """Whether the slash command only reads and its argument names a project (`/project status pcm`)."""
     verb, _, argument = text.strip().partition(" ")
-    if not argument.strip() or argument.strip().lower() == "all" or not reads_only(settings, command, text):
+    if not argument.strip() or argument.strip().lower() == "all":
         return False
-    verb = verb.lower()
-    return any(
-        settings.commands[key] == command and verb in verbs for key, verbs in _NAMING_A_PROJECT.items()
+    return _listed(READ_ONLY_SUBCOMMANDS, settings, command, verb) and _listed(
+        _NAMING_A_PROJECT, settings, command, verb
     )
+
+
+def _listed(verbs_by_key: Mapping[str, frozenset[str]], settings: Settings, command: str, verb: str) -> bool:
+    """Whether `verb` is listed for the command configured as `command`."""
+    verb = verb.lower()
+    return any(settings.commands[key] == command and verb in verbs for key, verbs in verbs_by_key.items())
 
 
 def command_session(
