@@ -19,7 +19,7 @@ from bot.cli.console.payloads import SlackPayloads
 from bot.clock import FixedClock
 from bot.db import Base, make_engine, make_session_factory
 from bot.experts.embeddings.sentence_transformers import SentenceTransformerEmbedder
-from bot.models import Project, ProjectStatus
+from bot.models import Project, ProjectStatus, Workspace, WorkspaceTeam
 from bot.services import Services
 from bot.settings import Settings
 from bot.slack.client import build_web_client
@@ -168,6 +168,14 @@ def demo(engine: Engine, demo_memory_template: sqlite3.Connection) -> None:
 
 
 @pytest.fixture(params=DATABASE_KINDS)
+def empty_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[sessionmaker[Session]]:
+    """Sessions of an empty migrated database of each kind Liaison runs on."""
+    engine = make_engine(migrated_database(request, tmp_path))
+    yield make_session_factory(engine)
+    engine.dispose()
+
+
+@pytest.fixture(params=DATABASE_KINDS)
 def demo_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     """The demo alliance (planned as of DEMO_NOW) in a migrated database of each kind Liaison runs on."""
     engine = make_engine(migrated_database(request, tmp_path))
@@ -220,6 +228,26 @@ def demo_db(demo_template: Path, tmp_path: Path) -> str:
     target = tmp_path / "demo.db"
     shutil.copyfile(demo_template, target)
     return f"sqlite:///{target}"
+
+
+def add_workspace(
+    session: Session, name: str, team: str | None, *org_teams: str, timezone: str = "UTC"
+) -> Workspace:
+    """Add a workspace bound to Slack team `team` (None: unbound), serving `org_teams` too as an org-wide
+    install (`WorkspaceTeam`, with `team` as the enterprise, "E0" if unbound); flushed, so it has its id."""
+    workspace = Workspace(name=name, timezone=timezone, slack_team_id=team)
+    session.add(workspace)
+    session.flush()
+    session.add_all(
+        WorkspaceTeam(
+            workspace_id=workspace.id,
+            slack_team_id=org_team,
+            slack_enterprise_id=team or "E0",
+            created_at=DEMO_NOW,
+        )
+        for org_team in org_teams
+    )
+    return workspace
 
 
 def add_public_project(session_factory: sessionmaker[Session], *, key: str, name: str) -> None:

@@ -10,9 +10,7 @@ the same workspace resolution for every arrangement of bound, org-wide and unbou
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, delete, select
@@ -26,13 +24,12 @@ from bot.access import (
     visibility_of,
     visibility_params,
 )
-from bot.db import make_engine, make_session_factory
+from bot.db import make_session_factory
 from bot.errors import NotFound, NotSetUp
 from bot.models import Membership, Person, Project, ProjectStatus, Role, Workspace, WorkspaceTeam
 from bot.projects.project import match_project
 from bot.settings import Settings
-from tests.conftest import DEMO_NOW
-from tests.migrated import DATABASE_KINDS, migrated_database
+from tests.conftest import DEMO_NOW, add_workspace
 from tests.statements import recorded_statements
 
 TEAM = "T0LIAISON"
@@ -99,47 +96,29 @@ def test_a_private_project_stays_unknown_to_a_non_member_through_the_match(
             assert statements == []  # matched on what was read with the actor
 
 
-@pytest.fixture(params=DATABASE_KINDS)
-def session_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[sessionmaker[Session]]:
-    engine = make_engine(migrated_database(request, tmp_path))
-    yield make_session_factory(engine)
-    engine.dispose()
-
-
 def _add(
-    session_factory: sessionmaker[Session], name: str, team: str | None, *org_teams: str, projects: int = 2
+    empty_factory: sessionmaker[Session], name: str, team: str | None, *org_teams: str, projects: int = 2
 ) -> None:
-    with session_factory.begin() as session:
-        workspace = Workspace(name=name, timezone="UTC", slack_team_id=team)
-        session.add(workspace)
-        session.flush()
-        for org_team in org_teams:
-            session.add(
-                WorkspaceTeam(
-                    workspace_id=workspace.id,
-                    slack_team_id=org_team,
-                    slack_enterprise_id=team or "E0",
-                    created_at=DEMO_NOW,
-                )
+    with empty_factory.begin() as session:
+        workspace = add_workspace(session, name, team, *org_teams)
+        session.add_all(
+            Project(
+                workspace_id=workspace.id,
+                key=f"{name}{n}",
+                name=f"{name} project {n}",
+                description="",
+                status=ProjectStatus.ON_TRACK,
+                private=False,
             )
-        for n in range(projects):
-            session.add(
-                Project(
-                    workspace_id=workspace.id,
-                    key=f"{name}{n}",
-                    name=f"{name} project {n}",
-                    description="",
-                    status=ProjectStatus.ON_TRACK,
-                    private=False,
-                )
-            )
+            for n in range(projects)
+        )
 
 
-def _both(session_factory: sessionmaker[Session], settings: Settings, team: str | None) -> object:
+def _both(empty_factory: sessionmaker[Session], settings: Settings, team: str | None) -> object:
     """The workspace and projects `act_as` finds with and without the projects, or the error of each."""
     answers = []
     for with_projects in (False, True):
-        with session_factory() as session:
+        with empty_factory() as session:
             try:
                 actor = act_as(session, settings, Requester("U1", team), with_visible_projects=with_projects)
             except NotSetUp:
@@ -175,22 +154,22 @@ def _both(session_factory: sessionmaker[Session], settings: Settings, team: str 
     ],
 )
 def test_the_workspace_is_resolved_as_without_the_projects(
-    session_factory: sessionmaker[Session],
+    empty_factory: sessionmaker[Session],
     settings: Settings,
     arrangement: list[tuple[str, str | None, tuple[str, ...]]],
     expected: dict[str | None, list[object]],
 ) -> None:
     for name, team, org_teams in arrangement:
-        _add(session_factory, name, team, *org_teams)
+        _add(empty_factory, name, team, *org_teams)
     for team, answer in expected.items():
-        assert _both(session_factory, settings, team) == answer, team
+        assert _both(empty_factory, settings, team) == answer, team
 
 
 def test_a_workspace_without_projects_serves_with_none_visible(
-    session_factory: sessionmaker[Session], settings: Settings
+    empty_factory: sessionmaker[Session], settings: Settings
 ) -> None:
-    _add(session_factory, "empty", None, projects=0)
-    with session_factory() as session:
+    _add(empty_factory, "empty", None, projects=0)
+    with empty_factory() as session:
         actor = act_as(session, settings, Requester("U1", "T1"), with_visible_projects=True)
     assert actor.visible_projects == ()
 
@@ -211,21 +190,9 @@ def _random_alliance(session: Session, rnd: random.Random) -> None:
         team = None if team in bound else team
         if team is not None:
             bound.add(team)
-        workspace = Workspace(name=f"w{n}", timezone="UTC", slack_team_id=team)
-        session.add(workspace)
-        session.flush()
-        workspaces.append(workspace)
-        for org_team in rnd.sample(["T1", "T2", "T3"], rnd.randint(0, 2)):
-            if org_team not in served:
-                served.add(org_team)
-                session.add(
-                    WorkspaceTeam(
-                        workspace_id=workspace.id,
-                        slack_team_id=org_team,
-                        slack_enterprise_id="E1",
-                        created_at=DEMO_NOW,
-                    )
-                )
+        org_teams = [t for t in rnd.sample(["T1", "T2", "T3"], rnd.randint(0, 2)) if t not in served]
+        served.update(org_teams)
+        workspaces.append(add_workspace(session, f"w{n}", team, *org_teams))
     people = [
         Person(workspace_id=w.id, slack_id=user, name=user)
         for w in workspaces
@@ -258,13 +225,13 @@ def _random_alliance(session: Session, rnd: random.Random) -> None:
 
 
 def test_random_alliances_give_the_same_actor_and_projects_both_ways(
-    session_factory: sessionmaker[Session], settings: Settings
+    empty_factory: sessionmaker[Session], settings: Settings
 ) -> None:
     # Every requester (members, a person in several workspaces, an admin, a stranger) and team (bound,
     # org-wide, unbound, none) of random alliances: the same "not set up", actor and projects.
     settings = replace(settings, admins=frozenset({"U0ADMIN"}))
     compared = 0
-    with session_factory() as session:
+    with empty_factory() as session:
         for seed in range(25):
             _clear(session)
             _random_alliance(session, random.Random(seed))

@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -325,47 +326,47 @@ def test_a_mark_round_waits_for_no_request_to_be_in_flight(database: Engine, bus
     assert took is not None and took < 1  # at once, not after the 30 s the wait may last
 
 
-def test_a_mark_round_waits_for_a_quiet_moment_only_so_long(database: Engine) -> None:
-    # In a burst there is no quiet moment: the marks are written when the wait is over all the same.
+@contextmanager
+def _a_round_waiting_for_a_reserved_request(
+    database: Engine, *, quiet: float
+) -> Iterator[tuple[Inbox, InboxWorker, _Rounds, InboxItem]]:
+    """A started worker whose poller waits in a round for a request reserved (and never let go of), and a
+    recorded request to mark finished meanwhile; the worker is stopped after the block."""
     inbox = _inbox(database, FixedClock(NOW), "a")
     with ThreadPoolExecutor(1) as pool:
-        worker = _quiet_worker(inbox, pool, quiet=0.3)
+        worker = _quiet_worker(inbox, pool, quiet=quiet)
         rounds = _Rounds(worker)
         item = _record(inbox, "finished")
         assert isinstance(item, InboxItem)
         worker.start()
         try:
-            assert worker.reserve()  # never let go of in this test
+            assert worker.reserve()
             rounds.next_one()
-            inbox.finish_later(item, "done")
-            assert _mark_written_after(database, item, within=5) is not None
-            written_at = time.monotonic()
+            yield inbox, worker, rounds, item
         finally:
             worker.stop_polling()
+
+
+def test_a_mark_round_waits_for_a_quiet_moment_only_so_long(database: Engine) -> None:
+    # In a burst there is no quiet moment: the marks are written when the wait is over all the same.
+    with _a_round_waiting_for_a_reserved_request(database, quiet=0.3) as (inbox, _worker, rounds, item):
+        inbox.finish_later(item, "done")
+        assert _mark_written_after(database, item, within=5) is not None
+        written_at = time.monotonic()
     assert written_at >= rounds.entered_at + 0.3  # after the whole wait
 
 
 def test_a_stop_or_requests_waiting_in_the_table_end_the_wait_for_a_quiet_moment(database: Engine) -> None:
     # Requests left in the table for want of room go before the quiet moment (the marks are written
     # and the poll runs at once), and a stop does not wait for it either.
-    inbox = _inbox(database, FixedClock(NOW), "a")
-    with ThreadPoolExecutor(1) as pool:
-        worker = _quiet_worker(inbox, pool, quiet=30)
-        rounds = _Rounds(worker)
-        item = _record(inbox, "finished")
-        assert isinstance(item, InboxItem)
-        worker.start()
-        try:
-            assert worker.reserve()  # never let go of in this test
-            rounds.next_one()
-            inbox.finish_later(item, "done")
-            worker.notify_waiting()  # a request was left in the table
-            took = _mark_written_after(database, item, within=5)
-            rounds.next_one()  # a later round, waiting again for the reserved request
-        finally:
-            started = time.monotonic()
-            worker.stop_polling()
-            stopped = time.monotonic() - started
+    with _a_round_waiting_for_a_reserved_request(database, quiet=30) as (inbox, worker, rounds, item):
+        inbox.finish_later(item, "done")
+        worker.notify_waiting()  # a request was left in the table
+        took = _mark_written_after(database, item, within=5)
+        rounds.next_one()  # a later round, waiting again for the reserved request
+        started = time.monotonic()
+        worker.stop_polling()
+        stopped = time.monotonic() - started
     assert took is not None and took < 1
     assert stopped < 2  # not the 30 s of the wait
 

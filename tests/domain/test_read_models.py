@@ -10,9 +10,7 @@ demo workspace, an admin and a stranger.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -28,7 +26,6 @@ from bot.access import (
     role_of,
     visible_projects,
 )
-from bot.db import make_engine, make_session_factory
 from bot.errors import NotSetUp
 from bot.models import (
     Blocker,
@@ -37,8 +34,6 @@ from bot.models import (
     MilestoneStatus,
     Person,
     Project,
-    Workspace,
-    WorkspaceTeam,
 )
 from bot.projects.milestones import NEXT_WINDOW
 from bot.projects.project import find_project
@@ -57,11 +52,8 @@ from bot.projects.reports import (
     with_dependencies,
 )
 from bot.settings import Settings
-from tests.conftest import DEMO_NOW
-from tests.migrated import DATABASE_KINDS, migrated_database
+from tests.conftest import DEMO_NOW, add_workspace
 from tests.statements import recorded_statements
-
-NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
 
 def _actors(session: Session) -> list[Actor]:
@@ -207,32 +199,14 @@ def test_project_key_and_status_match_the_project(session_factory: sessionmaker[
 # -- the actor in one query -------------------------------------------------------------------------
 
 
-@pytest.fixture(params=DATABASE_KINDS)
-def empty_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[sessionmaker[Session]]:
-    engine = make_engine(migrated_database(request, tmp_path))
-    yield make_session_factory(engine)
-    engine.dispose()
-
-
 def _workspace(session: Session, name: str, team: str | None, zone: str, *org_teams: str) -> None:
-    workspace = Workspace(name=name, timezone=zone, slack_team_id=team)
-    session.add(workspace)
-    session.flush()
+    workspace = add_workspace(session, name, team, *org_teams, timezone=zone)
     session.add_all(
         [
             Person(workspace_id=workspace.id, slack_id="U1", name=f"{name} one", timezone="Asia/Tokyo"),
             Person(workspace_id=workspace.id, slack_id="U2", name=f"{name} two"),
         ]
     )
-    for org_team in org_teams:
-        session.add(
-            WorkspaceTeam(
-                workspace_id=workspace.id,
-                slack_team_id=org_team,
-                slack_enterprise_id=team or "E0",
-                created_at=NOW,
-            )
-        )
 
 
 def _by_two_queries(session: Session, settings: Settings, requester: Requester) -> Actor | str:
