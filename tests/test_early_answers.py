@@ -1,13 +1,13 @@
 """Read-only commands answered while their record is written (issue 16, item 6; bot/serving/intake.py).
 
 A read-only slash command that arrives alone starts on the listener pool while its inbox record is
-being written, so its reads overlap the insert's round trip; its answer is posted only once the record
-is committed. Through a real HTTP server and signed requests (and once over Socket Mode, with the fake
-Socket Mode server), on a file SQLite database and on PostgreSQL (an in-memory database of one shared
-connection never answers early), with the inbox's write slowed or broken on purpose: the command starts
-before its record is committed, and is answered exactly once, or not at all when its record failed or
-was a replay; a command that writes never starts before its record.
-"""
+being written, so its reads overlap the insert's round trip; its answer is posted once the insert has
+recorded it, without waiting for the commit (the ack waits for it). Through a real HTTP server and
+signed requests (and once over Socket Mode, with the fake Socket Mode server), on a file SQLite
+database and on PostgreSQL (an in-memory database of one shared connection never answers early), with
+the inbox's write slowed or broken on purpose before the insert or between the insert and its commit:
+the command starts before its record is written, and is answered exactly once, or not at all when its
+insert failed, was late or found a replay; a command that writes never starts before its record."""
 
 from __future__ import annotations
 
@@ -57,22 +57,47 @@ def served(pool: ServerPool, settings: Settings, demo_engine: Engine) -> Served:
 
 
 class Timeline:
-    """When the inbox's writes ended and Bolt's dispatches began (wall clock), with the write slowed or
-    broken on purpose."""
+    """When the inbox's inserts and writes ended and Bolt's dispatches began (wall clock), with the write
+    slowed or broken on purpose: before the insert (`delay`, `fail`) or between the insert and its
+    commit (`commit_delay`, `commit_fails`: the commit waits for, and fails with, what the insert's
+    news is told to)."""
 
-    def __init__(self, intake: RecordedRequests, *, delay: float = 0.0, fail: bool = False) -> None:
+    def __init__(
+        self,
+        intake: RecordedRequests,
+        *,
+        delay: float = 0.0,
+        fail: bool = False,
+        commit_delay: float = 0.0,
+        commit_fails: bool = False,
+    ) -> None:
+        self.inserts_ended: list[float] = []
         self.writes_ended: list[float] = []
         self.dispatches: list[float] = []
         self._lock = threading.Lock()
         record_many = intake.inbox.record_many
         dispatch = intake.bolt.dispatch
 
-        def slow_record_many(requests: Sequence[NewRequest], **kwargs: Any) -> list[InboxItem | None]:
+        def slow_record_many(
+            requests: Sequence[NewRequest],
+            *,
+            on_inserted: Callable[[list[InboxItem | None]], None] | None = None,
+            **kwargs: Any,
+        ) -> list[InboxItem | None]:
+            def inserted(items: list[InboxItem | None]) -> None:
+                with self._lock:
+                    self.inserts_ended.append(time.time())
+                if on_inserted is not None:
+                    on_inserted(items)
+                time.sleep(commit_delay)
+                if commit_fails:
+                    raise OperationalError("COMMIT", {}, Exception("the database went away"))
+
             time.sleep(delay)
             try:
                 if fail:
                     raise OperationalError("INSERT INTO slack_inbox", {}, Exception("the database went away"))
-                return record_many(requests, **kwargs)
+                return record_many(requests, on_inserted=inserted, **kwargs)
             finally:
                 with self._lock:
                     self.writes_ended.append(time.time())
@@ -123,7 +148,7 @@ def _assert_answered_once_from_the_record(
     assert _outcomes(demo_engine) == ["done"]
 
 
-def test_a_read_only_command_starts_while_recorded_and_is_answered_once_after_the_commit(
+def test_a_read_only_command_starts_while_recorded_and_is_answered_once_after_the_insert(
     served: Served, payloads: SlackPayloads, slack_api: FakeSlackApi, demo_engine: Engine
 ) -> None:
     timeline = Timeline(_intake(served), delay=0.3)
@@ -134,13 +159,77 @@ def test_a_read_only_command_starts_while_recorded_and_is_answered_once_after_th
     answers = _answers(slack_api)
     assert len(answers) == 1
     assert "pcm" in str(answers[0].params).lower()
-    [write_ended] = timeline.writes_ended
+    [inserted] = timeline.inserts_ended
     [dispatched] = timeline.dispatches
-    assert dispatched < write_ended - 0.2  # it ran during the (slowed) write…
-    assert answers[0].at >= write_ended  # …and was posted only once the record was committed
+    assert dispatched < inserted - 0.2  # it ran during the (slowed) write…
+    assert answers[0].at >= inserted  # …and was posted only once the insert had recorded it
     assert _intake(served).worker.held() == 0  # its room is given back
     assert _intake(served).inbox.write_finished() == 1
     assert _outcomes(demo_engine) == ["done"]
+
+
+def test_a_read_only_commands_answer_does_not_wait_for_its_records_commit(
+    served: Served, payloads: SlackPayloads, slack_api: FakeSlackApi, demo_engine: Engine
+) -> None:
+    # On PostgreSQL the commit's flush of the WAL is the slow tail of a record; the ack waits for it,
+    # the answer does not.
+    timeline = Timeline(_intake(served), commit_delay=0.5)
+
+    reply = served.post(payloads.slash_command("/project", "status pcm", user_id=PCM_MEMBER), settle=False)
+    acked = time.time()
+    _wait_for(lambda: _intake(served).worker.held() == 0)
+    served.settle()
+
+    assert reply.status == 200 and reply.body == b""
+    [inserted], [write_ended] = timeline.inserts_ended, timeline.writes_ended
+    assert acked >= write_ended  # the ack waited for the commit…
+    answers = _answers(slack_api)
+    assert len(answers) == 1 and len(timeline.dispatches) == 1
+    assert inserted <= answers[0].at < write_ended - 0.3  # …the answer only for the insert
+    assert _intake(served).inbox.write_finished() == 1
+    assert _outcomes(demo_engine) == ["done"]
+
+
+def test_a_read_only_command_whose_commit_is_slower_than_the_acks_budget_is_acked_and_answered_once(
+    served: Served, payloads: SlackPayloads, slack_api: FakeSlackApi, demo_engine: Engine
+) -> None:
+    timeline = Timeline(_intake(served), commit_delay=ACK_WRITE_BUDGET_SECONDS + 0.5)
+
+    started = time.monotonic()
+    reply = served.post(payloads.slash_command("/project", "status pcm", user_id=PCM_MEMBER), settle=False)
+    acked_after = time.monotonic() - started
+    _wait_for(lambda: len(timeline.writes_ended) == 1 and _intake(served).worker.held() == 0)
+    _wait_for(lambda: len(_answers(slack_api)) > 1, timeout=0.5)  # a second answer would come now
+    served.settle()
+
+    # Acked within its budget, with nothing to say: the command was being answered already, and no
+    # "the database is slow" notice follows it.
+    assert reply.status == 200 and reply.body == b""
+    assert acked_after < ACK_WRITE_BUDGET_SECONDS + 0.4
+    answers = _answers(slack_api)
+    assert len(answers) == 1 and "pcm" in str(answers[0].params).lower()
+    assert len(timeline.dispatches) == 1
+    assert _intake(served).inbox.write_finished() == 1
+    assert _outcomes(demo_engine) == ["done"]
+
+
+def test_a_read_only_command_whose_commit_fails_after_its_insert_is_answered_once_all_the_same(
+    served: Served, payloads: SlackPayloads, slack_api: FakeSlackApi, demo_engine: Engine
+) -> None:
+    timeline = Timeline(_intake(served), commit_fails=True)
+
+    reply = served.post(payloads.slash_command("/project", "status pcm", user_id=PCM_MEMBER), settle=False)
+    _wait_for(lambda: _intake(served).worker.held() == 0)
+    served.settle()
+
+    # Its answer was on its way when the commit failed: the user gets it, and no "nothing was done"
+    # beside it; nothing is left to run again.
+    assert reply.status == 200 and reply.body == b""
+    answers = _answers(slack_api)
+    assert len(answers) == 1 and "pcm" in str(answers[0].params).lower()
+    assert len(timeline.dispatches) == 1
+    _intake(served).inbox.write_finished()  # its finish mark finds no record to mark
+    assert _outcomes(demo_engine) == []
 
 
 def test_a_replayed_read_only_command_is_answered_once(
@@ -229,7 +318,7 @@ def test_an_in_memory_database_never_answers_early(
     assert len(_answers(slack_api)) == 1
 
 
-def test_over_socket_mode_a_read_only_command_starts_while_recorded_and_is_answered_once_after_the_commit(
+def test_over_socket_mode_a_read_only_command_starts_while_recorded_and_is_answered_once_after_the_insert(
     demo_db: str, slack_api: FakeSlackApi
 ) -> None:
     # Socket Mode records its envelopes through the same intake, with the payload as parsed: a read-only
@@ -276,7 +365,7 @@ def test_over_socket_mode_a_read_only_command_starts_while_recorded_and_is_answe
     answers = _answers(slack_api)
     assert len(answers) == 1
     assert "pcm" in str(answers[0].params).lower()
-    [write_ended] = timeline.writes_ended
+    [inserted] = timeline.inserts_ended
     [dispatched] = timeline.dispatches
-    assert dispatched < write_ended - 0.2  # it ran during the (slowed, 0.5 s) write…
-    assert answers[0].at >= write_ended  # …and was posted only once the record was committed
+    assert dispatched < inserted - 0.2  # it ran during the (slowed, 0.5 s) write…
+    assert answers[0].at >= inserted  # …and was posted only once the insert had recorded it

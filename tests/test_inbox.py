@@ -451,6 +451,99 @@ def test_the_record_writer_hands_a_database_error_to_every_request_of_the_batch(
         writer.submit(NewRequest("late", "command", "text=x", "", {}, True))
 
 
+def _keys(engine: Engine) -> list[str]:
+    """The replay keys committed, as another connection sees them."""
+    with engine.connect() as connection:
+        return list(connection.scalars(select(InboxRequest.replay_key).order_by(InboxRequest.id)))
+
+
+def test_a_writer_is_told_what_its_insert_said_before_the_commit(database: Engine) -> None:
+    # A read-only command's answer waits for its insert, not for the commit (on PostgreSQL, the WAL's
+    # flush): the writer's connection reads the insert's rows while its transaction is still open.
+    inbox = _inbox(database, FixedClock(NOW), "a")
+    held = HeldConnection(database)
+    seen: list[tuple[list[InboxItem | None], list[str]]] = []
+
+    def inserted(items: list[InboxItem | None]) -> None:
+        seen.append((items, _keys(database)))
+
+    def record(*keys: str) -> list[InboxItem | None]:
+        requests = [NewRequest(key, "command", f"text={key}", "", {}, True) for key in keys]
+        return inbox.record_many(requests, connection=held, on_inserted=inserted)
+
+    try:
+        first = record("k1", "k2")
+        assert seen[-1] == (first, [])  # told the records while nobody else could see them yet…
+        assert _keys(database) == ["k1", "k2"]  # …and committed after
+        replay = record("k1", "k3")
+        assert replay[0] is None and replay[1] is not None
+        assert seen[-1] == (replay, ["k1", "k2"])
+        assert _keys(database) == ["k1", "k2", "k3"]
+    finally:
+        held.close()
+
+
+def test_an_error_raised_when_told_of_the_insert_commits_nothing(database: Engine) -> None:
+    inbox = _inbox(database, FixedClock(NOW), "a")
+    held = HeldConnection(database)
+
+    def refuse(_items: list[InboxItem | None]) -> None:
+        raise RuntimeError("the commit is not to happen")
+
+    try:
+        with pytest.raises(RuntimeError):
+            inbox.record_many(
+                [NewRequest("k1", "command", "text=x", "", {}, True)], connection=held, on_inserted=refuse
+            )
+        assert _keys(database) == []
+        # The connection is usable, and the key free, for the next write.
+        assert inbox.record_many([NewRequest("k1", "command", "text=x", "", {}, True)], connection=held)[0]
+        assert _keys(database) == ["k1"]
+    finally:
+        held.close()
+
+
+def test_the_record_writer_tells_each_request_of_a_batch_what_its_insert_said(database: Engine) -> None:
+    inbox = _inbox(database, FixedClock(NOW), "a")
+    told: dict[str, tuple[InboxItem | None, bool]] = {}
+    writing, gate = threading.Event(), threading.Event()
+    record_many = inbox.record_many
+
+    def gated_record_many(requests: Sequence[NewRequest], **options: Any) -> list[InboxItem | None]:
+        writing.set()
+        gate.wait(5)  # the first batch is being written while the others queue
+        return record_many(requests, **options)
+
+    def new(key: str) -> NewRequest:
+        return NewRequest(key, "command", f"text={key}", "", {}, True)
+
+    inbox.record_many = gated_record_many  # type: ignore[method-assign]
+    writer = RecordWriter(inbox, threads=1)
+    futures = {}
+    try:
+        futures["first"] = writer.submit(new("first"))
+        assert writing.wait(5)
+        for key in ("a", "b", "first"):  # "first" again: a replay
+            futures[f"{key}-told"] = writer.submit(
+                new(key),
+                on_inserted=lambda item, key=key: told.__setitem__(
+                    key, (item, futures[f"{key}-told"].done())
+                ),
+            )
+        futures["untold"] = writer.submit(new("untold"))
+        gate.set()
+        results = {name: future.result(timeout=5) for name, future in futures.items()}
+    finally:
+        writer.shutdown()
+
+    assert set(told) == {"a", "b", "first"}
+    for key, (item, done_when_told) in told.items():
+        assert item == results[f"{key}-told"]
+        assert not done_when_told  # told before the write was over
+    assert told["first"][0] is None and told["a"][0] is not None
+    assert results["untold"] is not None
+
+
 @pytest.mark.postgres
 def test_a_writer_connection_the_server_closed_is_replaced_for_the_next_write(postgres_url: str) -> None:
     upgrade_database(postgres_url)

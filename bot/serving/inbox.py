@@ -194,13 +194,21 @@ class Inbox:
         return self.record_many([NewRequest(key, kind, body, query, headers, leased)])[0]
 
     def record_many(
-        self, requests: Sequence[NewRequest], *, connection: HeldConnection | None = None
+        self,
+        requests: Sequence[NewRequest],
+        *,
+        connection: HeldConnection | None = None,
+        on_inserted: Callable[[list[InboxItem | None]], None] | None = None,
     ) -> list[InboxItem | None]:
         """Record requests before their acks, in one statement.
 
         Args:
             requests: What to record (at least one).
             connection: The caller's own connection (a writer thread's); else one from the pool.
+            on_inserted: Told what the insert said (each request's record, or None for a replay) once it
+                has said it: before the commit on a writer's connection (`HeldConnection.cursor`'s
+                `results_before_commit`), possibly after it otherwise. It must not block (the commit
+                waits for it); an error it raises fails the write (nothing is committed).
 
         Returns:
             Each request's record, in order; None for a body recorded before (a replay, or the same
@@ -224,27 +232,33 @@ class Inbox:
             values[f"attempts_{n}"] = 1 if request.leased else 0
             values[f"lease_owner_{n}"] = self.owner if request.leased else None
             values[f"lease_until_{n}"] = lease_until if request.leased else None
-        with connection.cursor() if connection else driver_cursor(self.engine, autocommit=True) as cursor:
+        with (
+            connection.cursor(results_before_commit=on_inserted is not None)
+            if connection
+            else driver_cursor(self.engine, autocommit=True)
+        ) as cursor:
             cursor.execute(self._sql.record(len(requests)), values)
             ids = {key: row_id for row_id, key in cursor.fetchall()}
+            items: list[InboxItem | None] = []
+            for request, headers in zip(requests, stored, strict=True):
+                row_id = ids.pop(request.key, None)
+                items.append(
+                    None
+                    if row_id is None
+                    else InboxItem(
+                        id=row_id,
+                        kind=request.kind,
+                        body=request.body,
+                        query=request.query,
+                        headers=headers,
+                        received_at=now,
+                        attempt=f"{self.owner}#1",
+                    )
+                )
+            if on_inserted is not None:
+                on_inserted(items)
         if connection is not None and connection.defers_checkpoints:
             self._uncheckpointed = True
-        items: list[InboxItem | None] = []
-        for request, headers in zip(requests, stored, strict=True):
-            row_id = ids.pop(request.key, None)
-            items.append(
-                None
-                if row_id is None
-                else InboxItem(
-                    id=row_id,
-                    kind=request.kind,
-                    body=request.body,
-                    query=request.query,
-                    headers=headers,
-                    received_at=now,
-                    attempt=f"{self.owner}#1",
-                )
-            )
         return items
 
     def finish(self, item: InboxItem, outcome: str) -> None:

@@ -14,10 +14,11 @@ hold request bodies), and a connection the error broke is invalidated, as SQLAlc
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager, nullcontext, suppress
 from functools import cache
 from typing import Any, cast
 
+import psycopg
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
@@ -36,6 +37,9 @@ RECORD_COLUMNS = (
     "lease_until",
 )
 
+
+# Whether the PostgreSQL driver can run a pipeline (psycopg over libpq 14 or later).
+_PIPELINES = psycopg.Pipeline.is_supported()
 
 # SQLite's default `wal_autocheckpoint`, which connections other than the inbox writers' keep.
 SQLITE_AUTOCHECKPOINT_PAGES = 1000
@@ -183,8 +187,15 @@ class HeldConnection:
         self._connection: Any = None
 
     @contextmanager
-    def cursor(self) -> Iterator[Any]:
+    def cursor(self, *, results_before_commit: bool = False) -> Iterator[Any]:
         """A cursor whose block is committed when it ends (one transaction on SQLite).
+
+        Args:
+            results_before_commit: A statement's results are read before it is committed, so that the
+                block may act on them while the commit (on PostgreSQL, the WAL's flush to disk: the
+                slowest part of a small write, and the most variable) is still to come. SQLite commits
+                when the block ends anyway; on PostgreSQL the block is a pipeline (`_pipelined`), which
+                costs the driver about 0.06 ms of CPU more.
 
         Raises:
             sqlalchemy.exc.DBAPIError: The driver failed (nothing of the block was committed).
@@ -215,7 +226,9 @@ class HeldConnection:
         cursor = None
         try:
             cursor = connection.cursor()
-            yield cursor
+            pipelined = results_before_commit and self._postgres
+            with _pipelined(connection, cursor) if pipelined else nullcontext():
+                yield cursor
             if not self._postgres:
                 connection.commit()
         except self._dbapi_error as error:
@@ -261,3 +274,27 @@ class HeldConnection:
         self._connection = None
         with suppress(self._dbapi_error):
             connection.invalidate(error)
+
+
+@contextmanager
+def _pipelined(connection: Any, cursor: Any) -> Iterator[None]:
+    """PostgreSQL, in autocommit: the block's statements as one pipeline, which the server runs as one
+    implicit transaction committed at the pipeline's sync, when the block ends (`HeldConnection.cursor`).
+
+    A block that fails is rolled back instead: leaving the pipeline syncs it, which would commit what
+    the block wrote. In the implicit transaction, ROLLBACK marks it aborted (with a warning that no
+    transaction is in progress). A driver's error needs none: a statement the server failed aborted the
+    transaction, and one the driver refused was never sent.
+    """
+    if not _PIPELINES:
+        yield
+        return
+    with connection.driver_connection.pipeline():
+        try:
+            yield
+        except psycopg.Error:
+            raise  # the server aborted the transaction, or the statement never reached it
+        except BaseException:
+            with suppress(psycopg.Error):
+                cursor.execute("ROLLBACK")
+            raise

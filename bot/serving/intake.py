@@ -21,7 +21,8 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import replace
-from typing import Any
+from functools import partial
+from typing import Any, NamedTuple
 
 from slack_bolt import App
 from slack_bolt.request import BoltRequest
@@ -78,42 +79,60 @@ class Recorded(enum.Enum):
 
 
 class _EarlyAnswer:
-    """A read-only command running while its record is written: the ack's verdict on the record decides
-    whether its answer is posted, and exactly one of the two sides ends up running the request.
+    """A read-only command running while its record is written: the insert decides whether its answer
+    is posted, and exactly one side ends up running the request (this run, or a run from the record).
 
-    The ack thread calls `decide` with the recorded request (or None: a replay, a failed or late
-    write); the listener waits for it (`verdict`) before its answer is posted and when it ends. If the
-    listener gives up first (the process was too slow to say within EARLY_VERDICT_SECONDS), `decide`
-    returns False and the ack runs the request from its record as usual. The ack thread also keeps
-    the inbox worker's books (the room reserved, then the request held), so that a request is held —
-    its lease renewed, handed back on a graceful stop — from the moment it is recorded, whether or not
-    the listener has started.
+    The writer's thread calls `inserted` with the new record as soon as the insert returns it, before
+    the commit (on PostgreSQL the commit's flush of the WAL to disk is the slowest, most variable part
+    of the write): the run is then the request's, held by the inbox worker (its reserved room turned into
+    the record's lease, renewed, handed back on a graceful stop) until it ends (`InboxWorker.finished`).
+    The ack's thread calls `close` once it knows how the write went, or that it is slow: from then on
+    the run can no longer take the request; `close` says whether it did. The run waits for the verdict
+    (`verdict`) before its answer is posted and when it ends, for EARLY_VERDICT_SECONDS at most: past
+    that it takes no verdict either, and the request, if recorded, runs from its record.
+
+    Args:
+        worker: The inbox worker, in which the caller reserved room for the run (`InboxWorker.reserve`).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, worker: InboxWorker) -> None:
+        self._worker = worker
         self._lock = threading.Lock()
         self._decided = threading.Event()
         self._item: InboxItem | None = None
-        self._abandoned = False
+        self._closed = False
 
-    def decide(self, item: InboxItem | None) -> bool:
-        """The ack's verdict (the first one counts); False when the listener gave up waiting for it."""
+    def inserted(self, item: InboxItem | None) -> None:
+        """The writer's thread: the insert recorded the request (`item`), or found it recorded (None)."""
+        if item is None:
+            return  # a replay: the ack closes the run once the write is over
         with self._lock:
-            if self._abandoned:
-                return False
-            if not self._decided.is_set():
-                self._item = item
-                self._decided.set()
-            return True
+            if self._closed:
+                return
+            self._worker.adopt(item)  # held before the run can end (`finished` lets go of it)
+            self._item = item
+            self._closed = True
+            self._decided.set()
+
+    def close(self) -> bool:
+        """The ack's thread, once: whether the run took the request; if not, it never will, and the room
+        reserved for it is given back (the request, if recorded, is the ack's to run)."""
+        with self._lock:
+            if self._item is not None:
+                return True
+            self._closed = True
+            self._decided.set()
+        self._worker.unreserve()
+        return False
 
     def verdict(self) -> InboxItem | None:
-        """Wait for the ack's verdict: the recorded request, or None (nothing may be posted)."""
+        """Wait for the verdict: the recorded request, or None (nothing may be posted)."""
         if not self._decided.wait(EARLY_VERDICT_SECONDS):
             with self._lock:
-                if not self._decided.is_set():
-                    self._abandoned = True  # the verdict is None from now on, for every later call
-                    self._decided.set()
-        return self._item
+                self._closed = True  # too late from now on: the request runs from its record
+                self._decided.set()
+        with self._lock:
+            return self._item
 
     def recorded(self) -> bool:
         """`bot.slack.response_url.ANSWER_HOLD`: whether the answer may be posted."""
@@ -125,9 +144,11 @@ class RecordedRequests:
 
     A read-only slash command (`answers_early`) arriving alone (`AckPriority.alone`, so no other ack
     waits for it) starts on the listener pool while its record is written: its reads and Block Kit
-    overlap the insert's round trip, and its answer is posted once the record is committed (never for
-    a replay or a request whose record failed). It writes nothing, so it needs no effect claim; in a
-    burst, commands run from their record after the acks, as every other request does.
+    overlap the insert's round trip, and its answer is posted once the insert has recorded it, without
+    waiting for the commit (never for a replay, or a request whose insert failed or was late). Its ack
+    still waits for the commit; should the commit fail after the insert, the answer is given all the
+    same, from this process only (docs/deployment.md). It writes nothing, so it needs no effect claim; in
+    a burst, commands run from their record after the acks, as every other request does.
 
     Args:
         bolt: The Bolt app, built with `process_before_response` (a dispatch runs the listener to its end).
@@ -212,22 +233,39 @@ class RecordedRequests:
             # Every writer is stuck on the database: nothing more is sent its way.
             logger.error("cannot record a Slack %s request: every inbox write waits on the database", kind)
             return self._unrecorded(kind, body, headers)
-        write = self._writes.submit(NewRequest(key, kind, body, query, headers, leased))
-        write.add_done_callback(lambda _done: self._write_slots.release())
         queued_at = self.ack_priority.now()
-        early: _EarlyAnswer | None = None
+        early = self._answer_early(kind, body, query, headers, parsed) if leased else None
         item: InboxItem | None = None
         try:
-            if leased:
-                early = self._answer_early(kind, body, query, headers, parsed)
+            try:
+                write = self._writes.submit(
+                    NewRequest(key, kind, body, query, headers, leased),
+                    on_inserted=early.inserted if early is not None else None,
+                )
+            except RuntimeError:  # shutting down: the transport stopped taking requests meanwhile
+                self._write_slots.release()
+                raise
+            write.add_done_callback(lambda _done: self._write_slots.release())
             try:
                 item = write.result(timeout=max(deadline - time.monotonic(), 0.0))
             except FutureTimeout:
+                running, early = early, None
+                if running is not None and running.close():
+                    # Inserted, and running already: only the commit is slow.
+                    write.add_done_callback(_log_a_failed_commit)
+                    self._count(kind, "accepted")
+                    return Recorded.ACCEPTED
                 # It may still land. Slack is answered now; the write is settled on the listener pool.
                 logger.warning("recording a Slack %s request is slow; answering Slack first", kind)
                 self.listeners.submit(self._settle_slow_write, write, kind, body, headers, leased)
                 return Recorded.PENDING
             except SQLAlchemyError as error:
+                running, early = early, None
+                if running is not None and running.close():
+                    # Inserted, and running already: the answer is given, from this process only.
+                    _log_a_failed_commit(write)
+                    self._count(kind, "accepted")
+                    return Recorded.ACCEPTED
                 logger.error(
                     "cannot record a Slack %s request, the database is unreachable: %s",
                     kind,
@@ -241,10 +279,7 @@ class RecordedRequests:
             self._count(kind, "accepted")
             if early is not None:
                 running, early = early, None
-                # Held before the listener may end (`finished` lets go of it); if the listener gave up
-                # waiting, the request runs from its record below, held all the same.
-                self.worker.adopt(item)
-                if running.decide(item):
+                if running.close():
                     return Recorded.ACCEPTED  # it is running already
             if leased:
                 self.worker.submit(replace(item, queued_at=queued_at, parsed=parsed))
@@ -252,9 +287,8 @@ class RecordedRequests:
                 self.worker.notify_waiting()
             return Recorded.ACCEPTED
         finally:
-            if early is not None:  # not recorded (a replay, a failed or late write, an error): no answer
-                early.decide(None)
-                self.worker.unreserve()
+            if early is not None:  # not recorded (a replay, a failed write, an error): no answer
+                early.close()
 
     def _answer_early(
         self, kind: str, body: str, query: str, headers: dict[str, str], parsed: dict[str, Any] | None
@@ -271,7 +305,7 @@ class RecordedRequests:
         request = _bolt_request(body, query, headers, parsed)
         if not self.worker.reserve():
             return None
-        early = _EarlyAnswer()
+        early = _EarlyAnswer(self.worker)
         try:
             self.listeners.submit(self._run_early, early, request)
         except RuntimeError:  # the pool is shutting down: the request runs from its record, if at all
@@ -396,7 +430,7 @@ class RecordWriter:
     def __init__(self, inbox: Inbox, *, threads: int = 2, max_batch: int = 64) -> None:
         self.inbox = inbox
         self.max_batch = max_batch
-        self._queue: deque[tuple[NewRequest, Future[InboxItem | None]]] = deque()
+        self._queue: deque[_Write] = deque()
         self._ready = threading.Condition(threading.Lock())
         self._closed = False
         self._threads = [
@@ -406,13 +440,21 @@ class RecordWriter:
         for thread in self._threads:
             thread.start()
 
-    def submit(self, request: NewRequest) -> Future[InboxItem | None]:
-        """Queue a record; its future holds the recorded request (None for a replay) or the error."""
+    def submit(
+        self, request: NewRequest, *, on_inserted: Callable[[InboxItem | None], None] | None = None
+    ) -> Future[InboxItem | None]:
+        """Queue a record; its future holds the recorded request (None for a replay) or the error.
+
+        Args:
+            request: What to record.
+            on_inserted: Told on the writer's thread what the insert said (the record, or None for a
+                replay) before its commit, which waits for it (`Inbox.record_many`); it must not block.
+        """
         future: Future[InboxItem | None] = Future()
         with self._ready:
             if self._closed:
                 raise RuntimeError("the inbox writer is shut down")
-            self._queue.append((request, future))
+            self._queue.append(_Write(request, future, on_inserted))
             self._ready.notify()
         return future
 
@@ -432,16 +474,35 @@ class RecordWriter:
                     if not self._queue:
                         return
                     batch = [self._queue.popleft() for _ in range(min(len(self._queue), self.max_batch))]
+                told = any(write.on_inserted is not None for write in batch)
                 try:
-                    items = self.inbox.record_many([request for request, _ in batch], connection=connection)
+                    items = self.inbox.record_many(
+                        [write.request for write in batch],
+                        connection=connection,
+                        on_inserted=partial(_tell_inserted, batch) if told else None,
+                    )
                 except Exception as error:  # each waiting ack decides what a failure means for it
-                    for _, future in batch:
-                        future.set_exception(error)
+                    for write in batch:
+                        write.future.set_exception(error)
                 else:
-                    for (_, future), item in zip(batch, items, strict=True):
-                        future.set_result(item)
+                    for write, item in zip(batch, items, strict=True):
+                        write.future.set_result(item)
         finally:
             connection.close()
+
+
+class _Write(NamedTuple):
+    """A record waiting for a writer: its request, its outcome, and who is told of its insert."""
+
+    request: NewRequest
+    future: Future[InboxItem | None]
+    on_inserted: Callable[[InboxItem | None], None] | None
+
+
+def _tell_inserted(batch: list[_Write], items: list[InboxItem | None]) -> None:
+    for write, item in zip(batch, items, strict=True):
+        if write.on_inserted is not None:
+            write.on_inserted(item)
 
 
 def _bolt_request(
@@ -473,6 +534,17 @@ def _response_url(body: str, headers: dict[str, str]) -> str | None:
         return None
     url = payload.get("response_url") if isinstance(payload, dict) else None
     return url if isinstance(url, str) and url else None
+
+
+def _log_a_failed_commit(write: Future[InboxItem | None]) -> None:
+    """A read-only command's record was inserted, so it is being answered, but its commit failed: it is
+    answered from this process only (the window docs/deployment.md names)."""
+    error = write.exception()
+    if error is not None:
+        logger.warning(
+            "a read-only Slack command is answered without its record, whose commit failed: %s",
+            first_line(error),
+        )
 
 
 def _tell_database_unreachable(body: str, headers: dict[str, str]) -> None:
