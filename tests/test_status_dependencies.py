@@ -38,7 +38,7 @@ def test_status_shows_what_each_milestone_comes_after_and_waits_on_as_the_lists_
 
 def test_status_shows_the_open_blockers_the_blocker_list_shows(demo_engine: Engine) -> None:
     # `/project status` reads its blockers with the project and its members in one statement
-    # (`_project_members_and_blockers_statement`); they must be the project's `/blocker list`.
+    # (`_status_statement`); they must be the project's `/blocker list`.
     with make_session_factory(demo_engine)() as session:
         projects = list(session.scalars(select(Project).order_by(Project.key)))
         # Open blockers raised by a member (one holding up a milestone), one by nobody known, and a

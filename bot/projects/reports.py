@@ -257,14 +257,11 @@ def person_ref_of(slack_id: str | None, name: str | None) -> PersonRef | None:
 def status_report(session: Session, actor: Actor, project_id: int, now: datetime) -> ProjectStatusReport:
     """What `/project status` shows of a project the actor may see (found by `match_project`).
 
-    Two queries, whatever the project's size: the project with its lead, its members and its open
-    blockers with who raised them; its open milestones with their owners, what they come after and the
-    agreements they wait on.
+    One query, whatever the project's size (`_status_statement`): the project with its lead and
+    members, its open blockers with who raised them, and its open milestones with their owners, what
+    they come after and the agreements they wait on.
     """
-    bound = {"project_id": project_id}
-    # One row per member, each with the project's columns (one row without a member if it has none),
-    # then one per open blocker.
-    rows = read_rows(session, _project_members_and_blockers_statement(), bound).all()
+    rows = read_rows(session, _status_statement(), {"project_id": project_id}).all()
     project_rows = [row for row in rows if row.part == _MEMBER_ROW]
     if not project_rows:
         raise NoResultFound(f"no project {project_id}")  # as `.one()` would: the caller just found it
@@ -274,7 +271,7 @@ def status_report(session: Session, actor: Actor, project_id: int, now: datetime
     line = ProjectLine(
         key=project.key,
         name=project.project_name,
-        status=project.status,
+        status=project.project_status,
         private=project.private,
         lead=person_ref_of(project.lead_slack_id, project.lead_name),
         channel_id=project.channel_id,
@@ -283,10 +280,12 @@ def status_report(session: Session, actor: Actor, project_id: int, now: datetime
         archived=project.archived_at is not None,
     )
     ordered = sorted(members, key=lambda m: (m.role != Role.LEAD, m.position, m.name))
-    # Open milestones, each with what it comes after and waits on (a row per dependency, one statement).
+    # Open milestones, each with what it comes after and waits on (a row per dependency).
     milestones: list[MilestoneLine] = []
     found = _Dependencies()
-    for row in read_rows(session, _open_milestones_and_dependencies_statement(), bound):
+    for row in rows:
+        if row.part != _MILESTONE_ROW:
+            continue
         if not milestones or milestones[-1].id != row.id:
             milestones.append(milestone_line_of_row(project.key, project.project_name, row, now))
         if row.dependency_key is not None:
@@ -297,7 +296,7 @@ def status_report(session: Session, actor: Actor, project_id: int, now: datetime
     shown = found.fill([m for m in milestones if not m.overdue][:3] + [m for m in milestones if m.overdue])
     return ProjectStatusReport(
         project=line,
-        description=project.description,
+        description=project.project_description,
         members=tuple(
             MemberLine(PersonRef(m.slack_id, m.name), m.role, m.discipline, m.organisation, m.until)
             for m in ordered
@@ -469,24 +468,28 @@ def _after_and_waiting_statement() -> Any:
     )
 
 
-# `part` of a row of `_project_members_and_blockers_statement`.
+# `part` of a row of `_status_statement`.
 _MEMBER_ROW = "member"
 _BLOCKER_ROW = "blocker"
+_MILESTONE_ROW = "milestone"
 
 
 @cache
-def _project_members_and_blockers_statement() -> Any:
-    # `/project status` reads the project with its lead and members (a row per member, each with the
-    # project's columns) and its open blockers (a row per blocker, by number) in one round trip: two
-    # SELECTs of the same columns, each leaving the other's as typed NULLs (`part` tells them apart).
+def _status_statement() -> Any:
+    # `/project status` reads in one round trip the project with its lead and members (a row per
+    # member, each with the project's columns), its open blockers (a row per blocker) and its open
+    # milestones with what each comes after and waits on (a row per dependency): three SELECTs under
+    # one column list, each leaving the others' columns as typed NULLs (`part` tells them apart).
+    # Blockers and milestones share `number`; the project's `status` and `description` are renamed so
+    # that a milestone row reads as `milestone_line_of_row` expects.
     lead = aliased(Person)
-    project_columns = (
+    member = _by_name(
         Project.key,
         Project.name.label("project_name"),
-        Project.status,
+        Project.status.label("project_status"),
         Project.private,
         Project.channel_id,
-        Project.description,
+        Project.description.label("project_description"),
         Project.archived_at,
         lead.slack_id.label("lead_slack_id"),
         lead.name.label("lead_name"),
@@ -499,51 +502,9 @@ def _project_members_and_blockers_statement() -> Any:
         Person.organisation,
         Person.until,
     )
-    blocker_columns = _blocker_columns()
-    members = (
-        select(
-            literal(_MEMBER_ROW).label("part"),
-            *project_columns,
-            *(_typed_null(column) for column in blocker_columns),
-        )
-        .select_from(Project)
-        .outerjoin(lead, Project.lead_id == lead.id)
-        .outerjoin(Membership, Membership.project_id == Project.id)
-        .outerjoin(Person, Membership.person_id == Person.id)
-        .where(Project.id == _project_id())
-    )
-    blockers = (
-        select(
-            literal(_BLOCKER_ROW).label("part"),
-            *(_typed_null(column) for column in project_columns),
-            *blocker_columns,
-        )
-        .select_from(Blocker)
-        .outerjoin(Person, Blocker.raised_by_id == Person.id)
-        .where(
-            Blocker.project_id == _project_id(), Blocker.resolved_at.is_(None), Blocker.deleted_at.is_(None)
-        )
-    )
-    merged: Any = union_all(members, blockers)
-    return merged.order_by(merged.selected_columns.part, merged.selected_columns.number)
-
-
-def _typed_null(column: Any) -> Any:
-    """NULL of `column`'s type under its name: the other SELECT's columns in a UNION ALL."""
-    return cast(null(), column.type).label(column.key)
-
-
-@cache
-def _key_and_status_statement() -> _Statement:
-    return select(Project.key, Project.status).where(Project.id == _project_id())
-
-
-@cache
-def _open_milestones_and_dependencies_statement() -> _Statement:
-    # The project's open milestones by due time (those due at the same instant by number, as the
-    # project's list orders them), joined to `_after_and_waiting_statement`'s rows for the same
-    # milestones: `/project status` reads both in one round trip. A milestone with several dependencies
-    # comes once per dependency (its rows together, in the dependencies' order), one without, once.
+    blocker = _by_name(*_blocker_columns())
+    # What the open milestones come after and wait on (`_after_and_waiting_statement`'s rows for them):
+    # a milestone with several dependencies comes once per dependency, one without, once.
     open_ids = select(Milestone.id).where(
         Milestone.project_id == _project_id(),
         Milestone.status == MilestoneStatus.OPEN,
@@ -552,14 +513,40 @@ def _open_milestones_and_dependencies_statement() -> _Statement:
     dependency = union_all(dependency_refs_select(open_ids), waited_on_select(open_ids)).subquery(
         "dependency"
     )
-    return (
-        select(
-            *milestone_columns(),
-            dependency.c.key.label("dependency_key"),
-            dependency.c.number.label("dependency_number"),
-            dependency.c.status.label("dependency_status"),
-            dependency.c.since.label("dependency_since"),
+    milestone = _by_name(
+        *milestone_columns(),
+        dependency.c.key.label("dependency_key"),
+        dependency.c.number.label("dependency_number"),
+        dependency.c.status.label("dependency_status"),
+        dependency.c.since.label("dependency_since"),
+    )
+    slots = {**member, **blocker, **milestone}  # one column per name, in a fixed order
+
+    def part(name: str, columns: dict[str, Any]) -> Select[Any]:
+        return select(
+            literal(name).label("part"),
+            *(columns[key] if key in columns else _typed_null(column) for key, column in slots.items()),
         )
+
+    members = (
+        part(_MEMBER_ROW, member)
+        .select_from(Project)
+        .outerjoin(lead, Project.lead_id == lead.id)
+        .outerjoin(Membership, Membership.project_id == Project.id)
+        .outerjoin(Person, Membership.person_id == Person.id)
+        .where(Project.id == _project_id())
+    )
+    blockers = (
+        part(_BLOCKER_ROW, blocker)
+        .select_from(Blocker)
+        .outerjoin(Person, Blocker.raised_by_id == Person.id)
+        .where(
+            Blocker.project_id == _project_id(), Blocker.resolved_at.is_(None), Blocker.deleted_at.is_(None)
+        )
+    )
+    milestones = (
+        part(_MILESTONE_ROW, milestone)
+        .select_from(Milestone)
         .outerjoin(Person, Milestone.owner_id == Person.id)
         .outerjoin(dependency, dependency.c.milestone_id == Milestone.id)
         .where(
@@ -567,8 +554,29 @@ def _open_milestones_and_dependencies_statement() -> _Statement:
             Milestone.status == MilestoneStatus.OPEN,
             Milestone.deleted_at.is_(None),
         )
-        .order_by(Milestone.due_at, Milestone.number, dependency.c.key, dependency.c.number)
     )
+    merged: Any = union_all(members, blockers, milestones)
+    ordered = merged.selected_columns
+    # Blockers by number; milestones by due time (those due at the same instant by number, as the
+    # project's list orders them), each one's dependencies together, in their order. Members are
+    # ordered in Python.
+    return merged.order_by(
+        ordered.part, ordered.due_at, ordered.number, ordered.dependency_key, ordered.dependency_number
+    )
+
+
+def _by_name(*columns: Any) -> dict[str, Any]:
+    return {column.key: column for column in columns}
+
+
+def _typed_null(column: Any) -> Any:
+    """NULL of `column`'s type under its name: the other SELECTs' columns in a UNION ALL."""
+    return cast(null(), column.type).label(column.key)
+
+
+@cache
+def _key_and_status_statement() -> _Statement:
+    return select(Project.key, Project.status).where(Project.id == _project_id())
 
 
 @cache
