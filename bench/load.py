@@ -720,7 +720,7 @@ def demo_database(database: str, directory: Path) -> Iterator[str]:
     from datetime import date
 
     from bot.cli.main import demo_file
-    from bot.db import make_engine, make_session_factory
+    from bot.db import make_engine, make_session_factory, refresh_planner_statistics
     from bot.schema import upgrade_database
     from bot.workspace_file import import_workspace_file
 
@@ -736,6 +736,7 @@ def demo_database(database: str, directory: Path) -> Iterator[str]:
         try:
             with make_session_factory(engine).begin() as session:
                 import_workspace_file(session, demo_file(), today=date.today(), rebase_dates=True)
+            refresh_planner_statistics(engine)  # as `liaison import` does
         finally:
             engine.dispose()
         yield url

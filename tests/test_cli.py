@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 from sqlalchemy import func, select
+from sqlalchemy import text as sql_text
 
 from bot.cli.console.payloads import SlackPayloads
 from bot.cli.main import demo_file, main
@@ -141,6 +142,37 @@ def test_import_reports_counts(tmp_path: Path) -> None:
     planned = _count(url, PaperMilestone)
     assert planned > 0
     assert (_count(url, Person), _count(url, Project), _count(url, Milestone)) == (24, 7, 20 + planned)
+
+
+def _analyzed_tables(url: str) -> set[str]:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            return set(
+                connection.scalars(
+                    sql_text("SELECT relname FROM pg_stat_user_tables WHERE last_analyze IS NOT NULL")
+                )
+            )
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.postgres
+def test_an_import_into_postgresql_gives_the_planner_statistics(postgres_url: str) -> None:
+    # Tables this small never reach autovacuum's analyze threshold; without statistics the planner
+    # guesses their sizes (bot.db.refresh_planner_statistics).
+    upgraded = _invoke(["db", "upgrade"], postgres_url)
+    assert upgraded.exit_code == 0, upgraded.output
+    dry = _invoke(["import", str(DEMO_FILE), "--rebase-dates", "--dry-run"], postgres_url)
+    assert dry.exit_code == 0, dry.output
+    assert _analyzed_tables(postgres_url) == set()  # a dry run changes nothing, statistics included
+
+    result = _invoke(["import", str(DEMO_FILE), "--rebase-dates"], postgres_url)
+
+    assert result.exit_code == 0, result.output
+    assert {"project", "milestone", "membership", "person", "milestone_dependency"} <= _analyzed_tables(
+        postgres_url
+    )
 
 
 def test_import_same_file_again_changes_nothing(tmp_path: Path) -> None:

@@ -156,7 +156,7 @@ def import_command(
     file: Path, rebase_dates: bool, prune: bool, dry_run: bool, database_url: str | None
 ) -> None:
     """Import (or re-import) a workspace YAML file; all or nothing."""
-    from bot.db import make_engine, make_session_factory
+    from bot.db import make_engine, make_session_factory, refresh_planner_statistics
     from bot.schema import upgrade_database
     from bot.workspace_file import WorkspaceFileError, import_workspace, load_workspace_document
 
@@ -182,6 +182,8 @@ def import_command(
                     )
                     if dry_run:
                         transaction.rollback()
+                if not dry_run:
+                    refresh_planner_statistics(engine)
             finally:
                 engine.dispose()
     except WorkspaceFileError as error:
@@ -381,7 +383,7 @@ def _background_embedder(settings: Settings) -> CachingEmbedder | None:
 
 
 def _prepare_demo_database(database_url: str, file: Path, reminders: ReminderPolicy | None = None) -> None:
-    from bot.db import make_engine, make_session_factory
+    from bot.db import make_engine, make_session_factory, refresh_planner_statistics
     from bot.schema import upgrade_database
     from bot.workspace_file import WorkspaceFileError, import_workspace, load_workspace_document
 
@@ -395,6 +397,7 @@ def _prepare_demo_database(database_url: str, file: Path, reminders: ReminderPol
                     import_workspace(
                         session, document, today=date.today(), rebase_dates=True, reminders=reminders
                     )
+                refresh_planner_statistics(engine)
             finally:
                 engine.dispose()
     except WorkspaceFileError as error:
