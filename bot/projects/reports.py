@@ -26,7 +26,7 @@ from sqlalchemy import (
     bindparam,
     cast,
     func,
-    literal,
+    literal_column,
     null,
     select,
     text,
@@ -288,10 +288,8 @@ def status_report(session: Session, actor: Actor, project_id: int, now: datetime
             continue
         if not milestones or milestones[-1].id != row.id:
             milestones.append(milestone_line_of_row(project.key, project.project_name, row, now))
-        if row.dependency_key is not None:
-            found.add(
-                row.id, row.dependency_key, row.dependency_number, row.dependency_status, row.dependency_since
-            )
+        if row.dep_key is not None:
+            found.add(row.id, row.dep_key, row.dep_number, row.dep_status, row.dep_since)
     # The next three and every overdue one.
     shown = found.fill([m for m in milestones if not m.overdue][:3] + [m for m in milestones if m.overdue])
     return ProjectStatusReport(
@@ -479,7 +477,7 @@ def _status_statement() -> Any:
     # `/project status` reads in one round trip the project with its lead and members (a row per
     # member, each with the project's columns), its open blockers (a row per blocker) and its open
     # milestones with what each comes after and waits on (a row per dependency): three SELECTs under
-    # one column list, each leaving the others' columns as typed NULLs (`part` tells them apart).
+    # one column list, each leaving the others' columns NULL (`part` tells them apart).
     # Blockers and milestones share `number`; the project's `status` and `description` are renamed so
     # that a milestone row reads as `milestone_line_of_row` expects.
     lead = aliased(Person)
@@ -503,33 +501,34 @@ def _status_statement() -> Any:
         Person.until,
     )
     blocker = _by_name(*_blocker_columns())
-    # What the open milestones come after and wait on (`_after_and_waiting_statement`'s rows for them):
-    # a milestone with several dependencies comes once per dependency, one without, once.
-    open_ids = select(Milestone.id).where(
-        Milestone.project_id == _project_id(),
-        Milestone.status == MilestoneStatus.OPEN,
-        Milestone.deleted_at.is_(None),
-    )
-    dependency = union_all(dependency_refs_select(open_ids), waited_on_select(open_ids)).subquery(
-        "dependency"
-    )
+    # What the project's milestones come after and wait on (`_after_and_waiting_statement`'s rows for
+    # them), joined to the open ones below: a milestone with several dependencies comes once per
+    # dependency, one without, once.
+    project_milestones = select(Milestone.id).where(Milestone.project_id == _project_id())
+    dependency = union_all(
+        dependency_refs_select(project_milestones), waited_on_select(project_milestones)
+    ).subquery("dependency")
     milestone = _by_name(
         *milestone_columns(),
-        dependency.c.key.label("dependency_key"),
-        dependency.c.number.label("dependency_number"),
-        dependency.c.status.label("dependency_status"),
-        dependency.c.since.label("dependency_since"),
+        dependency.c.key.label("dep_key"),
+        dependency.c.number.label("dep_number"),
+        dependency.c.status.label("dep_status"),
+        dependency.c.since.label("dep_since"),
     )
     slots = {**member, **blocker, **milestone}  # one column per name, in a fixed order
 
-    def part(name: str, columns: dict[str, Any]) -> Select[Any]:
+    def part(name: str, columns: dict[str, Any], *, first: bool = False) -> Select[Any]:
+        # The first SELECT's NULLs are cast to their columns' types: PostgreSQL resolves the types of a
+        # UNION two SELECTs at a time, and two untyped NULLs would make a text column. The later ones
+        # are plain NULLs (the statement stays short enough for psycopg to cache its parsing).
+        missing = _typed_null if first else _bare_null
         return select(
-            literal(name).label("part"),
-            *(columns[key] if key in columns else _typed_null(column) for key, column in slots.items()),
+            literal_column(f"'{name}'").label("part"),
+            *(columns[key] if key in columns else missing(column) for key, column in slots.items()),
         )
 
     members = (
-        part(_MEMBER_ROW, member)
+        part(_MEMBER_ROW, member, first=True)
         .select_from(Project)
         .outerjoin(lead, Project.lead_id == lead.id)
         .outerjoin(Membership, Membership.project_id == Project.id)
@@ -560,9 +559,7 @@ def _status_statement() -> Any:
     # Blockers by number; milestones by due time (those due at the same instant by number, as the
     # project's list orders them), each one's dependencies together, in their order. Members are
     # ordered in Python.
-    return merged.order_by(
-        ordered.part, ordered.due_at, ordered.number, ordered.dependency_key, ordered.dependency_number
-    )
+    return merged.order_by(ordered.part, ordered.due_at, ordered.number, ordered.dep_key, ordered.dep_number)
 
 
 def _by_name(*columns: Any) -> dict[str, Any]:
@@ -570,8 +567,14 @@ def _by_name(*columns: Any) -> dict[str, Any]:
 
 
 def _typed_null(column: Any) -> Any:
-    """NULL of `column`'s type under its name: the other SELECTs' columns in a UNION ALL."""
+    """NULL cast to `column`'s type, under its name: the other SELECTs' columns in a UNION ALL."""
     return cast(null(), column.type).label(column.key)
+
+
+def _bare_null(_column: Any) -> Any:
+    """A NULL without a type or a name, for a later SELECT of a UNION ALL: the first SELECT's give the
+    columns their types and names."""
+    return literal_column("NULL")
 
 
 @cache
