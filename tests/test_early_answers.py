@@ -190,6 +190,33 @@ def test_a_read_only_commands_answer_does_not_wait_for_its_records_commit(
     assert _outcomes(demo_engine) == ["done"]
 
 
+def test_a_read_only_command_answered_before_its_commit_is_marked_finished_only_after_it(
+    served: Served, payloads: SlackPayloads, slack_api: FakeSlackApi, demo_engine: Engine
+) -> None:
+    # The poller writes the finish marks waiting every 0.2 s. A mark written while the record is not
+    # committed yet would find no row (PostgreSQL) and be lost, and the request would run again, and be
+    # answered twice, once its lease ran out.
+    timeline = Timeline(_intake(served), commit_delay=0.6)
+    intake = _intake(served)
+
+    signed = payloads.slash_command("/project", "status pcm", user_id=PCM_MEMBER)
+    acking = threading.Thread(target=served.post, args=(signed,), kwargs={"settle": False})
+    acking.start()  # its ack waits for the commit
+    try:
+        _wait_for(lambda: len(_answers(slack_api)) == 1)
+        assert not timeline.writes_ended  # answered, and the commit still to come
+        intake.inbox.write_finished()  # a mark round now
+    finally:
+        acking.join(10)
+    _wait_for(lambda: intake.worker.held() == 0)
+    served.settle()
+    intake.inbox.write_finished()  # the next round
+
+    assert len(timeline.writes_ended) == 1
+    assert _outcomes(demo_engine) == ["done"]
+    assert len(_answers(slack_api)) == 1
+
+
 def test_a_read_only_command_whose_commit_is_slower_than_the_acks_budget_is_acked_and_answered_once(
     served: Served, payloads: SlackPayloads, slack_api: FakeSlackApi, demo_engine: Engine
 ) -> None:

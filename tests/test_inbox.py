@@ -505,7 +505,7 @@ def test_an_error_raised_when_told_of_the_insert_commits_nothing(database: Engin
 
 def test_the_record_writer_tells_each_request_of_a_batch_what_its_insert_said(database: Engine) -> None:
     inbox = _inbox(database, FixedClock(NOW), "a")
-    told: dict[str, tuple[InboxItem | None, bool]] = {}
+    told: dict[str, tuple[InboxItem | None, bool, bool]] = {}
     writing, gate = threading.Event(), threading.Event()
     record_many = inbox.record_many
 
@@ -526,8 +526,8 @@ def test_the_record_writer_tells_each_request_of_a_batch_what_its_insert_said(da
         for key in ("a", "b", "first"):  # "first" again: a replay
             futures[f"{key}-told"] = writer.submit(
                 new(key),
-                on_inserted=lambda item, key=key: told.__setitem__(
-                    key, (item, futures[f"{key}-told"].done())
+                on_inserted=lambda item, committed, key=key: told.__setitem__(
+                    key, (item, committed.done(), committed is futures[f"{key}-told"])
                 ),
             )
         futures["untold"] = writer.submit(new("untold"))
@@ -537,9 +537,10 @@ def test_the_record_writer_tells_each_request_of_a_batch_what_its_insert_said(da
         writer.shutdown()
 
     assert set(told) == {"a", "b", "first"}
-    for key, (item, done_when_told) in told.items():
+    for key, (item, done_when_told, the_writes_future) in told.items():
         assert item == results[f"{key}-told"]
-        assert not done_when_told  # told before the write was over
+        assert not done_when_told  # told before the write was over…
+        assert the_writes_future  # …with the future the commit settles
     assert told["first"][0] is None and told["a"][0] is not None
     assert results["untold"] is not None
 

@@ -69,6 +69,10 @@ ALREADY_APPLIED = (
 )
 
 
+# What a record's writer tells before the commit: the insert's verdict, and the future of the commit.
+_InsertedCallback = Callable[[InboxItem | None, Future[InboxItem | None]], None]
+
+
 class Recorded(enum.Enum):
     """How recording a request went, which decides its ack."""
 
@@ -85,7 +89,8 @@ class _EarlyAnswer:
     The writer's thread calls `inserted` with the new record as soon as the insert returns it, before
     the commit (on PostgreSQL the commit's flush of the WAL to disk is the slowest, most variable part
     of the write): the run is then the request's, held by the inbox worker (its reserved room turned into
-    the record's lease, renewed, handed back on a graceful stop) until it ends (`InboxWorker.finished`).
+    the record's lease, renewed, handed back on a graceful stop) until it has ended and the record is
+    committed (`finish`).
     The ack's thread calls `close` once it knows how the write went, or that it is slow: from then on
     the run can no longer take the request; `close` says whether it did. The run waits for the verdict
     (`verdict`) before its answer is posted and when it ends, for EARLY_VERDICT_SECONDS at most: past
@@ -100,10 +105,12 @@ class _EarlyAnswer:
         self._lock = threading.Lock()
         self._decided = threading.Event()
         self._item: InboxItem | None = None
+        self._committed: Future[InboxItem | None] | None = None
         self._closed = False
 
-    def inserted(self, item: InboxItem | None) -> None:
-        """The writer's thread: the insert recorded the request (`item`), or found it recorded (None)."""
+    def inserted(self, item: InboxItem | None, committed: Future[InboxItem | None]) -> None:
+        """The writer's thread: the insert recorded the request (`item`), or found it recorded (None);
+        `committed` settles once the commit is over."""
         if item is None:
             return  # a replay: the ack closes the run once the write is over
         with self._lock:
@@ -111,8 +118,20 @@ class _EarlyAnswer:
                 return
             self._worker.adopt(item)  # held before the run can end (`finished` lets go of it)
             self._item = item
+            self._committed = committed
             self._closed = True
             self._decided.set()
+
+    def finish(self, item: InboxItem, outcome: str) -> None:
+        """The run took the request and ended: let the worker go of it once the record is committed.
+
+        Its finish mark must not be written before: on PostgreSQL the mark's UPDATE would not see the
+        row yet, the mark would be lost, and the request would run again once its lease ran out. Until
+        then the request stays held (its lease renewed). A commit that failed leaves no row to mark.
+        """
+        committed = self._committed
+        assert committed is not None  # set with the item (`inserted`)
+        committed.add_done_callback(lambda _committed: self._worker.finished(item, outcome))
 
     def close(self) -> bool:
         """The ack's thread, once: whether the run took the request; if not, it never will, and the room
@@ -326,12 +345,12 @@ class RecordedRequests:
         finally:
             ANSWER_HOLD.reset(hold)
             item = early.verdict()  # at once when the answer was posted: it waited for the verdict
-            if item is not None:  # recorded, and held by the ack thread (`record`)
+            if item is not None:  # recorded, and held since (`_EarlyAnswer.inserted`)
                 try:
                     if outcome == "error":
                         self._count(item.kind, "error")
                 finally:
-                    self.worker.finished(item, outcome)
+                    early.finish(item, outcome)
 
     def _count(self, kind: str, outcome: str) -> None:
         self.metrics.count_slack_request(kind, outcome)
@@ -441,14 +460,15 @@ class RecordWriter:
             thread.start()
 
     def submit(
-        self, request: NewRequest, *, on_inserted: Callable[[InboxItem | None], None] | None = None
+        self, request: NewRequest, *, on_inserted: _InsertedCallback | None = None
     ) -> Future[InboxItem | None]:
         """Queue a record; its future holds the recorded request (None for a replay) or the error.
 
         Args:
             request: What to record.
             on_inserted: Told on the writer's thread what the insert said (the record, or None for a
-                replay) before its commit, which waits for it (`Inbox.record_many`); it must not block.
+                replay) before its commit, which waits for it (`Inbox.record_many`), with the future the
+                commit settles (the one returned); it must not block.
         """
         future: Future[InboxItem | None] = Future()
         with self._ready:
@@ -496,13 +516,13 @@ class _Write(NamedTuple):
 
     request: NewRequest
     future: Future[InboxItem | None]
-    on_inserted: Callable[[InboxItem | None], None] | None
+    on_inserted: _InsertedCallback | None
 
 
 def _tell_inserted(batch: list[_Write], items: list[InboxItem | None]) -> None:
     for write, item in zip(batch, items, strict=True):
         if write.on_inserted is not None:
-            write.on_inserted(item)
+            write.on_inserted(item, write.future)
 
 
 def _bolt_request(
