@@ -29,8 +29,9 @@ from bot.db import EFFECT_CLAIM, EffectAlreadyApplied, EffectClaim, make_engine,
 from bot.models import AuditEntry, Blocker, InboxRequest, Workspace
 from bot.schema import upgrade_database
 from bot.services import Services
-from bot.serving.inbox import Inbox, InboxItem, InboxWorker, NewRequest
+from bot.serving.inbox import Inbox, InboxItem, NewRequest
 from bot.serving.inbox_sql import HeldConnection
+from bot.serving.inbox_worker import InboxWorker
 from bot.serving.intake import RecordWriter
 from bot.settings import Settings
 from tests.fakes.slack_api import RESPONSE_URL_METHOD, FakeSlackApi

@@ -31,8 +31,9 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.db import EFFECT_CLAIM, EffectClaim
 from bot.serving.ack_priority import AckPriority
-from bot.serving.inbox import Inbox, InboxItem, InboxWorker, NewRequest
+from bot.serving.inbox import Inbox, InboxItem, NewRequest
 from bot.serving.inbox_sql import HeldConnection
+from bot.serving.inbox_worker import InboxWorker
 from bot.serving.logs import REQUEST_ID, first_line
 from bot.serving.metrics import Metrics
 from bot.serving.slack_body import parse_body, response_url
