@@ -18,7 +18,6 @@ from contextlib import contextmanager, nullcontext, suppress
 from functools import cache
 from typing import Any, cast
 
-import psycopg
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
@@ -37,9 +36,6 @@ RECORD_COLUMNS = (
     "lease_until",
 )
 
-
-# Whether the PostgreSQL driver can run a pipeline (psycopg over libpq 14 or later).
-_PIPELINES = psycopg.Pipeline.is_supported()
 
 # SQLite's default `wal_autocheckpoint`, which connections other than the inbox writers' keep.
 SQLITE_AUTOCHECKPOINT_PAGES = 1000
@@ -227,7 +223,7 @@ class HeldConnection:
         try:
             cursor = connection.cursor()
             pipelined = results_before_commit and self._postgres
-            with _pipelined(connection, cursor) if pipelined else nullcontext():
+            with _pipelined(connection, cursor, self._dbapi_error) if pipelined else nullcontext():
                 yield cursor
             if not self._postgres:
                 connection.commit()
@@ -277,24 +273,32 @@ class HeldConnection:
 
 
 @contextmanager
-def _pipelined(connection: Any, cursor: Any) -> Iterator[None]:
+def _pipelined(connection: Any, cursor: Any, driver_error: type[Exception]) -> Iterator[None]:
     """PostgreSQL, in autocommit: the block's statements as one pipeline, which the server runs as one
     implicit transaction committed at the pipeline's sync, when the block ends (`HeldConnection.cursor`).
 
     A block that fails is rolled back instead: leaving the pipeline syncs it, which would commit what
     the block wrote. In the implicit transaction, ROLLBACK marks it aborted (with a warning that no
-    transaction is in progress). A driver's error needs none: a statement the server failed aborted the
-    transaction, and one the driver refused was never sent.
+    transaction is in progress). A driver's error (`driver_error`) needs none: a statement the server
+    failed aborted the transaction, and one the driver refused was never sent.
     """
-    if not _PIPELINES:
+    if not _pipelines_supported():
         yield
         return
     with connection.driver_connection.pipeline():
         try:
             yield
-        except psycopg.Error:
-            raise  # the server aborted the transaction, or the statement never reached it
+        except driver_error:
+            raise
         except BaseException:
-            with suppress(psycopg.Error):
+            with suppress(driver_error):
                 cursor.execute("ROLLBACK")
             raise
+
+
+@cache
+def _pipelines_supported() -> bool:
+    """Whether psycopg runs pipelines (over libpq 14 or later)."""
+    import psycopg  # here, not at the top: an installation on SQLite never imports the driver
+
+    return bool(psycopg.Pipeline.is_supported())
