@@ -89,11 +89,11 @@ class _EarlyAnswer:
 
     The writer's thread calls `inserted` with the new record as soon as the insert returns it, before
     the commit (on PostgreSQL the commit's flush of the WAL to disk is the slowest, most variable part
-    of the write): the run is then the request's, held by the inbox worker (its reserved room turned into
-    the record's lease, renewed, handed back on a graceful stop) until it has ended and the record is
-    committed (`finish`).
-    The ack's thread calls `close` once it knows how the write went, or that it is slow: from then on
-    the run can no longer take the request; `close` says whether it did. The run waits for the verdict
+    of the write): the run is then the request's, held by the inbox worker (its reserved room turned
+    into the record's lease, renewed, handed back on a graceful stop) until it has ended and the record
+    is committed (`finish`). The ack's thread calls `close` once it knows how the write went, or that
+    it is slow: from then on the run can no longer take the request; `close` says whether it did. The
+    run waits for the verdict
     (`verdict`) before its answer is posted and when it ends, for EARLY_VERDICT_SECONDS at most: past
     that it takes no verdict either, and the request, if recorded, runs from its record.
 
@@ -117,7 +117,7 @@ class _EarlyAnswer:
         with self._lock:
             if self._closed:
                 return
-            self._worker.adopt(item)  # held before the run can end (`finished` lets go of it)
+            self._worker.adopt(item)  # held before the run can end (`finish` lets go of it)
             self._item = item
             self._committed = committed
             self._closed = True
