@@ -93,9 +93,9 @@ class _EarlyAnswer:
     into the record's lease, renewed, handed back on a graceful stop) until it has ended and the record
     is committed (`finish`). The ack's thread calls `close` once it knows how the write went, or that
     it is slow: from then on the run can no longer take the request; `close` says whether it did. The
-    run waits for the verdict
-    (`verdict`) before its answer is posted and when it ends, for EARLY_VERDICT_SECONDS at most: past
-    that it takes no verdict either, and the request, if recorded, runs from its record.
+    run waits for the verdict (`verdict`) before its answer is posted and when it ends, for
+    EARLY_VERDICT_SECONDS at most: past that it takes no verdict either, and the request, if recorded,
+    runs from its record.
 
     Args:
         worker: The inbox worker, in which the caller reserved room for the run (`InboxWorker.reserve`).
