@@ -14,6 +14,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -31,7 +32,7 @@ from bot.db import make_session_factory
 from bot.models import InboxRequest
 from bot.services import Services
 from bot.serving.inbox import InboxItem, NewRequest
-from bot.serving.intake import ACK_WRITE_BUDGET_SECONDS, DATABASE_UNREACHABLE, RecordedRequests
+from bot.serving.intake import ACK_WRITE_BUDGET_SECONDS, DATABASE_UNREACHABLE, RecordedRequests, _EarlyAnswer
 from bot.serving.socket_mode import LiaisonSocketModeHandler
 from bot.serving.wsgi import build_runtime
 from bot.settings import Settings
@@ -396,3 +397,50 @@ def test_over_socket_mode_a_read_only_command_starts_while_recorded_and_is_answe
     [dispatched] = timeline.dispatches
     assert dispatched < inserted - 0.2  # it ran during the (slowed, 0.5 s) write…
     assert answers[0].at >= inserted  # …and was posted only once the insert had recorded it
+
+
+def test_a_request_whose_commit_failed_is_forgotten_without_finishing_the_one_that_took_its_id(
+    served: Served,
+) -> None:
+    # On SQLite a rolled-back insert's id goes to the next record. The early run whose commit failed
+    # must not mark, nor let go of, the request now held under that id.
+    intake = _intake(served)
+    worker = intake.worker
+    failed = InboxItem(7, "command", "text=a", "", {}, DEMO_NOW, attempt="a#1")
+    next_one = InboxItem(7, "command", "text=b", "", {}, DEMO_NOW, attempt="a#1")
+    committed: Future[InboxItem | None] = Future()
+    assert worker.reserve()
+    early = _EarlyAnswer(worker)
+    early.inserted(failed, committed)
+    assert early.close() and early.verdict() is failed
+    committed.set_exception(OperationalError("COMMIT", {}, Exception("disk full")))
+    assert worker.reserve()
+    worker.adopt(next_one)  # the next record, with the same id, held meanwhile
+
+    early.finish(failed, "done")
+
+    assert worker.held() == 1  # still holding the other request…
+    assert intake.inbox.unwritten() == 0  # …and no finish mark for id 7
+    worker.finished(next_one, "done")
+    assert worker.held() == 0
+
+
+def test_a_graceful_stop_waits_for_the_commit_of_a_command_answered_before_it(
+    served: Served, payloads: SlackPayloads, slack_api: FakeSlackApi, demo_engine: Engine
+) -> None:
+    # The ack does not wait for a commit slower than its budget once the command is being answered;
+    # handing the record back before the commit lands would release nothing and leave it leased to
+    # this process, to be run (and answered) again after its lease.
+    timeline = Timeline(_intake(served), commit_delay=ACK_WRITE_BUDGET_SECONDS + 0.8)
+    intake = _intake(served)
+
+    reply = served.post(payloads.slash_command("/project", "status pcm", user_id=PCM_MEMBER), settle=False)
+    served.settle()
+    assert reply.status == 200 and len(_answers(slack_api)) == 1
+    assert not timeline.writes_ended  # the commit is still to come
+
+    intake.stop_taking_work()
+    intake.hand_back(timeout=5)
+
+    assert len(timeline.writes_ended) == 1
+    assert _outcomes(demo_engine) == ["done"]

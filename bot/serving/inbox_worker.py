@@ -192,6 +192,19 @@ class InboxWorker:
         if self._backlog.is_set():
             self._wake.set()
 
+    def forget(self, item: InboxItem) -> None:
+        """Let go of a held request whose record was never committed, without a finish mark.
+
+        On SQLite a rolled-back insert's id is given to the next record, which may be held here by
+        now: a mark, or letting go by id alone, would finish that other request.
+        """
+        with self._lock:
+            if self._held.get(item.id) is item:
+                del self._held[item.id]
+            self._notify_if_idle()
+        if self._backlog.is_set():
+            self._wake.set()
+
     def poll_once(self) -> int:
         """Write the finish marks waiting, renew leases due for renewal, prune now and then, and take
         what there is room for."""

@@ -128,11 +128,19 @@ class _EarlyAnswer:
 
         Its finish mark must not be written before: on PostgreSQL the mark's UPDATE would not see the
         row yet, the mark would be lost, and the request would run again once its lease ran out. Until
-        then the request stays held (its lease renewed). A commit that failed leaves no row to mark.
+        then the request stays held (its lease renewed). A commit that failed leaves no row of its own
+        to mark, and its id may be another record's by then (SQLite): the request is forgotten.
         """
         committed = self._committed
         assert committed is not None  # set with the item (`inserted`)
-        committed.add_done_callback(lambda _committed: self._worker.finished(item, outcome))
+
+        def let_go(write: Future[InboxItem | None]) -> None:
+            if write.exception() is None:
+                self._worker.finished(item, outcome)
+            else:
+                self._worker.forget(item)
+
+        committed.add_done_callback(let_go)
 
     def close(self) -> bool:
         """The ack's thread, once: whether the run took the request; if not, it never will, and the room
@@ -221,8 +229,15 @@ class RecordedRequests:
         self.worker.stop_polling()
         self._writes.shutdown()
 
-    def hand_back(self) -> int:
-        """Release every request still held, for another instance; the number released."""
+    def hand_back(self, timeout: float = 2.0) -> int:
+        """Release every request still held, for another instance; the number released.
+
+        The records still being written are waited for first, `timeout` seconds at most: a command
+        answered before its commit is let go of when the commit is over (`_EarlyAnswer.finish`), and
+        handing its record back before then would release nothing and leave it leased to this process,
+        to be run again, and answered twice, after its lease.
+        """
+        self._writes.wait(timeout)
         return self.worker.hand_back()
 
     def record(
@@ -254,15 +269,16 @@ class RecordedRequests:
             logger.error("cannot record a Slack %s request: every inbox write waits on the database", kind)
             return self._unrecorded(kind, body, headers)
         queued_at = self.ack_priority.now()
-        early = self._answer_early(kind, body, query, headers, parsed) if leased else None
+        early: _EarlyAnswer | None = None
         item: InboxItem | None = None
         try:
             try:
+                early = self._answer_early(kind, body, query, headers, parsed) if leased else None
                 write = self._writes.submit(
                     NewRequest(key, kind, body, query, headers, leased),
                     on_inserted=early.inserted if early is not None else None,
                 )
-            except RuntimeError:  # shutting down: the transport stopped taking requests meanwhile
+            except BaseException:  # e.g. shutting down: the transport stopped taking requests meanwhile
                 self._write_slots.release()
                 raise
             write.add_done_callback(lambda _done: self._write_slots.release())
@@ -484,6 +500,14 @@ class RecordWriter:
         with self._ready:
             self._closed = True
             self._ready.notify_all()
+
+    def wait(self, timeout: float) -> bool:
+        """After `shutdown`: wait up to `timeout` seconds for the records queued to be written; whether
+        they were."""
+        deadline = time.monotonic() + timeout
+        for thread in self._threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        return not any(thread.is_alive() for thread in self._threads)
 
     def _write_batches(self) -> None:
         connection = HeldConnection(self.inbox.engine)
