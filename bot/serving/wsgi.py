@@ -196,7 +196,7 @@ class Runtime:
                 )
             self.listeners.shutdown(wait=False, cancel_futures=True)
         if self.intake is not None:
-            handed = self.intake.hand_back()
+            handed = self.intake.hand_back(max(0.0, deadline - time.monotonic()))
             if handed:
                 logger.info("shutdown: %d unfinished requests handed back to the other instances", handed)
         if self.scheduler is not None and self.scheduler.running:
