@@ -547,6 +547,34 @@ def test_the_record_writer_tells_each_request_of_a_batch_what_its_insert_said(da
 
 
 @pytest.mark.postgres
+def test_a_writers_block_refused_at_its_commit_drops_the_connection_and_the_next_write_works(
+    postgres_url: str,
+) -> None:
+    # A pipelined block (`results_before_commit`) whose commit the server refuses (here a deferred
+    # unique constraint; a serialization failure would do the same) leaves psycopg in pipeline mode: the
+    # connection is dropped, and the next block gets a new one.
+    engine = make_engine(postgres_url)
+    with engine.begin() as connection:
+        connection.execute(
+            text("CREATE TABLE deferred_keys (key text, UNIQUE (key) DEFERRABLE INITIALLY DEFERRED)")
+        )
+    held = HeldConnection(engine)
+    try:
+        with pytest.raises(SQLAlchemyError) as refused, held.cursor(results_before_commit=True) as cursor:
+            cursor.execute("INSERT INTO deferred_keys VALUES ('k'), ('k') RETURNING key")
+            assert len(cursor.fetchall()) == 2  # the insert said yes; the commit says no
+        assert refused.value.connection_invalidated  # type: ignore[attr-defined]
+        with held.cursor(results_before_commit=True) as cursor:
+            cursor.execute("INSERT INTO deferred_keys VALUES ('k') RETURNING key")
+            assert cursor.fetchall() == [("k",)]
+        with engine.connect() as connection:
+            assert list(connection.scalars(text("SELECT key FROM deferred_keys"))) == ["k"]
+    finally:
+        held.close()
+        engine.dispose()
+
+
+@pytest.mark.postgres
 def test_a_writer_connection_the_server_closed_is_replaced_for_the_next_write(postgres_url: str) -> None:
     upgrade_database(postgres_url)
     engine = make_engine(postgres_url)

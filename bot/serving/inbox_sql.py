@@ -228,7 +228,10 @@ class HeldConnection:
             if not self._postgres:
                 connection.commit()
         except self._dbapi_error as error:
-            invalidated = self.engine.dialect.is_disconnect(
+            # A pipeline that failed as it ended (a commit refused, say) may leave the driver in pipeline
+            # mode, unusable: it is dropped, as a broken connection is.
+            invalidated = results_before_commit and self._postgres
+            invalidated = invalidated or self.engine.dialect.is_disconnect(
                 cast(Any, error), connection.dbapi_connection, cursor
             )
             if invalidated:
