@@ -10,7 +10,7 @@ import threading
 import time
 from collections import OrderedDict, namedtuple
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -201,15 +201,48 @@ def read_only_session(session_factory: sessionmaker[Session]) -> Iterator[Sessio
     COMMITTED transaction (PostgreSQL's default, which Liaison uses), so the reads see the same data;
     only row locks (`FOR UPDATE`), which reads do not take, would differ. SQLite is left as it is.
 
+    Inside `read_only_sessions_closed_at_end` the session is closed when that scope ends rather than
+    when the block does (after an error in the block, at once).
+
     Raises:
         ReadOnlyViolation: The block flushed ORM changes or ran an INSERT, UPDATE or DELETE through
             the session (nothing is written).
     """
-    with session_factory() as session:
+    session = session_factory()
+    try:
         session.info[_READ_ONLY] = True
         if session.get_bind().dialect.name == "postgresql":
             session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
         yield session
+    except BaseException:
+        session.close()
+        raise
+    deferred = _DEFERRED_CLOSES.get()
+    if deferred is None:
+        session.close()
+    else:
+        deferred.callback(session.close)
+
+
+# The scope whose end closes the read-only sessions opened in it (`read_only_sessions_closed_at_end`).
+_DEFERRED_CLOSES: ContextVar[ExitStack | None] = ContextVar("liaison_deferred_closes", default=None)
+
+
+@contextmanager
+def read_only_sessions_closed_at_end() -> Iterator[None]:
+    """A scope at whose end the read-only sessions opened in it are closed (`read_only_session`).
+
+    A slash command's run and the delivery of its answer are one such scope: closing a session (its
+    connection reset and given back to the pool) costs a few tenths of a millisecond that would
+    otherwise come before the answer is posted (docs/benchmarks.md, seventh pass). Nothing is read
+    after the command's block ends; the connection is only held for the answer's post.
+    """
+    with ExitStack() as stack:
+        token = _DEFERRED_CLOSES.set(stack)
+        try:
+            yield
+        finally:
+            _DEFERRED_CLOSES.reset(token)
 
 
 def _refuse_writes_when_read_only(session: Session, _flush_context: Any, _instances: Any) -> None:

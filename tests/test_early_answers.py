@@ -22,7 +22,7 @@ import pytest
 from slack_bolt.request import BoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk import WebClient
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, event, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -444,3 +444,23 @@ def test_a_graceful_stop_waits_for_the_commit_of_a_command_answered_before_it(
 
     assert len(timeline.writes_ended) == 1
     assert _outcomes(demo_engine) == ["done"]
+
+
+def test_a_read_only_commands_session_is_closed_after_its_answer_is_posted(
+    served: Served, payloads: SlackPayloads, slack_api: FakeSlackApi, demo_engine: Engine
+) -> None:
+    # Closing the session (its connection reset and given back to the pool) comes after the answer,
+    # not before it (`bot.db.read_only_sessions_closed_at_end`).
+    checked_in: list[float] = []
+
+    def note_checkin(_dbapi_connection: Any, _record: Any) -> None:
+        checked_in.append(time.time())
+
+    event.listen(demo_engine, "checkin", note_checkin)
+    try:
+        served.post(payloads.slash_command("/project", "status pcm", user_id=PCM_MEMBER))
+    finally:
+        event.remove(demo_engine, "checkin", note_checkin)
+
+    [answer] = _answers(slack_api)
+    assert checked_in and max(checked_in) >= answer.at

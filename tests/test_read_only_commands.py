@@ -8,12 +8,20 @@ without arguments, and must answer without it.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from sqlalchemy import Engine, func, insert, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 import bot.slack.commands
-from bot.db import ReadOnlyViolation, make_engine, make_session_factory, read_only_session
+from bot.db import (
+    ReadOnlyViolation,
+    make_engine,
+    make_session_factory,
+    read_only_session,
+    read_only_sessions_closed_at_end,
+)
 from bot.models import Blocker, Person, Project
 from bot.settings import Settings
 from bot.slack.commands import SUBCOMMANDS, CommandRequest, execute_command
@@ -126,6 +134,25 @@ def test_a_read_only_session_refuses_writes_and_writes_nothing(demo_factory: ses
     with demo_factory() as session:
         assert session.scalar(select(Project.name).where(Project.key == "pcm")) == name_before
         assert session.scalar(select(func.count()).select_from(Blocker)) == blockers_before
+
+
+def test_in_a_closing_scope_a_read_only_session_is_closed_when_the_scope_ends(
+    demo_engine: Engine,
+) -> None:
+    factory = make_session_factory(demo_engine)
+    pool: Any = demo_engine.pool
+    with read_only_sessions_closed_at_end():
+        with read_only_session(factory) as session:
+            assert session.scalar(select(Project.name).where(Project.key == "pcm"))
+            held = pool.checkedout()
+        assert held >= 1 and pool.checkedout() == held  # still open: the answer is posted meanwhile
+        with pytest.raises(ReadOnlyViolation), read_only_session(factory) as failing:
+            failing.execute(update(Project).where(Project.key == "pcm").values(name="renamed"))
+        assert pool.checkedout() == held  # a session whose block failed was closed at once
+    assert pool.checkedout() == held - 1  # the scope's end closed the first one
+    with read_only_session(factory) as session:  # outside a scope: closed with its block
+        session.scalar(select(Project.name).where(Project.key == "pcm"))
+    assert pool.checkedout() == held - 1
 
 
 @pytest.mark.postgres

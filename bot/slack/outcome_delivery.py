@@ -13,6 +13,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.db import read_only_sessions_closed_at_end
 from bot.services import Services
 from bot.settings import Settings
 from bot.slack.blocks import DirectMessage
@@ -83,12 +84,14 @@ def run_slash_command(
         team_id=command.get("team_id"),
         channel_id=command.get("channel_id"),
     )
-    outcome = execute(services.session_factory, services.settings, services.clock.now(), request)
-    deliver_outcome(
-        outcome,
-        client=client,
-        respond=respond,
-        services=services,
-        trigger_id=command.get("trigger_id"),
-        team_id=command.get("team_id"),
-    )
+    # A read-only command's session is closed after its answer is posted, not before.
+    with read_only_sessions_closed_at_end():
+        outcome = execute(services.session_factory, services.settings, services.clock.now(), request)
+        deliver_outcome(
+            outcome,
+            client=client,
+            respond=respond,
+            services=services,
+            trigger_id=command.get("trigger_id"),
+            team_id=command.get("team_id"),
+        )
