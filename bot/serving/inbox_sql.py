@@ -288,15 +288,26 @@ def _pipelined(connection: Any, cursor: Any, driver_error: type[Exception]) -> I
     if not _pipelines_supported():
         yield
         return
-    with connection.driver_connection.pipeline():
-        try:
-            yield
-        except driver_error:
+    block_ended = False
+    try:
+        with connection.driver_connection.pipeline():
+            try:
+                yield
+            except driver_error:
+                raise
+            except BaseException:
+                with suppress(driver_error):
+                    cursor.execute("ROLLBACK")
+                raise
+            block_ended = True
+    except driver_error:
+        raise
+    except Exception as error:
+        if not block_ended:
             raise
-        except BaseException:
-            with suppress(driver_error):
-                cursor.execute("ROLLBACK")
-            raise
+        # psycopg itself may fail to leave a pipeline whose sync the server refused (seen: IndexError
+        # from its result queue): a driver error, so that the connection is dropped.
+        raise driver_error(f"the pipeline could not end: {error!r}") from error
 
 
 @cache
