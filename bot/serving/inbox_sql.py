@@ -220,9 +220,9 @@ class HeldConnection:
                 raise _wrapped(self.engine, error, invalidated=True) from error
             self._connection = connection
         cursor = None
+        pipelined = results_before_commit and self._postgres
         try:
             cursor = connection.cursor()
-            pipelined = results_before_commit and self._postgres
             with _pipelined(connection, cursor, self._dbapi_error) if pipelined else nullcontext():
                 yield cursor
             if not self._postgres:
@@ -230,8 +230,7 @@ class HeldConnection:
         except self._dbapi_error as error:
             # A pipeline that failed as it ended (a commit refused, say) may leave the driver in pipeline
             # mode, unusable: it is dropped, as a broken connection is.
-            invalidated = results_before_commit and self._postgres
-            invalidated = invalidated or self.engine.dialect.is_disconnect(
+            invalidated = pipelined or self.engine.dialect.is_disconnect(
                 cast(Any, error), connection.dbapi_connection, cursor
             )
             if invalidated:
