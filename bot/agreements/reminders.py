@@ -18,11 +18,11 @@ cancelled. Agreements of disconnected workspaces, or covering only archived proj
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Protocol
+from uuid import uuid4
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import or_, select, update
@@ -253,7 +253,6 @@ def send_agreement_reminders(
     defaults: ReminderPolicy,
     expiry_days: tuple[int, ...] = EXPIRY_DAYS,
     stale_days: int = STALE_DAYS,
-    claimer: str = "liaison",
 ) -> int:
     """One tick: plan, then claim and send every due reminder. Returns how many were sent."""
     with session_factory.begin() as session:
@@ -274,7 +273,7 @@ def send_agreement_reminders(
             .order_by(AgreementReminder.send_at, AgreementReminder.id)
         ).all()
     for row_id in due:
-        token = f"{claimer[:40]}:{uuid.uuid4()}"
+        token = uuid4().hex  # 32 characters: the column holds 36, and PostgreSQL enforces that
         with session_factory.begin() as session:
             if not _claim(session, row_id, token, now()):
                 continue  # another process has it

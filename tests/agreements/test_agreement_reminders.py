@@ -8,10 +8,11 @@ import dataclasses
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.agreements.tables import AgreementReminder
+from bot.db import make_session_factory
 from bot.services import Services
 from bot.settings import Settings, SettingsError
 from jobs.agreements import AGREEMENT_JOB_ID, send_agreement_notices
@@ -129,3 +130,19 @@ def test_quiet_hours_and_weekends_hold_a_nudge_back(services: Services, slack_ap
     assert _to(slack_api, RAO) == []
     send_agreement_notices(services, now=datetime(2026, 11, 23, 2, 30, tzinfo=UTC))
     assert len(_to(slack_api, RAO)) == 1
+
+
+def test_the_tick_claims_and_sends_once_on_each_database(
+    demo_engine: Engine, services: Services, slack_api: FakeSlackApi
+) -> None:
+    # PostgreSQL enforces the ledger's column sizes, which SQLite does not: a claim token longer than
+    # `claim_token`'s 36 characters once failed every tick there, and only there.
+    on_database = dataclasses.replace(services, session_factory=make_session_factory(demo_engine))
+
+    assert send_agreement_notices(on_database, now=DEMO_NOW) == 3
+    assert send_agreement_notices(on_database, now=DEMO_NOW) == 0
+
+    assert [len(_to(slack_api, user)) for user in (RAO, WONG, STEIN)] == [1, 1, 1]
+    with on_database.session_factory() as session:
+        sent = session.scalars(select(AgreementReminder).where(AgreementReminder.status == "sent")).all()
+    assert len(sent) == 3 and all(row.claim_token is None for row in sent)
