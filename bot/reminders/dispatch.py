@@ -91,8 +91,12 @@ class TickReport:
 
 
 def default_claimer() -> str:
-    """host:pid:thread, recorded on claimed rows."""
-    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+    """host:pid:thread, recorded on claimed rows (`claimed_by`, 80 characters).
+
+    The host name is cut to 48 characters: Linux allows 64, and with a pid and a 64-bit thread id the
+    whole would not fit the column, which PostgreSQL enforces.
+    """
+    return f"{socket.gethostname()[:48]}:{os.getpid()}:{threading.get_ident()}"
 
 
 def run_tick(

@@ -11,7 +11,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, String, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import FixedClock
@@ -19,6 +19,7 @@ from bot.db import make_engine, make_session_factory
 from bot.domain.reminders import DeliveryKind
 from bot.models import DeliveryStatus, Milestone, MilestoneStatus, Person, ReminderDelivery
 from bot.reminders.claims import claim_due
+from bot.reminders.dispatch import default_claimer
 from bot.reminders.planning import replan_milestone
 from bot.services import Services
 from bot.settings import Settings
@@ -497,3 +498,18 @@ def test_the_running_scheduler_ticks_and_sends_once(
     assert list(posted_keys(slack_api).values()) == [1]
     sent = [(str(m.get("channel")), str(m.get("text"))) for m in slack_api.messages()]
     assert len(sent) == len(set(sent)), sent
+
+
+def test_the_claimer_name_fits_its_column_on_the_longest_host_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Linux host names run to 64 characters (Kubernetes pod names to 63); PostgreSQL refuses a value
+    # longer than `claimed_by`, which would fail every tick of that host.
+    monkeypatch.setattr("socket.gethostname", lambda: "h" * 64)
+    monkeypatch.setattr("os.getpid", lambda: 4_194_304)  # pid_max on 64-bit Linux
+    monkeypatch.setattr("threading.get_ident", lambda: 2**64 - 1)
+
+    claimer = default_claimer()
+
+    column_type = ReminderDelivery.__table__.c.claimed_by.type
+    assert isinstance(column_type, String) and column_type.length is not None
+    assert len(claimer) <= column_type.length
+    assert claimer.endswith(":4194304:18446744073709551615")
