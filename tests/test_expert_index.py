@@ -661,7 +661,9 @@ def _sync_in_process(url: str, start: Any, results: Any) -> None:
     engine = make_engine(url)
     try:
         start.wait(60)
-        report = _sync(make_session_factory(engine), CountingEmbedder(delay=0.02), 1, batch_size=4)
+        # 13 batches of 4 at 0.1 s each: a sync lasts over a second, so processes released together
+        # overlap even when a loaded machine starts one of them a few hundred milliseconds late.
+        report = _sync(make_session_factory(engine), CountingEmbedder(delay=0.1), 1, batch_size=4)
         results.put((report.embedded, report.removed))
     finally:
         engine.dispose()
