@@ -25,7 +25,7 @@ from jobs.scheduler import build_scheduler
 from tests.conftest import DEMO_NOW
 from tests.fakes.slack_api import FakeSlackApi
 
-STEP = timedelta(hours=3)
+STEP = timedelta(hours=6)
 DAYS = 14
 
 
