@@ -278,9 +278,12 @@ LONGEST_FILES = (
     "tests/jobs/test_reminder_slow_slack.py",
     # Then by CPU, most first.
     "tests/test_cli.py",
+    "tests/test_early_answers.py",
     "tests/test_console.py",
     "tests/security/test_interaction_fuzz.py",
     "tests/security/test_command_fuzz.py",
+    "tests/jobs/test_every_job_on_each_database.py",
+    "tests/test_inbox.py",
     "tests/test_migrations.py",
     "tests/test_socket_mode.py",
     "tests/console/test_model.py",
