@@ -186,8 +186,12 @@ def _lead_blocks(lead: LeadView, zone: ZoneInfo, now: datetime, milestone: str) 
     keys = ", ".join(f"`{key}`" for key in lead.projects[:10]) + (" …" if len(lead.projects) > 10 else "")
     blocks: list[Block] = [section(f"*Projects you lead* ({keys})")]
     if not (lead.overdue or lead.blockers or lead.at_risk or lead.leaving):
+        # The lead's own milestones are in their own lists above, so this speaks only of the others'.
         blocks.append(
-            context("Nothing needs you there: nothing overdue, blocked, at risk or leaving. :tada:")
+            context(
+                "Nothing else needs you there: no one else's milestone is overdue or at risk, "
+                "no open blockers, no one leaving."
+            )
         )
         return blocks
     if lead.overdue:

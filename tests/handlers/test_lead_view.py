@@ -42,6 +42,7 @@ RAO = "U03MSRAO"
 OSEI = "U01MLOSEI"
 PETROV = "U08NLPETR"
 KIM = "U08NLKIMJ"
+BANERJEE = "U02ECBANE"  # leads bidshade, owns bidshade-2 (due Fri 27 Nov 12:00)
 ADMIN = "U0ADMIN"  # in LIAISON_ADMINS (tests/conftest.py), not in the directory
 
 
@@ -185,6 +186,21 @@ def near_the_end(demo: None, services: Services, session_factory: sessionmaker[S
     services.clock.set(utc(2026, 11, 28, 8, 0))
     with session_factory.begin() as session:
         session.execute(update(Person).where(Person.slack_id == KIM).values(until=date(2026, 12, 4)))
+
+
+@pytest.mark.usefixtures("near_the_end")
+def test_a_lead_whose_own_milestone_is_overdue_is_not_told_nothing_is_overdue(slack: SlackDriver) -> None:
+    # Sat 28 Nov: Banerjee's own bidshade-2 (due Fri 27 Nov) is overdue; nothing of the others' on
+    # bidshade is overdue, at risk or blocked. Her own is in her own list; the lead part speaks only of
+    # the others', and must not say that nothing is overdue.
+    view, _ = _open_home(slack, BANERJEE)
+
+    text = _text(view)
+    own = text.split("*Projects you lead*")[0]
+    assert "*Overdue* (1)" in own and "`bidshade-2`" in own
+    lead = _lead_part(view)
+    assert "Nothing else needs you there: no one else's milestone is overdue or at risk" in lead
+    assert "nothing overdue" not in lead.lower()
 
 
 @pytest.mark.usefixtures("near_the_end")
