@@ -132,7 +132,7 @@ def test_questions_about_a_project_keep_their_meaning(
     ("text", "topic"),
     [
         ("who can help with consent law?", "consent law"),
-        ("who in the alliance can help with bid shading?", "alliance bid shading"),
+        ("who in the alliance can help with bid shading?", "bid shading"),
         ("who is an expert on bid shading?", "bid shading"),
         ("who would be good to ask about brand safety?", "brand safety"),
     ],
@@ -143,6 +143,35 @@ def test_who_can_help_with_a_topic_like_a_project_is_an_expert_question(
     found = _interpret(session_factory, settings, QuestionCase("x", BANERJEE, text))
 
     assert found.intent == Intent.EXPERTS and found.confident
+    assert found.entities.topic == topic and not found.entities.outside
+
+
+@pytest.mark.parametrize(
+    ("text", "topic"),
+    [
+        # Being pointed to someone: tell/explain, whom to ping or contact, needing or recommending
+        # someone, the go-to person, who somewhere has done it.
+        ("who can tell me about brand lift?", "brand lift"),
+        ("who could explain differential privacy to us?", "differential privacy"),
+        ("who could I talk to about geo experiments", "geo experiments"),
+        ("who should I ping about kafka", "kafka"),
+        ("who do we contact about consent law?", "consent law"),
+        ("need someone for identity resolution", "identity resolution"),
+        ("we need somebody for ad fraud", "ad fraud"),
+        ("can you recommend someone for bid shading?", "bid shading"),
+        ("who's the go-to for graph neural nets", "graph neural nets"),
+        ("who is the go-to person for data engineering", "data engineering"),
+        ("who on the team has done eye-tracking", "eye tracking"),
+        ("who in the alliance has worked on fraud detection?", "fraud detection"),
+        ("who's good with A/B test peeking?", "ab test peeking"),
+    ],
+)
+def test_asking_to_be_pointed_to_someone_is_an_expert_question(
+    session_factory: sessionmaker[Session], settings: Settings, text: str, topic: str
+) -> None:
+    found = _interpret(session_factory, settings, QuestionCase("x", BANERJEE, text))
+
+    assert found.intent == Intent.EXPERTS
     assert found.entities.topic == topic and not found.entities.outside
 
 

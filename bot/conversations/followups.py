@@ -62,6 +62,15 @@ _PRONOUN = re.compile(
     r"\b(?:(?:this|that) (?:one|project|milestone|item|blocker|deliverable)|its|it|"
     r"(?:that|this)(?! (?:week|month|year|quarter|sprint|morning|afternoon|evening|weekend|time)))\b"
 )
+# "there" is the previous answer's project ("and what is overdue there?"), but not in "is there any …"
+# or "there are …".
+_THERE = re.compile(
+    r"(?<!\bis )(?<!\bare )(?<!\bwas )(?<!\bwere )(?<!\bget )(?<!\bfrom )"
+    r"\b(?:(?:in|on|over|out) )?there\b(?! (?:is|are|was|were|be|been|any|anything|anyone)\b)"
+)
+# A question that goes on from the previous answer without naming anything: "and when is the next
+# deadline?", "so who is on the team?".
+_CONTINUING = re.compile(r"^(?:and|so|also|then|plus|ok|okay) (.+)$")
 _WHAT_ABOUT = re.compile(
     r"^(?:and |but |so |ok |okay )?(?:what|how) about (.+)$|^(?:and |also )?same for (.+)$"
 )
@@ -143,7 +152,16 @@ def resolve_follow_up(
         return _pick_private(plain, private, previous, index, reinterpret)
     if own_subject:
         return None
-    return _resolve_pronoun(plain, previous, index, reinterpret, channel_project)
+    pronoun = _resolve_pronoun(plain, previous, index, reinterpret, channel_project)
+    if pronoun is not None:
+        return pronoun
+    there = _THERE.search(plain)
+    if there is not None:
+        return _about_the_project(plain, there, previous, index, reinterpret)
+    continuing = _CONTINUING.match(plain)
+    if continuing is not None and fresh.intent in _PROJECT_INTENTS:
+        return _about_the_project(plain, None, previous, index, reinterpret)
+    return None
 
 
 def _remaining(plain: str, pointer: re.Match[str]) -> list[str]:
@@ -329,6 +347,30 @@ def _focus(previous: Turn) -> Record | None:
         return Record("project", previous.projects[0], previous.projects[0])
     projects = [r for r in previous.records if r.kind == "project"]
     return projects[0] if len(projects) == 1 else None
+
+
+def _about_the_project(
+    plain: str,
+    pointer: re.Match[str] | None,
+    previous: Turn,
+    index: DirectoryIndex,
+    reinterpret: Reinterpret,
+) -> FollowUp | None:
+    """The question asked of the previous answer's project ("there", or nothing named after "and").
+
+    A milestone's answer stands for its project here: "what is blocked there?" after `pcm-2`.
+    """
+    record = _focus(previous)
+    if record is None or not _visible(record, index):
+        return None
+    key = record.project_key
+    if not index.has_project(key):
+        return None
+    text = f"{plain[: pointer.start()]}{key}{plain[pointer.end() :]}" if pointer else f"{plain} {key}"
+    reading = reinterpret(text)
+    if reading.intent in _PROJECT_INTENTS and _names_project(reading, key):
+        return FollowUp(interpretation=_confident(reading))
+    return None
 
 
 # -- asking about one record -------------------------------------------------------------------------

@@ -105,6 +105,29 @@ def test_dm_what_about_keeps_the_question_and_swaps_the_project(slack: SlackDriv
     assert "uplift-1" in uplift and "overdue" in uplift and "pcm-2" not in uplift
 
 
+def test_dm_there_and_a_bare_and_go_on_about_the_previous_project(slack: SlackDriver) -> None:
+    dm = DirectMessages(slack, BANERJEE)
+
+    assert "at risk" in said(dm.say("how is pcm doing?"))
+
+    overdue = said(dm.say("and whats overdue there?"))
+    assert "pcm-2" in overdue and "uplift-1" not in overdue  # pcm's only, not everything overdue
+
+    assert "blocked" in said(dm.say("how is uplift?"))
+    late = said(dm.say("what's late over there?"))
+    assert "uplift-1" in late and "pcm-2" not in late
+
+    following = said(dm.say("and when's the next deadline?"))
+    assert "uplift-2" in following and "bidshade" not in following  # uplift's, not the asker's own
+
+    members = said(dm.say("so who is on the team?"))
+    assert "<@U07STNAKA>" in members and "<@U02ECBANE>" not in members  # uplift's members
+
+    # "is there …" is not "there": a question of its own.
+    anything = said(dm.say("is there anything overdue?"))
+    assert "uplift-1" in anything and "pcm-2" in anything
+
+
 def test_dm_the_second_one_answers_a_did_you_mean(slack: SlackDriver) -> None:
     dm = DirectMessages(slack, BANERJEE)
 

@@ -175,6 +175,22 @@ _RULES: tuple[tuple[Intent, str, float], ...] = (
         r"(point|refer) me to (someone|somebody|an expert|anyone)|who would know|go to person)\b",
         3.0,
     ),
+    # Asking to be pointed to someone: "who can tell me about brand lift?", "who should I ping about
+    # kafka?", "need someone for ad fraud", "who's the go-to for graph neural nets?", "can you
+    # recommend someone for bid shading?", "who in the alliance has worked on fraud detection?".
+    (
+        Intent.EXPERTS,
+        r"\b(who (can|could|would|might) ((tell|walk|show|point|help|advise) (me|us)|explain|teach|brief)\b|"
+        r"who (can|could|should|would|do|shall) (i|we) (talk|speak|turn|go|reach out|ping|contact|email|"
+        r"message|ask|consult|call|approach|write|bug)\b|"
+        r"who (is|are) (the |our |a )?go to\b|\bgo to (person|people|expert|contact|guy|gal)\b|"
+        r"\b(need|needs|want|wants|looking for|look for|searching for|find( me)?|recommend|suggest|"
+        r"know of|point me to|introduce me to) (a |an )?(someone|somebody|anyone|anybody|person|expert|"
+        r"experts|specialist|colleague)\b|"
+        r"who( \w+){1,4}? (has|have) (done|worked|experience|expertise|published|studied|researched|used|"
+        r"run|built|dealt|a background|background))\b",
+        3.0,
+    ),
     # Words between "who" and the asking verb: "who in the alliance can help with consent law?",
     # "who outside our disciplines knows about bid shading?".
     (

@@ -252,15 +252,31 @@ def _without(words: Sequence[str], spans: Sequence[tuple[int, int]]) -> list[str
     return [w for i, w in enumerate(words) if not any(start <= i < end for start, end in spans)]
 
 
+# Words of asking to be pointed to someone ("who could explain X to us?", "someone to ping about X").
+_ASKING_WORDS = frozenset(
+    {"explain", "teach", "brief", "ping", "contact", "recommend", "suggest"}
+    | {"someone", "somebody", "anyone", "anybody"}
+)
+_ASKERS_SCOPE = re.compile(
+    r"\b(on|in|across|at|from|within|of) (the |our |this |my )?(alliance|team|consortium|workspace|group|"
+    r"network|org|organisation|organization|company|lab|partners)\b"
+)
+
+
 def _topic(words: Sequence[str]) -> str:
     """What an expert question is about: the words after the asking phrase, minus filler."""
-    text = " ".join(words)
+    # Where the asker looks ("who in the alliance has…", "anyone on the team who…") is not the topic.
+    text = _ASKERS_SCOPE.sub(" ", " ".join(words))
     cut = re.search(
         r"\b(about|on|in|with|at|for|regarding|re|around|of|understands|studies|researches|knows)\b (.+)$",
         text,
     )
     tail = cut.group(2) if cut else text
-    kept = [w for w in tail.split() if w not in FUNCTION_WORDS and w not in INTENT_WORDS]
+    kept = [
+        w
+        for w in tail.split()
+        if w not in FUNCTION_WORDS and w not in INTENT_WORDS and w not in _ASKING_WORDS
+    ]
     return " ".join(kept)
 
 

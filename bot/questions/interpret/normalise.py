@@ -34,6 +34,8 @@ _CONTRACTIONS = (
     (r"\bhows\b", "how is"),
     (r"\bwhens\b", "when is"),
     (r"\bim\b", "i am"),
+    # "A/B testing" would fold to "a b testing", and "a" is a function word.
+    (r"\ba ?/ ?b\b", "ab"),
     # Spans the date reader does not name: "the week ahead" is the next seven days.
     (r"\b(the )?(week|7 days) ahead\b", "the next 7 days"),
     (r"\b(the )?(fortnight|two weeks|2 weeks) ahead\b", "the next 14 days"),
