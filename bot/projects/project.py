@@ -255,6 +255,8 @@ def draft_people_problems(
         draft: The draft, valid by `validate_draft`.
         project: The project being edited; None for a new one.
     """
+    if project is not None:
+        draft = _keeping_the_previous_lead(project, draft)
     problems: dict[str, str] = {}
     unknown = [
         s
@@ -441,6 +443,7 @@ def edit_project(
     if project is None or not can_see(project, actor):
         raise NotFound(f"No project `{key}`.")
     require_editor(project, actor, "edit it")
+    draft = _keeping_the_previous_lead(project, draft)
     _raise_problems(draft_people_problems(session, actor, draft, project))
     before = {"name": project.name, "status": project.status.value, "private": project.private}
     members_before = {m.person.slack_id for m in project.memberships}
@@ -465,6 +468,19 @@ def edit_project(
         removed=sorted(members_before - members_after),
     )
     return project, True
+
+
+def _keeping_the_previous_lead(project: Project, draft: ProjectDraft) -> ProjectDraft:
+    """The draft with a lead it hands over kept on as a member.
+
+    The edit form lists the members besides the lead, so a form that names a new lead says nothing
+    about the old one: handing over the lead is not taking them off the project (`/project remove`
+    does that, and tells them).
+    """
+    previous = project.lead.slack_id if project.lead is not None else None
+    if previous is None or previous == draft.lead_slack_id or previous in draft.member_slack_ids:
+        return draft
+    return replace(draft, member_slack_ids=(*draft.member_slack_ids, previous))
 
 
 def project_for_edit(session: Session, actor: Actor, query: str) -> Project:

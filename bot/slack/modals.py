@@ -124,7 +124,8 @@ def build_project_modal(project: Project | None) -> Block:
     lead_hint = (
         "Someone else you name as lead is told by a DM. People must have used Liaison before."
         if project is None
-        else "A new lead is told by a DM. People must have used Liaison before."
+        else "A new lead is told by a DM; the one handing over stays on as a member. People must have used "
+        "Liaison before."
     )
     blocks.append(input_block(ids.LEAD_INPUT, "Lead", lead, hint=lead_hint))
     members: dict[str, Any] = {"type": "multi_users_select"}

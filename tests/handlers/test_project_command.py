@@ -289,6 +289,36 @@ def test_edit_denied_for_member_and_allowed_for_lead(
         assert {m.person.slack_id for m in project.memberships} == {BANERJEE, OSEI, MORALES}
 
 
+def test_handing_over_the_lead_in_the_edit_form_keeps_the_old_lead_on_as_a_member(
+    slack: SlackDriver, session_factory: sessionmaker[Session]
+) -> None:
+    # The form lists the members besides the lead: naming a new lead says nothing about the old one,
+    # who owns the open bidshade-2 and must not be taken off (nor the form refused for it).
+    view = opened_view(slack.command(BANERJEE, "/project edit bidshade"))
+    members = next(b for b in view["blocks"] if b.get("block_id") == ids.MEMBERS_INPUT)
+    kept = members["element"]["initial_users"]
+    assert BANERJEE not in kept
+
+    submitted = slack.submit(
+        BANERJEE,
+        view,
+        {
+            ids.NAME_INPUT: {ids.NAME_INPUT: {"value": "Bid shading for first-price auctions"}},
+            ids.STATUS_INPUT: {ids.STATUS_INPUT: {"selected_option": {"value": "on_track"}}},
+            ids.LEAD_INPUT: {ids.LEAD_INPUT: {"selected_user": OSEI}},
+            ids.MEMBERS_INPUT: {ids.MEMBERS_INPUT: {"selected_users": kept}},
+        },
+    )
+
+    assert submitted.body == ""
+    with session_factory() as session:
+        project = session.scalars(select(Project).where(Project.key == "bidshade")).one()
+        roles = {m.person.slack_id: m.role for m in project.memberships}
+        assert project.lead is not None and project.lead.slack_id == OSEI
+        assert roles[OSEI] == Role.LEAD and roles[BANERJEE] == Role.MEMBER
+        assert set(roles) == {BANERJEE, *kept}
+
+
 def test_forged_edit_submission_by_non_lead_is_rejected(
     slack: SlackDriver, session_factory: sessionmaker[Session]
 ) -> None:
