@@ -330,13 +330,15 @@ def build_milestone_detail_reply(detail: MilestoneDetail, actor: Actor, now: dat
     line, zone = detail.line, actor.zone
     if line.status == MilestoneStatus.DONE:
         status = f":white_check_mark: done {format_local(line.done_at, zone)}" if line.done_at else "done"
+        due = format_local(line.due_at, zone)  # a milestone that is done is overdue no longer
     else:
         status = ":warning: overdue" if line.overdue else ":spiral_calendar_pad: open"
+        due = kit.when(line.due_at, zone, now)
     blocks = [
         kit.section(
             f"`{line.ref}` *{kit.truncate_escaped(line.title, 300)}*\n"
             f"Project: *{kit.truncate_escaped(line.project_name, 200)}* (`{line.project_key}`)\n"
-            f"Due: {kit.when(line.due_at, zone, now)}\nOwner: {kit.mention(line.owner)}\nStatus: {status}"
+            f"Due: {due}\nOwner: {kit.mention(line.owner)}\nStatus: {status}"
         ),
         kit.section(
             "*Description*\n" + kit.truncate_escaped(line.description, 2900)

@@ -288,3 +288,13 @@ def test_feed_does_not_name_a_private_projects_milestone(
     (line,) = [line for line in _feed_lines(session_factory) if "pcm-4" in line]
 
     assert line.endswith("to come after a milestone of another project") and "fairdelivery" not in line
+
+
+def test_show_says_overdue_only_of_a_milestone_still_open(slack: SlackDriver) -> None:
+    # bidshade-1 (due Wed 18 Nov) is done; pcm-2 (due Thu 19 Nov) is still open on Fri 20 Nov.
+    done = slack.command(BANERJEE, "/milestone show bidshade-1").reply_text
+    assert "Due: Wed 18 Nov 2026, 17:00 CET\n" in done and "Status: done" in done
+    assert "overdue" not in done
+
+    still_open = slack.command(WONG, "/milestone show pcm-2").reply_text
+    assert "overdue)" in still_open and ":warning: overdue" in still_open
