@@ -15,7 +15,7 @@ from bot.slack.client import build_web_client
 from bot.slack.help import build_help_reply
 from bot.slack.manifest import build_manifest
 from handlers.commands import LISTENERS
-from tests.fakes.driver import SlackDriver
+from tests.fakes.driver import SlackDriver, message_text
 from tests.fakes.slack_api import FakeSlackApi
 
 RENAMED = {"project": "/proj", "help": "/liaison-help", "expert": "/who-knows"}
@@ -50,6 +50,14 @@ def test_help_lists_every_command_with_rows_under_its_configured_name() -> None:
             assert f"{names[command.key]} " in text or text.endswith(names[command.key])
     assert "/proj status bidshade" in text
     assert "/project " not in text  # a renamed command never shows its default name
+
+
+def test_help_descriptions_name_commands_as_configured_and_leave_no_template_behind() -> None:
+    names = CommandNames(RENAMED)
+    shown = message_text(build_help_reply(names).as_kwargs())
+
+    assert "{" not in shown and "}" not in shown  # no "{cmd}" left, in a usage or a description
+    assert "`/proj checkins KEY` shows them" in shown  # a description's own command example
 
 
 def test_unknown_command_key_is_refused() -> None:

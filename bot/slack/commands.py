@@ -545,13 +545,14 @@ def _milestone_done(call: _Call) -> CommandOutcome:
 
 
 def _milestone_move(call: _Call) -> CommandOutcome:
+    command = call.request.command
     usage = (
-        f"{call.request.command} move ID DATE "
-        "(e.g. `bidshade-2 2026-12-04 17:00` or `bidshade-2 next friday`)"
+        f"Usage: `{command} move ID DATE`, e.g. `{command} move bidshade-2 2026-12-04 17:00` or "
+        f"`{command} move bidshade-2 next friday`."
     )
-    ref, _, date_text = _require(call.args, usage).partition(" ")
+    ref, _, date_text = call.args.partition(" ")
     if not date_text.strip():
-        raise InvalidInput(f"Usage: `{usage}`")
+        raise InvalidInput(usage)
     milestone = find_milestone(call.session, call.actor, ref)
     try:
         due = read_move_due(milestone, date_text, now=call.now, zone=call.actor.zone)

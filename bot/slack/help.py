@@ -13,7 +13,9 @@ def _entries(names: CommandNames) -> dict[str, list[tuple[str, str]]]:
     """Each command's help rows under its configured name (the help command itself has none)."""
     return {
         names[command.key]: [
-            (usage.format_map({"cmd": names[command.key], **names}), what) for usage, what in command.help
+            (usage.format_map(fields), what.format_map(fields))
+            for usage, what in command.help
+            for fields in [{"cmd": names[command.key], **names}]
         ]
         for command in COMMANDS
         if command.help

@@ -10,6 +10,7 @@ API, on the demo workspace at Fri 20 Nov 2026 09:00 in Amsterdam.
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime
 from typing import Any
 
@@ -194,3 +195,18 @@ def test_form_date_without_time_keeps_the_milestones_zone_not_the_movers(
 
     moved = milestone(session_factory, "bidshade", 2)
     assert (moved.due_at, moved.due_timezone) == (utc(2026, 12, 11, 11, 0), "Asia/Kolkata")
+
+
+@pytest.mark.parametrize(
+    "line", ["/milestone move", "/milestone move bidshade-2", "/milestone move bidshade-2  "]
+)
+def test_a_move_without_a_date_shows_usage_in_code_spans_that_do_not_nest(
+    slack: SlackDriver, line: str
+) -> None:
+    text = slack.command(BANERJEE, line).reply_text
+
+    assert "Usage: `/milestone move ID DATE`" in text
+    # Slack's code spans do not nest: every span is a whole command, none opens inside another.
+    spans = re.findall(r"`([^`]*)`", text)
+    assert spans[:2] == ["/milestone move ID DATE", "/milestone move bidshade-2 2026-12-04 17:00"], spans
+    assert all(span.startswith("/milestone move") for span in spans)
