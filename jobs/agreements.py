@@ -34,6 +34,7 @@ def send_agreement_notices(services: Services, *, now: datetime | None = None) -
         defaults=services.settings.reminder_policy,
         expiry_days=services.settings.agreement_expiry_days,
         stale_days=services.settings.agreement_stale_days,
+        admins=services.settings.admins,
     )
 
 

@@ -62,6 +62,10 @@ class AgreementNotice:
     days_left: int | None
     owner: str | None  # Slack id
     projects: tuple[str, ...]  # keys
+    # Who may record its status (the leads of the projects it covers, and admins): the recipient, or
+    # else the leads to ask, as Slack ids.
+    recipient_may_update: bool = True
+    leads: tuple[str, ...] = ()
 
 
 class NoticeSender(Protocol):
@@ -210,19 +214,24 @@ def _claim(session: Session, row_id: int, token: str, now: datetime) -> bool:
     return bool(getattr(result, "rowcount", 0) == 1)
 
 
-def _compose(session: Session, row: AgreementReminder, now: datetime) -> AgreementNotice | None:
+def _compose(
+    session: Session, row: AgreementReminder, now: datetime, admins: frozenset[str] = frozenset()
+) -> AgreementNotice | None:
     agreement = session.get(Agreement, row.agreement_id)
     recipient = session.get(Person, row.recipient_id)
     workspace = session.get(Workspace, row.workspace_id)
     if agreement is None or recipient is None or workspace is None:
         return None
     owner = session.get(Person, agreement.owner_id) if agreement.owner_id is not None else None
-    projects = session.scalars(
-        select(Project.key)
+    covered = session.execute(
+        select(Project.key, Person.slack_id)
         .join(AgreementProject, AgreementProject.project_id == Project.id)
+        .outerjoin(Person, Person.id == Project.lead_id)
         .where(AgreementProject.agreement_id == agreement.id)
         .order_by(Project.key)
     ).all()
+    projects = [key for key, _lead in covered]
+    leads = tuple(dict.fromkeys(lead for _key, lead in covered if lead is not None))
     today = now.astimezone(_zone(row.send_zone, workspace.timezone)).date()
     kind = (
         "expiry"
@@ -242,6 +251,9 @@ def _compose(session: Session, row: AgreementReminder, now: datetime) -> Agreeme
         days_left=(agreement.expires_on - today).days if agreement.expires_on else None,
         owner=owner.slack_id if owner is not None else None,
         projects=tuple(projects),
+        # As `bot.agreements.records.set_status` decides: a lead of a covered project, or an admin.
+        recipient_may_update=recipient.slack_id in leads or recipient.slack_id in admins,
+        leads=leads,
     )
 
 
@@ -253,8 +265,13 @@ def send_agreement_reminders(
     defaults: ReminderPolicy,
     expiry_days: tuple[int, ...] = EXPIRY_DAYS,
     stale_days: int = STALE_DAYS,
+    admins: frozenset[str] = frozenset(),
 ) -> int:
-    """One tick: plan, then claim and send every due reminder. Returns how many were sent."""
+    """One tick: plan, then claim and send every due reminder. Returns how many were sent.
+
+    `admins` (Slack ids) may record any agreement's status; a reminder to someone who may not names the
+    leads who can.
+    """
     with session_factory.begin() as session:
         plan_agreement_reminders(
             session, now(), defaults=defaults, expiry_days=expiry_days, stale_days=stale_days
@@ -278,7 +295,7 @@ def send_agreement_reminders(
             if not _claim(session, row_id, token, now()):
                 continue  # another process has it
             row = session.get(AgreementReminder, row_id)
-            notice = _compose(session, row, now()) if row is not None else None
+            notice = _compose(session, row, now(), admins) if row is not None else None
         outcome, error = SENT, None
         if notice is not None:
             try:

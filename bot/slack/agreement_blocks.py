@@ -438,10 +438,12 @@ def build_agreement_reminder(notice: AgreementNotice) -> Reply:
     if notice.kind == "expiry" and notice.expires_on is not None:
         left = notice.days_left if notice.days_left is not None else 0
         when = "today" if left <= 0 else f"in {left} day{'s' if left != 1 else ''}"
-        text = (
-            f":hourglass: {key} expires {when} ({notice.expires_on.isoformat()}). "
+        next_step = (
             "Renew it, or record what happens next with `/agreement set-status`."
+            if notice.recipient_may_update
+            else f"Renew it, or tell {_leads(notice)} what happens next: they record it."
         )
+        text = f":hourglass: {key} expires {when} ({notice.expires_on.isoformat()}). {next_step}"
         fallback = f"{notice.agreement_key} expires {when}"
     elif notice.kind == "escalation":
         owner = f"<@{notice.owner}>" if notice.owner else "nobody"
@@ -451,15 +453,26 @@ def build_agreement_reminder(notice: AgreementNotice) -> Reply:
         )
         fallback = f"{notice.agreement_key} has been {notice.status} for {days} days"
     else:
-        text = (
-            f":snail: {key} has been {in_status}. What is it waiting on? "
-            f"Record progress with `/agreement set-status {escape(notice.agreement_key)} STATUS`."
+        record = f"`/agreement set-status {escape(notice.agreement_key)} STATUS`"
+        next_step = (
+            f"Record progress with {record}."
+            if notice.recipient_may_update
+            else f"Tell {_leads(notice)}, who can record progress with {record}."
         )
+        text = f":snail: {key} has been {in_status}. What is it waiting on? {next_step}"
         fallback = f"{notice.agreement_key} has been {notice.status} for {days} days"
     blocks = [section(text)]
     if notice.projects:
         blocks.append(context("Covers " + ", ".join(f"`{escape(p)}`" for p in notice.projects)))
     return Reply(text=fallback, blocks=blocks)
+
+
+def _leads(notice: AgreementNotice) -> str:
+    """Who may record an agreement's status, for a reminder to someone who may not."""
+    if not notice.leads:
+        return "a Liaison admin"
+    named = ", ".join(f"<@{lead}>" for lead in notice.leads[:3])
+    return f"{named} (lead{'s' if len(notice.leads) > 1 else ''} of a project it covers) or an admin"
 
 
 MAX_HOME_AGREEMENTS = 8

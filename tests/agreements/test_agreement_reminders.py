@@ -42,6 +42,23 @@ def test_the_first_tick_sends_what_is_due_once(services: Services, slack_api: Fa
     assert send_agreement_notices(services, now=DEMO_NOW) == 0  # exactly once
 
 
+def test_a_reminder_tells_its_recipient_how_progress_is_recorded_by_who_may(
+    services: Services, slack_api: FakeSlackApi
+) -> None:
+    send_agreement_notices(services, now=DEMO_NOW)
+
+    # Rao owns dua-1 but leads no project it covers: only uplift's lead (or an admin) records status.
+    (nudge,) = _to(slack_api, RAO)
+    assert "Record progress with" not in nudge
+    assert f"Tell <@{NAKAMURA}> (lead of a project it covers) or an admin" in nudge
+    assert "`/agreement set-status dua-1 STATUS`" in nudge
+    # Stein owns ra-5 and leads the project it covers: she records it herself.
+    (own,) = _to(slack_api, STEIN)
+    assert "Record progress with `/agreement set-status ra-5 STATUS`" in own
+    (expiry,) = _to(slack_api, WONG)  # Wong owns nda-2 and leads pcm
+    assert "record what happens next with `/agreement set-status`" in expiry
+
+
 def test_only_the_latest_passed_expiry_reminder_is_sent(
     services: Services, session_factory: sessionmaker[Session]
 ) -> None:
