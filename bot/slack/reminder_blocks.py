@@ -23,6 +23,7 @@ from bot.projects.reports import MilestoneLine
 from bot.reminders.actions import NoteKind, ReminderNote
 from bot.reminders.admin import PolicyView
 from bot.reminders.content import (
+    WAITING_HORIZON,
     Content,
     DirectMessage,
     FailureNotice,
@@ -368,12 +369,13 @@ def _waiting_blocks(w: WaitingDigest, *, also: bool) -> tuple[list[Block], str]:
     if soon:
         blocks.append(
             section(
-                f"*Due this week* ({len(soon)})\n"
+                f"*Due in the next {WAITING_HORIZON.days} days* ({len(soon)})\n"
                 + "\n".join(_line(m, w.zone, w.now) for m in soon[:MAX_DIGEST_LINES])
             )
         )
     blocks.append(context("One message a day, on working days. Stop it with `/milestone remind me off`."))
-    return blocks, f"Waiting on you: {len(overdue)} overdue, {len(soon)} due this week"
+    horizon = WAITING_HORIZON.days
+    return blocks, f"Waiting on you: {len(overdue)} overdue, {len(soon)} due in the next {horizon} days"
 
 
 def build_failure_reply(f: FailureNotice) -> Reply:

@@ -108,6 +108,25 @@ def test_week_of_ticks_sends_every_planned_delivery_exactly_once_on_local_clocks
             assert row.send_at <= row.sent_at <= row.send_at + timedelta(hours=1)
 
 
+def test_the_waiting_on_you_dm_calls_its_window_the_next_seven_days_not_this_week(
+    services: Services, slack_api: FakeSlackApi
+) -> None:
+    # Its window is the next 7 days, which on a Wednesday reaches into next week: "this week" was wrong.
+    now = DEMO_NOW
+    while now < DEMO_NOW + timedelta(days=4):
+        plan_reminders(services, now=now)
+        send_due_reminders(services, now=now)
+        now += timedelta(hours=3)
+
+    waiting = [
+        message_text(call.params)
+        for call in slack_api.calls("chat.postMessage")
+        if "Waiting on you" in message_text(call.params)
+    ]
+    assert any("*Due in the next 7 days*" in text for text in waiting), waiting
+    assert not any("this week" in text for text in waiting)
+
+
 def test_done_before_sending_cancels_the_reminder(
     services: Services, slack: SlackDriver, slack_api: FakeSlackApi, session_factory: sessionmaker[Session]
 ) -> None:
