@@ -17,13 +17,44 @@ from sqlalchemy.orm import Session
 
 from bot.access import Actor, visible_projects
 from bot.agreements.records import AgreementView, covered_projects, may_see, view_of
-from bot.agreements.tables import Agreement, AgreementKind
+from bot.agreements.tables import Agreement, AgreementKind, AgreementStatus
 
 _WORDS = re.compile(
     r"\b(agreements?|ndas?|contracts?|duas?|dsas?|mous?|data[- ]use|data[- ]sharing|non[- ]disclosure)\b",
     re.I,
 )
 _KEY = re.compile(r"\b([a-z][a-z0-9_]{0,19}-[0-9]{1,7})\b")
+# Which statuses a question asks for: "which agreements are not signed yet?", "… being negotiated?".
+_STATUS_WORDS: tuple[tuple[re.Pattern[str], frozenset[str], str], ...] = (
+    (
+        re.compile(r"\b(not (yet )?signed|unsigned|pending|outstanding|still open|open ones?|in progress)\b"),
+        frozenset(
+            {
+                AgreementStatus.DRAFT.value,
+                AgreementStatus.NEGOTIATION.value,
+                AgreementStatus.LEGAL_REVIEW.value,
+            }
+        ),
+        "not signed yet",
+    ),
+    (
+        re.compile(r"\b(negotiat\w*)\b"),
+        frozenset({AgreementStatus.NEGOTIATION.value, AgreementStatus.LEGAL_REVIEW.value}),
+        "in negotiation or legal review",
+    ),
+    (
+        re.compile(r"\b(legal review|with (the )?lawyers|with legal)\b"),
+        frozenset({AgreementStatus.LEGAL_REVIEW.value}),
+        "in legal review",
+    ),
+    (re.compile(r"\b(drafts?|drafted)\b"), frozenset({AgreementStatus.DRAFT.value}), "in draft"),
+    (
+        re.compile(r"^(which|what|list|show)\b.*\b(are|have been|got) signed\b|\bsigned ones\b"),
+        frozenset({AgreementStatus.SIGNED.value}),
+        "signed",
+    ),
+)
+_SIGNING = re.compile(r"\b(sign\w*|countersign\w*|executed|in force|valid)\b", re.I)
 _EXPIRY = re.compile(r"\b(expir\w*|run(s|ning)? out|lapse\w*|renew\w*)\b", re.I)
 _KIND_WORDS: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = (
     (re.compile(r"\b(nda|ndas|non[- ]disclosure)\b", re.I), (AgreementKind.NDA.value,)),
@@ -82,6 +113,12 @@ def answer_agreement_question(
             visible.append((agreement, view_of(session, actor, agreement, projects)))
     named = [view for _, view in visible if view.key in keys]
     if not named and not about:
+        # "is zz-9 signed?": a key of no visible project's milestone, asked about as an agreement, is
+        # an agreement the asker cannot see (or none): said the same way for both.
+        project_keys = {p.key for p in visible_projects(session, actor)}
+        unknown = sorted(k for k in keys if k.rsplit("-", 1)[0] not in project_keys)
+        if unknown and _SIGNING.search(text):
+            return AgreementAnswer(f"Agreements named {', '.join(unknown)}", (), None, private=False)
         return None
     today = now.astimezone(actor.zone).date()
     private_keys = {p.key for p in visible_projects(session, actor) if p.private}
@@ -107,6 +144,11 @@ def answer_agreement_question(
             views = [v for v in views if v.kind in kinds]
             break
     where = f" for {', '.join(p.name for p in projects)}" if projects else ""
+    for pattern, statuses, label in _STATUS_WORDS:
+        if pattern.search(lowered):
+            views = [v for v in views if v.status in statuses]
+            where = f"{where} {label}"
+            break
     if _EXPIRY.search(text):
         until, label = _period_end(text, today)
         expiring = [v for v in views if v.expires_on is not None and today <= v.expires_on <= until]

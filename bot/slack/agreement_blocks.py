@@ -509,7 +509,8 @@ def build_agreement_answer(answer: AgreementAnswer, today: date) -> Reply:
             else f"*not signed*: {escape(view.status_label)} for {days} day{'s' if days != 1 else ''}"
         )
         expiry = f", expires {view.expires_on.isoformat()}" if view.expires_on else ""
-        lines.append(f"`{escape(view.key)}` *{truncate_escaped(view.title, 200)}*: {state}{expiry}")
+        owner = f" · owner <@{view.owner_slack_id}>" if view.owner_slack_id else " · no owner"
+        lines.append(f"`{escape(view.key)}` *{truncate_escaped(view.title, 200)}*: {state}{expiry}{owner}")
     more = len(answer.agreements) - 10
     if more > 0:
         lines.append(f"…and {more} more: `/agreement list`")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.agreements.conftest import LENA, LINDQVIST, RAO
+from tests.agreements.conftest import BANERJEE, LENA, LINDQVIST, RAO, WONG
 from tests.fakes.driver import SlackDriver
 
 pytestmark = pytest.mark.usefixtures("demo")
@@ -42,3 +42,34 @@ def test_answers_about_a_milestone_say_what_it_waits_on(slack: SlackDriver) -> N
     reply = slack.command(RAO, "/ask when is uplift-1 due?").reply_text
 
     assert "waiting on dua-1 (legal review, 23 days in this status)" in reply
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "which agreements are not signed yet?",
+        "which agreements are still being negotiated?",
+        "any agreements pending?",
+        "what agreements are in legal review",
+    ],
+)
+def test_a_status_in_the_question_filters_the_agreements(slack: SlackDriver, question: str) -> None:
+    reply = slack.command(BANERJEE, f"/ask {question}").reply_text
+
+    # dua-1 is in legal review; nda-2, dsa-3 and ca-4 are signed (ra-5 is private to fairdelivery).
+    assert "`dua-1`" in reply
+    assert not any(key in reply for key in ("nda-2", "dsa-3", "ca-4", "ra-5"))
+
+
+def test_every_agreement_in_an_answer_names_its_owner(slack: SlackDriver) -> None:
+    reply = slack.command(BANERJEE, "/ask who owns the NDA?").reply_text
+
+    assert "`nda-2`" in reply and f"owner <@{WONG}>" in reply
+
+
+def test_an_unknown_and_a_private_agreement_key_get_the_same_answer(slack: SlackDriver) -> None:
+    unknown = slack.command(LINDQVIST, "/ask is zz-9 signed?").reply_text
+    private = slack.command(LINDQVIST, "/ask is ra-5 signed?").reply_text
+
+    assert "Agreements named zz-9: none that you can see." in unknown
+    assert private == unknown.replace("zz-9", "ra-5")

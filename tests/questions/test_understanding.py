@@ -240,3 +240,27 @@ def test_a_new_member_sees_private_names_and_a_removed_one_stops_seeing_them(
         session.execute(delete(Membership).where(Membership.person_id == osei.id))
     after = message_text(_answer(_mention(slack, OSEI, question)))
     assert "fairdelivery" not in after and "Audit protocol" not in after
+
+
+# -- held-out phrasings: being on schedule, the folks on a project -------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("question", "status"),
+    [
+        ("is the brand safety stuff on schedule", "on track"),
+        ("is the uplift work on schedule?", "blocked"),
+        ("is pcm on course?", "at risk"),
+        ("is the privacy project in good shape?", "at risk"),
+    ],
+)
+def test_being_on_schedule_is_a_status_question(slack: SlackDriver, question: str, status: str) -> None:
+    text = message_text(_answer(_dm(slack, BANERJEE, question)))
+
+    assert f"is {status}" in text and "Which" not in text
+
+
+def test_the_folks_on_a_project_are_its_members(slack: SlackDriver) -> None:
+    text = message_text(_answer(_dm(slack, BANERJEE, "who are the folks on the incrementality project")))
+
+    assert "has 3 members" in text and "<@U07STNAKA>" in text and "<@U03MSRAO>" in text

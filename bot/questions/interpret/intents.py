@@ -123,6 +123,7 @@ _RULES: tuple[tuple[Intent, str, float], ...] = (
         r"\b(who (is|are) (on|in(?! charge)|part of|involved (in|with)|working on|staffed on|"
         r"contributing to)|"
         r"who works? on|who else is on|members? of|team (of|on|for|behind)|people (on|in|working on)|"
+        r"(folks|guys|people|names) (on|in|behind|working on)|"
         r"(is|are) on the team|who is involved)\b",
         3.0,
     ),
@@ -227,6 +228,7 @@ _RULES: tuple[tuple[Intent, str, float], ...] = (
         Intent.PROJECT_STATUS,
         r"\b(status|how is|how are|how goes|going|progress|update on|updates? (for|on)|state of|"
         r"health|on track|at risk|doing|latest on|news on|where are we|where is|overview|summary|"
+        r"on (schedule|target|time|course)|behind schedule|ahead of schedule|in good shape|"
         r"tell me about|what about|info on|details (of|on))\b",
         2.0,
     ),
