@@ -808,6 +808,14 @@ def _range(text: str, now: datetime = NOW, zone: ZoneInfo = AMS) -> tuple[str, s
         ("in december", "2026-12-01 00:00", "2027-01-01 00:00"),
         ("by 2026 12 04", "2026-11-20 09:00", "2026-12-05 00:00"),
         ("coming up", "2026-11-20 09:00", "2026-12-04 09:00"),
+        # Held-out phrasings (NOW is Friday 20 November 2026, 09:00 in Amsterdam).
+        ("what is due on the 24th", "2026-11-24 00:00", "2026-11-25 00:00"),
+        ("anything due by the 27th", "2026-11-20 09:00", "2026-11-28 00:00"),
+        ("due on the 3rd", "2026-12-03 00:00", "2026-12-04 00:00"),  # past this month's: next month's
+        ("due the 20th", "2026-11-20 00:00", "2026-11-21 00:00"),  # today is the 20th
+        ("due on the 10th of december", "2026-12-10 00:00", "2026-12-11 00:00"),
+        ("what is due by the end of the month", "2026-11-20 09:00", "2026-12-01 00:00"),
+        ("what is due this weekend", "2026-11-21 00:00", "2026-11-23 00:00"),
     ],
 )
 def test_date_ranges(text: str, start: str, end: str) -> None:

@@ -264,3 +264,17 @@ def test_the_folks_on_a_project_are_its_members(slack: SlackDriver) -> None:
     text = message_text(_answer(_dm(slack, BANERJEE, "who are the folks on the incrementality project")))
 
     assert "has 3 members" in text and "<@U07STNAKA>" in text and "<@U03MSRAO>" in text
+
+
+def test_a_day_of_the_month_alone_is_that_day(slack: SlackDriver) -> None:
+    # Fri 20 Nov: fatigue-1 is due Wed 25 Nov; "on the 25th" is that day, not "by" it.
+    text = message_text(_answer(_dm(slack, BANERJEE, "what's due on the 25th?")))
+
+    assert "due on Wed 25 Nov" in text and "fatigue-1" in text
+    assert "bidshade-2" not in text  # due on the 27th
+
+
+def test_this_weekend_is_saturday_and_sunday(slack: SlackDriver) -> None:
+    text = message_text(_answer(_dm(slack, BANERJEE, "anything due this weekend?")))
+
+    assert "over the weekend (Sat 21 Nov – Sun 22 Nov)" in text

@@ -49,8 +49,13 @@ _RANGE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("iso", r"\b(?P<pre>before|by|until|till|on)? ?(?P<y>20\d\d) (?P<m>\d\d?) (?P<d>\d\d?)\b"),
         # "by dec 20", "before 20 december 2026", "on december 20th" (the month by name, as in due dates).
         *(
-            ("month_day", rf"\b(?P<pre>before|by|until|till|on)? ?{order}(?: (?P<year>20\d\d))?\b")
+            ("month_day", rf"\b(?P<pre>before|by|until|till|on)? ?(?:the )?{order}(?: (?P<year>20\d\d))?\b")
             for order in (MONTH_FIRST, DAY_FIRST)
+        ),
+        # "on the 14th", "by the 18th": a day of the month without its month, the next such day.
+        (
+            "ordinal_day",
+            r"\b(?P<pre>before|by|until|till|on)? ?the (?P<day>[1-9]|[12][0-9]|3[01])(?:st|nd|rd|th)\b",
         ),
         (
             "next_n",
@@ -76,7 +81,15 @@ _RANGE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ),
         ("next_week", r"\b(?:next|the coming|the following|coming) week\b"),
         ("fortnight", r"\b(?:next|this|the coming) (?:two weeks|fortnight)\b"),
-        ("this_month", r"\b(?:this|the current|the rest of the|rest of the) month\b"),
+        (
+            "weekend",
+            r"\b(?P<which>this|the|next|coming|the coming)? ?(?:weekend|week end)\b",
+        ),
+        (
+            "this_month",
+            r"\b(?:(?:this|the current|the rest of the|rest of the) month|"
+            r"(?:(?:before|by|until|till) )?(?:the )?end of (?:the |this )?month|eom)\b",
+        ),
         ("next_month", r"\b(?:next|the coming|the following|coming) month\b"),
         (
             "month",
@@ -95,7 +108,9 @@ def find_date_range(text: str, *, now: datetime, zone: ZoneInfo) -> tuple[DateRa
     """Find a relative date range in a normalised question.
 
     Understood: "today" (also "eod", "end of day"), "tomorrow", "this week" (to the end of Sunday;
-    also "end of week", "eow"), "next week" (Monday to Sunday), "this month", "next month", "in the
+    also "end of week", "eow"), "next week" (Monday to Sunday), "this weekend" (the coming Saturday and
+    Sunday), "this month" (also "by the end of the month"), "on the 14th" / "by the 18th" (the next
+    such day of a month), "next month", "in the
     next N days/weeks", "within N days", "before Christmas" (to 25 December, 00:00), "before the end
     of the year", "by friday" (to the end of the day `next_weekday` gives, as in `parse_due`), "on
     friday", "in December", "by 2026-12-04" (written "2026 12 04" once punctuation is gone), "by dec
@@ -148,6 +163,31 @@ def _range_for(
             except DateParseError:
                 found = None
         return None if found is None else _by_or_on_day(found, pre, now, zone)
+    if name == "ordinal_day":
+        day_of_month = int(groups["day"])
+        found = None
+        month_start = today.replace(day=1)
+        for _ in range(3):  # this month's, else the next month that has that day
+            candidate = next_month_day(month_start, month_start.month, day_of_month)
+            if candidate is not None and candidate >= today and candidate.month == month_start.month:
+                found = candidate
+                break
+            month_start = _first_of_next_month(month_start)
+        return None if found is None else _by_or_on_day(found, pre or "on", now, zone)
+    if name == "weekend":
+        saturday = today + timedelta(days=(5 - today.weekday()) % 7)
+        if today.weekday() == 6:
+            saturday = today - timedelta(days=1)  # on a Sunday, "this weekend" is the one under way
+        if groups.get("which") in ("next", "coming", "the coming") and today.weekday() >= 5:
+            saturday += timedelta(days=7)
+        begin = max(now, _midnight(saturday, zone))
+        sunday = saturday + timedelta(days=1)
+        return DateRange(
+            begin,
+            _end_of_day(sunday, zone),
+            f"over the weekend ({day_label(saturday, with_year=False)} – "
+            f"{day_label(sunday, with_year=False)})",
+        )
     if name in ("next_n", "within_n", "in_n"):
         count = _count(groups["n"])
         unit = groups["unit"]
