@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.access import Requester, act_as, can_see, require_editor
 from bot.domain.dates import DateParseError, format_local, parse_due
 from bot.errors import Forbidden, InvalidInput, NotFound, UserFacingError
-from bot.models import Project
+from bot.models import Project, Role
 from bot.projects.milestones import add_milestone
 from bot.projects.project import (
     affected_users,
@@ -104,6 +104,11 @@ def submit_project(
                     errors={_DRAFT_FIELD_TO_BLOCK.get(k, first_block): v for k, v in problems.items()}
                 )
             previous_lead = existing.lead.slack_id if existing is not None and existing.lead else None
+            members_before = (
+                {m.person.slack_id for m in existing.memberships if m.role != Role.VIEWER}
+                if existing is not None
+                else set()
+            )
             if editing:
                 project, changed = edit_project(session, actor, draft.key, draft, now)
                 template = (
@@ -120,17 +125,48 @@ def submit_project(
                 text=template.format(name=project.name, key=project.key),
                 blocks=[kit.section(template.format(name=kit.escape(project.name), key=project.key))],
             )
-            messages: tuple[kit.DirectMessage, ...] = ()
+            messages: list[kit.DirectMessage] = []
             lead = project.lead
             if lead is not None and lead.slack_id not in (actor.slack_id, previous_lead):
-                messages = (_lead_named(actor.slack_id, lead.slack_id, project.name, project.key, settings),)
+                messages.append(
+                    _lead_named(actor.slack_id, lead.slack_id, project.name, project.key, settings)
+                )
+            # Everyone the form put on the project or took off it is told, as `/project remove` tells.
+            members_after = {m.person.slack_id for m in project.memberships if m.role != Role.VIEWER}
+            told = {actor.slack_id, lead.slack_id if lead is not None else ""}
+            messages += [
+                _membership_changed(actor.slack_id, person, project.name, project.key, settings, added=True)
+                for person in sorted(members_after - members_before - told)
+            ]
+            messages += [
+                _membership_changed(actor.slack_id, person, project.name, project.key, settings, added=False)
+                for person in sorted(members_before - members_after - {actor.slack_id})
+            ]
             return SubmissionResult(
                 notice=notice,
                 refresh_homes=frozenset(affected_users(project)) if changed else frozenset(),
-                messages=messages,
+                messages=tuple(messages),
             )
     except UserFacingError as error:
         return SubmissionResult(errors={first_block: error.message})
+
+
+def _membership_changed(
+    by: str, person: str, name: str, key: str, settings: Settings, *, added: bool
+) -> kit.DirectMessage:
+    """The DM that tells someone the project form put them on a project, or took them off it."""
+    command = settings.commands.project
+    project = f"*{kit.escape(name)}* (`{key}`)"
+    if added:
+        message = (
+            f":wave: <@{by}> added you to {project}. See it with `{command} status {key}`; "
+            f"`{command} leave {key}` takes you off."
+        )
+        text = f"You were added to {name} ({key})."
+    else:
+        message = f"<@{by}> removed you from {project}."
+        text = f"You were removed from {name} ({key})."
+    return kit.DirectMessage(person, kit.Reply(text=text, blocks=[kit.section(message)]))
 
 
 def _lead_named(by: str, lead: str, name: str, key: str, settings: Settings) -> kit.DirectMessage:

@@ -25,6 +25,7 @@ BANERJEE = "U02ECBANE"  # leads bidshade, owns bidshade-2
 OSEI = "U01MLOSEI"  # member of bidshade, owns bidshade-3
 MORALES = "U02ECMORA"  # member of bidshade, owns bidshade-4
 RAO = "U03MSRAO"  # not on bidshade
+DEJANS = "U11DEJANS"  # Pieter Jansen: member of bidshade, owns nothing open there
 ADMIN = "U0ADMIN"
 
 
@@ -324,7 +325,35 @@ def test_creator_is_always_a_member_and_a_lead_named_by_them_is_told(
 def test_lead_who_creates_their_own_project_gets_no_notice(slack: SlackDriver) -> None:
     view = opened_view(slack.command(OSEI, "/project create"))
     created = slack.submit(OSEI, view, _create_values("mybid", OSEI, [BANERJEE, BANERJEE]))
-    assert created.body == "" and set(_dms(created)) == {OSEI}
+    dms = _dms(created)
+    # No "you are the lead" notice to the creator; the member they named (twice) is told once.
+    assert created.body == "" and set(dms) == {OSEI, BANERJEE}
+    assert "made you the lead" not in dms[OSEI]
+    assert "<@U01MLOSEI> added you to *" in dms[BANERJEE]
+    assert len([c for c in created.of("chat.postMessage") if c.params["channel"] == BANERJEE]) == 1
+
+
+def test_members_the_edit_form_adds_or_takes_off_are_told(slack: SlackDriver) -> None:
+    view = opened_view(slack.command(BANERJEE, "/project edit bidshade"))
+    members = next(b for b in view["blocks"] if b.get("block_id") == ids.MEMBERS_INPUT)
+    kept = [m for m in members["element"]["initial_users"] if m != DEJANS]  # Pieter Jansen owns nothing open
+
+    edited = slack.submit(
+        BANERJEE,
+        view,
+        {
+            ids.NAME_INPUT: {ids.NAME_INPUT: {"value": "Bid shading for first-price auctions"}},
+            ids.STATUS_INPUT: {ids.STATUS_INPUT: {"selected_option": {"value": "on_track"}}},
+            ids.LEAD_INPUT: {ids.LEAD_INPUT: {"selected_user": BANERJEE}},
+            ids.MEMBERS_INPUT: {ids.MEMBERS_INPUT: {"selected_users": [*kept, RAO]}},
+        },
+    )
+
+    dms = _dms(edited)
+    assert edited.body == "" and set(dms) == {BANERJEE, RAO, DEJANS}
+    assert "Saved *" in dms[BANERJEE]  # the lead's own notice of the save
+    assert "<@U02ECBANE> added you to *" in dms[RAO] and "`/project leave bidshade`" in dms[RAO]
+    assert "<@U02ECBANE> removed you from *" in dms[DEJANS]
 
 
 @pytest.mark.parametrize(
