@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -23,6 +23,8 @@ from bot.models import AuditEntry, Membership, Person, Project, Role
 PENDING = "pending"
 APPROVED = "approved"
 DECLINED = "declined"
+# After a lead declines, asking again within this many days is refused rather than put to the lead again.
+DECLINED_FOR = timedelta(days=7)
 
 
 def restricted_to(session: Session, project_id: int, now: datetime) -> tuple[str, ...]:
@@ -80,6 +82,20 @@ def request_join(
     session.add(request)
     session.flush()
     return request, True
+
+
+def recently_declined(session: Session, project_id: int, person_id: int, now: datetime) -> JoinRequest | None:
+    """The person's request to join the project that a lead declined within `DECLINED_FOR`, if any."""
+    return session.scalars(
+        select(JoinRequest)
+        .where(
+            JoinRequest.project_id == project_id,
+            JoinRequest.person_id == person_id,
+            JoinRequest.status == DECLINED,
+            JoinRequest.decided_at >= now - DECLINED_FOR,
+        )
+        .order_by(JoinRequest.decided_at.desc())
+    ).first()
 
 
 def pending_request(session: Session, project_id: int, person_id: int | None) -> JoinRequest | None:

@@ -31,7 +31,7 @@ from bot.access import (
     visibility_params,
     with_roles_and_lead,
 )
-from bot.agreements.joining import needs_approval, request_join
+from bot.agreements.joining import DECLINED_FOR, needs_approval, recently_declined, request_join
 from bot.domain.matching import Candidate, MatchKind, match_name
 from bot.errors import Ambiguous, Forbidden, InvalidInput, NotFound
 from bot.models import (
@@ -502,6 +502,13 @@ def join_project(session: Session, actor: Actor, query: str, now: datetime) -> t
     # Data its agreements restrict to other organisations: the lead approves (bot.agreements.joining);
     # the caller finds the pending request (`pending_request`) and tells the requester why.
     if not actor.is_admin and needs_approval(session, project, person, now):
+        declined = recently_declined(session, project.id, person.id, now)
+        if declined is not None:
+            # Asking again at once would put the same question to the lead again.
+            raise Forbidden(
+                f"Your request to join *{project.key}* was declined less than {DECLINED_FOR.days} days ago; "
+                "talk to its lead before asking again."
+            )
         request_join(session, project, person, now)
         return project, False
     position = max((m.position for m in project.memberships), default=-1) + 1

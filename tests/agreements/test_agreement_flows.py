@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -220,6 +221,28 @@ def test_a_declined_requester_is_told_why(slack: SlackDriver, session_factory: s
     assert BANERJEE not in _members(session_factory, "pcm")
     with session_factory() as session:
         assert session.scalars(select(JoinRequest.status)).all() == ["declined"]
+
+
+def test_asking_again_soon_after_a_decline_is_refused_without_asking_the_lead(
+    slack: SlackDriver, session_factory: sessionmaker[Session], clock: FixedClock
+) -> None:
+    exchange = slack.command(BANERJEE, "/project join pcm")
+    (ask,) = [c for c in exchange.of("chat.postMessage") if c.params["channel"] == WONG]
+    blocks = (
+        ask.params["blocks"] if isinstance(ask.params["blocks"], list) else json.loads(ask.params["blocks"])
+    )
+    slack.click(WONG, buttons_of(blocks)[1])  # Decline
+
+    again = slack.command(BANERJEE, "/project join pcm")
+
+    assert "was declined less than 7 days ago" in again.reply_text
+    assert again.of("chat.postMessage") == []  # the lead is not asked again
+    with session_factory() as session:
+        assert session.scalars(select(JoinRequest.status)).all() == ["declined"]
+
+    clock.advance(timedelta(days=8))  # a week later the question may be put again
+    later = slack.command(BANERJEE, "/project join pcm")
+    assert [c.params["channel"] for c in later.of("chat.postMessage")] == [WONG]
 
 
 def test_members_of_an_allowed_organisation_join_at_once(
