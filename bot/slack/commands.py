@@ -25,6 +25,7 @@ from bot.access import (
     visible_projects,
 )
 from bot.domain.dates import DateParseError, format_local
+from bot.domain.matching import fold
 from bot.errors import InvalidInput, NotFound, UserFacingError
 from bot.models import Milestone, ProjectStatus
 from bot.projects.blockers import list_blockers, resolve_blocker
@@ -661,11 +662,40 @@ def _split_project(args: str) -> tuple[str, str]:
 
 def _blocker_add(call: _Call) -> CommandOutcome:
     usage = f'{call.request.command} add PROJECT what is blocking (quote a multi-word name: "bid shading")'
-    project_query, text = _split_project(_require(call.args, usage))
+    args = _require(call.args, usage)
+    project_query, text = _split_project(args)
     if not text:
         raise InvalidInput(f"Usage: `{usage}`")
+    if not args.startswith(('"', "'", "“")):
+        project_query, text = _name_words_out_of_the_text(call, project_query, text)
     blocker, reply = details.raise_blocker(call.session, call.actor, project_query, text, call.now)
     return CommandOutcome(reply=reply, refresh_homes=frozenset(affected_users(blocker.project)))
+
+
+def _name_words_out_of_the_text(call: _Call, query: str, text: str) -> tuple[str, str]:
+    """`/blocker add bid shading need GPUs`: the unquoted name's further words are not the blocker.
+
+    When the first word found a project by its name rather than its key, the words right after it that
+    are words of that name go with it ("shading"), so the blocker reads "need GPUs"; a text of name
+    words only is refused. A query that finds nothing, or finds its key, is left to `raise_blocker`.
+    """
+    try:
+        project = find_project(call.session, call.actor, query)
+    except UserFacingError:
+        return query, text
+    if project.key == query.strip().lower():
+        return query, text
+    name_words = set(fold(project.name).split())
+    words = text.split()
+    taken = 0
+    while taken < len(words) and fold(words[taken]) in name_words:
+        taken += 1
+    if taken == len(words):  # "/blocker add bid shading": the name, and nothing that blocks
+        raise InvalidInput(
+            f"What is blocking *{kit.escape(project.name)}*? Write it after the project: "
+            f"`{call.request.command} add {project.key} what is blocking`."
+        )
+    return project.key, " ".join(words[taken:])
 
 
 def _blocker_list(call: _Call) -> CommandOutcome:

@@ -254,6 +254,24 @@ def test_blocker_add_list_resolve(slack: SlackDriver, session_factory: sessionma
         assert resolved.resolved_at is not None
 
 
+def test_blocker_add_with_an_unquoted_name_keeps_its_words_out_of_the_blocker(
+    slack: SlackDriver, session_factory: sessionmaker[Session]
+) -> None:
+    added = slack.command(OSEI, "/blocker add bid shading need GPUs").reply_text
+    assert "`bidshade-b1`" in added and added.endswith("need GPUs")
+    creative = slack.command(OSEI, "/blocker add creative fatigue impression logs").reply_text
+    assert "`fatigue-b1`" in creative and creative.endswith("impression logs")
+    # A key is the project on its own: words of its name after it belong to the blocker.
+    keyed = slack.command(OSEI, "/blocker add fatigue video logs missing").reply_text
+    assert keyed.endswith("video logs missing")
+    # The name and nothing that blocks: asked for, nothing raised.
+    nothing = slack.command(OSEI, "/blocker add bid shading").reply_text
+    assert "What is blocking *Bid shading for first-price auctions*?" in nothing
+    with session_factory() as session:
+        texts = sorted(session.scalars(select(Blocker.text)))
+    assert texts == ["impression logs", "need GPUs", "video logs missing"]
+
+
 def test_blocker_add_needs_membership_and_text(slack: SlackDriver) -> None:
     assert "Only members of *pcm*" in slack.command(OSEI, "/blocker add pcm lawyers are away").reply_text
     assert "Usage" in slack.command(OSEI, "/blocker add fatigue").reply_text
