@@ -146,4 +146,11 @@ def _correct(word: str, name_words: frozenset[str]) -> str:
     if word in FUNCTION_WORDS or word.isdigit():
         return word
     found = process.extractOne(word, _CORRECTABLE, scorer=fuzz.ratio, score_cutoff=80)
-    return str(found[0]) if found else word
+    if not found:
+        return word
+    target = str(found[0])
+    # A real word is not a typo of one it resembles: "auditing" is not "waiting" (typos seldom change
+    # the first letter), and "delivery" not "deliver" (one is the other plus an ending).
+    if target[0] != word[0] or word.startswith(target) or target.startswith(word):
+        return word
+    return target
