@@ -264,9 +264,15 @@ def _remembered_projects(previous: Turn | None, index: DirectoryIndex) -> list[s
     """The previous answer's projects, as the default subject of a question that names none."""
     if previous is None:
         return []
-    keys = [*previous.projects, *(r.project_key for r in previous.records)]
+    # An answer about one project makes it the subject; a list of several ("how many projects are
+    # there?") makes none of them so: its first one is not what "our disciplines" or "it" mean next.
+    subjects = list(dict.fromkeys(previous.projects)) or list(
+        dict.fromkeys(r.project_key for r in previous.records)
+    )
+    if len(subjects) != 1:
+        return []
     # Checked again: the asker may have left a private project since.
-    return [k for k in dict.fromkeys(keys) if index.has_project(k)]
+    return [k for k in subjects if index.has_project(k)]
 
 
 def _llm_model(services: Services) -> str | None:

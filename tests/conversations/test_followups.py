@@ -128,6 +128,18 @@ def test_dm_there_and_a_bare_and_go_on_about_the_previous_project(slack: SlackDr
     assert "uplift-1" in anything and "pcm-2" in anything
 
 
+def test_dm_a_list_of_projects_does_not_make_its_first_one_the_subject(slack: SlackDriver) -> None:
+    dm = DirectMessages(slack, KOVALENKO)
+
+    assert "projects you can see" in said(dm.say("how many projects are there"))
+
+    # "Our disciplines" are those of Lena's one active project (fairdelivery), not of bidshade, the
+    # first project the list named.
+    experts = said(dm.say("who outside our disciplines knows about GDPR"))
+    assert "Outside ethics &amp; fairness and machine learning" in experts
+    assert "auction" not in experts.split("\n")[0]
+
+
 def test_dm_the_second_one_answers_a_did_you_mean(slack: SlackDriver) -> None:
     dm = DirectMessages(slack, BANERJEE)
 
