@@ -278,3 +278,46 @@ def test_this_weekend_is_saturday_and_sunday(slack: SlackDriver) -> None:
     text = message_text(_answer(_dm(slack, BANERJEE, "anything due this weekend?")))
 
     assert "over the weekend (Sat 21 Nov – Sun 22 Nov)" in text
+
+
+# -- "Ingrid's project", "what is Priya late on" ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("who's the lead on Ingrid's project", "is led by <@U02ECBANE>"),  # she leads bidshade
+        ("who's on Kenji's team", "Uplift modelling for campaign incrementality (`uplift`) has 3 members"),
+        ("how is Mei's project doing", "(`pcm`) is at risk"),
+        ("what's overdue on Mei's project", "pcm-2"),
+    ],
+)
+def test_a_persons_project_is_the_one_they_lead(slack: SlackDriver, question: str, expected: str) -> None:
+    text = message_text(_answer(_dm(slack, OSEI, question)))
+
+    assert expected in text, text
+
+
+def test_a_person_who_leads_several_projects_is_not_guessed_at(
+    slack: SlackDriver, session_factory: sessionmaker[Session]
+) -> None:
+    with session_factory.begin() as session:
+        fatigue = session.scalars(select(Project).where(Project.key == "fatigue")).one()
+        banerjee = session.scalars(select(Person).where(Person.slack_id == BANERJEE)).one()
+        fatigue.lead_id = banerjee.id  # she now leads bidshade and fatigue
+
+    text = message_text(_answer(_dm(slack, OSEI, "who's on Ingrid's project")))
+
+    assert "has 4 members" not in text and "has 3 members" not in text
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("what is Priya late on", "2 milestones overdue (Priya Rao's)"),
+        ("what's Diego got due", "Diego Morales has 1 milestone due"),
+        ("what does Sara have due next", "Sara Ahmed has 1 milestone due"),
+    ],
+)
+def test_a_persons_late_and_due_work(slack: SlackDriver, question: str, expected: str) -> None:
+    assert expected in message_text(_answer(_dm(slack, OSEI, question)))

@@ -29,7 +29,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
 from bot.access import Actor, visible_condition
-from bot.models import AuditEntry, Milestone, Person, Project, Workspace
+from bot.models import AuditEntry, Membership, Milestone, Person, Project, Role, Workspace
 from bot.questions.interpret import Directory, MilestoneName, PersonName, ProjectName, index_directory
 
 # Workspaces kept per database (an LRU: most deployments have one), and views kept per workspace.
@@ -46,6 +46,8 @@ class _Entry:
     fingerprint: tuple[Any, ...]
     shared: Directory
     titles: dict[int, tuple[tuple[int, str], ...]]
+    # Per project id: its lead's Slack id and everyone on it (leads and members).
+    people: dict[int, tuple[str | None, tuple[str, ...]]] = field(default_factory=dict)
     views: OrderedDict[Rows, Directory] = field(default_factory=OrderedDict)
 
 
@@ -82,7 +84,13 @@ def load_directory(session: Session, actor: Actor) -> Directory:
             return view
     shared = entry.shared
     projects = sorted(
-        [*shared.projects, *(ProjectName(key, name, channel, True) for _, key, name, channel, _ in private)],
+        [
+            *shared.projects,
+            *(
+                ProjectName(key, name, channel, True, *entry.people.get(project_id, (None, ())))
+                for project_id, key, name, channel, _ in private
+            ),
+        ],
         key=lambda p: p.key,
     )
     view = Directory(
@@ -137,15 +145,35 @@ def _workspace(session: Session, workspace_id: int) -> _Entry:
     for project_id, number, title in rows:
         titles.setdefault(project_id, []).append((number, title))
     by_project = {k: tuple(v) for k, v in titles.items()}
+    leads = dict(
+        session.execute(
+            select(Project.id, Person.slack_id)
+            .join(Person, Person.id == Project.lead_id)
+            .where(Project.workspace_id == workspace_id)
+        ).all()
+    )
+    on: dict[int, list[str]] = {}
+    for project_id, slack_id in session.execute(
+        select(Membership.project_id, Person.slack_id)
+        .join(Person, Person.id == Membership.person_id)
+        .join(Project, Project.id == Membership.project_id)
+        .where(Project.workspace_id == workspace_id, Membership.role != Role.VIEWER)
+        .order_by(Membership.project_id, Membership.position)
+    ):
+        on.setdefault(project_id, []).append(slack_id)
+    people_of = {pid: (leads.get(pid), tuple(on.get(pid, ()))) for pid in {*leads, *on}}
     shared = Directory(
-        projects=tuple(ProjectName(key, name, channel, False) for _, key, name, channel, _ in public),
+        projects=tuple(
+            ProjectName(key, name, channel, False, *people_of.get(project_id, (None, ())))
+            for project_id, key, name, channel, _ in public
+        ),
         people=tuple(PersonName(slack_id, name) for slack_id, name, _ in people),
         milestones=_milestones(public, by_project),
         disciplines=tuple(sorted({d for _, _, d in people if d})),
     )
     if old is not None and old.shared == shared:
         shared = old.shared  # same names (a change elsewhere): keep the object and its index
-    entry = _Entry(fingerprint, shared, by_project)
+    entry = _Entry(fingerprint, shared, by_project, people_of)
     if engine is not None:
         with _lock:
             cache = _caches.setdefault(engine, OrderedDict())

@@ -13,6 +13,9 @@ class ProjectName:
     name: str
     channel_id: str | None = None
     private: bool = False
+    # Slack ids of its lead and of everyone on it: "Ingrid's project" is the one she leads.
+    lead_id: str | None = None
+    people_ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

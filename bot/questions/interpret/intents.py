@@ -82,6 +82,14 @@ _RULES: tuple[tuple[Intent, str, float], ...] = (
         2.5,
     ),
     (Intent.OVERDUE, r"\bnot (done|finished|delivered) (yet|on time)\b", 1.5),
+    # "what is Priya late on?", "what are they behind with?": a person's overdue work, not their projects.
+    (Intent.OVERDUE, r"\bwhat (is|are|am) \w+( \w+)? (late|behind) (on|with)\b", 3.0),
+    # "what's Diego got due?", "what does Sara have due next?": a person's next milestones.
+    (
+        Intent.NEXT_MILESTONE,
+        r"\bwhat (is|has|have|does|do) \w+( \w+)? (got |have |has )?(due|coming up|on deck)\b",
+        3.0,
+    ),
     (Intent.BLOCKED, r"\b(blocked|blocking|blockers?|stuck|impediments?|obstacles?)\b", 2.5),
     (Intent.BLOCKED, r"\b(held up|holding (up|back)|in the way)\b", 2.0),
     (

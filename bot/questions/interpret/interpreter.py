@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -68,6 +69,7 @@ def interpret(
     """
     index = directory if isinstance(directory, DirectoryIndex) else index_directory(directory)
     prepared = prepare_text(text, bot_user_id, index.name_words)
+    prepared = replace(prepared, words=tuple(_possessive_projects(prepared.text, index).split()))
     date_range, rest = find_date_range(prepared.text, now=now, zone=zone)
     words = rest.split()
     normal = prepared.text
@@ -235,6 +237,38 @@ _NOT_WITH_OUTSIDE = (
     Intent.DISCIPLINE_PROJECTS,
     Intent.LIST_PROJECTS,
 )
+
+
+# "Ingrid's project", "Kenji's team", "Mei's work" (the apostrophe is gone by now: "ingrid s project").
+_POSSESSIVE = re.compile(
+    r"\b(?P<name>[a-z][a-z-]*(?: [a-z][a-z-]*)?) s "
+    r"(?P<what>projects?|team|work|group|study|research|effort)\b"
+)
+
+
+def _possessive_projects(text: str, index: DirectoryIndex) -> str:
+    """The text with "Ingrid's project" written as the key of the one project she leads (else is on).
+
+    Only when the name is sure to be one person and that person leads exactly one project the asker may
+    see (or, leading none, is on exactly one); otherwise the text is left as it was.
+    """
+
+    def project_of(match: re.Match[str]) -> str:
+        words = match.group("name").split()
+        for start in range(len(words)):  # "the lead on ingrid": try "on ingrid", then "ingrid"
+            found = [m for m in find_entities(words[start:], index, ("person",)) if m.sure]
+            if len(found) == 1 and len(found[0].keys) == 1 and found[0].end == len(words) - start:
+                person = found[0].keys[0]
+                projects = index.directory.projects
+                led = [p.key for p in projects if p.lead_id == person]
+                on = [p.key for p in projects if person in p.people_ids]
+                chosen = led if led else on
+                if len(chosen) == 1:
+                    before = " ".join(words[: start + found[0].start])  # "on" of "on kenji s team"
+                    return f"{before} {chosen[0]}".strip()
+        return match.group(0)
+
+    return _POSSESSIVE.sub(project_of, text)
 
 
 def _has_entity_for(intent: Intent, entities: Entities) -> bool:
