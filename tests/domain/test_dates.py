@@ -816,6 +816,8 @@ def _range(text: str, now: datetime = NOW, zone: ZoneInfo = AMS) -> tuple[str, s
         ("due on the 10th of december", "2026-12-10 00:00", "2026-12-11 00:00"),
         ("what is due by the end of the month", "2026-11-20 09:00", "2026-12-01 00:00"),
         ("what is due this weekend", "2026-11-21 00:00", "2026-11-23 00:00"),
+        ("what is due dec 16", "2026-12-16 00:00", "2026-12-17 00:00"),  # a named day: on it
+        ("what is due by dec 16", "2026-11-20 09:00", "2026-12-17 00:00"),
     ],
 )
 def test_date_ranges(text: str, start: str, end: str) -> None:

@@ -162,7 +162,8 @@ def _range_for(
                 found = calendar_date(groups["year"], f"{month:02d}", f"{day_of_month:02d}")
             except DateParseError:
                 found = None
-        return None if found is None else _by_or_on_day(found, pre, now, zone)
+        # "due dec 16" names a day: on it (a range up to it is asked with "by", "before", "until").
+        return None if found is None else _by_or_on_day(found, pre or "on", now, zone)
     if name == "ordinal_day":
         day_of_month = int(groups["day"])
         found = None
