@@ -49,7 +49,13 @@ def find_milestone(session: Session, actor: Actor, ref: str) -> Milestone:
         .where(Project.workspace_id == actor.workspace_id, Project.key == key, Milestone.number == number)
     ).first()
     if milestone is None or not can_see(milestone.project, actor):
-        raise NotFound(f"No milestone `{ref.strip()}`. See the ids with `/milestone list {key}`.")
+        project = session.scalars(
+            select(Project).where(Project.workspace_id == actor.workspace_id, Project.key == key)
+        ).first()
+        if project is not None and can_see(project, actor):
+            raise NotFound(f"No milestone `{ref.strip()}`. See the ids with `/milestone list {key}`.")
+        # The same sentence for a project that does not exist and one private to others.
+        raise NotFound(f"No milestone `{ref.strip()}` that you can see. Your projects: `/project list`.")
     return milestone
 
 

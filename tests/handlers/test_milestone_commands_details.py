@@ -298,3 +298,18 @@ def test_show_says_overdue_only_of_a_milestone_still_open(slack: SlackDriver) ->
 
     still_open = slack.command(WONG, "/milestone show pcm-2").reply_text
     assert "overdue)" in still_open and ":warning: overdue" in still_open
+
+
+def test_an_unknown_milestone_of_a_hidden_project_reads_like_one_of_no_project(slack: SlackDriver) -> None:
+    # Banerjee is not on the private fairdelivery: its milestone reads exactly like one of a project
+    # that does not exist, and neither points her to a list she would be refused.
+    hidden = slack.command(BANERJEE, "/milestone show fairdelivery-1").reply_text
+    missing = slack.command(BANERJEE, "/milestone show nosuch-1").reply_text
+
+    assert hidden.replace("fairdelivery-1", "X") == missing.replace("nosuch-1", "X")
+    assert "that you can see" in hidden and "/milestone list fairdelivery" not in hidden
+    # Of a project she can see, the list is where the ids are.
+    assert (
+        "See the ids with `/milestone list pcm`"
+        in slack.command(BANERJEE, "/milestone show pcm-99").reply_text
+    )
