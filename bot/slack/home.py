@@ -134,7 +134,9 @@ def build_home_view(
     blocks += _overview_blocks(report.overview, zone, now)
     blocks.append(actions([button("Refresh", ids.HOME_REFRESH_ACTION, "refresh")]))
     blocks.append(zone_note(zone))
-    blocks.append(context(f"Updated {now.astimezone(zone):%a %d %b %Y, %H:%M}."))
+    local = now.astimezone(zone)
+    # "Mon 7 Dec 2026", as every other date Liaison writes (no leading zero).
+    blocks.append(context(f"Updated {local:%a} {local.day} {local:%b %Y, %H:%M}."))
     if len(blocks) > MAX_HOME_BLOCKS:  # the limits above keep within it; never send Slack more
         blocks = [*blocks[: MAX_HOME_BLOCKS - 1], context("More items not shown.")]
     return {"type": "home", "blocks": blocks}

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.clock import FixedClock
 from bot.models import Milestone, MilestoneStatus, Project
 from bot.slack import ids
 from tests.fakes.driver import SlackDriver, buttons_of, message_text
@@ -41,6 +42,17 @@ def test_home_opened_publishes_my_projects_next_and_overdue(slack: SlackDriver) 
     assert "`pcm`" in text and "`uplift`" in text  # her projects
     # Shown in her zone, Asia/Kolkata.
     assert "IST" in text and "Times in your time zone (Asia/Kolkata)" in text
+
+
+def test_home_says_when_it_was_updated_as_other_dates_are_written(
+    slack: SlackDriver, clock: FixedClock
+) -> None:
+    clock.set(datetime(2026, 12, 7, 8, 0, tzinfo=UTC))  # 13:30 in Kolkata
+
+    exchange = slack.event({"type": "app_home_opened", "user": RAO, "channel": "D1", "tab": "home"})
+
+    text = message_text({"blocks": _home_view(exchange.calls, RAO)["blocks"]})
+    assert "Updated Mon 7 Dec 2026, 13:30." in text  # no leading zero, as in "Fri 4 Dec 2026"
 
 
 def test_home_messages_tab_is_ignored(slack: SlackDriver) -> None:
