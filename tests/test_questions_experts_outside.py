@@ -164,6 +164,7 @@ def test_who_can_help_with_a_topic_like_a_project_is_an_expert_question(
         ("who on the team has done eye-tracking", "eye tracking"),
         ("who in the alliance has worked on fraud detection?", "fraud detection"),
         ("who's good with A/B test peeking?", "ab test peeking"),
+        ("who knows a lot about bandits?", "bandits"),
     ],
 )
 def test_asking_to_be_pointed_to_someone_is_an_expert_question(
