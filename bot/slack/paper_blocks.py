@@ -101,10 +101,22 @@ def _paper_line(paper: Paper, viewer: ZoneInfo, now: datetime) -> str:
 
 
 def build_paper_list_reply(
-    papers: Sequence[Paper], viewer: ZoneInfo, now: datetime, *, project: Project | None, command: str
+    papers: Sequence[Paper],
+    viewer: ZoneInfo,
+    now: datetime,
+    *,
+    project: Project | None,
+    command: str,
+    on_a_project: bool = True,
 ) -> Reply:
     """Papers of one project, or of the asker's projects and the papers they author."""
     scope = f"*{escape(project.key)}*" if project else "your projects"
+    if not papers and not on_a_project:
+        message = (
+            f"You are on no project, and papers belong to projects: `{command} list KEY` shows the "
+            "papers of a project you can see."
+        )
+        return Reply(text=message, blocks=[section(message)])
     if not papers:
         message = f"No papers on {scope} yet. Add one with `{command} add`."
         return Reply(text=message.replace("*", ""), blocks=[section(message)])

@@ -137,8 +137,14 @@ def _run(
     if verb == "list":
         project = find_project(session, actor, " ".join(args)) if args else None
         papers = list_papers(session, actor, " ".join(args) if args else None)
+        # "Add one" only to someone on a project: a paper belongs to one.
+        on_a_project = project is not None or any(
+            role_of(p, actor) is not None for p in visible_projects(session, actor)
+        )
         return PaperOutcome(
-            reply=kit.build_paper_list_reply(papers, actor.zone, now, project=project, command=command)
+            reply=kit.build_paper_list_reply(
+                papers, actor.zone, now, project=project, command=command, on_a_project=on_a_project
+            )
         )
     if verb == "status":
         _need(args, 1, f"Which paper? `{command} status fatigue-p1`.")

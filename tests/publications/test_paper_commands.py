@@ -464,3 +464,12 @@ def test_a_changed_review_window_replans_the_projects_papers(
         )
     plan = plan_of(session_factory, "fatigue-p1")
     assert plan["review"].due_at == datetime(2026, 11, 2, 11, 0, tzinfo=UTC)  # moved into the past
+
+
+def test_paper_list_asks_someone_on_no_project_to_add_nothing(slack: SlackDriver) -> None:
+    # Sofia Lindqvist is in the directory but on no project: a paper would have nowhere to go.
+    alone = slack.command("U03MSLIND", "/paper list").reply_text
+    assert "You are on no project" in alone and "Add one with" not in alone
+
+    # On a project with no papers yet, adding one is the next step.
+    assert "Add one with `/paper add`" in slack.command(OSEI, "/paper list").reply_text
