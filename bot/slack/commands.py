@@ -7,7 +7,6 @@ function and lets "did you mean" buttons re-run a command with the chosen projec
 
 from __future__ import annotations
 
-import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -25,7 +24,6 @@ from bot.access import (
     visible_projects,
 )
 from bot.domain.dates import DateParseError, format_local
-from bot.domain.matching import fold
 from bot.errors import InvalidInput, NotFound, UserFacingError
 from bot.models import Milestone, ProjectStatus
 from bot.projects.blockers import list_blockers, resolve_blocker
@@ -67,6 +65,7 @@ from bot.slack import blocks as kit
 from bot.slack import milestone_details as details
 from bot.slack.agreement_joins import join_request_outcome
 from bot.slack.archive_commands import run_lifecycle_command
+from bot.slack.blocker_arguments import project_and_blocker_text, split_project_argument
 from bot.slack.calendar_commands import calendar_subcommand as _calendar
 from bot.slack.checkin_commands import run_checkins_command as run_checkins
 from bot.slack.feed_commands import run_feed_command
@@ -612,7 +611,7 @@ def _milestone_remind(call: _Call) -> CommandOutcome:
         return _notice(f"Your daily “waiting on you” message {verb} {state}.", frozenset())
     project = None
     if words and words[0].lower() != "workspace":
-        project_word, rest = _split_project(call.args)
+        project_word, rest = split_project_argument(call.args)
         project = find_project(call.session, call.actor, project_word)
         words = rest.split()
     else:
@@ -644,58 +643,15 @@ _MILESTONE: dict[str, Subcommand] = {
 # -- /blocker ------------------------------------------------------------------------------------
 
 
-def _split_project(args: str) -> tuple[str, str]:
-    """Split `PROJECT rest…` where PROJECT is one word or a quoted name."""
-    if args.startswith(('"', "'", "“")):
-        normalised = args.replace("“", '"').replace("”", '"')
-        try:
-            lexer = shlex.shlex(normalised, posix=True)
-            lexer.whitespace_split = True
-            project = next(iter(lexer))
-        except (ValueError, StopIteration):
-            raise InvalidInput("Close the quotes around the project name.") from None
-        rest = normalised.split('"', 2)[2] if normalised.count('"') >= 2 else ""
-        return project, rest.strip()
-    project, _, rest = args.partition(" ")
-    return project, rest.strip()
-
-
 def _blocker_add(call: _Call) -> CommandOutcome:
     usage = f'{call.request.command} add PROJECT what is blocking (quote a multi-word name: "bid shading")'
-    args = _require(call.args, usage)
-    project_query, text = _split_project(args)
+    project_query, text = project_and_blocker_text(
+        call.session, call.actor, call.request.command, _require(call.args, usage)
+    )
     if not text:
         raise InvalidInput(f"Usage: `{usage}`")
-    if not args.startswith(('"', "'", "“")):
-        project_query, text = _name_words_out_of_the_text(call, project_query, text)
     blocker, reply = details.raise_blocker(call.session, call.actor, project_query, text, call.now)
     return CommandOutcome(reply=reply, refresh_homes=frozenset(affected_users(blocker.project)))
-
-
-def _name_words_out_of_the_text(call: _Call, query: str, text: str) -> tuple[str, str]:
-    """`/blocker add bid shading need GPUs`: the unquoted name's further words are not the blocker.
-
-    When the first word found a project by its name rather than its key, the words right after it that
-    are words of that name go with it ("shading"), so the blocker reads "need GPUs"; a text of name
-    words only is refused. A query that finds nothing, or finds its key, is left to `raise_blocker`.
-    """
-    try:
-        project = find_project(call.session, call.actor, query)
-    except UserFacingError:
-        return query, text
-    if project.key == query.strip().lower():
-        return query, text
-    name_words = set(fold(project.name).split())
-    words = text.split()
-    taken = 0
-    while taken < len(words) and fold(words[taken]) in name_words:
-        taken += 1
-    if taken == len(words):  # "/blocker add bid shading": the name, and nothing that blocks
-        raise InvalidInput(
-            f"What is blocking *{kit.escape(project.name)}*? Write it after the project: "
-            f"`{call.request.command} add {project.key} what is blocking`."
-        )
-    return project.key, " ".join(words[taken:])
 
 
 def _blocker_list(call: _Call) -> CommandOutcome:
