@@ -202,7 +202,11 @@ COMMANDS: tuple[SlashCommand, ...] = (
             ("{cmd} list [PROJECT]", "NDAs, data-use and research agreements you can see"),
             ("{cmd} status dua-7", "one agreement: parties, dates, review window, data restriction, history"),
             ("{cmd} add", "record an agreement (a form; project leads and admins)"),
-            ("{cmd} set-status dua-7 signed [2026-12-01]", "move it on; signing tells waiting milestones"),
+            (
+                "{cmd} set-status dua-7 signed [2026-12-01]",
+                "move it on: draft, negotiation, legal_review, signed, expired or terminated (project leads "
+                "and admins); signing tells waiting milestones",
+            ),
             ("{cmd} require pcm-3 dua-7", "a milestone waits on an agreement until it is signed"),
         ),
         listener=Listener.AGREEMENT,

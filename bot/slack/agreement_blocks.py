@@ -181,22 +181,6 @@ def build_requirement_reply(requirement: Requirement, today: date) -> Reply:
     )
 
 
-def build_agreement_help_reply(command: str) -> Reply:
-    """What `/agreement` does."""
-    rows = [
-        (f"{command} list [PROJECT]", "agreements you can see (of one project)"),
-        (f"{command} status dua-7", "one agreement in full: parties, dates, terms, history"),
-        (f"{command} add", "record an agreement (a form; project leads and admins)"),
-        (
-            f"{command} set-status dua-7 signed [2026-12-01]",
-            "draft, negotiation, legal_review, signed, expired, terminated",
-        ),
-        (f"{command} require pcm-3 dua-7", "the milestone waits on the agreement until it is signed"),
-    ]
-    text = "\n".join(f"`{escape(usage)}` {escape(what)}" for usage, what in rows)
-    return Reply(text="Agreements: list, status, add, set-status, require", blocks=[section(text)])
-
-
 # ---- the add form --------------------------------------------------------------------------------
 
 

@@ -32,6 +32,7 @@ from bot.slack import agreement_blocks as ui
 from bot.slack import ids
 from bot.slack.blocks import DirectMessage, Reply, build_error_reply
 from bot.slack.commands import CommandOutcome, CommandRequest
+from bot.slack.help import build_help_reply
 from bot.slack.paper_commands import late_messages, planning_defaults
 
 _HELP_WORDS = ("", "help", "-h", "--help", "?")
@@ -64,7 +65,8 @@ def run_agreement_command(
     verb, args = verb.lower(), args.strip()
     today = now.astimezone(actor.zone).date()
     if verb in _HELP_WORDS:
-        return CommandOutcome(reply=ui.build_agreement_help_reply(command))
+        # The catalogue's rows (bot.commands), as `/liaison help` shows them: a command is declared once.
+        return CommandOutcome(reply=build_help_reply(settings.commands, focus=command))
     if verb == "list":
         project, views = list_agreements(session, actor, args or None)
         return CommandOutcome(reply=ui.build_agreement_list_reply(project, views, today))
