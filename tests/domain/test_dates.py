@@ -818,6 +818,8 @@ def _range(text: str, now: datetime = NOW, zone: ZoneInfo = AMS) -> tuple[str, s
         ("what is due this weekend", "2026-11-21 00:00", "2026-11-23 00:00"),
         ("what is due dec 16", "2026-12-16 00:00", "2026-12-17 00:00"),  # a named day: on it
         ("what is due by dec 16", "2026-11-20 09:00", "2026-12-17 00:00"),
+        ("due the day after tomorrow", "2026-11-22 00:00", "2026-11-23 00:00"),
+        ("due by the end of next week", "2026-11-20 09:00", "2026-11-30 00:00"),
     ],
 )
 def test_date_ranges(text: str, start: str, end: str) -> None:

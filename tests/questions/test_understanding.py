@@ -321,3 +321,52 @@ def test_a_person_who_leads_several_projects_is_not_guessed_at(
 )
 def test_a_persons_late_and_due_work(slack: SlackDriver, question: str, expected: str) -> None:
     assert expected in message_text(_answer(_dm(slack, OSEI, question)))
+
+
+# -- a second held-out probe: more ways of asking for a person, a team, a lead, a day -----------------
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "can anybody help me with geo holdout experiments?",
+        "can anyone help me with clean rooms?",
+        "I'm looking for somebody who's done eye-tracking research",
+        "whom should I contact about kafka?",
+        "could you let me know who I should talk to regarding private set intersection?",
+        "I need help with GDPR consent stuff, anyone?",
+        "who in the alliance does NLP",
+    ],
+)
+def test_more_ways_of_asking_for_a_person_are_expert_questions(slack: SlackDriver, question: str) -> None:
+    assert "People who know about" in message_text(_answer(_dm(slack, BANERJEE, question)))
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("which people are working on pcm", "has 4 members"),
+        ("which folks work on fatigue", "has 3 members"),
+        ("who's heading up pcm?", "is led by <@U06CRWONG>"),  # not bidshade ("heading" ~ "shading")
+        ("who's the point person for uplift", "is led by <@U07STNAKA>"),
+        ("which teams am I part of", "You are on 1 project"),
+    ],
+)
+def test_teams_leads_and_ones_own_projects_asked_otherwise(
+    slack: SlackDriver, question: str, expected: str
+) -> None:
+    assert expected in message_text(_answer(_dm(slack, BANERJEE, question)))
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("anything due the day after tomorrow?", "on Sun 22 Nov"),  # Fri 20 Nov + 2
+        ("what's due by the end of next week", "by the end of next week (Sun 29 Nov)"),
+        ("what's due tmrw", "tomorrow (Sat 21 Nov)"),
+        ("whats due b4 new year", "before the end of the year"),
+        ("what's landing this week", "this week (to Sun 22 Nov)"),
+    ],
+)
+def test_more_ways_of_naming_a_day_or_a_span(slack: SlackDriver, question: str, expected: str) -> None:
+    assert expected in message_text(_answer(_dm(slack, BANERJEE, question)))

@@ -74,10 +74,15 @@ _RANGE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ),
         ("this_year", r"\b(?:this|the rest of the) year\b"),
         ("today", r"\b(?:today|tonight|this evening|this afternoon|eod|end of (?:the )?day)\b"),
+        ("day_after_tomorrow", r"\b(?:the )?day after tomorrow\b"),
         ("tomorrow", r"\btomorrow\b"),
         (
             "this_week",
             r"\b(?:(?:this|the current|the rest of the|rest of the|end of(?: the| this)?) week|eow)\b",
+        ),
+        (
+            "next_week_end",
+            r"\b(?:(?:by|before|until|till) )?(?:the )?end of (?:the )?(?:next|coming|following) week\b",
         ),
         ("next_week", r"\b(?:next|the coming|the following|coming) week\b"),
         ("fortnight", r"\b(?:next|this|the coming) (?:two weeks|fortnight)\b"),
@@ -201,6 +206,16 @@ def _range_for(
         return DateRange(now, _midnight(date(today.year + 1, 1, 1), zone), "before the end of the year")
     if name == "today":
         return DateRange(now, _end_of_day(today, zone), "today")
+    if name == "day_after_tomorrow":
+        day = today + timedelta(days=2)
+        return DateRange(
+            _midnight(day, zone), _end_of_day(day, zone), f"on {day_label(day, with_year=False)}"
+        )
+    if name == "next_week_end":
+        sunday = today + timedelta(days=13 - today.weekday())
+        return DateRange(
+            now, _end_of_day(sunday, zone), f"by the end of next week ({day_label(sunday, with_year=False)})"
+        )
     if name == "tomorrow":
         day = today + timedelta(days=1)
         return DateRange(

@@ -117,7 +117,8 @@ _RULES: tuple[tuple[Intent, str, float], ...] = (
     (Intent.WAITING_ON, r"\b(my|his|her|their) (tasks|work|deliverables|deadlines|milestones)\b", 2.0),
     (
         Intent.LEAD,
-        r"\b(who (leads|is leading|runs|is running|heads|manages|is managing|is in charge|"
+        r"\b(who (leads|is leading|runs|is running|heads|is heading|heads up|is heading up|manages|"
+        r"is managing|is in charge|is the point person (for|on)|"
         r"coordinates|is the lead|is the leader|is the pi|is responsible for)|"
         r"lead(er)? (of|for|on)|in charge of|principal investigator|pi (of|for|on)|whose project|"
         r"who owns (the )?(project|\w+ project)|"
@@ -125,13 +126,14 @@ _RULES: tuple[tuple[Intent, str, float], ...] = (
         r"(main|key) contact (for|of|on))\b",
         3.0,
     ),
-    (Intent.LEAD, r"\b(leads?|leader|leading|heads)\b", 1.5),
+    (Intent.LEAD, r"\b(leads?|leader|leading|heads|heading|point person)\b", 1.5),
     (
         Intent.MEMBERS,
         r"\b(who (is|are) (on|in(?! charge)|part of|involved (in|with)|working on|staffed on|"
         r"contributing to)|"
         r"who works? on|who else is on|members? of|team (of|on|for|behind)|people (on|in|working on)|"
         r"(folks|guys|people|names) (on|in|behind|working on)|"
+        r"(which|what) (people|folks|persons|members) (are |is )?(on|in|working on|work on|involved in)|"
         r"(is|are) on the team|who is involved)\b",
         3.0,
     ),
@@ -141,7 +143,8 @@ _RULES: tuple[tuple[Intent, str, float], ...] = (
         r"\b(what (is|are|am) \w+( \w+)? (working on|doing|involved in|busy with)|what am i on|"
         r"which projects? (is|are|am|does|do|did|has|have)|what projects (is|are|am|does|do|has|have)|"
         r"projects? (of|for|by) |my projects|(his|her|their) projects|what is \w+( \w+)? on|"
-        r"(is|are|am) (\w+ )?(\w+ )?(on|in) (any|which|what)|where (is|does) \w+ work|who is)\b",
+        r"(is|are|am) (\w+ )?(\w+ )?(on|in) (any|which|what)|where (is|does) \w+ work|who is|"
+        r"(which|what) (teams|groups) (is|are|am) \w+( \w+)? (on|in|part of|a part of|a member of))\b",
         2.5,
     ),
     (
@@ -197,8 +200,24 @@ _RULES: tuple[tuple[Intent, str, float], ...] = (
         r"know of|point me to|introduce me to) (a |an )?(someone|somebody|anyone|anybody|person|expert|"
         r"experts|specialist|colleague)\b|"
         r"who( \w+){1,4}? (has|have) (done|worked|experience|expertise|published|studied|researched|used|"
-        r"run|built|dealt|a background|background))\b",
+        r"run|built|dealt|a background|background)|"
+        r"who(m)? (should|could|can|do) (i|we) (contact|talk to|speak to|speak with|ask|reach out to|email|"
+        r"ping)|"
+        r"who (i|we) (should|could|can) (contact|talk to|speak to|ask|reach out to)|"
+        r"(need|want|could use|looking for) (some )?help (with|on|in) .+ (anyone|anybody|someone|somebody)|"
+        r"who (on|in|across|at|from) (the |our )?(alliance|team|consortium|group|network) (does|do|works on|"
+        r"knows|is into|handles))\b",
         3.0,
+    ),
+    # Asking for a person outright outweighs "help" and "I": "can anybody help me with clean rooms?",
+    # "I'm looking for somebody who's done eye-tracking research".
+    (
+        Intent.EXPERTS,
+        r"\b((can|could) (anybody|anyone|somebody|someone) (help|advise|assist)|"
+        r"(looking for|look for|searching for|need|want) (somebody|someone|anybody|anyone|a person|people)"
+        r"( who| that)? (is|s|has|have|had)? ?(done|worked|experience|expertise|published|studied|knows|"
+        r"know|good|familiar))\b",
+        4.0,
     ),
     # Words between "who" and the asking verb: "who in the alliance can help with consent law?",
     # "who outside our disciplines knows about bid shading?".
@@ -216,7 +235,7 @@ _RULES: tuple[tuple[Intent, str, float], ...] = (
     ),
     (
         Intent.NEXT_MILESTONE,
-        r"\b(next|upcoming|coming up|due|deadlines?|milestones?|schedule|timeline|deliverables?|"
+        r"\b(next|upcoming|coming up|due|deadlines?|milestones?|schedule|timeline|deliverables?|landing|"
         r"what is planned|what s planned|plan for)\b",
         1.5,
     ),

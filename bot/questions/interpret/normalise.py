@@ -69,6 +69,12 @@ _SHORT_FORMS = {
     "anyon": "anyone",
     "ppl": "people",
     "proj": "project",
+    "tmrw": "tomorrow",
+    "tmr": "tomorrow",
+    "tmw": "tomorrow",
+    "2moro": "tomorrow",
+    "b4": "before",
+    "2day": "today",
 }
 
 # Typo targets: an unknown word within a small edit of one of these is read as it.

@@ -25,12 +25,12 @@ FUNCTION_WORDS = frozenset(
 INTENT_WORDS = frozenset(
     """status state update updates progress health healthy track risk going doing
     next upcoming coming due deadline deadlines milestone milestones schedule scheduled timeline
-    dates date plan plans planned deliverable deliverables soon
+    dates date plan plans planned deliverable deliverables soon landing
     overdue late behind missed slipped slipping delayed past
     blocked blocking blocker blockers stuck held holding impediment impediments obstacle obstacles
     waiting wait waits depend depends depending owe owes owed plate todo assigned responsible court
-    lead leads leader leading led runs running run heads head manages managing charge coordinates
-    principal investigator pi owner owns own
+    lead leads leader leading led runs running run heads head heading manages managing charge coordinates
+    principal investigator pi owner owns own point
     member members team people staff staffed participants part involved involve involves involving
     include includes including working work works workstream
     ready finished complete completed delivered deliver delivering finish doing
