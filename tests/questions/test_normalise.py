@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.questions.interpret.interpreter import question_topic
 from bot.questions.interpret.normalise import prepare_text
 
 
@@ -33,3 +34,15 @@ def test_typos_of_question_words_are_fixed(typed: str, read: str) -> None:
 )
 def test_real_words_that_resemble_question_words_are_kept(question: str) -> None:
     assert prepare_text(question, None, frozenset()).text == question
+
+
+@pytest.mark.parametrize(
+    ("masked", "topic"),
+    [
+        ("any1 w differential privacy", "differential privacy"),
+        ("anyone who can understand reserve prices", "reserve prices"),
+        ("a person for ad fraud detection", "ad fraud detection"),
+    ],
+)
+def test_words_of_asking_for_someone_are_not_the_topic(masked: str, topic: str) -> None:
+    assert question_topic(masked) == topic

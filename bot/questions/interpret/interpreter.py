@@ -288,8 +288,8 @@ def _without(words: Sequence[str], spans: Sequence[tuple[int, int]]) -> list[str
 
 # Words of asking to be pointed to someone ("who could explain X to us?", "someone to ping about X").
 _ASKING_WORDS = frozenset(
-    {"explain", "teach", "brief", "ping", "contact", "recommend", "suggest"}
-    | {"someone", "somebody", "anyone", "anybody"}
+    {"explain", "teach", "brief", "ping", "contact", "recommend", "suggest", "understand", "w"}
+    | {"someone", "somebody", "anyone", "anybody", "any1", "some1", "person"}
 )
 _ASKERS_SCOPE = re.compile(
     r"\b(on|in|across|at|from|within|of) (the |our |this |my )?(alliance|team|consortium|workspace|group|"
