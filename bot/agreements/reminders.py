@@ -29,6 +29,8 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.access import Actor
+from bot.agreements.records import covered_projects, may_edit
 from bot.agreements.tables import Agreement, AgreementProject, AgreementReminder, AgreementStatus
 from bot.agreements.waiting import status_label
 from bot.domain.reminders import ReminderPolicy
@@ -223,16 +225,20 @@ def _compose(
     if agreement is None or recipient is None or workspace is None:
         return None
     owner = session.get(Person, agreement.owner_id) if agreement.owner_id is not None else None
-    covered = session.execute(
-        select(Project.key, Person.slack_id)
-        .join(AgreementProject, AgreementProject.project_id == Project.id)
-        .outerjoin(Person, Person.id == Project.lead_id)
-        .where(AgreementProject.agreement_id == agreement.id)
-        .order_by(Project.key)
-    ).all()
-    projects = [key for key, _lead in covered]
-    leads = tuple(dict.fromkeys(lead for _key, lead in covered if lead is not None))
-    today = now.astimezone(_zone(row.send_zone, workspace.timezone)).date()
+    covered = covered_projects(session, agreement)
+    projects = [p.key for p in covered]
+    leads = tuple(
+        dict.fromkeys(p.lead.slack_id for p in covered if p.lead is not None and p.archived_at is None)
+    )
+    zone = _zone(row.send_zone, workspace.timezone)
+    recipient_as_actor = Actor(
+        slack_id=recipient.slack_id,
+        workspace_id=row.workspace_id,
+        person_id=recipient.id,
+        is_admin=recipient.slack_id in admins,
+        zone=zone,
+    )
+    today = now.astimezone(zone).date()
     kind = (
         "expiry"
         if row.kind.startswith("expiry-")
@@ -251,8 +257,8 @@ def _compose(
         days_left=(agreement.expires_on - today).days if agreement.expires_on else None,
         owner=owner.slack_id if owner is not None else None,
         projects=tuple(projects),
-        # As `bot.agreements.records.set_status` decides: a lead of a covered project, or an admin.
-        recipient_may_update=recipient.slack_id in leads or recipient.slack_id in admins,
+        # The rule `/agreement set-status` applies (`may_edit`).
+        recipient_may_update=may_edit(covered, recipient_as_actor),
         leads=leads,
     )
 
