@@ -207,10 +207,7 @@ def _range_for(
     if name == "today":
         return DateRange(now, _end_of_day(today, zone), "today")
     if name == "day_after_tomorrow":
-        day = today + timedelta(days=2)
-        return DateRange(
-            _midnight(day, zone), _end_of_day(day, zone), f"on {day_label(day, with_year=False)}"
-        )
+        return _by_or_on_day(today + timedelta(days=2), "on", now, zone)
     if name == "next_week_end":
         sunday = today + timedelta(days=13 - today.weekday())
         return DateRange(
