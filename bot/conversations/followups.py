@@ -361,11 +361,10 @@ def _about_the_project(
     A milestone's answer stands for its project here: "what is blocked there?" after `pcm-2`.
     """
     record = _focus(previous)
-    if record is None or not _visible(record, index):
+    # A milestone is visible only with its project: whether the project is, is the whole check here.
+    if record is None or not index.has_project(record.project_key):
         return None
     key = record.project_key
-    if not index.has_project(key):
-        return None
     text = f"{plain[: pointer.start()]}{key}{plain[pointer.end() :]}" if pointer else f"{plain} {key}"
     reading = reinterpret(text)
     if reading.intent in _PROJECT_INTENTS and _names_project(reading, key):
