@@ -135,8 +135,7 @@ def build_home_view(
     blocks.append(actions([button("Refresh", ids.HOME_REFRESH_ACTION, "refresh")]))
     blocks.append(zone_note(zone))
     local = now.astimezone(zone)
-    # "Mon 7 Dec 2026", as every other date Liaison writes (no leading zero).
-    blocks.append(context(f"Updated {local:%a} {local.day} {local:%b %Y, %H:%M}."))
+    blocks.append(context(f"Updated {day_label(local)}, {local:%H:%M}."))  # as every other date
     if len(blocks) > MAX_HOME_BLOCKS:  # the limits above keep within it; never send Slack more
         blocks = [*blocks[: MAX_HOME_BLOCKS - 1], context("More items not shown.")]
     return {"type": "home", "blocks": blocks}
