@@ -193,7 +193,7 @@ _RULES: tuple[tuple[Intent, str, float], ...] = (
     (
         Intent.EXPERTS,
         r"\b(who (can|could|would|might) ((tell|walk|show|point|help|advise) (me|us)|explain|teach|brief)\b|"
-        r"who (can|could|should|would|do|shall) (i|we) (talk|speak|turn|go|reach out|ping|contact|email|"
+        r"whom? (can|could|should|would|do|shall) (i|we) (talk|speak|turn|go|reach out|ping|contact|email|"
         r"message|ask|consult|call|approach|write|bug)\b|"
         r"who (is|are) (the |our |a )?go to\b|\bgo to (person|people|expert|contact|guy|gal)\b|"
         r"\b(need|needs|want|wants|looking for|look for|searching for|find( me)?|recommend|suggest|"
@@ -201,8 +201,6 @@ _RULES: tuple[tuple[Intent, str, float], ...] = (
         r"experts|specialist|colleague)\b|"
         r"who( \w+){1,4}? (has|have) (done|worked|experience|expertise|published|studied|researched|used|"
         r"run|built|dealt|a background|background)|"
-        r"who(m)? (should|could|can|do) (i|we) (contact|talk to|speak to|speak with|ask|reach out to|email|"
-        r"ping)|"
         r"who (i|we) (should|could|can) (contact|talk to|speak to|ask|reach out to)|"
         r"(need|want|could use|looking for) (some )?help (with|on|in) .+ (anyone|anybody|someone|somebody)|"
         r"who (on|in|across|at|from) (the |our )?(alliance|team|consortium|group|network) (does|do|works on|"
