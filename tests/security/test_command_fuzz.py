@@ -13,7 +13,6 @@ The inputs are reproducible (fixed seed); a failure lists the first offending in
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import random
 from collections.abc import Iterator
@@ -22,16 +21,13 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
 
 from bot.app import APOLOGY
 from bot.cli.console.payloads import SlackPayloads
-from bot.clock import SystemClock
 from bot.experts.embeddings.cache import CachingEmbedder
 from bot.experts.embeddings.hashing import HashingEmbedder
 from bot.models import Blocker, Milestone, Person, Project
 from bot.services import Services
-from bot.settings import Settings
 from bot.slack.commands import CommandRequest, execute_command
 from bot.slack.questions import Question, answer_question
 from tests.fakes.slack_api import RESPONSE_URL_METHOD, FakeSlackApi
@@ -218,16 +214,6 @@ def _directory_of(services: Services) -> tuple[set[str], set[str], list[str]]:
 def directory(services: Services, demo: None) -> tuple[set[str], set[str], list[str]]:
     """The demo's directory (`_directory_of`), on SQLite."""
     return _directory_of(services)
-
-
-@pytest.fixture
-def on_postgres(postgres_url: str, shared_database: sessionmaker[Session], settings: Settings) -> Services:
-    """The demo workspace on PostgreSQL (migrated, imported, dates moved to today), on the real clock."""
-    return Services(
-        settings=dataclasses.replace(settings, database_url=postgres_url),
-        session_factory=shared_database,
-        clock=SystemClock(),
-    )
 
 
 def _problems_of_message(

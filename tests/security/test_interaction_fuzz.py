@@ -62,12 +62,9 @@ from bot.access import Requester, act_as
 from bot.app import APOLOGY
 from bot.checkins.answers import AnswerForm
 from bot.cli.console.payloads import SignedBody, SlackPayloads
-from bot.clock import SystemClock
 from bot.domain.dates import DateParseError, parse_due
 from bot.domain.reminders import SnoozeOption
 from bot.errors import InvalidInput, UserFacingError
-from bot.experts.embeddings.cache import CachingEmbedder
-from bot.experts.embeddings.hashing import HashingEmbedder
 from bot.experts.profile_edits import (
     ProfileEditError,
     parse_publication_titles,
@@ -81,7 +78,6 @@ from bot.projects.home import milestone_to_move, move_from_home
 from bot.projects.project import validate_draft
 from bot.reminders.actions import ClickResult, ReminderClick, open_move, press_done, press_snooze, submit_move
 from bot.services import Services
-from bot.settings import Settings
 from bot.slack import ids
 from bot.slack.agreement_commands import execute_agreement_command
 from bot.slack.archive_commands import execute_undo_delete
@@ -98,7 +94,6 @@ from bot.slack.home import build_home_move_modal, read_home_move_metadata
 from bot.slack.input_hygiene import clean_strings_in_place, without_control_characters
 from bot.slack.milestone_details import execute_move_dependants
 from bot.slack.modals import parse_milestone_submission, parse_project_submission
-from bot.slack.notifier import build_notifier
 from bot.slack.paper_commands import execute_paper_command
 from bot.slack.payload_values import input_state, loads_clean, row_id, string_of
 from bot.slack.profile_blocks import (
@@ -1158,19 +1153,6 @@ def _error_problems(errors: Any, allowed: frozenset[str]) -> list[str]:
 
 
 # -- fixtures ----------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def on_postgres(postgres_url: str, shared_database: sessionmaker[Session], settings: Settings) -> Services:
-    """The demo workspace on PostgreSQL (migrated, imported, dates moved to today), on the real clock."""
-    return Services(
-        settings=dataclasses.replace(settings, database_url=postgres_url),
-        session_factory=shared_database,
-        clock=SystemClock(),
-        notifier=build_notifier(settings, timeout=5),
-        # Deterministic embeddings, so question answering and expert ranking run in full.
-        embedder=CachingEmbedder(HashingEmbedder()),
-    )
 
 
 @pytest.fixture
