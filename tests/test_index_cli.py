@@ -1,7 +1,8 @@
 """`liaison index rebuild` and `liaison index status`, against a SQLite file in tmp_path.
 
 The group is invoked through a root group of our own, as the main CLI mounts it; the hashing embedder
-stands in for the model except in one slow test.
+stands in for the model (the rebuild with the real one is in tests/test_experts_real_model.py, where
+the model is loaded anyway).
 """
 
 from __future__ import annotations
@@ -41,7 +42,12 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 @pytest.fixture
 def database_url(tmp_path: Path) -> str:
-    url = f"sqlite:///{tmp_path / 'liaison.db'}"
+    return demo_database_file(tmp_path)
+
+
+def demo_database_file(folder: Path) -> str:
+    """The URL of a SQLite file in `folder` with the demo workspace imported as of DEMO_NOW."""
+    url = f"sqlite:///{folder / 'liaison.db'}"
     migrate_from_template(url)
     engine = make_engine(url)
     with make_session_factory(engine).begin() as session:
@@ -50,12 +56,12 @@ def database_url(tmp_path: Path) -> str:
     return url
 
 
-def _run(*args: str, database_url: str | None = None, env: dict[str, str] | None = None) -> Result:
+def run_index(*args: str, database_url: str | None = None, env: dict[str, str] | None = None) -> Result:
     options = ["--database-url", database_url] if database_url else []
     return CliRunner().invoke(root, ["index", *args, *options], env=env)
 
 
-def _vectors(database_url: str) -> list[tuple[str, str, int]]:
+def stored_vectors(database_url: str) -> list[tuple[str, str, int]]:
     engine = make_engine(database_url)
     try:
         with make_session_factory(engine)() as session:
@@ -79,13 +85,13 @@ def _edit_expertise(database_url: str, slack_id: str, text: str) -> None:
 
 
 def test_rebuild_embeds_every_item_then_nothing(database_url: str) -> None:
-    first = _run("rebuild", "--fake-embedder", database_url=database_url)
+    first = run_index("rebuild", "--fake-embedder", database_url=database_url)
 
     assert first.exit_code == 0, first.output
     assert "Adtech Research Alliance: 52 embedded, 0 unchanged, 0 removed (model hashing-v1, " in first.output
-    assert len(_vectors(database_url)) == 52
+    assert len(stored_vectors(database_url)) == 52
 
-    second = _run("rebuild", "--fake-embedder", database_url=database_url)
+    second = run_index("rebuild", "--fake-embedder", database_url=database_url)
 
     assert second.exit_code == 0, second.output
     assert "Adtech Research Alliance: 0 embedded, 52 unchanged, 0 removed" in second.output
@@ -93,7 +99,7 @@ def test_rebuild_embeds_every_item_then_nothing(database_url: str) -> None:
 
 
 def test_rebuild_prints_progress_lines_when_not_on_a_terminal(database_url: str) -> None:
-    result = _run("rebuild", "--fake-embedder", "--batch-size", "10", database_url=database_url)
+    result = run_index("rebuild", "--fake-embedder", "--batch-size", "10", database_url=database_url)
 
     assert result.exit_code == 0, result.output
     lines = [line.strip() for line in result.output.splitlines() if "items embedded" in line]
@@ -104,23 +110,23 @@ def test_rebuild_prints_progress_lines_when_not_on_a_terminal(database_url: str)
 
 
 def test_rebuild_embeds_only_the_changed_item(database_url: str) -> None:
-    _run("rebuild", "--fake-embedder", database_url=database_url)
+    run_index("rebuild", "--fake-embedder", database_url=database_url)
     _edit_expertise(database_url, "U02ECBANE", "Repeated auctions with learning bidders.")
 
-    result = _run("rebuild", "--fake-embedder", database_url=database_url)
+    result = run_index("rebuild", "--fake-embedder", database_url=database_url)
 
     assert result.exit_code == 0, result.output
     assert "1 embedded, 51 unchanged, 0 removed" in result.output
 
 
 def test_rebuild_force_reembeds_everything(database_url: str) -> None:
-    _run("rebuild", "--fake-embedder", database_url=database_url)
+    run_index("rebuild", "--fake-embedder", database_url=database_url)
 
-    result = _run("rebuild", "--fake-embedder", "--force", database_url=database_url)
+    result = run_index("rebuild", "--fake-embedder", "--force", database_url=database_url)
 
     assert result.exit_code == 0, result.output
     assert "52 embedded, 0 unchanged, 0 removed" in result.output
-    assert len(_vectors(database_url)) == 52
+    assert len(stored_vectors(database_url)) == 52
 
 
 def test_rebuild_selects_a_workspace_by_name_or_team_id(database_url: str) -> None:
@@ -129,11 +135,11 @@ def test_rebuild_selects_a_workspace_by_name_or_team_id(database_url: str) -> No
         session.add(Workspace(name="Empty alliance", timezone="UTC", slack_team_id="T0EMPTY"))
     engine.dispose()
 
-    by_team = _run("rebuild", "--fake-embedder", "--workspace", "T0EMPTY", database_url=database_url)
-    by_name = _run(
+    by_team = run_index("rebuild", "--fake-embedder", "--workspace", "T0EMPTY", database_url=database_url)
+    by_name = run_index(
         "rebuild", "--fake-embedder", "--workspace", "adtech research alliance", database_url=database_url
     )
-    unknown = _run("rebuild", "--fake-embedder", "--workspace", "Nope", database_url=database_url)
+    unknown = run_index("rebuild", "--fake-embedder", "--workspace", "Nope", database_url=database_url)
 
     assert by_team.exit_code == 0 and "Empty alliance: 0 embedded" in by_team.output
     assert "Adtech" not in by_team.output
@@ -146,13 +152,13 @@ def test_rebuild_selects_a_workspace_by_name_or_team_id(database_url: str) -> No
 
 
 def test_rebuild_removes_other_models_vectors_without_loading_a_model(database_url: str) -> None:
-    _run("rebuild", "--fake-embedder", database_url=database_url)
+    run_index("rebuild", "--fake-embedder", database_url=database_url)
     # Every item is current for the hashing model; a status for the real model finds them all missing.
-    status = _run("status", database_url=database_url)
+    status = run_index("status", database_url=database_url)
     assert "model all-MiniLM-L6-v2: 0 current, 0 stale, 52 missing" in status.output
     assert "vectors of other models: hashing-v1 (52); `liaison index rebuild` removes them" in status.output
 
-    result = _run(
+    result = run_index(
         "rebuild", "--fake-embedder", database_url=database_url, env={"EMBEDDING_MODEL": "/nonexistent"}
     )
 
@@ -164,19 +170,19 @@ def test_rebuild_removes_other_models_vectors_without_loading_a_model(database_u
 def test_rebuild_reports_a_model_that_cannot_be_loaded(database_url: str, tmp_path: Path) -> None:
     missing = tmp_path / "no-such-model"
 
-    result = _run("rebuild", database_url=database_url, env={"EMBEDDING_MODEL": str(missing)})
+    result = run_index("rebuild", database_url=database_url, env={"EMBEDDING_MODEL": str(missing)})
 
     assert result.exit_code == 1
     assert f"Cannot load the embedding model: embedding model directory not found: {missing}" in result.output
-    assert _vectors(database_url) == []
+    assert stored_vectors(database_url) == []
 
 
 def test_status_counts_current_stale_and_missing_items(database_url: str) -> None:
-    before = _run("status", "--fake-embedder", database_url=database_url)
-    _run("rebuild", "--fake-embedder", database_url=database_url)
+    before = run_index("status", "--fake-embedder", database_url=database_url)
+    run_index("rebuild", "--fake-embedder", database_url=database_url)
     _edit_expertise(database_url, "U02ECBANE", "Repeated auctions with learning bidders.")
 
-    after = _run("status", "--fake-embedder", database_url=database_url)
+    after = run_index("status", "--fake-embedder", database_url=database_url)
 
     assert before.exit_code == 0, before.output
     assert before.output.startswith(
@@ -186,8 +192,8 @@ def test_status_counts_current_stale_and_missing_items(database_url: str) -> Non
     assert after.exit_code == 0, after.output
     assert "model hashing-v1: 51 current, 1 stale, 0 missing" in after.output
     assert "`liaison index rebuild`" in after.output
-    assert _run("rebuild", "--fake-embedder", database_url=database_url).exit_code == 0
-    assert _run("status", "--fake-embedder", database_url=database_url).output == (
+    assert run_index("rebuild", "--fake-embedder", database_url=database_url).exit_code == 0
+    assert run_index("status", "--fake-embedder", database_url=database_url).output == (
         "Adtech Research Alliance: 52 items of 24 people (0 hidden); model hashing-v1: 52 current, 0 stale, "
         "0 missing\n"
     )
@@ -197,13 +203,13 @@ def test_commands_explain_an_empty_database(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'empty.db'}"
 
     for command in ("rebuild", "status"):
-        result = _run(command, "--fake-embedder", database_url=url)
+        result = run_index(command, "--fake-embedder", database_url=url)
         assert result.exit_code == 1
         assert "No workspace in this database yet: run `liaison import FILE.yaml` first" in result.output
 
 
 def test_commands_report_an_unreachable_database_in_one_line() -> None:
-    result = _run("status", database_url="postgresql://nobody@127.0.0.1:1/nothing")
+    result = run_index("status", database_url="postgresql://nobody@127.0.0.1:1/nothing")
 
     assert result.exit_code == 1
     assert result.output.startswith("Database error (postgresql://nobody@127.0.0.1:1/nothing): ")
@@ -211,7 +217,7 @@ def test_commands_report_an_unreachable_database_in_one_line() -> None:
 
 
 def test_the_database_url_comes_from_the_environment(database_url: str) -> None:
-    result = _run("rebuild", "--fake-embedder", env={"DATABASE_URL": database_url})
+    result = run_index("rebuild", "--fake-embedder", env={"DATABASE_URL": database_url})
 
     assert result.exit_code == 0, result.output
     assert "52 embedded" in result.output
@@ -223,18 +229,6 @@ def test_fake_embedder_is_hidden_from_help() -> None:
     assert result.exit_code == 0
     assert "--workspace NAME_OR_TEAM_ID" in result.output and "--force" in result.output
     assert "--fake-embedder" not in result.output
-
-
-@pytest.mark.slow
-def test_rebuild_with_the_real_model(database_url: str) -> None:
-    result = _run("rebuild", database_url=database_url)
-
-    assert result.exit_code == 0, result.output
-    assert "Loading the embedding model all-MiniLM-L6-v2…" in result.output
-    assert "52 embedded, 0 unchanged, 0 removed (model all-MiniLM-L6-v2, " in result.output
-    assert {(model, dimension) for _, model, dimension in _vectors(database_url)} == {
-        ("all-MiniLM-L6-v2", 384)
-    }
 
 
 def test_rebuild_bumps_the_profiles_version_only_when_it_wrote(database_url: str) -> None:
@@ -249,9 +243,9 @@ def test_rebuild_bumps_the_profiles_version_only_when_it_wrote(database_url: str
             engine.dispose()
 
     before = version()
-    _run("rebuild", "--fake-embedder", database_url=database_url)
+    run_index("rebuild", "--fake-embedder", database_url=database_url)
     after_rebuild = version()
-    _run("rebuild", "--fake-embedder", database_url=database_url)
+    run_index("rebuild", "--fake-embedder", database_url=database_url)
 
     assert after_rebuild == before + 1
     assert version() == after_rebuild
