@@ -59,6 +59,7 @@ from __future__ import annotations
 import argparse
 import functools
 import http.client
+import json
 import math
 import multiprocessing
 import os
@@ -78,7 +79,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Executor
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -991,6 +992,8 @@ def run_load(
         "steady": f"{args.rate:g}/s for {args.duration:g} s in {args.slices} slices",
         "burst": f"{args.burst} at once, ×{args.bursts}",
     }
+    if args.samples is not None:
+        _write_samples(args.samples, database_url, by_phase)
     phases = []
     for phase, per_server in by_phase.items():
         summaries = {}
@@ -1004,6 +1007,16 @@ def run_load(
         phases.append(PhaseResult(phase, descriptions[phase], summaries))
     errors = {server.spec.name: _count_error_lines(server.log) for server in servers}
     return phases, command_cpu, sanity, errors
+
+
+def _write_samples(path: Path, database_url: str, by_phase: dict[str, dict[str, PhaseRecord]]) -> None:
+    """Append every sample of the run as one JSON line (for looking into the tail: which commands, when)."""
+    database = "sqlite" if database_url.startswith("sqlite") else "postgresql"
+    with path.open("a", encoding="utf-8") as out:
+        for per_server in by_phase.values():
+            for record in per_server.values():
+                for sample in record.samples:
+                    out.write(json.dumps({"database": database, **asdict(sample)}) + "\n")
 
 
 def measure_command_cpu(
@@ -1403,6 +1416,9 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--no-write", action="store_true", help="only print the section")
     parser.add_argument("--keep-logs", help="copy the servers' logs into this directory")
+    parser.add_argument(
+        "--samples", type=Path, help="append every request's timings to this file (JSON lines)"
+    )
     parser.add_argument("--serve-bare", action="store_true", help=argparse.SUPPRESS)
     argv = sys.argv[1:] if argv is None else argv
     args = parser.parse_args(argv)
