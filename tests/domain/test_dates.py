@@ -795,10 +795,22 @@ def _range(text: str, now: datetime = NOW, zone: ZoneInfo = AMS) -> tuple[str, s
 @pytest.mark.parametrize(
     ("text", "start", "end"),
     [
-        ("due this week", "2026-11-20 09:00", "2026-11-23 00:00"),
+        ("due this week", "2026-11-16 00:00", "2026-11-23 00:00"),  # from its Monday: the overdue too
+        ("due the rest of the week", "2026-11-20 09:00", "2026-11-23 00:00"),
         ("due next week", "2026-11-23 00:00", "2026-11-30 00:00"),
         ("due next month", "2026-12-01 00:00", "2027-01-01 00:00"),
-        ("due this month", "2026-11-20 09:00", "2026-12-01 00:00"),
+        ("due this month", "2026-11-01 00:00", "2026-12-01 00:00"),
+        ("due for the rest of the month", "2026-11-20 09:00", "2026-12-01 00:00"),
+        # Ranges in the past (NOW is Friday 20 November 2026, 09:00 in Amsterdam).
+        ("what was due last week", "2026-11-09 00:00", "2026-11-16 00:00"),
+        ("due the previous week", "2026-11-09 00:00", "2026-11-16 00:00"),
+        ("what was due last month", "2026-10-01 00:00", "2026-11-01 00:00"),
+        ("due yesterday", "2026-11-19 00:00", "2026-11-20 00:00"),
+        ("due in the past 10 days", "2026-11-10 00:00", "2026-11-20 09:00"),
+        ("due over the last two weeks", "2026-11-06 00:00", "2026-11-20 09:00"),
+        ("anything due the past week", "2026-11-13 00:00", "2026-11-20 09:00"),
+        ("what was due earlier this month", "2026-11-01 00:00", "2026-11-20 09:00"),
+        ("what was due earlier this week", "2026-11-16 00:00", "2026-11-20 09:00"),
         ("before christmas", "2026-11-20 09:00", "2026-12-25 00:00"),
         ("before the end of the year", "2026-11-20 09:00", "2027-01-01 00:00"),
         ("by friday", "2026-11-20 09:00", "2026-11-28 00:00"),  # on a Friday: next week's, like /milestone
@@ -854,6 +866,16 @@ def test_week_across_the_dst_change_ends_at_local_midnight() -> None:
     assert found.end == datetime(2026, 10, 25, 23, 0, tzinfo=UTC)  # 00:00 CET on Monday 26 Oct
 
 
+def test_a_month_named_in_the_past_tense_is_this_years_up_to_now() -> None:
+    assert _range("what was due in october") == ("2026-10-01 00:00", "2026-11-01 00:00", "in October 2026")
+    assert _range("what was due in november")[:2] == ("2026-11-01 00:00", "2026-11-20 09:00")
+    assert _range("what is due in october")[:2] == ("2027-10-01 00:00", "2027-11-01 00:00")
+
+
+def test_the_last_week_of_a_month_is_not_last_week() -> None:
+    assert _range("what is due the last week of december")[2] == "in December 2026"
+
+
 def test_the_date_phrase_is_removed_from_the_text() -> None:
     _, rest = find_date_range("what is due next week on pcm", now=NOW, zone=AMS)
     assert rest == "what is due on pcm"
@@ -869,8 +891,8 @@ def test_the_date_phrase_is_removed_from_the_text() -> None:
         ("due by may 5", "2026-11-20 09:00", "2027-05-06 00:00", "by Wed 5 May"),
         ("due eod", "2026-11-20 09:00", "2026-11-21 00:00", "today"),
         ("due by end of day", "2026-11-20 09:00", "2026-11-21 00:00", "today"),
-        ("due by end of week", "2026-11-20 09:00", "2026-11-23 00:00", "this week (to Sun 22 Nov)"),
-        ("anything eow", "2026-11-20 09:00", "2026-11-23 00:00", "this week (to Sun 22 Nov)"),
+        ("due by end of week", "2026-11-20 09:00", "2026-11-23 00:00", "by the end of the week (Sun 22 Nov)"),
+        ("anything eow", "2026-11-20 09:00", "2026-11-23 00:00", "by the end of the week (Sun 22 Nov)"),
     ],
 )
 def test_month_names_and_ends_of_days_in_questions(text: str, start: str, end: str, label: str) -> None:

@@ -370,3 +370,55 @@ def test_teams_leads_and_ones_own_projects_asked_otherwise(
 )
 def test_more_ways_of_naming_a_day_or_a_span(slack: SlackDriver, question: str, expected: str) -> None:
     assert expected in message_text(_answer(_dm(slack, BANERJEE, question)))
+
+
+# -- windows that began before now: what was due, and what is still open from this month ---------------
+# DEMO_NOW is Friday 20 November 2026: last week is 9–15 November, in which pcm-1 (done, 13 Nov) and
+# uplift-1 (open, 10 Nov) were due; pcm-2 (open) was due yesterday.
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["what was due last week?", "what did we have due last week", "anything due the previous week?"],
+)
+def test_what_was_due_last_week_lists_the_done_and_the_still_open(slack: SlackDriver, question: str) -> None:
+    lines = message_text(_answer(_dm(slack, OSEI, question))).splitlines()
+
+    head = "2 milestones were due last week (Mon 9 Nov – Sun 15 Nov), 1 of them still open"
+    assert lines[0].startswith(head)
+    assert "uplift-1" in lines[1] and "overdue" in lines[1]
+    assert "pcm-1" in lines[2] and "done" in lines[2]
+
+
+@pytest.mark.parametrize(
+    ("question", "expected", "listed"),
+    [
+        ("what was due yesterday?", "1 milestone was due yesterday (Thu 19 Nov), 1 of them still", "pcm-2"),
+        ("anything due in the past 10 days?", "4 milestones were due in the past 10 days", "bidshade-1"),
+        ("what was due earlier this week", "2 milestones were due earlier this week", "bidshade-1"),
+    ],
+)
+def test_past_windows(slack: SlackDriver, question: str, expected: str, listed: str) -> None:
+    text = message_text(_answer(_dm(slack, OSEI, question)))
+
+    assert expected in text and listed in text
+
+
+def test_last_month_is_said_in_the_past(slack: SlackDriver) -> None:
+    text = message_text(_answer(_dm(slack, OSEI, "what was due last month?")))
+
+    # October held only consentux-1, done: listed, in the past tense.
+    assert text.startswith("1 milestone was due last month (October):") and "consentux-1" in text
+
+
+def test_this_month_keeps_what_is_still_open_from_its_first_days(slack: SlackDriver) -> None:
+    text = message_text(_answer(_dm(slack, RAO, "whats due from me this month?")))
+
+    assert text.startswith("You have 2 milestones due this month (November), 2 of them overdue")
+    assert text.index("uplift-1") < text.index("pcm-2")
+
+
+def test_the_rest_of_the_month_starts_now(slack: SlackDriver) -> None:
+    text = message_text(_answer(_dm(slack, RAO, "what do I have due for the rest of the month?")))
+
+    assert text.startswith("You have nothing due by the end of the month (November).")

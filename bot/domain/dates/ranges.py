@@ -73,13 +73,25 @@ _RANGE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
             r"\b(?:before|by|until|till) (?:the )?(?:end of (?:the )?year|new year|year end|new years?)\b",
         ),
         ("this_year", r"\b(?:this|the rest of the) year\b"),
+        # Ranges in the past: "what was due last week", "anything due in the past 10 days".
+        (
+            "past_n",
+            rf"\b(?:in|within|over|during)? ?(?:the )?(?:last|past|previous) (?P<n>{_NUMBER}|few|"
+            rf"couple of) (?P<unit>{UNIT_PATTERN}|months?)\b",
+        ),
+        ("yesterday", r"\byesterday\b"),
+        ("earlier_this", r"\bearlier (?:this|in the) (?P<unit>week|month)\b"),
+        ("past_week", r"\b(?:the )?past week\b"),
+        # "last week" is the calendar week before this one ("the last week of december" is not).
+        ("last_week", r"\b(?:last|the previous|previous) week\b(?! of)"),
+        ("last_month", r"\b(?:last|the previous|previous) month\b"),
         ("today", r"\b(?:today|tonight|this evening|this afternoon|eod|end of (?:the )?day)\b"),
         ("day_after_tomorrow", r"\b(?:the )?day after tomorrow\b"),
         ("tomorrow", r"\btomorrow\b"),
-        (
-            "this_week",
-            r"\b(?:(?:this|the current|the rest of the|rest of the|end of(?: the| this)?) week|eow)\b",
-        ),
+        # "this week" from its Monday (what is still open from its first days is overdue); the rest
+        # of it, or "by the end of the week", from now.
+        ("this_week", r"\b(?:this|the current) week\b"),
+        ("rest_of_week", r"\b(?:(?:the rest of the|rest of the|end of(?: the| this)?) week|eow)\b"),
         (
             "next_week_end",
             r"\b(?:(?:by|before|until|till) )?(?:the )?end of (?:the )?(?:next|coming|following) week\b",
@@ -90,9 +102,10 @@ _RANGE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
             "weekend",
             r"\b(?P<which>this|the|next|coming|the coming)? ?(?:weekend|week end)\b",
         ),
+        ("this_month", r"\b(?:this|the current) month\b"),
         (
-            "this_month",
-            r"\b(?:(?:this|the current|the rest of the|rest of the) month|"
+            "rest_of_month",
+            r"\b(?:(?:the rest of the|rest of the) month|"
             r"(?:(?:before|by|until|till) )?(?:the )?end of (?:the |this )?month|eom)\b",
         ),
         ("next_month", r"\b(?:next|the coming|the following|coming) month\b"),
@@ -112,10 +125,13 @@ _RANGE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
 def find_date_range(text: str, *, now: datetime, zone: ZoneInfo) -> tuple[DateRange | None, str]:
     """Find a relative date range in a normalised question.
 
-    Understood: "today" (also "eod", "end of day"), "tomorrow", "this week" (to the end of Sunday;
-    also "end of week", "eow"), "next week" (Monday to Sunday), "this weekend" (the coming Saturday and
-    Sunday), "this month" (also "by the end of the month"), "on the 14th" / "by the 18th" (the next
-    such day of a month), "next month", "in the
+    Understood: "today" (also "eod", "end of day"), "tomorrow", "this week" (Monday to the end of
+    Sunday: what is still open from its first days is overdue; "the rest of the week", "end of week",
+    "eow" from now), "next week" (Monday to Sunday), "this weekend" (the coming Saturday and Sunday),
+    "this month" (from its first day; "the rest of the month", "by the end of the month" from now),
+    "on the 14th" / "by the 18th" (the next such day of a month), "next month", past windows ("last
+    week", "last month", "yesterday", "earlier this week/month", "the past week", "in the past 10
+    days"; a month named in the past tense, "what was due in October", is this year's), "in the
     next N days/weeks", "within N days", "before Christmas" (to 25 December, 00:00), "before the end
     of the year", "by friday" (to the end of the day `next_weekday` gives, as in `parse_due`), "on
     friday", "in December", "by 2026-12-04" (written "2026 12 04" once punctuation is gone), "by dec
@@ -134,11 +150,12 @@ def find_date_range(text: str, *, now: datetime, zone: ZoneInfo) -> tuple[DateRa
     local = now.astimezone(zone)
     today = local.date()
     start = now.astimezone(UTC)
+    past = _PAST_TENSE.search(text) is not None
     for name, pattern in _RANGE_PATTERNS:
         match = pattern.search(text)
         if match is None:
             continue
-        found = _range_for(name, match, today, start, zone)
+        found = _range_for(name, match, today, start, zone, past=past)
         if found is None:
             continue
         rest = " ".join((text[: match.start()] + " " + text[match.end() :]).split())
@@ -146,10 +163,17 @@ def find_date_range(text: str, *, now: datetime, zone: ZoneInfo) -> tuple[DateRa
     return None, text
 
 
+# "What was due in October": a month named in the past tense is this year's, up to now.
+_PAST_TENSE = re.compile(r"\b(?:was|were|did|had)\b")
+
+
 def _range_for(
-    name: str, match: re.Match[str], today: date, now: datetime, zone: ZoneInfo
+    name: str, match: re.Match[str], today: date, now: datetime, zone: ZoneInfo, *, past: bool = False
 ) -> DateRange | None:
-    """The range a matched phrase means; None for a phrase that names no real date (2026 02 30)."""
+    """The range a matched phrase means; None for a phrase that names no real date (2026 02 30).
+
+    `past`: the question is in the past tense, which makes a month name this year's, up to now.
+    """
     groups = match.groupdict()
     pre = groups.get("pre")
     if name == "iso":
@@ -218,10 +242,16 @@ def _range_for(
         return DateRange(
             _midnight(day, zone), _end_of_day(day, zone), f"tomorrow ({day_label(day, with_year=False)})"
         )
-    if name == "this_week":
-        sunday = today + timedelta(days=6 - today.weekday())
+    if name in ("this_week", "rest_of_week"):
+        monday = today - timedelta(days=today.weekday())
+        sunday = monday + timedelta(days=6)
+        if name == "rest_of_week":
+            label = f"by the end of the week ({day_label(sunday, with_year=False)})"
+            return DateRange(now, _end_of_day(sunday, zone), label)
         return DateRange(
-            now, _end_of_day(sunday, zone), f"this week (to {day_label(sunday, with_year=False)})"
+            _midnight(monday, zone),
+            _end_of_day(sunday, zone),
+            f"this week (to {day_label(sunday, with_year=False)})",
         )
     if name == "next_week":
         monday = today + timedelta(days=7 - today.weekday())
@@ -234,9 +264,42 @@ def _range_for(
     if name == "fortnight":
         last = today + timedelta(days=14)
         return DateRange(now, _end_of_day(last, zone), "in the next two weeks")
-    if name == "this_month":
+    if name in ("this_month", "rest_of_month"):
         first_next = _first_of_next_month(today)
-        return DateRange(now, _midnight(first_next, zone), f"this month ({month_label(today.month)})")
+        if name == "rest_of_month":
+            label = f"by the end of the month ({month_label(today.month)})"
+            return DateRange(now, _midnight(first_next, zone), label)
+        month_start = _midnight(today.replace(day=1), zone)
+        return DateRange(month_start, _midnight(first_next, zone), f"this month ({month_label(today.month)})")
+    if name == "past_n":
+        count = _count(groups["n"])
+        unit = groups["unit"]
+        first = today - timedelta(days=count * days_per(unit))
+        return DateRange(_midnight(first, zone), now, f"in the past {count} {unit.rstrip('s')}s")
+    if name == "past_week":
+        return DateRange(_midnight(today - timedelta(days=7), zone), now, "in the past week")
+    if name == "yesterday":
+        day = today - timedelta(days=1)
+        return DateRange(
+            _midnight(day, zone), _midnight(today, zone), f"yesterday ({day_label(day, with_year=False)})"
+        )
+    if name == "earlier_this":
+        first = today - timedelta(days=today.weekday()) if groups["unit"] == "week" else today.replace(day=1)
+        return DateRange(_midnight(first, zone), now, f"earlier this {groups['unit']}")
+    if name == "last_week":
+        monday = today - timedelta(days=today.weekday() + 7)
+        sunday = monday + timedelta(days=6)
+        return DateRange(
+            _midnight(monday, zone),
+            _end_of_day(sunday, zone),
+            f"last week ({day_label(monday, with_year=False)} – {day_label(sunday, with_year=False)})",
+        )
+    if name == "last_month":
+        first_this = today.replace(day=1)
+        first = (first_this - timedelta(days=1)).replace(day=1)
+        return DateRange(
+            _midnight(first, zone), _midnight(first_this, zone), f"last month ({month_label(first.month)})"
+        )
     if name == "next_month":
         first = _first_of_next_month(today)
         after = _first_of_next_month(first)
@@ -245,6 +308,10 @@ def _range_for(
         )
     if name == "month":
         month = TEXT_MONTHS[groups["month"]]
+        if past and month <= today.month and pre not in ("before", "by", "until", "till"):
+            first = date(today.year, month, 1)
+            end = min(now, _midnight(_first_of_next_month(first), zone))
+            return DateRange(_midnight(first, zone), end, f"in {month_label(month)} {today.year}")
         year = today.year if month >= today.month else today.year + 1
         first = date(year, month, 1)
         after = _first_of_next_month(first)

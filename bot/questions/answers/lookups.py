@@ -27,6 +27,7 @@ def open_milestones(
     start: datetime | None = None,
     end: datetime | None = None,
     owner_id: int | None = None,
+    done_too: bool = False,
 ) -> list[Milestone]:
     """Open milestones of `projects` (a list, or a query of project ids), by due time.
 
@@ -36,6 +37,7 @@ def open_milestones(
         start: Only those due at or after this instant.
         end: Only those due before this instant.
         owner_id: Only those this person owns.
+        done_too: The done ones as well ("what was due last week").
 
     Returns:
         The milestones, with project and owner loaded.
@@ -45,10 +47,12 @@ def open_milestones(
         return []
     query = (
         select(Milestone)
-        .where(Milestone.project_id.in_(ids), Milestone.status == MilestoneStatus.OPEN)
+        .where(Milestone.project_id.in_(ids))
         .options(selectinload(Milestone.project), selectinload(Milestone.owner))
         .order_by(Milestone.due_at, Milestone.project_id, Milestone.number)
     )
+    if not done_too:
+        query = query.where(Milestone.status == MilestoneStatus.OPEN)
     if start is not None:
         query = query.where(Milestone.due_at >= start)
     if end is not None:

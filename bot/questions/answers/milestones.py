@@ -106,7 +106,11 @@ def answer_next(request: AnswerRequest) -> Answer:
     if window is None and not e.projects and owner is None and not scope:
         end = request.now + UPCOMING_WINDOW
     owner_id = owner.id if owner else None
-    milestones = open_milestones(request.session, projects, start=start, end=end, owner_id=owner_id)
+    # A window that is over ("what was due last week") lists what was due in it, done or not.
+    past = window is not None and window.end <= request.now
+    milestones = open_milestones(
+        request.session, projects, start=start, end=end, owner_id=owner_id, done_too=past
+    )
     if window is None and e.projects:
         # "What's next for bidshade": the next few of that project, whatever their date.
         milestones = milestones[:3]
@@ -116,19 +120,23 @@ def answer_next(request: AnswerRequest) -> Answer:
         # "what's next for pcm" would hide the most pressing item.
         overdue = open_milestones(request.session, projects, end=request.now, owner_id=owner_id)
         milestones = overdue + milestones
+    elif window is not None:
+        # A window that began before now ("this month", "last week"): what in it is still open is late.
+        overdue = [m for m in milestones if m.status == MilestoneStatus.OPEN and m.due_at < request.now]
     when_text = f" {window.label}" if window else ""
+    was = "was" if past else "is"
     if owner is not None and owner.id == request.actor.person_id:
-        subject = "You have"
+        subject = "You had" if past else "You have"
     elif owner is not None:
-        subject = f"{owner.name} has"
+        subject = f"{owner.name} {'had' if past else 'has'}"
     else:
         subject = ""
     if not milestones:
         if subject:
             b.line(f"{subject} nothing due{when_text}.")
         else:
-            b.line(f"Nothing is due{when_text}" + (f" {scope}." if scope else "."))
-        if window is not None:
+            b.line(f"Nothing {was} due{when_text}" + (f" {scope}." if scope else "."))
+        if window is not None and not past:
             later = open_milestones(request.session, projects, start=window.end, owner_id=owner_id)
             if later:
                 b.line(
@@ -137,11 +145,12 @@ def answer_next(request: AnswerRequest) -> Answer:
                 )
         return b.build()
     count = counted(len(milestones), "milestone")
-    late = f", {len(overdue)} of them overdue" if overdue else ""
+    late = f", {len(overdue)} of them {'still open' if past else 'overdue'}" if overdue else ""
     if subject:
         b.line(f"{subject} {count} due{when_text}{late}:")
     elif window is not None:
-        b.line(f"{count} due{when_text}" + (f" {scope}" if scope else "") + ":")
+        were = (" were" if len(milestones) > 1 else " was") if past else ""
+        b.line(f"{count}{were} due{when_text}" + (f" {scope}" if scope else "") + f"{late}:")
     else:
         b.line("Next milestones" + (f" {scope}" if scope else "") + f"{late}:")
     many_projects = len({m.project_id for m in milestones}) > 1 or not e.projects
