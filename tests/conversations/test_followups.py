@@ -140,6 +140,15 @@ def test_dm_a_list_of_projects_does_not_make_its_first_one_the_subject(slack: Sl
     assert "auction" not in experts.split("\n")[0]
 
 
+def test_dm_the_2nd_one_is_a_position_not_a_day(slack: SlackDriver) -> None:
+    dm = DirectMessages(slack, OSEI)
+    dm.say("what's next for pcm?")
+
+    reply = said(dm.say("who owns the 2nd one"))
+
+    assert "pcm-3" in reply and "Nothing is due" not in reply
+
+
 def test_dm_the_second_one_answers_a_did_you_mean(slack: SlackDriver) -> None:
     dm = DirectMessages(slack, BANERJEE)
 

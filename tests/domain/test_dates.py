@@ -811,6 +811,10 @@ def _range(text: str, now: datetime = NOW, zone: ZoneInfo = AMS) -> tuple[str, s
         ("anything due the past week", "2026-11-13 00:00", "2026-11-20 09:00"),
         ("what was due earlier this month", "2026-11-01 00:00", "2026-11-20 09:00"),
         ("what was due earlier this week", "2026-11-16 00:00", "2026-11-20 09:00"),
+        ("anything due in the last fortnight", "2026-11-06 00:00", "2026-11-20 09:00"),
+        ("whats been due since monday", "2026-11-16 00:00", "2026-11-20 09:00"),
+        ("due since friday", "2026-11-13 00:00", "2026-11-20 09:00"),  # on a Friday: a week back
+        ("what's due the week after next", "2026-11-30 00:00", "2026-12-07 00:00"),
         ("before christmas", "2026-11-20 09:00", "2026-12-25 00:00"),
         ("before the end of the year", "2026-11-20 09:00", "2027-01-01 00:00"),
         ("by friday", "2026-11-20 09:00", "2026-11-28 00:00"),  # on a Friday: next week's, like /milestone
@@ -870,6 +874,11 @@ def test_a_month_named_in_the_past_tense_is_this_years_up_to_now() -> None:
     assert _range("what was due in october") == ("2026-10-01 00:00", "2026-11-01 00:00", "in October 2026")
     assert _range("what was due in november")[:2] == ("2026-11-01 00:00", "2026-11-20 09:00")
     assert _range("what is due in october")[:2] == ("2027-10-01 00:00", "2027-11-01 00:00")
+
+
+@pytest.mark.parametrize("text", ["who owns the 2nd one", "what about the 3rd item", "the 1st milestone"])
+def test_a_position_in_a_list_is_not_a_day_of_the_month(text: str) -> None:
+    assert find_date_range(text, now=NOW, zone=AMS)[0] is None
 
 
 def test_the_last_week_of_a_month_is_not_last_week() -> None:

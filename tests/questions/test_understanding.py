@@ -422,3 +422,34 @@ def test_the_rest_of_the_month_starts_now(slack: SlackDriver) -> None:
     text = message_text(_answer(_dm(slack, RAO, "what do I have due for the rest of the month?")))
 
     assert text.startswith("You have nothing due by the end of the month (November).")
+
+
+# -- a third held-out probe ------------------------------------------------------------------------------
+
+
+def test_deadlines_in_a_later_month_are_that_months_only(slack: SlackDriver) -> None:
+    text = message_text(_answer(_dm(slack, RAO, "my deadlines in december?")))
+
+    # uplift-3 (20 Dec) only: not uplift-1 and pcm-2, overdue since November, nor anything later.
+    assert "uplift-3" in text and "uplift-1" not in text and "pcm-2" not in text
+
+
+def test_what_i_owe_a_named_project_leaves_the_others_out(slack: SlackDriver) -> None:
+    text = message_text(_answer(_dm(slack, RAO, "pls remind me what i owe the uplift folks")))
+
+    assert "uplift-1" in text and "uplift-3" in text and "pcm-2" not in text
+
+
+@pytest.mark.parametrize("question", ["anything i dropped?", "what have I dropped", "anything we let slide?"])
+def test_dropped_work_is_overdue_work(slack: SlackDriver, question: str) -> None:
+    text = message_text(_answer(_dm(slack, RAO, question)))
+
+    assert "overdue" in text and "uplift-1" in text and "pcm-2" in text
+
+
+def test_what_was_missed_in_a_past_month_is_what_of_it_is_still_open(slack: SlackDriver) -> None:
+    assert message_text(_answer(_dm(slack, RAO, "what did we miss in october"))).startswith(
+        "Nothing due in October 2026 is overdue."
+    )
+    november = message_text(_answer(_dm(slack, RAO, "what did we miss in november?")))
+    assert november.startswith("2 milestones overdue") and "due in November 2026" in november

@@ -52,10 +52,12 @@ _RANGE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
             ("month_day", rf"\b(?P<pre>before|by|until|till|on)? ?(?:the )?{order}(?: (?P<year>20\d\d))?\b")
             for order in (MONTH_FIRST, DAY_FIRST)
         ),
-        # "on the 14th", "by the 18th": a day of the month without its month, the next such day.
+        # "on the 14th", "by the 18th": a day of the month without its month, the next such day ("the
+        # 2nd one", "the 3rd item" point into a list).
         (
             "ordinal_day",
-            r"\b(?P<pre>before|by|until|till|on)? ?the (?P<day>[1-9]|[12][0-9]|3[01])(?:st|nd|rd|th)\b",
+            r"\b(?P<pre>before|by|until|till|on)? ?the (?P<day>[1-9]|[12][0-9]|3[01])(?:st|nd|rd|th)\b"
+            r"(?! (?:one|ones|item|items|milestone|milestones|blocker|project|on the list)\b)",
         ),
         (
             "next_n",
@@ -79,7 +81,10 @@ _RANGE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
             rf"\b(?:in|within|over|during)? ?(?:the )?(?:last|past|previous) (?P<n>{_NUMBER}|few|"
             rf"couple of) (?P<unit>{UNIT_PATTERN}|months?)\b",
         ),
+        ("past_fortnight", r"\b(?:in |over |during )?(?:the )?(?:last|past|previous) fortnight\b"),
         ("yesterday", r"\byesterday\b"),
+        # "what's been due since monday": from the last such day (a week back when it is that day).
+        ("since_weekday", rf"\bsince (?:last )?(?P<wd>{one_of(TEXT_WEEKDAYS)})\b"),
         ("earlier_this", r"\bearlier (?:this|in the) (?P<unit>week|month)\b"),
         ("past_week", r"\b(?:the )?past week\b"),
         # "last week" is the calendar week before this one ("the last week of december" is not).
@@ -96,6 +101,7 @@ _RANGE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
             "next_week_end",
             r"\b(?:(?:by|before|until|till) )?(?:the )?end of (?:the )?(?:next|coming|following) week\b",
         ),
+        ("week_after_next", r"\b(?:the )?week after next\b"),
         ("next_week", r"\b(?:next|the coming|the following|coming) week\b"),
         ("fortnight", r"\b(?:next|this|the coming) (?:two weeks|fortnight)\b"),
         (
@@ -278,6 +284,17 @@ def _range_for(
         return DateRange(_midnight(first, zone), now, f"in the past {count} {unit.rstrip('s')}s")
     if name == "past_week":
         return DateRange(_midnight(today - timedelta(days=7), zone), now, "in the past week")
+    if name == "past_fortnight":
+        return DateRange(_midnight(today - timedelta(days=14), zone), now, "in the past two weeks")
+    if name == "since_weekday":
+        back = (today.weekday() - TEXT_WEEKDAYS[groups["wd"]]) % 7 or 7
+        day = today - timedelta(days=back)
+        return DateRange(_midnight(day, zone), now, f"since {day_label(day, with_year=False)}")
+    if name == "week_after_next":
+        monday = today + timedelta(days=14 - today.weekday())
+        sunday = monday + timedelta(days=6)
+        days = f"{day_label(monday, with_year=False)} – {day_label(sunday, with_year=False)}"
+        return DateRange(_midnight(monday, zone), _end_of_day(sunday, zone), f"the week after next ({days})")
     if name == "yesterday":
         day = today - timedelta(days=1)
         return DateRange(

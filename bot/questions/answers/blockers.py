@@ -85,12 +85,22 @@ def answer_waiting(request: AnswerRequest) -> Answer:
     if person is None:
         return not_in_directory(Intent.WAITING_ON, is_me)
     window = request.entities.date_range
-    owned = open_milestones(request.session, visible_project_ids(request.actor), owner_id=person.id)
-    late = [m for m in owned if m.due_at < request.now]
-    upcoming = [m for m in owned if m.due_at >= request.now and (window is None or m.due_at < window.end)]
+    # "what do I owe the uplift folks": that project's only.
+    named = (
+        named_projects(request)[0] if request.entities.projects and not request.entities.from_context else []
+    )
+    owned = open_milestones(request.session, named or visible_project_ids(request.actor), owner_id=person.id)
+    # A window that starts later ("my deadlines in january") asks about then, not about what is late.
+    late = (
+        [m for m in owned if m.due_at < request.now] if window is None or window.start <= request.now else []
+    )
+    begin = request.now if window is None else max(request.now, window.start)
+    upcoming = [m for m in owned if m.due_at >= begin and (window is None or m.due_at < window.end)]
     who = "you" if is_me else person.name
     if not late and not upcoming:
-        where = "" if is_me else " in the projects you can see"
+        where = f" on {', '.join(p.name for p in named)}" if named else ""
+        if not is_me and not named:
+            where = " in the projects you can see"
         due = f" due {window.label}" if window else ""
         b.line(f"Nothing is waiting on {who}: no open milestones{due}{where}.")
         return b.build()

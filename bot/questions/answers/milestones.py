@@ -182,19 +182,28 @@ def answer_overdue(request: AnswerRequest) -> Answer:
     if resolved is None:
         resolved = _Scope(visible_project_ids(request.actor), "")
     projects, scope, owner = resolved.projects, resolved.phrase, resolved.owner
-    late = open_milestones(request.session, projects, end=request.now, owner_id=owner.id if owner else None)
+    # "what did we miss in october": what of that window is still open.
+    window = e.date_range
+    late = open_milestones(
+        request.session,
+        projects,
+        start=window.start if window else None,
+        end=min(request.now, window.end) if window else request.now,
+        owner_id=owner.id if owner else None,
+    )
     if not late:
+        due = f" due {window.label}" if window else ""
         if owner is not None:
-            b.line(f"Nothing {scope} is overdue.")
+            b.line(f"Nothing {scope}{due} is overdue.")
         else:
-            b.line("Nothing is overdue" + (f" {scope}." if scope else "."))
+            b.line(f"Nothing{due} is overdue" + (f" {scope}." if scope else "."))
         return b.build()
     head = f"{counted(len(late), 'milestone')} overdue"
     if owner is not None:
         head += f" ({scope[3:]})"
     elif scope:
         head += f" {scope}"
-    b.line(head + ":")
+    b.line(head + (f", due {window.label}" if window else "") + ":")
     for milestone in late[:MAX_ITEMS]:
         b.line("• ", *b.milestone_segments(milestone, request.now, with_project=not e.projects))
     b.more(len(late), MAX_ITEMS)

@@ -81,6 +81,12 @@ _RULES: tuple[tuple[Intent, str, float], ...] = (
         r"drop(ped)? the ball|falling behind)\b",
         2.5,
     ),
+    # "anything I dropped?", "what did we let slide": work that slipped.
+    (
+        Intent.OVERDUE,
+        r"\b(anything|what|stuff) (have |did |that )?(i|we|they|\w+) (dropped|let slide|forgot)\b",
+        2.5,
+    ),
     (Intent.OVERDUE, r"\bnot (done|finished|delivered) (yet|on time)\b", 1.5),
     # "what is Priya late on?", "what are they behind with?": a person's overdue work, not their projects.
     (Intent.OVERDUE, r"\bwhat (is|are|am) \w+( \w+)? (late|behind) (on|with)\b", 3.0),
