@@ -453,3 +453,21 @@ def test_what_was_missed_in_a_past_month_is_what_of_it_is_still_open(slack: Slac
     )
     november = message_text(_answer(_dm(slack, RAO, "what did we miss in november?")))
     assert november.startswith("2 milestones overdue") and "due in November 2026" in november
+
+
+@pytest.mark.parametrize("question", ["any blockers on my project?", "is anything blocking our projects"])
+def test_blockers_on_my_project_are_the_askers_projects(slack: SlackDriver, question: str) -> None:
+    text = message_text(_answer(_dm(slack, "U04CPMUEL", question)))  # Hannah Müller: fatigue only
+
+    assert text.startswith("Creative fatigue in video ads (fatigue) is on track")
+    assert "pcm" not in text and "uplift" not in text
+
+
+@pytest.mark.parametrize(
+    "question", ["who's got the noise calibration study", "who has got the legal basis memo?"]
+)
+def test_whos_got_a_milestone_names_its_owner(slack: SlackDriver, question: str) -> None:
+    text = message_text(_answer(_dm(slack, RAO, question)))
+
+    assert "owner" in text and ("pcm-4" in text or "pcm-2" in text)
+    assert "You are on" not in text

@@ -19,6 +19,7 @@ from bot.questions.answers.lookups import (
     named_projects,
     not_in_directory,
     open_milestones,
+    projects_of,
     projects_where,
     subject_person,
     visible_project_ids,
@@ -39,6 +40,12 @@ def answer_blocked(request: AnswerRequest) -> Answer:
     b = AnswerBuilder(Intent.BLOCKED)
     if request.entities.projects:
         hits, _ = named_projects(request)
+    elif request.entities.own_projects:
+        # "any blockers on my project?": each of the asker's projects, blocked or not.
+        hits = projects_of(request.session, request.actor, request.actor.person_id)
+        if not hits:
+            b.line("You are not on any project.")
+            return b.build()
     else:
         has_open_blocker = select(Blocker.project_id).where(Blocker.resolved_at.is_(None))
         hits = projects_where(

@@ -352,7 +352,7 @@ def adjust_for_entities(
         and not has_project
         and re.search(
             r"\bwho (owns|is responsible for|is the owner of|is doing|is working on|has|handles|"
-            r"is handling)\b",
+            r"is handling|has got|is got|got)\b",
             text,
         )
     ):

@@ -144,8 +144,12 @@ def interpret(
             projects = [chosen]
             from_context = True
 
+    # "what's next on my projects", "any blockers on my project": the asker's projects are the scope.
     own_projects = (
-        intent in _PERSON_SCOPED and not projects and not people_ids and bool(_OWN_PROJECTS.search(normal))
+        (intent in _PERSON_SCOPED or intent == Intent.BLOCKED)
+        and not projects
+        and not people_ids
+        and bool(_OWN_PROJECTS.search(normal))
     )
     if own_projects:
         me = False
