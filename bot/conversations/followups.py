@@ -142,8 +142,13 @@ def resolve_follow_up(
         return swapped
     own_subject = _names_own_subject(fresh)
     found = _position(plain)
-    # "the first one" alone is a pick even though "first" is also a word of a project's name.
-    if found is not None and (not own_subject or _only_pointer(plain, found[1])):
+    # "the first one" alone is a pick even though "first" is also a word of a project's name, and so
+    # is "what's the first one about", whose only project was that word.
+    if found is not None and (
+        not own_subject
+        or _only_pointer(plain, found[1])
+        or _named_by_the_pointer(plain, found[1], reinterpret)
+    ):
         picked = _pick_by_position(found, previous, index, reinterpret)
         if picked is not None:
             return picked
@@ -168,6 +173,13 @@ def _remaining(plain: str, pointer: re.Match[str]) -> list[str]:
     """The words of the question besides the pointing phrase and filler."""
     rest = f"{plain[: pointer.start()]} {plain[pointer.end() :]}"
     return [w for w in rest.split() if w not in _FILLER]
+
+
+def _named_by_the_pointer(plain: str, pointer: re.Match[str], reinterpret: Reinterpret) -> bool:
+    """Whether the question names a subject only through its pointing phrase ("first" of "first-price
+    auctions"): without that phrase it names no project, milestone or person of its own."""
+    rest = " ".join(f"{plain[: pointer.start()]} {plain[pointer.end() :]}".split())
+    return bool(rest) and not _names_own_subject(reinterpret(rest))
 
 
 def _only_pointer(plain: str, pointer: re.Match[str]) -> bool:

@@ -149,6 +149,16 @@ def test_dm_the_2nd_one_is_a_position_not_a_day(slack: SlackDriver) -> None:
     assert "pcm-3" in reply and "Nothing is due" not in reply
 
 
+def test_dm_the_first_one_about_is_a_pick_though_first_is_a_word_of_a_project(slack: SlackDriver) -> None:
+    dm = DirectMessages(slack, OSEI)
+    dm.say("what's next for pcm?")
+
+    # "first" is also a word of bidshade's name (first-price auctions): the pointer is all that names it.
+    reply = said(dm.say("whats the first one about"))
+
+    assert "pcm-2" in reply and "Bid shading" not in reply
+
+
 def test_dm_the_second_one_answers_a_did_you_mean(slack: SlackDriver) -> None:
     dm = DirectMessages(slack, BANERJEE)
 
