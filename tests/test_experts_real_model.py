@@ -25,6 +25,7 @@ from bot.slack.notifier import build_notifier
 from tests.fakes.driver import SlackDriver, message_text
 from tests.handlers.test_experts import block_of, suggested
 from tests.handlers.test_profile_privacy import _ask, _assert_only_novak, _hide_in_db, _sent
+from tests.questions.test_understanding import _answer, _dm
 from tests.test_index_cli import demo_database_file, run_index, stored_vectors
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("demo")]
@@ -163,6 +164,22 @@ def test_hidden_expert_is_never_named_for_gdpr_with_the_real_model(
     _hide_in_db(session_factory, DUBOIS)
 
     _assert_only_novak(_sent(_ask(slack, "ask")))
+
+
+# -- questions the model's second opinion must not turn: a typed milestone ref ------------------------
+
+
+@pytest.mark.parametrize(
+    ("question", "ref"),
+    [("what is pcm-2", "pcm-2"), ("what's bidshade-3?", "bidshade-3"), ("pcm-2?", "pcm-2")],
+)
+def test_a_typed_milestone_ref_is_that_milestone_with_the_real_model(
+    slack: SlackDriver, question: str, ref: str
+) -> None:
+    # With the model, "what is …" alone resembled "what am I on" more than any milestone question.
+    text = message_text(_answer(_dm(slack, OSEI, question)))
+
+    assert text.startswith(ref) and "owner" in text and "You are on" not in text
 
 
 def test_project_suggestions_quote_different_project_sentences(slack: SlackDriver) -> None:

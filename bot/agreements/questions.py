@@ -55,6 +55,12 @@ _STATUS_WORDS: tuple[tuple[re.Pattern[str], frozenset[str], str], ...] = (
     ),
 )
 _SIGNING = re.compile(r"\b(sign\w*|countersign\w*|executed|in force|valid)\b", re.I)
+# A question that only names a key ("what's ra-5?", "tell me about ra-5"): about that record, whatever it is.
+_ONLY_A_KEY = re.compile(
+    r"^\s*(?:what'?s|what is|whats|tell me about|info on|details (?:of|on)|status of|show me|and)?\s*"
+    r"(?:the )?[a-z][a-z0-9_]{0,19}-[0-9]{1,7}\s*\??\s*$",
+    re.I,
+)
 _EXPIRY = re.compile(r"\b(expir\w*|run(s|ning)? out|lapse\w*|renew\w*)\b", re.I)
 _KIND_WORDS: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = (
     (re.compile(r"\b(nda|ndas|non[- ]disclosure)\b", re.I), (AgreementKind.NDA.value,)),
@@ -113,11 +119,11 @@ def answer_agreement_question(
             visible.append((agreement, view_of(session, actor, agreement, projects)))
     named = [view for _, view in visible if view.key in keys]
     if not named and not about:
-        # "is zz-9 signed?": a key of no visible project's milestone, asked about as an agreement, is
-        # an agreement the asker cannot see (or none): said the same way for both.
+        # "is zz-9 signed?", "what's zz-9?": a key of no visible project's milestone, asked about as an
+        # agreement or alone, is an agreement the asker cannot see (or none): said the same way for both.
         project_keys = {p.key for p in visible_projects(session, actor)}
         unknown = sorted(k for k in keys if k.rsplit("-", 1)[0] not in project_keys)
-        if unknown and _SIGNING.search(text):
+        if unknown and (_SIGNING.search(text) or _ONLY_A_KEY.match(text)):
             return AgreementAnswer(f"Agreements named {', '.join(unknown)}", (), None, private=False)
         return None
     today = now.astimezone(actor.zone).date()

@@ -341,7 +341,9 @@ def adjust_for_entities(
     if has_milestone and asks_when:
         add(Intent.WHEN_MILESTONE, 1.5)
     if has_milestone and not has_project and not rules:
-        add(Intent.WHEN_MILESTONE, 1.0)
+        # "what is pcm-2?": a typed ref names the milestone exactly, and nothing else is asked; the
+        # model's second opinion on "what is …" alone (a person's projects) must not outweigh it.
+        add(Intent.WHEN_MILESTONE, STRONG_RULE + RULE_MARGIN if refs else 1.0)
     if date_range is not None and Intent.OVERDUE not in rules and Intent.WAITING_ON not in rules:
         # A date range is itself a strong hint that the question is about what is due.
         add(Intent.NEXT_MILESTONE, 1.0 if rules else 2.0)

@@ -113,8 +113,10 @@ def interpret(
     people_ids = [p for p in people_ids if index.has_person(p)]
     disciplines = list(dict.fromkeys(sure.get("discipline", [])))
 
-    if intent == Intent.PROJECT_STATUS and not projects and any(m.kind == "milestone" for m in kept):
-        # "tell me about the retail data approval": a milestone, not a project, was named.
+    names_milestone = bool(refs) or any(m.kind == "milestone" for m in kept)
+    if intent == Intent.PROJECT_STATUS and not projects and names_milestone:
+        # "tell me about the retail data approval", "tell me about pcm-2": a milestone, not a project,
+        # was named.
         intent = Intent.WHEN_MILESTONE
     has_context = bool(context_projects) or index.project_of_channel(channel_id) is not None
     if intent == Intent.WHEN_MILESTONE and not milestones and not projects and has_context:
