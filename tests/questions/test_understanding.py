@@ -471,3 +471,12 @@ def test_whos_got_a_milestone_names_its_owner(slack: SlackDriver, question: str)
 
     assert "owner" in text and ("pcm-4" in text or "pcm-2" in text)
     assert "You are on" not in text
+
+
+@pytest.mark.parametrize(
+    "question", ["who else is working with me on fatigue", "who am i working with on fatigue?"]
+)
+def test_who_works_with_me_on_a_project_is_its_members(slack: SlackDriver, question: str) -> None:
+    text = message_text(_answer(_dm(slack, "U04CPMUEL", question)))
+
+    assert "has 3 members" in text and "Isabelle Bell" in text and "Kwame Osei" in text

@@ -140,7 +140,9 @@ _RULES: tuple[tuple[Intent, str, float], ...] = (
         r"who works? on|who else is on|members? of|team (of|on|for|behind)|people (on|in|working on)|"
         r"(folks|guys|people|names) (on|in|behind|working on)|"
         r"(which|what) (people|folks|persons|members) (are |is )?(on|in|working on|work on|involved in)|"
-        r"(is|are) on the team|who is involved)\b",
+        r"(is|are) on the team|who is involved|"
+        # "who else is working with me on fatigue", "who am I working with on pcm"
+        r"who (else )?(is|are) (working|collaborating) with (me|us) on|who (am i|are we) working with on)\b",
         3.0,
     ),
     (Intent.MEMBERS, r"\b(members?|team|participants|staffed|who is on)\b", 1.5),
