@@ -3,7 +3,7 @@
     python -m bench.load [--rate 50] [--duration 60] [--slices 6] [--burst 200] [--bursts 3]
                          [--server gunicorn|serve] [--database sqlite|postgresql://…] [--threads 8]
                          [--workers 1] [--cpu-command "/project status bidshade" …] [--cpu-requests 300]
-                         [--output PATH]
+                         [--output PATH] [--samples PATH]
 
 (`python -m bench load` runs it with the defaults.)
 
@@ -45,6 +45,9 @@ fake share the machine's cores.
 
 Server CPU is the user + system time of the server's process tree (/proc/<pid>/stat of gunicorn's master
 and workers) read before and after each slice, summed over the slices and divided by their requests.
+
+`--samples FILE` appends every request's timings (server, phase, command, sent, acked, answered) as JSON
+lines, to see which commands make a percentile.
 
 The section (markdown) goes to stdout and replaces "## Commands: CPU and answer time (issue 16)" in
 docs/benchmarks.md (the earlier "## HTTP load (issue 6)" stays there as history), or goes to `--output`.
