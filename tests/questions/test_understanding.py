@@ -480,3 +480,13 @@ def test_who_works_with_me_on_a_project_is_its_members(slack: SlackDriver, quest
     text = message_text(_answer(_dm(slack, "U04CPMUEL", question)))
 
     assert "has 3 members" in text and "Isabelle Bell" in text and "Kwame Osei" in text
+
+
+def test_the_i_read_this_as_note_names_people_not_their_slack_ids(
+    slack: SlackDriver, services: Services
+) -> None:
+    services.embedder = None  # rules alone, unsure: the answer carries the note
+    text = message_text(_answer(_dm(slack, RAO, "what's due for oliver")))
+
+    assert "(I read this as: " in text
+    assert "Oliver Tanaka" in text.split("(I read this as: ")[1] and "U13PMTANA" not in text

@@ -39,6 +39,7 @@ from bot.questions.interpret import (
     Reading,
     canonical_question,
     describe,
+    index_directory,
 )
 
 
@@ -100,7 +101,8 @@ def build_answer(
         # Rules alone were not sure and there was no second opinion: say so, but still answer.
         note: Line = (
             "(I read this as: ",
-            describe(intent, entities),
+            # With the directory's names: "Next milestones for Oliver Tanaka", not his Slack id.
+            describe(intent, entities, index_directory(directory)),
             ". Rephrase if you meant something else.)",
         )
         answer = replace(answer, lines=(*answer.lines, note))
