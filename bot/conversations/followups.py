@@ -147,7 +147,7 @@ def resolve_follow_up(
     if found is not None and (
         not own_subject
         or _only_pointer(plain, found[1])
-        or _named_by_the_pointer(plain, found[1], reinterpret)
+        or _named_by_the_pointer(plain, found[1], fresh, reinterpret)
     ):
         picked = _pick_by_position(found, previous, index, reinterpret)
         if picked is not None:
@@ -175,9 +175,15 @@ def _remaining(plain: str, pointer: re.Match[str]) -> list[str]:
     return [w for w in rest.split() if w not in _FILLER]
 
 
-def _named_by_the_pointer(plain: str, pointer: re.Match[str], reinterpret: Reinterpret) -> bool:
-    """Whether the question names a subject only through its pointing phrase ("first" of "first-price
-    auctions"): without that phrase it names no project, milestone or person of its own."""
+def _named_by_the_pointer(
+    plain: str, pointer: re.Match[str], fresh: Interpretation, reinterpret: Reinterpret
+) -> bool:
+    """Whether the question names a project only through its pointing phrase ("first" of "first-price
+    auctions"): without that phrase it names no project, milestone or person of its own. A date
+    ("due on the 10th") is not a pointer's doing."""
+    named = fresh.entities
+    if not named.projects or named.from_context or named.date_range or named.milestones or named.people:
+        return False
     rest = " ".join(f"{plain[: pointer.start()]} {plain[pointer.end() :]}".split())
     return bool(rest) and not _names_own_subject(reinterpret(rest))
 

@@ -159,6 +159,15 @@ def test_dm_the_first_one_about_is_a_pick_though_first_is_a_word_of_a_project(sl
     assert "pcm-2" in reply and "Bid shading" not in reply
 
 
+def test_dm_a_day_of_the_month_after_a_list_is_a_date_not_a_pick(slack: SlackDriver) -> None:
+    dm = DirectMessages(slack, OSEI)
+    dm.say("what's next for pcm?")
+
+    reply = said(dm.say("whats due on the 27th"))
+
+    assert "say which by its number" not in reply and "bidshade-2" in reply  # due Fri 27 Nov
+
+
 def test_dm_the_second_one_answers_a_did_you_mean(slack: SlackDriver) -> None:
     dm = DirectMessages(slack, BANERJEE)
 

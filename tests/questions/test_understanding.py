@@ -490,3 +490,15 @@ def test_the_i_read_this_as_note_names_people_not_their_slack_ids(
 
     assert "(I read this as: " in text
     assert "Oliver Tanaka" in text.split("(I read this as: ")[1] and "U13PMTANA" not in text
+
+
+@pytest.mark.parametrize(
+    "question", ["whats holding us up", "why is my project blocked", "is anything blocking me?"]
+)
+def test_what_holds_us_up_is_the_askers_project_and_what_its_late_work_waits_on(
+    slack: SlackDriver, question: str
+) -> None:
+    text = message_text(_answer(_dm(slack, "U07STNAKA", question)))  # Kenji Nakamura leads uplift
+
+    assert text.startswith("Uplift modelling for campaign incrementality (uplift) is blocked")
+    assert "uplift-1" in text and "waiting on dua-1" in text and "pcm" not in text

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import or_, select
 
+from bot.agreements.waiting import agreements_waited_on
 from bot.models import Blocker, MilestoneStatus, Project, ProjectStatus
 from bot.projects.project import STATUS_LABELS
 from bot.questions.answers.core import (
@@ -59,6 +60,12 @@ def answer_blocked(request: AnswerRequest) -> Answer:
     if not hits:
         b.line("Nothing is blocked: no project is blocked or at risk, and there are no open blockers.")
         return b.build()
+    # What a late milestone waits on says why a project is stuck when no blocker was raised.
+    waits = agreements_waited_on(  # bot.agreements
+        request.session,
+        [m.id for p in hits[:MAX_ITEMS] for m in p.milestones if m.status == MilestoneStatus.OPEN],
+    )
+    today = request.now.astimezone(request.actor.zone).date()
     for project in hits[:MAX_ITEMS]:
         source = b.project(project)
         blockers = [x for x in project.blockers if x.resolved_at is None]
@@ -74,7 +81,11 @@ def answer_blocked(request: AnswerRequest) -> Answer:
             b.line("• ", *b.blocker_segments(blocker))
         late = [m for m in project.milestones if m.status == MilestoneStatus.OPEN and m.due_at < request.now]
         for milestone in late[:3]:
-            b.line("• overdue: ", *b.milestone_segments(milestone, request.now, with_project=False))
+            waiting = [
+                f" · waiting on {wait.key} ({wait.status}, {wait.days_in_status(today)} days in this status)"
+                for wait in waits.get(milestone.id, ())
+            ]
+            b.line("• overdue: ", *b.milestone_segments(milestone, request.now, with_project=False), *waiting)
     return b.build()
 
 

@@ -98,6 +98,7 @@ _RULES: tuple[tuple[Intent, str, float], ...] = (
     ),
     (Intent.BLOCKED, r"\b(blocked|blocking|blockers?|stuck|impediments?|obstacles?)\b", 2.5),
     (Intent.BLOCKED, r"\b(held up|holding (up|back)|in the way)\b", 2.0),
+    (Intent.BLOCKED, r"\b(holding|keeping) (us|me|things|it|this) (up|back)\b", 2.5),
     (
         Intent.WAITING_ON,
         r"\b(waiting (on|for)|waits (on|for)|wait on|depends? on|depending on|owe|owes|owed|"

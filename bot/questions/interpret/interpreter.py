@@ -37,6 +37,8 @@ _PRONOUN_ME = re.compile(r"\b(me|my|mine|myself|i|am i|i am)\b")
 # "tell me about…" asks for something; it does not make the asker the subject.
 _ME_AS_ADDRESSEE = re.compile(r"\b(tell|show|give|let|help|remind|send|get|find) me\b")
 _OWN_PROJECTS = re.compile(r"\b(my|our) (projects?|teams?)\b")
+# "what's holding us up", "is anything blocking me": the asker's projects.
+_US = re.compile(r"\b(us|me)\b")
 _CONTEXT_WORDS = re.compile(r"\b(this|that|the|our) (project|channel|one|team)\b|\b(here|it)\b")
 
 
@@ -151,7 +153,7 @@ def interpret(
         (intent in _PERSON_SCOPED or intent == Intent.BLOCKED)
         and not projects
         and not people_ids
-        and bool(_OWN_PROJECTS.search(normal))
+        and bool(_OWN_PROJECTS.search(normal) or (intent == Intent.BLOCKED and _US.search(normal)))
     )
     if own_projects:
         me = False
