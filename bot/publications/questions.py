@@ -21,9 +21,14 @@ from bot.models import Milestone, MilestoneStatus, Person, Project
 from bot.publications.papers import PAPER_REF_RE, list_papers
 from bot.publications.planning import REVIEW
 from bot.publications.replan import BEFORE_REVIEW
-from bot.publications.tables import Paper, PaperAuthor
+from bot.publications.tables import Paper, PaperAuthor, Venue
 
 _WORDS = re.compile(r"\bpapers?\b", re.I)
+# "when is the CAMW deadline", "what do I need to submit for adsys": a venue named with what papers
+# have there (a venue is only looked up when one of these words is in the question).
+_VENUE_HINT = re.compile(
+    r"\b(deadlines?|due|submit\w*|submissions?|conference|workshop|venue|camera[- ]ready|cfp)\b", re.I
+)
 _REF = re.compile(r"\b([a-z][a-z0-9_]{0,39}-p\d{1,6})\b")
 # Words of a name that say nothing about who it is ("Prof. Ingrid Banerjee" is Ingrid Banerjee).
 _NAME_NOISE = frozenset(
@@ -137,12 +142,38 @@ def _find_refs(session: Session, actor: Actor, refs: list[str]) -> tuple[list[Pa
     return found, missing
 
 
+def _venue_words(venue: Venue) -> set[str]:
+    """The words that name a venue in a question: its key with and without its year ("camw26",
+    "camw"), and the short name in its full name's parentheses ("CAMW" of "… (CAMW 2026)")."""
+    key = venue.key.lower()
+    words = {key, re.sub(r"\d+$", "", key)}
+    words |= {inner.split()[0].lower() for inner in re.findall(r"\(([^)]+)\)", venue.name) if inner.split()}
+    return {w for w in words if len(w) >= 3}
+
+
+def _papers_at_a_named_venue(session: Session, actor: Actor, lowered: str) -> tuple[str, list[Paper]] | None:
+    """The venues the question names and the papers there the asker may see; None if it names none."""
+    tokens = set(re.findall(r"[a-z0-9]+", lowered))
+    venues = session.scalars(select(Venue).where(Venue.workspace_id == actor.workspace_id)).all()
+    named = [v for v in venues if _venue_words(v) & tokens]
+    if not named:
+        return None
+    papers = session.scalars(select(Paper).where(Paper.venue_id.in_([v.id for v in named]))).all()
+    return ", ".join(v.name for v in named), [p for p in papers if can_see(p.project, actor)]
+
+
 def answer_paper_question(session: Session, actor: Actor, text: str, now: datetime) -> PaperAnswer | None:
     """The answer to a question about joint papers, or None when the question is not about them."""
     lowered = text.lower()
     refs = list(dict.fromkeys(_REF.findall(lowered)))
     if not refs and _WORDS.search(text) is None:
-        return None  # the common case: no query at all
+        at_venue = _papers_at_a_named_venue(session, actor, lowered) if _VENUE_HINT.search(text) else None
+        if at_venue is None:
+            return None  # the common case: no query at all
+        names, papers = at_venue
+        ordered = _by_deadline(papers)
+        dates = tuple(dates_of(p, now) for p in ordered)
+        return PaperAnswer(f"Papers for {names}", dates, (), any(p.project.private for p in ordered))
 
     def answer(heading: str, papers: list[Paper], missing: tuple[str, ...] = ()) -> PaperAnswer:
         ordered = _by_deadline(papers)

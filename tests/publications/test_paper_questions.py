@@ -147,6 +147,34 @@ def test_private_papers_are_answered_as_unknown_ones(slack: SlackDriver) -> None
     assert "none that you can see" in by_person
 
 
+# -- a venue named without the word "paper" ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("question", "title"),
+    [
+        ("when is the CAMW deadline", P2),
+        ("what do i need to submit for camw?", P2),
+        ("what's the adsys deadline", P1),
+    ],
+)
+def test_a_venue_named_with_a_deadline_word_answers_with_its_papers(
+    slack: SlackDriver, question: str, title: str
+) -> None:
+    reply = _ask(slack, BELL, question)
+
+    assert reply.startswith("Papers for") and title in reply
+
+
+@pytest.mark.usefixtures("private_paper")
+def test_a_venues_private_papers_are_left_out_for_non_members(slack: SlackDriver) -> None:
+    outsider = _ask(slack, OSEI, "when is the adsys deadline?")
+    member = _ask(slack, KOVALENKO, "when is the adsys deadline?")
+
+    assert P1 in outsider and PRIVATE not in outsider
+    assert PRIVATE in member
+
+
 # -- other questions fall through ------------------------------------------------------------------
 
 
