@@ -101,10 +101,17 @@ def _period_end(text: str, today: date) -> tuple[date, str]:
     return today + timedelta(days=90), "in the next 90 days"
 
 
+# "any agreements for this project?", "… here?" in a project's channel: that project.
+_THIS_PROJECT = re.compile(r"\b(this|our|the) (project|team)\b|\bhere\b", re.I)
+
+
 def answer_agreement_question(
-    session: Session, actor: Actor, text: str, now: datetime
+    session: Session, actor: Actor, text: str, now: datetime, *, channel_id: str | None = None
 ) -> AgreementAnswer | None:
-    """The answer to a question about agreements, or None when the question is not about them."""
+    """The answer to a question about agreements, or None when the question is not about them.
+
+    `channel_id`: where it was asked; in a project's channel, "this project" or "here" is that project.
+    """
     keys = {match.lower() for match in _KEY.findall(text.lower())}
     about = _WORDS.search(text) is not None
     if not keys and not about:
@@ -142,6 +149,8 @@ def answer_agreement_question(
         for p in visible_projects(session, actor)
         if re.search(rf"\b{re.escape(p.key)}\b", lowered) or p.name.lower() in lowered
     ]
+    if not projects and channel_id and _THIS_PROJECT.search(text):
+        projects = [p for p in visible_projects(session, actor) if p.channel_id == channel_id]
     if projects:
         wanted = {p.key for p in projects}
         views = [v for v in views if wanted & {ref.key for ref in v.projects}]

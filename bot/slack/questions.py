@@ -177,7 +177,8 @@ def _answer(
         with services.session_factory() as session:
             actor = act_as(session, settings, Requester(user_id=question.user_id, team_id=question.team_id))
             # Agreements (bot.agreements.questions) are recognised before the general interpreter.
-            if (agreements := answer_agreement_question(session, actor, question.text, now)) is not None:
+            agreements = answer_agreement_question(session, actor, question.text, now, channel_id=channel_id)
+            if agreements is not None:
                 reply = build_agreement_answer(agreements, now.astimezone(actor.zone).date())
                 return QuestionOutcome(reply=reply, private=agreements.private), None
             # Joint papers (bot.publications.questions) likewise: "paper(s)" or a paper id (`fatigue-p1`).

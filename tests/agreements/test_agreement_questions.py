@@ -86,3 +86,13 @@ def test_a_key_asked_about_alone_is_answered_as_an_agreement_the_same_way_when_h
     assert private == unknown.replace("zz-9", "ra-5")
     # A milestone's ref stays a milestone question.
     assert "Legal basis memo" in slack.command(LINDQVIST, "/ask " + question.format(key="pcm-2")).reply_text
+
+
+@pytest.mark.parametrize("question", ["any agreements for this project?", "agreements here?"])
+def test_this_project_in_a_projects_channel_is_that_project(slack: SlackDriver, question: str) -> None:
+    in_pcm = slack.command(WONG, f"/ask {question}", channel="C1PCM").reply_text
+    elsewhere = slack.command(WONG, f"/ask {question}").reply_text
+
+    assert "Agreements for Privacy-preserving conversion measurement" in in_pcm
+    assert "`nda-2`" in in_pcm and "`dsa-3`" in in_pcm and "`dua-1`" not in in_pcm
+    assert "`dua-1`" in elsewhere  # no channel project: every agreement Wong may see
