@@ -819,6 +819,9 @@ def _range(text: str, now: datetime = NOW, zone: ZoneInfo = AMS) -> tuple[str, s
         ("before the end of the year", "2026-11-20 09:00", "2027-01-01 00:00"),
         ("by friday", "2026-11-20 09:00", "2026-11-28 00:00"),  # on a Friday: next week's, like /milestone
         ("on monday", "2026-11-23 00:00", "2026-11-24 00:00"),
+        ("any deadlines monday", "2026-11-23 00:00", "2026-11-24 00:00"),  # a bare day: that day
+        ("what's due tuesday", "2026-11-24 00:00", "2026-11-25 00:00"),
+        ("due before tuesday", "2026-11-20 09:00", "2026-11-24 00:00"),
         ("tomorrow", "2026-11-21 00:00", "2026-11-22 00:00"),
         ("in the next 10 days", "2026-11-20 09:00", "2026-12-01 00:00"),
         ("in december", "2026-12-01 00:00", "2027-01-01 00:00"),

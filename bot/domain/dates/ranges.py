@@ -340,11 +340,10 @@ def _range_for(
         return DateRange(begin, _midnight(after, zone), f"in {label} {year}")
     if name == "weekday":
         day = next_weekday(today, TEXT_WEEKDAYS[groups["wd"]])
-        if pre in ("on", "this", "next", "coming"):
-            return DateRange(
-                _midnight(day, zone), _end_of_day(day, zone), f"on {day_label(day, with_year=False)}"
-            )
-        return DateRange(now, _end_of_day(day, zone), f"by {day_label(day, with_year=False)}")
+        # A bare day ("any deadlines monday?", "what's due friday") is that day; "by friday" is up to
+        # its end, "before friday" up to its start.
+        on = pre in (None, "on", "this", "next", "coming")
+        return _by_or_on_day(day, "on" if on else pre, now, zone)
     if name == "soon":
         return DateRange(now, now + SOON, "in the next 14 days")
     return None
