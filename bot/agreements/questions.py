@@ -57,7 +57,7 @@ _STATUS_WORDS: tuple[tuple[re.Pattern[str], frozenset[str], str], ...] = (
 _SIGNING = re.compile(r"\b(sign\w*|countersign\w*|executed|in force|valid)\b", re.I)
 # A question that only names a key ("what's ra-5?", "tell me about ra-5"): about that record, whatever it is.
 _ONLY_A_KEY = re.compile(
-    r"^\s*(?:what'?s|what is|whats|tell me about|info on|details (?:of|on)|status of|show me|and)?\s*"
+    r"^\s*(?:what['’]?s|what is|whats|tell me about|info on|details (?:of|on)|status of|show me|and)?\s*"
     r"(?:the )?[a-z][a-z0-9_]{0,19}-[0-9]{1,7}\s*\??\s*$",
     re.I,
 )

@@ -814,6 +814,13 @@ def _range(text: str, now: datetime = NOW, zone: ZoneInfo = AMS) -> tuple[str, s
         ("anything due in the last fortnight", "2026-11-06 00:00", "2026-11-20 09:00"),
         ("whats been due since monday", "2026-11-16 00:00", "2026-11-20 09:00"),
         ("due since friday", "2026-11-13 00:00", "2026-11-20 09:00"),  # on a Friday: a week back
+        ("anything due since this monday", "2026-11-16 00:00", "2026-11-20 09:00"),
+        ("what was due last friday", "2026-11-13 00:00", "2026-11-14 00:00"),  # on a Friday: a week back
+        ("anything due last monday", "2026-11-16 00:00", "2026-11-17 00:00"),
+        ("what was due last weekend", "2026-11-14 00:00", "2026-11-16 00:00"),
+        ("what's due by the end of this week", "2026-11-20 09:00", "2026-11-23 00:00"),
+        ("due the rest of this week", "2026-11-20 09:00", "2026-11-23 00:00"),
+        ("due by the end of this month", "2026-11-20 09:00", "2026-12-01 00:00"),
         ("what's due the week after next", "2026-11-30 00:00", "2026-12-07 00:00"),
         ("before christmas", "2026-11-20 09:00", "2026-12-25 00:00"),
         ("before the end of the year", "2026-11-20 09:00", "2027-01-01 00:00"),
@@ -871,6 +878,11 @@ def test_week_across_the_dst_change_ends_at_local_midnight() -> None:
     found, _ = find_date_range("due this week", now=thursday, zone=AMS)
     assert found is not None
     assert found.end == datetime(2026, 10, 25, 23, 0, tzinfo=UTC)  # 00:00 CET on Monday 26 Oct
+
+
+def test_a_month_named_in_the_past_tense_in_january_is_last_years() -> None:
+    january = datetime(2027, 1, 5, 12, 0, tzinfo=UTC)
+    assert _range("what was due in december", january)[:2] == ("2026-12-01 00:00", "2027-01-01 00:00")
 
 
 def test_a_month_named_in_the_past_tense_is_this_years_up_to_now() -> None:

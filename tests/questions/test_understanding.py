@@ -502,3 +502,19 @@ def test_what_holds_us_up_is_the_askers_project_and_what_its_late_work_waits_on(
 
     assert text.startswith("Uplift modelling for campaign incrementality (uplift) is blocked")
     assert "uplift-1" in text and "waiting on dua-1" in text and "pcm" not in text
+
+
+@pytest.mark.parametrize("question", ["what's overdue today?", "anything overdue by friday?"])
+def test_overdue_with_a_window_from_now_lists_everything_overdue(slack: SlackDriver, question: str) -> None:
+    text = message_text(_answer(_dm(slack, OSEI, question)))
+
+    assert "uplift-1" in text and "pcm-2" in text and "Nothing" not in text
+
+
+@pytest.mark.parametrize("question", ["tell me which projects are blocked", "show me the blockers"])
+def test_tell_me_or_show_me_does_not_make_a_blocked_question_about_my_projects(
+    slack: SlackDriver, question: str
+) -> None:
+    text = message_text(_answer(_dm(slack, "U04CPMUEL", question)))  # Hannah Müller: fatigue only
+
+    assert "pcm" in text and "uplift" in text

@@ -84,7 +84,7 @@ _RANGE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("past_fortnight", r"\b(?:in |over |during )?(?:the )?(?:last|past|previous) fortnight\b"),
         ("yesterday", r"\byesterday\b"),
         # "what's been due since monday": from the last such day (a week back when it is that day).
-        ("since_weekday", rf"\bsince (?:last )?(?P<wd>{one_of(TEXT_WEEKDAYS)})\b"),
+        ("since_weekday", rf"\bsince (?:last |this |the )?(?P<wd>{one_of(TEXT_WEEKDAYS)})\b"),
         ("earlier_this", r"\bearlier (?:this|in the) (?P<unit>week|month)\b"),
         ("past_week", r"\b(?:the )?past week\b"),
         # "last week" is the calendar week before this one ("the last week of december" is not).
@@ -95,8 +95,11 @@ _RANGE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("tomorrow", r"\btomorrow\b"),
         # "this week" from its Monday (what is still open from its first days is overdue); the rest
         # of it, or "by the end of the week", from now.
+        (
+            "rest_of_week",
+            r"\b(?:(?:the )?rest of (?:the|this) week|end of(?: the| this)? week|eow)\b",
+        ),
         ("this_week", r"\b(?:this|the current) week\b"),
-        ("rest_of_week", r"\b(?:(?:the rest of the|rest of the|end of(?: the| this)?) week|eow)\b"),
         (
             "next_week_end",
             r"\b(?:(?:by|before|until|till) )?(?:the )?end of (?:the )?(?:next|coming|following) week\b",
@@ -104,21 +107,24 @@ _RANGE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("week_after_next", r"\b(?:the )?week after next\b"),
         ("next_week", r"\b(?:next|the coming|the following|coming) week\b"),
         ("fortnight", r"\b(?:next|this|the coming) (?:two weeks|fortnight)\b"),
+        ("last_weekend", r"\b(?:last|the previous|previous|the past) (?:weekend|week end)\b"),
         (
             "weekend",
             r"\b(?P<which>this|the|next|coming|the coming)? ?(?:weekend|week end)\b",
         ),
-        ("this_month", r"\b(?:this|the current) month\b"),
         (
             "rest_of_month",
-            r"\b(?:(?:the rest of the|rest of the) month|"
+            r"\b(?:(?:the )?rest of (?:the|this) month|"
             r"(?:(?:before|by|until|till) )?(?:the )?end of (?:the |this )?month|eom)\b",
         ),
+        ("this_month", r"\b(?:this|the current) month\b"),
         ("next_month", r"\b(?:next|the coming|the following|coming) month\b"),
         (
             "month",
             rf"\b(?P<pre>before|by|until|till|in|during|for)? ?(?P<month>{one_of(TEXT_MONTHS)})\b(?! \d)",
         ),
+        # "what was due last friday": the most recent one (a week back when it is today).
+        ("last_weekday", rf"\blast (?P<wd>{one_of(TEXT_WEEKDAYS)})\b"),
         (
             "weekday",
             rf"\b(?P<pre>before|by|until|till|on|this|next|coming)? ?(?P<wd>{one_of(TEXT_WEEKDAYS)})\b",
@@ -286,6 +292,19 @@ def _range_for(
         return DateRange(_midnight(today - timedelta(days=7), zone), now, "in the past week")
     if name == "past_fortnight":
         return DateRange(_midnight(today - timedelta(days=14), zone), now, "in the past two weeks")
+    if name == "last_weekday":
+        day = today - timedelta(days=(today.weekday() - TEXT_WEEKDAYS[groups["wd"]]) % 7 or 7)
+        return _by_or_on_day(day, "on", now, zone)
+    if name == "last_weekend":
+        saturday = today - timedelta(days=(today.weekday() - 5) % 7 or 7)
+        if today.weekday() == 6:
+            saturday -= timedelta(days=7)  # on a Sunday, the weekend under way is this one, not the last
+        sunday = saturday + timedelta(days=1)
+        return DateRange(
+            _midnight(saturday, zone),
+            _end_of_day(sunday, zone),
+            f"last weekend ({day_label(saturday, with_year=False)} – {day_label(sunday, with_year=False)})",
+        )
     if name == "since_weekday":
         back = (today.weekday() - TEXT_WEEKDAYS[groups["wd"]]) % 7 or 7
         day = today - timedelta(days=back)
@@ -325,10 +344,12 @@ def _range_for(
         )
     if name == "month":
         month = TEXT_MONTHS[groups["month"]]
-        if past and month <= today.month and pre not in ("before", "by", "until", "till"):
-            first = date(today.year, month, 1)
+        if past and pre not in ("before", "by", "until", "till"):
+            # The most recent such month: "what was due in december", asked in January, is last year's.
+            year = today.year if month <= today.month else today.year - 1
+            first = date(year, month, 1)
             end = min(now, _midnight(_first_of_next_month(first), zone))
-            return DateRange(_midnight(first, zone), end, f"in {month_label(month)} {today.year}")
+            return DateRange(_midnight(first, zone), end, f"in {month_label(month)} {year}")
         year = today.year if month >= today.month else today.year + 1
         first = date(year, month, 1)
         after = _first_of_next_month(first)

@@ -182,8 +182,9 @@ def answer_overdue(request: AnswerRequest) -> Answer:
     if resolved is None:
         resolved = _Scope(visible_project_ids(request.actor), "")
     projects, scope, owner = resolved.projects, resolved.phrase, resolved.owner
-    # "what did we miss in october": what of that window is still open.
-    window = e.date_range
+    # "what did we miss in october": what of that window is still open. A window that starts now or
+    # later ("what's overdue today", "… by friday") names no past days: everything overdue is meant.
+    window = e.date_range if e.date_range is not None and e.date_range.start < request.now else None
     late = open_milestones(
         request.session,
         projects,

@@ -38,7 +38,10 @@ _PRONOUN_ME = re.compile(r"\b(me|my|mine|myself|i|am i|i am)\b")
 _ME_AS_ADDRESSEE = re.compile(r"\b(tell|show|give|let|help|remind|send|get|find) me\b")
 _OWN_PROJECTS = re.compile(r"\b(my|our) (projects?|teams?)\b")
 # "what's holding us up", "is anything blocking me": the asker's projects.
-_US = re.compile(r"\b(us|me)\b")
+_US = re.compile(
+    r"\b(blocking|blocks|holding|keeping|stopping|slowing) (us|me)\b|"
+    r"\b(are we|am i) (blocked|stuck|held up)\b"
+)
 _CONTEXT_WORDS = re.compile(r"\b(this|that|the|our) (project|channel|one|team)\b|\b(here|it)\b")
 
 
