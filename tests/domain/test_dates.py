@@ -816,6 +816,8 @@ def _range(text: str, now: datetime = NOW, zone: ZoneInfo = AMS) -> tuple[str, s
         ("due since friday", "2026-11-13 00:00", "2026-11-20 09:00"),  # on a Friday: a week back
         ("anything due since this monday", "2026-11-16 00:00", "2026-11-20 09:00"),
         ("what was due last friday", "2026-11-13 00:00", "2026-11-14 00:00"),  # on a Friday: a week back
+        ("anything due in the past month", "2026-10-21 00:00", "2026-11-20 09:00"),
+        ("what's come due since yesterday", "2026-11-19 00:00", "2026-11-20 09:00"),
         ("anything due last monday", "2026-11-16 00:00", "2026-11-17 00:00"),
         ("what was due last weekend", "2026-11-14 00:00", "2026-11-16 00:00"),
         ("what's due by the end of this week", "2026-11-20 09:00", "2026-11-23 00:00"),

@@ -82,11 +82,13 @@ _RANGE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
             rf"couple of) (?P<unit>{UNIT_PATTERN}|months?)\b",
         ),
         ("past_fortnight", r"\b(?:in |over |during )?(?:the )?(?:last|past|previous) fortnight\b"),
+        ("since_yesterday", r"\bsince yesterday\b"),
         ("yesterday", r"\byesterday\b"),
         # "what's been due since monday": from the last such day (a week back when it is that day).
         ("since_weekday", rf"\bsince (?:last |this |the )?(?P<wd>{one_of(TEXT_WEEKDAYS)})\b"),
         ("earlier_this", r"\bearlier (?:this|in the) (?P<unit>week|month)\b"),
         ("past_week", r"\b(?:the )?past week\b"),
+        ("past_month", r"\b(?:the )?past month\b"),
         # "last week" is the calendar week before this one ("the last week of december" is not).
         ("last_week", r"\b(?:last|the previous|previous) week\b(?! of)"),
         ("last_month", r"\b(?:last|the previous|previous) month\b"),
@@ -314,6 +316,11 @@ def _range_for(
         sunday = monday + timedelta(days=6)
         days = f"{day_label(monday, with_year=False)} – {day_label(sunday, with_year=False)}"
         return DateRange(_midnight(monday, zone), _end_of_day(sunday, zone), f"the week after next ({days})")
+    if name == "past_month":
+        return DateRange(_midnight(today - timedelta(days=30), zone), now, "in the past month")
+    if name == "since_yesterday":
+        day = today - timedelta(days=1)
+        return DateRange(_midnight(day, zone), now, f"since yesterday ({day_label(day, with_year=False)})")
     if name == "yesterday":
         day = today - timedelta(days=1)
         return DateRange(
