@@ -267,14 +267,8 @@ def _range_for(
             _end_of_day(sunday, zone),
             f"this week (to {day_label(sunday, with_year=False)})",
         )
-    if name == "next_week":
-        monday = today + timedelta(days=7 - today.weekday())
-        sunday = monday + timedelta(days=6)
-        return DateRange(
-            _midnight(monday, zone),
-            _end_of_day(sunday, zone),
-            f"next week ({day_label(monday, with_year=False)} – {day_label(sunday, with_year=False)})",
-        )
+    if name in _WEEKS_AWAY:
+        return _calendar_week(today + timedelta(days=7 * _WEEKS_AWAY[name] - today.weekday()), name, zone)
     if name == "fortnight":
         last = today + timedelta(days=14)
         return DateRange(now, _end_of_day(last, zone), "in the next two weeks")
@@ -290,15 +284,13 @@ def _range_for(
         unit = groups["unit"]
         first = today - timedelta(days=count * days_per(unit))
         return DateRange(_midnight(first, zone), now, f"in the past {count} {unit.rstrip('s')}s")
-    if name == "past_week":
-        return DateRange(_midnight(today - timedelta(days=7), zone), now, "in the past week")
-    if name == "past_fortnight":
-        return DateRange(_midnight(today - timedelta(days=14), zone), now, "in the past two weeks")
+    if name in _PAST_DAYS:
+        days, label = _PAST_DAYS[name]
+        return DateRange(_midnight(today - timedelta(days=days), zone), now, label)
     if name == "last_weekday":
-        day = today - timedelta(days=(today.weekday() - TEXT_WEEKDAYS[groups["wd"]]) % 7 or 7)
-        return _by_or_on_day(day, "on", now, zone)
+        return _by_or_on_day(_last(today, TEXT_WEEKDAYS[groups["wd"]]), "on", now, zone)
     if name == "last_weekend":
-        saturday = today - timedelta(days=(today.weekday() - 5) % 7 or 7)
+        saturday = _last(today, 5)
         if today.weekday() == 6:
             saturday -= timedelta(days=7)  # on a Sunday, the weekend under way is this one, not the last
         sunday = saturday + timedelta(days=1)
@@ -308,16 +300,8 @@ def _range_for(
             f"last weekend ({day_label(saturday, with_year=False)} – {day_label(sunday, with_year=False)})",
         )
     if name == "since_weekday":
-        back = (today.weekday() - TEXT_WEEKDAYS[groups["wd"]]) % 7 or 7
-        day = today - timedelta(days=back)
+        day = _last(today, TEXT_WEEKDAYS[groups["wd"]])
         return DateRange(_midnight(day, zone), now, f"since {day_label(day, with_year=False)}")
-    if name == "week_after_next":
-        monday = today + timedelta(days=14 - today.weekday())
-        sunday = monday + timedelta(days=6)
-        days = f"{day_label(monday, with_year=False)} – {day_label(sunday, with_year=False)}"
-        return DateRange(_midnight(monday, zone), _end_of_day(sunday, zone), f"the week after next ({days})")
-    if name == "past_month":
-        return DateRange(_midnight(today - timedelta(days=30), zone), now, "in the past month")
     if name == "since_yesterday":
         day = today - timedelta(days=1)
         return DateRange(_midnight(day, zone), now, f"since yesterday ({day_label(day, with_year=False)})")
@@ -329,14 +313,6 @@ def _range_for(
     if name == "earlier_this":
         first = today - timedelta(days=today.weekday()) if groups["unit"] == "week" else today.replace(day=1)
         return DateRange(_midnight(first, zone), now, f"earlier this {groups['unit']}")
-    if name == "last_week":
-        monday = today - timedelta(days=today.weekday() + 7)
-        sunday = monday + timedelta(days=6)
-        return DateRange(
-            _midnight(monday, zone),
-            _end_of_day(sunday, zone),
-            f"last week ({day_label(monday, with_year=False)} – {day_label(sunday, with_year=False)})",
-        )
     if name == "last_month":
         first_this = today.replace(day=1)
         first = (first_this - timedelta(days=1)).replace(day=1)
@@ -375,6 +351,29 @@ def _range_for(
     if name == "soon":
         return DateRange(now, now + SOON, "in the next 14 days")
     return None
+
+
+# Calendar weeks (Monday to Sunday) by how many weeks from this one, and how they are called.
+_WEEKS_AWAY = {"last_week": -1, "next_week": 1, "week_after_next": 2}
+_WEEK_NAMES = {"last_week": "last week", "next_week": "next week", "week_after_next": "the week after next"}
+# Windows of a fixed number of days back to now, and how they are called.
+_PAST_DAYS = {
+    "past_week": (7, "in the past week"),
+    "past_fortnight": (14, "in the past two weeks"),
+    "past_month": (30, "in the past month"),
+}
+
+
+def _calendar_week(monday: date, name: str, zone: ZoneInfo) -> DateRange:
+    """Monday to the end of Sunday, called "next week (Mon 23 Nov – Sun 29 Nov)" and the like."""
+    sunday = monday + timedelta(days=6)
+    days = f"{day_label(monday, with_year=False)} – {day_label(sunday, with_year=False)}"
+    return DateRange(_midnight(monday, zone), _end_of_day(sunday, zone), f"{_WEEK_NAMES[name]} ({days})")
+
+
+def _last(today: date, weekday: int) -> date:
+    """The latest day before today that falls on `weekday` (Monday 0): a week back when today does."""
+    return today - timedelta(days=(today.weekday() - weekday) % 7 or 7)
 
 
 def _by_or_on_day(day: date, pre: str | None, now: datetime, zone: ZoneInfo) -> DateRange:
