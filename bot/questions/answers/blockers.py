@@ -15,6 +15,7 @@ from bot.questions.answers.core import (
     Segment,
     counted,
     person_segment,
+    waiting_on_text,
 )
 from bot.questions.answers.lookups import (
     named_projects,
@@ -60,13 +61,15 @@ def answer_blocked(request: AnswerRequest) -> Answer:
     if not hits:
         b.line("Nothing is blocked: no project is blocked or at risk, and there are no open blockers.")
         return b.build()
-    # What a late milestone waits on says why a project is stuck when no blocker was raised.
-    waits = agreements_waited_on(  # bot.agreements
-        request.session,
-        [m.id for p in hits[:MAX_ITEMS] for m in p.milestones if m.status == MilestoneStatus.OPEN],
-    )
+    shown = hits[:MAX_ITEMS]
+    late = {
+        p.id: [m for m in p.milestones if m.status == MilestoneStatus.OPEN and m.due_at < request.now][:3]
+        for p in shown
+    }
+    # What a late milestone waits on (bot.agreements) says why a project is stuck when no blocker was raised.
+    waits = agreements_waited_on(request.session, [m.id for ms in late.values() for m in ms])
     today = request.now.astimezone(request.actor.zone).date()
-    for project in hits[:MAX_ITEMS]:
+    for project in shown:
         source = b.project(project)
         blockers = [x for x in project.blockers if x.resolved_at is None]
         status = f" is {STATUS_LABELS[project.status]}"
@@ -79,12 +82,8 @@ def answer_blocked(request: AnswerRequest) -> Answer:
         b.line(project.name, " (", source, ")", status, blocker_count, *tail)
         for blocker in blockers[:MAX_ITEMS]:
             b.line("• ", *b.blocker_segments(blocker))
-        late = [m for m in project.milestones if m.status == MilestoneStatus.OPEN and m.due_at < request.now]
-        for milestone in late[:3]:
-            waiting = [
-                f" · waiting on {wait.key} ({wait.status}, {wait.days_in_status(today)} days in this status)"
-                for wait in waits.get(milestone.id, ())
-            ]
+        for milestone in late[project.id]:
+            waiting = [waiting_on_text(wait, today) for wait in waits.get(milestone.id, ())]
             b.line("• overdue: ", *b.milestone_segments(milestone, request.now, with_project=False), *waiting)
     return b.build()
 

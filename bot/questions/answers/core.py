@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy.orm import Session
 
 from bot.access import Actor
+from bot.agreements.waiting import WaitingOn
 from bot.experts.embeddings.cache import CachingEmbedder
 from bot.models import Blocker, Milestone, MilestoneStatus, Person, Project
 from bot.projects.reports import PersonRef, milestone_ref, person_ref
@@ -201,6 +202,12 @@ def person_segment(person: Person) -> PersonRef:
     ref = person_ref(person)
     assert ref is not None
     return ref
+
+
+def waiting_on_text(wait: WaitingOn, today: date) -> str:
+    """What a milestone waits on, after its other segments: " · waiting on dua-1 (legal review, 23 days
+    in this status)" (`today` in the asker's calendar)."""
+    return f" · waiting on {wait.key} ({wait.status}, {wait.days_in_status(today)} days in this status)"
 
 
 def counted(n: int, noun: str) -> str:

@@ -20,6 +20,7 @@ from bot.questions.answers.core import (
     When,
     counted,
     person_segment,
+    waiting_on_text,
 )
 from bot.questions.answers.lookups import (
     named_projects,
@@ -236,10 +237,8 @@ def answer_when(request: AnswerRequest) -> Answer:
             parts += [" is due ", When(milestone.due_at)]
         if milestone.owner is not None:
             parts += [" · owner ", person_segment(milestone.owner)]
-        for wait in agreements_waited_on(request.session, [milestone.id]).get(
-            milestone.id, ()
-        ):  # bot.agreements
-            days = wait.days_in_status(request.now.astimezone(request.actor.zone).date())
-            parts.append(f" · waiting on {wait.key} ({wait.status}, {days} days in this status)")
+        today = request.now.astimezone(request.actor.zone).date()
+        waits = agreements_waited_on(request.session, [milestone.id])  # bot.agreements
+        parts += [waiting_on_text(wait, today) for wait in waits.get(milestone.id, ())]
         b.line(*parts)
     return b.build()
