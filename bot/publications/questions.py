@@ -166,20 +166,20 @@ def answer_paper_question(session: Session, actor: Actor, text: str, now: dateti
     """The answer to a question about joint papers, or None when the question is not about them."""
     lowered = text.lower()
     refs = list(dict.fromkeys(_REF.findall(lowered)))
+    at_venue = None
     if not refs and _WORDS.search(text) is None:
         at_venue = _papers_at_a_named_venue(session, actor, lowered) if _VENUE_HINT.search(text) else None
         if at_venue is None:
             return None  # the common case: no query at all
-        names, papers = at_venue
-        ordered = _by_deadline(papers)
-        dates = tuple(dates_of(p, now) for p in ordered)
-        return PaperAnswer(f"Papers for {names}", dates, (), any(p.project.private for p in ordered))
 
     def answer(heading: str, papers: list[Paper], missing: tuple[str, ...] = ()) -> PaperAnswer:
         ordered = _by_deadline(papers)
         private = any(p.project.private for p in ordered)
         return PaperAnswer(heading, tuple(dates_of(p, now) for p in ordered), tuple(missing), private)
 
+    if at_venue is not None:
+        names, papers = at_venue
+        return answer(f"Papers for {names}", papers)
     if refs:
         found, missing = _find_refs(session, actor, refs)
         return answer("", found, tuple(missing))
