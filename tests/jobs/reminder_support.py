@@ -20,7 +20,9 @@ from bot.models import (
     ReminderDelivery,
     Workspace,
 )
+from bot.services import Services
 from bot.slack.notifier import REMINDER_EVENT_TYPE
+from jobs.reminders import plan_reminders, send_due_reminders
 from tests.fakes.slack_api import FakeSlackApi
 
 
@@ -241,3 +243,14 @@ def wait_until_sent(session_factory: sessionmaker[Session], keys: list[str], tim
     while (sent := count_with_status(session_factory, keys, DeliveryStatus.SENT)) < len(keys):
         assert time.monotonic() < deadline, f"only {sent} sent"
         time.sleep(0.05)
+
+
+def plan_and_tick_until(
+    services: Services, start: datetime, end: datetime, step: timedelta = timedelta(hours=1)
+) -> None:
+    """Plan and tick every `step` from `start` up to, but not including, `end`."""
+    now = start
+    while now < end:
+        plan_reminders(services, now=now)
+        send_due_reminders(services, now=now)
+        now += step

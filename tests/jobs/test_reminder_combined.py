@@ -5,7 +5,7 @@ requests into the Bolt app."""
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -20,7 +20,15 @@ from bot.slack.notifier import build_notifier
 from jobs.reminders import plan_reminders, send_due_reminders
 from tests.fakes.driver import SlackDriver, buttons_of, message_text
 from tests.fakes.slack_api import FakeSlackApi
-from tests.jobs.reminder_support import deliveries, keys_of, milestone, posted_keys, seed_due_deliveries, utc
+from tests.jobs.reminder_support import (
+    deliveries,
+    keys_of,
+    milestone,
+    plan_and_tick_until,
+    posted_keys,
+    seed_due_deliveries,
+    utc,
+)
 
 pytestmark = pytest.mark.usefixtures("demo")
 
@@ -35,18 +43,9 @@ def _shown(message: dict[str, Any]) -> str:
     return message_text({"blocks": message["blocks"]})
 
 
-def _run_until(services: Services, start: datetime, end: datetime) -> None:
-    """Plan and tick hourly from `start` up to, but not including, `end`."""
-    now = start
-    while now < end:
-        plan_reminders(services, now=now)
-        send_due_reminders(services, now=now)
-        now += timedelta(hours=1)
-
-
 def _due_together(services: Services, session_factory: sessionmaker[Session]) -> list[ReminderDelivery]:
     """Osei's deliveries due at Thursday 09:00: the one-day reminder and the waiting list."""
-    _run_until(services, THURSDAY_0900 - timedelta(days=1, hours=9), THURSDAY_0900)
+    plan_and_tick_until(services, THURSDAY_0900 - timedelta(days=1, hours=9), THURSDAY_0900)
     plan_reminders(services, now=THURSDAY_0900)
     due = [
         r

@@ -35,6 +35,7 @@ from tests.jobs.reminder_support import (
     deliveries,
     message_for,
     milestone,
+    plan_and_tick_until,
     posted_keys,
     seed_due_deliveries,
     utc,
@@ -78,11 +79,7 @@ def test_due_reminder_is_posted_once_with_buttons_and_its_ts_recorded(
 def test_week_of_ticks_sends_every_planned_delivery_exactly_once_on_local_clocks(
     services: Services, slack_api: FakeSlackApi, session_factory: sessionmaker[Session]
 ) -> None:
-    now = DEMO_NOW
-    while now < DEMO_NOW + timedelta(days=8):
-        plan_reminders(services, now=now)
-        send_due_reminders(services, now=now)
-        now += timedelta(hours=1)
+    plan_and_tick_until(services, DEMO_NOW, DEMO_NOW + timedelta(days=8))
 
     keys = posted_keys(slack_api)
     assert keys and set(keys.values()) == {1}
@@ -112,11 +109,7 @@ def test_the_waiting_on_you_dm_calls_its_window_the_next_seven_days_not_this_wee
     services: Services, slack_api: FakeSlackApi
 ) -> None:
     # Its window is the next 7 days, which on a Wednesday reaches into next week: "this week" was wrong.
-    now = DEMO_NOW
-    while now < DEMO_NOW + timedelta(days=4):
-        plan_reminders(services, now=now)
-        send_due_reminders(services, now=now)
-        now += timedelta(hours=3)
+    plan_and_tick_until(services, DEMO_NOW, DEMO_NOW + timedelta(days=4), step=timedelta(hours=3))
 
     waiting = [
         message_text(call.params)
