@@ -115,9 +115,10 @@ def answer_waiting(request: AnswerRequest) -> Answer:
     upcoming = [m for m in owned if m.due_at >= begin and (window is None or m.due_at < window.end)]
     who = "you" if is_me else person.name
     if not late and not upcoming:
-        where = f" on {', '.join(p.name for p in named)}" if named else ""
-        if not is_me and not named:
-            where = " in the projects you can see"
+        if named:
+            where = f" on {', '.join(p.name for p in named)}"
+        else:
+            where = "" if is_me else " in the projects you can see"
         due = f" due {window.label}" if window else ""
         b.line(f"Nothing is waiting on {who}: no open milestones{due}{where}.")
         return b.build()
