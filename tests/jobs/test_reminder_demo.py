@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import time
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from bot.cli.console.session import ConsoleSession
@@ -29,6 +29,11 @@ def _settled_count(console: ConsoleSession, *, quiet: float = 1.0, limit: float 
     return count
 
 
+def _to_ten_past(now: datetime) -> timedelta:
+    """How far it is from `now` to ten minutes past the next hour."""
+    return now.replace(minute=10, second=0, microsecond=0) + timedelta(hours=1) - now
+
+
 def test_clock_forward_shows_reminders_escalations_and_digests_once(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'demo.db'}"
     migrate_from_template(url)
@@ -38,6 +43,9 @@ def test_clock_forward_shows_reminders_escalations_and_digests_once(tmp_path: Pa
     engine.dispose()
     output: list[str] = []
     console = ConsoleSession(Settings(database_url=url), output=output.append, with_scheduler=True)
+    # Sends fall on the hour or the half hour (09:00 local, 17:00 due times, zones like Asia/Kolkata):
+    # start ten minutes past an hour, or the last step could cross one and rightly post something new.
+    console.clock.advance(_to_ten_past(datetime.now(UTC)))
     console.start()
     try:
         console.handle_line(":clock +8d")
@@ -47,6 +55,7 @@ def test_clock_forward_shows_reminders_escalations_and_digests_once(tmp_path: Pa
         text = "\n".join(output)
         console.handle_line(":clock +1m")  # nothing that already fired fires again
         again = _settled_count(console)
+        late = [(m["channel"], m["text"][:120]) for m in console.fake.messages()[posted:]]
     finally:
         console.stop()
 
@@ -59,4 +68,4 @@ def test_clock_forward_shows_reminders_escalations_and_digests_once(tmp_path: Pa
     assert "Weekly digest of" in text and "Waiting on you" in text
     # The buttons can be pressed with :click (which message comes first within one tick may vary).
     assert re.search(r"\[\d+: Done\]", text)
-    assert again == posted
+    assert again == posted, late

@@ -12,7 +12,7 @@ import re
 import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from slack_bolt import App
@@ -38,7 +38,7 @@ from bot.cli.console.forms import form_problems, form_values, response_action, w
 from bot.cli.console.help import CONSOLE_HELP
 from bot.cli.console.payloads import SignedBody, SlackPayloads
 from bot.cli.console.render import CallRenderer, ClickTarget, Destinations
-from bot.cli.console.simulated_time import live_through, parse_clock_step
+from bot.cli.console.simulated_time import live_through, parse_clock_step, wake_jobs
 from bot.clock import SimulatedClock
 from bot.db import make_engine, make_session_factory
 from bot.domain.matching import Candidate, MatchKind, match_name
@@ -54,6 +54,8 @@ from jobs.scheduler import build_scheduler
 
 CONSOLE_SIGNING_SECRET = "liaison-console-signing-secret"
 _SLACK_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+# How long `:clock` waits for the scheduled jobs it wakes (a job retrying a slow Slack can take long).
+_JOB_WAIT_SECONDS = 30.0
 
 
 @dataclass
@@ -668,10 +670,8 @@ class ConsoleSession:
                 live_through(self._services, self.clock, self.fake, delta, self._print_step)
             finally:
                 self._stepping = False
-        if self._scheduler is not None:
-            # Jobs read the simulated clock; wake them now instead of at their next real-time tick.
-            for job in self._scheduler.get_jobs():
-                job.modify(next_run_time=datetime.now(UTC))
+        if self._scheduler is not None and not wake_jobs(self._scheduler, timeout=_JOB_WAIT_SECONDS):
+            self._error("(Some scheduled jobs are still running; what they send will appear when done.)")
 
     def _print_step(self, now: datetime, calls: list[RecordedCall]) -> None:
         self._output(f"⏰ {now:%a %d %b %Y %H:%M} UTC (simulated)")

@@ -3,8 +3,19 @@
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.events import (
+    EVENT_JOB_ERROR,
+    EVENT_JOB_EXECUTED,
+    EVENT_JOB_MAX_INSTANCES,
+    EVENT_JOB_MISSED,
+    JobEvent,
+    JobExecutionEvent,
+)
+from apscheduler.schedulers.base import BaseScheduler
 
 from bot.cli.console.fake_slack import FakeSlackApi, RecordedCall
 from bot.clock import SimulatedClock
@@ -56,3 +67,39 @@ def live_through(
         calls = fake.calls()[before:]
         if any(c.method == "chat.postMessage" for c in calls):
             on_posts(now, calls)
+
+
+def wake_jobs(scheduler: BaseScheduler, *, timeout: float) -> bool:
+    """Run every scheduled job now, instead of at its next real-time tick, and wait until each has run.
+
+    The jobs read the simulated clock, so after a move they act on the new time at once; waiting for
+    them keeps what they post above the console's next prompt instead of interleaved with what comes
+    after it.
+
+    Args:
+        scheduler: The console's running scheduler.
+        timeout: The longest wait, in seconds (a job retrying a slow Slack can take a while).
+
+    Returns:
+        Whether every job finished within the timeout.
+    """
+    woken_at = datetime.now(UTC)
+    pending = {job.id for job in scheduler.get_jobs()}
+    finished = threading.Condition()
+
+    def on_job_event(event: JobEvent) -> None:
+        if isinstance(event, JobExecutionEvent) and event.scheduled_run_time < woken_at:
+            return  # a run that began before the wake read the clock before the move
+        with finished:
+            pending.discard(event.job_id)
+            finished.notify_all()
+
+    mask = EVENT_JOB_EXECUTED | EVENT_JOB_ERROR | EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES
+    scheduler.add_listener(on_job_event, mask)
+    try:
+        for job in scheduler.get_jobs():
+            job.modify(next_run_time=woken_at)
+        with finished:
+            return finished.wait_for(lambda: not pending, timeout)
+    finally:
+        scheduler.remove_listener(on_job_event)
