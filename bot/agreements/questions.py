@@ -130,8 +130,12 @@ def answer_agreement_question(
         # agreement or alone, is an agreement the asker cannot see (or none): said the same way for both.
         project_keys = {p.key for p in visible_projects(session, actor)}
         unknown = sorted(k for k in keys if k.rsplit("-", 1)[0] not in project_keys)
-        if unknown and (_SIGNING.search(text) or _ONLY_A_KEY.match(text)):
+        if unknown and _SIGNING.search(text):
             return AgreementAnswer(f"Agreements named {', '.join(unknown)}", (), None, private=False)
+        if unknown and _ONLY_A_KEY.match(text):
+            # "what's covid-19?" may mean a milestone as well as an agreement.
+            heading = f"Milestones or agreements named {', '.join(unknown)}"
+            return AgreementAnswer(heading, (), None, private=False)
         return None
     today = now.astimezone(actor.zone).date()
     private_keys = {p.key for p in visible_projects(session, actor) if p.private}

@@ -33,7 +33,7 @@ from bot.agreements.tables import (
     AgreementStatusChange,
     MilestoneAgreement,
 )
-from bot.agreements.waiting import status_label
+from bot.agreements.waiting import status_label, status_phrase
 from bot.errors import Forbidden, InvalidInput, NotFound
 from bot.models import Milestone, Person, Project
 from bot.projects.milestones import find_milestone
@@ -455,7 +455,7 @@ def set_status(
         raise InvalidInput(f"{day.isoformat()} is in the future: record a status once it has happened.")
     if day < agreement.status_since:
         raise InvalidInput(
-            f"`{agreement.key}` has been {status_label(agreement.status)} since "
+            f"`{agreement.key}` has been {status_phrase(status_label(agreement.status))} since "
             f"{agreement.status_since.isoformat()}: the new status cannot begin before that."
         )
     before = agreement.status

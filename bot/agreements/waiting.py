@@ -46,6 +46,16 @@ def status_label(status: str) -> str:
     return STATUS_LABELS.get(status, status.replace("_", " "))
 
 
+def status_phrase(label: str) -> str:
+    """What follows "has been": "in legal review", "in draft", but "signed" (`label` as `status_label`
+    gives it)."""
+    return label if label in _STATES else f"in {label}"
+
+
+# Statuses that are states an agreement is in ("has been signed"), not stages it is in.
+_STATES = frozenset({"signed", "expired", "terminated"})
+
+
 def waited_on_select(milestone_ids: Any = None) -> Select[int, str, int, str, date]:
     """The unsigned agreements the milestones `milestone_ids` (an expanding parameter) require, as rows
     `milestone_id, key, status, since` with `number` NULL: the columns of

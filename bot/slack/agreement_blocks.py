@@ -24,7 +24,7 @@ from bot.agreements.records import parse_kind as read_kind
 from bot.agreements.records import parse_status as read_status
 from bot.agreements.reminders import AgreementNotice
 from bot.agreements.tables import AgreementKind, AgreementStatus
-from bot.agreements.waiting import status_label
+from bot.agreements.waiting import status_label, status_phrase
 from bot.errors import InvalidInput
 from bot.models import Project
 from bot.slack import ids
@@ -418,7 +418,7 @@ def build_agreement_reminder(notice: AgreementNotice) -> Reply:
     """An expiry reminder, a stale-status nudge to the owner, or its escalation to a project lead."""
     key = f"`{escape(notice.agreement_key)}` *{truncate_escaped(notice.title, 200)}*"
     days = notice.days_in_status
-    in_status = f"{escape(notice.status)} for {days} day{'s' if days != 1 else ''}"
+    in_status = f"{escape(status_phrase(notice.status))} for {days} day{'s' if days != 1 else ''}"
     if notice.kind == "expiry" and notice.expires_on is not None:
         left = notice.days_left if notice.days_left is not None else 0
         when = "today" if left <= 0 else f"in {left} day{'s' if left != 1 else ''}"
@@ -435,7 +435,7 @@ def build_agreement_reminder(notice: AgreementNotice) -> Reply:
             f":rotating_light: {key} has been {in_status}; its owner {owner} was reminded. "
             "As a lead of a project it covers, can you help move it on?"
         )
-        fallback = f"{notice.agreement_key} has been {notice.status} for {days} days"
+        fallback = f"{notice.agreement_key} has been {status_phrase(notice.status)} for {days} days"
     else:
         record = f"`/agreement set-status {escape(notice.agreement_key)} STATUS`"
         next_step = (
@@ -444,7 +444,7 @@ def build_agreement_reminder(notice: AgreementNotice) -> Reply:
             else f"Tell {_leads(notice)}, who can record progress with {record}."
         )
         text = f":snail: {key} has been {in_status}. What is it waiting on? {next_step}"
-        fallback = f"{notice.agreement_key} has been {notice.status} for {days} days"
+        fallback = f"{notice.agreement_key} has been {status_phrase(notice.status)} for {days} days"
     blocks = [section(text)]
     if notice.projects:
         blocks.append(context("Covers " + ", ".join(f"`{escape(p)}`" for p in notice.projects)))

@@ -82,7 +82,7 @@ def test_a_key_asked_about_alone_is_answered_as_an_agreement_the_same_way_when_h
     unknown = slack.command(LINDQVIST, "/ask " + question.format(key="zz-9")).reply_text
     private = slack.command(LINDQVIST, "/ask " + question.format(key="ra-5")).reply_text
 
-    assert "Agreements named zz-9: none that you can see." in unknown
+    assert "Milestones or agreements named zz-9: none that you can see." in unknown
     assert private == unknown.replace("zz-9", "ra-5")
     # A milestone's ref stays a milestone question.
     assert "Legal basis memo" in slack.command(LINDQVIST, "/ask " + question.format(key="pcm-2")).reply_text

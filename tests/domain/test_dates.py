@@ -899,7 +899,32 @@ def test_a_position_in_a_list_is_not_a_day_of_the_month(text: str) -> None:
 
 
 def test_the_last_week_of_a_month_is_not_last_week() -> None:
-    assert _range("what is due the last week of december")[2] == "in December 2026"
+    assert _range("what is due the last week of december")[:2] == ("2026-12-25 00:00", "2027-01-01 00:00")
+
+
+@pytest.mark.parametrize(
+    ("text", "start", "end", "label"),
+    [
+        (
+            "anything due the 2nd week of december",
+            "2026-12-08 00:00",
+            "2026-12-15 00:00",
+            "the 2nd week of December (Tue 8 Dec – Mon 14 Dec)",
+        ),
+        ("deadlines in the first week of january?", "2027-01-01 00:00", "2027-01-08 00:00", None),
+        ("what is due the third week of dec", "2026-12-15 00:00", "2026-12-22 00:00", None),
+        ("the final week of february", "2027-02-22 00:00", "2027-03-01 00:00", None),
+        ("what was due the 1st week of november", "2026-11-01 00:00", "2026-11-08 00:00", None),
+        ("anything due before the 4th week of december", "2026-11-20 09:00", "2026-12-22 00:00", None),
+        ("anything due by the 4th week of december", "2026-11-20 09:00", "2026-12-29 00:00", None),
+    ],
+)
+def test_the_nth_week_of_a_month_is_seven_days_of_it_from_its_first(
+    text: str, start: str, end: str, label: str | None
+) -> None:
+    found = _range(text)
+    assert found[:2] == (start, end)
+    assert label is None or found[2] == label
 
 
 def test_the_date_phrase_is_removed_from_the_text() -> None:

@@ -40,6 +40,10 @@ class DateRange:
     label: str
 
 
+# Which seven days of a month "the Nth week of" it means: from the 1st, the 8th, …; "last" is its last
+# seven days (a month's weeks counted from its first day, not from a Monday, as people say them).
+_NTH_WEEK = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4}
+_NTH_WEEK |= {"last": 0, "final": 0}
 _NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "ten": 10}
 _NUMBER = rf"\d+|{'|'.join(_NUMBER_WORDS)}"
 # Tried in this order; the first that matches (and makes a date) wins.
@@ -51,6 +55,12 @@ _RANGE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         *(
             ("month_day", rf"\b(?P<pre>before|by|until|till|on)? ?(?:the )?{order}(?: (?P<year>20\d\d))?\b")
             for order in (MONTH_FIRST, DAY_FIRST)
+        ),
+        # "the 2nd week of december", "in the last week of january": seven days of a named month.
+        (
+            "week_of_month",
+            rf"\b(?P<pre>before|by|until|till|in|during)? ?(?:the )?(?P<nth>{'|'.join(_NTH_WEEK)}) "
+            rf"week (?:of|in) (?P<month>{one_of(TEXT_MONTHS)})\b",
         ),
         # "on the 14th", "by the 18th": a day of the month without its month, the next such day ("the
         # 2nd one", "the 3rd item" point into a list).
@@ -207,6 +217,10 @@ def _range_for(
                 found = None
         # "due dec 16" names a day: on it (a range up to it is asked with "by", "before", "until").
         return None if found is None else _by_or_on_day(found, pre or "on", now, zone)
+    if name == "week_of_month":
+        return _week_of_month(
+            TEXT_MONTHS[groups["month"]], _NTH_WEEK[groups["nth"]], pre, today, now, zone, past
+        )
     if name == "ordinal_day":
         day_of_month = int(groups["day"])
         found = None
@@ -362,6 +376,32 @@ _PAST_DAYS = {
     "past_fortnight": (14, "in the past two weeks"),
     "past_month": (30, "in the past month"),
 }
+
+
+def _week_of_month(
+    month: int, nth: int, pre: str | None, today: date, now: datetime, zone: ZoneInfo, past: bool
+) -> DateRange:
+    """Seven days of a named month: the `nth` (1–4) counted from the 1st, or its last seven (0).
+
+    The month is the next one of that name (this one included), or in the past tense the most recent,
+    as for a month alone; "before" and "by" make it a range from now to the week's start or end.
+    """
+    if past and pre not in ("before", "by", "until", "till"):
+        year = today.year if month <= today.month else today.year - 1
+    else:
+        year = today.year if month >= today.month else today.year + 1
+    after_month = _first_of_next_month(date(year, month, 1))
+    first = after_month - timedelta(days=7) if nth == 0 else date(year, month, 7 * (nth - 1) + 1)
+    last = first + timedelta(days=6)
+    which = "last" if nth == 0 else ("1st", "2nd", "3rd", "4th")[nth - 1]
+    label = (
+        f"the {which} week of {month_label(month)} "
+        f"({day_label(first, with_year=False)} – {day_label(last, with_year=False)})"
+    )
+    if pre in ("before", "by", "until", "till"):
+        end = _midnight(first, zone) if pre == "before" else _end_of_day(last, zone)
+        return DateRange(now, end, f"{pre} {label}")
+    return DateRange(_midnight(first, zone), _end_of_day(last, zone), label)
 
 
 def _calendar_week(monday: date, name: str, zone: ZoneInfo) -> DateRange:

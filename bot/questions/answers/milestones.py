@@ -6,10 +6,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Select
+from sqlalchemy import Select, select
 
 from bot.agreements.waiting import agreements_waited_on
-from bot.models import Milestone, MilestoneStatus, Person, Project
+from bot.errors import UserFacingError
+from bot.models import Blocker, Milestone, MilestoneStatus, Person, Project
+from bot.projects.milestone_details import dependency_refs
 from bot.projects.milestones import find_milestone
 from bot.questions.answers.core import (
     MAX_ITEMS,
@@ -240,5 +242,27 @@ def answer_when(request: AnswerRequest) -> Answer:
         today = request.now.astimezone(request.actor.zone).date()
         waits = agreements_waited_on(request.session, [milestone.id])  # bot.agreements
         parts += [waiting_on_text(wait, today) for wait in waits.get(milestone.id, ())]
+        parts += _what_it_comes_after(b, request, milestone)
         b.line(*parts)
     return b.build()
+
+
+def _what_it_comes_after(b: AnswerBuilder, request: AnswerRequest, milestone: Milestone) -> list[Segment]:
+    """ " · comes after `pcm-2` Legal basis memo (still open)" and " · held up by `pcm-b1` …": what the
+    milestone depends on, for "what does the PSI prototype depend on?" as much as for "when is it due?"."""
+    parts: list[Segment] = []
+    for ref in dependency_refs(request.session, [milestone.id]).get(milestone.id, ()):
+        try:
+            before = find_milestone(request.session, request.actor, ref)
+        except UserFacingError:
+            continue  # in a project the asker may not see: not theirs to know about
+        state = "done" if before.status == MilestoneStatus.DONE else "still open"
+        parts += [" · comes after ", b.milestone(before), " ", before.title, f" ({state})"]
+    held_up = request.session.scalars(
+        select(Blocker)
+        .where(Blocker.milestone_id == milestone.id, Blocker.resolved_at.is_(None))
+        .order_by(Blocker.number)
+    )
+    for blocker in held_up:
+        parts += [" · held up by ", *b.blocker_segments(blocker)[:3]]
+    return parts

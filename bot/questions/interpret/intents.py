@@ -116,7 +116,7 @@ _RULES: tuple[tuple[Intent, str, float], ...] = (
         r"(do|deliver|finish)|(my|his|her|their) (open|outstanding) (items|tasks|work|milestones|stuff)|"
         r"(what|anything) (is )?(still )?(open|outstanding) (for|on) (me|him|her|them|someone)|"
         r"what should i (be )?(work|working) on|what (is|are) (still )?(open|outstanding) for|"
-        r"on \w+( \w+)? s (plate|desk|list|radar|todo)|(do|does) \w+( \w+)? (still )?have (open|outstanding|"
+        r"on \w+( \w+)? ?s (plate|desk|list|radar|todo)|(do|does) \w+( \w+)? (still )?have (open|outstanding|"
         r"pending|left)|(outstanding|pending) (items? |tasks? |work |stuff )?(for|with|on) \w+|"
         r"(items?|tasks?|work|stuff) (still )?open for)\b",
         3.0,
@@ -252,6 +252,14 @@ _RULES: tuple[tuple[Intent, str, float], ...] = (
         r"deliver(y|ables?)|thing|big thing|up)|what is due next|up next|on deck|in the pipeline)\b",
         2.5,
     ),
+    # "who owns the next one?", "who's on the next deadline?": the next milestones, with their owners.
+    (
+        Intent.NEXT_MILESTONE,
+        r"\b(who (owns|has|has got|s got|got|is on|s on|is doing|s doing|handles|is handling|"
+        r"is responsible for|s responsible for|is delivering|delivers)|whose is) the (next|upcoming) "
+        r"(one|milestone|deadline|deliverable|thing|step|due date|item)\b",
+        3.5,
+    ),
     (
         Intent.NEXT_MILESTONE,
         r"\b(has|have|needs?|need) to be (done|finished|delivered|ready|submitted)\b"
@@ -310,6 +318,12 @@ def _mask(words: Sequence[str], matches: Sequence[EntityMatch]) -> str:
     return " ".join(out)
 
 
+# "what does pcm-3 depend on?", "what is it waiting for": what comes before a milestone.
+_WHAT_IT_WAITS_FOR = re.compile(
+    r"\b(depends? on|depending on|waiting (on|for)|waits (on|for)|wait on|held up by)\b"
+)
+
+
 def adjust_for_entities(
     rules: dict[Intent, float],
     by_kind: Mapping[str, list[EntityMatch]],
@@ -364,6 +378,10 @@ def adjust_for_entities(
         # "who owns pcm-2": the milestone's answer names its owner.
         add(Intent.WHEN_MILESTONE, 3.5)
         rules.pop(Intent.LEAD, None)
+    if has_milestone and not has_person and Intent.WAITING_ON in rules and _WHAT_IT_WAITS_FOR.search(text):
+        # "what does the PSI prototype depend on?": what comes before the milestone, which its answer
+        # gives, not what someone owes.
+        add(Intent.WHEN_MILESTONE, rules.pop(Intent.WAITING_ON) + 0.5)
     if (
         Intent.PERSON_PROJECTS in rules
         and re.search(r"\b(on|in|for|across|of) (my|our) projects?\b", text)

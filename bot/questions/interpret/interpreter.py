@@ -78,7 +78,7 @@ def interpret(
     date_range, rest = find_date_range(prepared.text, now=now, zone=zone)
     words = rest.split()
     normal = prepared.text
-    rules = rule_scores(normal)
+    rules = _asked_before_the_topic(rule_scores(normal), normal)
     me = bool(_PRONOUN_ME.search(_ME_AS_ADDRESSEE.sub(" ", normal)))
 
     if not prepared.words and not prepared.mentions and not prepared.refs:
@@ -112,6 +112,10 @@ def interpret(
 
     projects = list(dict.fromkeys(sure.get("project", [])))
     milestones = list(dict.fromkeys(refs + sure.get("milestone", [])))
+    if intent == Intent.WHEN_MILESTONE and not milestones:
+        # "when is the fatigue signal thing due?": two titles share the words; give each its date
+        # rather than the next milestones of the project whose name is one of the words.
+        milestones = _few_named_alike(matches)
     if intent == Intent.WHEN_MILESTONE and not milestones and projects:
         intent = Intent.NEXT_MILESTONE
     people_ids = list(dict.fromkeys([*prepared.mentions, *sure.get("person", [])]))
@@ -282,6 +286,18 @@ def _possessive_projects(text: str, index: DirectoryIndex) -> str:
     return _POSSESSIVE.sub(project_of, text)
 
 
+def _few_named_alike(matches: Sequence[EntityMatch]) -> list[str]:
+    """The milestones a phrase of two or more words fits equally well, if they are few (up to three)
+    and the phrase says more than a project's name within it ("creative fatigue" is the project)."""
+    for match in matches:
+        if match.kind != "milestone" or match.sure or match.end - match.start < 2 or len(match.keys) > 3:
+            continue
+        projects = [m for m in matches if m.kind == "project" and m.start < match.end and match.start < m.end]
+        if all(m.start > match.start or m.end < match.end for m in projects):
+            return list(match.keys)
+    return []
+
+
 def _has_entity_for(intent: Intent, entities: Entities) -> bool:
     kinds = _ENTITY_KINDS_FOR.get(intent, ())
     return (
@@ -297,6 +313,8 @@ def _without(words: Sequence[str], spans: Sequence[tuple[int, int]]) -> list[str
     return [w for i, w in enumerate(words) if not any(start <= i < end for start, end in spans)]
 
 
+# The weight of a phrase that asks for people outright ("who knows about", "who can help with").
+_ASKS_FOR_EXPERTS = 3.0
 # Words of asking to be pointed to someone ("who could explain X to us?", "someone to ping about X").
 _ASKING_WORDS = frozenset(
     {"explain", "teach", "brief", "ping", "contact", "recommend", "suggest", "understand", "w"}
@@ -308,21 +326,49 @@ _ASKERS_SCOPE = re.compile(
 )
 
 
+# Where an expert question's topic starts: after the first of these words.
+_TOPIC_CUT = re.compile(
+    r"\b(about|on|in|with|at|for|regarding|re|around|of|understands|studies|researches|knows)\b (.+)$"
+)
+# Words of the question's own kind that are no part of a topic, even after the cut ("who knows about
+# X, any expert?"); other intent words are the topic's own there ("delayed feedback", "risk models").
+_ASKING_INTENT_WORDS = frozenset(
+    """expert experts expertise knowledgeable specialist specialists understands experience experienced
+    help helpful ask talk contact advice advise familiar who which what when how hi hello hey thanks
+    thank liaison bot people team""".split()  # noqa: SIM905 (a word list reads better as text)
+)
+
+
 def _topic(words: Sequence[str]) -> str:
     """What an expert question is about: the words after the asking phrase, minus filler."""
     # Where the asker looks ("who in the alliance has…", "anyone on the team who…") is not the topic.
     text = _ASKERS_SCOPE.sub(" ", " ".join(words))
-    cut = re.search(
-        r"\b(about|on|in|with|at|for|regarding|re|around|of|understands|studies|researches|knows)\b (.+)$",
-        text,
-    )
+    cut = _TOPIC_CUT.search(text)
     tail = cut.group(2) if cut else text
+    # Before the cut every intent word is the question's; after it, only the asking ones.
+    dropped = _ASKING_INTENT_WORDS if cut else INTENT_WORDS
     kept = [
-        w
-        for w in tail.split()
-        if w not in FUNCTION_WORDS and w not in INTENT_WORDS and w not in _ASKING_WORDS
+        w for w in tail.split() if w not in FUNCTION_WORDS and w not in dropped and w not in _ASKING_WORDS
     ]
     return " ".join(kept)
+
+
+def _asked_before_the_topic(rules: dict[Intent, float], text: str) -> dict[Intent, float]:
+    """Drop readings that only the topic of a plain request for people suggests.
+
+    "who knows about delayed feedback?" asks for people; "delayed" is what they should know about, not
+    a question about overdue work. When the words up to the topic ask for people on their own, the
+    other readings are scored on those words alone.
+    """
+    if rules.get(Intent.EXPERTS, 0.0) < _ASKS_FOR_EXPERTS:
+        return rules
+    cut = _TOPIC_CUT.search(_ASKERS_SCOPE.sub(" ", text))
+    if cut is None:
+        return rules
+    asking = rule_scores(cut.string[: cut.start(2)])
+    if asking.get(Intent.EXPERTS, 0.0) < _ASKS_FOR_EXPERTS:
+        return rules
+    return {intent: score for intent, score in rules.items() if intent == Intent.EXPERTS or intent in asking}
 
 
 def question_topic(masked_question: str) -> str:
