@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.models import Blocker, Milestone, Person, Project
+from bot.models import Blocker, Milestone, MilestoneDependency, Person, Project
 from tests.conftest import DEMO_NOW
 from tests.fakes.driver import SlackDriver
 
@@ -17,6 +17,7 @@ pytestmark = pytest.mark.usefixtures("demo")
 
 WONG = "U06CRWONG"  # leads pcm; in the demo file pcm-3 comes after pcm-2, pcm-4 after pcm-3
 AHMED = "U11DEAHME"  # member of pcm, owns pcm-3
+KOVALENKO = "U01MLKOV"  # member of the private fairdelivery project
 
 
 def test_milestone_list_shows_dependencies_description_and_escaped_links(
@@ -144,3 +145,40 @@ def test_move_them_too_after_another_move_or_by_someone_who_may_not_moves_nothin
     assert "moved again since" in stale.reply_text
     assert "out of date" in forged.reply_text
     assert _due(session_factory, 3) == pcm3
+
+
+def test_what_a_milestone_depends_on_names_what_it_comes_after_and_its_open_blockers(
+    slack: SlackDriver,
+) -> None:
+    slack.command(AHMED, "/blocker add pcm waiting for clean-room credentials --on 3")
+    slack.command(AHMED, "/blocker add pcm vendor invoice unpaid --on 3")
+    slack.command(AHMED, "/blocker resolve pcm-b2")
+
+    answer = slack.command(WONG, "/ask what does the PSI prototype depend on?").reply_text
+
+    assert "`pcm-3` Prototype PSI-sum over clean-room data" in answer
+    assert "comes after `pcm-2` Legal basis memo for processing conversions (still open)" in answer
+    assert "held up by `pcm-b1` waiting for clean-room credentials" in answer
+    assert "vendor invoice unpaid" not in answer  # resolved: no longer holds it up
+
+
+def test_a_dependency_in_a_private_project_is_not_named_to_someone_outside_it(
+    slack: SlackDriver, session_factory: sessionmaker[Session]
+) -> None:
+    # pcm-4 comes after a milestone of the private fairdelivery project as well as after pcm-3.
+    with session_factory.begin() as session:
+
+        def milestone(key: str, number: int) -> Milestone:
+            return session.scalars(
+                select(Milestone).join(Project).where(Project.key == key, Milestone.number == number)
+            ).one()
+
+        pcm4, fair1 = milestone("pcm", 4), milestone("fairdelivery", 1)
+        session.add(MilestoneDependency(milestone_id=pcm4.id, depends_on_id=fair1.id))
+
+    outsider = slack.command(WONG, "/ask what is pcm-4 waiting on?").reply_text
+    member = slack.command(KOVALENKO, "/ask what is pcm-4 waiting on?").reply_text
+
+    assert "comes after `pcm-3`" in outsider
+    assert "fairdelivery" not in outsider and "Audit protocol" not in outsider
+    assert "Audit protocol approved by ethics board" in member
