@@ -27,6 +27,7 @@ from bot.questions.answers.milestones import answer_next, answer_overdue, answer
 from bot.questions.answers.people import (
     answer_discipline_projects,
     answer_lead,
+    answer_leaving,
     answer_members,
     answer_person_projects,
 )
@@ -225,5 +226,6 @@ _ANSWERERS: dict[Intent, Callable[[AnswerRequest], Answer]] = {
     Intent.DISCIPLINE_PROJECTS: answer_discipline_projects,
     Intent.EXPERTS: answer_experts,
     Intent.LIST_PROJECTS: answer_list_projects,
+    Intent.LEAVING: answer_leaving,
     Intent.SEARCH: answer_search,
 }

@@ -23,7 +23,7 @@ def answer_help(request: AnswerRequest) -> Answer:
         "who leads pcm? · who is on creative fatigue?",
         "what is waiting on me? · what does @Priya owe?",
         "when is the legal memo due? · when is bidshade-2 due?",
-        "which projects is Kwame on? · which projects involve economists?",
+        "which projects is Kwame on? · which projects involve economists? · who is leaving soon?",
         "who knows about differential privacy?",
     ):
         b.line("• ", example)

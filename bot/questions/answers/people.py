@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import re
+from datetime import date, timedelta
+
 from sqlalchemy import func, select
 
+from bot.domain.dates.vocabulary import day_label
 from bot.models import Membership, Person, Project, Role
 from bot.projects.project import STATUS_LABELS
 from bot.questions.answers.core import (
@@ -23,6 +27,7 @@ from bot.questions.answers.lookups import (
     subject_person,
 )
 from bot.questions.interpret import Intent
+from bot.questions.interpret.intents import ASKS_LAST_DAY
 
 
 def _person_details(person: Person) -> str:
@@ -100,6 +105,10 @@ def answer_person_projects(request: AnswerRequest) -> Answer:
     details = _person_details(person)
     if not is_me:
         b.line(person_segment(person), f" — {details}." if details else ".")
+    if person.until is not None:
+        b.line(_leaving_text(person.until, request.now.astimezone(request.actor.zone).date(), is_me))
+    elif ASKS_LAST_DAY.search(request.interpretation.text):
+        b.line(f"No last day is recorded for {'you' if is_me else person.name}.")
     if not projects:
         b.line(
             "You are not on any project."
@@ -116,6 +125,15 @@ def answer_person_projects(request: AnswerRequest) -> Answer:
         b.line("• ", project.name, " (", source, f") — {label}, {STATUS_LABELS[project.status]}")
     b.more(len(projects), MAX_ITEMS)
     return b.build()
+
+
+def _leaving_text(until: date, today: date, is_me: bool) -> str:
+    """ "Last day: Fri 18 Dec 2026 (in 11 days)." (or "Left on …" once it is past)."""
+    days = (until - today).days
+    if days < 0:
+        return f"Left on {day_label(until)}."
+    when = "today" if days == 0 else "tomorrow" if days == 1 else f"in {days} days"
+    return f"{'Your last day' if is_me else 'Last day'}: {day_label(until)} ({when})."
 
 
 def answer_discipline_projects(request: AnswerRequest) -> Answer:
@@ -155,4 +173,51 @@ def answer_discipline_projects(request: AnswerRequest) -> Answer:
             names += [", " if names else "", person_segment(person)]
         b.line("• ", project.name, " (", source, ") — ", *names)
     b.more(len(hits), MAX_ITEMS)
+    return b.build()
+
+
+# How far ahead "who is leaving?" (or "… soon?") looks when the question names no dates.
+LEAVING_WINDOW = timedelta(days=60)
+_SOON = re.compile(r"\b(soon|shortly|coming up|upcoming)\b")
+
+
+def answer_leaving(request: AnswerRequest) -> Answer:
+    """Answer "who is leaving soon?": people whose last day (`until`) falls in the question's dates,
+    else in the next LEAVING_WINDOW, soonest first, with the projects of theirs the asker can see.
+
+    Args:
+        request: The question.
+
+    Returns:
+        The answer.
+    """
+    b = AnswerBuilder(Intent.LEAVING)
+    zone = request.actor.zone
+    today = request.now.astimezone(zone).date()
+    window = request.entities.date_range
+    if window is None or _SOON.search(request.interpretation.text):
+        # "Soon" for a last day is further ahead than for a deadline.
+        first, last, label = today, today + LEAVING_WINDOW, f"in the next {LEAVING_WINDOW.days} days"
+    else:
+        # The range is half-open: its last day is the one before its end.
+        first = window.start.astimezone(zone).date()
+        last = (window.end - timedelta(microseconds=1)).astimezone(zone).date()
+        label = window.label
+    people = request.session.scalars(
+        select(Person)
+        .where(Person.workspace_id == request.actor.workspace_id, Person.until.between(first, last))
+        .order_by(Person.until, Person.name)
+    ).all()
+    if not people:
+        b.line(f"Nobody's last day is {label}.")
+        return b.build()
+    b.line(f"Last days {label}:")
+    for person in people[:MAX_ITEMS]:
+        assert person.until is not None  # the query's condition
+        line: list[Segment] = ["• ", person_segment(person), " — ", _leaving_text(person.until, today, False)]
+        projects = projects_of(request.session, request.actor, person.id)
+        for n, project in enumerate(projects[:MAX_ITEMS]):
+            line += [" On " if n == 0 else ", ", b.project(project)]
+        b.line(*line)
+    b.more(len(people), MAX_ITEMS)
     return b.build()

@@ -58,6 +58,8 @@ INTENT_EXEMPLARS: tuple[tuple[Intent, str], ...] = (
     (Intent.EXPERTS, "who is an expert in auction theory"),
     (Intent.EXPERTS, "who can help me with causal inference"),
     (Intent.EXPERTS, "who should I ask about consent law"),
+    (Intent.LEAVING, "who is leaving soon"),
+    (Intent.LEAVING, "whose last day is coming up"),
     (Intent.LIST_PROJECTS, "list all projects"),
     (Intent.LIST_PROJECTS, "which projects are there"),
     (Intent.LIST_PROJECTS, "how many projects do we have"),

@@ -34,6 +34,7 @@ class Intent(StrEnum):
     DISCIPLINE_PROJECTS = "discipline_projects"
     EXPERTS = "experts"
     LIST_PROJECTS = "list_projects"
+    LEAVING = "leaving"
     SEARCH = "search"
 
 
@@ -57,6 +58,16 @@ SimilarityFn = Callable[[str], Mapping[Intent, float]]
 
 # -- intent rules ---------------------------------------------------------------------------------
 # (intent, pattern over the normalised question, weight). Weights add up per intent.
+# "when is Ji-woo leaving?", "Ji-woo's last day", "when does her internship end?".
+LAST_DAY_PATTERN = (
+    r"\b(when (is|are|does|do|will) \w+( \w+)? (leaving|leave|finishing|finish|off|going|moving on|"
+    r"stop|stopping)|last (day|week) (of|for) \w+|\w+ s last day|(my|his|her|their) last day|"
+    r"(internship|contract|stint|placement|secondment|fellowship|visit|tenure) (ends?|ending|finish|"
+    r"finishes|over|end date)|leaving date|leave date|end date of \w+|how long is \w+( \w+)? "
+    r"(here|staying|around|with us))\b"
+)
+ASKS_LAST_DAY = re.compile(LAST_DAY_PATTERN)
+
 _RULES: tuple[tuple[Intent, str, float], ...] = (
     (
         Intent.HELP,
@@ -122,6 +133,22 @@ _RULES: tuple[tuple[Intent, str, float], ...] = (
         3.0,
     ),
     (Intent.WAITING_ON, r"\b(my|his|her|their) (tasks|work|deliverables|deadlines|milestones)\b", 2.0),
+    # "who is leaving soon?", "whose contract ends this month?": people's last days.
+    (
+        Intent.LEAVING,
+        r"\b(who (is|s|are|will be) (leaving|moving on|finishing up|on (their|her|his) way out)|who leaves|"
+        r"(anyone|anybody|someone|people|who else) leaving|last days|leaving dates|leavers|departures|"
+        r"whose (internship|contract|stint|placement|secondment|fellowship)s? (end|ends|ending|are ending|"
+        r"is ending|finish|finishes)|(which|what) (people|interns|members) (are|is) leaving)\b",
+        3.5,
+    ),
+    # "when is Ji-woo leaving?", "Ji-woo's last day", "when does her internship end?": the person's
+    # answer, which gives their last day.
+    (
+        Intent.PERSON_PROJECTS,
+        LAST_DAY_PATTERN,
+        3.5,
+    ),
     (
         Intent.LEAD,
         r"\b(who (leads|is leading|runs|is running|heads|is heading|heads up|is heading up|manages|"

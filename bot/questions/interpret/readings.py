@@ -82,6 +82,7 @@ _LABELS = {
     Intent.DISCIPLINE_PROJECTS: "Projects involving {discipline}",
     Intent.EXPERTS: "Who knows about {topic}",
     Intent.LIST_PROJECTS: "All projects",
+    Intent.LEAVING: "Who is leaving",
     Intent.HELP: "What I can answer",
     Intent.SEARCH: "Search the records",
 }
