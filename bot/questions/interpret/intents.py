@@ -301,6 +301,21 @@ _RULES: tuple[tuple[Intent, str, float], ...] = (
         r"tell me about|what about|info on|details (of|on))\b",
         2.0,
     ),
+    # "give me the rundown", "catch me up on pcm": a project's status, unless other words ask more
+    # (not "the lowdown", which mostly asks about something else: "the lowdown on deadlines").
+    (
+        Intent.PROJECT_STATUS,
+        r"\b(rundown|run down|catch (me|us) up|fill (me|us) in|(bring|get) (me|us) up to speed|recap|sitrep|"
+        r"sit rep|brief (me|us)|(quick|short) (summary|update|overview)|summari[sz]e)\b",
+        2.0,
+    ),
+    # "is brandsafe on schedule?", "are we on track": a project's status outright.
+    (
+        Intent.PROJECT_STATUS,
+        r"\b(is|are) (the )?[a-z][a-z0-9-]*( [a-z][a-z0-9-]*){0,3} (on (schedule|track|target|time|course)|"
+        r"in good shape|at risk)\b",
+        3.0,
+    ),
     (
         Intent.LIST_PROJECTS,
         r"\b(list( all)?( the)? projects|all( the)? projects|which projects (are there|exist|do we have)|"

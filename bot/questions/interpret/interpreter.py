@@ -9,6 +9,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.domain.dates import find_date_range
+from bot.domain.dates.ranges import SOON
 from bot.questions.interpret.directory import Directory
 from bot.questions.interpret.entities import (
     DirectoryIndex,
@@ -164,6 +165,19 @@ def interpret(
     )
     if own_projects:
         me = False
+    if intent == Intent.BLOCKED and not projects and milestones:
+        # "what's holding up the uplift data access?": the milestone's project.
+        projects = list(dict.fromkeys(ref.rsplit("-", 1)[0] for ref in milestones))
+    if (
+        intent == Intent.NEXT_MILESTONE
+        and projects
+        and date_range is not None
+        and date_range.end - date_range.start == SOON
+        and _UPCOMING.search(normal)
+        and not re.search(r"\b(soon|shortly)\b", normal)
+    ):
+        # "upcoming milestones for uplift" is what's next for it, however far ahead, not the next 14 days.
+        date_range = None
     entities = Entities(
         projects=tuple(projects),
         people=tuple(people_ids),
@@ -256,7 +270,7 @@ _NOT_WITH_OUTSIDE = (
 
 # "Ingrid's project", "Kenji's team", "Mei's work" (the apostrophe is gone by now: "ingrid s project").
 _POSSESSIVE = re.compile(
-    r"\b(?P<name>[a-z][a-z-]*(?: [a-z][a-z-]*)?) s "
+    r"\b(?P<name>[a-z][a-z-]*(?: [a-z][a-z-]*)?)(?P<mark> s|s) "
     r"(?P<what>projects?|team|work|group|study|research|effort)\b"
 )
 
@@ -269,21 +283,33 @@ def _possessive_projects(text: str, index: DirectoryIndex) -> str:
     """
 
     def project_of(match: re.Match[str]) -> str:
-        words = match.group("name").split()
-        for start in range(len(words)):  # "the lead on ingrid": try "on ingrid", then "ingrid"
-            found = [m for m in find_entities(words[start:], index, ("person",)) if m.sure]
-            if len(found) == 1 and len(found[0].keys) == 1 and found[0].end == len(words) - start:
-                person = found[0].keys[0]
-                projects = index.directory.projects
-                led = [p.key for p in projects if p.lead_id == person]
-                on = [p.key for p in projects if person in p.people_ids]
-                chosen = led if led else on
-                if len(chosen) == 1:
-                    before = " ".join(words[: start + found[0].start])  # "on" of "on kenji s team"
-                    return f"{before} {chosen[0]}".strip()
+        name = match.group("name")
+        # Typed without the apostrophe ("kenjis team"), the name may also end in that s ("james").
+        names = [name] if match.group("mark") == " s" else [name, name + "s"]
+        for candidate in names:
+            found = _project_of_person(candidate.split(), index)
+            if found is not None:
+                return found
         return match.group(0)
 
     return _POSSESSIVE.sub(project_of, text)
+
+
+def _project_of_person(words: list[str], index: DirectoryIndex) -> str | None:
+    """For `_possessive_projects`: the words with the name at their end written as its person's one
+    project ("on kenji" → "on uplift"), or None."""
+    for start in range(len(words)):  # "the lead on ingrid": try "on ingrid", then "ingrid"
+        found = [m for m in find_entities(words[start:], index, ("person",)) if m.sure]
+        if len(found) == 1 and len(found[0].keys) == 1 and found[0].end == len(words) - start:
+            person = found[0].keys[0]
+            projects = index.directory.projects
+            led = [p.key for p in projects if p.lead_id == person]
+            on = [p.key for p in projects if person in p.people_ids]
+            chosen = led if led else on
+            if len(chosen) == 1:
+                before = " ".join(words[: start + found[0].start])  # "on" of "on kenji s team"
+                return f"{before} {chosen[0]}".strip()
+    return None
 
 
 def _few_named_alike(matches: Sequence[EntityMatch]) -> list[str]:
@@ -313,6 +339,8 @@ def _without(words: Sequence[str], spans: Sequence[tuple[int, int]]) -> list[str
     return [w for i, w in enumerate(words) if not any(start <= i < end for start, end in spans)]
 
 
+# "upcoming", "coming up": as a date range, the next 14 days ("soon" asks for that window).
+_UPCOMING = re.compile(r"\b(upcoming|coming up)\b")
 # The weight of a phrase that asks for people outright ("who knows about", "who can help with").
 _ASKS_FOR_EXPERTS = 3.0
 # Words of asking to be pointed to someone ("who could explain X to us?", "someone to ping about X").

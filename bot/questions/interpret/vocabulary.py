@@ -38,6 +38,7 @@ INTENT_WORDS = frozenset(
     expert experts expertise knowledgeable specialist specialists understands experience experienced
     help helpful ask talk contact advice advise familiar
     leaving leaves leaver leavers departures
+    summary summarise summarize rundown recap sitrep lowdown overview quick
     when who which what how many count number hi hello hey thanks thank
     liaison bot""".split()  # noqa: SIM905 (a word list reads better as text)
 )
