@@ -22,6 +22,7 @@ from bot.publications.papers import PAPER_REF_RE, list_papers
 from bot.publications.planning import REVIEW
 from bot.publications.replan import BEFORE_REVIEW
 from bot.publications.tables import Paper, PaperAuthor, Venue
+from bot.publications.venues import list_venues
 
 _WORDS = re.compile(r"\bpapers?\b", re.I)
 # "when is the CAMW deadline", "what do I need to submit for adsys": a venue named with what papers
@@ -30,6 +31,13 @@ _VENUE_HINT = re.compile(
     r"\b(deadlines?|due|submit\w*|submissions?|conference|workshop|venue|camera[- ]ready|cfp)\b", re.I
 )
 _REF = re.compile(r"\b([a-z][a-z0-9_]{0,39}-p\d{1,6})\b")
+# "which venues are we targeting?", "any submission deadlines coming up?": the venues themselves (a
+# question asking who knows about conferences is not one).
+_VENUES_ASKED = re.compile(
+    r"^(?!.*\bwho\b).*\b(venues?|conferences?|workshops?|journals?|funding calls?|calls? for (papers|"
+    r"proposals)|cfps?|(submission|paper|conference|workshop|venue|camera[- ]ready) deadlines?)\b",
+    re.I,
+)
 # Words of a name that say nothing about who it is ("Prof. Ingrid Banerjee" is Ingrid Banerjee).
 _NAME_NOISE = frozenset(
     {"prof", "professor", "dr", "mr", "mrs", "ms", "mx", "sir", "dame", "van", "von", "de"}
@@ -54,7 +62,7 @@ class PaperAnswer:
 
     Attributes:
         heading: What the list is ("Papers of Ingrid Banerjee"), or "" for papers named by id.
-        papers: The papers, soonest deadline first.
+        papers: The papers, soonest deadline first (with `venues`: those the asker may see there).
         missing: Paper ids named that the asker cannot see (or that do not exist: told the same way).
         private: It shows a paper of a private project: answer the asker only.
     """
@@ -63,6 +71,7 @@ class PaperAnswer:
     papers: tuple[PaperDates, ...]
     missing: tuple[str, ...]
     private: bool
+    venues: tuple[Venue, ...] = ()  # the venues asked about, with their deadlines, soonest first
 
 
 def _open(milestone: Milestone | None) -> bool:
@@ -151,7 +160,9 @@ def _venue_words(venue: Venue) -> set[str]:
     return {w for w in words if len(w) >= 3}
 
 
-def _papers_at_a_named_venue(session: Session, actor: Actor, lowered: str) -> tuple[str, list[Paper]] | None:
+def _papers_at_a_named_venue(
+    session: Session, actor: Actor, lowered: str
+) -> tuple[list[Venue], list[Paper]] | None:
     """The venues the question names and the papers there the asker may see; None if it names none."""
     tokens = set(re.findall(r"[a-z0-9]+", lowered))
     venues = session.scalars(select(Venue).where(Venue.workspace_id == actor.workspace_id)).all()
@@ -159,7 +170,19 @@ def _papers_at_a_named_venue(session: Session, actor: Actor, lowered: str) -> tu
     if not named:
         return None
     papers = session.scalars(select(Paper).where(Paper.venue_id.in_([v.id for v in named]))).all()
-    return ", ".join(v.name for v in named), [p for p in papers if can_see(p.project, actor)]
+    return named, [p for p in papers if can_see(p.project, actor)]
+
+
+def _venues_answer(session: Session, actor: Actor, venues: list[Venue], now: datetime) -> PaperAnswer:
+    """The venues whose deadline is still ahead (all of them if none is), soonest first, each with the
+    papers bound for it that the asker may see."""
+    ahead = [v for v in venues if v.deadline_at is None or v.deadline_at >= now] or venues
+    ids = [v.id for v in ahead]
+    papers = session.scalars(select(Paper).where(Paper.venue_id.in_(ids))).all() if ids else []
+    visible = _by_deadline([p for p in papers if can_see(p.project, actor)])
+    private = any(p.project.private for p in visible)
+    dates = tuple(dates_of(p, now) for p in visible)
+    return PaperAnswer("Venues and their deadlines", dates, (), private, venues=tuple(ahead))
 
 
 def answer_paper_question(session: Session, actor: Actor, text: str, now: datetime) -> PaperAnswer | None:
@@ -169,6 +192,8 @@ def answer_paper_question(session: Session, actor: Actor, text: str, now: dateti
     at_venue = None
     if not refs and _WORDS.search(text) is None:
         at_venue = _papers_at_a_named_venue(session, actor, lowered) if _VENUE_HINT.search(text) else None
+        if at_venue is None and _VENUES_ASKED.search(text):
+            return _venues_answer(session, actor, list_venues(session, actor), now)
         if at_venue is None:
             return None  # the common case: no query at all
 
@@ -178,8 +203,11 @@ def answer_paper_question(session: Session, actor: Actor, text: str, now: dateti
         return PaperAnswer(heading, tuple(dates_of(p, now) for p in ordered), tuple(missing), private)
 
     if at_venue is not None:
-        names, papers = at_venue
-        return answer(f"Papers for {names}", papers)
+        named, papers = at_venue
+        if not papers:
+            # The venue's own deadline is told even when no paper the asker may see is bound for it.
+            return _venues_answer(session, actor, named, now)
+        return answer(f"Papers for {', '.join(v.name for v in named)}", papers)
     if refs:
         found, missing = _find_refs(session, actor, refs)
         return answer("", found, tuple(missing))
@@ -197,7 +225,13 @@ def answer_paper_question(session: Session, actor: Actor, text: str, now: dateti
         papers = list(session.scalars(select(Paper).where(Paper.project_id.in_(wanted))))
         return answer(f"Papers of {', '.join(p.name for p in projects)}", papers)
     # No one and no project the asker can see is named (an unknown or a private one: told alike).
-    return answer("Papers of your projects and those you author", list_papers(session, actor, None))
+    own = list_papers(session, actor, None)
+    if own:
+        return answer("Papers of your projects and those you author", own)
+    # "what papers are we writing?" from someone with none of their own: the alliance's.
+    every = session.scalars(select(Paper).join(Project).where(Project.workspace_id == actor.workspace_id))
+    visible = [p for p in every if can_see(p.project, actor)]
+    return answer("None on your projects; the papers you can see", visible)
 
 
 def my_papers(session: Session, actor: Actor, now: datetime) -> list[PaperDates]:

@@ -337,6 +337,8 @@ def paper_dates_text(dates: PaperDates, viewer: ZoneInfo, now: datetime) -> str:
 
 def build_paper_answer(answer: PaperAnswer, viewer: ZoneInfo, now: datetime) -> Reply:
     """The answer to a plain-language question about papers (`/ask`, a DM, a mention)."""
+    if answer.venues:
+        return _venues_answer(answer, viewer, now)
     blocks: list[Block] = []
     if answer.heading and answer.papers:
         blocks.append(section(f"*{escape(answer.heading)}*"))
@@ -353,6 +355,20 @@ def build_paper_answer(answer: PaperAnswer, viewer: ZoneInfo, now: datetime) -> 
     first = answer.papers[0].paper if answer.papers else None
     text = answer.heading or (f"{paper_ref(first)}: {first.title}" if first else "No such paper")
     return Reply(text=text, blocks=blocks)
+
+
+def _venues_answer(answer: PaperAnswer, viewer: ZoneInfo, now: datetime) -> Reply:
+    """Venues with their deadlines, each followed by the papers bound for it that the asker may see."""
+    blocks: list[Block] = [section(f"*{escape(answer.heading)}*")]
+    for venue in answer.venues[:MAX_ANSWER_PAPERS]:
+        blocks.append(section(_venue_line(venue, viewer, now)))
+        bound = [d.paper for d in answer.papers if d.paper.venue_id == venue.id]
+        listed = ", ".join(f"`{paper_ref(p)}` {escape(p.title)}" for p in bound[:5])
+        none = "No paper you can see is bound for it"
+        blocks.append(context(f"Papers for it: {listed}" if bound else none))
+    if len(answer.venues) > MAX_ANSWER_PAPERS:
+        blocks.append(context(f"…and {len(answer.venues) - MAX_ANSWER_PAPERS} more: `/paper venues`"))
+    return Reply(text=answer.heading, blocks=blocks)
 
 
 def with_papers(view: Block, papers: Sequence[PaperDates], viewer: ZoneInfo, now: datetime) -> Block:

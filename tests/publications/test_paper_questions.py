@@ -175,6 +175,53 @@ def test_a_venues_private_papers_are_left_out_for_non_members(slack: SlackDriver
     assert PRIVATE in member
 
 
+# -- venues and their deadlines -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "which venues are we targeting",
+        "what conferences are we submitting to?",
+        "any submission deadlines coming up",
+        "list the venues",
+        "upcoming conference deadlines?",
+    ],
+)
+@pytest.mark.usefixtures("private_paper")
+def test_venues_are_listed_soonest_deadline_first_with_the_papers_the_asker_may_see(
+    slack: SlackDriver, question: str
+) -> None:
+    outsider = _ask(slack, BANERJEE, question)
+    member = _ask(slack, KOVALENKO, question)
+
+    assert outsider.startswith("Venues and their deadlines")
+    # CAMW (15 Dec 2026) before AdSys (12 Feb 2027) before the funding call (15 Mar 2027).
+    assert outsider.index("`camw26`") < outsider.index("`adsys27`") < outsider.index("`rarc27`")
+    assert f"`fatigue-p2` {P2}" in outsider and "`fatigue-p1`" in outsider
+    assert "No paper you can see is bound for it" in outsider  # rarc27
+    assert PRIVATE not in outsider and "fairdelivery" not in outsider
+    assert PRIVATE in member
+
+
+def test_a_venue_named_without_papers_still_gives_its_deadline(slack: SlackDriver) -> None:
+    reply = _ask(slack, BANERJEE, "when is the rarc funding call due")
+
+    assert "`rarc27`" in reply and "Mon 15 Mar 2027, 17:00" in reply
+    assert "No paper you can see is bound for it" in reply
+
+
+def test_asking_who_knows_about_conferences_is_not_a_venue_question(slack: SlackDriver) -> None:
+    assert not _ask(slack, BANERJEE, "who knows about conference organisation?").startswith("Venues")
+
+
+def test_papers_asked_for_by_someone_without_any_are_the_alliances(slack: SlackDriver) -> None:
+    reply = _ask(slack, BANERJEE, "what papers are we writing?")  # bidshade has none; she authors none
+
+    assert reply.startswith("None on your projects; the papers you can see")
+    assert P1 in reply and P2 in reply
+
+
 # -- other questions fall through ------------------------------------------------------------------
 
 
