@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from bot.access import Actor, visible_projects
 from bot.agreements.records import AgreementView, covered_projects, may_see, view_of
 from bot.agreements.tables import Agreement, AgreementKind, AgreementStatus
+from bot.models import Project
 
 _WORDS = re.compile(
     r"\b(agreements?|ndas?|contracts?|duas?|dsas?|mous?|data[- ]use|data[- ]sharing|non[- ]disclosure)\b",
@@ -101,6 +102,37 @@ def _period_end(text: str, today: date) -> tuple[date, str]:
     return today + timedelta(days=90), "in the next 90 days"
 
 
+# "agreements with oxford", "which agreements involve brightbid": the organisation after the word.
+_WITH_PARTY = re.compile(
+    r"\b(?:with|involving|involves?|between|signed with)\s+(?:the\s+)?(?P<party>[a-z0-9][a-z0-9 .&'-]{1,60}?)"
+    r"(?=\s+(?:about|for|on|that|which|expir\w*|signed|pending|in|this|these)\b|\s*[?.!,]|\s*$)",
+    re.I,
+)
+# Words that name no organisation in particular, nor anything else the question filters by.
+_NOT_A_PARTY = frozenset(
+    """and the our any all its their them us me university universities univ college institute school
+    ads retail group company companies partner partners inc ltd gmbh lab labs agreement agreements
+    nda ndas contract contracts data use sharing research consortium project projects team""".split()  # noqa: SIM905 (a word list reads better as text)
+)
+
+
+def _words(text: str) -> set[str]:
+    return set(re.findall(r"[a-z0-9]+", text.lower()))
+
+
+def _parties_named(text: str, projects: list[Project]) -> list[str]:
+    """The distinctive words of an organisation the question names after "with", "involving", …"""
+    match = _WITH_PARTY.search(text)
+    if match is None:
+        return []
+    project_words = set().union(*(_words(f"{p.key} {p.name}") for p in projects)) if projects else set()
+    return [
+        w
+        for w in re.findall(r"[a-z0-9]+", match.group("party").lower())
+        if len(w) >= 3 and w not in _NOT_A_PARTY and w not in project_words
+    ]
+
+
 # "any agreements for this project?", "… here?" in a project's channel: that project.
 _THIS_PROJECT = re.compile(r"\b(this|our|the) (project|team)\b|\bhere\b", re.I)
 
@@ -163,6 +195,12 @@ def answer_agreement_question(
             views = [v for v in views if v.kind in kinds]
             break
     where = f" for {', '.join(p.name for p in projects)}" if projects else ""
+    parties = _parties_named(text, projects)
+    if parties:
+        # "any agreements with oxford?": those an organisation named is a party to. Told the same way
+        # whether no agreement names it or only ones the asker may not see.
+        views = [v for v in views if set(parties) & _words(" ".join(v.parties))]
+        where = f"{where} with {' '.join(parties)}"
     for pattern, statuses, label in _STATUS_WORDS:
         if pattern.search(lowered):
             views = [v for v in views if v.status in statuses]

@@ -96,3 +96,32 @@ def test_this_project_in_a_projects_channel_is_that_project(slack: SlackDriver, 
     assert "Agreements for Privacy-preserving conversion measurement" in in_pcm
     assert "`nda-2`" in in_pcm and "`dsa-3`" in in_pcm and "`dua-1`" not in in_pcm
     assert "`dua-1`" in elsewhere  # no channel project: every agreement Wong may see
+
+
+@pytest.mark.parametrize(
+    ("question", "keys"),
+    [
+        ("any agreements with northwind?", {"dua-1", "nda-2", "dsa-3"}),
+        ("which agreements involve brightbid", {"nda-2", "dsa-3", "ca-4"}),
+        ("agreements with eth zurich", {"nda-2"}),
+        ("contracts signed with the university of leiden?", {"ca-4"}),
+    ],
+)
+def test_an_organisation_named_keeps_the_agreements_it_is_a_party_to(
+    slack: SlackDriver, question: str, keys: set[str]
+) -> None:
+    reply = slack.command(BANERJEE, f"/ask {question}").reply_text
+
+    listed = {key for key in ("dua-1", "nda-2", "dsa-3", "ca-4", "ra-5") if f"`{key}`" in reply}
+    assert listed == keys
+
+
+def test_an_organisation_only_a_hidden_agreement_names_is_told_as_one_no_agreement_names(
+    slack: SlackDriver,
+) -> None:
+    oxford = slack.command(BANERJEE, "/ask any agreements with oxford?").reply_text
+    nobody = slack.command(BANERJEE, "/ask any agreements with zorbulon?").reply_text
+
+    assert "Agreements with oxford: none that you can see." in oxford
+    assert nobody == oxford.replace("oxford", "zorbulon")
+    assert "`ra-5`" in slack.command(LENA, "/ask any agreements with oxford?").reply_text
