@@ -936,7 +936,7 @@ def test_the_date_phrase_is_removed_from_the_text() -> None:
     ("text", "start", "end", "label"),
     [
         ("what is due by dec 20", "2026-11-20 09:00", "2026-12-21 00:00", "by Sun 20 Dec"),
-        ("anything before 20 december 2026", "2026-11-20 09:00", "2026-12-20 00:00", "by Sun 20 Dec"),
+        ("anything before 20 december 2026", "2026-11-20 09:00", "2026-12-20 00:00", "before Sun 20 Dec"),
         ("due on december 20th", "2026-12-20 00:00", "2026-12-21 00:00", "on Sun 20 Dec"),
         ("due until 2nd jan", "2026-11-20 09:00", "2027-01-03 00:00", "by Sat 2 Jan"),
         ("due by may 5", "2026-11-20 09:00", "2027-05-06 00:00", "by Wed 5 May"),

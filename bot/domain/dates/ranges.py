@@ -422,8 +422,9 @@ def _by_or_on_day(day: date, pre: str | None, now: datetime, zone: ZoneInfo) -> 
         return DateRange(
             _midnight(day, zone), _end_of_day(day, zone), f"on {day_label(day, with_year=False)}"
         )
-    end = _midnight(day, zone) if pre == "before" else _end_of_day(day, zone)
-    return DateRange(now, end, f"by {day_label(day, with_year=False)}")
+    before = pre == "before"
+    end = _midnight(day, zone) if before else _end_of_day(day, zone)
+    return DateRange(now, end, f"{'before' if before else 'by'} {day_label(day, with_year=False)}")
 
 
 def _count(written: str) -> int:
