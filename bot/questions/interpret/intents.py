@@ -198,7 +198,8 @@ _RULES: tuple[tuple[Intent, str, float], ...] = (
     ),
     (
         Intent.EXPERTS,
-        r"\b(who (knows|knew|understands|is good at|is good with|has experience|has expertise|"
+        r"\b(who (really |actually |else |here )?(knows|knew|understands|is good at|is good with|"
+        r"has experience|has expertise|"
         r"is an expert|are the experts|can help|could help|can advise|could advise|can i ask|should i ask|"
         r"should i talk to|can i talk to|do i ask|to ask|works on|studies|researches|has worked on)|"
         r"experts?( on| in| for)?|expertise|specialists?|anyone (who )?(know|knows|familiar)|"

@@ -363,7 +363,7 @@ _TOPIC_CUT = re.compile(
 _ASKING_INTENT_WORDS = frozenset(
     """expert experts expertise knowledgeable specialist specialists understands experience experienced
     help helpful ask talk contact advice advise familiar who which what when how hi hello hey thanks
-    thank liaison bot people team""".split()  # noqa: SIM905 (a word list reads better as text)
+    thank liaison people team""".split()  # noqa: SIM905 (a word list reads better as text)
 )
 
 
