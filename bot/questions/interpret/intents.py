@@ -323,6 +323,29 @@ _RULES: tuple[tuple[Intent, str, float], ...] = (
         r"what projects (are there|exist|do we have)|how many projects|projects do we have|every project)\b",
         3.0,
     ),
+    # "how many people are on pcm?", "how big is the uplift team": the members, counted.
+    (Intent.MEMBERS, r"\bhow (many|big)( people| members| folks| persons)?( are| is)? (on|in|the)\b", 2.5),
+    # "anyone who gets causal ML?", "anybody know dbt?", "looking for a stats person for CUPED",
+    # "who's good w/ TCF strings": asking for people, in chat register.
+    (
+        Intent.EXPERTS,
+        r"\b((anyone|anybody|someone|somebody|who) (who |that )?(gets|get|groks|knows?|understands)\b"
+        r"(?! (of|if|whether))|"
+        r"(looking for|need|want|searching for) (a|an|some) [a-z]+( [a-z]+)? (person|people|expert|guy|gal|"
+        r"specialist|whiz|wizard|nerd|geek)|who (is|s|are) (good|great|strong|solid) (w|with|at|in|on)\b)",
+        3.5,
+    ),
+    # "what's the hold up?", "any holdups on pcm?": what blocks.
+    (Intent.BLOCKED, r"\b(hold ?ups?|hang ?ups?)\b", 3.0),
+    # "what's left here?", "what remains on pcm": the open milestones.
+    (
+        Intent.NEXT_MILESTONE,
+        r"\b(what (is|s|are) (left|remaining|still open|outstanding)|what remains)( (here|on|for|in|to do|"
+        r"to deliver)\b|$)",
+        2.5,
+    ),
+    # "is anyone on this project leaving?", "anyone leaving from pcm": people's last days.
+    (Intent.LEAVING, r"\b(anyone|anybody|someone|people|who)( \w+){0,4} (leaving|leave)\b", 3.0),
 )
 _COMPILED_RULES = tuple((intent, re.compile(pattern), weight) for intent, pattern, weight in _RULES)
 
@@ -361,6 +384,11 @@ def _mask(words: Sequence[str], matches: Sequence[EntityMatch]) -> str:
     return " ".join(out)
 
 
+# "who should I bug about the memo?", "who do I chase for the prototype": someone answerable for it.
+_WHOM_TO_CHASE = re.compile(
+    r"\bwho(m)? (should|do|can|could|shall) (i|we) (bug|chase|nudge|poke|ping|hassle|follow up with|remind|"
+    r"ask|talk to|contact|message) (about|for|on|re|regarding)\b"
+)
 # "what does pcm-3 depend on?", "what is it waiting for": what comes before a milestone.
 _WHAT_IT_WAITS_FOR = re.compile(
     r"\b(depends? on|depending on|waiting (on|for)|waits (on|for)|wait on|held up by)\b"
@@ -421,6 +449,10 @@ def adjust_for_entities(
         # "who owns pcm-2": the milestone's answer names its owner.
         add(Intent.WHEN_MILESTONE, 3.5)
         rules.pop(Intent.LEAD, None)
+    if has_milestone and not has_person and _WHOM_TO_CHASE.search(text):
+        # "who should I bug about the memo?": the milestone's owner, not an expert on memos.
+        add(Intent.WHEN_MILESTONE, 4.0)
+        rules.pop(Intent.EXPERTS, None)
     if has_milestone and not has_person and Intent.WAITING_ON in rules and _WHAT_IT_WAITS_FOR.search(text):
         # "what does the PSI prototype depend on?": what comes before the milestone, which its answer
         # gives, not what someone owes.
@@ -490,6 +522,8 @@ def adjust_for_entities(
         rules[Intent.NEXT_MILESTONE] -= 1.0
     if Intent.BLOCKED in rules and Intent.PROJECT_STATUS in rules and not has_project:
         rules[Intent.PROJECT_STATUS] -= 1.0
+    if Intent.LIST_PROJECTS in rules and has_person and Intent.PERSON_PROJECTS not in rules:
+        add(Intent.PERSON_PROJECTS, rules[Intent.LIST_PROJECTS])  # "how many projects is Kwame on?"
     if Intent.LIST_PROJECTS in rules and (has_person or me) and Intent.PERSON_PROJECTS in rules:
         rules.pop(Intent.LIST_PROJECTS)
     for intent in [i for i, s in rules.items() if s <= 0]:

@@ -356,7 +356,8 @@ _ASKERS_SCOPE = re.compile(
 
 # Where an expert question's topic starts: after the first of these words.
 _TOPIC_CUT = re.compile(
-    r"\b(about|on|in|with|at|for|regarding|re|around|of|understands|studies|researches|knows)\b (.+)$"
+    r"\b(about|on|in|with|w|at|for|regarding|re|around|of|understands|understand|studies|researches|knows|"
+    r"know|gets|get|groks)\b (.+)$"
 )
 # Words of the question's own kind that are no part of a topic, even after the cut ("who knows about
 # X, any expert?"); other intent words are the topic's own there ("delayed feedback", "risk models").

@@ -153,13 +153,17 @@ def prepare_text(text: str, bot_user_id: str | None, name_words: frozenset[str])
     return PreparedText(tuple(words), mentions, channels, refs)
 
 
+# Real words a letter or two from a question word: "stats" is not "status".
+_NOT_TYPOS = frozenset({"stats", "statistics", "statistician"})
+
+
 def _correct(word: str, name_words: frozenset[str]) -> str:
     """Fix a typo in a word of the intent or date vocabulary ("overdeu" → "overdue")."""
     if word in _SHORT_FORMS and word not in name_words:
         return _SHORT_FORMS[word]
     if len(word) < 5 or word in name_words or word in INTENT_WORDS or word in DATE_WORDS:
         return word
-    if word in FUNCTION_WORDS or word.isdigit():
+    if word in FUNCTION_WORDS or word in _NOT_TYPOS or word.isdigit():
         return word
     found = process.extractOne(word, _CORRECTABLE, scorer=fuzz.ratio, score_cutoff=80)
     if not found:

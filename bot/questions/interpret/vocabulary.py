@@ -38,7 +38,8 @@ INTENT_WORDS = frozenset(
     expert experts expertise knowledgeable specialist specialists understands experience experienced
     help helpful ask talk contact advice advise familiar
     leaving leaves leaver leavers departures
-    summary summarise summarize rundown recap sitrep lowdown overview quick
+    summary summarise summarize rundown recap sitrep lowdown overview quick hold holdup holdups hangup
+    hangups
     when who which what how many count number hi hello hey thanks thank
     liaison bot""".split()  # noqa: SIM905 (a word list reads better as text)
 )
