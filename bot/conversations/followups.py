@@ -140,6 +140,11 @@ def resolve_follow_up(
     swapped = _swap_subject(plain, previous, index, reinterpret)
     if swapped is not None:
         return swapped
+    neighbour = _NEIGHBOUR.search(plain)
+    if neighbour is not None:
+        stepped = _step_from_focus(plain, neighbour, previous, index, reinterpret)
+        if stepped is not None:
+            return stepped
     own_subject = _names_own_subject(fresh)
     found = _position(plain)
     # "the first one" alone is a pick even though "first" is also a word of a project's name, and so
@@ -167,6 +172,33 @@ def resolve_follow_up(
     if continuing is not None and fresh.intent in _PROJECT_INTENTS:
         return _about_the_project(plain, None, previous, index, reinterpret)
     return None
+
+
+# "and the one after that?", "the milestone before it": the milestone next to the one just answered.
+_NEIGHBOUR = re.compile(
+    r"\b(?:the )?(?:one|milestone|deliverable|deadline|thing|step)s? (?P<way>after|before|following|"
+    r"preceding) (?:that|it|this)(?: one)?\b|\bthe (?P<next>next|previous) one\b(?! (?:after|before)\b)"
+)
+
+
+def _step_from_focus(
+    plain: str, neighbour: re.Match[str], previous: Turn, index: DirectoryIndex, reinterpret: Reinterpret
+) -> FollowUp | None:
+    """The question asked of the milestone after (or before) the previous answer's one milestone, by
+    number within its project (among those the asker may see)."""
+    record = _focus(previous)
+    if record is None or record.kind != "milestone" or not _visible(record, index):
+        return None
+    way = neighbour.group("way") or neighbour.group("next")
+    forward = way in ("after", "following", "next")
+    key, number = record.ref.rsplit("-", 1)
+    numbers = sorted(int(m.ref.rsplit("-", 1)[1]) for m in index.directory.milestones if m.project_key == key)
+    steps = [n for n in numbers if (n > int(number) if forward else n < int(number))]
+    if not steps:
+        side = "after" if forward else "before"
+        return FollowUp(message=f"`{record.ref}` has no milestone {side} it on `{key}` that you can see.")
+    target = Record("milestone", f"{key}-{steps[0] if forward else steps[-1]}", key)
+    return _ask_about(target, plain, neighbour, index, reinterpret)
 
 
 def _remaining(plain: str, pointer: re.Match[str]) -> list[str]:

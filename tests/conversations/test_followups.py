@@ -72,6 +72,19 @@ def test_dm_follow_ups_resolve_it_that_and_what_about(slack: SlackDriver) -> Non
     assert "<@U06CRWONG>" in lead and "led by" in lead
 
 
+def test_dm_the_one_after_and_before_that_step_through_the_projects_milestones(slack: SlackDriver) -> None:
+    dm = DirectMessages(slack, OSEI)
+
+    assert said(dm.say("who owns pcm-3?")).startswith("pcm-3 ")
+    after = said(dm.say("and the one after that?"))
+    assert after.startswith("pcm-4 ") and "Noise calibration study" in after
+    before = said(dm.say("who owns the one before it?"))
+    assert before.startswith("pcm-3 ") and "<@U11DEAHME>" in before
+    dm.say("and the one after that?")  # pcm-4, pcm's last
+    last = said(dm.say("and the one after that?"))
+    assert "`pcm-4` has no milestone after it on `pcm` that you can see." in last
+
+
 def test_dm_when_is_that_due_after_a_list_of_one(slack: SlackDriver) -> None:
     dm = DirectMessages(slack, BANERJEE)
 
