@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date, timedelta
 
 from sqlalchemy import func, select
@@ -79,13 +80,68 @@ def answer_members(request: AnswerRequest) -> Answer:
     source = b.project(project)
     members = sorted(project.memberships, key=lambda m: (m.role != Role.LEAD, m.position, m.person.name))
     active = [m for m in members if m.role != Role.VIEWER]
-    b.line(project.name, " (", source, f") has {counted(len(active), 'member')}:")
+    among = _among(request, project)
+    if among is not None:
+        label, fits = among
+        members = [m for m in active if fits(m.person)]
+        if not members:
+            b.line(f"No one on {project.name} (", source, f") is {label}.")
+            return b.build()
+        b.line(f"On {project.name} (", source, f"), {label}:")
+    else:
+        b.line(project.name, " (", source, f") has {counted(len(active), 'member')}:")
     for membership in members:
         person = membership.person
         role = {Role.LEAD: "lead", Role.VIEWER: "viewer"}.get(membership.role)
         details = ", ".join(x for x in (role, person.discipline, person.organisation) if x)
         b.line("• ", person_segment(person), f" — {details}" if details else "")
     return b.build()
+
+
+# "who from academia …", "the industry folks …", "anyone from leiden …": which side or organisation.
+_FROM = re.compile(r"\b(?:from|at) (?:the )?(?P<words>[a-z][a-z-]*(?: [a-z][a-z-]*)?)")
+_SECTOR_WORDS = {
+    "academia": "academia",
+    "academic": "academia",
+    "academics": "academia",
+    "university": "academia",
+    "universities": "academia",
+    "uni": "academia",
+    "industry": "industry",
+    "companies": "industry",
+    "company": "industry",
+}
+
+
+def _among(request: AnswerRequest, project: Project) -> tuple[str, Callable[[Person], bool]] | None:
+    """Which of a project's people the question picks out, and how it says so: by field ("which
+    economist …": the disciplines named), by side ("who from academia …") or by organisation ("anyone
+    from Leiden …"); None when it asks for everyone."""
+    disciplines = {d.casefold() for d in request.entities.disciplines}
+    if disciplines:
+        label = "in " + " or ".join(request.entities.disciplines).lower()
+        return label, lambda person: (person.discipline or "").casefold() in disciplines
+    text = request.interpretation.text
+    sector = next((s for w, s in _SECTOR_WORDS.items() if re.search(rf"\b{w}\b", text)), None)
+    if sector is not None:
+        return f"from {sector}", lambda person: (person.sector or "").casefold() == sector
+    found = _FROM.search(text)
+    if found is None:
+        return None
+    own = set(f"{project.key} {project.name}".casefold().split())
+    words = [w for w in found.group("words").split() if w not in _NOT_AN_ORGANISATION and w not in own]
+    if not words:
+        return None
+    return (
+        f"from {' '.join(words).title()}",
+        lambda person: all(w in (person.organisation or "").casefold() for w in words),
+    )
+
+
+# Words after "from" that name no organisation ("who from the team is on pcm").
+_NOT_AN_ORGANISATION = frozenset(
+    {"the", "team", "project", "here", "there", "this", "that", "our", "us", "is", "are", "on", "in"}
+)
 
 
 def answer_person_projects(request: AnswerRequest) -> Answer:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -379,6 +380,15 @@ def find_entities(
         "discipline": index.disciplines,
     }
     discipline_words = [_ROLE_NOUNS.get(w, w) for w in words]
+    # Words that surely name someone by their field ("the data engineer on uplift") are no part of a
+    # project's or a person's name around them: "uplift" alone is the whole project name there.
+    fields: set[int] = set()
+    if whole_names and "discipline" in kinds and index.disciplines.candidates:
+        for start, end in _spans(discipline_words):
+            kind_of_match, keys = index.disciplines.match(" ".join(discipline_words[start:end]).split())
+            role = any(w in _ROLE_NOUNS for w in words[start:end])  # "engineer", not "ethics board"
+            if role and keys and kind_of_match in (MatchKind.EXACT, MatchKind.CONFIDENT):
+                fields.update(range(start, end))
     found: list[EntityMatch] = []
     for kind in kinds:
         name_index = indexes[kind]
@@ -395,7 +405,8 @@ def find_entities(
                 continue  # a short word that is near several names is noise, not ambiguity
             matches.append(EntityMatch(kind, start, end, match_kind, tuple(c.key for c in keys)))
         if whole_names:
-            matches = [m for m in matches if _covers_run(source, m)]
+            outside_fields: AbstractSet[int] = fields if kind != "discipline" else frozenset()
+            matches = [m for m in matches if _covers_run(source, m, outside_fields)]
         matches.sort(key=lambda m: (_KIND_ORDER[m.match_kind], -m.length, m.start))
         taken: list[EntityMatch] = []
         for candidate in matches:
@@ -434,24 +445,26 @@ def _merge_adjacent(matches: list[EntityMatch]) -> list[EntityMatch]:
 _JOINERS = frozenset({"of", "for", "and", "in", "on", "with", "to", "the", "a", "an", "at", "by"})
 
 
-def _covers_run(words: Sequence[str], match: EntityMatch) -> bool:
+def _covers_run(words: Sequence[str], match: EntityMatch, fields: AbstractSet[int] = frozenset()) -> bool:
     """Whether a match accounts for at least half of the name-like words around it.
 
     "ethics board approval" must not resolve to a milestone that only fits "approval": the asker named
     something else, and saying so beats answering about the wrong record.
     """
     start, end = match.start, match.end
+
+    def name_like(i: int) -> bool:
+        return i not in fields and is_content(words[i])
+
     while start > 0 and (
-        is_content(words[start - 1])
-        or (words[start - 1] in _JOINERS and start > 1 and is_content(words[start - 2]))
+        name_like(start - 1) or (words[start - 1] in _JOINERS and start > 1 and name_like(start - 2))
     ):
         start -= 1
     while end < len(words) and (
-        is_content(words[end])
-        or (words[end] in _JOINERS and end + 1 < len(words) and is_content(words[end + 1]))
+        name_like(end) or (words[end] in _JOINERS and end + 1 < len(words) and name_like(end + 1))
     ):
         end += 1
-    run = [w for w in words[start:end] if is_content(w)]
+    run = [w for i, w in enumerate(words[start:end], start) if name_like(i)]
     inside = [w for w in words[match.start : match.end] if is_content(w)]
     return 2 * len(inside) >= len(run)
 

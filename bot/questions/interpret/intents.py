@@ -325,6 +325,15 @@ _RULES: tuple[tuple[Intent, str, float], ...] = (
     ),
     # "how many people are on pcm?", "how big is the uplift team": the members, counted.
     (Intent.MEMBERS, r"\bhow (many|big)( people| members| folks| persons)?( are| is)? (on|in|the)\b", 2.5),
+    # "who from academia is on uplift?", "anyone from leiden on fatigue", "who are the industry folks
+    # here": a project's people from one side or organisation (`bot.questions.answers.people`).
+    (
+        Intent.MEMBERS,
+        r"\b((who|anyone|anybody|someone|people|members?)( \w+)? (from|at) (?!(the )?(team|project)\b)\w+"
+        r"( \w+)? (is |are )?(on|in|working on)\b|who (are|is) the (academics?|industry( \w+)?)\b|"
+        r"(academics|industry (folks|people|partners|members)) (on|in|here)\b)",
+        3.0,
+    ),
     # "anyone who gets causal ML?", "anybody know dbt?", "looking for a stats person for CUPED",
     # "who's good w/ TCF strings": asking for people, in chat register.
     (
@@ -384,6 +393,8 @@ def _mask(words: Sequence[str], matches: Sequence[EntityMatch]) -> str:
     return " ".join(out)
 
 
+# "which economist …", "any psychologists …", "who's the data engineer …": people, picked out.
+_ASKS_WHO_AMONG = re.compile(r"\b(who|whos|which|any|anyone|anybody|is there|are there|name the)\b")
 # "who should I bug about the memo?", "who do I chase for the prototype": someone answerable for it.
 _WHOM_TO_CHASE = re.compile(
     r"\bwho(m)? (should|do|can|could|shall) (i|we) (bug|chase|nudge|poke|ping|hassle|follow up with|remind|"
@@ -477,6 +488,18 @@ def adjust_for_entities(
             add(Intent.PERSON_PROJECTS, 0.5)
         if not rules:
             add(Intent.PERSON_PROJECTS, 2.0)
+    if (
+        has_project
+        and has_discipline
+        and not has_person
+        and Intent.EXPERTS not in rules
+        and _ASKS_WHO_AMONG.search(text)
+    ):
+        # "which economist works on bid shading?", "any psychologists on pcm?": the project's people of
+        # that field, not its status.
+        add(Intent.MEMBERS, 3.0)
+        rules.pop(Intent.DISCIPLINE_PROJECTS, None)
+        rules.pop(Intent.PROJECT_STATUS, None)
     if has_project:
         if Intent.PERSON_PROJECTS in rules and not has_person and not me:
             rules.pop(Intent.PERSON_PROJECTS)
