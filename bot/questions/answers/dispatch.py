@@ -18,6 +18,7 @@ from bot.access import Actor, role_of, visible_projects
 from bot.domain.matching import Candidate, match_name
 from bot.errors import NotFound, UserFacingError
 from bot.experts.embeddings.cache import CachingEmbedder
+from bot.models import ProjectStatus, Role
 from bot.questions.answers.blockers import answer_blocked, answer_waiting
 from bot.questions.answers.core import Answer, AnswerRequest, Choice, Line
 from bot.questions.answers.experts import answer_experts
@@ -85,6 +86,31 @@ def build_answer(
             )
             answer = build_answer(session, actor, chosen, now, directory=directory, embedder=embedder)
             return replace(answer, lines=((head,), *answer.lines))
+        mine = _own_projects(session, actor) if interpretation.entities.me else []
+        if len(mine) > 1 and interpretation.intent in (Intent.LEAD, Intent.MEMBERS):
+            # "who's my lead?" from someone on several projects: each of theirs, not "which project?".
+            answers = [
+                build_answer(
+                    session,
+                    actor,
+                    replace(
+                        interpretation,
+                        entities=replace(interpretation.entities, projects=(key,)),
+                        needs_project=False,
+                        unknown_name="",
+                    ),
+                    now,
+                    directory=directory,
+                    embedder=embedder,
+                )
+                for key in mine[:_MAX_OWN_PROJECTS]
+            ]
+            return replace(
+                answers[0],
+                lines=tuple(line for a in answers for line in a.lines),
+                sources=tuple(s for a in answers for s in a.sources),
+                private=any(a.private for a in answers),
+            )
         return _which_project(session, actor, interpretation, private_keys)
     intent = interpretation.intent
     entities = interpretation.entities
@@ -108,6 +134,19 @@ def build_answer(
         )
         answer = replace(answer, lines=(*answer.lines, note))
     return answer
+
+
+# How many of the asker's projects "who's my lead?" answers for at once.
+_MAX_OWN_PROJECTS = 4
+
+
+def _own_projects(session: Session, actor: Actor) -> list[str]:
+    """Keys of the live projects the asker is on (not as a viewer), by key."""
+    return [
+        p.key
+        for p in visible_projects(session, actor)
+        if p.status != ProjectStatus.DONE and role_of(p, actor) not in (None, Role.VIEWER)
+    ]
 
 
 def _take_reading(interpretation: Interpretation, reading: Reading) -> Interpretation:

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Select, select
 
+from bot.access import can_see
 from bot.agreements.waiting import agreements_waited_on
 from bot.errors import UserFacingError
-from bot.models import Blocker, Milestone, MilestoneStatus, Person, Project
+from bot.models import Blocker, Milestone, MilestoneDependency, MilestoneStatus, Person, Project
 from bot.projects.milestone_details import dependency_refs
 from bot.projects.milestones import find_milestone
 from bot.questions.answers.core import (
@@ -247,6 +249,10 @@ def answer_when(request: AnswerRequest) -> Answer:
     return b.build()
 
 
+# "what's the description of the PSI prototype?", "details of pcm-3": the milestone's description too.
+_ASKS_DETAILS = re.compile(r"\b(description|describe|details?|what is it about|about what|what s it about)\b")
+
+
 def _what_it_comes_after(b: AnswerBuilder, request: AnswerRequest, milestone: Milestone) -> list[Segment]:
     """ " · comes after `pcm-2` Legal basis memo (still open)" and " · held up by `pcm-b1` …": what the
     milestone depends on, for "what does the PSI prototype depend on?" as much as for "when is it due?"."""
@@ -258,6 +264,17 @@ def _what_it_comes_after(b: AnswerBuilder, request: AnswerRequest, milestone: Mi
             continue  # in a project the asker may not see: not theirs to know about
         state = "done" if before.status == MilestoneStatus.DONE else "still open"
         parts += [" · comes after ", b.milestone(before), " ", before.title, f" ({state})"]
+    after_it = request.session.scalars(
+        select(Milestone)
+        .join(MilestoneDependency, MilestoneDependency.milestone_id == Milestone.id)
+        .where(MilestoneDependency.depends_on_id == milestone.id)
+        .order_by(Milestone.due_at, Milestone.id)
+    )
+    for later in after_it:
+        if can_see(later.project, request.actor):
+            parts += [" · then ", b.milestone(later), " ", later.title]
+    if milestone.description and _ASKS_DETAILS.search(request.interpretation.text):
+        parts += [" · ", milestone.description.strip()]
     held_up = request.session.scalars(
         select(Blocker)
         .where(Blocker.milestone_id == milestone.id, Blocker.resolved_at.is_(None))

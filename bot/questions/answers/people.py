@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 
 from bot.domain.dates.vocabulary import day_label
-from bot.models import Membership, Person, Project, Role
+from bot.models import Membership, Person, Project, ProjectStatus, Role
 from bot.projects.project import STATUS_LABELS
 from bot.questions.answers.core import (
     MAX_ITEMS,
@@ -98,6 +98,20 @@ def answer_members(request: AnswerRequest) -> Answer:
     return b.build()
 
 
+# "which of my projects is at risk?", "… are done": a person's projects of one status.
+_STATUS_WORDS = {
+    "at risk": ProjectStatus.AT_RISK,
+    "on track": ProjectStatus.ON_TRACK,
+    "blocked": ProjectStatus.BLOCKED,
+    "stuck": ProjectStatus.BLOCKED,
+    "done": ProjectStatus.DONE,
+    "finished": ProjectStatus.DONE,
+    "complete": ProjectStatus.DONE,
+    "completed": ProjectStatus.DONE,
+}
+_STATUS_ASKED = re.compile(
+    r"\b(?:which|what|any|are|is)\b.*\b(?:is|are|s|re)\s+(?:still\s+)?(" + "|".join(_STATUS_WORDS) + r")\b"
+)
 # "who from academia …", "the industry folks …", "anyone from leiden …": which side or organisation.
 _FROM = re.compile(r"\b(?:from|at) (?:the )?(?P<words>[a-z][a-z-]*(?: [a-z][a-z-]*)?)")
 _SECTOR_WORDS = {
@@ -165,6 +179,16 @@ def answer_person_projects(request: AnswerRequest) -> Answer:
         b.line(_leaving_text(person.until, request.now.astimezone(request.actor.zone).date(), is_me))
     elif ASKS_LAST_DAY.search(request.interpretation.text):
         b.line(f"No last day is recorded for {'you' if is_me else person.name}.")
+    wanted = _STATUS_ASKED.search(request.interpretation.text) if projects else None
+    if wanted is not None:
+        # "which of my projects is at risk?": those of that status, or that none is.
+        status = _STATUS_WORDS[wanted.group(1)]
+        label = STATUS_LABELS[status]
+        projects = [p for p in projects if p.status == status]
+        if not projects:
+            whose = "your projects is" if is_me else f"{person.name}'s projects you can see is"
+            b.line(f"None of {whose} {label}.")
+            return b.build()
     if not projects:
         b.line(
             "You are not on any project."
@@ -173,7 +197,9 @@ def answer_person_projects(request: AnswerRequest) -> Answer:
         )
         return b.build()
     subject = "You are" if is_me else f"{person.name} is"
-    b.line(f"{subject} on {counted(len(projects), 'project')}:")
+    verb = "is" if len(projects) == 1 else "are"
+    which = f" that {verb} {STATUS_LABELS[projects[0].status]}" if wanted is not None else ""
+    b.line(f"{subject} on {counted(len(projects), 'project')}{which}:")
     for project in projects[:MAX_ITEMS]:
         source = b.project(project)
         role = next((m.role for m in project.memberships if m.person_id == person.id), None)

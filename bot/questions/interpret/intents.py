@@ -161,6 +161,8 @@ _RULES: tuple[tuple[Intent, str, float], ...] = (
         3.0,
     ),
     (Intent.LEAD, r"\b(leads?|leader|leading|heads|heading|point person)\b", 1.5),
+    # "who's my lead?", "who is our PI": the lead of the asker's project.
+    (Intent.LEAD, r"\bwho (is|s|are) (my|our) (lead|leader|pi|project lead|team lead|boss|manager)\b", 3.5),
     (
         Intent.MEMBERS,
         r"\b(who (is|are) (on|in(?! charge)|part of|involved (in|with)|working on|staffed on|"
@@ -400,6 +402,10 @@ _WHOM_TO_CHASE = re.compile(
     r"\bwho(m)? (should|do|can|could|shall) (i|we) (bug|chase|nudge|poke|ping|hassle|follow up with|remind|"
     r"ask|talk to|contact|message) (about|for|on|re|regarding)\b"
 )
+# "what comes after the legal memo?", "the description of pcm-3": about one milestone.
+_ABOUT_A_MILESTONE = re.compile(
+    r"\b(what (comes|is|s|happens) (next )?after|what follows|description|describe|details? (of|on|for))\b"
+)
 # "what does pcm-3 depend on?", "what is it waiting for": what comes before a milestone.
 _WHAT_IT_WAITS_FOR = re.compile(
     r"\b(depends? on|depending on|waiting (on|for)|waits (on|for)|wait on|held up by)\b"
@@ -464,6 +470,10 @@ def adjust_for_entities(
         # "who should I bug about the memo?": the milestone's owner, not an expert on memos.
         add(Intent.WHEN_MILESTONE, 4.0)
         rules.pop(Intent.EXPERTS, None)
+    if has_milestone and not has_project and _ABOUT_A_MILESTONE.search(text):
+        # "what comes after the legal memo?", "what's the description of pcm-3?": the milestone's answer,
+        # which names what follows it and, when asked, its description.
+        add(Intent.WHEN_MILESTONE, 3.0)
     if has_milestone and not has_person and Intent.WAITING_ON in rules and _WHAT_IT_WAITS_FOR.search(text):
         # "what does the PSI prototype depend on?": what comes before the milestone, which its answer
         # gives, not what someone owes.

@@ -133,9 +133,11 @@ def interpret(
         intent = Intent.NEXT_MILESTONE  # "when is it due?" in a project's channel or thread
     from_context = False
     if not projects and intent in _USES_CONTEXT and not (intent in _PERSON_SCOPED and (people_ids or me)):
+        # "who's my lead?" is about the asker's own projects, whatever the conversation was about last.
+        remembered = [] if _MY_OWN.search(normal) else [k for k in context_projects if index.has_project(k)]
         context = [index.project_of_channel(c) for c in prepared.channels] + [
             index.project_of_channel(channel_id),
-            *[k for k in context_projects if index.has_project(k)],
+            *remembered,
         ]
         chosen = next((k for k in context if k), None)
         if chosen is not None and (
@@ -339,6 +341,8 @@ def _without(words: Sequence[str], spans: Sequence[tuple[int, int]]) -> list[str
     return [w for i, w in enumerate(words) if not any(start <= i < end for start, end in spans)]
 
 
+# "my lead", "my team", "our PI": the asker's own projects are meant.
+_MY_OWN = re.compile(r"\b(my|our) (lead|leader|pi|boss|manager|team|teams|project|projects)\b")
 # "upcoming", "coming up": as a date range, the next 14 days ("soon" asks for that window).
 _UPCOMING = re.compile(r"\b(upcoming|coming up)\b")
 # The weight of a phrase that asks for people outright ("who knows about", "who can help with").
