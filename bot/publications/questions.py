@@ -173,6 +173,40 @@ def _papers_at_a_named_venue(
     return named, [p for p in papers if can_see(p.project, actor)]
 
 
+# "the workshop paper", "our conference papers", "the funding proposal": papers by their venue's kind.
+_KIND_WORDS = {
+    "workshop": "workshop",
+    "conference": "conference",
+    "journal": "journal",
+    "proposal": "funding_call",
+    "funding": "funding_call",
+    "grant": "funding_call",
+}
+# "any papers on ad delivery fairness?": the words of a topic after "papers on/about".
+_PAPER_TOPIC = re.compile(r"\bpapers? (?:on|about|regarding|re) (?P<topic>.+?)\s*\??$")
+_TOPIC_NOISE = frozenset({"the", "our", "a", "an", "and", "of", "for", "in", "any", "we", "us", "this"})
+
+
+def _narrowed(heading: str, papers: list[Paper], lowered: str, *, by_topic: bool) -> tuple[str, list[Paper]]:
+    """The papers a question names more narrowly than its list does: by venue ("the adsys paper"), by
+    venue kind ("the workshop paper") or by topic ("papers on delivery fairness")."""
+    tokens = set(re.findall(r"[a-z0-9]+", lowered))
+    at_venue = [p for p in papers if p.venue is not None and _venue_words(p.venue) & tokens]
+    if at_venue:
+        return heading, at_venue
+    kinds = {kind for word, kind in _KIND_WORDS.items() if word in tokens}
+    if kinds:
+        return heading, [p for p in papers if p.venue is not None and p.venue.kind in kinds]
+    topic = _PAPER_TOPIC.search(lowered) if by_topic else None
+    if topic is None:
+        return heading, papers
+    words = [w for w in re.findall(r"[a-z0-9]+", topic.group("topic")) if w not in _TOPIC_NOISE]
+    if not words:
+        return heading, papers
+    about = [p for p in papers if any(w in p.title.lower() for w in words if len(w) >= 4)]
+    return f"Papers about “{' '.join(words)}”", about
+
+
 def _venues_answer(session: Session, actor: Actor, venues: list[Venue], now: datetime) -> PaperAnswer:
     """The venues whose deadline is still ahead (all of them if none is), soonest first, each with the
     papers bound for it that the asker may see."""
@@ -197,7 +231,11 @@ def answer_paper_question(session: Session, actor: Actor, text: str, now: dateti
         if at_venue is None:
             return None  # the common case: no query at all
 
-    def answer(heading: str, papers: list[Paper], missing: tuple[str, ...] = ()) -> PaperAnswer:
+    def answer(
+        heading: str, papers: list[Paper], missing: tuple[str, ...] = (), *, by_topic: bool = False
+    ) -> PaperAnswer:
+        if not refs:
+            heading, papers = _narrowed(heading, papers, lowered, by_topic=by_topic)
         ordered = _by_deadline(papers)
         private = any(p.project.private for p in ordered)
         return PaperAnswer(heading, tuple(dates_of(p, now) for p in ordered), tuple(missing), private)
@@ -227,11 +265,11 @@ def answer_paper_question(session: Session, actor: Actor, text: str, now: dateti
     # No one and no project the asker can see is named (an unknown or a private one: told alike).
     own = list_papers(session, actor, None)
     if own:
-        return answer("Papers of your projects and those you author", own)
+        return answer("Papers of your projects and those you author", own, by_topic=True)
     # "what papers are we writing?" from someone with none of their own: the alliance's.
     every = session.scalars(select(Paper).join(Project).where(Project.workspace_id == actor.workspace_id))
     visible = [p for p in every if can_see(p.project, actor)]
-    return answer("None on your projects; the papers you can see", visible)
+    return answer("None on your projects; the papers you can see", visible, by_topic=True)
 
 
 def my_papers(session: Session, actor: Actor, now: datetime) -> list[PaperDates]:

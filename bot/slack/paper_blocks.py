@@ -341,7 +341,8 @@ def build_paper_answer(answer: PaperAnswer, viewer: ZoneInfo, now: datetime) -> 
         return _venues_answer(answer, viewer, now)
     blocks: list[Block] = []
     if answer.heading and answer.papers:
-        blocks.append(section(f"*{escape(answer.heading)}*"))
+        count = f" ({len(answer.papers)})" if len(answer.papers) > 1 else ""
+        blocks.append(section(f"*{escape(answer.heading)}*{count}"))
     blocks += [section(paper_dates_text(d, viewer, now)) for d in answer.papers[:MAX_ANSWER_PAPERS]]
     more = len(answer.papers) - MAX_ANSWER_PAPERS
     if more > 0:
