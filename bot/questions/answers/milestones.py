@@ -116,6 +116,10 @@ def answer_next(request: AnswerRequest) -> Answer:
     milestones = open_milestones(
         request.session, projects, start=start, end=end, owner_id=owner_id, done_too=past
     )
+    finished = past and _ASKS_FINISHED.search(request.interpretation.text) is not None
+    if finished:
+        # "what did we finish last month?": what of that window was done, not what is still open.
+        milestones = [m for m in milestones if m.status == MilestoneStatus.DONE]
     if window is None and e.projects:
         # "What's next for bidshade": the next few of that project, whatever their date.
         milestones = milestones[:3]
@@ -150,6 +154,13 @@ def answer_next(request: AnswerRequest) -> Answer:
                 )
         return b.build()
     count = counted(len(milestones), "milestone")
+    if finished:
+        were = "was" if len(milestones) == 1 else "were"
+        b.line(f"{count} due{when_text}" + (f" {scope}" if scope else "") + f" {were} done:")
+        for milestone in milestones[:MAX_ITEMS]:
+            b.line("• ", *b.milestone_segments(milestone, request.now, with_project=True))
+        b.more(len(milestones), MAX_ITEMS)
+        return b.build()
     late = f", {len(overdue)} of them {'still open' if past else 'overdue'}" if overdue else ""
     if subject:
         b.line(f"{subject} {count} due{when_text}{late}:")
@@ -249,6 +260,11 @@ def answer_when(request: AnswerRequest) -> Answer:
     return b.build()
 
 
+# "what did we finish last month?", "what got done last week": the done ones of a past window.
+_ASKS_FINISHED = re.compile(
+    r"\b(finish|finished|complete|completed|deliver|delivered|wrap|wrapped|ship|shipped|got done|get done|"
+    r"did we do|accomplish|accomplished|achieve|achieved)\b"
+)
 # "what's the description of the PSI prototype?", "details of pcm-3": the milestone's description too.
 _ASKS_DETAILS = re.compile(r"\b(description|describe|details?|what is it about|about what|what s it about)\b")
 
