@@ -60,7 +60,8 @@ SimilarityFn = Callable[[str], Mapping[Intent, float]]
 # (intent, pattern over the normalised question, weight). Weights add up per intent.
 # "when is Ji-woo leaving?", "Ji-woo's last day", "when does her internship end?".
 LAST_DAY_PATTERN = (
-    r"\b(when (is|are|does|do|will) \w+( \w+)? (leaving|leave|finishing|finish|off|going|moving on|"
+    r"\b((my|his|her|their|\w+ s) (final|last) (working )?day|"
+    r"when (is|are|does|do|will) \w+( \w+)? (leaving|leave|finishing|finish|off|going|moving on|"
     r"stop|stopping)|last (day|week) (of|for) \w+|\w+ s last day|(my|his|her|their) last day|"
     r"(internship|contract|stint|placement|secondment|fellowship|visit|tenure) (ends?|ending|finish|"
     r"finishes|over|end date)|leaving date|leave date|end date of \w+|how long is \w+( \w+)? "
@@ -128,7 +129,7 @@ _RULES: tuple[tuple[Intent, str, float], ...] = (
         r"(what|anything) (is )?(still )?(open|outstanding) (for|on) (me|him|her|them|someone)|"
         r"what should i (be )?(work|working) on|what (is|are) (still )?(open|outstanding) for|"
         r"on \w+( \w+)? ?s (plate|desk|list|radar|todo)|(do|does) \w+( \w+)? (still )?have (open|outstanding|"
-        r"pending|left)|(outstanding|pending) (items? |tasks? |work |stuff )?(for|with|on) \w+|"
+        r"pending|left)|(outstanding|pending) (items? |tasks? |work |stuff )?(for|with|on|from) \w+|"
         r"(items?|tasks?|work|stuff) (still )?open for)\b",
         3.0,
     ),
@@ -348,6 +349,11 @@ _RULES: tuple[tuple[Intent, str, float], ...] = (
     ),
     # "what's the hold up?", "any holdups on pcm?": what blocks.
     (Intent.BLOCKED, r"\b(hold ?ups?|hang ?ups?)\b", 3.0),
+    (
+        Intent.BLOCKED,
+        r"\bwhat (is|s|are) (stopping|preventing|slowing( down)?) (us|me|them|it|this|\w+)\b",
+        3.0,
+    ),
     # "what's left here?", "what remains on pcm": the open milestones.
     (
         Intent.NEXT_MILESTONE,
@@ -396,11 +402,14 @@ def _mask(words: Sequence[str], matches: Sequence[EntityMatch]) -> str:
 
 
 # "which economist …", "any psychologists …", "who's the data engineer …": people, picked out.
-_ASKS_WHO_AMONG = re.compile(r"\b(who|whos|which|any|anyone|anybody|is there|are there|name the)\b")
+_ASKS_WHO_AMONG = re.compile(
+    r"\b(who|whos|which|any|anyone|anybody|is there|are there|name the|do we have|have we got|got)\b"
+)
 # "who should I bug about the memo?", "who do I chase for the prototype": someone answerable for it.
 _WHOM_TO_CHASE = re.compile(
-    r"\bwho(m)? (should|do|can|could|shall) (i|we) (bug|chase|nudge|poke|ping|hassle|follow up with|remind|"
-    r"ask|talk to|contact|message) (about|for|on|re|regarding)\b"
+    r"\bwho(m)? (should|do|can|could|shall) (i|we) (bug|chase|nudge|poke|hassle|follow up with|remind) "
+    r"(about|for|on|re|regarding)\b|\bwho (is |s )?(on the hook|responsible|accountable|answerable) for\b|"
+    r"\b(blocked|held up|stuck|waiting) (by|on)\b"
 )
 # "what comes after the legal memo?", "the description of pcm-3": about one milestone.
 _ABOUT_A_MILESTONE = re.compile(
@@ -466,10 +475,14 @@ def adjust_for_entities(
         # "who owns pcm-2": the milestone's answer names its owner.
         add(Intent.WHEN_MILESTONE, 3.5)
         rules.pop(Intent.LEAD, None)
+    if (has_person or me) and ASKS_LAST_DAY.search(text):
+        # "when is my final day?": not the "Final report" milestone.
+        rules.pop(Intent.WHEN_MILESTONE, None)
     if has_milestone and not has_person and _WHOM_TO_CHASE.search(text):
         # "who should I bug about the memo?": the milestone's owner, not an expert on memos.
         add(Intent.WHEN_MILESTONE, 4.0)
-        rules.pop(Intent.EXPERTS, None)
+        for other in (Intent.EXPERTS, Intent.MEMBERS, Intent.WAITING_ON, Intent.PERSON_PROJECTS):
+            rules.pop(other, None)
     if has_milestone and not has_project and _ABOUT_A_MILESTONE.search(text):
         # "what comes after the legal memo?", "what's the description of pcm-3?": the milestone's answer,
         # which names what follows it and, when asked, its description.

@@ -24,6 +24,8 @@ _CONTRACTIONS = (
     (r"\bthat's\b", "that is"),
     (r"\bwhat're\b", "what are"),
     (r"\bwho're\b", "who are"),
+    (r"\bwho['’]?d\b", "who would"),
+    (r"\bwho all\b", "who"),
     (r"\bi'm\b", "i am"),
     (r"\bisn't\b", "is not"),
     (r"\baren't\b", "are not"),
