@@ -140,8 +140,13 @@ def interpret(
             *remembered,
         ]
         chosen = next((k for k in context if k), None)
-        if chosen is not None and (
-            intent in NEEDS_PROJECT or _CONTEXT_WORDS.search(normal) or intent != Intent.SEARCH
+        # "who's on the zorbulon project?" in #bidshade names a project, one it does not know: say so
+        # rather than answer for the channel's.
+        names_another = any(is_content(m.group(1)) for m in _A_PROJECT_NAMED.finditer(normal))
+        if (
+            chosen is not None
+            and not names_another
+            and (intent in NEEDS_PROJECT or _CONTEXT_WORDS.search(normal) or intent != Intent.SEARCH)
         ):
             projects = [chosen]
             from_context = True
@@ -341,6 +346,8 @@ def _without(words: Sequence[str], spans: Sequence[tuple[int, int]]) -> list[str
     return [w for i, w in enumerate(words) if not any(start <= i < end for start, end in spans)]
 
 
+# "the zorbulon project", "the fairness audit team": a project named by the asker.
+_A_PROJECT_NAMED = re.compile(r"\b([a-z][a-z0-9-]+) (?:project|team)\b")
 # "my lead", "my team", "our PI": the asker's own projects are meant.
 _MY_OWN = re.compile(r"\b(my|our) (lead|leader|pi|boss|manager|team|teams|project|projects)\b")
 # "upcoming", "coming up": as a date range, the next 14 days ("soon" asks for that window).
