@@ -160,13 +160,28 @@ def _venue_words(venue: Venue) -> set[str]:
     return {w for w in words if len(w) >= 3}
 
 
+# Words of a venue's full name that say nothing of which venue it is.
+_VENUE_NAME_NOISE = frozenset({"of", "on", "and", "the", "for", "in", "a", "an", "to", "at"})
+
+
+def _named_in_full(venue: Venue, lowered: str) -> bool:
+    """Whether the question names the venue by two words of its full name in a row ("responsible
+    advertising" of "Responsible Advertising Research Call 2027")."""
+    name = re.sub(r"\([^)]*\)|\d+", " ", venue.name.lower())
+    words = [w for w in re.findall(r"[a-z]+", name) if w not in _VENUE_NAME_NOISE]
+    asked = " ".join(re.findall(r"[a-z0-9]+", lowered))
+    return any(f" {a} {b} " in f" {asked} " for a, b in zip(words, words[1:], strict=False))
+
+
 def _papers_at_a_named_venue(
     session: Session, actor: Actor, lowered: str
 ) -> tuple[list[Venue], list[Paper]] | None:
     """The venues the question names and the papers there the asker may see; None if it names none."""
     tokens = set(re.findall(r"[a-z0-9]+", lowered))
     venues = session.scalars(select(Venue).where(Venue.workspace_id == actor.workspace_id)).all()
-    named = [v for v in venues if _venue_words(v) & tokens]
+    named = [v for v in venues if _venue_words(v) & tokens] or [
+        v for v in venues if _named_in_full(v, lowered)
+    ]
     if not named:
         return None
     papers = session.scalars(select(Paper).where(Paper.venue_id.in_([v.id for v in named]))).all()

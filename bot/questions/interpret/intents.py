@@ -83,7 +83,11 @@ _RULES: tuple[tuple[Intent, str, float], ...] = (
         r"help me|what do you do|commands)\b",
         3.0,
     ),
-    (Intent.OVERDUE, r"\b(overdue|past due|behind schedule|missed|slipped|slipping|delayed)\b", 2.5),
+    (
+        Intent.OVERDUE,
+        r"\b(overdue|past due|behind schedule|missed|slipped|slipping|delayed|blown|blew)\b",
+        2.5,
+    ),
     (Intent.OVERDUE, r"\b(late|behind)\b", 2.0),
     (
         Intent.OVERDUE,
