@@ -954,3 +954,11 @@ def test_month_names_and_ends_of_days_in_questions(text: str, start: str, end: s
 def test_what_only_looks_like_a_month_day_is_no_range(text: str) -> None:
     found, rest = find_date_range(text, now=NOW, zone=AMS)
     assert found is None and rest == text
+
+
+def test_only_a_vague_soon_is_marked_as_one() -> None:
+    vague, _ = find_date_range("anything coming up on uplift", now=NOW, zone=AMS)
+    exact, _ = find_date_range("anything due in the next 14 days on uplift", now=NOW, zone=AMS)
+
+    assert vague is not None and vague.soon
+    assert exact is not None and not exact.soon and exact.end - exact.start >= vague.end - vague.start

@@ -33,11 +33,16 @@ SOON = timedelta(days=14)
 
 @dataclass(frozen=True)
 class DateRange:
-    """A half-open range of instants [start, end) in UTC, with the phrase it came from."""
+    """A half-open range of instants [start, end) in UTC, with the phrase it came from.
+
+    `soon`: it stands for a vague "soon" / "coming up" / "upcoming" (the next SOON), which a question
+    about a project's next milestones or people's last days reads more widely.
+    """
 
     start: datetime
     end: datetime
     label: str
+    soon: bool = False
 
 
 # Which seven days of a month "the Nth week of" it means: from the 1st, the 8th, …; "last" is its last
@@ -363,7 +368,7 @@ def _range_for(
         on = pre in (None, "on", "this", "next", "coming")
         return _by_or_on_day(day, "on" if on else pre, now, zone)
     if name == "soon":
-        return DateRange(now, now + SOON, "in the next 14 days")
+        return DateRange(now, now + SOON, "in the next 14 days", soon=True)
     return None
 
 

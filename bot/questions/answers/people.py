@@ -98,13 +98,10 @@ def answer_members(request: AnswerRequest) -> Answer:
     return b.build()
 
 
-# "which of my projects is at risk?", "… are done": a person's projects of one status.
-_STATUS_WORDS = {
-    "at risk": ProjectStatus.AT_RISK,
-    "on track": ProjectStatus.ON_TRACK,
-    "blocked": ProjectStatus.BLOCKED,
+# "which of my projects is at risk?", "… are done": a person's projects of one status, by its label
+# or a word for it.
+_STATUS_WORDS = {label: status for status, label in STATUS_LABELS.items()} | {
     "stuck": ProjectStatus.BLOCKED,
-    "done": ProjectStatus.DONE,
     "finished": ProjectStatus.DONE,
     "complete": ProjectStatus.DONE,
     "completed": ProjectStatus.DONE,
@@ -260,7 +257,6 @@ def answer_discipline_projects(request: AnswerRequest) -> Answer:
 
 # How far ahead "who is leaving?" (or "… soon?") looks when the question names no dates.
 LEAVING_WINDOW = timedelta(days=60)
-_SOON = re.compile(r"\b(soon|shortly|coming up|upcoming)\b")
 
 
 def answer_leaving(request: AnswerRequest) -> Answer:
@@ -277,7 +273,7 @@ def answer_leaving(request: AnswerRequest) -> Answer:
     zone = request.actor.zone
     today = request.now.astimezone(zone).date()
     window = request.entities.date_range
-    if window is None or _SOON.search(request.interpretation.text):
+    if window is None or window.soon:
         # "Soon" for a last day is further ahead than for a deadline.
         first, last, label = today, today + LEAVING_WINDOW, f"in the next {LEAVING_WINDOW.days} days"
     else:

@@ -380,20 +380,11 @@ def find_entities(
         "discipline": index.disciplines,
     }
     discipline_words = [_ROLE_NOUNS.get(w, w) for w in words]
-    # Words that surely name someone by their field ("the data engineer on uplift") are no part of a
-    # project's or a person's name around them: "uplift" alone is the whole project name there.
-    fields: set[int] = set()
-    if whole_names and "discipline" in kinds and index.disciplines.candidates:
-        for start, end in _spans(discipline_words):
-            kind_of_match, keys = index.disciplines.match(" ".join(discipline_words[start:end]).split())
-            role = any(w in _ROLE_NOUNS for w in words[start:end])  # "engineer", not "ethics board"
-            if role and keys and kind_of_match in (MatchKind.EXACT, MatchKind.CONFIDENT):
-                fields.update(range(start, end))
-    found: list[EntityMatch] = []
-    for kind in kinds:
+
+    def matches_of(kind: str, fields: AbstractSet[int]) -> list[EntityMatch]:
         name_index = indexes[kind]
         if not name_index.candidates:
-            continue
+            return []
         source = discipline_words if kind == "discipline" else list(words)
         matches: list[EntityMatch] = []
         for start, end in _spans(source):
@@ -405,16 +396,30 @@ def find_entities(
                 continue  # a short word that is near several names is noise, not ambiguity
             matches.append(EntityMatch(kind, start, end, match_kind, tuple(c.key for c in keys)))
         if whole_names:
-            outside_fields: AbstractSet[int] = fields if kind != "discipline" else frozenset()
-            matches = [m for m in matches if _covers_run(source, m, outside_fields)]
+            matches = [m for m in matches if _covers_run(source, m, fields)]
         matches.sort(key=lambda m: (_KIND_ORDER[m.match_kind], -m.length, m.start))
         taken: list[EntityMatch] = []
         for candidate in matches:
             if any(candidate.start < t.end and t.start < candidate.end for t in taken):
                 continue
             taken.append(candidate)
-        found += _merge_adjacent(taken)
-    return found
+        return _merge_adjacent(taken)
+
+    by_kind: dict[str, list[EntityMatch]] = {}
+    fields: set[int] = set()
+    if "discipline" in kinds:
+        by_kind["discipline"] = matches_of("discipline", frozenset())
+        if whole_names:
+            # Words that surely name someone by their field ("the data engineer on uplift") are no
+            # part of a project's or a person's name around them: "uplift" alone is the whole
+            # project name there ("engineer" is a role; "ethics board" names no one).
+            for match in by_kind["discipline"]:
+                if match.sure and any(w in _ROLE_NOUNS for w in words[match.start : match.end]):
+                    fields.update(range(match.start, match.end))
+    for kind in kinds:
+        if kind not in by_kind:
+            by_kind[kind] = matches_of(kind, fields)
+    return [match for kind in kinds for match in by_kind[kind]]
 
 
 def _merge_adjacent(matches: list[EntityMatch]) -> list[EntityMatch]:

@@ -9,7 +9,6 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.domain.dates import find_date_range
-from bot.domain.dates.ranges import SOON
 from bot.questions.interpret.directory import Directory
 from bot.questions.interpret.entities import (
     DirectoryIndex,
@@ -179,7 +178,7 @@ def interpret(
         intent == Intent.NEXT_MILESTONE
         and projects
         and date_range is not None
-        and date_range.end - date_range.start == SOON
+        and date_range.soon
         and _UPCOMING.search(normal)
         and not re.search(r"\b(soon|shortly)\b", normal)
     ):
