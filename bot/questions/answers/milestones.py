@@ -11,9 +11,7 @@ from sqlalchemy import Select, select
 
 from bot.access import can_see
 from bot.agreements.waiting import agreements_waited_on
-from bot.errors import UserFacingError
 from bot.models import Blocker, Milestone, MilestoneDependency, MilestoneStatus, Person, Project
-from bot.projects.milestone_details import dependency_refs
 from bot.projects.milestones import find_milestone
 from bot.questions.answers.core import (
     MAX_ITEMS,
@@ -269,26 +267,34 @@ _ASKS_FINISHED = re.compile(
 _ASKS_DETAILS = re.compile(r"\b(description|describe|details?|what is it about|about what|what s it about)\b")
 
 
+def _linked(request: AnswerRequest, milestone: Milestone, *, earlier: bool) -> list[Milestone]:
+    """The milestones `milestone` comes after (`earlier`; by ref) or that come after it (by due date),
+    in projects the asker may see."""
+    this, other = (
+        (MilestoneDependency.milestone_id, MilestoneDependency.depends_on_id)
+        if earlier
+        else (MilestoneDependency.depends_on_id, MilestoneDependency.milestone_id)
+    )
+    order = (Project.key, Milestone.number) if earlier else (Milestone.due_at, Milestone.id)
+    linked = request.session.scalars(
+        select(Milestone)
+        .join(MilestoneDependency, other == Milestone.id)
+        .join(Project)
+        .where(this == milestone.id)
+        .order_by(*order)
+    )
+    return [m for m in linked if can_see(m.project, request.actor)]
+
+
 def _what_it_comes_after(b: AnswerBuilder, request: AnswerRequest, milestone: Milestone) -> list[Segment]:
     """ " · comes after `pcm-2` Legal basis memo (still open)" and " · held up by `pcm-b1` …": what the
     milestone depends on, for "what does the PSI prototype depend on?" as much as for "when is it due?"."""
     parts: list[Segment] = []
-    for ref in dependency_refs(request.session, [milestone.id]).get(milestone.id, ()):
-        try:
-            before = find_milestone(request.session, request.actor, ref)
-        except UserFacingError:
-            continue  # in a project the asker may not see: not theirs to know about
+    for before in _linked(request, milestone, earlier=True):
         state = "done" if before.status == MilestoneStatus.DONE else "still open"
         parts += [" · comes after ", b.milestone(before), " ", before.title, f" ({state})"]
-    after_it = request.session.scalars(
-        select(Milestone)
-        .join(MilestoneDependency, MilestoneDependency.milestone_id == Milestone.id)
-        .where(MilestoneDependency.depends_on_id == milestone.id)
-        .order_by(Milestone.due_at, Milestone.id)
-    )
-    for later in after_it:
-        if can_see(later.project, request.actor):
-            parts += [" · then ", b.milestone(later), " ", later.title]
+    for later in _linked(request, milestone, earlier=False):
+        parts += [" · then ", b.milestone(later), " ", later.title]
     if milestone.description and _ASKS_DETAILS.search(request.interpretation.text):
         parts += [" · ", milestone.description.strip()]
     held_up = request.session.scalars(
