@@ -380,9 +380,23 @@ def _resolve_pronoun(
     if channel_project is not None and match[0].startswith("this"):
         return None  # "this project" in (or beside) a project's channel is that channel's project
     record = _focus(previous)
+    if record is not None and record.kind == "project" and _ASKS_OF_A_MILESTONE.search(plain):
+        # "what's next for bidshade?" then "and who owns it?": the next one, the first listed.
+        record = _first_listed_milestone(previous) or record
     if record is None or not _visible(record, index):
         return None
     return _ask_about(record, plain, match, index, reinterpret)
+
+
+# What is asked of one milestone, not of a project: its owner, its due date.
+_ASKS_OF_A_MILESTONE = re.compile(r"\b(?:owns?|owned|owner|whose|responsible|due|deadline)\b")
+
+
+def _first_listed_milestone(previous: Turn) -> Record | None:
+    """The first milestone of an answer listing a project's next ones (the next of them)."""
+    if previous.intent != Intent.NEXT_MILESTONE.value:
+        return None
+    return next((r for r in previous.records if r.kind == "milestone"), None)
 
 
 def _focus(previous: Turn) -> Record | None:

@@ -85,6 +85,23 @@ def test_dm_the_one_after_and_before_that_step_through_the_projects_milestones(s
     assert "`pcm-4` has no milestone after it on `pcm` that you can see." in last
 
 
+def test_dm_who_owns_it_after_a_projects_next_milestones_is_the_next_ones_owner(slack: SlackDriver) -> None:
+    dm = DirectMessages(slack, OSEI)
+
+    listed = said(dm.say("what's next for pcm?"))
+    assert "pcm-2" in listed and "pcm-3" in listed
+
+    owner = said(dm.say("& who owns it?"))
+    assert owner.startswith("pcm-2 ") and "<@U03MSRAO>" in owner  # the first listed, Priya Rao's memo
+    due = said(dm.say("what's next for bidshade?"))
+    assert "bidshade-2" in due
+    when = said(dm.say("and when is it due?"))
+    assert when.startswith("bidshade-2 ") and "Fri 27 Nov 2026" in when
+    # A project question of the same answer is still about the project.
+    lead = said(dm.say("who leads it?"))
+    assert "led by" in lead and "<@U02ECBANE>" in lead
+
+
 def test_dm_when_is_that_due_after_a_list_of_one(slack: SlackDriver) -> None:
     dm = DirectMessages(slack, BANERJEE)
 

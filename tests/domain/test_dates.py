@@ -848,10 +848,22 @@ def _range(text: str, now: datetime = NOW, zone: ZoneInfo = AMS) -> tuple[str, s
         ("what is due by dec 16", "2026-11-20 09:00", "2026-12-17 00:00"),
         ("due the day after tomorrow", "2026-11-22 00:00", "2026-11-23 00:00"),
         ("due by the end of next week", "2026-11-20 09:00", "2026-11-30 00:00"),
+        ("what's due the week after this one", "2026-11-23 00:00", "2026-11-30 00:00"),
+        ("anything due the week after this week", "2026-11-23 00:00", "2026-11-30 00:00"),
+        # On a weekday "this coming week" is the seven days ahead, as "the week ahead" is.
+        ("any deadlines this coming week", "2026-11-20 09:00", "2026-11-28 00:00"),
+        ("due in the upcoming week", "2026-11-20 09:00", "2026-11-28 00:00"),
     ],
 )
 def test_date_ranges(text: str, start: str, end: str) -> None:
     assert _range(text)[:2] == (start, end)
+
+
+def test_this_coming_week_on_a_weekend_is_the_next_calendar_week() -> None:
+    sunday = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+    start, end, label = _range("what's due this coming week", sunday)
+    assert (start, end) == ("2026-11-23 00:00", "2026-11-30 00:00")
+    assert label.startswith("next week (Mon 23 Nov")
 
 
 def test_next_month_in_december_is_january() -> None:

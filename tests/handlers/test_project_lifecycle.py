@@ -4,6 +4,7 @@ through signed requests → Bolt → the fake Slack Web API."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
@@ -11,9 +12,11 @@ import pytest
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.clock import FixedClock
 from bot.domain.reminders import DeliveryKind
 from bot.models import AuditEntry, DeliveryStatus, Membership, Milestone, Person, Project, ReminderDelivery
 from bot.slack import ids
+from tests.conversations.transcripts import DirectMessages, said
 from tests.fakes.driver import Exchange, SlackDriver, message_text, opened_view
 from tests.fakes.slack_api import RESPONSE_URL_METHOD
 
@@ -486,6 +489,26 @@ def test_blocked_project_without_blockers_says_so(slack: SlackDriver) -> None:
     status = slack.command(RAO, "/project status uplift").reply_text
     assert "*Open blockers*: none recorded, though the status is blocked." in status
     assert ":tada: No open blockers on fatigue" in slack.command(OSEI, "/project blockers fatigue").reply_text
+
+
+def test_how_long_a_project_has_been_blocked_comes_from_its_status_change(
+    slack: SlackDriver, clock: FixedClock
+) -> None:
+    assert "is now blocked" in slack.command(BANERJEE, "/project set-status bidshade blocked").reply_text
+    clock.advance(timedelta(days=1))
+    slack.command(BANERJEE, "/blocker add bidshade Waiting for the exchange's auction logs")
+    clock.advance(timedelta(days=2))
+
+    answer = DirectMessages(slack, OSEI).say("how long has bidshade been blocked?")
+    text = said(answer)
+    # Set on Fri 20 Nov, asked on Mon 23 Nov; the blocker raised a day later.
+    assert "has been blocked since Fri 20 Nov (3 days)" in text
+    assert "open since Sat 21 Nov (2 days)" in text
+    # A status that came with the imported workspace is not given a start it does not have.
+    imported = said(DirectMessages(slack, RAO).say("since when is uplift blocked?"))
+    assert "is blocked (since when is not known: it was imported so)" in imported
+    # Without "how long" the answer is as before.
+    assert "since" not in said(DirectMessages(slack, OSEI).say("is bidshade blocked?")).split("\n")[0]
 
 
 # -- the "Move it" button and the error handler (fuzz report) -----------------------------------------

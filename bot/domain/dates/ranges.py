@@ -116,6 +116,11 @@ _RANGE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
             "rest_of_week",
             r"\b(?:(?:the )?rest of (?:the|this) week|end of(?: the| this)? week|eow)\b",
         ),
+        # "this coming week": on a weekend the next calendar week, else the next seven days (as "the
+        # week ahead", which normalising the question turned into those words already).
+        ("week_ahead", r"\b(?:(?:in|over|during) )?(?:this coming|the upcoming) week\b"),
+        # "the week after this one" is next week (before "this week" finds its last words).
+        ("week_after_this", r"\bthe week after (?:this|the current)(?: one| week)?\b"),
         ("this_week", r"\b(?:this|the current) week\b"),
         (
             "next_week_end",
@@ -156,7 +161,8 @@ def find_date_range(text: str, *, now: datetime, zone: ZoneInfo) -> tuple[DateRa
 
     Understood: "today" (also "eod", "end of day"), "tomorrow", "this week" (Monday to the end of
     Sunday: what is still open from its first days is overdue; "the rest of the week", "end of week",
-    "eow" from now), "next week" (Monday to Sunday), "this weekend" (the coming Saturday and Sunday),
+    "eow" from now), "next week" (Monday to Sunday; also "the week after this one"), "this coming
+    week" (the next seven days; on a weekend, next week), "this weekend" (the coming Saturday and Sunday),
     "this month" (from its first day; "the rest of the month", "by the end of the month" from now),
     "on the 14th" / "by the 18th" (the next such day of a month), "next month", past windows ("last
     week", "last month", "yesterday", "earlier this week/month", "the past week", "in the past 10
@@ -286,6 +292,10 @@ def _range_for(
             _end_of_day(sunday, zone),
             f"this week (to {day_label(sunday, with_year=False)})",
         )
+    if name == "week_ahead":
+        if today.weekday() >= 5:
+            return _calendar_week(today + timedelta(days=7 - today.weekday()), "next_week", zone)
+        return DateRange(now, _end_of_day(today + timedelta(days=7), zone), "in the next 7 days")
     if name in _WEEKS_AWAY:
         return _calendar_week(today + timedelta(days=7 * _WEEKS_AWAY[name] - today.weekday()), name, zone)
     if name == "fortnight":
@@ -373,8 +383,13 @@ def _range_for(
 
 
 # Calendar weeks (Monday to Sunday) by how many weeks from this one, and how they are called.
-_WEEKS_AWAY = {"last_week": -1, "next_week": 1, "week_after_next": 2}
-_WEEK_NAMES = {"last_week": "last week", "next_week": "next week", "week_after_next": "the week after next"}
+_WEEKS_AWAY = {"last_week": -1, "next_week": 1, "week_after_this": 1, "week_after_next": 2}
+_WEEK_NAMES = {
+    "last_week": "last week",
+    "next_week": "next week",
+    "week_after_this": "next week",
+    "week_after_next": "the week after next",
+}
 # Windows of a fixed number of days back to now, and how they are called.
 _PAST_DAYS = {
     "past_week": (7, "in the past week"),

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import re
+from datetime import datetime
+
 from sqlalchemy import or_, select
 
 from bot.agreements.waiting import agreements_waited_on
+from bot.domain.dates.vocabulary import day_label
 from bot.models import Blocker, MilestoneStatus, Project, ProjectStatus
 from bot.projects.project import STATUS_LABELS
+from bot.projects.status_history import status_since
 from bot.questions.answers.core import (
     MAX_ITEMS,
     Answer,
@@ -69,10 +74,20 @@ def answer_blocked(request: AnswerRequest) -> Answer:
     # What a late milestone waits on (bot.agreements) says why a project is stuck when no blocker was raised.
     waits = agreements_waited_on(request.session, [m.id for ms in late.values() for m in ms])
     today = request.now.astimezone(request.actor.zone).date()
+    # "how long has uplift been blocked?": since when each status and each open blocker.
+    how_long = _ASKS_HOW_LONG.search(request.interpretation.text) is not None
+    since = status_since(request.session, [p.id for p in shown]) if how_long else {}
     for project in shown:
         source = b.project(project)
         blockers = [x for x in project.blockers if x.resolved_at is None]
         status = f" is {STATUS_LABELS[project.status]}"
+        if how_long:
+            started = since.get(project.id)
+            status = (
+                f" has been {STATUS_LABELS[project.status]}{_since(started, request)}"
+                if started
+                else f"{status} (since when is not known: it was imported so)"
+            )
         tail: list[Segment] = []
         if project.lead is not None:
             tail = [" · lead ", person_segment(project.lead)]
@@ -81,11 +96,28 @@ def answer_blocked(request: AnswerRequest) -> Answer:
         )
         b.line(project.name, " (", source, ")", status, blocker_count, *tail)
         for blocker in blockers[:MAX_ITEMS]:
-            b.line("• ", *b.blocker_segments(blocker))
+            b.line(
+                "• ",
+                *b.blocker_segments(blocker),
+                _since(blocker.raised_at, request, "open") if how_long else "",
+            )
         for milestone in late[project.id]:
             waiting = [waiting_on_text(wait, today) for wait in waits.get(milestone.id, ())]
             b.line("• overdue: ", *b.milestone_segments(milestone, request.now, with_project=False), *waiting)
     return b.build()
+
+
+# "how long has X been blocked", "since when", "how old are the blockers".
+_ASKS_HOW_LONG = re.compile(r"\b(?:how long|since when|how many days|how many weeks|how old)\b")
+
+
+def _since(instant: datetime, request: AnswerRequest, prefix: str = "") -> str:
+    """ " since Tue 24 Nov (13 days)", in the asker's days; with a prefix, " · open since …"."""
+    local = instant.astimezone(request.actor.zone).date()
+    days = (request.now.astimezone(request.actor.zone).date() - local).days
+    length = "today" if days <= 0 else counted(days, "day")
+    lead = f" · {prefix} since " if prefix else " since "
+    return f"{lead}{day_label(local, with_year=False)} ({length})"
 
 
 def answer_waiting(request: AnswerRequest) -> Answer:

@@ -218,11 +218,42 @@ def answer_overdue(request: AnswerRequest) -> Answer:
         head += f" ({scope[3:]})"
     elif scope:
         head += f" {scope}"
+    if len(e.projects) != 1 and _ASKS_MOST_BEHIND.search(request.interpretation.text):
+        _furthest_behind(b, late)
     b.line(head + (f", due {window.label}" if window else "") + ":")
     for milestone in late[:MAX_ITEMS]:
         b.line("• ", *b.milestone_segments(milestone, request.now, with_project=not e.projects))
     b.more(len(late), MAX_ITEMS)
     return b.build()
+
+
+# "which project is most behind?", "who's furthest behind": the projects ranked, not only the list.
+_ASKS_MOST_BEHIND = re.compile(
+    r"\b(?:most|furthest|farthest|worst|further|biggest) (?:behind|late|overdue|delayed|slipped|slipping)\b|"
+    r"\b(?:behind|slipped|slipping|fallen behind|late|delayed) the most\b"
+)
+
+
+def _furthest_behind(b: AnswerBuilder, late: list[Milestone]) -> None:
+    """Name the project with the most overdue milestones (the oldest one breaks a tie), then the rest."""
+    by_project: dict[int, list[Milestone]] = {}
+    for milestone in late:
+        by_project.setdefault(milestone.project_id, []).append(milestone)
+    ranked = sorted(by_project.values(), key=lambda ms: (-len(ms), min(m.due_at for m in ms)))
+    first = ranked[0]
+    oldest = min(first, key=lambda m: m.due_at)
+    b.line(
+        "Furthest behind: ",
+        b.project(first[0].project),
+        f" {first[0].project.name} — {counted(len(first), 'milestone')} overdue, the oldest due ",
+        When(oldest.due_at),
+        ".",
+    )
+    if len(ranked) > 1:
+        then: list[Segment] = ["Then "]
+        for n, ms in enumerate(ranked[1:MAX_ITEMS]):
+            then += [", " if n else "", b.project(ms[0].project), f" ({len(ms)} overdue)"]
+        b.line(*then, ".")
 
 
 def answer_when(request: AnswerRequest) -> Answer:

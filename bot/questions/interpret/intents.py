@@ -353,6 +353,13 @@ _RULES: tuple[tuple[Intent, str, float], ...] = (
     ),
     # "what's the hold up?", "any holdups on pcm?": what blocks.
     (Intent.BLOCKED, r"\b(hold ?ups?|hang ?ups?)\b", 3.0),
+    # "since when is uplift blocked?", "how long have we been stuck": a blocked project's time, not a date.
+    (
+        Intent.BLOCKED,
+        r"\b(since when|how long|how many (days|weeks))\b.*"
+        r"\b(blocked|stuck|at risk|on hold|held up|blockers?)\b",
+        7.0,
+    ),
     (
         Intent.BLOCKED,
         r"\bwhat (is|s|are) (stopping|preventing|slowing( down)?) (us|me|them|it|this|\w+)\b",
