@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from bot.access import Actor, visible_projects
 from bot.agreements.records import AgreementView, covered_projects, may_see, view_of
 from bot.agreements.tables import Agreement, AgreementKind, AgreementStatus
-from bot.models import Project
+from bot.models import Person, Project
 
 _WORDS = re.compile(
     r"\b(agreements?|ndas?|contracts?|duas?|dsas?|mous?|data[- ]use|data[- ]sharing|non[- ]disclosure)\b",
@@ -28,7 +28,10 @@ _KEY = re.compile(r"\b([a-z][a-z0-9_]{0,19}-[0-9]{1,7})\b")
 # Which statuses a question asks for: "which agreements are not signed yet?", "… being negotiated?".
 _STATUS_WORDS: tuple[tuple[re.Pattern[str], frozenset[str], str], ...] = (
     (
-        re.compile(r"\b(not (yet )?signed|unsigned|pending|outstanding|still open|open ones?|in progress)\b"),
+        re.compile(
+            r"\b(not (yet )?signed|unsigned|pending|outstanding|still open|open ones?|in progress|"
+            r"stuck|stalled|held up|waiting)\b"
+        ),
         frozenset(
             {
                 AgreementStatus.DRAFT.value,
@@ -84,6 +87,32 @@ class AgreementAnswer:
     agreements: tuple[AgreementView, ...]
     expiring_until: date | None  # set for "which expire …" questions
     private: bool  # it names an agreement of a private project: show it to the asker only
+
+
+_YEAR = re.compile(r"\b(?P<pre>in|during|for|before|by|until|till)? ?(?P<year>20\d\d)\b")
+_NEXT = re.compile(r"\b(?:next|the coming|the following|coming) (?P<unit>year|quarter|month)\b")
+
+
+def _period(text: str, today: date) -> tuple[date, date, str]:
+    """The days "which agreements expire …" asks about: from (today or later) to, and how they are called."""
+    lowered = text.lower()
+    year = _YEAR.search(lowered)
+    if year is not None:
+        number = int(year["year"])
+        if year["pre"] in ("before", "by", "until", "till"):
+            return today, date(number - 1, 12, 31), f"before {number}"
+        return max(today, date(number, 1, 1)), date(number, 12, 31), f"in {number}"
+    following = _NEXT.search(lowered)
+    if following is not None:
+        unit = following["unit"]
+        if unit == "year":
+            return date(today.year + 1, 1, 1), date(today.year + 1, 12, 31), "next year"
+        this_end, _ = _period_end(unit, today)
+        start = this_end + timedelta(days=1)
+        end, _ = _period_end(unit, start)
+        return start, end, f"next {unit}"
+    end, label = _period_end(lowered, today)
+    return today, end, label
 
 
 def _period_end(text: str, today: date) -> tuple[date, str]:
@@ -206,8 +235,45 @@ def answer_agreement_question(
             views = [v for v in views if v.status in statuses]
             where = f"{where} {label}"
             break
+    owners = _owners_named(session, actor, text)
+    if owners is not None:
+        # "which agreements do I own?", "… is Priya responsible for?": the ones they own.
+        ids, names = owners
+        views = [v for v in views if v.owner_slack_id in ids]
+        where = f"{where} owned by {names}"
     if _EXPIRY.search(text):
-        until, label = _period_end(text, today)
-        expiring = [v for v in views if v.expires_on is not None and today <= v.expires_on <= until]
+        start, until, label = _period(text, today)
+        expiring = [v for v in views if v.expires_on is not None and start <= v.expires_on <= until]
         return answer(f"Agreements{where} expiring {label} (by {until.isoformat()})", expiring, until)
     return answer(f"Agreements{where}", views)
+
+
+# Who owns them: "do I own", "is Priya responsible for", "waiting on me", "does Lena have", "my agreements".
+_OWNING = re.compile(
+    r"\b(own|owns|owned|owner|owners|responsible|in charge|waiting on|on \w+ plate|have|has|got|mine)\b|"
+    r"\bmy (?:\w+ )?(?:agreements?|ndas?|contracts?)\b",
+    re.I,
+)
+_ME = re.compile(r"\b(i|me|my|mine|i'm|im)\b", re.I)
+# Words in people's names that name nobody in particular.
+_TITLES = frozenset({"dr", "prof", "mr", "ms", "mrs", "professor", "van", "de", "der", "von", "da"})
+
+
+def _owners_named(session: Session, actor: Actor, text: str) -> tuple[set[str], str] | None:
+    """Whose agreements a question asks for (Slack ids and how to call them), or None for anyone's."""
+    if _OWNING.search(text) is None:
+        return None
+    words = _words(text)
+    people = session.execute(
+        select(Person.slack_id, Person.name).where(Person.workspace_id == actor.workspace_id)
+    ).all()
+    named = {
+        (slack_id, name)
+        for slack_id, name in people
+        if any(len(part) >= 3 and part not in _TITLES and part in words for part in _words(name))
+    }
+    if named:
+        return {slack_id for slack_id, _ in named}, " and ".join(sorted(name for _, name in named))
+    if _ME.search(text):
+        return {actor.slack_id}, "you"
+    return None

@@ -199,7 +199,9 @@ _KIND_WORDS = {
 }
 # "any papers on ad delivery fairness?": the words of a topic after "papers on/about".
 _PAPER_TOPIC = re.compile(r"\bpapers? (?:on|about|regarding|re) (?P<topic>.+?)\s*\??$")
-_TOPIC_NOISE = frozenset({"the", "our", "a", "an", "and", "of", "for", "in", "any", "we", "us", "this"})
+_TOPIC_NOISE = frozenset(
+    {"the", "our", "a", "an", "and", "of", "for", "in", "any", "we", "us", "this", "project", "here", "team"}
+)
 
 
 def _narrowed(heading: str, papers: list[Paper], lowered: str, *, by_topic: bool) -> tuple[str, list[Paper]]:
@@ -234,8 +236,17 @@ def _venues_answer(session: Session, actor: Actor, venues: list[Venue], now: dat
     return PaperAnswer("Venues and their deadlines", dates, (), private, venues=tuple(ahead))
 
 
-def answer_paper_question(session: Session, actor: Actor, text: str, now: datetime) -> PaperAnswer | None:
-    """The answer to a question about joint papers, or None when the question is not about them."""
+# "papers on this project?", "… here?" in a project's channel: that project.
+_THIS_PROJECT = re.compile(r"\b(?:this|our|the) (?:project|team)\b|\bhere\b")
+
+
+def answer_paper_question(
+    session: Session, actor: Actor, text: str, now: datetime, *, channel_id: str | None = None
+) -> PaperAnswer | None:
+    """The answer to a question about joint papers, or None when the question is not about them.
+
+    `channel_id`: where it was asked; in a project's channel, "this project" or "here" is that project.
+    """
     lowered = text.lower()
     refs = list(dict.fromkeys(_REF.findall(lowered)))
     at_venue = None
@@ -265,6 +276,8 @@ def answer_paper_question(session: Session, actor: Actor, text: str, now: dateti
         found, missing = _find_refs(session, actor, refs)
         return answer("", found, tuple(missing))
     projects = _projects_named(session, actor, lowered)
+    if not projects and channel_id and _THIS_PROJECT.search(lowered):
+        projects = [p for p in visible_projects(session, actor) if p.channel_id == channel_id]
     people = _people_named(session, actor, lowered)
     if people:
         papers = _authored_by(session, actor, people)

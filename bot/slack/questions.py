@@ -182,7 +182,9 @@ def _answer(
                 reply = build_agreement_answer(agreements, now.astimezone(actor.zone).date())
                 return QuestionOutcome(reply=reply, private=agreements.private), None
             # Joint papers (bot.publications.questions) likewise: "paper(s)" or a paper id (`fatigue-p1`).
-            if (papers := answer_paper_question(session, actor, question.text, now)) is not None:
+            if (
+                papers := answer_paper_question(session, actor, question.text, now, channel_id=channel_id)
+            ) is not None:
                 reply = build_paper_answer(papers, actor.zone, now)
                 return QuestionOutcome(reply=reply, private=papers.private), None
             directory = load_directory(session, actor)

@@ -125,3 +125,48 @@ def test_an_organisation_only_a_hidden_agreement_names_is_told_as_one_no_agreeme
     assert "Agreements with oxford: none that you can see." in oxford
     assert nobody == oxford.replace("oxford", "zorbulon")
     assert "`ra-5`" in slack.command(LENA, "/ask any agreements with oxford?").reply_text
+
+
+@pytest.mark.parametrize(
+    ("question", "kept", "left_out"),
+    [
+        ("which agreements expire next year?", ["dsa-3", "by 2027-12-31"], ["nda-2", "ca-4"]),
+        ("which agreements expire in 2027?", ["dsa-3", "expiring in 2027"], ["nda-2", "ca-4"]),
+        ("which agreements expire before 2030?", ["nda-2", "dsa-3", "ca-4", "by 2029-12-31"], []),
+        ("any agreements expiring next month?", ["nda-2", "by 2026-12-31"], ["dsa-3", "ca-4"]),
+        ("which agreements expire this year?", ["nda-2"], ["dsa-3", "ca-4"]),
+    ],
+)
+def test_a_year_or_the_next_period_in_an_expiry_question(
+    slack: SlackDriver, question: str, kept: list[str], left_out: list[str]
+) -> None:
+    reply = slack.command(BANERJEE, f"/ask {question}").reply_text
+
+    assert all(word in reply for word in kept), reply
+    assert not any(f"`{key}`" in reply for key in left_out), reply
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["which agreements do I own?", "what agreements are waiting on me?", "which of my agreements are stalled?"],
+)
+def test_agreements_of_the_asker(slack: SlackDriver, question: str) -> None:
+    reply = slack.command(RAO, f"/ask {question}").reply_text
+
+    assert "owned by you" in reply and "`dua-1`" in reply
+    assert "nda-2" not in reply and "ca-4" not in reply
+
+
+def test_agreements_someone_named_owns(slack: SlackDriver) -> None:
+    owned = slack.command(BANERJEE, "/ask which agreements is Priya responsible for?").reply_text
+    none = slack.command(BANERJEE, "/ask which agreements does Rebecca own?").reply_text
+
+    assert "owned by Priya Rao" in owned and "`dua-1`" in owned and "nda-2" not in owned
+    # Rebecca owns only ra-5, of a project Ingrid cannot see: told as owning none.
+    assert "owned by Prof. Rebecca Stein: none that you can see" in none and "ra-5" not in none
+
+
+def test_stuck_agreements_are_the_unsigned_ones(slack: SlackDriver) -> None:
+    reply = slack.command(BANERJEE, "/ask which agreements are stuck?").reply_text
+
+    assert "`dua-1`" in reply and "`nda-2`" not in reply and "`ca-4`" not in reply

@@ -118,6 +118,20 @@ def test_papers_on_a_project(slack: SlackDriver) -> None:
     assert "`fatigue-p1`" in reply and "`fatigue-p2`" in reply and P2 in reply
 
 
+@pytest.mark.parametrize("question", ["papers on this project?", "any papers here?", "what are our team's papers"])
+def test_papers_of_this_project_in_its_channel(slack: SlackDriver, question: str) -> None:
+    reply = slack.command(OSEI, f"/ask {question}", channel="C1FATIGUE").reply_text
+
+    assert "`fatigue-p1`" in reply and "`fatigue-p2`" in reply and "Papers about" not in reply
+
+
+@pytest.mark.usefixtures("private_paper")
+def test_this_project_outside_a_projects_channel_is_no_project(slack: SlackDriver) -> None:
+    reply = slack.command(OSEI, "/ask papers on this project?", channel="C0GENERAL").reply_text
+
+    assert PRIVATE not in reply and "fairdelivery" not in reply
+
+
 # -- privacy ---------------------------------------------------------------------------------------
 
 
