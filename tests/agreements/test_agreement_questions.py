@@ -148,7 +148,11 @@ def test_a_year_or_the_next_period_in_an_expiry_question(
 
 @pytest.mark.parametrize(
     "question",
-    ["which agreements do I own?", "what agreements are waiting on me?", "which of my agreements are stalled?"],
+    [
+        "which agreements do I own?",
+        "what agreements are waiting on me?",
+        "which of my agreements are stalled?",
+    ],
 )
 def test_agreements_of_the_asker(slack: SlackDriver, question: str) -> None:
     reply = slack.command(RAO, f"/ask {question}").reply_text

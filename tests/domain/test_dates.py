@@ -853,6 +853,14 @@ def _range(text: str, now: datetime = NOW, zone: ZoneInfo = AMS) -> tuple[str, s
         # On a weekday "this coming week" is the seven days ahead, as "the week ahead" is.
         ("any deadlines this coming week", "2026-11-20 09:00", "2026-11-28 00:00"),
         ("due in the upcoming week", "2026-11-20 09:00", "2026-11-28 00:00"),
+        ("due by the end of next month", "2026-11-20 09:00", "2027-01-01 00:00"),
+        ("anything due until end of next month", "2026-11-20 09:00", "2027-01-01 00:00"),
+        ("what's due through january", "2026-11-20 09:00", "2027-02-01 00:00"),
+        ("due till the end of december", "2026-11-20 09:00", "2027-01-01 00:00"),
+        ("what's due the week of the 30th", "2026-11-30 00:00", "2026-12-07 00:00"),
+        ("anything due in the week of dec 9", "2026-12-07 00:00", "2026-12-14 00:00"),
+        ("due the week of 2 december", "2026-11-30 00:00", "2026-12-07 00:00"),
+        ("what's due the week of the 18th", "2026-11-20 09:00", "2026-11-23 00:00"),  # this week, from now
     ],
 )
 def test_date_ranges(text: str, start: str, end: str) -> None:

@@ -118,7 +118,9 @@ def test_papers_on_a_project(slack: SlackDriver) -> None:
     assert "`fatigue-p1`" in reply and "`fatigue-p2`" in reply and P2 in reply
 
 
-@pytest.mark.parametrize("question", ["papers on this project?", "any papers here?", "what are our team's papers"])
+@pytest.mark.parametrize(
+    "question", ["papers on this project?", "any papers here?", "what are our team's papers"]
+)
 def test_papers_of_this_project_in_its_channel(slack: SlackDriver, question: str) -> None:
     reply = slack.command(OSEI, f"/ask {question}", channel="C1FATIGUE").reply_text
 

@@ -56,6 +56,13 @@ _RANGE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (name, re.compile(pattern))
     for name, pattern in (
         ("iso", r"\b(?P<pre>before|by|until|till|on)? ?(?P<y>20\d\d) (?P<m>\d\d?) (?P<d>\d\d?)\b"),
+        # "the week of the 14th", "the week of dec 14": Monday to Sunday around that day.
+        (
+            "week_of_day",
+            rf"\b(?:in |during )?the week of (?:the )?(?:(?P<month>{one_of(TEXT_MONTHS)}) )?"
+            rf"(?P<day>[1-9]|[12][0-9]|3[01])(?:st|nd|rd|th)?"
+            rf"(?: (?:of )?(?P<month2>{one_of(TEXT_MONTHS)}))?\b",
+        ),
         # "by dec 20", "before 20 december 2026", "on december 20th" (the month by name, as in due dates).
         *(
             ("month_day", rf"\b(?P<pre>before|by|until|till|on)? ?(?:the )?{order}(?: (?P<year>20\d\d))?\b")
@@ -123,6 +130,11 @@ _RANGE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("week_after_this", r"\bthe week after (?:this|the current)(?: one| week)?\b"),
         ("this_week", r"\b(?:this|the current) week\b"),
         (
+            "next_month_end",
+            r"\b(?:(?:by|before|until|till|through|thru) )?(?:the )?end of (?:the )?"
+            r"(?:next|coming|following) month\b",
+        ),
+        (
             "next_week_end",
             r"\b(?:(?:by|before|until|till) )?(?:the )?end of (?:the )?(?:next|coming|following) week\b",
         ),
@@ -143,7 +155,8 @@ _RANGE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("next_month", r"\b(?:next|the coming|the following|coming) month\b"),
         (
             "month",
-            rf"\b(?P<pre>before|by|until|till|in|during|for)? ?(?P<month>{one_of(TEXT_MONTHS)})\b(?! \d)",
+            rf"\b(?P<pre>before|by|until|till|through|thru|in|during|for)? ?(?:the end of )?"
+            rf"(?P<month>{one_of(TEXT_MONTHS)})\b(?! \d)",
         ),
         # "what was due last friday": the most recent one (a week back when it is today).
         ("last_weekday", rf"\blast (?P<wd>{one_of(TEXT_WEEKDAYS)})\b"),
@@ -233,15 +246,7 @@ def _range_for(
             TEXT_MONTHS[groups["month"]], _NTH_WEEK[groups["nth"]], pre, today, now, zone, past
         )
     if name == "ordinal_day":
-        day_of_month = int(groups["day"])
-        found = None
-        month_start = today.replace(day=1)
-        for _ in range(3):  # this month's, else the next month that has that day
-            candidate = next_month_day(month_start, month_start.month, day_of_month)
-            if candidate is not None and candidate >= today and candidate.month == month_start.month:
-                found = candidate
-                break
-            month_start = _first_of_next_month(month_start)
+        found = _next_day_of_month(today, int(groups["day"]))
         return None if found is None else _by_or_on_day(found, pre or "on", now, zone)
     if name == "weekend":
         saturday = today + timedelta(days=(5 - today.weekday()) % 7)
@@ -271,6 +276,29 @@ def _range_for(
         return DateRange(now, _end_of_day(today, zone), "today")
     if name == "day_after_tomorrow":
         return _by_or_on_day(today + timedelta(days=2), "on", now, zone)
+    if name == "next_month_end":
+        after = _first_of_next_month(_first_of_next_month(today))
+        last = after - timedelta(days=1)
+        return DateRange(
+            now, _midnight(after, zone), f"by the end of next month ({day_label(last, with_year=False)})"
+        )
+    if name == "week_of_day":
+        named = groups.get("month") or groups.get("month2")
+        day_of_month = int(groups["day"])
+        if named:
+            found = next_month_day(today - timedelta(days=today.weekday()), TEXT_MONTHS[named], day_of_month)
+        else:
+            found = _next_day_of_month(today - timedelta(days=today.weekday()), day_of_month)
+        if found is None:
+            return None
+        monday = found - timedelta(days=found.weekday())
+        sunday = monday + timedelta(days=6)
+        days = f"{day_label(monday, with_year=False)} – {day_label(sunday, with_year=False)}"
+        return DateRange(
+            max(now, _midnight(monday, zone)),
+            _end_of_day(sunday, zone),
+            f"in the week {days}",
+        )
     if name == "next_week_end":
         sunday = today + timedelta(days=13 - today.weekday())
         return DateRange(
@@ -366,9 +394,11 @@ def _range_for(
         first = date(year, month, 1)
         after = _first_of_next_month(first)
         label = month_label(month)
+        if pre in ("through", "thru"):
+            pre = "until"  # "through january": to its end
         if pre in ("before", "by", "until", "till"):
             end = _midnight(first, zone) if pre == "before" else _midnight(after, zone)
-            return DateRange(now, end, f"{pre} {label}")
+            return DateRange(now, end, f"{pre} {label}" if pre == "before" else f"{pre} the end of {label}")
         begin = max(now, _midnight(first, zone))
         return DateRange(begin, _midnight(after, zone), f"in {label} {year}")
     if name == "weekday":
@@ -422,6 +452,18 @@ def _week_of_month(
         end = _midnight(first, zone) if pre == "before" else _end_of_day(last, zone)
         return DateRange(now, end, f"{pre} {label}")
     return DateRange(_midnight(first, zone), _end_of_day(last, zone), label)
+
+
+def _next_day_of_month(today: date, day_of_month: int) -> date | None:
+    """The next day (from today on) that is the `day_of_month`th of its month: this month's, else the
+    next month that has that day."""
+    month_start = today.replace(day=1)
+    for _ in range(3):
+        candidate = next_month_day(month_start, month_start.month, day_of_month)
+        if candidate is not None and candidate >= today and candidate.month == month_start.month:
+            return candidate
+        month_start = _first_of_next_month(month_start)
+    return None
 
 
 def _calendar_week(monday: date, name: str, zone: ZoneInfo) -> DateRange:

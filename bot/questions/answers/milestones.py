@@ -118,8 +118,10 @@ def answer_next(request: AnswerRequest) -> Answer:
     if finished:
         # "what did we finish last month?": what of that window was done, not what is still open.
         milestones = [m for m in milestones if m.status == MilestoneStatus.DONE]
+    later_ones = 0
     if window is None and e.projects:
         # "What's next for bidshade": the next few of that project, whatever their date.
+        later_ones = max(len(milestones) - 3, 0)
         milestones = milestones[:3]
     overdue: list[Milestone] = []
     if window is None and (e.projects or owner is not None or scope == "on your projects"):
@@ -176,6 +178,9 @@ def answer_next(request: AnswerRequest) -> Answer:
             ),
         )
     b.more(len(milestones), MAX_ITEMS)
+    if later_ones:
+        # The rest is asked for with a window: "what's due on fatigue in January?".
+        b.line(f"…and {counted(later_ones, 'later milestone')} after these (ask for a month to see them).")
     return b.build()
 
 

@@ -105,10 +105,25 @@ _STATUS_WORDS = {label: status for status, label in STATUS_LABELS.items()} | {
     "finished": ProjectStatus.DONE,
     "complete": ProjectStatus.DONE,
     "completed": ProjectStatus.DONE,
+    "on schedule": ProjectStatus.ON_TRACK,
 }
 _STATUS_ASKED = re.compile(
-    r"\b(?:which|what|any|are|is)\b.*\b(?:is|are|s|re)\s+(?:still\s+)?(" + "|".join(_STATUS_WORDS) + r")\b"
+    r"\b(?:which|what|any|are|is|how many)\b.*\b(?:is|are|s|re)\s+(?:still\s+)?("
+    + "|".join(_STATUS_WORDS)
+    + r")\b"
 )
+
+
+# "are any projects done?", "projects on track?": a status word after "projects".
+_STATUS_AFTER_PROJECTS = re.compile(r"\bprojects?\b(?: \w+){0,3} (" + "|".join(_STATUS_WORDS) + r")\b")
+
+
+def status_asked(text: str) -> ProjectStatus | None:
+    """The project status a question filters by ("which of my projects is at risk?"), if any."""
+    wanted = _STATUS_ASKED.search(text) or _STATUS_AFTER_PROJECTS.search(text)
+    return _STATUS_WORDS[wanted.group(1)] if wanted is not None else None
+
+
 # "who from academia …", "the industry folks …", "anyone from leiden …": which side or organisation.
 _FROM = re.compile(r"\b(?:from|at) (?:the )?(?P<words>[a-z][a-z-]*(?: [a-z][a-z-]*)?)")
 _SECTOR_WORDS = {
@@ -176,10 +191,9 @@ def answer_person_projects(request: AnswerRequest) -> Answer:
         b.line(_leaving_text(person.until, request.now.astimezone(request.actor.zone).date(), is_me))
     elif ASKS_LAST_DAY.search(request.interpretation.text):
         b.line(f"No last day is recorded for {'you' if is_me else person.name}.")
-    wanted = _STATUS_ASKED.search(request.interpretation.text) if projects else None
-    if wanted is not None:
+    status = status_asked(request.interpretation.text) if projects else None
+    if status is not None:
         # "which of my projects is at risk?": those of that status, or that none is.
-        status = _STATUS_WORDS[wanted.group(1)]
         label = STATUS_LABELS[status]
         projects = [p for p in projects if p.status == status]
         if not projects:
@@ -195,7 +209,7 @@ def answer_person_projects(request: AnswerRequest) -> Answer:
         return b.build()
     subject = "You are" if is_me else f"{person.name} is"
     verb = "is" if len(projects) == 1 else "are"
-    which = f" that {verb} {STATUS_LABELS[projects[0].status]}" if wanted is not None else ""
+    which = f" that {verb} {STATUS_LABELS[projects[0].status]}" if status is not None else ""
     b.line(f"{subject} on {counted(len(projects), 'project')}{which}:")
     for project in projects[:MAX_ITEMS]:
         source = b.project(project)

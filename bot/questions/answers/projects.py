@@ -17,6 +17,7 @@ from bot.questions.answers.core import (
     person_segment,
 )
 from bot.questions.answers.lookups import find_named_project
+from bot.questions.answers.people import status_asked
 from bot.questions.interpret import Intent
 
 
@@ -79,7 +80,18 @@ def answer_list_projects(request: AnswerRequest) -> Answer:
     if not projects:
         b.line("There are no projects you can see yet.")
         return b.build()
-    b.line(f"{counted(len(projects), 'project')} you can see:")
+    status = status_asked(request.interpretation.text)
+    if status is not None:
+        # "which projects are on track?": those of that status, or that none is.
+        label = STATUS_LABELS[status]
+        projects = [p for p in projects if p.status == status]
+        if not projects:
+            b.line(f"No project you can see is {label}.")
+            return b.build()
+        verb = "is" if len(projects) == 1 else "are"
+        b.line(f"{counted(len(projects), 'project')} you can see {verb} {label}:")
+    else:
+        b.line(f"{counted(len(projects), 'project')} you can see:")
     for project in projects[:MAX_ITEMS]:
         source = b.project(project)
         tail: list[Segment] = [f" — {STATUS_LABELS[project.status]}"]

@@ -330,6 +330,14 @@ _RULES: tuple[tuple[Intent, str, float], ...] = (
         r"what projects (are there|exist|do we have)|how many projects|projects do we have|every project)\b",
         3.0,
     ),
+    # "which projects are on track?", "how many projects are at risk", "any projects done?": the projects
+    # of a status ("which projects are blocked" is what is blocked, with its blockers).
+    (
+        Intent.LIST_PROJECTS,
+        r"\b(which|what|how many|list|any|show)( of)?( the| our| all( the)?)? projects\b.*"
+        r"\b(on track|on schedule|at risk|done|finished|complete|completed)\b",
+        6.0,
+    ),
     # "how many people are on pcm?", "how big is the uplift team": the members, counted.
     (Intent.MEMBERS, r"\bhow (many|big)( people| members| folks| persons)?( are| is)? (on|in|the)\b", 2.5),
     # "who from academia is on uplift?", "anyone from leiden on fatigue", "who are the industry folks
@@ -579,8 +587,13 @@ def adjust_for_entities(
         rules[Intent.NEXT_MILESTONE] -= 1.0
     if Intent.BLOCKED in rules and Intent.PROJECT_STATUS in rules and not has_project:
         rules[Intent.PROJECT_STATUS] -= 1.0
-    if Intent.LIST_PROJECTS in rules and has_person and Intent.PERSON_PROJECTS not in rules:
-        add(Intent.PERSON_PROJECTS, rules[Intent.LIST_PROJECTS])  # "how many projects is Kwame on?"
+    if (
+        Intent.LIST_PROJECTS in rules
+        and (has_person or re.search(r"\b(am i|i am|do i|have i|i have|i m)\b", text))
+        and Intent.PERSON_PROJECTS not in rules
+    ):
+        # "how many projects is Kwame on?", "how many projects am I on?": theirs, not every project.
+        add(Intent.PERSON_PROJECTS, rules[Intent.LIST_PROJECTS])
     if Intent.LIST_PROJECTS in rules and (has_person or me) and Intent.PERSON_PROJECTS in rules:
         rules.pop(Intent.LIST_PROJECTS)
     for intent in [i for i, s in rules.items() if s <= 0]:

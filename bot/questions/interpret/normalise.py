@@ -42,6 +42,13 @@ _CONTRACTIONS = (
     (r"\b(the )?(week|7 days) ahead\b", "the next 7 days"),
     (r"\b(the )?(fortnight|two weeks|2 weeks) ahead\b", "the next 14 days"),
     (r"\b(the )?month ahead\b", "the next 30 days"),
+    # "over the next month", "within a month": the next 30 days ("next month" alone is the calendar one).
+    (r"\b(in|over|within|during) (the )?(next|coming) month\b|\bwithin a month\b", "in the next 30 days"),
+    # "before the holidays", "before the break": before Christmas (the reader's word for it).
+    (
+        r"\b(before|by|until|till) the (christmas |xmas |winter |end of year )?(holidays|holiday|break)\b",
+        r"\1 christmas",
+    ),
 )
 _CONTRACTION_RES = tuple((re.compile(p), r) for p, r in _CONTRACTIONS)
 
@@ -57,6 +64,10 @@ _SHORT_FORMS = {
     "whn": "when",
     "hw": "how",
     "nxt": "next",
+    "wk": "week",
+    "wks": "weeks",
+    "mth": "month",
+    "hav": "have",
     "stuk": "stuck",
     "lat": "late",
     "pls": "please",
