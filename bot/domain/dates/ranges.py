@@ -293,12 +293,8 @@ def _range_for(
             return None
         monday = found - timedelta(days=found.weekday())
         sunday = monday + timedelta(days=6)
-        days = f"{day_label(monday, with_year=False)} – {day_label(sunday, with_year=False)}"
-        return DateRange(
-            max(now, _midnight(monday, zone)),
-            _end_of_day(sunday, zone),
-            f"in the week {days}",
-        )
+        span = f"{day_label(monday, with_year=False)} – {day_label(sunday, with_year=False)}"
+        return DateRange(max(now, _midnight(monday, zone)), _end_of_day(sunday, zone), f"in the week {span}")
     if name == "next_week_end":
         sunday = today + timedelta(days=13 - today.weekday())
         return DateRange(
