@@ -160,8 +160,8 @@ def resolve_follow_up(
     private = _PRIVATE.search(plain)
     if private is not None and (not own_subject or _only_pointer(plain, private)):
         return _pick_private(plain, private, previous, index, reinterpret)
-    if own_subject:
-        return None
+    if own_subject or fresh.intent == Intent.HELP:
+        return None  # "how does this work?" asks about Liaison, whatever the last answer was about
     pronoun = _resolve_pronoun(plain, previous, index, reinterpret, channel_project)
     if pronoun is not None:
         return pronoun

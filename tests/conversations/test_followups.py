@@ -102,6 +102,14 @@ def test_dm_who_owns_it_after_a_projects_next_milestones_is_the_next_ones_owner(
     assert "led by" in lead and "<@U02ECBANE>" in lead
 
 
+def test_dm_how_does_this_work_after_a_project_answer_is_help(slack: SlackDriver) -> None:
+    dm = DirectMessages(slack, OSEI)
+
+    assert "pcm-2" in said(dm.say("what's next for pcm?"))
+    help_text = said(dm.say("how does this work?"))
+    assert "for example" in help_text.lower() and "pcm-2" not in help_text
+
+
 def test_dm_when_is_that_due_after_a_list_of_one(slack: SlackDriver) -> None:
     dm = DirectMessages(slack, BANERJEE)
 

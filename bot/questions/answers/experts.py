@@ -25,8 +25,11 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from bot.access import role_of, visible_condition, visible_projects
 from bot.domain.experts.keywords import KEYWORD_MATCH, keyword_share
+from bot.domain.matching import fold
+from bot.experts.expert_command import ExpertCommand, ExpertMode
 from bot.experts.profile_items import profile_items
 from bot.experts.ranking import rank_topic
+from bot.experts.search import prepare_search
 from bot.models import Membership, Person, Project, ProjectStatus, Role
 from bot.projects.people import working_disciplines
 from bot.projects.reports import PersonRef
@@ -62,6 +65,9 @@ def answer_experts(request: AnswerRequest) -> Answer:
     """
     b = AnswerBuilder(Intent.EXPERTS)
     topic = request.entities.topic.strip()
+    project = _project_asked_about(request, topic)
+    if project is not None:
+        return _experts_for_project(b, request, project, topic)
     if not topic:
         return Answer(
             Intent.EXPERTS, (("Who knows about what? Ask e.g. “who knows about auction theory?”",),)
@@ -102,6 +108,84 @@ def answer_experts(request: AnswerRequest) -> Answer:
         b.line(f"I couldn't find anyone whose profile mentions “{topic}”.")
         return b.build()
     b.line(f"People who know about “{topic}”:")
+    for expert in experts:
+        details = ", ".join(x for x in (expert.discipline, expert.organisation) if x)
+        line: list[Segment] = ["• ", PersonRef(expert.slack_id, expert.name)]
+        if details:
+            line.append(f" — {details}")
+        if expert.reason:
+            line.append(f": “{_shorten(expert.reason, MAX_REASON)}”")
+        b.line(*line)
+    return b.build()
+
+
+# Words around a project's name in an expert question: "who can help with this project?", "my uplift project".
+_AROUND_A_PROJECT = frozenset(
+    {
+        "project",
+        "projects",
+        "this",
+        "the",
+        "our",
+        "my",
+        "team",
+        "here",
+        "us",
+        "we",
+        "it",
+        "that",
+        "on",
+        "with",
+    }
+)
+
+
+def _project_asked_about(request: AnswerRequest, topic: str) -> Project | None:
+    """The project an expert question is about instead of a topic: "who can help with pcm?", or "… with
+    this project?" / "… here?" in its channel (or the conversation's project)."""
+    words = [w for w in fold(topic).split() if w not in _AROUND_A_PROJECT]
+    if not words:
+        return _context_project(request) if request.entities.projects else None
+    phrase = " ".join(words)
+    for project in visible_projects(request.session, request.actor):
+        if phrase in (project.key, fold(project.name)):
+            return project
+    return None
+
+
+def _experts_for_project(b: AnswerBuilder, request: AnswerRequest, project: Project, topic: str) -> Answer:
+    """People from other disciplines for a project's work, as `/expert project KEY` ranks them (its name,
+    description, open milestones and blockers; its people and their disciplines left out)."""
+    search = prepare_search(request.session, request.actor, ExpertCommand(ExpertMode.PROJECT, project.key))
+    source = b.project(project)
+    excluded, people = search.exclude_disciplines, search.exclude_people
+    if request.entities.outside:
+        # "who outside my field can help with uplift?": the fields the question means are left out.
+        leaving = left_out(request)
+        excluded, people = leaving.disciplines, people | leaving.people
+        if leaving.private_key is not None:
+            b.private_keys.add(leaving.private_key)
+    if project.private:
+        b.private_keys.add(project.key)
+    experts = rank_topic(
+        request.session,
+        request.embedder,
+        request.actor.workspace_id,
+        # Without the model, keywords: the words asked about, else the project's name (its whole text
+        # shares too few words with any profile to pass the keyword rule).
+        search.query_text if request.embedder is not None else (topic or project.name),
+        exclude_disciplines=excluded,
+        exclude_people=people,
+    )
+    fields = f" outside {_listing(_field_label(d) for d in excluded)}" if excluded else ""
+    if not experts:
+        b.line(
+            f"Nobody{fields} has a profile that fits the work of {project.name} (",
+            source,
+            f"). `/expert project {project.key} all-disciplines` includes those fields.",
+        )
+        return b.build()
+    b.line(f"For {project.name} (", source, f"), people{fields} whose work fits the project:")
     for expert in experts:
         details = ", ".join(x for x in (expert.discipline, expert.organisation) if x)
         line: list[Segment] = ["• ", PersonRef(expert.slack_id, expert.name)]

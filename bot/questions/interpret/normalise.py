@@ -167,7 +167,9 @@ def prepare_text(text: str, bot_user_id: str | None, name_words: frozenset[str])
 
 
 # Real words a letter or two from a question word: "stats" is not "status".
-_NOT_TYPOS = frozenset({"stats", "statistics", "statistician"})
+_NOT_TYPOS = frozenset(
+    {"stats", "statistics", "statistician", "holdout", "holdouts", "stuff", "hangout", "hangouts", "ledger"}
+)
 
 
 def _correct(word: str, name_words: frozenset[str]) -> str:
