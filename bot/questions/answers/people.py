@@ -80,6 +80,7 @@ def answer_members(request: AnswerRequest) -> Answer:
     source = b.project(project)
     members = sorted(project.memberships, key=lambda m: (m.role != Role.LEAD, m.position, m.person.name))
     active = [m for m in members if m.role != Role.VIEWER]
+    _whether_they_are_on(b, request, project, members)
     among = _among(request, project)
     if among is not None:
         label, fits = among
@@ -137,6 +138,32 @@ _SECTOR_WORDS = {
     "companies": "industry",
     "company": "industry",
 }
+
+
+# "is Kwame on pcm?", "are Sara and Lucia in uplift?": whether the people named are among its people.
+_ASKS_WHETHER_ON = re.compile(r"^(?:is|are) .+ (?:on|in|part of|a member of|working on|involved in|with)\b")
+
+
+def _whether_they_are_on(
+    b: AnswerBuilder, request: AnswerRequest, project: Project, members: list[Membership]
+) -> None:
+    """Say yes or no for each person a yes-or-no question names, before the project's people."""
+    named = request.entities.people
+    if not named or not _ASKS_WHETHER_ON.search(request.interpretation.text):
+        return
+    roles = {m.person.slack_id: m for m in members}
+    people = request.session.scalars(
+        select(Person).where(Person.workspace_id == request.actor.workspace_id, Person.slack_id.in_(named))
+    ).all()
+    for person in sorted(people, key=lambda p: named.index(p.slack_id)):
+        membership = roles.get(person.slack_id)
+        if project.lead_id == person.id:
+            b.line("Yes: ", person_segment(person), " leads it.")
+        elif membership is None:
+            b.line("No: ", person_segment(person), f" is not on {project.name}.")
+        else:
+            role = {Role.LEAD: "its lead", Role.VIEWER: "a viewer"}.get(membership.role, "a member")
+            b.line("Yes: ", person_segment(person), f" is {role}.")
 
 
 def _among(request: AnswerRequest, project: Project) -> tuple[str, Callable[[Person], bool]] | None:

@@ -359,6 +359,17 @@ _RULES: tuple[tuple[Intent, str, float], ...] = (
         r"specialist|whiz|wizard|nerd|geek)|who (is|s|are) (good|great|strong|solid) (w|with|at|in|on)\b)",
         3.5,
     ),
+    # "what needs my attention?", "what should I focus on this week?", "anything I need to know today?":
+    # what is waiting on the asker.
+    (
+        Intent.WAITING_ON,
+        r"\b(needs?|requires?|deserves?) my attention\b|"
+        r"\bwhat should i (focus on|work on|do first|prioriti[sz]e)\b|"
+        r"\banything i (need|ought|should) to (know|do)\b",
+        5.0,
+    ),
+    # "who do I work with on pcm?": its people.
+    (Intent.MEMBERS, r"\bwho (do|does|will|would) (i|we|you|\w+) (work|collaborate|team up) with\b", 4.0),
     # "what's the hold up?", "any holdups on pcm?": what blocks.
     (Intent.BLOCKED, r"\b(hold ?ups?|hang ?ups?)\b", 3.0),
     # "since when is uplift blocked?", "how long have we been stuck": a blocked project's time, not a date.
@@ -587,6 +598,20 @@ def adjust_for_entities(
         rules[Intent.NEXT_MILESTONE] -= 1.0
     if Intent.BLOCKED in rules and Intent.PROJECT_STATUS in rules and not has_project:
         rules[Intent.PROJECT_STATUS] -= 1.0
+    if (
+        has_person
+        and has_project
+        and re.search(r"^(is|are) .+ (on|in|part of|a member of|working on|involved in|with)\b", text)
+        and Intent.MEMBERS not in rules
+    ):
+        # "is Kwame on pcm?": whether they are among its people.
+        add(Intent.MEMBERS, 4.0)
+    if (
+        Intent.LIST_PROJECTS in rules
+        and re.search(r"\b(across|on|in|for) (all|every)\b", text)
+        and any(i in rules for i in (Intent.NEXT_MILESTONE, Intent.OVERDUE, Intent.BLOCKED))
+    ):
+        rules.pop(Intent.LIST_PROJECTS)  # "what's due across all projects this week?": the milestones
     if (
         Intent.LIST_PROJECTS in rules
         and (has_person or re.search(r"\b(am i|i am|do i|have i|i have|i m)\b", text))

@@ -42,6 +42,11 @@ _US = re.compile(
     r"\b(blocking|blocks|holding|keeping|stopping|slowing) (us|me)\b|"
     r"\b(are we|am i) (blocked|stuck|held up)\b"
 )
+# "what's overdue everywhere?", "… across all projects": not the channel's or the thread's project.
+EVERYWHERE = re.compile(
+    r"\b(everywhere|across (?:all|every|the whole|the) (?:projects?|alliance|board|teams?)|"
+    r"(?:on|in|for|of) (?:all|every) (?:the )?projects?|alliance[- ]wide|all over)\b"
+)
 _CONTEXT_WORDS = re.compile(r"\b(this|that|the|our) (project|channel|one|team)\b|\b(here|it)\b")
 
 
@@ -145,6 +150,7 @@ def interpret(
         if (
             chosen is not None
             and not names_another
+            and not EVERYWHERE.search(normal)  # "what's overdue everywhere?" in #pcm: every project
             and (intent in NEEDS_PROJECT or _CONTEXT_WORDS.search(normal) or intent != Intent.SEARCH)
         ):
             projects = [chosen]
