@@ -861,6 +861,18 @@ def _range(text: str, now: datetime = NOW, zone: ZoneInfo = AMS) -> tuple[str, s
         ("anything due in the week of dec 9", "2026-12-07 00:00", "2026-12-14 00:00"),
         ("due the week of 2 december", "2026-11-30 00:00", "2026-12-07 00:00"),
         ("what's due the week of the 18th", "2026-11-20 09:00", "2026-11-23 00:00"),  # this week, from now
+        ("what's due between now and the 30th", "2026-11-20 09:00", "2026-12-01 00:00"),
+        ("anything due between the 24th and the 27th", "2026-11-24 00:00", "2026-11-28 00:00"),
+        ("due between december 10 and december 4", "2026-12-04 00:00", "2026-12-11 00:00"),  # either order
+        ("what's due after christmas", "2026-12-26 00:00", "2027-01-26 00:00"),
+        ("what's due late january", "2027-01-21 00:00", "2027-02-01 00:00"),
+        ("anything due mid december", "2026-12-11 00:00", "2026-12-21 00:00"),
+        ("due in the second half of december", "2026-12-16 00:00", "2027-01-01 00:00"),
+        ("due early december", "2026-12-01 00:00", "2026-12-11 00:00"),
+        ("due in early november", "2026-11-01 00:00", "2026-11-11 00:00"),  # over: what was due then
+        ("due late november", "2026-11-21 00:00", "2026-12-01 00:00"),  # from its first day, after now
+        ("what's due before mid january", "2026-11-20 09:00", "2027-01-11 00:00"),
+        ("anything due by the end of january", "2026-11-20 09:00", "2027-02-01 00:00"),
     ],
 )
 def test_date_ranges(text: str, start: str, end: str) -> None:

@@ -45,6 +45,21 @@ class DateRange:
     soon: bool = False
 
 
+# Words before a part of a month that make it the end of a range from now ("by the end of january").
+_UP_TO = re.compile(r"\b(by|before|until|till|through|thru)(?: the)? $")
+# Parts of a month by their first and last day (None: the month's last).
+_MONTH_PARTS: dict[str, tuple[int, int | None]] = {
+    "early": (1, 10),
+    "start of": (1, 10),
+    "beginning of": (1, 10),
+    "first half of": (1, 15),
+    "mid": (11, 20),
+    "middle of": (11, 20),
+    "second half of": (16, None),
+    "late": (21, None),
+    "end of": (21, None),
+}
+
 # Which seven days of a month "the Nth week of" it means: from the 1st, the 8th, …; "last" is its last
 # seven days (a month's weeks counted from its first day, not from a Monday, as people say them).
 _NTH_WEEK = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4}
@@ -90,7 +105,8 @@ _RANGE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("in_n", rf"\bin (?P<n>{_NUMBER}) (?P<unit>{UNIT_PATTERN})\b"),
         (
             "christmas",
-            r"\b(?P<pre>before|by|until|till|ahead of)? ?(?:the )?(?:christmas|xmas)(?: break| holidays?)?\b",
+            r"\b(?P<pre>before|by|until|till|ahead of|after|past)? ?(?:the )?(?:christmas|xmas)"
+            r"(?: break| holidays?)?\b",
         ),
         (
             "year_end",
@@ -153,6 +169,13 @@ _RANGE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ),
         ("this_month", r"\b(?:this|the current) month\b"),
         ("next_month", r"\b(?:next|the coming|the following|coming) month\b"),
+        # "mid-december", "late january", "the second half of december": part of a named month (not "by
+        # the end of january", which runs from now).
+        (
+            "part_of_month",
+            rf"\b(?:in |during |over )?(?:the )?"
+            rf"(?P<part>{'|'.join(_MONTH_PARTS)})(?: of)? (?P<month>{one_of(TEXT_MONTHS)})\b(?! \d)",
+        ),
         (
             "month",
             rf"\b(?P<pre>before|by|until|till|through|thru|in|during|for)? ?(?:the end of )?"
@@ -175,7 +198,8 @@ def find_date_range(text: str, *, now: datetime, zone: ZoneInfo) -> tuple[DateRa
     Understood: "today" (also "eod", "end of day"), "tomorrow", "this week" (Monday to the end of
     Sunday: what is still open from its first days is overdue; "the rest of the week", "end of week",
     "eow" from now), "next week" (Monday to Sunday; also "the week after this one"), "this coming
-    week" (the next seven days; on a weekend, next week), "this weekend" (the coming Saturday and Sunday),
+    week" (the next seven days; on a weekend, next week), "between now and the 20th", "early / mid / late
+    december", "after christmas", "this weekend" (the coming Saturday and Sunday),
     "this month" (from its first day; "the rest of the month", "by the end of the month" from now),
     "on the 14th" / "by the 18th" (the next such day of a month), "next month", past windows ("last
     week", "last month", "yesterday", "earlier this week/month", "the past week", "in the past 10
@@ -198,6 +222,9 @@ def find_date_range(text: str, *, now: datetime, zone: ZoneInfo) -> tuple[DateRa
     local = now.astimezone(zone)
     today = local.date()
     start = now.astimezone(UTC)
+    between = _between(text, now=start, zone=zone)
+    if between is not None:
+        return between
     past = _PAST_TENSE.search(text) is not None
     for name, pattern in _RANGE_PATTERNS:
         match = pattern.search(text)
@@ -209,6 +236,31 @@ def find_date_range(text: str, *, now: datetime, zone: ZoneInfo) -> tuple[DateRa
         rest = " ".join((text[: match.start()] + " " + text[match.end() :]).split())
         return found, rest
     return None, text
+
+
+# "between now and the 20th", "between the 10th and the 20th", "between monday and friday".
+_BETWEEN = re.compile(
+    r"\bbetween (?P<a>(?:\w+ ){0,2}?\w+) and (?P<b>(?:\w+ ){0,2}?\w+)(?= (?:on|for|in|at)\b|$)"
+)
+
+
+def _between(text: str, *, now: datetime, zone: ZoneInfo) -> tuple[DateRange, str] | None:
+    """The days from one named day to another (either may be "now"/"today"), in either order."""
+    match = _BETWEEN.search(text)
+    if match is None:
+        return None
+    ends: list[tuple[datetime, datetime, str]] = []
+    for side in (match["a"], match["b"]):
+        if side in ("now", "today"):
+            ends.append((now, now, "now"))
+            continue
+        found, rest = find_date_range(f"on {side}", now=now, zone=zone)
+        if found is None or rest.strip():
+            return None  # not a day ("between pcm and uplift")
+        ends.append((found.start, found.end, found.label.removeprefix("on ")))
+    (a_start, a_end, a_label), (b_start, b_end, b_label) = sorted(ends)
+    rest = " ".join((text[: match.start()] + " " + text[match.end() :]).split())
+    return DateRange(a_start, max(a_end, b_end), f"between {a_label} and {b_label}"), rest
 
 
 # "What was due in October": a month named in the past tense is this year's, up to now.
@@ -268,6 +320,14 @@ def _range_for(
         last = today + timedelta(days=count * days_per(unit))
         return DateRange(now, _end_of_day(last, zone), f"in the next {count} {unit.rstrip('s')}s")
     if name == "christmas":
+        if pre in ("after", "past"):
+            # "what's due after christmas": the month that follows it (the next one from today on).
+            year = today.year if today <= date(today.year, 12, 25) else today.year + 1
+            first, last = date(year, 12, 26), date(year + 1, 1, 25)
+            span = f"{day_label(first, with_year=False)} – {day_label(last, with_year=False)}"
+            return DateRange(
+                max(now, _midnight(first, zone)), _end_of_day(last, zone), f"after Christmas ({span})"
+            )
         year = today.year if today < date(today.year, 12, 25) else today.year + 1
         return DateRange(now, _midnight(date(year, 12, 25), zone), "before Christmas")
     if name in ("year_end", "this_year"):
@@ -397,6 +457,29 @@ def _range_for(
             return DateRange(now, end, f"{pre} {label}" if pre == "before" else f"{pre} the end of {label}")
         begin = max(now, _midnight(first, zone))
         return DateRange(begin, _midnight(after, zone), f"in {label} {year}")
+    if name == "part_of_month":
+        up_to = _UP_TO.search(match.string[: match.start()])
+        month = TEXT_MONTHS[groups["month"]]
+        year = today.year if month >= today.month else today.year + 1
+        first_day, last_day = _MONTH_PARTS[groups["part"]]
+        after = _first_of_next_month(date(year, month, 1))
+        first = date(year, month, first_day)
+        last = after - timedelta(days=1) if last_day is None else date(year, month, last_day)
+        span = f"{day_label(first, with_year=False)} – {day_label(last, with_year=False)}"
+        end = _end_of_day(last, zone)
+        named = f"{groups['part']} {month_label(month)}"
+        if up_to is not None:
+            # "before mid january": up to the part's start; "by the end of january": to its end.
+            if up_to.group(1) == "before":
+                return DateRange(
+                    now, _midnight(first, zone), f"before {named} ({day_label(first, with_year=False)})"
+                )
+            the_end = groups["part"] == "end of"
+            label = f"by the end of {month_label(month)}" if the_end else f"by {named} ({span})"
+            return DateRange(now, end, label)
+        # A part already under way is from now on; one already over is what was due in it.
+        begin = max(now, _midnight(first, zone)) if now < end else _midnight(first, zone)
+        return DateRange(begin, end, f"{named} ({span})")
     if name == "weekday":
         day = next_weekday(today, TEXT_WEEKDAYS[groups["wd"]])
         # A bare day ("any deadlines monday?", "what's due friday") is that day; "by friday" is up to

@@ -88,7 +88,12 @@ _RULES: tuple[tuple[Intent, str, float], ...] = (
         r"\b(overdue|past due|behind schedule|missed|slipped|slipping|delayed|blown|blew)\b",
         2.5,
     ),
-    (Intent.OVERDUE, r"\b(late|behind)\b", 2.0),
+    # "late december" is part of a month, not lateness.
+    (
+        Intent.OVERDUE,
+        r"\b(late(?! (jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\b)|behind)\b",
+        2.0,
+    ),
     (
         Intent.OVERDUE,
         r"\b((did|have|has) (we|i|they|he|she|you|\w+) miss|"
