@@ -119,7 +119,8 @@ def answer_next(request: AnswerRequest) -> Answer:
         # "what did we finish last month?": what of that window was done, not what is still open.
         milestones = [m for m in milestones if m.status == MilestoneStatus.DONE]
     later_ones = 0
-    if window is None and e.projects:
+    counting = _ASKS_HOW_MANY.search(request.interpretation.text) is not None
+    if window is None and e.projects and not counting:
         # "What's next for bidshade": the next few of that project, whatever their date.
         later_ones = max(len(milestones) - 3, 0)
         milestones = milestones[:3]
@@ -167,6 +168,9 @@ def answer_next(request: AnswerRequest) -> Answer:
     elif window is not None:
         were = (" were" if len(milestones) > 1 else " was") if past else ""
         b.line(f"{count}{were} due{when_text}" + (f" {scope}" if scope else "") + f"{late}:")
+    elif counting:
+        # "how many milestones does pcm have left?": every open one, counted.
+        b.line(f"{counted(len(milestones), 'open milestone')}" + (f" {scope}" if scope else "") + f"{late}:")
     else:
         b.line("Next milestones" + (f" {scope}" if scope else "") + f"{late}:")
     many_projects = len({m.project_id for m in milestones}) > 1 or not e.projects
@@ -232,6 +236,7 @@ def answer_overdue(request: AnswerRequest) -> Answer:
     return b.build()
 
 
+_ASKS_HOW_MANY = re.compile(r"\bhow many\b")
 # "which project is most behind?", "who's furthest behind": the projects ranked, not only the list.
 _ASKS_MOST_BEHIND = re.compile(
     r"\b(?:most|furthest|farthest|worst|further|biggest) (?:behind|late|overdue|delayed|slipped|slipping)\b|"

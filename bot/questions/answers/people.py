@@ -49,11 +49,13 @@ def answer_lead(request: AnswerRequest) -> Answer:
         The answer.
     """
     b = AnswerBuilder(Intent.LEAD)
-    project = find_named_project(request.session, request.actor, request.entities.projects[0])
-    source = b.project(project)
-    if project.lead is None:
-        b.line(project.name, " (", source, ") has no lead recorded.")
-    else:
+    # "who leads pcm and uplift?": each project named, in the order named.
+    for key in request.entities.projects:
+        project = find_named_project(request.session, request.actor, key)
+        source = b.project(project)
+        if project.lead is None:
+            b.line(project.name, " (", source, ") has no lead recorded.")
+            continue
         details = _person_details(project.lead)
         b.line(
             project.name,
@@ -76,7 +78,14 @@ def answer_members(request: AnswerRequest) -> Answer:
         The answer.
     """
     b = AnswerBuilder(Intent.MEMBERS)
-    project = find_named_project(request.session, request.actor, request.entities.projects[0])
+    # "who is on pcm and uplift?": each project named, in the order named.
+    for key in request.entities.projects:
+        _members_of(b, request, find_named_project(request.session, request.actor, key))
+    return b.build()
+
+
+def _members_of(b: AnswerBuilder, request: AnswerRequest, project: Project) -> None:
+    """One project's people (those the question picks out), lead first."""
     source = b.project(project)
     members = sorted(project.memberships, key=lambda m: (m.role != Role.LEAD, m.position, m.person.name))
     active = [m for m in members if m.role != Role.VIEWER]
@@ -87,7 +96,7 @@ def answer_members(request: AnswerRequest) -> Answer:
         members = [m for m in active if fits(m.person)]
         if not members:
             b.line(f"No one on {project.name} (", source, f") is {label}.")
-            return b.build()
+            return
         b.line(f"On {project.name} (", source, f"), {label}:")
     else:
         b.line(project.name, " (", source, f") has {counted(len(active), 'member')}:")
@@ -96,7 +105,6 @@ def answer_members(request: AnswerRequest) -> Answer:
         role = {Role.LEAD: "lead", Role.VIEWER: "viewer"}.get(membership.role)
         details = ", ".join(x for x in (role, person.discipline, person.organisation) if x)
         b.line("• ", person_segment(person), f" — {details}" if details else "")
-    return b.build()
 
 
 # "which of my projects is at risk?", "… are done": a person's projects of one status, by its label

@@ -373,6 +373,13 @@ _RULES: tuple[tuple[Intent, str, float], ...] = (
         r"\banything i (need|ought|should) to (know|do)\b",
         5.0,
     ),
+    # "how many milestones does pcm have left?": its open milestones, counted.
+    (
+        Intent.NEXT_MILESTONE,
+        r"\bhow many (open |remaining |more |upcoming )?(milestones|deliverables|deadlines|tasks|items)\b"
+        r"(?!.*\b(overdue|late|miss|missed|slipped|dropped|behind|blocked|done|finished|completed)\b)",
+        4.0,
+    ),
     # "who do I work with on pcm?": its people.
     (Intent.MEMBERS, r"\bwho (do|does|will|would) (i|we|you|\w+) (work|collaborate|team up) with\b", 4.0),
     # "what's the hold up?", "any holdups on pcm?": what blocks.

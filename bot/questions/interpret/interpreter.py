@@ -375,6 +375,10 @@ _TOPIC_CUT = re.compile(
     r"\b(about|on|in|with|w|at|for|regarding|re|around|of|understands|understand|studies|researches|knows|"
     r"know|gets|get|groks)\b (.+)$"
 )
+_A_PERSON_FOR = re.compile(
+    r"^(?:an? |some |any )?(?:[a-z]+ ){0,2}(?:person|people|expert|experts|guy|gal|specialist|whiz|wizard|"
+    r"nerd|geek|someone|somebody|folks?|colleague) (?:for|on|with|about|in|to help with) (.+)$"
+)
 # Words of the question's own kind that are no part of a topic, even after the cut ("who knows about
 # X, any expert?"); other intent words are the topic's own there ("delayed feedback", "risk models").
 _ASKING_INTENT_WORDS = frozenset(
@@ -390,6 +394,9 @@ def _topic(words: Sequence[str]) -> str:
     text = _ASKERS_SCOPE.sub(" ", " ".join(words))
     cut = _TOPIC_CUT.search(text)
     tail = cut.group(2) if cut else text
+    # "looking for a stats person for CUPED": the topic is what the person is wanted for.
+    wanted = _A_PERSON_FOR.match(tail)
+    tail = wanted.group(1) if wanted else tail
     # Before the cut every intent word is the question's; after it, only the asking ones.
     dropped = _ASKING_INTENT_WORDS if cut else INTENT_WORDS
     kept = [
