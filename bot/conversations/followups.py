@@ -137,6 +137,10 @@ def resolve_follow_up(
     plain = _plain(text, bot_user_id)
     if not plain:
         return None
+    if previous.intent == Intent.EXPERTS.value and previous.topic:
+        more = _more_experts(plain, previous)
+        if more is not None:
+            return more
     swapped = _swap_subject(plain, previous, index, reinterpret)
     if swapped is not None:
         return swapped
@@ -172,6 +176,34 @@ def resolve_follow_up(
     if continuing is not None and fresh.intent in _PROJECT_INTENTS:
         return _about_the_project(plain, None, previous, index, reinterpret)
     return None
+
+
+# After people who know about a topic: "who else?", "anyone else?", "any others?", "more?".
+_MORE_PEOPLE = re.compile(
+    r"^(?:and |ok |okay |so |but |thanks |thx )*(?:(?:who|anyone|anybody|someone|somebody|any ?one) else"
+    r"(?: (?:who|that) (?:knows|could help|can help))?|(?:any )?(?:others?|more)(?: people| names| "
+    r"suggestions| experts)?|(?:show|give) me more(?: people| names)?|more please)$"
+)
+
+
+# "and for pcm?", "and on kafka?": the same question about something else.
+_AND_FOR = re.compile(r"^(?:and|but|also) (?:for|on|about|with) (.+)$()")
+
+
+def _more_experts(plain: str, previous: Turn) -> FollowUp | None:
+    """ "who else?" asks for more people on the same topic (not those named already); "what about
+    kafka?" / "and for pcm?" asks for people on another topic or project."""
+    if _MORE_PEOPLE.match(plain):
+        entities = Entities(topic=previous.topic, not_people=previous.named)
+        return FollowUp(interpretation=Interpretation(Intent.EXPERTS, entities, 1.0))
+    other = _WHAT_ABOUT.match(plain) or _AND_FOR.match(plain)
+    if other is None:
+        return None
+    topic = " ".join((other.group(1) or other.group(2) or "").split())
+    topic = topic.removeprefix("for ").removesuffix(" then").strip()
+    if not topic or topic in ("that", "it", "this", "them"):
+        return None
+    return FollowUp(interpretation=Interpretation(Intent.EXPERTS, Entities(topic=topic), 1.0))
 
 
 # "and the one after that?", "the milestone before it": the milestone next to the one just answered.

@@ -17,8 +17,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bot.conversations.tables import AssistantThread, ConversationTurn
+from bot.projects.reports import PersonRef
 from bot.questions.answers.core import Answer
-from bot.questions.interpret import Interpretation
+from bot.questions.interpret import Intent, Interpretation
 
 # Follow-ups resolve against an answer for a day; after that "it" means nothing any more.
 TURN_LIFETIME = timedelta(days=1)
@@ -73,12 +74,20 @@ class Turn:
     me: bool = False
     records: tuple[Record, ...] = ()
     choices: tuple[str, ...] = ()
+    topic: str = ""  # an expert answer's topic ("who else?" asks it again)
+    named: tuple[str, ...] = ()  # the people an expert answer named (Slack ids), in order
 
     @property
     def refers_to_something(self) -> bool:
         """Whether a follow-up could point at anything in this turn."""
         return bool(
-            self.projects or self.people or self.milestones or self.me or self.records or self.choices
+            self.projects
+            or self.people
+            or self.milestones
+            or self.me
+            or self.records
+            or self.choices
+            or self.topic
         )
 
     def to_state(self) -> dict[str, Any]:
@@ -90,6 +99,8 @@ class Turn:
             "me": self.me,
             "records": [[r.kind, r.ref, r.project_key] for r in self.records],
             "choices": list(self.choices),
+            "topic": self.topic,
+            "named": list(self.named),
         }
 
     @classmethod
@@ -112,6 +123,8 @@ class Turn:
             me=bool(state.get("me")),
             records=tuple(records),
             choices=strings("choices"),
+            topic=str(state.get("topic") or ""),
+            named=strings("named"),
         )
 
 
@@ -126,6 +139,13 @@ def turn_of(interpretation: Interpretation, answer: Answer) -> Turn:
         The turn.
     """
     entities = interpretation.entities
+    experts = answer.intent == Intent.EXPERTS
+    named = [
+        segment.slack_id
+        for line in answer.lines
+        for segment in line
+        if isinstance(segment, PersonRef) and segment.slack_id
+    ]
     return Turn(
         intent=str(answer.intent),
         projects=entities.projects,
@@ -134,6 +154,8 @@ def turn_of(interpretation: Interpretation, answer: Answer) -> Turn:
         me=entities.me,
         records=tuple(Record(s.kind, s.ref, s.project_key) for s in answer.sources),
         choices=tuple(c.question for c in answer.choices),
+        topic=entities.topic if experts else "",
+        named=(*entities.not_people, *dict.fromkeys(named)) if experts else (),
     )
 
 

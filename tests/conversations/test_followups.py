@@ -102,6 +102,27 @@ def test_dm_who_owns_it_after_a_projects_next_milestones_is_the_next_ones_owner(
     assert "led by" in lead and "<@U02ECBANE>" in lead
 
 
+def test_dm_who_else_after_people_who_know_about_a_topic(slack: SlackDriver) -> None:
+    dm = DirectMessages(slack, BANERJEE)
+
+    first = said(dm.say("who knows about kafka?"))
+    assert "People who know about “kafka”" in first and "<@U11DEJANS>" in first  # Pieter Jansen
+    more = said(dm.say("who else?"))
+    # More people on the same topic, never one named already; or, when none is left, that no one is.
+    assert "<@U11DEJANS>" not in more
+    assert "More people who know about “kafka”" in more or "No one else's profile fits “kafka”" in more
+    again = said(dm.say("anyone else?"))
+    assert "<@U11DEJANS>" not in again and "kafka" in again
+
+    other = said(dm.say("what about eye tracking?"))
+    assert "People who know about “eye tracking”" in other
+    project = said(dm.say("and for pcm?"))
+    # People for the project's work (the status answer would say "is at risk" and fit nobody).
+    assert "Privacy-preserving conversion measurement" in project and "fits" in project
+    assert "is at risk" not in project
+    assert "<@U06CRWONG>" not in project  # pcm's own lead is not suggested for it
+
+
 def test_dm_how_does_this_work_after_a_project_answer_is_help(slack: SlackDriver) -> None:
     dm = DirectMessages(slack, OSEI)
 

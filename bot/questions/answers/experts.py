@@ -73,7 +73,8 @@ def answer_experts(request: AnswerRequest) -> Answer:
             Intent.EXPERTS, (("Who knows about what? Ask e.g. “who knows about auction theory?”",),)
         )
     excluded: tuple[str, ...] = ()
-    team: frozenset[str] = frozenset()
+    # "who else?": not the people named already.
+    team: frozenset[str] = frozenset(request.entities.not_people)
     if request.entities.outside:
         leaving = left_out(request)
         excluded = leaving.disciplines
@@ -105,9 +106,12 @@ def answer_experts(request: AnswerRequest) -> Answer:
             return b.build()
         b.line(f"Outside {fields}:")
     elif not experts:
-        b.line(f"I couldn't find anyone whose profile mentions “{topic}”.")
+        if request.entities.not_people:
+            b.line(f"No one else's profile fits “{topic}”.")
+        else:
+            b.line(f"I couldn't find anyone whose profile mentions “{topic}”.")
         return b.build()
-    b.line(f"People who know about “{topic}”:")
+    b.line(f"{'More people' if request.entities.not_people else 'People'} who know about “{topic}”:")
     for expert in experts:
         details = ", ".join(x for x in (expert.discipline, expert.organisation) if x)
         line: list[Segment] = ["• ", PersonRef(expert.slack_id, expert.name)]
@@ -158,7 +162,7 @@ def _experts_for_project(b: AnswerBuilder, request: AnswerRequest, project: Proj
     description, open milestones and blockers; its people and their disciplines left out)."""
     search = prepare_search(request.session, request.actor, ExpertCommand(ExpertMode.PROJECT, project.key))
     source = b.project(project)
-    excluded, people = search.exclude_disciplines, search.exclude_people
+    excluded, people = search.exclude_disciplines, search.exclude_people | set(request.entities.not_people)
     if request.entities.outside:
         # "who outside my field can help with uplift?": the fields the question means are left out.
         leaving = left_out(request)

@@ -32,6 +32,8 @@ class Entities:
     own_projects: bool = False
     outside_own: bool = False
     outside_disciplines: tuple[str, ...] = ()
+    # Slack ids an expert answer leaves out: those the previous answer named ("who else?").
+    not_people: tuple[str, ...] = ()
 
     @property
     def outside(self) -> bool:
