@@ -24,6 +24,12 @@ _WORDS = re.compile(
     r"\b(agreements?|ndas?|contracts?|duas?|dsas?|mous?|data[- ]use|data[- ]sharing|non[- ]disclosure)\b",
     re.I,
 )
+# "what's the review window for pcm?", "how long is the pre-publication review?": what agreements set.
+_REVIEW_WINDOW = re.compile(
+    r"\b(review (window|period)s?|pre-?publication review|publication review|how long do (the )?partners "
+    r"(get|have) to review)\b",
+    re.I,
+)
 _KEY = re.compile(r"\b([a-z][a-z0-9_]{0,19}-[0-9]{1,7})\b")
 # Which statuses a question asks for: "which agreements are not signed yet?", "… being negotiated?".
 _STATUS_WORDS: tuple[tuple[re.Pattern[str], frozenset[str], str], ...] = (
@@ -174,7 +180,8 @@ def answer_agreement_question(
     `channel_id`: where it was asked; in a project's channel, "this project" or "here" is that project.
     """
     keys = {match.lower() for match in _KEY.findall(text.lower())}
-    about = _WORDS.search(text) is not None
+    review_window = _REVIEW_WINDOW.search(text) is not None
+    about = _WORDS.search(text) is not None or review_window
     if not keys and not about:
         return None  # the common case: no query at all
     stmt = select(Agreement).where(Agreement.workspace_id == actor.workspace_id).order_by(Agreement.key)
@@ -235,6 +242,19 @@ def answer_agreement_question(
             views = [v for v in views if v.status in statuses]
             where = f"{where} {label}"
             break
+    if review_window:
+        # "what's the pre-publication review window for fatigue?": the agreements that set one.
+        windows = [v for v in views if v.publication_review_days is not None]
+        days = ", ".join(f"{v.key}: {v.publication_review_days} days" for v in windows)
+        longest = max((v.publication_review_days or 0 for v in windows), default=0)
+        heading = f"Partners' review before publication{where}" + (
+            f" ({days}; the longest, {longest} days, applies)"
+            if len(windows) > 1
+            else f" ({days})"
+            if days
+            else ""
+        )
+        return answer(heading, windows)
     owners = _owners_named(session, actor, text)
     if owners is not None:
         # "which agreements do I own?", "… is Priya responsible for?": the ones they own.

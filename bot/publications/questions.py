@@ -17,6 +17,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.access import Actor, can_see, visible_projects
+from bot.domain.dates.ranges import DateRange, find_date_range
+from bot.domain.matching import fold
 from bot.models import Milestone, MilestoneStatus, Person, Project
 from bot.publications.papers import PAPER_REF_RE, list_papers
 from bot.publications.planning import REVIEW
@@ -224,6 +226,19 @@ def _narrowed(heading: str, papers: list[Paper], lowered: str, *, by_topic: bool
     return f"Papers about “{' '.join(words)}”", about
 
 
+def _window_asked(text: str, now: datetime, actor: Actor) -> DateRange | None:
+    """The days a question's deadlines must fall in ("before christmas", "in february"); a vague "coming
+    up" is every deadline ahead, as without one."""
+    window, _ = find_date_range(fold(text), now=now, zone=actor.zone)
+    return None if window is None or window.soon else window
+
+
+def _deadline_within(venue: Venue | None, window: DateRange) -> bool:
+    """Whether a venue's deadline falls in the window (a paper without a venue has none)."""
+    deadline = venue.deadline_at if venue is not None else None
+    return deadline is not None and window.start <= deadline.astimezone(UTC) < window.end
+
+
 def _venues_answer(session: Session, actor: Actor, venues: list[Venue], now: datetime) -> PaperAnswer:
     """The venues whose deadline is still ahead (all of them if none is), soonest first, each with the
     papers bound for it that the asker may see."""
@@ -253,15 +268,28 @@ def answer_paper_question(
     if not refs and _WORDS.search(text) is None:
         at_venue = _papers_at_a_named_venue(session, actor, lowered) if _VENUE_HINT.search(text) else None
         if at_venue is None and _VENUES_ASKED.search(text):
-            return _venues_answer(session, actor, list_venues(session, actor), now)
+            venues = list_venues(session, actor)
+            window = _window_asked(text, now, actor)
+            if window is not None:
+                # "what conference deadlines are in february?": the venues whose deadline falls then.
+                venues = [v for v in venues if _deadline_within(v, window)]
+                if not venues:
+                    return PaperAnswer(f"Venues with a deadline {window.label}", (), (), False, venues=())
+            return _venues_answer(session, actor, venues, now)
         if at_venue is None:
             return None  # the common case: no query at all
+
+    window = _window_asked(text, now, actor)
 
     def answer(
         heading: str, papers: list[Paper], missing: tuple[str, ...] = (), *, by_topic: bool = False
     ) -> PaperAnswer:
         if not refs:
             heading, papers = _narrowed(heading, papers, lowered, by_topic=by_topic)
+        if window is not None and not refs:
+            # "what papers are due before christmas?": those whose venue's deadline falls in it.
+            papers = [p for p in papers if _deadline_within(p.venue, window)]
+            heading = f"{heading}, deadline {window.label}"
         ordered = _by_deadline(papers)
         private = any(p.project.private for p in ordered)
         return PaperAnswer(heading, tuple(dates_of(p, now) for p in ordered), tuple(missing), private)

@@ -174,3 +174,11 @@ def test_stuck_agreements_are_the_unsigned_ones(slack: SlackDriver) -> None:
     reply = slack.command(BANERJEE, "/ask which agreements are stuck?").reply_text
 
     assert "`dua-1`" in reply and "`nda-2`" not in reply and "`ca-4`" not in reply
+
+
+def test_the_review_window_before_publication_of_a_project(slack: SlackDriver) -> None:
+    fatigue = slack.command(BANERJEE, "/ask what's the pre-publication review window for fatigue?").reply_text
+    pcm = slack.command(WONG, "/ask what's the review window for pcm?").reply_text
+
+    assert "Partners' review before publication" in fatigue and "ca-4: 30 days" in fatigue
+    assert "dsa-3: 60 days" in pcm and "nda-2: 30 days" in pcm and "the longest, 60 days, applies" in pcm

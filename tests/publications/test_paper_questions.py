@@ -282,3 +282,29 @@ def test_questions_not_about_papers_are_untouched(slack: SlackDriver) -> None:
     for reply in (overdue, lead):
         assert "Papers of" not in reply and "`fatigue-p1`" not in reply
     assert "Müller" in lead
+
+
+@pytest.mark.parametrize(
+    ("question", "kept", "left_out"),
+    [
+        # As of Fri 20 Nov 2026: CAMW's deadline is 15 Dec 2026, AdSys's 12 Feb 2027.
+        ("what papers are due before christmas?", "`fatigue-p2`", "`fatigue-p1`"),
+        ("any paper deadlines next month?", "`fatigue-p2`", "`fatigue-p1`"),
+        ("which papers are due in february?", "`fatigue-p1`", "`fatigue-p2`"),
+    ],
+)
+def test_a_date_in_a_paper_question_keeps_the_deadlines_in_it(
+    slack: SlackDriver, question: str, kept: str, left_out: str
+) -> None:
+    reply = _ask(slack, MUELLER, question)
+
+    assert kept in reply and left_out not in reply
+
+
+def test_venues_with_a_deadline_in_a_month(slack: SlackDriver) -> None:
+    february = _ask(slack, MUELLER, "what conference deadlines are in february?")
+    coming_up = _ask(slack, MUELLER, "any submission deadlines coming up?")
+
+    assert "`adsys27`" in february and "`camw26`" not in february and "`rarc27`" not in february
+    # A vague "coming up" keeps every deadline ahead.
+    assert "`camw26`" in coming_up and "`adsys27`" in coming_up
