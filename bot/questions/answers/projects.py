@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
+from sqlalchemy import and_, func, select
+
 from bot.access import visible_projects
-from bot.models import MilestoneStatus, Project
+from bot.models import Blocker, Milestone, MilestoneStatus, Project, Role
 from bot.projects.project import STATUS_LABELS
 from bot.questions.answers.core import (
     MAX_ITEMS,
@@ -80,6 +83,9 @@ def answer_list_projects(request: AnswerRequest) -> Answer:
     if not projects:
         b.line("There are no projects you can see yet.")
         return b.build()
+    ranked = _RANKED_BY.search(request.interpretation.text)
+    if ranked is not None:
+        return _ranked(b, request, projects, ranked.group(1), ranked.group(2))
     status = status_asked(request.interpretation.text)
     if status is not None:
         # "which projects are on track?": those of that status, or that none is.
@@ -99,4 +105,69 @@ def answer_list_projects(request: AnswerRequest) -> Answer:
             tail += [", lead ", person_segment(project.lead)]
         b.line("• ", project.name, " (", source, ")", *tail)
     b.more(len(projects), MAX_ITEMS)
+    return b.build()
+
+
+# "which project has the most open milestones?", "… the fewest members?", "… the most blockers?".
+_RANKED_BY = re.compile(
+    r"\b(most|fewest|least|biggest|smallest|largest) (?:number of )?(?:open |remaining )?"
+    r"(milestones|deadlines|deliverables|people|members|blockers|overdue(?: milestones)?)\b"
+)
+_WHAT_IS_COUNTED = {
+    "milestones": "open milestone",
+    "deadlines": "open milestone",
+    "deliverables": "open milestone",
+    "people": "member",
+    "members": "member",
+    "blockers": "open blocker",
+    "overdue": "overdue milestone",
+    "overdue milestones": "overdue milestone",
+}
+
+
+def _ranked(
+    b: AnswerBuilder, request: AnswerRequest, projects: list[Project], order: str, what: str
+) -> Answer:
+    """The visible projects by a count, the first named ("Most open milestones: …"), then the rest."""
+    noun = _WHAT_IS_COUNTED[what]
+    ids = [p.id for p in projects]
+    if noun == "member":
+        counts = {p.id: sum(1 for m in p.memberships if m.role != Role.VIEWER) for p in projects}
+    elif noun == "open blocker":
+        counts = dict(
+            request.session.execute(
+                select(Blocker.project_id, func.count())
+                .where(Blocker.project_id.in_(ids), Blocker.resolved_at.is_(None))
+                .group_by(Blocker.project_id)
+            ).all()
+        )
+    else:
+        condition = Milestone.status == MilestoneStatus.OPEN
+        if noun == "overdue milestone":
+            condition = and_(condition, Milestone.due_at < request.now)
+        counts = dict(
+            request.session.execute(
+                select(Milestone.project_id, func.count())
+                .where(Milestone.project_id.in_(ids), condition)
+                .group_by(Milestone.project_id)
+            ).all()
+        )
+    fewest = order in ("fewest", "least", "smallest")
+    ordered = sorted(projects, key=lambda p: (counts.get(p.id, 0) * (1 if fewest else -1), p.key))
+    top = counts.get(ordered[0].id, 0)
+    if not fewest and top == 0:
+        b.line(f"No project you can see has any {noun}s.")
+        return b.build()
+    # Every project with the top count is named first ("pcm and uplift, 1 each").
+    leaders = [p for p in ordered if counts.get(p.id, 0) == top]
+    line: list[Segment] = [f"{'Fewest' if fewest else 'Most'} {noun}s: "]
+    for n, project in enumerate(leaders[:MAX_ITEMS]):
+        line += [", " if n else "", project.name, " (", b.project(project), ")"]
+    line.append(f" with {top}{' each' if len(leaders) > 1 else ''}.")
+    b.line(*line)
+    for project in ordered[len(leaders) : MAX_ITEMS]:
+        b.line(
+            "• ", project.name, " (", b.project(project), f") — {counted(counts.get(project.id, 0), noun)}"
+        )
+    b.more(len(ordered), MAX_ITEMS)
     return b.build()

@@ -343,6 +343,13 @@ _RULES: tuple[tuple[Intent, str, float], ...] = (
         r"\b(on track|on schedule|at risk|done|finished|complete|completed)\b",
         6.0,
     ),
+    # "which project has the most open milestones?", "… the fewest members": the projects ranked.
+    (
+        Intent.LIST_PROJECTS,
+        r"\b(which|what) projects? (has|have|got|is|are)( got)? the "
+        r"(most|fewest|least|biggest|smallest|largest)\b",
+        7.0,
+    ),
     # "how many people are on pcm?", "how big is the uplift team": the members, counted.
     (Intent.MEMBERS, r"\bhow (many|big)( people| members| folks| persons)?( are| is)? (on|in|the)\b", 2.5),
     # "who from academia is on uplift?", "anyone from leiden on fatigue", "who are the industry folks
