@@ -450,7 +450,10 @@ name index of that view by hashing 10,000 names (~9 ms: now by identity); resolv
 resolved project key again by fuzzy matching over every project (~15 ms a question: now one indexed
 lookup); re-reading 11,000 record texts for each search (~15 ms: kept like the names); embedding a
 search twice (question, then topic: now one batch); and fuzzy-matching the same phrases over and over
-("online advertising": matches are kept per name index). A new asker's view indexes only their
+("online advertising": matches are kept per name index); and, found in the session of 2026-12-07, a
+question naming a milestone (`proj0097-3`) loading every visible project with its people to tell an
+unknown agreement key from a milestone's (~35 ms: now one indexed lookup of the keys' projects). A new
+asker's view indexes only their
 private projects; the public part is indexed once, at start (`liaison serve`) or on the first question.
 
 What is left in the slowest answers: searches and expert suggestions embed the question once

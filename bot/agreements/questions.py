@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.access import Actor, visible_projects
+from bot.access import Actor, visible_condition, visible_projects
 from bot.agreements.records import AgreementView, covered_projects, may_see, view_of
 from bot.agreements.tables import Agreement, AgreementKind, AgreementStatus
 from bot.models import Person, Project
@@ -196,7 +196,12 @@ def answer_agreement_question(
     if not named and not about:
         # "is zz-9 signed?", "what's zz-9?": a key of no visible project's milestone, asked about as an
         # agreement or alone, is an agreement the asker cannot see (or none): said the same way for both.
-        project_keys = {p.key for p in visible_projects(session, actor)}
+        # Only the projects the keys name are looked up (a question names one or two; a workspace may
+        # have a thousand projects).
+        prefixes = sorted({k.rsplit("-", 1)[0] for k in keys})
+        project_keys = set(
+            session.scalars(select(Project.key).where(visible_condition(actor), Project.key.in_(prefixes)))
+        )
         unknown = sorted(k for k in keys if k.rsplit("-", 1)[0] not in project_keys)
         if unknown and _SIGNING.search(text):
             return AgreementAnswer(f"Agreements named {', '.join(unknown)}", (), None, private=False)

@@ -34,6 +34,7 @@ from bot.models import Membership, Person, Project, ProjectStatus, Role
 from bot.projects.people import working_disciplines
 from bot.projects.reports import PersonRef
 from bot.questions.answers.core import Answer, AnswerBuilder, AnswerRequest, Segment
+from bot.questions.answers.lookups import find_named_project
 from bot.questions.interpret import Intent
 
 # Keyword overlap (`keyword_score`, 0-100) at or above this counts as a match, as in the ranker.
@@ -151,9 +152,10 @@ def _project_asked_about(request: AnswerRequest, topic: str) -> Project | None:
     if not words:
         return _context_project(request) if request.entities.projects else None
     phrase = " ".join(words)
-    for project in visible_projects(request.session, request.actor):
+    # The names the question was read against (the asker's view, kept in memory), not a query.
+    for project in request.directory.projects:
         if phrase in (project.key, fold(project.name)):
-            return project
+            return find_named_project(request.session, request.actor, project.key)
     return None
 
 
