@@ -211,7 +211,9 @@ def answer_agreement_question(
             return AgreementAnswer(heading, (), None, private=False)
         return None
     today = now.astimezone(actor.zone).date()
-    private_keys = {p.key for p in visible_projects(session, actor) if p.private}
+    # Read once: on a large workspace each read of every visible project (with its people) is dear.
+    seen = visible_projects(session, actor)
+    private_keys = {p.key for p in seen if p.private}
 
     def answer(heading: str, views: list[AgreementView], until: date | None = None) -> AgreementAnswer:
         private = any(ref.key in private_keys for view in views for ref in view.projects)
@@ -222,12 +224,10 @@ def answer_agreement_question(
     views = [view for _, view in visible]
     lowered = text.lower()
     projects = [
-        p
-        for p in visible_projects(session, actor)
-        if re.search(rf"\b{re.escape(p.key)}\b", lowered) or p.name.lower() in lowered
+        p for p in seen if re.search(rf"\b{re.escape(p.key)}\b", lowered) or p.name.lower() in lowered
     ]
     if not projects and channel_id and _THIS_PROJECT.search(text):
-        projects = [p for p in visible_projects(session, actor) if p.channel_id == channel_id]
+        projects = [p for p in seen if p.channel_id == channel_id]
     if projects:
         wanted = {p.key for p in projects}
         views = [v for v in views if wanted & {ref.key for ref in v.projects}]
