@@ -28,7 +28,7 @@ from bot.domain.experts.keywords import KEYWORD_MATCH, keyword_share
 from bot.domain.matching import fold
 from bot.experts.expert_command import ExpertCommand, ExpertMode
 from bot.experts.profile_items import profile_items
-from bot.experts.ranking import rank_topic
+from bot.experts.ranking import TopicExpert, rank_topic
 from bot.experts.search import prepare_search
 from bot.models import Membership, Person, Project, ProjectStatus, Role
 from bot.projects.people import working_disciplines
@@ -113,14 +113,7 @@ def answer_experts(request: AnswerRequest) -> Answer:
             b.line(f"I couldn't find anyone whose profile mentions “{topic}”.")
         return b.build()
     b.line(f"{'More people' if request.entities.not_people else 'People'} who know about “{topic}”:")
-    for expert in experts:
-        details = ", ".join(x for x in (expert.discipline, expert.organisation) if x)
-        line: list[Segment] = ["• ", PersonRef(expert.slack_id, expert.name)]
-        if details:
-            line.append(f" — {details}")
-        if expert.reason:
-            line.append(f": “{_shorten(expert.reason, MAX_REASON)}”")
-        b.line(*line)
+    _list_experts(b, experts)
     return b.build()
 
 
@@ -192,6 +185,12 @@ def _experts_for_project(b: AnswerBuilder, request: AnswerRequest, project: Proj
         )
         return b.build()
     b.line(f"For {project.name} (", source, f"), people{fields} whose work fits the project:")
+    _list_experts(b, experts)
+    return b.build()
+
+
+def _list_experts(b: AnswerBuilder, experts: list[TopicExpert]) -> None:
+    """A line per person: who, their field and organisation, and the profile text that fits."""
     for expert in experts:
         details = ", ".join(x for x in (expert.discipline, expert.organisation) if x)
         line: list[Segment] = ["• ", PersonRef(expert.slack_id, expert.name)]
@@ -200,7 +199,6 @@ def _experts_for_project(b: AnswerBuilder, request: AnswerRequest, project: Proj
         if expert.reason:
             line.append(f": “{_shorten(expert.reason, MAX_REASON)}”")
         b.line(*line)
-    return b.build()
 
 
 @dataclass(frozen=True)
