@@ -93,6 +93,7 @@ class AgreementAnswer:
     agreements: tuple[AgreementView, ...]
     expiring_until: date | None  # set for "which expire …" questions
     private: bool  # it names an agreement of a private project: show it to the asker only
+    projects: tuple[str, ...] = ()  # keys of the projects the question narrowed the list to
 
 
 _YEAR = re.compile(r"\b(?P<pre>in|during|for|before|by|until|till)? ?(?P<year>20\d\d)\b")
@@ -215,9 +216,11 @@ def answer_agreement_question(
     seen = visible_projects(session, actor)
     private_keys = {p.key for p in seen if p.private}
 
+    named_projects: list[Project] = []
+
     def answer(heading: str, views: list[AgreementView], until: date | None = None) -> AgreementAnswer:
         private = any(ref.key in private_keys for view in views for ref in view.projects)
-        return AgreementAnswer(heading, tuple(views), until, private)
+        return AgreementAnswer(heading, tuple(views), until, private, tuple(p.key for p in named_projects))
 
     if named:
         return answer("", named)
@@ -228,6 +231,7 @@ def answer_agreement_question(
     ]
     if not projects and channel_id and _THIS_PROJECT.search(text):
         projects = [p for p in seen if p.channel_id == channel_id]
+    named_projects = projects
     if projects:
         wanted = {p.key for p in projects}
         views = [v for v in views if wanted & {ref.key for ref in v.projects}]
@@ -302,3 +306,20 @@ def _owners_named(session: Session, actor: Actor, text: str) -> tuple[set[str], 
     if _ME.search(text):
         return {actor.slack_id}, "you"
     return None
+
+
+def asked_again_about(asked: str, projects: tuple[str, ...], other: str) -> str:
+    """An agreement question asked again about something else ("which agreements cover uplift?", then
+    "what about pcm?"): the projects it named replaced by `other`, or `other` added ("… for pcm").
+
+    Args:
+        asked: The earlier question, as typed.
+        projects: The keys of the projects it was narrowed to.
+        other: What the follow-up names instead.
+    """
+    text = asked.rstrip(" ?!.")
+    for key in projects:
+        replaced = re.sub(rf"\b{re.escape(key)}\b", other, text, flags=re.I)
+        if replaced != text:
+            return replaced + "?"
+    return f"{text} for {other}?"

@@ -190,6 +190,17 @@ _MORE_PEOPLE = re.compile(
 _AND_FOR = re.compile(r"^(?:and|but|also) (?:for|on|about|with) (.+)$()")
 
 
+def other_subject(text: str, bot_user_id: str | None = None) -> str | None:
+    """What "what about pcm?" / "and for uplift?" names instead of the previous subject, if the question
+    is one of those."""
+    plain = _plain(text, bot_user_id)
+    other = _WHAT_ABOUT.match(plain) or _AND_FOR.match(plain)
+    if other is None:
+        return None
+    subject = " ".join((other.group(1) or other.group(2) or "").split()).removeprefix("for ").strip()
+    return subject if subject and subject not in ("that", "it", "this", "them") else None
+
+
 def _more_experts(plain: str, previous: Turn) -> FollowUp | None:
     """ "who else?" asks for more people on the same topic (not those named already); "what about
     kafka?" / "and for pcm?" asks for people on another topic or project."""

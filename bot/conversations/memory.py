@@ -76,6 +76,7 @@ class Turn:
     choices: tuple[str, ...] = ()
     topic: str = ""  # an expert answer's topic ("who else?" asks it again)
     named: tuple[str, ...] = ()  # the people an expert answer named (Slack ids), in order
+    asked: str = ""  # an agreement question as typed ("what about pcm?" asks it again about pcm)
 
     @property
     def refers_to_something(self) -> bool:
@@ -88,6 +89,7 @@ class Turn:
             or self.records
             or self.choices
             or self.topic
+            or self.asked
         )
 
     def to_state(self) -> dict[str, Any]:
@@ -101,6 +103,7 @@ class Turn:
             "choices": list(self.choices),
             "topic": self.topic,
             "named": list(self.named),
+            "asked": self.asked,
         }
 
     @classmethod
@@ -125,6 +128,7 @@ class Turn:
             choices=strings("choices"),
             topic=str(state.get("topic") or ""),
             named=strings("named"),
+            asked=str(state.get("asked") or ""),
         )
 
 

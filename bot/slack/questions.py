@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.access import Actor, Requester, act_as
-from bot.agreements.questions import answer_agreement_question
-from bot.conversations.followups import resolve_follow_up
+from bot.agreements.questions import answer_agreement_question, asked_again_about
+from bot.conversations.followups import other_subject, resolve_follow_up
 from bot.conversations.memory import ConversationKey, Turn, load_turn, save_turn, turn_of
 from bot.errors import UserFacingError
 from bot.experts.embeddings.cache import CachingEmbedder
@@ -176,11 +176,20 @@ def _answer(
     try:
         with services.session_factory() as session:
             actor = act_as(session, settings, Requester(user_id=question.user_id, team_id=question.team_id))
-            # Agreements (bot.agreements.questions) are recognised before the general interpreter.
-            agreements = answer_agreement_question(session, actor, question.text, now, channel_id=channel_id)
+            key = conversation_key(question, actor)
+            previous = load_turn(session, key, now) if key is not None else None
+            # Agreements (bot.agreements.questions) are recognised before the general interpreter;
+            # "what about pcm?" after an agreement answer asks the same of pcm.
+            asked = question.text
+            other = other_subject(asked, question.bot_user_id) if previous and previous.asked else None
+            if previous is not None and other is not None:
+                asked = asked_again_about(previous.asked, previous.projects, other)
+            agreements = answer_agreement_question(session, actor, asked, now, channel_id=channel_id)
             if agreements is not None:
                 reply = build_agreement_answer(agreements, now.astimezone(actor.zone).date())
-                return QuestionOutcome(reply=reply, private=agreements.private), None
+                memo = Turn(intent="agreements", projects=agreements.projects, asked=asked)
+                outcome = QuestionOutcome(reply=reply, private=agreements.private)
+                return outcome, (_Memo(key, memo) if key is not None else None)
             # Joint papers (bot.publications.questions) likewise: "paper(s)" or a paper id (`fatigue-p1`).
             if (
                 papers := answer_paper_question(session, actor, question.text, now, channel_id=channel_id)
@@ -189,8 +198,6 @@ def _answer(
                 return QuestionOutcome(reply=reply, private=papers.private), None
             directory = load_directory(session, actor)
             index = index_directory(directory)
-            key = conversation_key(question, actor)
-            previous = load_turn(session, key, now) if key is not None else None
             remembered = _remembered_projects(previous, index)
 
             def understand(text: str = question.text, context: Sequence[str] = ()) -> Interpretation:

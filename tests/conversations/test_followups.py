@@ -123,6 +123,22 @@ def test_dm_who_else_after_people_who_know_about_a_topic(slack: SlackDriver) -> 
     assert "<@U06CRWONG>" not in project  # pcm's own lead is not suggested for it
 
 
+def test_dm_what_about_another_project_after_an_agreement_answer(slack: SlackDriver) -> None:
+    dm = DirectMessages(slack, OSEI)
+
+    uplift = said(dm.say("which agreements cover uplift?"))
+    assert "dua-1" in uplift and "nda-2" not in uplift
+    pcm = said(dm.say("what about pcm?"))
+    assert "nda-2" in pcm and "dsa-3" in pcm and "dua-1" not in pcm
+    bidshade = said(dm.say("and for bidshade?"))
+    assert "ca-4" in bidshade and "nda-2" not in bidshade
+    # The answer's project is "it" for the next question.
+    assert "led by" in said(dm.say("who leads it?")) and "<@U02ECBANE>" in said(dm.say("who leads it?"))
+    # A private project the asker cannot see is told like one that does not exist.
+    hidden = said(dm.say("what about fairdelivery?"))
+    assert "ra-5" not in hidden and "fairness" not in hidden.lower()
+
+
 def test_dm_how_does_this_work_after_a_project_answer_is_help(slack: SlackDriver) -> None:
     dm = DirectMessages(slack, OSEI)
 
