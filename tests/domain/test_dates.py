@@ -864,6 +864,8 @@ def _range(text: str, now: datetime = NOW, zone: ZoneInfo = AMS) -> tuple[str, s
         ("what's due between now and the 30th", "2026-11-20 09:00", "2026-12-01 00:00"),
         ("anything due between the 24th and the 27th", "2026-11-24 00:00", "2026-11-28 00:00"),
         ("due between december 10 and december 4", "2026-12-04 00:00", "2026-12-11 00:00"),  # either order
+        ("anything due between monday and friday", "2026-11-23 00:00", "2026-11-28 00:00"),
+        ("due between friday and tuesday", "2026-11-20 00:00", "2026-11-25 00:00"),  # today is a Friday
         ("what's due after christmas", "2026-12-26 00:00", "2027-01-26 00:00"),
         ("what's due late january", "2027-01-21 00:00", "2027-02-01 00:00"),
         ("anything due mid december", "2026-12-11 00:00", "2026-12-21 00:00"),

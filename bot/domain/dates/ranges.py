@@ -250,9 +250,17 @@ def _between(text: str, *, now: datetime, zone: ZoneInfo) -> tuple[DateRange, st
     if match is None:
         return None
     ends: list[tuple[datetime, datetime, str]] = []
+    today = now.astimezone(zone).date()
     for side in (match["a"], match["b"]):
         if side in ("now", "today"):
             ends.append((now, now, "now"))
+            continue
+        if side in TEXT_WEEKDAYS:
+            # "between monday and friday": days of the coming week, today included (on a Monday, this
+            # week's), the second no earlier than the first.
+            earliest = today if not ends else ends[0][0].astimezone(zone).date()
+            day = earliest + timedelta(days=(TEXT_WEEKDAYS[side] - earliest.weekday()) % 7)
+            ends.append((_midnight(day, zone), _end_of_day(day, zone), day_label(day, with_year=False)))
             continue
         found, rest = find_date_range(f"on {side}", now=now, zone=zone)
         if found is None or rest.strip():
