@@ -197,7 +197,8 @@ def other_subject(text: str, bot_user_id: str | None = None) -> str | None:
     other = _WHAT_ABOUT.match(plain) or _AND_FOR.match(plain)
     if other is None:
         return None
-    subject = " ".join((other.group(1) or other.group(2) or "").split()).removeprefix("for ").strip()
+    subject = " ".join((other.group(1) or other.group(2) or "").split()).removeprefix("for ")
+    subject = subject.removesuffix(" then").strip()
     return subject if subject and subject not in ("that", "it", "this", "them") else None
 
 
@@ -207,14 +208,17 @@ def _more_experts(plain: str, previous: Turn) -> FollowUp | None:
     if _MORE_PEOPLE.match(plain):
         entities = Entities(topic=previous.topic, not_people=previous.named)
         return FollowUp(interpretation=Interpretation(Intent.EXPERTS, entities, 1.0))
-    other = _WHAT_ABOUT.match(plain) or _AND_FOR.match(plain)
-    if other is None:
-        return None
-    topic = " ".join((other.group(1) or other.group(2) or "").split())
-    topic = topic.removeprefix("for ").removesuffix(" then").strip()
-    if not topic or topic in ("that", "it", "this", "them"):
-        return None
+    topic = other_subject(plain)
+    if topic is None or _ANOTHER_KIND_OF_QUESTION.search(topic):
+        return None  # "what about the overdue stuff?" asks something else than who knows about it
     return FollowUp(interpretation=Interpretation(Intent.EXPERTS, Entities(topic=topic), 1.0))
+
+
+# Words that make "what about …" a question of another kind, not another topic or project.
+_ANOTHER_KIND_OF_QUESTION = re.compile(
+    r"\b(overdue|late|due|deadlines?|status|blocked|blockers?|milestones?|next|agreements?|papers?|lead|"
+    r"leads|members?|owners?|waiting)\b"
+)
 
 
 # "and the one after that?", "the milestone before it": the milestone next to the one just answered.

@@ -13,10 +13,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy.orm import Session
+
 from bot.access import Actor, Requester, act_as
 from bot.agreements.questions import answer_agreement_question, asked_again_about
 from bot.conversations.followups import other_subject, resolve_follow_up
 from bot.conversations.memory import ConversationKey, Turn, load_turn, save_turn, turn_of
+from bot.domain.dates.ranges import find_date_range
+from bot.domain.matching import fold
 from bot.errors import UserFacingError
 from bot.experts.embeddings.cache import CachingEmbedder
 from bot.experts.embeddings.protocol import EmbedderLoadError
@@ -182,7 +186,11 @@ def _answer(
             # "what about pcm?" after an agreement answer asks the same of pcm.
             asked = question.text
             other = other_subject(asked, question.bot_user_id) if previous and previous.asked else None
-            if previous is not None and other is not None:
+            if (
+                previous is not None
+                and other is not None
+                and _names_a_project_or_period(session, actor, other, now)
+            ):
                 asked = asked_again_about(previous.asked, previous.projects, other)
             agreements = answer_agreement_question(session, actor, asked, now, channel_id=channel_id)
             if agreements is not None:
@@ -260,6 +268,16 @@ def _answer(
     turn = turn_of(interpretation, answer)
     # An answer that names nothing ("hello", "thanks") leaves the previous one to refer to.
     return outcome, (_Memo(key, turn) if key is not None and turn.refers_to_something else None)
+
+
+def _names_a_project_or_period(session: Session, actor: Actor, words: str, now: datetime) -> bool:
+    """Whether "what about …" after an agreement answer names a project the asker may see ("pcm") or a
+    period ("next year"): the same agreement question about it. Anything else ("what about Kwame?",
+    "… fairdelivery?" from a non-member) is read on its own."""
+    folded = fold(words)
+    if find_date_range(folded, now=now, zone=actor.zone)[0] is not None:
+        return True
+    return any(folded in (p.key, fold(p.name)) for p in load_directory(session, actor).projects)
 
 
 def conversation_key(question: Question, actor: Actor) -> ConversationKey | None:

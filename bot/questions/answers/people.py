@@ -28,7 +28,7 @@ from bot.questions.answers.lookups import (
     subject_person,
 )
 from bot.questions.interpret import Intent
-from bot.questions.interpret.intents import ASKS_LAST_DAY
+from bot.questions.interpret.intents import ASKS_LAST_DAY, ASKS_WHETHER_ON
 
 
 def _person_details(person: Person) -> str:
@@ -148,16 +148,12 @@ _SECTOR_WORDS = {
 }
 
 
-# "is Kwame on pcm?", "are Sara and Lucia in uplift?": whether the people named are among its people.
-_ASKS_WHETHER_ON = re.compile(r"^(?:is|are) .+ (?:on|in|part of|a member of|working on|involved in|with)\b")
-
-
 def _whether_they_are_on(
     b: AnswerBuilder, request: AnswerRequest, project: Project, members: list[Membership]
 ) -> None:
     """Say yes or no for each person a yes-or-no question names, before the project's people."""
     named = request.entities.people
-    if not named or not _ASKS_WHETHER_ON.search(request.interpretation.text):
+    if not named or not ASKS_WHETHER_ON.search(request.interpretation.text):
         return
     roles = {m.person.slack_id: m for m in members}
     people = request.session.scalars(

@@ -89,11 +89,7 @@ _RULES: tuple[tuple[Intent, str, float], ...] = (
         2.5,
     ),
     # "late december" is part of a month, not lateness.
-    (
-        Intent.OVERDUE,
-        r"\b(late(?! (jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\b)|behind)\b",
-        2.0,
-    ),
+    (Intent.OVERDUE, r"\b(late(?! (jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b)|behind)\b", 2.0),
     (
         Intent.OVERDUE,
         r"\b((did|have|has) (we|i|they|he|she|you|\w+) miss|"
@@ -322,6 +318,12 @@ _RULES: tuple[tuple[Intent, str, float], ...] = (
         r"sit rep|brief (me|us)|(quick|short) (summary|update|overview)|summari[sz]e)\b",
         2.0,
     ),
+    # "what project is this?", "what's this channel about?": the channel's project.
+    (
+        Intent.PROJECT_STATUS,
+        r"\b(what|which) project (is|s) (this|here|it)\b|\bwhat (is|s) this channel\b",
+        4.0,
+    ),
     # "is brandsafe on schedule?", "are we on track": a project's status outright.
     (
         Intent.PROJECT_STATUS,
@@ -371,8 +373,7 @@ _RULES: tuple[tuple[Intent, str, float], ...] = (
         r"specialist|whiz|wizard|nerd|geek)|who (is|s|are) (good|great|strong|solid) (w|with|at|in|on)\b)",
         3.5,
     ),
-    # "what needs my attention?", "what should I focus on this week?", "anything I need to know today?":
-    # what is waiting on the asker.
+    # "what needs my attention?", "what should I focus on?", "anything I need to know?": what waits on me.
     (
         Intent.WAITING_ON,
         r"\b(needs?|requires?|deserves?) my attention\b|"
@@ -468,6 +469,10 @@ _ABOUT_A_MILESTONE = re.compile(
 _WHAT_IT_WAITS_FOR = re.compile(
     r"\b(depends? on|depending on|waiting (on|for)|waits (on|for)|wait on|held up by)\b"
 )
+
+
+# "is Kwame on pcm?", "are Sara and Lucia in uplift?": whether the people named are among its people.
+ASKS_WHETHER_ON = re.compile(r"^(?:is|are) .+ (?:on|in|part of|a member of|working on|involved in|with)\b")
 
 
 def adjust_for_entities(
@@ -618,13 +623,15 @@ def adjust_for_entities(
     if Intent.BLOCKED in rules and Intent.PROJECT_STATUS in rules and not has_project:
         rules[Intent.PROJECT_STATUS] -= 1.0
     if (
-        has_person
-        and has_project
-        and re.search(r"^(is|are) .+ (on|in|part of|a member of|working on|involved in|with)\b", text)
-        and Intent.MEMBERS not in rules
+        date_range
+        and not (has_project or has_person)
+        and set(rules) == {Intent.PROJECT_STATUS, Intent.NEXT_MILESTONE}
     ):
-        # "is Kwame on pcm?": whether they are among its people.
-        add(Intent.MEMBERS, 4.0)
+        add(
+            Intent.NEXT_MILESTONE, rules.pop(Intent.PROJECT_STATUS)
+        )  # "what about late december?": what's due
+    if has_person and has_project and ASKS_WHETHER_ON.search(text) and Intent.MEMBERS not in rules:
+        add(Intent.MEMBERS, 4.0)  # "is Kwame on pcm?": whether they are among its people
     if (
         Intent.LIST_PROJECTS in rules
         and re.search(r"\b(across|on|in|for) (all|every)\b", text)

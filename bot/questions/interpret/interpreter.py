@@ -43,9 +43,11 @@ _US = re.compile(
     r"\b(are we|am i) (blocked|stuck|held up)\b"
 )
 # "what's overdue everywhere?", "… across all projects": not the channel's or the thread's project.
+# "which project is most behind?" picks among projects, also in one project's channel.
 EVERYWHERE = re.compile(
     r"\b(everywhere|across (?:all|every|the whole|the) (?:projects?|alliance|board|teams?)|"
-    r"(?:on|in|for|of) (?:all|every) (?:the )?projects?|alliance[- ]wide|all over)\b"
+    r"(?:on|in|for|of) (?:all|every) (?:the )?projects?|alliance[- ]wide|all over)\b|"
+    r"^(?:which|what) (?:of (?:the|our|all) )?projects?\b(?!.*\b(?:this|here)\b)"
 )
 _CONTEXT_WORDS = re.compile(r"\b(this|that|the|our) (project|channel|one|team)\b|\b(here|it)\b")
 
