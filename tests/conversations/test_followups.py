@@ -114,6 +114,9 @@ def test_dm_who_else_after_people_who_know_about_a_topic(slack: SlackDriver) -> 
     again = said(dm.say("anyone else?"))
     assert "<@U11DEJANS>" not in again and "kafka" in again
 
+    overdue = said(dm.say("what about the overdue stuff?"))
+    assert "overdue" in overdue and "who know about" not in overdue
+    assert "People who know about" in said(dm.say("who knows about kafka?"))
     other = said(dm.say("what about eye tracking?"))
     assert "People who know about “eye tracking”" in other
     project = said(dm.say("and for pcm?"))
@@ -137,6 +140,10 @@ def test_dm_what_about_another_project_after_an_agreement_answer(slack: SlackDri
     # A private project the asker cannot see is told like one that does not exist.
     hidden = said(dm.say("what about fairdelivery?"))
     assert "ra-5" not in hidden and "fairness" not in hidden.lower()
+    # Someone named after an agreement answer is asked about on their own, not as a party.
+    assert "dua-1" in said(dm.say("which agreements cover uplift?"))
+    person = said(dm.say("what about Priya?"))
+    assert "Priya Rao" in person and "dua-1" not in person and "Agreements" not in person
 
 
 def test_dm_how_does_this_work_after_a_project_answer_is_help(slack: SlackDriver) -> None:
