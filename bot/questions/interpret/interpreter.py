@@ -215,6 +215,19 @@ def interpret(
         alternatives = entity_readings(intent, entities, relevant_unsure[0], index)
         confidence = min(confidence, 0.5)
     needs_project = intent in NEEDS_PROJECT and not entities.projects
+    unnamed = _unknown_project_at_the_end(intent, entities, rest, index)
+    if unnamed:
+        # "what's next for zorbulon?": a project nobody can see (or that does not exist) is said back,
+        # not dropped to answer for the asker's projects.
+        return Interpretation(
+            intent=intent,
+            entities=entities,
+            confidence=confidence,
+            unknown_name=unnamed,
+            needs_project=True,
+            used_similarity=used_similarity,
+            text=normal,
+        )
     if needs_project or (intent == Intent.WHEN_MILESTONE and not entities.milestones):
         relevant = [m for m in kept if m.kind in _ENTITY_KINDS_FOR.get(intent, ())]
         leftover = [
@@ -423,6 +436,38 @@ def _asked_before_the_topic(rules: dict[Intent, float], text: str) -> dict[Inten
     if asking.get(Intent.EXPERTS, 0.0) < _ASKS_FOR_EXPERTS:
         return rules
     return {intent: score for intent, score in rules.items() if intent == Intent.EXPERTS or intent in asking}
+
+
+# "what's next for zorbulon?", "how long has zorbulon been blocked?": a one-word name after "for/on".
+_NAME_AT_THE_END = re.compile(
+    r"(?:\b(?:for|on|of|at|in) (?:the )?(?P<after>[a-z][a-z0-9_]{3,})(?: project)?$|"
+    r"^(?:how long|since when) (?:has|is|have) (?:the )?(?P<subject>[a-z][a-z0-9_]{3,})(?: project)? "
+    r"(?:been )?(?:blocked|stuck|at risk)|"
+    r"^how many \w+ (?:does|has) (?:the )?(?P<owner>[a-z][a-z0-9_]{3,})(?: project)? (?:have|got))\b"
+)
+
+
+def _unknown_project_at_the_end(intent: Intent, entities: Entities, rest: str, index: DirectoryIndex) -> str:
+    """A word where a question about milestones or blockers names its project, known as no name at all."""
+    if intent not in (Intent.NEXT_MILESTONE, Intent.OVERDUE, Intent.BLOCKED) or (
+        entities.projects or entities.people or entities.milestones or entities.me or entities.own_projects
+    ):
+        return ""
+    found = _NAME_AT_THE_END.search(rest)
+    if found is None:
+        return ""
+    name = found.group("after") or found.group("subject") or found.group("owner")
+    if not is_content(name) or name in index.name_words or name in _NOT_PROJECT_NAMES:
+        return ""
+    return name
+
+
+# Words that end such questions without naming a project.
+_NOT_PROJECT_NAMES = frozenset(
+    """everyone everybody anyone anybody someone somebody team teams alliance everything anything all
+    them their mine ours yours total general average time track schedule hold review legal agenda moment
+    line list horizon pipeline docket board roadmap calendar plan plans radar plate desk whole rest""".split()  # noqa: SIM905
+)
 
 
 def question_topic(masked_question: str) -> str:
