@@ -178,7 +178,7 @@ _RANGE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ),
         (
             "month",
-            rf"\b(?P<pre>before|by|until|till|through|thru|in|during|for)? ?(?:the end of )?"
+            rf"\b(?P<pre>before|by|until|till|through|thru|in|during|for)? ?"
             rf"(?P<month>{one_of(TEXT_MONTHS)})\b(?! \d)",
         ),
         # "what was due last friday": the most recent one (a week back when it is today).

@@ -219,16 +219,8 @@ def interpret(
     if unnamed:
         # "what's next for zorbulon?": a project nobody can see (or that does not exist) is said back,
         # not dropped to answer for the asker's projects.
-        return Interpretation(
-            intent=intent,
-            entities=entities,
-            confidence=confidence,
-            unknown_name=unnamed,
-            needs_project=True,
-            used_similarity=used_similarity,
-            text=normal,
-        )
-    if needs_project or (intent == Intent.WHEN_MILESTONE and not entities.milestones):
+        alternatives, needs_project, unknown = (), True, unnamed
+    elif needs_project or (intent == Intent.WHEN_MILESTONE and not entities.milestones):
         relevant = [m for m in kept if m.kind in _ENTITY_KINDS_FOR.get(intent, ())]
         leftover = [
             w
