@@ -9,6 +9,7 @@ the asker may see. The answer follows the register's privacy rules (`bot.agreeme
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session
 from bot.access import Actor, visible_condition, visible_projects
 from bot.agreements.records import AgreementView, covered_projects, may_see, view_of
 from bot.agreements.tables import Agreement, AgreementKind, AgreementStatus
+from bot.domain.matching import THIS_PROJECT
 from bot.models import Person, Project
 
 _WORDS = re.compile(
@@ -169,10 +171,6 @@ def _parties_named(text: str, projects: list[Project]) -> list[str]:
     ]
 
 
-# "any agreements for this project?", "… here?" in a project's channel: that project.
-_THIS_PROJECT = re.compile(r"\b(this|our|the) (project|team)\b|\bhere\b", re.I)
-
-
 def answer_agreement_question(
     session: Session, actor: Actor, text: str, now: datetime, *, channel_id: str | None = None
 ) -> AgreementAnswer | None:
@@ -216,11 +214,11 @@ def answer_agreement_question(
     seen = visible_projects(session, actor)
     private_keys = {p.key for p in seen if p.private}
 
-    named_projects: list[Project] = []
-
-    def answer(heading: str, views: list[AgreementView], until: date | None = None) -> AgreementAnswer:
+    def answer(
+        heading: str, views: list[AgreementView], until: date | None = None, projects: Sequence[Project] = ()
+    ) -> AgreementAnswer:
         private = any(ref.key in private_keys for view in views for ref in view.projects)
-        return AgreementAnswer(heading, tuple(views), until, private, tuple(p.key for p in named_projects))
+        return AgreementAnswer(heading, tuple(views), until, private, tuple(p.key for p in projects))
 
     if named:
         return answer("", named)
@@ -229,9 +227,8 @@ def answer_agreement_question(
     projects = [
         p for p in seen if re.search(rf"\b{re.escape(p.key)}\b", lowered) or p.name.lower() in lowered
     ]
-    if not projects and channel_id and _THIS_PROJECT.search(text):
+    if not projects and channel_id and THIS_PROJECT.search(text):
         projects = [p for p in seen if p.channel_id == channel_id]
-    named_projects = projects
     if projects:
         wanted = {p.key for p in projects}
         views = [v for v in views if wanted & {ref.key for ref in v.projects}]
@@ -256,14 +253,12 @@ def answer_agreement_question(
         windows = [v for v in views if v.publication_review_days is not None]
         days = ", ".join(f"{v.key}: {v.publication_review_days} days" for v in windows)
         longest = max((v.publication_review_days or 0 for v in windows), default=0)
-        heading = f"Partners' review before publication{where}" + (
-            f" ({days}; the longest, {longest} days, applies)"
-            if len(windows) > 1
-            else f" ({days})"
-            if days
-            else ""
-        )
-        return answer(heading, windows)
+        heading = f"Partners' review before publication{where}"
+        if len(windows) > 1:
+            heading += f" ({days}; the longest, {longest} days, applies)"
+        elif windows:
+            heading += f" ({days})"
+        return answer(heading, windows, projects=projects)
     owners = _owners_named(session, actor, text)
     if owners is not None:
         # "which agreements do I own?", "… is Priya responsible for?": the ones they own.
@@ -273,8 +268,9 @@ def answer_agreement_question(
     if _EXPIRY.search(text):
         start, until, label = _period(text, today)
         expiring = [v for v in views if v.expires_on is not None and start <= v.expires_on <= until]
-        return answer(f"Agreements{where} expiring {label} (by {until.isoformat()})", expiring, until)
-    return answer(f"Agreements{where}", views)
+        heading = f"Agreements{where} expiring {label} (by {until.isoformat()})"
+        return answer(heading, expiring, until, projects)
+    return answer(f"Agreements{where}", views, projects=projects)
 
 
 # Who owns them: "do I own", "is Priya responsible for", "waiting on me", "does Lena have", "my agreements".

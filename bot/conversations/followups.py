@@ -187,7 +187,7 @@ _MORE_PEOPLE = re.compile(
 
 
 # "and for pcm?", "and on kafka?": the same question about something else.
-_AND_FOR = re.compile(r"^(?:and|but|also) (?:for|on|about|with) (.+)$()")
+_AND_FOR = re.compile(r"^(?:and|but|also) (?:for|on|about|with) (.+)$")
 
 
 def other_subject(text: str, bot_user_id: str | None = None) -> str | None:
@@ -197,7 +197,7 @@ def other_subject(text: str, bot_user_id: str | None = None) -> str | None:
     other = _WHAT_ABOUT.match(plain) or _AND_FOR.match(plain)
     if other is None:
         return None
-    subject = " ".join((other.group(1) or other.group(2) or "").split()).removeprefix("for ")
+    subject = " ".join(next((g for g in other.groups() if g), "").split()).removeprefix("for ")
     subject = subject.removesuffix(" then").strip()
     return subject if subject and subject not in ("that", "it", "this", "them") else None
 

@@ -144,12 +144,12 @@ def turn_of(interpretation: Interpretation, answer: Answer) -> Turn:
     """
     entities = interpretation.entities
     experts = answer.intent == Intent.EXPERTS
-    named = [
-        segment.slack_id
-        for line in answer.lines
-        for segment in line
-        if isinstance(segment, PersonRef) and segment.slack_id
-    ]
+    # The people an expert answer named ("who else?" leaves them out); only expert answers keep them.
+    named = (
+        [s.slack_id for line in answer.lines for s in line if isinstance(s, PersonRef) and s.slack_id]
+        if experts
+        else []
+    )
     return Turn(
         intent=str(answer.intent),
         projects=entities.projects,
@@ -159,7 +159,7 @@ def turn_of(interpretation: Interpretation, answer: Answer) -> Turn:
         records=tuple(Record(s.kind, s.ref, s.project_key) for s in answer.sources),
         choices=tuple(c.question for c in answer.choices),
         topic=entities.topic if experts else "",
-        named=(*entities.not_people, *dict.fromkeys(named)) if experts else (),
+        named=(*entities.not_people, *dict.fromkeys(named)),
     )
 
 

@@ -16,6 +16,9 @@ from enum import StrEnum
 from rapidfuzz import fuzz, process
 
 _NOT_ASCII_ALNUM = re.compile(r"[^0-9a-z]+")
+# "any agreements for this project?", "papers here?": in a project's channel, that project (the
+# questions read before the general interpreter, which has its own context words).
+THIS_PROJECT = re.compile(r"\b(?:this|our|the) (?:project|team)\b|\bhere\b", re.I)
 
 _Scorer = Callable[..., float]
 

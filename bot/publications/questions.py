@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from bot.access import Actor, can_see, visible_projects
 from bot.domain.dates.ranges import DateRange, find_date_range
-from bot.domain.matching import fold
+from bot.domain.matching import THIS_PROJECT, fold
 from bot.models import Milestone, MilestoneStatus, Person, Project
 from bot.publications.papers import PAPER_REF_RE, list_papers
 from bot.publications.planning import REVIEW
@@ -251,10 +251,6 @@ def _venues_answer(session: Session, actor: Actor, venues: list[Venue], now: dat
     return PaperAnswer("Venues and their deadlines", dates, (), private, venues=tuple(ahead))
 
 
-# "papers on this project?", "… here?" in a project's channel: that project.
-_THIS_PROJECT = re.compile(r"\b(?:this|our|the) (?:project|team)\b|\bhere\b")
-
-
 def answer_paper_question(
     session: Session, actor: Actor, text: str, now: datetime, *, channel_id: str | None = None
 ) -> PaperAnswer | None:
@@ -304,7 +300,7 @@ def answer_paper_question(
         found, missing = _find_refs(session, actor, refs)
         return answer("", found, tuple(missing))
     projects = _projects_named(session, actor, lowered)
-    if not projects and channel_id and _THIS_PROJECT.search(lowered):
+    if not projects and channel_id and THIS_PROJECT.search(lowered):
         projects = [p for p in visible_projects(session, actor) if p.channel_id == channel_id]
     people = _people_named(session, actor, lowered)
     if people:
