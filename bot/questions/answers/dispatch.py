@@ -8,7 +8,7 @@ not by name, not by count, not as a suggestion.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
 
@@ -18,7 +18,7 @@ from bot.access import Actor, role_of, visible_projects
 from bot.domain.matching import Candidate, match_name
 from bot.errors import NotFound, UserFacingError
 from bot.experts.embeddings.cache import CachingEmbedder
-from bot.models import ProjectStatus, Role
+from bot.models import Project, ProjectStatus, Role
 from bot.questions.answers.blockers import answer_blocked, answer_waiting
 from bot.questions.answers.core import Answer, AnswerRequest, Choice, Line
 from bot.questions.answers.experts import answer_experts
@@ -75,7 +75,9 @@ def build_answer(
     if not interpretation.confident and interpretation.alternatives:
         return _unsure(interpretation, private_keys)
     if interpretation.needs_project:
-        single = _single_project(session, actor, interpretation)
+        # Read once for the three ways of finding the project (each would read every visible one).
+        projects = visible_projects(session, actor)
+        single = _single_project(projects, actor, interpretation)
         if single is not None:
             key, head = single
             chosen = replace(
@@ -86,7 +88,7 @@ def build_answer(
             )
             answer = build_answer(session, actor, chosen, now, directory=directory, embedder=embedder)
             return replace(answer, lines=((head,), *answer.lines))
-        mine = _own_projects(session, actor) if interpretation.entities.me else []
+        mine = _own_projects(projects, actor) if interpretation.entities.me else []
         if len(mine) > 1 and interpretation.intent in (Intent.LEAD, Intent.MEMBERS):
             # "who's my lead?" from someone on several projects: each of theirs, not "which project?".
             answers = [
@@ -111,7 +113,7 @@ def build_answer(
                 sources=tuple(s for a in answers for s in a.sources),
                 private=any(a.private for a in answers),
             )
-        return _which_project(session, actor, interpretation, private_keys)
+        return _which_project(projects, actor, interpretation, private_keys)
     intent = interpretation.intent
     entities = interpretation.entities
     try:
@@ -140,11 +142,11 @@ def build_answer(
 _MAX_OWN_PROJECTS = 4
 
 
-def _own_projects(session: Session, actor: Actor) -> list[str]:
-    """Keys of the live projects the asker is on (not as a viewer), by key."""
+def _own_projects(projects: Sequence[Project], actor: Actor) -> list[str]:
+    """Keys of the live projects (of those visible) the asker is on (not as a viewer), by key."""
     return [
         p.key
-        for p in visible_projects(session, actor)
+        for p in projects
         if p.status != ProjectStatus.DONE and role_of(p, actor) not in (None, Role.VIEWER)
     ]
 
@@ -161,13 +163,14 @@ def _take_reading(interpretation: Interpretation, reading: Reading) -> Interpret
     )
 
 
-def _single_project(session: Session, actor: Actor, interpretation: Interpretation) -> tuple[str, str] | None:
+def _single_project(
+    projects: Sequence[Project], actor: Actor, interpretation: Interpretation
+) -> tuple[str, str] | None:
     """The one project a question without one can only mean, and the line saying so; else None.
 
     An unknown name with a single near miss among the visible projects, or no name at all from
     someone on one project only (or in a workspace of one project).
     """
-    projects = visible_projects(session, actor)
     name = interpretation.unknown_name
     if name:
         match = match_name(name, [Candidate(p.key, p.name) for p in projects])
@@ -204,11 +207,10 @@ def _unsure(interpretation: Interpretation, private_keys: set[str]) -> Answer:
 
 
 def _which_project(
-    session: Session, actor: Actor, interpretation: Interpretation, private_keys: set[str]
+    projects: Sequence[Project], actor: Actor, interpretation: Interpretation, private_keys: set[str]
 ) -> Answer:
     intent = interpretation.intent
     entities = interpretation.entities
-    projects = visible_projects(session, actor)
     if interpretation.unknown_name:
         match = match_name(interpretation.unknown_name, [Candidate(p.key, p.name) for p in projects])
         options = list(match.alternatives)
