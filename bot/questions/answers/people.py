@@ -28,7 +28,8 @@ from bot.questions.answers.lookups import (
     subject_person,
 )
 from bot.questions.interpret import Intent
-from bot.questions.interpret.intents import ASKS_LAST_DAY, ASKS_WHETHER_ON
+from bot.questions.interpret.entity_hints import ASKS_WHETHER_ON
+from bot.questions.interpret.intents import ASKS_LAST_DAY
 
 
 def _person_details(person: Person) -> str:

@@ -18,12 +18,12 @@ from bot.questions.interpret.entities import (
     index_directory,
     resolve_overlaps,
 )
+from bot.questions.interpret.entity_hints import adjust_for_entities
 from bot.questions.interpret.intents import (
     CONFIDENT,
     NEEDS_PROJECT,
     Intent,
     SimilarityFn,
-    adjust_for_entities,
     decide,
     rule_scores,
 )
