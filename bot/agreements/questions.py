@@ -9,7 +9,7 @@ the asker may see. The answer follows the register's privacy rules (`bot.agreeme
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -38,7 +38,7 @@ _STATUS_WORDS: tuple[tuple[re.Pattern[str], frozenset[str], str], ...] = (
     (
         re.compile(
             r"\b(not (yet )?signed|unsigned|pending|outstanding|still open|open ones?|in progress|"
-            r"stuck|stalled|held up|waiting)\b"
+            r"stuck|stalled|held up|on hold|waiting)\b"
         ),
         frozenset(
             {
@@ -172,11 +172,24 @@ def _parties_named(text: str, projects: list[Project]) -> list[str]:
 
 
 def answer_agreement_question(
-    session: Session, actor: Actor, text: str, now: datetime, *, channel_id: str | None = None
+    session: Session,
+    actor: Actor,
+    text: str,
+    now: datetime,
+    *,
+    channel_id: str | None = None,
+    projects_in: Callable[[str], Sequence[str]] | None = None,
 ) -> AgreementAnswer | None:
     """The answer to a question about agreements, or None when the question is not about them.
 
-    `channel_id`: where it was asked; in a project's channel, "this project" or "here" is that project.
+    Args:
+        session: The request's session.
+        actor: The asker.
+        text: The question as typed.
+        now: The current instant.
+        channel_id: Where it was asked; in a project's channel, "this project" or "here" is that project.
+        projects_in: The keys of the visible projects a text names by more than key or whole name
+            ("brand safety" for the brand safety classifier), asked only of questions about agreements.
     """
     keys = {match.lower() for match in _KEY.findall(text.lower())}
     review_window = _REVIEW_WINDOW.search(text) is not None
@@ -227,8 +240,16 @@ def answer_agreement_question(
     projects = [
         p for p in seen if re.search(rf"\b{re.escape(p.key)}\b", lowered) or p.name.lower() in lowered
     ]
+    if not projects and projects_in is not None:
+        named_keys = set(projects_in(text))
+        projects = [p for p in seen if p.key in named_keys]
     if not projects and channel_id and THIS_PROJECT.search(text):
         projects = [p for p in seen if p.channel_id == channel_id]
+    unseen = "" if projects else _unknown_project(session, actor, lowered, views, seen)
+    if unseen:
+        # "which agreements cover zorbulon?": a project the asker cannot see (or none), told the same way
+        # for both, instead of every agreement as if no project had been named.
+        return answer(f"Agreements for {unseen}", [])
     if projects:
         wanted = {p.key for p in projects}
         views = [v for v in views if wanted & {ref.key for ref in v.projects}]
@@ -271,6 +292,49 @@ def answer_agreement_question(
         heading = f"Agreements{where} expiring {label} (by {until.isoformat()})"
         return answer(heading, expiring, until, projects)
     return answer(f"Agreements{where}", views, projects=projects)
+
+
+# "which agreements cover zorbulon?", "any ndas for zorbulon": a project named last.
+_PROJECT_AT_THE_END = re.compile(
+    r"\b(?:cover|covers|covering|for|on|of|about|under)\s+(?P<name>[a-z][a-z0-9_-]{2,40})\s*[?.!]*\s*$"
+)
+# Words that end such questions without naming a project.
+_NOT_A_PROJECT = frozenset(
+    """this that here us me mine ours it them now today signature signing sign approval review renewal
+    expiry publication legal lawyers hold projects project everything everyone everybody anyone someone
+    all which what whom alliance team teams partner partners data research university company time
+    you""".split()  # noqa: SIM905
+)
+
+
+def _unknown_project(
+    session: Session, actor: Actor, lowered: str, views: Sequence[AgreementView], seen: Sequence[Project]
+) -> str:
+    """The name a question ends on as the project it asks about, when no visible project has it.
+
+    A word of a visible project's name, of a visible agreement or of a person's name is not one: the
+    question is answered as before (every agreement, or the person's).
+    """
+    found = _PROJECT_AT_THE_END.search(lowered)
+    if found is None:
+        return ""
+    name = found.group("name")
+    if name in _NOT_A_PROJECT or any(pattern.search(name) for pattern, _ in _KIND_WORDS):
+        return ""
+    if (
+        any(pattern.search(name) for pattern, _, _ in _STATUS_WORDS)
+        or _EXPIRY.search(name)
+        or _NEXT.search(name)
+    ):
+        return ""
+    known = set().union(
+        *(_words(f"{v.title} {' '.join(v.parties)}") for v in views),
+        *(_words(f"{p.key} {p.name}") for p in seen),
+    )
+    people = session.scalars(select(Person.name).where(Person.workspace_id == actor.workspace_id))
+    if name in known or any(name in _words(person) for person in people):
+        return ""  # "… waiting on priya", "… for conversion logs": a person or a word of an agreement
+    return name
 
 
 # Who owns them: "do I own", "is Priya responsible for", "waiting on me", "does Lena have", "my agreements".

@@ -192,7 +192,13 @@ def _answer(
                 and _names_a_project_or_period(session, actor, other, now)
             ):
                 asked = asked_again_about(previous.asked, previous.projects, other)
-            agreements = answer_agreement_question(session, actor, asked, now, channel_id=channel_id)
+
+            def projects_in(text: str) -> list[str]:
+                return projects_named(text, index_directory(load_directory(session, actor)))
+
+            agreements = answer_agreement_question(
+                session, actor, asked, now, channel_id=channel_id, projects_in=projects_in
+            )
             if agreements is not None:
                 reply = build_agreement_answer(agreements, now.astimezone(actor.zone).date())
                 memo = Turn(intent="agreements", projects=agreements.projects, asked=asked)

@@ -182,3 +182,47 @@ def test_the_review_window_before_publication_of_a_project(slack: SlackDriver) -
 
     assert "Partners' review before publication" in fatigue and "ca-4: 30 days" in fatigue
     assert "dsa-3: 60 days" in pcm and "nda-2: 30 days" in pcm and "the longest, 60 days, applies" in pcm
+
+
+def test_a_project_nobody_can_see_is_said_back_the_same_way_as_a_hidden_one(slack: SlackDriver) -> None:
+    nobody = slack.command(BANERJEE, "/ask which agreements cover zorbulon?").reply_text
+    hidden = slack.command(BANERJEE, "/ask which agreements cover fairdelivery?").reply_text
+    member = slack.command(LENA, "/ask which agreements cover fairdelivery?").reply_text
+
+    assert "Agreements for zorbulon: none that you can see." in nobody
+    assert hidden == nobody.replace("zorbulon", "fairdelivery")
+    assert "`ra-5`" in member and "`ca-4`" not in member
+
+
+@pytest.mark.parametrize(
+    ("question", "keys"),
+    [
+        ("which agreements cover brand safety?", set()),
+        ("any agreements for conversion measurement?", {"nda-2", "dsa-3"}),
+        ("ndas for the creative fatigue project", set()),
+    ],
+)
+def test_a_project_named_in_part_narrows_the_agreements_to_it(
+    slack: SlackDriver, question: str, keys: set[str]
+) -> None:
+    reply = slack.command(WONG, f"/ask {question}").reply_text
+
+    listed = {key for key in ("dua-1", "nda-2", "dsa-3", "ca-4", "ra-5") if f"`{key}`" in reply}
+    assert listed == keys, reply
+    assert "Agreements for " in reply
+
+
+@pytest.mark.parametrize(
+    ("question", "heading"),
+    [
+        ("which agreements are waiting on lena?", "owned by Lena Kovalenko"),
+        ("which agreements are up for renewal?", "expiring"),
+        ("any agreements on hold?", "not signed yet"),
+    ],
+)
+def test_a_person_or_a_status_at_the_end_is_not_taken_for_a_project(
+    slack: SlackDriver, question: str, heading: str
+) -> None:
+    reply = slack.command(RAO, f"/ask {question}").reply_text
+
+    assert heading in reply and "Agreements for " not in reply, reply
