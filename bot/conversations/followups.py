@@ -18,8 +18,10 @@ import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from zoneinfo import ZoneInfo
 
 from bot.conversations.memory import Record, Turn
+from bot.domain.dates import adjacent_range
 from bot.questions.interpret import CONFIDENT, DirectoryIndex, Entities, Intent, Interpretation
 
 Reinterpret = Callable[[str], Interpretation]
@@ -118,6 +120,7 @@ def resolve_follow_up(
     *,
     bot_user_id: str | None = None,
     channel_project: str | None = None,
+    zone: ZoneInfo | None = None,
 ) -> FollowUp | None:
     """Read a question against the previous answer, if it points at it.
 
@@ -130,6 +133,7 @@ def resolve_follow_up(
         bot_user_id: Liaison's user id, dropped from the text.
         channel_project: The project of the channel the question was asked in (or that the asker
             is looking at): "this project" then means that one, not the previous answer's.
+        zone: The asker's time zone, whose calendar "the week after" counts in (default UTC).
 
     Returns:
         The resolution, or None when the question is not a follow-up (answer `fresh`).
@@ -137,6 +141,11 @@ def resolve_follow_up(
     plain = _plain(text, bot_user_id)
     if not plain:
         return None
+    adjacent = _ADJACENT.match(plain)
+    if adjacent is not None:
+        return _adjacent_period(adjacent, previous, zone or ZoneInfo("UTC"))
+    if _THE_REST.match(plain) and previous.intent != Intent.EXPERTS.value:
+        return _the_rest(previous)
     if previous.intent == Intent.EXPERTS.value and previous.topic:
         more = _more_experts(plain, previous)
         if more is not None:
@@ -176,6 +185,73 @@ def resolve_follow_up(
     if continuing is not None and fresh.intent in _PROJECT_INTENTS:
         return _about_the_project(plain, None, previous, index, reinterpret)
     return None
+
+
+# "and the week after?", "what about the month before?", "the following week", "what's due the week
+# after that?": the previous question asked again of the range next to its own.
+_ADJACENT = re.compile(
+    r"^(?:(?:and|so|ok|okay|then|but|also|what|how|about|for|in|during)\s+)*"
+    r"(?:(?:what's|what is|whats|anything|any(?: deadlines| milestones)?) (?:due|happening|coming up|on) "
+    r"(?:in |for |during )?)?(?:the )?"
+    r"(?:(?P<unit>day|week|fortnight|month) (?P<way>after|before|following|preceding)(?: (?:that|this|it))?"
+    r"|(?P<way2>following|previous|prior) (?P<unit2>day|week|fortnight|month))(?: then)?$"
+)
+# What a question about a range of dates can ask (anything else asks what is due in it).
+_RANGE_INTENTS = frozenset({Intent.NEXT_MILESTONE, Intent.OVERDUE, Intent.WAITING_ON, Intent.LEAVING})
+
+
+def _adjacent_period(adjacent: re.Match[str], previous: Turn, zone: ZoneInfo) -> FollowUp:
+    """The previous question asked of the range right after (or before) the one it named."""
+    unit = adjacent.group("unit") or adjacent.group("unit2")
+    way = adjacent.group("way") or adjacent.group("way2")
+    forward = way in ("after", "following")
+    earlier = previous.date_range
+    if earlier is None or earlier.soon:  # "what's coming up?" names no span to go on from
+        return FollowUp(
+            message=f"The {unit} {'after' if forward else 'before'} what? My last answer was about no dates:"
+            " ask, say, “what's due the week after next?”"
+        )
+    period = adjacent_range(earlier, unit, forward=forward, zone=zone)
+    try:
+        intent = Intent(previous.intent)
+    except ValueError:
+        intent = Intent.NEXT_MILESTONE
+    if intent not in _RANGE_INTENTS:
+        intent = Intent.NEXT_MILESTONE
+    entities = Entities(projects=previous.projects, people=previous.people, me=previous.me, date_range=period)
+    return FollowUp(interpretation=Interpretation(intent, entities, 1.0, text=adjacent.string))
+
+
+# "show me the rest", "the other 4", "more please", "and the remaining ones?", "see all": the rest of a
+# list the previous answer cut.
+_THE_REST = re.compile(
+    r"^(?:(?:and|ok|okay|so|please|pls|can you|could you|then)\s+)*"
+    r"(?:(?:show|give|list|send|tell|let me see|see)(?: me| us)?(?: the)?\s+)?(?:the\s+)?"
+    r"(?:rest(?: of (?:them|it|the list))?|others?|other (?:\d+|ones|ones too)|remaining(?: ones| \d+)?|"
+    r"\d+ more|more|all of them|full list|whole list|next (?:page|ones|\d+))"
+    r"(?:\s+(?:please|pls|too|as well|then))?$"
+)
+
+
+def _the_rest(previous: Turn) -> FollowUp:
+    """The previous question asked again from where its answer's list was cut."""
+    if not previous.rest_from:
+        return FollowUp(message="My last answer showed everything it found: there is no more to show.")
+    try:
+        intent = Intent(previous.intent)
+    except ValueError:
+        return FollowUp(message="My last answer showed everything it found: there is no more to show.")
+    entities = Entities(
+        projects=previous.projects,
+        people=previous.people,
+        milestones=previous.milestones,
+        disciplines=previous.disciplines,
+        date_range=previous.date_range,
+        me=previous.me,
+        own_projects=previous.own_projects,
+        skip=previous.rest_from,
+    )
+    return FollowUp(interpretation=Interpretation(intent, entities, 1.0, text=previous.text))
 
 
 # After people who know about a topic: "who else?", "anyone else?", "any others?", "more?".

@@ -17,6 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bot.conversations.tables import AssistantThread, ConversationTurn
+from bot.domain.dates import DateRange
 from bot.projects.reports import PersonRef
 from bot.questions.answers.core import Answer
 from bot.questions.interpret import Intent, Interpretation
@@ -65,6 +66,16 @@ class Turn:
         me: Whether it was about the asker.
         records: The records the answer named, in the order shown.
         choices: The "did you mean" questions offered, in order (when the answer was unsure).
+        topic: An expert answer's topic ("who else?" asks it again).
+        named: The people an expert answer named (Slack ids), in order.
+        asked: An agreement question as typed ("what about pcm?" asks it again about pcm).
+        period: The date range the question named: its start and end (ISO instants, UTC), label and
+            whether it stood for "soon" ("and the week after?" asks the same of the next one).
+        rest_from: Where the list the answer cut goes on, 0 when it showed everything; "show me the
+            rest" asks the question again from there, with what follows (kept only then).
+        disciplines: The disciplines the question named.
+        own_projects: Whether it was about the asker's projects.
+        text: The question as the interpreter read it (its normalised text).
     """
 
     intent: str
@@ -74,9 +85,27 @@ class Turn:
     me: bool = False
     records: tuple[Record, ...] = ()
     choices: tuple[str, ...] = ()
-    topic: str = ""  # an expert answer's topic ("who else?" asks it again)
-    named: tuple[str, ...] = ()  # the people an expert answer named (Slack ids), in order
-    asked: str = ""  # an agreement question as typed ("what about pcm?" asks it again about pcm)
+    topic: str = ""
+    named: tuple[str, ...] = ()
+    asked: str = ""
+    period: tuple[str, ...] = ()
+    rest_from: int = 0
+    disciplines: tuple[str, ...] = ()
+    own_projects: bool = False
+    text: str = ""
+
+    @property
+    def date_range(self) -> DateRange | None:
+        """The date range the question named, if any (and if it reads back)."""
+        if len(self.period) != 4:
+            return None
+        try:
+            start, end = (datetime.fromisoformat(moment) for moment in self.period[:2])
+        except ValueError:
+            return None
+        if start.tzinfo is None or end.tzinfo is None or end <= start:
+            return None
+        return DateRange(start, end, self.period[2], soon=self.period[3] == "soon")
 
     @property
     def refers_to_something(self) -> bool:
@@ -90,6 +119,8 @@ class Turn:
             or self.choices
             or self.topic
             or self.asked
+            or self.period
+            or self.rest_from
         )
 
     def to_state(self) -> dict[str, Any]:
@@ -104,6 +135,11 @@ class Turn:
             "topic": self.topic,
             "named": list(self.named),
             "asked": self.asked,
+            "period": list(self.period),
+            "rest_from": self.rest_from,
+            "disciplines": list(self.disciplines),
+            "own_projects": self.own_projects,
+            "text": self.text,
         }
 
     @classmethod
@@ -129,6 +165,11 @@ class Turn:
             topic=str(state.get("topic") or ""),
             named=strings("named"),
             asked=str(state.get("asked") or ""),
+            period=strings("period"),
+            rest_from=_count(state.get("rest_from")),
+            disciplines=strings("disciplines"),
+            own_projects=bool(state.get("own_projects")),
+            text=str(state.get("text") or ""),
         )
 
 
@@ -160,7 +201,23 @@ def turn_of(interpretation: Interpretation, answer: Answer) -> Turn:
         choices=tuple(c.question for c in answer.choices),
         topic=entities.topic if experts else "",
         named=(*entities.not_people, *dict.fromkeys(named)),
+        period=_period_of(entities.date_range),
+        rest_from=answer.rest_from,
+        disciplines=entities.disciplines if answer.rest_from else (),
+        own_projects=entities.own_projects and bool(answer.rest_from),
+        text=interpretation.text if answer.rest_from else "",
     )
+
+
+def _count(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 10_000 else 0
+
+
+def _period_of(date_range: DateRange | None) -> tuple[str, ...]:
+    if date_range is None:
+        return ()
+    soon = "soon" if date_range.soon else ""
+    return (date_range.start.isoformat(), date_range.end.isoformat(), date_range.label, soon)
 
 
 def load_turn(session: Session, key: ConversationKey, now: datetime) -> Turn | None:

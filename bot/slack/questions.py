@@ -250,6 +250,7 @@ def _answer(
                     lambda text: understand(text, [*remembered, *interpretation.entities.projects]),
                     bot_user_id=question.bot_user_id,
                     channel_project=index.project_of_channel(channel_id),
+                    zone=actor.zone,
                 )
                 if follow_up is not None and follow_up.interpretation is None:
                     return QuestionOutcome(reply=build_error_reply(follow_up.message), private=False), None

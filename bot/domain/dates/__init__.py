@@ -10,7 +10,8 @@ readers share it:
   the user as is; day and month both in numbers ("12/20") are refused with each reading spelled out.
   Given `keep_time_of`, a date without a time keeps that instant's time of day and zone (a move).
 - `find_date_range` (`bot.domain.dates.ranges`) finds a range of days ("next week", "before
-  Christmas", "by friday") in a question, leniently: words it does not understand are no range.
+  Christmas", "by friday") in a question, leniently: words it does not understand are no range;
+  `adjacent_range` (`bot.domain.dates.adjacent`) gives the one after or before it ("the week after").
 
 Wall-clock times are interpreted in the asker's time zone with one shared rule for daylight-saving
 changes (`resolve_wall_clock`), also used by the YAML importer and reminders. `format_local` and
@@ -21,6 +22,8 @@ This package's interface is what it exports here.
 
 from __future__ import annotations
 
+from bot.domain.dates.adjacent import UNITS as ADJACENT_UNITS
+from bot.domain.dates.adjacent import adjacent_range
 from bot.domain.dates.due import (
     ACCEPTED_FORMS,
     MAX_RELATIVE_COUNT,
@@ -37,6 +40,7 @@ from bot.domain.dates.vocabulary import DATE_WORDS, MONTH_NAMES, WEEKDAY_NAMES, 
 
 __all__ = [
     "ACCEPTED_FORMS",
+    "ADJACENT_UNITS",
     "DATE_WORDS",
     "MAX_RELATIVE_COUNT",
     "MAX_YEARS_AHEAD",
@@ -47,6 +51,7 @@ __all__ = [
     "DateParseError",
     "DateRange",
     "ParsedDue",
+    "adjacent_range",
     "find_date_range",
     "format_local",
     "format_relative",

@@ -260,7 +260,7 @@ def _between(text: str, *, now: datetime, zone: ZoneInfo) -> tuple[DateRange, st
             # week's), the second no earlier than the first.
             earliest = today if not ends else ends[0][0].astimezone(zone).date()
             day = earliest + timedelta(days=(TEXT_WEEKDAYS[side] - earliest.weekday()) % 7)
-            ends.append((_midnight(day, zone), _end_of_day(day, zone), day_label(day, with_year=False)))
+            ends.append((midnight(day, zone), _end_of_day(day, zone), day_label(day, with_year=False)))
             continue
         found, rest = find_date_range(f"on {side}", now=now, zone=zone)
         if found is None or rest.strip():
@@ -314,7 +314,7 @@ def _range_for(
             saturday = today - timedelta(days=1)  # on a Sunday, "this weekend" is the one under way
         if groups.get("which") in ("next", "coming", "the coming") and today.weekday() >= 5:
             saturday += timedelta(days=7)
-        begin = max(now, _midnight(saturday, zone))
+        begin = max(now, midnight(saturday, zone))
         sunday = saturday + timedelta(days=1)
         return DateRange(
             begin,
@@ -334,12 +334,12 @@ def _range_for(
             first, last = date(year, 12, 26), date(year + 1, 1, 25)
             span = f"{day_label(first, with_year=False)} – {day_label(last, with_year=False)}"
             return DateRange(
-                max(now, _midnight(first, zone)), _end_of_day(last, zone), f"after Christmas ({span})"
+                max(now, midnight(first, zone)), _end_of_day(last, zone), f"after Christmas ({span})"
             )
         year = today.year if today < date(today.year, 12, 25) else today.year + 1
-        return DateRange(now, _midnight(date(year, 12, 25), zone), "before Christmas")
+        return DateRange(now, midnight(date(year, 12, 25), zone), "before Christmas")
     if name in ("year_end", "this_year"):
-        return DateRange(now, _midnight(date(today.year + 1, 1, 1), zone), "before the end of the year")
+        return DateRange(now, midnight(date(today.year + 1, 1, 1), zone), "before the end of the year")
     if name == "today":
         return DateRange(now, _end_of_day(today, zone), "today")
     if name == "day_after_tomorrow":
@@ -348,7 +348,7 @@ def _range_for(
         after = _first_of_next_month(_first_of_next_month(today))
         last = after - timedelta(days=1)
         return DateRange(
-            now, _midnight(after, zone), f"by the end of next month ({day_label(last, with_year=False)})"
+            now, midnight(after, zone), f"by the end of next month ({day_label(last, with_year=False)})"
         )
     if name == "week_of_day":
         named = groups.get("month") or groups.get("month2")
@@ -362,7 +362,7 @@ def _range_for(
         monday = found - timedelta(days=found.weekday())
         sunday = monday + timedelta(days=6)
         span = f"{day_label(monday, with_year=False)} – {day_label(sunday, with_year=False)}"
-        return DateRange(max(now, _midnight(monday, zone)), _end_of_day(sunday, zone), f"in the week {span}")
+        return DateRange(max(now, midnight(monday, zone)), _end_of_day(sunday, zone), f"in the week {span}")
     if name == "next_week_end":
         sunday = today + timedelta(days=13 - today.weekday())
         return DateRange(
@@ -371,7 +371,7 @@ def _range_for(
     if name == "tomorrow":
         day = today + timedelta(days=1)
         return DateRange(
-            _midnight(day, zone), _end_of_day(day, zone), f"tomorrow ({day_label(day, with_year=False)})"
+            midnight(day, zone), _end_of_day(day, zone), f"tomorrow ({day_label(day, with_year=False)})"
         )
     if name in ("this_week", "rest_of_week"):
         monday = today - timedelta(days=today.weekday())
@@ -380,7 +380,7 @@ def _range_for(
             label = f"by the end of the week ({day_label(sunday, with_year=False)})"
             return DateRange(now, _end_of_day(sunday, zone), label)
         return DateRange(
-            _midnight(monday, zone),
+            midnight(monday, zone),
             _end_of_day(sunday, zone),
             f"this week (to {day_label(sunday, with_year=False)})",
         )
@@ -397,17 +397,17 @@ def _range_for(
         first_next = _first_of_next_month(today)
         if name == "rest_of_month":
             label = f"by the end of the month ({month_label(today.month)})"
-            return DateRange(now, _midnight(first_next, zone), label)
-        month_start = _midnight(today.replace(day=1), zone)
-        return DateRange(month_start, _midnight(first_next, zone), f"this month ({month_label(today.month)})")
+            return DateRange(now, midnight(first_next, zone), label)
+        month_start = midnight(today.replace(day=1), zone)
+        return DateRange(month_start, midnight(first_next, zone), f"this month ({month_label(today.month)})")
     if name == "past_n":
         count = _count(groups["n"])
         unit = groups["unit"]
         first = today - timedelta(days=count * days_per(unit))
-        return DateRange(_midnight(first, zone), now, f"in the past {count} {unit.rstrip('s')}s")
+        return DateRange(midnight(first, zone), now, f"in the past {count} {unit.rstrip('s')}s")
     if name in _PAST_DAYS:
         days, label = _PAST_DAYS[name]
-        return DateRange(_midnight(today - timedelta(days=days), zone), now, label)
+        return DateRange(midnight(today - timedelta(days=days), zone), now, label)
     if name == "last_weekday":
         return _by_or_on_day(_last(today, TEXT_WEEKDAYS[groups["wd"]]), "on", now, zone)
     if name == "last_weekend":
@@ -416,35 +416,35 @@ def _range_for(
             saturday -= timedelta(days=7)  # on a Sunday, the weekend under way is this one, not the last
         sunday = saturday + timedelta(days=1)
         return DateRange(
-            _midnight(saturday, zone),
+            midnight(saturday, zone),
             _end_of_day(sunday, zone),
             f"last weekend ({day_label(saturday, with_year=False)} – {day_label(sunday, with_year=False)})",
         )
     if name == "since_weekday":
         day = _last(today, TEXT_WEEKDAYS[groups["wd"]])
-        return DateRange(_midnight(day, zone), now, f"since {day_label(day, with_year=False)}")
+        return DateRange(midnight(day, zone), now, f"since {day_label(day, with_year=False)}")
     if name == "since_yesterday":
         day = today - timedelta(days=1)
-        return DateRange(_midnight(day, zone), now, f"since yesterday ({day_label(day, with_year=False)})")
+        return DateRange(midnight(day, zone), now, f"since yesterday ({day_label(day, with_year=False)})")
     if name == "yesterday":
         day = today - timedelta(days=1)
         return DateRange(
-            _midnight(day, zone), _midnight(today, zone), f"yesterday ({day_label(day, with_year=False)})"
+            midnight(day, zone), midnight(today, zone), f"yesterday ({day_label(day, with_year=False)})"
         )
     if name == "earlier_this":
         first = today - timedelta(days=today.weekday()) if groups["unit"] == "week" else today.replace(day=1)
-        return DateRange(_midnight(first, zone), now, f"earlier this {groups['unit']}")
+        return DateRange(midnight(first, zone), now, f"earlier this {groups['unit']}")
     if name == "last_month":
         first_this = today.replace(day=1)
         first = (first_this - timedelta(days=1)).replace(day=1)
         return DateRange(
-            _midnight(first, zone), _midnight(first_this, zone), f"last month ({month_label(first.month)})"
+            midnight(first, zone), midnight(first_this, zone), f"last month ({month_label(first.month)})"
         )
     if name == "next_month":
         first = _first_of_next_month(today)
         after = _first_of_next_month(first)
         return DateRange(
-            _midnight(first, zone), _midnight(after, zone), f"next month ({month_label(first.month)})"
+            midnight(first, zone), midnight(after, zone), f"next month ({month_label(first.month)})"
         )
     if name == "month":
         month = TEXT_MONTHS[groups["month"]]
@@ -452,8 +452,8 @@ def _range_for(
             # The most recent such month: "what was due in december", asked in January, is last year's.
             year = today.year if month <= today.month else today.year - 1
             first = date(year, month, 1)
-            end = min(now, _midnight(_first_of_next_month(first), zone))
-            return DateRange(_midnight(first, zone), end, f"in {month_label(month)} {year}")
+            end = min(now, midnight(_first_of_next_month(first), zone))
+            return DateRange(midnight(first, zone), end, f"in {month_label(month)} {year}")
         year = today.year if month >= today.month else today.year + 1
         first = date(year, month, 1)
         after = _first_of_next_month(first)
@@ -461,10 +461,10 @@ def _range_for(
         if pre in ("through", "thru"):
             pre = "until"  # "through january": to its end
         if pre in ("before", "by", "until", "till"):
-            end = _midnight(first, zone) if pre == "before" else _midnight(after, zone)
+            end = midnight(first, zone) if pre == "before" else midnight(after, zone)
             return DateRange(now, end, f"{pre} {label}" if pre == "before" else f"{pre} the end of {label}")
-        begin = max(now, _midnight(first, zone))
-        return DateRange(begin, _midnight(after, zone), f"in {label} {year}")
+        begin = max(now, midnight(first, zone))
+        return DateRange(begin, midnight(after, zone), f"in {label} {year}")
     if name == "part_of_month":
         up_to = _UP_TO.search(match.string[: match.start()])
         month = TEXT_MONTHS[groups["month"]]
@@ -480,13 +480,13 @@ def _range_for(
             # "before mid january": up to the part's start; "by the end of january": to its end.
             if up_to.group(1) == "before":
                 return DateRange(
-                    now, _midnight(first, zone), f"before {named} ({day_label(first, with_year=False)})"
+                    now, midnight(first, zone), f"before {named} ({day_label(first, with_year=False)})"
                 )
             the_end = groups["part"] == "end of"
             label = f"by the end of {month_label(month)}" if the_end else f"by {named} ({span})"
             return DateRange(now, end, label)
         # A part already under way is from now on; one already over is what was due in it.
-        begin = max(now, _midnight(first, zone)) if now < end else _midnight(first, zone)
+        begin = max(now, midnight(first, zone)) if now < end else midnight(first, zone)
         return DateRange(begin, end, f"{named} ({span})")
     if name == "weekday":
         day = next_weekday(today, TEXT_WEEKDAYS[groups["wd"]])
@@ -536,9 +536,9 @@ def _week_of_month(
         f"({day_label(first, with_year=False)} – {day_label(last, with_year=False)})"
     )
     if pre in ("before", "by", "until", "till"):
-        end = _midnight(first, zone) if pre == "before" else _end_of_day(last, zone)
+        end = midnight(first, zone) if pre == "before" else _end_of_day(last, zone)
         return DateRange(now, end, f"{pre} {label}")
-    return DateRange(_midnight(first, zone), _end_of_day(last, zone), label)
+    return DateRange(midnight(first, zone), _end_of_day(last, zone), label)
 
 
 def _next_day_of_month(today: date, day_of_month: int) -> date | None:
@@ -557,7 +557,7 @@ def _calendar_week(monday: date, name: str, zone: ZoneInfo) -> DateRange:
     """Monday to the end of Sunday, called "next week (Mon 23 Nov – Sun 29 Nov)" and the like."""
     sunday = monday + timedelta(days=6)
     days = f"{day_label(monday, with_year=False)} – {day_label(sunday, with_year=False)}"
-    return DateRange(_midnight(monday, zone), _end_of_day(sunday, zone), f"{_WEEK_NAMES[name]} ({days})")
+    return DateRange(midnight(monday, zone), _end_of_day(sunday, zone), f"{_WEEK_NAMES[name]} ({days})")
 
 
 def _last(today: date, weekday: int) -> date:
@@ -568,11 +568,9 @@ def _last(today: date, weekday: int) -> date:
 def _by_or_on_day(day: date, pre: str | None, now: datetime, zone: ZoneInfo) -> DateRange:
     """The range of a named day: "on" it, "before" it, else "by" it (to its end)."""
     if pre == "on":
-        return DateRange(
-            _midnight(day, zone), _end_of_day(day, zone), f"on {day_label(day, with_year=False)}"
-        )
+        return DateRange(midnight(day, zone), _end_of_day(day, zone), f"on {day_label(day, with_year=False)}")
     before = pre == "before"
-    end = _midnight(day, zone) if before else _end_of_day(day, zone)
+    end = midnight(day, zone) if before else _end_of_day(day, zone)
     return DateRange(now, end, f"{'before' if before else 'by'} {day_label(day, with_year=False)}")
 
 
@@ -583,7 +581,7 @@ def _count(written: str) -> int:
     return {"few": 3, "couple of": 2}.get(written, _NUMBER_WORDS.get(written, 1))
 
 
-def _midnight(day: date, zone: ZoneInfo) -> datetime:
+def midnight(day: date, zone: ZoneInfo) -> datetime:
     """The start of `day` in `zone`, in UTC."""
     # Midnight exists on every day in the zones we serve; fold=0 picks the first if it repeats.
     return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
@@ -591,7 +589,7 @@ def _midnight(day: date, zone: ZoneInfo) -> datetime:
 
 def _end_of_day(day: date, zone: ZoneInfo) -> datetime:
     """The end of `day` in `zone` (the next midnight), in UTC."""
-    return _midnight(day + timedelta(days=1), zone)
+    return midnight(day + timedelta(days=1), zone)
 
 
 def _first_of_next_month(day: date) -> date:

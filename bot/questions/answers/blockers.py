@@ -161,9 +161,9 @@ def answer_waiting(request: AnswerRequest) -> Answer:
         summary.append(f"{len(upcoming)} upcoming" + (f" ({window.label})" if window else ""))
     subject: Segment = "you" if is_me else person_segment(person)
     b.line("Waiting on ", subject, ": " + " and ".join(summary) + ".")
-    for milestone in late[:MAX_ITEMS]:
-        b.line("• overdue: ", *b.milestone_segments(milestone, request.now, with_project=True))
-    for milestone in upcoming[: max(0, MAX_ITEMS - len(late))]:
-        b.line("• ", *b.milestone_segments(milestone, request.now, with_project=True))
-    b.more(len(late) + len(upcoming), MAX_ITEMS)
+    overdue = {milestone.id for milestone in late}
+    for milestone in b.page([*late, *upcoming], request.entities.skip):
+        label = "• overdue: " if milestone.id in overdue else "• "
+        b.line(label, *b.milestone_segments(milestone, request.now, with_project=True))
+    b.more(len(late) + len(upcoming))
     return b.build()

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import TypeVar
 
 from sqlalchemy.orm import Session
 
@@ -23,6 +24,7 @@ from bot.questions.interpret import Directory, Entities, Intent, Interpretation
 
 # How many records one answer lists before saying "and N more".
 MAX_ITEMS = 10
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,8 @@ class Answer:
         choices: Readings to offer when the question was unclear.
         unsure: The answer says it is unsure (and offers `choices` or related records).
         private: The answer names a private project, so it may only be shown to the asker.
+        rest_from: Where the list the answer cut goes on (the number of items shown, counting those
+            of earlier pages), 0 when nothing was left out: "show me the rest" asks from there.
     """
 
     intent: Intent
@@ -74,6 +78,7 @@ class Answer:
     choices: tuple[Choice, ...] = ()
     unsure: bool = False
     private: bool = False
+    rest_from: int = 0
 
 
 @dataclass(frozen=True)
@@ -107,6 +112,8 @@ class AnswerBuilder:
     lines: list[Line] = field(default_factory=list)
     sources: dict[str, Source] = field(default_factory=dict)
     private_keys: set[str] = field(default_factory=set)
+    skipped: int = 0  # items of the paged list shown by earlier answers
+    rest_from: int = 0
 
     def line(self, *segments: Segment) -> None:
         """Add a line of segments."""
@@ -173,10 +180,29 @@ class AnswerBuilder:
             parts += [" · raised by ", person_segment(blocker.raised_by)]
         return tuple(parts)
 
-    def more(self, total: int, shown: int) -> None:
-        """Say how many were left out of a list, if any."""
-        if total > shown:
-            self.line(f"…and {total - shown} more.")
+    def page(self, items: Sequence[T], skip: int = 0) -> Sequence[T]:
+        """The items of a long list this answer shows: `MAX_ITEMS` of them, after the `skip` that
+        earlier answers showed ("show me the rest"), whose numbers it says first.
+
+        Args:
+            items: The whole list, in the order shown.
+            skip: How many the previous answers showed (`Entities.skip`).
+        """
+        self.skipped = min(skip, len(items))
+        shown = items[self.skipped : self.skipped + MAX_ITEMS]
+        if self.skipped and shown:
+            last = self.skipped + len(shown)
+            self.line(f"(continued: {self.skipped + 1}–{last} of {len(items)})")
+        elif self.skipped:
+            self.line(f"That was all {len(items)}: nothing more to show.")
+        return shown
+
+    def more(self, total: int, shown: int = MAX_ITEMS) -> None:
+        """Say how many were left out of a list, if any (after the items of earlier pages)."""
+        end = self.skipped + shown
+        if total > end:
+            self.line(f"…and {total - end} more.")
+            self.rest_from = end
 
     def build(self, *, choices: Sequence[Choice] = (), unsure: bool = False) -> Answer:
         """The answer put together so far."""
@@ -187,6 +213,7 @@ class AnswerBuilder:
             choices=tuple(choices),
             unsure=unsure,
             private=bool(self.private_keys),
+            rest_from=self.rest_from,
         )
 
 

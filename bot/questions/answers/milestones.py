@@ -158,9 +158,9 @@ def answer_next(request: AnswerRequest) -> Answer:
     if finished:
         were = "was" if len(milestones) == 1 else "were"
         b.line(f"{count} due{when_text}" + (f" {scope}" if scope else "") + f" {were} done:")
-        for milestone in milestones[:MAX_ITEMS]:
+        for milestone in b.page(milestones, request.entities.skip):
             b.line("• ", *b.milestone_segments(milestone, request.now, with_project=True))
-        b.more(len(milestones), MAX_ITEMS)
+        b.more(len(milestones))
         return b.build()
     late = f", {len(overdue)} of them {'still open' if past else 'overdue'}" if overdue else ""
     if subject:
@@ -174,14 +174,14 @@ def answer_next(request: AnswerRequest) -> Answer:
     else:
         b.line("Next milestones" + (f" {scope}" if scope else "") + f"{late}:")
     many_projects = len({m.project_id for m in milestones}) > 1 or not e.projects
-    for milestone in milestones[:MAX_ITEMS]:
+    for milestone in b.page(milestones, request.entities.skip):
         b.line(
             "• ",
             *b.milestone_segments(
                 milestone, request.now, with_project=many_projects, flag_overdue=bool(overdue)
             ),
         )
-    b.more(len(milestones), MAX_ITEMS)
+    b.more(len(milestones))
     if later_ones:
         # The rest is asked for with a window: "what's due on fatigue in January?".
         b.line(f"…and {counted(later_ones, 'later milestone')} after these (ask for a month to see them).")
@@ -230,9 +230,9 @@ def answer_overdue(request: AnswerRequest) -> Answer:
     if len(e.projects) != 1 and _ASKS_MOST_BEHIND.search(request.interpretation.text):
         _furthest_behind(b, late)
     b.line(head + (f", due {window.label}" if window else "") + ":")
-    for milestone in late[:MAX_ITEMS]:
+    for milestone in b.page(late, e.skip):
         b.line("• ", *b.milestone_segments(milestone, request.now, with_project=not e.projects))
-    b.more(len(late), MAX_ITEMS)
+    b.more(len(late))
     return b.build()
 
 

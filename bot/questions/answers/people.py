@@ -243,12 +243,12 @@ def answer_person_projects(request: AnswerRequest) -> Answer:
     verb = "is" if len(projects) == 1 else "are"
     which = f" that {verb} {STATUS_LABELS[projects[0].status]}" if status is not None else ""
     b.line(f"{subject} on {counted(len(projects), 'project')}{which}:")
-    for project in projects[:MAX_ITEMS]:
+    for project in b.page(projects, request.entities.skip):
         source = b.project(project)
         role = next((m.role for m in project.memberships if m.person_id == person.id), None)
         label = "lead" if role == Role.LEAD or project.lead_id == person.id else (role.value if role else "")
         b.line("• ", project.name, " (", source, f") — {label}, {STATUS_LABELS[project.status]}")
-    b.more(len(projects), MAX_ITEMS)
+    b.more(len(projects))
     return b.build()
 
 
@@ -286,7 +286,7 @@ def answer_discipline_projects(request: AnswerRequest) -> Answer:
         b.line(f"No project you can see involves {label}.")
         return b.build()
     b.line(f"{counted(len(hits), 'project')} involve{'s' if len(hits) == 1 else ''} {label}:")
-    for project in hits[:MAX_ITEMS]:
+    for project in b.page(hits, request.entities.skip):
         people = [
             m.person
             for m in project.memberships
@@ -297,7 +297,7 @@ def answer_discipline_projects(request: AnswerRequest) -> Answer:
         for person in people:
             names += [", " if names else "", person_segment(person)]
         b.line("• ", project.name, " (", source, ") — ", *names)
-    b.more(len(hits), MAX_ITEMS)
+    b.more(len(hits))
     return b.build()
 
 
@@ -336,12 +336,12 @@ def answer_leaving(request: AnswerRequest) -> Answer:
         b.line(f"Nobody's last day is {label}.")
         return b.build()
     b.line(f"Last days {label}:")
-    for person in people[:MAX_ITEMS]:
+    for person in b.page(people, request.entities.skip):
         assert person.until is not None  # the query's condition
         line: list[Segment] = ["• ", person_segment(person), " — ", _leaving_text(person.until, today, False)]
         projects = projects_of(request.session, request.actor, person.id)
         for n, project in enumerate(projects[:MAX_ITEMS]):
             line += [" On " if n == 0 else ", ", b.project(project)]
         b.line(*line)
-    b.more(len(people), MAX_ITEMS)
+    b.more(len(people))
     return b.build()

@@ -98,13 +98,13 @@ def answer_list_projects(request: AnswerRequest) -> Answer:
         b.line(f"{counted(len(projects), 'project')} you can see {verb} {label}:")
     else:
         b.line(f"{counted(len(projects), 'project')} you can see:")
-    for project in projects[:MAX_ITEMS]:
+    for project in b.page(projects, request.entities.skip):
         source = b.project(project)
         tail: list[Segment] = [f" — {STATUS_LABELS[project.status]}"]
         if project.lead is not None:
             tail += [", lead ", person_segment(project.lead)]
         b.line("• ", project.name, " (", source, ")", *tail)
-    b.more(len(projects), MAX_ITEMS)
+    b.more(len(projects))
     return b.build()
 
 

@@ -34,6 +34,8 @@ class Entities:
     outside_disciplines: tuple[str, ...] = ()
     # Slack ids an expert answer leaves out: those the previous answer named ("who else?").
     not_people: tuple[str, ...] = ()
+    # How many items of a long list the previous answer showed ("show me the rest" starts after them).
+    skip: int = 0
 
     @property
     def outside(self) -> bool:

@@ -225,7 +225,7 @@ def interpret(
         leftover = [
             w
             for i, w in enumerate(words)
-            if is_content(w) and not any(m.start <= i < m.end for m in relevant)
+            if is_content(w) and w not in _RELATIVE_WORDS and not any(m.start <= i < m.end for m in relevant)
         ]
         if leftover and not alternatives:
             unknown = " ".join(leftover)
@@ -454,11 +454,16 @@ def _unknown_project_at_the_end(intent: Intent, entities: Entities, rest: str, i
     return name
 
 
+# Words that point at another time or answer ("what about the week after?"), never a name.
+_RELATIVE_WORDS = frozenset("after before following previous next later earlier that this then".split())  # noqa: SIM905
 # Words that end such questions without naming a project.
-_NOT_PROJECT_NAMES = frozenset(
-    """everyone everybody anyone anybody someone somebody team teams alliance everything anything all
+_NOT_PROJECT_NAMES = (
+    frozenset(
+        """everyone everybody anyone anybody someone somebody team teams alliance everything anything all
     them their mine ours yours total general average time track schedule hold review legal agenda moment
     line list horizon pipeline docket board roadmap calendar plan plans radar plate desk whole rest""".split()  # noqa: SIM905
+    )
+    | _RELATIVE_WORDS
 )
 
 
