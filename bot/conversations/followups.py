@@ -15,16 +15,22 @@ left is "not one I can show", never named. This module is pure: no database, no 
 from __future__ import annotations
 
 import re
-from collections import Counter
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from zoneinfo import ZoneInfo
 
+from bot.conversations.continuations import (
+    ADJACENT,
+    HE_OR_SHE,
+    THE_REST,
+    THEM,
+    about_the_person,
+    about_the_projects,
+    adjacent_period,
+    the_rest,
+)
 from bot.conversations.memory import Record, Turn
-from bot.domain.dates import adjacent_range
-from bot.questions.interpret import CONFIDENT, DirectoryIndex, Entities, Intent, Interpretation
-
-Reinterpret = Callable[[str], Interpretation]
+from bot.conversations.resolved import PROJECT_INTENTS, FollowUp, Reinterpret, listed, settled
+from bot.questions.interpret import DirectoryIndex, Entities, Intent, Interpretation
 
 _ORDINALS = {
     "first": 1,
@@ -82,33 +88,9 @@ _FILLER = frozenset(
     {"and", "but", "so", "ok", "okay", "then", "also", "plus", "please", "what", "about", "how", "the", "one"}
 )
 
-# Intents that a project, a person or a milestone can take the place of the previous subject in.
-_PROJECT_INTENTS = frozenset(
-    {
-        Intent.PROJECT_STATUS,
-        Intent.LEAD,
-        Intent.MEMBERS,
-        Intent.NEXT_MILESTONE,
-        Intent.OVERDUE,
-        Intent.BLOCKED,
-    }
-)
 _PERSON_INTENTS = frozenset(
     {Intent.NEXT_MILESTONE, Intent.OVERDUE, Intent.WAITING_ON, Intent.PERSON_PROJECTS}
 )
-
-
-@dataclass(frozen=True)
-class FollowUp:
-    """How a follow-up was resolved: an interpretation to answer, or a sentence to say instead.
-
-    Attributes:
-        interpretation: What to answer (None when `message` is set).
-        message: A plain sentence when the pointer leads nowhere ("my last answer listed 2 records").
-    """
-
-    interpretation: Interpretation | None = None
-    message: str = ""
 
 
 def resolve_follow_up(
@@ -141,11 +123,11 @@ def resolve_follow_up(
     plain = _plain(text, bot_user_id)
     if not plain:
         return None
-    adjacent = _ADJACENT.match(plain)
+    adjacent = ADJACENT.match(plain)
     if adjacent is not None:
-        return _adjacent_period(adjacent, previous, zone or ZoneInfo("UTC"))
-    if _THE_REST.match(plain) and previous.intent != Intent.EXPERTS.value:
-        return _the_rest(previous)
+        return adjacent_period(adjacent, previous, zone or ZoneInfo("UTC"))
+    if THE_REST.match(plain) and previous.intent != Intent.EXPERTS.value:
+        return the_rest(previous)
     if previous.intent == Intent.EXPERTS.value and previous.topic:
         more = _more_experts(plain, previous)
         if more is not None:
@@ -158,6 +140,16 @@ def resolve_follow_up(
         stepped = _step_from_focus(plain, neighbour, previous, index, reinterpret)
         if stepped is not None:
             return stepped
+    if not fresh.entities.people:
+        someone = HE_OR_SHE.search(plain)
+        if someone is not None:
+            return about_the_person(plain, someone, previous, reinterpret)
+    if not fresh.entities.projects or fresh.entities.from_context:
+        them = THEM.search(plain)
+        if them is not None:
+            projects = about_the_projects(plain, them, previous, index, reinterpret)
+            if projects is not None:
+                return projects
     own_subject = _names_own_subject(fresh)
     found = _position(plain)
     # "the first one" alone is a pick even though "first" is also a word of a project's name, and so
@@ -182,76 +174,9 @@ def resolve_follow_up(
     if there is not None:
         return _about_the_project(plain, there, previous, index, reinterpret)
     continuing = _CONTINUING.match(plain)
-    if continuing is not None and fresh.intent in _PROJECT_INTENTS:
+    if continuing is not None and fresh.intent in PROJECT_INTENTS:
         return _about_the_project(plain, None, previous, index, reinterpret)
     return None
-
-
-# "and the week after?", "what about the month before?", "the following week", "what's due the week
-# after that?": the previous question asked again of the range next to its own.
-_ADJACENT = re.compile(
-    r"^(?:(?:and|so|ok|okay|then|but|also|what|how|about|for|in|during)\s+)*"
-    r"(?:(?:what's|what is|whats|anything|any(?: deadlines| milestones)?) (?:due|happening|coming up|on) "
-    r"(?:in |for |during )?)?(?:the )?"
-    r"(?:(?P<unit>day|week|fortnight|month) (?P<way>after|before|following|preceding)(?: (?:that|this|it))?"
-    r"|(?P<way2>following|previous|prior) (?P<unit2>day|week|fortnight|month))(?: then)?$"
-)
-# What a question about a range of dates can ask (anything else asks what is due in it).
-_RANGE_INTENTS = frozenset({Intent.NEXT_MILESTONE, Intent.OVERDUE, Intent.WAITING_ON, Intent.LEAVING})
-
-
-def _adjacent_period(adjacent: re.Match[str], previous: Turn, zone: ZoneInfo) -> FollowUp:
-    """The previous question asked of the range right after (or before) the one it named."""
-    unit = adjacent.group("unit") or adjacent.group("unit2")
-    way = adjacent.group("way") or adjacent.group("way2")
-    forward = way in ("after", "following")
-    earlier = previous.date_range
-    if earlier is None or earlier.soon:  # "what's coming up?" names no span to go on from
-        return FollowUp(
-            message=f"The {unit} {'after' if forward else 'before'} what? My last answer was about no dates:"
-            " ask, say, “what's due the week after next?”"
-        )
-    period = adjacent_range(earlier, unit, forward=forward, zone=zone)
-    try:
-        intent = Intent(previous.intent)
-    except ValueError:
-        intent = Intent.NEXT_MILESTONE
-    if intent not in _RANGE_INTENTS:
-        intent = Intent.NEXT_MILESTONE
-    entities = Entities(projects=previous.projects, people=previous.people, me=previous.me, date_range=period)
-    return FollowUp(interpretation=Interpretation(intent, entities, 1.0, text=adjacent.string))
-
-
-# "show me the rest", "the other 4", "more please", "and the remaining ones?", "see all": the rest of a
-# list the previous answer cut.
-_THE_REST = re.compile(
-    r"^(?:(?:and|ok|okay|so|please|pls|can you|could you|then)\s+)*"
-    r"(?:(?:show|give|list|send|tell|let me see|see)(?: me| us)?(?: the)?\s+)?(?:the\s+)?"
-    r"(?:rest(?: of (?:them|it|the list))?|others?|other (?:\d+|ones|ones too)|remaining(?: ones| \d+)?|"
-    r"\d+ more|more|all of them|full list|whole list|next (?:page|ones|\d+))"
-    r"(?:\s+(?:please|pls|too|as well|then))?$"
-)
-
-
-def _the_rest(previous: Turn) -> FollowUp:
-    """The previous question asked again from where its answer's list was cut."""
-    if not previous.rest_from:
-        return FollowUp(message="My last answer showed everything it found: there is no more to show.")
-    try:
-        intent = Intent(previous.intent)
-    except ValueError:
-        return FollowUp(message="My last answer showed everything it found: there is no more to show.")
-    entities = Entities(
-        projects=previous.projects,
-        people=previous.people,
-        milestones=previous.milestones,
-        disciplines=previous.disciplines,
-        date_range=previous.date_range,
-        me=previous.me,
-        own_projects=previous.own_projects,
-        skip=previous.rest_from,
-    )
-    return FollowUp(interpretation=Interpretation(intent, entities, 1.0, text=previous.text))
 
 
 # After people who know about a topic: "who else?", "anyone else?", "any others?", "more?".
@@ -395,28 +320,14 @@ def _pick_by_position(
         if not 1 <= abs(position) <= len(choices) or position == 0:
             return FollowUp(message=_out_of_range(len(choices), "choice"))
         question = choices[position - 1] if position > 0 else choices[-1]
-        return FollowUp(interpretation=_confident(reinterpret(question)))
-    records = _listed(previous.records)
+        return FollowUp(interpretation=settled(reinterpret(question)))
+    records = listed(previous.records)
     if not records:
         return None
     if position == 0 or abs(position) > len(records):
         return FollowUp(message=_out_of_range(len(records), records[0].kind))
     record = records[position - 1] if position > 0 else records[-1]
     return _ask_about(record, plain, match, index, reinterpret)
-
-
-def _listed(records: tuple[Record, ...]) -> list[Record]:
-    """The records an answer enumerated, in order.
-
-    An answer about a project cites the project and then lists its milestones or blockers: the list
-    is those (of the most frequent kind); an answer naming only projects lists the projects.
-    """
-    items = [r for r in records if r.kind != "project"] or list(records)
-    if not items:
-        return []
-    counts = Counter(r.kind for r in items)
-    kind = max(counts, key=lambda k: (counts[k], -next(i for i, r in enumerate(items) if r.kind == k)))
-    return [r for r in items if r.kind == kind]
 
 
 def _out_of_range(count: int, kind: str) -> str:
@@ -476,7 +387,7 @@ def _swap_subject(
         # "what about pcm-3?" asks about that milestone, whatever was asked before.
         intent = Intent.WHEN_MILESTONE
         entities = Entities(milestones=named.milestones[:1])
-    elif named.projects and (intent in _PROJECT_INTENTS or intent == Intent.WHEN_MILESTONE):
+    elif named.projects and (intent in PROJECT_INTENTS or intent == Intent.WHEN_MILESTONE):
         if intent == Intent.WHEN_MILESTONE:
             intent = Intent.NEXT_MILESTONE  # "when is pcm-2 due?" … "what about fatigue?"
         entities = Entities(projects=named.projects[:1])
@@ -554,8 +465,8 @@ def _about_the_project(
     key = record.project_key
     text = f"{plain[: pointer.start()]}{key}{plain[pointer.end() :]}" if pointer else f"{plain} {key}"
     reading = reinterpret(text)
-    if reading.intent in _PROJECT_INTENTS and _names_project(reading, key):
-        return FollowUp(interpretation=_confident(reading))
+    if reading.intent in PROJECT_INTENTS and _names_project(reading, key):
+        return FollowUp(interpretation=settled(reading))
     return None
 
 
@@ -579,15 +490,15 @@ def _ask_about(
         if record.kind == "milestone":
             reading = reinterpret(f"{before}{record.ref}{after}")
             if reading.intent == Intent.WHEN_MILESTONE and record.ref in reading.entities.milestones:
-                return FollowUp(interpretation=_confident(reading))
+                return FollowUp(interpretation=settled(reading))
             # "who leads it?" about pcm-2 asks about its project; "who owns it?" about the milestone.
             reading = reinterpret(f"{before}{record.project_key}{after}")
             if reading.intent in _PROJECT_LEVEL and _names_project(reading, record.project_key):
-                return FollowUp(interpretation=_confident(reading))
+                return FollowUp(interpretation=settled(reading))
         else:
             reading = reinterpret(f"{before}{record.project_key}{after}")
-            if reading.intent in _PROJECT_INTENTS and _names_project(reading, record.project_key):
-                return FollowUp(interpretation=_confident(reading))
+            if reading.intent in PROJECT_INTENTS and _names_project(reading, record.project_key):
+                return FollowUp(interpretation=settled(reading))
     return FollowUp(interpretation=_default_question(record))
 
 
@@ -606,18 +517,6 @@ def _default_question(record: Record) -> Interpretation:
     if record.kind == "blocker":
         return Interpretation(Intent.BLOCKED, Entities(projects=(record.project_key,)), 1.0)
     return Interpretation(Intent.PROJECT_STATUS, Entities(projects=(record.project_key,)), 1.0)
-
-
-def _confident(reading: Interpretation) -> Interpretation:
-    """A reading the follow-up settled: answer it rather than ask "did you mean" again."""
-    if reading.confident or not _has_subject(reading):
-        return reading
-    return replace(reading, confidence=max(reading.confidence, CONFIDENT), alternatives=())
-
-
-def _has_subject(reading: Interpretation) -> bool:
-    entities = reading.entities
-    return bool(entities.milestones or entities.projects or entities.people)
 
 
 # -- pointing at a record in a change request ("mark it done") ---------------------------------------
@@ -662,7 +561,7 @@ def point_at_record(text: str, previous: Turn, index: DirectoryIndex) -> tuple[s
         record = _focus(previous)
     else:  # "the second one", "#2": by position in what the answer listed
         found = _position(_plain(match[0], None))
-        records = _listed(previous.records)
+        records = listed(previous.records)
         if found is None or not records or found[0] == 0 or abs(found[0]) > len(records):
             return None
         record = records[found[0] - 1] if found[0] > 0 else records[-1]

@@ -173,6 +173,9 @@ class Turn:
         )
 
 
+_NAMING_PEOPLE = frozenset({Intent.EXPERTS, Intent.LEAD, Intent.LEAVING})
+
+
 def turn_of(interpretation: Interpretation, answer: Answer) -> Turn:
     """The turn to remember after answering.
 
@@ -185,10 +188,11 @@ def turn_of(interpretation: Interpretation, answer: Answer) -> Turn:
     """
     entities = interpretation.entities
     experts = answer.intent == Intent.EXPERTS
-    # The people an expert answer named ("who else?" leaves them out); only expert answers keep them.
+    # The people an answer about people named: "who else?" leaves an expert answer's out, and "what's
+    # she working on?" means the one a lead's or a last-days answer named.
     named = (
         [s.slack_id for line in answer.lines for s in line if isinstance(s, PersonRef) and s.slack_id]
-        if experts
+        if answer.intent in _NAMING_PEOPLE
         else []
     )
     return Turn(
