@@ -256,7 +256,15 @@ def _answer(
                     return QuestionOutcome(reply=build_error_reply(follow_up.message), private=False), None
                 if follow_up is not None and follow_up.interpretation is not None:
                     interpretation = follow_up.interpretation
-            answer = build_answer(session, actor, interpretation, now, directory=directory, embedder=embedder)
+            answer = build_answer(
+                session,
+                actor,
+                interpretation,
+                now,
+                directory=directory,
+                embedder=embedder,
+                commands=settings.commands,
+            )
     except UserFacingError as error:
         # "Not set up" and the like name no project: they may be shown where the question was asked.
         return QuestionOutcome(reply=build_error_reply(error.message), private=False), None

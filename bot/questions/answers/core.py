@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from bot.access import Actor
 from bot.agreements.waiting import WaitingOn
+from bot.commands import CommandNames
 from bot.experts.embeddings.cache import CachingEmbedder
 from bot.models import Blocker, Milestone, MilestoneStatus, Person, Project
 from bot.projects.reports import PersonRef, milestone_ref, person_ref
@@ -93,6 +94,7 @@ class AnswerRequest:
         directory: The snapshot the question was interpreted against.
         embedder: For semantic search and expert suggestions; None means keyword matching.
         interpretation: The whole interpretation (its normalised text is the search fallback).
+        commands: The workspace's slash command names (how-to answers name them; defaults when None).
     """
 
     session: Session
@@ -102,6 +104,7 @@ class AnswerRequest:
     directory: Directory
     embedder: CachingEmbedder | None
     interpretation: Interpretation
+    commands: CommandNames | None = None
 
 
 @dataclass

@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from bot.access import Actor, role_of, visible_projects
+from bot.commands import CommandNames
 from bot.domain.matching import Candidate, match_name
 from bot.errors import NotFound, UserFacingError
 from bot.experts.embeddings.cache import CachingEmbedder
@@ -53,6 +54,7 @@ def build_answer(
     *,
     directory: Directory,
     embedder: CachingEmbedder | None = None,
+    commands: CommandNames | None = None,
 ) -> Answer:
     """Answer an interpreted question from the records the actor may see.
 
@@ -63,6 +65,7 @@ def build_answer(
         now: The current instant (UTC).
         directory: The same snapshot the question was interpreted against (for labels).
         embedder: For semantic search and expert suggestions; None means keyword matching.
+        commands: The workspace's slash command names, for how-to answers (the defaults when None).
 
     Returns:
         The answer.
@@ -86,7 +89,9 @@ def build_answer(
                 needs_project=False,
                 unknown_name="",
             )
-            answer = build_answer(session, actor, chosen, now, directory=directory, embedder=embedder)
+            answer = build_answer(
+                session, actor, chosen, now, directory=directory, embedder=embedder, commands=commands
+            )
             return replace(answer, lines=((head,), *answer.lines))
         mine = _own_projects(projects, actor) if interpretation.entities.me else []
         if len(mine) > 1 and interpretation.intent in (Intent.LEAD, Intent.MEMBERS):
@@ -104,6 +109,7 @@ def build_answer(
                     now,
                     directory=directory,
                     embedder=embedder,
+                    commands=commands,
                 )
                 for key in mine[:_MAX_OWN_PROJECTS]
             ]
@@ -120,7 +126,7 @@ def build_answer(
         if intent == Intent.WHEN_MILESTONE and not entities.milestones:
             return _unknown_milestone(interpretation)
         answer = _ANSWERERS[intent](
-            AnswerRequest(session, actor, entities, now, directory, embedder, interpretation)
+            AnswerRequest(session, actor, entities, now, directory, embedder, interpretation, commands)
         )
     except NotFound as error:
         return _not_found(error, interpretation, private_keys)

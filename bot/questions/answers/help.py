@@ -2,8 +2,21 @@
 
 from __future__ import annotations
 
+import re
+
 from bot.questions.answers.core import Answer, AnswerBuilder, AnswerRequest
+from bot.questions.answers.how_to import HOW_TO, how_to_rows
 from bot.questions.interpret import Intent
+
+# "thanks!", "thank you so much", "cheers", "ty": said back briefly, not with the whole help.
+_THANKS = re.compile(
+    r"^(?:(?:ok|okay|great|perfect|cool|nice|awesome|got it)\W*\s*)*(?:thanks|thank you|thx|ty|cheers|"
+    r"many thanks|much appreciated)\b"
+)
+# "hi", "hello there", "good morning!": a greeting alone.
+_GREETING = re.compile(
+    r"^(?:hi|hello|hey|hiya|howdy|yo|good (?:morning|afternoon|evening))(?: there| liaison| all)?$"
+)
 
 
 def answer_help(request: AnswerRequest) -> Answer:
@@ -16,6 +29,26 @@ def answer_help(request: AnswerRequest) -> Answer:
         The answer.
     """
     b = AnswerBuilder(Intent.HELP)
+    text = request.interpretation.text
+    if _THANKS.search(text):
+        b.line("You're welcome! Ask me anything else about the projects, for example “what's due next week?”")
+        return b.build()
+    if _GREETING.match(text):
+        b.line(
+            "Hi! Ask me about the alliance's projects, for example “what's overdue?”, “who leads pcm?” or "
+            "“who knows about consent law?”. Say “help” for more."
+        )
+        return b.build()
+    how_to = HOW_TO.match(text)
+    if how_to is not None:
+        rows = how_to_rows(how_to.group("task"), request.commands)
+        if rows:
+            b.line(f"To {how_to.group('task')}:")
+            for usage, what in rows:
+                b.line("• ", f"`{usage}`" if usage.startswith("/") else usage, f" — {what}")
+            b.line("`/liaison help` lists every command.")
+            return b.build()
+        b.line(f"I know no command to {how_to.group('task')}. `/liaison help` lists what the commands do.")
     b.line("I answer questions about the alliance's projects from Liaison's records. For example:")
     for example in (
         "what's the status of bid shading?",

@@ -71,10 +71,22 @@ ASKS_LAST_DAY = re.compile(LAST_DAY_PATTERN)
 _RULES: tuple[tuple[Intent, str, float], ...] = (
     (
         Intent.HELP,
-        r"^(help|hi|hello|hey|hiya|howdy|yo|thanks|thank you|good (morning|afternoon|evening)|\?)$",
+        r"^(help|hi|hello|hey|hiya|howdy|yo|thanks|thank you|thx|ty|cheers|many thanks|"
+        r"good (morning|afternoon|evening)|\?)"
+        r"( (there|liaison|all|everyone|so much|very much|a lot|again|for that|for the help))?$",
         3.0,
     ),
     (Intent.HELP, r"^(help|hi|hello|hey)\b", 1.0),
+    # "how do I mark something done?", "how can we add a blocker": the commands that do it.
+    (
+        Intent.HELP,
+        r"^(how (do|can|should|would|could|may) (i|we|one)|how to|is there a way to|where (do|can) i) "
+        r"(mark|add|create|raise|log|record|set|change|move|reschedule|postpone|push|snooze|close|resolve|"
+        r"update|edit|assign|hand|invite|remove|delete|archive|restore|import|export|leave|join|subscribe|"
+        r"unsubscribe|turn|stop|mute|link|unlink|connect|describe|rename|request|reset)\b",
+        5.0,
+    ),
+    (Intent.HELP, r"^(help|i need help|need help|can you help|help me)( (please|pls|plz))?$", 3.0),
     (
         Intent.HELP,
         r"\b(what (can|do) you (do|answer|know)|what can i ask|what (questions|kind of questions)|"

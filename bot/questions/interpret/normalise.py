@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
+from importlib import resources
 
 from rapidfuzz import fuzz, process
 
@@ -172,14 +174,21 @@ _NOT_TYPOS = frozenset(
 )
 
 
+@cache
+def english_words() -> frozenset[str]:
+    """Words of five letters or more that are English as they are (bot/data/english_words.txt)."""
+    text = resources.files("bot").joinpath("data/english_words.txt").read_text(encoding="utf-8")
+    return frozenset(line for line in text.splitlines() if line and not line.startswith("#"))
+
+
 def _correct(word: str, name_words: frozenset[str]) -> str:
     """Fix a typo in a word of the intent or date vocabulary ("overdeu" → "overdue")."""
     if word in _SHORT_FORMS and word not in name_words:
         return _SHORT_FORMS[word]
     if len(word) < 5 or word in name_words or word in INTENT_WORDS or word in DATE_WORDS:
         return word
-    if word in FUNCTION_WORDS or word in _NOT_TYPOS or word.isdigit():
-        return word
+    if word in FUNCTION_WORDS or word in _NOT_TYPOS or word.isdigit() or word in english_words():
+        return word  # "change" is not a typo of "charge", nor "ledger" of "leader"
     found = process.extractOne(word, _CORRECTABLE, scorer=fuzz.ratio, score_cutoff=80)
     if not found:
         return word
