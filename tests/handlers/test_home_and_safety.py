@@ -272,7 +272,8 @@ def test_mention_answers_in_thread_once_despite_retries(slack: SlackDriver) -> N
     retries = [slack.event(event, event_id="Ev0MENTION1", retry_num=n) for n in (1, 2, 3)]
     posts = first.of("chat.postMessage") + [c for r in retries for c in r.of("chat.postMessage")]
     assert len(posts) == 1
-    assert posts[0].params["thread_ts"] == "1700000000.000001" and "for example" in posts[0].params["text"].lower()
+    assert posts[0].params["thread_ts"] == "1700000000.000001"
+    assert "for example" in posts[0].params["text"].lower()
     assert all(r.status == 200 for r in [first, *retries])
 
 

@@ -85,6 +85,10 @@ def answer_members(request: AnswerRequest) -> Answer:
     return b.build()
 
 
+# "who else is on my team?", "anyone else on pcm?": the asker's fellow members.
+_WHO_ELSE = re.compile(r"\b(who|anyone|anybody|someone) else\b")
+
+
 def _members_of(b: AnswerBuilder, request: AnswerRequest, project: Project) -> None:
     """One project's people (those the question picks out), lead first."""
     source = b.project(project)
@@ -99,6 +103,13 @@ def _members_of(b: AnswerBuilder, request: AnswerRequest, project: Project) -> N
             b.line(f"No one on {project.name} (", source, f") is {label}.")
             return
         b.line(f"On {project.name} (", source, f"), {label}:")
+    elif _WHO_ELSE.search(request.interpretation.text) and any(
+        m.person_id == request.actor.person_id for m in active
+    ):
+        # "who else is on my team?": the others, not the asker.
+        members = [m for m in members if m.person_id != request.actor.person_id]
+        others = counted(len(active) - 1, "other member")
+        b.line("Besides you, ", project.name, " (", source, f") has {others}:")
     else:
         b.line(project.name, " (", source, f") has {counted(len(active), 'member')}:")
     for membership in members:
@@ -111,6 +122,9 @@ def _members_of(b: AnswerBuilder, request: AnswerRequest, project: Project) -> N
 # "which of my projects is at risk?", "… are done": a person's projects of one status, by its label
 # or a word for it.
 _STATUS_WORDS = {label: status for status, label in STATUS_LABELS.items()} | {
+    "in trouble": ProjectStatus.AT_RISK,
+    "struggling": ProjectStatus.AT_RISK,
+    "troubled": ProjectStatus.AT_RISK,
     "stuck": ProjectStatus.BLOCKED,
     "finished": ProjectStatus.DONE,
     "complete": ProjectStatus.DONE,
@@ -124,13 +138,21 @@ _STATUS_ASKED = re.compile(
 )
 
 
-# "are any projects done?", "projects on track?": a status word after "projects".
+# "are any projects done?", "projects on track?": a status word after "projects"; "done projects?"
+# before it.
 _STATUS_AFTER_PROJECTS = re.compile(r"\bprojects?\b(?: \w+){0,3} (" + "|".join(_STATUS_WORDS) + r")\b")
+_STATUS_BEFORE_PROJECTS = re.compile(r"\b(" + "|".join(_STATUS_WORDS) + r") projects?\b")
+# "active projects", "which projects are still running": every one not done.
+ACTIVE_ASKED = re.compile(r"\b(active|live|running|ongoing|open|current|not done|unfinished)\b")
 
 
 def status_asked(text: str) -> ProjectStatus | None:
     """The project status a question filters by ("which of my projects is at risk?"), if any."""
-    wanted = _STATUS_ASKED.search(text) or _STATUS_AFTER_PROJECTS.search(text)
+    wanted = (
+        _STATUS_ASKED.search(text)
+        or _STATUS_AFTER_PROJECTS.search(text)
+        or _STATUS_BEFORE_PROJECTS.search(text)
+    )
     return _STATUS_WORDS[wanted.group(1)] if wanted is not None else None
 
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import and_, func, select
 
 from bot.access import visible_projects
-from bot.models import Blocker, Milestone, MilestoneStatus, Project, Role
+from bot.models import Blocker, Milestone, MilestoneStatus, Project, ProjectStatus, Role
 from bot.projects.project import STATUS_LABELS
 from bot.questions.answers.core import (
     MAX_ITEMS,
@@ -20,7 +20,7 @@ from bot.questions.answers.core import (
     person_segment,
 )
 from bot.questions.answers.lookups import find_named_project
-from bot.questions.answers.people import status_asked
+from bot.questions.answers.people import ACTIVE_ASKED, status_asked
 from bot.questions.interpret import Intent
 
 
@@ -96,6 +96,10 @@ def answer_list_projects(request: AnswerRequest) -> Answer:
             return b.build()
         verb = "is" if len(projects) == 1 else "are"
         b.line(f"{counted(len(projects), 'project')} you can see {verb} {label}:")
+    elif ACTIVE_ASKED.search(request.interpretation.text):
+        # "how many active projects?": those not done (archived ones are never listed here).
+        projects = [p for p in projects if p.status != ProjectStatus.DONE]
+        b.line(f"{counted(len(projects), 'active project')} you can see (not done):")
     else:
         b.line(f"{counted(len(projects), 'project')} you can see:")
     for project in b.page(projects, request.entities.skip):

@@ -178,6 +178,13 @@ _RULES: tuple[tuple[Intent, str, float], ...] = (
         3.0,
     ),
     (Intent.LEAD, r"\b(leads?|leader|leading|heads|heading|point person)\b", 1.5),
+    # "who's the boss on fatigue?", "who do I report to on bid shading?", "lead uplift?": its lead.
+    (
+        Intent.LEAD,
+        r"\b(who (is|s) the (boss|manager|head|pi)|who do (i|we) (report|answer) to|who (is|s) my manager|"
+        r"who (is|s) (the )?(person|one) in charge)\b|^(the )?(lead|leader|pi|boss) (of |for |on )?[a-z]",
+        3.5,
+    ),
     # "who's my lead?", "who is our PI": the lead of the asker's project.
     (Intent.LEAD, r"\bwho (is|s|are) (my|our) (lead|leader|pi|project lead|team lead|boss|manager)\b", 3.5),
     (
@@ -321,6 +328,14 @@ _RULES: tuple[tuple[Intent, str, float], ...] = (
         r"tell me about|what about|info on|details (of|on))\b",
         2.0,
     ),
+    # "what's up here?", "where do things stand with pcm?", "how are things on uplift?": the status.
+    (
+        Intent.PROJECT_STATUS,
+        r"\b(what is up|whats up|what is new|whats new|what is happening|"
+        r"where (do|does) (things|it|we) stand|where things stand|how are things|how is it going|"
+        r"what is the situation|what is the state)\b",
+        2.5,
+    ),
     # "give me the rundown", "catch me up on pcm": a project's status, unless other words ask more
     # (not "the lowdown", which mostly asks about something else: "the lowdown on deadlines").
     (
@@ -344,8 +359,10 @@ _RULES: tuple[tuple[Intent, str, float], ...] = (
     ),
     (
         Intent.LIST_PROJECTS,
-        r"\b(list( all)?( the)? projects|all( the)? projects|which projects (are there|exist|do we have)|"
-        r"what projects (are there|exist|do we have)|how many projects|projects do we have|every project)\b",
+        r"\b((list|show)( me)?( all)?( the)?( active| current| ongoing| open| live)? projects|"
+        r"all( the)? projects|which projects (are there|exist|do we have)|"
+        r"what projects (are there|exist|do we have)|"
+        r"how many( active| current| ongoing| open| live)? projects|projects do we have|every project)\b",
         3.0,
     ),
     # "which projects are on track?", "how many projects are at risk", "any projects done?": the projects
@@ -353,7 +370,16 @@ _RULES: tuple[tuple[Intent, str, float], ...] = (
     (
         Intent.LIST_PROJECTS,
         r"\b(which|what|how many|list|any|show)( of)?( the| our| all( the)?)? projects\b.*"
-        r"\b(on track|on schedule|at risk|done|finished|complete|completed)\b",
+        r"\b(on track|on schedule|at risk|done|finished|complete|completed|in trouble|struggling|"
+        r"active|live|running|ongoing)\b",
+        6.0,
+    ),
+    # "projects at risk?", "done projects?", "active projects": projects by their state, tersely.
+    (
+        Intent.LIST_PROJECTS,
+        r"^(the )?(projects? (that are |which are )?(on track|on schedule|at risk|done|finished|complete|"
+        r"completed|in trouble|struggling|active|live|running|ongoing)|(on track|at risk|done|"
+        r"finished|completed|troubled|struggling|active|live|running|ongoing) projects)\b",
         6.0,
     ),
     # "which project has the most open milestones?", "… the fewest members": the projects ranked.

@@ -454,8 +454,11 @@ def _unknown_project_at_the_end(intent: Intent, entities: Entities, rest: str, i
     return name
 
 
-# Words that point at another time or answer ("what about the week after?"), never a name.
-_RELATIVE_WORDS = frozenset("after before following previous next later earlier that this then".split())  # noqa: SIM905
+# Words that point at another time, answer or person ("what about the week after?", "who else is on my
+# team?"), never a name.
+_RELATIVE_WORDS = frozenset(
+    "after before following previous next later earlier that this then else other others".split()  # noqa: SIM905
+)
 # Words that end such questions without naming a project.
 _NOT_PROJECT_NAMES = (
     frozenset(
