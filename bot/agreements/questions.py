@@ -69,8 +69,9 @@ _STATUS_WORDS: tuple[tuple[re.Pattern[str], frozenset[str], str], ...] = (
 _SIGNING = re.compile(r"\b(sign\w*|countersign\w*|executed|in force|valid)\b", re.I)
 # A question that only names a key ("what's ra-5?", "tell me about ra-5"): about that record, whatever it is.
 _ONLY_A_KEY = re.compile(
-    r"^\s*(?:what['’]?s|what is|whats|tell me about|info on|details (?:of|on)|status of|show me|and)?\s*"
-    r"(?:the )?[a-z][a-z0-9_]{0,19}-[0-9]{1,7}\s*\??\s*$",
+    r"^\s*(?:(?:what['’]?s|what is|whats|tell me about|info on|details (?:of|on)|(?:the )?status of|show me|"
+    r"and|how is|how's|hows|where is|where are we (?:with|on)|update on|any news on)\s*)*"
+    r"(?:the )?[a-z][a-z0-9_]{0,19}-[0-9]{1,7}\s*(?:doing|going|at)?\s*\??\s*$",
     re.I,
 )
 _EXPIRY = re.compile(r"\b(expir\w*|run(s|ning)? out|lapse\w*|renew\w*)\b", re.I)

@@ -226,3 +226,13 @@ def test_a_person_or_a_status_at_the_end_is_not_taken_for_a_project(
     reply = slack.command(RAO, f"/ask {question}").reply_text
 
     assert heading in reply and "Agreements for " not in reply, reply
+
+
+@pytest.mark.parametrize("question", ["what's the status of ra-5", "how is ra-5 going?"])
+def test_a_hidden_key_asked_about_in_other_words_is_told_as_unknown(slack: SlackDriver, question: str) -> None:
+    outsider = slack.command(WONG, f"/ask {question}").reply_text
+    nobody = slack.command(WONG, f"/ask {question.replace('ra-5', 'zz-9')}").reply_text
+
+    assert "Milestones or agreements named ra-5: none that you can see." in outsider
+    assert "Answering for" not in outsider and "pcm" not in outsider
+    assert outsider == nobody.replace("zz-9", "ra-5")

@@ -169,3 +169,19 @@ def test_adjacent_ranges_count_in_the_askers_calendar_across_a_month_and_dst() -
     assert month_after.end.astimezone(zone) == datetime(2027, 2, 1, tzinfo=zone)
     assert month_before.label == "the month before (November)"
     assert month_before.start.astimezone(zone) == datetime(2026, 11, 1, tzinfo=zone)
+
+
+def test_the_rest_of_a_projects_next_milestones_are_its_later_ones(
+    slack: SlackDriver, session_factory: sessionmaker[Session]
+) -> None:
+    dm = DirectMessages(slack, OSEI)
+
+    first = said(dm.say("what's next for fatigue?"))
+    rest = said(dm.say("show me the rest"))
+
+    with session_factory() as session:
+        fatigue = session.scalars(select(Project).where(Project.key == "fatigue")).one()
+        open_refs = {f"fatigue-{m.number}" for m in fatigue.milestones if m.status == MilestoneStatus.OPEN}
+    shown, more = set(_REF.findall(first)), set(_REF.findall(rest))
+    assert "later milestones after these" in first and "(continued: " in rest
+    assert shown | more == open_refs and not shown & more

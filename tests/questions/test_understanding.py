@@ -522,3 +522,15 @@ def test_tell_me_or_show_me_does_not_make_a_blocked_question_about_my_projects(
     text = message_text(_answer(_dm(slack, "U04CPMUEL", question)))  # Hannah Müller: fatigue only
 
     assert "pcm" in text and "uplift" in text
+
+
+@pytest.mark.parametrize(
+    "question", ["whats due for Rebecca this week", "what's Lena's next deadline", "what does Rebecca have due?"]
+)
+def test_nothing_due_for_someone_else_is_said_of_the_projects_the_asker_can_see(
+    slack: SlackDriver, question: str
+) -> None:
+    # Rebecca Stein and Lena Kovalenko work on the private fairdelivery, which Osei cannot see.
+    text = message_text(_answer(_dm(slack, OSEI, question)))
+
+    assert "in the projects you can see" in text and "fairdelivery" not in text

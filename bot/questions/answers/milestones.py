@@ -120,8 +120,9 @@ def answer_next(request: AnswerRequest) -> Answer:
         milestones = [m for m in milestones if m.status == MilestoneStatus.DONE]
     later_ones = 0
     counting = _ASKS_HOW_MANY.search(request.interpretation.text) is not None
-    if window is None and e.projects and not counting:
-        # "What's next for bidshade": the next few of that project, whatever their date.
+    if window is None and e.projects and not counting and not e.skip:
+        # "What's next for bidshade": the next few of that project, whatever their date ("show me the
+        # rest" then pages through all of them).
         later_ones = max(len(milestones) - 3, 0)
         milestones = milestones[:3]
     overdue: list[Milestone] = []
@@ -143,7 +144,11 @@ def answer_next(request: AnswerRequest) -> Answer:
         subject = ""
     if not milestones:
         if subject:
-            b.line(f"{subject} nothing due{when_text}.")
+            # Someone else may have work on projects the asker cannot see: never "nothing" outright.
+            seen = (
+                "" if owner is None or owner.id == request.actor.person_id else " in the projects you can see"
+            )
+            b.line(f"{subject} nothing due{when_text}{seen}.")
         else:
             b.line(f"Nothing {was} due{when_text}" + (f" {scope}." if scope else "."))
         if window is not None and not past:
@@ -183,8 +188,12 @@ def answer_next(request: AnswerRequest) -> Answer:
         )
     b.more(len(milestones))
     if later_ones:
-        # The rest is asked for with a window: "what's due on fatigue in January?".
-        b.line(f"…and {counted(later_ones, 'later milestone')} after these (ask for a month to see them).")
+        # The rest: "show me the rest", or a window ("what's due on fatigue in January?").
+        b.line(
+            f"…and {counted(later_ones, 'later milestone')} after these"
+            " (“show me the rest”, or ask for a month)."
+        )
+        b.rest_from = len(milestones)
     return b.build()
 
 
