@@ -40,6 +40,10 @@ class ExpertCommand:
         return self.query
 
 
+# Words people put before a need out of habit with other bots: not part of it.
+_ASKING_WORDS = frozenset({"find", "search", "for", "about", "on", "lookup", "look-up"})
+
+
 def parse_expert_command(text: str) -> ExpertCommand:
     """Read what follows `/expert`.
 
@@ -57,6 +61,9 @@ def parse_expert_command(text: str) -> ExpertCommand:
     if words.lower() in HELP_WORDS:
         return ExpertCommand(ExpertMode.HELP)
     first, _, rest = words.partition(" ")
+    if first.lower() in _ASKING_WORDS and rest:
+        # "/expert find kafka", "/expert search consent law": the need is what follows.
+        return parse_expert_command(rest)
     if first.lower() != "project":
         return ExpertCommand(ExpertMode.TEXT, words)
     all_disciplines = False

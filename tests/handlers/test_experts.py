@@ -149,6 +149,11 @@ def test_command_syntax_is_parsed() -> None:
     everyone = parse_expert_command(f"Project bid shading {ALL_DISCIPLINES.upper()}")
     assert (everyone.query, everyone.all_disciplines) == ("bid shading", True)
     assert everyone.text == f"project bid shading {ALL_DISCIPLINES}"
+    # Words put before the need out of habit are not part of it.
+    found = parse_expert_command("find kafka")
+    assert (found.mode, found.query) == (ExpertMode.TEXT, "kafka")
+    assert parse_expert_command("search project pcm").mode is ExpertMode.PROJECT
+    assert parse_expert_command("find").query == "find"  # alone, it is the need
 
 
 def test_floor_is_per_model() -> None:

@@ -97,6 +97,15 @@ def answer_experts(request: AnswerRequest) -> Answer:
         exclude_disciplines=excluded,
         exclude_people=team,
     )
+    # The asker is not suggested to themselves ("who could help with reserve prices?" from the one who
+    # knows about them): said so instead, and the others listed.
+    asker_fits = any(e.slack_id == request.actor.slack_id for e in experts)
+    experts = [e for e in experts if e.slack_id != request.actor.slack_id]
+    if asker_fits and not experts:
+        b.line(f"Only you have a profile that fits “{topic}”.")
+        return b.build()
+    if asker_fits:
+        b.line(f"Your own profile fits “{topic}”; besides you:")
     if excluded:
         fields = _listing(_field_label(d) for d in excluded)
         if not experts:

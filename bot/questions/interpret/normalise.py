@@ -138,6 +138,10 @@ class PreparedText:
         return " ".join(self.words)
 
 
+# Slack's emoji codes (":lock:", ":pray:", ":+1:", ":skin-tone-2:"); "10:30:" is a time, not one.
+_EMOJI = re.compile(r":(?=[a-z0-9_+'-]*[a-z])[a-z0-9_+'-]{1,40}:", re.IGNORECASE)
+
+
 def prepare_text(text: str, bot_user_id: str | None, name_words: frozenset[str]) -> PreparedText:
     """Normalise a question as typed in Slack.
 
@@ -157,6 +161,7 @@ def prepare_text(text: str, bot_user_id: str | None, name_words: frozenset[str])
     raw = _MENTION.sub(" someone ", raw)
     raw = _CHANNEL.sub(" this channel ", raw)
     raw = _OTHER_ANGLE.sub(" ", raw)
+    raw = _EMOJI.sub(" ", raw)  # "who knows about PSI? :lock:": the emoji is no word of the question
     # Slack escapes & < > in message text.
     raw = raw.replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">")
     lowered = raw.casefold().replace("’", "'")
