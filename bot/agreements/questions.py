@@ -384,3 +384,32 @@ def asked_again_about(asked: str, projects: tuple[str, ...], other: str) -> str:
         if replaced != text:
             return replaced + "?"
     return f"{text} for {other}?"
+
+
+# "is it signed?", "when does it expire?", "which one is not signed?", "who owns them?": a question about
+# the agreements the previous answer listed, which names none of its own.
+_POINTS_AT = re.compile(
+    r"\b(it|its|that|this one|that one|which one|which ones|which of them|any of them|they|them|these|"
+    r"those)\b",
+    re.I,
+)
+_ABOUT_AN_AGREEMENT = re.compile(
+    r"\b(sign\w*|countersign\w*|expir\w*|renew\w*|run(s|ning)? out|lapse\w*|owner|owns?|owned|responsible|"
+    r"status|negotiat\w*|legal|lawyers|draft\w*|valid|in force|cover\w*|parties|party|review window)\b",
+    re.I,
+)
+
+
+def about_the_agreements_listed(text: str, listed: Sequence[str]) -> str | None:
+    """A follow-up about the agreements the previous answer listed, asked again naming them ("is it
+    signed?" after an answer about dua-1 → "is it signed? dua-1"), or None when it is not one.
+
+    Args:
+        text: The follow-up as typed.
+        listed: The keys of the agreements the previous answer listed, in order.
+    """
+    if not listed or _KEY.search(text.lower()) or _WORDS.search(text):
+        return None  # it names its own agreements, or asks about agreements anew
+    if _POINTS_AT.search(text) is None or _ABOUT_AN_AGREEMENT.search(text) is None:
+        return None
+    return f"{text.rstrip()} ({', '.join(listed)})"

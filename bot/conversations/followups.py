@@ -187,6 +187,11 @@ _MORE_PEOPLE = re.compile(
 )
 
 
+# "and pcm?", "and next year?": a short name after "and", not a question of its own ("and who owns it?").
+_AND_SHORT = re.compile(
+    r"^(?:and|also|plus) (?!(?:who|what|when|where|why|how|which|is|are|do|does|did|can|could|will|thanks|"
+    r"thank)\b)((?:\S+ ?){1,3})$"
+)
 # "and for pcm?", "and on kafka?": the same question about something else.
 _AND_FOR = re.compile(r"^(?:and|but|also) (?:for|on|about|with) (.+)$")
 
@@ -195,7 +200,7 @@ def other_subject(text: str, bot_user_id: str | None = None) -> str | None:
     """What "what about pcm?" / "and for uplift?" names instead of the previous subject, if the question
     is one of those."""
     plain = _plain(text, bot_user_id)
-    other = _WHAT_ABOUT.match(plain) or _AND_FOR.match(plain)
+    other = _WHAT_ABOUT.match(plain) or _AND_FOR.match(plain) or _AND_SHORT.match(plain)
     if other is None:
         return None
     subject = " ".join(next((g for g in other.groups() if g), "").split()).removeprefix("for ")

@@ -76,6 +76,7 @@ class Turn:
         disciplines: The disciplines the question named.
         own_projects: Whether it was about the asker's projects.
         text: The question as the interpreter read it (its normalised text).
+        agreements: The keys of the agreements an agreement answer listed ("is it signed?" asks of them).
     """
 
     intent: str
@@ -93,6 +94,7 @@ class Turn:
     disciplines: tuple[str, ...] = ()
     own_projects: bool = False
     text: str = ""
+    agreements: tuple[str, ...] = ()
 
     @property
     def date_range(self) -> DateRange | None:
@@ -140,6 +142,7 @@ class Turn:
             "disciplines": list(self.disciplines),
             "own_projects": self.own_projects,
             "text": self.text,
+            "agreements": list(self.agreements),
         }
 
     @classmethod
@@ -170,6 +173,7 @@ class Turn:
             disciplines=strings("disciplines"),
             own_projects=bool(state.get("own_projects")),
             text=str(state.get("text") or ""),
+            agreements=strings("agreements"),
         )
 
 

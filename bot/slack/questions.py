@@ -16,7 +16,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from bot.access import Actor, Requester, act_as
-from bot.agreements.questions import answer_agreement_question, asked_again_about
+from bot.agreements.questions import about_the_agreements_listed, answer_agreement_question, asked_again_about
 from bot.conversations.followups import other_subject, resolve_follow_up
 from bot.conversations.memory import ConversationKey, Turn, load_turn, save_turn, turn_of
 from bot.domain.dates.ranges import find_date_range
@@ -192,6 +192,9 @@ def _answer(
                 and _names_a_project_or_period(session, actor, other, now)
             ):
                 asked = asked_again_about(previous.asked, previous.projects, other)
+            elif previous is not None and previous.agreements:
+                # "is it signed?", "which one is not signed?": of the agreements just listed.
+                asked = about_the_agreements_listed(asked, previous.agreements) or asked
 
             def projects_in(text: str) -> list[str]:
                 return projects_named(text, index_directory(load_directory(session, actor)))
@@ -201,7 +204,8 @@ def _answer(
             )
             if agreements is not None:
                 reply = build_agreement_answer(agreements, now.astimezone(actor.zone).date())
-                memo = Turn(intent="agreements", projects=agreements.projects, asked=asked)
+                listed = tuple(view.key for view in agreements.agreements)
+                memo = Turn(intent="agreements", projects=agreements.projects, asked=asked, agreements=listed)
                 outcome = QuestionOutcome(reply=reply, private=agreements.private)
                 return outcome, (_Memo(key, memo) if key is not None else None)
             # Joint papers (bot.publications.questions) likewise: "paper(s)" or a paper id (`fatigue-p1`).
