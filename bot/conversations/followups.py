@@ -82,6 +82,11 @@ _CONTINUING = re.compile(r"^(?:and|so|also|then|plus|ok|okay) (.+)$")
 _WHAT_ABOUT = re.compile(
     r"^(?:and |but |so |ok |okay )?(?:what|how) about (.+)$|^(?:and |also )?same for (.+)$"
 )
+# "no, I meant uplift", "sorry, bidshade", "actually pcm": the previous question about another subject.
+_CORRECTION = re.compile(
+    r"^(?:no|nope|nah|sorry|oops|actually|wait)\b[ ,]*(?:(?:no|sorry|sry|i|meant|mean|actually|i meant|"
+    r"i mean|rather|make that|make it|not that one)\b[ ,]*)*(?:the )?((?:\S+ ?){1,4})$"
+)
 _AND = re.compile(r"^(?:and|also|plus) (.+)$")
 # Words that add nothing to a pointing phrase: "and the second one?" asks about the record itself.
 _FILLER = frozenset(
@@ -371,8 +376,8 @@ def _pick_private(
 def _swap_subject(
     plain: str, previous: Turn, index: DirectoryIndex, reinterpret: Reinterpret
 ) -> FollowUp | None:
-    match = _WHAT_ABOUT.match(plain)
-    rest = (match.group(1) or match.group(2)) if match else None
+    match = _WHAT_ABOUT.match(plain) or _CORRECTION.match(plain)
+    rest = next((g for g in match.groups() if g), None) if match else None
     if rest is None:
         short = _AND.match(plain)
         if short is None or len(short.group(1).split()) > 3:

@@ -456,7 +456,10 @@ def test_ways_of_saying_the_second_of_two(slack: SlackDriver, pick: str) -> None
     assert "bidshade-3" in picked and "bidshade-1" not in picked
 
 
-@pytest.mark.parametrize("swap", ["same for uplift", "and uplift?", "how about uplift?"])
+@pytest.mark.parametrize(
+    "swap",
+    ["same for uplift", "and uplift?", "how about uplift?", "no, I meant uplift", "sorry, uplift", "actually uplift"],
+)
 def test_ways_of_asking_the_same_about_another_project(slack: SlackDriver, swap: str) -> None:
     dm = DirectMessages(slack, BANERJEE)
     dm.say("what is overdue on pcm?")
