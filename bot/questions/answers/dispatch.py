@@ -12,11 +12,12 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
 
+from rapidfuzz import fuzz
 from sqlalchemy.orm import Session
 
 from bot.access import Actor, role_of, visible_projects
 from bot.commands import CommandNames
-from bot.domain.matching import Candidate, match_name
+from bot.domain.matching import Candidate, fold, match_name
 from bot.errors import NotFound, UserFacingError
 from bot.experts.embeddings.cache import CachingEmbedder
 from bot.models import Project, ProjectStatus, Role
@@ -44,6 +45,7 @@ from bot.questions.interpret import (
     describe,
     index_directory,
 )
+from bot.questions.interpret.vocabulary import is_content
 
 
 def build_answer(
@@ -181,7 +183,7 @@ def _single_project(
     if name:
         match = match_name(name, [Candidate(p.key, p.name) for p in projects])
         options = list(match.alternatives)
-        if len(options) != 1:
+        if len(options) != 1 or not _near_enough(name, options[0]):
             return None
         return options[0].key, (
             f"I don't know a project called “{name}”; I took it to mean {options[0].name} ({options[0].key}):"
@@ -192,6 +194,15 @@ def _single_project(
     if not mine and len(projects) == 1:
         return projects[0].key, f"Answering for the only project, {projects[0].key}:"
     return None
+
+
+def _near_enough(name: str, option: Candidate) -> bool:
+    """Whether most words of an unknown name are in the one near miss ("uplfit modeling" is "Uplift
+    modelling"; "housing ads audit" shares only "ads" with "Creative fatigue in video ads")."""
+    words = [w for w in fold(name).split() if is_content(w)]
+    known = [*fold(option.name).split(), fold(option.key)]
+    hits = sum(1 for w in words if any(k.startswith(w) or fuzz.ratio(w, k) >= 80 for k in known))
+    return 2 * hits > len(words)
 
 
 def _choices(readings: Iterable[Reading]) -> tuple[Choice, ...]:

@@ -18,7 +18,8 @@ from rapidfuzz import fuzz, process
 
 from bot.domain.matching import Candidate, MatchKind, fold, match_name
 from bot.questions.interpret.directory import Directory, MilestoneName, ProjectName
-from bot.questions.interpret.vocabulary import FUNCTION_WORDS, is_content
+from bot.questions.interpret.normalise import english_words
+from bot.questions.interpret.vocabulary import FUNCTION_WORDS, INTENT_WORDS, is_content
 
 # Names fuzzily scored per phrase (see `NameIndex.shortlist`).
 MAX_SHORTLIST = 40
@@ -396,7 +397,7 @@ def find_entities(
                 continue  # a short word that is near several names is noise, not ambiguity
             matches.append(EntityMatch(kind, start, end, match_kind, tuple(c.key for c in keys)))
         if whole_names:
-            matches = [m for m in matches if _covers_run(source, m, fields)]
+            matches = [m for m in matches if _covers_run(source, m, fields, name_index.words)]
         matches.sort(key=lambda m: (_KIND_ORDER[m.match_kind], -m.length, m.start))
         taken: list[EntityMatch] = []
         for candidate in matches:
@@ -450,8 +451,15 @@ def _merge_adjacent(matches: list[EntityMatch]) -> list[EntityMatch]:
 _JOINERS = frozenset({"of", "for", "and", "in", "on", "with", "to", "the", "a", "an", "at", "by"})
 
 
-def _covers_run(words: Sequence[str], match: EntityMatch, fields: AbstractSet[int] = frozenset()) -> bool:
-    """Whether a match accounts for at least half of the name-like words around it.
+def _covers_run(
+    words: Sequence[str],
+    match: EntityMatch,
+    fields: AbstractSet[int] = frozenset(),
+    name_words: AbstractSet[str] = frozenset(),
+) -> bool:
+    """Whether a match accounts for at least half of the name-like words around it (more than half when
+    a word right beside it is an English word in no name of its kind: "ethics approval" names something
+    else than "… data approved", where "northwind approval" may be the same with the partner's name).
 
     "ethics board approval" must not resolve to a milestone that only fits "approval": the asker named
     something else, and saying so beats answering about the wrong record.
@@ -471,7 +479,21 @@ def _covers_run(words: Sequence[str], match: EntityMatch, fields: AbstractSet[in
         end += 1
     run = [w for i, w in enumerate(words[start:end], start) if name_like(i)]
     inside = [w for w in words[match.start : match.end] if is_content(w)]
+    if match.match_kind != MatchKind.EXACT and _other_word_beside(words, match, name_like, name_words):
+        return 2 * len(inside) > len(run)
     return 2 * len(inside) >= len(run)
+
+
+def _other_word_beside(
+    words: Sequence[str], match: EntityMatch, name_like: Callable[[int], bool], name_words: AbstractSet[str]
+) -> bool:
+    """Whether a word right beside the match (no joiner between) is English, in no name of its kind
+    and no question word: it says the asker names another thing ("ethics approval")."""
+    beside = [i for i in (match.start - 1, match.end) if 0 <= i < len(words) and name_like(i)]
+    return any(
+        words[i] in english_words() and words[i] not in name_words and words[i] not in INTENT_WORDS
+        for i in beside
+    )
 
 
 def drop_contained(matches: list[EntityMatch]) -> list[EntityMatch]:

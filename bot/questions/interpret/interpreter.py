@@ -130,6 +130,15 @@ def interpret(
     disciplines = list(dict.fromkeys(sure.get("discipline", [])))
 
     names_milestone = bool(refs) or any(m.kind == "milestone" for m in kept)
+    if (
+        intent == Intent.PROJECT_STATUS
+        and not projects
+        and len(milestones) == 1
+        and _PROJECT_WORD.search(normal)
+    ):
+        # "how's the PSI project doing?": the project of the one milestone the words fit.
+        projects = [milestones[0].rsplit("-", 1)[0]]
+        milestones = []
     if intent == Intent.PROJECT_STATUS and not projects and names_milestone:
         # "tell me about the retail data approval", "tell me about pcm-2": a milestone, not a project,
         # was named.
@@ -288,9 +297,11 @@ _NOT_WITH_OUTSIDE = (
 
 
 # "Ingrid's project", "Kenji's team", "Mei's work" (the apostrophe is gone by now: "ingrid s project").
+# "the PSI project", "the retail data project": a project called by a word of its work.
+_PROJECT_WORD = re.compile(r"\b[a-z0-9-]+ project\b")
 _POSSESSIVE = re.compile(
     r"\b(?P<name>[a-z][a-z-]*(?: [a-z][a-z-]*)?)(?P<mark> s|s) "
-    r"(?P<what>projects?|team|work|group|study|research|effort)\b"
+    r"(?P<what>project|team|work|group|study|research|effort)\b"  # "Ingrid's projects" are all hers
 )
 
 
