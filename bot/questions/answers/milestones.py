@@ -120,11 +120,17 @@ def answer_next(request: AnswerRequest) -> Answer:
         milestones = [m for m in milestones if m.status == MilestoneStatus.DONE]
     later_ones = 0
     counting = _ASKS_HOW_MANY.search(request.interpretation.text) is not None
-    if window is None and e.projects and not counting and not e.skip:
-        # "What's next for bidshade": the next few of that project, whatever their date ("show me the
-        # rest" then pages through all of them).
-        later_ones = max(len(milestones) - 3, 0)
-        milestones = milestones[:3]
+    if (
+        window is None
+        and not counting
+        and not e.skip
+        and (e.projects or _ONE_ASKED.search(request.interpretation.text))
+    ):
+        # "What's next for bidshade": the next few of that project, whatever their date; "what's my
+        # next deadline?": the next one ("show me the rest" then pages through all of them).
+        shown = 1 if _ONE_ASKED.search(request.interpretation.text) else 3
+        later_ones = max(len(milestones) - shown, 0)
+        milestones = milestones[:shown]
     overdue: list[Milestone] = []
     if window is None and (e.projects or owner is not None or scope == "on your projects"):
         # What is still open past its due time comes before anything new: leaving it out of
@@ -168,7 +174,13 @@ def answer_next(request: AnswerRequest) -> Answer:
         b.more(len(milestones))
         return b.build()
     late = f", {len(overdue)} of them {'still open' if past else 'overdue'}" if overdue else ""
-    if subject:
+    one = window is None and not counting and _ONE_ASKED.search(request.interpretation.text) is not None
+    if one and not e.skip:
+        # "what's my next deadline?": the next one (after what is overdue, which comes first).
+        whose = "Your" if subject.startswith("You") else (f"{owner.name}'s" if owner is not None else "The")
+        first = f", after {counted(len(overdue), 'overdue milestone')}" if overdue else ""
+        b.line(f"{whose} next deadline" + (f" {scope}" if scope and owner is None else "") + f"{first}:")
+    elif subject:
         b.line(f"{subject} {count} due{when_text}{late}:")
     elif window is not None:
         were = (" were" if len(milestones) > 1 else " was") if past else ""
@@ -190,7 +202,7 @@ def answer_next(request: AnswerRequest) -> Answer:
     if later_ones:
         # The rest: "show me the rest", or a window ("what's due on fatigue in January?").
         b.line(
-            f"…and {counted(later_ones, 'later milestone')} after these"
+            f"…and {counted(later_ones, 'later milestone')} after {'it' if one else 'these'}"
             " (“show me the rest”, or ask for a month)."
         )
         b.rest_from = len(milestones)
@@ -246,6 +258,10 @@ def answer_overdue(request: AnswerRequest) -> Answer:
 
 
 _ASKS_HOW_MANY = re.compile(r"\bhow many\b")
+# "what's my next deadline?", "when is our next milestone due?": one, the next.
+_ONE_ASKED = re.compile(
+    r"\b(my|our|the|his|her|their|[a-z]+ s|[a-z]+s) next (deadline|milestone|due date|delivery)\b(?!s)"
+)
 # "which project is most behind?", "who's furthest behind": the projects ranked, not only the list.
 _ASKS_MOST_BEHIND = re.compile(
     r"\b(?:most|furthest|farthest|worst|further|biggest) (?:behind|late|overdue|delayed|slipped|slipping)\b|"
