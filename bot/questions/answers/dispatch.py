@@ -8,6 +8,7 @@ not by name, not by count, not as a suggestion.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -73,6 +74,19 @@ def build_answer(
         The answer.
     """
     private_keys = {p.key for p in directory.projects if p.private}
+    not_theirs = _channel_project_not_theirs(interpretation, directory, actor)
+    if not_theirs is not None:
+        # "who's on my project?" in #bidshade from someone not on it: their own project(s), not the
+        # channel's.
+        own = replace(
+            interpretation,
+            entities=replace(interpretation.entities, projects=(), from_context=False),
+            needs_project=True,
+        )
+        answer = build_answer(
+            session, actor, own, now, directory=directory, embedder=embedder, commands=commands
+        )
+        return replace(answer, lines=((f"You are not on {not_theirs}.",), *answer.lines))
     if not interpretation.confident and len(interpretation.alternatives) == 1:
         # A question back with one option is a question that has an answer: give it (with the
         # "I read this as" note below, since the reading was not certain).
@@ -194,6 +208,26 @@ def _single_project(
     if not mine and len(projects) == 1:
         return projects[0].key, f"Answering for the only project, {projects[0].key}:"
     return None
+
+
+# "my project", "our team", "my lead": the asker's own, whichever channel they ask in.
+_MINE = re.compile(r"\b(my|our) (project|team|lead|leader|pi|boss|manager|group)\b")
+
+
+def _channel_project_not_theirs(
+    interpretation: Interpretation, directory: Directory, actor: Actor
+) -> str | None:
+    """The name of the channel's project when the question asks about the asker's own ("my project")
+    and the asker is not on it; else None."""
+    e = interpretation.entities
+    if not e.from_context or len(e.projects) != 1 or interpretation.intent not in NEEDS_PROJECT:
+        return None
+    if not _MINE.search(interpretation.text):
+        return None
+    shown = next((p for p in directory.projects if p.key == e.projects[0]), None)
+    if shown is None or actor.slack_id in shown.people_ids or shown.lead_id == actor.slack_id:
+        return None
+    return shown.name
 
 
 def _near_enough(name: str, option: Candidate) -> bool:

@@ -175,7 +175,7 @@ def _whether_they_are_on(
     b: AnswerBuilder, request: AnswerRequest, project: Project, members: list[Membership]
 ) -> None:
     """Say yes or no for each person a yes-or-no question names, before the project's people."""
-    named = request.entities.people
+    named = request.entities.people or ((request.actor.slack_id,) if request.entities.me else ())
     if not named or not ASKS_WHETHER_ON.search(request.interpretation.text):
         return
     roles = {m.person.slack_id: m for m in members}
@@ -184,13 +184,15 @@ def _whether_they_are_on(
     ).all()
     for person in sorted(people, key=lambda p: named.index(p.slack_id)):
         membership = roles.get(person.slack_id)
+        you = person.slack_id == request.actor.slack_id
+        who: Segment = "you" if you else person_segment(person)
         if project.lead_id == person.id:
-            b.line("Yes: ", person_segment(person), " leads it.")
+            b.line("Yes: ", who, " lead it." if you else " leads it.")
         elif membership is None:
-            b.line("No: ", person_segment(person), f" is not on {project.name}.")
+            b.line("No: ", who, f" {'are' if you else 'is'} not on {project.name}.")
         else:
             role = {Role.LEAD: "its lead", Role.VIEWER: "a viewer"}.get(membership.role, "a member")
-            b.line("Yes: ", person_segment(person), f" is {role}.")
+            b.line("Yes: ", who, f" {'are' if you else 'is'} {role}.")
 
 
 def _among(request: AnswerRequest, project: Project) -> tuple[str, Callable[[Person], bool]] | None:

@@ -36,7 +36,9 @@ _WHAT_IT_WAITS_FOR = re.compile(
 
 
 # "is Kwame on pcm?", "are Sara and Lucia in uplift?": whether the people named are among its people.
-ASKS_WHETHER_ON = re.compile(r"^(?:is|are) .+ (?:on|in|part of|a member of|working on|involved in|with)\b")
+ASKS_WHETHER_ON = re.compile(r"^(?:is|are|am) .+ (?:on|in|part of|a member of|working on|involved in|with)\b")
+# "… on this project?", "… here?", "… on my team?": the project in context, or the asker's.
+_A_PROJECT_IN_CONTEXT = re.compile(r"\b(this|that|our|my|the) (project|team)\b|\bhere\b|\bon it\b")
 
 
 def adjust_for_entities(
@@ -194,8 +196,15 @@ def adjust_for_entities(
         add(
             Intent.NEXT_MILESTONE, rules.pop(Intent.PROJECT_STATUS)
         )  # "what about late december?": what's due
-    if has_person and has_project and ASKS_WHETHER_ON.search(text) and Intent.MEMBERS not in rules:
-        add(Intent.MEMBERS, 4.0)  # "is Kwame on pcm?": whether they are among its people
+    if (
+        (has_person or me)
+        and (has_project or _A_PROJECT_IN_CONTEXT.search(text))
+        and ASKS_WHETHER_ON.search(text)
+        and Intent.MEMBERS not in rules
+    ):
+        # "is Kwame on pcm?", "am I on this project?": whether they are among its people.
+        add(Intent.MEMBERS, 4.0)
+        rules.pop(Intent.PERSON_PROJECTS, None)
     if (
         Intent.LIST_PROJECTS in rules
         and re.search(r"\b(across|on|in|for) (all|every)\b", text)
