@@ -170,8 +170,10 @@ def resolve_follow_up(
     private = _PRIVATE.search(plain)
     if private is not None and (not own_subject or _only_pointer(plain, private)):
         return _pick_private(plain, private, previous, index, reinterpret)
-    if own_subject or fresh.intent == Intent.HELP:
-        return None  # "how does this work?" asks about Liaison, whatever the last answer was about
+    if own_subject or fresh.intent == Intent.HELP or _asks_about_a_topic(fresh):
+        # "how does this work?" asks about Liaison, whatever the last answer was about; "who knows
+        # about privacy and what it means for ads" about privacy.
+        return None
     pronoun = _resolve_pronoun(plain, previous, index, reinterpret, channel_project)
     if pronoun is not None:
         return pronoun
@@ -293,6 +295,12 @@ def _names_own_subject(fresh: Interpretation) -> bool:
         or named.date_range  # "what is due this week and who owns it?" is about the week
         or (named.projects and not named.from_context)
     )
+
+
+def _asks_about_a_topic(fresh: Interpretation) -> bool:
+    """Whether the question asks who knows about a topic it names (not "who can help with it?")."""
+    topic = set(fresh.entities.topic.split()) - {"it", "this", "that", "them", "its", "one"}
+    return fresh.intent == Intent.EXPERTS and fresh.confident and bool(topic)
 
 
 def _plain(text: str, bot_user_id: str | None) -> str:

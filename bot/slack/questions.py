@@ -9,8 +9,9 @@ note) and the answer waits, off the request path, for the model.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -28,7 +29,15 @@ from bot.publications.questions import answer_paper_question
 from bot.questions.answers.core import Answer
 from bot.questions.answers.directory import load_directory
 from bot.questions.answers.dispatch import build_answer
-from bot.questions.interpret import DirectoryIndex, Interpretation, index_directory, interpret, projects_named
+from bot.questions.interpret import (
+    DirectoryIndex,
+    Intent,
+    Interpretation,
+    index_directory,
+    interpret,
+    projects_named,
+)
+from bot.questions.interpret.compound import POINTER, split_two_questions, with_subject
 from bot.questions.llm import LlmPhraser
 from bot.questions.search import intent_similarity
 from bot.services import Services
@@ -230,48 +239,87 @@ def _answer(
                     similarity=similarity,
                 )
 
-            interpretation = understand()
-            # A question that names a project nobody can see ("who leads zorbulon?") is answered as
-            # such, not about the thread's or the previous answer's project.
-            wants_context = not interpretation.unknown_name and (
-                interpretation.needs_project
-                or (interpretation.refers_to_context and not interpretation.entities.projects)
-            )
-            if wants_context:
-                # The thread's subject first (what was said there), then the previous answer's.
-                context = []
-                if read_thread is not None and question.thread_ts:
-                    context = [k for text in read_thread() for k in projects_named(text, index)]
-                context = list(dict.fromkeys([*context, *remembered]))
-                if context:
-                    interpretation = understand(context=context)
-            if previous is not None:
-                follow_up = resolve_follow_up(
-                    question.text,
-                    interpretation,
-                    previous,
-                    index,
-                    lambda text: understand(text, [*remembered, *interpretation.entities.projects]),
-                    bot_user_id=question.bot_user_id,
-                    channel_project=index.project_of_channel(channel_id),
-                    zone=actor.zone,
+            parts = split_two_questions(question.text)
+            two = _read_two(parts, understand, remembered) if parts is not None else None
+            if parts is not None and two is not None:
+                # "who leads pcm and what's next?": each part answered, one after the other.
+                first, second = two
+                answer = _answer_both(
+                    parts,
+                    [
+                        build_answer(
+                            session,
+                            actor,
+                            reading,
+                            now,
+                            directory=directory,
+                            embedder=embedder,
+                            commands=settings.commands,
+                        )
+                        for reading in (first, second)
+                        if reading is not None
+                    ],
                 )
-                if follow_up is not None and follow_up.interpretation is None:
-                    return QuestionOutcome(reply=build_error_reply(follow_up.message), private=False), None
-                if follow_up is not None and follow_up.interpretation is not None:
-                    interpretation = follow_up.interpretation
-            answer = build_answer(
-                session,
-                actor,
-                interpretation,
-                now,
-                directory=directory,
-                embedder=embedder,
-                commands=settings.commands,
-            )
+                interpretation = second or first
+            else:
+                interpretation = understand()
+                # A question that names a project nobody can see ("who leads zorbulon?") is answered as
+                # such, not about the thread's or the previous answer's project.
+                wants_context = not interpretation.unknown_name and (
+                    interpretation.needs_project
+                    or (interpretation.refers_to_context and not interpretation.entities.projects)
+                )
+                if wants_context:
+                    # The thread's subject first (what was said there), then the previous answer's.
+                    context = []
+                    if read_thread is not None and question.thread_ts:
+                        context = [k for text in read_thread() for k in projects_named(text, index)]
+                    context = list(dict.fromkeys([*context, *remembered]))
+                    if context:
+                        interpretation = understand(context=context)
+                if previous is not None:
+                    follow_up = resolve_follow_up(
+                        question.text,
+                        interpretation,
+                        previous,
+                        index,
+                        lambda text: understand(text, [*remembered, *interpretation.entities.projects]),
+                        bot_user_id=question.bot_user_id,
+                        channel_project=index.project_of_channel(channel_id),
+                        zone=actor.zone,
+                    )
+                    if follow_up is not None and follow_up.interpretation is None:
+                        return QuestionOutcome(
+                            reply=build_error_reply(follow_up.message), private=False
+                        ), None
+                    if follow_up is not None and follow_up.interpretation is not None:
+                        interpretation = follow_up.interpretation
+                answer = build_answer(
+                    session,
+                    actor,
+                    interpretation,
+                    now,
+                    directory=directory,
+                    embedder=embedder,
+                    commands=settings.commands,
+                )
     except UserFacingError as error:
         # "Not set up" and the like name no project: they may be shown where the question was asked.
         return QuestionOutcome(reply=build_error_reply(error.message), private=False), None
+    return _answered(services, question, actor, now, key, answer, interpretation)
+
+
+def _answered(
+    services: Services,
+    question: Question,
+    actor: Actor,
+    now: datetime,
+    key: ConversationKey | None,
+    answer: Answer,
+    interpretation: Interpretation,
+) -> tuple[QuestionOutcome, _Memo | None]:
+    """The reply to an answer, and what to remember of it."""
+    settings = services.settings
     phrased = _phrase(services, question, answer, actor, now)
     reply = build_answer_reply(
         answer,
@@ -287,6 +335,67 @@ def _answer(
     turn = turn_of(interpretation, answer)
     # An answer that names nothing ("hello", "thanks") leaves the previous one to refer to.
     return outcome, (_Memo(key, turn) if key is not None and turn.refers_to_something else None)
+
+
+# Questions about a topic, which "and …" goes on describing rather than asking a second question.
+_TOPIC_INTENTS = frozenset({Intent.EXPERTS, Intent.SEARCH, Intent.HELP})
+# "who owns it?", "who is responsible for them?", "whose are they?": the owners of what was listed.
+_ASKS_THE_OWNERS = re.compile(
+    r"^\s*(?:who (?:owns|is responsible for|has got|has) (?:it|them|those|these|that|each)|"
+    r"whose (?:is it|are they))",
+    re.IGNORECASE,
+)
+
+
+def _read_two(
+    parts: tuple[str, str],
+    understand: Callable[[str, Sequence[str]], Interpretation],
+    remembered: Sequence[str],
+) -> tuple[Interpretation, Interpretation | None] | None:
+    """Both parts of a two-question message, read; None when the first is unclear (the message is then
+    read as one question). The second takes the first's subject when it names none or points at it; it
+    is None when it stays unclear (the answer then says which part it left out)."""
+    first = understand(parts[0], ())
+    if first.needs_project and remembered:
+        first = understand(parts[0], remembered)
+    if not first.confident or first.alternatives or first.intent in _TOPIC_INTENTS:
+        return None  # "who knows about privacy and what it means for ads" goes on about its topic
+    e = first.entities
+    subject = (
+        e.milestones[0]
+        if len(e.milestones) == 1
+        else " and ".join(e.projects)
+        if e.projects
+        else f"<@{e.people[0]}>"
+        if len(e.people) == 1
+        else ""
+    )
+    text = with_subject(parts[1], subject) if subject and POINTER.search(parts[1]) else parts[1]
+    second = understand(text, e.projects or tuple(remembered))
+    if not second.confident or second.alternatives or second.intent in (Intent.SEARCH, Intent.HELP):
+        return first, None
+    return first, second
+
+
+def _answer_both(parts: tuple[str, str], answers: Sequence[Answer]) -> Answer:
+    """One answer of the answers to each part, in order (or the first's, saying the second was left)."""
+    first = answers[0]
+    if len(answers) == 1:
+        if _ASKS_THE_OWNERS.match(parts[1]) and any(s.kind == "milestone" for s in first.sources):
+            return first  # "what's overdue and who owns it?": each milestone listed names its owner
+        note = f"(That answers “{parts[0]}”; ask “{parts[1].rstrip('?')}?” on its own for the rest.)"
+        return replace(first, lines=(*first.lines, (note,)))
+    second = answers[1]
+    sources = {s.ref: s for s in (*first.sources, *second.sources)}
+    # "when is pcm-3 due and who owns it?": one answer says both; a line is not said twice.
+    lines = list(dict.fromkeys((*first.lines, *second.lines)))
+    return replace(
+        first,
+        lines=tuple(lines),
+        sources=tuple(sources.values()),
+        private=first.private or second.private,
+        rest_from=second.rest_from,
+    )
 
 
 def _names_a_project_or_period(session: Session, actor: Actor, words: str, now: datetime) -> bool:
