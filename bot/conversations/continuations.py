@@ -128,3 +128,23 @@ def the_rest(previous: Turn) -> FollowUp:
         skip=previous.rest_from,
     )
     return FollowUp(interpretation=Interpretation(intent, entities, 1.0, text=previous.text))
+
+
+# "why?", "why is that?", "how come?", "why is it late?": what holds up what the previous answer was about.
+WHY = re.compile(
+    r"^(?:(?:and|but|so|ok|okay|hmm)\s+)*(?:why|how come)(?:\s+(?:is|are|was|were)\s+(?:it|that|this|they|"
+    r"those|these|that one)(?:\s+(?:so\s+)?(?:late|overdue|blocked|at risk|behind|stuck|slipping|delayed))?|"
+    r"\s+(?:so|not|though))?$"
+)
+
+
+def why(previous: Turn, index: DirectoryIndex) -> FollowUp | None:
+    """What holds up the projects the previous answer was about (its blockers, its late milestones and
+    what they wait on), or None when it was about no project the asker may still see."""
+    keys = [*previous.projects, *(m.rsplit("-", 1)[0] for m in previous.milestones)]
+    keys += [r.project_key for r in listed(previous.records)]
+    visible = [k for k in dict.fromkeys(keys) if k and index.has_project(k)][:_MAX_PROJECTS_AT_ONCE]
+    if not visible:
+        return None
+    entities = Entities(projects=tuple(visible))
+    return FollowUp(interpretation=Interpretation(Intent.BLOCKED, entities, 1.0, text="what is blocking"))

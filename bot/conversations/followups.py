@@ -23,10 +23,12 @@ from bot.conversations.continuations import (
     HE_OR_SHE,
     THE_REST,
     THEM,
+    WHY,
     about_the_person,
     about_the_projects,
     adjacent_period,
     the_rest,
+    why,
 )
 from bot.conversations.memory import Record, Turn
 from bot.conversations.resolved import PROJECT_INTENTS, FollowUp, Reinterpret, listed, settled
@@ -133,6 +135,8 @@ def resolve_follow_up(
         return adjacent_period(adjacent, previous, zone or ZoneInfo("UTC"))
     if THE_REST.match(plain) and previous.intent != Intent.EXPERTS.value:
         return the_rest(previous)
+    if WHY.match(plain):
+        return why(previous, index)
     if previous.intent == Intent.EXPERTS.value and previous.topic:
         more = _more_experts(plain, previous)
         if more is not None:

@@ -64,7 +64,7 @@ LAST_DAY_PATTERN = (
     r"stop|stopping)|last (day|week) (of|for) \w+|\w+ s last day|(my|his|her|their) last day|"
     r"(internship|contract|stint|placement|secondment|fellowship|visit|tenure) (ends?|ending|finish|"
     r"finishes|over|end date)|leaving date|leave date|end date of \w+|how long is \w+( \w+)? "
-    r"(here|staying|around|with us))\b"
+    r"(here|staying|around|with us)|^(am i|is [a-z-]+( [a-z-]+)?|are you) (leaving|finishing|moving on))\b"
 )
 ASKS_LAST_DAY = re.compile(LAST_DAY_PATTERN)
 
@@ -165,6 +165,13 @@ _RULES: tuple[tuple[Intent, str, float], ...] = (
         Intent.PERSON_PROJECTS,
         LAST_DAY_PATTERN,
         3.5,
+    ),
+    # "why?", "why is pcm late?", "how come?", "what's the hold-up?": what holds it up (its blockers,
+    # its late milestones and what they wait on).
+    (
+        Intent.BLOCKED,
+        r"^(and |but |so |ok )?(why|how come)\b|\bwhat (is|s) the (hold ?up|holdup|delay|problem)\b",
+        4.0,
     ),
     (
         Intent.LEAD,
