@@ -153,6 +153,15 @@ def adjust_for_entities(
             rules.pop(Intent.DISCIPLINE_PROJECTS)
         if not rules:
             add(Intent.PROJECT_STATUS, 2.0)
+    if (
+        has_discipline
+        and not has_project
+        and not has_person
+        and Intent.MEMBERS in rules
+        and not _A_PROJECT_IN_CONTEXT.search(text)
+    ):
+        # "who's in machine learning?", "any NLP people on projects?": that field's people, by project.
+        add(Intent.DISCIPLINE_PROJECTS, rules.pop(Intent.MEMBERS) + 0.5)
     if has_discipline and not has_project and not has_person:
         if Intent.EXPERTS not in rules and (
             Intent.DISCIPLINE_PROJECTS in rules

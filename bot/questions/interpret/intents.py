@@ -287,6 +287,14 @@ _RULES: tuple[tuple[Intent, str, float], ...] = (
         r"know|good|familiar))\b",
         4.0,
     ),
+    # "need a hand with auction theory — who's good?", "who's good at kafka?", "help needed with
+    # uplift modelling": someone who knows.
+    (
+        Intent.EXPERTS,
+        r"\b(who (is|s|are) (good|great|strong|best)( at| with| on)?|(need|want|could use|looking for) "
+        r"(a hand|help|some help|advice|input|pointers) (with|on)|help needed (with|on))\b",
+        4.0,
+    ),
     # Words between "who" and the asking verb: "who in the alliance can help with consent law?",
     # "who outside our disciplines knows about bid shading?".
     (
