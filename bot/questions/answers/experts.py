@@ -17,6 +17,7 @@ texts `warm_up` embeds ahead of time, which are the ones the ranker embeds).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -152,7 +153,10 @@ def _project_asked_about(request: AnswerRequest, topic: str) -> Project | None:
     this project?" / "… here?" in its channel (or the conversation's project)."""
     words = [w for w in fold(topic).split() if w not in _AROUND_A_PROJECT]
     if not words:
-        return _context_project(request) if request.entities.projects else None
+        if request.entities.projects:
+            return _context_project(request)
+        # "… help with my project?" in a DM: the asker's one active project.
+        return _only_active_project(request) if _MY_PROJECT.search(request.interpretation.text) else None
     phrase = " ".join(words)
     # The names the question was read against (the asker's view, kept in memory), not a query.
     for project in request.directory.projects:
@@ -226,6 +230,14 @@ class LeftOut:
     people: frozenset[str] = frozenset()
 
 
+# "outside my field", "not from my discipline": the asker's own, not their project's.
+_MY_FIELD = re.compile(
+    r"\b(my|mine) (own )?(field|discipline|area|expertise|background|speciality|specialty|domain)\b"
+)
+# "my project", "our project", "my team": the asker's own.
+_MY_PROJECT = re.compile(r"\b(my|our) (project|team)\b")
+
+
 def left_out(request: AnswerRequest) -> LeftOut:
     """The disciplines to leave out of an expert question that asks for other disciplines.
 
@@ -246,7 +258,15 @@ def left_out(request: AnswerRequest) -> LeftOut:
     private_key = None
     people: frozenset[str] = frozenset()
     if entities.outside_own:
-        project = _context_project(request) if entities.projects else _only_active_project(request)
+        # "outside my field" is the asker's own discipline; "outside our disciplines" their project's.
+        mine_only = _MY_FIELD.search(request.interpretation.text) is not None
+        project = (
+            None
+            if mine_only
+            else _context_project(request)
+            if entities.projects
+            else _only_active_project(request)
+        )
         team = working_disciplines(project) if project is not None else ()
         if project is not None:
             found += team
