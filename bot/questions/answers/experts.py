@@ -148,6 +148,11 @@ _AROUND_A_PROJECT = frozenset(
 )
 
 
+def _beyond_the_project(topic: str) -> str:
+    """The words of a topic besides those around a project's name ("help with my project": none)."""
+    return " ".join(w for w in topic.split() if fold(w) not in _AROUND_A_PROJECT)
+
+
 def _project_asked_about(request: AnswerRequest, topic: str) -> Project | None:
     """The project an expert question is about instead of a topic: "who can help with pcm?", or "… with
     this project?" / "… here?" in its channel (or the conversation's project)."""
@@ -185,7 +190,7 @@ def _experts_for_project(b: AnswerBuilder, request: AnswerRequest, project: Proj
         request.actor.workspace_id,
         # Without the model, keywords: the words asked about, else the project's name (its whole text
         # shares too few words with any profile to pass the keyword rule).
-        search.query_text if request.embedder is not None else (topic or project.name),
+        search.query_text if request.embedder is not None else (_beyond_the_project(topic) or project.name),
         exclude_disciplines=excluded,
         exclude_people=people,
     )
