@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import or_, select
 
+from bot.agreements.records import FINAL_STATUSES, AgreementView, my_agreements
 from bot.agreements.waiting import agreements_waited_on
 from bot.domain.dates.vocabulary import day_label
 from bot.models import Blocker, MilestoneStatus, Project, ProjectStatus
@@ -146,13 +147,20 @@ def answer_waiting(request: AnswerRequest) -> Answer:
     begin = request.now if window is None else max(request.now, window.start)
     upcoming = [m for m in owned if m.due_at >= begin and (window is None or m.due_at < window.end)]
     who = "you" if is_me else person.name
+    # The agreements the asker owns that want something of them (signing, renewal), when the question
+    # is about everything of theirs ("what's waiting on me?"), not a project or a window.
+    agreements = _agreements_waiting(request) if is_me and not named and window is None else []
     if not late and not upcoming:
         if named:
             where = f" on {', '.join(p.name for p in named)}"
         else:
             where = "" if is_me else " in the projects you can see"
         due = f" due {window.label}" if window else ""
-        b.line(f"Nothing is waiting on {who}: no open milestones{due}{where}.")
+        if agreements:
+            b.line(f"No open milestones{due} are waiting on {who}{where}.")
+        else:
+            b.line(f"Nothing is waiting on {who}: no open milestones{due}{where}.")
+        _agreement_lines(b, request, agreements)
         return b.build()
     summary = []
     if late:
@@ -166,4 +174,39 @@ def answer_waiting(request: AnswerRequest) -> Answer:
         label = "• overdue: " if milestone.id in overdue else "• "
         b.line(label, *b.milestone_segments(milestone, request.now, with_project=True))
     b.more(len(late) + len(upcoming))
+    _agreement_lines(b, request, agreements)
     return b.build()
+
+
+# How far ahead an agreement's expiry makes it wait on its owner.
+_EXPIRY_AHEAD_DAYS = 60
+
+
+def _agreements_waiting(request: AnswerRequest) -> list[AgreementView]:
+    """The asker's agreements that are not signed yet, or expire within `_EXPIRY_AHEAD_DAYS`."""
+    today = request.now.astimezone(request.actor.zone).date()
+    return [
+        view
+        for view in my_agreements(request.session, request.actor)
+        if view.status not in FINAL_STATUSES
+        or (view.expires_on is not None and 0 <= (view.expires_on - today).days <= _EXPIRY_AHEAD_DAYS)
+    ]
+
+
+def _agreement_lines(b: AnswerBuilder, request: AnswerRequest, agreements: list[AgreementView]) -> None:
+    """ "Agreements you own that need you:" and a line each (an agreement of a private project makes
+    the answer private)."""
+    if not agreements:
+        return
+    today = request.now.astimezone(request.actor.zone).date()
+    private = {p.key for p in request.directory.projects if p.private}
+    b.line("Agreements you own that need you:")
+    for view in agreements:
+        if view.status not in FINAL_STATUSES:
+            state = f"not signed: {view.status_label} since {day_label(view.status_since)}"
+        else:
+            assert view.expires_on is not None  # the filter's condition
+            days = (view.expires_on - today).days
+            state = f"expires {day_label(view.expires_on)} (in {days} day{'s' if days != 1 else ''})"
+        b.line(f"• `{view.key}` {view.title} — {state}")
+        b.private_keys.update(ref.key for ref in view.projects if ref.key in private)
