@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.access import Actor, visible_condition, visible_projects
+from bot.access import Actor, role_of, visible_condition, visible_projects
 from bot.agreements.records import AgreementView, covered_projects, may_see, view_of
 from bot.agreements.tables import Agreement, AgreementKind, AgreementStatus
 from bot.domain.matching import THIS_PROJECT
@@ -235,7 +235,7 @@ def answer_agreement_question(
         return AgreementAnswer(heading, tuple(views), until, private, tuple(p.key for p in projects))
 
     if named:
-        return answer("", named)
+        return answer(_whether_signed(text, named), named)
     views = [view for _, view in visible]
     lowered = text.lower()
     projects = [
@@ -246,6 +246,9 @@ def answer_agreement_question(
         projects = [p for p in seen if p.key in named_keys]
     if not projects and channel_id and THIS_PROJECT.search(text):
         projects = [p for p in seen if p.channel_id == channel_id]
+    if not projects and _MY_PROJECTS.search(lowered):
+        # "what agreements apply to my project?": those of the asker's own projects.
+        projects = [p for p in seen if role_of(p, actor) is not None]
     unseen = "" if projects else _unknown_project(session, actor, lowered, views, seen)
     if unseen:
         # "which agreements cover zorbulon?": a project the asker cannot see (or none), told the same way
@@ -292,9 +295,32 @@ def answer_agreement_question(
         expiring = [v for v in views if v.expires_on is not None and start <= v.expires_on <= until]
         heading = f"Agreements{where} expiring {label} (by {until.isoformat()})"
         return answer(heading, expiring, until, projects)
-    return answer(f"Agreements{where}", views, projects=projects)
+    heading = f"Agreements{where}"
+    signed = _whether_signed(text, views)
+    return answer(f"{signed} — {heading}" if signed else heading, views, projects=projects)
 
 
+# "is the nda signed?", "has the northwind DUA been signed?": a yes or no first.
+_ASKS_WHETHER_SIGNED = re.compile(
+    r"^(is|are|has|have|was|were|did)\b.*\b(signed|countersigned|executed|sign)\b"
+)
+
+
+def _whether_signed(text: str, views: Sequence[AgreementView]) -> str:
+    """ "Yes, signed", "No, not signed yet" or "1 of 2 signed" for a yes-or-no question about signing;
+    "" for any other question (or no agreement)."""
+    if not views or _ASKS_WHETHER_SIGNED.search(text.lower().strip()) is None:
+        return ""
+    done = sum(1 for view in views if view.status == AgreementStatus.SIGNED.value)
+    if done == len(views):
+        return "Yes, signed"
+    if done == 0:
+        return "No, not signed yet"
+    return f"{done} of {len(views)} signed"
+
+
+# "my project", "our projects", "my team": the asker's own.
+_MY_PROJECTS = re.compile(r"\b(my|our) (projects?|teams?)\b")
 # "which agreements cover zorbulon?", "any ndas for zorbulon": a project named last.
 _PROJECT_AT_THE_END = re.compile(
     r"\b(?:cover|covers|covering|for|on|of|about|under)\s+(?P<name>[a-z][a-z0-9_-]{2,40})\s*[?.!]*\s*$"

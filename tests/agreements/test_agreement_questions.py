@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.agreements.conftest import BANERJEE, LENA, LINDQVIST, RAO, WONG
+from tests.agreements.conftest import BANERJEE, LENA, LINDQVIST, NAKAMURA, RAO, WONG
 from tests.fakes.driver import SlackDriver
 
 pytestmark = pytest.mark.usefixtures("demo")
@@ -229,10 +229,34 @@ def test_a_person_or_a_status_at_the_end_is_not_taken_for_a_project(
 
 
 @pytest.mark.parametrize("question", ["what's the status of ra-5", "how is ra-5 going?"])
-def test_a_hidden_key_asked_about_in_other_words_is_told_as_unknown(slack: SlackDriver, question: str) -> None:
+def test_a_hidden_key_asked_about_in_other_words_is_told_as_unknown(
+    slack: SlackDriver, question: str
+) -> None:
     outsider = slack.command(WONG, f"/ask {question}").reply_text
     nobody = slack.command(WONG, f"/ask {question.replace('ra-5', 'zz-9')}").reply_text
 
     assert "Milestones or agreements named ra-5: none that you can see." in outsider
     assert "Answering for" not in outsider and "pcm" not in outsider
     assert outsider == nobody.replace("zz-9", "ra-5")
+
+
+@pytest.mark.parametrize(
+    ("question", "said_first"),
+    [
+        ("is dua-1 signed?", "No, not signed yet"),
+        ("is the nda signed?", "Yes, signed"),
+        ("has the northwind DUA been signed?", "1 of 2 signed"),
+    ],
+)
+def test_whether_signed_is_answered_yes_or_no_first(
+    slack: SlackDriver, question: str, said_first: str
+) -> None:
+    reply = slack.command(RAO, f"/ask {question}").reply_text
+
+    assert reply.lstrip("*").startswith(said_first), reply
+
+
+def test_my_projects_agreements_are_those_of_the_askers_projects(slack: SlackDriver) -> None:
+    reply = slack.command(NAKAMURA, "/ask what agreements apply to my project?").reply_text
+
+    assert "`dua-1`" in reply and "`nda-2`" not in reply and "`ca-4`" not in reply
