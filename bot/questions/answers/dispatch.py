@@ -74,6 +74,14 @@ def build_answer(
         The answer.
     """
     private_keys = {p.key for p in directory.projects if p.private}
+    if interpretation.unknown_name and interpretation.entities.projects and not interpretation.needs_project:
+        # "who leads fairdelivery and pcm?": the name no visible project has is said back first.
+        known = replace(interpretation, unknown_name="")
+        answer = build_answer(
+            session, actor, known, now, directory=directory, embedder=embedder, commands=commands
+        )
+        head = f"I don't know a project called “{interpretation.unknown_name}”."
+        return replace(answer, lines=((head,), *answer.lines))
     not_theirs = _channel_project_not_theirs(interpretation, directory, actor)
     if not_theirs is not None:
         # "who's on my project?" in #bidshade from someone not on it: their own project(s), not the

@@ -28,7 +28,7 @@ from bot.questions.interpret.intents import (
     rule_scores,
 )
 from bot.questions.interpret.interpretation import Entities, Interpretation, Reading
-from bot.questions.interpret.normalise import prepare_text
+from bot.questions.interpret.normalise import english_words, prepare_text
 from bot.questions.interpret.outside import ASKS_FOR_PEOPLE, Outside, find_outside
 from bot.questions.interpret.readings import entity_readings, intent_readings
 from bot.questions.interpret.vocabulary import FUNCTION_WORDS, INTENT_WORDS, is_content
@@ -229,6 +229,10 @@ def interpret(
         # "what's next for zorbulon?": a project nobody can see (or that does not exist) is said back,
         # not dropped to answer for the asker's projects.
         alternatives, needs_project, unknown = (), True, unnamed
+    elif entities.projects and intent in _PROJECT_LISTS:
+        # "who leads fairdelivery and pcm?" from someone who cannot see fairdelivery: said back beside
+        # pcm's answer, as "who leads zorbulon and pcm?" is, not dropped without a word.
+        unknown = _unknown_beside_a_project(normal, entities.projects, index)
     elif needs_project or (intent == Intent.WHEN_MILESTONE and not entities.milestones):
         relevant = [m for m in kept if m.kind in _ENTITY_KINDS_FOR.get(intent, ())]
         leftover = [
@@ -479,6 +483,34 @@ _NOT_PROJECT_NAMES = (
     )
     | _RELATIVE_WORDS
 )
+
+
+# Intents answered for each project named ("who leads pcm and uplift?").
+_PROJECT_LISTS = frozenset(
+    {
+        Intent.LEAD,
+        Intent.MEMBERS,
+        Intent.PROJECT_STATUS,
+        Intent.NEXT_MILESTONE,
+        Intent.OVERDUE,
+        Intent.BLOCKED,
+    }
+)
+_JOINED = re.compile(r"\b([a-z][a-z0-9-]{1,30})(?:,| and| &)\s+([a-z][a-z0-9-]{1,30})\b")
+
+
+def _unknown_beside_a_project(text: str, projects: Sequence[str], index: DirectoryIndex) -> str:
+    """A name joined to a named project by "and" or a comma that names no project the asker may see
+    and is no English word ("fairdelivery", "zorbulon"), or ""."""
+    for found in _JOINED.finditer(text):
+        pair = found.groups()
+        for word, other in (pair, pair[::-1]):
+            if other not in projects or index.has_project(word) or word in index.name_words:
+                continue
+            if word in english_words() or word in _NOT_PROJECT_NAMES or not is_content(word):
+                continue
+            return word
+    return ""
 
 
 def question_topic(masked_question: str) -> str:
