@@ -77,6 +77,7 @@ class Turn:
         own_projects: Whether it was about the asker's projects.
         text: The question as the interpreter read it (its normalised text).
         agreements: The keys of the agreements an agreement answer listed ("is it signed?" asks of them).
+        papers: The ids of the papers a paper answer listed ("when is it due?" asks of them).
     """
 
     intent: str
@@ -95,6 +96,7 @@ class Turn:
     own_projects: bool = False
     text: str = ""
     agreements: tuple[str, ...] = ()
+    papers: tuple[str, ...] = ()
 
     @property
     def date_range(self) -> DateRange | None:
@@ -123,6 +125,7 @@ class Turn:
             or self.asked
             or self.period
             or self.rest_from
+            or self.papers
         )
 
     def to_state(self) -> dict[str, Any]:
@@ -143,6 +146,7 @@ class Turn:
             "own_projects": self.own_projects,
             "text": self.text,
             "agreements": list(self.agreements),
+            "papers": list(self.papers),
         }
 
     @classmethod
@@ -174,6 +178,7 @@ class Turn:
             own_projects=bool(state.get("own_projects")),
             text=str(state.get("text") or ""),
             agreements=strings("agreements"),
+            papers=strings("papers"),
         )
 
 

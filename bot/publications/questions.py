@@ -10,6 +10,7 @@ non-members, and a paper they cannot see is answered exactly as one that does no
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -333,3 +334,38 @@ def my_papers(session: Session, actor: Actor, now: datetime) -> list[PaperDates]
     ).unique()
     visible = [p for p in papers if can_see(p.project, actor)]
     return [dates_of(p, now) for p in _by_deadline(visible)]
+
+
+# "when is it due?", "who are the authors?", "who's writing the second one?", "which venue is it for?":
+# a question about the papers the previous answer listed, which names none of its own.
+_POINTS_AT = re.compile(
+    r"\b(it|its|that one|this one|which one|them|they|those|the (first|second|third|last)( one)?)\b", re.I
+)
+_ABOUT_A_PAPER = re.compile(
+    r"\b(due|deadline|submi\w*|authors?|writing|writes|wrote|first author|venue|conference|workshop|"
+    r"review\w*|camera|draft|status|when|who)\b",
+    re.I,
+)
+_POSITIONS = {"first": 1, "second": 2, "third": 3, "last": -1}
+
+
+def about_the_papers_listed(text: str, listed: Sequence[str]) -> str | None:
+    """A follow-up about the papers the previous answer listed, asked again naming them ("when is it
+    due?" after an answer about fatigue-p2 → "when is it due? (fatigue-p2)"; "the second one" names
+    the second), or None when it is not one.
+
+    Args:
+        text: The follow-up as typed.
+        listed: The ids of the papers the previous answer listed, in order.
+    """
+    if not listed or _REF.search(text.lower()) or _WORDS.search(text):
+        return None  # it names its own papers, or asks about papers anew
+    pointer = _POINTS_AT.search(text)
+    if pointer is None or _ABOUT_A_PAPER.search(text) is None:
+        return None
+    position = _POSITIONS.get((pointer.group(2) or "").lower())
+    if position is not None:
+        if abs(position) > len(listed):
+            return None
+        return f"{text.rstrip()} ({listed[position - 1] if position > 0 else listed[-1]})"
+    return f"{text.rstrip()} ({', '.join(listed)})"

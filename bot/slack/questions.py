@@ -25,7 +25,8 @@ from bot.domain.matching import fold
 from bot.errors import UserFacingError
 from bot.experts.embeddings.cache import CachingEmbedder
 from bot.experts.embeddings.protocol import EmbedderLoadError
-from bot.publications.questions import answer_paper_question
+from bot.publications.questions import about_the_papers_listed, answer_paper_question
+from bot.publications.replan import paper_ref
 from bot.questions.answers.core import Answer
 from bot.questions.answers.directory import load_directory
 from bot.questions.answers.dispatch import build_answer
@@ -217,12 +218,25 @@ def _answer(
                 memo = Turn(intent="agreements", projects=agreements.projects, asked=asked, agreements=listed)
                 outcome = QuestionOutcome(reply=reply, private=agreements.private)
                 return outcome, (_Memo(key, memo) if key is not None else None)
-            # Joint papers (bot.publications.questions) likewise: "paper(s)" or a paper id (`fatigue-p1`).
+            # Joint papers (bot.publications.questions) likewise: "paper(s)" or a paper id (`fatigue-p1`);
+            # "when is it due?" after a paper answer asks of the papers it listed.
+            about_papers = question.text
+            if previous is not None and previous.papers:
+                about_papers = about_the_papers_listed(question.text, previous.papers) or question.text
             if (
-                papers := answer_paper_question(session, actor, question.text, now, channel_id=channel_id)
+                papers := answer_paper_question(session, actor, about_papers, now, channel_id=channel_id)
             ) is not None:
                 reply = build_paper_answer(papers, actor.zone, now)
-                return QuestionOutcome(reply=reply, private=papers.private), None
+                listed = tuple(paper_ref(dates.paper) for dates in papers.papers)
+                if (
+                    previous is not None
+                    and about_papers != question.text
+                    and set(listed) <= set(previous.papers)
+                ):
+                    listed = previous.papers  # "the second one" after "the first one": of the same list
+                memo = Turn(intent="papers", papers=listed)
+                outcome = QuestionOutcome(reply=reply, private=papers.private)
+                return outcome, (_Memo(key, memo) if key is not None and listed else None)
             directory = load_directory(session, actor)
             index = index_directory(directory)
             remembered = _remembered_projects(previous, index)
