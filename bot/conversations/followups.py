@@ -95,6 +95,8 @@ _FILLER = frozenset(
     {"and", "but", "so", "ok", "okay", "then", "also", "plus", "please", "what", "about", "how", "the", "one"}
 )
 
+# Intents whose answer a date range narrows.
+_DATED_INTENTS = frozenset({Intent.NEXT_MILESTONE, Intent.OVERDUE, Intent.WAITING_ON})
 _PERSON_INTENTS = frozenset(
     {Intent.NEXT_MILESTONE, Intent.OVERDUE, Intent.WAITING_ON, Intent.PERSON_PROJECTS}
 )
@@ -181,6 +183,10 @@ def resolve_follow_up(
     pronoun = _resolve_pronoun(plain, previous, index, reinterpret, channel_project)
     if pronoun is not None:
         return pronoun
+    if _PRONOUN.search(plain) and len(listed(previous.records)) > 1:
+        # "who owns that?" after a list of several: which one is not for Liaison to guess.
+        records = listed(previous.records)
+        return FollowUp(message=_out_of_range(len(records), records[0].kind))
     there = _THERE.search(plain)
     if there is not None:
         return _about_the_project(plain, there, previous, index, reinterpret)
@@ -412,9 +418,18 @@ def _swap_subject(
     elif named.projects and (intent in PROJECT_INTENTS or intent == Intent.WHEN_MILESTONE):
         if intent == Intent.WHEN_MILESTONE:
             intent = Intent.NEXT_MILESTONE  # "when is pcm-2 due?" … "what about fatigue?"
-        entities = Entities(projects=named.projects[:1])
+        # "what's due the week after?" … "and pcm?": the same dates, for pcm.
+        period = previous.date_range if intent in _DATED_INTENTS else None
+        entities = Entities(projects=named.projects[:1], date_range=period)
     elif named.people and intent in _PERSON_INTENTS:
         entities = Entities(people=named.people[:1])
+    elif named.date_range is not None and not named.people and (previous.projects or previous.people):
+        # "what's next for bidshade?" … "what about next week?": bidshade's, next week.
+        if intent not in _DATED_INTENTS:
+            intent = Intent.NEXT_MILESTONE
+        entities = Entities(
+            projects=previous.projects, people=previous.people, me=previous.me, date_range=named.date_range
+        )
     if entities is None:
         return None
     return FollowUp(interpretation=Interpretation(intent, entities, 1.0, text=plain))

@@ -185,3 +185,25 @@ def test_the_rest_of_a_projects_next_milestones_are_its_later_ones(
     shown, more = set(_REF.findall(first)), set(_REF.findall(rest))
     assert "later milestones after these" in first and "(continued: " in rest
     assert shown | more == open_refs and not shown & more
+
+
+def test_a_period_after_a_projects_answer_keeps_the_project_and_a_project_keeps_the_period(
+    slack: SlackDriver,
+) -> None:
+    dm = DirectMessages(slack, OSEI)
+
+    said(dm.say("what's next for bidshade?"))
+    week = said(dm.say("what about next week?"))
+    pcm = said(dm.say("and pcm?"))
+
+    assert "next week" in week and "Bid shading" in week and "pcm-" not in week
+    assert "next week" in pcm and "bidshade-" not in pcm.split("The next one after that")[0]
+
+
+def test_it_after_a_list_of_several_asks_which(slack: SlackDriver) -> None:
+    dm = DirectMessages(slack, RAO)
+
+    said(dm.say("what's due in the next 3 months?"))
+    reply = said(dm.say("who owns that?"))
+
+    assert "say which by its number" in reply
