@@ -458,7 +458,14 @@ def test_ways_of_saying_the_second_of_two(slack: SlackDriver, pick: str) -> None
 
 @pytest.mark.parametrize(
     "swap",
-    ["same for uplift", "and uplift?", "how about uplift?", "no, I meant uplift", "sorry, uplift", "actually uplift"],
+    [
+        "same for uplift",
+        "and uplift?",
+        "how about uplift?",
+        "no, I meant uplift",
+        "sorry, uplift",
+        "actually uplift",
+    ],
 )
 def test_ways_of_asking_the_same_about_another_project(slack: SlackDriver, swap: str) -> None:
     dm = DirectMessages(slack, BANERJEE)

@@ -1,4 +1,4 @@
-""""why?" after an answer: what holds up what it was about, as DM transcripts through the Bolt path."""
+""" "why?" after an answer: what holds up what it was about, as DM transcripts through the Bolt path."""
 
 from __future__ import annotations
 

@@ -506,7 +506,7 @@ def test_how_long_a_project_has_been_blocked_comes_from_its_status_change(
     assert "open since Sat 21 Nov (2 days)" in text
     # A status that came with the imported workspace is not given a start it does not have.
     imported = said(DirectMessages(slack, RAO).say("since when is uplift blocked?"))
-    assert "is blocked (since when is not known: it was imported so)" in imported
+    assert "is blocked (since when is not recorded: it came so with the imported workspace)" in imported
     # Without "how long" the answer is as before.
     assert "since" not in said(DirectMessages(slack, OSEI).say("is bidshade blocked?")).split("\n")[0]
 

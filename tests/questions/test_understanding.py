@@ -525,7 +525,8 @@ def test_tell_me_or_show_me_does_not_make_a_blocked_question_about_my_projects(
 
 
 @pytest.mark.parametrize(
-    "question", ["whats due for Rebecca this week", "what's Lena's next deadline", "what does Rebecca have due?"]
+    "question",
+    ["whats due for Rebecca this week", "what's Lena's next deadline", "what does Rebecca have due?"],
 )
 def test_nothing_due_for_someone_else_is_said_of_the_projects_the_asker_can_see(
     slack: SlackDriver, question: str

@@ -87,7 +87,7 @@ def answer_blocked(request: AnswerRequest) -> Answer:
             status = (
                 f" has been {STATUS_LABELS[project.status]}{_since(started, request)}"
                 if started
-                else f"{status} (since when is not known: it was imported so)"
+                else f"{status} (since when is not recorded: it came so with the imported workspace)"
             )
         tail: list[Segment] = []
         if project.lead is not None:
