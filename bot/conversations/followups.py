@@ -183,7 +183,13 @@ def resolve_follow_up(
     pronoun = _resolve_pronoun(plain, previous, index, reinterpret, channel_project)
     if pronoun is not None:
         return pronoun
-    if _PRONOUN.search(plain) and len(listed(previous.records)) > 1:
+    pointer = _PRONOUN.search(plain)
+    if (
+        pointer is not None
+        and not (channel_project is not None and pointer[0].startswith("this"))
+        and " project" not in pointer[0]
+        and len(listed(previous.records)) > 1
+    ):
         # "who owns that?" after a list of several: which one is not for Liaison to guess.
         records = listed(previous.records)
         return FollowUp(message=_out_of_range(len(records), records[0].kind))

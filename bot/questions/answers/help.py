@@ -10,12 +10,13 @@ from bot.questions.interpret import Intent
 
 # "thanks!", "thank you so much", "cheers", "ty": said back briefly, not with the whole help.
 _THANKS = re.compile(
-    r"^(?:(?:ok|okay|great|perfect|cool|nice|awesome|got it)\W*\s*)*(?:thanks|thank you|thx|ty|cheers|"
-    r"many thanks|much appreciated)\b"
+    r"^(?:(?:hmm|ok|okay|great|grand|perfect|cool|nice|lovely|awesome|brill|brilliant|super|got it|noted|"
+    r"right)\W*\s*)*(?:thanks|thank you|thx|ty|ta|cheers|many thanks|much appreciated)\b"
 )
-# "hi", "hello there", "good morning!": a greeting alone.
+# "hi", "hello there", "good morning!", "morning!": a greeting alone.
 _GREETING = re.compile(
-    r"^(?:hi|hello|hey|hiya|howdy|yo|good (?:morning|afternoon|evening))(?: there| liaison| all)?$"
+    r"^(?:hi|hello|hey|hiya|howdy|yo|morning|good (?:morning|afternoon|evening))"
+    r"(?: there| liaison| all| mate)?$"
 )
 
 

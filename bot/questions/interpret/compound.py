@@ -20,8 +20,8 @@ _ASKS = re.compile(
     r"which|how|is|are|does|do|did|has|have|any|anything|can|could|status|list|show|tell)\b",
     re.IGNORECASE,
 )
-# "it", "its", "that", "them" in the second part: the first part's subject.
-POINTER = re.compile(r"\b(it|its|that one|them|they|their)\b", re.IGNORECASE)
+# "it", "its", "that", "them", "she" in the second part: the first part's subject.
+POINTER = re.compile(r"\b(it|its|that one|them|they|their|he|she|him|her|his)\b", re.IGNORECASE)
 _MIN_WORDS = 2
 
 

@@ -7,6 +7,7 @@ from a word index so that 10,000 milestone titles cost milliseconds.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable, Sequence
@@ -231,10 +232,26 @@ def _covers(phrase_words: Sequence[str], candidate: Candidate) -> bool:
             continue
         if any(n.startswith(word) for n in name_words) and (len(word) >= 3 or len(content) > 1):
             continue
-        if len(word) >= 4 and any(fuzz.ratio(word, n) >= 75 for n in name_words):
+        if len(word) >= 4 and any(fuzz.ratio(word, n) >= 75 and not _other_word(word, n) for n in name_words):
             continue
         return False
     return True
+
+
+def _other_word(typed: str, name_word: str) -> bool:
+    """Whether two alike words are both English and not one word spelt two ways: "grand" is not a
+    typo of "brand", nor "action" of "auction"; "modeling" is "modelling"."""
+    english = english_words()
+    if typed not in english or name_word not in english:
+        return False
+    return _spelling(typed) != _spelling(name_word)
+
+
+def _spelling(word: str) -> str:
+    """A word with British and American spellings made one ("modelling" → "modeling", "behaviour" →
+    "behavior", "optimise" → "optimize")."""
+    word = re.sub(r"(.)\1", r"\1", word)
+    return word.replace("our", "or").replace("is", "iz").replace("ys", "yz")
 
 
 @dataclass

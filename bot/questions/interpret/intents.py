@@ -71,9 +71,11 @@ ASKS_LAST_DAY = re.compile(LAST_DAY_PATTERN)
 _RULES: tuple[tuple[Intent, str, float], ...] = (
     (
         Intent.HELP,
-        r"^(help|hi|hello|hey|hiya|howdy|yo|thanks|thank you|thx|ty|cheers|many thanks|"
+        r"^((hmm|ok|okay|great|grand|perfect|cool|nice|lovely|brill|brilliant|super|got it|noted|right)\W* )*"
+        r"(help|hi|hello|hey|hiya|howdy|yo|thanks|thank you|thx|ty|ta|cheers|many thanks|morning|"
         r"good (morning|afternoon|evening)|\?)"
-        r"( (there|liaison|all|everyone|so much|very much|a lot|again|for that|for the help))?$",
+        r"( (there|liaison|all|everyone|so much|very much|a lot|again|for that|for the help|mate|"
+        r"that (is|s) (great|brill|brilliant|perfect|helpful|useful)))*$",
         3.0,
     ),
     (Intent.HELP, r"^(help|hi|hello|hey)\b", 1.0),
@@ -165,6 +167,13 @@ _RULES: tuple[tuple[Intent, str, float], ...] = (
         Intent.PERSON_PROJECTS,
         LAST_DAY_PATTERN,
         3.5,
+    ),
+    # "anything I need to action?", "what should I be doing?", "my action items": what waits on the asker.
+    (
+        Intent.WAITING_ON,
+        r"\b(need to action|have to action|to action|action items?|actions for me|should i be doing|"
+        r"do i need to do|have i got to do|on my to-?do( list)?)\b",
+        4.0,
     ),
     # "why?", "why is pcm late?", "how come?", "what's the hold-up?": what holds it up (its blockers,
     # its late milestones and what they wait on).

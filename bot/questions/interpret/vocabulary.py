@@ -19,7 +19,8 @@ FUNCTION_WORDS = frozenset(
     give show list find see check look need needs want wants say said going go make made
     here around anybody somebody already previously worked tried used dealt ran hook radar desk left
     remaining accountable answerable outstanding guys folks up these days lately looking looks
-    coming along pending ball ahead contact over lot lots well really properly deeply long""".split()  # noqa: SIM905 (a word list reads better as text)
+    coming along pending ball ahead contact over lot lots well really properly deeply long
+    q atm rn asap fyi btw tbh imo pls plz thx ty quickly stand stands action actions""".split()  # noqa: SIM905 (a word list reads better as text)
 )
 # Words that say what is asked, not what about; kept out of names.
 INTENT_WORDS = frozenset(
