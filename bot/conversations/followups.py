@@ -161,7 +161,11 @@ def resolve_follow_up(
             projects = about_the_projects(plain, them, previous, index, reinterpret)
             if projects is not None:
                 return projects
-    own_subject = _names_own_subject(fresh)
+    # "is sara on it?": a person named, the project pointed at.
+    whether_on = (
+        fresh.intent == Intent.MEMBERS and bool(fresh.entities.people) and not fresh.entities.projects
+    )
+    own_subject = _names_own_subject(fresh) and not whether_on
     found = _position(plain)
     # "the first one" alone is a pick even though "first" is also a word of a project's name, and so
     # is "what's the first one about", whose only project was that word.

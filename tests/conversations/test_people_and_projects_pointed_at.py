@@ -74,3 +74,14 @@ def test_them_after_a_list_of_projects_is_each_of_them(slack: SlackDriver) -> No
 
     assert f"<@{MEI}>" in leads and f"<@{NAKAMURA}>" in leads and "Answering for" not in leads
     assert "has 4 members" in members and "has 3 members" in members
+
+
+def test_is_someone_on_it_after_a_projects_people_says_yes_or_no(slack: SlackDriver) -> None:
+    dm = DirectMessages(slack, ADEYEMI)
+
+    said(dm.say("who is on pcm?"))
+    sara = said(dm.say("is sara on it?"))
+    diego = said(dm.say("is diego on it?"))
+
+    assert "Yes:" in sara and "project called" not in sara
+    assert "No:" in diego and "is not on Privacy-preserving conversion measurement" in diego

@@ -278,7 +278,14 @@ def _which_project(
             return Answer(intent, ((head, " Ask me “list all projects” to see them."),), unsure=True)
         lines: Line = (head, " Did you mean one of these?")
     else:
-        mine = [p for p in projects if role_of(p, actor) is not None] or projects
+        mine = [p for p in projects if role_of(p, actor) is not None]
+        if not mine and entities.me and intent in (Intent.LEAD, Intent.MEMBERS):
+            # "who's my lead?" from someone on no project: there is none to guess.
+            return Answer(
+                intent,
+                (("You are not on any project, so none is yours. Ask about one: “who leads pcm?”",),),
+            )
+        mine = mine or list(projects)
         options = [Candidate(p.key, p.name) for p in mine[:3]]
         lines = ("Which project do you mean?",)
     choices = []

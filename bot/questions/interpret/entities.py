@@ -399,13 +399,15 @@ def find_entities(
     }
     discipline_words = [_ROLE_NOUNS.get(w, w) for w in words]
 
-    def matches_of(kind: str, fields: AbstractSet[int]) -> list[EntityMatch]:
+    raw: dict[str, list[EntityMatch]] = {}
+
+    def raw_of(kind: str) -> list[EntityMatch]:
+        if kind in raw:
+            return raw[kind]
         name_index = indexes[kind]
-        if not name_index.candidates:
-            return []
         source = discipline_words if kind == "discipline" else list(words)
         matches: list[EntityMatch] = []
-        for start, end in _spans(source):
+        for start, end in _spans(source) if name_index.candidates else []:
             phrase = " ".join(source[start:end]).split()
             match_kind, keys = name_index.match(phrase)
             if match_kind == MatchKind.NONE or not keys:
@@ -413,8 +415,37 @@ def find_entities(
             if match_kind == MatchKind.AMBIGUOUS and end - start == 1 and len(phrase[0]) < 4:
                 continue  # a short word that is near several names is noise, not ambiguity
             matches.append(EntityMatch(kind, start, end, match_kind, tuple(c.key for c in keys)))
+        raw[kind] = matches
+        return matches
+
+    def others_named(match: EntityMatch) -> set[int]:
+        """Words that surely name another project or person than `match` names ("is priya on bid
+        shading?", "sara and priya"): no part of the name around it."""
+        taken: set[int] = set()
+        for kind in ("project", "person"):
+            if kind not in kinds:
+                continue
+            for other in raw_of(kind):
+                if other.sure and (other.end <= match.start or match.end <= other.start):
+                    taken.update(range(other.start, other.end))
+        return taken
+
+    def matches_of(kind: str, fields: AbstractSet[int]) -> list[EntityMatch]:
+        name_index = indexes[kind]
+        if not name_index.candidates:
+            return []
+        source = discipline_words if kind == "discipline" else list(words)
+        matches = list(raw_of(kind))
         if whole_names:
-            matches = [m for m in matches if _covers_run(source, m, fields, name_index.words)]
+            matches = [
+                m
+                for m in matches
+                if _covers_run(source, m, fields, name_index.words)
+                or (
+                    kind in ("project", "person")
+                    and _covers_run(source, m, fields | others_named(m), name_index.words)
+                )
+            ]
         matches.sort(key=lambda m: (_KIND_ORDER[m.match_kind], -m.length, m.start))
         taken: list[EntityMatch] = []
         for candidate in matches:

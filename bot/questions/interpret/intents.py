@@ -398,6 +398,13 @@ _RULES: tuple[tuple[Intent, str, float], ...] = (
         r"active|live|running|ongoing)\b",
         6.0,
     ),
+    # "how many are on track?", "how many projects are blocked?": counted by their state.
+    (
+        Intent.LIST_PROJECTS,
+        r"\bhow many( projects| of them| of the projects)? (are|is) (still |currently |now )?(on track|on "
+        r"schedule|at risk|blocked|stuck|done|finished|complete|completed|active|live|running|ongoing)\b",
+        7.0,
+    ),
     # "projects at risk?", "done projects?", "active projects": projects by their state, tersely.
     (
         Intent.LIST_PROJECTS,

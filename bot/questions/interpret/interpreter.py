@@ -235,6 +235,8 @@ def interpret(
         unknown = _unknown_beside_a_project(normal, entities.projects, index)
     elif needs_project or (intent == Intent.WHEN_MILESTONE and not entities.milestones):
         relevant = [m for m in kept if m.kind in _ENTITY_KINDS_FOR.get(intent, ())]
+        if intent == Intent.MEMBERS:
+            relevant += [m for m in kept if m.kind == "person" and m.sure]  # "is sara on it?": her name
         leftover = [
             w
             for i, w in enumerate(words)

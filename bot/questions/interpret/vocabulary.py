@@ -20,7 +20,7 @@ FUNCTION_WORDS = frozenset(
     here around anybody somebody already previously worked tried used dealt ran hook radar desk left
     remaining accountable answerable outstanding guys folks up these days lately looking looks
     coming along pending ball ahead contact over lot lots well really properly deeply long
-    q atm rn asap fyi btw tbh imo pls plz thx ty quickly stand stands action actions""".split()  # noqa: SIM905 (a word list reads better as text)
+    q atm rn asap fyi btw tbh imo pls plz thx ty quickly stand stands action actions both either""".split()  # noqa: SIM905 (a word list reads better as text)
 )
 # Words that say what is asked, not what about; kept out of names.
 INTENT_WORDS = frozenset(
