@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, contains_eager, joinedload
 
 from bot.access import Actor, require_milestone_editor
-from bot.domain.dates import DateParseError, format_local
+from bot.domain.dates import DateParseError, form_due_problem
 from bot.domain.reminders import ReminderPolicy
 from bot.errors import InvalidInput
 from bot.models import Milestone, MilestoneStatus, Project, ProjectStatus, Workspace
@@ -210,8 +210,9 @@ def move_from_home(
         due = read_move_due(milestone, text, now=now, zone=actor.zone)
     except DateParseError as error:
         raise InvalidInput(str(error)) from None
-    if due.instant < now:
-        raise InvalidInput(f"{format_local(due.instant, actor.zone)} is in the past; pick a later date.")
+    problem = form_due_problem(due, text, now)
+    if problem is not None:
+        raise InvalidInput(problem)
     changed = not same_due(milestone, due)
     moved, previous = move_milestone(session, actor, ref, due, now, reminders=reminders)
     return HomeMove(

@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.access import Actor, load_actor, require_milestone_editor, resolve_workspace
-from bot.domain.dates import DateParseError
+from bot.domain.dates import DateParseError, form_due_problem
 from bot.domain.reminders import SnoozeOption, plan_snooze
 from bot.errors import UserFacingError
 from bot.models import Milestone, MilestoneStatus, ReminderDelivery
@@ -204,6 +204,9 @@ def submit_move(
                 due = read_move_due(milestone, due_text, now=now, zone=actor.zone)
             except DateParseError as error:
                 return ClickResult(denial=str(error))
+            problem = form_due_problem(due, due_text, now)
+            if problem is not None and due.instant != milestone.due_at:
+                return ClickResult(denial=problem)  # the form has no confirm step: asked again
             if due.instant == milestone.due_at:
                 note = ReminderNote(NoteKind.ALREADY_DUE, actor.zone, at=due.instant)
             else:

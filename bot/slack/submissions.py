@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.access import Requester, act_as, can_see, require_editor
-from bot.domain.dates import DateParseError, format_local, parse_due
+from bot.domain.dates import DateParseError, form_due_problem, format_local, parse_due
 from bot.errors import Forbidden, InvalidInput, NotFound, UserFacingError
 from bot.models import Project, Role
 from bot.projects.milestones import add_milestone
@@ -205,6 +205,9 @@ def submit_milestone(
                 due = parse_due(submission.due_text, now=now, zone=actor.zone)
             except DateParseError as error:
                 return SubmissionResult(errors={ids.DUE_INPUT: str(error)})
+            problem = form_due_problem(due, submission.due_text, now)
+            if problem is not None:
+                return SubmissionResult(errors={ids.DUE_INPUT: problem})
             try:
                 milestone = add_milestone(
                     session,

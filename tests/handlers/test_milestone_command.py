@@ -220,6 +220,9 @@ def test_add_modal_rejects_bad_date_owner_and_duplicate_title(slack: SlackDriver
     assert (
         "already has a milestone" in submit("Live test on 5% of traffic", "2026-12-09", None)[ids.TITLE_INPUT]
     )
+    # No confirm step in a form: a past date, or a day and month that rolled into next year, is asked again.
+    assert "is in the past" in submit("Review", "2026-11-01", None)[ids.DUE_INPUT]
+    assert "type the year if you mean it" in submit("Review", "nov 1", None)[ids.DUE_INPUT]
 
 
 def test_add_denied_for_non_lead(slack: SlackDriver) -> None:

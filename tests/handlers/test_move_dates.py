@@ -112,7 +112,11 @@ def test_command_accepts_the_written_forms(
     assert (moved.due_at, moved.due_timezone) == (due, "Europe/Amsterdam")
 
 
-@pytest.mark.parametrize(("text", "due"), MOVES, ids=[text for text, _ in MOVES])
+# The form has no confirm step: a date in the past is asked again (the command asks to confirm it).
+FORM_MOVES = [(text, due) for text, due in MOVES if text != "yesterday"]
+
+
+@pytest.mark.parametrize(("text", "due"), FORM_MOVES, ids=[text for text, _ in FORM_MOVES])
 def test_move_date_form_accepts_what_the_command_accepts(
     slack: SlackDriver,
     reminder: dict[str, Any],
@@ -210,3 +214,27 @@ def test_a_move_without_a_date_shows_usage_in_code_spans_that_do_not_nest(
     spans = re.findall(r"`([^`]*)`", text)
     assert spans[:2] == ["/milestone move ID DATE", "/milestone move bidshade-2 2026-12-04 17:00"], spans
     assert all(span.startswith("/milestone move") for span in spans)
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("yesterday", "is in the past; pick a later date"),
+        ("nov 1", "almost a year away: type the year if you mean it"),  # 1 Nov 2027, typed on 20 Nov 2026
+    ],
+)
+def test_move_date_form_asks_again_for_a_past_or_rolled_over_date(
+    slack: SlackDriver,
+    reminder: dict[str, Any],
+    session_factory: sessionmaker[Session],
+    text: str,
+    said: str,
+) -> None:
+    before = milestone(session_factory, "bidshade", 2).due_at
+    view = _open_move_form(slack, BANERJEE, reminder)
+
+    submitted = _submit_form(slack, BANERJEE, view, text)
+
+    assert said in _form_errors(submitted).get("due", ""), submitted.body
+    assert milestone(session_factory, "bidshade", 2).due_at == before
+    assert not submitted.of("chat.update")

@@ -31,6 +31,7 @@ from bot.domain.dates.due import (
     MIN_YEAR,
     DateParseError,
     ParsedDue,
+    form_due_problem,
     parse_due,
     resolve_wall_clock,
 )
@@ -53,6 +54,7 @@ __all__ = [
     "ParsedDue",
     "adjacent_range",
     "find_date_range",
+    "form_due_problem",
     "format_local",
     "format_relative",
     "next_weekday",

@@ -473,3 +473,33 @@ def _quote(text: str, limit: int = 40) -> str:
     if len(short) > limit:
         short = short[: limit - 1] + "…"
     return f"“{short}”"
+
+
+# A day and month typed without a year that lands this far ahead rolled into next year: a form, which
+# has no confirm step, asks for the year rather than plan a deadline a year off.
+ROLLED_OVER = timedelta(days=300)
+_YEAR_TYPED = re.compile(r"\b(19|20)\d\d\b")
+_IN_SOME_TIME = re.compile(r"\bin \d+\b", re.IGNORECASE)  # "in 50 weeks" means what it says
+
+
+def form_due_problem(due: ParsedDue, text: str, now: datetime) -> str | None:
+    """Why a due date typed in a form should be typed again, or None when it can be taken as it is.
+
+    A form has no confirmation step (a slash command echoes such dates back instead): a date in the
+    past would make the milestone overdue at once, and a day and month without a year that rolled
+    into next year ("dec 1" typed on 9 December) would stop its reminders for a year.
+
+    Args:
+        due: The date as parsed.
+        text: The date as typed.
+        now: The current instant.
+
+    Returns:
+        A message for the form's field, or None.
+    """
+    shown = f"{due.local.strftime('%a')} {due.local.day} {due.local.strftime('%b %Y, %H:%M')}"
+    if due.instant < now:
+        return f"{shown} is in the past; pick a later date."
+    if not _YEAR_TYPED.search(text) and not _IN_SOME_TIME.search(text) and due.instant - now > ROLLED_OVER:
+        return f"“{_quote(text)}” is {shown}, almost a year away: type the year if you mean it."
+    return None
