@@ -15,7 +15,6 @@ from datetime import datetime
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
-from bot.domain.dates import format_relative
 from bot.domain.dates.vocabulary import day_label
 from bot.projects.end_dates import LeaverLine
 from bot.projects.home import AT_RISK_WINDOW, HomeReport, LeadView
@@ -27,6 +26,7 @@ from bot.slack.blocks import (
     Block,
     Reply,
     actions,
+    age_text,
     button,
     context,
     divider,
@@ -159,7 +159,7 @@ def _done_and_move(line: MilestoneLine, zone: ZoneInfo, now: datetime) -> list[B
 def _blocker(line: BlockerLine, now: datetime) -> list[Block]:
     text = (
         f":no_entry: `{line.ref}` {truncate_escaped(line.text, 500)}\n"
-        f"      raised by {mention(line.raised_by)} {format_relative(line.raised_at, now)}"
+        f"      raised by {mention(line.raised_by)} {age_text(line.raised_at, now)}"
     )
     return [section(text, accessory=button("Resolve", ids.BLOCKER_RESOLVE_ACTION, line.ref))]
 

@@ -325,3 +325,13 @@ def test_a_busy_home_stays_within_100_blocks_and_says_what_is_left_out(slack: Sl
     assert "*My projects* (30)" in text and "…and 22 more." in text
     assert "*Alliance overview* (37 projects)" in text and "…and 25 more. `liaison report --csv`" in text
     assert "More items not shown" not in text  # the section limits kept it within 100 on their own
+
+
+def test_an_open_blockers_age_is_how_long_ago_it_was_raised(slack: SlackDriver, clock: FixedClock) -> None:
+    slack.command(RAO, "/blocker add pcm waiting for the clean room contract")
+    clock.advance(timedelta(days=2, hours=1))
+
+    view, _ = _open_home(slack, WONG)
+    part = _lead_part(view)
+
+    assert "raised by <@U03MSRAO> 2 days ago" in part and "days overdue" not in part.split("Open blockers")[1]

@@ -136,9 +136,9 @@ def answer_waiting(request: AnswerRequest) -> Answer:
         return not_in_directory(Intent.WAITING_ON, is_me)
     window = request.entities.date_range
     # "what do I owe the uplift folks": that project's only.
-    named = (
-        named_projects(request)[0] if request.entities.projects and not request.entities.from_context else []
-    )
+    # In a project's channel, "what does Priya own here?" is that project's; "what's on my plate?" all.
+    scoped = not request.entities.from_context or _HERE.search(request.interpretation.text) is not None
+    named = named_projects(request)[0] if request.entities.projects and scoped else []
     owned = open_milestones(request.session, named or visible_project_ids(request.actor), owner_id=person.id)
     # A window that starts later ("my deadlines in january") asks about then, not about what is late.
     late = (
@@ -178,6 +178,8 @@ def answer_waiting(request: AnswerRequest) -> Answer:
     return b.build()
 
 
+# "here", "this project", "in this channel": the project in context, said outright.
+_HERE = re.compile(r"\b(here|this project|this team|this channel|on it)\b")
 # How far ahead an agreement's expiry makes it wait on its owner.
 _EXPIRY_AHEAD_DAYS = 60
 

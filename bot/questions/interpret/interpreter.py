@@ -49,6 +49,8 @@ EVERYWHERE = re.compile(
     r"(?:on|in|for|of) (?:all|every) (?:the )?projects?|alliance[- ]wide|all over)\b|"
     r"^(?:which|what) (?:of (?:the|our|all) )?projects?\b(?!.*\b(?:this|here)\b)"
 )
+# "what does Priya own here?": a person's, in the project in context (said outright).
+_HERE_SAID = re.compile(r"\b(here|this project|this channel|this team)\b")
 _CONTEXT_WORDS = re.compile(r"\b(this|that|the|our) (project|channel|one|team)\b|\b(here|it)\b")
 
 
@@ -147,7 +149,9 @@ def interpret(
     if intent == Intent.WHEN_MILESTONE and not milestones and not projects and has_context:
         intent = Intent.NEXT_MILESTONE  # "when is it due?" in a project's channel or thread
     from_context = False
-    if not projects and intent in _USES_CONTEXT and not (intent in _PERSON_SCOPED and (people_ids or me)):
+    person_scoped = intent in _PERSON_SCOPED and (people_ids or me) and not _HERE_SAID.search(normal)
+    uses_context = intent in _USES_CONTEXT or (intent == Intent.WAITING_ON and _HERE_SAID.search(normal))
+    if not projects and uses_context and not person_scoped:
         # "who's my lead?" is about the asker's own projects, whatever the conversation was about last.
         remembered = [] if _MY_OWN.search(normal) else [k for k in context_projects if index.has_project(k)]
         context = [index.project_of_channel(c) for c in prepared.channels] + [
