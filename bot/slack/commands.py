@@ -152,7 +152,15 @@ def run_command(
     if handler is None and (not subcommands or verb in _HELP_WORDS or request.command == names.help):
         # `/liaison` with anything but its own subcommand shows the help of every command.
         focus = None if request.command == names.help else request.command
-        return CommandOutcome(reply=build_help_reply(names, focus=focus))
+        reply = build_help_reply(names, focus=focus)
+        if verb and verb not in _HELP_WORDS:
+            # "/liaison foo": said, then the help, so a typo is not mistaken for an answer.
+            said = f"is not a {request.command} command; here is what I do."
+            reply = kit.Reply(
+                text=f"“{verb[:40]}” {said} {reply.text}",  # the fallback is escaped as it is sent
+                blocks=[kit.section(f"“{kit.escape(verb[:40])}” {said}"), *reply.blocks],
+            )
+        return CommandOutcome(reply=reply)
     if handler is None:
         usage = ", ".join(f"`{v}`" for v in subcommands)
         raise InvalidInput(

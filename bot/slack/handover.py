@@ -170,7 +170,9 @@ def departure_messages(
         note = ""
         if departure.handed and to is not None:
             owner = "yours" if to.slack_id == lead.slack_id else f"{kit.mention(to)}'s"
-            note = f" Their open milestones {_refs(departure.handed)} are now {owner}."
+            noun = "open milestone" if len(departure.handed) == 1 else "open milestones"
+            verb = "is" if len(departure.handed) == 1 else "are"
+            note = f" Their {noun} {_refs(departure.handed)} {verb} now {owner}."
         messages.append(kit.DirectMessage(lead.slack_id, _reply(f"{what}.{note}", people)))
     told = {by.slack_id, lead.slack_id if lead is not None else ""}
     if to is not None and departure.handed and to.slack_id not in told:

@@ -189,6 +189,10 @@ def test_unknown_subcommand_and_help(slack: SlackDriver) -> None:
     assert "/project status bidshade" in slack.command(OSEI, "/project help").reply_text
     assert "/milestone" in slack.command(OSEI, "/liaison help").reply_text
     assert "/project list" in slack.command(OSEI, "/project").reply_text
+    # An unknown /liaison word is said before the help, not answered with the help alone.
+    unknown = slack.command(OSEI, "/liaison foo<b>").reply_text
+    assert "is not a /liaison command" in unknown and "/milestone" in unknown and "<b>" not in unknown
+    assert "is not a" not in slack.command(OSEI, "/liaison help").reply_text
 
 
 def test_create_opens_modal_and_submission_creates_project(

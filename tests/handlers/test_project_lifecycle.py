@@ -111,7 +111,7 @@ def test_handing_over_to_the_lead_moves_reminders_and_tells_the_lead(
     dms = _dms(done)
     assert set(dms) == {STEIN}
     assert "<@U01MLKOV> left *Fairness audit of ad delivery*" in dms[STEIN]
-    assert "`fairdelivery-2` are now yours" in dms[STEIN]
+    assert "`fairdelivery-2` is now yours" in dms[STEIN]
     assert {LENA, STEIN} <= _published(done)  # Lena's Home no longer shows it
     assert [json.loads(a.detail)["after"] for a in _audits(session_factory, "assign")] == [STEIN]
     (left,) = _audits(session_factory, "leave")
