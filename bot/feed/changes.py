@@ -140,7 +140,7 @@ def _kinds(entity: str, action: str, detail: dict[str, Any]) -> frozenset[FeedKi
             found = set()
             if _status_change(detail) is not None:
                 found.add(FeedKind.STATUS)
-            if detail.get("added") or detail.get("removed"):
+            if detail.get("added") or detail.get("removed") or detail.get("lead_after"):
                 found.add(FeedKind.MEMBERS)
             return frozenset(found)
         kind = _PROJECT_KINDS.get(action)
@@ -303,6 +303,16 @@ def _project_lines(change: Change, actor: Segment, names: Names) -> list[FeedLin
         before, after = (_status_label(s) for s in statuses)
         segments = (actor, text(" set the status to "), strong(after), text(f" (was {before})"))
         lines.append(FeedLine(":traffic_light:", segments, FeedKind.STATUS))
+    new_lead = detail.get("lead_after")
+    if isinstance(new_lead, str) and new_lead:
+        old_lead = detail.get("lead_before")
+        was = (
+            (text(" (was "), person(old_lead, names(old_lead)), text(")"))
+            if isinstance(old_lead, str)
+            else ()
+        )
+        segments = (actor, text(" made "), person(new_lead, names(new_lead)), text(" the lead"), *was)
+        lines.append(FeedLine(":crown:", segments, FeedKind.MEMBERS))
     people = _people(detail.get("added"), names)
     if people:
         lines.append(

@@ -447,6 +447,7 @@ def edit_project(
     _raise_problems(draft_people_problems(session, actor, draft, project))
     before = {"name": project.name, "status": project.status.value, "private": project.private}
     members_before = {m.person.slack_id for m in project.memberships}
+    lead_before = project.lead.slack_id if project.lead is not None else None
     snapshot = _snapshot(project)
     _apply_draft(session, actor, project, draft)
     session.flush()
@@ -466,6 +467,12 @@ def edit_project(
         after=after,
         added=sorted(members_after - members_before),
         removed=sorted(members_before - members_after),
+        # A new lead is told to the channel with whom they replace (the feed's "made … the lead").
+        **(
+            {"lead_before": lead_before, "lead_after": project.lead.slack_id}
+            if project.lead is not None and project.lead.slack_id != lead_before
+            else {}
+        ),
     )
     return project, True
 

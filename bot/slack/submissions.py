@@ -131,6 +131,21 @@ def submit_project(
                 messages.append(
                     _lead_named(actor.slack_id, lead.slack_id, project.name, project.key, settings)
                 )
+            if (
+                previous_lead
+                and previous_lead != actor.slack_id
+                and (lead is None or lead.slack_id != previous_lead)
+            ):
+                # The lead who was replaced hears it from Liaison, not from the channel.
+                new = f"<@{lead.slack_id}>" if lead is not None else "nobody"
+                message = (
+                    f"<@{actor.slack_id}> made {new} the lead of *{kit.escape(project.name)}* "
+                    f"(`{project.key}`) in your place; you stay on it as a member."
+                )
+                text = f"You are no longer the lead of {project.name} ({project.key})."
+                messages.append(
+                    kit.DirectMessage(previous_lead, kit.Reply(text=text, blocks=[kit.section(message)]))
+                )
             # Everyone the form put on the project or took off it is told, as `/project remove` tells.
             members_after = {m.person.slack_id for m in project.memberships if m.role != Role.VIEWER}
             told = {actor.slack_id, lead.slack_id if lead is not None else ""}

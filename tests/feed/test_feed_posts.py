@@ -201,3 +201,20 @@ def test_an_edit_that_changes_status_and_members_is_posted_as_both(
     assert ":traffic_light: <@U02ECBANE> set the status to *blocked* (was on track)" in text
     assert ":wave: <@U02ECBANE> added <@U03MSLIND> to the project" in text
     assert ":door: <@U02ECBANE> took <@U11DEJANS> off the project" in text
+
+
+def test_a_new_lead_is_posted_with_whom_they_replace_and_the_old_lead_is_told(
+    slack: SlackDriver, slack_api: FakeSlackApi, feed: FeedRunner
+) -> None:
+    view = opened_view(slack.command("U0ADMIN", "/project edit bidshade"))
+    values = form_values(view, {"lead": OSEI})
+
+    edited = slack.submit("U0ADMIN", view, values)
+    feed()
+
+    assert edited.body == ""
+    told = {c.params["channel"]: json.dumps(c.params) for c in edited.of("chat.postMessage")}
+    assert "made you the lead" in told[OSEI]
+    assert "in your place; you stay on it as a member" in told[BANERJEE]
+    (text,) = texts(feed_messages(slack_api, BIDSHADE_CHANNEL))
+    assert ":crown: <@U0ADMIN> made <@U01MLOSEI> the lead (was <@U02ECBANE>)" in text
