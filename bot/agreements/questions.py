@@ -77,8 +77,10 @@ _ONLY_A_KEY = re.compile(
 _EXPIRY = re.compile(r"\b(expir\w*|run(s|ning)? out|lapse\w*|renew\w*)\b", re.I)
 _KIND_WORDS: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = (
     (re.compile(r"\b(nda|ndas|non[- ]disclosure)\b", re.I), (AgreementKind.NDA.value,)),
+    (re.compile(r"\b(duas?|data[- ]use)\b", re.I), (AgreementKind.DATA_USE.value,)),
+    (re.compile(r"\b(dsas?|data[- ]sharing)\b", re.I), (AgreementKind.DATA_SHARING.value,)),
     (
-        re.compile(r"\b(data|dua|duas|dsa|dsas)\b", re.I),
+        re.compile(r"\bdata\b", re.I),
         (AgreementKind.DATA_USE.value, AgreementKind.DATA_SHARING.value),
     ),
     (re.compile(r"\bresearch\b", re.I), (AgreementKind.RESEARCH.value,)),
@@ -257,10 +259,17 @@ def answer_agreement_question(
     if projects:
         wanted = {p.key for p in projects}
         views = [v for v in views if wanted & {ref.key for ref in v.projects}]
+    kind_named = False
     for pattern, kinds in _KIND_WORDS:
         if pattern.search(text):
             views = [v for v in views if v.kind in kinds]
+            kind_named = True
             break
+    # "the clean-room DSA", "the northwind DUA": words of some agreements' titles or parties, not all.
+    titled = _titled(lowered, views, projects)
+    named_by_title = bool(titled)
+    if named_by_title:
+        views = titled
     where = f" for {', '.join(p.name for p in projects)}" if projects else ""
     parties = _parties_named(text, projects)
     if parties:
@@ -290,6 +299,9 @@ def answer_agreement_question(
         ids, names = owners
         views = [v for v in views if v.owner_slack_id in ids]
         where = f"{where} owned by {names}"
+    if _EXPIRY.search(text) and (named_by_title or kind_named) and _ASKS_WHEN.search(lowered):
+        # "when does the clean-room DSA expire?", "when does the nda expire?": its date, however far off.
+        return answer(f"Agreements{where}", views, projects=projects)
     if _EXPIRY.search(text):
         start, until, label = _period(text, today)
         expiring = [v for v in views if v.expires_on is not None and start <= v.expires_on <= until]
@@ -298,6 +310,37 @@ def answer_agreement_question(
     heading = f"Agreements{where}"
     signed = _whether_signed(text, views)
     return answer(f"{signed} — {heading}" if signed else heading, views, projects=projects)
+
+
+_ASKS_WHEN = re.compile(r"\b(when|what date|which date|how long)\b")
+# Words of a question that name no agreement in particular.
+_NOT_A_TITLE_WORD = frozenset(
+    """agreement agreements signed sign signing expire expires expiring expiry renew renewal when does
+    what which have been still there that this with from for about data sharing research consortium
+    their they them your mine ours project projects""".split()  # noqa: SIM905
+)
+
+
+def _titled(lowered: str, views: Sequence[AgreementView], projects: Sequence[Project]) -> list[AgreementView]:
+    """The agreements whose title or parties hold a distinctive word of the question."""
+    project_words = set().union(*(_words(f"{p.key} {p.name}") for p in projects)) if projects else set()
+    asked = {
+        w
+        for w in _word_forms(lowered)
+        if len(w) >= 4 and w not in _NOT_A_TITLE_WORD and w not in _NOT_A_PARTY and w not in project_words
+    }
+    if not asked:
+        return []
+    return [view for view in views if asked & _word_forms(f"{view.title} {' '.join(view.parties)}".lower())]
+
+
+def _word_forms(text: str) -> set[str]:
+    """A text's words, a hyphenated one also whole and in parts ("clean-room": cleanroom, clean, room)."""
+    forms: set[str] = set()
+    for word in re.findall(r"[a-z][a-z-]*", text):
+        forms.update({word.replace("-", ""), *word.split("-")})
+    forms.discard("")
+    return forms
 
 
 # "is the nda signed?", "has the northwind DUA been signed?": a yes or no first.

@@ -245,7 +245,8 @@ def test_a_hidden_key_asked_about_in_other_words_is_told_as_unknown(
     [
         ("is dua-1 signed?", "No, not signed yet"),
         ("is the nda signed?", "Yes, signed"),
-        ("has the northwind DUA been signed?", "1 of 2 signed"),
+        ("has the northwind DUA been signed?", "No, not signed yet"),
+        ("are the data agreements signed?", "1 of 2 signed"),
     ],
 )
 def test_whether_signed_is_answered_yes_or_no_first(
@@ -260,3 +261,21 @@ def test_my_projects_agreements_are_those_of_the_askers_projects(slack: SlackDri
     reply = slack.command(NAKAMURA, "/ask what agreements apply to my project?").reply_text
 
     assert "`dua-1`" in reply and "`nda-2`" not in reply and "`ca-4`" not in reply
+
+
+@pytest.mark.parametrize(
+    ("question", "key"),
+    [
+        ("when does the clean-room DSA expire?", "dsa-3"),  # expires 2027-09-28, past any default window
+        ("has the clean room agreement been signed?", "dsa-3"),
+        ("when does the nda expire?", "nda-2"),
+    ],
+)
+def test_an_agreement_named_by_its_title_or_kind_is_answered_alone(
+    slack: SlackDriver, question: str, key: str
+) -> None:
+    reply = slack.command(WONG, f"/ask {question}").reply_text
+
+    listed = {k for k in ("dua-1", "nda-2", "dsa-3", "ca-4") if f"`{k}`" in reply}
+    assert listed == {key}, reply
+    assert "none that you can see" not in reply
