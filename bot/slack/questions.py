@@ -30,6 +30,7 @@ from bot.publications.replan import paper_ref
 from bot.questions.answers.core import Answer
 from bot.questions.answers.directory import load_directory
 from bot.questions.answers.dispatch import build_answer
+from bot.questions.answers.how_to import HOW_TO
 from bot.questions.interpret import (
     DirectoryIndex,
     Intent,
@@ -209,8 +210,15 @@ def _answer(
             def projects_in(text: str) -> list[str]:
                 return projects_named(text, index_directory(load_directory(session, actor)))
 
-            agreements = answer_agreement_question(
-                session, actor, asked, now, channel_id=channel_id, projects_in=projects_in
+            # "how do I add a paper?", "how do I record that the DUA is signed?": the commands, not
+            # the papers or agreements (help, in the general interpreter).
+            how_to = HOW_TO.match(" ".join(asked.lower().replace("’", "'").split())) is not None
+            agreements = (
+                None
+                if how_to
+                else answer_agreement_question(
+                    session, actor, asked, now, channel_id=channel_id, projects_in=projects_in
+                )
             )
             if agreements is not None:
                 reply = build_agreement_answer(agreements, now.astimezone(actor.zone).date())
@@ -224,8 +232,12 @@ def _answer(
             if previous is not None and previous.papers:
                 about_papers = about_the_papers_listed(question.text, previous.papers) or question.text
             if (
-                papers := answer_paper_question(session, actor, about_papers, now, channel_id=channel_id)
-            ) is not None:
+                not how_to
+                and (
+                    papers := answer_paper_question(session, actor, about_papers, now, channel_id=channel_id)
+                )
+                is not None
+            ):
                 reply = build_paper_answer(papers, actor.zone, now)
                 listed = tuple(paper_ref(dates.paper) for dates in papers.papers)
                 if (

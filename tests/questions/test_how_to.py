@@ -22,6 +22,11 @@ from bot.questions.interpret.normalise import prepare_text
         ("hand over my milestones", "/milestone assign"),
         ("resolve a blocker", "/blocker resolve"),
         ("link my orcid", "/profile link orcid"),
+        ("get reminders turned off", "/milestone remind me off"),
+        ("see what is overdue", "/milestone overdue"),
+        ("change the lead of a project", "/project edit"),
+        ("record that the DUA is signed", "/agreement set-status"),
+        ("add a paper", "/paper add"),
     ],
 )
 def test_a_task_finds_the_command_that_does_it(task: str, usage: str) -> None:

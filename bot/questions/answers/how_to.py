@@ -54,13 +54,14 @@ _SYNONYMS = {
     "team": "project",
 }
 _FILLER = frozenset(
-    "a an the my our this that it its to of for on in at i we me you something someone some one as".split()  # noqa: SIM905
+    """a an the my our this that it its to of for on in at i we me you something some one as what whats is
+    are how do does which when who be been get turned""".split()  # noqa: SIM905
 )
 _MAX_ROWS = 3
 # The deeds themselves: a row must also match something else (a thing: "blocker", "calendar", "mark").
 _DEEDS = frozenset(
     {"add", "create", "done", "move", "assign", "delete", "off", "on", "edit", "join", "leave", "resolve"}
-    | {"remove", "set", "list", "show"}
+    | {"remove", "set", "list", "show", "see", "view", "status", "set-status"}
 )
 # What the catalogue of slash commands does not hold: the buttons of a reminder.
 _BUTTONS = (
@@ -70,9 +71,28 @@ _BUTTONS = (
 )
 
 
+# Words that mean more than one deed of the catalogue ("change the lead" is an edit, "change a
+# deadline" a move; "add someone to a project" is the edit form's members).
+_ALSO = {
+    "change": ("edit", "move"),
+    "someone": ("member", "edit"),
+    "somebody": ("member", "edit"),
+    "person": ("member",),
+    "people": ("member",),
+    "colleague": ("member",),
+    "blocked": ("blocker",),
+    "stuck": ("blocker",),
+    "see": ("list", "show"),
+    "view": ("list", "show"),
+    "record": ("set-status", "status"),
+    "signed": ("set-status",),
+}
+
+
 def _stems(text: str) -> set[str]:
-    words = re.findall(r"[a-z][a-z-]*", text.lower())
-    return {_SYNONYMS.get(w, w.removesuffix("s") if len(w) > 4 else w) for w in words if w not in _FILLER}
+    words = [w for w in re.findall(r"[a-z][a-z-]*", text.lower()) if w not in _FILLER]
+    stems = {_SYNONYMS.get(w, w.removesuffix("s") if len(w) > 4 else w) for w in words}
+    return stems | {also for w in words for also in _ALSO.get(w, ())}
 
 
 def how_to_rows(task: str, names: CommandNames | None = None) -> list[tuple[str, str]]:
@@ -95,13 +115,22 @@ def how_to_rows(task: str, names: CommandNames | None = None) -> list[tuple[str,
         for usage, what in command.help
     ]
     scored: list[tuple[int, int, tuple[str, str]]] = []
+    # The rows that show how to ask a question ("/ask …", "@liaison …") do nothing themselves.
+    rows = [row for row in rows if not row[0].startswith(("/ask", "@"))]
     for order, row in enumerate([*rows, *_BUTTONS]):
-        usage_words, what_words = _stems(row[0]), _stems(row[1])
+        # Placeholders ("[PROJECT]", "KEY") are no words of the deed.
+        usage_words = _stems(re.sub(r"\[[^\]]*\]|\b[A-Z][A-Z-]+\b", " ", row[0]))
+        what_words = _stems(row[1])
         matched = wanted & (usage_words | what_words)
         if not wanted & usage_words or not matched - _DEEDS:
             continue  # "make the coffee" is no command's; "add" alone names no thing to add
         # A word of the row's usage counts twice, a word typed as it is written once more.
-        score = len(matched) + len(wanted & usage_words) + len(typed & usage_words)
+        score = (
+            2 * len(matched - _DEEDS)
+            + len(matched & _DEEDS)
+            + len(wanted & usage_words)
+            + len(typed & usage_words)
+        )
         if score >= 2:
             scored.append((score, -order, row))
     scored.sort(key=lambda item: (-item[0], -item[1]))

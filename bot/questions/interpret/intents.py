@@ -85,7 +85,8 @@ _RULES: tuple[tuple[Intent, str, float], ...] = (
         r"^(how (do|can|should|would|could|may) (i|we|one)|how to|is there a way to|where (do|can) i) "
         r"(mark|add|create|raise|log|record|set|change|move|reschedule|postpone|push|snooze|close|resolve|"
         r"update|edit|assign|hand|invite|remove|delete|archive|restore|import|export|leave|join|subscribe|"
-        r"unsubscribe|turn|stop|mute|link|unlink|connect|describe|rename|request|reset)\b",
+        r"unsubscribe|turn|stop|mute|link|unlink|connect|describe|rename|request|reset|get|see|view|tell|"
+        r"let|put|share|sync)\b",
         5.0,
     ),
     (Intent.HELP, r"^(help|i need help|need help|can you help|help me)( (please|pls|plz))?$", 3.0),
