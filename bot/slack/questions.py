@@ -363,6 +363,8 @@ def _answered(
     return outcome, (_Memo(key, turn) if key is not None and turn.refers_to_something else None)
 
 
+# Answers whose milestones each name their owner.
+_LISTS_OWNERS = frozenset({Intent.OVERDUE, Intent.NEXT_MILESTONE, Intent.WAITING_ON, Intent.WHEN_MILESTONE})
 # Questions about a topic, which "and …" goes on describing rather than asking a second question.
 _TOPIC_INTENTS = frozenset({Intent.EXPERTS, Intent.SEARCH, Intent.HELP})
 # "who owns it?", "who is responsible for them?", "whose are they?": the owners of what was listed.
@@ -386,6 +388,8 @@ def _read_two(
         first = understand(parts[0], remembered)
     if not first.confident or first.alternatives or first.intent in _TOPIC_INTENTS:
         return None  # "who knows about privacy and what it means for ads" goes on about its topic
+    if _ASKS_THE_OWNERS.match(parts[1]) and first.intent in _LISTS_OWNERS:
+        return first, None  # "what's overdue and who owns it?": each milestone listed names its owner
     e = first.entities
     subject = (
         e.milestones[0]
@@ -413,8 +417,8 @@ def _answer_both(parts: tuple[str, str], answers: Sequence[Answer]) -> Answer:
         return replace(first, lines=(*first.lines, (note,)))
     second = answers[1]
     sources = {s.ref: s for s in (*first.sources, *second.sources)}
-    # "when is pcm-3 due and who owns it?": one answer says both; a line is not said twice.
-    lines = list(dict.fromkeys((*first.lines, *second.lines)))
+    # "when is pcm-3 due and who owns it?": one answer says both, and is not said twice.
+    lines = first.lines if set(second.lines) <= set(first.lines) else (*first.lines, *second.lines)
     return replace(
         first,
         lines=tuple(lines),
