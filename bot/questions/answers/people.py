@@ -325,6 +325,8 @@ def answer_discipline_projects(request: AnswerRequest) -> Answer:
     return b.build()
 
 
+# "on my team", "my projects", "our team": the asker's projects.
+_MY_TEAM = re.compile(r"\b(my|our) (team|teams|project|projects)\b")
 # How far ahead "who is leaving?" (or "… soon?") looks when the question names no dates.
 LEAVING_WINDOW = timedelta(days=60)
 
@@ -351,14 +353,29 @@ def answer_leaving(request: AnswerRequest) -> Answer:
         first = window.start.astimezone(zone).date()
         last = (window.end - timedelta(microseconds=1)).astimezone(zone).date()
         label = window.label
-    people = request.session.scalars(
-        select(Person)
-        .where(Person.workspace_id == request.actor.workspace_id, Person.until.between(first, last))
-        .order_by(Person.until, Person.name)
-    ).all()
+    people = list(
+        request.session.scalars(
+            select(Person)
+            .where(Person.workspace_id == request.actor.workspace_id, Person.until.between(first, last))
+            .order_by(Person.until, Person.name)
+        )
+    )
+    # "is anyone from uplift leaving?", "is anyone on my team leaving?": of those projects only.
+    scope = list(request.entities.projects)
+    if not scope and _MY_TEAM.search(request.interpretation.text) and request.actor.person_id is not None:
+        scope = [p.key for p in projects_of(request.session, request.actor, request.actor.person_id)]
+    if scope:
+        on = {
+            person.id
+            for person in people
+            if {p.key for p in projects_of(request.session, request.actor, person.id)} & set(scope)
+        }
+        people = [person for person in people if person.id in on]
+    where = f" on {', '.join(scope)}" if scope else ""
     if not people:
-        b.line(f"Nobody's last day is {label}.")
+        b.line(f"Nobody{where} has a last day {label}." if scope else f"Nobody's last day is {label}.")
         return b.build()
+    label = f"{label}{where}"
     b.line(f"Last days {label}:")
     for person in b.page(people, request.entities.skip):
         assert person.until is not None  # the query's condition
