@@ -137,6 +137,16 @@ def answer_next(request: AnswerRequest) -> Answer:
         # "what's next for pcm" would hide the most pressing item.
         overdue = open_milestones(request.session, projects, end=request.now, owner_id=owner_id)
         milestones = overdue + milestones
+    elif (
+        owner is not None
+        and window is not None
+        and not past
+        and _UP_TO.match(window.label)
+        and window.start >= request.now
+    ):
+        # "what's due before christmas for me?", "by friday": what is already late is due before it too.
+        overdue = open_milestones(request.session, projects, end=request.now, owner_id=owner_id)
+        milestones = overdue + milestones
     elif window is not None:
         # A window that began before now ("this month", "last week"): what in it is still open is late.
         overdue = [m for m in milestones if m.status == MilestoneStatus.OPEN and m.due_at < request.now]
@@ -258,6 +268,9 @@ def answer_overdue(request: AnswerRequest) -> Answer:
 
 
 _ASKS_HOW_MANY = re.compile(r"\bhow many\b")
+# Ranges that run from now to a day the asker must be done before ("before Christmas", "before friday");
+# "for the rest of the month" starts now, what is late aside.
+_UP_TO = re.compile(r"^before ")
 # "what's my next deadline?", "when is our next milestone due?": one, the next.
 _ONE_ASKED = re.compile(
     r"\b(my|our|the|his|her|their|[a-z]+ s|[a-z]+s) next (deadline|milestone|due date|delivery)\b(?!s)"
