@@ -33,6 +33,7 @@ from bot.conversations.continuations import (
 from bot.conversations.memory import Record, Turn
 from bot.conversations.resolved import PROJECT_INTENTS, FollowUp, Reinterpret, listed, settled
 from bot.questions.interpret import DirectoryIndex, Entities, Intent, Interpretation
+from bot.questions.interpret.entities import match_discipline
 
 _ORDINALS = {
     "first": 1,
@@ -140,7 +141,7 @@ def resolve_follow_up(
     if WHY.match(plain):
         return why(previous, index)
     if previous.intent == Intent.EXPERTS.value and previous.topic:
-        more = _more_experts(plain, previous)
+        more = _more_experts(plain, previous, index)
         if more is not None:
             return more
     swapped = _swap_subject(plain, previous, index, reinterpret)
@@ -235,18 +236,31 @@ def other_subject(text: str, bot_user_id: str | None = None) -> str | None:
     return subject if subject and subject not in ("that", "it", "this", "them") else None
 
 
-def _more_experts(plain: str, previous: Turn) -> FollowUp | None:
+def _more_experts(plain: str, previous: Turn, index: DirectoryIndex) -> FollowUp | None:
     """ "who else?" asks for more people on the same topic (not those named already); "what about
-    kafka?" / "and for pcm?" asks for people on another topic or project."""
+    kafka?" / "and for pcm?" asks for people on another topic or project; "and outside crypto?" for
+    the same topic, leaving that field out."""
     if _MORE_PEOPLE.match(plain):
         entities = Entities(topic=previous.topic, not_people=previous.named)
         return FollowUp(interpretation=Interpretation(Intent.EXPERTS, entities, 1.0))
+    outside = _OUTSIDE_A_FIELD.match(plain)
+    if outside is not None:
+        field = match_discipline(outside.group("field").split(), index)
+        if field is not None:
+            entities = Entities(topic=previous.topic, outside_disciplines=(field,))
+            return FollowUp(interpretation=Interpretation(Intent.EXPERTS, entities, 1.0))
     topic = other_subject(plain)
     if topic is None or _ANOTHER_KIND_OF_QUESTION.search(topic):
         return None  # "what about the overdue stuff?" asks something else than who knows about it
     return FollowUp(interpretation=Interpretation(Intent.EXPERTS, Entities(topic=topic), 1.0))
 
 
+# "and outside crypto?", "what about outside economics?", "anyone not from law?": the same topic.
+_OUTSIDE_A_FIELD = re.compile(
+    r"^(?:(?:and|but|so|ok|okay|what|how|about|anyone|anybody|someone|people)\s+)*"
+    r"(?:outside(?: of)?|not from|besides|apart from|other than)\s+(?:the\s+)?"
+    r"(?P<field>[a-z][a-z &-]{1,40}?)(?:\s+(?:people|folks|field))?$"
+)
 # Words that make "what about …" a question of another kind, not another topic or project.
 _ANOTHER_KIND_OF_QUESTION = re.compile(
     r"\b(overdue|late|due|deadlines?|status|blocked|blockers?|milestones?|next|agreements?|papers?|lead|"

@@ -85,3 +85,13 @@ def test_is_someone_on_it_after_a_projects_people_says_yes_or_no(slack: SlackDri
 
     assert "Yes:" in sara and "project called" not in sara
     assert "No:" in diego and "is not on Privacy-preserving conversion measurement" in diego
+
+
+def test_and_outside_a_field_after_experts_leaves_that_field_out_of_the_same_topic(slack: SlackDriver) -> None:
+    dm = DirectMessages(slack, ADEYEMI)
+
+    said(dm.say("who knows about auction theory?"))
+    reply = said(dm.say("and outside economics?"))
+
+    assert "Outside auction theory &amp; economics" in reply and "“auction theory”" in reply
+    assert "<@U02ECBANE>" not in reply and "<@U02ECMORA>" not in reply  # the economists
