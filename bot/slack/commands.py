@@ -153,7 +153,7 @@ def run_command(
         # `/liaison` with anything but its own subcommand shows the help of every command.
         focus = None if request.command == names.help else request.command
         reply = build_help_reply(names, focus=focus)
-        if verb and verb not in _HELP_WORDS:
+        if request.command == names.help and verb and verb not in _HELP_WORDS:
             # "/liaison foo": said, then the help, so a typo is not mistaken for an answer.
             said = f"is not a {request.command} command; here is what I do."
             reply = kit.Reply(
