@@ -87,7 +87,9 @@ def test_is_someone_on_it_after_a_projects_people_says_yes_or_no(slack: SlackDri
     assert "No:" in diego and "is not on Privacy-preserving conversion measurement" in diego
 
 
-def test_and_outside_a_field_after_experts_leaves_that_field_out_of_the_same_topic(slack: SlackDriver) -> None:
+def test_and_outside_a_field_after_experts_leaves_that_field_out_of_the_same_topic(
+    slack: SlackDriver,
+) -> None:
     dm = DirectMessages(slack, ADEYEMI)
 
     said(dm.say("who knows about auction theory?"))
