@@ -542,7 +542,15 @@ def _milestone_add(call: _Call) -> CommandOutcome:
 
 def _milestone_done(call: _Call) -> CommandOutcome:
     ref = _require(call.args, f"{call.request.command} done ID")
-    milestone, changed = complete_milestone(call.session, call.actor, ref.split()[0], call.now)
+    words = ref.split()
+    if len(words) > 1:
+        # "/milestone done pcm-3 pcm-4": nothing is marked rather than the first alone, unsaid.
+        first, second = (kit.escape(word[:40]) for word in words[:2])
+        command = call.request.command
+        raise InvalidInput(
+            f"One milestone at a time: `{command} done {first}`, then `{command} done {second}`."
+        )
+    milestone, changed = complete_milestone(call.session, call.actor, words[0], call.now)
     line = milestone_line(milestone, call.now)
     verb = "Marked done" if changed else "Already done"
     message = f":white_check_mark: {verb}: `{line.ref}` *{kit.escape(line.title)}*."

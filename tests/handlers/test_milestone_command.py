@@ -85,6 +85,15 @@ def test_done_by_lead_is_allowed(slack: SlackDriver) -> None:
     assert "Marked done" in slack.command(BANERJEE, "/milestone done bidshade-3").reply_text
 
 
+def test_done_with_two_ids_marks_neither_and_says_one_at_a_time(
+    slack: SlackDriver, session_factory: sessionmaker[Session]
+) -> None:
+    text = slack.command(BANERJEE, "/milestone done bidshade-3 bidshade-4").reply_text
+
+    assert "One milestone at a time: `/milestone done bidshade-3`, then `/milestone done bidshade-4`" in text
+    assert _milestone(session_factory, "bidshade", 3).status == MilestoneStatus.OPEN
+
+
 @pytest.mark.parametrize(
     "ref, expected",
     [
