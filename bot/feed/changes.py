@@ -181,6 +181,11 @@ def personal_recipients(session: Session, change: Change) -> list[int]:
         held_up = blocker.held_up if blocker is not None else None
         owner = held_up.owner if held_up is not None else None
         return [owner.id] if owner is not None and owner.slack_id != change.actor else []
+    if change.entity == "blocker" and change.action == "resolve" and change.entity_id is not None:
+        # Whoever raised a blocker hears that someone else resolved it, not only the channel.
+        blocker = session.get(Blocker, change.entity_id, execution_options=_WITH_DELETED)
+        raiser = blocker.raised_by if blocker is not None else None
+        return [raiser.id] if raiser is not None and raiser.slack_id != change.actor else []
     if change.entity != "milestone" or change.entity_id is None:
         return []
     milestone = session.get(Milestone, change.entity_id, execution_options=_WITH_DELETED)
@@ -353,6 +358,8 @@ def describe_personal(
 ) -> FeedLine | None:
     """The line of a personal notification (times in the recipient's `zone`); None if it no longer
     applies (the milestone is gone, or no longer the recipient's: handed over while the DM waited)."""
+    if change.entity == "blocker" and change.action == "resolve":
+        return _your_blocker_resolved(session, change, recipient_id, names)
     if change.entity == "blocker":
         return _blocker_on_your_milestone(session, change, recipient_id, names)
     milestone = session.get(Milestone, change.entity_id) if change.entity == "milestone" else None
@@ -404,6 +411,25 @@ def _blocker_on_your_milestone(
         text(_cut(blocker.text)),
     )
     return FeedLine(":no_entry:", segments)
+
+
+def _your_blocker_resolved(
+    session: Session, change: Change, recipient_id: int, names: Names
+) -> FeedLine | None:
+    blocker = session.get(Blocker, change.entity_id)
+    if blocker is None or blocker.raised_by_id != recipient_id or blocker.resolved_at is None:
+        return None  # reopened or deleted while the DM waited: nothing to tell
+    project = blocker.project
+    segments = (
+        person(change.actor, names(change.actor)),
+        text(" resolved your blocker "),
+        code(f"{project.key}-b{blocker.number}"),
+        text(" on "),
+        strong(project.name),
+        text(": "),
+        text(_cut(blocker.text)),
+    )
+    return FeedLine(":white_check_mark:", segments)
 
 
 def _people(slack_ids: object, names: Names) -> tuple[Segment, ...]:

@@ -182,3 +182,20 @@ def test_a_departure_tells_the_new_owner_once_not_per_milestone(
     feed()
     assert feed_messages(slack_api, MORALES) == []  # the departure's own DM lists them all
     assert len(slack_api.messages(MORALES)) == 1
+
+
+def test_whoever_raised_a_blocker_is_told_when_someone_else_resolves_it(
+    slack: SlackDriver, slack_api: FakeSlackApi, feed: FeedRunner
+) -> None:
+    slack.command(OSEI, "/blocker add bidshade auction logs missing")
+    slack.command(MORALES, "/blocker add bidshade my own blocker")
+    feed()
+    before = len(feed_messages(slack_api, OSEI))
+
+    slack.command(BANERJEE, "/blocker resolve bidshade-b1")  # the lead resolves Osei's
+    slack.command(MORALES, "/blocker resolve bidshade-b2")  # Morales resolves his own: nothing to tell
+    feed()
+
+    told = texts(feed_messages(slack_api, OSEI))[before:]
+    assert len(told) == 1 and "<@U02ECBANE> resolved your blocker `bidshade-b1`" in told[0]
+    assert not [t for t in texts(feed_messages(slack_api, MORALES)) if "resolved your blocker" in t]
