@@ -17,12 +17,15 @@ from slack_bolt.middleware import Middleware
 from slack_bolt.request import BoltRequest
 from slack_bolt.response import BoltResponse
 
-# C0 controls except \t \n \r, and DEL.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# C0 controls except \t \n \r, and DEL; and the bidirectional embeddings, overrides and isolates
+# (U+202A–U+202E, U+2066–U+2069), which can make a name read backwards in colleagues' messages
+# ("Trojan source"). The marks that right-to-left text does use (U+200E, U+200F) stay.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
 
 
 def without_control_characters(text: str) -> str:
-    """`text` with C0 control characters (but tab, newline, carriage return) and DEL removed."""
+    """`text` with C0 control characters (but tab, newline, carriage return), DEL and bidirectional
+    overrides removed."""
     return _CONTROL.sub("", text)
 
 

@@ -32,6 +32,10 @@ PCM_MEMBER = "U11DEAHME"
 
 def test_control_characters_are_removed_but_tab_and_newline_stay() -> None:
     assert without_control_characters("a\x00b\x01c\x1fd\x7fe\tf\ng\rh") == "abcde\tf\ng\rh"
+    # Bidirectional overrides and isolates go too; the right-to-left marks Arabic and Hebrew use stay.
+    assert (
+        without_control_characters("pro\u202ejec\u2066t\u2069 \u200fשלום\u200e") == "project \u200fשלום\u200e"
+    )
     body = {"text": "x\x00y", "nested": [{"value": "\x0bz"}, "ok"], "n": 3}
     clean_strings_in_place(body)
     assert body == {"text": "xy", "nested": [{"value": "z"}, "ok"], "n": 3}
