@@ -77,7 +77,7 @@ from bot.slack.handover import (
     split_new_owner,
     split_person_and_project,
 )
-from bot.slack.help import build_help_reply
+from bot.slack.help import build_help_reply, with_unknown_word
 from bot.slack.modals import build_milestone_modal, build_project_modal
 from bot.slack.move_button import encode_move_button, read_move_button
 from bot.slack.read_only import command_session, names_a_project
@@ -154,12 +154,7 @@ def run_command(
         focus = None if request.command == names.help else request.command
         reply = build_help_reply(names, focus=focus)
         if request.command == names.help and verb and verb not in _HELP_WORDS:
-            # "/liaison foo": said, then the help, so a typo is not mistaken for an answer.
-            said = f"is not a {request.command} command; here is what I do."
-            reply = kit.Reply(
-                text=f"“{verb[:40]}” {said} {reply.text}",  # the fallback is escaped as it is sent
-                blocks=[kit.section(f"“{kit.escape(verb[:40])}” {said}"), *reply.blocks],
-            )
+            reply = with_unknown_word(reply, request.command, verb)  # "/liaison foo": said first
         return CommandOutcome(reply=reply)
     if handler is None:
         usage = ", ".join(f"`{v}`" for v in subcommands)

@@ -6,7 +6,7 @@ The rows come from the command catalogue (`bot.commands`), so a new command brin
 from __future__ import annotations
 
 from bot.commands import COMMANDS, CommandNames
-from bot.slack.blocks import Reply, context, header, section
+from bot.slack.blocks import Reply, context, escape, header, section
 
 
 def _entries(names: CommandNames) -> dict[str, list[tuple[str, str]]]:
@@ -47,3 +47,13 @@ def build_help_reply(names: CommandNames, *, focus: str | None = None) -> Reply:
     )
     text = "Liaison commands: " + "; ".join(usage for rows in shown.values() for usage, _ in rows)
     return Reply(text=text, blocks=blocks)
+
+
+def with_unknown_word(reply: Reply, command: str, word: str) -> Reply:
+    """The help, after a line saying the word typed is no subcommand ("/liaison foo"), so that a typo is
+    not mistaken for an answer."""
+    said = f"is not a {command} command; here is what I do."
+    return Reply(
+        text=f"“{word[:40]}” {said} {reply.text}",  # the fallback is escaped as it is sent
+        blocks=[section(f"“{escape(word[:40])}” {said}"), *reply.blocks],
+    )
