@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from bot.access import Actor, role_of, visible_condition, visible_projects
 from bot.agreements.records import AgreementView, covered_projects, may_see, view_of
 from bot.agreements.tables import Agreement, AgreementKind, AgreementStatus
-from bot.domain.matching import THIS_PROJECT
+from bot.domain.matching import OWN_PROJECTS, THIS_PROJECT
 from bot.models import Person, Project
 
 _WORDS = re.compile(
@@ -248,7 +248,7 @@ def answer_agreement_question(
         projects = [p for p in seen if p.key in named_keys]
     if not projects and channel_id and THIS_PROJECT.search(text):
         projects = [p for p in seen if p.channel_id == channel_id]
-    if not projects and _MY_PROJECTS.search(lowered):
+    if not projects and OWN_PROJECTS.search(lowered):
         # "what agreements apply to my project?": those of the asker's own projects.
         projects = [p for p in seen if role_of(p, actor) is not None]
     unseen = "" if projects else _unknown_project(session, actor, lowered, views, seen)
@@ -362,8 +362,6 @@ def _whether_signed(text: str, views: Sequence[AgreementView]) -> str:
     return f"{done} of {len(views)} signed"
 
 
-# "my project", "our projects", "my team": the asker's own.
-_MY_PROJECTS = re.compile(r"\b(my|our) (projects?|teams?)\b")
 # "which agreements cover zorbulon?", "any ndas for zorbulon": a project named last.
 _PROJECT_AT_THE_END = re.compile(
     r"\b(?:cover|covers|covering|for|on|of|about|under)\s+(?P<name>[a-z][a-z0-9_-]{2,40})\s*[?.!]*\s*$"

@@ -11,9 +11,9 @@ import re
 from zoneinfo import ZoneInfo
 
 from bot.conversations.memory import Turn
-from bot.conversations.resolved import PROJECT_INTENTS, FollowUp, Reinterpret, listed, settled
+from bot.conversations.resolved import FollowUp, Reinterpret, listed, settled
 from bot.domain.dates import adjacent_range
-from bot.questions.interpret import DirectoryIndex, Entities, Intent, Interpretation
+from bot.questions.interpret import PROJECT_INTENTS, DirectoryIndex, Entities, Intent, Interpretation
 
 # "who is he?", "what's she working on?", "what are her milestones?": the one person the previous
 # answer was about.
@@ -111,12 +111,13 @@ THE_REST = re.compile(
 
 def the_rest(previous: Turn) -> FollowUp:
     """The previous question asked again from where its answer's list was cut."""
+    nothing_more = FollowUp(message="My last answer showed everything it found: there is no more to show.")
     if not previous.rest_from:
-        return FollowUp(message="My last answer showed everything it found: there is no more to show.")
+        return nothing_more
     try:
         intent = Intent(previous.intent)
     except ValueError:
-        return FollowUp(message="My last answer showed everything it found: there is no more to show.")
+        return nothing_more
     entities = Entities(
         projects=previous.projects,
         people=previous.people,

@@ -31,8 +31,8 @@ from bot.conversations.continuations import (
     why,
 )
 from bot.conversations.memory import Record, Turn
-from bot.conversations.resolved import PROJECT_INTENTS, FollowUp, Reinterpret, listed, settled
-from bot.questions.interpret import DirectoryIndex, Entities, Intent, Interpretation
+from bot.conversations.resolved import FollowUp, Reinterpret, listed, settled
+from bot.questions.interpret import PROJECT_INTENTS, DirectoryIndex, Entities, Intent, Interpretation
 from bot.questions.interpret.entities import match_discipline
 
 _ORDINALS = {

@@ -12,21 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from bot.conversations.memory import Record
-from bot.questions.interpret import CONFIDENT, Intent, Interpretation
+from bot.questions.interpret import CONFIDENT, Interpretation
 
 Reinterpret = Callable[[str], Interpretation]
-
-# Intents that a project, a person or a milestone can take the place of the previous subject in.
-PROJECT_INTENTS = frozenset(
-    {
-        Intent.PROJECT_STATUS,
-        Intent.LEAD,
-        Intent.MEMBERS,
-        Intent.NEXT_MILESTONE,
-        Intent.OVERDUE,
-        Intent.BLOCKED,
-    }
-)
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,8 @@ _NOT_ASCII_ALNUM = re.compile(r"[^0-9a-z]+")
 # "any agreements for this project?", "papers here?": in a project's channel, that project (the
 # questions read before the general interpreter, which has its own context words).
 THIS_PROJECT = re.compile(r"\b(?:this|our|the) (?:project|team)\b|\bhere\b", re.I)
+# "my projects", "our team": the asker's own projects, whichever channel they ask in.
+OWN_PROJECTS = re.compile(r"\b(my|our) (projects?|teams?)\b")
 
 _Scorer = Callable[..., float]
 

@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 
 from bot.domain.dates.vocabulary import day_label
+from bot.domain.matching import OWN_PROJECTS
 from bot.models import Membership, Person, Project, ProjectStatus, Role
 from bot.projects.project import STATUS_LABELS
 from bot.questions.answers.core import (
@@ -325,8 +326,6 @@ def answer_discipline_projects(request: AnswerRequest) -> Answer:
     return b.build()
 
 
-# "on my team", "my projects", "our team": the asker's projects.
-_MY_TEAM = re.compile(r"\b(my|our) (team|teams|project|projects)\b")
 # How far ahead "who is leaving?" (or "… soon?") looks when the question names no dates.
 LEAVING_WINDOW = timedelta(days=60)
 
@@ -362,7 +361,7 @@ def answer_leaving(request: AnswerRequest) -> Answer:
     )
     # "is anyone from uplift leaving?", "is anyone on my team leaving?": of those projects only.
     scope = list(request.entities.projects)
-    if not scope and _MY_TEAM.search(request.interpretation.text) and request.actor.person_id is not None:
+    if not scope and OWN_PROJECTS.search(request.interpretation.text) and request.actor.person_id is not None:
         scope = [p.key for p in projects_of(request.session, request.actor, request.actor.person_id)]
     if scope:
         on = {

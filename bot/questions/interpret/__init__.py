@@ -23,7 +23,7 @@ from __future__ import annotations
 from bot.questions.interpret.directory import Directory, MilestoneName, PersonName, ProjectName
 from bot.questions.interpret.entities import DirectoryIndex, index_directory
 from bot.questions.interpret.exemplars import INTENT_EXEMPLARS, rank_intents
-from bot.questions.interpret.intents import CONFIDENT, NEEDS_PROJECT, Intent, SimilarityFn
+from bot.questions.interpret.intents import CONFIDENT, NEEDS_PROJECT, PROJECT_INTENTS, Intent, SimilarityFn
 from bot.questions.interpret.interpretation import Entities, Interpretation, Reading
 from bot.questions.interpret.interpreter import interpret, projects_named, question_topic
 from bot.questions.interpret.readings import canonical_question, describe
@@ -32,6 +32,7 @@ __all__ = [
     "CONFIDENT",
     "INTENT_EXEMPLARS",
     "NEEDS_PROJECT",
+    "PROJECT_INTENTS",
     "Directory",
     "DirectoryIndex",
     "Entities",

@@ -39,6 +39,18 @@ class Intent(StrEnum):
 
 # Intents that are about one project and cannot be answered without one.
 NEEDS_PROJECT = frozenset({Intent.PROJECT_STATUS, Intent.LEAD, Intent.MEMBERS})
+# Intents asked of a project: answered for each project named ("who leads pcm and uplift?"), of the
+# project in context when none is named, and of another project in a follow-up ("what about uplift?").
+PROJECT_INTENTS = frozenset(
+    {
+        Intent.PROJECT_STATUS,
+        Intent.LEAD,
+        Intent.MEMBERS,
+        Intent.NEXT_MILESTONE,
+        Intent.OVERDUE,
+        Intent.BLOCKED,
+    }
+)
 
 # -- confidence ----------------------------------------------------------------------------------
 # A reading at or above CONFIDENT is answered; below it the asker gets the closest readings as buttons.

@@ -9,6 +9,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.domain.dates import find_date_range
+from bot.domain.matching import OWN_PROJECTS
 from bot.questions.interpret.directory import Directory
 from bot.questions.interpret.entities import (
     DirectoryIndex,
@@ -22,6 +23,7 @@ from bot.questions.interpret.entity_hints import adjust_for_entities
 from bot.questions.interpret.intents import (
     CONFIDENT,
     NEEDS_PROJECT,
+    PROJECT_INTENTS,
     Intent,
     SimilarityFn,
     decide,
@@ -36,7 +38,6 @@ from bot.questions.interpret.vocabulary import FUNCTION_WORDS, INTENT_WORDS, is_
 _PRONOUN_ME = re.compile(r"\b(me|my|mine|myself|i|am i|i am)\b")
 # "tell me about…" asks for something; it does not make the asker the subject.
 _ME_AS_ADDRESSEE = re.compile(r"\b(tell|show|give|let|help|remind|send|get|find) me\b")
-_OWN_PROJECTS = re.compile(r"\b(my|our) (projects?|teams?)\b")
 # "what's holding us up", "is anything blocking me": the asker's projects.
 _US = re.compile(
     r"\b(blocking|blocks|holding|keeping|stopping|slowing) (us|me)\b|"
@@ -150,7 +151,7 @@ def interpret(
         intent = Intent.NEXT_MILESTONE  # "when is it due?" in a project's channel or thread
     from_context = False
     person_scoped = intent in _PERSON_SCOPED and (people_ids or me) and not _HERE_SAID.search(normal)
-    uses_context = intent in _USES_CONTEXT or (intent == Intent.WAITING_ON and _HERE_SAID.search(normal))
+    uses_context = intent in PROJECT_INTENTS or (intent == Intent.WAITING_ON and _HERE_SAID.search(normal))
     if not projects and uses_context and not person_scoped:
         # "who's my lead?" is about the asker's own projects, whatever the conversation was about last.
         remembered = [] if _MY_OWN.search(normal) else [k for k in context_projects if index.has_project(k)]
@@ -188,7 +189,7 @@ def interpret(
         (intent in _PERSON_SCOPED or intent == Intent.BLOCKED)
         and not projects
         and not people_ids
-        and bool(_OWN_PROJECTS.search(normal) or (intent == Intent.BLOCKED and _US.search(normal)))
+        and bool(OWN_PROJECTS.search(normal) or (intent == Intent.BLOCKED and _US.search(normal)))
     )
     if own_projects:
         me = False
@@ -233,7 +234,7 @@ def interpret(
         # "what's next for zorbulon?": a project nobody can see (or that does not exist) is said back,
         # not dropped to answer for the asker's projects.
         alternatives, needs_project, unknown = (), True, unnamed
-    elif entities.projects and intent in _PROJECT_LISTS:
+    elif entities.projects and intent in PROJECT_INTENTS:
         # "who leads fairdelivery and pcm?" from someone who cannot see fairdelivery: said back beside
         # pcm's answer, as "who leads zorbulon and pcm?" is, not dropped without a word.
         unknown = _unknown_beside_a_project(normal, entities.projects, index)
@@ -284,16 +285,6 @@ _ENTITY_KINDS_FOR: dict[Intent, tuple[str, ...]] = {
     Intent.WAITING_ON: ("person",),
     Intent.DISCIPLINE_PROJECTS: ("discipline",),
 }
-_USES_CONTEXT = frozenset(
-    {
-        Intent.PROJECT_STATUS,
-        Intent.LEAD,
-        Intent.MEMBERS,
-        Intent.NEXT_MILESTONE,
-        Intent.OVERDUE,
-        Intent.BLOCKED,
-    }
-)
 _PERSON_SCOPED = frozenset({Intent.NEXT_MILESTONE, Intent.OVERDUE})
 # Readings that only a project or field named in the topic suggests, once a question asks for people
 # from other disciplines ("outside the team's disciplines" says "team", not "who is on the team").
@@ -491,17 +482,6 @@ _NOT_PROJECT_NAMES = (
 )
 
 
-# Intents answered for each project named ("who leads pcm and uplift?").
-_PROJECT_LISTS = frozenset(
-    {
-        Intent.LEAD,
-        Intent.MEMBERS,
-        Intent.PROJECT_STATUS,
-        Intent.NEXT_MILESTONE,
-        Intent.OVERDUE,
-        Intent.BLOCKED,
-    }
-)
 _JOINED = re.compile(r"\b([a-z][a-z0-9-]{1,30})(?:,| and| &)\s+([a-z][a-z0-9-]{1,30})\b")
 
 
