@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.domain.dates.formatting import format_local
 from bot.domain.dates.vocabulary import (
     DAY_FIRST,
     DUE_MONTHS,
@@ -497,9 +498,9 @@ def form_due_problem(due: ParsedDue, text: str, now: datetime) -> str | None:
     Returns:
         A message for the form's field, or None.
     """
-    shown = f"{due.local.strftime('%a')} {due.local.day} {due.local.strftime('%b %Y, %H:%M')}"
+    shown = format_local(due.instant, ZoneInfo(due.zone))
     if due.instant < now:
         return f"{shown} is in the past; pick a later date."
     if not _YEAR_TYPED.search(text) and not _IN_SOME_TIME.search(text) and due.instant - now > ROLLED_OVER:
-        return f"“{_quote(text)}” is {shown}, almost a year away: type the year if you mean it."
+        return f"{_quote(text)} is {shown}, almost a year away: type the year if you mean it."
     return None
