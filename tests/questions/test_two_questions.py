@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from bot.experts.embeddings.hashing import HashingEmbedder
 from bot.questions.interpret.compound import split_two_questions
 from bot.services import Services
-from tests.fakes.driver import Exchange, SlackDriver, message_text
+from tests.fakes.driver import SlackDriver, message_text
+from tests.questions.asking import ask_in_dm, the_answer
 
 pytestmark = pytest.mark.usefixtures("demo")
 
@@ -53,33 +52,22 @@ def test_one_question_does_not_split(text: str) -> None:
     assert split_two_questions(text) is None
 
 
-def _dm(slack: SlackDriver, user: str, text: str) -> Exchange:
-    event = {"type": "message", "channel_type": "im", "user": user, "channel": "D" + user[1:], "text": text}
-    return slack.event({**event, "ts": "1790000002.000100"})
-
-
-def _answer(exchange: Exchange) -> dict[str, Any]:
-    posts = exchange.of("chat.postMessage") + exchange.of("chat.postEphemeral")
-    assert exchange.status == 200 and len(posts) == 1, posts
-    return posts[0].params
-
-
 def test_the_second_question_takes_the_firsts_project(slack: SlackDriver) -> None:
-    text = message_text(_answer(_dm(slack, OSEI, "who leads pcm and what's next?")))
+    text = message_text(the_answer(ask_in_dm(slack, OSEI, "who leads pcm and what's next?")))
 
     assert "led by" in text and "<@U06CRWONG>" in text  # Mei Wong leads pcm
     assert "pcm-3" in text and "bidshade-" not in text  # pcm's next, not the asker's projects'
 
 
 def test_a_hidden_project_in_the_second_question_is_told_as_unknown(slack: SlackDriver) -> None:
-    hidden = message_text(_answer(_dm(slack, OSEI, "who leads pcm and who is on fairdelivery?")))
-    nobody = message_text(_answer(_dm(slack, OSEI, "who leads pcm and who is on zorbulon?")))
+    hidden = message_text(the_answer(ask_in_dm(slack, OSEI, "who leads pcm and who is on fairdelivery?")))
+    nobody = message_text(the_answer(ask_in_dm(slack, OSEI, "who leads pcm and who is on zorbulon?")))
 
     assert "led by" in hidden and "Rebecca" not in hidden and "Lena" not in hidden
     assert hidden == nobody.replace("zorbulon", "fairdelivery")
 
 
 def test_a_second_part_it_cannot_read_is_said_to_be_left(slack: SlackDriver) -> None:
-    text = message_text(_answer(_dm(slack, OSEI, "who leads pcm and what's the weather like?")))
+    text = message_text(the_answer(ask_in_dm(slack, OSEI, "who leads pcm and what's the weather like?")))
 
     assert "led by" in text and "on its own" in text
