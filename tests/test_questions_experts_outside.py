@@ -33,6 +33,7 @@ from bot.settings import Settings
 from tests.conftest import DEMO_NOW
 from tests.fakes.driver import Exchange, SlackDriver, message_text
 from tests.fakes.slack_api import FakeSlackApi
+from tests.questions.asking import ask_in_dm, the_answer
 
 pytestmark = pytest.mark.usefixtures("demo")
 
@@ -226,15 +227,8 @@ def _mention(slack: SlackDriver, user: str, text: str, *, channel: str = "C0GENE
     return slack.event({**event, "ts": "1790000000.000100"})
 
 
-def _dm(slack: SlackDriver, user: str, text: str, ts: str = "1790000001.000100") -> Exchange:
-    event = {"type": "message", "channel_type": "im", "user": user, "channel": "D" + user[1:], "text": text}
-    return slack.event({**event, "ts": ts})
-
-
-def _answer(exchange: Exchange) -> dict[str, Any]:
-    posts = exchange.of("chat.postMessage") + exchange.of("chat.postEphemeral")
-    assert exchange.status == 200 and len(posts) == 1, posts
-    return posts[0].params
+_dm = ask_in_dm
+_answer = the_answer
 
 
 def _text(params: dict[str, Any]) -> str:
